@@ -1,0 +1,129 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config, config_class, load_or_create_secret_key
+from .extensions import csrf, db, login_manager, migrate, socketio
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def _asset_dir(name: str) -> Path:
+    """templates/ and static/ sit beside the package in the project, or in share/ when installed."""
+    beside = PROJECT_DIR / name
+    if beside.is_dir():
+        return beside
+    import sysconfig
+
+    installed = Path(sysconfig.get_path("data")) / "share" / "conference" / name
+    return installed if installed.is_dir() else beside
+
+
+def create_app(config: dict | str | type | None = None) -> Flask:
+    """Build the app. `config` is a config class, its name ("testing"...), or a dict of overrides."""
+    overrides = config if isinstance(config, dict) else {}
+    base = config if isinstance(config, type) else config_class(config if isinstance(config, str) else
+                                                                 overrides.get("ENV_NAME"))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(_asset_dir("templates")),
+        static_folder=str(_asset_dir("static")),
+    )
+    app.config.from_object(base)
+    app.config.update(Config.from_environment())
+    app.config.update(overrides)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    _init_socketio(app)
+    _register_features(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'conference.db'}"
+    if not app.config.get("SECRET_KEY"):
+        if app.config["ENV_NAME"] == "production":
+            raise RuntimeError("production needs CONFERENCE_SECRET_KEY: refusing to start with a generated key")
+        app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
+    if app.config["ENV_NAME"] == "production" and (
+        app.config["SECRET_KEY"] in ("change-me", "dev", "secret") or len(app.config["SECRET_KEY"]) < 32
+    ):
+        raise RuntimeError("CONFERENCE_SECRET_KEY is a default or too short (32+ characters needed)")
+    # Cookie sessions for browsers; bearer tokens are checked by our own before_request hook.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        # Several greenlets or threads write at once: wait for the lock instead of failing at once.
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _init_socketio(app: Flask) -> None:
+    allowed = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        # None means "same origin only" in python-engineio; extra origins are listed explicitly.
+        cors_allowed_origins=allowed,
+        max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _register_features(app: Flask) -> None:
+    from . import auth, realtime  # noqa: F401 - registers the login loader and the /live connect handler
+    from .accounts.views import bp as accounts_bp
+    from .cli import register_cli
+    from .programme.api import bp as programme_api_bp
+    from .programme.views import bp as programme_bp
+    from .registrations.views import bp as registrations_bp
+    from .web import register_web
+
+    app.before_request(auth.authenticate_request)
+    app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp):
+        app.register_blueprint(blueprint)
+    register_web(app)
+    register_cli(app)
+    _enable_sqlite_pragmas(app)
+
+
+def _enable_sqlite_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+
+logging.getLogger("conference").addHandler(logging.NullHandler())

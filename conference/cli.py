@@ -1,0 +1,168 @@
+"""Command-line interface: `conference <command>` (a Flask CLI group bound to the app factory)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .errors import ServiceError
+from .extensions import db
+
+
+def _create_app() -> Flask:
+    from .app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             help="Run and manage a conference platform.")
+def cli() -> None:
+    pass
+
+
+def register_cli(app: Flask) -> None:
+    for command in (init_db, demo, create_user, create_token, register, import_participants, serve):
+        app.cli.add_command(command)
+
+
+def upgrade_schema() -> None:
+    """Bring the database to the newest migration (creates it when empty)."""
+    from flask_migrate import upgrade
+
+    from .app import MIGRATIONS_DIR
+
+    upgrade(directory=str(MIGRATIONS_DIR))
+
+
+def _fail(exc: ServiceError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(1)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the database schema, or upgrade it to the newest version."""
+    upgrade_schema()
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Load the demo symposium (idempotent) and print the demo accounts."""
+    from .demo import load_demo
+
+    upgrade_schema()
+    summary = load_demo(db.session)
+    click.echo(f"demo event: {summary.event_title} ({summary.event_slug})")
+    click.echo(f"  {summary.sessions} sessions, {summary.participants} participants from "
+               f"{summary.countries} countries ({summary.in_person} in person, {summary.online} online)")
+    click.echo("demo accounts (e-mail / password / role):")
+    for email, password, role in summary.accounts:
+        click.echo(f"  {email:34} {password:18} {role}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", default="attendee", show_default=True,
+              type=click.Choice(["admin", "moderator", "staff", "attendee"]))
+@click.option("--password", default=None, help="Leave out to create an account that signs in by token only.")
+@click.option("--organisation", default="")
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 code, e.g. KR")
+@with_appcontext
+def create_user(email, name, role, password, organisation, country) -> None:
+    """Create a user account."""
+    from .accounts.services import create_user as create
+
+    try:
+        user = create(db.session, email=email, name=name, role=role, password=password,
+                      organisation=organisation, country=country)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"created {user.email} ({user.role})")
+
+
+@click.command("create-token")
+@click.argument("emails", nargs=-1, required=True)
+@click.option("--label", default="cli", show_default=True)
+@with_appcontext
+def create_token(emails, label) -> None:
+    """Create a new API token for each user; prints `EMAIL TOKEN` per line."""
+    from .accounts.services import create_api_token, find_user_by_email
+
+    users = []
+    for email in emails:
+        user = find_user_by_email(db.session, email)
+        if user is None:
+            click.echo(f"error: no user {email}", err=True)
+            sys.exit(1)
+        users.append(user)
+    for user in users:
+        click.echo(f"{user.email} {create_api_token(db.session, user, label)}")
+
+
+@click.command("register")
+@click.argument("email")
+@click.argument("event_slug")
+@click.option("--mode", required=True, type=click.Choice(["in_person", "online"]))
+@with_appcontext
+def register(email, event_slug, mode) -> None:
+    """Register a user for an event."""
+    from .accounts.services import find_user_by_email
+    from .programme.services import get_event
+    from .registrations.services import register as do_register
+
+    user = find_user_by_email(db.session, email)
+    if user is None:
+        click.echo(f"error: no user {email}", err=True)
+        sys.exit(1)
+    try:
+        registration = do_register(db.session, user, get_event(db.session, event_slug), mode)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"registered {user.email} for {event_slug} ({registration.mode})")
+
+
+@click.command("import-participants")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("event_slug")
+@with_appcontext
+def import_participants(csv_file: Path, event_slug: str) -> None:
+    """Import a registration list (columns: email,name,organisation,country,mode) in one transaction."""
+    from .programme.services import get_event
+    from .registrations.services import import_participants as do_import
+
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        click.echo(f"error: {csv_file} is not UTF-8 text ({exc.reason} at byte {exc.start})", err=True)
+        sys.exit(1)
+    try:
+        result = do_import(db.session, get_event(db.session, event_slug), text)
+    except ServiceError as exc:
+        click.echo(f"error: {exc.message}; nothing was imported", err=True)
+        sys.exit(1)
+    click.echo(f"imported {result.rows} rows: {result.users_created} new users, "
+               f"{result.registrations_created} new registrations, {result.already_registered} already registered")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--max-connections", default=10000, show_default=True, type=int,
+              help="eventlet admits 1,024 connections by default: too few for a plenary.")
+@with_appcontext
+def serve(host: str, port: int, max_connections: int) -> None:
+    """Serve the app with Socket.IO (eventlet by default)."""
+    from .extensions import socketio
+
+    app = current_app._get_current_object()
+    click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
+    options = {"max_size": max_connections} if socketio.async_mode == "eventlet" else {"allow_unsafe_werkzeug": True}
+    socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)

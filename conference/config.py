@@ -1,0 +1,116 @@
+"""Configuration: defaults for the embedded setup, overridden by CONFERENCE_* environment variables."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEV_SECRET_PLACEHOLDER = "change-me"
+ENV_PREFIX = "CONFERENCE_"
+
+
+def _env(name: str, default=None):
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_or_create_secret_key(instance_path: Path) -> str:
+    """Return the secret key kept in instance/, creating it once with owner-only permissions."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class Config:
+    """Embedded default: SQLite under instance/, one eventlet process."""
+
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SOCKETIO_ASYNC_MODE = "eventlet"
+    SOCKETIO_MESSAGE_QUEUE: str | None = None
+    # Origins allowed to open a Socket.IO connection besides the app's own host; never "*".
+    SOCKETIO_ALLOWED_ORIGINS: list[str] = []
+    # A question is at most 500 characters, a chat line 1,000: 64 KiB leaves room for any real
+    # payload and refuses a huge frame outright.
+    SOCKETIO_MAX_HTTP_BUFFER_SIZE = 64 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    PUBLIC_BASE_URL: str | None = None
+    TESTING = False
+
+    @classmethod
+    def from_environment(cls) -> dict:
+        """The values that CONFERENCE_* variables set, ready for app.config.update()."""
+        values: dict = {}
+        if (url := _env("DATABASE_URL")):
+            values["SQLALCHEMY_DATABASE_URI"] = url
+        if (key := _env("SECRET_KEY")):
+            values["SECRET_KEY"] = key
+        if (queue := _env("MESSAGE_QUEUE")):
+            values["SOCKETIO_MESSAGE_QUEUE"] = queue
+        if (mode := _env("ASYNC_MODE")):
+            values["SOCKETIO_ASYNC_MODE"] = mode
+        if (origins := _env("ALLOWED_ORIGINS")):
+            values["SOCKETIO_ALLOWED_ORIGINS"] = [o.strip() for o in origins.split(",") if o.strip()]
+        if (base := _env("PUBLIC_BASE_URL")):
+            values["PUBLIC_BASE_URL"] = base.rstrip("/")
+        if _env("SECURE_COOKIES") is not None:
+            secure = _env_bool("SECURE_COOKIES", False)
+            values["SESSION_COOKIE_SECURE"] = secure
+            values["REMEMBER_COOKIE_SECURE"] = secure
+        return values
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SOCKETIO_ASYNC_MODE = "threading"
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    PASSWORD_HASH_FAST = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class(name: str | None):
+    """The config class for a name (CONFERENCE_ENV), development by default."""
+    name = (name or _env("ENV") or "development").lower()
+    if name not in CONFIGS:
+        raise ValueError(f"unknown CONFERENCE_ENV {name!r}; choose one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]

@@ -1,0 +1,1 @@
+"""The programme: events, tracks, sessions and speakers."""

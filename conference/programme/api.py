@@ -1,0 +1,20 @@
+"""Read-only JSON API for the public programme: /api/v1/events."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from ..extensions import csrf, db
+from . import services
+
+bp = Blueprint("programme_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.get("/events")
+def events():
+    return jsonify({"events": [services.event_summary_json(e) for e in services.list_events(db.session)]})
+
+
+@bp.get("/events/<slug>")
+def event(slug: str):
+    return jsonify(services.event_detail_json(db.session, services.get_event(db.session, slug)))

@@ -1,0 +1,109 @@
+"""Reading the programme: events, the agenda by day and track, and their JSON shapes."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..errors import NotFound
+from .models import Event, ProgrammeSession, Speaker
+
+
+def list_events(db: Session) -> list[Event]:
+    return list(db.scalars(select(Event).order_by(Event.starts_at)))
+
+
+def get_event(db: Session, slug: str) -> Event:
+    event = db.scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        raise NotFound("event_not_found", f"no event {slug!r}")
+    return event
+
+
+def get_session(db: Session, event: Event, session_id: int) -> ProgrammeSession:
+    session = db.get(ProgrammeSession, session_id)
+    if session is None or session.event_id != event.id:
+        raise NotFound("session_not_found", f"no session {session_id} in {event.slug}")
+    return session
+
+
+def event_sessions(db: Session, event: Event) -> list[ProgrammeSession]:
+    return list(
+        db.scalars(
+            select(ProgrammeSession)
+            .where(ProgrammeSession.event_id == event.id)
+            .options(selectinload(ProgrammeSession.speakers), selectinload(ProgrammeSession.track))
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
+
+
+def local(moment: datetime, event: Event) -> datetime:
+    """An instant in the event's own time zone."""
+    return moment.astimezone(event.tz)
+
+
+def agenda_by_day(db: Session, event: Event) -> "OrderedDict[date, list[ProgrammeSession]]":
+    """Sessions grouped by their local day in the event's time zone, in time order."""
+    days: OrderedDict[date, list[ProgrammeSession]] = OrderedDict()
+    for session in event_sessions(db, event):
+        days.setdefault(local(session.starts_at, event).date(), []).append(session)
+    return days
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, the form the API promises."""
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def speaker_json(speaker: Speaker) -> dict:
+    return {
+        "id": speaker.id,
+        "name": speaker.name,
+        "title": speaker.title,
+        "organisation": speaker.organisation,
+        "country": speaker.country,
+    }
+
+
+def session_json(session: ProgrammeSession) -> dict:
+    return {
+        "id": session.id,
+        "title": session.title,
+        "description": session.description,
+        "kind": session.kind,
+        "track_id": session.track_id,
+        "parent_id": session.parent_id,
+        "starts_at": iso_utc(session.starts_at),
+        "ends_at": iso_utc(session.ends_at),
+        "room": session.room,
+        "capacity": session.capacity,
+        "language": session.language,
+        "stream_url": session.stream_url,
+        "speakers": [speaker_json(s) for s in session.speakers],
+    }
+
+
+def event_summary_json(event: Event) -> dict:
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "venue": event.venue,
+        "city": event.city,
+        "country": event.country,
+        "timezone": event.timezone,
+        "starts_at": iso_utc(event.starts_at),
+        "ends_at": iso_utc(event.ends_at),
+    }
+
+
+def event_detail_json(db: Session, event: Event) -> dict:
+    body = event_summary_json(event)
+    body["description"] = event.description
+    body["tracks"] = [
+        {"id": t.id, "name": t.name, "description": t.description, "colour": t.colour} for t in event.tracks
+    ]
+    body["sessions"] = [session_json(s) for s in event_sessions(db, event)]
+    return body

@@ -1,0 +1,166 @@
+"""Socket.IO plumbing shared by every live feature on the `/live` namespace.
+
+- `connect` authenticates once, with the Flask-Login cookie or `auth={"token": ...}`, and refuses
+  anything else with a reason.
+- `live_event(Schema)` wraps each client→server handler: it re-checks the identity (a user who signed
+  out over HTTP is refused from then on), validates the payload with pydantic, runs the handler, and
+  turns a ServiceError or a validation error into the `{"ok": false, "error": {...}}` ack.
+
+Feature modules register their handlers with `@socketio.on(EVENT, namespace=LIVE)` and this decorator.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import wraps
+from typing import Callable
+
+from flask import request
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from .accounts.models import User
+from .accounts.services import _digest, user_for_token
+from .errors import ServiceError
+from .extensions import db, socketio
+
+LIVE = "/live"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SocketIdentity:
+    user_id: int
+    session_version: int | None  # set for cookie logins
+    token_hash: str | None  # set for token logins
+
+
+# Connection state is per process by nature: a socket lives in the process that accepted it.
+_identities: dict[str, SocketIdentity] = {}
+_disconnect_hooks: list[Callable[[str, User | None], None]] = []
+
+
+def ok(**fields) -> dict:
+    return {"ok": True, **fields}
+
+
+def error(code: str, message: str, **details) -> dict:
+    body = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"ok": False, "error": body}
+
+
+def on_disconnect(hook: Callable[[str, User | None], None]) -> Callable:
+    """Register `hook(sid, user)` to run when a `/live` socket goes away (presence, breakouts...)."""
+    _disconnect_hooks.append(hook)
+    return hook
+
+
+def authenticate_connection(auth) -> SocketIdentity:
+    """The identity of a connecting socket, or ConnectionRefusedError with a reason."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token is not None:
+        user = user_for_token(db.session, token)
+        if user is None:
+            raise ConnectionRefusedError("the API token is not valid", {"code": "invalid_token"})
+        return SocketIdentity(user.id, None, _digest(token.strip()))
+    if current_user.is_authenticated:
+        return SocketIdentity(current_user.id, current_user.session_version, None)
+    raise ConnectionRefusedError(
+        "sign in, or connect with auth={'token': <api token>}", {"code": "unauthenticated"}
+    )
+
+
+def socket_user(sid: str | None = None) -> User | None:
+    """The user behind this socket if their login is still valid, else None."""
+    identity = _identities.get(sid or request.sid)
+    if identity is None:
+        return None
+    user = db.session.get(User, identity.user_id)
+    if user is None:
+        return None
+    if identity.session_version is not None and user.session_version != identity.session_version:
+        return None
+    if identity.token_hash is not None:
+        from .accounts.models import ApiToken
+
+        token = db.session.query(ApiToken).filter_by(token_hash=identity.token_hash).one_or_none()
+        if token is None or token.revoked_at is not None:
+            return None
+    return user
+
+
+@socketio.on("connect", namespace=LIVE)
+def handle_connect(auth=None):
+    identity = authenticate_connection(auth)
+    _identities[request.sid] = identity
+    return True
+
+
+@socketio.on("disconnect", namespace=LIVE)
+def handle_disconnect(*_args):
+    sid = request.sid
+    user = socket_user(sid)
+    try:
+        for hook in _disconnect_hooks:
+            try:
+                hook(sid, user)
+            except Exception:  # one feature's failure must not skip the others' clean-up
+                db.session.rollback()
+                log.exception("disconnect hook %s failed", getattr(hook, "__name__", hook))
+    finally:
+        _identities.pop(sid, None)
+
+
+def live_event(schema: type[BaseModel] | None = None) -> Callable:
+    """Wrap a handler `fn(user, payload)` that returns the ack dict; see the module docstring."""
+
+    def decorator(fn: Callable) -> Callable:
+        @wraps(fn)
+        def handler(data=None, *_extra):
+            user = socket_user()
+            if user is None:
+                return error("unauthenticated", "your sign-in has ended; please sign in again")
+            payload = data
+            if schema is not None:
+                if not isinstance(data, dict):
+                    return error("invalid_payload", "the payload must be a JSON object")
+                try:
+                    payload = schema.model_validate(data)
+                except ValidationError as exc:
+                    return error("invalid_payload", _describe(exc), fields=_fields(exc))
+            try:
+                return fn(user, payload)
+            except ServiceError as exc:
+                db.session.rollback()
+                return {"ok": False, "error": exc.to_dict()}
+            except SQLAlchemyError:
+                db.session.rollback()
+                log.exception("database error in %s", fn.__name__)
+                return error("storage_failed", "the server could not save this; nothing was changed")
+            except Exception:
+                db.session.rollback()
+                log.exception("unexpected error in %s", fn.__name__)
+                return error("internal_error", "something went wrong on the server; nothing was changed")
+
+        return handler
+
+    return decorator
+
+
+def _fields(exc: ValidationError) -> list[str]:
+    return [".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()]
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:3]:
+        where = ".".join(str(p) for p in e["loc"]) or "payload"
+        parts.append(f"{where}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def connected_sids() -> list[str]:
+    return list(_identities)

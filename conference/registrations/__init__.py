@@ -1,0 +1,1 @@
+"""Registrations: who takes part in which event, in person or online."""

@@ -1,0 +1,54 @@
+"""A person's registration for an event."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+from ..programme.models import Event
+
+
+class Mode(str, enum.Enum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
+class Status(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+MODES = tuple(m.value for m in Mode)
+MODE_LABELS = {"in_person": "In person", "online": "Online"}
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("user_id", "event_id"),
+        CheckConstraint("mode IN ('in_person', 'online')", name="mode"),
+        CheckConstraint("status IN ('confirmed', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=Status.CONFIRMED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+    event: Mapped[Event] = relationship()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == Status.CONFIRMED.value
+
+    @property
+    def mode_label(self) -> str:
+        return MODE_LABELS.get(self.mode, self.mode)

@@ -1,0 +1,73 @@
+"""Registering for an event and the "my registrations" page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.validators import DataRequired
+
+from ..auth import login_required
+from ..errors import ServiceError
+from ..extensions import db
+from ..programme.services import get_event
+from . import services
+from .models import MODE_LABELS, Registration
+
+
+class RegistrationForm(FlaskForm):
+    mode = RadioField(
+        "How will you take part?",
+        choices=[("in_person", "In person, at the venue"), ("online", "Online, from anywhere")],
+        validators=[DataRequired(message="Choose in person or online.")],
+    )
+
+
+class CancelForm(FlaskForm):
+    pass
+
+
+bp = Blueprint("registrations", __name__)
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@login_required
+def register(slug: str):
+    event = get_event(db.session, slug)
+    existing = services.find_registration(db.session, current_user.id, event.id)
+    form = RegistrationForm(obj=existing if existing and existing.is_confirmed else None)
+    if form.validate_on_submit():
+        try:
+            if existing is not None and existing.is_confirmed:
+                services.change_mode(db.session, existing, form.mode.data)
+                flash(f"You now take part {MODE_LABELS[form.mode.data].lower()}.", "success")
+            else:
+                services.register(db.session, current_user, event, form.mode.data)
+                flash(f"You are registered for {event.title}.", "success")
+        except ServiceError as exc:
+            form.mode.errors = list(form.mode.errors) + [exc.message]
+        else:
+            return redirect(url_for("registrations.mine"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("registrations/register.html", event=event, form=form, existing=existing), status
+
+
+@bp.route("/me/registrations")
+@login_required
+def mine():
+    return render_template(
+        "registrations/mine.html",
+        registrations=services.registrations_of(db.session, current_user),
+        cancel_form=CancelForm(),
+    )
+
+
+@bp.route("/me/registrations/<int:registration_id>/cancel", methods=["POST"])
+@login_required
+def cancel(registration_id: int):
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.user_id != current_user.id:
+        abort(404)
+    services.cancel_registration(db.session, registration)
+    flash(f"Your registration for {registration.event.title} is cancelled.", "info")
+    return redirect(url_for("registrations.mine"), code=303)

@@ -1,0 +1,58 @@
+"""Page-wide plumbing: error pages and JSON errors, template helpers, security headers."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .auth import json_error, wants_json
+from .countries import country_name, country_names
+from .errors import ServiceError
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def register_web(app: Flask) -> None:
+    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(country_name=country_name, country_names=country_names)
+    app.jinja_env.filters["local"] = _format_local
+    app.jinja_env.filters["isoutc"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
+
+
+def _format_local(moment: datetime, tz, fmt: str = "%H:%M") -> str:
+    return moment.astimezone(tz).strftime(fmt)
+
+
+def _service_error(exc: ServiceError):
+    db.session.rollback()
+    if wants_json():
+        return json_error(exc.status, exc.code, exc.message, **exc.details)
+    return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _http_error(exc: HTTPException):
+    if wants_json():
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return json_error(exc.code or 500, code, exc.description or exc.name)
+    return render_template("errors/error.html", status=exc.code, message=exc.description), exc.code
+
+
+def _unexpected_error(exc: Exception):
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if wants_json():
+        return json_error(500, "internal_error", "something went wrong on the server")
+    return render_template("errors/error.html", status=500, message="Something went wrong on our side."), 500
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    return response

@@ -1,0 +1,175 @@
+"""Shared fixtures: a fresh app on a temporary SQLite file, clients, a login helper and factories."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conference import create_app
+from conference.accounts.services import create_api_token, create_user
+from conference.extensions import db as _db
+from conference.extensions import socketio
+from conference.programme.models import Event, ProgrammeSession, Speaker, Track
+from conference.registrations.services import register
+
+PASSWORD = "correct horse battery"
+CSRF_META = re.compile(rb'<meta name="csrf-token" content="([^"]+)"')
+
+
+@pytest.fixture()
+def app(tmp_path):
+    app = create_app({
+        "ENV_NAME": "testing",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+    })
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture()
+def db(app):
+    """The database session, inside an app context."""
+    with app.app_context():
+        yield _db.session
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of this client's session, read from any page's meta tag."""
+    page = client.get("/login")
+    match = CSRF_META.search(page.data)
+    assert match, "no csrf-token meta on the page"
+    return match.group(1).decode()
+
+
+def post_form(client, url: str, data: dict, **kwargs):
+    """POST a form the way a browser does, with the session's CSRF token."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client)}, **kwargs)
+
+
+@pytest.fixture()
+def make_user(app):
+    counter = {"n": 0}
+
+    def factory(role: str = "attendee", *, email: str | None = None, name: str | None = None,
+                country: str | None = "KR", password: str = PASSWORD, organisation: str = "Test Org"):
+        counter["n"] += 1
+        with app.app_context():
+            user = create_user(
+                _db.session,
+                email=email or f"{role}{counter['n']}@example.org",
+                name=name or f"{role.title()} {counter['n']}",
+                role=role, password=password, country=country, organisation=organisation,
+            )
+            _db.session.expunge(user)
+            return user
+
+    return factory
+
+
+@pytest.fixture()
+def make_token(app):
+    def factory(user) -> str:
+        with app.app_context():
+            return create_api_token(_db.session, _db.session.merge(user), "test")
+
+    return factory
+
+
+@pytest.fixture()
+def make_event(app):
+    """An event in Asia/Seoul with a plenary, a thematic session and a breakout parent with two rooms."""
+    counter = {"n": 0}
+
+    def factory(slug: str | None = None, *, starts_at: datetime | None = None) -> Event:
+        counter["n"] += 1
+        start = starts_at or datetime(2030, 5, 6, 0, 0, tzinfo=timezone.utc)  # 09:00 in Seoul
+        with app.app_context():
+            event = Event(slug=slug or f"event-{counter['n']}", title=f"Symposium {counter['n']}",
+                          venue="Convensia", city="Incheon", country="KR", timezone="Asia/Seoul",
+                          starts_at=start - timedelta(minutes=30), ends_at=start + timedelta(days=2, hours=9),
+                          description="A test event")
+            _db.session.add(event)
+            _db.session.flush()
+            track = Track(event_id=event.id, name="Plenary", position=0)
+            _db.session.add(track)
+            _db.session.flush()
+            speaker = Speaker(event_id=event.id, name="Dr. Test Speaker", title="Director", organisation="UN", country="KR")
+            plenary = ProgrammeSession(event_id=event.id, track_id=track.id, title="Opening session", kind="plenary",
+                                       starts_at=start, ends_at=start + timedelta(minutes=45), room="Hall A",
+                                       capacity=300, language="en", stream_url="https://www.youtube.com/embed/abc")
+            plenary.speakers = [speaker]
+            thematic = ProgrammeSession(event_id=event.id, track_id=track.id, title="AI Ethics", kind="thematic",
+                                        starts_at=start + timedelta(hours=2), ends_at=start + timedelta(hours=3),
+                                        room="Room 1", capacity=2, language="en")
+            workshop = ProgrammeSession(event_id=event.id, title="Regional breakouts", kind="workshop",
+                                        starts_at=start + timedelta(days=1), ends_at=start + timedelta(days=1, hours=2))
+            _db.session.add_all([plenary, thematic, workshop])
+            _db.session.commit()
+            _db.session.refresh(event)
+            _db.session.expunge_all()
+            return event
+
+    return factory
+
+
+@pytest.fixture()
+def make_registration(app):
+    def factory(user, event, mode: str = "online"):
+        with app.app_context():
+            registration = register(_db.session, _db.session.merge(user), _db.session.merge(event), mode)
+            _db.session.expunge(registration)
+            return registration
+
+    return factory
+
+
+@pytest.fixture()
+def login(app):
+    def do_login(client, user, password: str = PASSWORD):
+        response = post_form(client, "/login", {"email": user.email, "password": password})
+        assert response.status_code == 303, response.data[:500]
+        return client
+
+    return do_login
+
+
+@pytest.fixture()
+def logged_in_client(app, login):
+    def factory(user):
+        return login(app.test_client(), user)
+
+    return factory
+
+
+@pytest.fixture()
+def live_client(app, logged_in_client, make_token):
+    """A Socket.IO test client on /live for a user: cookie login by default, or `token=True`."""
+    clients = []
+
+    def factory(user, *, token: bool = False):
+        if token:
+            client = socketio.test_client(app, namespace="/live", auth={"token": make_token(user)})
+        else:
+            client = socketio.test_client(app, namespace="/live", flask_test_client=logged_in_client(user))
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        if client.is_connected("/live"):
+            client.disconnect(namespace="/live")
