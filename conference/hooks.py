@@ -1,0 +1,52 @@
+"""Seams between features, so that one feature never reaches into another's internals.
+
+- The check-in feature tells the live rooms how many people are on site (`set_on_site_counter`)
+  and announces check-ins (`checkin_changed`), so the moderator console's numbers move.
+- Live features add their part to the state a client receives when it joins a room
+  (`add_join_state`), e.g. the open polls.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from blinker import Namespace
+from sqlalchemy.orm import Session
+
+from .accounts.models import User
+from .programme.models import ProgrammeSession
+
+_signals = Namespace()
+
+# Sent by check-in after every accepted entry, exit or undo: sender=event_id, session_ids=[...]
+# (the sessions whose on-site number may have changed; empty for event-wide lists).
+checkin_changed = _signals.signal("checkin-changed")
+
+OnSiteCounter = Callable[[Session, ProgrammeSession], int]
+JoinStateProvider = Callable[[Session, User, ProgrammeSession], dict]
+
+_on_site_counter: OnSiteCounter | None = None
+_join_state_providers: list[JoinStateProvider] = []
+
+
+def set_on_site_counter(counter: OnSiteCounter) -> None:
+    global _on_site_counter
+    _on_site_counter = counter
+
+
+def on_site_count(db: Session, session: ProgrammeSession) -> int:
+    """People checked in on site for this session right now (0 when check-in is not installed)."""
+    return _on_site_counter(db, session) if _on_site_counter else 0
+
+
+def add_join_state(provider: JoinStateProvider) -> JoinStateProvider:
+    """Register `provider(db, user, session) -> dict`, merged into the `join` ack's state."""
+    if provider not in _join_state_providers:
+        _join_state_providers.append(provider)
+    return provider
+
+
+def extra_join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+    state: dict = {}
+    for provider in _join_state_providers:
+        state.update(provider(db, user, session))
+    return state

@@ -1,0 +1,1 @@
+"""Live session rooms: presence, stream, chat, moderated Q&A, polls and breakouts."""

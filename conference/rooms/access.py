@@ -1,0 +1,48 @@
+"""Who may enter and run a live room, and the Socket.IO room names every live feature uses."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..accounts.models import User
+from ..errors import Forbidden, NotFound
+from ..programme.models import ProgrammeSession
+from ..registrations.services import confirmed_registration
+
+
+def room_name(session_id: int) -> str:
+    """Everyone in a session's live room (a breakout is a session of its own)."""
+    return f"session:{session_id}"
+
+
+def moderators_room(session_id: int) -> str:
+    """The moderators of a session: pending questions, hidden results and alerts go here only."""
+    return f"moderators:{session_id}"
+
+
+def user_room(user_id: int) -> str:
+    """All sockets of one person, for replies that follow them across tabs."""
+    return f"user:{user_id}"
+
+
+def get_live_session(db: Session, session_id: int) -> ProgrammeSession:
+    session = db.get(ProgrammeSession, session_id)
+    if session is None:
+        raise NotFound("session_not_found", f"there is no session {session_id}")
+    return session
+
+
+def can_moderate(user: User) -> bool:
+    return user.is_moderator
+
+
+def ensure_can_moderate(user: User) -> None:
+    if not can_moderate(user):
+        raise Forbidden("forbidden", "only moderators and admins may do this")
+
+
+def ensure_can_join(db: Session, user: User, session: ProgrammeSession) -> None:
+    """Registered participants of the event, and the people who run it, may enter its rooms."""
+    if user.is_organiser:
+        return
+    if confirmed_registration(db, user.id, session.event_id) is None:
+        raise Forbidden("not_registered", "register for this event to join its live sessions")
