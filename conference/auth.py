@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -76,8 +76,8 @@ def authenticate_request() -> None:
 def handle_csrf_error(error: CSRFError):
     if wants_json():
         return json_error(400, "csrf_failed", error.description)
-    flash("Your form expired or was sent from elsewhere. Please try again.", "error")
-    return redirect(request.referrer or url_for("programme.events_list")), 303
+    message = "Your form expired or was sent from elsewhere. Please go back, reload the page and try again."
+    return render_template("errors/error.html", status=400, message=message), 400
 
 
 def role_required(*roles: str) -> Callable:

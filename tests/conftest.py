@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from browser_support import browser, live_server  # noqa: F401 - shared fixtures
 
 from conference import create_app
 from conference.accounts.services import create_api_token, create_user

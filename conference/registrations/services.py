@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Mapping
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -88,6 +89,49 @@ def registration_counts(db: Session, event: Event) -> dict[str, int]:
     counts.update({mode: n for mode, n in rows})
     counts["total"] = sum(counts[m] for m in MODES)
     return counts
+
+
+@dataclass(frozen=True)
+class ParticipantFilter:
+    q: str = ""
+    mode: str = ""
+    status: str = "confirmed"
+    country: str = ""
+    limit: int = 500
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "ParticipantFilter":
+        mode = args.get("mode", "")
+        status = args.get("status", "confirmed")
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            mode=mode if mode in MODES else "",
+            status=status if status in ("confirmed", "cancelled", "all") else "confirmed",
+            country=(args.get("country") or "").strip().upper()[:2],
+        )
+
+
+def list_participants(db: Session, event: Event, filters: ParticipantFilter) -> list[tuple[Registration, User]]:
+    query = (
+        select(Registration, User)
+        .join(User, Registration.user_id == User.id)
+        .where(Registration.event_id == event.id)
+        .order_by(User.name, User.id)
+        .limit(filters.limit)
+    )
+    if filters.status != "all":
+        query = query.where(Registration.status == filters.status)
+    if filters.mode:
+        query = query.where(Registration.mode == filters.mode)
+    if filters.country:
+        query = query.where(User.country == filters.country)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        query = query.where(
+            func.lower(User.name).like(pattern) | func.lower(User.email).like(pattern)
+            | func.lower(User.organisation).like(pattern)
+        )
+    return [(r, u) for r, u in db.execute(query).all()]
 
 
 # --- bulk import -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import DataRequired
 
-from ..auth import login_required
+from ..auth import login_required, role_required
 from ..errors import ServiceError
 from ..extensions import db
 from ..programme.services import get_event
@@ -71,3 +71,16 @@ def cancel(registration_id: int):
     services.cancel_registration(db.session, registration)
     flash(f"Your registration for {registration.event.title} is cancelled.", "info")
     return redirect(url_for("registrations.mine"), code=303)
+
+
+@bp.route("/events/<slug>/participants")
+@role_required("staff", "moderator")
+def participants(slug: str):
+    """Organisers' list of registrations, filterable by mode, status, country and name."""
+    event = get_event(db.session, slug)
+    filters = services.ParticipantFilter.from_args(request.args)
+    rows = services.list_participants(db.session, event, filters)
+    return render_template(
+        "registrations/participants.html", event=event, rows=rows, filters=filters,
+        counts=services.registration_counts(db.session, event),
+    )

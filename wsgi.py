@@ -1,0 +1,18 @@
+"""WSGI entry point for a production eventlet server.
+
+    CONFERENCE_ENV=production CONFERENCE_SECRET_KEY=... \\
+        gunicorn --worker-class eventlet --workers 1 --bind 0.0.0.0:5000 wsgi:app
+
+or, without gunicorn, `conference serve --host 0.0.0.0`. Several workers need a message queue
+(CONFERENCE_MESSAGE_QUEUE=redis://...) and sticky sessions in front; see the README.
+"""
+import os
+
+if os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+
+from conference import create_app  # noqa: E402 - eventlet must patch the standard library first
+
+app = create_app()
