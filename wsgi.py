@@ -9,6 +9,9 @@ or, without gunicorn, `conference serve --host 0.0.0.0`. Several workers need a 
 import os
 
 if os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
     import eventlet
 
     eventlet.monkey_patch()

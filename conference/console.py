@@ -7,6 +7,10 @@ import sys
 
 def main() -> None:
     if "serve" in sys.argv[1:2] and os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
+        import warnings
+
+        # eventlet announces its maintenance mode on import; the stack is fixed by the project.
+        warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
         import eventlet
 
         eventlet.monkey_patch()
