@@ -62,6 +62,14 @@ def test_participant_asks_moderator_approves_participant_sees_it(app, make_event
     assert mine.locator("button.qa-vote").is_visible()
     assert participant.evaluate("window.__sameDocument") is True  # no reload happened
     assert participant.locator("#qa-list b").count() == 0 and participant.locator("#qa-list script").count() == 0
+    # The moderator closes the room: the participant's forms lock at once; reopening unlocks them.
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.click("#close-room")
+    participant.wait_for_function("document.getElementById('ask-text').disabled")
+    assert participant.locator("[data-room-closed]").is_visible()
+    assert console.locator("#close-room").is_hidden() and console.locator("#reopen-room").is_visible()
+    console.click("#reopen-room")
+    participant.wait_for_function("!document.getElementById('ask-text').disabled")
     # The connection drops: the page says so, reconnects by itself and rebuilds from the snapshot.
     participant.evaluate("Live.onState(() => { window.__rejoined = (window.__rejoined || 0) + 1; })")
     banner = participant.evaluate("""() => { Live.socket.io.engine.close();
