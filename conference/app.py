@@ -94,7 +94,9 @@ def _init_socketio(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     from . import auth, realtime  # noqa: F401 - registers the login loader and the /live connect handler
     from .accounts.views import bp as accounts_bp
-    from .checkin import models as _checkin_models  # noqa: F401 - check-in tables
+    from .checkin import sockets as _checkin_sockets  # noqa: F401 - live check-in numbers
+    from .checkin.api import bp as checkin_api_bp
+    from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
@@ -103,7 +105,7 @@ def _register_features(app: Flask) -> None:
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, checkin_bp, checkin_api_bp):
         app.register_blueprint(blueprint)
     register_web(app)
     register_cli(app)
