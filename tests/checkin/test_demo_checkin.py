@@ -37,3 +37,18 @@ def _csrf(client) -> str:
     import re
 
     return re.search(rb'name="csrf-token" content="([^"]+)"', client.get("/login").data).group(1).decode()
+
+
+def test_cli_creates_lists_and_assigns_staff(app, make_event, make_user):
+    event = make_event()
+    staff, attendee = make_user("staff"), make_user()
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["checkin", "create-lists", event.slug])
+    assert created.exit_code == 0, created.output
+    assert "Entrance" in created.output and "Door: AI Ethics" in created.output
+    assert runner.invoke(args=["checkin", "create-lists", event.slug]).output == created.output
+    assigned = runner.invoke(args=["checkin", "assign-staff", event.slug, staff.email])
+    assert assigned.exit_code == 0 and f"{staff.email} may scan" in assigned.output
+    refused = runner.invoke(args=["checkin", "assign-staff", event.slug, attendee.email])
+    assert refused.exit_code == 1 and "staff role" in refused.output
+    assert runner.invoke(args=["checkin", "create-lists", "no-such-event"]).exit_code == 1
