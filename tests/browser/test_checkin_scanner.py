@@ -85,6 +85,11 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         page.reload()
         page.wait_for_selector("#scanner[data-ready='1']")
         assert page.inner_text("#queue-count") == "1"  # still queued after the reload
+        page.fill("#code", second_code)  # the same badge again, still offline: the device remembers
+        page.press("#code", "Enter")
+        again = page.wait_for_selector("#result.bad[data-result='already_checked_in']:not([hidden])")
+        assert "(offline)" in again.inner_text()
+        assert page.inner_text("#queue-count") == "2"
         with app.app_context():
             assert _db.session.scalar(select(ScanRecord).where(ScanRecord.registration_id == second_id)) is None
 
@@ -92,7 +97,9 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         page.wait_for_function("document.getElementById('queue-count').textContent === '0'", timeout=20000)
         context.close()
     with app.app_context():
-        record = _db.session.scalars(select(ScanRecord).where(ScanRecord.registration_id == second_id)).one()
-        assert record.offline and record.result == "ok" and not record.conflict
+        records = _db.session.scalars(select(ScanRecord).where(ScanRecord.registration_id == second_id)
+                                      .order_by(ScanRecord.scanned_at)).all()
+        assert [(r.offline, r.result, r.conflict) for r in records] == [(True, "ok", False),
+                                                                         (True, "already_checked_in", False)]
         stats = services.list_stats(_db.session, services.get_list(_db.session, venue.entrance_id))
         assert stats["checked_in"] == 2
