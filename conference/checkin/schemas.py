@@ -22,7 +22,9 @@ class ScanIn(BaseModel):
 
 class SyncItemIn(ScanIn):
     scanned_at: datetime  # an offline scan always carries the time it was made
-    offline_result: str | None = Field(default=None, max_length=32)
+    # What the offline scanner showed at the door; a refusal there is recorded, never turned into an entry.
+    offline_result: Literal["ok", "already_checked_in", "invalid_badge", "not_registered", "cancelled",
+                            "not_admitted", "full", "not_inside"] | None = None
 
 
 class SyncIn(BaseModel):

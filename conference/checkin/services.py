@@ -187,11 +187,11 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
 
     The same `scan_id` again returns the stored answer and writes nothing.
     """
-    replay = stored_response(db, request.scan_id)
-    if replay is not None:
-        return replay
     checkin_list = get_list(db, request.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
+    replay = stored_response(db, request.scan_id, checkin_list.id)
+    if replay is not None:
+        return replay
     if request.direction not in ("in", "out"):
         raise ServiceError("invalid_direction", "direction must be in or out")
     now = utcnow()
@@ -211,7 +211,7 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
             continue
         except IntegrityError:
             db.rollback()
-            replay = stored_response(db, request.scan_id)
+            replay = stored_response(db, request.scan_id, checkin_list.id)
             if replay is not None:  # the same scan_id arrived twice at once: one answer
                 return replay
             continue  # lost the first-entry race: the next round sees the winner's row
@@ -221,9 +221,15 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
     raise Conflict("busy", "too many simultaneous changes to this badge; scan again")
 
 
-def stored_response(db: Session, scan_id: str) -> dict | None:
-    stored = db.scalar(select(ScanRecord.response).where(ScanRecord.scan_id == scan_id))
-    return json.loads(stored) if stored is not None else None
+def stored_response(db: Session, scan_id: str, list_id: int | None = None) -> dict | None:
+    """The answer already given to this scan_id (None if new). A scan_id is one scan on one list:
+    reusing it elsewhere is refused rather than answered with another list's data."""
+    stored = db.execute(select(ScanRecord.response, ScanRecord.list_id).where(ScanRecord.scan_id == scan_id)).first()
+    if stored is None:
+        return None
+    if list_id is not None and stored.list_id != list_id:
+        raise Conflict("scan_id_reused", "this scan_id was already used for another scan")
+    return json.loads(stored.response)
 
 
 def _decide(db: Session, staff: User, checkin_list: CheckinList, request: ScanRequest, scanned_at: datetime,
@@ -244,6 +250,9 @@ def _decide(db: Session, staff: User, checkin_list: CheckinList, request: ScanRe
     refusal = _admission_refusal(checkin_list, registration, scanned_at)
     if refusal:
         return _Outcome("not_admitted", refusal, registration)
+    if request.offline and request.offline_result not in (None, "ok"):
+        # The offline scanner turned them away: record the decision taken at the door, change nothing.
+        return _Outcome(request.offline_result, "refused_offline", registration)
     checkin = db.scalar(select(Checkin).where(Checkin.registration_id == registration.id,
                                               Checkin.list_id == checkin_list.id))
     if request.direction == "out":
@@ -364,7 +373,7 @@ def _response(db, checkin_list, request, outcome, scanned_at, now, late, conflic
     response = {
         "result": outcome.result,
         "reason": outcome.reason,
-        "message": outcome.extra.get("message") or MESSAGES[outcome.result],
+        "message": outcome.extra.get("message") or MESSAGES.get(outcome.result, outcome.result),
         "scan_id": request.scan_id,
         "list_id": checkin_list.id,
         "direction": request.direction,
@@ -406,9 +415,6 @@ def _iso(moment: datetime | None) -> str | None:
 def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> dict:
     """Undo the entry or exit an accepted scan made (a mistaken check-in); logged in the audit log."""
     undo_id = undo_id or f"undo:{scan_id}"[:64]
-    replay = stored_response(db, undo_id)
-    if replay is not None:
-        return replay
     movement = db.scalar(select(CheckinMovement).where(CheckinMovement.scan_id == scan_id,
                                                        CheckinMovement.automatic.is_(False))
                          .order_by(CheckinMovement.id))
@@ -416,6 +422,9 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
         raise NotFound("scan_not_found", "no accepted scan with this scan_id")
     checkin_list = get_list(db, movement.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
+    replay = stored_response(db, undo_id, checkin_list.id)
+    if replay is not None:
+        return replay
     now = utcnow()
     marked = db.execute(update(CheckinMovement)
                         .where(CheckinMovement.id == movement.id, CheckinMovement.undone_at.is_(None))
@@ -434,7 +443,7 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
         db.commit()
     except IntegrityError:
         db.rollback()
-        replay = stored_response(db, undo_id)
+        replay = stored_response(db, undo_id, checkin_list.id)
         if replay is not None:
             return replay
         raise Conflict("already_undone", "this scan was already undone") from None
