@@ -104,3 +104,29 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
                                                                          (True, "already_checked_in", False)]
         stats = services.list_stats(_db.session, services.get_list(_db.session, venue.entrance_id))
         assert stats["checked_in"] == 2
+
+
+def test_dashboard_numbers_move_as_people_walk_in(app, venue, attendee_badge, make_token):
+    import requests
+
+    _id, code = attendee_badge(venue)
+    token = make_token(venue.staff)
+    with app.app_context():
+        slug = _db.session.get(Event, venue.event_id).slug
+    with served(app) as base, launched_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#email", venue.staff.email)
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{base}/events/{slug}/checkin/dashboard")
+        page.wait_for_selector("#live-state:text('Live')")
+        inside = f"tr[data-list-id='{venue.door_id}'] [data-field='inside_now']"
+        assert page.inner_text(inside) == "0"
+        answer = requests.post(f"{base}/api/v1/checkin/scan", json={"code": code, "list": venue.door_id,
+                                                                    "scan_id": "dashboard-scan-1"},
+                               headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        assert answer["result"] == "ok"
+        page.wait_for_function(f"document.querySelector(\"{inside}\").textContent === '1'")
+        assert page.inner_text(f"tr[data-list-id='{venue.door_id}'] [data-field='checked_in']") == "1"
