@@ -122,8 +122,11 @@ def staff_events(db: Session, user: User) -> list[Event]:
     return list(db.scalars(query))
 
 
+MAX_DB_ID = 2**31 - 1  # larger ids overflow the database's integer: they exist nowhere
+
+
 def get_list(db: Session, list_id: int) -> CheckinList:
-    checkin_list = db.get(CheckinList, list_id)
+    checkin_list = db.get(CheckinList, list_id) if 0 < list_id <= MAX_DB_ID else None
     if checkin_list is None:
         raise NotFound("list_not_found", f"there is no check-in list {list_id}")
     return checkin_list
@@ -189,6 +192,7 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
     """
     checkin_list = get_list(db, request.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
+    request.gate = clean_text(request.gate, 80)
     replay = stored_response(db, request.scan_id, checkin_list.id)
     if replay is not None:
         return replay
@@ -219,6 +223,12 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
             _announce(checkin_list)
         return response
     raise Conflict("busy", "too many simultaneous changes to this badge; scan again")
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Text safe to store anywhere: no control characters (PostgreSQL refuses NUL), no lone surrogates."""
+    text = "".join(ch for ch in text[: limit * 2] if ch >= " " and ch != "\x7f")
+    return text.encode("utf-8", "replace").decode("utf-8")[:limit]
 
 
 def stored_response(db: Session, scan_id: str, list_id: int | None = None) -> dict | None:
@@ -360,7 +370,7 @@ def _record(db: Session, staff: User, checkin_list: CheckinList, request: ScanRe
     db.add(ScanRecord(
         scan_id=request.scan_id, action="scan", list_id=checkin_list.id,
         registration_id=registration.id if registration else None, direction=request.direction,
-        code=(request.code if isinstance(request.code, str) else "")[:CODE_LOG_CHARS],
+        code=clean_text(request.code if isinstance(request.code, str) else "", CODE_LOG_CHARS),
         result=outcome.result, reason=outcome.reason, gate=request.gate, staff_user_id=staff.id,
         scanned_at=scanned_at, uploaded_at=now, offline=request.offline, late=late, conflict=conflict,
         response=json.dumps(response),

@@ -199,3 +199,35 @@ def test_exits_undo_auto_checkout_sync_and_stats_on_postgresql(postgres_app):
         assert (stats["checked_in"], stats["inside_now"], stats["conflicts"], stats["late_uploads"]) == (1, 0, 1, 1)
         snapshot = services.offline_snapshot(session, door)
         assert len(snapshot["checked_in"]) == 1 and snapshot["inside"] == []
+
+
+def test_nul_characters_and_lone_surrogates_are_stored_safely_on_postgresql(postgres_app):
+    """PostgreSQL refuses NUL in text: the audit log and gate are cleaned, so the answer is no 500;
+    lone surrogates are refused by validation."""
+    from datetime import timedelta
+
+    from conference.accounts.services import create_api_token, create_user
+    from conference.db_types import utcnow
+    from conference.programme.models import Event
+
+    with postgres_app.app_context():
+        session = _db.session
+        now = utcnow()
+        event = Event(slug="pg-nul", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1))
+        session.add(event)
+        session.commit()
+        staff = create_user(session, email="nul@example.org", name="S", role="staff", password="x" * 12)
+        services.assign_staff(session, event, staff)
+        entrance = services.ensure_list(session, event, "Entrance")
+        token = create_api_token(session, staff, "t")
+        list_id = entrance.id
+    client = postgres_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    nul = client.post("/api/v1/checkin/scan", json={"code": "abc\u0000def", "list": list_id, "scan_id": "pg-odd-nul",
+                                                    "gate": "A\u0000B"}, headers=headers)
+    assert nul.status_code == 422 and nul.json["result"] == "invalid_badge" and nul.json["gate"] == "AB"
+    surrogate = client.post("/api/v1/checkin/scan", json={"code": "\ud800x", "list": list_id, "scan_id": "pg-odd-sur",
+                                                          "gate": "\udfff"}, headers=headers)
+    assert surrogate.status_code == 400 and surrogate.json["error"]["code"] == "invalid_request"
+    with postgres_app.app_context():
+        assert _db.session.scalars(select(ScanRecord.code)).all() == ["abcdef"]
