@@ -29,8 +29,8 @@ from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
-from .badges import InvalidBadge, check_version, verify_token
-from .models import Checkin, CheckinList, CheckinMovement, EventStaff, ScanRecord
+from .badges import InvalidBadge, check_version, public_key_bytes, verify_token
+from .models import BadgeIssue, Checkin, CheckinList, CheckinMovement, EventStaff, ScanRecord
 
 RESULTS = ("ok", "already_checked_in", "invalid_badge", "not_registered", "cancelled", "not_admitted", "full",
            "not_inside")
@@ -295,6 +295,13 @@ def _take_place(db: Session, checkin_list: CheckinList) -> bool:
     return result.rowcount == 1
 
 
+def _lock_list(db: Session, list_id: int) -> None:
+    """Take the list row's write lock first. Every writer (entry, exit, undo, auto-checkout) locks the
+    list before a check-in row, so on PostgreSQL two writers never wait on each other in a cycle."""
+    db.execute(update(CheckinList).where(CheckinList.id == list_id)
+               .values(inside_count=CheckinList.inside_count).execution_options(synchronize_session=False))
+
+
 def _free_places(db: Session, list_id: int, count: int) -> None:
     if count:
         db.execute(update(CheckinList).where(CheckinList.id == list_id)
@@ -337,11 +344,11 @@ def _reentry(db, staff, checkin_list, registration, checkin, request, scanned_at
 def _exit(db, staff, checkin_list, registration, checkin, request, scanned_at, now) -> _Outcome:
     if checkin is None or not checkin.inside:
         return _Outcome("not_inside", "not_inside", registration, checkin)
+    _free_places(db, checkin_list.id, 1)  # the list row first, as every writer does: no lock cycles
     moved = db.execute(update(Checkin).where(Checkin.id == checkin.id, Checkin.inside.is_(True))
                        .values(inside=False).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
-        raise _Retry()
-    _free_places(db, checkin_list.id, 1)
+        raise _Retry()  # they left meanwhile; the rollback gives the place back
     db.add(_movement(checkin_list, registration, "out", request, staff, scanned_at, now))
     return _Outcome("ok", "exit", registration, checkin, changed=True)
 
@@ -436,6 +443,7 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
     if replay is not None:
         return replay
     now = utcnow()
+    _lock_list(db, checkin_list.id)
     marked = db.execute(update(CheckinMovement)
                         .where(CheckinMovement.id == movement.id, CheckinMovement.undone_at.is_(None))
                         .values(undone_at=now, undone_by_id=staff.id).execution_options(synchronize_session=False))
@@ -618,9 +626,6 @@ def _announce(checkin_list: CheckinList) -> None:
 
 def offline_snapshot(db: Session, checkin_list: CheckinList) -> dict:
     """What a scanner needs to decide alone: the public key, badge versions, and who may not pass."""
-    from .badges import public_key_bytes
-    from .models import BadgeIssue
-
     registrations = db.execute(
         select(Registration.id, Registration.mode, Registration.status, User.name, User.organisation, User.country)
         .join(User, User.id == Registration.user_id).where(Registration.event_id == checkin_list.event_id)
