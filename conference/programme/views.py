@@ -12,6 +12,7 @@ bp = Blueprint("programme", __name__)
 
 
 @bp.route("/")
+@bp.route("/events")
 def events_list():
     return render_template("programme/events.html", events=services.list_events(db.session))
 
