@@ -105,8 +105,10 @@ def _register_features(app: Flask) -> None:
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, checkin_bp, checkin_api_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(checkin_api_bp)
     register_web(app)
     register_cli(app)
     _enable_sqlite_pragmas(app)
