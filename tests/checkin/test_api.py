@@ -313,3 +313,21 @@ def test_odd_urls_never_give_a_500(client, venue, staff_token, logged_in_client)
     assert client.post("/api/v1/checkin/sync", json={"scans": [{}] * 501},
                        headers=_auth(staff_token)).status_code == 400
     assert client.post("/api/v1/checkin/undo", json={}, headers=_auth(staff_token)).status_code == 400
+
+
+def test_the_moderators_of_a_door_list_session_get_the_numbers_and_participants_do_not(
+        client, venue, attendee_badge, staff_token, live_client, make_user):
+    from conference.rooms.access import moderators_room, room_name
+
+    _registration_id, code = attendee_badge(venue)
+    moderator, participant = live_client(make_user("moderator")), live_client(make_user())
+    # what the rooms feature's `join` does: moderators enter moderators:<id>, everyone session:<id>
+    for sock, rooms in ((moderator, [moderators_room(venue.session_id), room_name(venue.session_id)]),
+                        (participant, [room_name(venue.session_id)])):
+        sid = socketio.server.manager.sid_from_eio_sid(sock.eio_sid, "/live")
+        for room in rooms:
+            socketio.server.enter_room(sid, room, namespace="/live")
+    client.post(SCAN, json={"code": code, "list": venue.door_id, "scan_id": _sid()}, headers=_auth(staff_token))
+    stats = [m["args"][0] for m in moderator.get_received("/live") if m["name"] == "checkin:stats"]
+    assert len(stats) == 1 and stats[0]["list"]["inside_now"] == 1
+    assert [m for m in participant.get_received("/live") if m["name"] == "checkin:stats"] == []
