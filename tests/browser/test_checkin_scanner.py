@@ -130,3 +130,30 @@ def test_dashboard_numbers_move_as_people_walk_in(app, venue, attendee_badge, ma
         assert answer["result"] == "ok"
         page.wait_for_function(f"document.querySelector(\"{inside}\").textContent === '1'")
         assert page.inner_text(f"tr[data-list-id='{venue.door_id}'] [data-field='checked_in']") == "1"
+
+
+def test_the_badge_sheet_prints_one_a6_page_per_badge(app, venue, attendee_badge):
+    import re
+
+    for name in ("Ana Silva", "Kenji Sato", "Noor Aziz"):
+        attendee_badge(venue, name=name)
+    attendee_badge(venue, name="Online Only", mode="online")
+    with app.app_context():
+        slug = _db.session.get(Event, venue.event_id).slug
+    with served(app) as base, launched_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#email", venue.staff.email)
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{base}/events/{slug}/badges")
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".a6-badge").count() == 3
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
+    assert len(pages) == 3
+    size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    width, height = (float(v) for v in size.groups())
+    assert abs(width - 297.6) < 2 and abs(height - 419.5) < 2  # A6 in points (105 x 148 mm)
