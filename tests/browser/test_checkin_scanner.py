@@ -67,8 +67,10 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         assert page.input_value("#list-select") == str(venue.entrance_id)
         green = page.wait_for_selector("#result.ok[data-result='ok']:not([hidden])", timeout=20000)
         assert "Camera Carla" in green.inner_text() and "Welcome" in green.inner_text()
+        assert page.is_visible("#result-undo")  # a mistaken check-in can be undone at once
         red = page.wait_for_selector("#result.bad[data-result='already_checked_in']:not([hidden])", timeout=20000)
         assert "Camera Carla" in red.inner_text() and "First checked in" in red.inner_text()
+        assert not page.is_visible("#result-undo")
         page.click("#result")
         page.goto(f"{base}/events/{slug}/checkin")  # without the camera: the rest is typed
         page.wait_for_selector("#scanner[data-ready='1']")
