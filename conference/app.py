@@ -96,6 +96,9 @@ def _init_socketio(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     from . import auth, realtime  # noqa: F401 - registers the login loader and the /live connect handler
     from .accounts.views import bp as accounts_bp
+    from .checkin import sockets as _checkin_sockets  # noqa: F401 - live check-in numbers
+    from .checkin.api import bp as checkin_api_bp
+    from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
@@ -109,6 +112,8 @@ def _register_features(app: Flask) -> None:
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(checkin_api_bp)
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)
