@@ -1,7 +1,7 @@
 """breakouts: rounds, their rooms (child sessions) and assignments
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 11:30:09.776941
 
 """
@@ -13,7 +13,7 @@ import conference.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
