@@ -569,13 +569,10 @@ def call_moderator(db: Session, user: User, session_id: int, message: str = "") 
 def balance_candidates(db: Session, round_: BreakoutRound, among: str = "registered") -> list[int]:
     """Whom auto-balance places: the event's confirmed attendees, or those in the main room now."""
     if among == "present":
-        try:
-            from ..models import RoomVisit  # provided by the live rooms feature
-        except ImportError:  # pragma: no cover - rooms not installed
-            raise ServiceError("presence_unavailable", "presence is not available; balance registered people") from None
-        return list(db.scalars(select(RoomVisit.user_id).distinct().join(User, User.id == RoomVisit.user_id).where(
-            RoomVisit.session_id == round_.session_id, RoomVisit.left_at.is_(None), User.role == "attendee",
-        )))
+        from ..presence import online_user_ids  # the live rooms' public presence API
+
+        present = online_user_ids(db, round_.session_id)
+        return list(db.scalars(select(User.id).where(User.id.in_(present), User.role == "attendee"))) if present else []
     if among != "registered":
         raise ServiceError("invalid_balance", "balance the people present or all registered people")
     return list(db.scalars(select(Registration.user_id).join(User, User.id == Registration.user_id).where(

@@ -148,23 +148,26 @@ def timer_payload(round_: BreakoutRound, kind: str = "countdown") -> dict:
 
 # --- the countdown -----------------------------------------------------------------------------
 
-_timers: set[int] = set()
+_timers: set[tuple[int, int]] = set()  # (Socket.IO server, round) pairs counting down in this process
 _timers_lock = threading.Lock()
 
 
 def ensure_timer(round_id: int) -> None:
     """Run the countdown of a running round in this process, once (also after a restart, on join)."""
+    server = socketio.server
+    key = (id(server), round_id)
     with _timers_lock:
-        if round_id in _timers:
+        if key in _timers:
             return
-        _timers.add(round_id)
-    socketio.start_background_task(_run_timer, current_app._get_current_object(), round_id)
+        _timers.add(key)
+    socketio.start_background_task(_run_timer, current_app._get_current_object(), server, round_id)
 
 
-def _run_timer(app, round_id: int) -> None:
+def _run_timer(app, server, round_id: int) -> None:
     interval = float(app.config.get("BREAKOUT_TIMER_INTERVAL_S", 10))
     try:
-        while True:
+        # A new app (tests build one each) replaces the server: this countdown belongs to the old one.
+        while socketio.server is server:
             with app.app_context():
                 try:
                     pause = _tick(round_id, interval)
@@ -173,11 +176,11 @@ def _run_timer(app, round_id: int) -> None:
             if pause is None:
                 return
             socketio.sleep(pause)
-    except Exception:  # the app went away (tests) or the database failed: stop counting
+    except Exception:  # the database failed or went away: stop counting, a later join restarts it
         log.exception("breakout timer of round %s stopped", round_id)
     finally:
         with _timers_lock:
-            _timers.discard(round_id)
+            _timers.discard((id(server), round_id))
 
 
 def _tick(round_id: int, interval: float) -> float | None:
