@@ -46,3 +46,17 @@ def test_participants_and_strangers_cannot_read_the_record(app, cast, client, lo
     moderator = logged_in_client(cast.moderator)
     missing = moderator.get(f"/events/{cast.event.slug}/sessions/9999/breakouts.json")
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "session_not_found"
+
+
+def test_the_partials_render_for_the_live_pages(app, cast):
+    from flask import render_template
+
+    from conference.programme.models import Event, ProgrammeSession
+
+    with app.test_request_context():
+        event = db.session.get(Event, cast.event.id)
+        session = db.session.get(ProgrammeSession, cast.plenary)
+        live = render_template("rooms/breakouts/_live.html", event=event, session=session, is_moderator=False)
+        console = render_template("rooms/breakouts/_moderate.html", event=event, session=session, is_moderator=True)
+    assert 'data-breakouts="live"' in live and "js/breakouts.js" in live
+    assert f"/sessions/{cast.plenary}/breakouts.csv" in console and 'data-bo="recall"' in console
