@@ -287,6 +287,9 @@ def load_demo(db: Session) -> DemoSummary:
     db.commit()
     accounts = _accounts(db, event)
     import_participants(db, event, _participants_csv())
+    from .rooms.breakouts.demo import prepare_demo_round
+
+    prepare_demo_round(db, event)  # the regional breakouts, ready for a moderator to start
     return summarise(db, event, accounts)
 
 

@@ -60,3 +60,25 @@ def test_the_partials_render_for_the_live_pages(app, cast):
         console = render_template("rooms/breakouts/_moderate.html", event=event, session=session, is_moderator=True)
     assert 'data-breakouts="live"' in live and "js/breakouts.js" in live
     assert f"/sessions/{cast.plenary}/breakouts.csv" in console and 'data-bo="recall"' in console
+
+
+def test_the_demo_prepares_one_round_over_the_regional_breakouts(tmp_path):
+    from conference import create_app
+    from conference.programme.models import ProgrammeSession
+    from conference.rooms.breakouts.models import BreakoutRound
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}"})
+    try:
+        for _ in range(2):
+            result = app.test_cli_runner().invoke(args=["demo"])
+            assert result.exit_code == 0, result.output
+        with app.app_context():
+            rounds = db.session.scalars(db.select(BreakoutRound)).all()
+            assert len(rounds) == 1 and rounds[0].status == "draft" and rounds[0].mode == "self_select"
+            rooms = [(r.session.title, r.session.language, r.capacity) for r in rounds[0].rooms]
+            assert ("Regional breakout: Western Asia and North Africa — Arabic", "ar", 60) in rooms and len(rooms) == 4
+            assert all(r.session.parent_id == rounds[0].session_id for r in rounds[0].rooms)
+            assert db.session.scalar(db.select(db.func.count()).select_from(ProgrammeSession)) == 14
+    finally:
+        with app.app_context():
+            db.engine.dispose()
