@@ -220,7 +220,12 @@
         name: payload.room.name, source: "assigned", joined_at: null,
       } : null;
       render();
-      maybeMoveIn();
+      var held = state.round && (state.round.mode === "assigned" || state.round.mode === "mixed");
+      if (payload.room && held && running() && inBreakout() && state.in_breakout !== payload.room.session_id) {
+        enter(null);  // moved by a moderator to another breakout while in one: follow
+      } else {
+        maybeMoveIn();
+      }
     });
     Live.on("breakout:timer", function (payload) {
       if (!state || !state.round || state.round.id !== payload.round_id) return;

@@ -44,6 +44,43 @@ def _announce_rooms(round_: BreakoutRound, event: str = "breakout:rooms") -> dic
     return payload
 
 
+_pending_counts: set[tuple[int, int]] = set()
+_pending_lock = threading.Lock()
+
+
+def announce_counts_soon(round_: BreakoutRound) -> None:
+    """Coalesce `breakout:rooms`: when hundreds choose a room within a minute, the main room gets
+    at most one update per BREAKOUT_COUNTS_INTERVAL_S, and the last one is read after the last change."""
+    interval = float(current_app.config.get("BREAKOUT_COUNTS_INTERVAL_S", 0.5))
+    if interval <= 0:
+        _announce_rooms(round_)
+        return
+    server = socketio.server
+    key = (id(server), round_.id)
+    with _pending_lock:
+        if key in _pending_counts:
+            return
+        _pending_counts.add(key)
+    socketio.start_background_task(_announce_counts_later, current_app._get_current_object(), server, round_.id,
+                                   interval)
+
+
+def _announce_counts_later(app, server, round_id: int, interval: float) -> None:
+    socketio.sleep(interval)
+    with _pending_lock:
+        # Released before reading: a change committed after this read schedules a fresh update.
+        _pending_counts.discard((id(server), round_id))
+    if socketio.server is not server:
+        return
+    with app.app_context():
+        try:
+            _announce_rooms(services.get_round(db.session, round_id))
+        except Exception:
+            log.exception("breakout counts of round %s not sent", round_id)
+        finally:
+            db.session.remove()
+
+
 @socketio.on("breakout:create", namespace=LIVE)
 @live_event(schemas.CreateRound)
 def create(user, payload: schemas.CreateRound):
@@ -90,7 +127,8 @@ def start(user, payload: schemas.Start):
 def join(user, payload: schemas.Join):
     round_, room = services.enter_breakout(db.session, user, payload.round_id, payload.room_id)
     mine = services.assignment_of(db.session, round_.id, user.id)
-    _announce_rooms(round_)
+    if mine is not None:  # a moderator dropping in changes no count
+        announce_counts_soon(round_)
     return ok(session_id=room.session_id, room=services.room_json(room), my_assignment=services.assignment_json(mine))
 
 

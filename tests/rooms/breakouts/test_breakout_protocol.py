@@ -25,8 +25,12 @@ def named(received: list[tuple[str, dict]], name: str) -> list[dict]:
 
 
 @pytest.fixture()
-def hall(cast, joined):
-    """Alice, Bob and the moderator in the plenary; a draft round with two rooms."""
+def hall(app, cast, joined):
+    """Alice, Bob and the moderator in the plenary; a draft round with two rooms.
+
+    Room counts are announced at once here, so that "nothing was broadcast" means what it says.
+    """
+    app.config["BREAKOUT_COUNTS_INTERVAL_S"] = 0
     clients = {"mod": joined(cast.moderator, cast.plenary), "alice": joined(cast.alice, cast.plenary),
                "bob": joined(cast.bob, cast.plenary)}
     ack = call(clients["mod"], "breakout:create", {"session_id": cast.plenary, "rooms": ROOMS, "mode": "mixed"})
@@ -200,3 +204,24 @@ def test_a_round_ends_by_itself_and_sends_everyone_back(app, cast, hall):
         time.sleep(0.05)
     recalled = named(seen, "breakout:recalled")
     assert recalled and recalled[0]["session_id"] == cast.plenary and recalled[0]["by"] == "timer"
+
+
+def test_room_counts_are_coalesced_and_the_last_update_is_exact(app, cast, hall, joined, make_user, make_registration):
+    app.config["BREAKOUT_COUNTS_INTERVAL_S"] = 2.0  # far longer than the joins below take
+    mod, round_id, big = hall["mod"], hall["round"]["id"], hall["rooms"][1]
+    call(mod, "breakout:start", {"round_id": round_id, "duration_s": 600})
+    people = []
+    for _ in range(8):
+        person = make_user()
+        make_registration(person, cast.event)
+        people.append(joined(person, cast.plenary))
+    events(mod)
+    for client in people:
+        assert call(client, "breakout:join", {"round_id": round_id, "room_id": big["id"]})["ok"]
+    updates: list[dict] = []
+    deadline = time.monotonic() + 15
+    while (not updates or updates[-1]["rooms"][1]["taken"] < 8) and time.monotonic() < deadline:
+        updates += named(events(mod), "breakout:rooms")
+        time.sleep(0.05)
+    assert updates and updates[-1]["rooms"][1]["taken"] == 8 and updates[-1]["rooms"][1]["joined"] == 8
+    assert len(updates) < len(people)
