@@ -108,7 +108,10 @@
     var open = !!(round && round.status !== "recalled");
     show($("create-form"), !open);
     show($("round"), open);
-    show($("start"), !!(round && round.status === "draft"));
+    var draft = !!(round && round.status === "draft");
+    // Prefill the planned duration when the Start controls appear, not over what was typed since.
+    if (draft && $("start-box").hidden) $("start-duration").value = Math.max(1, Math.round(round.duration_s / 60));
+    show($("start-box"), draft);
     all("extend").forEach(function (b) { show(b, running()); });
     show($("recall"), open);
     show($("message-form"), running());
@@ -142,13 +145,16 @@
     var anyone = (record || []).some(function (room) { return room.members.length; });
     show($("record-box"), anyone && state.round && state.round.status !== "draft");
     (record || []).forEach(function (room) {
-      box.appendChild(make("h4", room.name + " (" + room.members.length + ")"));
+      var details = make("details");
+      details.open = room.members.length <= 12;  // long lists stay folded: the CSV has everything
+      details.appendChild(make("summary", room.name + " (" + room.members.length + ")"));
       var list = make("ul");
       room.members.forEach(function (m) {
         var item = m.name + (m.country ? " \u00b7 " + m.country : "") + (m.joined_at ? "" : " \u00b7 did not go in");
         list.appendChild(make("li", item));
       });
-      box.appendChild(list);
+      details.appendChild(list);
+      box.appendChild(details);
     });
   }
 
@@ -314,7 +320,7 @@
     });
     $("load-people").addEventListener("click", loadPeople);
     $("start").addEventListener("click", function () {
-      Live.emit("breakout:start", { round_id: roundId(), duration_s: Math.round(Number($("duration").value || 15) * 60) })
+      Live.emit("breakout:start", { round_id: roundId(), duration_s: Math.round(Number($("start-duration").value || 15) * 60) })
         .then(function (ack) { if (!fail(ack)) takeAck(ack); });
     });
     all("extend").forEach(function (button) {
