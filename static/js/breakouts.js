@@ -180,6 +180,18 @@
     // Assigned people go to their room by themselves; in self-select they choose (preselected).
     if (moderatorView || !running() || inBreakout() || autoMovedRound === roundId()) return;
     var mine = state.my_assignment;
+    if (!mine && state.round.mode === "assigned") {
+      // An assignment may have been missed while offline: ask; "not_assigned" just means wait.
+      autoMovedRound = roundId();
+      Live.emit("breakout:join", { round_id: roundId() }).then(function (ack) {
+        if (ack.ok) { state.my_assignment = ack.my_assignment; Live.switchRoom(ack.session_id); }
+        else if (ack.error && ack.error.code === "not_assigned") {
+          autoMovedRound = null;
+          text($("mine"), "The moderators have not given you a room yet.");
+        } else { fail(ack); }
+      });
+      return;
+    }
     if (!mine) return;
     if (state.round.mode === "assigned" || (state.round.mode === "mixed" && mine.source === "assigned")) {
       autoMovedRound = roundId();

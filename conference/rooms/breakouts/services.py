@@ -661,9 +661,9 @@ def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
     """The `breakouts` part of the `join` state, for a main session or one of its breakouts."""
     main = main_session_of(session)
     moderator = can_moderate(user)
+    # A draft is shown too: participants learn their room before the start (their page shows the
+    # round only while it runs), so they can be moved in the moment it opens.
     round_ = open_round(db, main.id) or latest_round(db, main.id)
-    if round_ is not None and round_.status == RoundStatus.DRAFT.value and not moderator:
-        round_ = latest_round_before(db, main.id, round_.id)
     state = {
         "main_session_id": main.id,
         "in_breakout": session.id if session.id != main.id else None,
@@ -680,12 +680,6 @@ def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
     if moderator:
         state["record"] = round_record(db, round_)
     return {"breakouts": state}
-
-
-def latest_round_before(db: Session, main_session_id: int, round_id: int) -> BreakoutRound | None:
-    return db.scalar(select(BreakoutRound).where(
-        BreakoutRound.session_id == main_session_id, BreakoutRound.id < round_id,
-    ).order_by(BreakoutRound.id.desc()))
 
 
 def record_rows(db: Session, round_: BreakoutRound) -> list[dict]:

@@ -5,7 +5,7 @@ Broadcasts (each sent to a room once):
 - `breakout:opened` → the main room when a round starts;
 - `breakout:assigned` → each placed person's user room;
 - `breakout:timer`, `breakout:message`, `breakout:recalled` → the main room and every breakout room;
-- `breakout:alert` → the moderators of the main session and of the breakout;
+- `breakout:alert` → the moderators of the main session and of every breakout of the round;
 - `breakout:record` → the main session's moderators after a recall.
 """
 from __future__ import annotations
@@ -163,8 +163,10 @@ def recall(user, payload: schemas.RoundRef):
 @live_event(schemas.CallModerator)
 def call_moderator(user, payload: schemas.CallModerator):
     alert = services.call_moderator(db.session, user, payload.session_id, payload.message)
-    _emit("breakout:alert", alert, [moderators_room(alert["main_session_id"]),
-                                    moderators_room(alert["room"]["session_id"])])
+    round_ = services.get_round(db.session, alert["round_id"])
+    # Every moderator of the round hears it, in the main room or dropped into any breakout.
+    _emit("breakout:alert", alert, [moderators_room(session_id) for session_id in
+                                    [round_.session_id] + [r.session_id for r in round_.rooms]])
     return ok()
 
 

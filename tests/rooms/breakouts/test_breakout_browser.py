@@ -54,3 +54,35 @@ def test_moderator_runs_a_round_and_the_participant_moves_in_and_back(cast, live
     finally:
         mod_context.close()
         alice_context.close()
+
+
+def test_an_assigned_participant_is_moved_in_by_itself_and_the_timer_brings_them_back(app, cast, live_server, browser):
+    from conference.accounts.models import User
+    from conference.extensions import db
+    from conference.rooms.breakouts import services
+    from conference.rooms.breakouts.services import RoomSpec
+
+    app.config["BREAKOUT_TIMER_INTERVAL_S"] = 0.5
+    with app.app_context():
+        moderator = db.session.get(User, cast.moderator.id)
+        round_ = services.create_round(db.session, moderator, cast.plenary, [RoomSpec("North"), RoomSpec("South")],
+                                       mode="assigned")
+        services.assign(db.session, moderator, round_.id, [(cast.alice.id, round_.rooms[1].id)])
+        south = round_.rooms[1].session_id
+    session_url = f"{live_server}/events/{cast.event.slug}/sessions/{cast.plenary}"
+    mod_context, console = sign_in(browser, live_server, cast.moderator)
+    alice_context, live = sign_in(browser, live_server, cast.alice)
+    try:
+        live.goto(f"{session_url}/live")
+        live.wait_for_function("window.Live && Live.sessionId === %d" % cast.plenary)
+        console.goto(f"{session_url}/moderate")
+        console.wait_for_selector("[data-bo=start-box]:not([hidden])")
+        console.fill("#bo-start-duration", "0.05")  # three seconds
+        console.click("[data-bo=start]")
+        live.wait_for_function("Live.sessionId === %d" % south)  # no click: the assignment moves her
+        assert live.locator("[data-bo=chooser]").is_hidden()
+        live.wait_for_function("Live.sessionId === %d" % cast.plenary, timeout=20000)  # the round ended by itself
+        console.wait_for_selector("[data-bo=record-box]:not([hidden]) >> text=Alice Asker")
+    finally:
+        mod_context.close()
+        alice_context.close()

@@ -160,11 +160,13 @@ def test_messages_reach_every_room_and_alerts_reach_only_moderators(cast, hall, 
     for client in (mod, alice, bob):
         assert [m["text"] for m in named(events(client), "breakout:message")] == ["Five minutes left <b>now</b>"]
 
+    in_b = joined(cast.moderator, room_b["session_id"], token=True)  # a moderator dropped into the other room
     help_ack = call(alice, "breakout:call_moderator", {"session_id": room_a["session_id"], "message": "Mic is off"})
     assert help_ack == {"ok": True}
-    alerts = named(events(mod), "breakout:alert")
-    assert len(alerts) == 1 and alerts[0]["user"]["name"] == "Alice Asker" and alerts[0]["message"] == "Mic is off"
-    assert alerts[0]["room"]["session_id"] == room_a["session_id"]
+    for moderator in (mod, in_b):
+        alerts = named(events(moderator), "breakout:alert")
+        assert len(alerts) == 1 and alerts[0]["user"]["name"] == "Alice Asker" and alerts[0]["message"] == "Mic is off"
+        assert alerts[0]["room"]["session_id"] == room_a["session_id"]
     assert events(bob) == [] and events(alice) == []
     assert call(bob, "breakout:call_moderator", {"session_id": room_a["session_id"]})["error"]["code"] == "not_in_breakout"
 

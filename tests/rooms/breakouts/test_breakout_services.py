@@ -402,9 +402,10 @@ def test_join_state_for_participants_and_moderators(db, setup):
     empty = services.join_state(db, a, main)["breakouts"]
     assert empty["round"] is None and empty["main_session_id"] == main.id
     round_ = new_round(db, setup)
-    assert services.join_state(db, a, main)["breakouts"]["round"] is None  # drafts are the moderators' business
     assert services.join_state(db, setup["moderator"], main)["breakouts"]["round"]["status"] == "draft"
     services.assign(db, setup["moderator"], round_.id, [(a.id, round_.rooms[1].id)])
+    draft = services.join_state(db, a, main)["breakouts"]  # known before the start, to move in at once
+    assert draft["round"]["status"] == "draft" and draft["my_assignment"]["room_id"] == round_.rooms[1].id
     services.start_round(db, setup["moderator"], round_.id, 600)
     state = services.join_state(db, a, main)["breakouts"]
     assert state["round"]["status"] == "running" and state["ends_at"] and 0 < state["round"]["remaining_s"] <= 600
