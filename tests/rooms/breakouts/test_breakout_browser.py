@@ -31,10 +31,15 @@ def test_moderator_runs_a_round_and_the_participant_moves_in_and_back(cast, live
         live.wait_for_function("window.Live && Live.sessionId === %d" % cast.plenary)
         assert live.locator("#breakouts").is_hidden()  # a draft is not shown to participants
 
+        console.click("[data-bo=load-people]")  # assign by hand among the people present
+        console.get_by_label("Room for Alice Asker").select_option(label="Room West")
+        console.wait_for_selector("[data-bo=rooms] tr:has-text('Room West') >> text=1/5")
+
         console.click("[data-bo=start]")
         console.wait_for_selector("[data-bo=countdown]:not([hidden])")
         live.wait_for_selector("[data-bo=chooser]:not([hidden])")
-        live.get_by_label("Room West").check()
+        assert live.get_by_label("Room West").is_checked()  # self-select: her assigned room is preselected
+        assert not live.get_by_label("Room East").is_checked()
         live.click("[data-bo=chooser] button[type=submit]")
         live.wait_for_selector("[data-bo=inside]:not([hidden])")
         breakout_id = live.evaluate("Live.sessionId")
