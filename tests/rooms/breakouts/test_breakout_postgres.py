@@ -39,9 +39,13 @@ def pg_app():
     admin.execute(f'CREATE DATABASE "{name}"')
     app = create_app({"ENV_NAME": "testing",
                       "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"})
-    with app.app_context():
-        db.create_all()
     try:
+        with app.app_context():  # the schema from the migrations, so 0005 is proven on PostgreSQL too
+            from flask_migrate import upgrade
+
+            from conference.app import MIGRATIONS_DIR
+
+            upgrade(directory=str(MIGRATIONS_DIR))
         yield app
     finally:
         with app.app_context():
