@@ -227,3 +227,23 @@ def test_room_counts_are_coalesced_and_the_last_update_is_exact(app, cast, hall,
         time.sleep(0.05)
     assert updates and updates[-1]["rooms"][1]["taken"] == 8 and updates[-1]["rooms"][1]["joined"] == 8
     assert len(updates) < len(people)
+
+
+def test_a_running_round_without_a_countdown_gets_one_when_someone_joins(app, cast, joined):
+    """After a restart no process counts down: the first join into the session resumes it."""
+    from conference.accounts.models import User
+    from conference.rooms.breakouts import services
+    from conference.rooms.breakouts.services import RoomSpec
+
+    app.config["BREAKOUT_TIMER_INTERVAL_S"] = 0.2
+    with app.app_context():  # started by the services alone, as if by a process that has since died
+        moderator = db.session.get(User, cast.moderator.id)
+        round_ = services.create_round(db.session, moderator, cast.plenary, [RoomSpec("Only")])
+        services.start_round(db.session, moderator, round_.id, 3)  # long enough for the join to finish first
+    alice = joined(cast.alice, cast.plenary)
+    seen: list[tuple[str, dict]] = []
+    deadline = time.monotonic() + 15
+    while not named(seen, "breakout:recalled") and time.monotonic() < deadline:
+        seen += events(alice)
+        time.sleep(0.05)
+    assert named(seen, "breakout:recalled")[0]["by"] == "timer"
