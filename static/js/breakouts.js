@@ -114,6 +114,7 @@
     show($("start-box"), draft);
     all("extend").forEach(function (b) { show(b, running()); });
     show($("recall"), open);
+    text($("recall"), draft ? "Discard this round" : "Recall everyone");
     show($("message-form"), running());
     show($("back"), inBreakout());
     var body = $("rooms");
@@ -143,7 +144,7 @@
     var box = $("record");
     clear(box);
     var anyone = (record || []).some(function (room) { return room.members.length; });
-    show($("record-box"), anyone && state.round && state.round.status !== "draft");
+    show($("record-box"), anyone && state.round && !!state.round.started_at);  // a discarded draft has no record
     (record || []).forEach(function (room) {
       var details = make("details");
       details.open = room.members.length <= 12;  // long lists stay folded: the CSV has everything
