@@ -106,11 +106,13 @@ def _register_features(app: Flask) -> None:
     from .rooms import sockets as rooms_sockets  # noqa: F401 - registers the /live room events
     from .rooms.commands import rooms_reset
     from .rooms.views import bp as rooms_bp
+    from .rooms.breakouts import sockets as _breakout_sockets  # noqa: F401 - breakout:* handlers
+    from .rooms.breakouts.views import bp as breakouts_bp
     from .web import register_web
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, breakouts_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(checkin_bp)
     app.register_blueprint(checkin_api_bp)

@@ -288,6 +288,9 @@ def load_demo(db: Session) -> DemoSummary:
     accounts = _accounts(db, event)
     import_participants(db, event, _participants_csv())
     _checkin(db, event)
+    from .rooms.breakouts.demo import prepare_demo_round
+
+    prepare_demo_round(db, event)  # the regional breakouts, ready for a moderator to start
     return summarise(db, event, accounts)
 
 

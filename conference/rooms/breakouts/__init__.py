@@ -1,0 +1,1 @@
+"""Breakout rounds: a main session splits into child sessions (kind "breakout") and comes back."""

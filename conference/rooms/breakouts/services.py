@@ -1,0 +1,692 @@
+"""Breakout rules: rounds, rooms, assignments, the timer and the record. No `request`, no `emit`.
+
+Every state change is one conditional UPDATE (or an INSERT under a UNIQUE constraint) whose row
+count decides: starting twice, recalling twice, a timer racing a moderator's recall, two people
+taking the last place of a room — the database answers, on SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...accounts.models import User
+from ...db_types import utcnow
+from ...errors import Conflict, Forbidden, NotFound, ServiceError
+from ...programme.models import ProgrammeSession, SessionKind
+from ...programme.services import iso_utc
+from ...registrations.models import Registration
+from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
+from .languages import base_language, preferred_language
+from .models import (
+    ROUND_MODES,
+    AssignmentSource,
+    BreakoutAssignment,
+    BreakoutRoom,
+    BreakoutRound,
+    RoundMode,
+    RoundStatus,
+)
+
+WARNING_BEFORE_END_S = 60
+ALERT_INTERVAL_S = 30
+MAX_DURATION_S = 4 * 3600
+OPEN_STATUSES = (RoundStatus.DRAFT.value, RoundStatus.RUNNING.value)
+
+
+@dataclass(frozen=True)
+class RoomSpec:
+    name: str
+    language: str = "en"
+    capacity: int | None = None
+
+
+@dataclass
+class AssignmentChange:
+    """One person's new place (room None: unassigned), for the `breakout:assigned` broadcast."""
+
+    user_id: int
+    room: BreakoutRoom | None
+
+
+@dataclass
+class AutoResult:
+    changes: list[AssignmentChange] = field(default_factory=list)
+    unplaced: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TimerTick:
+    action: str  # "countdown", "warning", "recalled" or "stop"
+    round: BreakoutRound
+    remaining_s: int = 0
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+def get_round(db: Session, round_id: int) -> BreakoutRound:
+    found = db.get(BreakoutRound, round_id)
+    if found is None:
+        raise NotFound("round_not_found", f"there is no breakout round {round_id}")
+    db.refresh(found)  # other processes and threads change rounds: read the row as it is now
+    return found
+
+
+def get_room(db: Session, round_: BreakoutRound, room_id: int) -> BreakoutRoom:
+    room = db.get(BreakoutRoom, room_id)
+    if room is None or room.round_id != round_.id:
+        raise NotFound("room_not_found", f"breakout room {room_id} is not part of this round")
+    return room
+
+
+def main_session_of(session: ProgrammeSession) -> ProgrammeSession:
+    """A breakout's parent, or the session itself."""
+    if session.kind == SessionKind.BREAKOUT.value and session.parent is not None:
+        return session.parent
+    return session
+
+
+def open_round(db: Session, main_session_id: int) -> BreakoutRound | None:
+    return db.scalar(select(BreakoutRound).where(BreakoutRound.open_session_id == main_session_id))
+
+
+def latest_round(db: Session, main_session_id: int) -> BreakoutRound | None:
+    return db.scalar(
+        select(BreakoutRound).where(BreakoutRound.session_id == main_session_id).order_by(BreakoutRound.id.desc())
+    )
+
+
+def rounds_of(db: Session, main_session_id: int) -> list[BreakoutRound]:
+    return list(db.scalars(
+        select(BreakoutRound).where(BreakoutRound.session_id == main_session_id).order_by(BreakoutRound.id)
+    ))
+
+
+def assignment_of(db: Session, round_id: int, user_id: int) -> BreakoutAssignment | None:
+    return db.scalar(select(BreakoutAssignment).where(
+        BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id == user_id
+    ))
+
+
+def _ensure_open(round_: BreakoutRound) -> None:
+    if round_.status == RoundStatus.RECALLED.value:
+        raise Conflict("round_closed", "this breakout round is over")
+
+
+def _ensure_running(round_: BreakoutRound) -> None:
+    if round_.status != RoundStatus.RUNNING.value:
+        raise Conflict("round_not_running", "this breakout round is not running")
+
+
+# --- creating a round --------------------------------------------------------------------------
+
+
+def create_round(db: Session, user: User, session_id: int, rooms: list[RoomSpec], *,
+                 mode: str = RoundMode.SELF_SELECT.value, duration_s: int = 900) -> BreakoutRound:
+    """A draft round of `session_id` with its rooms; an empty list reuses the existing breakouts.
+
+    A room whose name matches an existing breakout of the session reuses that session (its language
+    and capacity are updated), so a programme's planned breakouts keep their Q&A and chat.
+    """
+    ensure_can_moderate(user)
+    main = get_live_session(db, session_id)
+    if main.kind == SessionKind.BREAKOUT.value:
+        raise ServiceError("nested_breakout", "a breakout room cannot be split into breakouts")
+    if mode not in ROUND_MODES:
+        raise ServiceError("invalid_mode", f"mode must be one of {', '.join(ROUND_MODES)}")
+    _check_duration(duration_s)
+    sessions = _room_sessions(db, main, rooms)
+    round_ = BreakoutRound(session_id=main.id, open_session_id=main.id, mode=mode, duration_s=duration_s,
+                           created_by_id=user.id)
+    round_.rooms = [BreakoutRoom(session_id=s.id, position=i, capacity=s.capacity) for i, s in enumerate(sessions)]
+    db.add(round_)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict("round_already_open", "this session already has a breakout round; recall it first") from None
+    return round_
+
+
+def _check_duration(duration_s: int) -> None:
+    if not 1 <= duration_s <= MAX_DURATION_S:
+        raise ServiceError("invalid_duration", f"the duration must be between 1 second and {MAX_DURATION_S // 3600} hours")
+
+
+def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -> list[ProgrammeSession]:
+    existing = {c.title: c for c in db.scalars(select(ProgrammeSession).where(
+        ProgrammeSession.parent_id == main.id, ProgrammeSession.kind == SessionKind.BREAKOUT.value,
+    ).order_by(ProgrammeSession.id))}
+    if not specs:
+        if not existing:
+            raise ServiceError("no_rooms", "list the breakout rooms to create")
+        return list(existing.values())
+    names = [spec.name.strip() for spec in specs]
+    if any(not name for name in names):
+        raise ServiceError("invalid_room", "every breakout room needs a name")
+    if len(set(n.casefold() for n in names)) != len(names):
+        raise ServiceError("duplicate_room_name", "two breakout rooms have the same name")
+    sessions = []
+    for name, spec in zip(names, specs):
+        if spec.capacity is not None and spec.capacity < 1:
+            raise ServiceError("invalid_capacity", f"the capacity of {name!r} must be at least 1")
+        session = existing.get(name)
+        if session is None:
+            session = ProgrammeSession(
+                event_id=main.event_id, track_id=main.track_id, parent_id=main.id, title=name,
+                kind=SessionKind.BREAKOUT.value, starts_at=main.starts_at, ends_at=main.ends_at,
+                room="", capacity=spec.capacity, language=spec.language,
+            )
+            db.add(session)
+        else:
+            session.language, session.capacity = spec.language, spec.capacity
+        sessions.append(session)
+    db.flush()
+    return sessions
+
+
+# --- assigning people --------------------------------------------------------------------------
+
+
+def assign(db: Session, user: User, round_id: int, pairs: list[tuple[int, int | None]]) -> list[AssignmentChange]:
+    """Put each (user_id, room_id) in place; room_id None removes the person's assignment.
+
+    A moderator may fill a room past its capacity on purpose; capacity binds self-select.
+    """
+    ensure_can_moderate(user)
+    round_ = get_round(db, round_id)
+    _ensure_open(round_)
+    if len({user_id for user_id, _ in pairs}) != len(pairs):
+        raise ServiceError("duplicate_user", "a person appears twice in the list")
+    rooms = {room.id: room for room in round_.rooms}
+    for _, room_id in pairs:
+        if room_id is not None and room_id not in rooms:
+            raise NotFound("room_not_found", f"breakout room {room_id} is not part of this round")
+    _ensure_participants(db, round_, [user_id for user_id, _ in pairs])
+    existing = _assignments_by_user(db, round_.id, [user_id for user_id, _ in pairs])
+    changes, deltas = [], Counter()
+    for user_id, room_id in pairs:
+        current = existing.get(user_id)
+        if current is not None and current.room_id == room_id and current.source == AssignmentSource.ASSIGNED.value:
+            continue
+        if current is not None:
+            deltas[current.room_id] -= 1
+            if room_id is None:
+                db.delete(current)
+            else:
+                current.room_id, current.source = room_id, AssignmentSource.ASSIGNED.value
+        elif room_id is not None:
+            db.add(BreakoutAssignment(round_id=round_.id, room_id=room_id, user_id=user_id,
+                                      source=AssignmentSource.ASSIGNED.value))
+        if room_id is not None:
+            deltas[room_id] += 1
+        changes.append(AssignmentChange(user_id, rooms.get(room_id)))
+    _apply_deltas(db, deltas)
+    _commit_assignments(db)
+    return changes
+
+
+def _ensure_participants(db: Session, round_: BreakoutRound, user_ids: list[int]) -> None:
+    """Only people with a confirmed registration for the event (or organisers) can be placed."""
+    if not user_ids:
+        return
+    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids)))}
+    missing = [uid for uid in user_ids if uid not in users]
+    if missing:
+        raise NotFound("user_not_found", f"there is no user {missing[0]}", user_ids=missing)
+    registered = set(db.scalars(select(Registration.user_id).where(
+        Registration.event_id == round_.session.event_id, Registration.status == "confirmed",
+        Registration.user_id.in_(user_ids),
+    )))
+    outsiders = [uid for uid in user_ids if uid not in registered and not users[uid].is_organiser]
+    if outsiders:
+        raise ServiceError("not_registered", "these people are not registered for the event", user_ids=outsiders)
+
+
+def _assignments_by_user(db: Session, round_id: int, user_ids: list[int]) -> dict[int, BreakoutAssignment]:
+    rows = db.scalars(select(BreakoutAssignment).where(
+        BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id.in_(user_ids)
+    )) if user_ids else []
+    return {a.user_id: a for a in rows}
+
+
+def _apply_deltas(db: Session, deltas: Counter) -> None:
+    for room_id, delta in deltas.items():
+        if delta:
+            db.execute(update(BreakoutRoom).where(BreakoutRoom.id == room_id)
+                       .values(taken=BreakoutRoom.taken + delta))
+
+
+def _commit_assignments(db: Session) -> None:
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict("assignment_changed", "someone changed these places at the same time; try again") from None
+    db.expire_all()  # the counters were changed by UPDATE statements
+
+
+def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, by: str | None = None) -> AutoResult:
+    """Spread the not-yet-placed people of `user_ids` over the rooms, within capacity.
+
+    `by="language"` sends people to rooms in their preferred language (see languages.py);
+    `by="country"` spreads each country's delegation across rooms; otherwise rooms fill evenly.
+    People already placed keep their room; those who fit nowhere are returned in `unplaced`.
+    """
+    ensure_can_moderate(user)
+    if by not in (None, "language", "country"):
+        raise ServiceError("invalid_balance", "balance by language, by country, or leave it empty")
+    round_ = get_round(db, round_id)
+    _ensure_open(round_)
+    for room in round_.rooms:
+        db.refresh(room)
+    placed = set(db.scalars(select(BreakoutAssignment.user_id).where(BreakoutAssignment.round_id == round_.id)))
+    people = sorted(db.scalars(select(User).where(User.id.in_(set(user_ids) - placed))), key=lambda u: u.id)
+    _ensure_participants(db, round_, [p.id for p in people])
+    plan = _Plan(round_.rooms)
+    result = AutoResult()
+    for person in _ordered(people, by):
+        room = plan.best_room(person, by)
+        if room is None:
+            result.unplaced.append(person.id)
+            continue
+        plan.place(room, person)
+        db.add(BreakoutAssignment(round_id=round_.id, room_id=room.id, user_id=person.id,
+                                  source=AssignmentSource.ASSIGNED.value))
+        result.changes.append(AssignmentChange(person.id, room))
+    for room_id, added in plan.added.items():
+        # Conditional: a self-select that took the last places meanwhile makes this fail, not overfill.
+        done = db.execute(update(BreakoutRoom).where(
+            BreakoutRoom.id == room_id, BreakoutRoom.taken == plan.start[room_id],
+        ).values(taken=BreakoutRoom.taken + added))
+        if done.rowcount != 1:
+            db.rollback()
+            raise Conflict("assignment_changed", "people chose rooms meanwhile; balance again")
+    _commit_assignments(db)
+    return result
+
+
+def _ordered(people: list[User], by: str | None) -> list[User]:
+    if by != "country":
+        return people
+    # Deal delegations out one person per country at a time so each room gets a mix.
+    by_country: dict[str, list[User]] = defaultdict(list)
+    for person in people:
+        by_country[person.country or ""].append(person)
+    queues = [by_country[c] for c in sorted(by_country, key=lambda c: (-len(by_country[c]), c))]
+    ordered = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
+
+
+class _Plan:
+    """Room fill levels during an auto-balance, so no query runs per person."""
+
+    def __init__(self, rooms: list[BreakoutRoom]):
+        self.rooms = rooms
+        self.start = {r.id: r.taken for r in rooms}
+        self.taken = dict(self.start)
+        self.added: Counter = Counter()
+        self.countries: dict[int, Counter] = defaultdict(Counter)
+
+    def _has_space(self, room: BreakoutRoom) -> bool:
+        return room.capacity is None or self.taken[room.id] < room.capacity
+
+    def _fill(self, room: BreakoutRoom) -> float:
+        return self.taken[room.id] / room.capacity if room.capacity else self.taken[room.id] / 1_000_000
+
+    def best_room(self, person: User, by: str | None) -> BreakoutRoom | None:
+        candidates = [r for r in self.rooms if self._has_space(r)]
+        if by == "language" and candidates:
+            wanted = preferred_language(person.country)
+            for language in (wanted, "en"):
+                matching = [r for r in candidates if base_language(r.session.language) == language]
+                if matching:
+                    candidates = matching
+                    break
+        if not candidates:
+            return None
+        if by == "country":
+            return min(candidates, key=lambda r: (self.countries[r.id][person.country], self._fill(r), r.position))
+        return min(candidates, key=lambda r: (self._fill(r), self.taken[r.id], r.position))
+
+    def place(self, room: BreakoutRoom, person: User) -> None:
+        self.taken[room.id] += 1
+        self.added[room.id] += 1
+        self.countries[room.id][person.country] += 1
+
+
+# --- participants choosing and entering --------------------------------------------------------
+
+
+def enter_breakout(db: Session, user: User, round_id: int, room_id: int | None = None) -> tuple[BreakoutRound, BreakoutRoom]:
+    """`breakout:join`: the room this person goes into now (their choice, or their assignment).
+
+    Moderators drop into any room and leave no record. Participants follow the round's mode:
+    a self-select into a full room is refused (`room_full`) and changes nothing.
+    """
+    round_ = get_round(db, round_id)
+    _ensure_running(round_)
+    if room_id is None and can_moderate(user):
+        raise ServiceError("room_required", "choose the breakout room to drop into")
+    if can_moderate(user):
+        return round_, get_room(db, round_, room_id)
+    ensure_can_join(db, user, round_.session)
+    current = assignment_of(db, round_.id, user.id)
+    if room_id is None:
+        if current is None:
+            raise Conflict("not_assigned", "you have no breakout room yet; choose one")
+        room_id = current.room_id
+    room = get_room(db, round_, room_id)
+    if current is not None and current.room_id == room.id:
+        _mark_joined(db, current)
+        return round_, room
+    _ensure_may_choose(round_, current)
+    if current is None:
+        _take_place(db, room)
+        db.add(BreakoutAssignment(round_id=round_.id, room_id=room.id, user_id=user.id,
+                                  source=AssignmentSource.SELF.value, joined_at=utcnow()))
+    else:
+        previous_room_id = current.room_id  # the UPDATE below refreshes `current` in memory
+        _take_place(db, room)
+        moved = db.execute(update(BreakoutAssignment).where(
+            BreakoutAssignment.id == current.id, BreakoutAssignment.room_id == previous_room_id,
+        ).values(room_id=room.id, source=AssignmentSource.SELF.value, joined_at=utcnow()))
+        if moved.rowcount != 1:
+            db.rollback()
+            raise Conflict("assignment_changed", "your room was changed meanwhile; try again")
+        _apply_deltas(db, Counter({previous_room_id: -1}))
+    _commit_assignments(db)
+    return round_, get_room(db, round_, room.id)
+
+
+def _ensure_may_choose(round_: BreakoutRound, current: BreakoutAssignment | None) -> None:
+    if round_.mode == RoundMode.ASSIGNED.value:
+        if current is None:
+            raise Forbidden("not_assigned", "the moderators assign the rooms in this round; wait for yours")
+        raise Forbidden("assigned_elsewhere", "the moderators assigned you to another room")
+    if round_.mode == RoundMode.MIXED.value and current is not None and current.source == AssignmentSource.ASSIGNED.value:
+        raise Forbidden("assigned_elsewhere", "the moderators assigned you to another room")
+
+
+def _take_place(db: Session, room: BreakoutRoom) -> None:
+    """One place in `room`, or `room_full`: the row count of a conditional UPDATE decides."""
+    taken = db.execute(update(BreakoutRoom).where(
+        BreakoutRoom.id == room.id,
+        (BreakoutRoom.capacity.is_(None)) | (BreakoutRoom.taken < BreakoutRoom.capacity),
+    ).values(taken=BreakoutRoom.taken + 1))
+    if taken.rowcount != 1:
+        db.rollback()
+        raise Conflict("room_full", f"{room.session.title} is full; choose another room")
+
+
+def _mark_joined(db: Session, assignment: BreakoutAssignment) -> None:
+    if assignment.joined_at is None:
+        db.execute(update(BreakoutAssignment).where(
+            BreakoutAssignment.id == assignment.id, BreakoutAssignment.joined_at.is_(None),
+        ).values(joined_at=utcnow()))
+        db.commit()
+        db.refresh(assignment)
+
+
+# --- running the round -------------------------------------------------------------------------
+
+
+def start_round(db: Session, user: User, round_id: int, duration_s: int | None = None) -> BreakoutRound:
+    ensure_can_moderate(user)
+    round_ = get_round(db, round_id)
+    duration = duration_s if duration_s is not None else round_.duration_s
+    _check_duration(duration)
+    now = utcnow()
+    started = db.execute(update(BreakoutRound).where(
+        BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.DRAFT.value,
+    ).values(status=RoundStatus.RUNNING.value, started_at=now, ends_at=now + timedelta(seconds=duration),
+             duration_s=duration, warned=duration <= WARNING_BEFORE_END_S))
+    db.commit()
+    if started.rowcount != 1:
+        round_ = get_round(db, round_id)
+        if round_.status == RoundStatus.RUNNING.value:
+            raise Conflict("already_running", "this breakout round is already running")
+        raise Conflict("round_closed", "this breakout round is over")
+    return get_round(db, round_id)
+
+
+def extend_round(db: Session, user: User, round_id: int, seconds: int) -> BreakoutRound:
+    """Push the end of a running round back by `seconds` (counted from now if it is already due)."""
+    ensure_can_moderate(user)
+    if not 1 <= seconds <= MAX_DURATION_S:
+        raise ServiceError("invalid_duration", "extend by 1 second to 4 hours")
+    round_ = get_round(db, round_id)
+    _ensure_running(round_)
+    new_end = max(round_.ends_at, utcnow()) + timedelta(seconds=seconds)
+    extended = db.execute(update(BreakoutRound).where(
+        BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.RUNNING.value,
+        BreakoutRound.ends_at == round_.ends_at,
+    ).values(ends_at=new_end, warned=(new_end - utcnow()).total_seconds() <= WARNING_BEFORE_END_S))
+    db.commit()
+    if extended.rowcount != 1:
+        raise Conflict("round_changed", "the round ended or was extended meanwhile; look again")
+    return get_round(db, round_id)
+
+
+def post_message(db: Session, user: User, round_id: int, text: str) -> BreakoutRound:
+    ensure_can_moderate(user)
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("empty_message", "write a message first")
+    if len(text) > 500:
+        raise ServiceError("message_too_long", "a message has at most 500 characters")
+    round_ = get_round(db, round_id)
+    _ensure_running(round_)
+    round_.last_message, round_.last_message_at = text, utcnow()
+    db.commit()
+    return round_
+
+
+def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "moderator") -> BreakoutRound:
+    """End the round (a draft is simply dropped); its assignments stay as the record."""
+    if by == "moderator":
+        ensure_can_moderate(user)
+    round_ = get_round(db, round_id)
+    conditions = [BreakoutRound.id == round_.id, BreakoutRound.status.in_(OPEN_STATUSES)]
+    if by == "timer":
+        conditions += [BreakoutRound.status == RoundStatus.RUNNING.value, BreakoutRound.ends_at <= utcnow()]
+    recalled = db.execute(update(BreakoutRound).where(*conditions).values(
+        status=RoundStatus.RECALLED.value, recalled_at=utcnow(), recalled_by=by, open_session_id=None,
+    ))
+    db.commit()
+    if recalled.rowcount != 1:
+        raise Conflict("round_closed", "this breakout round is already over")
+    return get_round(db, round_id)
+
+
+def timer_tick(db: Session, round_id: int, now: datetime | None = None) -> TimerTick:
+    """What the countdown does now: warn once a minute before the end, recall at the end."""
+    now = now or utcnow()
+    round_ = get_round(db, round_id)
+    if round_.status != RoundStatus.RUNNING.value:
+        return TimerTick("stop", round_)
+    remaining = int((round_.ends_at - now).total_seconds() + 0.999)
+    if remaining <= 0:
+        recalled = db.execute(update(BreakoutRound).where(
+            BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.RUNNING.value,
+            BreakoutRound.ends_at <= now,
+        ).values(status=RoundStatus.RECALLED.value, recalled_at=now, recalled_by="timer", open_session_id=None))
+        db.commit()
+        if recalled.rowcount == 1:
+            return TimerTick("recalled", get_round(db, round_id))
+        return timer_tick(db, round_id, now) if get_round(db, round_id).ends_at > now else TimerTick("stop", round_)
+    if remaining <= WARNING_BEFORE_END_S and not round_.warned:
+        warned = db.execute(update(BreakoutRound).where(
+            BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.RUNNING.value,
+            BreakoutRound.warned.is_(False),
+        ).values(warned=True))
+        db.commit()
+        if warned.rowcount == 1:
+            return TimerTick("warning", get_round(db, round_id), remaining)
+    return TimerTick("countdown", round_, remaining)
+
+
+def call_moderator(db: Session, user: User, session_id: int, message: str = "") -> dict:
+    """A participant inside a breakout asks for help; throttled to one call per 30 seconds."""
+    message = (message or "").strip()
+    if len(message) > 300:
+        raise ServiceError("message_too_long", "a call has at most 300 characters")
+    breakout = get_live_session(db, session_id)
+    if breakout.kind != SessionKind.BREAKOUT.value or breakout.parent_id is None:
+        raise ServiceError("not_a_breakout", "call a moderator from inside a breakout room")
+    round_ = open_round(db, breakout.parent_id)
+    if round_ is None or round_.status != RoundStatus.RUNNING.value:
+        raise Conflict("round_not_running", "no breakout round is running")
+    room = next((r for r in round_.rooms if r.session_id == breakout.id), None)
+    assignment = assignment_of(db, round_.id, user.id)
+    if room is None or assignment is None or assignment.room_id != room.id:
+        raise Forbidden("not_in_breakout", "only the people in this breakout can call a moderator from it")
+    now = utcnow()
+    called = db.execute(update(BreakoutAssignment).where(
+        BreakoutAssignment.id == assignment.id,
+        BreakoutAssignment.last_alert_at.is_(None) | (BreakoutAssignment.last_alert_at <= now - timedelta(seconds=ALERT_INTERVAL_S)),
+    ).values(last_alert_at=now))
+    db.commit()
+    if called.rowcount != 1:
+        raise ServiceError("too_soon", "a moderator has been called; please wait a little", status=429)
+    return {
+        "round_id": round_.id, "main_session_id": round_.session_id,
+        "room": {"id": room.id, "session_id": breakout.id, "name": breakout.title},
+        "user": {"id": user.id, "name": user.name, "country": user.country},
+        "message": message, "at": iso_utc(now),
+    }
+
+
+def balance_candidates(db: Session, round_: BreakoutRound, among: str = "registered") -> list[int]:
+    """Whom auto-balance places: the event's confirmed attendees, or those in the main room now."""
+    if among == "present":
+        from ..presence import online_user_ids  # the live rooms' public presence API
+
+        present = online_user_ids(db, round_.session_id)
+        return list(db.scalars(select(User.id).where(User.id.in_(present), User.role == "attendee"))) if present else []
+    if among != "registered":
+        raise ServiceError("invalid_balance", "balance the people present or all registered people")
+    return list(db.scalars(select(Registration.user_id).join(User, User.id == Registration.user_id).where(
+        Registration.event_id == round_.session.event_id, Registration.status == "confirmed", User.role == "attendee",
+    )))
+
+
+# --- what clients see --------------------------------------------------------------------------
+
+
+def round_json(round_: BreakoutRound, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    remaining = None
+    if round_.status == RoundStatus.RUNNING.value and round_.ends_at is not None:
+        remaining = max(0, int((round_.ends_at - now).total_seconds() + 0.999))
+    return {
+        "id": round_.id,
+        "session_id": round_.session_id,
+        "status": round_.status,
+        "mode": round_.mode,
+        "duration_s": round_.duration_s,
+        "started_at": iso_utc(round_.started_at) if round_.started_at else None,
+        "ends_at": iso_utc(round_.ends_at) if round_.ends_at else None,
+        "remaining_s": remaining,
+        "recalled_at": iso_utc(round_.recalled_at) if round_.recalled_at else None,
+        "recalled_by": round_.recalled_by,
+        "message": ({"text": round_.last_message, "at": iso_utc(round_.last_message_at)}
+                    if round_.last_message else None),
+    }
+
+
+def room_json(room: BreakoutRoom, joined: int = 0) -> dict:
+    return {
+        "id": room.id,
+        "session_id": room.session_id,
+        "name": room.session.title,
+        "language": room.session.language,
+        "capacity": room.capacity,
+        "taken": room.taken,
+        "joined": joined,
+        "full": room.capacity is not None and room.taken >= room.capacity,
+    }
+
+
+def rooms_json(db: Session, round_: BreakoutRound) -> list[dict]:
+    joined = dict(db.execute(
+        select(BreakoutAssignment.room_id, func.count(BreakoutAssignment.joined_at))
+        .where(BreakoutAssignment.round_id == round_.id).group_by(BreakoutAssignment.room_id)
+    ).all())
+    for room in round_.rooms:
+        db.refresh(room)
+    return [room_json(room, joined.get(room.id, 0)) for room in round_.rooms]
+
+
+def assignment_json(assignment: BreakoutAssignment | None) -> dict | None:
+    if assignment is None:
+        return None
+    return {
+        "round_id": assignment.round_id,
+        "room_id": assignment.room_id,
+        "session_id": assignment.room.session_id,
+        "name": assignment.room.session.title,
+        "source": assignment.source,
+        "joined_at": iso_utc(assignment.joined_at) if assignment.joined_at else None,
+    }
+
+
+def round_record(db: Session, round_: BreakoutRound) -> list[dict]:
+    """Who was placed in which room, and who really went (joined_at), room by room."""
+    rows = db.execute(
+        select(BreakoutAssignment, User).join(User, User.id == BreakoutAssignment.user_id)
+        .where(BreakoutAssignment.round_id == round_.id).order_by(User.name, User.id)
+    ).all()
+    members: dict[int, list[dict]] = defaultdict(list)
+    for assignment, person in rows:
+        members[assignment.room_id].append({
+            "user_id": person.id, "name": person.name, "email": person.email, "country": person.country,
+            "organisation": person.organisation, "source": assignment.source,
+            "joined_at": iso_utc(assignment.joined_at) if assignment.joined_at else None,
+        })
+    return [{"room_id": room.id, "session_id": room.session_id, "name": room.session.title,
+             "language": room.session.language, "members": members.get(room.id, [])} for room in round_.rooms]
+
+
+def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+    """The `breakouts` part of the `join` state, for a main session or one of its breakouts."""
+    main = main_session_of(session)
+    moderator = can_moderate(user)
+    # A draft is shown too: participants learn their room before the start (their page shows the
+    # round only while it runs), so they can be moved in the moment it opens.
+    round_ = open_round(db, main.id) or latest_round(db, main.id)
+    state = {
+        "main_session_id": main.id,
+        "in_breakout": session.id if session.id != main.id else None,
+        "round": None, "rooms": [], "my_assignment": None, "ends_at": None,
+    }
+    if round_ is None:
+        return {"breakouts": state}
+    db.refresh(round_)
+    state.update(
+        round=round_json(round_), rooms=rooms_json(db, round_),
+        my_assignment=assignment_json(assignment_of(db, round_.id, user.id)),
+        ends_at=iso_utc(round_.ends_at) if round_.ends_at else None,
+    )
+    if moderator:
+        state["record"] = round_record(db, round_)
+    return {"breakouts": state}
+
+
+def record_rows(db: Session, round_: BreakoutRound) -> list[dict]:
+    """Flat rows for the CSV export of a round's record."""
+    rows = []
+    for room in round_record(db, round_):
+        for member in room["members"]:
+            rows.append({"round_id": round_.id, "room": room["name"], "language": room["language"], **member})
+    return rows
+

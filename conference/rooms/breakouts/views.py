@@ -1,0 +1,59 @@
+"""The record of a session's breakout rounds for moderators: JSON and CSV."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, jsonify, request
+
+from ...auth import json_error, role_required
+from ...errors import NotFound, ServiceError
+from ...extensions import db
+from ...programme.services import get_event, get_session
+from . import services
+
+bp = Blueprint("breakouts", __name__)
+
+CSV_COLUMNS = ["round_id", "room", "language", "user_id", "name", "email", "country", "organisation",
+               "source", "joined_at"]
+
+
+@bp.get("/events/<slug>/sessions/<int:session_id>/breakouts.json")
+@role_required("moderator")
+def record_json(slug: str, session_id: int):
+    try:
+        session = get_session(db.session, get_event(db.session, slug), session_id)
+    except ServiceError as exc:
+        return json_error(exc.status, exc.code, exc.message)
+    rounds = services.rounds_of(db.session, session.id)
+    return jsonify({
+        "session_id": session.id,
+        "rounds": [{"round": services.round_json(r), "rooms": services.round_record(db.session, r)} for r in rounds],
+    })
+
+
+@bp.get("/events/<slug>/sessions/<int:session_id>/breakouts.csv")
+@role_required("moderator")
+def record_csv(slug: str, session_id: int):
+    """One line per person and round: the room they were placed in and when they went in."""
+    session = get_session(db.session, get_event(db.session, slug), session_id)
+    wanted = request.args.get("round", type=int)
+    rounds = [r for r in services.rounds_of(db.session, session.id) if wanted is None or r.id == wanted]
+    if wanted is not None and not rounds:
+        raise NotFound("round_not_found", f"session {session.id} has no breakout round {wanted}")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for round_ in rounds:
+        for row in services.record_rows(db.session, round_):
+            writer.writerow({key: _cell(value) for key, value in row.items()})
+    filename = f"breakouts-session-{session.id}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _cell(value):
+    """Neutralise spreadsheet formulas in people-typed text (=, +, -, @ at the start)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value

@@ -1,0 +1,99 @@
+"""Capacity under a race on PostgreSQL, where a check-then-insert would let two people in.
+
+Runs against a throw-away database on 127.0.0.1:5432 (user postgres); skips when the server is
+absent, except when CI is set.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conference import create_app
+from conference.accounts.models import User
+from conference.accounts.services import create_user
+from conference.errors import ServiceError
+from conference.extensions import db
+from conference.programme.models import Event, ProgrammeSession
+from conference.registrations.services import register
+from conference.rooms.breakouts import services
+from conference.rooms.breakouts.services import RoomSpec
+
+SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+
+
+@pytest.fixture()
+def pg_app():
+    try:
+        import psycopg
+
+        admin = psycopg.connect(SERVER, autocommit=True)
+    except Exception as exc:  # no server, no driver
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL required in CI: {exc}")
+        pytest.skip(f"PostgreSQL is not available on 127.0.0.1:5432: {exc}")
+    name = f"breakouts_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    app = create_app({"ENV_NAME": "testing",
+                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"})
+    try:
+        with app.app_context():  # the schema from the migrations, so 0005 is proven on PostgreSQL too
+            from flask_migrate import upgrade
+
+            from conference.app import MIGRATIONS_DIR
+
+            upgrade(directory=str(MIGRATIONS_DIR))
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_the_last_place_goes_to_exactly_one_of_many_on_postgres(pg_app):
+    with pg_app.app_context():
+        start = datetime(2030, 5, 6, tzinfo=timezone.utc)
+        event = Event(slug="pg", title="PG", timezone="Asia/Seoul", starts_at=start, ends_at=start + timedelta(days=1))
+        db.session.add(event)
+        db.session.flush()
+        main = ProgrammeSession(event_id=event.id, title="Plenary", kind="plenary", starts_at=start,
+                                ends_at=start + timedelta(hours=1))
+        db.session.add(main)
+        db.session.commit()
+        moderator = create_user(db.session, email="mod@example.org", name="Mod", role="moderator", password="x" * 12)
+        people = []
+        for n in range(12):
+            person = create_user(db.session, email=f"p{n}@example.org", name=f"P {n}", password="x" * 12)
+            register(db.session, person, event, "online")
+            people.append(person.id)
+        round_ = services.create_round(db.session, moderator, main.id, [RoomSpec("Tiny", "en", 2), RoomSpec("Big")])
+        services.start_round(db.session, moderator, round_.id, 600)
+        tiny = round_.rooms[0].id
+
+    barrier, outcomes = threading.Barrier(len(people)), []
+
+    def choose(user_id):
+        with pg_app.app_context():
+            barrier.wait()
+            try:
+                services.enter_breakout(db.session, db.session.get(User, user_id), round_.id, tiny)
+                outcomes.append("ok")
+            except ServiceError as exc:
+                outcomes.append(exc.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=choose, args=(uid,)) for uid in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok"] * 2 + ["room_full"] * 10
+    with pg_app.app_context():
+        rooms = services.rooms_json(db.session, services.get_round(db.session, round_.id))
+        assert rooms[0]["taken"] == 2 and rooms[0]["joined"] == 2
