@@ -3,7 +3,8 @@
 - The check-in feature tells the live rooms how many people are on site (`set_on_site_counter`)
   and announces check-ins (`checkin_changed`), so the moderator console's numbers move.
 - Live features add their part to the state a client receives when it joins a room
-  (`add_join_state`), e.g. the open polls.
+  (`add_join_state`), e.g. the open polls, and may narrow who enters a room (`add_entry_rule`),
+  e.g. a running breakout admits only the people placed in it.
 """
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ checkin_changed = _signals.signal("checkin-changed")
 
 OnSiteCounter = Callable[[Session, ProgrammeSession], int]
 JoinStateProvider = Callable[[Session, User, ProgrammeSession], dict]
+EntryRule = Callable[[Session, User, ProgrammeSession], None]
 
 _on_site_counter: OnSiteCounter | None = None
 _join_state_providers: list[JoinStateProvider] = []
+_entry_rules: list[EntryRule] = []
 
 
 def set_on_site_counter(counter: OnSiteCounter) -> None:
@@ -50,3 +53,15 @@ def extra_join_state(db: Session, user: User, session: ProgrammeSession) -> dict
     for provider in _join_state_providers:
         state.update(provider(db, user, session))
     return state
+
+
+def add_entry_rule(rule: EntryRule) -> EntryRule:
+    """Register `rule(db, user, session)`, which raises a ServiceError to keep a participant out."""
+    if rule not in _entry_rules:
+        _entry_rules.append(rule)
+    return rule
+
+
+def check_entry_rules(db: Session, user: User, session: ProgrammeSession) -> None:
+    for rule in _entry_rules:
+        rule(db, user, session)

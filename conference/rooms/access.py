@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from .. import hooks
 from ..accounts.models import User
 from ..errors import Forbidden, NotFound
 from ..programme.models import ProgrammeSession
@@ -46,3 +47,4 @@ def ensure_can_join(db: Session, user: User, session: ProgrammeSession) -> None:
         return
     if confirmed_registration(db, user.id, session.event_id) is None:
         raise Forbidden("not_registered", "register for this event to join its live sessions")
+    hooks.check_entry_rules(db, user, session)

@@ -113,6 +113,26 @@ def assignment_of(db: Session, round_id: int, user_id: int) -> BreakoutAssignmen
     ))
 
 
+def ensure_may_enter(db: Session, user: User, session: ProgrammeSession) -> None:
+    """While a round runs, each of its rooms admits only the people placed in it.
+
+    Without this a plain `join` to a breakout's session would get around the round's capacity and
+    mode; moderators and staff never reach this rule (they may drop in anywhere).
+    """
+    if session.parent_id is None:
+        return
+    room = db.scalar(
+        select(BreakoutRoom).join(BreakoutRound, BreakoutRoom.round_id == BreakoutRound.id)
+        .where(BreakoutRoom.session_id == session.id, BreakoutRound.status == RoundStatus.RUNNING.value)
+    )
+    if room is None:
+        return
+    assignment = assignment_of(db, room.round_id, user.id)
+    if assignment is None or assignment.room_id != room.id:
+        raise Forbidden("not_in_this_breakout",
+                        "this breakout is running: choose a room with breakout:join, or wait to be assigned")
+
+
 def _ensure_open(round_: BreakoutRound) -> None:
     if round_.status == RoundStatus.RECALLED.value:
         raise Conflict("round_closed", "this breakout round is over")

@@ -247,3 +247,4 @@ def _join_state(session_db, user, session) -> dict:
 
 
 hooks.add_join_state(_join_state)
+hooks.add_entry_rule(services.ensure_may_enter)

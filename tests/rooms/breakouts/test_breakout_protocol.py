@@ -137,6 +137,26 @@ def test_self_select_into_a_full_room_is_refused(app, cast, hall):
     assert rows == [(cast.alice.id, small["id"])]
 
 
+def test_a_plain_join_cannot_get_around_a_running_rounds_rooms(app, cast, hall):
+    mod, alice, bob = hall["mod"], hall["alice"], hall["bob"]
+    round_id, small = hall["round"]["id"], hall["rooms"][0]
+    # Before the round starts, the breakout's session is an ordinary room.
+    assert call(bob, "join", {"session_id": small["session_id"]})["ok"]
+    assert call(bob, "join", {"session_id": cast.plenary})["ok"]
+    call(mod, "breakout:start", {"round_id": round_id, "duration_s": 600})
+    assert call(alice, "breakout:join", {"round_id": round_id, "room_id": small["id"]})["ok"]
+    assert call(alice, "join", {"session_id": small["session_id"]})["ok"]
+
+    sneak = call(bob, "join", {"session_id": small["session_id"]})
+    assert sneak["ok"] is False and sneak["error"]["code"] == "not_in_this_breakout"
+    asked = call(bob, "question:ask", {"session_id": small["session_id"], "text": "Let me in?", "anonymous": False})
+    assert asked["ok"] is False and asked["error"]["code"] == "not_in_this_breakout"
+    assert call(mod, "join", {"session_id": small["session_id"]})["ok"]  # moderators drop in anywhere
+
+    call(mod, "breakout:recall", {"round_id": round_id})
+    assert call(bob, "join", {"session_id": small["session_id"]})["ok"]
+
+
 def test_auto_balance_by_language_tells_each_person_their_room(cast, hall):
     mod, alice, bob = hall["mod"], hall["alice"], hall["bob"]
     ack = call(mod, "breakout:assign", {"round_id": hall["round"]["id"], "auto": True, "among": "present"})
