@@ -94,6 +94,7 @@ def _init_socketio(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     from . import auth, realtime  # noqa: F401 - registers the login loader and the /live connect handler
     from .accounts.views import bp as accounts_bp
+    from .checkin import models as _checkin_models  # noqa: F401 - check-in tables
     from .cli import register_cli
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp

@@ -1,0 +1,1 @@
+"""QR badges and check-in at the venue: lists, scans, exits, undo, offline sync and live numbers."""
