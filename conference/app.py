@@ -94,6 +94,9 @@ def _init_socketio(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     from . import auth, realtime  # noqa: F401 - registers the login loader and the /live connect handler
     from .accounts.views import bp as accounts_bp
+    from .attendance import sockets as attendance_sockets  # noqa: F401 - registers the socket handlers
+    from .attendance.api import bp as attendance_api_bp
+    from .attendance.views import bp as attendance_bp
     from .checkin import models as _checkin_models  # noqa: F401 - check-in tables
     from .cli import register_cli
     from .programme.api import bp as programme_api_bp
@@ -103,7 +106,7 @@ def _register_features(app: Flask) -> None:
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, attendance_bp, attendance_api_bp):
         app.register_blueprint(blueprint)
     register_web(app)
     register_cli(app)

@@ -57,6 +57,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PUBLIC_BASE_URL: str | None = None
+    # Attendance: a reconnection within this many seconds continues the same online stay; the live
+    # dashboard is refreshed at most this often per event.
+    ATTENDANCE_GRACE_SECONDS = 120
+    ATTENDANCE_BROADCAST_SECONDS = 3.0
     TESTING = False
 
     @classmethod
@@ -75,6 +79,10 @@ class Config:
             values["SOCKETIO_ALLOWED_ORIGINS"] = [o.strip() for o in origins.split(",") if o.strip()]
         if (base := _env("PUBLIC_BASE_URL")):
             values["PUBLIC_BASE_URL"] = base.rstrip("/")
+        if (grace := _env("ATTENDANCE_GRACE_SECONDS")):
+            values["ATTENDANCE_GRACE_SECONDS"] = int(grace)
+        if (refresh := _env("ATTENDANCE_BROADCAST_SECONDS")):
+            values["ATTENDANCE_BROADCAST_SECONDS"] = float(refresh)
         if _env("SECURE_COOKIES") is not None:
             secure = _env_bool("SECURE_COOKIES", False)
             values["SESSION_COOKIE_SECURE"] = secure

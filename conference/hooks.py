@@ -21,6 +21,10 @@ _signals = Namespace()
 # (the sessions whose on-site number may have changed; empty for event-wide lists).
 checkin_changed = _signals.signal("checkin-changed")
 
+# Sent by the live rooms after someone entered or left a room (join, leave, switch, disconnect),
+# once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
+presence_changed = _signals.signal("presence-changed")
+
 OnSiteCounter = Callable[[Session, ProgrammeSession], int]
 JoinStateProvider = Callable[[Session, User, ProgrammeSession], dict]
 

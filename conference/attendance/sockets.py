@@ -1,0 +1,98 @@
+"""Live attendance dashboard over /live: subscribe to an event's figures, get fresh ones on changes.
+
+- `attendance:subscribe {event_slug}` → ack `{"ok": true, "report": {...}}` (the API's JSON) and the
+  socket enters the Socket.IO room `attendance:<event_id>`. Staff, moderators and admins only.
+- `attendance:unsubscribe {event_slug}` leaves it.
+- Broadcast `attendance:update` (the same JSON) to that room after check-ins (hooks.checkin_changed)
+  and presence changes (hooks.presence_changed), at most once per ATTENDANCE_BROADCAST_SECONDS per
+  event: the first change schedules a refresh, later ones until it runs ride along with it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import current_app, has_app_context
+from flask_socketio import join_room, leave_room
+
+from .. import hooks
+from ..extensions import db, socketio
+from ..programme.models import Event
+from ..programme.services import get_event
+from ..realtime import LIVE, live_event, ok
+from . import services
+from .access import attendance_room, ensure_can_see_attendance, grace_seconds
+from .schemas import Subscribe
+
+log = logging.getLogger(__name__)
+UPDATE = "attendance:update"
+DEFAULT_BROADCAST_SECONDS = 3.0
+
+_pending: set[int] = set()
+_pending_lock = threading.Lock()
+
+
+@socketio.on("attendance:subscribe", namespace=LIVE)
+@live_event(Subscribe)
+def on_subscribe(user, payload: Subscribe):
+    ensure_can_see_attendance(user)
+    event = get_event(db.session, payload.event_slug)
+    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    join_room(attendance_room(event.id))
+    return ok(report=services.report_json(report))
+
+
+@socketio.on("attendance:unsubscribe", namespace=LIVE)
+@live_event(Subscribe)
+def on_unsubscribe(user, payload: Subscribe):
+    event = get_event(db.session, payload.event_slug)
+    leave_room(attendance_room(event.id))
+    return ok()
+
+
+def broadcast_now(event_id: int) -> None:
+    """Compute the event's figures and send them to its dashboards (one emit to one room)."""
+    event = db.session.get(Event, event_id)
+    if event is None:
+        return
+    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    socketio.emit(UPDATE, services.report_json(report), to=attendance_room(event_id), namespace=LIVE)
+
+
+def schedule_broadcast(event_id: int) -> None:
+    """Refresh the dashboards of an event soon, coalescing bursts of changes into one broadcast."""
+    if not has_app_context() or event_id is None:
+        return
+    app = current_app._get_current_object()
+    delay = float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS))
+    if delay <= 0:
+        broadcast_now(event_id)
+        return
+    with _pending_lock:
+        if event_id in _pending:
+            return
+        _pending.add(event_id)
+    socketio.start_background_task(_broadcast_later, app, event_id, delay)
+
+
+def _broadcast_later(app, event_id: int, delay: float) -> None:
+    socketio.sleep(delay)
+    with _pending_lock:  # changes from here on schedule the next refresh
+        _pending.discard(event_id)
+    with app.app_context():
+        try:
+            broadcast_now(event_id)
+        except Exception:  # a failed refresh must not kill the server; the next change retries
+            log.exception("attendance refresh of event %s failed", event_id)
+        finally:
+            db.session.remove()
+
+
+@hooks.checkin_changed.connect
+def _on_checkin_changed(event_id, **_extra) -> None:
+    schedule_broadcast(event_id)
+
+
+@hooks.presence_changed.connect
+def _on_presence_changed(event_id, **_extra) -> None:
+    schedule_broadcast(event_id)
