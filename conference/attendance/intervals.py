@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import CTE, Select
 
 from ..checkin.models import CheckinList, CheckinMovement
 from ..programme.models import ProgrammeSession
@@ -57,7 +57,7 @@ def _not_after(expr: ColumnElement, now_ms: int) -> ColumnElement:
     return case((expr > _bigint(now_ms), _bigint(now_ms)), else_=expr)
 
 
-def online_visits(event_id: int, now_ms: int) -> Subquery:
+def online_visits(event_id: int, now_ms: int) -> CTE:
     """Raw visits: person_id, session_id, start_ms, end_ms, is_open (1 while the socket is inside)."""
     left_ms = epoch_ms(RoomVisit.left_at)
     still_inside = or_(RoomVisit.left_at.is_(None), left_ms > _bigint(now_ms))
@@ -73,11 +73,11 @@ def online_visits(event_id: int, now_ms: int) -> Subquery:
         .join(Registration, and_(Registration.user_id == RoomVisit.user_id,
                                  Registration.event_id == ProgrammeSession.event_id))
         .where(ProgrammeSession.event_id == event_id, epoch_ms(RoomVisit.joined_at) <= _bigint(now_ms))
-        .subquery("online_visits")
+        .cte("online_visits")
     )
 
 
-def on_site_stays(event_id: int, now_ms: int) -> Subquery:
+def on_site_stays(event_id: int, now_ms: int) -> CTE:
     """Inside intervals per list: person_id, list_id, session_id (door lists), start_ms, end_ms, is_open."""
     scanned_ms = epoch_ms(CheckinMovement.scanned_at)
     moves = (
@@ -93,22 +93,22 @@ def on_site_stays(event_id: int, now_ms: int) -> Subquery:
         .join(Registration, Registration.id == CheckinMovement.registration_id)
         .where(CheckinList.event_id == event_id, CheckinMovement.undone_at.is_(None),
                scanned_ms <= _bigint(now_ms))
-        .subquery("moves")
+        .cte("moves")
     )
     order = [moves.c.t, moves.c.movement_id]
     previous = func.lag(moves.c.direction).over(partition_by=[moves.c.person_id, moves.c.list_id], order_by=order)
-    with_previous = select(moves, previous.label("previous")).subquery("moves_with_previous")
+    with_previous = select(moves, previous.label("previous")).cte("moves_with_previous")
     m = with_previous
     # Keep only the movements that change the state: an entry from outside, an exit from inside.
     edges = (
         select(m.c.person_id, m.c.list_id, m.c.session_id, m.c.direction, m.c.movement_id, m.c.t)
         .where(or_(and_(m.c.direction == "in", or_(m.c.previous.is_(None), m.c.previous == "out")),
                    and_(m.c.direction == "out", m.c.previous == "in")))
-        .subquery("edges")
+        .cte("edges")
     )
     following = func.lead(edges.c.t).over(partition_by=[edges.c.person_id, edges.c.list_id],
                                           order_by=[edges.c.t, edges.c.movement_id])
-    paired = select(edges, following.label("next_t")).subquery("paired")
+    paired = select(edges, following.label("next_t")).cte("paired")
     return (
         select(
             paired.c.person_id, paired.c.list_id, paired.c.session_id,
@@ -117,7 +117,7 @@ def on_site_stays(event_id: int, now_ms: int) -> Subquery:
             case((paired.c.next_t.is_(None), 1), else_=0).label("is_open"),
         )
         .where(paired.c.direction == "in")
-        .subquery("on_site_stays")
+        .cte("on_site_stays")
     )
 
 
@@ -130,28 +130,28 @@ def entry_movements(event_id: int, now_ms: int):
         .join(Registration, Registration.id == CheckinMovement.registration_id)
         .where(CheckinList.event_id == event_id, CheckinMovement.undone_at.is_(None),
                CheckinMovement.direction == "in", epoch_ms(CheckinMovement.scanned_at) <= _bigint(now_ms))
-        .subquery("entries")
+        .cte("entries")
     )
 
 
-def merge(rows, keys: list[str], gap_ms: int, name: str) -> Subquery:
+def merge(rows, keys: list[str], gap_ms: int, name: str) -> CTE:
     """Merge intervals per `keys` when one starts within `gap_ms` after the end of all earlier ones.
 
     Returns keys + start_ms, end_ms, is_open (1 if any merged interval is open). Intervals of one key
     never overlap afterwards, so counting rows at an instant counts distinct keys.
     """
-    r = rows if isinstance(rows, Subquery) else rows.subquery(f"{name}_in")
+    r = rows.cte(f"{name}_in") if isinstance(rows, Select) else rows
     part = [r.c[k] for k in keys]
     order = [r.c.start_ms, r.c.end_ms]
     earlier_end = func.max(r.c.end_ms).over(partition_by=part or None, order_by=order, rows=(None, -1))
     starts_island = case((earlier_end.is_(None), 1), (r.c.start_ms > earlier_end + _bigint(gap_ms), 1), else_=0)
-    flagged = select(*part, r.c.start_ms, r.c.end_ms, r.c.is_open, starts_island.label("new_island")).subquery(
+    flagged = select(*part, r.c.start_ms, r.c.end_ms, r.c.is_open, starts_island.label("new_island")).cte(
         f"{name}_flagged")
     f = flagged
     fpart = [f.c[k] for k in keys]
     island = func.sum(f.c.new_island).over(partition_by=fpart or None, order_by=[f.c.start_ms, f.c.end_ms],
                                            rows=(None, 0))
-    numbered = select(*fpart, f.c.start_ms, f.c.end_ms, f.c.is_open, island.label("island")).subquery(
+    numbered = select(*fpart, f.c.start_ms, f.c.end_ms, f.c.is_open, island.label("island")).cte(
         f"{name}_numbered")
     n = numbered
     npart = [n.c[k] for k in keys]
@@ -159,11 +159,11 @@ def merge(rows, keys: list[str], gap_ms: int, name: str) -> Subquery:
         select(*npart, func.min(n.c.start_ms).label("start_ms"), func.max(n.c.end_ms).label("end_ms"),
                func.max(n.c.is_open).label("is_open"))
         .group_by(*npart, n.c.island)
-        .subquery(name)
+        .cte(name)
     )
 
 
-def peaks(intervals: Subquery, keys: list[str]):
+def peaks(intervals: CTE, keys: list[str]):
     """Max number of intervals open at once per `keys` (a sweep over start/end events).
 
     At one instant, ends are counted before starts, so someone moving from one room to the next
@@ -174,16 +174,16 @@ def peaks(intervals: Subquery, keys: list[str]):
     events = union_all(
         select(*part, i.c.start_ms.label("t"), literal(1, Integer).label("delta")).where(i.c.end_ms > i.c.start_ms),
         select(*part, i.c.end_ms.label("t"), literal(-1, Integer).label("delta")).where(i.c.end_ms > i.c.start_ms),
-    ).subquery("sweep_events")
+    ).cte("sweep_events")
     e = events
     epart = [e.c[k] for k in keys]
     level = func.sum(e.c.delta).over(partition_by=epart or None, order_by=[e.c.t, e.c.delta], rows=(None, 0))
-    levels = select(*epart, level.label("level")).subquery("sweep_levels")
+    levels = select(*epart, level.label("level")).cte("sweep_levels")
     lpart = [levels.c[k] for k in keys]
     return select(*lpart, func.max(levels.c.level).label("peak")).group_by(*lpart)
 
 
-def bucket_counts(intervals: Subquery, start_ms: int, step_ms: int, buckets: int):
+def bucket_counts(intervals: CTE, start_ms: int, step_ms: int, buckets: int):
     """Distinct people present at any moment of each bucket [start + i·step, start + (i+1)·step)."""
     series = select(literal(0, Integer).label("i"), _bigint(start_ms).label("bucket_start")).cte(
         "buckets", recursive=True)

@@ -165,7 +165,7 @@ def _unique_by_mode(db: Session, pairs, keys: list[str]) -> dict[tuple, dict]:
                func.max(case((pairs.c.mode == ONLINE, 1), else_=0)).label("is_online"),
                func.max(case((pairs.c.mode == ON_SITE, 1), else_=0)).label("is_on_site"))
         .group_by(*(pairs.c[k] for k in keys), pairs.c.person_id)
-        .subquery("per_person")
+        .cte("per_person")
     )
     p = per_person
     rows = db.execute(
@@ -180,9 +180,10 @@ def _unique_by_mode(db: Session, pairs, keys: list[str]) -> dict[tuple, dict]:
 
 
 def _countries(db: Session, pairs, keys: list[str]) -> dict[tuple, list[CountryCount]]:
-    people = select(*(pairs.c[k] for k in keys), pairs.c.person_id).distinct().subquery("attendees")
+    people = select(*(pairs.c[k] for k in keys), pairs.c.person_id).distinct().cte("attendees")
     rows = db.execute(
         select(*(people.c[k] for k in keys), User.country, func.count())
+        .select_from(people)
         .join(User, User.id == people.c.person_id)
         .group_by(*(people.c[k] for k in keys), User.country)
     ).all()
@@ -222,7 +223,7 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
         CheckinList.event_id == event.id, CheckinList.session_id.is_not(None))))
     online = _online_stays(event.id, clock)
     door = _door_stays(event.id, clock)
-    both = union_all(_tagged(ONLINE, online, "session_id"), _tagged(ON_SITE, door, "session_id")).subquery("both")
+    both = union_all(_tagged(ONLINE, online, "session_id"), _tagged(ON_SITE, door, "session_id")).cte("both")
     keys = ["session_id"]
     uniques = _unique_by_mode(db, both, keys)
     countries = _countries(db, both, keys)
@@ -258,7 +259,7 @@ def event_figures(db: Session, event: Event, clock: Clock, sessions: list[Sessio
     """The event's totals: participants, each mode, hybrids, now, peaks, countries and regions."""
     online = _online_person_stays(event.id, clock)
     venue = _venue_stays(event.id, clock)
-    both = union_all(_tagged(ONLINE, online), _tagged(ON_SITE, venue)).subquery("event_both")
+    both = union_all(_tagged(ONLINE, online), _tagged(ON_SITE, venue)).cte("event_both")
     counts = _unique_by_mode(db, both, []).get((), {})
     by_country = _countries(db, both, []).get((), [])
     combined = iv.merge(select(both.c.person_id, both.c.start_ms, both.c.end_ms, both.c.is_open), ["person_id"], 0,
@@ -353,6 +354,15 @@ def time_series(db: Session, event: Event, day: date, *, step_minutes: int = 15,
     return TimeSeries(day=day, starts_at=start, step_minutes=step_minutes, labels=labels,
                       online=[int(online.get(i, 0)) for i in range(buckets)],
                       on_site=[int(on_site.get(i, 0)) for i in range(buckets)])
+
+
+def stay_counts(db: Session, event: Event, *, now: datetime | None = None,
+                grace_seconds: int = DEFAULT_GRACE_SECONDS) -> dict[tuple[int, int], int]:
+    """Number of online stays per (user id, session id), after merging within the grace period."""
+    stays = _online_stays(event.id, Clock.at(now, grace_seconds))
+    rows = db.execute(select(stays.c.person_id, stays.c.session_id, func.count())
+                      .group_by(stays.c.person_id, stays.c.session_id)).all()
+    return {(person, session): int(count) for person, session, count in rows}
 
 
 # ---- per participant ---------------------------------------------------------------------------
