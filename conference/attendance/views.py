@@ -7,14 +7,21 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from ..auth import role_required
 
+from ..countries import m49_subregion
 from ..db_types import utcnow
 from ..extensions import db
 from ..programme.services import get_event
 from . import charts, exports, services
 from .access import ROLES, grace_seconds
+from .wording import duration_words
 
 bp = Blueprint("attendance", __name__)
 TOP_COUNTRIES = 15
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    return {"duration_words": duration_words, "m49_subregion": m49_subregion}
 
 
 def _today_or_first_day(event) -> date:
