@@ -104,11 +104,13 @@ def _register_features(app: Flask) -> None:
     from .registrations.views import bp as registrations_bp
     from .rooms import sockets as rooms_sockets  # noqa: F401 - registers the /live room events
     from .rooms.commands import rooms_reset
+    from .rooms.views import bp as rooms_bp
     from .web import register_web
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, attendance_bp, attendance_api_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, attendance_bp,
+                      attendance_api_bp):
         app.register_blueprint(blueprint)
     register_web(app)
     register_cli(app)
