@@ -97,7 +97,9 @@ def _register_features(app: Flask) -> None:
     from .attendance import sockets as attendance_sockets  # noqa: F401 - registers the socket handlers
     from .attendance.api import bp as attendance_api_bp
     from .attendance.views import bp as attendance_bp
-    from .checkin import models as _checkin_models  # noqa: F401 - check-in tables
+    from .checkin import sockets as _checkin_sockets  # noqa: F401 - live check-in numbers
+    from .checkin.api import bp as checkin_api_bp
+    from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
@@ -109,8 +111,8 @@ def _register_features(app: Flask) -> None:
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, attendance_bp,
-                      attendance_api_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, checkin_bp,
+                      checkin_api_bp, attendance_bp, attendance_api_bp):
         app.register_blueprint(blueprint)
     register_web(app)
     register_cli(app)

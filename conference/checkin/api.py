@@ -1,0 +1,131 @@
+"""The check-in JSON API for scanners: /api/v1/checkin/...
+
+Staff assigned to the event, and admins, only. A bearer token authenticates alone; a browser session
+needs its CSRF token on every POST (checked for the whole app in `auth.authenticate_request`).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+
+from ..accounts.models import User
+from ..errors import Forbidden, NotFound, ServiceError
+from ..extensions import db
+from ..programme.services import get_event
+from ..registrations.models import Registration
+from . import services
+from .badges import reissue_badge
+from .schemas import ScanIn, SyncIn, UndoIn
+
+bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1/checkin")
+
+
+def _staff() -> User:
+    if not current_user.is_authenticated:
+        raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
+    if not current_user.is_staff:
+        raise Forbidden("forbidden", "only staff and admins may use the check-in API")
+    return current_user._get_current_object()  # noqa: SLF001 - the real User for the services
+
+
+def _body(schema: type[BaseModel]):
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ServiceError("invalid_json", "the body must be a JSON object (Content-Type: application/json)")
+    if not isinstance(data, dict):
+        raise ServiceError("invalid_json", "the body must be a JSON object")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3]]
+        fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
+        raise ServiceError("invalid_request", "; ".join(problems), fields=fields) from None
+
+
+def _scan_request(body: ScanIn, **extra) -> services.ScanRequest:
+    return services.ScanRequest(code=body.code, list_id=body.list_id, scan_id=body.scan_id, direction=body.direction,
+                                gate=body.gate, scanned_at=body.scanned_at, **extra)
+
+
+def _status(answer: dict) -> int:
+    return 422 if answer["result"] == "invalid_badge" else 200
+
+
+def _list_for(user: User, list_id: int):
+    checkin_list = services.get_list(db.session, list_id)
+    services.ensure_can_scan(db.session, user, checkin_list.event_id)
+    return checkin_list
+
+
+@bp.post("/scan")
+def scan():
+    staff = _staff()
+    body = _body(ScanIn)
+    answer = services.scan(db.session, staff, _scan_request(body))
+    return jsonify(answer), _status(answer)
+
+
+@bp.post("/undo")
+def undo():
+    staff = _staff()
+    body = _body(UndoIn)
+    return jsonify(services.undo(db.session, staff, body.scan_id, body.undo_id))
+
+
+@bp.post("/sync")
+def sync():
+    staff = _staff()
+    body = _body(SyncIn)
+    requests = [_scan_request(item, offline=True, offline_result=item.offline_result) for item in body.scans]
+    return jsonify(services.sync(db.session, staff, requests))
+
+
+@bp.get("/lists")
+def lists():
+    """The lists of the events this user may scan at (`?event=<slug>` for one event)."""
+    staff = _staff()
+    slug = request.args.get("event")
+    if slug:
+        event = get_event(db.session, slug)
+        services.ensure_can_scan(db.session, staff, event.id)
+        events = [event]
+    else:
+        events = services.staff_events(db.session, staff)
+    return jsonify({"lists": [services.list_as_dict(c) for e in events for c in services.lists_of(db.session, e.id)]})
+
+
+@bp.get("/lists/<int:list_id>/stats")
+def stats(list_id: int):
+    checkin_list = _list_for(_staff(), list_id)
+    services.run_due_auto_checkouts(db.session)
+    return jsonify(services.list_stats(db.session, checkin_list))
+
+
+@bp.get("/lists/<int:list_id>/offline")
+def offline(list_id: int):
+    """Everything a scanner needs to keep deciding when the network is gone."""
+    checkin_list = _list_for(_staff(), list_id)
+    return jsonify(services.offline_snapshot(db.session, checkin_list))
+
+
+@bp.get("/events/<slug>/stats")
+def event_stats(slug: str):
+    staff = _staff()
+    event = get_event(db.session, slug)
+    services.ensure_can_scan(db.session, staff, event.id)
+    services.run_due_auto_checkouts(db.session)
+    return jsonify({"event_id": event.id, "lists": services.event_stats(db.session, event.id),
+                    "conflicts": services.conflicts_of(db.session, event.id)})
+
+
+@bp.post("/registrations/<int:registration_id>/reissue")
+def reissue(registration_id: int):
+    """A lost badge: bump the version so the old code is refused, and return the new version."""
+    staff = _staff()
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        raise NotFound("registration_not_found", f"there is no registration {registration_id}")
+    services.ensure_can_scan(db.session, staff, registration.event_id)
+    version = reissue_badge(db.session, registration, staff.id)
+    return jsonify({"registration_id": registration_id, "version": version})

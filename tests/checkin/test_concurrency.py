@@ -1,0 +1,150 @@
+"""Twenty scanners scan one badge at the same instant: one "ok", the rest "already_checked_in", one row.
+
+Real threads released together by a barrier, on a file SQLite database (an in-memory one would hide
+the race) and on PostgreSQL (skipped with a reason when the server is absent, unless CI is set).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from checkin_support import scan_request
+from sqlalchemy import func, select
+
+from conference import create_app
+from conference.accounts.models import User
+from conference.checkin import services
+from conference.checkin.models import Checkin, CheckinMovement, ScanRecord
+from conference.extensions import db as _db
+
+SCANNERS = 20
+POSTGRES_URL = os.environ.get("CONFERENCE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture()
+def app(tmp_path):
+    """The usual app on a SQLite file, with a connection pool big enough for every scanner at once."""
+    app = create_app({
+        "ENV_NAME": "testing",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'storm.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": SCANNERS + 5},
+    })
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def _storm(app, staff_id: int, code: str, list_id: int, *, same_scan_id: bool = False) -> Counter:
+    barrier = threading.Barrier(SCANNERS)
+    results: list[str] = []
+    errors: list[BaseException] = []
+    shared_scan_id = str(uuid.uuid4())
+
+    def scanner(gate: int) -> None:
+        try:
+            with app.app_context():
+                staff = _db.session.get(User, staff_id)
+                request = scan_request(code, list_id, gate=f"gate-{gate}",
+                                       scan_id=shared_scan_id if same_scan_id else None)
+                barrier.wait(timeout=30)
+                results.append(services.scan(_db.session, staff, request)["result"])
+                _db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported below with the thread's failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scanner, args=(n,)) for n in range(SCANNERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return Counter(results)
+
+
+def _assert_one_entry(app, registration_id: int, list_id: int, scan_records: int) -> None:
+    with app.app_context():
+        session = _db.session
+        assert session.scalar(select(func.count()).select_from(Checkin)
+                              .where(Checkin.registration_id == registration_id, Checkin.list_id == list_id)) == 1
+        assert session.scalar(select(func.count()).select_from(CheckinMovement)) == 1
+        assert session.scalar(select(func.count()).select_from(ScanRecord)) == scan_records
+
+
+def test_twenty_simultaneous_scans_on_sqlite_give_one_ok(app, venue, attendee_badge):
+    registration_id, code = attendee_badge(venue)
+    results = _storm(app, venue.staff.id, code, venue.entrance_id)
+    assert results == Counter({"ok": 1, "already_checked_in": SCANNERS - 1})
+    _assert_one_entry(app, registration_id, venue.entrance_id, SCANNERS)
+
+
+def test_twenty_copies_of_one_scan_id_at_once_record_it_once(app, venue, attendee_badge):
+    registration_id, code = attendee_badge(venue)
+    results = _storm(app, venue.staff.id, code, venue.door_id, same_scan_id=True)
+    assert results == Counter({"ok": SCANNERS})  # every copy gets the one stored answer
+    _assert_one_entry(app, registration_id, venue.door_id, 1)
+
+
+@pytest.fixture()
+def postgres_app(tmp_path):
+    """The app on PostgreSQL, in a schema of its own that is dropped afterwards."""
+    try:
+        import psycopg
+
+        connection = psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3,
+                                     autocommit=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "absent"
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL required in CI but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc.__class__.__name__})")
+    schema = f"checkin_test_{uuid.uuid4().hex[:12]}"
+    connection.execute(f'CREATE SCHEMA "{schema}"')
+    app = create_app({
+        "ENV_NAME": "testing",
+        "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"},
+                                      "pool_size": SCANNERS + 5},
+    })
+    try:
+        with app.app_context():
+            _db.create_all()
+        yield app
+    finally:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        connection.close()
+
+
+def test_twenty_simultaneous_scans_on_postgresql_give_one_ok(postgres_app):
+    from datetime import datetime, timedelta, timezone
+
+    from conference.accounts.services import create_user
+    from conference.checkin.badges import badge_token
+    from conference.programme.models import Event
+    from conference.registrations.services import register
+
+    app = postgres_app
+    with app.app_context():
+        session = _db.session
+        start = datetime(2030, 5, 6, tzinfo=timezone.utc)
+        event = Event(slug="pg-event", title="PG", timezone="Asia/Seoul", starts_at=start,
+                      ends_at=start + timedelta(days=1))
+        session.add(event)
+        session.commit()
+        staff = create_user(session, email="staff@example.org", name="Staff", role="staff", password="x" * 12)
+        attendee = create_user(session, email="a@example.org", name="A", role="attendee", password="x" * 12)
+        services.assign_staff(session, event, staff)
+        entrance = services.ensure_list(session, event, "Entrance")
+        registration = register(session, attendee, event, "in_person")
+        code = badge_token(session, registration)
+        ids = (staff.id, entrance.id, registration.id)
+    results = _storm(app, ids[0], code, ids[1])
+    assert results == Counter({"ok": 1, "already_checked_in": SCANNERS - 1})
+    _assert_one_entry(app, ids[2], ids[1], SCANNERS)
