@@ -35,11 +35,15 @@ from conference.rooms.models import RoomVisit
 DAY = datetime(2030, 5, 6, tzinfo=timezone.utc)
 
 
-def at(hour: int, minute: int, second: int = 0) -> datetime:
+# For the variant that scans through check-in's real service, which refuses scans dated in the future.
+PAST_DAY = datetime(2026, 5, 6, tzinfo=timezone.utc)
+
+
+def at(hour: int, minute: int, second: int = 0, *, day: datetime = DAY) -> datetime:
     """An instant on the scripted day in UTC; hour 23 means the evening before (08:xx in Seoul)."""
     if hour == 23:
-        return DAY - timedelta(days=1) + timedelta(hours=23, minutes=minute, seconds=second)
-    return DAY + timedelta(hours=hour, minutes=minute, seconds=second)
+        return day - timedelta(days=1) + timedelta(hours=23, minutes=minute, seconds=second)
+    return day + timedelta(hours=hour, minutes=minute, seconds=second)
 
 
 @dataclass
@@ -49,10 +53,13 @@ class Day:
     ethics: int
     workshop: int
     people: dict
+    scan_results: dict | None = None  # scan index in MOVES → result, when scanned through check-in
 
 
-def build_day(app, make_event, make_user, make_registration) -> Day:
-    event = make_event("symposium")
+def build_day(app, make_event, make_user, make_registration, *, day: datetime = DAY, via_scans: bool = False) -> Day:
+    """The records of the scripted day; with `via_scans`, the on-site part goes through check-in's
+    scan and undo services (which refuse Ivan's second "in" and his stray "out")."""
+    event = make_event("symposium", starts_at=day)
     people = {
         "alice": make_user(name="Alice Kim", country="KR"),
         "bob": make_user(name="Bob Tanaka", country="JP"),
@@ -79,36 +86,71 @@ def build_day(app, make_event, make_user, make_registration) -> Day:
         db.flush()
 
         def visit(who, session_id, joined, left, sid):
-            db.add(RoomVisit(session_id=session_id, user_id=people[who].id, sid=sid, joined_at=joined,
-                             left_at=left))
+            db.add(RoomVisit(session_id=session_id, user_id=people[who].id, sid=sid, joined_at=at(*joined, day=day),
+                             left_at=at(*left, day=day) if left else None))
 
-        visit("alice", plenary, at(0, 0), at(0, 10), "a1")
-        visit("alice", plenary, at(0, 12), at(0, 40), "a2")
-        visit("bob", plenary, at(0, 5), at(0, 15), "b1")
-        visit("bob", plenary, at(0, 20), at(0, 30), "b2")
-        visit("faisal", plenary, at(0, 30), at(0, 31), "f1")
-        visit("emma", ethics, at(2, 0), at(2, 50), "e1")
-        visit("emma", ethics, at(2, 10), at(2, 20), "e2")
-        visit("dae", ethics, at(2, 10), None, "d1")
-        visit("chitra", ethics, at(2, 31), at(2, 38), "c1")
-        visit("mona", plenary, at(0, 0), at(0, 45), "m1")
+        visit("alice", plenary, (0, 0), (0, 10), "a1")
+        visit("alice", plenary, (0, 12), (0, 40), "a2")
+        visit("bob", plenary, (0, 5), (0, 15), "b1")
+        visit("bob", plenary, (0, 20), (0, 30), "b2")
+        visit("faisal", plenary, (0, 30), (0, 31), "f1")
+        visit("emma", ethics, (2, 0), (2, 50), "e1")
+        visit("emma", ethics, (2, 10), (2, 20), "e2")
+        visit("dae", ethics, (2, 10), None, "d1")
+        visit("chitra", ethics, (2, 31), (2, 38), "c1")
+        visit("mona", plenary, (0, 0), (0, 45), "m1")
+
+        if via_scans:
+            db.commit()
+            results = _scan_the_day(db, event.id, people, registrations, entrance, door, day, make_user)
+            return Day(event, plenary, ethics, sessions["workshop"], people, results)
 
         def move(who, checkin_list, direction, when, undone=None):
+            when, undone = at(*when, day=day), at(*undone, day=day) if undone else None
             db.add(CheckinMovement(list_id=checkin_list.id, registration_id=registrations[who], direction=direction,
                                    scanned_at=when, uploaded_at=when, gate="A", undone_at=undone))
 
-        move("chitra", entrance, "in", at(23, 50))
-        move("chitra", door, "in", at(1, 55))
-        move("chitra", door, "out", at(2, 30))
-        move("chitra", door, "in", at(2, 40))
-        move("chitra", door, "out", at(3, 5))
-        move("chitra", entrance, "out", at(3, 20))
-        move("dae", entrance, "in", at(0, 20))
-        move("dae", entrance, "out", at(0, 50))
-        move("ivan", entrance, "in", at(0, 10))
-        move("ivan", entrance, "in", at(0, 15))
-        move("ivan", entrance, "out", at(1, 0))
-        move("ivan", entrance, "out", at(1, 30))
-        move("hana", entrance, "in", at(0, 5), undone=at(0, 6))
+        move("chitra", entrance, "in", (23, 50))
+        move("chitra", door, "in", (1, 55))
+        move("chitra", door, "out", (2, 30))
+        move("chitra", door, "in", (2, 40))
+        move("chitra", door, "out", (3, 5))
+        move("chitra", entrance, "out", (3, 20))
+        move("dae", entrance, "in", (0, 20))
+        move("dae", entrance, "out", (0, 50))
+        move("ivan", entrance, "in", (0, 10))
+        move("ivan", entrance, "in", (0, 15))
+        move("ivan", entrance, "out", (1, 0))
+        move("ivan", entrance, "out", (1, 30))
+        move("hana", entrance, "in", (0, 5), undone=(0, 6))
         db.commit()
     return Day(event, plenary, ethics, sessions["workshop"], people)
+
+
+MOVES = [  # (who, list, direction, (hour, minute)) in time order
+    ("chitra", "entrance", "in", (23, 50)), ("hana", "entrance", "in", (0, 5)), ("ivan", "entrance", "in", (0, 10)),
+    ("ivan", "entrance", "in", (0, 15)), ("dae", "entrance", "in", (0, 20)), ("dae", "entrance", "out", (0, 50)),
+    ("ivan", "entrance", "out", (1, 0)), ("ivan", "entrance", "out", (1, 30)), ("chitra", "door", "in", (1, 55)),
+    ("chitra", "door", "out", (2, 30)), ("chitra", "door", "in", (2, 40)), ("chitra", "door", "out", (3, 5)),
+    ("chitra", "entrance", "out", (3, 20)),
+]
+
+
+def _scan_the_day(db, event_id, people, registrations, entrance, door, day, make_user) -> dict:
+    """Scan every badge as staff would (with the scanner's own clock), then undo Hana's entry."""
+    from conference.checkin import services as checkin
+    from conference.checkin.badges import badge_token
+    from conference.programme.models import Event
+    from conference.registrations.models import Registration
+
+    staff = db.merge(make_user("staff", name="Sam Scanner"))
+    checkin.assign_staff(db, db.get(Event, event_id), staff)
+    lists = {"entrance": entrance.id, "door": door.id}
+    results = {}
+    for n, (who, list_name, direction, hhmm) in enumerate(MOVES):
+        code = badge_token(db, db.get(Registration, registrations[who]))
+        request = checkin.ScanRequest(code=code, list_id=lists[list_name], scan_id=f"scan-{n}", direction=direction,
+                                      gate="A", scanned_at=at(*hhmm, day=day))
+        results[n] = checkin.scan(db, staff, request)["result"]
+    checkin.undo(db, staff, "scan-1")  # Hana was let in by mistake
+    return results

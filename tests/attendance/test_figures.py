@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from attendance.scripted_day import at, build_day
+from attendance.scripted_day import PAST_DAY, at, build_day
 from conference.attendance import services
 from conference.attendance.services import ModeNumbers
 from conference.extensions import db as _db
@@ -145,3 +145,23 @@ def test_a_bad_step_or_grace_is_refused(app, day):
         with pytest.raises(ServiceError) as bad_grace:
             services.report(_db.session, event, grace_seconds=-1)
     assert bad_step.value.code == "invalid_step" and bad_grace.value.code == "invalid_grace"
+
+
+def test_the_same_day_scanned_through_check_in(app, make_event, make_user, make_registration):
+    """The on-site half of the day through check-in's real scan and undo services, dated by the scanners."""
+    day = build_day(app, make_event, make_user, make_registration, day=PAST_DAY, via_scans=True)
+    refused = {n: result for n, result in day.scan_results.items() if result != "ok"}
+    # Ivan's second "in" (he is inside already) and his stray "out" are refused: no movement is written.
+    assert refused == {3: "already_checked_in", 7: "not_inside"}
+    with app.app_context():
+        report = services.report(_db.session, _db.session.merge(day.event), now=at(3, 30, day=PAST_DAY))
+        series = services.time_series(_db.session, _db.session.merge(day.event), date(2026, 5, 6),
+                                      now=at(3, 30, day=PAST_DAY))
+    t = report.totals
+    assert (t.participants, t.online, t.on_site, t.hybrid) == (7, 6, 3, 2)
+    assert t.entries == 5  # the refused second "in" is not an entry; Hana's is undone
+    assert t.now == ModeNumbers(1, 0, 1) and t.peak == ModeNumbers(3, 3, 5)
+    ethics = _by_id(report, day.ethics)
+    assert (ethics.on_site, ethics.entries, ethics.hybrid, ethics.peak) == (1, 2, 1, ModeNumbers(3, 1, 3))
+    assert series.on_site == [0, 1, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert t.summary == "7 participants from 4 countries: 6 online, 3 on site (2 both); 2 sessions"
