@@ -99,6 +99,8 @@ class TestingConfig(Config):
     TESTING = True
     SOCKETIO_ASYNC_MODE = "threading"
     SECRET_KEY = "testing-secret-key-not-for-production"
+    # Refresh attendance dashboards at once: no background task outlives its test.
+    ATTENDANCE_BROADCAST_SECONDS = 0
     PASSWORD_HASH_FAST = True
 
 

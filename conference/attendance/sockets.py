@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 UPDATE = "attendance:update"
 DEFAULT_BROADCAST_SECONDS = 3.0
 
-_pending: set[int] = set()
+# (app, event id) pairs with a refresh already scheduled in this process.
+_pending: set[tuple[int, int]] = set()
 _pending_lock = threading.Lock()
 
 
@@ -66,19 +67,25 @@ def schedule_broadcast(event_id: int) -> None:
     app = current_app._get_current_object()
     delay = float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS))
     if delay <= 0:
-        broadcast_now(event_id)
+        try:
+            broadcast_now(event_id)
+        except Exception:  # the dashboard must never break the scan or the join that triggered it
+            db.session.rollback()
+            log.exception("attendance refresh of event %s failed", event_id)
         return
+    key = (id(app), event_id)
     with _pending_lock:
-        if event_id in _pending:
+        if key in _pending:
             return
-        _pending.add(event_id)
-    socketio.start_background_task(_broadcast_later, app, event_id, delay)
+        _pending.add(key)
+    socketio.start_background_task(_broadcast_later, app, key, delay)
 
 
-def _broadcast_later(app, event_id: int, delay: float) -> None:
+def _broadcast_later(app, key: tuple[int, int], delay: float) -> None:
     socketio.sleep(delay)
     with _pending_lock:  # changes from here on schedule the next refresh
-        _pending.discard(event_id)
+        _pending.discard(key)
+    event_id = key[1]
     with app.app_context():
         try:
             broadcast_now(event_id)

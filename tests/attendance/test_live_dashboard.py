@@ -30,7 +30,7 @@ def session_of(report: dict, session_id: int) -> dict:
 
 @pytest.fixture()
 def setting(app, make_event, make_user, make_registration):
-    app.config["ATTENDANCE_BROADCAST_SECONDS"] = 0  # refresh at once: the tests look at each change
+    assert app.config["ATTENDANCE_BROADCAST_SECONDS"] == 0  # testing: refresh at once, after each change
     event = make_event("symposium")
     with app.app_context():
         plenary = _db.session.query(ProgrammeSession).filter_by(event_id=event.id, kind="plenary").one().id
