@@ -237,8 +237,15 @@ def vote(db: Session, user: User, question_id: int) -> Question:
         db.commit()
     except IntegrityError:
         db.rollback()
+        if not _has_voted(db, user.id, question.id):
+            raise  # some other integrity failure: reported as a storage error, not as a vote
         raise Conflict("already_voted", "you have already voted for this question")
     return question
+
+
+def _has_voted(db: Session, user_id: int, question_id: int) -> bool:
+    return db.scalar(select(QuestionVote.id).where(QuestionVote.question_id == question_id,
+                                                   QuestionVote.user_id == user_id)) is not None
 
 
 def unvote(db: Session, user: User, question_id: int) -> Question:
@@ -367,7 +374,8 @@ def clean_text(text: str, limit: int, what: str) -> str:
 
 
 def _iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    """UTC with a Z and always milliseconds, so that clients may sort the strings."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 
