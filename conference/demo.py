@@ -287,7 +287,20 @@ def load_demo(db: Session) -> DemoSummary:
     db.commit()
     accounts = _accounts(db, event)
     import_participants(db, event, _participants_csv())
+    _checkin(db, event)
     return summarise(db, event, accounts)
+
+
+def _checkin(db: Session, event: Event) -> None:
+    """Check-in lists (entrance, each day, each session's door), the staff assigned to scan, the badge key."""
+    from .checkin.badges import signing_key_row
+    from .checkin.services import assign_staff, ensure_default_lists
+
+    ensure_default_lists(db, event)
+    for email, _name, role, _password in DEMO_ACCOUNTS:
+        if role == "staff":
+            assign_staff(db, event, find_user_by_email(db, email))
+    signing_key_row(db, event.id)
 
 
 def summarise(db: Session, event: Event, accounts: list[tuple[str, str, str]]) -> DemoSummary:

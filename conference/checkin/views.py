@@ -14,8 +14,10 @@ from ..registrations.models import Registration
 from ..registrations.services import ParticipantFilter, find_registration, list_participants
 from . import services
 from .badges import badge_png, badge_svg, badge_token
+from .cli import register_commands
 
-bp = Blueprint("checkin", __name__)
+bp = Blueprint("checkin", __name__, cli_group="checkin")
+register_commands(bp)
 
 
 def _ensure_event_staff(event: Event) -> None:

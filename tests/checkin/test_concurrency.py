@@ -148,3 +148,54 @@ def test_twenty_simultaneous_scans_on_postgresql_give_one_ok(postgres_app):
     results = _storm(app, ids[0], code, ids[1])
     assert results == Counter({"ok": 1, "already_checked_in": SCANNERS - 1})
     _assert_one_entry(app, ids[2], ids[1], SCANNERS)
+
+
+def test_exits_undo_auto_checkout_sync_and_stats_on_postgresql(postgres_app):
+    """The same rules on PostgreSQL's dialect: conditional updates, RETURNING, CASE, booleans."""
+    from datetime import timedelta
+
+    from conference import hooks
+    from conference.accounts.services import create_user
+    from conference.checkin.badges import badge_token
+    from conference.db_types import utcnow
+    from conference.programme.models import Event, ProgrammeSession
+    from conference.registrations.services import register
+
+    with postgres_app.app_context():
+        session = _db.session
+        now = utcnow()
+        event = Event(slug="pg-rules", title="PG rules", timezone="Asia/Seoul", starts_at=now - timedelta(hours=1),
+                      ends_at=now + timedelta(days=1))
+        session.add(event)
+        session.flush()
+        room = ProgrammeSession(event_id=event.id, title="Room", kind="thematic", starts_at=now,
+                                ends_at=now + timedelta(hours=1), capacity=1)
+        session.add(room)
+        session.commit()
+        staff = create_user(session, email="s@example.org", name="S", role="staff", password="x" * 12)
+        services.assign_staff(session, event, staff)
+        door = services.ensure_list(session, event, "Door", scope="session", session=room, capacity=1)
+        codes = []
+        for n in range(2):
+            person = create_user(session, email=f"p{n}@example.org", name=f"P{n}", password="x" * 12)
+            codes.append(badge_token(session, register(session, person, event, "in_person")))
+
+        def scan(code, **fields):
+            return services.scan(session, staff, scan_request(code, door.id, **fields))
+
+        first = scan(codes[0])
+        assert [first["result"], scan(codes[1])["result"]] == ["ok", "full"]
+        assert scan(codes[0], direction="out")["result"] == "ok"
+        assert scan(codes[1])["result"] == "ok"
+        assert hooks.on_site_count(session, room) == 1
+        services.undo(session, staff, first["scan_id"])
+        synced = services.sync(session, staff, [scan_request(codes[0], door.id, scanned_at=now - timedelta(minutes=9),
+                                                             offline_result="ok")])
+        assert synced["results"][0]["result"] == "full" and synced["conflicts"]
+        door.auto_checkout_at = utcnow() - timedelta(seconds=1)
+        session.commit()
+        assert services.run_due_auto_checkouts(session) == [door.id]
+        stats = services.list_stats(session, door)
+        assert (stats["checked_in"], stats["inside_now"], stats["conflicts"], stats["late_uploads"]) == (1, 0, 1, 1)
+        snapshot = services.offline_snapshot(session, door)
+        assert len(snapshot["checked_in"]) == 1 and snapshot["inside"] == []

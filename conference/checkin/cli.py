@@ -1,0 +1,52 @@
+"""`conference checkin ...`: set an event up for check-in from the command line."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Blueprint
+from flask.cli import with_appcontext
+
+from ..accounts.services import find_user_by_email
+from ..errors import ServiceError
+from ..extensions import db
+from ..programme.services import get_event
+from . import services
+
+
+def register_commands(bp: Blueprint) -> None:
+    bp.cli.add_command(create_lists)
+    bp.cli.add_command(assign_staff)
+
+
+@click.command("create-lists")
+@click.argument("event_slug")
+@with_appcontext
+def create_lists(event_slug: str) -> None:
+    """Create the entrance, day and session-door lists of an event (idempotent)."""
+    try:
+        event = get_event(db.session, event_slug)
+    except ServiceError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    for checkin_list in services.ensure_default_lists(db.session, event):
+        click.echo(f"{checkin_list.id:5} {checkin_list.scope:8} {checkin_list.name}")
+
+
+@click.command("assign-staff")
+@click.argument("event_slug")
+@with_appcontext
+@click.argument("emails", nargs=-1, required=True)
+def assign_staff(event_slug: str, emails: tuple[str, ...]) -> None:
+    """Let staff members scan badges at an event (idempotent)."""
+    try:
+        event = get_event(db.session, event_slug)
+        for email in emails:
+            user = find_user_by_email(db.session, email)
+            if user is None:
+                raise ServiceError("user_not_found", f"no user {email}")
+            services.assign_staff(db.session, event, user)
+            click.echo(f"{email} may scan at {event.slug}")
+    except ServiceError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)

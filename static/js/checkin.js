@@ -1,0 +1,462 @@
+// Staff scanner: camera (jsQR) or handheld scanner/typed code, full-screen green/red answer,
+// and an offline mode that verifies badges on the device and queues scans in IndexedDB.
+(function () {
+  "use strict";
+  const root = document.getElementById("scanner");
+  if (!root) return;
+
+  const API = root.dataset.api;
+  const EVENT_ID = Number(root.dataset.eventId);
+  const NOBLE_URL = root.dataset.noble;
+  const DOMAIN = new TextEncoder().encode("conference-badge-v1:");
+  const REQUEST_TIMEOUT_MS = 6000;
+  const PROBE_EVERY_MS = 5000;
+  const SAME_CODE_PAUSE_MS = 3000;
+  const RESULT_SHOW_MS = 2500;
+  const SYNC_BATCH = 100;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  const el = (id) => document.getElementById(id);
+  const listSelect = el("list-select");
+  const gateInput = el("gate");
+  const codeInput = el("code");
+  const overlay = el("result");
+  const banner = el("network-banner");
+
+  const state = {
+    offline: false,
+    snapshot: null, // the offline data of the selected list
+    lastCode: null,
+    lastCodeAt: 0,
+    busy: false,
+    overlayTimer: null,
+    lastScanId: null,
+    cameraStream: null,
+  };
+
+  // ---- IndexedDB: the queue survives reloads ---------------------------------------------------
+  let dbPromise = null;
+  function openDb() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const request = indexedDB.open("conference-checkin", 1);
+        request.onupgradeneeded = () => {
+          const db = request.result;
+          db.createObjectStore("queue", { keyPath: "scan_id" });
+          db.createObjectStore("snapshots", { keyPath: "list_id" });
+        };
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    }
+    return dbPromise;
+  }
+  async function store(name, mode, action) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(name, mode);
+      const result = action(tx.objectStore(name));
+      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const queueAdd = (item) => store("queue", "readwrite", (s) => s.put(item));
+  const queueAll = () => store("queue", "readonly", (s) => s.getAll());
+  const queueDelete = (ids) => store("queue", "readwrite", (s) => { ids.forEach((id) => s.delete(id)); });
+  const snapshotPut = (data) => store("snapshots", "readwrite", (s) => s.put({ list_id: data.list.id, data }));
+  const snapshotGet = (listId) => store("snapshots", "readonly", (s) => s.get(listId));
+
+  async function refreshQueueCount() {
+    const items = await queueAll();
+    el("queue-count").textContent = String(items.length);
+    return items.length;
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  function direction() {
+    return document.querySelector('input[name="direction"]:checked').value;
+  }
+  function listId() {
+    return Number(listSelect.value);
+  }
+  function withTimeout(promise, ms) {
+    return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+  }
+  class NetworkDown extends Error {}
+
+  async function api(method, path, body) {
+    let response;
+    try {
+      response = await withTimeout(fetch(API + path, {
+        method,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }), REQUEST_TIMEOUT_MS);
+    } catch (err) {
+      throw new NetworkDown(String(err && err.message || err));
+    }
+    if ([502, 503, 504].includes(response.status)) throw new NetworkDown("server unavailable " + response.status);
+    let data = null;
+    try { data = await response.json(); } catch (err) { data = null; }
+    return { status: response.status, data };
+  }
+
+  // ---- network state ---------------------------------------------------------------------------
+  function setOffline(offline, detail) {
+    state.offline = offline;
+    banner.hidden = false;
+    banner.classList.toggle("offline", offline);
+    el("network-state").textContent = offline ? "Offline mode" : "Online";
+    el("network-detail").textContent = detail || (offline
+      ? "The network is down: badges are checked on this device and queued; they sync when it is back."
+      : "Connected.");
+    document.body.dataset.network = offline ? "offline" : "online";
+    if (!offline) refreshQueueCount().then((n) => { if (!n) banner.hidden = true; });
+  }
+
+  async function probe() {
+    // Back online? Ask the server something cheap; then send the queue.
+    try {
+      const { status } = await api("GET", "/lists/" + listId() + "/stats");
+      if (status === 200) {
+        if (state.offline) setOffline(false, "The network is back: sending queued scans…");
+        await syncQueue();
+        return true;
+      }
+    } catch (err) {
+      if (!(err instanceof NetworkDown)) throw err;
+      if (!state.offline) setOffline(true);
+    }
+    return false;
+  }
+
+  async function syncQueue() {
+    let items = await queueAll();
+    if (!items.length) { await refreshQueueCount(); return; }
+    items.sort((a, b) => a.scanned_at.localeCompare(b.scanned_at));
+    const conflicts = [];
+    while (items.length) {
+      const batch = items.slice(0, SYNC_BATCH);
+      const { status, data } = await api("POST", "/sync", { scans: batch });
+      if (status !== 200) {
+        setOffline(state.offline, "Sync refused: " + ((data && data.error && data.error.message) || status));
+        return;
+      }
+      await queueDelete(batch.map((item) => item.scan_id));
+      conflicts.push(...data.conflicts);
+      items = items.slice(SYNC_BATCH);
+    }
+    await refreshQueueCount();
+    document.body.dataset.synced = String(Date.now());
+    const detail = conflicts.length
+      ? conflicts.length + " conflict(s): the same badge was admitted at two gates. See the dashboard."
+      : "All queued scans are synced.";
+    el("network-detail").textContent = detail;
+    conflicts.forEach((c) => addRecent("Conflict", c.attendee ? c.attendee.name : "?", "r-bad"));
+    await loadSnapshot();
+  }
+
+  // ---- offline data and local decisions ------------------------------------------------------
+  async function loadSnapshot() {
+    const id = listId();
+    if (!id) return;
+    try {
+      const { status, data } = await api("GET", "/lists/" + id + "/offline");
+      if (status === 200) {
+        state.snapshot = prepare(data);
+        await snapshotPut(data);
+        root.dataset.offlineReady = "1";
+        return;
+      }
+    } catch (err) {
+      if (!(err instanceof NetworkDown)) throw err;
+      setOffline(true);
+    }
+    const saved = await snapshotGet(id);
+    state.snapshot = saved ? prepare(saved.data) : null;
+    if (state.snapshot) root.dataset.offlineReady = "1";
+  }
+
+  function prepare(data) {
+    return {
+      raw: data,
+      list: data.list,
+      publicKey: hexToBytes(data.public_key),
+      cancelled: new Set(data.cancelled),
+      versions: data.versions,
+      checkedIn: new Set(data.checked_in),
+      inside: new Set(data.inside),
+      people: data.people,
+    };
+  }
+
+  function hexToBytes(hex) {
+    const out = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+    return out;
+  }
+  function b64urlToBytes(text) {
+    if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
+    const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+    try {
+      const bin = atob(padded);
+      return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    } catch (err) { return null; }
+  }
+  function parseToken(code) {
+    if (code.length > 128) return null;
+    const raw = b64urlToBytes(code);
+    if (!raw || raw.length < 68 || raw[0] !== 1) return null;
+    const payload = raw.slice(0, raw.length - 64);
+    const signature = raw.slice(raw.length - 64);
+    let pos = 1;
+    const values = [];
+    for (let n = 0; n < 3; n++) {
+      let value = 0, shift = 0, done = false;
+      for (let i = 0; i < 4 && pos < payload.length; i++) {
+        const byte = payload[pos++];
+        value += (byte & 0x7f) * Math.pow(2, shift);
+        shift += 7;
+        if (!(byte & 0x80)) { done = true; break; }
+      }
+      if (!done || !value) return null;
+      values.push(value);
+    }
+    if (pos !== payload.length) return null;
+    return { eventId: values[0], registrationId: values[1], version: values[2], payload, signature };
+  }
+
+  let nobleModule = null;
+  async function verifySignature(publicKey, signature, message) {
+    try {
+      const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+      return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+    } catch (err) {
+      // No Ed25519 in this browser's WebCrypto: the vendored @noble/ed25519 does the same check.
+      if (!nobleModule) nobleModule = await import(NOBLE_URL);
+      return nobleModule.verifyAsync(signature, message, publicKey);
+    }
+  }
+
+  async function decideLocally(code, dir) {
+    const snap = state.snapshot;
+    const refuse = (result, reason, attendee) => ({ result, reason, attendee, offline: true });
+    if (!snap) return refuse("invalid_badge", "no_offline_data");
+    const token = parseToken(code);
+    if (!token) return refuse("invalid_badge", "malformed");
+    if (token.eventId !== EVENT_ID) return refuse("invalid_badge", "other_event");
+    const message = new Uint8Array(DOMAIN.length + token.payload.length);
+    message.set(DOMAIN);
+    message.set(token.payload, DOMAIN.length);
+    if (!(await verifySignature(snap.publicKey, token.signature, message))) return refuse("invalid_badge", "bad_signature");
+    const id = token.registrationId;
+    const person = snap.people[String(id)];
+    if (!person) return refuse("not_registered", "no_registration");
+    const attendee = { registration_id: id, name: person[0], organisation: person[1], country: person[2],
+                       country_name: person[2], mode: person[3] };
+    if (snap.cancelled.has(id)) return refuse("cancelled", "cancelled", attendee);
+    if ((snap.versions[String(id)] || 1) !== token.version) return refuse("invalid_badge", "reissued", attendee);
+    if (person[3] === "online" && !snap.list.admits_online) return refuse("not_admitted", "online_registration", attendee);
+    if (dir === "out") {
+      if (!snap.inside.has(id)) return refuse("not_inside", "not_inside", attendee);
+      snap.inside.delete(id);
+      return { result: "ok", reason: "exit", attendee, offline: true };
+    }
+    if (snap.inside.has(id) || (snap.checkedIn.has(id) && !snap.list.allow_reentry)) {
+      return refuse("already_checked_in", snap.inside.has(id) ? "already_inside" : "no_reentry", attendee);
+    }
+    if (snap.list.capacity && snap.inside.size >= snap.list.capacity) return refuse("full", "capacity_reached", attendee);
+    snap.checkedIn.add(id);
+    snap.inside.add(id);
+    return { result: "ok", reason: "", attendee, offline: true };
+  }
+
+  // ---- scanning --------------------------------------------------------------------------------
+  async function handleCode(rawCode) {
+    const code = (rawCode || "").trim();
+    if (!code || state.busy) return;
+    const now = Date.now();
+    if (code === state.lastCode && now - state.lastCodeAt < SAME_CODE_PAUSE_MS) return;
+    if (!overlay.hidden) return; // one answer on screen at a time
+    state.busy = true;
+    state.lastCode = code;
+    const scan = { code, list: listId(), scan_id: uuid(), gate: gateInput.value.trim().slice(0, 80),
+                   direction: direction(), scanned_at: new Date().toISOString() };
+    try {
+      let answer = null;
+      if (!state.offline) {
+        try {
+          const { status, data } = await api("POST", "/scan", scan);
+          answer = data && data.result ? data : { result: "error", message: (data && data.error && data.error.message) || ("HTTP " + status) };
+        } catch (err) {
+          if (!(err instanceof NetworkDown)) throw err;
+          setOffline(true);
+        }
+      }
+      if (answer === null) {
+        answer = await decideLocally(code, scan.direction);
+        await queueAdd({ ...scan, offline_result: answer.result });
+        await refreshQueueCount();
+      }
+      state.lastScanId = answer.offline ? null : scan.scan_id;
+      show(answer);
+    } finally {
+      state.busy = false;
+      state.lastCodeAt = Date.now();
+    }
+  }
+
+  const TITLES = {
+    ok: "Welcome", already_checked_in: "Already checked in", invalid_badge: "Invalid or forged badge",
+    not_registered: "Not registered", cancelled: "Registration cancelled", not_admitted: "Not admitted here",
+    full: "Room full", not_inside: "Not inside", error: "Error",
+  };
+  const REASONS = {
+    malformed: "This code is not a badge.", bad_signature: "The signature does not verify: forged or damaged.",
+    other_event: "This badge belongs to another event.", reissued: "This badge was replaced by a newer one.",
+    oversized: "This code is too long to be a badge.", online_registration: "Registered online, not in person.",
+    wrong_day: "This list is for another day.", capacity_reached: "The room is at capacity.",
+    no_reentry: "Re-entry is not allowed on this list.", already_inside: "Already inside.",
+    not_inside: "No entry to leave from.", no_registration: "No registration behind this badge.",
+    no_offline_data: "No offline data for this list yet.", exit: "Exit recorded.", reentry: "Re-entry.",
+  };
+
+  function show(answer) {
+    const ok = answer.result === "ok";
+    overlay.className = "scan-result " + (ok ? "ok" : "bad");
+    overlay.dataset.result = answer.result;
+    const person = answer.attendee || {};
+    el("result-title").textContent = (TITLES[answer.result] || answer.result) + (answer.offline ? " (offline)" : "");
+    el("result-name").textContent = person.name || "";
+    el("result-org").textContent = person.organisation || "";
+    el("result-country").textContent = [person.country_name || person.country, person.mode === "online" ? "Online" : (person.mode ? "In person" : "")]
+      .filter(Boolean).join(" · ");
+    let reason = REASONS[answer.reason] || answer.message || "";
+    if (answer.result === "already_checked_in" && answer.first_checked_in_at) {
+      const when = new Date(answer.first_checked_in_at).toLocaleTimeString();
+      reason = "First checked in at " + when + (answer.first_checked_in_gate ? ", gate " + answer.first_checked_in_gate : "")
+        + (answer.first_checked_in_by ? ", by " + answer.first_checked_in_by : "") + ".";
+    }
+    el("result-reason").textContent = ok && !answer.reason ? "" : reason;
+    el("result-undo").hidden = !(ok && state.lastScanId);
+    overlay.hidden = false;
+    overlay.focus();
+    addRecent(TITLES[answer.result] || answer.result, person.name || "", answer.offline ? "r-queued" : (ok ? "r-ok" : "r-bad"));
+    clearTimeout(state.overlayTimer);
+    state.overlayTimer = setTimeout(hideOverlay, RESULT_SHOW_MS);
+  }
+
+  function hideOverlay() {
+    clearTimeout(state.overlayTimer);
+    overlay.hidden = true;
+    state.lastCodeAt = Date.now();
+    codeInput.focus();
+  }
+
+  function addRecent(title, name, cls) {
+    const item = document.createElement("li");
+    item.className = cls;
+    item.textContent = new Date().toLocaleTimeString() + " · " + title + (name ? " · " + name : "");
+    const list = el("recent");
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > 20) list.removeChild(list.lastChild);
+  }
+
+  async function undoLast(event) {
+    event.stopPropagation();
+    if (!state.lastScanId) return;
+    const scanId = state.lastScanId;
+    state.lastScanId = null;
+    try {
+      const { status, data } = await api("POST", "/undo", { scan_id: scanId });
+      addRecent(status === 200 ? "Undone" : "Undo failed", (data && data.attendee && data.attendee.name) || "", status === 200 ? "r-ok" : "r-bad");
+    } catch (err) {
+      addRecent("Undo failed (offline)", "", "r-bad");
+    }
+    hideOverlay();
+  }
+
+  // ---- camera ----------------------------------------------------------------------------------
+  const video = el("camera");
+  const canvas = el("frame");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+
+  async function startCamera() {
+    if (state.cameraStream) return stopCamera();
+    try {
+      state.cameraStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    } catch (err) {
+      el("camera-state").textContent = "No camera: " + err.name + ". Use the text field.";
+      return;
+    }
+    video.srcObject = state.cameraStream;
+    await video.play();
+    el("camera-toggle").textContent = "Stop camera";
+    el("camera-state").textContent = "Point the camera at a badge.";
+    requestAnimationFrame(tick);
+  }
+  function stopCamera() {
+    state.cameraStream.getTracks().forEach((track) => track.stop());
+    state.cameraStream = null;
+    el("camera-toggle").textContent = "Start camera";
+    el("camera-state").textContent = "";
+  }
+  let lastDecode = 0;
+  function tick(time) {
+    if (!state.cameraStream) return;
+    if (time - lastDecode > 150 && video.readyState >= 2 && overlay.hidden && !state.busy) {
+      lastDecode = time;
+      const width = video.videoWidth, height = video.videoHeight;
+      if (width && height) {
+        canvas.width = width;
+        canvas.height = height;
+        context.drawImage(video, 0, 0, width, height);
+        const image = context.getImageData(0, 0, width, height);
+        const found = window.jsQR ? window.jsQR(image.data, width, height, { inversionAttempts: "dontInvert" }) : null;
+        if (found && found.data) handleCode(found.data);
+      }
+    }
+    requestAnimationFrame(tick);
+  }
+
+  // ---- wiring ----------------------------------------------------------------------------------
+  el("manual").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = codeInput.value;
+    codeInput.value = "";
+    state.lastCode = null; // a typed or handheld scan is always deliberate
+    handleCode(value);
+  });
+  overlay.addEventListener("click", hideOverlay);
+  document.addEventListener("keydown", (event) => { if (!overlay.hidden && event.key !== "Tab") hideOverlay(); });
+  el("result-undo").addEventListener("click", undoLast);
+  el("camera-toggle").addEventListener("click", startCamera);
+  el("go-offline").addEventListener("click", () => setOffline(true));
+  el("sync-now").addEventListener("click", () => probe());
+  listSelect.addEventListener("change", () => { localStorage.setItem("checkin-list-" + EVENT_ID, listSelect.value); loadSnapshot(); });
+  gateInput.addEventListener("change", () => localStorage.setItem("checkin-gate", gateInput.value));
+  window.addEventListener("offline", () => setOffline(true));
+  window.addEventListener("online", () => probe());
+
+  (async function start() {
+    const savedList = localStorage.getItem("checkin-list-" + EVENT_ID);
+    if (savedList && listSelect.querySelector('option[value="' + savedList + '"]')) listSelect.value = savedList;
+    gateInput.value = localStorage.getItem("checkin-gate") || gateInput.value;
+    if (!navigator.onLine) setOffline(true);
+    await loadSnapshot();
+    const queued = await refreshQueueCount();
+    if (queued) {
+      banner.hidden = false;
+      await probe();
+    }
+    setInterval(() => { if (state.offline) probe(); }, PROBE_EVERY_MS);
+    root.dataset.ready = "1";
+    if (new URLSearchParams(location.search).get("camera") === "1") startCamera();
+  })();
+})();

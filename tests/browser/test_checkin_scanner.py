@@ -1,0 +1,98 @@
+"""The staff scanner in Chromium: a badge shown to the (fake) camera turns the screen green, the same
+badge again red; offline, a typed badge is decided on the device, queued in IndexedDB, survives a
+reload and syncs when the network is back."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from browser_support import launched_browser, served
+from checkin_support import attendee_badge, venue  # noqa: F401 - fixtures
+from conftest import PASSWORD
+from PIL import Image
+from sqlalchemy import select
+
+from conference.checkin import services
+from conference.checkin.badges import badge_png, badge_token
+from conference.checkin.models import ScanRecord
+from conference.extensions import db as _db
+from conference.programme.models import Event
+from conference.registrations.models import Registration
+
+FRAME = (640, 480)
+
+
+def write_y4m(png: bytes, path: Path, frames: int = 2) -> Path:
+    """A still video of the badge for Chromium's fake camera (YUV 4:2:0: grey luma, neutral chroma)."""
+    badge = Image.open(io.BytesIO(png)).convert("L")
+    badge.thumbnail((440, 440), Image.NEAREST)
+    frame = Image.new("L", FRAME, 255)
+    frame.paste(badge, ((FRAME[0] - badge.width) // 2, (FRAME[1] - badge.height) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * ((FRAME[0] // 2) * (FRAME[1] // 2))
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{FRAME[0]} H{FRAME[1]} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + luma + chroma + chroma)
+    return path
+
+
+def _badge(app, venue, attendee_badge, name):
+    registration_id, code = attendee_badge(venue, name=name)
+    with app.app_context():
+        registration = _db.session.get(Registration, registration_id)
+        return registration_id, code, badge_png(badge_token(_db.session, registration))
+
+
+def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, attendee_badge, tmp_path):
+    _first_id, _first_code, png = _badge(app, venue, attendee_badge, "Camera Carla")
+    second_id, second_code, _png = _badge(app, venue, attendee_badge, "Offline Omar")
+    video = write_y4m(png, tmp_path / "badge.y4m")
+    with app.app_context():
+        slug = _db.session.get(Event, venue.event_id).slug
+    fake_camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                   f"--use-file-for-fake-video-capture={video}"]
+    with served(app) as base, launched_browser(fake_camera) as browser:
+        context = browser.new_context()
+        context.grant_permissions(["camera"], origin=base)
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#email", venue.staff.email)
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+
+        page.goto(f"{base}/events/{slug}/checkin?camera=1")
+        page.wait_for_selector("#scanner[data-ready='1']")
+        assert page.input_value("#list-select") == str(venue.entrance_id)
+        green = page.wait_for_selector("#result.ok[data-result='ok']:not([hidden])", timeout=20000)
+        assert "Camera Carla" in green.inner_text() and "Welcome" in green.inner_text()
+        red = page.wait_for_selector("#result.bad[data-result='already_checked_in']:not([hidden])", timeout=20000)
+        assert "Camera Carla" in red.inner_text() and "First checked in" in red.inner_text()
+        page.click("#result")
+        page.click("#camera-toggle")  # stop the camera: the rest is typed
+
+        # The network goes down (the API is unreachable): the page says so and decides on the device.
+        context.route("**/api/v1/checkin/**", lambda route: route.abort())
+        page.fill("#code", second_code)
+        page.press("#code", "Enter")
+        offline = page.wait_for_selector("#result.ok:not([hidden])")
+        assert "(offline)" in offline.inner_text() and "Offline Omar" in offline.inner_text()
+        assert page.get_attribute("body", "data-network") == "offline"
+        assert "Offline mode" in page.inner_text("#network-banner")
+        assert page.inner_text("#queue-count") == "1"
+
+        page.reload()
+        page.wait_for_selector("#scanner[data-ready='1']")
+        assert page.inner_text("#queue-count") == "1"  # still queued after the reload
+        with app.app_context():
+            assert _db.session.scalar(select(ScanRecord).where(ScanRecord.registration_id == second_id)) is None
+
+        context.unroute("**/api/v1/checkin/**")
+        page.wait_for_function("document.getElementById('queue-count').textContent === '0'", timeout=20000)
+        context.close()
+    with app.app_context():
+        record = _db.session.scalars(select(ScanRecord).where(ScanRecord.registration_id == second_id)).one()
+        assert record.offline and record.result == "ok" and not record.conflict
+        stats = services.list_stats(_db.session, services.get_list(_db.session, venue.entrance_id))
+        assert stats["checked_in"] == 2
