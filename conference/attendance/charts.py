@@ -23,14 +23,15 @@ class Series:
     dashed: bool = False
 
 
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5 × 10^n at or above `value` (at least 1), for a readable axis."""
-    step = 1
+def axis_ticks(value: int) -> tuple[int, int]:
+    """(step, count) of a readable whole-number axis reaching `value`: step 1, 2, 5 × 10^n, at most 5 steps."""
+    magnitude = 1
     while True:
         for factor in (1, 2, 5):
-            if step * factor >= value:
-                return max(1, step * factor)
-        step *= 10
+            step = magnitude * factor
+            if value <= 5 * step:
+                return step, max(1, -(-value // step))
+        magnitude *= 10
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
@@ -45,7 +46,8 @@ def line_chart(title: str, labels: list[str], series: list[Series], *, width: in
     """Lines over time: `labels[i]` names the i-th point of every series (e.g. "09:15")."""
     left, right, top, bottom = 44, 12, 30, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    ceiling = _nice_ceiling(max((max(s.values, default=0) for s in series), default=0))
+    step, ticks = axis_ticks(max((max(s.values, default=0) for s in series), default=0))
+    ceiling = step * ticks
     count = max(len(labels), 1)
     x_step = plot_w / max(count - 1, 1)
 
@@ -56,12 +58,12 @@ def line_chart(title: str, labels: list[str], series: list[Series], *, width: in
         return top + plot_h - value / ceiling * plot_h
 
     body = [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>']
-    for tick in range(5):
-        value = ceiling * tick / 4
+    for tick in range(ticks + 1):
+        value = step * tick
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                     f'stroke="#d0d7de" stroke-width="1"/>')
         body.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="#57606a">'
-                    f'{value:g}</text>')
+                    f'{value:,}</text>')
     for i, label in enumerate(labels):
         if i % label_every == 0:
             body.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '

@@ -78,8 +78,10 @@ def dashboard(slug: str):
 def report_page(slug: str):
     event = get_event(db.session, slug)
     report = services.report(db.session, event, grace_seconds=grace_seconds())
-    day_charts = [(day, time_chart(services.time_series(db.session, event, day, grace_seconds=grace_seconds())))
-                  for day in services.event_days(event)]
+    day_charts = []
+    for day in services.event_days(event):
+        series = services.time_series(db.session, event, day, grace_seconds=grace_seconds())
+        day_charts.append((day, time_chart(series) if any(series.online) or any(series.on_site) else None))
     return render_template("attendance/report.html", event=event, report=report, day_charts=day_charts,
                            charts=report_charts(report))
 
