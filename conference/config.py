@@ -60,7 +60,7 @@ class Config:
     # Attendance: a reconnection within this many seconds continues the same online stay; the live
     # dashboard is refreshed at most this often per event.
     ATTENDANCE_GRACE_SECONDS = 120
-    ATTENDANCE_BROADCAST_SECONDS = 3.0
+    ATTENDANCE_BROADCAST_SECONDS = 5.0
     TESTING = False
 
     @classmethod

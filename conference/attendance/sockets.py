@@ -26,7 +26,7 @@ from .schemas import Subscribe
 
 log = logging.getLogger(__name__)
 UPDATE = "attendance:update"
-DEFAULT_BROADCAST_SECONDS = 3.0
+DEFAULT_BROADCAST_SECONDS = 5.0
 
 # (app, event id) pairs with a refresh already scheduled in this process.
 _pending: set[tuple[int, int]] = set()
@@ -60,11 +60,22 @@ def broadcast_now(event_id: int) -> None:
     socketio.emit(UPDATE, services.report_json(report), to=attendance_room(event_id), namespace=LIVE)
 
 
+def _may_have_subscribers(app, event_id: int) -> bool:
+    """False only when certain that no dashboard of this event is open: computing the figures costs
+    a few hundred milliseconds on a big event. With a message queue, subscribers may sit in another
+    process, which this one cannot see."""
+    if app.config.get("SOCKETIO_MESSAGE_QUEUE") or socketio.server is None:
+        return True
+    return next(iter(socketio.server.manager.get_participants(LIVE, attendance_room(event_id))), None) is not None
+
+
 def schedule_broadcast(event_id: int) -> None:
     """Refresh the dashboards of an event soon, coalescing bursts of changes into one broadcast."""
     if not has_app_context() or event_id is None:
         return
     app = current_app._get_current_object()
+    if not _may_have_subscribers(app, event_id):
+        return
     delay = float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS))
     if delay <= 0:
         try:

@@ -90,7 +90,11 @@ def report_page(slug: str):
 @role_required(*ROLES)
 def timeline_svg(slug: str):
     event = get_event(db.session, slug)
-    series = services.time_series(db.session, event, _day_arg(event), grace_seconds=grace_seconds())
+    step = request.args.get("step", "15")
+    if not step.isdigit():
+        abort(400, "step must be 5, 10, 15, 30 or 60 (minutes)")
+    series = services.time_series(db.session, event, _day_arg(event), step_minutes=int(step),
+                                  grace_seconds=grace_seconds())
     return Response(str(time_chart(series)), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

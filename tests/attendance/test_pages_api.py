@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -163,6 +164,13 @@ def test_timeline_svg(day, staff_client):
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     svg = response.get_data(as_text=True)
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and 'data-series="Online"' in svg
+    five = staff_client.get(URL + "/timeline.svg?day=2030-05-06&step=5").get_data(as_text=True)
+    def points(chart: str) -> int:
+        return len(re.search(r'data-series="Online"[^>]* points="([^"]*)"', chart).group(1).split())
+
+    assert (points(svg), points(five)) == (16, 48)  # 08:30–12:30 in quarter hours, then in 5 minutes
+    assert staff_client.get(URL + "/timeline.svg?day=2030-05-06&step=7").status_code == 400
+    assert staff_client.get(URL + "/timeline.svg?day=2030-05-06&step=x").status_code == 400
     assert staff_client.get(URL + "/timeline.svg?day=yesterday").status_code == 400
     assert staff_client.get(URL + "/timeline.svg?day=2031-01-01").status_code == 404
 
