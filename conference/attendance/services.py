@@ -203,6 +203,22 @@ def _peaks(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
     return {tuple(row[:width]): int(row[width] or 0) for row in db.execute(iv.peaks(stays, keys)).all()}
 
 
+def _now_and_peaks(db: Session, online, on_site, combined, keys: list[str]) -> tuple[dict, dict]:
+    """Now and peak per key for the three views at once (one query each: the stays are computed once).
+
+    Returns ({key: ModeNumbers now}, {key: ModeNumbers peak})."""
+    views = union_all(*(_tagged(mode, stays, *keys) for mode, stays in
+                        ((ONLINE, online), (ON_SITE, on_site), ("combined", combined)))).cte("views")
+    tagged = ["mode", *keys]
+    peaks, nows = _peaks(db, views, tagged), _open_people(db, views, tagged)
+    found_keys = {k[1:] for k in peaks} | {k[1:] for k in nows}
+
+    def numbers(source: dict, key: tuple) -> ModeNumbers:
+        return ModeNumbers(*(source.get((mode, *key), 0) for mode in (ONLINE, ON_SITE, "combined")))
+
+    return ({k: numbers(nows, k) for k in found_keys}, {k: numbers(peaks, k) for k in found_keys})
+
+
 def _open_people(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
     rows = db.execute(
         select(*(stays.c[k] for k in keys), func.count(func.distinct(stays.c.person_id)))
@@ -229,8 +245,7 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
     countries = _countries(db, both, keys)
     combined = iv.merge(select(both.c.person_id, both.c.session_id, both.c.start_ms, both.c.end_ms, both.c.is_open),
                         ["person_id", "session_id"], 0, "session_combined")
-    peak_online, peak_on_site, peak_combined = (_peaks(db, s, keys) for s in (online, door, combined))
-    now_online, now_on_site, now_combined = (_open_people(db, s, keys) for s in (online, door, combined))
+    nows, peaks = _now_and_peaks(db, online, door, combined, keys)
     entries_sq = iv.entry_movements(event.id, clock.now_ms)
     entries = dict(db.execute(select(entries_sq.c.session_id, func.count()).where(
         entries_sq.c.session_id.is_not(None)).group_by(entries_sq.c.session_id)).all())
@@ -246,8 +261,7 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
             online=counts.get("online", 0), on_site=counts.get("on_site", 0), unique=counts.get("unique", 0),
             hybrid=counts.get("hybrid", 0), entries=int(entries.get(s.id, 0)),
             online_seconds=int(seconds.get(s.id) or 0) // 1000,
-            now=ModeNumbers(now_online.get(key, 0), now_on_site.get(key, 0), now_combined.get(key, 0)),
-            peak=ModeNumbers(peak_online.get(key, 0), peak_on_site.get(key, 0), peak_combined.get(key, 0)),
+            now=nows.get(key, ModeNumbers()), peak=peaks.get(key, ModeNumbers()),
             countries=countries.get(key, []),
         ))
     return figures
@@ -264,8 +278,8 @@ def event_figures(db: Session, event: Event, clock: Clock, sessions: list[Sessio
     by_country = _countries(db, both, []).get((), [])
     combined = iv.merge(select(both.c.person_id, both.c.start_ms, both.c.end_ms, both.c.is_open), ["person_id"], 0,
                         "event_combined")
-    peak = ModeNumbers(*(_peaks(db, s, []).get((), 0) for s in (online, venue, combined)))
-    now = ModeNumbers(*(_open_people(db, s, []).get((), 0) for s in (online, venue, combined)))
+    nows, peaks = _now_and_peaks(db, online, venue, combined, [])
+    now, peak = nows.get((), ModeNumbers()), peaks.get((), ModeNumbers())
     entries_sq = iv.entry_movements(event.id, clock.now_ms)
     entries = db.scalar(select(func.count()).select_from(entries_sq)) or 0
     if sessions is None:
