@@ -53,6 +53,11 @@ def test_organisers_see_the_dashboard_and_the_report(day, role, make_user, logge
     # Modes, regions, countries, and a timeline for the one day with records (the others say so).
     assert body.count("<svg") == 3 + 1 and body.count("No attendance recorded on this day") == 2
     assert "Eastern Asia" in body and "South Korea" in body
+    key_figures = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', body))
+    assert key_figures == {
+        "Participants": "7", "Online": "6", "On site": "3", "Both online and on site": "2",
+        "Countries": "4 (and 1 without a country)", "Sessions attended": "2 of 3",
+        "Peak present at once": "5 (3 online, 3 on site)", "Entry scans": "6"}
 
 
 def test_attendees_and_strangers_are_kept_out(day, make_user, logged_in_client, client, make_token):
