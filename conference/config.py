@@ -61,6 +61,9 @@ class Config:
     # dashboard is refreshed at most this often per event.
     ATTENDANCE_GRACE_SECONDS = 120
     ATTENDANCE_BROADCAST_SECONDS = 5.0
+    # Live rooms: presence changes within this many seconds leave as one broadcast per room, so 450
+    # people arriving at once do not cost 450 x 450 frames. 0 broadcasts every change at once.
+    ROOMS_PRESENCE_COALESCE_SECONDS = 0.5
     TESTING = False
 
     @classmethod
@@ -102,6 +105,7 @@ class TestingConfig(Config):
     # Refresh attendance dashboards at once: no background task outlives its test.
     ATTENDANCE_BROADCAST_SECONDS = 0
     PASSWORD_HASH_FAST = True
+    ROOMS_PRESENCE_COALESCE_SECONDS = 0  # protocol tests see each presence change as it happens
 
 
 class ProductionConfig(Config):

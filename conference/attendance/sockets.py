@@ -51,13 +51,14 @@ def on_unsubscribe(user, payload: Subscribe):
     return ok()
 
 
-def broadcast_now(event_id: int) -> None:
+def broadcast_now(event_id: int, server=None) -> None:
     """Compute the event's figures and send them to its dashboards (one emit to one room)."""
     event = db.session.get(Event, event_id)
     if event is None:
         return
     report = services.report(db.session, event, grace_seconds=grace_seconds())
-    socketio.emit(UPDATE, services.report_json(report), to=attendance_room(event_id), namespace=LIVE)
+    (server or socketio.server).emit(UPDATE, services.report_json(report), to=attendance_room(event_id),
+                                     namespace=LIVE)
 
 
 def _may_have_subscribers(app, event_id: int) -> bool:
@@ -89,17 +90,18 @@ def schedule_broadcast(event_id: int) -> None:
         if key in _pending:
             return
         _pending.add(key)
-    socketio.start_background_task(_broadcast_later, app, key, delay)
+    # The task keeps this app and its Socket.IO server even if another app is created meanwhile.
+    socketio.start_background_task(_broadcast_later, app, socketio.server, key, delay)
 
 
-def _broadcast_later(app, key: tuple[int, int], delay: float) -> None:
+def _broadcast_later(app, server, key: tuple[int, int], delay: float) -> None:
     socketio.sleep(delay)
     with _pending_lock:  # changes from here on schedule the next refresh
         _pending.discard(key)
     event_id = key[1]
     with app.app_context():
         try:
-            broadcast_now(event_id)
+            broadcast_now(event_id, server)
         except Exception:  # a failed refresh must not kill the server; the next change retries
             log.exception("attendance refresh of event %s failed", event_id)
         finally:

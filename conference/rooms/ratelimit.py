@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from ..errors import ServiceError
 from .models import RateCounter
 
-# "More than a few questions or chat lines a second" is a flood.
-DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3)}
+# "More than a few questions or chat lines a second" is a flood. Votes and unvotes share one
+# allowance, so toggling a vote cannot flood the room with updates.
+DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3), "vote": (10, 5)}
 
 
 class RateLimited(ServiceError):

@@ -232,6 +232,7 @@ def _votable_question(db: Session, user: User, question_id: int) -> tuple[Questi
 def vote(db: Session, user: User, question_id: int) -> Question:
     """Upvote once; a second vote by the same person is refused by UNIQUE(question_id, user_id)."""
     question, _ = _votable_question(db, user, question_id)
+    ratelimit.consume(db, f"vote:{user.id}", "vote")
     db.add(QuestionVote(question_id=question.id, user_id=user.id))
     try:
         db.commit()
@@ -251,6 +252,7 @@ def _has_voted(db: Session, user_id: int, question_id: int) -> bool:
 def unvote(db: Session, user: User, question_id: int) -> Question:
     """Take one's vote back."""
     question, _ = _votable_question(db, user, question_id)
+    ratelimit.consume(db, f"vote:{user.id}", "vote")
     removed = db.execute(
         delete(QuestionVote).where(QuestionVote.question_id == question.id, QuestionVote.user_id == user.id)
     ).rowcount
