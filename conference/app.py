@@ -111,9 +111,12 @@ def _register_features(app: Flask) -> None:
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, checkin_bp,
-                      checkin_api_bp, attendance_bp, attendance_api_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(checkin_api_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(attendance_api_bp)
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)

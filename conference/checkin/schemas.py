@@ -13,7 +13,7 @@ class ScanIn(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     code: str = Field(max_length=4096)  # longer than a badge is answered "invalid_badge"; absurd is a 400
-    list_id: int = Field(alias="list", gt=0)
+    list_id: int = Field(alias="list", gt=0, lt=2**31)
     scan_id: str = Field(pattern=SCAN_ID_PATTERN)
     gate: str = Field(default="", max_length=80)
     scanned_at: datetime | None = None
@@ -22,7 +22,9 @@ class ScanIn(BaseModel):
 
 class SyncItemIn(ScanIn):
     scanned_at: datetime  # an offline scan always carries the time it was made
-    offline_result: str | None = Field(default=None, max_length=32)
+    # What the offline scanner showed at the door; a refusal there is recorded, never turned into an entry.
+    offline_result: Literal["ok", "already_checked_in", "invalid_badge", "not_registered", "cancelled",
+                            "not_admitted", "full", "not_inside"] | None = None
 
 
 class SyncIn(BaseModel):
@@ -35,4 +37,4 @@ class UndoIn(BaseModel):
 
 
 class WatchIn(BaseModel):
-    event_id: int = Field(gt=0)
+    event_id: int = Field(gt=0, lt=2**31)

@@ -29,8 +29,8 @@ from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
-from .badges import InvalidBadge, check_version, verify_token
-from .models import Checkin, CheckinList, CheckinMovement, EventStaff, ScanRecord
+from .badges import InvalidBadge, check_version, public_key_bytes, verify_token
+from .models import BadgeIssue, Checkin, CheckinList, CheckinMovement, EventStaff, ScanRecord
 
 RESULTS = ("ok", "already_checked_in", "invalid_badge", "not_registered", "cancelled", "not_admitted", "full",
            "not_inside")
@@ -122,8 +122,11 @@ def staff_events(db: Session, user: User) -> list[Event]:
     return list(db.scalars(query))
 
 
+MAX_DB_ID = 2**31 - 1  # larger ids overflow the database's integer: they exist nowhere
+
+
 def get_list(db: Session, list_id: int) -> CheckinList:
-    checkin_list = db.get(CheckinList, list_id)
+    checkin_list = db.get(CheckinList, list_id) if 0 < list_id <= MAX_DB_ID else None
     if checkin_list is None:
         raise NotFound("list_not_found", f"there is no check-in list {list_id}")
     return checkin_list
@@ -187,11 +190,12 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
 
     The same `scan_id` again returns the stored answer and writes nothing.
     """
-    replay = stored_response(db, request.scan_id)
-    if replay is not None:
-        return replay
     checkin_list = get_list(db, request.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
+    request.gate = clean_text(request.gate, 80)
+    replay = stored_response(db, request.scan_id, checkin_list.id)
+    if replay is not None:
+        return replay
     if request.direction not in ("in", "out"):
         raise ServiceError("invalid_direction", "direction must be in or out")
     now = utcnow()
@@ -211,7 +215,7 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
             continue
         except IntegrityError:
             db.rollback()
-            replay = stored_response(db, request.scan_id)
+            replay = stored_response(db, request.scan_id, checkin_list.id)
             if replay is not None:  # the same scan_id arrived twice at once: one answer
                 return replay
             continue  # lost the first-entry race: the next round sees the winner's row
@@ -221,9 +225,21 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
     raise Conflict("busy", "too many simultaneous changes to this badge; scan again")
 
 
-def stored_response(db: Session, scan_id: str) -> dict | None:
-    stored = db.scalar(select(ScanRecord.response).where(ScanRecord.scan_id == scan_id))
-    return json.loads(stored) if stored is not None else None
+def clean_text(text: str, limit: int) -> str:
+    """Text safe to store anywhere: no control characters (PostgreSQL refuses NUL), no lone surrogates."""
+    text = "".join(ch for ch in text[: limit * 2] if ch >= " " and ch != "\x7f")
+    return text.encode("utf-8", "replace").decode("utf-8")[:limit]
+
+
+def stored_response(db: Session, scan_id: str, list_id: int | None = None) -> dict | None:
+    """The answer already given to this scan_id (None if new). A scan_id is one scan on one list:
+    reusing it elsewhere is refused rather than answered with another list's data."""
+    stored = db.execute(select(ScanRecord.response, ScanRecord.list_id).where(ScanRecord.scan_id == scan_id)).first()
+    if stored is None:
+        return None
+    if list_id is not None and stored.list_id != list_id:
+        raise Conflict("scan_id_reused", "this scan_id was already used for another scan")
+    return json.loads(stored.response)
 
 
 def _decide(db: Session, staff: User, checkin_list: CheckinList, request: ScanRequest, scanned_at: datetime,
@@ -244,6 +260,9 @@ def _decide(db: Session, staff: User, checkin_list: CheckinList, request: ScanRe
     refusal = _admission_refusal(checkin_list, registration, scanned_at)
     if refusal:
         return _Outcome("not_admitted", refusal, registration)
+    if request.offline and request.offline_result not in (None, "ok"):
+        # The offline scanner turned them away: record the decision taken at the door, change nothing.
+        return _Outcome(request.offline_result, "refused_offline", registration)
     checkin = db.scalar(select(Checkin).where(Checkin.registration_id == registration.id,
                                               Checkin.list_id == checkin_list.id))
     if request.direction == "out":
@@ -274,6 +293,13 @@ def _take_place(db: Session, checkin_list: CheckinList) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def _lock_list(db: Session, list_id: int) -> None:
+    """Take the list row's write lock first. Every writer (entry, exit, undo, auto-checkout) locks the
+    list before a check-in row, so on PostgreSQL two writers never wait on each other in a cycle."""
+    db.execute(update(CheckinList).where(CheckinList.id == list_id)
+               .values(inside_count=CheckinList.inside_count).execution_options(synchronize_session=False))
 
 
 def _free_places(db: Session, list_id: int, count: int) -> None:
@@ -318,11 +344,11 @@ def _reentry(db, staff, checkin_list, registration, checkin, request, scanned_at
 def _exit(db, staff, checkin_list, registration, checkin, request, scanned_at, now) -> _Outcome:
     if checkin is None or not checkin.inside:
         return _Outcome("not_inside", "not_inside", registration, checkin)
+    _free_places(db, checkin_list.id, 1)  # the list row first, as every writer does: no lock cycles
     moved = db.execute(update(Checkin).where(Checkin.id == checkin.id, Checkin.inside.is_(True))
                        .values(inside=False).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
-        raise _Retry()
-    _free_places(db, checkin_list.id, 1)
+        raise _Retry()  # they left meanwhile; the rollback gives the place back
     db.add(_movement(checkin_list, registration, "out", request, staff, scanned_at, now))
     return _Outcome("ok", "exit", registration, checkin, changed=True)
 
@@ -351,7 +377,7 @@ def _record(db: Session, staff: User, checkin_list: CheckinList, request: ScanRe
     db.add(ScanRecord(
         scan_id=request.scan_id, action="scan", list_id=checkin_list.id,
         registration_id=registration.id if registration else None, direction=request.direction,
-        code=(request.code if isinstance(request.code, str) else "")[:CODE_LOG_CHARS],
+        code=clean_text(request.code if isinstance(request.code, str) else "", CODE_LOG_CHARS),
         result=outcome.result, reason=outcome.reason, gate=request.gate, staff_user_id=staff.id,
         scanned_at=scanned_at, uploaded_at=now, offline=request.offline, late=late, conflict=conflict,
         response=json.dumps(response),
@@ -364,7 +390,7 @@ def _response(db, checkin_list, request, outcome, scanned_at, now, late, conflic
     response = {
         "result": outcome.result,
         "reason": outcome.reason,
-        "message": outcome.extra.get("message") or MESSAGES[outcome.result],
+        "message": outcome.extra.get("message") or MESSAGES.get(outcome.result, outcome.result),
         "scan_id": request.scan_id,
         "list_id": checkin_list.id,
         "direction": request.direction,
@@ -406,9 +432,6 @@ def _iso(moment: datetime | None) -> str | None:
 def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> dict:
     """Undo the entry or exit an accepted scan made (a mistaken check-in); logged in the audit log."""
     undo_id = undo_id or f"undo:{scan_id}"[:64]
-    replay = stored_response(db, undo_id)
-    if replay is not None:
-        return replay
     movement = db.scalar(select(CheckinMovement).where(CheckinMovement.scan_id == scan_id,
                                                        CheckinMovement.automatic.is_(False))
                          .order_by(CheckinMovement.id))
@@ -416,7 +439,11 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
         raise NotFound("scan_not_found", "no accepted scan with this scan_id")
     checkin_list = get_list(db, movement.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
+    replay = stored_response(db, undo_id, checkin_list.id)
+    if replay is not None:
+        return replay
     now = utcnow()
+    _lock_list(db, checkin_list.id)
     marked = db.execute(update(CheckinMovement)
                         .where(CheckinMovement.id == movement.id, CheckinMovement.undone_at.is_(None))
                         .values(undone_at=now, undone_by_id=staff.id).execution_options(synchronize_session=False))
@@ -434,7 +461,7 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
         db.commit()
     except IntegrityError:
         db.rollback()
-        replay = stored_response(db, undo_id)
+        replay = stored_response(db, undo_id, checkin_list.id)
         if replay is not None:
             return replay
         raise Conflict("already_undone", "this scan was already undone") from None
@@ -599,9 +626,6 @@ def _announce(checkin_list: CheckinList) -> None:
 
 def offline_snapshot(db: Session, checkin_list: CheckinList) -> dict:
     """What a scanner needs to decide alone: the public key, badge versions, and who may not pass."""
-    from .badges import public_key_bytes
-    from .models import BadgeIssue
-
     registrations = db.execute(
         select(Registration.id, Registration.mode, Registration.status, User.name, User.organisation, User.country)
         .join(User, User.id == Registration.user_id).where(Registration.event_id == checkin_list.event_id)

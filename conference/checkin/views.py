@@ -27,7 +27,7 @@ def _ensure_event_staff(event: Event) -> None:
 
 def _badge_registration(registration_id: int) -> Registration:
     """The owner, the event's staff and admins may see a badge; others get a 404 (nothing to learn)."""
-    registration = db.session.get(Registration, registration_id)
+    registration = db.session.get(Registration, registration_id) if registration_id <= services.MAX_DB_ID else None
     if registration is None:
         abort(404)
     if registration.user_id != current_user.id and not services.can_scan(db.session, current_user,

@@ -32,6 +32,38 @@
     setTimeout(() => row.classList.remove("flash-row"), 800);
   }
 
+  function renderConflicts(conflicts) {
+    const list = document.getElementById("conflicts");
+    list.replaceChildren();
+    if (!conflicts.length) {
+      const none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = "None.";
+      list.appendChild(none);
+    }
+    for (const c of conflicts) {
+      const item = document.createElement("li");
+      item.className = "card";
+      const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "?");
+      item.textContent = (c.attendee ? c.attendee.name : "Unknown badge") + " — gate " + (c.gate || "?") + " at "
+        + when(c.scanned_at) + "; first entry at gate " + (c.first_checked_in_gate || "?") + " ("
+        + when(c.first_checked_in_at) + ").";
+      list.appendChild(item);
+    }
+  }
+
+  // Scans per minute decays with time and refusals move no broadcast: refresh everything now and then.
+  async function refresh() {
+    try {
+      const response = await fetch(table.dataset.statsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const data = await response.json();
+      data.lists.forEach(render);
+      renderConflicts(data.conflicts);
+    } catch (err) { /* offline: the next round retries */ }
+  }
+  setInterval(refresh, 15000);
+
   const socket = io("/live", { transports: ["websocket", "polling"] });
   socket.on("connect", () => {
     socket.emit("checkin:watch", { event_id: eventId }, (ack) => {

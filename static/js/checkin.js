@@ -25,6 +25,7 @@
 
   const state = {
     offline: false,
+    manualOffline: false, // the staff member chose offline: no automatic reconnect
     snapshot: null, // the offline data of the selected list
     lastCode: null,
     lastCodeAt: 0,
@@ -110,6 +111,8 @@
   // ---- network state ---------------------------------------------------------------------------
   function setOffline(offline, detail) {
     state.offline = offline;
+    if (!offline) state.manualOffline = false;
+    el("go-offline").hidden = offline;
     banner.hidden = false;
     banner.classList.toggle("offline", offline);
     el("network-state").textContent = offline ? "Offline mode" : "Online";
@@ -117,7 +120,6 @@
       ? "The network is down: badges are checked on this device and queued; they sync when it is back."
       : "Connected.");
     document.body.dataset.network = offline ? "offline" : "online";
-    if (!offline) refreshQueueCount().then((n) => { if (!n) banner.hidden = true; });
   }
 
   async function probe() {
@@ -180,7 +182,21 @@
     }
     const saved = await snapshotGet(id);
     state.snapshot = saved ? prepare(saved.data) : null;
-    if (state.snapshot) root.dataset.offlineReady = "1";
+    if (state.snapshot) {
+      await replayQueue(state.snapshot);
+      root.dataset.offlineReady = "1";
+    }
+  }
+
+  async function replayQueue(snap) {
+    // The saved snapshot predates the scans queued here: apply them, so a reload cannot admit twice.
+    for (const item of await queueAll()) {
+      if (item.list !== snap.list.id || item.offline_result !== "ok") continue;
+      const token = parseToken(item.code);
+      if (!token) continue;
+      if (item.direction === "out") snap.inside.delete(token.registrationId);
+      else { snap.checkedIn.add(token.registrationId); snap.inside.add(token.registrationId); }
+    }
   }
 
   function prepare(data) {
@@ -437,25 +453,21 @@
   document.addEventListener("keydown", (event) => { if (!overlay.hidden && event.key !== "Tab") hideOverlay(); });
   el("result-undo").addEventListener("click", undoLast);
   el("camera-toggle").addEventListener("click", startCamera);
-  el("go-offline").addEventListener("click", () => setOffline(true));
-  el("sync-now").addEventListener("click", () => probe());
+  el("go-offline").addEventListener("click", () => { state.manualOffline = true; setOffline(true, "Working offline by choice: scans are queued here until you press Sync now."); });
+  el("sync-now").addEventListener("click", () => { state.manualOffline = false; probe(); });
   listSelect.addEventListener("change", () => { localStorage.setItem("checkin-list-" + EVENT_ID, listSelect.value); loadSnapshot(); });
   gateInput.addEventListener("change", () => localStorage.setItem("checkin-gate", gateInput.value));
   window.addEventListener("offline", () => setOffline(true));
-  window.addEventListener("online", () => probe());
+  window.addEventListener("online", () => { if (!state.manualOffline) probe(); });
 
   (async function start() {
     const savedList = localStorage.getItem("checkin-list-" + EVENT_ID);
     if (savedList && listSelect.querySelector('option[value="' + savedList + '"]')) listSelect.value = savedList;
     gateInput.value = localStorage.getItem("checkin-gate") || gateInput.value;
-    if (!navigator.onLine) setOffline(true);
+    setOffline(!navigator.onLine);
     await loadSnapshot();
-    const queued = await refreshQueueCount();
-    if (queued) {
-      banner.hidden = false;
-      await probe();
-    }
-    setInterval(() => { if (state.offline) probe(); }, PROBE_EVERY_MS);
+    if (await refreshQueueCount()) await probe();
+    setInterval(() => { if (state.offline && !state.manualOffline) probe(); }, PROBE_EVERY_MS);
     root.dataset.ready = "1";
     if (new URLSearchParams(location.search).get("camera") === "1") startCamera();
   })();

@@ -70,7 +70,8 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         red = page.wait_for_selector("#result.bad[data-result='already_checked_in']:not([hidden])", timeout=20000)
         assert "Camera Carla" in red.inner_text() and "First checked in" in red.inner_text()
         page.click("#result")
-        page.click("#camera-toggle")  # stop the camera: the rest is typed
+        page.goto(f"{base}/events/{slug}/checkin")  # without the camera: the rest is typed
+        page.wait_for_selector("#scanner[data-ready='1']")
 
         # The network goes down (the API is unreachable): the page says so and decides on the device.
         context.route("**/api/v1/checkin/**", lambda route: route.abort())
@@ -85,6 +86,11 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         page.reload()
         page.wait_for_selector("#scanner[data-ready='1']")
         assert page.inner_text("#queue-count") == "1"  # still queued after the reload
+        page.fill("#code", second_code)  # the same badge again, still offline: the device remembers
+        page.press("#code", "Enter")
+        again = page.wait_for_selector("#result.bad[data-result='already_checked_in']:not([hidden])")
+        assert "(offline)" in again.inner_text()
+        assert page.inner_text("#queue-count") == "2"
         with app.app_context():
             assert _db.session.scalar(select(ScanRecord).where(ScanRecord.registration_id == second_id)) is None
 
@@ -92,7 +98,62 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         page.wait_for_function("document.getElementById('queue-count').textContent === '0'", timeout=20000)
         context.close()
     with app.app_context():
-        record = _db.session.scalars(select(ScanRecord).where(ScanRecord.registration_id == second_id)).one()
-        assert record.offline and record.result == "ok" and not record.conflict
+        records = _db.session.scalars(select(ScanRecord).where(ScanRecord.registration_id == second_id)
+                                      .order_by(ScanRecord.scanned_at)).all()
+        assert [(r.offline, r.result, r.conflict) for r in records] == [(True, "ok", False),
+                                                                         (True, "already_checked_in", False)]
         stats = services.list_stats(_db.session, services.get_list(_db.session, venue.entrance_id))
         assert stats["checked_in"] == 2
+
+
+def test_dashboard_numbers_move_as_people_walk_in(app, venue, attendee_badge, make_token):
+    import requests
+
+    _id, code = attendee_badge(venue)
+    token = make_token(venue.staff)
+    with app.app_context():
+        slug = _db.session.get(Event, venue.event_id).slug
+    with served(app) as base, launched_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#email", venue.staff.email)
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{base}/events/{slug}/checkin/dashboard")
+        page.wait_for_selector("#live-state:text('Live')")
+        inside = f"tr[data-list-id='{venue.door_id}'] [data-field='inside_now']"
+        assert page.inner_text(inside) == "0"
+        answer = requests.post(f"{base}/api/v1/checkin/scan", json={"code": code, "list": venue.door_id,
+                                                                    "scan_id": "dashboard-scan-1"},
+                               headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        assert answer["result"] == "ok"
+        page.wait_for_function(f"document.querySelector(\"{inside}\").textContent === '1'")
+        assert page.inner_text(f"tr[data-list-id='{venue.door_id}'] [data-field='checked_in']") == "1"
+
+
+def test_the_badge_sheet_prints_one_a6_page_per_badge(app, venue, attendee_badge):
+    import re
+
+    for name in ("Ana Silva", "Kenji Sato", "Noor Aziz"):
+        attendee_badge(venue, name=name)
+    attendee_badge(venue, name="Online Only", mode="online")
+    with app.app_context():
+        slug = _db.session.get(Event, venue.event_id).slug
+    with served(app) as base, launched_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#email", venue.staff.email)
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{base}/events/{slug}/badges")
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".a6-badge").count() == 3
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
+    assert len(pages) == 3
+    size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    width, height = (float(v) for v in size.groups())
+    assert abs(width - 297.6) < 2 and abs(height - 419.5) < 2  # A6 in points (105 x 148 mm)

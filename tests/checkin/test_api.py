@@ -282,3 +282,52 @@ def test_staff_watching_receive_stats_after_each_scan_and_attendees_cannot_watch
     # a refused scan moves nothing and broadcasts nothing
     client.post(SCAN, json={"code": code, "list": venue.door_id, "scan_id": _sid()}, headers=_auth(staff_token))
     assert watcher.get_received("/live") == []
+
+
+@pytest.mark.parametrize("body", [
+    {"code": "abc\u0000def", "list": 1, "scan_id": "nul-in-code-1", "gate": "A\u0000B"},
+    {"code": "\ud800\udfff\ud800", "list": 1, "scan_id": "surrogates-1", "gate": "\ud800"},
+    {"code": "x", "list": 10**30, "scan_id": "huge-list-1"},
+    {"code": "x", "list": -1, "scan_id": "negative-list"},
+    {"code": ["x"], "list": 1, "scan_id": "code-is-a-list"},
+    {"code": {"a": 1}, "list": 1, "scan_id": "code-is-object"},
+    {"code": "x", "list": 1, "scan_id": "x" * 65},
+    {"code": "x", "list": 1, "scan_id": "ok-scan-id-1", "scanned_at": "2030-13-45T99:00:00Z"},
+    {"code": "x", "list": 1, "scan_id": "ok-scan-id-2", "scanned_at": "2020-01-01T10:00:00"},
+    {"code": "x", "list": 1, "scan_id": "ok-scan-id-3", "gate": "g" * 81},
+])
+def test_odd_input_never_gives_a_500(client, venue, staff_token, body):
+    response = client.post(SCAN, json=body, headers=_auth(staff_token))
+    assert 200 <= response.status_code < 500, response.data
+    assert response.is_json
+
+
+def test_odd_urls_never_give_a_500(client, venue, staff_token, logged_in_client):
+    huge = 10**30
+    for url in (f"/api/v1/checkin/lists/{huge}/stats", f"/api/v1/checkin/lists/{huge}/offline"):
+        assert client.get(url, headers=_auth(staff_token)).status_code == 404
+    assert client.post(f"/api/v1/checkin/registrations/{huge}/reissue", headers=_auth(staff_token)).status_code == 404
+    staff_http = logged_in_client(venue.staff)
+    assert staff_http.get(f"/badges/{huge}.png").status_code == 404
+    assert client.post("/api/v1/checkin/sync", json={"scans": "nope"}, headers=_auth(staff_token)).status_code == 400
+    assert client.post("/api/v1/checkin/sync", json={"scans": [{}] * 501},
+                       headers=_auth(staff_token)).status_code == 400
+    assert client.post("/api/v1/checkin/undo", json={}, headers=_auth(staff_token)).status_code == 400
+
+
+def test_the_moderators_of_a_door_list_session_get_the_numbers_and_participants_do_not(
+        client, venue, attendee_badge, staff_token, live_client, make_user):
+    from conference.rooms.access import moderators_room, room_name
+
+    _registration_id, code = attendee_badge(venue)
+    moderator, participant = live_client(make_user("moderator")), live_client(make_user())
+    # what the rooms feature's `join` does: moderators enter moderators:<id>, everyone session:<id>
+    for sock, rooms in ((moderator, [moderators_room(venue.session_id), room_name(venue.session_id)]),
+                        (participant, [room_name(venue.session_id)])):
+        sid = socketio.server.manager.sid_from_eio_sid(sock.eio_sid, "/live")
+        for room in rooms:
+            socketio.server.enter_room(sid, room, namespace="/live")
+    client.post(SCAN, json={"code": code, "list": venue.door_id, "scan_id": _sid()}, headers=_auth(staff_token))
+    stats = [m["args"][0] for m in moderator.get_received("/live") if m["name"] == "checkin:stats"]
+    assert len(stats) == 1 and stats[0]["list"]["inside_now"] == 1
+    assert [m for m in participant.get_received("/live") if m["name"] == "checkin:stats"] == []

@@ -199,3 +199,123 @@ def test_exits_undo_auto_checkout_sync_and_stats_on_postgresql(postgres_app):
         assert (stats["checked_in"], stats["inside_now"], stats["conflicts"], stats["late_uploads"]) == (1, 0, 1, 1)
         snapshot = services.offline_snapshot(session, door)
         assert len(snapshot["checked_in"]) == 1 and snapshot["inside"] == []
+
+
+def test_nul_characters_and_lone_surrogates_are_stored_safely_on_postgresql(postgres_app):
+    """PostgreSQL refuses NUL in text: the audit log and gate are cleaned, so the answer is no 500;
+    lone surrogates are refused by validation."""
+    from datetime import timedelta
+
+    from conference.accounts.services import create_api_token, create_user
+    from conference.db_types import utcnow
+    from conference.programme.models import Event
+
+    with postgres_app.app_context():
+        session = _db.session
+        now = utcnow()
+        event = Event(slug="pg-nul", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1))
+        session.add(event)
+        session.commit()
+        staff = create_user(session, email="nul@example.org", name="S", role="staff", password="x" * 12)
+        services.assign_staff(session, event, staff)
+        entrance = services.ensure_list(session, event, "Entrance")
+        token = create_api_token(session, staff, "t")
+        list_id = entrance.id
+    client = postgres_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    nul = client.post("/api/v1/checkin/scan", json={"code": "abc\u0000def", "list": list_id, "scan_id": "pg-odd-nul",
+                                                    "gate": "A\u0000B"}, headers=headers)
+    assert nul.status_code == 422 and nul.json["result"] == "invalid_badge" and nul.json["gate"] == "AB"
+    surrogate = client.post("/api/v1/checkin/scan", json={"code": "\ud800x", "list": list_id, "scan_id": "pg-odd-sur",
+                                                          "gate": "\udfff"}, headers=headers)
+    assert surrogate.status_code == 400 and surrogate.json["error"]["code"] == "invalid_request"
+    with postgres_app.app_context():
+        assert _db.session.scalars(select(ScanRecord.code)).all() == ["abcdef"]
+
+
+def _churn(app, staff_id: int, codes: list[str], list_id: int) -> Counter:
+    """Ten scanners send entries and exits of the same few badges at once, in random order."""
+    import random
+
+    from conference.errors import ServiceError
+
+    barrier = threading.Barrier(10)
+    results: Counter = Counter()
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def scanner(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            with app.app_context():
+                staff = _db.session.get(User, staff_id)
+                barrier.wait(timeout=30)
+                for _ in range(10):
+                    request = scan_request(rng.choice(codes), list_id, direction=rng.choice(["in", "out"]))
+                    try:
+                        result = services.scan(_db.session, staff, request)["result"]
+                    except ServiceError as exc:  # "busy" after repeated lost races is an answer, not a crash
+                        result = exc.code
+                    with lock:
+                        results[result] += 1
+                _db.session.remove()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scanner, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return results
+
+
+def _assert_consistent(app, list_id: int) -> None:
+    """The counter, the inside flags and the movements tell the same story."""
+    from conference.checkin.models import CheckinList
+
+    with app.app_context():
+        session = _db.session
+        checkins = session.scalars(select(Checkin).where(Checkin.list_id == list_id)).all()
+        counter = session.get(CheckinList, list_id).inside_count
+        assert counter == sum(1 for c in checkins if c.inside)
+        for checkin in checkins:
+            last = session.scalars(select(CheckinMovement).where(
+                CheckinMovement.list_id == list_id, CheckinMovement.registration_id == checkin.registration_id,
+                CheckinMovement.undone_at.is_(None)).order_by(CheckinMovement.id.desc())).first()
+            assert (last.direction == "in") == checkin.inside
+
+
+def test_simultaneous_entries_and_exits_stay_consistent_on_sqlite(app, venue, attendee_badge):
+    codes = [attendee_badge(venue)[1] for _ in range(2)]
+    results = _churn(app, venue.staff.id, codes, venue.door_id)
+    assert results["ok"] > 0 and sum(results.values()) == 100
+    _assert_consistent(app, venue.door_id)
+
+
+def test_simultaneous_entries_and_exits_stay_consistent_on_postgresql(postgres_app):
+    from datetime import timedelta
+
+    from conference.accounts.services import create_user
+    from conference.checkin.badges import badge_token
+    from conference.db_types import utcnow
+    from conference.programme.models import Event
+    from conference.registrations.services import register
+
+    with postgres_app.app_context():
+        session = _db.session
+        now = utcnow()
+        event = Event(slug="pg-churn", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1))
+        session.add(event)
+        session.commit()
+        staff = create_user(session, email="churn@example.org", name="S", role="staff", password="x" * 12)
+        services.assign_staff(session, event, staff)
+        door = services.ensure_list(session, event, "Door", capacity=1)
+        codes = [badge_token(session, register(session, create_user(session, email=f"c{n}@example.org", name="C",
+                                                                    password="x" * 12), event, "in_person"))
+                 for n in range(2)]
+        staff_id, list_id = staff.id, door.id
+    results = _churn(postgres_app, staff_id, codes, list_id)
+    assert results["ok"] > 0 and sum(results.values()) == 100
+    _assert_consistent(postgres_app, list_id)

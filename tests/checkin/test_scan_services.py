@@ -302,3 +302,30 @@ def test_offline_snapshot_lists_cancelled_checked_in_and_reissued(db, venue, att
     assert snapshot["versions"] == {str(reissued_id): 2}
     assert len(bytes.fromhex(snapshot["public_key"])) == 32
     assert snapshot["people"][str(inside_id)][3] == "in_person"
+
+
+def test_a_scan_id_reused_on_another_list_is_refused_not_answered(db, venue, attendee_badge):
+    _registration_id, code = attendee_badge(venue)
+    scan_id = new_scan_id()
+    _scan(db, venue, code, scan_id=scan_id)
+    with pytest.raises(ServiceError) as caught:
+        _scan(db, venue, code, list_id=venue.door_id, scan_id=scan_id)
+    assert caught.value.code == "scan_id_reused"
+    assert _count(db, ScanRecord) == 1
+
+
+def test_an_offline_refusal_is_recorded_but_never_becomes_an_entry(db, venue, attendee_badge):
+    registration_id, code = attendee_badge(venue)
+    staff = db.merge(venue.staff)
+    # stale offline data made the device say "already checked in": the person was turned away
+    result = services.sync(db, staff, [scan_request(code, venue.entrance_id, scanned_at=utcnow(),
+                                                    offline_result="already_checked_in")])
+    [answer] = result["results"]
+    assert (answer["result"], answer["reason"], answer["conflict"]) == ("already_checked_in", "refused_offline",
+                                                                        False)
+    assert _count(db, Checkin) == 0 and _count(db, CheckinMovement) == 0
+    assert db.scalars(select(ScanRecord)).one().registration_id == registration_id
+    # a forged code stays invalid whatever the device said
+    forged = services.sync(db, staff, [scan_request(code[:-6] + "AAAAAA", venue.entrance_id, scanned_at=utcnow(),
+                                                    offline_result="ok")])
+    assert forged["results"][0]["result"] == "invalid_badge" and forged["conflicts"]
