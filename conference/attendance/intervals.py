@@ -60,13 +60,15 @@ def _not_after(expr: ColumnElement, now_ms: int) -> ColumnElement:
 def online_visits(event_id: int, now_ms: int) -> CTE:
     """Raw visits: person_id, session_id, start_ms, end_ms, is_open (1 while the socket is inside)."""
     left_ms = epoch_ms(RoomVisit.left_at)
+    joined_ms = epoch_ms(RoomVisit.joined_at)
     still_inside = or_(RoomVisit.left_at.is_(None), left_ms > _bigint(now_ms))
     return (
         select(
             RoomVisit.user_id.label("person_id"),
             RoomVisit.session_id.label("session_id"),
-            epoch_ms(RoomVisit.joined_at).label("start_ms"),
-            case((still_inside, _bigint(now_ms)), else_=left_ms).label("end_ms"),
+            joined_ms.label("start_ms"),
+            # A left_at before joined_at (a clock step on the server) makes an empty visit, not a negative one.
+            case((still_inside, _bigint(now_ms)), (left_ms < joined_ms, joined_ms), else_=left_ms).label("end_ms"),
             case((still_inside, 1), else_=0).label("is_open"),
         )
         .join(ProgrammeSession, ProgrammeSession.id == RoomVisit.session_id)

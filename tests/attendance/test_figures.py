@@ -165,3 +165,17 @@ def test_the_same_day_scanned_through_check_in(app, make_event, make_user, make_
     assert (ethics.on_site, ethics.entries, ethics.hybrid, ethics.peak) == (1, 2, 1, ModeNumbers(3, 1, 3))
     assert series.on_site == [0, 1, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
     assert t.summary == "7 participants from 4 countries: 6 online, 3 on site (2 both); 2 sessions"
+
+
+def test_a_visit_that_ends_before_it_starts_counts_as_empty(app, day):
+    from conference.rooms.models import RoomVisit
+
+    with app.app_context():
+        _db.session.add(RoomVisit(session_id=day.workshop, user_id=day.people["ivan"].id, sid="skewed",
+                                  joined_at=at(1, 0), left_at=at(0, 59)))
+        _db.session.commit()
+        rows = {p.name: p for p in services.participant_rows(_db.session, _db.session.merge(day.event),
+                                                             now=at(3, 30))}
+        workshop = _by_id(services.report(_db.session, _db.session.merge(day.event), now=at(3, 30)), day.workshop)
+    assert rows["Ivan Lee"].online is True and rows["Ivan Lee"].online_seconds == 0
+    assert (workshop.online, workshop.online_seconds, workshop.peak.online) == (1, 0, 0)
