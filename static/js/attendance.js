@@ -37,7 +37,10 @@
     var rows = report.sessions.map(function (s) {
       var tr = document.createElement("tr");
       tr.dataset.sessionId = String(s.id);
-      if (s.parent_id) tr.className = "child";
+      var asOf = Date.parse(report.as_of);
+      var onNow = Date.parse(s.starts_at) <= asOf && asOf < Date.parse(s.ends_at);
+      if (s.parent_id) tr.classList.add("child");
+      if (onNow) tr.classList.add("current");
       var door = function (n) { return s.has_door_list ? n : "—"; };
       var title = document.createElement("td");
       var time = document.createElement("span");
@@ -46,6 +49,13 @@
       time.textContent = existing ? existing.textContent : "";
       title.appendChild(time);
       title.appendChild(document.createTextNode(" " + s.title));
+      if (onNow) {
+        var badge = document.createElement("span");
+        badge.className = "badge live-badge";
+        badge.textContent = "on now";
+        title.appendChild(document.createTextNode(" "));
+        title.appendChild(badge);
+      }
       tr.appendChild(title);
       [s.now.online, door(s.now.on_site), s.peak.online, door(s.peak.on_site), s.peak.combined, s.unique,
        s.online, door(s.on_site), s.hybrid, s.countries.filter(function (c) { return c.code; }).length]

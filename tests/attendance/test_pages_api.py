@@ -203,3 +203,11 @@ def test_an_automatic_check_out_is_an_exit(app, day, staff_client):
         _db.session.commit()
     after = staff_client.get(API).get_json()["totals"]["now"]["on_site"]
     assert (before, after) == (1, 0)
+
+
+def test_the_dashboard_marks_the_sessions_on_now(day, staff_client, monkeypatch):
+    monkeypatch.setattr(services, "utcnow", lambda: datetime(2030, 5, 6, 2, 35, tzinfo=timezone.utc))
+    page = staff_client.get(URL).get_data(as_text=True)
+    rows = dict(re.findall(r'<tr data-session-id="(\d+)" class="([^"]*)">', page))
+    assert rows == {str(day.plenary): "", str(day.ethics): " current", str(day.workshop): ""}
+    assert page.count("on now</span>") == 1
