@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.sql.selectable import CTE, Select
+from sqlalchemy.sql.selectable import CTE
 
 from ..checkin.models import CheckinList, CheckinMovement
 from ..programme.models import ProgrammeSession
@@ -142,7 +142,7 @@ def merge(rows, keys: list[str], gap_ms: int, name: str) -> CTE:
     Returns keys + start_ms, end_ms, is_open (1 if any merged interval is open). Intervals of one key
     never overlap afterwards, so counting rows at an instant counts distinct keys.
     """
-    r = rows.cte(f"{name}_in") if isinstance(rows, Select) else rows
+    r = rows if isinstance(rows, CTE) else rows.cte(f"{name}_in")
     part = [r.c[k] for k in keys]
     order = [r.c.start_ms, r.c.end_ms]
     earlier_end = func.max(r.c.end_ms).over(partition_by=part or None, order_by=order, rows=(None, -1))

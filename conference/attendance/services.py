@@ -231,14 +231,29 @@ def _open_people(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
 
 # ---- per session -------------------------------------------------------------------------------
 
+def _with_breakouts(stays, name: str):
+    """Per (person, session) stays where a session with breakout rooms also holds its rooms' stays:
+    the parent counts everyone in any of its breakouts, someone moving between rooms once."""
+    own = select(stays.c.person_id, stays.c.session_id, stays.c.start_ms, stays.c.end_ms, stays.c.is_open)
+    in_parent = (
+        select(stays.c.person_id, ProgrammeSession.parent_id.label("session_id"), stays.c.start_ms, stays.c.end_ms,
+               stays.c.is_open)
+        .select_from(stays)
+        .join(ProgrammeSession, ProgrammeSession.id == stays.c.session_id)
+        .where(ProgrammeSession.parent_id.is_not(None))
+    )
+    return iv.merge(union_all(own, in_parent), ["person_id", "session_id"], 0, name)
+
+
 def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigures]:
     """Figures for every session of the event (breakouts included), in programme order."""
     sessions = list(db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
                                .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)))
     door_sessions = set(db.scalars(select(CheckinList.session_id).where(
         CheckinList.event_id == event.id, CheckinList.session_id.is_not(None))))
-    online = _online_stays(event.id, clock)
-    door = _door_stays(event.id, clock)
+    door_sessions |= {s.parent_id for s in sessions if s.id in door_sessions and s.parent_id}
+    online = _with_breakouts(_online_stays(event.id, clock), "online_session_stays")
+    door = _with_breakouts(_door_stays(event.id, clock), "door_session_stays")
     both = union_all(_tagged(ONLINE, online, "session_id"), _tagged(ON_SITE, door, "session_id")).cte("both")
     keys = ["session_id"]
     uniques = _unique_by_mode(db, both, keys)
@@ -246,9 +261,15 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
     combined = iv.merge(select(both.c.person_id, both.c.session_id, both.c.start_ms, both.c.end_ms, both.c.is_open),
                         ["person_id", "session_id"], 0, "session_combined")
     nows, peaks = _now_and_peaks(db, online, door, combined, keys)
-    entries_sq = iv.entry_movements(event.id, clock.now_ms)
-    entries = dict(db.execute(select(entries_sq.c.session_id, func.count()).where(
-        entries_sq.c.session_id.is_not(None)).group_by(entries_sq.c.session_id)).all())
+    door_entries = iv.entry_movements(event.id, clock.now_ms)
+    in_sessions = union_all(
+        select(door_entries.c.session_id).where(door_entries.c.session_id.is_not(None)),
+        select(ProgrammeSession.parent_id.label("session_id"))
+        .select_from(door_entries)
+        .join(ProgrammeSession, ProgrammeSession.id == door_entries.c.session_id)
+        .where(ProgrammeSession.parent_id.is_not(None)),
+    ).cte("session_entries")
+    entries = dict(db.execute(select(in_sessions.c.session_id, func.count()).group_by(in_sessions.c.session_id)).all())
     seconds = dict(db.execute(select(online.c.session_id, func.sum(online.c.end_ms - online.c.start_ms))
                               .group_by(online.c.session_id)).all())
     figures = []
