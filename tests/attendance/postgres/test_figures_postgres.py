@@ -67,3 +67,20 @@ def test_the_scripted_day_on_postgresql(app, make_event, make_user, make_registr
     assert counts[(day.people["alice"].id, day.plenary)] == 1 and counts[(day.people["bob"].id, day.plenary)] == 2
     assert series.online == [0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 2, 2, 3, 2, 1, 1]
     assert series.on_site == [0, 1, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+
+
+# Every figure test of the SQLite suite, once more on PostgreSQL (with this module's `app`).
+from attendance.test_breakouts import test_breakout_rooms_roll_up_into_their_session  # noqa: E402,F401
+from attendance.test_figures import (  # noqa: E402,F401
+    day,
+    test_a_visit_that_ends_before_it_starts_counts_as_empty,
+    test_event_totals_after_the_morning,
+    test_figures_before_anything_happened,
+    test_figures_now_in_the_middle_of_ai_ethics,
+    test_participant_rows,
+    test_per_session_figures,
+    test_stays_within_and_beyond_the_grace_period,
+    test_the_grace_period_decides_what_is_one_stay,
+    test_the_same_day_scanned_through_check_in,
+    test_time_series_through_the_morning,
+)
