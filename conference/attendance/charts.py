@@ -129,3 +129,33 @@ def mode_chart(title: str, *, online_only: int, hybrid: int, on_site_only: int, 
         body.append(f'<text x="{legend_x + 20}" y="{bar_y + bar_h + 32}" fill="#1b1f24">{escape(text)}</text>')
         legend_x += 40 + 7 * len(text)
     return _svg(width, height, title, body)
+
+
+def paired_bar_chart(title: str, rows: list[tuple[str, int, int]], *, names: tuple[str, str] = ("Online", "On site"),
+                     colours: tuple[str, str] = (ONLINE_COLOUR, ON_SITE_COLOUR), width: int = 760,
+                     label_width: int = 300) -> Markup:
+    """Two thin bars per row (e.g. online and on site attendees of a session), values written out."""
+    bar, gap, top = 11, 10, 30
+    height = top + max(len(rows), 1) * (2 * bar + gap) + 8
+    plot_w = width - label_width - 60
+    ceiling = max((max(a, b) for _, a, b in rows), default=0) or 1
+    body = [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>']
+    legend_x = label_width
+    for name, colour in zip(names, colours):
+        body.append(f'<rect x="{legend_x}" y="8" width="14" height="14" fill="{colour}"/>')
+        body.append(f'<text x="{legend_x + 20}" y="20" fill="#1b1f24">{escape(name)}</text>')
+        legend_x += 40 + 8 * len(name)
+    for i, (label, first, second) in enumerate(rows):
+        y = top + i * (2 * bar + gap)
+        shown = label if len(label) <= 42 else label[:41] + "…"
+        body.append(f'<text x="{label_width - 8}" y="{y + bar + 4}" text-anchor="end" fill="#1b1f24">'
+                    f'<title>{escape(label)}</title>{escape(shown)}</text>')
+        for offset, (name, value, colour) in enumerate(((names[0], first, colours[0]), (names[1], second, colours[1]))):
+            length = value / ceiling * plot_w
+            bar_y = y + offset * bar
+            body.append(f'<rect class="bar" data-label="{escape(label)}" data-series="{escape(name)}" '
+                        f'data-value="{value}" x="{label_width}" y="{bar_y}" width="{length:.1f}" height="{bar - 1}" '
+                        f'fill="{colour}"><title>{escape(label)} — {escape(name)}: {value}</title></rect>')
+            body.append(f'<text x="{label_width + length + 5:.1f}" y="{bar_y + bar - 2}" font-size="10" '
+                        f'fill="#1b1f24">{value:,}</text>')
+    return _svg(width, height, title, body)

@@ -51,7 +51,11 @@ def test_organisers_see_the_dashboard_and_the_report(day, role, make_user, logge
     body = report.get_data(as_text=True)
     assert "7 participants from 4 countries" in body
     # Modes, regions, countries, and a timeline for the one day with records (the others say so).
-    assert body.count("<svg") == 3 + 1 and body.count("No attendance recorded on this day") == 2
+    assert body.count("<svg") == 4 + 1 and body.count("No attendance recorded on this day") == 2
+    per_session = re.findall(r'data-label="([^"]+)" data-series="([^"]+)" data-value="(\d+)"', body)
+    assert per_session == [("Opening session", "Online", "3"), ("Opening session", "On site", "0"),
+                           ("AI Ethics", "Online", "3"), ("AI Ethics", "On site", "1"),
+                           ("Regional breakouts", "Online", "0"), ("Regional breakouts", "On site", "0")]
     assert "Eastern Asia" in body and "South Korea" in body
     key_figures = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', body))
     assert key_figures == {

@@ -72,7 +72,7 @@ def test_the_dashboard_follows_joins_and_check_ins(app, make_event, make_user, m
     report = staff_context.new_page()
     report.goto(f"{live_server}/events/symposium/attendance/report")
     assert "2 participants from 2 countries" in report.inner_text("#summary")
-    assert report.locator("svg.chart").count() == 3  # modes, regions, countries (the 2030 days are empty)
+    assert report.locator("svg.chart").count() == 4  # modes, regions, countries, sessions (2030 days are empty)
     report.emulate_media(media="print")
     assert not report.locator(".actions").first.is_visible()
     assert report.pdf(format="A4")[:4] == b"%PDF"
