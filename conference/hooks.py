@@ -4,6 +4,8 @@
   and announces check-ins (`checkin_changed`), so the moderator console's numbers move.
 - Live features add their part to the state a client receives when it joins a room
   (`add_join_state`), e.g. the open polls.
+- The live rooms announce that people entered or left a room (`presence_changed`), so the
+  attendance dashboards refresh.
 """
 from __future__ import annotations
 
