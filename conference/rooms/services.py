@@ -1,7 +1,7 @@
 """Live room rules: joining, room settings, moderated Q&A and chat.
 
 Plain functions over a database session. They raise ServiceError codes and never emit: the socket
-handlers decide who hears about a change (see `question_audience`).
+handlers decide who hears about a change (see `sockets.announce_question`).
 
 Public API for other features: `join_room`, `leave_room`, `online_count`, `current_room_of`.
 """
@@ -24,7 +24,7 @@ from .presence import current_room_of, enter, leave_room, online_count, presence
 __all__ = [
     "join_room", "leave_room", "online_count", "current_room_of", "room_state", "get_room",
     "ask_question", "vote", "unvote", "moderate_question", "send_chat", "delete_chat",
-    "set_moderated", "close_room", "reopen_room",
+    "set_moderated", "close_room", "reopen_room", "people_online",
 ]
 
 CHAT_TAIL = 50

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from .. import hooks
 from ..extensions import db, socketio
+from ..programme.models import ProgrammeSession
 from ..realtime import LIVE, live_event, ok, on_disconnect
 from . import presence, services
 from .access import can_moderate, ensure_can_moderate, get_live_session, moderators_room, room_name, user_room
@@ -38,8 +39,8 @@ def broadcast_presence(session_id: int, server=None) -> None:
     (server or socketio.server).emit("presence", payload, to=room_name(session_id), namespace=LIVE)
 
 
-# Rooms with a presence broadcast already scheduled in this process.
-_presence_due: set[int] = set()
+# (server, room) pairs with a presence broadcast already scheduled in this process.
+_presence_due: set[tuple[int, int]] = set()
 _presence_due_lock = threading.Lock()
 
 
@@ -50,19 +51,20 @@ def announce_presence(session_id: int) -> None:
     if not delay:
         broadcast_presence(session_id)
         return
+    server = socketio.server
+    due = (id(server), session_id)
     with _presence_due_lock:
-        if session_id in _presence_due:
+        if due in _presence_due:
             return
-        _presence_due.add(session_id)
+        _presence_due.add(due)
     # The task keeps this app and its Socket.IO server even if another app is created meanwhile.
-    socketio.start_background_task(_presence_later, current_app._get_current_object(), socketio.server,
-                                   session_id, delay)
+    socketio.start_background_task(_presence_later, current_app._get_current_object(), server, session_id, delay)
 
 
 def _presence_later(app, server, session_id: int, delay: float) -> None:
     socketio.sleep(delay)
     with _presence_due_lock:
-        _presence_due.discard(session_id)
+        _presence_due.discard((id(server), session_id))
     with app.app_context():
         try:
             broadcast_presence(session_id, server)
@@ -130,8 +132,6 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
     of the event when the list is event-wide)."""
     if not has_app_context():
         return
-    from ..programme.models import ProgrammeSession
-
     ids = list(session_ids or ())
     if not ids:
         ids = list(db.session.scalars(
@@ -185,11 +185,10 @@ def on_room_who(user, payload: SessionRef):
 
 # --- questions -------------------------------------------------------------------------------
 
-def announce_question(event: str, question: Question, *, public: bool | None = None) -> dict:
+def announce_question(event: str, question: Question) -> dict:
     """Send `event` {question} to whoever may see it; returns the views for the ack."""
     views = services.question_views(db.session, question)
-    public = question.is_public if public is None else public
-    if public:
+    if question.is_public:
         broadcast(event, {"question": views["public"]}, room_name(question.session_id))
         if question.anonymous:
             broadcast(event, {"question": views["moderator"]}, moderators_room(question.session_id))

@@ -67,7 +67,8 @@ def test_participant_asks_moderator_approves_participant_sees_it(app, make_event
     console.click("#close-room")
     participant.wait_for_function("document.getElementById('ask-text').disabled")
     assert participant.locator("[data-room-closed]").is_visible()
-    assert console.locator("#close-room").is_hidden() and console.locator("#reopen-room").is_visible()
+    console.wait_for_selector("#close-room", state="hidden")
+    console.wait_for_selector("#reopen-room", state="visible")
     console.click("#reopen-room")
     participant.wait_for_function("!document.getElementById('ask-text').disabled")
     # The connection drops: the page says so, reconnects by itself and rebuilds from the snapshot.
