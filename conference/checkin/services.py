@@ -20,7 +20,7 @@ from typing import Iterable
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .. import hooks
 from ..accounts.models import User
@@ -248,7 +248,7 @@ def _decide(db: Session, staff: User, checkin_list: CheckinList, request: ScanRe
         claims = verify_token(db, request.code, checkin_list.event_id)
     except InvalidBadge as exc:
         return _Outcome("invalid_badge", exc.reason, extra={"message": exc.message})
-    registration = db.get(Registration, claims.registration_id)
+    registration = db.get(Registration, claims.registration_id, options=[joinedload(Registration.user)])
     if registration is None or registration.event_id != checkin_list.event_id:
         return _Outcome("not_registered", "no_registration")
     if not registration.is_confirmed:
@@ -406,7 +406,8 @@ def _response(db, checkin_list, request, outcome, scanned_at, now, late, conflic
         response["attendee"] = attendee_card(outcome.registration)
     checkin = outcome.checkin
     if checkin is not None and outcome.result != "ok":
-        db.refresh(checkin)
+        if outcome.extra.get("first_entry_moved"):
+            db.refresh(checkin)  # moved back to this older offline scan by a conditional UPDATE
         staff = db.get(User, checkin.staff_user_id) if checkin.staff_user_id else None
         response["first_checked_in_at"] = _iso(checkin.checked_in_at)
         response["first_checked_in_gate"] = checkin.gate

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth import login_required, role_required
@@ -13,7 +13,7 @@ from ..programme.services import get_event
 from ..registrations.models import Registration
 from ..registrations.services import ParticipantFilter, find_registration, list_participants
 from . import services
-from .badges import badge_png, badge_svg, badge_token
+from .badges import badge_png, badge_svg, badge_token, reissue_badge
 from .cli import register_commands
 
 bp = Blueprint("checkin", __name__, cli_group="checkin")
@@ -80,6 +80,20 @@ def badge_sheet(slug: str):
     filters = replace(filters, status="confirmed", limit=1000)
     participants = list_participants(db.session, event, filters)
     return render_template("checkin/badges.html", event=event, participants=participants, filters=filters)
+
+
+@bp.post("/events/<slug>/badges/<int:registration_id>/reissue")
+@role_required("staff")
+def reissue(slug: str, registration_id: int):
+    """A lost badge: a new version is printed and the old code is refused from now on."""
+    event = get_event(db.session, slug)
+    _ensure_event_staff(event)
+    registration = db.session.get(Registration, registration_id) if registration_id <= services.MAX_DB_ID else None
+    if registration is None or registration.event_id != event.id:
+        abort(404)
+    version = reissue_badge(db.session, registration, current_user.id)
+    flash(f"New badge (version {version}) for {registration.user.name}: the old one no longer works.", "success")
+    return redirect(url_for("checkin.badge_sheet", slug=slug, q=registration.user.email), code=303)
 
 
 @bp.get("/events/<slug>/checkin")

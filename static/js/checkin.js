@@ -361,8 +361,7 @@
     }
     el("result-reason").textContent = ok && !answer.reason ? "" : reason;
     el("result-undo").hidden = !(ok && state.lastScanId);
-    overlay.hidden = false;
-    overlay.focus();
+    overlay.hidden = false; // role=alert announces it; the focus stays in the field for the next handheld scan
     addRecent(TITLES[answer.result] || answer.result, person.name || "", answer.offline ? "r-queued" : (ok ? "r-ok" : "r-bad"));
     clearTimeout(state.overlayTimer);
     state.overlayTimer = setTimeout(hideOverlay, RESULT_SHOW_MS);
@@ -372,7 +371,7 @@
     clearTimeout(state.overlayTimer);
     overlay.hidden = true;
     state.lastCodeAt = Date.now();
-    codeInput.focus();
+    if (!state.cameraStream) codeInput.focus(); // on a phone, a focused field would pop the keyboard up
   }
 
   function addRecent(title, name, cls) {

@@ -67,8 +67,10 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         assert page.input_value("#list-select") == str(venue.entrance_id)
         green = page.wait_for_selector("#result.ok[data-result='ok']:not([hidden])", timeout=20000)
         assert "Camera Carla" in green.inner_text() and "Welcome" in green.inner_text()
+        assert page.is_visible("#result-undo")  # a mistaken check-in can be undone at once
         red = page.wait_for_selector("#result.bad[data-result='already_checked_in']:not([hidden])", timeout=20000)
         assert "Camera Carla" in red.inner_text() and "First checked in" in red.inner_text()
+        assert not page.is_visible("#result-undo")
         page.click("#result")
         page.goto(f"{base}/events/{slug}/checkin")  # without the camera: the rest is typed
         page.wait_for_selector("#scanner[data-ready='1']")
@@ -157,3 +159,23 @@ def test_the_badge_sheet_prints_one_a6_page_per_badge(app, venue, attendee_badge
     size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\]", pdf)
     width, height = (float(v) for v in size.groups())
     assert abs(width - 297.6) < 2 and abs(height - 419.5) < 2  # A6 in points (105 x 148 mm)
+
+
+def test_a_handheld_scanner_can_scan_the_next_badge_while_the_answer_shows(app, venue, attendee_badge):
+    _id, first = attendee_badge(venue, name="First Fatima")
+    _id, second = attendee_badge(venue, name="Second Sione")
+    with app.app_context():
+        slug = _db.session.get(Event, venue.event_id).slug
+    with served(app) as base, launched_browser() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#email", venue.staff.email)
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{base}/events/{slug}/checkin")
+        page.wait_for_selector("#scanner[data-ready='1']")
+        page.keyboard.type(first + "\n")  # a USB scanner types the code and Enter into the focused field
+        page.wait_for_selector("#result.ok:not([hidden]) >> text=First Fatima")
+        page.keyboard.type(second + "\n")  # the next person, while the green screen still shows
+        page.wait_for_selector("#result.ok:not([hidden]) >> text=Second Sione")

@@ -331,3 +331,19 @@ def test_the_moderators_of_a_door_list_session_get_the_numbers_and_participants_
     stats = [m["args"][0] for m in moderator.get_received("/live") if m["name"] == "checkin:stats"]
     assert len(stats) == 1 and stats[0]["list"]["inside_now"] == 1
     assert [m for m in participant.get_received("/live") if m["name"] == "checkin:stats"] == []
+
+
+def test_staff_reissue_a_lost_badge_from_the_sheet(app, client, venue, attendee_badge, logged_in_client,
+                                                   staff_token, make_user):
+    from conftest import post_form
+
+    registration_id, old_code = attendee_badge(venue, name="Lost Badge Lee")
+    staff_http = logged_in_client(venue.staff)
+    url = f"/events/event-1/badges/{registration_id}/reissue"
+    assert staff_http.post(url).status_code == 400  # no CSRF token
+    response = post_form(staff_http, url, {}, follow_redirects=True)
+    assert response.status_code == 200 and b"version 2" in response.data and b"Lost Badge Lee" in response.data
+    answer = client.post(SCAN, json={"code": old_code, "list": venue.entrance_id, "scan_id": _sid()},
+                         headers=_auth(staff_token))
+    assert answer.json["reason"] == "reissued"
+    assert post_form(logged_in_client(make_user()), url, {}).status_code == 403
