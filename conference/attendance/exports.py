@@ -11,7 +11,7 @@ from datetime import datetime
 
 from ..countries import country_name, m49_subregion
 from ..programme.models import Event
-from .services import ParticipantRow, Report
+from .services import ParticipantRow, Report, StayRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -66,3 +66,17 @@ def participants_csv(event: Event, participants: list[ParticipantRow]) -> str:
         p.on_site_seconds // 60, _local(p.first_seen, event),
     ] for p in participants]
     return _write(PARTICIPANT_HEADER, rows)
+
+
+STAY_HEADER = [
+    "user_id", "name", "email", "country", "session_id", "session_title", "mode", "started_local", "ended_local",
+    "minutes", "still_present",
+]
+
+
+def stays_csv(event: Event, stays: list[StayRow]) -> str:
+    rows = [[
+        s.user_id, s.name, s.email, s.country, s.session_id, s.session_title, s.mode.replace("_", " "),
+        _local(s.started_at, event), _local(s.ended_at, event), s.seconds // 60, "yes" if s.still_present else "no",
+    ] for s in stays]
+    return _write(STAY_HEADER, rows)

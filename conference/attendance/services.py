@@ -460,6 +460,44 @@ def participant_rows(db: Session, event: Event, *, now: datetime | None = None,
     return rows
 
 
+@dataclass
+class StayRow:
+    user_id: int
+    name: str
+    email: str
+    country: str
+    session_id: int
+    session_title: str
+    mode: str  # "online" (live room) or "on_site" (door list)
+    started_at: datetime
+    ended_at: datetime
+    still_present: bool
+
+    @property
+    def seconds(self) -> int:
+        return int((self.ended_at - self.started_at).total_seconds())
+
+
+def stay_rows(db: Session, event: Event, *, now: datetime | None = None,
+              grace_seconds: int = DEFAULT_GRACE_SECONDS) -> list[StayRow]:
+    """Every stay of every participant in every session, online (merged within the grace period) and
+    on site (door lists), by participant then time: who attended which session, how, and how long."""
+    clock = Clock.at(now, grace_seconds)
+    stays = union_all(_tagged(ONLINE, _online_stays(event.id, clock), "session_id"),
+                      _tagged(ON_SITE, _door_stays(event.id, clock), "session_id")).cte("all_stays")
+    rows = db.execute(
+        select(User.id, User.name, User.email, User.country, ProgrammeSession.id, ProgrammeSession.title,
+               stays.c.mode, stays.c.start_ms, stays.c.end_ms, stays.c.is_open)
+        .select_from(stays)
+        .join(User, User.id == stays.c.person_id)
+        .join(ProgrammeSession, ProgrammeSession.id == stays.c.session_id)
+        .order_by(User.name, User.id, stays.c.start_ms, stays.c.mode)
+    ).all()
+    return [StayRow(user_id, name, email, country or "", session_id, title, mode, from_ms(start), from_ms(end),
+                    bool(is_open))
+            for user_id, name, email, country, session_id, title, mode, start, end, is_open in rows]
+
+
 # ---- JSON --------------------------------------------------------------------------------------
 
 def _countries_json(countries: list[CountryCount]) -> list[dict]:

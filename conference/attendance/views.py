@@ -122,3 +122,11 @@ def participants_csv(slug: str):
 
 
 
+
+
+@bp.get("/events/<slug>/attendance/stays.csv")
+@role_required(*ROLES)
+def stays_csv(slug: str):
+    event = get_event(db.session, slug)
+    stays = services.stay_rows(db.session, event, grace_seconds=grace_seconds())
+    return _csv(exports.stays_csv(event, stays), f"{event.slug}-attendance-stays.csv")

@@ -67,7 +67,7 @@ def test_organisers_see_the_dashboard_and_the_report(day, role, make_user, logge
 def test_attendees_and_strangers_are_kept_out(day, make_user, logged_in_client, client, make_token):
     attendee = make_user()
     browser = logged_in_client(attendee)
-    for path in (URL, URL + "/report", URL + "/sessions.csv", URL + "/participants.csv",
+    for path in (URL, URL + "/report", URL + "/sessions.csv", URL + "/participants.csv", URL + "/stays.csv",
                  URL + "/timeline.svg?day=2030-05-06"):
         assert browser.get(path).status_code == 403, path
         assert client.get(path).status_code in (302, 401), path  # not signed in: to the login page
@@ -215,3 +215,21 @@ def test_the_dashboard_marks_the_sessions_on_now(day, staff_client, monkeypatch)
     rows = dict(re.findall(r'<tr data-session-id="(\d+)" class="([^"]*)">', page))
     assert rows == {str(day.plenary): "", str(day.ethics): " current", str(day.workshop): ""}
     assert page.count("on now</span>") == 1
+
+
+def test_stays_csv_says_who_attended_which_session_how_and_how_long(day, staff_client):
+    response = staff_client.get(URL + "/stays.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = [(r["name"], r["session_title"], r["mode"], r["started_local"][-5:], r["ended_local"][-5:], r["minutes"],
+             r["still_present"]) for r in rows_of(response.get_data(as_text=True))]
+    assert rows == [
+        ("Alice Kim", "Opening session", "online", "09:00", "09:40", "40", "no"),  # one stay despite the drop
+        ("Bob Tanaka", "Opening session", "online", "09:05", "09:15", "10", "no"),
+        ("Bob Tanaka", "Opening session", "online", "09:20", "09:30", "10", "no"),
+        ("Chitra Iyer", "AI Ethics", "on site", "10:55", "11:30", "35", "no"),
+        ("Chitra Iyer", "AI Ethics", "online", "11:31", "11:38", "7", "no"),
+        ("Chitra Iyer", "AI Ethics", "on site", "11:40", "12:05", "25", "no"),
+        ("Dae Park", "AI Ethics", "online", "11:10", "12:30", "80", "yes"),
+        ("Emma Martin", "AI Ethics", "online", "11:00", "11:50", "50", "no"),
+        ("Faisal Noor", "Opening session", "online", "09:30", "09:31", "1", "no"),
+    ]
