@@ -51,9 +51,9 @@ def app():
 
 
 def test_the_scripted_day_on_postgresql(app, make_event, make_user, make_registration):
-    day = build_day(app, make_event, make_user, make_registration)
+    scripted = build_day(app, make_event, make_user, make_registration)
     with app.app_context():
-        event = _db.session.merge(day.event)
+        event = _db.session.merge(scripted.event)
         report = services.report(_db.session, event, now=at(3, 30))
         series = services.time_series(_db.session, event, date(2030, 5, 6), now=at(3, 30))
         counts = services.stay_counts(_db.session, event, now=at(3, 30))
@@ -61,10 +61,10 @@ def test_the_scripted_day_on_postgresql(app, make_event, make_user, make_registr
     assert (t.participants, t.online, t.on_site, t.hybrid, t.entries) == (7, 6, 3, 2, 6)
     assert t.now == ModeNumbers(1, 0, 1) and t.peak == ModeNumbers(3, 3, 5)
     assert t.summary == "7 participants from 4 countries: 6 online, 3 on site (2 both); 2 sessions"
-    ethics = next(s for s in report.sessions if s.id == day.ethics)
+    ethics = next(s for s in report.sessions if s.id == scripted.ethics)
     assert (ethics.online, ethics.on_site, ethics.unique, ethics.hybrid, ethics.entries) == (3, 1, 3, 1, 2)
     assert ethics.peak == ModeNumbers(3, 1, 3) and ethics.online_seconds == 137 * 60
-    assert counts[(day.people["alice"].id, day.plenary)] == 1 and counts[(day.people["bob"].id, day.plenary)] == 2
+    assert counts[(scripted.people["alice"].id, scripted.plenary)] == 1 and counts[(scripted.people["bob"].id, scripted.plenary)] == 2
     assert series.online == [0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 2, 2, 3, 2, 1, 1]
     assert series.on_site == [0, 1, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
 
