@@ -61,7 +61,17 @@ class Clock:
 class CountryCount:
     code: str
     name: str
+    count: int  # unique attendees from this country
+    online: int = 0
+    on_site: int = 0
+
+
+@dataclass
+class RegionCount:
+    name: str  # UN M49 sub-region
     count: int
+    online: int = 0
+    on_site: int = 0
 
 
 @dataclass
@@ -104,7 +114,7 @@ class EventFigures:
     peak: ModeNumbers
     countries: list[CountryCount]
     unknown_country: int
-    regions: list[tuple[str, int]]
+    regions: list[RegionCount]
 
     @property
     def summary(self) -> str:
@@ -158,8 +168,10 @@ def _tagged(mode: str, stays, *extra: str):
     return select(literal(mode).label("mode"), *columns)
 
 
-def _unique_by_mode(db: Session, pairs, keys: list[str]) -> dict[tuple, dict]:
-    """Per key: online, on_site, unique and hybrid counts from (mode, person, keys...) rows."""
+def _attendees(db: Session, pairs, keys: list[str]) -> tuple[dict[tuple, dict], dict[tuple, list[CountryCount]]]:
+    """Per key: unique attendees by mode, and by country, from (mode, person, keys...) rows, in one query.
+
+    Each person has one country, so the per-country groups add up to the key's totals."""
     per_person = (
         select(*(pairs.c[k] for k in keys), pairs.c.person_id,
                func.max(case((pairs.c.mode == ONLINE, 1), else_=0)).label("is_online"),
@@ -169,33 +181,25 @@ def _unique_by_mode(db: Session, pairs, keys: list[str]) -> dict[tuple, dict]:
     )
     p = per_person
     rows = db.execute(
-        select(*(p.c[k] for k in keys), func.sum(p.c.is_online), func.sum(p.c.is_on_site), func.count(),
+        select(*(p.c[k] for k in keys), User.country, func.count(), func.sum(p.c.is_online), func.sum(p.c.is_on_site),
                func.sum(p.c.is_online * p.c.is_on_site))
-        .group_by(*(p.c[k] for k in keys))
+        .select_from(p)
+        .join(User, User.id == p.c.person_id)
+        .group_by(*(p.c[k] for k in keys), User.country)
     ).all()
     width = len(keys)
-    return {tuple(row[:width]): {"online": int(row[width] or 0), "on_site": int(row[width + 1] or 0),
-                                 "unique": int(row[width + 2] or 0), "hybrid": int(row[width + 3] or 0)}
-            for row in rows}
-
-
-def _countries(db: Session, pairs, keys: list[str]) -> dict[tuple, list[CountryCount]]:
-    people = select(*(pairs.c[k] for k in keys), pairs.c.person_id).distinct().cte("attendees")
-    rows = db.execute(
-        select(*(people.c[k] for k in keys), User.country, func.count())
-        .select_from(people)
-        .join(User, User.id == people.c.person_id)
-        .group_by(*(people.c[k] for k in keys), User.country)
-    ).all()
-    width = len(keys)
-    found: dict[tuple, list[CountryCount]] = defaultdict(list)
+    totals: dict[tuple, dict] = defaultdict(lambda: {"online": 0, "on_site": 0, "unique": 0, "hybrid": 0})
+    countries: dict[tuple, list[CountryCount]] = defaultdict(list)
     for row in rows:
-        code = row[width]
-        found[tuple(row[:width])].append(CountryCount(code or "", country_name(code) if code else "Unknown",
-                                                      int(row[width + 1])))
-    for counts in found.values():
-        counts.sort(key=lambda c: (-c.count, c.name))
-    return found
+        key, code = tuple(row[:width]), row[width]
+        count, online, on_site, hybrid = (int(v or 0) for v in row[width + 1:])
+        for name, value in (("unique", count), ("online", online), ("on_site", on_site), ("hybrid", hybrid)):
+            totals[key][name] += value
+        countries[key].append(CountryCount(code or "", country_name(code) if code else "Unknown", count, online,
+                                           on_site))
+    for found in countries.values():
+        found.sort(key=lambda c: (-c.count, c.name))
+    return totals, countries
 
 
 def _peaks(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
@@ -256,8 +260,7 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
     door = _with_breakouts(_door_stays(event.id, clock), "door_session_stays")
     both = union_all(_tagged(ONLINE, online, "session_id"), _tagged(ON_SITE, door, "session_id")).cte("both")
     keys = ["session_id"]
-    uniques = _unique_by_mode(db, both, keys)
-    countries = _countries(db, both, keys)
+    uniques, countries = _attendees(db, both, keys)
     combined = iv.merge(select(both.c.person_id, both.c.session_id, both.c.start_ms, both.c.end_ms, both.c.is_open),
                         ["person_id", "session_id"], 0, "session_combined")
     nows, peaks = _now_and_peaks(db, online, door, combined, keys)
@@ -295,8 +298,8 @@ def event_figures(db: Session, event: Event, clock: Clock, sessions: list[Sessio
     online = _online_person_stays(event.id, clock)
     venue = _venue_stays(event.id, clock)
     both = union_all(_tagged(ONLINE, online), _tagged(ON_SITE, venue)).cte("event_both")
-    counts = _unique_by_mode(db, both, []).get((), {})
-    by_country = _countries(db, both, []).get((), [])
+    all_counts, all_countries = _attendees(db, both, [])
+    counts, by_country = all_counts.get((), {}), all_countries.get((), [])
     combined = iv.merge(select(both.c.person_id, both.c.start_ms, both.c.end_ms, both.c.is_open), ["person_id"], 0,
                         "event_combined")
     nows, peaks = _now_and_peaks(db, online, venue, combined, [])
@@ -315,13 +318,17 @@ def event_figures(db: Session, event: Event, clock: Clock, sessions: list[Sessio
     )
 
 
-def regions_of(countries: list[CountryCount]) -> list[tuple[str, int]]:
+def regions_of(countries: list[CountryCount]) -> list[RegionCount]:
     """Participants per UN M49 sub-region, largest first; regions without anyone are left out."""
-    totals: dict[str, int] = defaultdict(int)
+    totals: dict[str, RegionCount] = {}
     for c in countries:
-        totals[m49_subregion(c.code)] += c.count
+        name = m49_subregion(c.code)
+        region = totals.setdefault(name, RegionCount(name, 0))
+        region.count += c.count
+        region.online += c.online
+        region.on_site += c.on_site
     order = {name: i for i, name in enumerate(region_names())}
-    return sorted(totals.items(), key=lambda item: (-item[1], order.get(item[0], 99)))
+    return sorted(totals.values(), key=lambda r: (-r.count, order.get(r.name, 99)))
 
 
 def report(db: Session, event: Event, *, now: datetime | None = None,
@@ -528,6 +535,6 @@ def report_json(r: Report) -> dict:
             "now": asdict(t.now), "peak": asdict(t.peak),
         },
         "countries": _countries_json(t.countries),
-        "regions": [{"name": name, "count": count} for name, count in t.regions],
+        "regions": [asdict(r) for r in t.regions],
         "sessions": [session_json(s) for s in r.sessions],
     }

@@ -57,7 +57,8 @@ def report_charts(report: services.Report) -> dict:
     return {
         "modes": charts.mode_chart("Participants by mode", online_only=t.online - t.hybrid, hybrid=t.hybrid,
                                    on_site_only=t.on_site - t.hybrid),
-        "regions": charts.bar_chart("Participants by UN M49 region", t.regions, colour=charts.BOTH_COLOUR),
+        "regions": charts.paired_bar_chart("Participants by UN M49 region, online and on site",
+                                           [(r.name, r.online, r.on_site) for r in t.regions]),
         "countries": charts.bar_chart(f"Participants by country (top {TOP_COUNTRIES})", countries),
         "sessions": charts.paired_bar_chart("Attendees per session, online and on site",
                                             [(s.title, s.online, s.on_site) for s in report.sessions]),

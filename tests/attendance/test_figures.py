@@ -34,7 +34,11 @@ def test_event_totals_after_the_morning(app, day):
     assert [(c.code, c.name, c.count) for c in t.countries] == [
         ("KR", "South Korea", 3), ("FR", "France", 1), ("IN", "India", 1), ("JP", "Japan", 1)]
     assert t.unknown_country == 1  # Faisal
-    assert t.regions == [("Eastern Asia", 4), ("Southern Asia", 1), ("Western Europe", 1), ("Unknown", 1)]
+    assert [(c.code, c.online, c.on_site) for c in t.countries] == [("KR", 2, 2), ("FR", 1, 0), ("IN", 1, 1),
+                                                                     ("JP", 1, 0)]
+    # (region, participants, online, on site): Eastern Asia is Alice, Bob, Dae (both ways) and Ivan.
+    assert [(r.name, r.count, r.online, r.on_site) for r in t.regions] == [
+        ("Eastern Asia", 4, 3, 2), ("Southern Asia", 1, 1, 1), ("Western Europe", 1, 1, 0), ("Unknown", 1, 1, 0)]
     assert t.summary == "7 participants from 4 countries: 6 online, 3 on site (2 both); 2 sessions"
 
 

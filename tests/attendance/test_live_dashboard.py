@@ -80,7 +80,7 @@ def test_joins_and_leaves_refresh_the_dashboard(app, setting, make_user, live_cl
     [after_join] = updates(staff)
     assert session_of(after_join, plenary)["now"] == {"online": 1, "on_site": 0, "combined": 1}
     assert after_join["totals"]["participants"] == 1 and after_join["countries"] == [
-        {"code": "MN", "name": "Mongolia", "count": 1}]
+        {"code": "MN", "name": "Mongolia", "count": 1, "online": 1, "on_site": 0}]
 
     assert call(participant, "leave", {"session_id": plenary})["ok"]
     [after_leave] = updates(staff)

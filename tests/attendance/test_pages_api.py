@@ -52,7 +52,11 @@ def test_organisers_see_the_dashboard_and_the_report(day, role, make_user, logge
     assert "7 participants from 4 countries" in body
     # Modes, regions, countries, and a timeline for the one day with records (the others say so).
     assert body.count("<svg") == 4 + 1 and body.count("No attendance recorded on this day") == 2
-    per_session = re.findall(r'data-label="([^"]+)" data-series="([^"]+)" data-value="(\d+)"', body)
+    paired = re.findall(r'data-label="([^"]+)" data-series="([^"]+)" data-value="(\d+)"', body)
+    assert [bar for bar in paired if bar[0].endswith("Asia")] == [
+        ("Eastern Asia", "Online", "3"), ("Eastern Asia", "On site", "2"),
+        ("Southern Asia", "Online", "1"), ("Southern Asia", "On site", "1")]
+    per_session = [bar for bar in paired if bar[0] in ("Opening session", "AI Ethics", "Regional breakouts")]
     assert per_session == [("Opening session", "Online", "3"), ("Opening session", "On site", "0"),
                            ("AI Ethics", "Online", "3"), ("AI Ethics", "On site", "1"),
                            ("Regional breakouts", "Online", "0"), ("Regional breakouts", "On site", "0")]
@@ -91,10 +95,15 @@ def test_the_api_reports_every_figure(day, make_user, make_token, client):
         "now": {"online": 1, "on_site": 0, "combined": 1}, "peak": {"online": 3, "on_site": 3, "combined": 5},
     }
     assert body["countries"] == [
-        {"code": "KR", "name": "South Korea", "count": 3}, {"code": "FR", "name": "France", "count": 1},
-        {"code": "IN", "name": "India", "count": 1}, {"code": "JP", "name": "Japan", "count": 1}]
-    assert body["regions"] == [{"name": "Eastern Asia", "count": 4}, {"name": "Southern Asia", "count": 1},
-                               {"name": "Western Europe", "count": 1}, {"name": "Unknown", "count": 1}]
+        {"code": "KR", "name": "South Korea", "count": 3, "online": 2, "on_site": 2},
+        {"code": "FR", "name": "France", "count": 1, "online": 1, "on_site": 0},
+        {"code": "IN", "name": "India", "count": 1, "online": 1, "on_site": 1},
+        {"code": "JP", "name": "Japan", "count": 1, "online": 1, "on_site": 0}]
+    assert body["regions"] == [
+        {"name": "Eastern Asia", "count": 4, "online": 3, "on_site": 2},
+        {"name": "Southern Asia", "count": 1, "online": 1, "on_site": 1},
+        {"name": "Western Europe", "count": 1, "online": 1, "on_site": 0},
+        {"name": "Unknown", "count": 1, "online": 1, "on_site": 0}]
     sessions = {s["id"]: s for s in body["sessions"]}
     assert [s["id"] for s in body["sessions"]] == [day.plenary, day.ethics, day.workshop]
     ethics = sessions[day.ethics]
@@ -103,13 +112,14 @@ def test_the_api_reports_every_figure(day, make_user, make_token, client):
         "starts_at": "2030-05-06T02:00:00Z", "ends_at": "2030-05-06T03:00:00Z", "has_door_list": True,
         "on_site": 1, "online": 3, "unique": 3, "hybrid": 1, "entries": 2, "online_seconds": 137 * 60,
         "now": {"online": 1, "on_site": 0, "combined": 1}, "peak": {"online": 3, "on_site": 1, "combined": 3},
-        "countries": [{"code": "FR", "name": "France", "count": 1}, {"code": "IN", "name": "India", "count": 1},
-                      {"code": "KR", "name": "South Korea", "count": 1}],
+        "countries": [{"code": "FR", "name": "France", "count": 1, "online": 1, "on_site": 0},
+                      {"code": "IN", "name": "India", "count": 1, "online": 1, "on_site": 1},
+                      {"code": "KR", "name": "South Korea", "count": 1, "online": 1, "on_site": 0}],
     }
     plenary = sessions[day.plenary]
     assert (plenary["on_site"], plenary["online"], plenary["unique"], plenary["peak"]) == (
         0, 3, 3, {"online": 2, "on_site": 0, "combined": 2})
-    assert plenary["countries"][-1] == {"code": "", "name": "Unknown", "count": 1}
+    assert plenary["countries"][-1] == {"code": "", "name": "Unknown", "count": 1, "online": 1, "on_site": 0}
     assert sessions[day.workshop]["unique"] == 0
 
 
