@@ -96,6 +96,9 @@ def _init_socketio(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     from . import auth, realtime  # noqa: F401 - registers the login loader and the /live connect handler
     from .accounts.views import bp as accounts_bp
+    from .attendance import sockets as attendance_sockets  # noqa: F401 - registers the socket handlers
+    from .attendance.api import bp as attendance_api_bp
+    from .attendance.views import bp as attendance_bp
     from .checkin import sockets as _checkin_sockets  # noqa: F401 - live check-in numbers
     from .checkin.api import bp as checkin_api_bp
     from .checkin.views import bp as checkin_bp
@@ -116,6 +119,8 @@ def _register_features(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(checkin_bp)
     app.register_blueprint(checkin_api_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(attendance_api_bp)
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)

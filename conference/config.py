@@ -57,6 +57,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PUBLIC_BASE_URL: str | None = None
+    # Attendance: a reconnection within this many seconds continues the same online stay; the live
+    # dashboard is refreshed at most this often per event.
+    ATTENDANCE_GRACE_SECONDS = 120
+    ATTENDANCE_BROADCAST_SECONDS = 5.0
     # Live rooms: presence changes within this many seconds leave as one broadcast per room, so 450
     # people arriving at once do not cost 450 x 450 frames. 0 broadcasts every change at once.
     ROOMS_PRESENCE_COALESCE_SECONDS = 0.5
@@ -78,6 +82,10 @@ class Config:
             values["SOCKETIO_ALLOWED_ORIGINS"] = [o.strip() for o in origins.split(",") if o.strip()]
         if (base := _env("PUBLIC_BASE_URL")):
             values["PUBLIC_BASE_URL"] = base.rstrip("/")
+        if (grace := _env("ATTENDANCE_GRACE_SECONDS")):
+            values["ATTENDANCE_GRACE_SECONDS"] = int(grace)
+        if (refresh := _env("ATTENDANCE_BROADCAST_SECONDS")):
+            values["ATTENDANCE_BROADCAST_SECONDS"] = float(refresh)
         if _env("SECURE_COOKIES") is not None:
             secure = _env_bool("SECURE_COOKIES", False)
             values["SESSION_COOKIE_SECURE"] = secure
@@ -94,6 +102,8 @@ class TestingConfig(Config):
     TESTING = True
     SOCKETIO_ASYNC_MODE = "threading"
     SECRET_KEY = "testing-secret-key-not-for-production"
+    # Refresh attendance dashboards at once: no background task outlives its test.
+    ATTENDANCE_BROADCAST_SECONDS = 0
     PASSWORD_HASH_FAST = True
     ROOMS_PRESENCE_COALESCE_SECONDS = 0  # protocol tests see each presence change as it happens
 

@@ -291,6 +291,7 @@ def load_demo(db: Session) -> DemoSummary:
     from .rooms.breakouts.demo import prepare_demo_round
 
     prepare_demo_round(db, event)  # the regional breakouts, ready for a moderator to start
+    _attendance(db, event)
     return summarise(db, event, accounts)
 
 
@@ -304,6 +305,13 @@ def _checkin(db: Session, event: Event) -> None:
         if role == "staff":
             assign_staff(db, event, find_user_by_email(db, email))
     signing_key_row(db, event.id)
+
+
+def _attendance(db: Session, event: Event) -> None:
+    """Room visits and door scans for the sessions that are over (none dated in the future)."""
+    from .attendance.demo import load_demo_attendance
+
+    load_demo_attendance(db, event)
 
 
 def summarise(db: Session, event: Event, accounts: list[tuple[str, str, str]]) -> DemoSummary:

@@ -5,6 +5,8 @@
 - Live features add their part to the state a client receives when it joins a room
   (`add_join_state`), e.g. the open polls, and may narrow who enters a room (`add_entry_rule`),
   e.g. a running breakout admits only the people placed in it.
+- The live rooms announce that people entered or left a room (`presence_changed`), so the
+  attendance dashboards refresh.
 """
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ _signals = Namespace()
 # Sent by check-in after every accepted entry, exit or undo: sender=event_id, session_ids=[...]
 # (the sessions whose on-site number may have changed; empty for event-wide lists).
 checkin_changed = _signals.signal("checkin-changed")
+
+# Sent by the live rooms after someone entered or left a room (join, leave, switch, disconnect),
+# once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
+presence_changed = _signals.signal("presence-changed")
 
 OnSiteCounter = Callable[[Session, ProgrammeSession], int]
 JoinStateProvider = Callable[[Session, User, ProgrammeSession], dict]

@@ -90,6 +90,7 @@ def on_join(user, payload: SessionRef):
     if state["is_moderator"]:
         enter_socket_room(moderators_room(payload.session_id))
     announce_presence(payload.session_id)
+    _announce_presence_change(payload.session_id, previous)
     return ok(state=state)
 
 
@@ -101,6 +102,7 @@ def on_leave(user, payload: SessionRef):
         return ok(left=False)
     _leave_socket_rooms(request.sid, left)
     announce_presence(left)
+    _announce_presence_change(left)
     return ok(left=True)
 
 
@@ -114,6 +116,14 @@ def _left_on_disconnect(sid: str, _user) -> None:
     left = services.leave_room(db.session, sid)
     if left is not None:
         announce_presence(left)
+        _announce_presence_change(left)
+
+
+def _announce_presence_change(session_id: int, previous: int | None = None) -> None:
+    """Tell other features (attendance) that people moved; sent after the change is committed."""
+    session = get_live_session(db.session, session_id)
+    changed = [session_id] + ([previous] if previous not in (None, session_id) else [])
+    hooks.presence_changed.send(session.event_id, session_ids=changed)
 
 
 @hooks.checkin_changed.connect

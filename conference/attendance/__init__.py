@@ -1,0 +1,1 @@
+"""Hybrid attendance: who was there, online and on site, computed from room visits and check-ins."""
