@@ -98,6 +98,7 @@ def _register_features(app: Flask) -> None:
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
     from .registrations.views import bp as registrations_bp
+    from .rooms.polls import models as _poll_models  # noqa: F401 - polls tables
     from .web import register_web
 
     app.before_request(auth.authenticate_request)
