@@ -98,13 +98,15 @@ def _register_features(app: Flask) -> None:
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
     from .registrations.views import bp as registrations_bp
-    from .rooms.polls import models as _poll_models  # noqa: F401 - polls tables
+    from .rooms.polls import sockets as _polls_sockets  # noqa: F401 - poll events on /live
+    from .rooms.polls.views import bp as polls_bp
     from .web import register_web
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(polls_bp)
     register_web(app)
     register_cli(app)
     _enable_sqlite_pragmas(app)

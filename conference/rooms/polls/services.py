@@ -448,8 +448,10 @@ def may_see_results(user: User, poll: Poll) -> bool:
 
 def may_see_poll(user: User, poll: Poll) -> bool:
     """Participants see open polls, and closed ones whose results are theirs to see; moderators all."""
-    if can_moderate(user):
-        return True
+    return can_moderate(user) or may_see_poll_as_participant(poll)
+
+
+def may_see_poll_as_participant(poll: Poll) -> bool:
     if poll.status == PollStatus.OPEN.value:
         return True
     return poll.status == PollStatus.CLOSED.value and results_public(poll)
