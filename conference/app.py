@@ -98,6 +98,8 @@ def _register_features(app: Flask) -> None:
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
     from .registrations.views import bp as registrations_bp
+    from .rooms import sockets as rooms_sockets  # noqa: F401 - registers the /live room events
+    from .rooms.commands import rooms_reset
     from .rooms.polls import sockets as _polls_sockets  # noqa: F401 - poll events on /live
     from .rooms.polls.views import bp as polls_bp
     from .web import register_web
@@ -109,6 +111,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(polls_bp)
     register_web(app)
     register_cli(app)
+    app.cli.add_command(rooms_reset)
     _enable_sqlite_pragmas(app)
 
 

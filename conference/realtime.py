@@ -114,6 +114,12 @@ def handle_disconnect(*_args):
         _identities.pop(sid, None)
 
 
+@socketio.on("*", namespace=LIVE)
+def handle_unknown_event(event, *_args):
+    """Any event no feature handles gets a clear error ack instead of silence."""
+    return error("unknown_event", f"there is no event {str(event)[:80]!r} on {LIVE}")
+
+
 def live_event(schema: type[BaseModel] | None = None) -> Callable:
     """Wrap a handler `fn(user, payload)` that returns the ack dict; see the module docstring."""
 

@@ -1,7 +1,7 @@
 """polls: polls, their options, ballots and answers
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 11:29:56.435917
 
 """
@@ -13,7 +13,7 @@ import conference.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,97 @@
+"""Who is inside which room: one presence row per socket, one visit row per stay.
+
+Everything lives in the database so that several server processes share one picture. A socket
+is in at most one room (UNIQUE sid); a person counts once however many tabs they open
+(COUNT(DISTINCT user_id)).
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import hooks
+from ..db_types import utcnow
+from ..errors import Conflict
+from ..programme.models import ProgrammeSession
+from .models import RoomPresence, RoomVisit
+
+
+def current_room_of(db: Session, sid: str) -> int | None:
+    """The session id of the room this socket is in, or None."""
+    return db.scalar(select(RoomPresence.session_id).where(RoomPresence.sid == sid))
+
+
+def online_count(db: Session, session_id: int) -> int:
+    """Distinct people connected to the room now, whatever their number of tabs."""
+    return db.scalar(
+        select(func.count(func.distinct(RoomPresence.user_id))).where(RoomPresence.session_id == session_id)
+    ) or 0
+
+
+def online_user_ids(db: Session, session_id: int) -> list[int]:
+    return list(db.scalars(
+        select(RoomPresence.user_id).where(RoomPresence.session_id == session_id).distinct()
+    ))
+
+
+def presence_of(db: Session, session: ProgrammeSession) -> dict:
+    """The `presence` payload: {session_id, online, on_site}."""
+    return {
+        "session_id": session.id,
+        "online": online_count(db, session.id),
+        "on_site": hooks.on_site_count(db, session),
+    }
+
+
+def enter(db: Session, user_id: int, session_id: int, sid: str) -> int | None:
+    """Put the socket in the room (leaving its previous one); returns the room it left, if any.
+
+    Does not commit: the caller commits once the whole join is ready.
+    """
+    previous = current_room_of(db, sid)
+    if previous == session_id:
+        return None
+    if previous is not None:
+        _remove(db, sid)
+    db.add(RoomPresence(sid=sid, session_id=session_id, user_id=user_id))
+    db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
+    try:
+        db.flush()
+    except IntegrityError:  # the same socket joined twice at once: the other join won
+        db.rollback()
+        raise Conflict("join_in_progress", "this connection is already joining a room; try again")
+    return previous
+
+
+def _remove(db: Session, sid: str) -> None:
+    now = utcnow()
+    db.execute(delete(RoomPresence).where(RoomPresence.sid == sid))
+    db.execute(
+        update(RoomVisit).where(RoomVisit.sid == sid, RoomVisit.left_at.is_(None)).values(left_at=now)
+    )
+
+
+def leave_room(db: Session, sid: str, session_id: int | None = None) -> int | None:
+    """Take the socket out of its room (only if that is `session_id`, when given) and commit.
+
+    Returns the session id it left, or None when it was in no (matching) room.
+    """
+    current = current_room_of(db, sid)
+    if current is None or (session_id is not None and current != session_id):
+        return None
+    _remove(db, sid)
+    db.commit()
+    return current
+
+
+def reset_presence(db: Session) -> tuple[int, int]:
+    """Forget every socket and close every open visit: for a (re)start when no server is running.
+
+    A crashed process cannot say goodbye for its sockets; `conference rooms-reset` calls this before
+    the servers start. Returns (presence rows removed, visits closed).
+    """
+    removed = db.execute(delete(RoomPresence)).rowcount
+    closed = db.execute(update(RoomVisit).where(RoomVisit.left_at.is_(None)).values(left_at=utcnow())).rowcount
+    db.commit()
+    return removed, closed

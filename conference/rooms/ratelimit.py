@@ -1,0 +1,89 @@
+"""Flood control for questions and chat, behind one small interface.
+
+`RateLimiter.hit(key, limit, window)` says whether one more action fits in the current window.
+The default implementation counts in the database (fixed windows, one row per key and window), so
+every server process shares the counters; a Redis implementation can replace it with
+`set_limiter()` without touching the handlers or services.
+
+Limits come from the app config `ROOMS_RATE_LIMITS` ({"question": (count, seconds), "chat": ...}).
+"""
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import ServiceError
+from .models import RateCounter
+
+# "More than a few questions or chat lines a second" is a flood.
+DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3)}
+
+
+class RateLimited(ServiceError):
+    status = 429
+
+
+class RateLimiter(Protocol):
+    def hit(self, db: Session, key: str, limit: int, window: int) -> bool:
+        """Count one action for `key`; False when `limit` actions already happened in this window."""
+
+
+class DatabaseRateLimiter:
+    """Fixed windows counted with a conditional UPDATE; correct on SQLite and PostgreSQL alike.
+
+    Works inside the caller's transaction: the count is committed with the action it allows, and
+    rolled back with it when the action fails.
+    """
+
+    def hit(self, db: Session, key: str, limit: int, window: int) -> bool:
+        now = int(time.time())
+        start = now - now % window
+        for _ in range(2):
+            bumped = db.execute(
+                update(RateCounter)
+                .where(RateCounter.key == key, RateCounter.window_start == start, RateCounter.hits < limit)
+                .values(hits=RateCounter.hits + 1)
+            ).rowcount
+            if bumped:
+                return True
+            exists = db.scalar(select(RateCounter.id).where(RateCounter.key == key, RateCounter.window_start == start))
+            if exists:
+                return False
+            try:
+                with db.begin_nested():
+                    db.add(RateCounter(key=key, window_start=start, hits=1))
+                self._forget_old(db, key, start)
+                return True
+            except IntegrityError:  # another request opened the window first: count again
+                continue
+        return False
+
+    @staticmethod
+    def _forget_old(db: Session, key: str, start: int) -> None:
+        db.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window_start < start))
+
+
+_limiter: RateLimiter = DatabaseRateLimiter()
+
+
+def set_limiter(limiter: RateLimiter) -> None:
+    global _limiter
+    _limiter = limiter
+
+
+def limits_for(action: str) -> tuple[int, int]:
+    configured = current_app.config.get("ROOMS_RATE_LIMITS", {}) if has_app_context() else {}
+    return tuple(configured.get(action, DEFAULT_LIMITS[action]))
+
+
+def consume(db: Session, key: str, action: str) -> None:
+    """Count one `action` for `key`, or raise `rate_limited`."""
+    limit, window = limits_for(action)
+    if not _limiter.hit(db, key, limit, window):
+        raise RateLimited("rate_limited", f"slow down: at most {limit} per {window} seconds",
+                          retry_after=window)

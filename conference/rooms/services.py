@@ -1,0 +1,380 @@
+"""Live room rules: joining, room settings, moderated Q&A and chat.
+
+Plain functions over a database session. They raise ServiceError codes and never emit: the socket
+handlers decide who hears about a change (see `question_audience`).
+
+Public API for other features: `join_room`, `leave_room`, `online_count`, `current_room_of`.
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import hooks
+from ..accounts.models import User
+from ..db_types import utcnow
+from ..errors import Conflict, NotFound, ServiceError
+from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
+from . import ratelimit
+from .access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
+from .models import PUBLIC_STATUSES, ChatMessage, LiveRoom, Question, QuestionStatus, QuestionVote, RoomPresence
+from .presence import current_room_of, enter, leave_room, online_count, presence_of  # noqa: F401 - public API
+
+__all__ = [
+    "join_room", "leave_room", "online_count", "current_room_of", "room_state", "get_room",
+    "ask_question", "vote", "unvote", "moderate_question", "send_chat", "delete_chat",
+    "set_moderated", "close_room", "reopen_room",
+]
+
+CHAT_TAIL = 50
+QUESTION_MAX = 500
+CHAT_MAX = 1000
+
+
+# --- rooms -----------------------------------------------------------------------------------
+
+def get_room(db: Session, session: ProgrammeSession) -> LiveRoom:
+    """The session's live room state, created with the kind's default moderation on first use."""
+    room = db.get(LiveRoom, session.id)
+    if room is not None:
+        return room
+    room = LiveRoom(session_id=session.id, moderated=session.kind in MODERATED_BY_DEFAULT)
+    db.add(room)
+    try:
+        db.commit()
+    except IntegrityError:  # another process created it first
+        db.rollback()
+        room = db.get(LiveRoom, session.id)
+    return room
+
+
+def session_payload(session: ProgrammeSession, room: LiveRoom) -> dict:
+    return {
+        "id": session.id, "event_id": session.event_id, "title": session.title, "kind": session.kind,
+        "parent_id": session.parent_id, "starts_at": _iso(session.starts_at), "ends_at": _iso(session.ends_at),
+        "language": session.language, "capacity": session.capacity, "stream_url": session.stream_url,
+        "room": session.room, "moderated": room.moderated, "closed": room.is_closed,
+    }
+
+
+def room_settings_payload(room: LiveRoom) -> dict:
+    """The `room:updated` broadcast."""
+    return {"session_id": room.session_id, "moderated": room.moderated, "closed": room.is_closed}
+
+
+def join_room(db: Session, user: User, session_id: int, sid: str) -> dict:
+    """Put socket `sid` of `user` in the room (leaving any other) and return the full join state."""
+    session = get_live_session(db, session_id)
+    ensure_can_join(db, user, session)
+    room = get_room(db, session)
+    enter(db, user.id, session.id, sid)
+    db.commit()
+    return room_state(db, user, session, room)
+
+
+def room_state(db: Session, user: User, session: ProgrammeSession, room: LiveRoom | None = None) -> dict:
+    """Everything a client needs to draw the room from scratch (after a join or a reconnect)."""
+    room = room or get_room(db, session)
+    moderator = can_moderate(user)
+    questions = visible_questions(db, user, session.id, room)
+    state = {
+        "session": session_payload(session, room),
+        "presence": presence_of(db, session),
+        "questions": questions,
+        "my_votes": my_votes(db, user.id, session.id),
+        "chat": chat_tail(db, session.id),
+        "is_moderator": moderator,
+    }
+    state.update(hooks.extra_join_state(db, user, session))
+    return state
+
+
+def _room_for_change(db: Session, user: User, session_id: int, *, moderator: bool = False) -> tuple[ProgrammeSession, LiveRoom]:
+    session = get_live_session(db, session_id)
+    if moderator:
+        ensure_can_moderate(user)
+    else:
+        ensure_can_join(db, user, session)
+    return session, get_room(db, session)
+
+
+def set_moderated(db: Session, user: User, session_id: int, moderated: bool) -> LiveRoom:
+    """Turn the moderation queue on or off. Questions already pending stay in the queue."""
+    _, room = _room_for_change(db, user, session_id, moderator=True)
+    room.moderated = moderated
+    db.commit()
+    return room
+
+
+def close_room(db: Session, user: User, session_id: int) -> LiveRoom:
+    """Close the room: it stays readable, but no question, vote or chat line is accepted."""
+    _, room = _room_for_change(db, user, session_id, moderator=True)
+    db.execute(update(LiveRoom).where(LiveRoom.session_id == room.session_id, LiveRoom.closed_at.is_(None))
+               .values(closed_at=utcnow()))
+    db.commit()
+    db.refresh(room)
+    return room
+
+
+def reopen_room(db: Session, user: User, session_id: int) -> LiveRoom:
+    _, room = _room_for_change(db, user, session_id, moderator=True)
+    room.closed_at = None
+    db.commit()
+    return room
+
+
+def _ensure_open(room: LiveRoom) -> None:
+    if room.is_closed:
+        raise Conflict("room_closed", "this room is closed: questions, votes and chat are over")
+
+
+# --- questions -------------------------------------------------------------------------------
+
+def question_payload(question: Question, votes: int, pinned: bool, *, with_author: bool) -> dict:
+    """A question as a client sees it. `with_author` False hides an anonymous asker's name."""
+    body = {
+        "id": question.id, "session_id": question.session_id, "text": question.text, "votes": votes,
+        "status": question.status, "pinned": pinned, "anonymous": question.anonymous,
+        "edited": question.edited, "created_at": _iso(question.created_at),
+    }
+    if with_author or not question.anonymous:
+        body["author"] = {"id": question.author.id, "name": question.author.name}
+    return body
+
+
+def vote_count(db: Session, question_id: int) -> int:
+    return db.scalar(select(func.count()).select_from(QuestionVote).where(QuestionVote.question_id == question_id)) or 0
+
+
+def question_views(db: Session, question: Question, room: LiveRoom | None = None) -> dict:
+    """The public view and the moderators' view (with the anonymous author) of one question."""
+    room = room or db.get(LiveRoom, question.session_id)
+    votes = vote_count(db, question.id)
+    pinned = room is not None and room.pinned_question_id == question.id
+    return {
+        "public": question_payload(question, votes, pinned, with_author=False),
+        "moderator": question_payload(question, votes, pinned, with_author=True),
+    }
+
+
+def visible_questions(db: Session, user: User, session_id: int, room: LiveRoom) -> list[dict]:
+    """Moderators see the queue and the live list; others the live list plus their own pending ones."""
+    moderator = can_moderate(user)
+    query = select(Question).where(Question.session_id == session_id)
+    if moderator:
+        query = query.where(Question.status != QuestionStatus.DISMISSED.value)
+    else:
+        query = query.where(
+            (Question.status.in_(PUBLIC_STATUSES))
+            | ((Question.status == QuestionStatus.PENDING.value) & (Question.user_id == user.id))
+        )
+    questions = list(db.scalars(query.order_by(Question.created_at, Question.id)))
+    counts = _vote_counts(db, [q.id for q in questions])
+    result = [
+        question_payload(q, counts.get(q.id, 0), room.pinned_question_id == q.id,
+                         with_author=moderator or q.user_id == user.id)
+        for q in questions
+    ]
+    result.sort(key=lambda q: (-q["votes"], q["created_at"], q["id"]))
+    return result
+
+
+def _vote_counts(db: Session, question_ids: list[int]) -> dict[int, int]:
+    if not question_ids:
+        return {}
+    rows = db.execute(
+        select(QuestionVote.question_id, func.count()).where(QuestionVote.question_id.in_(question_ids))
+        .group_by(QuestionVote.question_id)
+    )
+    return dict(rows.all())
+
+
+def my_votes(db: Session, user_id: int, session_id: int) -> list[int]:
+    return list(db.scalars(
+        select(QuestionVote.question_id).join(Question, Question.id == QuestionVote.question_id)
+        .where(QuestionVote.user_id == user_id, Question.session_id == session_id)
+        .order_by(QuestionVote.question_id)
+    ))
+
+
+def ask_question(db: Session, user: User, session_id: int, text: str, anonymous: bool = False) -> Question:
+    """A new question: pending in a moderated room, approved at once otherwise."""
+    text = clean_text(text, QUESTION_MAX, "question")
+    _, room = _room_for_change(db, user, session_id)
+    _ensure_open(room)
+    ratelimit.consume(db, f"question:{user.id}", "question")
+    status = QuestionStatus.PENDING if room.moderated else QuestionStatus.APPROVED
+    question = Question(session_id=room.session_id, user_id=user.id, text=text, anonymous=anonymous,
+                        status=status.value)
+    db.add(question)
+    db.commit()
+    return question
+
+
+def get_question(db: Session, question_id: int) -> Question:
+    question = db.get(Question, question_id)
+    if question is None:
+        raise NotFound("question_not_found", f"there is no question {question_id}")
+    return question
+
+
+def _votable_question(db: Session, user: User, question_id: int) -> tuple[Question, LiveRoom]:
+    question = get_question(db, question_id)
+    _, room = _room_for_change(db, user, question.session_id)
+    if question.status not in PUBLIC_STATUSES:
+        # A pending or dismissed question is not on the public list: to others it does not exist.
+        raise NotFound("question_not_found", f"there is no question {question_id}")
+    _ensure_open(room)
+    return question, room
+
+
+def vote(db: Session, user: User, question_id: int) -> Question:
+    """Upvote once; a second vote by the same person is refused by UNIQUE(question_id, user_id)."""
+    question, _ = _votable_question(db, user, question_id)
+    db.add(QuestionVote(question_id=question.id, user_id=user.id))
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict("already_voted", "you have already voted for this question")
+    return question
+
+
+def unvote(db: Session, user: User, question_id: int) -> Question:
+    """Take one's vote back."""
+    question, _ = _votable_question(db, user, question_id)
+    removed = db.execute(
+        delete(QuestionVote).where(QuestionVote.question_id == question.id, QuestionVote.user_id == user.id)
+    ).rowcount
+    if not removed:
+        db.rollback()
+        raise Conflict("not_voted", "you have not voted for this question")
+    db.commit()
+    return question
+
+
+MODERATION_ACTIONS = ("approve", "dismiss", "answer", "pin", "unpin", "edit")
+# action -> statuses it may start from
+_ALLOWED_FROM = {
+    "approve": (QuestionStatus.PENDING.value,),
+    "dismiss": (QuestionStatus.PENDING.value, QuestionStatus.APPROVED.value, QuestionStatus.ANSWERED.value),
+    "answer": (QuestionStatus.APPROVED.value,),
+    "pin": PUBLIC_STATUSES,
+    "unpin": PUBLIC_STATUSES,
+    "edit": (QuestionStatus.PENDING.value, QuestionStatus.APPROVED.value, QuestionStatus.ANSWERED.value),
+}
+
+
+def moderate_question(db: Session, user: User, question_id: int, action: str,
+                      text: str | None = None) -> tuple[Question, dict]:
+    """Apply a moderator's action. Returns the question and what changed around it:
+    `{"was_public": bool, "unpinned": Question | None}` (a pin takes the previous one off air).
+    """
+    ensure_can_moderate(user)
+    question = get_question(db, question_id)
+    room = get_room(db, get_live_session(db, question.session_id))
+    if action not in _ALLOWED_FROM:
+        raise ServiceError("invalid_action", f"unknown action {action!r}")
+    if question.status not in _ALLOWED_FROM[action]:
+        raise Conflict("invalid_transition", f"a {question.status} question cannot be given '{action}'")
+    was_public = question.is_public
+    unpinned = None
+    if action == "approve":
+        question.status = QuestionStatus.APPROVED.value
+    elif action == "answer":
+        question.status = QuestionStatus.ANSWERED.value
+    elif action == "dismiss":
+        question.status = QuestionStatus.DISMISSED.value
+        if room.pinned_question_id == question.id:
+            room.pinned_question_id = None
+    elif action == "pin":
+        if room.pinned_question_id not in (None, question.id):
+            unpinned = db.get(Question, room.pinned_question_id)
+        room.pinned_question_id = question.id
+    elif action == "unpin":
+        if room.pinned_question_id != question.id:
+            raise Conflict("not_pinned", "this question is not pinned")
+        room.pinned_question_id = None
+    elif action == "edit":
+        question.text = clean_text(text or "", QUESTION_MAX, "question")
+        question.edited = True
+    db.commit()
+    return question, {"was_public": was_public, "unpinned": unpinned, "room": room}
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+def chat_payload(message: ChatMessage) -> dict:
+    return {
+        "id": message.id, "session_id": message.session_id, "text": message.text,
+        "author": {"id": message.author.id, "name": message.author.name},
+        "created_at": _iso(message.created_at),
+    }
+
+
+def chat_tail(db: Session, session_id: int, limit: int = CHAT_TAIL) -> list[dict]:
+    """The last `limit` visible chat lines, oldest first."""
+    rows = list(db.scalars(
+        select(ChatMessage).where(ChatMessage.session_id == session_id, ChatMessage.deleted_at.is_(None))
+        .order_by(ChatMessage.id.desc()).limit(limit)
+    ))
+    return [chat_payload(m) for m in reversed(rows)]
+
+
+def send_chat(db: Session, user: User, session_id: int, text: str) -> ChatMessage:
+    text = clean_text(text, CHAT_MAX, "message")
+    _, room = _room_for_change(db, user, session_id)
+    _ensure_open(room)
+    ratelimit.consume(db, f"chat:{user.id}", "chat")
+    message = ChatMessage(session_id=room.session_id, user_id=user.id, text=text)
+    db.add(message)
+    db.commit()
+    return message
+
+
+def delete_chat(db: Session, user: User, message_id: int) -> ChatMessage:
+    """A moderator hides a chat line; deleting it twice is refused."""
+    ensure_can_moderate(user)
+    message = db.get(ChatMessage, message_id)
+    if message is None:
+        raise NotFound("message_not_found", f"there is no chat message {message_id}")
+    hidden = db.execute(
+        update(ChatMessage).where(ChatMessage.id == message.id, ChatMessage.deleted_at.is_(None))
+        .values(deleted_at=utcnow(), deleted_by_id=user.id)
+    ).rowcount
+    if not hidden:
+        db.rollback()
+        raise Conflict("already_deleted", "this message was already deleted")
+    db.commit()
+    return message
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def clean_text(text: str, limit: int, what: str) -> str:
+    """Strip surrounding blanks; refuse empty, over-long or NUL-containing text. Stored as typed."""
+    if not isinstance(text, str):
+        raise ServiceError("invalid_payload", f"the {what} must be text")
+    text = text.strip()
+    if not text:
+        raise ServiceError("empty_text", f"the {what} is empty")
+    if len(text) > limit:
+        raise ServiceError("text_too_long", f"the {what} is longer than {limit} characters", limit=limit)
+    if "\x00" in text:
+        raise ServiceError("invalid_text", f"the {what} contains a NUL character")
+    return text
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+
+def people_online(db: Session, session_id: int) -> list[dict]:
+    """The distinct people connected to a room, by name (for the moderator console)."""
+    users = db.scalars(
+        select(User).where(User.id.in_(select(RoomPresence.user_id).where(RoomPresence.session_id == session_id)))
+        .order_by(User.name)
+    )
+    return [{"id": u.id, "name": u.name, "country": u.country} for u in users]

@@ -1,0 +1,218 @@
+"""The /live room events: thin handlers that validate, call a service and broadcast the result.
+
+Who hears what is decided here, once per change and per Socket.IO room (never a loop over people):
+- public questions (approved/answered) go to `session:<id>` without the anonymous asker's name; the
+  moderators' copy, with the name, goes to `moderators:<id>`;
+- pending questions go only to `moderators:<id>` and to the asker's own `user:<id>` room.
+Clients upsert questions by id and merge fields, so receiving both copies is harmless.
+"""
+from __future__ import annotations
+
+from flask import has_app_context, request
+from flask_socketio import join_room as enter_socket_room
+from flask_socketio import leave_room as leave_socket_room
+from sqlalchemy import select
+
+from .. import hooks
+from ..extensions import db, socketio
+from ..realtime import LIVE, live_event, ok, on_disconnect
+from . import presence, services
+from .access import can_moderate, ensure_can_moderate, get_live_session, moderators_room, room_name, user_room
+from .models import Question, RoomPresence
+from .schemas import AskQuestion, ChatRef, ModerateQuestion, QuestionRef, RoomSettings, SendChat, SessionRef
+
+
+def broadcast(event: str, payload: dict, to: str) -> None:
+    socketio.emit(event, payload, to=to, namespace=LIVE)
+
+
+def broadcast_presence(session_id: int) -> None:
+    """Send the room's current numbers to everyone in it."""
+    session = get_live_session(db.session, session_id)
+    broadcast("presence", presence.presence_of(db.session, session), room_name(session_id))
+
+
+# --- join / leave ----------------------------------------------------------------------------
+
+@socketio.on("join", namespace=LIVE)
+@live_event(SessionRef)
+def on_join(user, payload: SessionRef):
+    sid = request.sid
+    previous = services.current_room_of(db.session, sid)
+    state = services.join_room(db.session, user, payload.session_id, sid)
+    if previous is not None and previous != payload.session_id:
+        _leave_socket_rooms(sid, previous)
+        broadcast_presence(previous)
+    enter_socket_room(room_name(payload.session_id))
+    enter_socket_room(user_room(user.id))
+    if state["is_moderator"]:
+        enter_socket_room(moderators_room(payload.session_id))
+    broadcast("presence", state["presence"], room_name(payload.session_id))
+    return ok(state=state)
+
+
+@socketio.on("leave", namespace=LIVE)
+@live_event(SessionRef)
+def on_leave(user, payload: SessionRef):
+    left = services.leave_room(db.session, request.sid, payload.session_id)
+    if left is None:
+        return ok(left=False)
+    _leave_socket_rooms(request.sid, left)
+    broadcast_presence(left)
+    return ok(left=True)
+
+
+def _leave_socket_rooms(sid: str, session_id: int) -> None:
+    leave_socket_room(room_name(session_id), sid=sid, namespace=LIVE)
+    leave_socket_room(moderators_room(session_id), sid=sid, namespace=LIVE)
+
+
+@on_disconnect
+def _left_on_disconnect(sid: str, _user) -> None:
+    left = services.leave_room(db.session, sid)
+    if left is not None:
+        broadcast_presence(left)
+
+
+@hooks.checkin_changed.connect
+def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
+    """Check-in moved someone: refresh the on-site number of the rooms concerned (all open ones
+    of the event when the list is event-wide)."""
+    if not has_app_context():
+        return
+    from ..programme.models import ProgrammeSession
+
+    ids = list(session_ids or ())
+    if not ids:
+        ids = list(db.session.scalars(
+            select(RoomPresence.session_id).join(ProgrammeSession, ProgrammeSession.id == RoomPresence.session_id)
+            .where(ProgrammeSession.event_id == event_id).distinct()
+        ))
+    for session_id in ids:
+        broadcast_presence(session_id)
+
+
+# --- room settings ---------------------------------------------------------------------------
+
+@socketio.on("room:settings", namespace=LIVE)
+@live_event(RoomSettings)
+def on_room_settings(user, payload: RoomSettings):
+    room = services.set_moderated(db.session, user, payload.session_id, payload.moderated)
+    settings = services.room_settings_payload(room)
+    broadcast("room:updated", settings, room_name(room.session_id))
+    return ok(room=settings)
+
+
+@socketio.on("room:close", namespace=LIVE)
+@live_event(SessionRef)
+def on_room_close(user, payload: SessionRef):
+    room = services.close_room(db.session, user, payload.session_id)
+    settings = services.room_settings_payload(room)
+    broadcast("room:updated", settings, room_name(room.session_id))
+    return ok(room=settings)
+
+
+@socketio.on("room:reopen", namespace=LIVE)
+@live_event(SessionRef)
+def on_room_reopen(user, payload: SessionRef):
+    room = services.reopen_room(db.session, user, payload.session_id)
+    settings = services.room_settings_payload(room)
+    broadcast("room:updated", settings, room_name(room.session_id))
+    return ok(room=settings)
+
+
+@socketio.on("room:who", namespace=LIVE)
+@live_event(SessionRef)
+def on_room_who(user, payload: SessionRef):
+    """Moderators only: the people connected to the room now."""
+    ensure_can_moderate(user)
+    session = get_live_session(db.session, payload.session_id)
+    return ok(session_id=session.id, people=services.people_online(db.session, session.id))
+
+
+# --- questions -------------------------------------------------------------------------------
+
+def announce_question(event: str, question: Question, *, public: bool | None = None) -> dict:
+    """Send `event` {question} to whoever may see it; returns the views for the ack."""
+    views = services.question_views(db.session, question)
+    public = question.is_public if public is None else public
+    if public:
+        broadcast(event, {"question": views["public"]}, room_name(question.session_id))
+        if question.anonymous:
+            broadcast(event, {"question": views["moderator"]}, moderators_room(question.session_id))
+    else:
+        broadcast(event, {"question": views["moderator"]}, moderators_room(question.session_id))
+        broadcast(event, {"question": views["moderator"]}, user_room(question.user_id))
+    return views
+
+
+@socketio.on("question:ask", namespace=LIVE)
+@live_event(AskQuestion)
+def on_question_ask(user, payload: AskQuestion):
+    question = services.ask_question(db.session, user, payload.session_id, payload.text, payload.anonymous)
+    views = announce_question("question:new", question)
+    return ok(question=views["moderator"])  # the asker may see their own name
+
+
+@socketio.on("question:vote", namespace=LIVE)
+@live_event(QuestionRef)
+def on_question_vote(user, payload: QuestionRef):
+    question = services.vote(db.session, user, payload.question_id)
+    views = announce_question("question:updated", question)
+    return ok(question=_view_for(user, question, views), voted=True)
+
+
+@socketio.on("question:unvote", namespace=LIVE)
+@live_event(QuestionRef)
+def on_question_unvote(user, payload: QuestionRef):
+    question = services.unvote(db.session, user, payload.question_id)
+    views = announce_question("question:updated", question)
+    return ok(question=_view_for(user, question, views), voted=False)
+
+
+@socketio.on("question:moderate", namespace=LIVE)
+@live_event(ModerateQuestion)
+def on_question_moderate(user, payload: ModerateQuestion):
+    question, changes = services.moderate_question(db.session, user, payload.question_id, payload.action,
+                                                   payload.text)
+    if payload.action == "dismiss":
+        _announce_removal(question, was_public=changes["was_public"])
+        return ok(question_id=question.id, status=question.status)
+    if changes["unpinned"] is not None:
+        announce_question("question:updated", changes["unpinned"])
+    event = "question:new" if payload.action == "approve" else "question:updated"
+    views = announce_question(event, question)
+    return ok(question=views["moderator"])
+
+
+def _announce_removal(question: Question, *, was_public: bool) -> None:
+    body = {"question_id": question.id, "session_id": question.session_id}
+    if was_public:
+        broadcast("question:removed", body, room_name(question.session_id))
+    else:
+        broadcast("question:removed", body, moderators_room(question.session_id))
+        broadcast("question:removed", body, user_room(question.user_id))
+
+
+def _view_for(user, question: Question, views: dict) -> dict:
+    return views["moderator"] if can_moderate(user) or question.user_id == user.id else views["public"]
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+@socketio.on("chat:send", namespace=LIVE)
+@live_event(SendChat)
+def on_chat_send(user, payload: SendChat):
+    message = services.send_chat(db.session, user, payload.session_id, payload.text)
+    body = services.chat_payload(message)
+    broadcast("chat:message", {"message": body}, room_name(message.session_id))
+    return ok(message=body)
+
+
+@socketio.on("chat:delete", namespace=LIVE)
+@live_event(ChatRef)
+def on_chat_delete(user, payload: ChatRef):
+    message = services.delete_chat(db.session, user, payload.message_id)
+    broadcast("chat:deleted", {"message_id": message.id, "session_id": message.session_id},
+              room_name(message.session_id))
+    return ok(message_id=message.id)

@@ -1,0 +1,29 @@
+"""Helpers for the live-room tests: the cast of people and calls over /live."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LIVE = "/live"
+
+
+@dataclass
+class Cast:
+    event: object
+    plenary: int  # moderated by default
+    thematic: int  # not moderated by default
+    workshop: int
+    alice: object
+    bob: object
+    moderator: object
+    outsider: object  # signed in, not registered
+
+
+def call(client, event: str, payload=None) -> dict:
+    """Emit and return the ack."""
+    return client.emit(event, payload if payload is not None else {}, namespace=LIVE, callback=True)
+
+
+def received(client, name: str | None = None) -> list:
+    """The payloads this client received since the last call (filtered by event name)."""
+    events = client.get_received(LIVE)
+    return [e["args"][0] if e["args"] else None for e in events if name is None or e["name"] == name]
