@@ -38,6 +38,9 @@ class TallyBroadcaster:
 
     def __init__(self, app: Flask):
         self.app = app
+        # This app's Socket.IO server: a task that outlives its app (tests build many) must not
+        # send into the next app's rooms through the shared `socketio` object.
+        self.server = socketio.server
         self._dirty: set[int] = set()
         self._running = False
         self._lock = threading.Lock()
@@ -73,8 +76,8 @@ class TallyBroadcaster:
                     poll = db.session.get(Poll, poll_id)
                     # A closed poll's last word is its `poll:closed`; a late update could be older.
                     if poll is not None and poll.status == PollStatus.OPEN.value:
-                        socketio.emit("poll:results", services.tally(db.session, poll),
-                                      to=results_room(poll), namespace=LIVE)
+                        self.server.emit("poll:results", services.tally(db.session, poll),
+                                         to=results_room(poll), namespace=LIVE)
             except Exception:  # a failed round must not stop later updates
                 log.exception("sending poll tallies failed")
             finally:
@@ -115,10 +118,10 @@ def close_due_and_announce(session_id: int | None = None) -> None:
 # --------------------------------------------------------------------------- timers
 
 def start_timer(poll_id: int) -> None:
-    socketio.start_background_task(_close_when_due, current_app._get_current_object(), poll_id)
+    socketio.start_background_task(_close_when_due, current_app._get_current_object(), socketio.server, poll_id)
 
 
-def _close_when_due(app: Flask, poll_id: int) -> None:
+def _close_when_due(app: Flask, server, poll_id: int) -> None:
     with app.app_context():
         try:
             poll = db.session.get(Poll, poll_id)
@@ -128,6 +131,8 @@ def _close_when_due(app: Flask, poll_id: int) -> None:
             db.session.remove()  # hold no connection while sleeping
             if wait > 0:
                 socketio.sleep(wait)
+            if socketio.server is not server:
+                return  # this app has been replaced (tests); the next join or vote closes the poll
             closed = services.close_if_due(db.session, poll_id)
             if closed is not None:
                 announce_closed(closed)
