@@ -102,11 +102,12 @@ def _register_features(app: Flask) -> None:
     from .rooms.commands import rooms_reset
     from .rooms.polls import sockets as _polls_sockets  # noqa: F401 - poll events on /live
     from .rooms.polls.views import bp as polls_bp
+    from .rooms.views import bp as rooms_bp
     from .web import register_web
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(polls_bp)
     register_web(app)

@@ -17,6 +17,7 @@ from typing import Callable
 
 from flask import request
 from flask_login import current_user
+from flask_socketio import ConnectionRefusedError  # the builtin one would lose the reason
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 

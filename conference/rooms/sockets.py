@@ -8,6 +8,8 @@ Clients upsert questions by id and merge fields, so receiving both copies is har
 """
 from __future__ import annotations
 
+import logging
+
 from flask import has_app_context, request
 from flask_socketio import join_room as enter_socket_room
 from flask_socketio import leave_room as leave_socket_room
@@ -20,6 +22,8 @@ from . import presence, services
 from .access import can_moderate, ensure_can_moderate, get_live_session, moderators_room, room_name, user_room
 from .models import Question, RoomPresence
 from .schemas import AskQuestion, ChatRef, ModerateQuestion, QuestionRef, RoomSettings, SendChat, SessionRef
+
+log = logging.getLogger(__name__)
 
 
 def broadcast(event: str, payload: dict, to: str) -> None:
@@ -89,7 +93,10 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
             .where(ProgrammeSession.event_id == event_id).distinct()
         ))
     for session_id in ids:
-        broadcast_presence(session_id)
+        try:
+            broadcast_presence(session_id)
+        except Exception:  # a failing broadcast must never undo or break the check-in that caused it
+            log.exception("presence broadcast for session %s failed", session_id)
 
 
 # --- room settings ---------------------------------------------------------------------------

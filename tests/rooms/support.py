@@ -27,3 +27,9 @@ def received(client, name: str | None = None) -> list:
     """The payloads this client received since the last call (filtered by event name)."""
     events = client.get_received(LIVE)
     return [e["args"][0] if e["args"] else None for e in events if name is None or e["name"] == name]
+
+
+def drain(*clients) -> None:
+    """Forget what these clients received so far (e.g. presence from later joins)."""
+    for client in clients:
+        client.get_received(LIVE)

@@ -1,0 +1,111 @@
+"""The live pages: the participants' room, the moderator console and the hall's screen."""
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import parse_qs, urlparse
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..programme import services as programme
+from .access import can_moderate, ensure_can_join, ensure_can_moderate
+
+bp = Blueprint("rooms", __name__)
+
+SESSION_URL = "/events/<slug>/sessions/<int:session_id>"
+
+
+def _load(slug: str, session_id: int):
+    event = programme.get_event(db.session, slug)
+    return event, programme.get_session(db.session, event, session_id)
+
+
+def _page(template: str, event, session):
+    return render_template(template, event=event, session=session, is_moderator=can_moderate(current_user),
+                           stream=stream_embed(session.stream_url), live_url=live_page_url(event.slug, session.id))
+
+
+@bp.route(SESSION_URL + "/live")
+@login_required
+def live(slug: str, session_id: int):
+    event, session = _load(slug, session_id)
+    ensure_can_join(db.session, current_user, session)
+    return _page("rooms/live.html", event, session)
+
+
+@bp.route(SESSION_URL + "/moderate")
+@login_required
+def moderate(slug: str, session_id: int):
+    event, session = _load(slug, session_id)
+    ensure_can_moderate(current_user)
+    return _page("rooms/moderate.html", event, session)
+
+
+@bp.route(SESSION_URL + "/screen")
+@login_required
+def screen(slug: str, session_id: int):
+    event, session = _load(slug, session_id)
+    ensure_can_join(db.session, current_user, session)
+    return _page("rooms/screen.html", event, session)
+
+
+@bp.route(SESSION_URL + "/live-qr.svg")
+def live_qr(slug: str, session_id: int):
+    """A QR code (SVG, made here) that takes people in the hall to the room's live page."""
+    _load(slug, session_id)
+    svg = qr_svg(live_page_url(slug, session_id))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
+
+
+def live_page_url(slug: str, session_id: int) -> str:
+    """The live page's absolute URL: PUBLIC_BASE_URL when configured (behind a proxy), else this host."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for("rooms.live", slug=slug, session_id=session_id)
+    return url_for("rooms.live", slug=slug, session_id=session_id, _external=True)
+
+
+def qr_svg(data: str) -> bytes:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code.add_data(data)
+    code.make(fit=True)
+    image = code.make_image(image_factory=qrcode.image.svg.SvgPathImage)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
+
+
+def stream_embed(url: str | None) -> dict | None:
+    """How to show a stream: {"kind": "iframe"|"link", "url": ...}, or None when there is none yet.
+
+    YouTube and Vimeo page links become their embed players; other http(s) URLs become a link.
+    """
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https"):
+        return None
+    host = (parsed.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    video = None
+    if host == "youtube.com":
+        if parsed.path.startswith("/embed/"):
+            return {"kind": "iframe", "url": url}
+        video = (parse_qs(parsed.query).get("v") or [None])[0]
+        if parsed.path.startswith("/live/"):
+            video = parsed.path.split("/")[2]
+    elif host == "youtu.be":
+        video = parsed.path.lstrip("/").split("/")[0]
+    if video and _YOUTUBE_ID.match(video):
+        return {"kind": "iframe", "url": f"https://www.youtube-nocookie.com/embed/{video}"}
+    if host == "player.vimeo.com":
+        return {"kind": "iframe", "url": url}
+    if host == "vimeo.com" and parsed.path.strip("/").split("/")[0].isdigit():
+        return {"kind": "iframe", "url": f"https://player.vimeo.com/video/{parsed.path.strip('/').split('/')[0]}"}
+    return {"kind": "link", "url": url}

@@ -1,0 +1,90 @@
+"""Two real browsers in one live room: a participant asks, the moderator approves, the participant
+sees the change without reloading; user text stays text; the screen's QR code leads to the room."""
+from __future__ import annotations
+
+from conftest import PASSWORD
+
+from conference.extensions import db
+from conference.programme.models import ProgrammeSession
+
+
+def sign_in(browser, base_url: str, user):
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{base_url}/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return context, page
+
+
+def plenary_id(app, event) -> int:
+    with app.app_context():
+        return db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
+
+
+def test_participant_asks_moderator_approves_participant_sees_it(app, make_event, make_user, make_registration,
+                                                                 live_server, browser):
+    event = make_event("symposium")
+    session_id = plenary_id(app, event)
+    alice = make_user(name="Alice Asker")
+    make_registration(alice, event, "online")
+    moderator = make_user("moderator", name="Mona Moderator")
+    room = f"{live_server}/events/symposium/sessions/{session_id}"
+
+    alice_context, participant = sign_in(browser, live_server, alice)
+    participant.goto(f"{room}/live")
+    participant.wait_for_function("window.Live && Live.state() !== null")
+    participant.evaluate("window.__sameDocument = true")
+    mod_context, console = sign_in(browser, live_server, moderator)
+    console.goto(f"{room}/moderate")
+    console.wait_for_function("window.Live && Live.state() !== null")
+    participant.wait_for_function("document.querySelector('[data-presence=online]').textContent === '2'")
+
+    question = "<b>Will</b> the <script>alert(1)</script> AI charter be binding?"
+    participant.fill("#ask-text", question)
+    participant.click("#ask-form button[type=submit]")
+    mine = participant.locator(".qa-item", has_text="AI charter")
+    mine.wait_for()
+    assert "waiting for moderation" in mine.inner_text()
+    assert mine.locator(".qa-text").inner_text() == question  # shown as typed, not as HTML
+
+    pending = console.locator("#pending-list .qa-item", has_text="AI charter")
+    pending.wait_for()
+    assert "Alice Asker" in pending.inner_text()
+    pending.locator("button.qa-approve").click()
+    console.locator("#qa-list .qa-item", has_text="AI charter").wait_for()
+
+    participant.wait_for_function(
+        "() => { const q = document.querySelector('#qa-list .qa-item');"
+        " return q && q.classList.contains('qa-approved') && !q.textContent.includes('waiting'); }")
+    assert mine.locator("button.qa-vote").is_visible()
+    assert participant.evaluate("window.__sameDocument") is True  # no reload happened
+    assert participant.locator("#qa-list b").count() == 0 and participant.locator("#qa-list script").count() == 0
+    # The connection drops: the page says so, reconnects by itself and rebuilds from the snapshot.
+    participant.evaluate("Live.onState(() => { window.__rejoined = (window.__rejoined || 0) + 1; })")
+    banner = participant.evaluate("""() => { Live.socket.io.engine.close();
+        const b = document.getElementById('live-banner'); return b.hidden ? null : b.textContent; }""")
+    assert banner == "Connection lost — reconnecting…"
+    participant.wait_for_function("window.__rejoined === 2 && document.getElementById('live-banner').hidden")
+    assert participant.locator("#qa-list .qa-item").count() == 1
+    alice_context.close()
+    mod_context.close()
+
+
+def test_the_screen_qr_code_decodes_to_the_live_page(app, make_event, make_user, live_server, browser):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    event = make_event("symposium")
+    session_id = plenary_id(app, event)
+    context, page = sign_in(browser, live_server, make_user("moderator"))
+    page.goto(f"{live_server}/events/symposium/sessions/{session_id}/screen")
+    page.wait_for_function("window.Live && Live.state() !== null")
+    shot = page.locator(".screen-qr img").screenshot()
+    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+    assert result.text == f"{live_server}/events/symposium/sessions/{session_id}/live"
+    context.close()

@@ -1,0 +1,77 @@
+"""The live pages: who may open them, what they carry, the stream embed and the QR code."""
+from __future__ import annotations
+
+import re
+
+from conference.rooms.views import stream_embed
+
+
+def page_url(cast, page: str) -> str:
+    return f"/events/{cast.event.slug}/sessions/{cast.plenary}/{page}"
+
+
+def test_the_live_page_is_for_registered_people(cast, logged_in_client, client):
+    response = logged_in_client(cast.alice).get(page_url(cast, "live"))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'data-session-id="{cast.plenary}"' in html and f'data-event-slug="{cast.event.slug}"' in html
+    assert f'data-user-id="{cast.alice.id}"' in html and 'data-moderator="0"' in html
+    assert "js/live.js" in html and "socket.io.min.js" in html and "js/rooms-live.js" in html
+    assert 'src="https://www.youtube.com/embed/abc"' in html
+    assert "Moderator console" not in html
+    assert logged_in_client(cast.outsider).get(page_url(cast, "live")).status_code == 403
+    anonymous = client.get(page_url(cast, "live"))
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_a_session_without_stream_says_it_starts_soon(cast, logged_in_client):
+    html = logged_in_client(cast.alice).get(
+        f"/events/{cast.event.slug}/sessions/{cast.thematic}/live").get_data(as_text=True)
+    assert "The stream starts soon" in html and "<iframe" not in html
+
+
+def test_the_moderator_console_is_for_moderators(cast, logged_in_client):
+    assert logged_in_client(cast.alice).get(page_url(cast, "moderate")).status_code == 403
+    html = logged_in_client(cast.moderator).get(page_url(cast, "moderate")).get_data(as_text=True)
+    assert 'data-moderator="1"' in html and "moderation-switch" in html and "js/rooms-moderate.js" in html
+
+
+def test_unknown_sessions_are_404(cast, logged_in_client):
+    http = logged_in_client(cast.moderator)
+    assert http.get(f"/events/{cast.event.slug}/sessions/99999/live").status_code == 404
+    assert http.get(f"/events/nope/sessions/{cast.plenary}/moderate").status_code == 404
+
+
+def test_the_screen_shows_a_qr_code_to_the_live_page(app, cast, logged_in_client):
+    http = logged_in_client(cast.moderator)
+    html = http.get(page_url(cast, "screen")).get_data(as_text=True)
+    assert f"http://localhost{page_url(cast, 'live')}" in html
+    qr_src = re.search(r'<img src="([^"]+live-qr\.svg)"', html).group(1)
+    svg = http.get(qr_src)
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert b"<svg" in svg.data and b"<path" in svg.data
+
+
+def test_the_qr_code_uses_the_public_base_url_when_set(app, cast, logged_in_client):
+    app.config["PUBLIC_BASE_URL"] = "https://symposium.example.org"
+    html = logged_in_client(cast.moderator).get(page_url(cast, "screen")).get_data(as_text=True)
+    assert f"https://symposium.example.org{page_url(cast, 'live')}" in html
+
+
+def test_the_session_page_links_to_the_live_room(cast, logged_in_client):
+    url = f"/events/{cast.event.slug}/sessions/{cast.plenary}"
+    html = logged_in_client(cast.alice).get(url).get_data(as_text=True)
+    assert "Join live" in html and page_url(cast, "live") in html and page_url(cast, "moderate") not in html
+    html = logged_in_client(cast.moderator).get(url).get_data(as_text=True)
+    assert page_url(cast, "moderate") in html and page_url(cast, "screen") in html
+
+
+def test_stream_urls_become_embeds_or_links():
+    assert stream_embed(None) is None and stream_embed("javascript:alert(1)") is None
+    assert stream_embed("https://www.youtube.com/watch?v=dQw4w9WgXcQ") == {
+        "kind": "iframe", "url": "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"}
+    assert stream_embed("https://youtu.be/dQw4w9WgXcQ")["url"].endswith("/embed/dQw4w9WgXcQ")
+    assert stream_embed("https://www.youtube.com/live/dQw4w9WgXcQ")["kind"] == "iframe"
+    assert stream_embed("https://vimeo.com/123456") == {"kind": "iframe", "url": "https://player.vimeo.com/video/123456"}
+    assert stream_embed("https://stream.example.org/hall-a") == {"kind": "link", "url": "https://stream.example.org/hall-a"}
+    assert stream_embed('https://www.youtube.com/watch?v="><script>')["kind"] == "link"
