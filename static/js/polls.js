@@ -107,14 +107,13 @@
     } else {
       rows = poll.options.map(function (o) { return { label: o.text, count: tally.counts[String(o.id)] || 0 }; });
     }
-    var max = Math.max.apply(null, rows.map(function (r) { return r.count; }).concat([1]));
     var list = el("ol", { className: "poll-bars plain" + (poll.kind === "rating" ? " poll-rating" : "") });
     rows.forEach(function (row) {
       var item = el("li", { className: "poll-bar" });
       item.appendChild(el("span", { className: "poll-bar-label" }, row.label));
       var track = el("span", { className: "poll-bar-track", "aria-hidden": "true" });
       var fill = el("span", { className: "poll-bar-fill" });
-      fill.style.width = (100 * row.count / max) + "%";
+      fill.style.width = percent(row.count, tally.total) + "%";  // the bar shows the share of voters
       track.appendChild(fill);
       item.appendChild(track);
       item.appendChild(el("span", { className: "poll-bar-count", "data-count": String(row.count) },
@@ -181,7 +180,7 @@
       if (!deadline) { node.textContent = ""; return; }
       var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       var m = Math.floor(left / 60), s = left % 60;
-      node.textContent = left > 0 ? "⏱ " + m + ":" + (s < 10 ? "0" : "") + s + " left" : "⏱ closing…";
+      node.textContent = left > 0 ? m + ":" + (s < 10 ? "0" : "") + s + " left" : "closing…";
       node.classList.toggle("poll-countdown-low", left <= 10);
       var form = node.closest("[data-poll]") && node.closest("[data-poll]").querySelector("form");
       if (left === 0 && form) { Array.from(form.elements).forEach(function (f) { f.disabled = true; }); }
