@@ -1,26 +1,34 @@
 """A storm of poll votes: N Socket.IO clients (default 1,000) in one live room vote within a few seconds.
 
-    .venv/bin/python bench/poll_storm.py [--clients N] [--spread SECONDS]
+    .venv/bin/python bench/poll_storm.py [--clients N] [--spread SECONDS] [--processes P]
     .venv/bin/python bench/poll_storm.py --url http://host:port --database-url URL   # a running server
 
 Without --url it starts `conference serve` (eventlet, the production mode) on a temporary SQLite
 database and stops it at the end. With --url, --database-url must name that server's database: the
 benchmark adds an event, a session, N attendees with API tokens and a moderator to it (nothing else
-is touched). The clients are green threads (eventlet) in this one process, all with the same clock.
+is touched).
 
-It prints: votes sent / accepted / lost (must be 0: every acknowledged vote is in the final count and
-in the database), tally updates (`poll:results`) received per client and per second, and the time
-from a vote's ack to the moment a tally including it (by `version`) reached each of the other clients,
-p50 / p99 / max.
+The clients are green threads (eventlet) spread over P worker processes (default 4): one Python
+process cannot read the frames of a thousand sockets fast enough to answer the server's pings in
+time. All processes run on this machine, so their wall clocks agree for the latency figures.
+
+It prints: votes sent / accepted / lost (must be 0: every acknowledged vote is in the exact final
+`poll:closed` count and in the database), tally updates (`poll:results`) received per client and in
+any client's busiest second, and the time from a vote's ack to the moment a tally including it (by
+`version`) reached each of the other clients, p50 / p99 / max.
 """
 from __future__ import annotations
 
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import bisect  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
@@ -30,11 +38,9 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import warnings  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -44,7 +50,99 @@ LIVE = "/live"
 OPTIONS = ["Health", "Education", "Climate", "Trade"]
 
 
-# --------------------------------------------------------------------------- set-up
+# =========================================================================== worker process
+
+class Participant:
+    """One attendee's socket: votes once and records every tally it receives (wall-clock times)."""
+
+    def __init__(self, token: str):
+        self.token = token
+        self.sio = socketio.Client(reconnection=False)
+        self.tallies: list[tuple[float, int]] = []  # (arrival, version)
+        self.closed_total: int | None = None
+        self.dropped: str | None = None
+        self.ack: dict = {}
+        self.sio.on("poll:results", self._on_results, namespace=LIVE)
+        self.sio.on("poll:closed", self._on_closed, namespace=LIVE)
+        self.sio.on("disconnect", self._on_disconnect, namespace=LIVE)
+
+    def _on_results(self, tally):
+        self.tallies.append((time.time(), tally["version"]))
+
+    def _on_closed(self, data):
+        if data.get("results"):
+            self.closed_total = data["results"]["total"]
+
+    def _on_disconnect(self, reason=None):
+        self.dropped = str(reason)
+
+    def top_version(self) -> int:
+        return max((v for _, v in self.tallies), default=-1)
+
+    def connect(self, url: str, session_id: int) -> bool:
+        try:
+            self.sio.connect(url, namespaces=[LIVE], auth={"token": self.token}, transports=["websocket"],
+                             wait_timeout=60)
+            return bool(self.sio.call("join", {"session_id": session_id}, namespace=LIVE, timeout=120).get("ok"))
+        except Exception as exc:
+            self.dropped = f"connect failed: {exc}"
+            return False
+
+    def vote(self, poll: dict, at: float) -> None:
+        eventlet.sleep(max(0.0, at - time.time()))
+        choice = random.choice(poll["options"])["id"]
+        sent = time.time()
+        try:
+            ack = self.sio.call("poll:vote", {"poll_id": poll["id"], "choices": [choice]}, namespace=LIVE, timeout=120)
+        except Exception as exc:  # a timeout or a dead socket: a lost vote, reported by the coordinator
+            ack = {"ok": False, "error": {"code": type(exc).__name__}}
+        self.ack = {"ok": bool(ack.get("ok")), "code": (ack.get("error") or {}).get("code"),
+                    "version": ack.get("version"), "sent": sent, "acked": time.time()}
+
+    def result(self) -> dict:
+        return {"ack": self.ack, "tallies": self.tallies, "closed_total": self.closed_total, "dropped": self.dropped}
+
+
+def say(message: dict) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def hear() -> dict:
+    return json.loads(sys.stdin.readline())
+
+
+def wait_until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        eventlet.sleep(0.05)
+
+
+def worker() -> None:
+    """Driven by the coordinator over stdin/stdout, one JSON message a line."""
+    orders = hear()
+    people = [Participant(token) for token in orders["tokens"]]
+    pool = eventlet.GreenPool(50)
+    joined = sum(pool.imap(lambda p: p.connect(orders["url"], orders["session_id"]), people))
+    say({"joined": joined})
+    storm = hear()  # {"poll": ..., "start_at": epoch seconds, "spread": s}
+    votes = [eventlet.spawn(p.vote, storm["poll"], storm["start_at"] + random.uniform(0, storm["spread"]))
+             for p in people]
+    for v in votes:
+        v.wait()
+    say({"top_version": max((p.ack.get("version") or 0 for p in people), default=0)})
+    top = hear()["top_version"]
+    wait_until(lambda: all(p.top_version() >= top or p.dropped for p in people), 30)
+    say({"caught_up": True})
+    hear()  # the poll is closed
+    wait_until(lambda: all(p.closed_total is not None or p.dropped for p in people), 30)
+    say({"results": [p.result() for p in people]})
+    for p in people:
+        if p.sio.connected:
+            p.sio.disconnect()
+
+
+# =========================================================================== coordinator
 
 def seed(database_url: str, n: int) -> dict:
     """An event, a session, n registered attendees with tokens and a moderator; returns the ids."""
@@ -126,45 +224,86 @@ def start_server(database_url: str, clients: int):
     sys.exit("the server did not open its port within 30 s")
 
 
-# --------------------------------------------------------------------------- clients
+class Worker:
+    def __init__(self, tokens: list[str], url: str, session_id: int):
+        self.process = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
+        self.tell({"tokens": tokens, "url": url, "session_id": session_id})
 
-class Participant:
-    def __init__(self, token: str):
-        self.token = token
-        self.sio = socketio.Client(reconnection=False)
-        self.tallies: list[tuple[float, int]] = []  # (arrival, version)
-        self.opened = eventlet.event.Event()
-        self.closed: dict | None = None
-        self.vote_sent = self.ack_at = None
-        self.ack: dict | None = None
-        self.sio.on("poll:results", self._on_results, namespace=LIVE)
-        self.sio.on("poll:opened", lambda data: self.opened.ready() or self.opened.send(data), namespace=LIVE)
-        self.sio.on("poll:closed", self._on_closed, namespace=LIVE)
+    def tell(self, message: dict) -> None:
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
 
-    def _on_results(self, tally):
-        self.tallies.append((time.perf_counter(), tally["version"]))
+    def answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit("a worker process died")
+        return json.loads(line)
 
-    def _on_closed(self, data):
-        if data.get("results"):
-            self.closed = data
 
-    def connect(self, url: str, session_id: int) -> None:
-        self.sio.connect(url, namespaces=[LIVE], auth={"token": self.token}, transports=["websocket"],
-                         wait_timeout=60)
-        ack = self.sio.call("join", {"session_id": session_id}, namespace=LIVE, timeout=120)
-        if not ack.get("ok"):
-            raise RuntimeError(f"join refused: {ack}")
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--spread", type=float, default=3.0, help="votes are sent within this many seconds")
+    parser.add_argument("--processes", type=int, default=4, help="worker processes holding the clients")
+    parser.add_argument("--url", help="a running server (needs --database-url)")
+    parser.add_argument("--database-url", help="the running server's database (for set-up and the final check)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker()
+    if args.url and not args.database_url:
+        sys.exit("--url needs --database-url: the benchmark creates its attendees and tokens there")
+    tmp = tempfile.TemporaryDirectory()
+    database_url = args.database_url or f"sqlite:///{Path(tmp.name) / 'storm.db'}"
 
-    def vote(self, poll: dict, delay: float) -> None:
-        eventlet.sleep(delay)
-        choice = random.choice(poll["options"])["id"]
-        self.vote_sent = time.perf_counter()
-        try:
-            self.ack = self.sio.call("poll:vote", {"poll_id": poll["id"], "choices": [choice]},
-                                     namespace=LIVE, timeout=120)
-        except Exception as exc:  # a timeout is a lost vote, reported below
-            self.ack = {"ok": False, "error": {"code": type(exc).__name__}}
-        self.ack_at = time.perf_counter()
+    print(f"seeding {args.clients} attendees …", flush=True)
+    ids = seed(database_url, args.clients)
+    server, url = None, args.url
+    if url is None:
+        server, url = start_server(database_url, args.clients)
+        print(f"started `conference serve` (eventlet) on {url}, database {database_url}", flush=True)
+    try:
+        run(args, url, ids, database_url)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def run(args, url: str, ids: dict, database_url: str) -> None:
+    started = time.time()
+    tokens = ids["tokens"]
+    workers = [Worker(tokens[i::args.processes], url, ids["session_id"]) for i in range(args.processes)]
+    joined = sum(w.answer()["joined"] for w in workers)
+    print(f"{joined}/{len(tokens)} clients connected and joined in {time.time() - started:.1f} s "
+          f"({args.processes} processes)", flush=True)
+
+    moderator = socketio.Client(reconnection=False)
+    moderator.connect(url, namespaces=[LIVE], auth={"token": ids["moderator_token"]}, transports=["websocket"])
+    moderator.call("join", {"session_id": ids["session_id"]}, namespace=LIVE, timeout=120)
+    created = moderator.call("poll:create", {"session_id": ids["session_id"], "title": "Storm poll",
+                                             "kind": "single", "options": OPTIONS}, namespace=LIVE, timeout=60)
+    poll = moderator.call("poll:open", {"poll_id": created["poll"]["id"]}, namespace=LIVE, timeout=60)["poll"]
+
+    print(f"voting: {len(tokens)} votes within {args.spread:g} s …", flush=True)
+    start_at = time.time() + 1.0
+    for w in workers:
+        w.tell({"poll": poll, "start_at": start_at, "spread": args.spread})
+    top = max(w.answer()["top_version"] for w in workers)
+    for w in workers:
+        w.tell({"top_version": top})
+    for w in workers:
+        w.answer()
+    caught_up = time.time()
+    closed = moderator.call("poll:close", {"poll_id": poll["id"]}, namespace=LIVE, timeout=60)
+    for w in workers:
+        w.tell({"closed": True})
+    results = [r for w in workers for r in w.answer()["results"]]
+    for w in workers:
+        w.process.wait(timeout=30)
+    moderator.disconnect()
+    report(results, closed, poll, database_url, start_at, caught_up)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -178,133 +317,54 @@ def busiest_second(times: list[float]) -> int:
     return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
 
 
-def delivery_latencies(people: list[Participant]) -> list[float]:
+def delivery_latencies(results: list[dict]) -> list[float]:
     """For every accepted vote and every other client: first tally with version >= the vote's, minus ack."""
-    votes = [(p, p.ack_at, p.ack["version"]) for p in people if p.ack and p.ack.get("ok")]
+    votes = [(i, r["ack"]["acked"], r["ack"]["version"]) for i, r in enumerate(results) if r["ack"].get("ok")]
     latencies = []
-    for observer in people:
-        times, best = [], []
-        top = -1
-        for arrived, version in observer.tallies:  # running maximum: a tally includes all below it
+    for j, observer in enumerate(results):
+        times, best, top = [], [], -1
+        for arrived, version in observer["tallies"]:  # running maximum: a tally includes every lower version
             top = max(top, version)
             times.append(arrived)
             best.append(top)
-        for voter, acked, version in votes:
-            if voter is observer:
-                continue
-            i = bisect.bisect_left(best, version)
-            if i < len(best):
-                latencies.append(max(0.0, times[i] - acked))
+        for i, acked, version in votes:
+            if i != j:
+                k = bisect.bisect_left(best, version)
+                if k < len(best):
+                    latencies.append(max(0.0, times[k] - acked))
     return latencies
 
 
-# --------------------------------------------------------------------------- the run
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--spread", type=float, default=3.0, help="votes are sent within this many seconds")
-    parser.add_argument("--url", help="a running server (needs --database-url)")
-    parser.add_argument("--database-url", help="the running server's database (for set-up and the final check)")
-    args = parser.parse_args()
-    if args.url and not args.database_url:
-        sys.exit("--url needs --database-url: the benchmark creates its attendees and tokens there")
-    tmp = tempfile.TemporaryDirectory()
-    database_url = args.database_url or f"sqlite:///{Path(tmp.name) / 'storm.db'}"
-
-    print(f"seeding {args.clients} attendees …", flush=True)
-    ids = seed(database_url, args.clients)
-    server = None
-    url = args.url
-    if url is None:
-        server, url = start_server(database_url, args.clients)
-        print(f"started `conference serve` (eventlet) on {url}, database {database_url}", flush=True)
-    try:
-        run(args, url, ids, database_url)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-
-
-def run(args, url: str, ids: dict, database_url: str) -> None:
-    people = [Participant(token) for token in ids["tokens"]]
-    started = time.perf_counter()
-    pool = eventlet.GreenPool(100)
-    failures = [p for p, ok in zip(people, pool.imap(lambda p: _connected(p, url, ids["session_id"]), people)) if not ok]
-    if failures:
-        sys.exit(f"{len(failures)} clients could not connect and join")
-    print(f"{len(people)} clients connected and joined in {time.perf_counter() - started:.1f} s", flush=True)
-
-    moderator = Participant(ids["moderator_token"])
-    moderator.connect(url, ids["session_id"])
-    created = moderator.sio.call("poll:create", {"session_id": ids["session_id"], "title": "Storm poll",
-                                                 "kind": "single", "options": OPTIONS}, namespace=LIVE, timeout=60)
-    opened = moderator.sio.call("poll:open", {"poll_id": created["poll"]["id"]}, namespace=LIVE, timeout=60)
-    poll = opened["poll"]
-    for p in people:
-        p.opened.wait(timeout=60)
-
-    print(f"voting: {len(people)} votes within {args.spread:g} s …", flush=True)
-    storm_start = time.perf_counter()
-    voters = [eventlet.spawn(p.vote, poll, random.uniform(0, args.spread)) for p in people]
-    for v in voters:
-        v.wait()
-    last_ack = time.perf_counter()
-    accepted = [p for p in people if p.ack and p.ack.get("ok")]
-    top_version = max((p.ack["version"] for p in accepted), default=0)
-    # Let the last coalesced tally reach everyone before closing.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not all(p.tallies and max(v for _, v in p.tallies) >= top_version
-                                                    for p in people):
-        eventlet.sleep(0.1)
-    storm_end = time.perf_counter()
-    closed = moderator.sio.call("poll:close", {"poll_id": poll["id"]}, namespace=LIVE, timeout=60)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not all(p.closed for p in people):
-        eventlet.sleep(0.1)
-
-    report(people, accepted, closed, poll, database_url, storm_start, last_ack, storm_end)
-    for p in people + [moderator]:
-        p.sio.disconnect()
-
-
-def _connected(p: Participant, url: str, session_id: int) -> bool:
-    try:
-        p.connect(url, session_id)
-        return True
-    except Exception as exc:
-        print(f"connect failed: {exc}", file=sys.stderr)
-        return False
-
-
-def report(people, accepted, closed, poll, database_url, storm_start, last_ack, storm_end) -> None:
-    sent = len(people)
-    final_total = closed["results"]["total"] if closed.get("ok") else None
+def report(results, closed, poll, database_url, start_at, caught_up) -> None:
+    sent = len(results)
+    accepted = [r for r in results if r["ack"].get("ok")]
+    final_total = closed["results"]["total"] if closed.get("ok") else 0
     in_db = ballots_in_database(database_url, poll["id"])
-    refused = {}
-    for p in people:
-        if not (p.ack and p.ack.get("ok")):
-            code = (p.ack or {}).get("error", {}).get("code", "no_ack")
+    refused: dict[str, int] = {}
+    for r in results:
+        if not r["ack"].get("ok"):
+            code = r["ack"].get("code") or "no_ack"
             refused[code] = refused.get(code, 0) + 1
-    lost = sent - len(accepted) + max(0, len(accepted) - min(final_total or 0, in_db))
-    closed_seen = sum(1 for p in people if p.closed and p.closed["results"]["total"] == final_total)
-    updates = [len(p.tallies) for p in people]
-    window = storm_end - storm_start
-    busiest = max(busiest_second([t for t, _ in p.tallies]) for p in people)
-    latencies = delivery_latencies(people)
-    ack_times = [p.ack_at - p.vote_sent for p in accepted]
+    lost = (sent - len(accepted)) + max(0, len(accepted) - min(final_total, in_db))
+    dropped = sum(1 for r in results if r["dropped"])
+    exact_close = sum(1 for r in results if r["closed_total"] == final_total)
+    updates = [len(r["tallies"]) for r in results]
+    busiest = max(busiest_second([t for t, _ in r["tallies"]]) for r in results)
+    last_ack = max((r["ack"]["acked"] for r in accepted), default=start_at)
+    ack_times = [r["ack"]["acked"] - r["ack"]["sent"] for r in accepted] or [0.0]
+    latencies = delivery_latencies(results)
 
     print()
-    print(f"clients: {sent}, votes sent: {sent} within {last_ack - storm_start:.2f} s")
-    print(f"votes accepted: {len(accepted)}  (final tally total {final_total}, ballots in database {in_db})")
-    print(f"votes lost: {lost}" + (f"  refused/failed: {refused}" if refused else ""))
-    print(f"exact final poll:closed received by {closed_seen}/{sent} clients")
-    print(f"vote ack time: p50 {1000 * percentile(ack_times, .5):.0f} ms, p99 {1000 * percentile(ack_times, .99):.0f} ms")
+    print(f"clients: {sent}; votes sent: {sent}, last ack {last_ack - start_at:.2f} s after the first vote")
+    print(f"votes accepted: {len(accepted)} (exact final tally: {final_total}; ballots in the database: {in_db})")
+    print(f"votes lost: {lost}" + (f"  (refused/failed: {refused})" if refused else ""))
+    print(f"sockets dropped: {dropped}; clients that received the exact final poll:closed: {exact_close}/{sent}")
+    print(f"vote round trip (send -> ack): p50 {1000 * percentile(ack_times, .5):.0f} ms, "
+          f"p99 {1000 * percentile(ack_times, .99):.0f} ms")
     print(f"tally updates per client: min {min(updates)}, median {statistics.median(updates):g}, max {max(updates)} "
-          f"over {window:.2f} s; busiest second of any client: {busiest} updates")
+          f"in {caught_up - start_at:.1f} s; busiest second of any client: {busiest} updates")
     if latencies:
-        print(f"ack -> tally at the other clients ({len(latencies)} deliveries): "
+        print(f"ack -> tally including the vote at the other clients ({len(latencies)} deliveries): "
               f"p50 {1000 * percentile(latencies, .5):.0f} ms, p99 {1000 * percentile(latencies, .99):.0f} ms, "
               f"max {1000 * max(latencies):.0f} ms")
 
