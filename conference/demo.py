@@ -287,6 +287,9 @@ def load_demo(db: Session) -> DemoSummary:
     db.commit()
     accounts = _accounts(db, event)
     import_participants(db, event, _participants_csv())
+    from .rooms.polls.demo import add_demo_polls
+
+    add_demo_polls(db, event)
     return summarise(db, event, accounts)
 
 
