@@ -90,6 +90,9 @@ class Participant:
 
     def vote(self, poll: dict, at: float) -> None:
         eventlet.sleep(max(0.0, at - time.time()))
+        if self.dropped or not self.sio.connected:
+            self.ack = {"ok": False, "code": "socket_dropped_before_voting", "sent": None, "acked": None}
+            return
         choice = random.choice(poll["options"])["id"]
         sent = time.time()
         try:
@@ -97,7 +100,8 @@ class Participant:
         except Exception as exc:  # a timeout or a dead socket: a lost vote, reported by the coordinator
             ack = {"ok": False, "error": {"code": type(exc).__name__}}
         self.ack = {"ok": bool(ack.get("ok")), "code": (ack.get("error") or {}).get("code"),
-                    "version": ack.get("version"), "sent": sent, "acked": time.time()}
+                    "version": ack.get("version"), "sent": sent, "acked": time.time(),
+                    "dropped_meanwhile": bool(self.dropped)}
 
     def result(self) -> dict:
         return {"ack": self.ack, "tallies": self.tallies, "closed_total": self.closed_total, "dropped": self.dropped}
@@ -210,11 +214,15 @@ def start_server(database_url: str, clients: int):
            "CONFERENCE_ASYNC_MODE": "eventlet"}
     command = [str(Path(sys.executable).with_name("conference")), "serve", "--port", str(port),
                "--max-connections", str(clients + 100)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=str(ROOT))
+    # The server's log goes to a file: an unread pipe would fill up and stall the server.
+    log = open(Path(tempfile.gettempdir()) / f"poll-storm-server-{port}.log", "w+b")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
+    server.log_path = log.name
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            sys.exit("the server did not start:\n" + server.stderr.read().decode()[-2000:])
+            log.seek(0)
+            sys.exit("the server did not start:\n" + log.read().decode()[-2000:])
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return server, f"http://127.0.0.1:{port}"
@@ -262,7 +270,8 @@ def main() -> None:
     server, url = None, args.url
     if url is None:
         server, url = start_server(database_url, args.clients)
-        print(f"started `conference serve` (eventlet) on {url}, database {database_url}", flush=True)
+        print(f"started `conference serve` (eventlet) on {url}, database {database_url}, log {server.log_path}",
+              flush=True)
     try:
         run(args, url, ids, database_url)
     finally:
@@ -345,7 +354,12 @@ def report(results, closed, poll, database_url, start_at, caught_up) -> None:
         if not r["ack"].get("ok"):
             code = r["ack"].get("code") or "no_ack"
             refused[code] = refused.get(code, 0) + 1
-    lost = (sent - len(accepted)) + max(0, len(accepted) - min(final_total, in_db))
+    not_sent = sum(1 for r in results if r["ack"].get("sent") is None)
+    # A client-side exception (TimeoutError, BadNamespaceError...) rather than the server's error code.
+    unanswered = sum(1 for r in results if r["ack"].get("sent") is not None and not r["ack"].get("ok")
+                     and (r["ack"].get("code") or "X")[:1].isupper())
+    # Lost: acknowledged but missing from the exact final count or the database.
+    lost = max(0, len(accepted) - min(final_total, in_db))
     dropped = sum(1 for r in results if r["dropped"])
     exact_close = sum(1 for r in results if r["closed_total"] == final_total)
     updates = [len(r["tallies"]) for r in results]
@@ -355,9 +369,11 @@ def report(results, closed, poll, database_url, start_at, caught_up) -> None:
     latencies = delivery_latencies(results)
 
     print()
-    print(f"clients: {sent}; votes sent: {sent}, last ack {last_ack - start_at:.2f} s after the first vote")
+    print(f"clients: {sent}; votes sent: {sent - not_sent}, last ack {last_ack - start_at:.2f} s after the first vote"
+          + (f"; not sent because the client's socket had dropped: {not_sent}" if not_sent else ""))
     print(f"votes accepted: {len(accepted)} (exact final tally: {final_total}; ballots in the database: {in_db})")
-    print(f"votes lost: {lost}" + (f"  (refused/failed: {refused})" if refused else ""))
+    print(f"votes lost (acknowledged but not counted): {lost}; sent but never acknowledged: {unanswered}"
+          + (f"  (failures by code: {refused})" if refused else ""))
     print(f"sockets dropped: {dropped}; clients that received the exact final poll:closed: {exact_close}/{sent}")
     print(f"vote round trip (send -> ack): p50 {1000 * percentile(ack_times, .5):.0f} ms, "
           f"p99 {1000 * percentile(ack_times, .99):.0f} ms")
