@@ -302,16 +302,17 @@ def cast_vote(db: Session, user: User, poll_id: int, vote: Vote, *, now: datetim
 
 def _claim_vote_slot(db: Session, poll: Poll, now: datetime) -> int:
     """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
-    still_open = db.execute(
+    version = db.execute(
         update(Poll)
         .where(Poll.id == poll.id, Poll.status == PollStatus.OPEN.value,
                (Poll.closes_at.is_(None)) | (Poll.closes_at > now))
         .values(votes_version=Poll.votes_version + 1)
-    ).rowcount
-    if still_open != 1:
+        .returning(Poll.votes_version)
+    ).scalar_one_or_none()
+    if version is None:
         db.rollback()
         raise Conflict("poll_closed", "this poll is closed")
-    return db.scalar(select(Poll.votes_version).where(Poll.id == poll.id))
+    return version
 
 
 def _change_ballot(db: Session, poll: Poll, user: User, answers: list[dict], now: datetime) -> VoteReceipt:
