@@ -12,6 +12,10 @@ The clients are green threads (eventlet) spread over P worker processes (default
 process cannot read the frames of a thousand sockets fast enough to answer the server's pings in
 time. All processes run on this machine, so their wall clocks agree for the latency figures.
 
+Clients join at --join-rate per second (every join broadcasts `presence` to the whole room, so the
+join phase costs N² frames; joining all at once is a different benchmark), then all vote within
+--spread seconds.
+
 It prints: votes sent / accepted / lost (must be 0: every acknowledged vote is in the exact final
 `poll:closed` count and in the database), tally updates (`poll:results`) received per client and in
 any client's busiest second, and the time from a vote's ack to the moment a tally including it (by
@@ -126,8 +130,14 @@ def worker() -> None:
     """Driven by the coordinator over stdin/stdout, one JSON message a line."""
     orders = hear()
     people = [Participant(token) for token in orders["tokens"]]
-    pool = eventlet.GreenPool(50)
-    joined = sum(pool.imap(lambda p: p.connect(orders["url"], orders["session_id"]), people))
+    interval = 1.0 / orders["join_rate"]  # this process's share of the joins per second
+
+    def connect(indexed):
+        i, p = indexed
+        eventlet.sleep(i * interval)
+        return p.connect(orders["url"], orders["session_id"])
+
+    joined = sum(eventlet.GreenPool(len(people) or 1).imap(connect, enumerate(people)))
     say({"joined": joined})
     storm = hear()  # {"poll": ..., "start_at": epoch seconds, "spread": s}
     votes = [eventlet.spawn(p.vote, storm["poll"], storm["start_at"] + random.uniform(0, storm["spread"]))
@@ -233,10 +243,10 @@ def start_server(database_url: str, clients: int):
 
 
 class Worker:
-    def __init__(self, tokens: list[str], url: str, session_id: int):
+    def __init__(self, tokens: list[str], url: str, session_id: int, join_rate: float):
         self.process = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
-        self.tell({"tokens": tokens, "url": url, "session_id": session_id})
+        self.tell({"tokens": tokens, "url": url, "session_id": session_id, "join_rate": join_rate})
 
     def tell(self, message: dict) -> None:
         self.process.stdin.write(json.dumps(message) + "\n")
@@ -254,6 +264,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=3.0, help="votes are sent within this many seconds")
     parser.add_argument("--processes", type=int, default=4, help="worker processes holding the clients")
+    parser.add_argument("--join-rate", type=float, default=20.0,
+                        help="joins per second before the storm: every join broadcasts presence to the whole "
+                             "room, so joining 1,000 at once floods the server and the clients (not what is measured)")
     parser.add_argument("--url", help="a running server (needs --database-url)")
     parser.add_argument("--database-url", help="the running server's database (for set-up and the final check)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -283,7 +296,8 @@ def main() -> None:
 def run(args, url: str, ids: dict, database_url: str) -> None:
     started = time.time()
     tokens = ids["tokens"]
-    workers = [Worker(tokens[i::args.processes], url, ids["session_id"]) for i in range(args.processes)]
+    workers = [Worker(tokens[i::args.processes], url, ids["session_id"], args.join_rate / args.processes)
+               for i in range(args.processes)]
     joined = sum(w.answer()["joined"] for w in workers)
     print(f"{joined}/{len(tokens)} clients connected and joined in {time.time() - started:.1f} s "
           f"({args.processes} processes)", flush=True)
