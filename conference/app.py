@@ -83,6 +83,8 @@ def _init_socketio(app: Flask) -> None:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        # Clusters sharing one Redis need their own channel (pub/sub ignores Redis database numbers).
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         # None means "same origin only" in python-engineio; extra origins are listed explicitly.
         cors_allowed_origins=allowed,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],

@@ -57,6 +57,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PUBLIC_BASE_URL: str | None = None
+    # Live rooms: presence changes within this many seconds leave as one broadcast per room, so 450
+    # people arriving at once do not cost 450 x 450 frames. 0 broadcasts every change at once.
+    ROOMS_PRESENCE_COALESCE_SECONDS = 0.5
     TESTING = False
 
     @classmethod
@@ -92,6 +95,7 @@ class TestingConfig(Config):
     SOCKETIO_ASYNC_MODE = "threading"
     SECRET_KEY = "testing-secret-key-not-for-production"
     PASSWORD_HASH_FAST = True
+    ROOMS_PRESENCE_COALESCE_SECONDS = 0  # protocol tests see each presence change as it happens
 
 
 class ProductionConfig(Config):

@@ -11,7 +11,8 @@ from . import services
 bp = Blueprint("programme", __name__)
 
 
-@bp.route("/")
+@bp.route("/events")
+@bp.route("/")  # registered first, so url_for() keeps "/" as the canonical address
 def events_list():
     return render_template("programme/events.html", events=services.list_events(db.session))
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from ..errors import ServiceError
 from .models import RateCounter
 
-# "More than a few questions or chat lines a second" is a flood.
-DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3)}
+# "More than a few questions or chat lines a second" is a flood. Votes and unvotes share one
+# allowance, so toggling a vote cannot flood the room with updates.
+DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3), "vote": (10, 5)}
 
 
 class RateLimited(ServiceError):
@@ -40,10 +41,12 @@ class DatabaseRateLimiter:
     rolled back with it when the action fails.
     """
 
+    ATTEMPTS = 5
+
     def hit(self, db: Session, key: str, limit: int, window: int) -> bool:
         now = int(time.time())
         start = now - now % window
-        for _ in range(2):
+        for _ in range(self.ATTEMPTS):
             bumped = db.execute(
                 update(RateCounter)
                 .where(RateCounter.key == key, RateCounter.window_start == start, RateCounter.hits < limit)
@@ -51,9 +54,11 @@ class DatabaseRateLimiter:
             ).rowcount
             if bumped:
                 return True
-            exists = db.scalar(select(RateCounter.id).where(RateCounter.key == key, RateCounter.window_start == start))
-            if exists:
-                return False
+            hits = db.scalar(select(RateCounter.hits).where(RateCounter.key == key, RateCounter.window_start == start))
+            if hits is not None:
+                if hits >= limit:
+                    return False
+                continue  # the window's row was committed between our two statements: count again
             try:
                 with db.begin_nested():
                     db.add(RateCounter(key=key, window_start=start, hits=1))
@@ -61,7 +66,7 @@ class DatabaseRateLimiter:
                 return True
             except IntegrityError:  # another request opened the window first: count again
                 continue
-        return False
+        raise ServiceError("busy", "the server is busy with this action; try again", status=503)
 
     @staticmethod
     def _forget_old(db: Session, key: str, start: int) -> None:

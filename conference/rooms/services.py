@@ -1,7 +1,7 @@
 """Live room rules: joining, room settings, moderated Q&A and chat.
 
 Plain functions over a database session. They raise ServiceError codes and never emit: the socket
-handlers decide who hears about a change (see `question_audience`).
+handlers decide who hears about a change (see `sockets.announce_question`).
 
 Public API for other features: `join_room`, `leave_room`, `online_count`, `current_room_of`.
 """
@@ -24,7 +24,7 @@ from .presence import current_room_of, enter, leave_room, online_count, presence
 __all__ = [
     "join_room", "leave_room", "online_count", "current_room_of", "room_state", "get_room",
     "ask_question", "vote", "unvote", "moderate_question", "send_chat", "delete_chat",
-    "set_moderated", "close_room", "reopen_room",
+    "set_moderated", "close_room", "reopen_room", "people_online",
 ]
 
 CHAT_TAIL = 50
@@ -232,18 +232,27 @@ def _votable_question(db: Session, user: User, question_id: int) -> tuple[Questi
 def vote(db: Session, user: User, question_id: int) -> Question:
     """Upvote once; a second vote by the same person is refused by UNIQUE(question_id, user_id)."""
     question, _ = _votable_question(db, user, question_id)
+    ratelimit.consume(db, f"vote:{user.id}", "vote")
     db.add(QuestionVote(question_id=question.id, user_id=user.id))
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
+        if not _has_voted(db, user.id, question.id):
+            raise  # some other integrity failure: reported as a storage error, not as a vote
         raise Conflict("already_voted", "you have already voted for this question")
     return question
+
+
+def _has_voted(db: Session, user_id: int, question_id: int) -> bool:
+    return db.scalar(select(QuestionVote.id).where(QuestionVote.question_id == question_id,
+                                                   QuestionVote.user_id == user_id)) is not None
 
 
 def unvote(db: Session, user: User, question_id: int) -> Question:
     """Take one's vote back."""
     question, _ = _votable_question(db, user, question_id)
+    ratelimit.consume(db, f"vote:{user.id}", "vote")
     removed = db.execute(
         delete(QuestionVote).where(QuestionVote.question_id == question.id, QuestionVote.user_id == user.id)
     ).rowcount
@@ -367,7 +376,8 @@ def clean_text(text: str, limit: int, what: str) -> str:
 
 
 def _iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    """UTC with a Z and always milliseconds, so that clients may sort the strings."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 

@@ -9,14 +9,16 @@ Clients upsert questions by id and merge fields, so receiving both copies is har
 from __future__ import annotations
 
 import logging
+import threading
 
-from flask import has_app_context, request
+from flask import current_app, has_app_context, request
 from flask_socketio import join_room as enter_socket_room
 from flask_socketio import leave_room as leave_socket_room
 from sqlalchemy import select
 
 from .. import hooks
 from ..extensions import db, socketio
+from ..programme.models import ProgrammeSession
 from ..realtime import LIVE, live_event, ok, on_disconnect
 from . import presence, services
 from .access import can_moderate, ensure_can_moderate, get_live_session, moderators_room, room_name, user_room
@@ -30,10 +32,46 @@ def broadcast(event: str, payload: dict, to: str) -> None:
     socketio.emit(event, payload, to=to, namespace=LIVE)
 
 
-def broadcast_presence(session_id: int) -> None:
+def broadcast_presence(session_id: int, server=None) -> None:
     """Send the room's current numbers to everyone in it."""
     session = get_live_session(db.session, session_id)
-    broadcast("presence", presence.presence_of(db.session, session), room_name(session_id))
+    payload = presence.presence_of(db.session, session)
+    (server or socketio.server).emit("presence", payload, to=room_name(session_id), namespace=LIVE)
+
+
+# (server, room) pairs with a presence broadcast already scheduled in this process.
+_presence_due: set[tuple[int, int]] = set()
+_presence_due_lock = threading.Lock()
+
+
+def announce_presence(session_id: int) -> None:
+    """Broadcast the room's presence now, or once after ROOMS_PRESENCE_COALESCE_SECONDS for all the
+    changes of that interval (the numbers are read when the broadcast leaves, so they are current)."""
+    delay = current_app.config.get("ROOMS_PRESENCE_COALESCE_SECONDS", 0)
+    if not delay:
+        broadcast_presence(session_id)
+        return
+    server = socketio.server
+    due = (id(server), session_id)
+    with _presence_due_lock:
+        if due in _presence_due:
+            return
+        _presence_due.add(due)
+    # The task keeps this app and its Socket.IO server even if another app is created meanwhile.
+    socketio.start_background_task(_presence_later, current_app._get_current_object(), server, session_id, delay)
+
+
+def _presence_later(app, server, session_id: int, delay: float) -> None:
+    socketio.sleep(delay)
+    with _presence_due_lock:
+        _presence_due.discard((id(server), session_id))
+    with app.app_context():
+        try:
+            broadcast_presence(session_id, server)
+        except Exception:
+            log.exception("presence broadcast for session %s failed", session_id)
+        finally:
+            db.session.remove()
 
 
 # --- join / leave ----------------------------------------------------------------------------
@@ -46,12 +84,12 @@ def on_join(user, payload: SessionRef):
     state = services.join_room(db.session, user, payload.session_id, sid)
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
-        broadcast_presence(previous)
+        announce_presence(previous)
     enter_socket_room(room_name(payload.session_id))
     enter_socket_room(user_room(user.id))
     if state["is_moderator"]:
         enter_socket_room(moderators_room(payload.session_id))
-    broadcast("presence", state["presence"], room_name(payload.session_id))
+    announce_presence(payload.session_id)
     return ok(state=state)
 
 
@@ -62,7 +100,7 @@ def on_leave(user, payload: SessionRef):
     if left is None:
         return ok(left=False)
     _leave_socket_rooms(request.sid, left)
-    broadcast_presence(left)
+    announce_presence(left)
     return ok(left=True)
 
 
@@ -75,7 +113,7 @@ def _leave_socket_rooms(sid: str, session_id: int) -> None:
 def _left_on_disconnect(sid: str, _user) -> None:
     left = services.leave_room(db.session, sid)
     if left is not None:
-        broadcast_presence(left)
+        announce_presence(left)
 
 
 @hooks.checkin_changed.connect
@@ -84,8 +122,6 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
     of the event when the list is event-wide)."""
     if not has_app_context():
         return
-    from ..programme.models import ProgrammeSession
-
     ids = list(session_ids or ())
     if not ids:
         ids = list(db.session.scalars(
@@ -94,7 +130,7 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
         ))
     for session_id in ids:
         try:
-            broadcast_presence(session_id)
+            announce_presence(session_id)
         except Exception:  # a failing broadcast must never undo or break the check-in that caused it
             log.exception("presence broadcast for session %s failed", session_id)
 
@@ -139,11 +175,10 @@ def on_room_who(user, payload: SessionRef):
 
 # --- questions -------------------------------------------------------------------------------
 
-def announce_question(event: str, question: Question, *, public: bool | None = None) -> dict:
+def announce_question(event: str, question: Question) -> dict:
     """Send `event` {question} to whoever may see it; returns the views for the ack."""
     views = services.question_views(db.session, question)
-    public = question.is_public if public is None else public
-    if public:
+    if question.is_public:
         broadcast(event, {"question": views["public"]}, room_name(question.session_id))
         if question.anonymous:
             broadcast(event, {"question": views["moderator"]}, moderators_room(question.session_id))

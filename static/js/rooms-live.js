@@ -47,7 +47,7 @@
     pinnedBox.hidden = !pinned;
     var slot = pinnedBox.querySelector("[data-pinned-slot]");
     slot.textContent = "";
-    if (pinned) { slot.appendChild(R.el("p", { className: "qa-text" }, pinned.text)); }
+    if (pinned) { slot.appendChild(R.el("p", { className: "qa-text", dir: "auto" }, pinned.text)); }
   }
 
   function renderChat() {

@@ -87,7 +87,7 @@
     var li = el("li", { className: "qa-item qa-" + question.status, "data-question-id": question.id });
     var votes = el("span", { className: "qa-votes", title: "votes" }, question.votes);
     var main = el("div", { className: "qa-main" });
-    main.appendChild(el("p", { className: "qa-text" }, question.text));
+    main.appendChild(el("p", { className: "qa-text", dir: "auto" }, question.text));
     var meta = el("p", { className: "qa-meta muted" });
     meta.appendChild(el("span", { className: "qa-author" }, authorLabel(question)));
     meta.appendChild(el("span", {}, " · " + timeLabel(question.created_at)));
@@ -107,7 +107,7 @@
     var li = el("li", { className: "chat-item", "data-message-id": message.id });
     li.appendChild(el("span", { className: "chat-author" }, message.author.name));
     li.appendChild(el("span", { className: "chat-time muted" }, " " + timeLabel(message.created_at) + " "));
-    li.appendChild(el("span", { className: "chat-text" }, message.text));
+    li.appendChild(el("span", { className: "chat-text", dir: "auto" }, message.text));
     return li;
   }
 

@@ -62,6 +62,15 @@ def test_participant_asks_moderator_approves_participant_sees_it(app, make_event
     assert mine.locator("button.qa-vote").is_visible()
     assert participant.evaluate("window.__sameDocument") is True  # no reload happened
     assert participant.locator("#qa-list b").count() == 0 and participant.locator("#qa-list script").count() == 0
+    # The moderator closes the room: the participant's forms lock at once; reopening unlocks them.
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.click("#close-room")
+    participant.wait_for_function("document.getElementById('ask-text').disabled")
+    assert participant.locator("[data-room-closed]").is_visible()
+    console.wait_for_selector("#close-room", state="hidden")
+    console.wait_for_selector("#reopen-room", state="visible")
+    console.click("#reopen-room")
+    participant.wait_for_function("!document.getElementById('ask-text').disabled")
     # The connection drops: the page says so, reconnects by itself and rebuilds from the snapshot.
     participant.evaluate("Live.onState(() => { window.__rejoined = (window.__rejoined || 0) + 1; })")
     banner = participant.evaluate("""() => { Live.socket.io.engine.close();
@@ -73,17 +82,31 @@ def test_participant_asks_moderator_approves_participant_sees_it(app, make_event
     mod_context.close()
 
 
-def test_the_screen_qr_code_decodes_to_the_live_page(app, make_event, make_user, live_server, browser):
+def test_the_screen_shows_the_question_on_air_without_the_anonymous_name_and_a_working_qr_code(
+        app, make_event, make_user, make_registration, live_server, browser):
     import io
 
     import zxingcpp
     from PIL import Image
 
+    from conference.accounts.models import User
+    from conference.rooms import services
+
     event = make_event("symposium")
     session_id = plenary_id(app, event)
-    context, page = sign_in(browser, live_server, make_user("moderator"))
+    asker = make_user(name="Hidden Asker")
+    make_registration(asker, event)
+    moderator = make_user("moderator")
+    with app.app_context():
+        question = services.ask_question(db.session, db.session.get(User, asker.id), session_id,
+                                         "Who funds the observatory?", anonymous=True)
+        services.moderate_question(db.session, db.session.get(User, moderator.id), question.id, "approve")
+        services.moderate_question(db.session, db.session.get(User, moderator.id), question.id, "pin")
+    # The screen's browser is signed in as a moderator, whose copy of the question carries the name.
+    context, page = sign_in(browser, live_server, moderator)
     page.goto(f"{live_server}/events/symposium/sessions/{session_id}/screen")
-    page.wait_for_function("window.Live && Live.state() !== null")
+    page.wait_for_function("document.querySelector('[data-pinned-text]').textContent.includes('observatory')")
+    assert "Hidden Asker" not in page.inner_text("body")
     shot = page.locator(".screen-qr img").screenshot()
     [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
     assert result.text == f"{live_server}/events/symposium/sessions/{session_id}/live"

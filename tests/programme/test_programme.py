@@ -10,6 +10,7 @@ from conference.programme.models import ProgrammeSession
 def test_events_list_and_overview(client, make_event):
     event = make_event("symposium")
     assert "Symposium 1" in client.get("/").get_data(as_text=True)
+    assert "Symposium 1" in client.get("/events").get_data(as_text=True)
     page = client.get("/events/symposium").get_data(as_text=True)
     assert "Opening session" in page and "Asia/Seoul" in page
 

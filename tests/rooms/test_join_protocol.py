@@ -173,3 +173,32 @@ def test_rooms_reset_closes_what_a_crashed_server_left_open(app, cast, joined):
     with app.app_context():
         assert db.session.scalars(select(RoomPresence)).all() == []
         assert all(v.left_at is not None for v in db.session.scalars(select(RoomVisit)))
+
+
+def wait_for(client, name: str, *, seconds: float = 10.0) -> list:
+    """Collect `name` broadcasts until at least one arrived (fails after `seconds` without one)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = received(client, name)
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"no {name!r} broadcast arrived")
+
+
+def test_a_burst_of_arrivals_is_announced_in_one_presence_broadcast(app, cast, make_user, make_registration,
+                                                                    joined, live_client):
+    app.config["ROOMS_PRESENCE_COALESCE_SECONDS"] = 2
+    watcher = joined(cast.moderator, cast.plenary)
+    wait_for(watcher, "presence")  # the watcher's own arrival
+    arrivals = []
+    for n in range(5):
+        person = make_user(name=f"Arrival {n}")
+        make_registration(person, cast.event)
+        arrivals.append(person)
+    for person in arrivals:
+        assert call(live_client(person), "join", {"session_id": cast.plenary})["ok"]
+    broadcasts = wait_for(watcher, "presence")
+    assert broadcasts == [{"session_id": cast.plenary, "online": 6, "on_site": 0}]

@@ -247,3 +247,40 @@ def test_reconnect_gives_the_same_state_after_activity(cast, joined, live_client
     after = call(again, "join", {"session_id": cast.thematic})["state"]
     assert after == before
     assert after["my_votes"] == [qid] and after["questions"][0]["votes"] == 1 and after["chat"][0]["text"] == "hi"
+
+
+def test_an_acknowledged_vote_survives_a_restart(app, cast, joined):
+    from conference import create_app
+    from conference.accounts.models import User
+    from conference.rooms import services
+
+    alice, bob = joined(cast.alice, cast.thematic), joined(cast.bob, cast.thematic)
+    qid = call(alice, "question:ask", {"session_id": cast.thematic, "text": "Durable?"})["question"]["id"]
+    assert call(bob, "question:vote", {"question_id": qid})["ok"] is True
+    restarted = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    with restarted.app_context():
+        assert services.vote_count(db.session, qid) == 1
+        assert services.my_votes(db.session, cast.bob.id, cast.thematic) == [qid]
+        assert db.session.get(User, cast.bob.id) is not None
+        db.engine.dispose()
+
+
+def test_a_failed_write_gives_an_error_ack_and_no_broadcast(app, cast, joined):
+    from sqlalchemy import text
+
+    alice, bob = joined(cast.alice, cast.thematic), joined(cast.bob, cast.thematic)
+    qid = call(alice, "question:ask", {"session_id": cast.thematic, "text": "Q"})["question"]["id"]
+    drain(alice, bob)
+    with app.app_context():  # the disk "fails" for chat lines and votes from now on
+        for table in ("chat_messages", "question_votes"):
+            db.session.execute(text(f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} "
+                                    "BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"))
+        db.session.commit()
+    ack = call(alice, "chat:send", {"session_id": cast.thematic, "text": "lost?"})
+    assert ack["ok"] is False and ack["error"]["code"] == "storage_failed"
+    ack = call(bob, "question:vote", {"question_id": qid})
+    assert ack["ok"] is False and ack["error"]["code"] == "storage_failed"
+    assert received(alice) == [] and received(bob) == []
+    assert rows(app, ChatMessage) == 0 and rows(app, QuestionVote) == 0
+    # The connection is still usable.
+    assert call(bob, "join", {"session_id": cast.thematic})["ok"] is True

@@ -291,3 +291,21 @@ def test_simultaneous_requests_share_one_counter(app, db, cast, people):
     assert sorted(outcomes) == ["ok"] * 3 + ["rate_limited"] * 7
     assert count(db, ChatMessage) == 3
     assert db.scalar(select(func.sum(RateCounter.hits))) == 3
+
+
+def test_toggling_a_vote_is_slowed_down_too(app, db, cast, people):
+    app.config["ROOMS_RATE_LIMITS"] = {"vote": (4, 3600)}
+    question = services.ask_question(db, people["alice"], cast.thematic, "Toggle?")
+    bob = people["bob"]
+    for _ in range(2):
+        services.vote(db, bob, question.id)
+        services.unvote(db, bob, question.id)
+    assert error_code(services.vote, db, bob, question.id) == "rate_limited"
+    assert services.vote_count(db, question.id) == 0
+    # A refused duplicate vote does not use up the allowance.
+    app.config["ROOMS_RATE_LIMITS"] = {"vote": (2, 7200)}
+    other = services.ask_question(db, bob, cast.thematic, "Another")
+    services.vote(db, people["alice"], question.id)
+    assert error_code(services.vote, db, people["alice"], question.id) == "already_voted"
+    services.vote(db, people["alice"], other.id)
+    assert error_code(services.unvote, db, people["alice"], other.id) == "rate_limited"

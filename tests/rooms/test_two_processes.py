@@ -1,0 +1,102 @@
+"""Two server processes behind one Redis message queue and one database: a room is one room.
+
+Presence lives in the database and broadcasts cross processes through Redis, so a person connected
+to process A and a person connected to process B see the same numbers and the same questions.
+Skips when Redis is absent on 127.0.0.1:6379, except when CI is set.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import socketio as socketio_client
+from browser_support import free_port
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+WAIT = 15
+
+
+@pytest.fixture()
+def redis_available():
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis required in CI: {exc}")
+        pytest.skip(f"Redis is not available on 127.0.0.1:6379: {exc}")
+
+
+@pytest.fixture()
+def two_servers(app, redis_available):
+    channel = f"conference-test-{uuid.uuid4().hex[:10]}"  # other test runs may share this Redis
+    script = Path(__file__).with_name("serve_process.py")
+    processes, urls = [], []
+    try:
+        for _ in range(2):
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, str(script), app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL, channel, str(port)],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                cwd=str(Path(__file__).resolve().parents[2]))
+            processes.append(process)
+            assert process.stdout.readline().strip() == "ready"
+            urls.append(f"http://127.0.0.1:{port}")
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+class Listener:
+    """A python-socketio client that records broadcasts and lets a test wait for a condition."""
+
+    def __init__(self, url: str, token: str):
+        self.client = socketio_client.Client(reconnection=False)
+        self.events: list[tuple[str, dict]] = []
+        self.changed = threading.Condition()
+        self.client.on("*", self._record, namespace="/live")
+        self.client.connect(url, namespaces=["/live"], transports=["websocket"], auth={"token": token},
+                            wait_timeout=WAIT)
+
+    def _record(self, event, data=None):
+        with self.changed:
+            self.events.append((event, data))
+            self.changed.notify_all()
+
+    def call(self, event: str, payload: dict) -> dict:
+        return self.client.call(event, payload, namespace="/live", timeout=WAIT)
+
+    def wait_for(self, predicate) -> tuple[str, dict]:
+        with self.changed:
+            found = self.changed.wait_for(lambda: next((e for e in self.events if predicate(*e)), None),
+                                          timeout=WAIT)
+        assert found, f"not received; got {self.events}"
+        return found
+
+
+def test_a_room_spans_two_server_processes(cast, make_token, two_servers):
+    url_a, url_b = two_servers
+    alice = Listener(url_a, make_token(cast.alice))
+    bob = Listener(url_b, make_token(cast.bob))
+    try:
+        assert alice.call("join", {"session_id": cast.thematic})["ok"]
+        state = bob.call("join", {"session_id": cast.thematic})["state"]
+        assert state["presence"]["online"] == 2  # counted from the shared database
+        alice.wait_for(lambda e, d: e == "presence" and d["online"] == 2)  # via Redis from B
+
+        ack = alice.call("question:ask", {"session_id": cast.thematic, "text": "Across processes?"})
+        assert ack["ok"]
+        bob.wait_for(lambda e, d: e == "question:new" and d["question"]["id"] == ack["question"]["id"])
+        assert bob.call("question:vote", {"question_id": ack["question"]["id"]})["ok"]
+        alice.wait_for(lambda e, d: e == "question:updated" and d["question"]["votes"] == 1)
+    finally:
+        alice.client.disconnect()
+        bob.client.disconnect()
