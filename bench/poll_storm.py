@@ -8,7 +8,7 @@ database and stops it at the end. With --url, --database-url must name that serv
 benchmark adds an event, a session, N attendees with API tokens and a moderator to it (nothing else
 is touched).
 
-The clients are green threads (eventlet) spread over P worker processes (default 4): one Python
+The clients are green threads (eventlet) spread over P worker processes (default 2): one Python
 process cannot read the frames of a thousand sockets fast enough to answer the server's pings in
 time. All processes run on this machine, so their wall clocks agree for the latency figures.
 
@@ -263,8 +263,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=3.0, help="votes are sent within this many seconds")
-    parser.add_argument("--processes", type=int, default=4, help="worker processes holding the clients")
-    parser.add_argument("--join-rate", type=float, default=20.0,
+    parser.add_argument("--processes", type=int, default=2, help="worker processes holding the clients")
+    parser.add_argument("--join-rate", type=float, default=12.0,
                         help="joins per second before the storm: every join broadcasts presence to the whole "
                              "room, so joining 1,000 at once floods the server and the clients (not what is measured)")
     parser.add_argument("--url", help="a running server (needs --database-url)")
