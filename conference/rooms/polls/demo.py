@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...programme.models import Event, ProgrammeSession
-from .models import Poll
+from .models import Poll, PollOption
 
 DEMO_POLLS = [
     dict(title="Which area should AI governance in the region address first?", kind="single",
@@ -25,8 +25,6 @@ def add_demo_polls(db: Session, event: Event) -> int:
                                                        ProgrammeSession.title == "Opening session"))
     if opening is None or db.scalar(select(Poll.id).where(Poll.session_id == opening.id).limit(1)) is not None:
         return 0
-    from .models import PollOption
-
     for spec in DEMO_POLLS:
         fields = dict(spec)
         options = fields.pop("options", [])
