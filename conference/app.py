@@ -108,6 +108,8 @@ def _register_features(app: Flask) -> None:
     from .registrations.views import bp as registrations_bp
     from .rooms import sockets as rooms_sockets  # noqa: F401 - registers the /live room events
     from .rooms.commands import rooms_reset
+    from .rooms.polls import sockets as _polls_sockets  # noqa: F401 - poll events on /live
+    from .rooms.polls.views import bp as polls_bp
     from .rooms.views import bp as rooms_bp
     from .rooms.breakouts import sockets as _breakout_sockets  # noqa: F401 - breakout:* handlers
     from .rooms.breakouts.views import bp as breakouts_bp
@@ -121,6 +123,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(checkin_api_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(attendance_api_bp)
+    app.register_blueprint(polls_bp)
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)

@@ -292,6 +292,9 @@ def load_demo(db: Session) -> DemoSummary:
 
     prepare_demo_round(db, event)  # the regional breakouts, ready for a moderator to start
     _attendance(db, event)
+    from .rooms.polls.demo import add_demo_polls
+
+    add_demo_polls(db, event)
     return summarise(db, event, accounts)
 
 

@@ -1,0 +1,53 @@
+"""Shapes of the poll events' payloads. Types only: the rules (lengths, ranges, kinds) live in
+services.py so that each broken rule gets its own error code."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from .services import PollSpec, Vote
+
+# Generous caps: anything larger is not a poll but an attempt to fill memory.
+_LONG_TEXT = 10_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PollFields(_Strict):
+    title: StrictStr = Field(max_length=_LONG_TEXT)
+    kind: StrictStr = Field(max_length=32)
+    options: list[StrictStr] = Field(default_factory=list, max_length=100)
+    max_choices: StrictInt | None = None
+    scale: StrictInt | None = None
+    results: StrictStr = "live"
+    duration_s: StrictInt | None = None
+    allow_change: StrictBool = False
+
+    def spec(self) -> PollSpec:
+        return PollSpec(title=self.title, kind=self.kind, options=list(self.options),
+                        max_choices=self.max_choices, scale=self.scale, results=self.results,
+                        duration_s=self.duration_s, allow_change=self.allow_change)
+
+
+class PollCreate(PollFields):
+    session_id: StrictInt
+
+
+class PollUpdate(PollFields):
+    poll_id: StrictInt
+
+
+class PollRef(_Strict):
+    poll_id: StrictInt
+
+
+class PollVote(_Strict):
+    poll_id: StrictInt
+    choices: list[StrictInt] | None = Field(default=None, max_length=100)
+    rating: StrictInt | None = None
+    words: list[StrictStr] | None = Field(default=None, max_length=20)
+    text: StrictStr | None = Field(default=None, max_length=_LONG_TEXT)
+
+    def vote(self) -> Vote:
+        return Vote(choices=self.choices, rating=self.rating, words=self.words, text=self.text)

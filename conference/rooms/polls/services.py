@@ -1,0 +1,550 @@
+"""Poll rules: drafting, opening, closing, voting, tallies, visibility and the CSV export.
+
+Plain functions on a database session; they raise ServiceError codes and never emit. Invariants
+are held by the database: UNIQUE(poll_id, user_id) for one ballot per person, a composite foreign
+key for "an option of this poll", and conditional UPDATEs (checked by row count) for the status
+changes, so that nothing depends on SELECT ... FOR UPDATE.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...accounts.models import User
+from ...db_types import utcnow
+from ...errors import Conflict, Forbidden, NotFound, ServiceError
+from ...programme.models import ProgrammeSession
+from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
+from .models import (
+    CHOICE_KINDS,
+    POLL_KINDS,
+    RATING_SCALES,
+    VISIBILITIES,
+    Poll,
+    PollAnswer,
+    PollBallot,
+    PollKind,
+    PollOption,
+    PollStatus,
+    ResultsVisibility,
+)
+
+TITLE_MAX = 300
+OPTION_MAX = 200
+OPTIONS_MIN, OPTIONS_MAX = 2, 20
+WORD_MAX = 40
+WORDS_PER_BALLOT = 3
+TEXT_MAX = 500
+DURATION_MAX_S = 24 * 3600
+# Live updates carry the most frequent words and the newest texts; the CSV export has them all.
+WORDS_SHOWN = 100
+TEXTS_SHOWN = 200
+
+
+# --------------------------------------------------------------------------- drafting
+
+@dataclass
+class PollSpec:
+    """What a moderator fills in for a poll; checked by `_checked_spec`."""
+
+    title: str
+    kind: str
+    options: list[str] = field(default_factory=list)
+    max_choices: int | None = None
+    scale: int | None = None
+    results: str = ResultsVisibility.LIVE.value
+    duration_s: int | None = None
+    allow_change: bool = False
+
+
+def _checked_spec(spec: PollSpec) -> PollSpec:
+    """The spec with defaults filled in, or a ServiceError naming what is wrong."""
+    title = " ".join((spec.title or "").split())
+    if not title:
+        raise ServiceError("title_required", "give the poll a question or title")
+    if len(title) > TITLE_MAX:
+        raise ServiceError("title_too_long", f"the title is at most {TITLE_MAX} characters")
+    if spec.kind not in POLL_KINDS:
+        raise ServiceError("invalid_kind", f"kind must be one of {', '.join(POLL_KINDS)}")
+    if spec.results not in VISIBILITIES:
+        raise ServiceError("invalid_results", f"results must be one of {', '.join(VISIBILITIES)}")
+    if spec.duration_s is not None and not 1 <= spec.duration_s <= DURATION_MAX_S:
+        raise ServiceError("invalid_duration", f"duration_s is between 1 and {DURATION_MAX_S} seconds")
+    options = [" ".join(str(o).split()) for o in spec.options or []]
+    max_choices, scale = spec.max_choices, spec.scale
+    if spec.kind in CHOICE_KINDS:
+        _check_options(options)
+        max_choices = _checked_max_choices(spec.kind, max_choices, len(options))
+        if scale is not None:
+            raise ServiceError("scale_not_allowed", "only rating polls have a scale")
+    else:
+        if options:
+            raise ServiceError("options_not_allowed", f"a {spec.kind} poll has no options")
+        if max_choices is not None:
+            raise ServiceError("max_choices_not_allowed", "only multiple-choice polls have max_choices")
+        if spec.kind == PollKind.RATING.value:
+            scale = 5 if scale is None else scale
+            if scale not in RATING_SCALES:
+                raise ServiceError("invalid_scale", "the rating scale is 5 or 10")
+        elif scale is not None:
+            raise ServiceError("scale_not_allowed", "only rating polls have a scale")
+    return PollSpec(title=title, kind=spec.kind, options=options, max_choices=max_choices, scale=scale,
+                    results=spec.results, duration_s=spec.duration_s, allow_change=bool(spec.allow_change))
+
+
+def _check_options(options: list[str]) -> None:
+    if not OPTIONS_MIN <= len(options) <= OPTIONS_MAX:
+        raise ServiceError("invalid_options", f"give between {OPTIONS_MIN} and {OPTIONS_MAX} options")
+    if any(not o for o in options):
+        raise ServiceError("invalid_options", "an option cannot be empty")
+    if any(len(o) > OPTION_MAX for o in options):
+        raise ServiceError("option_too_long", f"an option is at most {OPTION_MAX} characters")
+    if len({o.casefold() for o in options}) != len(options):
+        raise ServiceError("duplicate_options", "two options have the same text")
+
+
+def _checked_max_choices(kind: str, max_choices: int | None, n_options: int) -> int | None:
+    if kind == PollKind.SINGLE.value:
+        if max_choices not in (None, 1):
+            raise ServiceError("max_choices_not_allowed", "a single-choice poll takes exactly one choice")
+        return None
+    if max_choices is None:
+        return n_options
+    if not 1 <= max_choices <= n_options:
+        raise ServiceError("invalid_max_choices", f"max_choices is between 1 and {n_options}")
+    return max_choices
+
+
+def create_poll(db: Session, user: User, session_id: int, spec: PollSpec) -> Poll:
+    """A new draft poll in a session's room (moderators)."""
+    ensure_can_moderate(user)
+    get_live_session(db, session_id)
+    spec = _checked_spec(spec)
+    poll = Poll(session_id=session_id, created_by_id=user.id, status=PollStatus.DRAFT.value)
+    _apply_spec(poll, spec)
+    db.add(poll)
+    db.commit()
+    return poll
+
+
+def _apply_spec(poll: Poll, spec: PollSpec) -> None:
+    poll.title, poll.kind = spec.title, spec.kind
+    poll.max_choices, poll.scale = spec.max_choices, spec.scale
+    poll.results_visibility, poll.duration_s, poll.allow_change = spec.results, spec.duration_s, spec.allow_change
+    poll.options = [PollOption(position=i, text=text) for i, text in enumerate(spec.options)]
+
+
+def update_poll(db: Session, user: User, poll_id: int, spec: PollSpec) -> Poll:
+    """Rewrite a draft (moderators). An open or closed poll keeps what people voted on."""
+    ensure_can_moderate(user)
+    poll = get_poll(db, poll_id)
+    if poll.status != PollStatus.DRAFT.value:
+        raise Conflict("not_a_draft", "only a draft can be edited; this poll has been opened")
+    spec = _checked_spec(spec)
+    poll.options = []
+    db.flush()  # old options go before the new ones take their positions
+    _apply_spec(poll, spec)
+    db.commit()
+    return poll
+
+
+def delete_poll(db: Session, user: User, poll_id: int) -> Poll:
+    """Delete a draft or a closed poll with its ballots (moderators); an open poll is closed first."""
+    ensure_can_moderate(user)
+    poll = get_poll(db, poll_id)
+    options = list(poll.options)  # loaded now: the caller may still describe what was deleted
+    removed = db.execute(
+        delete(Poll).where(Poll.id == poll_id, Poll.status != PollStatus.OPEN.value)
+    ).rowcount
+    if removed != 1:
+        db.rollback()
+        raise Conflict("poll_open", "close the poll before deleting it")
+    db.commit()
+    # The database cascaded the delete; forget the objects so their ids can be reused cleanly.
+    for obj in (poll, *options):
+        if obj in db:
+            db.expunge(obj)
+    return poll
+
+
+def get_poll(db: Session, poll_id: int) -> Poll:
+    poll = db.get(Poll, poll_id)
+    if poll is None:
+        raise NotFound("poll_not_found", f"there is no poll {poll_id}")
+    return poll
+
+
+def polls_of_session(db: Session, session_id: int) -> list[Poll]:
+    return list(db.scalars(select(Poll).where(Poll.session_id == session_id).order_by(Poll.id)))
+
+
+# --------------------------------------------------------------------------- opening and closing
+
+def open_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
+    """Launch a draft: votes are taken from now on, until it is closed or its time is up."""
+    ensure_can_moderate(user)
+    poll = get_poll(db, poll_id)
+    now = now or utcnow()
+    closes_at = now + timedelta(seconds=poll.duration_s) if poll.duration_s else None
+    opened = db.execute(
+        update(Poll)
+        .where(Poll.id == poll_id, Poll.status == PollStatus.DRAFT.value)
+        .values(status=PollStatus.OPEN.value, opened_at=now, closes_at=closes_at)
+    ).rowcount
+    if opened != 1:
+        db.rollback()
+        raise Conflict("not_a_draft", "this poll has already been opened")
+    db.commit()
+    db.refresh(poll)
+    return poll
+
+
+def close_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
+    """Close an open poll now (moderators); its tally is final from this commit on."""
+    ensure_can_moderate(user)
+    poll = get_poll(db, poll_id)
+    if not _close(db, poll_id, now or utcnow()):
+        raise Conflict("poll_not_open", "only an open poll can be closed")
+    db.refresh(poll)
+    return poll
+
+
+def _close(db: Session, poll_id: int, now: datetime, *, only_if_due: bool = False) -> bool:
+    condition = [Poll.id == poll_id, Poll.status == PollStatus.OPEN.value]
+    if only_if_due:
+        condition.append(Poll.closes_at <= now)
+    closed = db.execute(
+        update(Poll).where(*condition).values(
+            status=PollStatus.CLOSED.value,
+            # A timed poll closes at its deadline even when it is noticed later (e.g. after a restart).
+            closed_at=func.coalesce(Poll.closes_at, now) if only_if_due else now,
+        )
+    ).rowcount
+    if closed != 1:
+        db.rollback()
+        return False
+    db.commit()
+    return True
+
+
+def close_due_polls(db: Session, *, session_id: int | None = None, now: datetime | None = None) -> list[Poll]:
+    """Close the timed polls whose time is up (in one session, or everywhere); returns those closed now.
+
+    The timer closes a poll at its deadline; this catches the ones a restarted process never timed.
+    """
+    now = now or utcnow()
+    query = select(Poll.id).where(Poll.status == PollStatus.OPEN.value, Poll.closes_at <= now)
+    if session_id is not None:
+        query = query.where(Poll.session_id == session_id)
+    closed = [poll_id for poll_id in db.scalars(query).all() if _close(db, poll_id, now, only_if_due=True)]
+    return [get_poll(db, poll_id) for poll_id in closed]
+
+
+def close_if_due(db: Session, poll_id: int, *, now: datetime | None = None) -> Poll | None:
+    """Close this poll if its deadline has passed and it is still open; the poll, or None."""
+    if _close(db, poll_id, now or utcnow(), only_if_due=True):
+        poll = get_poll(db, poll_id)
+        db.refresh(poll)
+        return poll
+    return None
+
+
+# --------------------------------------------------------------------------- voting
+
+@dataclass
+class Vote:
+    """A ballot as sent by a participant: the field that matches the poll's kind."""
+
+    choices: list[int] | None = None
+    rating: int | None = None
+    words: list[str] | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    ballot: PollBallot
+    changed: bool
+    version: int  # the poll's votes_version right after this vote
+
+
+def cast_vote(db: Session, user: User, poll_id: int, vote: Vote, *, now: datetime | None = None) -> VoteReceipt:
+    """Record a person's ballot, or replace it when the poll allows changes. Commits before returning."""
+    now = now or utcnow()
+    poll = db.get(Poll, poll_id)
+    if poll is None or (poll.status == PollStatus.DRAFT.value and not can_moderate(user)):
+        raise NotFound("poll_not_found", f"there is no poll {poll_id}")
+    ensure_can_join(db, user, get_live_session(db, poll.session_id))
+    if poll.status == PollStatus.DRAFT.value:
+        raise Conflict("poll_not_open", "this poll has not been opened yet")
+    answers = _answers_for(db, poll, vote)
+    version = _claim_vote_slot(db, poll, now)
+    ballot = PollBallot(poll_id=poll.id, user_id=user.id, cast_at=now)
+    ballot.answers = _answer_rows(poll.id, answers)
+    db.add(ballot)
+    try:
+        db.commit()
+        return VoteReceipt(ballot, False, version)
+    except IntegrityError:
+        db.rollback()
+        if _ballot_id(db, poll.id, user.id) is None:
+            raise  # not the one-ballot rule: let the caller report a storage failure
+    if not poll.allow_change:
+        raise Conflict("already_voted", "you have already voted in this poll; answers cannot be changed")
+    return _change_ballot(db, poll, user, answers, now)
+
+
+def _claim_vote_slot(db: Session, poll: Poll, now: datetime) -> int:
+    """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
+    version = db.execute(
+        update(Poll)
+        .where(Poll.id == poll.id, Poll.status == PollStatus.OPEN.value,
+               (Poll.closes_at.is_(None)) | (Poll.closes_at > now))
+        .values(votes_version=Poll.votes_version + 1)
+        .returning(Poll.votes_version)
+    ).scalar_one_or_none()
+    if version is None:
+        db.rollback()
+        raise Conflict("poll_closed", "this poll is closed")
+    return version
+
+
+def _change_ballot(db: Session, poll: Poll, user: User, answers: list[dict], now: datetime) -> VoteReceipt:
+    version = _claim_vote_slot(db, poll, now)
+    ballot_id = _ballot_id(db, poll.id, user.id)
+    # The conditional UPDATE takes the ballot row's lock first (PostgreSQL), so two changes at once
+    # replace the answers one after the other instead of mixing them.
+    db.execute(update(PollBallot).where(PollBallot.id == ballot_id)
+               .values(revision=PollBallot.revision + 1, changed_at=now))
+    db.execute(delete(PollAnswer).where(PollAnswer.ballot_id == ballot_id))
+    for row in _answer_rows(poll.id, answers):
+        row.ballot_id = ballot_id
+        db.add(row)
+    db.commit()
+    ballot = db.get(PollBallot, ballot_id)
+    db.refresh(ballot)
+    return VoteReceipt(ballot, True, version)
+
+
+def _ballot_id(db: Session, poll_id: int, user_id: int) -> int | None:
+    return db.scalar(select(PollBallot.id).where(PollBallot.poll_id == poll_id, PollBallot.user_id == user_id))
+
+
+def _answer_rows(poll_id: int, answers: list[dict]) -> list[PollAnswer]:
+    return [PollAnswer(poll_id=poll_id, **answer) for answer in answers]
+
+
+def _answers_for(db: Session, poll: Poll, vote: Vote) -> list[dict]:
+    """The answer rows this vote means for this poll's kind, or a ServiceError."""
+    given = {name for name in ("choices", "rating", "words", "text") if getattr(vote, name) is not None}
+    if poll.kind in CHOICE_KINDS:
+        _only(given, {"choices"}, "choose one or more options: send `choices`")
+        return [{"option_id": o} for o in _checked_choices(db, poll, vote.choices)]
+    if poll.kind == PollKind.RATING.value:
+        _only(given, {"rating"}, "send a `rating`")
+        if not 1 <= vote.rating <= poll.scale:
+            raise ServiceError("rating_out_of_range", f"the rating is a whole number from 1 to {poll.scale}")
+        return [{"rating": vote.rating}]
+    if poll.kind == PollKind.WORD_CLOUD.value:
+        _only(given, {"words", "text"}, "send `words` (or one word as `text`)")
+        words = vote.words if vote.words is not None else [vote.text]
+        return [{"word": w} for w in _checked_words(words)]
+    _only(given, {"text"}, "send your answer as `text`")
+    text = (vote.text or "").strip()
+    if not text:
+        raise ServiceError("empty_answer", "write an answer first")
+    if len(text) > TEXT_MAX:
+        raise ServiceError("text_too_long", f"an answer is at most {TEXT_MAX} characters")
+    return [{"text": text}]
+
+
+def _only(given: set[str], allowed: set[str], message: str) -> None:
+    if len(given) != 1 or not given <= allowed:
+        raise ServiceError("invalid_answer", message)
+
+
+def _checked_choices(db: Session, poll: Poll, choices: list[int]) -> list[int]:
+    if not choices:
+        raise ServiceError("invalid_choices", "choose at least one option")
+    if len(set(choices)) != len(choices):
+        raise ServiceError("invalid_choices", "each option can be chosen once")
+    limit = 1 if poll.kind == PollKind.SINGLE.value else poll.max_choices
+    if len(choices) > limit:
+        raise ServiceError("too_many_choices", f"choose at most {limit} option{'s' if limit != 1 else ''}")
+    own = set(db.scalars(select(PollOption.id).where(PollOption.poll_id == poll.id)))
+    if not set(choices) <= own:
+        raise ServiceError("unknown_option", "that option is not part of this poll")
+    return choices
+
+
+def normalise_word(word: str) -> str:
+    """Words of a cloud are counted case-insensitively and with single spaces."""
+    return " ".join(str(word).split()).casefold()
+
+
+def _checked_words(words: list[str]) -> list[str]:
+    cleaned = [normalise_word(w or "") for w in words]
+    if not cleaned or any(not w for w in cleaned):
+        raise ServiceError("empty_answer", "write a word first")
+    if len(cleaned) > WORDS_PER_BALLOT:
+        raise ServiceError("too_many_words", f"send at most {WORDS_PER_BALLOT} words")
+    if any(len(w) > WORD_MAX for w in cleaned):
+        raise ServiceError("word_too_long", f"a word is at most {WORD_MAX} characters")
+    return list(dict.fromkeys(cleaned))  # the same word twice in one ballot counts once
+
+
+# --------------------------------------------------------------------------- tallies and visibility
+
+def tally(db: Session, poll: Poll) -> dict:
+    """The full current results of a poll, counted by the database."""
+    version = db.scalar(select(Poll.votes_version).where(Poll.id == poll.id))
+    total = db.scalar(select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll.id))
+    result = {"poll_id": poll.id, "kind": poll.kind, "total": total, "version": version}
+    if poll.kind in CHOICE_KINDS:
+        counts = dict(db.execute(
+            select(PollAnswer.option_id, func.count()).where(PollAnswer.poll_id == poll.id)
+            .group_by(PollAnswer.option_id)
+        ).all())
+        result["counts"] = {str(o.id): counts.get(o.id, 0) for o in poll.options}
+    elif poll.kind == PollKind.RATING.value:
+        counts = dict(db.execute(
+            select(PollAnswer.rating, func.count()).where(PollAnswer.poll_id == poll.id).group_by(PollAnswer.rating)
+        ).all())
+        result["counts"] = {str(n): counts.get(n, 0) for n in range(1, poll.scale + 1)}
+        mean = db.scalar(select(func.avg(PollAnswer.rating)).where(PollAnswer.poll_id == poll.id))
+        result["mean"] = round(float(mean), 2) if mean is not None else None
+    elif poll.kind == PollKind.WORD_CLOUD.value:
+        n = func.count().label("n")
+        rows = db.execute(
+            select(PollAnswer.word, n).where(PollAnswer.poll_id == poll.id, PollAnswer.word.is_not(None))
+            .group_by(PollAnswer.word).order_by(n.desc(), PollAnswer.word).limit(WORDS_SHOWN)
+        ).all()
+        result["words"] = {word: count for word, count in rows}
+    else:
+        result["texts"] = list(db.scalars(
+            select(PollAnswer.text).where(PollAnswer.poll_id == poll.id, PollAnswer.text.is_not(None))
+            .order_by(PollAnswer.id.desc()).limit(TEXTS_SHOWN)
+        ))
+    return result
+
+
+def results_public(poll: Poll) -> bool:
+    """May every participant of the room see this poll's results now?"""
+    if poll.results_visibility == ResultsVisibility.LIVE.value:
+        return poll.status != PollStatus.DRAFT.value
+    if poll.results_visibility == ResultsVisibility.AFTER_CLOSE.value:
+        return poll.status == PollStatus.CLOSED.value
+    return False
+
+
+def may_see_results(user: User, poll: Poll) -> bool:
+    return can_moderate(user) or results_public(poll)
+
+
+def may_see_poll(user: User, poll: Poll) -> bool:
+    """Participants see open polls, and closed ones whose results are theirs to see; moderators all."""
+    return can_moderate(user) or may_see_poll_as_participant(poll)
+
+
+def may_see_poll_as_participant(poll: Poll) -> bool:
+    if poll.status == PollStatus.OPEN.value:
+        return True
+    return poll.status == PollStatus.CLOSED.value and results_public(poll)
+
+
+def poll_dict(poll: Poll, *, now: datetime | None = None) -> dict:
+    """A poll as the protocol shows it (no results, no voters)."""
+    remaining = None
+    if poll.status == PollStatus.OPEN.value and poll.closes_at is not None:
+        remaining = max(0.0, round((poll.closes_at - (now or utcnow())).total_seconds(), 3))
+    return {
+        "id": poll.id, "session_id": poll.session_id, "title": poll.title, "kind": poll.kind,
+        "status": poll.status, "options": [{"id": o.id, "text": o.text} for o in poll.options],
+        "max_choices": poll.max_choices, "scale": poll.scale, "results": poll.results_visibility,
+        "duration_s": poll.duration_s, "allow_change": poll.allow_change,
+        "opened_at": _iso(poll.opened_at), "closes_at": _iso(poll.closes_at), "closed_at": _iso(poll.closed_at),
+        "remaining_s": remaining,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def ballot_dict(ballot: PollBallot) -> dict:
+    """A person's own ballot, in the shape they sent it."""
+    choices = [a.option_id for a in ballot.answers if a.option_id is not None]
+    ratings = [a.rating for a in ballot.answers if a.rating is not None]
+    words = [a.word for a in ballot.answers if a.word is not None]
+    texts = [a.text for a in ballot.answers if a.text is not None]
+    return {"poll_id": ballot.poll_id, "choices": choices or None, "rating": ratings[0] if ratings else None,
+            "words": words or None, "text": texts[0] if texts else None,
+            "cast_at": _iso(ballot.cast_at), "changed_at": _iso(ballot.changed_at)}
+
+
+def my_ballots(db: Session, user: User, poll_ids: list[int]) -> dict[int, PollBallot]:
+    if not poll_ids:
+        return {}
+    ballots = db.scalars(select(PollBallot).where(PollBallot.user_id == user.id, PollBallot.poll_id.in_(poll_ids)))
+    return {b.poll_id: b for b in ballots}
+
+
+def polls_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+    """The `polls` part of the join state: the polls this user may see, their own ballot, and the
+    results they may see. Call `close_due_polls` first so an expired poll is shown closed."""
+    now = utcnow()
+    polls = [p for p in polls_of_session(db, session.id) if may_see_poll(user, p)]
+    ballots = my_ballots(db, user, [p.id for p in polls])
+    entries = []
+    for poll in polls:
+        entry = poll_dict(poll, now=now)
+        ballot = ballots.get(poll.id)
+        entry["my_ballot"] = ballot_dict(ballot) if ballot else None
+        entry["tally"] = tally(db, poll) if may_see_results(user, poll) else None
+        entries.append(entry)
+    return {"polls": entries}
+
+
+# --------------------------------------------------------------------------- export
+
+CSV_HEADER = ["poll_id", "poll_title", "kind", "status", "answer", "count", "total_voters"]
+
+
+def export_csv(db: Session, user: User, poll_id: int) -> str:
+    """The poll's full results as CSV (moderators): one row per option, rating, word or text."""
+    if not user.is_organiser:
+        raise Forbidden("forbidden", "only moderators, admins and staff may export results")
+    poll = get_poll(db, poll_id)
+    total = db.scalar(select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll.id))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for answer, count in _all_counts(db, poll):
+        writer.writerow([poll.id, _cell(poll.title), poll.kind, poll.status, _cell(answer), count, total])
+    return out.getvalue()
+
+
+def _all_counts(db: Session, poll: Poll) -> list[tuple[str, int]]:
+    if poll.kind in CHOICE_KINDS:
+        counts = tally(db, poll)["counts"]
+        return [(o.text, counts[str(o.id)]) for o in poll.options]
+    if poll.kind == PollKind.RATING.value:
+        return list(tally(db, poll)["counts"].items())
+    column = PollAnswer.word if poll.kind == PollKind.WORD_CLOUD.value else PollAnswer.text
+    n = func.count().label("n")
+    return [(value, count) for value, count in db.execute(
+        select(column, n).where(PollAnswer.poll_id == poll.id, column.is_not(None))
+        .group_by(column).order_by(n.desc(), column)
+    ).all()]
+
+
+def _cell(value) -> str:
+    """Neutralise spreadsheet formulas in text people typed (CSV injection)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,28 @@
+"""HTTP side of polls: the CSV export of a poll's results for the people who run the event."""
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from flask_login import current_user
+
+from ...auth import role_required
+from ...errors import NotFound
+from ...extensions import db
+from ...programme.models import Event, ProgrammeSession
+from . import services
+
+bp = Blueprint("polls", __name__)
+
+
+@bp.get("/events/<slug>/sessions/<int:session_id>/polls/<int:poll_id>.csv")
+@role_required("moderator", "staff")
+def export_csv(slug: str, session_id: int, poll_id: int):
+    poll = services.get_poll(db.session, poll_id)
+    session = db.session.get(ProgrammeSession, session_id)
+    event = db.session.get(Event, session.event_id) if session else None
+    if event is None or event.slug != slug or poll.session_id != session_id:
+        raise NotFound("poll_not_found", "this event's session has no such poll")
+    body = services.export_csv(db.session, current_user._get_current_object(), poll_id)
+    filename = f"{slug}-session-{session_id}-poll-{poll_id}.csv"
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
