@@ -1,7 +1,7 @@
 """checkin: lists, first entries, movements, scan audit log, badge versions, signing keys, event staff
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 11:27:58.526052
 
 """

@@ -1,7 +1,7 @@
 """polls: polls, their options, ballots and answers
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-23 11:29:56.435917
 
 """

@@ -1,7 +1,7 @@
 """breakouts: rounds, their rooms (child sessions) and assignments
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-23 11:30:09.776941
 
 """
