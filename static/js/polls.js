@@ -1,4 +1,4 @@
-/* Polls on the live pages (see docs/protocol-polls.md). One script, three views, chosen by the
+/* Polls on the live pages (see docs/protocol.md ("Polls on /live")). One script, three views, chosen by the
  * partial's container: [data-polls="live"] (vote), [data-polls="moderate"] (build, launch, close,
  * watch), [data-polls="screen"] (the hall's projector).
  *

@@ -3,7 +3,7 @@
 Client → server: poll:create, poll:update, poll:delete, poll:open, poll:close (moderators), poll:vote.
 Server → clients: poll:opened, poll:results, poll:closed (to the room), poll:saved and poll:deleted
 (moderators; poll:deleted goes to the room when participants could see the poll).
-See docs/protocol-polls.md.
+See docs/protocol.md ("Polls on /live").
 """
 from __future__ import annotations
 
