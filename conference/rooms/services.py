@@ -129,6 +129,13 @@ def _ensure_open(room: LiveRoom) -> None:
         raise Conflict("room_closed", "this room is closed: questions, votes and chat are over")
 
 
+def ensure_room_open(db: Session, session_id: int) -> None:
+    """For other live features (polls): a closed room takes no more answers from anyone."""
+    room = db.get(LiveRoom, session_id)
+    if room is not None:
+        _ensure_open(room)
+
+
 # --- questions -------------------------------------------------------------------------------
 
 def question_payload(question: Question, votes: int, pinned: bool, *, with_author: bool) -> dict:

@@ -21,6 +21,7 @@ from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...programme.models import ProgrammeSession
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
+from ..services import ensure_room_open
 from .models import (
     CHOICE_KINDS,
     POLL_KINDS,
@@ -283,6 +284,7 @@ def cast_vote(db: Session, user: User, poll_id: int, vote: Vote, *, now: datetim
     ensure_can_join(db, user, get_live_session(db, poll.session_id))
     if poll.status == PollStatus.DRAFT.value:
         raise Conflict("poll_not_open", "this poll has not been opened yet")
+    ensure_room_open(db, poll.session_id)
     answers = _answers_for(db, poll, vote)
     version = _claim_vote_slot(db, poll, now)
     ballot = PollBallot(poll_id=poll.id, user_id=user.id, cast_at=now)

@@ -265,6 +265,20 @@ def test_no_vote_on_a_closed_poll_not_even_a_change(db, room):
     assert services.tally(db, poll)["counts"][str(yes)] == 1 and ballots(db, poll.id) == 1
 
 
+def test_a_closed_room_takes_no_more_ballots(db, room):
+    from conference.rooms import services as rooms
+
+    poll = opened(db, room)
+    yes = option_ids(poll)[0]
+    services.cast_vote(db, room.a, poll.id, Vote(choices=[yes]))
+    rooms.close_room(db, room.mod, room.session_id)
+    assert code_of(lambda: services.cast_vote(db, room.b, poll.id, Vote(choices=[yes]))) == "room_closed"
+    assert ballots(db, poll.id) == 1
+    rooms.reopen_room(db, room.mod, room.session_id)
+    services.cast_vote(db, room.b, poll.id, Vote(choices=[yes]))
+    assert ballots(db, poll.id) == 2
+
+
 def test_unknown_and_draft_polls_are_not_found_for_participants(db, room):
     draft = services.create_poll(db, room.mod, room.session_id, spec())
     assert code_of(lambda: services.cast_vote(db, room.a, 9999, Vote(choices=[1]))) == "poll_not_found"
