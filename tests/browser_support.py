@@ -92,3 +92,17 @@ def browser():
 def live_server(app):
     with served(app) as base_url:
         yield base_url
+
+
+def sign_in(browser, base_url: str, user, password: str | None = None):
+    """A new browser context signed in as `user` (the test password by default): (context, page)."""
+    from conftest import PASSWORD
+
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{base_url}/login")
+    page.fill("#email", user.email)
+    page.fill("#password", password or PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return context, page

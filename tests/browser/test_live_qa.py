@@ -2,21 +2,10 @@
 sees the change without reloading; user text stays text; the screen's QR code leads to the room."""
 from __future__ import annotations
 
-from conftest import PASSWORD
+from browser_support import sign_in
 
 from conference.extensions import db
 from conference.programme.models import ProgrammeSession
-
-
-def sign_in(browser, base_url: str, user):
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{base_url}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return context, page
 
 
 def plenary_id(app, event) -> int:

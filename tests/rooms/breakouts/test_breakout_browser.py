@@ -1,18 +1,7 @@
 """A breakout round in real browsers: the moderator starts it, a participant goes in and comes back."""
 from __future__ import annotations
 
-from conftest import PASSWORD
-
-
-def sign_in(browser, base_url: str, user):
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{base_url}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    return context, page
+from browser_support import sign_in
 
 
 def test_moderator_runs_a_round_and_the_participant_moves_in_and_back(cast, live_server, browser):

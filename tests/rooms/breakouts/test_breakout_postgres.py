@@ -5,14 +5,12 @@ absent, except when CI is set.
 """
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from pg_support import postgres_app
 
-from conference import create_app
 from conference.accounts.models import User
 from conference.accounts.services import create_user
 from conference.errors import ServiceError
@@ -22,37 +20,11 @@ from conference.registrations.services import register
 from conference.rooms.breakouts import services
 from conference.rooms.breakouts.services import RoomSpec
 
-SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
-
 
 @pytest.fixture()
 def pg_app():
-    try:
-        import psycopg
-
-        admin = psycopg.connect(SERVER, autocommit=True)
-    except Exception as exc:  # no server, no driver
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL required in CI: {exc}")
-        pytest.skip(f"PostgreSQL is not available on 127.0.0.1:5432: {exc}")
-    name = f"breakouts_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"ENV_NAME": "testing",
-                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"})
-    try:
-        with app.app_context():  # the schema from the migrations, so 0005 is proven on PostgreSQL too
-            from flask_migrate import upgrade
-
-            from conference.app import MIGRATIONS_DIR
-
-            upgrade(directory=str(MIGRATIONS_DIR))
+    with postgres_app("breakouts") as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_the_last_place_goes_to_exactly_one_of_many_on_postgres(pg_app):

@@ -7,18 +7,15 @@ absent, except when CI is set.
 """
 from __future__ import annotations
 
-import os
-import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from pg_support import postgres_app
+from pg_support import run_together as together
 from sqlalchemy import func, select
 
-from conference import create_app
 from conference.accounts.models import User
 from conference.accounts.services import create_user
-from conference.errors import ServiceError
 from conference.extensions import db
 from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.services import register
@@ -26,38 +23,13 @@ from conference.rooms.polls import services
 from conference.rooms.polls.models import PollAnswer, PollBallot
 from conference.rooms.polls.services import PollSpec, Vote
 
-SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 THREADS = 12
 
 
 @pytest.fixture()
 def pg_app():
-    try:
-        import psycopg
-
-        admin = psycopg.connect(SERVER, autocommit=True)
-    except Exception as exc:  # no server, no driver
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL required in CI: {exc}")
-        pytest.skip(f"PostgreSQL is not available on 127.0.0.1:5432: {exc}")
-    name = f"polls_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"ENV_NAME": "testing",
-                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"})
-    try:
-        with app.app_context():
-            from flask_migrate import upgrade
-
-            from conference.app import MIGRATIONS_DIR
-
-            upgrade(directory=str(MIGRATIONS_DIR))
+    with postgres_app("polls") as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture()
@@ -90,26 +62,7 @@ def open_poll(app, session_id, moderator_id, **fields) -> tuple[int, list[int]]:
 
 
 def run_together(app, action) -> list[str]:
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[str] = []
-
-    def worker(n):
-        with app.app_context():
-            try:
-                barrier.wait()
-                action(n)
-                outcomes.append("ok")
-            except ServiceError as exc:
-                outcomes.append(exc.code)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
+    return together(app, action, THREADS)
 
 
 def test_simultaneous_votes_of_one_person_leave_one_ballot(pg_app, people):
