@@ -1,7 +1,8 @@
 """Payloads of the /live room events, validated before any handler runs.
 
 Lengths are checked again by the services (they are the rules); here they give early, precise
-errors. Ids are strict integers: "5" or true is refused, not guessed.
+errors. Ids are strict integers: "5" or true is refused, not guessed, and so is an id beyond the
+database's integer range (it could only fail in the driver).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Id = Annotated[int, Field(strict=True, gt=0)]
+Id = Annotated[int, Field(strict=True, gt=0, le=2**31 - 1)]
 QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
