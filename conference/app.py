@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from .config import Config, config_class, load_or_create_secret_key
 from .extensions import csrf, db, login_manager, migrate, socketio
@@ -25,6 +26,14 @@ def _asset_dir(name: str) -> Path:
     return installed if installed.is_dir() else beside
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` in every route: an id beyond the database's integer range is a 404, not a driver error."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's parameter name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict | str | type | None = None) -> Flask:
     """Build the app. `config` is a config class, its name ("testing"...), or a dict of overrides."""
     overrides = config if isinstance(config, dict) else {}
@@ -36,6 +45,7 @@ def create_app(config: dict | str | type | None = None) -> Flask:
         template_folder=str(_asset_dir("templates")),
         static_folder=str(_asset_dir("static")),
     )
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.from_object(base)
     app.config.update(Config.from_environment())
     app.config.update(overrides)
