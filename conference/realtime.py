@@ -16,7 +16,7 @@ from functools import wraps
 from typing import Callable
 
 from flask import request
-from flask_login import current_user
+from flask_login import current_user, user_logged_out
 from flask_socketio import ConnectionRefusedError  # the builtin one would lose the reason
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -91,6 +91,27 @@ def socket_user(sid: str | None = None) -> User | None:
         if token is None or token.revoked_at is not None:
             return None
     return user
+
+
+@user_logged_out.connect
+def _end_live_sockets_of_signed_out_user(_app, user=None, **_extra) -> None:
+    """Close this person's cookie-authenticated sockets when they sign out.
+
+    Their events would be refused anyway (the session version moved on), but a socket left open in a
+    shared browser would keep receiving the room's broadcasts. Sockets opened with an API token are
+    left alone: signing out of the website does not revoke a device's token. With several server
+    processes this closes the sockets of the process that served the sign-out; the others refuse
+    the remaining sockets' events from then on.
+    """
+    if user is None or getattr(user, "id", None) is None:
+        return
+    stale = [sid for sid, identity in list(_identities.items())
+             if identity.user_id == user.id and identity.session_version is not None]
+    for sid in stale:
+        try:
+            socketio.server.disconnect(sid, namespace=LIVE)
+        except Exception:  # a socket that is already going away
+            log.debug("could not close socket %s after sign-out", sid, exc_info=True)
 
 
 @socketio.on("connect", namespace=LIVE)
