@@ -149,13 +149,18 @@ def test_checkin_changed_broadcasts_the_on_site_number(app, cast, joined, monkey
     assert received(watcher, "presence")[-1]["on_site"] == 8
 
 
-def test_after_logout_join_is_refused(app, cast, logged_in_client):
+def test_logout_takes_the_person_out_of_the_room(app, cast, logged_in_client, joined):
+    watcher = joined(cast.bob, cast.plenary)
     http = logged_in_client(cast.alice)
     sock = socketio.test_client(app, namespace=LIVE, flask_test_client=http)
+    assert call(sock, "join", {"session_id": cast.plenary})["ok"]
+    assert received(watcher, "presence")[-1]["online"] == 2
     post_form(http, "/logout", {})
-    ack = call(sock, "join", {"session_id": cast.plenary})
-    assert ack["error"]["code"] == "unauthenticated"
-    sock.disconnect(namespace=LIVE)
+    assert not sock.is_connected(LIVE)
+    assert received(watcher, "presence")[-1]["online"] == 1
+    with app.app_context():
+        visit = db.session.scalars(select(RoomVisit).where(RoomVisit.user_id == cast.alice.id)).one()
+        assert visit.left_at is not None
 
 
 def test_the_room_row_is_created_once(app, cast, joined):
