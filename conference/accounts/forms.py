@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..countries import country_names
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return [("", "— choose —")] + list(country_names().items())
+def country_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "— choose —")] + [SelectChoice(code, name) for code, name in country_names().items()]
 
 
 class SignupForm(FlaskForm):

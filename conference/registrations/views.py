@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from ..auth import login_required, role_required
@@ -18,7 +19,7 @@ from .models import MODE_LABELS, Registration
 class RegistrationForm(FlaskForm):
     mode = RadioField(
         "How will you take part?",
-        choices=[("in_person", "In person, at the venue"), ("online", "Online, from anywhere")],
+        choices=[SelectChoice("in_person", "In person, at the venue"), SelectChoice("online", "Online, from anywhere")],
         validators=[DataRequired(message="Choose in person or online.")],
     )
 
