@@ -6,15 +6,13 @@ server the tests skip with the reason, except under CI (`CI` set), where they fa
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
 from conference import create_app
-from conference.errors import ServiceError
 from conference.extensions import db
 
 SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
@@ -56,26 +54,3 @@ def postgres_app(prefix: str, **config) -> Iterator:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
 
-
-def run_together(app, action: Callable[[int], object], threads: int) -> list[str]:
-    """Run `action(n)` in `threads` threads released at once; the sorted outcomes ("ok" or error codes)."""
-    barrier = threading.Barrier(threads)
-    outcomes: list[str] = []
-
-    def worker(n):
-        with app.app_context():
-            try:
-                barrier.wait()
-                action(n)
-                outcomes.append("ok")
-            except ServiceError as exc:
-                outcomes.append(exc.code)
-            finally:
-                db.session.remove()
-
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for worker_thread in workers:
-        worker_thread.start()
-    for worker_thread in workers:
-        worker_thread.join()
-    return sorted(outcomes)

@@ -1,9 +1,8 @@
 """Service-level rules of the live rooms: presence, Q&A, moderation, chat, room settings, rate limits."""
 from __future__ import annotations
 
-import threading
-
 import pytest
+from concurrency_support import run_together
 from sqlalchemy import func, select
 
 from conference.accounts.models import User
@@ -115,27 +114,9 @@ def test_a_vote_counts_once_and_can_be_taken_back(db, cast, people):
 
 def test_simultaneous_votes_by_one_person_leave_one_vote(app, cast, people, db):
     question = services.ask_question(db, people["alice"], cast.thematic, "Race?")
-    barrier = threading.Barrier(8)
-    outcomes = []
-
-    def vote_once():
-        with app.app_context():
-            bob = _db.session.get(User, cast.bob.id)
-            barrier.wait()
-            try:
-                services.vote(_db.session, bob, question.id)
-                outcomes.append("ok")
-            except ServiceError as exc:
-                outcomes.append(exc.code)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=vote_once) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["already_voted"] * 7 + ["ok"]
+    outcomes = run_together(
+        app, lambda _n: services.vote(_db.session, _db.session.get(User, cast.bob.id), question.id), 8)
+    assert outcomes == ["already_voted"] * 7 + ["ok"]
     assert count(db, QuestionVote, QuestionVote.question_id == question.id) == 1
 
 
@@ -268,27 +249,9 @@ def test_refused_actions_do_not_use_up_the_allowance(app, db, cast, people):
 
 def test_simultaneous_requests_share_one_counter(app, db, cast, people):
     app.config["ROOMS_RATE_LIMITS"] = {"chat": (3, 3600)}
-    barrier = threading.Barrier(10)
-    outcomes = []
-
-    def send(n):
-        with app.app_context():
-            alice = _db.session.get(User, cast.alice.id)
-            barrier.wait()
-            try:
-                services.send_chat(_db.session, alice, cast.plenary, f"m{n}")
-                outcomes.append("ok")
-            except ServiceError as exc:
-                outcomes.append(exc.code)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["ok"] * 3 + ["rate_limited"] * 7
+    outcomes = run_together(
+        app, lambda n: services.send_chat(_db.session, _db.session.get(User, cast.alice.id), cast.plenary, f"m{n}"), 10)
+    assert outcomes == ["ok"] * 3 + ["rate_limited"] * 7
     assert count(db, ChatMessage) == 3
     assert db.scalar(select(func.sum(RateCounter.hits))) == 3
 

@@ -5,15 +5,14 @@ absent, except when CI is set.
 """
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from concurrency_support import run_together
 from pg_support import postgres_app
 
 from conference.accounts.models import User
 from conference.accounts.services import create_user
-from conference.errors import ServiceError
 from conference.extensions import db
 from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.services import register
@@ -47,25 +46,9 @@ def test_the_last_place_goes_to_exactly_one_of_many_on_postgres(pg_app):
         services.start_round(db.session, moderator, round_.id, 600)
         tiny = round_.rooms[0].id
 
-    barrier, outcomes = threading.Barrier(len(people)), []
-
-    def choose(user_id):
-        with pg_app.app_context():
-            barrier.wait()
-            try:
-                services.enter_breakout(db.session, db.session.get(User, user_id), round_.id, tiny)
-                outcomes.append("ok")
-            except ServiceError as exc:
-                outcomes.append(exc.code)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=choose, args=(uid,)) for uid in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["ok"] * 2 + ["room_full"] * 10
+    outcomes = run_together(pg_app, lambda n: services.enter_breakout(
+        db.session, db.session.get(User, people[n]), round_.id, tiny), len(people))
+    assert outcomes == ["ok"] * 2 + ["room_full"] * 10
     with pg_app.app_context():
         rooms = services.rooms_json(db.session, services.get_round(db.session, round_.id))
         assert rooms[0]["taken"] == 2 and rooms[0]["joined"] == 2

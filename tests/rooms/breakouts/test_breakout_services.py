@@ -1,10 +1,10 @@
 """Breakout rules at the service level: rounds, rooms, assignments, capacity, timer, record."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
+from concurrency_support import run_together
 from sqlalchemy import func, select
 
 from conference.accounts.models import User
@@ -12,7 +12,11 @@ from conference.errors import ServiceError
 from conference.extensions import db as _db
 from conference.programme.models import ProgrammeSession
 from conference.rooms.breakouts import services
-from conference.rooms.breakouts.models import BreakoutAssignment, BreakoutRoom, BreakoutRound
+from conference.rooms.breakouts.models import (
+    BreakoutAssignment,
+    BreakoutRoom,
+    BreakoutRound,
+)
 from conference.rooms.breakouts.services import RoomSpec
 
 ROOMS = [RoomSpec("Asia-Pacific — English", "en", 3), RoomSpec("Western Asia — Arabic", "ar", 3)]
@@ -230,25 +234,9 @@ def test_the_last_place_goes_to_one_of_many_simultaneous_choosers(app, db, setup
         person = make_user()
         make_registration(person, setup["event"])
         people.append(person.id)
-    barrier, outcomes = threading.Barrier(len(people)), []
-
-    def choose(user_id):
-        with app.app_context():
-            barrier.wait()
-            try:
-                services.enter_breakout(_db.session, _db.session.get(User, user_id), round_.id, round_.rooms[0].id)
-                outcomes.append("ok")
-            except ServiceError as exc:
-                outcomes.append(exc.code)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=choose, args=(uid,)) for uid in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["ok"] + ["room_full"] * 7
+    outcomes = run_together(app, lambda n: services.enter_breakout(
+        _db.session, _db.session.get(User, people[n]), round_.id, round_.rooms[0].id), len(people))
+    assert outcomes == ["ok"] + ["room_full"] * 7
     assert places(db, round_)["Tiny"] == 1 and count(db, BreakoutAssignment) == 1
 
 

@@ -1,10 +1,10 @@
 """Poll rules at the service level: drafting, opening, closing, voting, tallies, visibility, export."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
+from concurrency_support import run_together
 from sqlalchemy import func, select
 
 from conference.db_types import utcnow
@@ -358,27 +358,10 @@ def test_simultaneous_votes_of_one_person_leave_one_ballot(app, room):
     with app.app_context():
         poll = opened(_db.session, room)
         poll_id, choice, user_id = poll.id, poll.options[0].id, room.a.id
-    outcomes: list[str] = []
-    barrier = threading.Barrier(8)
-
-    def vote():
-        with app.app_context():
-            user = _db.session.get(type(room.a), user_id)
-            barrier.wait()
-            try:
-                services.cast_vote(_db.session, user, poll_id, Vote(choices=[choice]))
-                outcomes.append("ok")
-            except ServiceError as exc:
-                outcomes.append(exc.code)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=vote) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["already_voted"] * 7 + ["ok"]
+    user_type = type(room.a)
+    outcomes = run_together(app, lambda _n: services.cast_vote(
+        _db.session, _db.session.get(user_type, user_id), poll_id, Vote(choices=[choice])), 8)
+    assert outcomes == ["already_voted"] * 7 + ["ok"]
     with app.app_context():
         assert ballots(_db.session, poll_id) == 1
         assert _db.session.get(Poll, poll_id).votes_version == 1

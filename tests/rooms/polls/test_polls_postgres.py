@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from concurrency_support import run_together as together
 from pg_support import postgres_app
-from pg_support import run_together as together
 from sqlalchemy import func, select
 
 from conference.accounts.models import User
