@@ -94,15 +94,19 @@ def live_server(app):
         yield base_url
 
 
-def sign_in(browser, base_url: str, user, password: str | None = None):
-    """A new browser context signed in as `user` (the test password by default): (context, page)."""
+def sign_in_page(page, base_url: str, user, password: str | None = None):
+    """Sign `page` in as `user` (the test password by default) through the login form."""
     from conftest import PASSWORD
 
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
     page.goto(f"{base_url}/login")
     page.fill("#email", user.email)
     page.fill("#password", password or PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
-    return context, page
+    return page
+
+
+def sign_in(browser, base_url: str, user, password: str | None = None):
+    """A new browser context signed in as `user`: (context, page)."""
+    context = browser.new_context(locale="en-GB")
+    return context, sign_in_page(context.new_page(), base_url, user, password)

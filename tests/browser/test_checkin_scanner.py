@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from browser_support import launched_browser, served
+from browser_support import launched_browser, served, sign_in_page
 from checkin_support import attendee_badge, venue  # noqa: F401 - fixtures
-from conftest import PASSWORD
 from PIL import Image
 from sqlalchemy import select
 
@@ -56,11 +55,7 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         context = browser.new_context()
         context.grant_permissions(["camera"], origin=base)
         page = context.new_page()
-        page.goto(f"{base}/login")
-        page.fill("#email", venue.staff.email)
-        page.fill("#password", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+        sign_in_page(page, base, venue.staff)
 
         page.goto(f"{base}/events/{slug}/checkin?camera=1")
         page.wait_for_selector("#scanner[data-ready='1']")
@@ -117,11 +112,7 @@ def test_dashboard_numbers_move_as_people_walk_in(app, venue, attendee_badge, ma
         slug = _db.session.get(Event, venue.event_id).slug
     with served(app) as base, launched_browser() as browser:
         page = browser.new_page()
-        page.goto(f"{base}/login")
-        page.fill("#email", venue.staff.email)
-        page.fill("#password", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+        sign_in_page(page, base, venue.staff)
         page.goto(f"{base}/events/{slug}/checkin/dashboard")
         page.wait_for_selector("#live-state:text('Live')")
         inside = f"tr[data-list-id='{venue.door_id}'] [data-field='inside_now']"
@@ -144,11 +135,7 @@ def test_the_badge_sheet_prints_one_a6_page_per_badge(app, venue, attendee_badge
         slug = _db.session.get(Event, venue.event_id).slug
     with served(app) as base, launched_browser() as browser:
         page = browser.new_page()
-        page.goto(f"{base}/login")
-        page.fill("#email", venue.staff.email)
-        page.fill("#password", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+        sign_in_page(page, base, venue.staff)
         page.goto(f"{base}/events/{slug}/badges")
         page.wait_for_load_state("networkidle")
         assert page.locator(".a6-badge").count() == 3
@@ -168,11 +155,7 @@ def test_a_handheld_scanner_can_scan_the_next_badge_while_the_answer_shows(app, 
         slug = _db.session.get(Event, venue.event_id).slug
     with served(app) as base, launched_browser() as browser:
         page = browser.new_page()
-        page.goto(f"{base}/login")
-        page.fill("#email", venue.staff.email)
-        page.fill("#password", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+        sign_in_page(page, base, venue.staff)
         page.goto(f"{base}/events/{slug}/checkin")
         page.wait_for_selector("#scanner[data-ready='1']")
         page.keyboard.type(first + "\n")  # a USB scanner types the code and Enter into the focused field
