@@ -150,25 +150,23 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
 @socketio.on("room:settings", namespace=LIVE)
 @live_event(RoomSettings)
 def on_room_settings(user, payload: RoomSettings):
-    room = services.set_moderated(db.session, user, payload.session_id, payload.moderated)
-    settings = services.room_settings_payload(room)
-    broadcast("room:updated", settings, room_name(room.session_id))
-    return ok(room=settings)
+    return _announce_settings(services.set_moderated(db.session, user, payload.session_id, payload.moderated))
 
 
 @socketio.on("room:close", namespace=LIVE)
 @live_event(SessionRef)
 def on_room_close(user, payload: SessionRef):
-    room = services.close_room(db.session, user, payload.session_id)
-    settings = services.room_settings_payload(room)
-    broadcast("room:updated", settings, room_name(room.session_id))
-    return ok(room=settings)
+    return _announce_settings(services.close_room(db.session, user, payload.session_id))
 
 
 @socketio.on("room:reopen", namespace=LIVE)
 @live_event(SessionRef)
 def on_room_reopen(user, payload: SessionRef):
-    room = services.reopen_room(db.session, user, payload.session_id)
+    return _announce_settings(services.reopen_room(db.session, user, payload.session_id))
+
+
+def _announce_settings(room) -> dict:
+    """Tell the room its new settings (moderation, open or closed) and ack with them."""
     settings = services.room_settings_payload(room)
     broadcast("room:updated", settings, room_name(room.session_id))
     return ok(room=settings)
