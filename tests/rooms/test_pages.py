@@ -19,6 +19,7 @@ def test_the_live_page_is_for_registered_people(cast, logged_in_client, client):
     assert "js/live.js" in html and "socket.io.min.js" in html and "js/rooms-live.js" in html
     assert 'src="https://www.youtube.com/embed/abc"' in html
     assert "Moderator console" not in html
+    assert 'id="chat-form"' in html and 'placeholder="Say something…"' in html
     assert logged_in_client(cast.outsider).get(page_url(cast, "live")).status_code == 403
     anonymous = client.get(page_url(cast, "live"))
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
@@ -34,6 +35,7 @@ def test_the_moderator_console_is_for_moderators(cast, logged_in_client):
     assert logged_in_client(cast.alice).get(page_url(cast, "moderate")).status_code == 403
     html = logged_in_client(cast.moderator).get(page_url(cast, "moderate")).get_data(as_text=True)
     assert 'data-moderator="1"' in html and "moderation-switch" in html and "js/rooms-moderate.js" in html
+    assert 'id="chat-form"' in html and 'placeholder="Message the room…"' in html
 
 
 def test_unknown_sessions_are_404(cast, logged_in_client):
