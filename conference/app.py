@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from .config import Config, config_class, load_or_create_secret_key
+from .db_types import MAX_DB_ID
 from .extensions import csrf, db, login_manager, migrate, socketio
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,7 +31,7 @@ class DatabaseIntConverter(IntegerConverter):
     """`<int:...>` in every route: an id beyond the database's integer range is a 404, not a driver error."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's parameter name
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_DB_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -32,3 +32,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+# The largest id an integer primary key holds on every supported database (PostgreSQL's INTEGER).
+# A larger id exists nowhere; refusing it at the edge keeps it from failing inside the driver.
+MAX_DB_ID = 2**31 - 1

@@ -14,7 +14,8 @@ from conference.realtime import LIVE
 JUNK = [None, [], "text", 7, {}, {"session_id": "1"}, {"session_id": 2**70}, {"session_id": -1},
         {"session_id": True}, {"poll_id": None}, {"question_id": [1]}, {"message_id": 2**63},
         {"round_id": 2**40, "room_id": "x"}, {"event_slug": {"a": 1}}, {"event_id": 1.5},
-        {"session_id": 1, "text": "\x00" * 10}]
+        {"session_id": 1, "text": "\x00" * 10}, {"poll_id": 2**70}, {"question_id": 2**70}, {"round_id": 2**70},
+        {"event_id": 2**70}, {"poll_id": 2**70, "choices": [2**70]}]
 SERVER_FAULTS = {"internal_error", "storage_failed"}
 
 

@@ -123,7 +123,7 @@ def event_stats(slug: str):
 def reissue(registration_id: int):
     """A lost badge: bump the version so the old code is refused, and return the new version."""
     staff = _staff()
-    registration = db.session.get(Registration, registration_id) if registration_id <= services.MAX_DB_ID else None
+    registration = db.session.get(Registration, registration_id)  # <int:> stops ids past MAX_DB_ID
     if registration is None:
         raise NotFound("registration_not_found", f"there is no registration {registration_id}")
     services.ensure_can_scan(db.session, staff, registration.event_id)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..db_types import MAX_DB_ID
+
 SCAN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 
 
@@ -13,7 +15,7 @@ class ScanIn(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     code: str = Field(max_length=4096)  # longer than a badge is answered "invalid_badge"; absurd is a 400
-    list_id: int = Field(alias="list", gt=0, lt=2**31)
+    list_id: int = Field(alias="list", gt=0, le=MAX_DB_ID)
     scan_id: str = Field(pattern=SCAN_ID_PATTERN)
     gate: str = Field(default="", max_length=80)
     scanned_at: datetime | None = None
@@ -37,4 +39,4 @@ class UndoIn(BaseModel):
 
 
 class WatchIn(BaseModel):
-    event_id: int = Field(gt=0, lt=2**31)
+    event_id: int = Field(gt=0, le=MAX_DB_ID)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from .. import hooks
 from ..accounts.models import User
 from ..countries import country_name
-from ..db_types import utcnow
+from ..db_types import MAX_DB_ID, utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
@@ -122,7 +122,6 @@ def staff_events(db: Session, user: User) -> list[Event]:
     return list(db.scalars(query))
 
 
-MAX_DB_ID = 2**31 - 1  # larger ids overflow the database's integer: they exist nowhere
 
 
 def get_list(db: Session, list_id: int) -> CheckinList:

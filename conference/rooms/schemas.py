@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Id = Annotated[int, Field(strict=True, gt=0, le=2**31 - 1)]
+from ..db_types import MAX_DB_ID
+
+Id = Annotated[int, Field(strict=True, gt=0, le=MAX_DB_ID)]
 QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 

@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+from ...db_types import MAX_DB_ID
+
+Id = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Language = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                             max_length=35)]

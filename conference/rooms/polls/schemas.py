@@ -2,9 +2,15 @@
 services.py so that each broken rule gets its own error code."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from ...db_types import MAX_DB_ID
 from .services import PollSpec, Vote
+
+# Ids are positive and within the database's integer range; anything else names no row.
+PollId = Annotated[int, Field(strict=True, gt=0, le=MAX_DB_ID)]
 
 # Generous caps: anything larger is not a poll but an attempt to fill memory.
 _LONG_TEXT = 10_000
@@ -31,19 +37,19 @@ class PollFields(_Strict):
 
 
 class PollCreate(PollFields):
-    session_id: StrictInt
+    session_id: PollId
 
 
 class PollUpdate(PollFields):
-    poll_id: StrictInt
+    poll_id: PollId
 
 
 class PollRef(_Strict):
-    poll_id: StrictInt
+    poll_id: PollId
 
 
 class PollVote(_Strict):
-    poll_id: StrictInt
+    poll_id: PollId
     choices: list[StrictInt] | None = Field(default=None, max_length=100)
     rating: StrictInt | None = None
     words: list[StrictStr] | None = Field(default=None, max_length=20)
