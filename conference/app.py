@@ -105,36 +105,33 @@ def _init_socketio(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from . import auth, realtime  # noqa: F401 - registers the login loader and the /live connect handler
+    # Importing a sockets module registers its /live event handlers.
+    from . import auth, realtime  # noqa: F401 - the login loader and the /live connect handler
     from .accounts.views import bp as accounts_bp
-    from .attendance import sockets as attendance_sockets  # noqa: F401 - registers the socket handlers
+    from .attendance import sockets as _attendance_sockets  # noqa: F401
     from .attendance.api import bp as attendance_api_bp
     from .attendance.views import bp as attendance_bp
-    from .checkin import sockets as _checkin_sockets  # noqa: F401 - live check-in numbers
+    from .checkin import sockets as _checkin_sockets  # noqa: F401
     from .checkin.api import bp as checkin_api_bp
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
     from .registrations.views import bp as registrations_bp
-    from .rooms import sockets as rooms_sockets  # noqa: F401 - registers the /live room events
+    from .rooms import sockets as _rooms_sockets  # noqa: F401
+    from .rooms.breakouts import sockets as _breakouts_sockets  # noqa: F401
+    from .rooms.breakouts.views import bp as breakouts_bp
     from .rooms.commands import rooms_reset
-    from .rooms.polls import sockets as _polls_sockets  # noqa: F401 - poll events on /live
+    from .rooms.polls import sockets as _polls_sockets  # noqa: F401
     from .rooms.polls.views import bp as polls_bp
     from .rooms.views import bp as rooms_bp
-    from .rooms.breakouts import sockets as _breakout_sockets  # noqa: F401 - breakout:* handlers
-    from .rooms.breakouts.views import bp as breakouts_bp
     from .web import register_web
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, breakouts_bp):
+    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, polls_bp,
+                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(checkin_bp)
-    app.register_blueprint(checkin_api_bp)
-    app.register_blueprint(attendance_bp)
-    app.register_blueprint(attendance_api_bp)
-    app.register_blueprint(polls_bp)
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)
