@@ -84,13 +84,11 @@ def on_join(user, payload: SessionRef):
     state = services.join_room(db.session, user, payload.session_id, sid)
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
-        announce_presence(previous)
     enter_socket_room(room_name(payload.session_id))
     enter_socket_room(user_room(user.id))
     if state["is_moderator"]:
         enter_socket_room(moderators_room(payload.session_id))
-    announce_presence(payload.session_id)
-    _announce_presence_change(payload.session_id, previous)
+    _people_moved(payload.session_id, previous)
     return ok(state=state)
 
 
@@ -101,8 +99,7 @@ def on_leave(user, payload: SessionRef):
     if left is None:
         return ok(left=False)
     _leave_socket_rooms(request.sid, left)
-    announce_presence(left)
-    _announce_presence_change(left)
+    _people_moved(left)
     return ok(left=True)
 
 
@@ -115,14 +112,15 @@ def _leave_socket_rooms(sid: str, session_id: int) -> None:
 def _left_on_disconnect(sid: str, _user) -> None:
     left = services.leave_room(db.session, sid)
     if left is not None:
-        announce_presence(left)
-        _announce_presence_change(left)
+        _people_moved(left)
 
 
-def _announce_presence_change(session_id: int, previous: int | None = None) -> None:
-    """Tell other features (attendance) that people moved; sent after the change is committed."""
-    session = get_live_session(db.session, session_id)
+def _people_moved(session_id: int, previous: int | None = None) -> None:
+    """After a committed join, leave or switch: the rooms' presence, and other features (attendance)."""
     changed = [session_id] + ([previous] if previous not in (None, session_id) else [])
+    for moved in changed:
+        announce_presence(moved)
+    session = get_live_session(db.session, session_id)
     hooks.presence_changed.send(session.event_id, session_ids=changed)
 
 
