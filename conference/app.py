@@ -115,6 +115,7 @@ def _register_features(app: Flask) -> None:
     from .checkin.api import bp as checkin_api_bp
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
+    from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
     from .registrations.views import bp as registrations_bp

@@ -24,6 +24,17 @@ _signals = Namespace()
 # (the sessions whose on-site number may have changed; empty for event-wide lists).
 checkin_changed = _signals.signal("checkin-changed")
 
+# Sent by programme after a session's times, room, capacity or stream changed, once committed:
+# sender=event_id, session_id=..., changes={field: (old, new)}. Check-in moves the session's door
+# list; the live rooms tell the open agenda and live pages.
+session_changed = _signals.signal("session-changed")
+
+# Sent by registrations *inside* the transaction, before commit, when a registration's status
+# changes: sender=the Registration, db=the Session, change="confirmed" (new, reconfirmed, approved,
+# promoted from the waiting list) | "cancelled" | "pending" | "waitlisted" | "declined". Receivers
+# may add rows to the same session (the mail outbox) and never commit.
+registration_changed = _signals.signal("registration-changed")
+
 # Sent by the live rooms after someone entered or left a room (join, leave, switch, disconnect),
 # once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
 presence_changed = _signals.signal("presence-changed")

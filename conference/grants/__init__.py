@@ -1,0 +1,1 @@
+"""Per-event grants and the permission checks every feature asks (`checks`)."""
