@@ -116,6 +116,7 @@ def _register_features(app: Flask) -> None:
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
+    from .manage.views import bp as manage_bp
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
     from .registrations.views import bp as registrations_bp
@@ -131,7 +132,7 @@ def _register_features(app: Flask) -> None:
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, polls_bp,
-                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp):
+                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp):
         app.register_blueprint(blueprint)
     register_web(app)
     register_cli(app)

@@ -20,9 +20,31 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(country_name=country_name, country_names=country_names)
+    app.jinja_env.globals.update(country_name=country_name, country_names=country_names,
+                                 config_endpoints=lambda: app.view_functions.keys(), **_permission_helpers())
     app.jinja_env.filters["local"] = _format_local
     app.jinja_env.filters["isoutc"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
+
+
+def _permission_helpers() -> dict:
+    """Templates ask the same checks as the views, for the signed-in person: `may_manage(event)`..."""
+    from flask_login import current_user
+
+    from .grants import checks
+    from .manage.views import visible_sections
+
+    def bound(check):
+        return lambda target: check(db.session, current_user, target)
+
+    return {
+        "may_manage": bound(checks.can_manage),
+        "may_moderate": bound(checks.can_moderate),
+        "may_moderate_event": bound(checks.can_moderate_event),
+        "may_scan": bound(checks.can_scan),
+        "may_see_people": bound(checks.can_see_people),
+        "may_administer": lambda: checks.can_administer(current_user),
+        "manage_sections": visible_sections,
+    }
 
 
 def _format_local(moment: datetime, tz, fmt: str = "%H:%M") -> str:

@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     # Bumped on logout-everywhere and password change so live sockets and remember-me cookies die.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The last time this person signed in (None: never, e.g. imported and not yet invited in).
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

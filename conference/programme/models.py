@@ -5,7 +5,8 @@ import enum
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text,
+                        UniqueConstraint, false, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
@@ -24,10 +25,18 @@ SESSION_KINDS = tuple(k.value for k in SessionKind)
 # Big rooms get a moderation queue for questions by default; small ones post at once.
 MODERATED_BY_DEFAULT = {SessionKind.PLENARY.value, SessionKind.KEYNOTE.value}
 
+# Which ways of taking part an event offers.
+MODES_OFFERED = ("both", "in_person", "online")
+
 
 class Event(db.Model):
     __tablename__ = "events"
-    __table_args__ = (CheckConstraint("ends_at > starts_at", name="dates_ordered"),)
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="dates_ordered"),
+        CheckConstraint("modes_offered IN ('both', 'in_person', 'online')", name="modes_offered"),
+        CheckConstraint("in_person_capacity IS NULL OR in_person_capacity > 0", name="in_person_capacity_positive"),
+        CheckConstraint("online_capacity IS NULL OR online_capacity > 0", name="online_capacity_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -39,6 +48,19 @@ class Event(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     description: Mapped[str] = mapped_column(Text, default="")
+    # Drafts are seen only by the event's organisers (and admins).
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # Registration settings: a window (None = always open), the modes offered, capacities
+    # (None = no limit) and whether organisers approve each registration.
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    modes_offered: Mapped[str] = mapped_column(String(16), default="both", server_default="both")
+    in_person_capacity: Mapped[int | None] = mapped_column(Integer)
+    online_capacity: Mapped[int | None] = mapped_column(Integer)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The event's languages as BCP 47 tags separated by commas, the first being the default ("en,ar").
+    languages: Mapped[str] = mapped_column(String(100), default="en", server_default="en")
 
     tracks: Mapped[list["Track"]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Track.position"
@@ -107,6 +129,10 @@ class ProgrammeSession(db.Model):
     capacity: Mapped[int | None] = mapped_column()
     language: Mapped[str] = mapped_column(String(35), default="en")
     stream_url: Mapped[str | None] = mapped_column(String(500))
+    # Whether questions wait for a moderator; None means by kind (plenaries and keynotes do).
+    questions_moderated: Mapped[bool | None] = mapped_column(Boolean)
+    # A stable identifier shared with schedule files (frab/pretalx `guid`), so re-imports match.
+    guid: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     track: Mapped[Track | None] = relationship()
@@ -131,6 +157,8 @@ class Speaker(db.Model):
     title: Mapped[str] = mapped_column(String(200), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str | None] = mapped_column(String(2))
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     event: Mapped[Event] = relationship(back_populates="speakers")
     sessions: Mapped[list[ProgrammeSession]] = relationship(

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -21,6 +21,9 @@ class Mode(str, enum.Enum):
 class Status(str, enum.Enum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+    PENDING = "pending"  # waits for an organiser's approval
+    WAITLISTED = "waitlisted"  # the in-person places are taken; promoted in order when one frees up
+    DECLINED = "declined"  # an organiser said no
 
 
 MODES = tuple(m.value for m in Mode)
@@ -32,7 +35,8 @@ class Registration(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "event_id"),
         CheckConstraint("mode IN ('in_person', 'online')", name="mode"),
-        CheckConstraint("status IN ('confirmed', 'cancelled')", name="status"),
+        CheckConstraint("status IN ('confirmed', 'cancelled', 'pending', 'waitlisted', 'declined')",
+                        name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +45,11 @@ class Registration(db.Model):
     mode: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=Status.CONFIRMED.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the status last changed: the waiting list is served in this order.
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
+    # The answers to the event's own registration fields, by field key.
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
     event: Mapped[Event] = relationship()
