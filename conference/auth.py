@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -80,23 +80,14 @@ def handle_csrf_error(error: CSRFError):
     return render_template("errors/error.html", status=400, message=message), 400
 
 
-def role_required(*roles: str) -> Callable:
-    """Allow only signed-in users with one of `roles` (admins always pass): 401/redirect, else 403."""
+def login_required(view: Callable) -> Callable:
+    """Signed-in people only (401 JSON or a redirect to the login page). What they may do at an
+    event is asked of conference.grants.checks inside the view."""
 
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if roles and not (current_user.is_admin or current_user.role in roles):
-                if wants_json():
-                    return json_error(403, "forbidden", "your role does not allow this")
-                abort(403)
-            return view(*args, **kwargs)
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
 
-        return wrapper
-
-    return decorator
-
-
-login_required = role_required()
+    return wrapper

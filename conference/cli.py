@@ -70,8 +70,8 @@ def demo() -> None:
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True)
-@click.option("--role", default="attendee", show_default=True,
-              type=click.Choice(["admin", "moderator", "staff", "attendee"]))
+@click.option("--role", default="attendee", show_default=True, type=click.Choice(["admin", "attendee"]),
+              help="admin runs the whole platform; roles at one event are grants (`conference grant`).")
 @click.option("--password", default=None, help="Leave out to create an account that signs in by token only.")
 @click.option("--organisation", default="")
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 code, e.g. KR")

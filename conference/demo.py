@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from .accounts.models import User
 from .accounts.services import create_user, find_user_by_email
+from .grants.models import GRANT_ROLES
+from .grants.services import grant
 from .programme.models import Event, ProgrammeSession, Speaker, Track
 from .registrations.models import Registration
 from .registrations.services import find_registration, import_participants, register
@@ -27,8 +29,11 @@ TZ = ZoneInfo("Asia/Seoul")
 PARTICIPANTS = 450
 IN_PERSON_SHARE = 0.31  # roughly 140 in the hall, 310 online
 
+# (e-mail, name, what they do, password): "admin" is the platform role; "organiser", "moderator"
+# and "staff" are grants on the demo event; "attendee" is a registered participant.
 DEMO_ACCOUNTS = [
     ("admin@symposium.example", "Amina Diallo", "admin", "demo-admin-2030"),
+    ("organiser@symposium.example", "Grace Mensah", "organiser", "demo-organiser-2030"),
     ("moderator1@symposium.example", "Ji-woo Park", "moderator", "demo-moderator-2030"),
     ("moderator2@symposium.example", "Layla Haddad", "moderator", "demo-moderator-2030"),
     ("staff1@symposium.example", "Min-jun Kim", "staff", "demo-staff-2030"),
@@ -267,9 +272,12 @@ def _accounts(db: Session, event: Event) -> list[tuple[str, str, str]]:
     for email, name, role, password in DEMO_ACCOUNTS:
         user = find_user_by_email(db, email)
         if user is None:
-            user = create_user(db, email=email, name=name, role=role, password=password,
+            user = create_user(db, email=email, name=name, role="admin" if role == "admin" else "attendee",
+                               password=password,
                                organisation="Symposium secretariat" if role != "attendee" else "Government of India",
                                country="KR" if role != "attendee" else "IN", commit=False)
+        if role in GRANT_ROLES:
+            grant(db, event, user, role, commit=False)
         if role == "attendee" and find_registration(db, user.id, event.id) is None:
             db.commit()
             register(db, user, event, "online")
@@ -299,14 +307,11 @@ def load_demo(db: Session) -> DemoSummary:
 
 
 def _checkin(db: Session, event: Event) -> None:
-    """Check-in lists (entrance, each day, each session's door), the staff assigned to scan, the badge key."""
+    """Check-in lists (entrance, each day, each session's door) and the badge key."""
     from .checkin.badges import signing_key_row
-    from .checkin.services import assign_staff, ensure_default_lists
+    from .checkin.services import ensure_default_lists
 
     ensure_default_lists(db, event)
-    for email, _name, role, _password in DEMO_ACCOUNTS:
-        if role == "staff":
-            assign_staff(db, event, find_user_by_email(db, email))
     signing_key_row(db, event.id)
 
 

@@ -38,7 +38,6 @@ def venue(app, make_event, make_user):
     staff = make_user("staff")
     with app.app_context():
         event = _db.session.get(Event, event.id)
-        services.assign_staff(_db.session, event, _db.session.merge(staff))
         entrance = services.ensure_list(_db.session, event, "Entrance", allow_reentry=True)
         thematic = next(s for s in event.sessions if s.title == "AI Ethics")
         door = services.ensure_list(_db.session, event, "Door AI Ethics", scope="session", session=thematic,

@@ -8,9 +8,14 @@ import pytest
 from browser_support import browser, live_server  # noqa: F401 - shared fixtures
 
 from conference import create_app
+from sqlalchemy import select
+
+from conference.accounts.models import User
 from conference.accounts.services import create_api_token, create_user
 from conference.extensions import db as _db
 from conference.extensions import socketio
+from conference.grants.models import GRANT_ROLES
+from conference.grants.services import grant
 from conference.programme.models import Event, ProgrammeSession, Speaker, Track
 from conference.registrations.services import register
 
@@ -63,7 +68,23 @@ def post_form(client, url: str, data: dict, **kwargs):
 
 
 @pytest.fixture()
-def make_user(app):
+def team(app):
+    """(user id, grant role) of every organiser, moderator and staff member `make_user` made."""
+    return []
+
+
+def _grant_everywhere(user_id: int, role: str, events: list[Event]) -> None:
+    user = _db.session.get(User, user_id)
+    for event in events:
+        grant(_db.session, event, user, role, commit=False)
+    _db.session.commit()
+
+
+@pytest.fixture()
+def make_user(app, team):
+    """A user. `make_user("organiser" | "moderator" | "staff")` makes an account that holds that grant
+    on every event of the test, made before or after it (tests of one event need no more); tests of
+    grants across events give them with `conference.grants.services.grant` and `make_user()` instead."""
     counter = {"n": 0}
 
     def factory(role: str = "attendee", *, email: str | None = None, name: str | None = None,
@@ -74,8 +95,12 @@ def make_user(app):
                 _db.session,
                 email=email or f"{role}{counter['n']}@example.org",
                 name=name or f"{role.title()} {counter['n']}",
-                role=role, password=password, country=country, organisation=organisation,
+                role="admin" if role == "admin" else "attendee",
+                password=password, country=country, organisation=organisation,
             )
+            if role in GRANT_ROLES:
+                team.append((user.id, role))
+                _grant_everywhere(user.id, role, list(_db.session.scalars(select(Event))))
             _db.session.expunge(user)
             return user
 
@@ -92,7 +117,7 @@ def make_token(app):
 
 
 @pytest.fixture()
-def make_event(app):
+def make_event(app, team):
     """An event in Asia/Seoul with a plenary, a thematic session and a breakout parent with two rooms."""
     counter = {"n": 0}
 
@@ -121,6 +146,8 @@ def make_event(app):
                                         starts_at=start + timedelta(days=1), ends_at=start + timedelta(days=1, hours=2))
             _db.session.add_all([plenary, thematic, workshop])
             _db.session.commit()
+            for user_id, role in team:
+                _grant_everywhere(user_id, role, [event])
             _db.session.refresh(event)
             _db.session.expunge_all()
             return event

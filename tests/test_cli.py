@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from conference import create_app
 from conference.accounts.models import User
 from conference.extensions import db
+from conference.grants.models import EventGrant
 from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.models import Registration
 
@@ -73,7 +74,9 @@ def test_demo_loads_the_symposium_idempotently(empty_app):
         modes = dict(db.session.execute(select(Registration.mode, func.count()).group_by(Registration.mode)).all())
         assert 100 < modes["in_person"] < 200 and modes["online"] > 250
         roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
-        assert roles["admin"] == 1 and roles["moderator"] == 2 and roles["staff"] == 3
+        assert roles["admin"] == 1 and set(roles) == {"admin", "attendee"}
+        grants = dict(db.session.execute(select(EventGrant.role, func.count()).group_by(EventGrant.role)).all())
+        assert grants == {"organiser": 1, "moderator": 2, "staff": 3}
 
 
 def test_demo_credentials_sign_in(empty_app):
@@ -87,9 +90,11 @@ def test_demo_credentials_sign_in(empty_app):
 def test_create_user_token_and_register(empty_app):
     invoke(empty_app, "init-db")
     invoke(empty_app, "demo")
-    result = invoke(empty_app, "create-user", "Gate@Example.org", "--name", "Gate Two", "--role", "staff",
+    result = invoke(empty_app, "create-user", "Gate@Example.org", "--name", "Gate Two",
                     "--password", "gate-two-pass")
-    assert result.exit_code == 0 and "created gate@example.org (staff)" in result.output
+    assert result.exit_code == 0 and "created gate@example.org (attendee)" in result.output
+    assert invoke(empty_app, "create-user", "x@example.org", "--name", "X", "--role", "staff").exit_code == 2
+    assert invoke(empty_app, "checkin", "assign-staff", "governance-ai-2030", "gate@example.org").exit_code == 0
     duplicate = invoke(empty_app, "create-user", "gate@example.org", "--name", "Again")
     assert duplicate.exit_code == 1
     tokens = invoke(empty_app, "create-token", "gate@example.org", "admin@symposium.example")

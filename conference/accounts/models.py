@@ -13,9 +13,9 @@ from ..extensions import db
 
 
 class Role(str, enum.Enum):
+    """The platform-wide kind of account; what a person may do at one event is an EventGrant."""
+
     ADMIN = "admin"
-    MODERATOR = "moderator"
-    STAFF = "staff"
     ATTENDEE = "attendee"
 
 
@@ -25,7 +25,7 @@ ROLE_VALUES = tuple(r.value for r in Role)
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'moderator', 'staff', 'attendee')", name="role"),
+        CheckConstraint("role IN ('admin', 'attendee')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,19 +53,6 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN.value
-
-    @property
-    def is_moderator(self) -> bool:
-        return self.role in (Role.ADMIN.value, Role.MODERATOR.value)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.ADMIN.value, Role.STAFF.value)
-
-    @property
-    def is_organiser(self) -> bool:
-        """Admins, moderators and staff: people who run the event rather than attend it."""
-        return self.role != Role.ATTENDEE.value
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

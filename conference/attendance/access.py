@@ -1,18 +1,20 @@
-"""Who may see attendance: the people who run the event (staff, moderators, admins), never attendees."""
+"""Who may see attendance: the people who run that event (its grants, and admins), never attendees."""
 from __future__ import annotations
 
 from flask import current_app
 
+from sqlalchemy.orm import Session
+
 from ..accounts.models import User
+from ..grants.checks import can_see_people
 from ..errors import Forbidden
+from ..programme.models import Event
 from .services import DEFAULT_GRACE_SECONDS
 
-ROLES = ("staff", "moderator")  # admins always pass role_required
 
-
-def ensure_can_see_attendance(user: User) -> None:
-    if not user.is_organiser:
-        raise Forbidden("forbidden", "attendance figures are for the event's staff, moderators and admins")
+def ensure_can_see_attendance(db: Session, user: User, event: Event) -> None:
+    if not can_see_people(db, user, event):
+        raise Forbidden("forbidden", "attendance figures are for the people who run this event")
 
 
 def grace_seconds() -> int:

@@ -1,22 +1,25 @@
-"""GET /api/v1/events/<slug>/attendance: the report as JSON, for staff, moderators and admins."""
+"""GET /api/v1/events/<slug>/attendance: the report as JSON, for the people who run the event."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..auth import role_required
+from flask_login import current_user
+
+from ..auth import login_required
 from ..extensions import csrf, db
 from ..programme.services import get_event
 from . import services
-from .access import ROLES, grace_seconds
+from .access import ensure_can_see_attendance, grace_seconds
 
 bp = Blueprint("attendance_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
 @bp.get("/events/<slug>/attendance")
-@role_required(*ROLES)
+@login_required
 def attendance(slug: str):
     event = get_event(db.session, slug)
+    ensure_can_see_attendance(db.session, current_user, event)
     report = services.report(db.session, event, grace_seconds=grace_seconds())
     response = jsonify(services.report_json(report))
     response.headers["Cache-Control"] = "no-store"

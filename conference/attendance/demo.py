@@ -25,6 +25,7 @@ from ..db_types import utcnow
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
 from ..rooms.models import RoomVisit
+from ..grants.models import EventGrant
 
 # Share of each mode's registrants attending a session of this kind.
 ONLINE_SHARE = {"plenary": 0.75, "keynote": 0.8, "thematic": 0.4, "workshop": 0.25, "breakout": 0.3}
@@ -54,7 +55,8 @@ def load_demo_attendance(db: Session, event: Event, now: datetime | None = None)
         .order_by(Registration.id)).all()]
     if not people:
         return 0
-    staff_id = db.scalar(select(User.id).where(User.role == "staff").order_by(User.id))
+    staff_id = db.scalar(select(EventGrant.user_id).where(EventGrant.event_id == event.id, EventGrant.role == "staff")
+                         .order_by(EventGrant.id))
     sessions = list(db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id,
                                                               ProgrammeSession.ends_at <= now)
                                .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)))

@@ -4,15 +4,16 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
 
-from ..auth import role_required
+from ..auth import login_required
 
 from ..countries import m49_subregion
 from ..db_types import utcnow
 from ..extensions import db
 from ..programme.services import get_event
 from . import charts, exports, services
-from .access import ROLES, grace_seconds
+from .access import ensure_can_see_attendance, grace_seconds
 from .wording import duration_words
 
 bp = Blueprint("attendance", __name__)
@@ -65,10 +66,16 @@ def report_charts(report: services.Report) -> dict:
     }
 
 
-@bp.get("/events/<slug>/attendance")
-@role_required(*ROLES)
-def dashboard(slug: str):
+def _event(slug: str):
     event = get_event(db.session, slug)
+    ensure_can_see_attendance(db.session, current_user, event)
+    return event
+
+
+@bp.get("/events/<slug>/attendance")
+@login_required
+def dashboard(slug: str):
+    event = _event(slug)
     report = services.report(db.session, event, grace_seconds=grace_seconds())
     day = _today_or_first_day(event)
     series = services.time_series(db.session, event, day, step_minutes=15, grace_seconds=grace_seconds())
@@ -77,9 +84,9 @@ def dashboard(slug: str):
 
 
 @bp.get("/events/<slug>/attendance/report")
-@role_required(*ROLES)
+@login_required
 def report_page(slug: str):
-    event = get_event(db.session, slug)
+    event = _event(slug)
     report = services.report(db.session, event, grace_seconds=grace_seconds())
     day_charts = []
     for day in services.event_days(event):
@@ -90,9 +97,9 @@ def report_page(slug: str):
 
 
 @bp.get("/events/<slug>/attendance/timeline.svg")
-@role_required(*ROLES)
+@login_required
 def timeline_svg(slug: str):
-    event = get_event(db.session, slug)
+    event = _event(slug)
     step = request.args.get("step", "15")
     if not step.isdigit():
         abort(400, "step must be 5, 10, 15, 30 or 60 (minutes)")
@@ -107,17 +114,17 @@ def _csv(body: str, filename: str) -> Response:
 
 
 @bp.get("/events/<slug>/attendance/sessions.csv")
-@role_required(*ROLES)
+@login_required
 def sessions_csv(slug: str):
-    event = get_event(db.session, slug)
+    event = _event(slug)
     report = services.report(db.session, event, grace_seconds=grace_seconds())
     return _csv(exports.sessions_csv(report), f"{event.slug}-attendance-sessions.csv")
 
 
 @bp.get("/events/<slug>/attendance/participants.csv")
-@role_required(*ROLES)
+@login_required
 def participants_csv(slug: str):
-    event = get_event(db.session, slug)
+    event = _event(slug)
     rows = services.participant_rows(db.session, event, grace_seconds=grace_seconds())
     return _csv(exports.participants_csv(event, rows), f"{event.slug}-attendance-participants.csv")
 
@@ -126,8 +133,8 @@ def participants_csv(slug: str):
 
 
 @bp.get("/events/<slug>/attendance/stays.csv")
-@role_required(*ROLES)
+@login_required
 def stays_csv(slug: str):
-    event = get_event(db.session, slug)
+    event = _event(slug)
     stays = services.stay_rows(db.session, event, grace_seconds=grace_seconds())
     return _csv(exports.stays_csv(event, stays), f"{event.slug}-attendance-stays.csv")

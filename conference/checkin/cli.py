@@ -11,6 +11,7 @@ from ..accounts.services import find_user_by_email
 from ..errors import ServiceError
 from ..extensions import db
 from ..programme.services import get_event
+from ..grants.services import grant
 from . import services
 
 
@@ -38,14 +39,14 @@ def create_lists(event_slug: str) -> None:
 @with_appcontext
 @click.argument("emails", nargs=-1, required=True)
 def assign_staff(event_slug: str, emails: tuple[str, ...]) -> None:
-    """Let staff members scan badges at an event (idempotent)."""
+    """Give people the check-in staff grant of an event, so they may scan there (idempotent)."""
     try:
         event = get_event(db.session, event_slug)
         for email in emails:
             user = find_user_by_email(db.session, email)
             if user is None:
                 raise ServiceError("user_not_found", f"no user {email}")
-            services.assign_staff(db.session, event, user)
+            grant(db.session, event, user, "staff")
             click.echo(f"{email} may scan at {event.slug}")
     except ServiceError as exc:
         click.echo(f"error: {exc.message}", err=True)

@@ -1,5 +1,5 @@
 """Check-in lists, first entries, every entry/exit movement, the scan audit log, badge versions,
-per-event signing keys and the staff assigned to an event.
+and per-event signing keys (who may scan is an EventGrant, see conference.grants).
 
 "Inside now" on a list: `Checkin.inside` (kept by conditional UPDATEs) and equivalently the last
 non-undone `CheckinMovement` of that registration on that list being "in". Automatic check-outs
@@ -144,16 +144,4 @@ class EventSigningKey(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
     private_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, hex
     public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, hex
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class EventStaff(db.Model):
-    """Staff members assigned to scan at an event (admins may scan everywhere without a row)."""
-
-    __tablename__ = "event_staff"
-    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -26,11 +26,12 @@ from .. import hooks
 from ..accounts.models import User
 from ..countries import country_name
 from ..db_types import MAX_DB_ID, utcnow
-from ..errors import Conflict, Forbidden, NotFound, ServiceError
+from ..errors import Conflict, NotFound, ServiceError
+from ..grants.checks import ensure_can_scan
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
 from .badges import InvalidBadge, check_version, public_key_bytes, verify_token
-from .models import BadgeIssue, Checkin, CheckinList, CheckinMovement, EventStaff, ScanRecord
+from .models import BadgeIssue, Checkin, CheckinList, CheckinMovement, ScanRecord
 
 RESULTS = ("ok", "already_checked_in", "invalid_badge", "not_registered", "cancelled", "not_admitted", "full",
            "not_inside")
@@ -78,51 +79,7 @@ class _Retry(Exception):
     """The state changed under us between the read and the conditional write: decide again."""
 
 
-# --- staff and lists --------------------------------------------------------------------------------
-
-def can_scan(db: Session, user: User, event_id: int) -> bool:
-    if user.is_admin:
-        return True
-    if not user.is_staff:
-        return False
-    return db.scalar(select(EventStaff.id).where(EventStaff.event_id == event_id,
-                                                 EventStaff.user_id == user.id)) is not None
-
-
-def ensure_can_scan(db: Session, user: User, event_id: int) -> None:
-    """Admins everywhere; staff only at the events they are assigned to."""
-    if not (user.is_admin or user.is_staff):
-        raise Forbidden("forbidden", "only staff and admins may scan badges")
-    if not can_scan(db, user, event_id):
-        raise Forbidden("not_event_staff", "you are not assigned as staff to this event")
-
-
-def assign_staff(db: Session, event: Event, user: User) -> EventStaff:
-    """Assign a staff member to an event (idempotent)."""
-    if not user.is_staff:
-        raise ServiceError("not_staff", f"{user.email} does not have the staff role")
-    existing = db.scalar(select(EventStaff).where(EventStaff.event_id == event.id, EventStaff.user_id == user.id))
-    if existing is not None:
-        return existing
-    row = EventStaff(event_id=event.id, user_id=user.id)
-    db.add(row)
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        return db.scalars(select(EventStaff).where(EventStaff.event_id == event.id,
-                                                   EventStaff.user_id == user.id)).one()
-    return row
-
-
-def staff_events(db: Session, user: User) -> list[Event]:
-    query = select(Event).order_by(Event.starts_at)
-    if not user.is_admin:
-        query = query.join(EventStaff, EventStaff.event_id == Event.id).where(EventStaff.user_id == user.id)
-    return list(db.scalars(query))
-
-
-
+# --- lists --------------------------------------------------------------------------------
 
 def get_list(db: Session, list_id: int) -> CheckinList:
     checkin_list = db.get(CheckinList, list_id) if 0 < list_id <= MAX_DB_ID else None

@@ -16,6 +16,7 @@ from .. import hooks
 from ..extensions import db, socketio
 from ..realtime import LIVE, live_event, ok
 from ..rooms.access import moderators_room
+from ..grants.checks import ensure_can_scan
 from . import services
 from .models import CheckinList
 from .schemas import WatchIn
@@ -31,7 +32,7 @@ def staff_room(event_id: int) -> str:
 @socketio.on("checkin:watch", namespace=LIVE)
 @live_event(WatchIn)
 def watch(user, payload: WatchIn):
-    services.ensure_can_scan(db.session, user, payload.event_id)
+    ensure_can_scan(db.session, user, payload.event_id)
     join_room(staff_room(payload.event_id), namespace=LIVE)
     return ok(event_id=payload.event_id, lists=services.event_stats(db.session, payload.event_id))
 

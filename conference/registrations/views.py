@@ -8,7 +8,8 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
-from ..auth import login_required, role_required
+from ..auth import login_required
+from ..grants.checks import ensure_can_see_people
 from ..errors import ServiceError
 from ..extensions import db
 from ..programme.services import get_event
@@ -75,10 +76,11 @@ def cancel(registration_id: int):
 
 
 @bp.route("/events/<slug>/participants")
-@role_required("staff", "moderator")
+@login_required
 def participants(slug: str):
     """Organisers' list of registrations, filterable by mode, status, country and name."""
     event = get_event(db.session, slug)
+    ensure_can_see_people(db.session, current_user, event)
     filters = services.ParticipantFilter.from_args(request.args)
     rows = services.list_participants(db.session, event, filters)
     return render_template(

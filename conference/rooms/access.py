@@ -1,4 +1,8 @@
-"""Who may enter and run a live room, and the Socket.IO room names every live feature uses."""
+"""Who may enter and run a live room, and the Socket.IO room names every live feature uses.
+
+`can_moderate` and `ensure_can_moderate` are conference.grants.checks' own, re-exported for the
+live features: a moderator of a session (or of its whole event) runs its room and its breakouts.
+"""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -6,6 +10,7 @@ from sqlalchemy.orm import Session
 from .. import hooks
 from ..accounts.models import User
 from ..errors import Forbidden, NotFound
+from ..grants.checks import can_moderate, ensure_can_moderate, runs_event
 from ..programme.models import ProgrammeSession
 from ..registrations.services import confirmed_registration
 
@@ -32,18 +37,9 @@ def get_live_session(db: Session, session_id: int) -> ProgrammeSession:
     return session
 
 
-def can_moderate(user: User) -> bool:
-    return user.is_moderator
-
-
-def ensure_can_moderate(user: User) -> None:
-    if not can_moderate(user):
-        raise Forbidden("forbidden", "only moderators and admins may do this")
-
-
 def ensure_can_join(db: Session, user: User, session: ProgrammeSession) -> None:
     """Registered participants of the event, and the people who run it, may enter its rooms."""
-    if user.is_organiser:
+    if runs_event(db, user, session.event_id):
         return
     if confirmed_registration(db, user.id, session.event_id) is None:
         raise Forbidden("not_registered", "register for this event to join its live sessions")

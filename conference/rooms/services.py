@@ -76,7 +76,7 @@ def join_room(db: Session, user: User, session_id: int, sid: str) -> dict:
 def room_state(db: Session, user: User, session: ProgrammeSession, room: LiveRoom | None = None) -> dict:
     """Everything a client needs to draw the room from scratch (after a join or a reconnect)."""
     room = room or get_room(db, session)
-    moderator = can_moderate(user)
+    moderator = can_moderate(db, user, session)
     questions = visible_questions(db, user, session.id, room)
     state = {
         "session": session_payload(session, room),
@@ -93,7 +93,7 @@ def room_state(db: Session, user: User, session: ProgrammeSession, room: LiveRoo
 def _room_for_change(db: Session, user: User, session_id: int, *, moderator: bool = False) -> tuple[ProgrammeSession, LiveRoom]:
     session = get_live_session(db, session_id)
     if moderator:
-        ensure_can_moderate(user)
+        ensure_can_moderate(db, user, session)
     else:
         ensure_can_join(db, user, session)
     return session, get_room(db, session)
@@ -167,7 +167,7 @@ def question_views(db: Session, question: Question, room: LiveRoom | None = None
 
 def visible_questions(db: Session, user: User, session_id: int, room: LiveRoom) -> list[dict]:
     """Moderators see the queue and the live list; others the live list plus their own pending ones."""
-    moderator = can_moderate(user)
+    moderator = can_moderate(db, user, get_live_session(db, session_id))
     query = select(Question).where(Question.session_id == session_id)
     if moderator:
         query = query.where(Question.status != QuestionStatus.DISMISSED.value)
@@ -287,9 +287,10 @@ def moderate_question(db: Session, user: User, question_id: int, action: str,
     """Apply a moderator's action. Returns the question and what changed around it:
     `{"was_public": bool, "unpinned": Question | None}` (a pin takes the previous one off air).
     """
-    ensure_can_moderate(user)
     question = get_question(db, question_id)
-    room = get_room(db, get_live_session(db, question.session_id))
+    session = get_live_session(db, question.session_id)
+    ensure_can_moderate(db, user, session)
+    room = get_room(db, session)
     if action not in _ALLOWED_FROM:
         raise ServiceError("invalid_action", f"unknown action {action!r}")
     if question.status not in _ALLOWED_FROM[action]:
@@ -351,10 +352,10 @@ def send_chat(db: Session, user: User, session_id: int, text: str) -> ChatMessag
 
 def delete_chat(db: Session, user: User, message_id: int) -> ChatMessage:
     """A moderator hides a chat line; deleting it twice is refused."""
-    ensure_can_moderate(user)
     message = db.get(ChatMessage, message_id)
     if message is None:
         raise NotFound("message_not_found", f"there is no chat message {message_id}")
+    ensure_can_moderate(db, user, get_live_session(db, message.session_id))
     hidden = db.execute(
         update(ChatMessage).where(ChatMessage.id == message.id, ChatMessage.deleted_at.is_(None))
         .values(deleted_at=utcnow(), deleted_by_id=user.id)

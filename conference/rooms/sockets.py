@@ -174,8 +174,8 @@ def _announce_settings(room) -> dict:
 @live_event(SessionRef)
 def on_room_who(user, payload: SessionRef):
     """Moderators only: the people connected to the room now."""
-    ensure_can_moderate(user)
     session = get_live_session(db.session, payload.session_id)
+    ensure_can_moderate(db.session, user, session)
     return ok(session_id=session.id, people=services.people_online(db.session, session.id))
 
 
@@ -243,7 +243,9 @@ def _announce_removal(question: Question, *, was_public: bool) -> None:
 
 
 def _view_for(user, question: Question, views: dict) -> dict:
-    return views["moderator"] if can_moderate(user) or question.user_id == user.id else views["public"]
+    if question.user_id == user.id or can_moderate(db.session, user, get_live_session(db.session, question.session_id)):
+        return views["moderator"]
+    return views["public"]
 
 
 # --- chat ------------------------------------------------------------------------------------

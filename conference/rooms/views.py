@@ -25,7 +25,7 @@ def _load(slug: str, session_id: int):
 
 
 def _page(template: str, event, session):
-    return render_template(template, event=event, session=session, is_moderator=can_moderate(current_user),
+    return render_template(template, event=event, session=session, is_moderator=can_moderate(db.session, current_user, session),
                            stream=stream_embed(session.stream_url), live_url=live_page_url(event.slug, session.id))
 
 
@@ -41,7 +41,7 @@ def live(slug: str, session_id: int):
 @login_required
 def moderate(slug: str, session_id: int):
     event, session = _load(slug, session_id)
-    ensure_can_moderate(current_user)
+    ensure_can_moderate(db.session, current_user, session)
     return _page("rooms/moderate.html", event, session)
 
 

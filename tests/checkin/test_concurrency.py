@@ -5,6 +5,8 @@ the race) and on PostgreSQL (skipped with a reason when the server is absent, un
 """
 from __future__ import annotations
 
+from conference.grants.services import grant
+
 import os
 import threading
 import uuid
@@ -138,9 +140,9 @@ def test_twenty_simultaneous_scans_on_postgresql_give_one_ok(postgres_app):
                       ends_at=start + timedelta(days=1))
         session.add(event)
         session.commit()
-        staff = create_user(session, email="staff@example.org", name="Staff", role="staff", password="x" * 12)
+        staff = create_user(session, email="staff@example.org", name="Staff", password="x" * 12)
         attendee = create_user(session, email="a@example.org", name="A", role="attendee", password="x" * 12)
-        services.assign_staff(session, event, staff)
+        grant(session, event, staff, "staff")
         entrance = services.ensure_list(session, event, "Entrance")
         registration = register(session, attendee, event, "in_person")
         code = badge_token(session, registration)
@@ -172,8 +174,8 @@ def test_exits_undo_auto_checkout_sync_and_stats_on_postgresql(postgres_app):
                                 ends_at=now + timedelta(hours=1), capacity=1)
         session.add(room)
         session.commit()
-        staff = create_user(session, email="s@example.org", name="S", role="staff", password="x" * 12)
-        services.assign_staff(session, event, staff)
+        staff = create_user(session, email="s@example.org", name="S", password="x" * 12)
+        grant(session, event, staff, "staff")
         door = services.ensure_list(session, event, "Door", scope="session", session=room, capacity=1)
         codes = []
         for n in range(2):
@@ -216,8 +218,8 @@ def test_nul_characters_and_lone_surrogates_are_stored_safely_on_postgresql(post
         event = Event(slug="pg-nul", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1))
         session.add(event)
         session.commit()
-        staff = create_user(session, email="nul@example.org", name="S", role="staff", password="x" * 12)
-        services.assign_staff(session, event, staff)
+        staff = create_user(session, email="nul@example.org", name="S", password="x" * 12)
+        grant(session, event, staff, "staff")
         entrance = services.ensure_list(session, event, "Entrance")
         token = create_api_token(session, staff, "t")
         list_id = entrance.id
@@ -309,8 +311,8 @@ def test_simultaneous_entries_and_exits_stay_consistent_on_postgresql(postgres_a
         event = Event(slug="pg-churn", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1))
         session.add(event)
         session.commit()
-        staff = create_user(session, email="churn@example.org", name="S", role="staff", password="x" * 12)
-        services.assign_staff(session, event, staff)
+        staff = create_user(session, email="churn@example.org", name="S", password="x" * 12)
+        grant(session, event, staff, "staff")
         door = services.ensure_list(session, event, "Door", capacity=1)
         codes = [badge_token(session, register(session, create_user(session, email=f"c{n}@example.org", name="C",
                                                                     password="x" * 12), event, "in_person"))

@@ -5,7 +5,9 @@ from sqlalchemy import func, select
 
 from conference import create_app
 from conference.accounts.models import User
-from conference.checkin.models import CheckinList, EventStaff
+from conference.checkin.models import CheckinList
+from conference.grants.checks import can_scan
+from conference.grants.models import EventGrant
 from conference.extensions import db
 
 
@@ -18,7 +20,8 @@ def test_demo_creates_lists_and_assigns_staff_once(tmp_path):
     with app.app_context():
         scopes = dict(db.session.execute(select(CheckinList.scope, func.count()).group_by(CheckinList.scope)).all())
         assert scopes == {"event": 1, "day": 3, "session": 14}
-        staff = db.session.scalars(select(User.email).join(EventStaff, EventStaff.user_id == User.id)).all()
+        staff = db.session.scalars(select(User.email).join(EventGrant, EventGrant.user_id == User.id)
+                                   .where(EventGrant.role == "staff")).all()
         assert sorted(staff) == [f"staff{n}@symposium.example" for n in (1, 2, 3)]
         door = db.session.scalars(select(CheckinList).where(CheckinList.scope == "session")
                                   .where(CheckinList.name.like("Door: Opening session%"))).one()
@@ -41,7 +44,7 @@ def _csrf(client) -> str:
 
 def test_cli_creates_lists_and_assigns_staff(app, make_event, make_user):
     event = make_event()
-    staff, attendee = make_user("staff"), make_user()
+    staff, stranger = make_user(), "nobody@example.org"
     runner = app.test_cli_runner()
     created = runner.invoke(args=["checkin", "create-lists", event.slug])
     assert created.exit_code == 0, created.output
@@ -49,6 +52,9 @@ def test_cli_creates_lists_and_assigns_staff(app, make_event, make_user):
     assert runner.invoke(args=["checkin", "create-lists", event.slug]).output == created.output
     assigned = runner.invoke(args=["checkin", "assign-staff", event.slug, staff.email])
     assert assigned.exit_code == 0 and f"{staff.email} may scan" in assigned.output
-    refused = runner.invoke(args=["checkin", "assign-staff", event.slug, attendee.email])
-    assert refused.exit_code == 1 and "staff role" in refused.output
+    with app.app_context():
+        assert can_scan(db.session, db.session.get(User, staff.id), event.id)
+    assert runner.invoke(args=["checkin", "assign-staff", event.slug, staff.email]).exit_code == 0  # idempotent
+    refused = runner.invoke(args=["checkin", "assign-staff", event.slug, stranger])
+    assert refused.exit_code == 1 and "no user" in refused.output
     assert runner.invoke(args=["checkin", "create-lists", "no-such-event"]).exit_code == 1

@@ -20,6 +20,7 @@ from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...programme.models import ProgrammeSession, SessionKind
 from ...programme.services import iso_utc
 from ...registrations.models import Registration
+from ...grants.services import user_ids_with_grant
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from .languages import base_language, preferred_language
 from .models import (
@@ -153,8 +154,8 @@ def create_round(db: Session, user: User, session_id: int, rooms: list[RoomSpec]
     A room whose name matches an existing breakout of the session reuses that session (its language
     and capacity are updated), so a programme's planned breakouts keep their Q&A and chat.
     """
-    ensure_can_moderate(user)
     main = get_live_session(db, session_id)
+    ensure_can_moderate(db, user, main)
     if main.kind == SessionKind.BREAKOUT.value:
         raise ServiceError("nested_breakout", "a breakout room cannot be split into breakouts")
     if mode not in ROUND_MODES:
@@ -218,8 +219,8 @@ def assign(db: Session, user: User, round_id: int, pairs: list[tuple[int, int | 
 
     A moderator may fill a room past its capacity on purpose; capacity binds self-select.
     """
-    ensure_can_moderate(user)
     round_ = get_round(db, round_id)
+    ensure_can_moderate(db, user, round_.session)
     _ensure_open(round_)
     if len({user_id for user_id, _ in pairs}) != len(pairs):
         raise ServiceError("duplicate_user", "a person appears twice in the list")
@@ -263,7 +264,8 @@ def _ensure_participants(db: Session, round_: BreakoutRound, user_ids: list[int]
         Registration.event_id == round_.session.event_id, Registration.status == "confirmed",
         Registration.user_id.in_(user_ids),
     )))
-    outsiders = [uid for uid in user_ids if uid not in registered and not users[uid].is_organiser]
+    team = user_ids_with_grant(db, round_.session.event_id)
+    outsiders = [uid for uid in user_ids if uid not in registered and uid not in team and not users[uid].is_admin]
     if outsiders:
         raise ServiceError("not_registered", "these people are not registered for the event", user_ids=outsiders)
 
@@ -298,10 +300,10 @@ def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, 
     `by="country"` spreads each country's delegation across rooms; otherwise rooms fill evenly.
     People already placed keep their room; those who fit nowhere are returned in `unplaced`.
     """
-    ensure_can_moderate(user)
+    round_ = get_round(db, round_id)
+    ensure_can_moderate(db, user, round_.session)
     if by not in (None, "language", "country"):
         raise ServiceError("invalid_balance", "balance by language, by country, or leave it empty")
-    round_ = get_round(db, round_id)
     _ensure_open(round_)
     for room in round_.rooms:
         db.refresh(room)
@@ -395,9 +397,10 @@ def enter_breakout(db: Session, user: User, round_id: int, room_id: int | None =
     """
     round_ = get_round(db, round_id)
     _ensure_running(round_)
-    if room_id is None and can_moderate(user):
+    moderator = can_moderate(db, user, round_.session)
+    if room_id is None and moderator:
         raise ServiceError("room_required", "choose the breakout room to drop into")
-    if can_moderate(user):
+    if moderator:
         return round_, get_room(db, round_, room_id)
     ensure_can_join(db, user, round_.session)
     current = assignment_of(db, round_.id, user.id)
@@ -461,8 +464,8 @@ def _mark_joined(db: Session, assignment: BreakoutAssignment) -> None:
 
 
 def start_round(db: Session, user: User, round_id: int, duration_s: int | None = None) -> BreakoutRound:
-    ensure_can_moderate(user)
     round_ = get_round(db, round_id)
+    ensure_can_moderate(db, user, round_.session)
     duration = duration_s if duration_s is not None else round_.duration_s
     _check_duration(duration)
     now = utcnow()
@@ -481,10 +484,10 @@ def start_round(db: Session, user: User, round_id: int, duration_s: int | None =
 
 def extend_round(db: Session, user: User, round_id: int, seconds: int) -> BreakoutRound:
     """Push the end of a running round back by `seconds` (counted from now if it is already due)."""
-    ensure_can_moderate(user)
+    round_ = get_round(db, round_id)
+    ensure_can_moderate(db, user, round_.session)
     if not 1 <= seconds <= MAX_DURATION_S:
         raise ServiceError("invalid_duration", "extend by 1 second to 4 hours")
-    round_ = get_round(db, round_id)
     _ensure_running(round_)
     new_end = max(round_.ends_at, utcnow()) + timedelta(seconds=seconds)
     extended = db.execute(update(BreakoutRound).where(
@@ -498,13 +501,13 @@ def extend_round(db: Session, user: User, round_id: int, seconds: int) -> Breako
 
 
 def post_message(db: Session, user: User, round_id: int, text: str) -> BreakoutRound:
-    ensure_can_moderate(user)
+    round_ = get_round(db, round_id)
+    ensure_can_moderate(db, user, round_.session)
     text = (text or "").strip()
     if not text:
         raise ServiceError("empty_message", "write a message first")
     if len(text) > 500:
         raise ServiceError("message_too_long", "a message has at most 500 characters")
-    round_ = get_round(db, round_id)
     _ensure_running(round_)
     round_.last_message, round_.last_message_at = text, utcnow()
     db.commit()
@@ -513,9 +516,9 @@ def post_message(db: Session, user: User, round_id: int, text: str) -> BreakoutR
 
 def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "moderator") -> BreakoutRound:
     """End the round (a draft is simply dropped); its assignments stay as the record."""
-    if by == "moderator":
-        ensure_can_moderate(user)
     round_ = get_round(db, round_id)
+    if by == "moderator":
+        ensure_can_moderate(db, user, round_.session)
     conditions = [BreakoutRound.id == round_.id, BreakoutRound.status.in_(OPEN_STATUSES)]
     if by == "timer":
         conditions += [BreakoutRound.status == RoundStatus.RUNNING.value, BreakoutRound.ends_at <= utcnow()]
@@ -592,12 +595,17 @@ def balance_candidates(db: Session, round_: BreakoutRound, among: str = "registe
         from ..presence import online_user_ids  # the live rooms' public presence API
 
         present = online_user_ids(db, round_.session_id)
-        return list(db.scalars(select(User.id).where(User.id.in_(present), User.role == "attendee"))) if present else []
-    if among != "registered":
+        candidates = list(db.scalars(select(User.id).where(User.id.in_(present), User.role == "attendee"))) if present else []
+    elif among == "registered":
+        candidates = list(db.scalars(select(Registration.user_id).join(User, User.id == Registration.user_id).where(
+            Registration.event_id == round_.session.event_id, Registration.status == "confirmed",
+            User.role == "attendee",
+        )))
+    else:
         raise ServiceError("invalid_balance", "balance the people present or all registered people")
-    return list(db.scalars(select(Registration.user_id).join(User, User.id == Registration.user_id).where(
-        Registration.event_id == round_.session.event_id, Registration.status == "confirmed", User.role == "attendee",
-    )))
+    # The people who run the event (moderators, organisers, staff) are not placed in rooms.
+    team = user_ids_with_grant(db, round_.session.event_id)
+    return [uid for uid in candidates if uid not in team]
 
 
 # --- what clients see --------------------------------------------------------------------------
@@ -680,7 +688,7 @@ def round_record(db: Session, round_: BreakoutRound) -> list[dict]:
 def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
     """The `breakouts` part of the `join` state, for a main session or one of its breakouts."""
     main = main_session_of(session)
-    moderator = can_moderate(user)
+    moderator = can_moderate(db, user, main)
     # A draft is shown too: participants learn their room before the start (their page shows the
     # round only while it runs), so they can be moved in the moment it opens.
     round_ = open_round(db, main.id) or latest_round(db, main.id)

@@ -94,8 +94,8 @@ def create(user, payload: schemas.CreateRound):
 @live_event(schemas.Assign)
 def assign(user, payload: schemas.Assign):
     if payload.auto:
-        services.ensure_can_moderate(user)
         round_ = services.get_round(db.session, payload.round_id)
+        services.ensure_can_moderate(db.session, user, round_.session)
         candidates = payload.user_ids if payload.user_ids is not None else \
             services.balance_candidates(db.session, round_, payload.among)
         result = services.auto_assign(db.session, user, payload.round_id, candidates, by=payload.by)

@@ -20,6 +20,7 @@ from ...accounts.models import User
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...programme.models import ProgrammeSession
+from ...grants.checks import runs_event
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from ..services import ensure_room_open
 from .models import (
@@ -124,8 +125,7 @@ def _checked_max_choices(kind: str, max_choices: int | None, n_options: int) -> 
 
 def create_poll(db: Session, user: User, session_id: int, spec: PollSpec) -> Poll:
     """A new draft poll in a session's room (moderators)."""
-    ensure_can_moderate(user)
-    get_live_session(db, session_id)
+    ensure_can_moderate(db, user, get_live_session(db, session_id))
     spec = _checked_spec(spec)
     poll = Poll(session_id=session_id, created_by_id=user.id, status=PollStatus.DRAFT.value)
     _apply_spec(poll, spec)
@@ -143,8 +143,8 @@ def _apply_spec(poll: Poll, spec: PollSpec) -> None:
 
 def update_poll(db: Session, user: User, poll_id: int, spec: PollSpec) -> Poll:
     """Rewrite a draft (moderators). An open or closed poll keeps what people voted on."""
-    ensure_can_moderate(user)
     poll = get_poll(db, poll_id)
+    _ensure_runs_poll(db, user, poll)
     if poll.status != PollStatus.DRAFT.value:
         raise Conflict("not_a_draft", "only a draft can be edited; this poll has been opened")
     spec = _checked_spec(spec)
@@ -157,8 +157,8 @@ def update_poll(db: Session, user: User, poll_id: int, spec: PollSpec) -> Poll:
 
 def delete_poll(db: Session, user: User, poll_id: int) -> Poll:
     """Delete a draft or a closed poll with its ballots (moderators); an open poll is closed first."""
-    ensure_can_moderate(user)
     poll = get_poll(db, poll_id)
+    _ensure_runs_poll(db, user, poll)
     options = list(poll.options)  # loaded now: the caller may still describe what was deleted
     removed = db.execute(
         delete(Poll).where(Poll.id == poll_id, Poll.status != PollStatus.OPEN.value)
@@ -189,8 +189,8 @@ def polls_of_session(db: Session, session_id: int) -> list[Poll]:
 
 def open_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
     """Launch a draft: votes are taken from now on, until it is closed or its time is up."""
-    ensure_can_moderate(user)
     poll = get_poll(db, poll_id)
+    _ensure_runs_poll(db, user, poll)
     now = now or utcnow()
     closes_at = now + timedelta(seconds=poll.duration_s) if poll.duration_s else None
     opened = db.execute(
@@ -208,8 +208,8 @@ def open_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = N
 
 def close_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
     """Close an open poll now (moderators); its tally is final from this commit on."""
-    ensure_can_moderate(user)
     poll = get_poll(db, poll_id)
+    _ensure_runs_poll(db, user, poll)
     if not _close(db, poll_id, now or utcnow()):
         raise Conflict("poll_not_open", "only an open poll can be closed")
     db.refresh(poll)
@@ -279,7 +279,7 @@ def cast_vote(db: Session, user: User, poll_id: int, vote: Vote, *, now: datetim
     """Record a person's ballot, or replace it when the poll allows changes. Commits before returning."""
     now = now or utcnow()
     poll = db.get(Poll, poll_id)
-    if poll is None or (poll.status == PollStatus.DRAFT.value and not can_moderate(user)):
+    if poll is None or (poll.status == PollStatus.DRAFT.value and not _runs_poll(db, user, poll)):
         raise NotFound("poll_not_found", f"there is no poll {poll_id}")
     ensure_can_join(db, user, get_live_session(db, poll.session_id))
     if poll.status == PollStatus.DRAFT.value:
@@ -445,13 +445,21 @@ def results_public(poll: Poll) -> bool:
     return False
 
 
-def may_see_results(user: User, poll: Poll) -> bool:
-    return can_moderate(user) or results_public(poll)
+def _runs_poll(db: Session, user: User, poll: Poll) -> bool:
+    return can_moderate(db, user, get_live_session(db, poll.session_id))
 
 
-def may_see_poll(user: User, poll: Poll) -> bool:
+def _ensure_runs_poll(db: Session, user: User, poll: Poll) -> None:
+    ensure_can_moderate(db, user, get_live_session(db, poll.session_id))
+
+
+def may_see_results(db: Session, user: User, poll: Poll) -> bool:
+    return results_public(poll) or _runs_poll(db, user, poll)
+
+
+def may_see_poll(db: Session, user: User, poll: Poll) -> bool:
     """Participants see open polls, and closed ones whose results are theirs to see; moderators all."""
-    return can_moderate(user) or may_see_poll_as_participant(poll)
+    return may_see_poll_as_participant(poll) or _runs_poll(db, user, poll)
 
 
 def may_see_poll_as_participant(poll: Poll) -> bool:
@@ -501,14 +509,14 @@ def polls_state(db: Session, user: User, session: ProgrammeSession) -> dict:
     """The `polls` part of the join state: the polls this user may see, their own ballot, and the
     results they may see. Call `close_due_polls` first so an expired poll is shown closed."""
     now = utcnow()
-    polls = [p for p in polls_of_session(db, session.id) if may_see_poll(user, p)]
+    polls = [p for p in polls_of_session(db, session.id) if may_see_poll(db, user, p)]
     ballots = my_ballots(db, user, [p.id for p in polls])
     entries = []
     for poll in polls:
         entry = poll_dict(poll, now=now)
         ballot = ballots.get(poll.id)
         entry["my_ballot"] = ballot_dict(ballot) if ballot else None
-        entry["tally"] = tally(db, poll) if may_see_results(user, poll) else None
+        entry["tally"] = tally(db, poll) if may_see_results(db, user, poll) else None
         entries.append(entry)
     return {"polls": entries}
 
@@ -520,9 +528,9 @@ CSV_HEADER = ["poll_id", "poll_title", "kind", "status", "answer", "count", "tot
 
 def export_csv(db: Session, user: User, poll_id: int) -> str:
     """The poll's full results as CSV (moderators): one row per option, rating, word or text."""
-    if not user.is_organiser:
-        raise Forbidden("forbidden", "only moderators, admins and staff may export results")
     poll = get_poll(db, poll_id)
+    if not runs_event(db, user, get_live_session(db, poll.session_id).event_id):
+        raise Forbidden("forbidden", "only the people who run this event may export results")
     total = db.scalar(select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll.id))
     out = io.StringIO()
     writer = csv.writer(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from flask_login import current_user
 
-from ...auth import role_required
+from ...auth import login_required
 from ...errors import NotFound
 from ...extensions import db
 from ...programme.models import Event, ProgrammeSession
@@ -14,7 +14,7 @@ bp = Blueprint("polls", __name__)
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>/polls/<int:poll_id>.csv")
-@role_required("moderator", "staff")
+@login_required
 def export_csv(slug: str, session_id: int, poll_id: int):
     poll = services.get_poll(db.session, poll_id)
     session = db.session.get(ProgrammeSession, session_id)

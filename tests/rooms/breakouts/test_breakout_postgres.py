@@ -14,6 +14,7 @@ from pg_support import postgres_app
 from conference.accounts.models import User
 from conference.accounts.services import create_user
 from conference.extensions import db
+from conference.grants.services import grant
 from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.services import register
 from conference.rooms.breakouts import services
@@ -36,7 +37,8 @@ def test_the_last_place_goes_to_exactly_one_of_many_on_postgres(pg_app):
                                 ends_at=start + timedelta(hours=1))
         db.session.add(main)
         db.session.commit()
-        moderator = create_user(db.session, email="mod@example.org", name="Mod", role="moderator", password="x" * 12)
+        moderator = create_user(db.session, email="mod@example.org", name="Mod", password="x" * 12)
+        grant(db.session, event, moderator, "moderator")
         people = []
         for n in range(12):
             person = create_user(db.session, email=f"p{n}@example.org", name=f"P {n}", password="x" * 12)

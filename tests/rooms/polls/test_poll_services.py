@@ -374,11 +374,11 @@ def test_simultaneous_votes_of_one_person_leave_one_ballot(app, room):
 ])
 def test_participants_see_results_per_the_polls_visibility(db, room, visibility, while_open, after_close):
     poll = opened(db, room, results=visibility)
-    assert services.may_see_results(room.a, poll) is while_open
-    assert services.may_see_results(room.mod, poll) is True
+    assert services.may_see_results(db, room.a, poll) is while_open
+    assert services.may_see_results(db, room.mod, poll) is True
     poll = services.close_poll(db, room.mod, poll.id)
-    assert services.may_see_results(room.a, poll) is after_close
-    assert services.may_see_results(room.mod, poll) is True
+    assert services.may_see_results(db, room.a, poll) is after_close
+    assert services.may_see_results(db, room.mod, poll) is True
 
 
 def join_polls(db, user, session_id) -> dict:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from conference.accounts.models import User
 from conference.accounts.services import create_user
 from conference.extensions import db
+from conference.grants.services import grant
 from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.services import register
 from conference.rooms.polls import services
@@ -44,7 +45,8 @@ def people(pg_app):
                                    ends_at=start + timedelta(hours=1))
         db.session.add(session)
         db.session.commit()
-        moderator = create_user(db.session, email="mod@example.org", name="Mod", role="moderator")
+        moderator = create_user(db.session, email="mod@example.org", name="Mod")
+        grant(db.session, event, moderator, "moderator")
         attendees = []
         for n in range(THREADS):
             user = create_user(db.session, email=f"p{n}@example.org", name=f"P {n}", role="attendee")
