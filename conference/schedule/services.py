@@ -162,6 +162,7 @@ def export_schedule(db: Session, event: Event, *, base_url: str = "", include_pr
         days.append({"index": index, "date": day.isoformat(), "day_start": day_start.isoformat(),
                      "day_end": day_end.isoformat(), "rooms": rooms})
     room_names = list(dict.fromkeys(s.room for s in sessions))
+    tracks = db.scalars(select(Track).where(Track.event_id == event.id).order_by(Track.position, Track.id))
     conference = {
         "acronym": event.slug,
         "title": event.title,
@@ -172,7 +173,7 @@ def export_schedule(db: Session, event: Event, *, base_url: str = "", include_pr
         "timeslot_duration": "00:05",
         "time_zone_name": event.timezone,
         "url": base_url,
-        "tracks": [{"name": t.name, "color": t.colour} for t in event.tracks],
+        "tracks": [{"name": t.name, "color": t.colour} for t in tracks],
         "rooms": [{"name": name, "guid": str(uuid.uuid5(GUID_NAMESPACE, f"room:{event.slug}:{name}"))}
                   for name in room_names],
         "days": days,
@@ -259,7 +260,7 @@ def load_schedule_text(raw: bytes | str) -> Any:
 def _path(loc: tuple) -> str:
     """`('schedule', 'conference', 'days', 1, 'rooms', 'Hall A', 3, 'start')` -> `days[1].rooms.Hall A[3].start`."""
     parts = list(loc)
-    if parts[:2] == ["schedule", "conference"]:
+    if parts[:2] == ["schedule", "conference"] and len(parts) > 2:
         parts = parts[2:]
     text = ""
     for part in parts:
