@@ -36,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -64,17 +64,20 @@ _TYPE_TO_KIND = {
 
 
 def _ensure_guids(db: Session, event: Event) -> None:
-    """Give every session and speaker of the event a stored guid (once), so exports stay stable."""
+    """Give every session and speaker of the event a stored guid (once), so exports stay stable.
+
+    A conditional UPDATE per row: when two exports run at once, the first guid written wins and
+    both files carry it (a read-then-write could hand out two guids for one talk).
+    """
     changed = False
-    for session in db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id,
-                                                             ProgrammeSession.guid.is_(None))):
-        session.guid = str(uuid.uuid4())
-        changed = True
-    for speaker in db.scalars(select(Speaker).where(Speaker.event_id == event.id, Speaker.guid.is_(None))):
-        speaker.guid = str(uuid.uuid4())
-        changed = True
+    for model in (ProgrammeSession, Speaker):
+        missing = db.scalars(select(model.id).where(model.event_id == event.id, model.guid.is_(None))).all()
+        for row_id in missing:
+            db.execute(update(model).where(model.id == row_id, model.guid.is_(None)).values(guid=str(uuid.uuid4())))
+            changed = True
     if changed:
         db.commit()
+        db.expire_all()  # objects already loaded must read the guids that won
 
 
 def _hhmm(delta: timedelta) -> str:

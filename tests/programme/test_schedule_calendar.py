@@ -1,15 +1,13 @@
 """Calendar files: a whole-event and a per-session .ics in the event's own time zone, parsed back."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 from sqlalchemy import select
 
 from conference.programme.models import Event, ProgrammeSession, Speaker, Track
 from conference.schedule.calendar import event_calendar, session_calendar
-
-UTC = timezone.utc
 
 
 def berlin_event(db, *, published: bool = True) -> Event:

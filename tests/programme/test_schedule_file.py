@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from conference import demo
 from conference.errors import ServiceError
-from conference.programme.models import Event, ProgrammeSession, Speaker, Track, session_speakers
-from conference.schedule.services import export_schedule, import_schedule, load_schedule_text
-
-UTC = timezone.utc
+from conference.programme.models import (
+    Event,
+    ProgrammeSession,
+    Speaker,
+    Track,
+    session_speakers,
+)
+from conference.schedule.services import (
+    export_schedule,
+    import_schedule,
+    load_schedule_text,
+)
 
 
 def build_demo_programme(db) -> Event:
@@ -286,3 +294,31 @@ def test_a_copy_in_a_second_event_keeps_its_own_guid_and_both_reimport_cleanly(d
     assert import_schedule(db, twin, copy.deepcopy(BERLIN_FILE)).sessions.unchanged == 3
     assert import_schedule(db, berlin, copy.deepcopy(BERLIN_FILE)).sessions.unchanged == 3
     assert len(set(db.scalars(select(ProgrammeSession.guid)))) == 6
+
+
+def test_moving_a_session_by_file_announces_the_change_once_committed(db, berlin):
+    from conference.hooks import session_changed
+
+    import_schedule(db, berlin, copy.deepcopy(BERLIN_FILE))
+    heard = []
+
+    def receiver(event_id, **kwargs):
+        heard.append((event_id, kwargs["session_id"], kwargs["changes"]))
+
+    session_changed.connect(receiver)
+    try:
+        moved = copy.deepcopy(BERLIN_FILE)
+        talk = moved["schedule"]["conference"]["days"][0]["rooms"]["Saal 1"][0]
+        talk["date"], talk["room"], talk["title"] = "2030-03-30T11:00:00+01:00", "Saal 2", "Renamed"
+        import_schedule(db, berlin, moved, apply=False)
+        assert heard == []  # a preview announces nothing
+        import_schedule(db, berlin, moved)
+    finally:
+        session_changed.disconnect(receiver)
+    moved_session = sessions_by_title(db, berlin)["Renamed"]
+    assert len(heard) == 1
+    event_id, session_id, changes = heard[0]
+    assert (event_id, session_id) == (berlin.id, moved_session.id)
+    assert changes["room"] == ("Saal 1", "Saal 2")
+    assert changes["starts_at"][1] == datetime(2030, 3, 30, 10, 0, tzinfo=UTC)
+    assert "title" not in changes  # only what doors and live pages care about

@@ -5,7 +5,7 @@ import copy
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -17,8 +17,6 @@ from conference.grants.services import grant
 from conference.programme.models import Event, ProgrammeSession
 
 from .test_schedule_file import BERLIN_FILE
-
-UTC = timezone.utc
 
 
 @pytest.fixture()
