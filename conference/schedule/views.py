@@ -1,9 +1,21 @@
 """Schedule files on the web: the public `schedule.json` and `.ics` files, and the organisers' upload page."""
 from __future__ import annotations
 
-import json
+import hashlib
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ..auth import login_required
@@ -78,29 +90,65 @@ def download(slug: str):
     return schedule_response(document, f"{event.slug}-schedule.json")
 
 
+# A preview's file waits here for the "apply" step, under a name made of the event and its digest.
+# (A hidden form field would not do: Flask refuses form fields over MAX_FORM_MEMORY_SIZE, 500 kB.)
+PREVIEW_DIR = "schedule-previews"
+PREVIEW_LIFETIME = timedelta(days=1)
+
+
+def _preview_path(event: Event, digest: str) -> Path:
+    return Path(current_app.instance_path) / PREVIEW_DIR / f"{event.id}-{digest}.json"
+
+
+def _keep_preview(event: Event, raw: bytes) -> str:
+    folder = Path(current_app.instance_path) / PREVIEW_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - PREVIEW_LIFETIME.total_seconds()
+    for old in folder.glob("*.json"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    digest = hashlib.sha256(raw).hexdigest()
+    _preview_path(event, digest).write_bytes(raw)
+    return digest
+
+
+def _kept_preview(event: Event, digest: str) -> bytes | None:
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return None
+    path = _preview_path(event, digest)
+    return path.read_bytes() if path.is_file() else None
+
+
+def _render(event: Event, status: int = 200, **context):
+    context = {"report": None, "file_error": None, "preview": None, **context}
+    return render_template("schedule/manage.html", event=event, **context), status
+
+
 @bp.route("/manage/events/<slug>/programme-file", methods=["GET", "POST"])
 @login_required
 def manage(slug: str):
     """Upload a schedule file: a preview of what it would change first, then apply it."""
     event = _managed_event(slug)
     if request.method == "GET":
-        return render_template("schedule/manage.html", event=event, report=None, file_error=None, text=None)
+        return _render(event)
     action = request.form.get("action", "preview")
     upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        raw: bytes | str = upload.read(services.MAX_FILE_BYTES + 1)
+    if action == "apply" and not (upload and upload.filename):
+        raw = _kept_preview(event, request.form.get("preview", ""))
+        if raw is None:
+            return _render(event, 400, file_error="That preview has expired. Upload the file again.")
+    elif upload is not None and upload.filename:
+        raw = upload.read(services.MAX_FILE_BYTES + 1)
     else:
-        raw = request.form.get("schedule_text", "")
-    if not raw:
-        return render_template("schedule/manage.html", event=event, report=None, text=None,
-                               file_error="Choose a schedule.json file to upload."), 400
+        return _render(event, 400, file_error="Choose a schedule.json file to upload.")
     try:
         data = services.load_schedule_text(raw)
     except ServiceError as exc:
-        return render_template("schedule/manage.html", event=event, report=None, text=None,
-                               file_error=exc.message), 400
+        return _render(event, 400, file_error=exc.message)
     report = services.import_schedule(db.session, event, data, apply=(action == "apply"))
-    # The preview carries the file to the "apply" step in a hidden field, as compact JSON.
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) if report.ok and not report.applied else None
-    return render_template("schedule/manage.html", event=event, report=report, file_error=None, text=text), \
-        (200 if report.ok else 400)
+    if not report.ok:
+        return _render(event, 400, report=report)
+    if report.applied:
+        _preview_path(event, hashlib.sha256(raw).hexdigest()).unlink(missing_ok=True)
+        return _render(event, report=report)
+    return _render(event, report=report, preview=_keep_preview(event, raw))

@@ -6,7 +6,6 @@ import io
 import json
 import re
 from datetime import UTC, datetime
-from html import unescape
 
 import pytest
 from conftest import csrf_token, post_form
@@ -89,17 +88,44 @@ def test_upload_shows_a_preview_first_and_applies_it_on_confirmation(app, people
     assert preview.status_code == 200 and "Preview: nothing written yet" in page
     assert re.search(r"<th scope=\"row\">Sessions</th><td>3</td><td>0</td><td>0</td>", page)
     assert session_count(app) == 0
-    carried = unescape(re.search(r'name="schedule_text" value="([^"]*)"', page).group(1))
-    assert json.loads(carried) == BERLIN_FILE
+    preview_id = re.search(r'name="preview" value="([0-9a-f]{64})"', page).group(1)
 
-    applied = post_form(client, PAGE, {"schedule_text": carried, "action": "apply"})
+    applied = post_form(client, PAGE, {"preview": preview_id, "action": "apply"})
     page = applied.get_data(as_text=True)
-    assert applied.status_code == 200 and "Imported" in page and 'name="schedule_text"' not in page
+    assert applied.status_code == 200 and "Imported" in page and 'name="preview"' not in page
+    assert re.search(r"<th scope=\"row\">Sessions</th><td>3</td><td>0</td><td>0</td>", page)
     assert session_count(app) == 3
+    # An applied preview is gone: sending it again asks for the file.
+    stale = post_form(client, PAGE, {"preview": preview_id, "action": "apply"})
+    assert stale.status_code == 400 and "Upload the file again" in stale.get_data(as_text=True)
 
-    again = post_form(client, PAGE, {"schedule_text": carried, "action": "apply"}).get_data(as_text=True)
+    again = post_form(client, PAGE, {"file": (io.BytesIO(file_bytes()), "schedule.json"), "action": "apply"},
+                      content_type="multipart/form-data").get_data(as_text=True)
     assert re.search(r"<th scope=\"row\">Sessions</th><td>0</td><td>0</td><td>3</td>", again)
     assert session_count(app) == 3
+
+
+def test_a_large_file_goes_from_preview_to_apply(app, people, logged_in_client):
+    big = copy.deepcopy(BERLIN_FILE)
+    big["schedule"]["conference"]["days"][0]["rooms"]["Saal 1"][0]["description"] = "word " * 200_000  # 1 MB
+    client = logged_in_client(people["organiser"])
+    preview = post_form(client, PAGE, {"file": (io.BytesIO(file_bytes(big)), "schedule.json"), "action": "preview"},
+                        content_type="multipart/form-data")
+    assert preview.status_code == 200 and session_count(app) == 0
+    preview_id = re.search(r'name="preview" value="([0-9a-f]{64})"', preview.get_data(as_text=True)).group(1)
+    assert post_form(client, PAGE, {"preview": preview_id, "action": "apply"}).status_code == 200
+    assert session_count(app) == 3
+
+
+def test_a_preview_belongs_to_its_event(app, people, logged_in_client):
+    client = logged_in_client(people["admin"])
+    preview = post_form(client, PAGE, {"file": (io.BytesIO(file_bytes()), "schedule.json"), "action": "preview"},
+                        content_type="multipart/form-data")
+    preview_id = re.search(r'name="preview" value="([0-9a-f]{64})"', preview.get_data(as_text=True)).group(1)
+    elsewhere = post_form(client, "/manage/events/othercon/programme-file", {"preview": preview_id, "action": "apply"})
+    assert elsewhere.status_code == 400 and session_count(app, "othercon") == 0
+    forged = post_form(client, PAGE, {"preview": "../../etc/passwd", "action": "apply"})
+    assert forged.status_code == 400 and session_count(app) == 0
 
 
 def test_a_bad_upload_lists_each_problem_with_its_path_and_writes_nothing(app, people, logged_in_client):
