@@ -21,6 +21,8 @@ Import, in one transaction, all or nothing:
   layout, an unknown time zone, a conference ending before it starts, a talk outside the event or of
   no length, a time that does not exist in the zone (skipped by a clock change), duplicate guids,
   a parent that is neither in the file nor in the event.
+- Not kept: `subtitle`, `links`, `attachments`, `do_not_record` and the rooms' list (a session's
+  room is its name); `abstract` and `description` become one description (both, when they differ).
 - `type` maps to our session kind (talk/lecture/other -> thematic, workshop/hands-on -> workshop,
   our own kind names as themselves); the exact kind travels in the `conference` key.
 """
@@ -408,7 +410,7 @@ class _Importer:
         self.speakers = list(db.scalars(select(Speaker).where(Speaker.event_id == event.id)))
         self.speaker_state: dict[int, str] = {}
         self.speakers_by_key: dict[str, Speaker] = {}
-        self.changes: list[tuple[int, dict]] = []
+        self.changes: list[tuple[ProgrammeSession, dict]] = []
         colours = {}
         for track in parsed.schedule.conference.tracks:
             colours.setdefault(track.name, _colour(track.color))
@@ -421,8 +423,8 @@ class _Importer:
         existing = self.tracks.get(name)
         colour = self.colours.get(name)
         if existing is None:
-            position = (self.db.scalar(select(func.max(Track.position)).where(Track.event_id == self.event.id))
-                        or 0) + 1 if self.tracks else 0
+            last = self.db.scalar(select(func.max(Track.position)).where(Track.event_id == self.event.id))
+            position = 0 if last is None else last + 1  # new tracks follow the event's own
             existing = Track(event_id=self.event.id, name=name, position=position, **({"colour": colour} if colour else {}))
             self.db.add(existing)
             self.db.flush()
