@@ -91,9 +91,11 @@ def _slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
 
 
-def _local_days(event: Event) -> list[date]:
-    first = event.starts_at.astimezone(event.tz).date()
-    last = event.ends_at.astimezone(event.tz).date()
+def _local_days(event: Event, sessions: list[ProgrammeSession]) -> list[date]:
+    """The event's local days; a session left outside the event's dates still gets its day."""
+    dates = [moment.astimezone(event.tz).date() for moment in
+             (event.starts_at, event.ends_at, *(s.starts_at for s in sessions))]
+    first, last = min(dates), max(dates)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -157,7 +159,7 @@ def export_schedule(db: Session, event: Event, *, base_url: str = "", include_pr
         .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)))
     tz = event.tz
     days = []
-    for index, day in enumerate(_local_days(event), start=1):
+    for index, day in enumerate(_local_days(event, sessions), start=1):
         rooms: dict[str, list[dict]] = {}
         for session in sessions:
             if session.starts_at.astimezone(tz).date() == day:
