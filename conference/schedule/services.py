@@ -225,6 +225,8 @@ class ImportReport:
     tracks: Counts = field(default_factory=Counts)
     speakers: Counts = field(default_factory=Counts)
     errors: list[Problem] = field(default_factory=list)
+    # Sessions of the event that the file does not mention: an import leaves them as they are.
+    sessions_not_in_file: int = 0
 
     @property
     def ok(self) -> bool:
@@ -245,7 +247,8 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return {"applied": self.applied, "sessions": self.sessions.to_dict(), "tracks": self.tracks.to_dict(),
-                "speakers": self.speakers.to_dict(), "errors": [p.to_dict() for p in self.errors]}
+                "speakers": self.speakers.to_dict(), "sessions_not_in_file": self.sessions_not_in_file,
+                "errors": [p.to_dict() for p in self.errors]}
 
 
 def load_schedule_text(raw: bytes | str) -> Any:
@@ -536,6 +539,9 @@ class _Importer:
         self.db.flush()
         self._link_parents(planned, sessions, changes_of)
         self._refuse_cycles(planned, sessions)
+        in_file = {s.id for s in sessions.values()}
+        self.report.sessions_not_in_file = len(set(self.db.scalars(select(ProgrammeSession.id).where(
+            ProgrammeSession.event_id == self.event.id))) - in_file)
         for key, changes in changes_of.items():
             if changes is None:
                 self.report.sessions.created += 1

@@ -212,6 +212,7 @@ def test_a_changed_file_updates_matched_sessions_and_leaves_the_others_alone(db,
     report = import_schedule(db, berlin, moved)
 
     assert report.sessions.to_dict() == {"created": 0, "updated": 1, "unchanged": 2}
+    assert report.sessions_not_in_file == 1
     sessions = sessions_by_title(db, berlin)
     assert sessions["Focused hardware, moved"].starts_at == datetime(2030, 3, 30, 10, 0, tzinfo=UTC)
     assert "Organisers' own welcome" in sessions and len(sessions) == 4
@@ -322,3 +323,13 @@ def test_moving_a_session_by_file_announces_the_change_once_committed(db, berlin
     assert changes["room"] == ("Saal 1", "Saal 2")
     assert changes["starts_at"][1] == datetime(2030, 3, 30, 10, 0, tzinfo=UTC)
     assert "title" not in changes  # only what doors and live pages care about
+
+
+def test_a_session_outside_the_events_dates_still_has_its_day_in_the_file(db, berlin):
+    db.add(ProgrammeSession(event_id=berlin.id, title="Follow-up call", kind="workshop", room="Online",
+                            starts_at=datetime(2030, 4, 2, 9, 0, tzinfo=UTC),
+                            ends_at=datetime(2030, 4, 2, 10, 0, tzinfo=UTC)))
+    db.commit()
+    days = export_schedule(db, berlin)["schedule"]["conference"]["days"]
+    assert [d["date"] for d in days] == ["2030-03-30", "2030-03-31", "2030-04-01", "2030-04-02"]
+    assert days[-1]["rooms"]["Online"][0]["title"] == "Follow-up call"

@@ -263,3 +263,16 @@ def test_the_commands_import_and_export_a_programme(app, events, runner, tmp_pat
     assert refused.exit_code == 1 and "days[0].rooms.Saal 1[0].duration" in refused.output
     missing = runner.invoke(args=["import-programme", str(path), "no-such-event"])
     assert missing.exit_code == 1 and "no event" in missing.output
+
+
+def test_the_preview_says_which_sessions_the_file_leaves_alone(app, people, logged_in_client):
+    with app.app_context():
+        event = _db.session.scalar(select(Event).where(Event.slug == "democon"))
+        _db.session.add(ProgrammeSession(event_id=event.id, title="Organisers' welcome", kind="plenary",
+                                         starts_at=datetime(2030, 3, 30, 7, 0, tzinfo=UTC),
+                                         ends_at=datetime(2030, 3, 30, 7, 30, tzinfo=UTC)))
+        _db.session.commit()
+    client = logged_in_client(people["organiser"])
+    preview = post_form(client, PAGE, {"file": (io.BytesIO(file_bytes()), "schedule.json"), "action": "preview"},
+                        content_type="multipart/form-data").get_data(as_text=True)
+    assert "1 session of this event is not in the file and stays as it is." in " ".join(preview.split())
