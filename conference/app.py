@@ -127,12 +127,15 @@ def _register_features(app: Flask) -> None:
     from .rooms.polls import sockets as _polls_sockets  # noqa: F401
     from .rooms.polls.views import bp as polls_bp
     from .rooms.views import bp as rooms_bp
+    from .schedule.api import bp as schedule_api_bp
+    from .schedule.views import bp as schedule_bp
     from .web import register_web
 
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, polls_bp,
-                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp):
+                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp,
+                      schedule_bp, schedule_api_bp):
         app.register_blueprint(blueprint)
     register_web(app)
     register_cli(app)

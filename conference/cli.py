@@ -27,6 +27,9 @@ def cli() -> None:
 def register_cli(app: Flask) -> None:
     for command in (init_db, demo, create_user, create_token, register, import_participants, serve):
         app.cli.add_command(command)
+    from .schedule.cli import SCHEDULE_COMMANDS
+    for command in SCHEDULE_COMMANDS:
+        app.cli.add_command(command)
 
 
 def upgrade_schema() -> None:

@@ -150,6 +150,8 @@ class ProgrammeSession(db.Model):
 
 class Speaker(db.Model):
     __tablename__ = "speakers"
+    # A person's `guid` in schedule files (frab/pretalx), so re-imports find the same speaker.
+    __table_args__ = (UniqueConstraint("event_id", "guid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -159,6 +161,7 @@ class Speaker(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     bio: Mapped[str] = mapped_column(Text, default="", server_default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    guid: Mapped[str | None] = mapped_column(String(64))
 
     event: Mapped[Event] = relationship(back_populates="speakers")
     sessions: Mapped[list[ProgrammeSession]] = relationship(

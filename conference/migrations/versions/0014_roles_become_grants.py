@@ -5,7 +5,7 @@ before), each `event_staff` row becomes a staff grant, and those accounts become
 (`attendee`): only `admin` stays a platform-wide role. `event_staff` is gone.
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0013
 Create Date: 2026-11-29 09:30:00
 
 """
@@ -18,7 +18,7 @@ import conference.db_types
 
 
 revision = '0014'
-down_revision = '0007'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

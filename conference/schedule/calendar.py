@@ -1,0 +1,123 @@
+"""iCalendar (RFC 5545) files: the whole event and one session, in the event's own time zone.
+
+Written with the `icalendar` library, which does the RFC 5545 escaping (`,` `;` `\\` and new
+lines in text) and folds lines at 75 octets. Times are written as `DTSTART;TZID=<zone>:...` with
+a VTIMEZONE built from the zone database for the event's dates (so a calendar shows the right hour
+even across a clock change), and every VEVENT keeps one UID per session for good, so a calendar
+that imports the file again updates its entries instead of doubling them.
+
+`event_calendar` and `session_calendar` are plain functions (the mail feature attaches the event's
+file to confirmation e-mails); `base_url` is the event's public address ending in "/", or "".
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from icalendar import Calendar
+from icalendar import Event as VEvent
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..db_types import utcnow
+from ..programme.models import Event, ProgrammeSession
+
+PRODID = "-//conference//hybrid events platform//EN"
+UID_DOMAIN = "conference.invalid"
+
+
+def event_uid(event: Event) -> str:
+    return f"event-{event.id}@{UID_DOMAIN}"
+
+
+def session_uid(session: ProgrammeSession) -> str:
+    """Stable for the session's life: its database id never changes (its guid may be assigned later)."""
+    return f"session-{session.id}-event-{session.event_id}@{UID_DOMAIN}"
+
+
+def _calendar(event: Event, name: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", event.timezone)
+    return calendar
+
+
+def _finish(calendar: Calendar, event: Event) -> bytes:
+    # The VTIMEZONE covers the event's dates (with a margin) rather than 1970-2038: its clock
+    # changes are the ones that matter, and the file stays small.
+    tz = event.tz
+    first = (event.starts_at.astimezone(tz) - timedelta(days=366)).date()
+    last = (event.ends_at.astimezone(tz) + timedelta(days=366)).date()
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()
+
+
+def _location(event: Event, room: str = "") -> str:
+    return ", ".join(part for part in (room, event.venue, event.city) if part)
+
+
+def _session_component(session: ProgrammeSession, event: Event, base_url: str, stamp) -> VEvent:
+    tz = event.tz
+    component = VEvent()
+    component.add("uid", session_uid(session))
+    component.add("dtstamp", stamp)
+    component.add("dtstart", session.starts_at.astimezone(tz))
+    component.add("dtend", session.ends_at.astimezone(tz))
+    component.add("summary", session.title)
+    lines = [session.description] if session.description else []
+    if session.speakers:
+        lines.append("Speakers: " + "; ".join(s.name for s in session.speakers))
+    if lines:
+        component.add("description", "\n\n".join(lines))
+    location = _location(event, session.room)
+    if location:
+        component.add("location", location)
+    if session.track is not None:
+        component.add("categories", [session.track.name])
+    if base_url:
+        component.add("url", f"{base_url}sessions/{session.id}")
+    return component
+
+
+def _event_component(event: Event, base_url: str, stamp) -> VEvent:
+    tz = event.tz
+    component = VEvent()
+    component.add("uid", event_uid(event))
+    component.add("dtstamp", stamp)
+    component.add("dtstart", event.starts_at.astimezone(tz))
+    component.add("dtend", event.ends_at.astimezone(tz))
+    component.add("summary", event.title)
+    if event.description:
+        component.add("description", event.description)
+    location = _location(event)
+    if location:
+        component.add("location", location)
+    if base_url:
+        component.add("url", base_url)
+    return component
+
+
+def event_calendar(db: Session, event: Event, *, base_url: str = "", with_sessions: bool = True) -> bytes:
+    """The event as one entry, followed by every session of its programme (UTF-8 bytes)."""
+    stamp = utcnow()
+    calendar = _calendar(event, event.title)
+    calendar.add_component(_event_component(event, base_url, stamp))
+    if with_sessions:
+        sessions = db.scalars(
+            select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
+            .options(selectinload(ProgrammeSession.speakers), selectinload(ProgrammeSession.track))
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id))
+        for session in sessions:
+            calendar.add_component(_session_component(session, event, base_url, stamp))
+    return _finish(calendar, event)
+
+
+def session_calendar(db: Session, session: ProgrammeSession, *, base_url: str = "") -> bytes:
+    """One session of the programme (UTF-8 bytes)."""
+    event = db.get(Event, session.event_id)
+    calendar = _calendar(event, session.title)
+    calendar.add_component(_session_component(session, event, base_url, utcnow()))
+    return _finish(calendar, event)
