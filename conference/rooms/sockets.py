@@ -21,8 +21,15 @@ from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
 from ..realtime import LIVE, live_event, ok, on_disconnect
 from . import presence, services
-from .access import (can_moderate, ensure_can_moderate, event_room, get_live_session, moderators_room, room_name,
-                     user_room)
+from .access import (
+    can_moderate,
+    ensure_can_moderate,
+    event_room,
+    get_live_session,
+    moderators_room,
+    room_name,
+    user_room,
+)
 from .models import Question, RoomPresence
 from .schemas import AskQuestion, ChatRef, ModerateQuestion, QuestionRef, RoomSettings, SendChat, SessionRef
 

@@ -28,7 +28,8 @@ def move(app, session_id: int, **new) -> None:
 
 
 def agenda_order(page) -> list[int]:
-    return [int(i) for i in page.eval_on_selector_all("#agenda-days .agenda-item", "els => els.map(e => e.dataset.sessionId)")]
+    ids = page.eval_on_selector_all("#agenda-days .agenda-item", "items => items.map(i => i.dataset.sessionId)")
+    return [int(i) for i in ids]
 
 
 def test_stream_card_moved_session_agenda_and_announcement(app, make_event, make_user, make_registration,
@@ -77,8 +78,8 @@ def test_stream_card_moved_session_agenda_and_announcement(app, make_event, make
     frame.wait_for(timeout=10000)
     assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
     assert live.locator("[data-stream-card]").is_hidden()
-    live.wait_for_function("document.querySelector('[data-stream-card-title]').textContent === 'This session has ended'",
-                           timeout=10000)
+    live.wait_for_function(
+        "document.querySelector('[data-stream-card-title]').textContent === 'This session has ended'", timeout=10000)
     assert live.locator("#stream-box iframe").count() == 0 and live.locator("[data-stream-card]").is_visible()
 
     # The organiser announces from the back-office; the banner shows the text as text.
@@ -111,3 +112,25 @@ def test_stream_card_moved_session_agenda_and_announcement(app, make_event, make
     screen.locator("#announcement").wait_for(state="hidden")
     alice_context.close()
     organiser_context.close()
+
+
+def test_an_hls_stream_plays_in_a_video_element(app, make_event, make_user, make_registration, live_server, browser):
+    """An .m3u8 gets our own <video> player: native HLS where the browser has it, else the vendored
+    hls.js, loaded only for such a stream."""
+    now = utcnow()
+    event = make_event("hls", starts_at=now - timedelta(minutes=10))
+    with app.app_context():
+        session = db.session.query(ProgrammeSession).filter_by(event_id=event.id, kind="plenary").one()
+        session.stream_url = "https://cdn.example.org/live/hall-a/index.m3u8"
+        db.session.commit()
+        plenary = session.id
+    alice = make_user()
+    make_registration(alice, event)
+    context, live = sign_in(browser, live_server, alice)
+    live.goto(f"{live_server}/events/hls/sessions/{plenary}/live")
+    video = live.locator("#stream-box video")
+    video.wait_for()
+    assert live.locator("#stream-box iframe").count() == 0 and video.get_attribute("aria-label").startswith("Live")
+    live.wait_for_function("""() => { const v = document.querySelector('#stream-box video');
+        return v.src === 'https://cdn.example.org/live/hall-a/index.m3u8' || (window.Hls && v.__hls); }""")
+    context.close()

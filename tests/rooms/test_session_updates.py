@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rooms.support import call, received
 from sqlalchemy import select
 
 from conference import hooks
 from conference.extensions import db as _db
 from conference.grants.services import grant
 from conference.programme.models import Event, ProgrammeSession
-from rooms.support import call, received
 
 
 def ids_of(app, event) -> dict:
