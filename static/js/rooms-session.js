@@ -52,13 +52,18 @@
 
   /* --- title, time and room ---------------------------------------------------------------- */
 
+  var shownTitle = (document.querySelector("[data-session-title]") || {}).textContent || "";
+
   function renderHeading(s) {
     document.querySelectorAll("[data-session-title]").forEach(function (el) { el.textContent = s.title; });
     var start = new Date(s.starts_at);
     var when = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start) +
       (s.room ? " · " + s.room : "");
     document.querySelectorAll("[data-session-when]").forEach(function (el) { el.textContent = when; });
-    if (s.title) { document.title = document.title.replace(/·.*$/, "· " + s.title); }
+    if (s.title && shownTitle && s.title !== shownTitle) {
+      document.title = document.title.split(shownTitle).join(s.title);
+    }
+    shownTitle = s.title;
   }
 
   /* --- the stream box ---------------------------------------------------------------------- */
