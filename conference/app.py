@@ -113,6 +113,7 @@ def _register_features(app: Flask) -> None:
     from .attendance.views import bp as attendance_bp
     from .checkin import sockets as _checkin_sockets  # noqa: F401
     from .checkin.api import bp as checkin_api_bp
+    from .checkin.session_moves import connect_session_moves
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
@@ -121,9 +122,12 @@ def _register_features(app: Flask) -> None:
     from .programme.views import bp as programme_bp
     from .registrations.views import bp as registrations_bp
     from .rooms import sockets as _rooms_sockets  # noqa: F401
+    from .rooms.announcements import sockets as _announcements_sockets  # noqa: F401
+    from .rooms.announcements.views import bp as rooms_manage_bp
     from .rooms.breakouts import sockets as _breakouts_sockets  # noqa: F401
     from .rooms.breakouts.views import bp as breakouts_bp
     from .rooms.commands import rooms_reset
+    from .rooms.live_updates import connect_live_updates
     from .rooms.polls import sockets as _polls_sockets  # noqa: F401
     from .rooms.polls.views import bp as polls_bp
     from .rooms.views import bp as rooms_bp
@@ -137,6 +141,9 @@ def _register_features(app: Flask) -> None:
                       breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp,
                       schedule_bp, schedule_api_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(rooms_manage_bp)
+    connect_session_moves()
+    connect_live_updates()
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)

@@ -606,3 +606,52 @@ def offline_snapshot(db: Session, checkin_list: CheckinList) -> dict:
 
 
 hooks.set_on_site_counter(on_site_count)
+
+
+# --- a session moved --------------------------------------------------------------------------------
+
+SESSION_CHECKOUT_DELAY = timedelta(minutes=30)  # the default door list empties 30 min after the session
+
+
+def session_door_name(session: ProgrammeSession) -> str:
+    return f"Door: {session.title[:150]} #{session.id}"
+
+
+def follow_session(db: Session, session: ProgrammeSession, changes: dict | None = None,
+                   now: datetime | None = None) -> list[CheckinList]:
+    """The session's door lists (scope 'session') follow a moved or changed session, and commit.
+
+    - the name follows the title when it is still the generated "Door: <title> #<id>";
+    - `auto_checkout_at` moves with the end (by as much as the end moved, so an organiser's own
+      delay is kept; to end + 30 min when the old end is unknown); a list with no automatic
+      check-out keeps none. When the new check-out time is still ahead, `auto_checked_out_at` is
+      cleared so the check-out runs again then (people it sent out stay out until scanned again);
+    - the capacity follows the session's when the door had the session's old capacity, so a door an
+      organiser sized differently keeps its size.
+    `changes` is the `hooks.session_changed` mapping {field: (old, new)}.
+    """
+    changes = changes or {}
+    now = now or utcnow()
+    lists = list(db.scalars(select(CheckinList).where(CheckinList.session_id == session.id,
+                                                      CheckinList.scope == "session").order_by(CheckinList.id)))
+    for checkin_list in lists:
+        if checkin_list.name.startswith("Door: ") and checkin_list.name.endswith(f" #{session.id}"):
+            checkin_list.name = session_door_name(session)
+        if checkin_list.auto_checkout_at is not None:
+            old_end = changes.get("ends_at", (None, None))[0]
+            if old_end is not None:
+                checkin_list.auto_checkout_at = checkin_list.auto_checkout_at + (session.ends_at - old_end)
+            else:
+                checkin_list.auto_checkout_at = session.ends_at + SESSION_CHECKOUT_DELAY
+            if checkin_list.auto_checkout_at > now:
+                checkin_list.auto_checked_out_at = None
+        if "capacity" in changes:
+            old_capacity = changes["capacity"][0]
+            if checkin_list.capacity == old_capacity:
+                checkin_list.capacity = session.capacity
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict("door_name_taken", "another check-in list of this event already has this door's new name")
+    return lists

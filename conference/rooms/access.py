@@ -30,6 +30,16 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def event_room(event_id: int) -> str:
+    """Every socket in any live room of one event: announcements go here, once."""
+    return f"event:{event_id}"
+
+
+def agenda_room(event_id: int) -> str:
+    """Open agenda pages of one event (`agenda:watch`): they hear that a session moved."""
+    return f"agenda:{event_id}"
+
+
 def get_live_session(db: Session, session_id: int) -> ProgrammeSession:
     session = db.get(ProgrammeSession, session_id)
     if session is None:

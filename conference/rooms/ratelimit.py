@@ -22,7 +22,9 @@ from .models import RateCounter
 
 # "More than a few questions or chat lines a second" is a flood. Votes and unvotes share one
 # allowance, so toggling a vote cannot flood the room with updates.
-DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3), "vote": (10, 5)}
+DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3), "vote": (10, 5),
+                  # per event: every live room of the event shows each one
+                  "announcement": (5, 60)}
 
 
 class RateLimited(ServiceError):

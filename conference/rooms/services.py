@@ -16,6 +16,7 @@ from ..accounts.models import User
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
+from ..programme.streams import stream_or_none
 from . import ratelimit
 from .access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from .models import PUBLIC_STATUSES, ChatMessage, LiveRoom, Question, QuestionStatus, QuestionVote, RoomPresence
@@ -55,6 +56,19 @@ def session_payload(session: ProgrammeSession, room: LiveRoom) -> dict:
         "parent_id": session.parent_id, "starts_at": _iso(session.starts_at), "ends_at": _iso(session.ends_at),
         "language": session.language, "capacity": session.capacity, "stream_url": session.stream_url,
         "room": session.room, "moderated": room.moderated, "closed": room.is_closed,
+        "stream": stream_or_none(session.stream_url),
+    }
+
+
+def session_update_payload(session: ProgrammeSession, changed=()) -> dict:
+    """The `session:updated` broadcast: what open live and agenda pages show of a session, and
+    which fields changed. No room settings: they have their own `room:updated`."""
+    return {
+        "id": session.id, "session_id": session.id, "event_id": session.event_id, "title": session.title,
+        "kind": session.kind, "parent_id": session.parent_id, "starts_at": _iso(session.starts_at),
+        "ends_at": _iso(session.ends_at), "room": session.room, "capacity": session.capacity,
+        "language": session.language, "stream_url": session.stream_url,
+        "stream": stream_or_none(session.stream_url), "changed": sorted(changed),
     }
 
 

@@ -21,7 +21,15 @@ from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
 from ..realtime import LIVE, live_event, ok, on_disconnect
 from . import presence, services
-from .access import can_moderate, ensure_can_moderate, get_live_session, moderators_room, room_name, user_room
+from .access import (
+    can_moderate,
+    ensure_can_moderate,
+    event_room,
+    get_live_session,
+    moderators_room,
+    room_name,
+    user_room,
+)
 from .models import Question, RoomPresence
 from .schemas import AskQuestion, ChatRef, ModerateQuestion, QuestionRef, RoomSettings, SendChat, SessionRef
 
@@ -85,6 +93,7 @@ def on_join(user, payload: SessionRef):
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
     enter_socket_room(room_name(payload.session_id))
+    enter_socket_room(event_room(state["session"]["event_id"]))
     enter_socket_room(user_room(user.id))
     if state["is_moderator"]:
         enter_socket_room(moderators_room(payload.session_id))
@@ -106,6 +115,9 @@ def on_leave(user, payload: SessionRef):
 def _leave_socket_rooms(sid: str, session_id: int) -> None:
     leave_socket_room(room_name(session_id), sid=sid, namespace=LIVE)
     leave_socket_room(moderators_room(session_id), sid=sid, namespace=LIVE)
+    session = db.session.get(ProgrammeSession, session_id)
+    if session is not None:  # joining another room of the same event enters this one again at once
+        leave_socket_room(event_room(session.event_id), sid=sid, namespace=LIVE)
 
 
 @on_disconnect

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import io
-import re
-from urllib.parse import parse_qs, urlparse
 
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
+from ..db_types import utcnow
 from ..extensions import db
 from ..programme import services as programme
+from ..programme.streams import session_phase, stream_or_none
 from .access import can_moderate, ensure_can_join, ensure_can_moderate
 
 bp = Blueprint("rooms", __name__)
@@ -25,8 +25,10 @@ def _load(slug: str, session_id: int):
 
 
 def _page(template: str, event, session):
-    return render_template(template, event=event, session=session, is_moderator=can_moderate(db.session, current_user, session),
-                           stream=stream_embed(session.stream_url), live_url=live_page_url(event.slug, session.id))
+    return render_template(template, event=event, session=session,
+                           is_moderator=can_moderate(db.session, current_user, session),
+                           stream=stream_or_none(session.stream_url), live_url=live_page_url(event.slug, session.id),
+                           phase=session_phase(session.starts_at, session.ends_at, utcnow()))
 
 
 @bp.route(SESSION_URL + "/live")
@@ -77,35 +79,3 @@ def qr_svg(data: str) -> bytes:
     out = io.BytesIO()
     image.save(out)
     return out.getvalue()
-
-
-_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
-
-
-def stream_embed(url: str | None) -> dict | None:
-    """How to show a stream: {"kind": "iframe"|"link", "url": ...}, or None when there is none yet.
-
-    YouTube and Vimeo page links become their embed players; other http(s) URLs become a link.
-    """
-    if not url:
-        return None
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https"):
-        return None
-    host = (parsed.hostname or "").lower().removeprefix("www.").removeprefix("m.")
-    video = None
-    if host == "youtube.com":
-        if parsed.path.startswith("/embed/"):
-            return {"kind": "iframe", "url": url}
-        video = (parse_qs(parsed.query).get("v") or [None])[0]
-        if parsed.path.startswith("/live/"):
-            video = parsed.path.split("/")[2]
-    elif host == "youtu.be":
-        video = parsed.path.lstrip("/").split("/")[0]
-    if video and _YOUTUBE_ID.match(video):
-        return {"kind": "iframe", "url": f"https://www.youtube-nocookie.com/embed/{video}"}
-    if host == "player.vimeo.com":
-        return {"kind": "iframe", "url": url}
-    if host == "vimeo.com" and parsed.path.strip("/").split("/")[0].isdigit():
-        return {"kind": "iframe", "url": f"https://player.vimeo.com/video/{parsed.path.strip('/').split('/')[0]}"}
-    return {"kind": "link", "url": url}

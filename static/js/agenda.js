@@ -9,4 +9,6 @@
     });
   };
   boxes.forEach((b) => b.addEventListener("change", apply));
+  // agenda-live.js redraws the days when a session moves: filter the new items too.
+  document.addEventListener("agenda:redrawn", apply);
 })();

@@ -12,7 +12,7 @@
   const sameDay = (a, zoneA, b) =>
     a.toLocaleDateString("en-CA", { timeZone: zoneA }) === b.toLocaleDateString("en-CA");
 
-  document.querySelectorAll('[data-local="range"]').forEach((el) => {
+  const fillRanges = () => document.querySelectorAll('[data-local="range"]').forEach((el) => {
     const eventZone = el.dataset.eventTz;
     if (eventZone === viewerZone) return; // same zone: nothing to add
     const start = new Date(el.dataset.start);
@@ -22,6 +22,9 @@
     el.textContent = `(your time: ${text})`;
     el.hidden = false;
   });
+  fillRanges();
+  // The agenda redraws its days when a session moves (agenda-live.js): fill the new ones in too.
+  document.addEventListener("agenda:redrawn", fillRanges);
   document.querySelectorAll('[data-local="zone"]').forEach((el) => { el.textContent = viewerZone; });
   document.querySelectorAll('[data-local="zone-note"]').forEach((el) => {
     const anyRange = document.querySelector('[data-local="range"]');
