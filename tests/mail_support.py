@@ -29,7 +29,7 @@ class Mailbox:
         self.refuse_with: str | None = None  # e.g. "550 5.1.1 no such user" or "451 4.3.0 try later"
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls handle_<COMMAND>
         if self.refuse_with:
             return self.refuse_with
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
