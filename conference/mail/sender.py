@@ -12,6 +12,7 @@ back-off; permanent ones (5xx) and messages that exhausted MAIL_MAX_ATTEMPTS are
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -148,8 +149,11 @@ class FileTransport:
 
     def send(self, message: EmailMessage, row: OutboxMessage) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self.path_for(row).write_bytes(message.as_bytes())
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Owner-only: the messages carry sign-in links. A retry after a crash rewrites the file.
+            fd = os.open(self.path_for(row), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(message.as_bytes())
         except OSError as exc:
             raise TemporaryFailure(f"cannot write {self.path_for(row)}: {exc}") from exc
 
