@@ -254,6 +254,12 @@ def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: D
         report.failed += 1
         report.errors.append(str(exc))
         log.error("mail %s to %s refused: %s", row.id, row.to_address, exc)
+    except Exception as exc:  # an unforeseen error must not leave the claim to go stale
+        log.exception("mail %s to %s: unexpected error", row.id, row.to_address)
+        _record(db, row.id, status=QUEUED if row.attempts < int(_config("MAIL_MAX_ATTEMPTS", 8)) else FAILED,
+                last_error=f"unexpected error: {exc!r}"[:2000], next_attempt_at=utcnow() + retry_delay(row.attempts))
+        report.retrying += 1
+        report.errors.append(repr(exc))
     else:
         _record(db, row.id, status=SENT, sent_at=utcnow(), last_error=None)
         report.sent += 1
