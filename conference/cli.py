@@ -197,7 +197,10 @@ def serve(host: str, port: int, max_connections: int) -> None:
     """Serve the app with Socket.IO (eventlet by default)."""
     from .extensions import socketio
 
+    from .mail.sender import start_background_sender
+
     app = current_app._get_current_object()
+    start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
     options = {"max_size": max_connections} if socketio.async_mode == "eventlet" else {"allow_unsafe_werkzeug": True}
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)
