@@ -117,9 +117,11 @@ def _register_features(app: Flask) -> None:
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
+    from .mail import views as mail_views
     from .manage.views import bp as manage_bp
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
+    from .registrations.mailings import connect_signals as connect_registration_mailings
     from .registrations.views import bp as registrations_bp
     from .rooms import sockets as _rooms_sockets  # noqa: F401
     from .rooms.announcements import sockets as _announcements_sockets  # noqa: F401
@@ -144,6 +146,8 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(rooms_manage_bp)
     connect_session_moves()
     connect_live_updates()
+    mail_views.init_app(app)  # the outbox pages and `conference mail send`
+    connect_registration_mailings()  # confirmations and cancellation notices by e-mail
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)

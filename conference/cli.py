@@ -25,7 +25,8 @@ def cli() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_db, demo, create_user, create_token, register, import_participants, serve):
+    for command in (init_db, demo, create_user, create_token, register, import_participants, send_invitations,
+                    serve):
         app.cli.add_command(command)
     from .schedule.cli import SCHEDULE_COMMANDS
     for command in SCHEDULE_COMMANDS:
@@ -68,6 +69,9 @@ def demo() -> None:
     click.echo("demo accounts (e-mail / password / role):")
     for email, password, role in summary.accounts:
         click.echo(f"  {email:34} {password:18} {role}")
+    from .mail.sender import describe_delivery
+
+    click.echo(describe_delivery(current_app))
 
 
 @click.command("create-user")
@@ -135,8 +139,11 @@ def register(email, event_slug, mode) -> None:
 @click.command("import-participants")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("event_slug")
+@click.option("--invite", type=click.Choice(["now", "later", "none"]), default="none", show_default=True,
+              help="now: e-mail each new participant an invitation (queued with the import); later or none: "
+                   "send nothing (send them later with `conference send-invitations`).")
 @with_appcontext
-def import_participants(csv_file: Path, event_slug: str) -> None:
+def import_participants(csv_file: Path, event_slug: str, invite: str) -> None:
     """Import a registration list (columns: email,name,organisation,country,mode) in one transaction."""
     from .programme.services import get_event
     from .registrations.services import import_participants as do_import
@@ -147,12 +154,40 @@ def import_participants(csv_file: Path, event_slug: str) -> None:
         click.echo(f"error: {csv_file} is not UTF-8 text ({exc.reason} at byte {exc.start})", err=True)
         sys.exit(1)
     try:
-        result = do_import(db.session, get_event(db.session, event_slug), text)
+        result = do_import(db.session, get_event(db.session, event_slug), text, invite=invite == "now")
     except ServiceError as exc:
         click.echo(f"error: {exc.message}; nothing was imported", err=True)
         sys.exit(1)
     click.echo(f"imported {result.rows} rows: {result.users_created} new users, "
                f"{result.registrations_created} new registrations, {result.already_registered} already registered")
+    if invite == "now":
+        click.echo(f"{result.invited} invitations queued; the mail sender delivers them")
+
+
+@click.command("send-invitations")
+@click.argument("event_slug")
+@click.option("--all", "everyone", is_flag=True, help="Every confirmed participant, signed in or not.")
+@click.option("--not-signed-in", "not_signed_in", is_flag=True,
+              help="Only participants who never signed in (the default).")
+@click.option("--email", default=None, help="Only this participant.")
+@with_appcontext
+def send_invitations(event_slug: str, everyone: bool, not_signed_in: bool, email: str | None) -> None:
+    """Queue invitations (a sign-in link, the badge for in-person participants) for an event's participants."""
+    from .programme.services import get_event
+    from .registrations.mailings import invite_pending
+
+    if everyone and not_signed_in:
+        click.echo("error: choose --all or --not-signed-in, not both", err=True)
+        sys.exit(2)
+    try:
+        event = get_event(db.session, event_slug)
+        count = invite_pending(db.session, event, only_not_signed_in=not everyone and not email, email=email)
+    except ServiceError as exc:
+        _fail(exc)
+    if email and not count:
+        click.echo(f"error: {email} is not a confirmed participant of {event_slug}", err=True)
+        sys.exit(1)
+    click.echo(f"{count} invitation{'s' if count != 1 else ''} queued for {event_slug}")
 
 
 @click.command("serve")
@@ -165,7 +200,10 @@ def serve(host: str, port: int, max_connections: int) -> None:
     """Serve the app with Socket.IO (eventlet by default)."""
     from .extensions import socketio
 
+    from .mail.sender import start_background_sender
+
     app = current_app._get_current_object()
+    start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
     options = {"max_size": max_connections} if socketio.async_mode == "eventlet" else {"allow_unsafe_werkzeug": True}
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)

@@ -65,6 +65,17 @@ class Config:
     # people arriving at once do not cost 450 x 450 frames. 0 broadcasts every change at once.
     ROOMS_PRESENCE_COALESCE_SECONDS = 0.5
     TESTING = False
+    # Mail: an SMTP server (smtp://user:pass@host:587?starttls=1 or smtps://...) or, when None,
+    # .eml files under MAIL_OUTBOX_DIR (default instance/outbox) that admins read at /manage/outbox.
+    MAIL_SMTP_URL: str | None = None
+    MAIL_FROM = "Conference <no-reply@conference.localhost>"
+    MAIL_OUTBOX_DIR: str | None = None
+    MAIL_BACKGROUND_SENDER = True
+    MAIL_POLL_SECONDS = 5.0
+    MAIL_RETRY_BASE_SECONDS = 60  # then 2x, 4x... up to MAIL_RETRY_MAX_SECONDS
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    MAIL_MAX_ATTEMPTS = 8
+    MAIL_SENDING_STALE_SECONDS = 600  # a claim this old belongs to a sender that died: take it over
 
     @classmethod
     def from_environment(cls) -> dict:
@@ -86,6 +97,12 @@ class Config:
             values["ATTENDANCE_GRACE_SECONDS"] = int(grace)
         if (refresh := _env("ATTENDANCE_BROADCAST_SECONDS")):
             values["ATTENDANCE_BROADCAST_SECONDS"] = float(refresh)
+        if (smtp := _env("SMTP_URL")):
+            values["MAIL_SMTP_URL"] = smtp
+        if (sender := _env("MAIL_FROM")):
+            values["MAIL_FROM"] = sender
+        if (outbox := _env("MAIL_OUTBOX_DIR")):
+            values["MAIL_OUTBOX_DIR"] = outbox
         if _env("SECURE_COOKIES") is not None:
             secure = _env_bool("SECURE_COOKIES", False)
             values["SESSION_COOKIE_SECURE"] = secure
@@ -106,6 +123,7 @@ class TestingConfig(Config):
     ATTENDANCE_BROADCAST_SECONDS = 0
     PASSWORD_HASH_FAST = True
     ROOMS_PRESENCE_COALESCE_SECONDS = 0  # protocol tests see each presence change as it happens
+    MAIL_SMTP_URL = None  # tests never send real mail: they point this at their own aiosmtpd server
 
 
 class ProductionConfig(Config):

@@ -49,6 +49,7 @@ def test_demo_loads_the_symposium_idempotently(empty_app):
     assert first.exit_code == 0, first.output
     assert "admin@symposium.example" in first.output and "demo-admin-2030" in first.output
     assert "staff3@symposium.example" in first.output and "moderator2@symposium.example" in first.output
+    assert "/manage/outbox" in first.output  # where to read the mail of the embedded default
     after_first = counts(empty_app)
     second = invoke(empty_app, "demo")
     assert second.exit_code == 0, second.output

@@ -32,3 +32,32 @@ class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Remember me on this device")
+
+
+PASSWORD_LENGTH = Length(min=8, max=200, message="The password needs at least 8 characters (at most 200).")
+
+
+class EmailLinkForm(FlaskForm):
+    """"E-mail me a sign-in link" and "forgot password": only an address."""
+
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+
+
+class LinkSignInForm(FlaskForm):
+    """The page a link opens. A reset needs a new password; an invitation may set one; a sign-in
+    link only asks for a click (mail scanners that fetch links must not spend them)."""
+
+    password = PasswordField("New password", validators=[Optional(), PASSWORD_LENGTH])
+    confirm = PasswordField("Repeat the password", validators=[EqualTo("password", message="The passwords differ.")])
+
+    def __init__(self, *args, password_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if password_required:
+            self.password.validators = [DataRequired(message="Choose a new password."), PASSWORD_LENGTH]
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[Optional(), Length(max=200)])
+    password = PasswordField("New password", validators=[DataRequired(), PASSWORD_LENGTH])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])

@@ -72,3 +72,28 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LinkPurpose(str, enum.Enum):
+    INVITATION = "invitation"  # sent by organisers; signs in and offers to set a password
+    SIGNIN = "signin"  # "e-mail me a sign-in link"
+    RESET = "reset"  # "forgot password": signs in and asks for a new password
+
+
+class SignInLink(db.Model):
+    """A single-use link sent by e-mail; only the SHA-256 digest of its token is stored."""
+
+    __tablename__ = "sign_in_links"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('invitation', 'signin', 'reset')", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

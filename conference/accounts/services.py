@@ -166,3 +166,16 @@ def revoke_token(db: Session, token_id: int, user: User) -> None:
         raise ServiceError("token_not_found", "no such token", status=404)
     row.revoked_at = utcnow()
     db.commit()
+
+
+def record_sign_in(db: Session, user: User) -> None:
+    """Remember when the person last signed in (organisers see who never did)."""
+    user.last_login_at = utcnow()
+    db.commit()
+
+
+def change_password(db: Session, user: User, current: str | None, new: str) -> None:
+    """Change (or, for an account without one, set) the password; ends the person's other sessions."""
+    if user.password_hash and not verify_password(user, current or ""):
+        raise ServiceError("wrong_password", "your current password is not that")
+    set_password(db, user, new)

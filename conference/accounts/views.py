@@ -9,9 +9,9 @@ from flask_login import current_user, login_user, logout_user
 from ..auth import login_required
 from ..errors import ServiceError
 from ..extensions import db
-from . import services
-from .forms import LoginForm, SignupForm
-from .models import ApiToken
+from . import links, services, throttle
+from .forms import ChangePasswordForm, EmailLinkForm, LinkSignInForm, LoginForm, SignupForm
+from .models import ApiToken, LinkPurpose
 
 bp = Blueprint("accounts", __name__)
 
@@ -40,11 +40,21 @@ def signup():
                 country=form.country.data,
             )
         except ServiceError as exc:
+            if exc.code == "email_taken":
+                # The address has an account (maybe imported by organisers, without a password): mail it
+                # a sign-in link and answer as for any address, so nobody learns or takes over accounts.
+                if throttle.allow(db.session, "link", email=form.email.data, client=request.remote_addr):
+                    links.send_link(db.session, form.email.data, LinkPurpose.SIGNIN.value, reason="signup")
+                else:
+                    db.session.commit()
+                return render_template("accounts/link_sent.html", email=form.email.data, purpose="signup",
+                                       lifetime=links.describe_lifetime(LinkPurpose.SIGNIN.value))
             field = {"email_taken": form.email, "invalid_email": form.email, "invalid_country": form.country,
                      "weak_password": form.password}.get(exc.code, form.name)
             field.errors = list(field.errors) + [exc.message]
         else:
             login_user(user)
+            services.record_sign_in(db.session, user)
             flash(f"Welcome, {user.name}! Your account is ready.", "success")
             return redirect(safe_next(request.args.get("next")), code=303)
     status = 400 if form.is_submitted() else 200
@@ -54,14 +64,92 @@ def signup():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
+        if not throttle.allow(db.session, "login", email=form.email.data, client=request.remote_addr):
+            db.session.commit()
+            form.password.errors = list(form.password.errors) + [TOO_MANY]
+            return render_template("accounts/login.html", form=form), 429
+        db.session.commit()  # the attempt counts whatever its outcome
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
+            services.record_sign_in(db.session, user)
             return redirect(safe_next(request.args.get("next")), code=303)
         form.password.errors = list(form.password.errors) + ["Wrong e-mail or password."]
-    status = 400 if form.is_submitted() else 200
     return render_template("accounts/login.html", form=form), status
+
+
+TOO_MANY = "Too many attempts for this address or from this network. Please wait a few minutes and try again."
+
+
+def _link_request(purpose: str, template: str):
+    """`/login/link` and `/forgot`: the same answer whether or not the address has an account."""
+    form = EmailLinkForm()
+    if form.validate_on_submit():
+        if not throttle.allow(db.session, "link", email=form.email.data, client=request.remote_addr):
+            db.session.commit()
+            form.email.errors = list(form.email.errors) + [TOO_MANY]
+            return render_template(template, form=form), 429
+        links.send_link(db.session, form.email.data, purpose)
+        return render_template("accounts/link_sent.html", email=form.email.data, purpose=purpose,
+                               lifetime=links.describe_lifetime(purpose))
+    status = 400 if form.is_submitted() else 200
+    return render_template(template, form=form), status
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+def login_link():
+    return _link_request(LinkPurpose.SIGNIN.value, "accounts/login_link.html")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    return _link_request(LinkPurpose.RESET.value, "accounts/forgot.html")
+
+
+@bp.route("/signin/<token>", methods=["GET", "POST"])
+def signin_link(token: str):
+    """Opening the link shows a page; only its button spends the link (mail scanners fetch links)."""
+    try:
+        link = links.check_link(db.session, token)
+    except links.LinkRefused as exc:
+        return render_template("accounts/link_refused.html", code=exc.code), exc.status
+    form = LinkSignInForm(password_required=link.purpose == LinkPurpose.RESET.value)
+    if form.validate_on_submit():
+        try:
+            user = links.sign_in_with_link(db.session, token, form.password.data or None)
+        except links.LinkRefused as exc:
+            return render_template("accounts/link_refused.html", code=exc.code), exc.status
+        except ServiceError as exc:
+            form.password.errors = list(form.password.errors) + [exc.message]
+        else:
+            login_user(user)
+            if form.password.data:
+                flash("Your password is set. You are signed in.", "success")
+            else:
+                flash(f"Welcome, {user.name}! You are signed in.", "success")
+            return redirect(url_for("registrations.mine"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/signin_link.html", form=form, link=link, token=token), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(db.session, current_user, form.current.data, form.password.data)
+        except ServiceError as exc:
+            field = form.current if exc.code == "wrong_password" else form.password
+            field.errors = list(field.errors) + [exc.message]
+        else:
+            login_user(current_user._get_current_object())  # this session carries the new version
+            flash("Your password is changed. Your other sessions are signed out.", "success")
+            return redirect(url_for("registrations.mine"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/password.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])

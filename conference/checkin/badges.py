@@ -81,6 +81,20 @@ def signing_key_row(db: Session, event_id: int) -> EventSigningKey:
         return db.scalars(select(EventSigningKey).where(EventSigningKey.event_id == event_id)).one()
 
 
+def ensure_signing_key(db: Session, event_id: int) -> None:
+    """Create the event's key inside the caller's transaction (a savepoint, no commit), for code
+    that needs a badge before its own commit, e.g. a confirmation e-mail queued with a registration."""
+    if db.get(EventSigningKey, event_id) is not None:
+        return
+    key = Ed25519PrivateKey.generate()
+    try:
+        with db.begin_nested():
+            db.add(EventSigningKey(event_id=event_id, private_key=_raw_private(key).hex(),
+                                   public_key=_raw_public(key.public_key()).hex()))
+    except IntegrityError:  # another transaction created it first: use theirs
+        pass
+
+
 def public_key_bytes(db: Session, event_id: int) -> bytes:
     return bytes.fromhex(signing_key_row(db, event_id).public_key)
 

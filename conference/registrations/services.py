@@ -15,6 +15,7 @@ from ..accounts.services import normalise_email
 from ..countries import normalise_country
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
+from ..hooks import registration_changed
 from ..programme.models import Event
 from .models import MODES, Registration, Status
 
@@ -31,10 +32,14 @@ def register(db: Session, user: User, event: Event, mode: str) -> Registration:
     registration = Registration(user_id=user.id, event_id=event.id, mode=mode)
     db.add(registration)
     try:
-        db.commit()
-        return registration
+        db.flush()
     except IntegrityError:
         db.rollback()
+    else:
+        # Receivers (the confirmation e-mail) write in this transaction: both commit or neither.
+        registration_changed.send(registration, db=db, change="confirmed")
+        db.commit()
+        return registration
     existing = find_registration(db, user.id, event.id)
     if existing is None:  # pragma: no cover - the unique row vanished between two statements
         raise Conflict("registration_conflict", "please try again")
@@ -42,6 +47,7 @@ def register(db: Session, user: User, event: Event, mode: str) -> Registration:
         raise Conflict("already_registered", f"{user.email} is already registered for {event.title}")
     existing.status = Status.CONFIRMED.value
     existing.mode = mode
+    registration_changed.send(existing, db=db, change="confirmed")
     db.commit()
     return existing
 
@@ -51,7 +57,10 @@ def find_registration(db: Session, user_id: int, event_id: int) -> Registration 
 
 
 def cancel_registration(db: Session, registration: Registration) -> Registration:
+    if registration.status == Status.CANCELLED.value:
+        return registration
     registration.status = Status.CANCELLED.value
+    registration_changed.send(registration, db=db, change="cancelled")
     db.commit()
     return registration
 
@@ -149,6 +158,7 @@ class ImportResult:
     users_created: int
     registrations_created: int
     already_registered: int
+    invited: int = 0
 
 
 @dataclass
@@ -199,8 +209,10 @@ def _parse_rows(text: str) -> list[_Row]:
     return rows
 
 
-def import_participants(db: Session, event: Event, csv_text: str) -> ImportResult:
+def import_participants(db: Session, event: Event, csv_text: str, *, invite: bool = False) -> ImportResult:
     """Create missing users and their registrations in one transaction; any bad row imports nothing.
+
+    With `invite`, each new registration's invitation e-mail is queued in the same transaction.
 
     Existing users keep their details; existing registrations are left as they are. Inserts go in
     bulk (executemany), which is what makes 10,000 rows take seconds rather than minutes.
@@ -231,11 +243,22 @@ def import_participants(db: Session, event: Event, csv_text: str) -> ImportResul
         ]
         if new_registrations:
             db.execute(insert(Registration), new_registrations)
+        invited = 0
+        if invite and new_registrations:
+            from .mailings import invite_registrations
+
+            new_user_ids = [r["user_id"] for r in new_registrations]
+            ids = []
+            for chunk in _chunks(new_user_ids, 500):
+                ids += db.scalars(select(Registration.id).where(
+                    Registration.event_id == event.id, Registration.user_id.in_(chunk))).all()
+            invited = invite_registrations(db, sorted(ids))
         db.commit()
     except IntegrityError as exc:
         db.rollback()
         raise ImportError_("conflict", f"the list conflicts with data saved meanwhile: {exc.orig}") from None
-    return ImportResult(len(rows), len(new_users), len(new_registrations), len(rows) - len(new_registrations))
+    return ImportResult(len(rows), len(new_users), len(new_registrations), len(rows) - len(new_registrations),
+                        invited)
 
 
 def _chunks(items: list, size: int):

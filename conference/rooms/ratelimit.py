@@ -94,3 +94,11 @@ def consume(db: Session, key: str, action: str) -> None:
     if not _limiter.hit(db, key, limit, window):
         raise RateLimited("rate_limited", f"slow down: at most {limit} per {window} seconds",
                           retry_after=window)
+
+
+def hit(db: Session, key: str, limit: int, window: int) -> bool:
+    """Count one action for `key` with the installed limiter; False when over `limit` per `window` seconds.
+
+    For features with their own limits (e.g. sign-in forms), in the caller's transaction.
+    """
+    return _limiter.hit(db, key, limit, window)

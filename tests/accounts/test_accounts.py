@@ -44,12 +44,14 @@ def test_signup_bad_input_gets_a_clear_message_and_writes_nothing(app, client, f
     assert user_count(app) == 0
 
 
-def test_signup_with_a_taken_email_is_refused(app, client, make_user):
+def test_signup_with_a_taken_email_mails_a_sign_in_link_instead(app, client, make_user):
+    # Issue #11: an imported address must not be a dead end, and must not be taken over either.
     make_user(email="layla@example.org")
     response = post_form(client, "/signup", SIGNUP)
-    assert response.status_code == 400
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Check your e-mail" in response.get_data(as_text=True)
     assert user_count(app) == 1
+    assert client.get("/me/registrations").status_code == 302  # not signed in by knowing the address
 
 
 def test_login_logout_and_wrong_password(client, make_user):

@@ -1,7 +1,7 @@
 """announcements: a short message from an event's organisers or moderators to all its live rooms
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-29 09:00:00
 
 """
@@ -12,7 +12,7 @@ import conference.db_types
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,152 @@
+"""The e-mails participants receive about a registration: invitations sent by organisers, and the
+confirmation or cancellation notice sent when a registration changes.
+
+Each message is queued in the outbox in the same transaction as its cause (see conference.mail).
+Invitations carry a 7-day sign-in link that lets the person set a password; in-person participants
+get their QR badge attached; confirmations carry an .ics file of the event.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..accounts.links import describe_lifetime, issue_link, link_url
+from ..accounts.models import LinkPurpose, User
+from ..db_types import utcnow
+from ..errors import ServiceError
+from ..hooks import registration_changed
+from ..mail.ics import event_ics
+from ..mail.services import Attachment, absolute_url, enqueue_template, sender_domain
+from ..programme.models import Event
+from .models import Mode, Registration, Status
+
+
+def event_dates(event: Event) -> str:
+    """The event's dates in its own time zone, as people there read them."""
+    start, end = event.starts_at.astimezone(event.tz), event.ends_at.astimezone(event.tz)
+    if start.date() == end.date():
+        return f"{start:%A %-d %B %Y}, {start:%H:%M}–{end:%H:%M}"
+    return f"{start:%A %-d %B %Y, %H:%M} to {end:%A %-d %B %Y, %H:%M}"
+
+
+def _badge_attachment(db: Session, registration: Registration) -> Attachment:
+    from ..checkin.badges import badge_png, badge_token, ensure_signing_key
+
+    ensure_signing_key(db, registration.event_id)
+    return Attachment("badge.png", "image/png", badge_png(badge_token(db, registration)))
+
+
+def _common(registration: Registration) -> dict:
+    event = registration.event
+    return {"user": registration.user, "event": event, "when": event_dates(event),
+            "mode_label": registration.mode_label, "in_person": registration.mode == Mode.IN_PERSON.value}
+
+
+# --- invitations --------------------------------------------------------------------------------------
+
+def queue_invitation(db: Session, registration: Registration) -> None:
+    """Queue one invitation and stamp `invited_at`, in the caller's transaction (no commit)."""
+    if not registration.is_confirmed:
+        raise ServiceError("not_confirmed", "only confirmed participants can be invited", status=409)
+    user, event = registration.user, registration.event
+    attachments = [_badge_attachment(db, registration)] if registration.mode == Mode.IN_PERSON.value else []
+    token = issue_link(db, user, LinkPurpose.INVITATION.value)
+    enqueue_template(
+        db, to=user.email, subject=f"Your invitation: {event.title}", template="invitation", kind="invitation",
+        attachments=attachments, url=link_url(token), lifetime=describe_lifetime(LinkPurpose.INVITATION.value),
+        event_url=absolute_url("programme.event_overview", slug=event.slug), **_common(registration),
+    )
+    registration.invited_at = utcnow()
+
+
+def invite(db: Session, registration: Registration) -> Registration:
+    """E-mail (again) one participant their invitation: the event, a 7-day sign-in link, the badge."""
+    queue_invitation(db, registration)
+    db.commit()
+    return registration
+
+
+def pending_invitations(db: Session, event: Event, *, only_not_signed_in: bool = True,
+                        email: str | None = None) -> list[Registration]:
+    query = (select(Registration).join(User, Registration.user_id == User.id)
+             .where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED.value)
+             .order_by(Registration.id))
+    if only_not_signed_in:
+        query = query.where(User.last_login_at.is_(None))
+    if email:
+        query = query.where(User.email == email.strip().lower())
+    return list(db.scalars(query))
+
+
+def invite_pending(db: Session, event: Event, only_not_signed_in: bool = True, *,
+                   email: str | None = None) -> int:
+    """Invite every confirmed participant (by default only those who never signed in) in one
+    transaction; returns how many were invited."""
+    registrations = pending_invitations(db, event, only_not_signed_in=only_not_signed_in, email=email)
+    for registration in registrations:
+        queue_invitation(db, registration)
+    db.commit()
+    return len(registrations)
+
+
+def invite_registrations(db: Session, registration_ids: list[int]) -> int:
+    """Queue invitations for these registrations in the caller's transaction (the import's)."""
+    count = 0
+    for start in range(0, len(registration_ids), 500):
+        chunk = registration_ids[start:start + 500]
+        for registration in db.scalars(select(Registration).where(Registration.id.in_(chunk))):
+            queue_invitation(db, registration)
+            count += 1
+    return count
+
+
+# --- confirmations and cancellations ---------------------------------------------------------------------
+
+def _ics(registration: Registration, *, cancelled: bool = False) -> Attachment:
+    event = registration.event
+    location = ", ".join(part for part in (event.venue, event.city) if part)
+    if registration.mode == Mode.ONLINE.value:
+        location = "Online"
+    data = event_ics(
+        uid=f"registration-{registration.id}-event-{event.id}@{sender_domain()}", title=event.title,
+        starts_at=event.starts_at, ends_at=event.ends_at, location=location,
+        description=(event.description or "")[:2000],
+        url=absolute_url("programme.event_overview", slug=event.slug),
+        method="CANCEL" if cancelled else "PUBLISH", cancelled=cancelled,
+    )
+    return Attachment(f"{event.slug}.ics", "text/calendar", data)
+
+
+def queue_confirmation(db: Session, registration: Registration) -> None:
+    attachments = [_ics(registration)]
+    if registration.mode == Mode.IN_PERSON.value:
+        attachments.append(_badge_attachment(db, registration))
+    event = registration.event
+    enqueue_template(
+        db, to=registration.user.email, subject=f"Registration confirmed: {event.title}", template="confirmation",
+        kind="confirmation", attachments=attachments,
+        agenda_url=absolute_url("programme.agenda", slug=event.slug),
+        mine_url=absolute_url("registrations.mine"), **_common(registration),
+    )
+
+
+def queue_cancellation(db: Session, registration: Registration) -> None:
+    event = registration.event
+    enqueue_template(
+        db, to=registration.user.email, subject=f"Registration cancelled: {event.title}", template="cancellation",
+        kind="cancellation", register_url=absolute_url("registrations.register", slug=event.slug),
+        **_common(registration),
+    )
+
+
+def on_registration_changed(registration: Registration, *, db: Session, change: str, **_extra) -> None:
+    """Receiver of hooks.registration_changed: runs inside the registration's transaction."""
+    if change == "confirmed":
+        queue_confirmation(db, registration)
+    elif change == "cancelled":
+        queue_cancellation(db, registration)
+
+
+def connect_signals() -> None:
+    """Called by the app factory (idempotent: blinker keeps one connection per receiver)."""
+    registration_changed.connect(on_registration_changed)
