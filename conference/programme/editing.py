@@ -203,7 +203,9 @@ def _check_session(db: Session, event: Event, data: SessionIn, starts: datetime,
             raise invalid("parent_id", "the parent session must belong to this event", "parent_not_in_event")
         if parent.parent_id is not None:
             raise invalid("parent_id", "a breakout cannot be the parent of another breakout", "parent_is_breakout")
-        if session is not None and (parent.id == session.id or session.children):
+        has_breakouts = session is not None and db.scalar(
+            select(exists().where(ProgrammeSession.parent_id == session.id)))
+        if session is not None and (parent.id == session.id or has_breakouts):
             raise invalid("parent_id", "this session has breakouts of its own, so it cannot be a breakout",
                           "parent_is_breakout")
     if data.room:
@@ -261,7 +263,7 @@ def session_records(db: Session, session: ProgrammeSession) -> list[str]:
 
 def delete_session(db: Session, session: ProgrammeSession) -> None:
     """Delete a session nothing was recorded in; its attendance, votes and questions are never lost."""
-    if session.children:
+    if db.scalar(select(exists().where(ProgrammeSession.parent_id == session.id))):
         raise Conflict("session_has_breakouts", "delete or move this session's breakouts first")
     records = session_records(db, session)
     if records:
