@@ -47,6 +47,11 @@ def local_input(moment: datetime | None, zone: ZoneInfo) -> str | None:
 
 def _apply_event(event: Event, data: EventIn) -> None:
     zone = ZoneInfo(data.timezone)
+    if to_utc(data.ends_at, zone) <= to_utc(data.starts_at, zone):  # also for one local time and one instant
+        raise invalid("ends_at", "the event must end after it starts")
+    opens, closes = to_utc(data.registration_opens_at, zone), to_utc(data.registration_closes_at, zone)
+    if opens and closes and closes <= opens:
+        raise invalid("registration_closes_at", "registration must close after it opens")
     event.title = data.title
     event.slug = data.slug
     event.description = data.description
@@ -187,6 +192,8 @@ def get_session(db: Session, event: Event, session_id: int) -> ProgrammeSession:
 
 def _check_session(db: Session, event: Event, data: SessionIn, starts: datetime, ends: datetime,
                    session: ProgrammeSession | None) -> None:
+    if ends <= starts:  # also when JSON gave one local time and one instant
+        raise invalid("ends_at", "the session must end after it starts")
     if starts < event.starts_at or ends > event.ends_at:
         zone = event.tz
         raise invalid("starts_at" if starts < event.starts_at or starts >= event.ends_at else "ends_at",

@@ -12,7 +12,7 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from ..countries import normalise_country
 from ..db_types import MAX_DB_ID
@@ -41,6 +41,11 @@ def _country_code(value):
     if value is None or isinstance(value, str):
         return normalise_country(value)
     return value  # pydantic refuses it as a non-string
+
+
+def _comparable(first: datetime, second: datetime) -> bool:
+    """Both local wall-clock times, or both instants (JSON may mix them; the service then decides)."""
+    return (first.tzinfo is None) == (second.tzinfo is None)
 
 
 def _language(value: str) -> str:
@@ -136,14 +141,22 @@ class EventIn(_In):
             raise ValueError("name at least one language")
         return ",".join(dict.fromkeys(tags))
 
-    @model_validator(mode="after")
-    def _order(self):
-        if self.ends_at <= self.starts_at:
-            raise _field_error("ends_at", "the event must end after it starts")
-        if (self.registration_opens_at and self.registration_closes_at
-                and self.registration_closes_at <= self.registration_opens_at):
-            raise _field_error("registration_closes_at", "registration must close after it opens")
-        return self
+    # Field validators (not a model validator) so that these show beside other fields' errors.
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        starts = info.data.get("starts_at")
+        if starts is not None and _comparable(starts, value) and value <= starts:
+            raise ValueError("the event must end after it starts")
+        return value
+
+    @field_validator("registration_closes_at")
+    @classmethod
+    def _closes_after_opening(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        opens = info.data.get("registration_opens_at")
+        if value is not None and opens is not None and _comparable(opens, value) and value <= opens:
+            raise ValueError("registration must close after it opens")
+        return value
 
 
 class EventCreateIn(EventIn):
@@ -191,11 +204,13 @@ class SessionIn(_In):
             return None
         return normalise_stream_url(value)
 
-    @model_validator(mode="after")
-    def _order(self):
-        if self.ends_at <= self.starts_at:
-            raise _field_error("ends_at", "the session must end after it starts")
-        return self
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        starts = info.data.get("starts_at")
+        if starts is not None and _comparable(starts, value) and value <= starts:
+            raise ValueError("the session must end after it starts")
+        return value
 
 
 class SpeakerIn(_In):
@@ -237,30 +252,13 @@ class GrantIn(_In):
         return _email(value)
 
 
-class _FieldError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-def _field_error(field: str, message: str) -> _FieldError:
-    return _FieldError(field, message)
-
-
 def field_errors(exc: ValidationError) -> dict[str, str]:
     """{field: message} for the form and for `details.fields` of the API (first problem per field)."""
     fields: dict[str, str] = {}
     for error in exc.errors():
         location = [str(p) for p in error["loc"]]
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, _FieldError):
-            name = cause.field
-            message = str(cause)
-        else:
-            name = location[0] if location else "body"
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown field"
+        name = location[0] if location else "body"
+        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
         fields.setdefault(name, message)
     return fields
 
