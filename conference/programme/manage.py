@@ -243,7 +243,8 @@ def _edit_page(slug, kind, schema, fields_for, load, values_of, save, delete_end
     event = _managed_event(slug)
     item = load(event, item_id) if item_id is not None else None
     fields = fields_for(event, item)
-    values = display(values_of(item)) if item is not None else {}
+    values = display(values_of(item)) if item is not None else {
+        "language": event.languages.split(",")[0], "colour": "#1f6feb", "position": str(len(event.tracks))}
     errors = None
     if request.method == "POST":
         saved, errors = submit(schema, lambda data: save(event, data, item))

@@ -264,7 +264,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 def form_values(schema: type[BaseModel], form) -> dict:
-    """A submitted HTML form as the dict `schema` validates: blanks of optional fields are None,
+    """A submitted HTML form as the dict `schema` validates: blank optional fields take their default,
     an unticked checkbox is False, repeated fields are lists; other posted keys are ignored."""
     values: dict = {}
     for name, info in schema.model_fields.items():
@@ -278,7 +278,7 @@ def form_values(schema: type[BaseModel], form) -> dict:
         if name not in form:
             continue
         value = form.get(name, "")
-        if value.strip() == "" and not info.is_required() and info.default is None:
-            value = None
+        if value.strip() == "" and not info.is_required():
+            continue  # a blank optional field takes its default (None, "", the event's language...)
         values[name] = value
     return values
