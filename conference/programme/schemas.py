@@ -133,6 +133,14 @@ class EventIn(_In):
     def _contact(cls, value):
         return _email(value)
 
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _language_list(cls, value):
+        # The API answers a list (["en", "ar"]); take one back as well as the form's "en,ar".
+        if isinstance(value, list) and len(value) <= 20 and all(isinstance(tag, str) for tag in value):
+            return ",".join(value)
+        return value
+
     @field_validator("languages")
     @classmethod
     def _languages(cls, value: str) -> str:

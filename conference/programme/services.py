@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import NotFound
 from .models import Event, ProgrammeSession, Speaker
 
-
 # `get_event(..., viewer=INTERNAL)`: a lookup by the code itself, which sees drafts too.
 INTERNAL = object()
 

@@ -117,6 +117,10 @@ def test_the_api_creates_a_draft_in_utc_and_names_its_organiser(app, client, wor
     body = response.get_json()
     assert body["published"] is False and body["starts_at"] == "2031-03-10T00:00:00Z"
     assert body["languages"] == ["en", "ko"]
+    patched = call(client, world, "admin", "PATCH", "/api/v1/events/dg-forum", {"languages": ["fr", "en"]})
+    assert patched.status_code == 200 and patched.get_json()["languages"] == ["fr", "en"]
+    bad = call(client, world, "admin", "PATCH", "/api/v1/events/dg-forum", {"languages": [1, 2]})
+    assert bad.status_code == 400 and "languages" in bad.get_json()["error"]["details"]["fields"]
     # The named organiser now manages it; the public does not see it.
     assert call(client, world, "attendee", "GET", "/api/v1/events/dg-forum/settings").status_code == 200
     assert client.get("/api/v1/events/dg-forum").status_code == 404
@@ -137,7 +141,8 @@ def test_the_api_refuses_what_the_forms_refuse_with_the_field_named(app, client,
     clash = call(client, world, "organiser", "POST", "/api/v1/events/sym/sessions",
                  session_payload(room="Hall A", starts_at="2030-05-06T09:30", ends_at="2030-05-06T10:00"))
     assert clash.status_code == 409
-    assert clash.get_json()["error"]["code"] == "room_taken" and "room" in clash.get_json()["error"]["details"]["fields"]
+    error = clash.get_json()["error"]
+    assert error["code"] == "room_taken" and "room" in error["details"]["fields"]
     outside = call(client, world, "organiser", "POST", "/api/v1/events/sym/sessions",
                    session_payload(starts_at="2030-05-09T09:00", ends_at="2030-05-09T10:00"))
     assert outside.status_code == 400 and outside.get_json()["error"]["code"] == "outside_event"
@@ -168,7 +173,8 @@ def test_patching_a_session_room_announces_the_move(app, client, world):
     assert response.status_code == 200 and response.get_json()["room"] == "Room 2"
     assert heard == [(world["event"].id, world["ids"]["ethics"], {
         "room": ("Room 1", "Room 2"),
-        "starts_at": (datetime(2030, 5, 6, 2, 0, tzinfo=timezone.utc), datetime(2030, 5, 6, 1, 30, tzinfo=timezone.utc)),
+        "starts_at": (datetime(2030, 5, 6, 2, 0, tzinfo=timezone.utc),
+                      datetime(2030, 5, 6, 1, 30, tzinfo=timezone.utc)),
     })]
 
 

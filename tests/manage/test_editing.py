@@ -4,18 +4,26 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from manage_support import event_payload, session_by_title, session_payload
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from manage_support import event_payload, session_by_title, session_payload
 
 from conference import hooks
+from conference.accounts.models import User
 from conference.checkin.models import Checkin, CheckinList
 from conference.errors import ServiceError
 from conference.grants.models import EventGrant
 from conference.programme import editing
 from conference.programme.models import Event, ProgrammeSession, Speaker, Track
-from conference.programme.schemas import (EventCreateIn, EventIn, SessionIn, SpeakerIn, TrackIn, field_errors,
-                                          normalise_stream_url)
+from conference.programme.schemas import (
+    EventCreateIn,
+    EventIn,
+    SessionIn,
+    SpeakerIn,
+    TrackIn,
+    field_errors,
+    normalise_stream_url,
+)
 from conference.programme.services import get_event, list_events
 from conference.registrations.models import Registration
 from conference.rooms.models import ChatMessage, Question, RoomVisit
@@ -307,8 +315,7 @@ def _record(db, session, kind: str, user_id: int) -> None:
         door = CheckinList(event_id=session.event_id, name="Door", scope="session", session_id=session.id)
         db.add(door)
         db.flush()
-        registration = register(db, db.get(__import__("conference.accounts.models", fromlist=["User"]).User, user_id),
-                                session.event, "in_person")
+        registration = register(db, db.get(User, user_id), session.event, "in_person")
         db.add(Checkin(registration_id=registration.id, list_id=door.id, checked_in_at=datetime.now(UTC)))
     db.commit()
 
