@@ -256,6 +256,7 @@ def session_records(db: Session, session: ProgrammeSession) -> list[str]:
     """What the live room and the doors recorded for this session: the reasons it must stay."""
     from ..checkin.models import Checkin, CheckinList
     from ..rooms.models import ChatMessage, Question, RoomVisit
+    from ..rooms.breakouts.models import BreakoutRoom, BreakoutRound
     from ..rooms.polls.models import Poll, PollBallot
 
     checks = (
@@ -264,6 +265,8 @@ def session_records(db: Session, session: ProgrammeSession) -> list[str]:
         ("chat messages", select(exists().where(ChatMessage.session_id == session.id))),
         ("check-ins", select(exists().where(Checkin.list_id == CheckinList.id, CheckinList.session_id == session.id))),
         ("room visits", select(exists().where(RoomVisit.session_id == session.id))),
+        ("breakout rounds", select(exists().where(BreakoutRound.session_id == session.id)
+                                   | exists().where(BreakoutRoom.session_id == session.id))),
     )
     return [label for label, query in checks if db.scalar(query)]
 

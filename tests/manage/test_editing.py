@@ -309,6 +309,10 @@ def _record(db, session, kind: str, user_id: int) -> None:
         db.add(poll)
         db.flush()
         db.add(PollBallot(poll_id=poll.id, user_id=user_id))
+    elif kind == "breakout rounds":
+        from conference.rooms.breakouts.models import BreakoutRound
+
+        db.add(BreakoutRound(session_id=session.id))
     elif kind == "check-ins":
         from conference.registrations.services import register
 
@@ -320,7 +324,8 @@ def _record(db, session, kind: str, user_id: int) -> None:
     db.commit()
 
 
-@pytest.mark.parametrize("kind", ["questions", "chat messages", "room visits", "poll votes", "check-ins"])
+@pytest.mark.parametrize("kind", ["questions", "chat messages", "room visits", "poll votes", "check-ins",
+                                  "breakout rounds"])
 def test_a_session_with_records_cannot_be_deleted(db, make_event, make_user, kind):
     event = db.merge(make_event("sym"))
     ethics = session_by_title(db, event.id, "AI Ethics")
