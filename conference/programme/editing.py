@@ -255,8 +255,8 @@ def save_session(db: Session, event: Event, data: SessionIn,
 def session_records(db: Session, session: ProgrammeSession) -> list[str]:
     """What the live room and the doors recorded for this session: the reasons it must stay."""
     from ..checkin.models import Checkin, CheckinList
-    from ..rooms.models import ChatMessage, Question, RoomVisit
     from ..rooms.breakouts.models import BreakoutRoom, BreakoutRound
+    from ..rooms.models import ChatMessage, Question, RoomVisit
     from ..rooms.polls.models import Poll, PollBallot
 
     checks = (
