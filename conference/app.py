@@ -116,7 +116,6 @@ def _register_features(app: Flask) -> None:
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
-    from .grants.cli import grant_command
     from .grants.views import bp as grants_bp
     from .manage.views import bp as manage_bp
     from .programme.api import bp as programme_api_bp
@@ -142,7 +141,6 @@ def _register_features(app: Flask) -> None:
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)
-    app.cli.add_command(grant_command)
     _enable_sqlite_pragmas(app)
 
 

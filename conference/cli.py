@@ -25,7 +25,9 @@ def cli() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_db, demo, create_user, create_token, register, import_participants, serve):
+    from .grants.cli import grant_command
+
+    for command in (init_db, demo, create_user, create_token, register, import_participants, serve, grant_command):
         app.cli.add_command(command)
 
 
