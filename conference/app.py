@@ -117,9 +117,12 @@ def _register_features(app: Flask) -> None:
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
     from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
+    from .grants.views import bp as grants_bp
     from .mail import views as mail_views
     from .manage.views import bp as manage_bp
     from .programme.api import bp as programme_api_bp
+    from .programme.manage import bp as programme_manage_bp
+    from .programme.manage_api import bp as programme_manage_api_bp
     from .programme.views import bp as programme_bp
     from .registrations.mailings import connect_signals as connect_registration_mailings
     from .registrations.views import bp as registrations_bp
@@ -141,7 +144,7 @@ def _register_features(app: Flask) -> None:
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, polls_bp,
                       breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp,
-                      schedule_bp, schedule_api_bp):
+                      schedule_bp, schedule_api_bp, programme_manage_bp, programme_manage_api_bp, grants_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(rooms_manage_bp)
     connect_session_moves()

@@ -25,11 +25,11 @@ def cli() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_db, demo, create_user, create_token, register, import_participants, send_invitations,
-                    serve):
-        app.cli.add_command(command)
+    from .grants.cli import grant_command
     from .schedule.cli import SCHEDULE_COMMANDS
-    for command in SCHEDULE_COMMANDS:
+
+    for command in (init_db, demo, create_user, create_token, register, import_participants, send_invitations,
+                    serve, grant_command, *SCHEDULE_COMMANDS):
         app.cli.add_command(command)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask_login import current_user
 
 from ..extensions import csrf, db
 from . import services
@@ -12,9 +13,9 @@ csrf.exempt(bp)
 
 @bp.get("/events")
 def events():
-    return jsonify({"events": [services.event_summary_json(e) for e in services.list_events(db.session)]})
+    return jsonify({"events": [services.event_summary_json(e) for e in services.list_events(db.session, current_user)]})
 
 
 @bp.get("/events/<slug>")
 def event(slug: str):
-    return jsonify(services.event_detail_json(db.session, services.get_event(db.session, slug)))
+    return jsonify(services.event_detail_json(db.session, services.get_event(db.session, slug, viewer=current_user)))

@@ -10,14 +10,29 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import NotFound
 from .models import Event, ProgrammeSession, Speaker
 
+# `get_event(..., viewer=INTERNAL)`: a lookup by the code itself, which sees drafts too.
+INTERNAL = object()
 
-def list_events(db: Session) -> list[Event]:
-    return list(db.scalars(select(Event).order_by(Event.starts_at)))
+
+def may_see(db: Session, viewer, event: Event) -> bool:
+    """Published events are public; a draft is seen only by its organisers and platform admins."""
+    if event.published:
+        return True
+    from ..grants.checks import can_manage
+
+    return can_manage(db, viewer, event)
 
 
-def get_event(db: Session, slug: str) -> Event:
+def list_events(db: Session, viewer=None) -> list[Event]:
+    """The published events, and the drafts `viewer` (a User, or None for anyone) may manage."""
+    events = db.scalars(select(Event).order_by(Event.starts_at))
+    return [e for e in events if e.published or may_see(db, viewer, e)]
+
+
+def get_event(db: Session, slug: str, *, viewer=INTERNAL) -> Event:
+    """The event at `slug`; with a `viewer` (a User or None), a draft they may not see is a 404 too."""
     event = db.scalar(select(Event).where(Event.slug == slug))
-    if event is None:
+    if event is None or (viewer is not INTERNAL and not may_see(db, viewer, event)):
         raise NotFound("event_not_found", f"no event {slug!r}")
     return event
 

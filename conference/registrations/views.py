@@ -35,7 +35,7 @@ bp = Blueprint("registrations", __name__)
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @login_required
 def register(slug: str):
-    event = get_event(db.session, slug)
+    event = get_event(db.session, slug, viewer=current_user)
     existing = services.find_registration(db.session, current_user.id, event.id)
     form = RegistrationForm(obj=existing if existing and existing.is_confirmed else None)
     if form.validate_on_submit():

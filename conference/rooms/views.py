@@ -20,7 +20,7 @@ SESSION_URL = "/events/<slug>/sessions/<int:session_id>"
 
 
 def _load(slug: str, session_id: int):
-    event = programme.get_event(db.session, slug)
+    event = programme.get_event(db.session, slug, viewer=current_user)
     return event, programme.get_session(db.session, event, session_id)
 
 
