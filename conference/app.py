@@ -30,7 +30,7 @@ def _asset_dir(name: str) -> Path:
 class DatabaseIntConverter(IntegerConverter):
     """`<int:...>` in every route: an id beyond the database's integer range is a 404, not a driver error."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's parameter name
+    def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_DB_ID)
         super().__init__(map, *args, **kwargs)
 
@@ -76,6 +76,9 @@ def _finish_config(app: Flask) -> None:
         app.config["SECRET_KEY"] in ("change-me", "dev", "secret") or len(app.config["SECRET_KEY"]) < 32
     ):
         raise RuntimeError("CONFERENCE_SECRET_KEY is a default or too short (32+ characters needed)")
+    # An upload of the largest document allowed, plus room for the form's other fields.
+    upload_bytes = int(float(app.config.get("MAX_UPLOAD_MB") or 0) * 1024 * 1024) + 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = max(app.config.get("MAX_CONTENT_LENGTH") or 0, upload_bytes)
     # Cookie sessions for browsers; bearer tokens are checked by our own before_request hook.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -113,8 +116,12 @@ def _register_features(app: Flask) -> None:
     from .attendance.views import bp as attendance_bp
     from .checkin import sockets as _checkin_sockets  # noqa: F401
     from .checkin.api import bp as checkin_api_bp
+    from .checkin.manage import api_bp as checkin_manage_api_bp
+    from .checkin.manage import bp as checkin_manage_bp
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
+    from .documents.api import bp as documents_api_bp
+    from .documents.views import bp as documents_bp
     from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
     from .manage.views import bp as manage_bp
     from .programme.api import bp as programme_api_bp
@@ -132,7 +139,8 @@ def _register_features(app: Flask) -> None:
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, polls_bp,
-                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp):
+                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp,
+                      documents_bp, documents_api_bp, checkin_manage_bp, checkin_manage_api_bp):
         app.register_blueprint(blueprint)
     register_web(app)
     register_cli(app)

@@ -56,6 +56,10 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Documents: the largest file organisers may attach (MB), and where files are kept (None:
+    # <instance>/uploads). MAX_CONTENT_LENGTH is raised to admit an upload of this size.
+    MAX_UPLOAD_MB: float = 25
+    UPLOAD_DIR: str | None = None
     PUBLIC_BASE_URL: str | None = None
     # Attendance: a reconnection within this many seconds continues the same online stay; the live
     # dashboard is refreshed at most this often per event.
@@ -86,6 +90,10 @@ class Config:
             values["ATTENDANCE_GRACE_SECONDS"] = int(grace)
         if (refresh := _env("ATTENDANCE_BROADCAST_SECONDS")):
             values["ATTENDANCE_BROADCAST_SECONDS"] = float(refresh)
+        if (upload_mb := _env("MAX_UPLOAD_MB")):
+            values["MAX_UPLOAD_MB"] = float(upload_mb)
+        if (upload_dir := _env("UPLOAD_DIR")):
+            values["UPLOAD_DIR"] = upload_dir
         if _env("SECURE_COOKIES") is not None:
             secure = _env_bool("SECURE_COOKIES", False)
             values["SESSION_COOKIE_SECURE"] = secure
