@@ -204,7 +204,11 @@ def content_disposition(filename: str, inline: bool) -> str:
     from urllib.parse import quote
 
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = "".join(ch for ch in ascii_name if 32 <= ord(ch) < 127 and ch not in '"\\;%') or "document"
+    ascii_name = "".join(ch for ch in ascii_name if 32 <= ord(ch) < 127 and ch not in '"\\;%').strip()
+    if not ascii_name.strip(". "):
+        ascii_name = "document"
+    elif ascii_name.startswith("."):  # nothing of the name was ASCII but its extension
+        ascii_name = f"document{ascii_name}"
     disposition = "inline" if inline else "attachment"
     value = f'{disposition}; filename="{ascii_name}"'
     if ascii_name != filename:

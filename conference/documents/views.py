@@ -92,6 +92,7 @@ def edit(slug: str, document_id: int):
     document = services.get_document(db.session, event, document_id)
     values = form_data()
     values.setdefault("session_id", None)  # "the whole event" is sent as an empty choice
+    values.setdefault("title", "")  # a title erased in the form is an error, not "unchanged"
     try:
         services.update(db.session, event, document, parse(DocumentUpdate, values))
     except ServiceError as exc:
