@@ -3,10 +3,9 @@ people they name check-in staff."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-from cast_support import cast  # noqa: F401
 from sqlalchemy import func, select
 
 from conference.accounts.models import User
@@ -110,9 +109,9 @@ def test_a_duplicate_name_is_refused(ctx):
 def test_the_auto_checkout_time_is_typed_in_the_events_zone(ctx):
     db, event = ctx
     local = doors.create_list(db, event, payload(name="Local", auto_checkout_at="2030-05-06T22:00"))
-    assert local.auto_checkout_at == datetime(2030, 5, 6, 13, 0, tzinfo=timezone.utc)  # Seoul is UTC+9
+    assert local.auto_checkout_at == datetime(2030, 5, 6, 13, 0, tzinfo=UTC)  # Seoul is UTC+9
     instant = doors.create_list(db, event, payload(name="Instant", auto_checkout_at="2030-05-06T22:00:00Z"))
-    assert instant.auto_checkout_at == datetime(2030, 5, 6, 22, 0, tzinfo=timezone.utc)
+    assert instant.auto_checkout_at == datetime(2030, 5, 6, 22, 0, tzinfo=UTC)
 
 
 def test_capacity_never_drops_below_the_people_inside(ctx, cast, new_attendee):

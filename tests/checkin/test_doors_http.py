@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cast_support import MANAGERS, ROLES, cast, client_for  # noqa: F401
+from cast_support import MANAGERS, ROLES, client_for
 from conftest import csrf_token
 from sqlalchemy import select
 
