@@ -31,6 +31,14 @@ def _in_use(list_id: int):
             | exists().where(ScanRecord.list_id == list_id))
 
 
+def _lock(db: Session, list_id: int) -> None:
+    """Take the list row's write lock before deciding. A scan locks the same row first, so on
+    PostgreSQL the next statement sees every scan committed before us, and no scan slips in after
+    (SQLite serialises writers by itself)."""
+    db.execute(update(CheckinList).where(CheckinList.id == list_id)
+               .values(inside_count=CheckinList.inside_count).execution_options(synchronize_session=False))
+
+
 def is_in_use(db: Session, checkin_list: CheckinList) -> bool:
     return bool(db.scalar(select(_in_use(checkin_list.id))))
 
@@ -95,9 +103,11 @@ def update_list(db: Session, event: Event, checkin_list: CheckinList, data: Chec
     """Change a list. Its scope, day or session stay put once it holds records; its capacity never
     drops below the people inside now."""
     values = _resolve(db, event, data)
+    _lock(db, checkin_list.id)
     moved = (values["scope"], values["day"], values["session_id"]) != (
         checkin_list.scope, checkin_list.day, checkin_list.session_id)
     if moved and is_in_use(db, checkin_list):
+        db.rollback()
         raise Conflict("list_in_use", "people were already checked in on this list: its scope, day and session "
                        "can no longer change (create another list instead)", field="scope")
     capacity = values.pop("capacity")
@@ -126,6 +136,7 @@ def update_list(db: Session, event: Event, checkin_list: CheckinList, data: Chec
 
 def delete_list(db: Session, event: Event, checkin_list: CheckinList) -> None:
     """Remove a list nobody was ever scanned on; one with records is refused so none is lost."""
+    _lock(db, checkin_list.id)
     removed = db.execute(delete(CheckinList)
                          .where(CheckinList.id == checkin_list.id, ~_in_use(checkin_list.id))
                          .execution_options(synchronize_session=False))
