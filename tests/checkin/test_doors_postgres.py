@@ -20,7 +20,6 @@ from conference.extensions import db as _db
 from conference.programme.models import Event
 from conference.registrations.models import Registration
 
-
 # A scan that crashed in its thread would otherwise pass unnoticed.
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
