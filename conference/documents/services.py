@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import unicodedata
+from datetime import timedelta
 from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ..accounts.models import User
+from ..db_types import utcnow
 from ..errors import NotFound, ServiceError
 from ..grants import checks
 from ..programme.models import Event, ProgrammeSession
@@ -132,6 +134,19 @@ def documents_of(db: Session, event: Event) -> list[Document]:
                       .options(joinedload(Document.session)))
     return sorted(rows, key=lambda d: (d.session is not None, d.session.starts_at if d.session else 0,
                                        d.session_id or 0, d.title.lower(), d.id))
+
+
+def prune_orphans(db: Session, storage: Storage, *, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Remove stored files that no document points at (their event was deleted, which removes the
+    rows by cascade). Files younger than `older_than` may belong to an upload still committing."""
+    known = set(db.scalars(select(Document.storage_key)))
+    cutoff = utcnow() - older_than
+    removed = []
+    for key, written_at in list(storage.keys()):
+        if key not in known and written_at < cutoff:
+            storage.delete(key)
+            removed.append(key)
+    return removed
 
 
 # --- who may see what -----------------------------------------------------------------------------

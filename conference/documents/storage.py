@@ -11,6 +11,8 @@ import re
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -30,6 +32,9 @@ class Storage(Protocol):
         """Remove the bytes; removing a missing key is not an error."""
 
     def exists(self, key: str) -> bool: ...
+
+    def keys(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key with the time it was written (to find files no row points at)."""
 
 
 class LocalStorage:
@@ -74,6 +79,13 @@ class LocalStorage:
             return self._path(key).is_file()
         except FileNotFoundError:
             return False
+
+    def keys(self) -> Iterator[tuple[str, datetime]]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("*/*"):
+            if _KEY.match(path.name) and path.is_file():
+                yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def local_path(self, key: str) -> Path:
         return self._path(key)

@@ -1,6 +1,9 @@
 """Documents pages: the organisers' page (upload, rename, move, delete) and the download itself."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+import click
 from flask import (
     Blueprint,
     current_app,
@@ -26,7 +29,16 @@ from .models import VISIBILITY_LABELS
 from .schemas import DocumentIn, DocumentUpdate
 from .storage import get_storage
 
-bp = Blueprint("documents", __name__)
+bp = Blueprint("documents", __name__, cli_group="documents")
+
+
+@bp.cli.command("prune")
+@click.option("--older-than-hours", default=1.0, show_default=True,
+              help="Leave younger files alone: an upload may still be committing.")
+def prune(older_than_hours: float) -> None:
+    """Remove stored files that no document points at (left by deleted events)."""
+    removed = services.prune_orphans(db.session, get_storage(), older_than=timedelta(hours=older_than_hours))
+    click.echo(f"removed {len(removed)} orphaned file(s)")
 
 
 def limit_bytes() -> int:

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from documents_support import pdf_bytes, stored_files
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from conference.documents import services
@@ -61,3 +62,20 @@ def test_local_storage_refuses_keys_it_did_not_make(tmp_path):
 ])
 def test_content_disposition_is_rfc_6266(filename, inline, header):
     assert services.content_disposition(filename, inline) == header
+
+
+def test_prune_removes_the_files_of_a_deleted_event_only(app, cast, upload_dir, runner):
+    with app.app_context():
+        event, other = _db.session.get(Event, cast.event.id), _db.session.get(Event, cast.other_event.id)
+        for target in (event, other):
+            services.upload(_db.session, get_storage(), target, None, io.BytesIO(pdf_bytes()), "a.pdf",
+                            DocumentIn(), limit_bytes=1024 * 1024)
+        kept = _db.session.scalar(select(Document.storage_key).where(Document.event_id == other.id))
+        _db.session.delete(event)  # its document rows go by cascade; the bytes stay behind
+        _db.session.commit()
+    assert len(stored_files(upload_dir)) == 2
+    result = runner.invoke(args=["documents", "prune"])
+    assert "removed 0 orphaned file(s)" in result.output  # too young: may be an upload in flight
+    result = runner.invoke(args=["documents", "prune", "--older-than-hours", "0"])
+    assert result.exit_code == 0 and "removed 1 orphaned file(s)" in result.output
+    assert [p.name for p in stored_files(upload_dir)] == [kept]
