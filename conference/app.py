@@ -76,9 +76,6 @@ def _finish_config(app: Flask) -> None:
         app.config["SECRET_KEY"] in ("change-me", "dev", "secret") or len(app.config["SECRET_KEY"]) < 32
     ):
         raise RuntimeError("CONFERENCE_SECRET_KEY is a default or too short (32+ characters needed)")
-    # An upload of the largest document allowed, plus room for the form's other fields.
-    upload_bytes = int(float(app.config.get("MAX_UPLOAD_MB") or 0) * 1024 * 1024) + 1024 * 1024
-    app.config["MAX_CONTENT_LENGTH"] = max(app.config.get("MAX_CONTENT_LENGTH") or 0, upload_bytes)
     # Cookie sessions for browsers; bearer tokens are checked by our own before_request hook.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     uri = app.config["SQLALCHEMY_DATABASE_URI"]

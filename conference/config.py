@@ -57,7 +57,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Documents: the largest file organisers may attach (MB), and where files are kept (None:
-    # <instance>/uploads). MAX_CONTENT_LENGTH is raised to admit an upload of this size.
+    # <instance>/uploads). The upload addresses alone admit a request of this size (plus 1 MB of
+    # form); every other request keeps MAX_CONTENT_LENGTH.
     MAX_UPLOAD_MB: float = 25
     UPLOAD_DIR: str | None = None
     PUBLIC_BASE_URL: str | None = None

@@ -12,9 +12,10 @@ from ..programme.services import get_event
 from . import services
 from .schemas import DocumentIn, DocumentUpdate
 from .storage import get_storage
-from .views import limit_bytes
+from .views import admit_uploads, limit_bytes
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1/events/<slug>/documents")
+bp.url_value_preprocessor(admit_uploads)
 
 
 def _signed_in():

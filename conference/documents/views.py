@@ -45,12 +45,30 @@ def limit_bytes() -> int:
     return services.max_bytes(current_app.config["MAX_UPLOAD_MB"])
 
 
+UPLOAD_ENDPOINTS = {"documents.manage", "documents_api.create"}
+
+
+def admit_uploads(endpoint: str | None, _values: dict | None) -> None:
+    """Let an upload address take a file of the configured size (plus 1 MB for the other fields);
+    every other request keeps MAX_CONTENT_LENGTH. URL value preprocessors run before every
+    before_request function, so the limit is in place before the CSRF check reads the form."""
+    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = limit_bytes() + 1024 * 1024
+
+
+bp.url_value_preprocessor(admit_uploads)
+
+
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(_exc):
-    """The whole request was over the limit: werkzeug stopped reading it before any view ran."""
-    message = f"The file is larger than the limit of {services.human_size(limit_bytes())}."
+    """The request was over its limit: werkzeug stopped reading it before any view ran. On an
+    upload address that means the file; elsewhere, the body."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        code, message = "file_too_large", f"The file is larger than the limit of {services.human_size(limit_bytes())}."
+    else:
+        code, message = "request_too_large", "The request is larger than the server accepts."
     if wants_json():
-        return json_error(413, "file_too_large", message, limit_bytes=limit_bytes())
+        return json_error(413, code, message)
     return render_template("errors/error.html", status=413, message=message), 413
 
 

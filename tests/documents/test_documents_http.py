@@ -3,6 +3,7 @@ size limit, who may open what, and the JSON API."""
 from __future__ import annotations
 
 import io
+from datetime import UTC
 from urllib.parse import quote
 
 import pytest
@@ -352,3 +353,38 @@ def test_documents_count_in_the_api_listing_reflects_visibility(app, cast, organ
     assert [(d["title"], d["may_open"]) for d in attendee] == [("Closed", True), ("Open", True)]
     with app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(Document)) == 2
+
+
+def test_only_the_upload_addresses_admit_a_request_over_max_content_length(tmp_path, make_user):
+    """MAX_CONTENT_LENGTH stays the limit everywhere else; uploads take MAX_UPLOAD_MB."""
+    from conference import create_app
+    from conference.accounts.services import create_api_token
+    from conference.grants.services import grant
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'big.db'}",
+                      "UPLOAD_DIR": str(tmp_path / "big-uploads"), "MAX_UPLOAD_MB": 1,
+                      "MAX_CONTENT_LENGTH": 64 * 1024})
+    with app.app_context():
+        _db.create_all()
+        from datetime import datetime, timedelta
+
+        from conference.accounts.services import create_user
+        start = datetime(2030, 5, 6, tzinfo=UTC)
+        event = Event(slug="big", title="Big", timezone="UTC", starts_at=start, ends_at=start + timedelta(days=1))
+        _db.session.add(event)
+        user = create_user(_db.session, email="org@example.org", name="Org", role="attendee",
+                           password="correct horse battery")
+        grant(_db.session, event, user, "organiser")
+        token = create_api_token(_db.session, user, "t")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    created = client.post("/api/v1/events/big/documents", headers=headers, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(pdf_bytes(padding=300 * 1024)), "big.pdf")})
+    assert created.status_code == 201
+    elsewhere = client.patch(f"/api/v1/events/big/documents/{created.get_json()['id']}", headers=headers,
+                             json={"title": "x" * 100 * 1024})
+    assert elsewhere.status_code == 413
+    assert elsewhere.get_json()["error"]["code"] == "request_too_large"
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
