@@ -15,13 +15,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..auth import json_error, login_manager, login_required, wants_json
+from ..accounts.services import user_for_token
+from ..auth import bearer_token, json_error, login_manager, login_required, wants_json
 from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
 from ..payloads import InvalidPayload, form_data, parse
+from ..programme.models import Event
 from ..programme.services import event_sessions, get_event
 from . import services
 from .filetypes import ACCEPTED_EXTENSIONS, KINDS
@@ -48,11 +51,17 @@ def limit_bytes() -> int:
 UPLOAD_ENDPOINTS = {"documents.manage", "documents_api.create"}
 
 
-def admit_uploads(endpoint: str | None, _values: dict | None) -> None:
-    """Let an upload address take a file of the configured size (plus 1 MB for the other fields);
-    every other request keeps MAX_CONTENT_LENGTH. URL value preprocessors run before every
-    before_request function, so the limit is in place before the CSRF check reads the form."""
-    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+def admit_uploads(endpoint: str | None, values: dict | None) -> None:
+    """Let an upload address take a file of the configured size (plus 1 MB for the other fields),
+    for the event's organisers only; every other request keeps MAX_CONTENT_LENGTH, so nobody else
+    can make the server read a large body. URL value preprocessors run before every before_request
+    function, so the limit is in place before the CSRF check reads the form."""
+    if endpoint not in UPLOAD_ENDPOINTS or request.method != "POST":
+        return
+    token = bearer_token()
+    user = user_for_token(db.session, token) if token else current_user
+    event = db.session.scalar(select(Event).where(Event.slug == (values or {}).get("slug")))
+    if event is not None and checks.can_manage(db.session, user, event):
         request.max_content_length = limit_bytes() + 1024 * 1024
 
 

@@ -388,3 +388,14 @@ def test_only_the_upload_addresses_admit_a_request_over_max_content_length(tmp_p
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def test_a_large_body_is_read_only_for_the_events_organisers(app, cast, login):
+    """The upload limit (1 MB here) applies to organisers; anyone else keeps MAX_CONTENT_LENGTH,
+    which this app lowers to 64 kB, so a stranger cannot make the server read a large body."""
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    content = pdf_bytes(padding=300 * 1024)
+    attendee = client_for(app, login, cast.attendee)
+    assert upload(attendee, content, "big.pdf").status_code == 413
+    organiser = client_for(app, login, cast.organiser)
+    assert upload(organiser, content, "big.pdf").status_code == 303
