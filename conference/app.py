@@ -30,7 +30,7 @@ def _asset_dir(name: str) -> Path:
 class DatabaseIntConverter(IntegerConverter):
     """`<int:...>` in every route: an id beyond the database's integer range is a 404, not a driver error."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's parameter name
+    def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_DB_ID)
         super().__init__(map, *args, **kwargs)
 
@@ -113,9 +113,13 @@ def _register_features(app: Flask) -> None:
     from .attendance.views import bp as attendance_bp
     from .checkin import sockets as _checkin_sockets  # noqa: F401
     from .checkin.api import bp as checkin_api_bp
+    from .checkin.manage import api_bp as checkin_manage_api_bp
+    from .checkin.manage import bp as checkin_manage_bp
     from .checkin.session_moves import connect_session_moves
     from .checkin.views import bp as checkin_bp
     from .cli import register_cli
+    from .documents.api import bp as documents_api_bp
+    from .documents.views import bp as documents_bp
     from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
     from .grants.views import bp as grants_bp
     from .mail import views as mail_views
@@ -144,7 +148,8 @@ def _register_features(app: Flask) -> None:
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, polls_bp,
                       breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp,
-                      schedule_bp, schedule_api_bp, programme_manage_bp, programme_manage_api_bp, grants_bp):
+                      schedule_bp, schedule_api_bp, programme_manage_bp, programme_manage_api_bp, grants_bp,
+                      documents_bp, documents_api_bp, checkin_manage_bp, checkin_manage_api_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(rooms_manage_bp)
     connect_session_moves()

@@ -56,6 +56,11 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Documents: the largest file organisers may attach (MB), and where files are kept (None:
+    # <instance>/uploads). The upload addresses alone admit a request of this size (plus 1 MB of
+    # form); every other request keeps MAX_CONTENT_LENGTH.
+    MAX_UPLOAD_MB: float = 25
+    UPLOAD_DIR: str | None = None
     PUBLIC_BASE_URL: str | None = None
     # Attendance: a reconnection within this many seconds continues the same online stay; the live
     # dashboard is refreshed at most this often per event.
@@ -103,6 +108,10 @@ class Config:
             values["MAIL_FROM"] = sender
         if (outbox := _env("MAIL_OUTBOX_DIR")):
             values["MAIL_OUTBOX_DIR"] = outbox
+        if (upload_mb := _env("MAX_UPLOAD_MB")):
+            values["MAX_UPLOAD_MB"] = float(upload_mb)
+        if (upload_dir := _env("UPLOAD_DIR")):
+            values["UPLOAD_DIR"] = upload_dir
         if _env("SECURE_COOKIES") is not None:
             secure = _env_bool("SECURE_COOKIES", False)
             values["SESSION_COOKIE_SECURE"] = secure

@@ -1,10 +1,10 @@
 """Request bodies of the check-in API (pydantic v2): anything else is a 400 with the field named."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..db_types import MAX_DB_ID
 
@@ -40,3 +40,45 @@ class UndoIn(BaseModel):
 
 class WatchIn(BaseModel):
     event_id: int = Field(gt=0, le=MAX_DB_ID)
+
+
+class CheckinListIn(BaseModel):
+    """A check-in list as the doors form and the API send it. `auto_checkout_at` without a zone is
+    a time in the event's own zone (what organisers type); with a zone it is that instant.
+    A day or a session given with a scope that does not use it is dropped; a missing one is refused by
+    the service, which also knows the event's days and sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    scope: Literal["event", "day", "session"] = "event"
+    day: date | None = None
+    session_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    capacity: int | None = Field(default=None, gt=0, le=1_000_000)
+    allow_reentry: bool = True
+    admits_online: bool = False
+    auto_checkout_at: datetime | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+        if not cleaned:
+            raise ValueError("give the list a name")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _scope_needs(self) -> CheckinListIn:
+        if self.scope != "day":
+            self.day = None
+        if self.scope != "session":
+            self.session_id = None
+        return self
+
+
+class StaffIn(BaseModel):
+    """Name a person check-in staff of the event by the e-mail of their account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)

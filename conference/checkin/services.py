@@ -161,6 +161,7 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
     if scanned_at > now + FUTURE_TOLERANCE:
         raise ServiceError("invalid_scanned_at", "scanned_at lies in the future")
     run_due_auto_checkouts(db, now)
+    list_id = checkin_list.id
     for _attempt in range(5):
         try:
             outcome = _decide(db, staff, checkin_list, request, scanned_at, now)
@@ -171,7 +172,9 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
             continue
         except IntegrityError:
             db.rollback()
-            replay = stored_response(db, request.scan_id, checkin_list.id)
+            if db.get(CheckinList, list_id) is None:  # its organisers removed the list meanwhile
+                raise NotFound("list_not_found", f"there is no check-in list {list_id}") from None
+            replay = stored_response(db, request.scan_id, list_id)
             if replay is not None:  # the same scan_id arrived twice at once: one answer
                 return replay
             continue  # lost the first-entry race: the next round sees the winner's row

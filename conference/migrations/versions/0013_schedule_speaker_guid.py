@@ -1,7 +1,7 @@
 """schedule files: a speaker's guid from frab/pretalx schedule files, unique within the event
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-29 09:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
