@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from typing import Mapping
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,8 @@ from ..countries import normalise_country
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from ..programme.models import Event
-from .models import MODES, Registration, Status
+from ..hooks import registration_changed
+from .models import MODE_LABELS, MODES, Mode, Registration, Status
 
 
 def validate_mode(mode: str) -> str:
@@ -25,25 +26,136 @@ def validate_mode(mode: str) -> str:
     return mode
 
 
-def register(db: Session, user: User, event: Event, mode: str) -> Registration:
-    """Register a user, or reconfirm a cancelled registration; a live one raises Conflict."""
-    validate_mode(mode)
-    registration = Registration(user_id=user.id, event_id=event.id, mode=mode)
-    db.add(registration)
+def _now():
+    return utcnow()
+
+
+def _lock_places(db: Session, event_id: int) -> tuple[int | None, int | None]:
+    """Serialise every decision about one event's places until this transaction ends.
+
+    A write to the event's row does it on both databases: PostgreSQL locks the row until commit and
+    SQLite takes its single write lock (SQLite ignores SELECT ... FOR UPDATE, so that cannot be used).
+    Returns the capacities as they are now, read after the lock (in person, online).
+    """
+    db.execute(update(Event.__table__).where(Event.__table__.c.id == event_id)
+               .values(in_person_capacity=Event.__table__.c.in_person_capacity))
+    row = db.execute(select(Event.in_person_capacity, Event.online_capacity).where(Event.id == event_id)).one()
+    return row[0], row[1]
+
+
+def _confirmed(db: Session, event_id: int, mode: str, *, besides: int | None = None) -> int:
+    query = select(func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.mode == mode, Registration.status == Status.CONFIRMED.value)
+    if besides is not None:
+        query = query.where(Registration.id != besides)
+    return db.scalar(query) or 0
+
+
+def _set_status(db: Session, registration: Registration, status: str) -> None:
+    """Change the status and tell the receivers of `registration_changed` inside this transaction."""
+    registration.status = status
+    registration.status_changed_at = _now()
+    db.flush()
+    registration_changed.send(registration, db=db, change=status)
+
+
+def _check_open(event: Event, mode: str) -> None:
+    now = _now()
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        raise ServiceError("registration_not_open", "registration for this event has not opened yet")
+    if event.registration_closes_at is not None and now >= event.registration_closes_at:
+        raise ServiceError("registration_closed", "registration for this event is closed")
+    _check_mode_offered(event, mode)
+
+
+def _check_mode_offered(event: Event, mode: str) -> None:
+    if event.modes_offered not in ("both", mode):
+        offered = MODE_LABELS.get(event.modes_offered, event.modes_offered).lower()
+        raise ServiceError("mode_not_offered", f"this event takes part {offered} only")
+
+
+def _admit(db: Session, event_id: int, registration: Registration, capacities, *, approved: bool,
+           requires_approval: bool) -> str:
+    """The status a (re)registration gets, under the places lock: pending, confirmed or waitlisted."""
+    in_person_capacity, online_capacity = capacities
+    if requires_approval and not approved:
+        return Status.PENDING.value
+    if registration.mode == Mode.ONLINE.value:
+        if online_capacity is not None and _confirmed(db, event_id, "online", besides=registration.id) >= online_capacity:
+            raise Conflict("online_full", f"the {online_capacity} online places are taken")
+        return Status.CONFIRMED.value
+    _promote(db, event_id, in_person_capacity)  # nobody jumps the queue when places were added meanwhile
+    if in_person_capacity is not None and _confirmed(db, event_id, "in_person", besides=registration.id) >= in_person_capacity:
+        return Status.WAITLISTED.value
+    return Status.CONFIRMED.value
+
+
+def _promote(db: Session, event_id: int, in_person_capacity: int | None) -> list[Registration]:
+    """Give free in-person places to the waiting list, first come first served (under the lock)."""
+    free = None if in_person_capacity is None else in_person_capacity - _confirmed(db, event_id, "in_person")
+    if free is not None and free <= 0:
+        return []
+    query = (select(Registration)
+             .where(Registration.event_id == event_id, Registration.status == Status.WAITLISTED.value)
+             .order_by(Registration.status_changed_at, Registration.id))
+    if free is not None:
+        query = query.limit(free)
+    promoted = list(db.scalars(query))
+    for registration in promoted:
+        registration.mode = Mode.IN_PERSON.value
+        _set_status(db, registration, Status.CONFIRMED.value)
+    return promoted
+
+
+def _commit(db: Session) -> None:
     try:
         db.commit()
-        return registration
     except IntegrityError:
         db.rollback()
-    existing = find_registration(db, user.id, event.id)
-    if existing is None:  # pragma: no cover - the unique row vanished between two statements
-        raise Conflict("registration_conflict", "please try again")
-    if existing.is_confirmed:
-        raise Conflict("already_registered", f"{user.email} is already registered for {event.title}")
-    existing.status = Status.CONFIRMED.value
-    existing.mode = mode
-    db.commit()
-    return existing
+        raise Conflict("registration_conflict", "someone changed this registration at the same time; try again") from None
+
+
+def register(db: Session, user: User, event: Event, mode: str, answers: dict | None = None, *,
+             by_organiser: bool = False) -> Registration:
+    """Register a user (or again after a cancellation) under the event's rules; a live one raises Conflict.
+
+    People registering themselves must be inside the registration window, in a mode the event offers,
+    and wait for approval when the event asks for it. Organisers adding someone skip those three.
+    In person beyond the capacity goes to the waiting list; online beyond its capacity is refused.
+    """
+    validate_mode(mode)
+    if not by_organiser:
+        _check_open(event, mode)
+    capacities = _lock_places(db, event.id)
+    registration = find_registration(db, user.id, event.id)
+    if registration is not None:
+        if registration.status in (Status.CONFIRMED.value, Status.PENDING.value, Status.WAITLISTED.value):
+            db.rollback()
+            raise Conflict("already_registered", f"{user.email} is already registered for {event.title}",
+                           status=registration.status)
+        if registration.status == Status.DECLINED.value and not by_organiser:
+            db.rollback()
+            raise Conflict("registration_declined", "the organisers declined this registration")
+        registration.mode = mode
+    else:
+        registration = Registration(user_id=user.id, event_id=event.id, mode=mode, answers={})
+        db.add(registration)
+        try:
+            db.flush()
+        except IntegrityError:  # registered from another tab at the same instant
+            db.rollback()
+            raise Conflict("already_registered", f"{user.email} is already registered for {event.title}") from None
+    if answers is not None:
+        registration.answers = dict(answers)
+    try:
+        status = _admit(db, event.id, registration, capacities, approved=by_organiser,
+                        requires_approval=event.requires_approval)
+    except ServiceError:
+        db.rollback()
+        raise
+    _set_status(db, registration, status)
+    _commit(db)
+    return registration
 
 
 def find_registration(db: Session, user_id: int, event_id: int) -> Registration | None:
@@ -51,15 +163,96 @@ def find_registration(db: Session, user_id: int, event_id: int) -> Registration 
 
 
 def cancel_registration(db: Session, registration: Registration) -> Registration:
-    registration.status = Status.CANCELLED.value
-    db.commit()
+    """Cancel; an in-person place it held goes to the first person on the waiting list."""
+    capacities = _lock_places(db, registration.event_id)
+    db.refresh(registration)
+    if registration.status != Status.CANCELLED.value:
+        _set_status(db, registration, Status.CANCELLED.value)
+        _promote(db, registration.event_id, capacities[0])
+    _commit(db)
     return registration
 
 
-def change_mode(db: Session, registration: Registration, mode: str) -> Registration:
-    registration.mode = validate_mode(mode)
-    db.commit()
+def change_mode(db: Session, registration: Registration, mode: str, *, by_organiser: bool = False) -> Registration:
+    """Switch between in person and online, keeping the place rules.
+
+    A confirmed participant moving in person needs a free place (no one is pushed to the waiting
+    list from a place they hold); one moving online frees a place for the waiting list. Someone on
+    the waiting list who moves online is confirmed online if there is room.
+    """
+    validate_mode(mode)
+    event = registration.event
+    if not by_organiser:
+        _check_mode_offered(event, mode)
+    capacities = _lock_places(db, registration.event_id)
+    db.refresh(registration)
+    if registration.mode == mode:
+        db.rollback()
+        return registration
+    in_person_capacity, online_capacity = capacities
+    if registration.status == Status.CONFIRMED.value:
+        if mode == Mode.IN_PERSON.value:
+            _promote(db, registration.event_id, in_person_capacity)
+            if in_person_capacity is not None and _confirmed(db, registration.event_id, "in_person") >= in_person_capacity:
+                db.rollback()
+                raise Conflict("in_person_full", f"the {in_person_capacity} in-person places are taken")
+        elif online_capacity is not None and _confirmed(db, registration.event_id, "online") >= online_capacity:
+            db.rollback()
+            raise Conflict("online_full", f"the {online_capacity} online places are taken")
+        registration.mode = mode
+        db.flush()
+        _promote(db, registration.event_id, in_person_capacity)
+    elif registration.status == Status.WAITLISTED.value:
+        registration.mode = mode
+        try:
+            status = _admit(db, registration.event_id, registration, capacities, approved=True,
+                            requires_approval=False)
+        except ServiceError:
+            db.rollback()
+            raise
+        _set_status(db, registration, status)
+    else:
+        registration.mode = mode
+    _commit(db)
     return registration
+
+
+def approve(db: Session, registration: Registration) -> Registration:
+    """An organiser accepts a pending registration: confirmed, or waitlisted when in person is full."""
+    capacities = _lock_places(db, registration.event_id)
+    db.refresh(registration)
+    if registration.status != Status.PENDING.value:
+        db.rollback()
+        raise Conflict("not_pending", "only a pending registration can be approved")
+    try:
+        status = _admit(db, registration.event_id, registration, capacities, approved=True, requires_approval=False)
+    except ServiceError:
+        db.rollback()
+        raise
+    _set_status(db, registration, status)
+    _commit(db)
+    return registration
+
+
+def decline(db: Session, registration: Registration) -> Registration:
+    """An organiser says no to a pending (or waiting) registration."""
+    capacities = _lock_places(db, registration.event_id)
+    db.refresh(registration)
+    if registration.status not in (Status.PENDING.value, Status.WAITLISTED.value):
+        db.rollback()
+        raise Conflict("not_pending", "only a pending or waiting registration can be declined")
+    _set_status(db, registration, Status.DECLINED.value)
+    _promote(db, registration.event_id, capacities[0])
+    _commit(db)
+    return registration
+
+
+def promote_waiting_list(db: Session, event: Event) -> list[Registration]:
+    """Fill free in-person places from the waiting list, e.g. after the capacity was raised."""
+    capacities = _lock_places(db, event.id)
+    promoted = _promote(db, event.id, capacities[0])
+    _commit(db)
+    return promoted
 
 
 def registrations_of(db: Session, user: User) -> list[Registration]:
