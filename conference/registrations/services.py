@@ -1,22 +1,18 @@
 """Registration rules, and the organisers' bulk import of a participant list."""
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
-from ..accounts.services import normalise_email
-from ..countries import normalise_country
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
-from ..programme.models import Event
 from ..hooks import registration_changed
+from ..programme.models import Event
 from .models import MODE_LABELS, MODES, Mode, Registration, Status
 
 
@@ -293,7 +289,7 @@ class ParticipantFilter:
     limit: int = 500
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> "ParticipantFilter":
+    def from_args(cls, args: Mapping[str, str]) -> ParticipantFilter:
         mode = args.get("mode", "")
         status = args.get("status", "confirmed")
         return cls(
@@ -327,111 +323,14 @@ def list_participants(db: Session, event: Event, filters: ParticipantFilter) -> 
     return [(r, u) for r, u in db.execute(query).all()]
 
 
-# --- bulk import -----------------------------------------------------------------------------------
-
-IMPORT_COLUMNS = ("email", "name", "organisation", "country", "mode")
-
+# --- bulk import (the plan and the apply step live in imports.py) ----------------------------------
 
 class ImportError_(ServiceError):
-    """A participant list that cannot be imported; `line` is the 1-based line in the file."""
+    """A participant list that cannot be imported; `line` is the 1-based line of the first bad row."""
 
 
-@dataclass
-class ImportResult:
-    rows: int
-    users_created: int
-    registrations_created: int
-    already_registered: int
+def import_participants(db: Session, event: Event, csv_text: str):
+    """Import an organisers' list in one transaction (see imports.py); any bad row imports nothing."""
+    from .imports import apply_import
 
-
-@dataclass
-class _Row:
-    line: int
-    email: str
-    name: str
-    organisation: str
-    country: str | None
-    mode: str
-
-
-def _parse_rows(text: str) -> list[_Row]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in IMPORT_COLUMNS if c not in header]
-    if missing:
-        raise ImportError_("bad_header", f"line 1: missing column(s): {', '.join(missing)}", line=1)
-    reader.fieldnames = header
-    rows: list[_Row] = []
-    seen: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            raise ImportError_("bad_row", f"line {line}: too many fields", line=line)
-        values = {k: (record.get(k) or "").strip() for k in IMPORT_COLUMNS}
-        if not any(values.values()):
-            continue
-        try:
-            email = normalise_email(values["email"])
-            country = normalise_country(values["country"])
-        except ServiceError as exc:
-            raise ImportError_("bad_row", f"line {line}: {exc.message}", line=line) from None
-        except ValueError as exc:
-            raise ImportError_("bad_row", f"line {line}: {exc}", line=line) from None
-        if not values["name"] or len(values["name"]) > 200:
-            raise ImportError_("bad_row", f"line {line}: a name of 1 to 200 characters is required", line=line)
-        if values["mode"] not in MODES:
-            raise ImportError_(
-                "bad_row", f"line {line}: mode must be in_person or online, not {values['mode']!r}", line=line
-            )
-        if email in seen:
-            raise ImportError_(
-                "bad_row", f"line {line}: {email} already appears on line {seen[email]}", line=line
-            )
-        seen[email] = line
-        rows.append(_Row(line, email, values["name"], values["organisation"][:200], country, values["mode"]))
-    return rows
-
-
-def import_participants(db: Session, event: Event, csv_text: str) -> ImportResult:
-    """Create missing users and their registrations in one transaction; any bad row imports nothing.
-
-    Existing users keep their details; existing registrations are left as they are. Inserts go in
-    bulk (executemany), which is what makes 10,000 rows take seconds rather than minutes.
-    """
-    rows = _parse_rows(csv_text)
-    emails = [r.email for r in rows]
-    try:
-        existing_users: dict[str, int] = {}
-        for chunk in _chunks(emails, 500):
-            existing_users.update(db.execute(select(User.email, User.id).where(User.email.in_(chunk))).all())
-        new_users = [
-            {"email": r.email, "name": r.name, "organisation": r.organisation, "country": r.country,
-             "role": "attendee", "session_version": 1, "created_at": utcnow()}
-            for r in rows if r.email not in existing_users
-        ]
-        if new_users:
-            db.execute(insert(User), new_users)
-            for chunk in _chunks([u["email"] for u in new_users], 500):
-                existing_users.update(db.execute(select(User.email, User.id).where(User.email.in_(chunk))).all())
-        registered = set(
-            db.scalars(select(Registration.user_id).where(Registration.event_id == event.id)).all()
-        )
-        now = utcnow()
-        new_registrations = [
-            {"user_id": existing_users[r.email], "event_id": event.id, "mode": r.mode,
-             "status": Status.CONFIRMED.value, "created_at": now}
-            for r in rows if existing_users[r.email] not in registered
-        ]
-        if new_registrations:
-            db.execute(insert(Registration), new_registrations)
-        db.commit()
-    except IntegrityError as exc:
-        db.rollback()
-        raise ImportError_("conflict", f"the list conflicts with data saved meanwhile: {exc.orig}") from None
-    return ImportResult(len(rows), len(new_users), len(new_registrations), len(rows) - len(new_registrations))
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
+    return apply_import(db, event, csv_text)
