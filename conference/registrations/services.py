@@ -177,6 +177,8 @@ def change_mode(db: Session, registration: Registration, mode: str, *, by_organi
     the waiting list who moves online is confirmed online if there is room.
     """
     validate_mode(mode)
+    if registration.mode == mode:
+        return registration
     event = registration.event
     if not by_organiser:
         _check_mode_offered(event, mode)
@@ -210,6 +212,13 @@ def change_mode(db: Session, registration: Registration, mode: str, *, by_organi
     else:
         registration.mode = mode
     _commit(db)
+    return registration
+
+
+def update_answers(db: Session, registration: Registration, answers: dict) -> Registration:
+    """Replace the answers to the event's form (already checked by fields.clean_answers)."""
+    registration.answers = dict(answers)
+    db.commit()
     return registration
 
 
