@@ -79,7 +79,7 @@ def test_register_page_shows_the_questions_checks_them_and_keeps_what_was_typed(
     assert bad.status_code == 400
     assert "&#39;Robot&#39; is not one of the choices" in html and "You must agree to take part." in html
     assert 'value="Director &lt;of&gt; AI"' in html  # typed text kept (escaped)
-    assert '<input checked id="mode-1" name="mode" type="radio" value="online">' in html  # the mode kept too
+    assert '<input checked id="mode-1" name="mode" required type="radio" value="online">' in html  # mode kept
     with app.app_context():
         assert db.session.scalar(select(Registration.id)) is None
     ok = post_form(client, "/events/symposium/register", {"mode": "online", "answer-gender": "Woman",
