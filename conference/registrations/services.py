@@ -128,7 +128,7 @@ def register(db: Session, user: User, event: Event, mode: str, answers: dict | N
         if registration.status in (Status.CONFIRMED.value, Status.PENDING.value, Status.WAITLISTED.value):
             db.rollback()
             raise Conflict("already_registered", f"{user.email} is already registered for {event.title}",
-                           status=registration.status)
+                           registration_status=registration.status)
         if registration.status == Status.DECLINED.value and not by_organiser:
             db.rollback()
             raise Conflict("registration_declined", "the organisers declined this registration")
