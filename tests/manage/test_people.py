@@ -97,7 +97,7 @@ def test_a_post_without_csrf_is_refused(app, login, people):
 def test_add_one_creates_the_account_and_keeps_what_was_typed_on_errors(app, login, people):
     client = client_for(app, login, people[1], "organiser")
     sent = []
-    receiver = lambda event_id, **kw: sent.append(kw)  # noqa: E731
+    receiver = lambda event_id, **kw: sent.append(kw)
     participants_added.connect(receiver)
     try:
         bad = post_form(client, f"{BASE}/participants/add", {"email": "not-an-email", "name": "Zara <b>Q</b>",
@@ -202,7 +202,7 @@ def test_export_has_the_answers_and_neutralises_formulas(app, login, people, mak
 
 
 def test_upload_with_a_bad_row_writes_nothing_then_the_fixed_file_is_imported(app, login, people):
-    event, users = people
+    users = people[1]
     client = client_for(app, login, users, "organiser")
     bad = ("email,name,organisation,country,mode,gender\n"
            "ana@example.org,Ana Silva,City Hall,BR,in_person,Woman\n"
@@ -229,7 +229,7 @@ def test_upload_with_a_bad_row_writes_nothing_then_the_fixed_file_is_imported(ap
         assert db.session.scalar(select(func.count()).select_from(Registration)) == 1  # still nothing written
     import re
     digest = re.search(r'name="preview_digest" value="([0-9a-f]+)"', html).group(1)
-    csv_text = re.search(r'<textarea name="csv_text" hidden aria-hidden="true">(.*?)</textarea>', html, re.S).group(1)
+    csv_text = re.search(r'<textarea name="csv_text" hidden aria-hidden="true">(.*?)</textarea>', html, re.DOTALL).group(1)
     assert csv_text == bad.replace("hybrid", "online")  # nothing in the file needed escaping
     done = post_form(client, f"{BASE}/participants/upload/confirm",
                      {"csv_text": csv_text, "preview_digest": digest, "invitations": "none"}, follow_redirects=True)

@@ -85,7 +85,7 @@ def test_the_plan_says_what_is_created_changed_and_waitlisted_then_apply_does_it
         "new2@example.org,New Two,Org,FR,in_person,,\n"
     )
     signals = []
-    receiver = lambda registration, db, change: signals.append((registration.user_id, change))  # noqa: E731
+    receiver = lambda registration, db, change: signals.append((registration.user_id, change))
     registration_changed.connect(receiver)
     try:
         with app.app_context():
@@ -141,3 +141,22 @@ def test_online_capacity_makes_a_bad_row(app, event):
         plan = plan_import(db.session, db.session.get(Event, event.id),
                            HEADER + "a@example.org,A,O,KR,online,,\nb@example.org,B,O,KR,online,,\n")
         assert plan.messages == ["line 3: the 1 online places are taken"]
+
+
+def test_the_command_lists_every_bad_row_and_imports_the_fixed_file(app, event, runner, tmp_path):
+    with app.app_context():
+        slug = db.session.get(Event, event.id).slug
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "a@example.org,A,O,KR,maybe,,\nb@example.org,B,O,KR,online,Robot,\n")
+    result = runner.invoke(args=["import-participants", str(bad), slug])
+    assert result.exit_code == 1
+    assert "error: line 2: mode must be in_person or online, not 'maybe'" in result.output
+    assert "error: line 3: gender: 'Robot' is not one of the choices" in result.output
+    assert "nothing was imported" in result.output
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "a@example.org,A,O,KR,in_person,,\nb@example.org,B,O,KR,in_person,Man,\n"
+                    "c@example.org,C,O,KR,in_person,,\n")
+    result = runner.invoke(args=["import-participants", str(good), slug])
+    assert result.exit_code == 0
+    assert result.output.strip() == ("imported 3 rows: 3 new users, 3 new registrations, 0 already registered; "
+                                     "1 on the waiting list")

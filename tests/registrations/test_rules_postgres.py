@@ -6,7 +6,7 @@ except when CI is set.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from concurrency_support import run_together
@@ -33,7 +33,7 @@ def pg_app():
 
 def make_event(app, **settings) -> int:
     with app.app_context():
-        start = datetime(2030, 5, 6, tzinfo=timezone.utc)
+        start = datetime(2030, 5, 6, tzinfo=UTC)
         event = Event(slug="pg", title="PG", timezone="Asia/Seoul", starts_at=start, ends_at=start + timedelta(days=1),
                       **settings)
         db.session.add(event)
