@@ -55,12 +55,20 @@ def _set_status(db: Session, registration: Registration, status: str) -> None:
     registration_changed.send(registration, db=db, change=status)
 
 
-def _check_open(event: Event, mode: str) -> None:
+def window_problem(event: Event) -> ServiceError | None:
+    """Why people cannot register themselves right now (the window is not open), or None."""
     now = _now()
     if event.registration_opens_at is not None and now < event.registration_opens_at:
-        raise ServiceError("registration_not_open", "registration for this event has not opened yet")
+        return ServiceError("registration_not_open", "registration for this event has not opened yet")
     if event.registration_closes_at is not None and now >= event.registration_closes_at:
-        raise ServiceError("registration_closed", "registration for this event is closed")
+        return ServiceError("registration_closed", "registration for this event is closed")
+    return None
+
+
+def _check_open(event: Event, mode: str) -> None:
+    problem = window_problem(event)
+    if problem is not None:
+        raise problem
     _check_mode_offered(event, mode)
 
 

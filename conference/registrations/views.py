@@ -77,7 +77,8 @@ def register(slug: str):
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("registrations/register.html", event=event, form=form, existing=existing, live=live,
-                           fields=fields, answers=answers, answer_errors=answer_errors), status
+                           fields=fields, answers=answers, answer_errors=answer_errors,
+                           window_problem=None if live else services.window_problem(event)), status
 
 
 @bp.route("/me/registrations")

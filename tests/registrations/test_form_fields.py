@@ -144,3 +144,22 @@ def test_form_fields_page_adds_edits_and_refuses_bad_input(app, organiser):
     assert post_form(client, f"{url}/{topics.id}/remove", {}).status_code == 303
     with app.app_context():
         assert [f.key for f in form_fields.fields_of(db.session, event.id)] == ["gender"]
+
+
+def test_the_register_page_offers_only_the_event_modes_and_says_when_registration_is_closed(app, client, login,
+                                                                                           make_user, make_event):
+    from datetime import timedelta
+
+    from conference.db_types import utcnow
+
+    event = make_event("symposium")
+    with app.app_context():
+        row = db.session.get(Event, event.id)
+        row.modes_offered, row.registration_closes_at = "online", utcnow() - timedelta(hours=1)
+        db.session.commit()
+    login(client, make_user())
+    page = client.get("/events/symposium/register").get_data(as_text=True)
+    assert 'value="online"' in page and 'value="in_person"' not in page
+    assert "Registration for this event is closed." in page
+    refused = post_form(client, "/events/symposium/register", {"mode": "online"})
+    assert refused.status_code == 400 and "registration for this event is closed" in refused.get_data(as_text=True)
