@@ -159,6 +159,12 @@ def clean_answer(field: RegistrationField, raw, *, enforce_required: bool = True
     return text
 
 
+def raw_answers(form, fields: list[RegistrationField]) -> dict:
+    """A form's answers by field key, as typed (lists for multi-choice fields); inputs are named answer-<key>."""
+    return {f.key: form.getlist(f"answer-{f.key}") if f.kind == "multi" else form.get(f"answer-{f.key}", "")
+            for f in fields}
+
+
 def clean_answers(fields: list[RegistrationField], raw: dict, *, enforce_required: bool = True) -> dict:
     """Every field's answer from `raw` (by key), checked; InvalidAnswers lists every problem at once."""
     answers, problems = {}, {}

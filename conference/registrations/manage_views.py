@@ -148,7 +148,8 @@ def remove_field(slug: str, field_id: int):
 
 # --- people -----------------------------------------------------------------------------------------
 
-def _render_people(event, *, add_values=None, add_errors=None, status=200):
+def _render_people(event, *, add_values=None, add_errors=None, add_answers=None, add_answer_errors=None,
+                   status=200):
     query = people.PeopleQuery.from_args(request.args)
     fields = form_fields_service.fields_of(db.session, event)
     return render_template(
@@ -158,6 +159,7 @@ def _render_people(event, *, add_values=None, add_errors=None, status=200):
         answer_text=form_fields_service.answer_text, mode_labels=MODE_LABELS,
         may_change=checks.can_manage(db.session, current_user, event),
         add_values=add_values or {}, add_errors=add_errors or {}, invitation_labels=INVITATION_LABELS,
+        add_answers=add_answers or {}, add_answer_errors=add_answer_errors or {},
     ), status
 
 
@@ -193,14 +195,26 @@ def export(slug: str):
 def add_participant(slug: str):
     event = _event_to_manage(slug)
     values = request.form.to_dict()
+    fields = form_fields_service.fields_of(db.session, event)
+    raw = form_fields_service.raw_answers(request.form, fields)
+    errors, answer_errors, answers = {}, {}, {}
     try:
         person = ParticipantIn.model_validate(form_payload(request.form))
-        registration, created = people.add_participant(db.session, event, person)
     except ValidationError as exc:
-        return _render_people(event, add_values=values, add_errors=field_errors(exc), status=400)
+        errors = field_errors(exc)
+    try:  # organisers may leave questions unanswered; what they do answer must fit the question
+        answers = form_fields_service.clean_answers(fields, raw, enforce_required=False)
+    except form_fields_service.InvalidAnswers as exc:
+        answer_errors = exc.problems
+    if errors or answer_errors:
+        return _render_people(event, add_values=values, add_errors=errors, add_answers=raw,
+                              add_answer_errors=answer_errors, status=400)
+    try:
+        registration, created = people.add_participant(db.session, event, person, answers)
     except ServiceError as exc:
         field = "email" if exc.code in ("already_registered", "email_taken") else "mode"
-        return _render_people(event, add_values=values, add_errors={field: [exc.message]}, status=exc.status)
+        return _render_people(event, add_values=values, add_errors={field: [exc.message]}, add_answers=raw,
+                              status=exc.status)
     participants_added.send(event.id, registration_ids=[registration.id], invitations=person.invitations)
     account = "a new account" if created else "an existing account"
     flash(f"Added {person.name} ({account}), {registration.status}.", "success")

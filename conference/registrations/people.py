@@ -110,7 +110,8 @@ def status_counts(db: Session, event: Event) -> dict[str, int]:
     return counts
 
 
-def add_participant(db: Session, event: Event, person: ParticipantIn) -> tuple[Registration, bool]:
+def add_participant(db: Session, event: Event, person: ParticipantIn,
+                    answers: dict | None = None) -> tuple[Registration, bool]:
     """Register someone for the event as its organiser, creating the account when the e-mail is new.
 
     Returns the registration and whether the account was created. The account and the registration
@@ -121,7 +122,7 @@ def add_participant(db: Session, event: Event, person: ParticipantIn) -> tuple[R
     if created:
         user = create_user(db, email=person.email, name=person.name, organisation=person.organisation,
                            country=person.country or None, commit=False)
-    return register(db, user, event, person.mode, by_organiser=True), created
+    return register(db, user, event, person.mode, answers, by_organiser=True), created
 
 
 def export_csv(db: Session, event: Event) -> str:

@@ -40,12 +40,6 @@ STATUS_MESSAGES = {
 }
 
 
-def _raw_answers(fields) -> dict:
-    """The form's answers by field key, as typed (lists for multi-choice fields)."""
-    return {f.key: request.form.getlist(f"answer-{f.key}") if f.kind == "multi" else request.form.get(f"answer-{f.key}", "")
-            for f in fields}
-
-
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @login_required
 def register(slug: str):
@@ -54,7 +48,7 @@ def register(slug: str):
     live = existing is not None and existing.status in LIVE_STATUSES
     form = RegistrationForm(obj=existing if live else None)
     fields = form_fields.fields_of(db.session, event)
-    answers = _raw_answers(fields) if form.is_submitted() else dict(existing.answers or {}) if existing else {}
+    answers = form_fields.raw_answers(request.form, fields) if form.is_submitted() else dict(existing.answers or {}) if existing else {}
     answer_errors: dict[str, str] = {}
     if form.is_submitted():
         try:

@@ -106,9 +106,13 @@ def test_add_one_creates_the_account_and_keeps_what_was_typed_on_errors(app, log
         assert bad.status_code == 400
         assert "&#39;not-an-email&#39; is not a valid e-mail address" in html and "This field is required." in html
         assert 'value="Zara &lt;b&gt;Q&lt;/b&gt;"' in html
+        wrong_answer = post_form(client, f"{BASE}/participants/add", {"email": "zara@example.org", "name": "Zara Q",
+                                                                     "mode": "online", "answer-gender": "Robot"})
+        assert wrong_answer.status_code == 400
+        assert "&#39;Robot&#39; is not one of the choices" in wrong_answer.get_data(as_text=True)
         ok = post_form(client, f"{BASE}/participants/add", {"email": "Zara@Example.org", "name": "Zara Q",
                                                            "organisation": "UNDP", "country": "KE", "mode": "in_person",
-                                                           "invitations": "later"}, follow_redirects=True)
+                                                           "invitations": "later", "answer-gender": "woman"}, follow_redirects=True)
         assert "Added Zara Q (a new account), confirmed." in ok.get_data(as_text=True)
         again = post_form(client, f"{BASE}/participants/add", {"email": "zara@example.org", "name": "Zara Q",
                                                               "mode": "online"})
@@ -118,6 +122,8 @@ def test_add_one_creates_the_account_and_keeps_what_was_typed_on_errors(app, log
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "zara@example.org"))
         assert (user.name, user.organisation, user.country, user.password_hash) == ("Zara Q", "UNDP", "KE", None)
+        assert db.session.scalar(select(Registration.answers).where(Registration.user_id == user.id)) == {
+            "gender": "Woman"}
     assert len(sent) == 1 and sent[0]["invitations"] == "later"
 
 
