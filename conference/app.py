@@ -119,6 +119,7 @@ def _register_features(app: Flask) -> None:
     from .manage.views import bp as manage_bp
     from .programme.api import bp as programme_api_bp
     from .programme.views import bp as programme_bp
+    from .registrations.api import bp as registrations_api_bp
     from .registrations.manage_views import bp as registrations_manage_bp
     from .registrations.views import bp as registrations_bp
     from .rooms import sockets as _rooms_sockets  # noqa: F401
@@ -136,6 +137,7 @@ def _register_features(app: Flask) -> None:
                       breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(registrations_manage_bp)
+    app.register_blueprint(registrations_api_bp)
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)

@@ -123,6 +123,20 @@ class ParticipantIn(Payload):
         return normalise_country(value) or ""
 
 
+class ParticipantAdd(ParticipantIn):
+    """The API's add: a participant and their answers to the event's questions, by field key."""
+
+    answers: dict[str, str | bool | list[str]] = Field(default_factory=dict, max_length=100)
+
+
+class ImportRequest(Payload):
+    """The API's CSV import: `dry_run` returns the plan (the preview) and writes nothing."""
+
+    csv_text: Annotated[str, StringConstraints(min_length=1, max_length=5_000_000)]
+    dry_run: bool = False
+    preview_digest: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
 class ModeChange(Payload):
     mode: ModeName
 
