@@ -230,7 +230,14 @@ def _change(slug: str, registration_id: int, action):
         flash(f"{registration.user.name}: {exc.message}", "error")
     else:
         flash(f"{registration.user.name}: {registration.status}, {registration.mode_label.lower()}.", "success")
-    return redirect(request.form.get("back") or url_for(".participants", slug=slug), code=303)
+    return redirect(_back_to_list(slug), code=303)
+
+
+def _back_to_list(slug: str) -> str:
+    """The list page the action came from (its filters and page), never a URL elsewhere."""
+    home = url_for(".participants", slug=slug)
+    back = request.form.get("back", "")
+    return back if back == home or back.startswith(home + "?") else home
 
 
 def _mode_change(registration):

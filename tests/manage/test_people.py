@@ -155,8 +155,12 @@ def test_approve_decline_change_mode_and_cancel(app, login, people, make_user):
     # Ada moves online: her place goes to Ben, who waited.
     post_form(client, f"{BASE}/participants/{ids['Ada']}/mode", {"mode": "online"})
     assert status("Ben") == "confirmed"
-    post_form(client, f"{BASE}/participants/{ids['Ada']}/cancel", {})
+    cancelled = post_form(client, f"{BASE}/participants/{ids['Ada']}/cancel",
+                          {"back": f"{BASE}/participants?status=confirmed&page=2"})
     assert status("Ada") == "cancelled"
+    assert cancelled.headers["Location"].endswith(f"{BASE}/participants?status=confirmed&page=2")
+    elsewhere = post_form(client, f"{BASE}/participants/{ids['Ada']}/cancel", {"back": "https://evil.example/"})
+    assert elsewhere.headers["Location"].endswith(f"{BASE}/participants")
     # Another event's registration id is not reachable through this event.
     with app.app_context():
         other_event_reg = services.register(db.session, db.session.merge(make_user()),
