@@ -24,7 +24,7 @@ PRESETS: dict[str, dict] = {
     "accessibility": {"label": "Accessibility needs", "kind": "textarea",
                       "help_text": "Tell us what would make the event accessible to you."},
     "dietary": {"label": "Dietary needs", "kind": "choice", "choices": [
-        "None", "Vegetarian", "Vegan", "Halal", "Kosher", "Gluten-free", "Other (tell us below)"]},
+        "None", "Vegetarian", "Vegan", "Halal", "Kosher", "Gluten-free", "Other"]},
     "privacy_consent": {"label": "I agree to the processing of my personal data as described above",
                         "kind": "consent", "required": True,
                         "notice": "The organisers use your name, e-mail, organisation and country to run this "
