@@ -128,7 +128,9 @@ def _register_features(app: Flask) -> None:
     from .programme.manage import bp as programme_manage_bp
     from .programme.manage_api import bp as programme_manage_api_bp
     from .programme.views import bp as programme_bp
+    from .registrations.api import bp as registrations_api_bp
     from .registrations.mailings import connect_signals as connect_registration_mailings
+    from .registrations.manage_views import bp as registrations_manage_bp
     from .registrations.views import bp as registrations_bp
     from .rooms import sockets as _rooms_sockets  # noqa: F401
     from .rooms.announcements import sockets as _announcements_sockets  # noqa: F401
@@ -156,6 +158,8 @@ def _register_features(app: Flask) -> None:
     connect_live_updates()
     mail_views.init_app(app)  # the outbox pages and `conference mail send`
     connect_registration_mailings()  # confirmations and cancellation notices by e-mail
+    app.register_blueprint(registrations_manage_bp)
+    app.register_blueprint(registrations_api_bp)
     register_web(app)
     register_cli(app)
     app.cli.add_command(rooms_reset)

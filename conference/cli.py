@@ -144,7 +144,8 @@ def register(email, event_slug, mode) -> None:
                    "send nothing (send them later with `conference send-invitations`).")
 @with_appcontext
 def import_participants(csv_file: Path, event_slug: str, invite: str) -> None:
-    """Import a registration list (columns: email,name,organisation,country,mode) in one transaction."""
+    """Import a registration list (columns: email,name,organisation,country,mode, and optionally one per
+    registration field by its key) in one transaction; every bad row is listed and nothing is written."""
     from .programme.services import get_event
     from .registrations.services import import_participants as do_import
 
@@ -156,10 +157,15 @@ def import_participants(csv_file: Path, event_slug: str, invite: str) -> None:
     try:
         result = do_import(db.session, get_event(db.session, event_slug), text, invite=invite == "now")
     except ServiceError as exc:
-        click.echo(f"error: {exc.message}; nothing was imported", err=True)
+        problems = [p["message"] for p in exc.details.get("problems", [])] or [exc.message]
+        for message in problems:
+            click.echo(f"error: {message}", err=True)
+        click.echo("nothing was imported", err=True)
         sys.exit(1)
     click.echo(f"imported {result.rows} rows: {result.users_created} new users, "
-               f"{result.registrations_created} new registrations, {result.already_registered} already registered")
+               f"{result.registrations_created} new registrations, {result.already_registered} already registered"
+               + (f"; {result.changed} changed" if result.changed else "")
+               + (f"; {result.waitlisted} on the waiting list" if result.waitlisted else ""))
     if invite == "now":
         click.echo(f"{result.invited} invitations queued; the mail sender delivers them")
 

@@ -31,8 +31,9 @@ session_changed = _signals.signal("session-changed")
 
 # Sent by registrations *inside* the transaction, before commit, when a registration's status
 # changes: sender=the Registration, db=the Session, change="confirmed" (new, reconfirmed, approved,
-# promoted from the waiting list) | "cancelled" | "pending" | "waitlisted" | "declined". Receivers
-# may add rows to the same session (the mail outbox) and never commit.
+# promoted from the waiting list) | "cancelled" | "pending" | "waitlisted" | "declined",
+# notify=False when organisers put the person in (an import, "add one": their invitation is how the
+# person hears of it). Receivers may add rows to the same session (the mail outbox), never commit.
 registration_changed = _signals.signal("registration-changed")
 
 # Sent by the live rooms after someone entered or left a room (join, leave, switch, disconnect),

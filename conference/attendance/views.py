@@ -12,7 +12,7 @@ from ..countries import m49_subregion
 from ..db_types import utcnow
 from ..extensions import db
 from ..programme.services import get_event
-from . import charts, exports, services
+from . import breakdown, charts, exports, services
 from .access import ensure_can_see_attendance, grace_seconds
 from .wording import duration_words
 
@@ -92,8 +92,12 @@ def report_page(slug: str):
     for day in services.event_days(event):
         series = services.time_series(db.session, event, day, grace_seconds=grace_seconds())
         day_charts.append((day, time_chart(series) if any(series.online) or any(series.on_site) else None))
+    by = request.args.get("by", "")
     return render_template("attendance/report.html", event=event, report=report, day_charts=day_charts,
-                           charts=report_charts(report))
+                           charts=report_charts(report), by=by,
+                           by_fields=breakdown.breakdown_fields(db.session, event),
+                           breakdown=breakdown.breakdown(db.session, event, by, grace_seconds=grace_seconds())
+                           if by else None)
 
 
 @bp.get("/events/<slug>/attendance/timeline.svg")

@@ -139,12 +139,33 @@ def queue_cancellation(db: Session, registration: Registration) -> None:
     )
 
 
-def on_registration_changed(registration: Registration, *, db: Session, change: str, **_extra) -> None:
-    """Receiver of hooks.registration_changed: runs inside the registration's transaction."""
+def queue_status_notice(db: Session, registration: Registration, change: str) -> None:
+    """Pending approval, on the waiting list, or declined: a short notice of where the person stands."""
+    event = registration.event
+    subjects = {"pending": f"Registration received, awaiting approval: {event.title}",
+                "waitlisted": f"On the waiting list: {event.title}",
+                "declined": f"Registration declined: {event.title}"}
+    enqueue_template(
+        db, to=registration.user.email, subject=subjects[change], template=f"status_{change}", kind=change,
+        mine_url=absolute_url("registrations.mine"), **_common(registration),
+    )
+
+
+def on_registration_changed(registration: Registration, *, db: Session, change: str, notify: bool = True,
+                            **_extra) -> None:
+    """Receiver of hooks.registration_changed: runs inside the registration's transaction.
+
+    Registrations organisers make (`notify=False`: an import, "add one") send nothing here; the
+    organisers' invitation is how those people hear of it.
+    """
+    if not notify:
+        return
     if change == "confirmed":
         queue_confirmation(db, registration)
     elif change == "cancelled":
         queue_cancellation(db, registration)
+    elif change in ("pending", "waitlisted", "declined"):
+        queue_status_notice(db, registration, change)
 
 
 def connect_signals() -> None:

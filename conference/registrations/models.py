@@ -4,7 +4,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -61,3 +71,43 @@ class Registration(db.Model):
     @property
     def mode_label(self) -> str:
         return MODE_LABELS.get(self.mode, self.mode)
+
+
+class FieldKind(str, enum.Enum):
+    TEXT = "text"  # one line
+    TEXTAREA = "textarea"  # several lines
+    CHOICE = "choice"  # one of the choices
+    MULTI = "multi"  # any of the choices
+    CHECKBOX = "checkbox"  # yes / no
+    CONSENT = "consent"  # a checkbox under the privacy notice the organisers write
+
+
+FIELD_KINDS = tuple(k.value for k in FieldKind)
+CHOICE_KINDS = (FieldKind.CHOICE.value, FieldKind.MULTI.value)
+
+
+class RegistrationField(db.Model):
+    """A question of one event's registration form; the answers live in `Registration.answers[key]`."""
+
+    __tablename__ = "registration_fields"
+    __table_args__ = (
+        UniqueConstraint("event_id", "key"),
+        CheckConstraint("kind IN ('text', 'textarea', 'choice', 'multi', 'checkbox', 'consent')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    # The answer's name in exports, CSV imports and `?by=` (lower case, digits and underscores).
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    help_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # For a consent field: the privacy notice shown above the box, as the organisers wrote it.
+    notice: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in CHOICE_KINDS

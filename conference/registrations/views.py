@@ -13,8 +13,9 @@ from ..grants.checks import ensure_can_see_people
 from ..errors import ServiceError
 from ..extensions import db
 from ..programme.services import get_event
+from . import fields as form_fields
 from . import services
-from .models import MODE_LABELS, Registration
+from .models import MODE_LABELS, Registration, Status
 
 
 class RegistrationForm(FlaskForm):
@@ -31,27 +32,48 @@ class CancelForm(FlaskForm):
 
 bp = Blueprint("registrations", __name__)
 
+LIVE_STATUSES = (Status.CONFIRMED.value, Status.PENDING.value, Status.WAITLISTED.value)
+STATUS_MESSAGES = {
+    "confirmed": "You are registered for {title}.",
+    "pending": "Thank you: the organisers of {title} will confirm your registration.",
+    "waitlisted": "The in-person places of {title} are taken: you are on the waiting list, and you will be "
+                  "told as soon as a place frees up.",
+}
+
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @login_required
 def register(slug: str):
     event = get_event(db.session, slug, viewer=current_user)
     existing = services.find_registration(db.session, current_user.id, event.id)
-    form = RegistrationForm(obj=existing if existing and existing.is_confirmed else None)
-    if form.validate_on_submit():
+    live = existing is not None and existing.status in LIVE_STATUSES
+    form = RegistrationForm(obj=existing if live else None)
+    fields = form_fields.fields_of(db.session, event)
+    answers = form_fields.raw_answers(request.form, fields) if form.is_submitted() else dict(existing.answers or {}) if existing else {}
+    answer_errors: dict[str, str] = {}
+    if form.is_submitted():
         try:
-            if existing is not None and existing.is_confirmed:
+            cleaned = form_fields.clean_answers(fields, answers)
+        except form_fields.InvalidAnswers as exc:
+            answer_errors = exc.problems
+    if form.validate_on_submit() and not answer_errors:
+        try:
+            if live:
                 services.change_mode(db.session, existing, form.mode.data)
+                services.update_answers(db.session, existing, cleaned)
                 flash(f"You now take part {MODE_LABELS[form.mode.data].lower()}.", "success")
             else:
-                services.register(db.session, current_user, event, form.mode.data)
-                flash(f"You are registered for {event.title}.", "success")
+                registration = services.register(db.session, current_user, event, form.mode.data, cleaned)
+                flash(STATUS_MESSAGES[registration.status].format(title=event.title),
+                      "success" if registration.is_confirmed else "info")
         except ServiceError as exc:
             form.mode.errors = list(form.mode.errors) + [exc.message]
         else:
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
-    return render_template("registrations/register.html", event=event, form=form, existing=existing), status
+    return render_template("registrations/register.html", event=event, form=form, existing=existing, live=live,
+                           fields=fields, answers=answers, answer_errors=answer_errors,
+                           window_problem=None if live else services.window_problem(event)), status
 
 
 @bp.route("/me/registrations")

@@ -1,7 +1,7 @@
 """documents: files attached to an event or one of its sessions
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 09:00:00
 
 """
@@ -12,7 +12,7 @@ import conference.db_types
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
