@@ -15,7 +15,7 @@ from ..accounts.models import LinkPurpose, User
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..hooks import registration_changed
-from ..mail.ics import event_ics
+from ..schedule.calendar import event_calendar
 from ..mail.services import Attachment, absolute_url, enqueue_template, sender_domain
 from ..programme.models import Event
 from .models import Mode, Registration, Status
@@ -102,23 +102,15 @@ def invite_registrations(db: Session, registration_ids: list[int]) -> int:
 
 # --- confirmations and cancellations ---------------------------------------------------------------------
 
-def _ics(registration: Registration, *, cancelled: bool = False) -> Attachment:
+def _ics(db: Session, registration: Registration) -> Attachment:
+    """The event and its programme, in the event's time zone: the same file as the event page's."""
     event = registration.event
-    location = ", ".join(part for part in (event.venue, event.city) if part)
-    if registration.mode == Mode.ONLINE.value:
-        location = "Online"
-    data = event_ics(
-        uid=f"registration-{registration.id}-event-{event.id}@{sender_domain()}", title=event.title,
-        starts_at=event.starts_at, ends_at=event.ends_at, location=location,
-        description=(event.description or "")[:2000],
-        url=absolute_url("programme.event_overview", slug=event.slug),
-        method="CANCEL" if cancelled else "PUBLISH", cancelled=cancelled,
-    )
-    return Attachment(f"{event.slug}.ics", "text/calendar", data)
+    base_url = absolute_url("programme.event_overview", slug=event.slug).rstrip("/") + "/"
+    return Attachment(f"{event.slug}.ics", "text/calendar", event_calendar(db, event, base_url=base_url))
 
 
 def queue_confirmation(db: Session, registration: Registration) -> None:
-    attachments = [_ics(registration)]
+    attachments = [_ics(db, registration)]
     if registration.mode == Mode.IN_PERSON.value:
         attachments.append(_badge_attachment(db, registration))
     event = registration.event

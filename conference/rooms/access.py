@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from .. import hooks
 from ..accounts.models import User
 from ..errors import Forbidden, NotFound
-from ..grants.checks import can_moderate, ensure_can_moderate, runs_event
+from ..grants.checks import can_moderate, ensure_can_moderate, runs_event  # noqa: F401 - re-exported
 from ..programme.models import ProgrammeSession
 from ..registrations.services import confirmed_registration
 

@@ -140,7 +140,6 @@ def _scan_the_day(db, event_id, people, registrations, entrance, door, day, make
     """Scan every badge as staff would (with the scanner's own clock), then undo Hana's entry."""
     from conference.checkin import services as checkin
     from conference.checkin.badges import badge_token
-    from conference.programme.models import Event
     from conference.registrations.models import Registration
 
     staff = db.merge(make_user("staff", name="Sam Scanner"))
