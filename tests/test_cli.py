@@ -103,7 +103,7 @@ def test_create_user_token_and_register(empty_app):
     lines = [line.split() for line in tokens.output.strip().splitlines()]
     assert [email for email, _ in lines] == ["gate@example.org", "admin@symposium.example"]
     token = lines[0][1]
-    response = empty_app.test_client().get("/events/governance-ai-2030/participants",
+    response = empty_app.test_client().get("/manage/events/governance-ai-2030/participants",
                                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert invoke(empty_app, "create-token", "nobody@example.org").exit_code == 1

@@ -127,8 +127,13 @@ def update_event(db: Session, event: Event, data: EventIn) -> Event:
         field = "starts_at" if outside.starts_at < starts else "ends_at"
         raise invalid(field, f"the session {outside.title!r} would fall outside the event's dates; move it first",
                       "sessions_outside_event")
+    old_capacity = event.in_person_capacity
     _apply_event(event, data)
     _commit_event(db, event)
+    if event.in_person_capacity is None or (old_capacity is not None and event.in_person_capacity > old_capacity):
+        from ..registrations.services import promote_waiting_list
+
+        promote_waiting_list(db, event)  # the places just added go to the waiting list, in order
     return event
 
 

@@ -16,7 +16,7 @@ from ..db_types import utcnow
 from ..errors import ServiceError
 from ..hooks import registration_changed
 from ..schedule.calendar import event_calendar
-from ..mail.services import Attachment, absolute_url, enqueue_template, sender_domain
+from ..mail.services import Attachment, absolute_url, enqueue_template
 from ..programme.models import Event
 from .models import Mode, Registration, Status
 

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..grants import checks
 from ..programme.services import get_event
 from . import fields as form_fields_service
-from . import imports, people, services
+from . import imports, mailings, people, services
 from .models import FIELD_KINDS, MODE_LABELS, Registration
 from .schemas import (
     INVITATION_LABELS,
@@ -240,6 +240,33 @@ def _mode_change(registration):
     except ValidationError:
         raise ServiceError("invalid_mode", "mode must be in_person or online") from None
     services.change_mode(db.session, registration, mode, by_organiser=True)
+
+
+@bp.post("/participants/<int:registration_id>/invite")
+@login_required
+def invite(slug: str, registration_id: int):
+    """(Re)send one participant's invitation: a new 7-day sign-in link (earlier links keep working)."""
+    event = _event_to_manage(slug)
+    registration = _registration_of(event, registration_id)
+    try:
+        mailings.invite(db.session, registration)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"{registration.user.name}: {exc.message}", "error")
+    else:
+        flash(f"Invitation sent to {registration.user.email}.", "success")
+    return redirect(_back_to_list(slug), code=303)
+
+
+@bp.post("/participants/invite-not-signed-in")
+@login_required
+def invite_not_signed_in(slug: str):
+    """Invite every confirmed participant who has never signed in, in one go."""
+    event = _event_to_manage(slug)
+    count = mailings.invite_pending(db.session, event, only_not_signed_in=True)
+    flash(f"{count} invitation{'' if count == 1 else 's'} sent to participants who have not signed in yet.",
+          "success")
+    return redirect(_back_to_list(slug), code=303)
 
 
 @bp.post("/participants/<int:registration_id>/mode")

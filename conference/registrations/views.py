@@ -100,12 +100,7 @@ def cancel(registration_id: int):
 @bp.route("/events/<slug>/participants")
 @login_required
 def participants(slug: str):
-    """Organisers' list of registrations, filterable by mode, status, country and name."""
+    """The old address of the participants list: it lives in the event's back-office now."""
     event = get_event(db.session, slug)
     ensure_can_see_people(db.session, current_user, event)
-    filters = services.ParticipantFilter.from_args(request.args)
-    rows = services.list_participants(db.session, event, filters)
-    return render_template(
-        "registrations/participants.html", event=event, rows=rows, filters=filters,
-        counts=services.registration_counts(db.session, event),
-    )
+    return redirect(url_for("registrations_manage.participants", slug=event.slug, **request.args), code=301)

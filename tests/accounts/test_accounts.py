@@ -109,7 +109,7 @@ def test_login_follows_a_local_next(client, make_user):
 
 def test_roles_attendee_403_staff_200_anonymous_to_login(client, login, make_user, make_event, logged_in_client):
     event = make_event()
-    url = f"/events/{event.slug}/participants"
+    url = f"/manage/events/{event.slug}/participants"
     assert client.get(url).status_code == 302
     assert logged_in_client(make_user("attendee")).get(url).status_code == 403
     for role in ("staff", "moderator", "admin"):
@@ -118,7 +118,7 @@ def test_roles_attendee_403_staff_200_anonymous_to_login(client, login, make_use
 
 def test_bearer_token_authenticates_and_enforces_roles(client, make_user, make_event, make_token):
     event = make_event()
-    url = f"/events/{event.slug}/participants"
+    url = f"/manage/events/{event.slug}/participants"
     staff_token = make_token(make_user("staff"))
     attendee_token = make_token(make_user("attendee"))
     assert client.get(url, headers={"Authorization": f"Bearer {staff_token}"}).status_code == 200

@@ -100,12 +100,14 @@ def test_people_of_event_b_are_refused_in_event_a_pages_and_api(app, two_events,
     a, b, people, pat, plenary_a = two_events
     for role, user in people.items():
         browser = logged_in_client(user)
-        for url in (f"/events/{a.slug}/participants", f"/events/{a.slug}/attendance",
+        for url in (f"/events/{a.slug}/participants", f"/manage/events/{a.slug}/participants",
+                    f"/events/{a.slug}/attendance",
                     f"/events/{a.slug}/attendance/participants.csv", f"/manage/events/{a.slug}",
                     f"/events/{a.slug}/sessions/{plenary_a}/moderate", f"/events/{a.slug}/checkin",
                     f"/events/{a.slug}/badges"):
             assert browser.get(url).status_code == 403, (role, url)
-        assert browser.get(f"/events/{b.slug}/participants").status_code == 200, role
+        assert browser.get(f"/events/{b.slug}/participants").status_code == 301, role
+        assert browser.get(f"/manage/events/{b.slug}/participants").status_code == 200, role
         assert browser.get(f"/manage/events/{b.slug}").status_code == 200, role
         token = {"Authorization": f"Bearer {make_token(user)}"}
         api = app.test_client()

@@ -116,9 +116,12 @@ def test_the_participants_page_shows_who_was_invited_and_who_signed_in(app, tmp_
     anonymous = app.test_client()
     post_form(anonymous, link_in(bo), {"password": "", "confirm": ""})
     admin = logged_in_client(make_user("admin"))
-    page = admin.get(f"/events/{event.slug}/participants").get_data(as_text=True)
-    assert page.count("invited ") >= 3
-    assert page.count("signed in ") == 1 and page.count(">never<") == 2
+    old_address = admin.get(f"/events/{event.slug}/participants?q=bo")
+    assert old_address.status_code == 301
+    assert old_address.headers["Location"].endswith(f"/manage/events/{event.slug}/participants?q=bo")
+    page = admin.get(f"/manage/events/{event.slug}/participants").get_data(as_text=True)
+    assert "not invited" not in page and page.count("Resend invitation") == 3
+    assert page.count(">never<") == 2  # Bo signed in through the link; the two others have not
 
 
 def test_registering_sends_a_confirmation_with_an_ics_in_the_event_zone_and_the_badge(
@@ -169,3 +172,26 @@ def test_a_registration_and_its_confirmation_commit_together(app, make_user, mak
         except ServiceError as exc:
             assert exc.code == "already_registered"
         assert len(_db.session.scalars(select(OutboxMessage)).all()) == 1
+
+
+def test_organisers_invite_one_or_everyone_not_signed_in_from_the_participants_page(
+        app, make_event, make_user, logged_in_client, tmp_path, smtp_server):
+    event = make_event()
+    import_three(app, tmp_path, event, invite="none")
+    organiser = logged_in_client(make_user("organiser"))
+    page = organiser.get(f"/manage/events/{event.slug}/participants").get_data(as_text=True)
+    assert page.count("not invited") == 3 and page.count(">Invite<") == 3
+    with app.app_context():
+        bo = _db.session.scalar(select(Registration).join(User).where(User.email == "bo@example.org"))
+    one = post_form(organiser, f"/manage/events/{event.slug}/participants/{bo.id}/invite", {})
+    assert one.status_code == 303
+    assert deliver(app).sent == 1 and [m["To"] for m in smtp_server.messages] == ["bo@example.org"]
+    everyone = post_form(organiser, f"/manage/events/{event.slug}/participants/invite-not-signed-in", {},
+                         follow_redirects=True)
+    assert "3 invitations sent to participants who have not signed in yet." in everyone.get_data(as_text=True)
+    assert deliver(app).sent == 3
+    page = organiser.get(f"/manage/events/{event.slug}/participants").get_data(as_text=True)
+    assert "not invited" not in page and page.count("Resend invitation") == 3
+    attendee = logged_in_client(make_user())
+    refused = post_form(attendee, f"/manage/events/{event.slug}/participants/invite-not-signed-in", {})
+    assert refused.status_code == 403 and deliver(app).sent == 0

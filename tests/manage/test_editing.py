@@ -121,6 +121,25 @@ def test_an_event_keeps_its_settings_through_its_form_values(db, make_event):
     assert again.starts_at == event.starts_at and again.timezone == "Asia/Seoul"
 
 
+def test_raising_the_in_person_capacity_promotes_the_waiting_list_in_order(db, make_event, make_user):
+    from conference.registrations.services import register
+
+    event = db.merge(make_event("sym"))
+    values = editing.event_values(event)
+    values.update(in_person_capacity=1)
+    editing.update_event(db, event, EventIn(**values))
+    people = [db.merge(make_user(name=f"Person {n}")) for n in range(4)]
+    statuses = [register(db, person, db.get(Event, event.id), "in_person").status for person in people]
+    assert statuses == ["confirmed", "waitlisted", "waitlisted", "waitlisted"]
+    values.update(in_person_capacity=3)
+    editing.update_event(db, db.get(Event, event.id), EventIn(**values))
+    after = [db.scalar(select(Registration.status).where(Registration.user_id == p.id)) for p in people]
+    assert after == ["confirmed", "confirmed", "confirmed", "waitlisted"]  # first come, first served
+    values.update(in_person_capacity=None)
+    editing.update_event(db, db.get(Event, event.id), EventIn(**values))
+    assert db.scalar(select(Registration.status).where(Registration.user_id == people[3].id)) == "confirmed"
+
+
 def test_only_a_draft_without_registrations_can_be_deleted(db, make_event, make_user, make_registration):
     published = make_event("live")
     refused(lambda: editing.delete_event(db, db.merge(published)), "event_published")
