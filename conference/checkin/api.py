@@ -6,13 +6,13 @@ needs its CSRF token on every POST (checked for the whole app in `auth.authentic
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
 from ..accounts.models import User
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..grants.checks import ensure_can_scan, events_run_by
+from ..manage.access import current_account
 from ..programme.services import get_event
 from ..registrations.models import Registration
 from . import services
@@ -20,12 +20,6 @@ from .badges import reissue_badge
 from .schemas import ScanIn, SyncIn, UndoIn
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1/checkin")
-
-
-def _staff() -> User:
-    if not current_user.is_authenticated:
-        raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
-    return current_user._get_current_object()  # noqa: SLF001 - the real User for the services
 
 
 def _body(schema: type[BaseModel]):
@@ -59,7 +53,7 @@ def _list_for(user: User, list_id: int):
 
 @bp.post("/scan")
 def scan():
-    staff = _staff()
+    staff = current_account()
     body = _body(ScanIn)
     answer = services.scan(db.session, staff, _scan_request(body))
     return jsonify(answer), _status(answer)
@@ -67,14 +61,14 @@ def scan():
 
 @bp.post("/undo")
 def undo():
-    staff = _staff()
+    staff = current_account()
     body = _body(UndoIn)
     return jsonify(services.undo(db.session, staff, body.scan_id, body.undo_id))
 
 
 @bp.post("/sync")
 def sync():
-    staff = _staff()
+    staff = current_account()
     body = _body(SyncIn)
     requests = [_scan_request(item, offline=True, offline_result=item.offline_result) for item in body.scans]
     return jsonify(services.sync(db.session, staff, requests))
@@ -83,7 +77,7 @@ def sync():
 @bp.get("/lists")
 def lists():
     """The lists of the events this user may scan at (`?event=<slug>` for one event)."""
-    staff = _staff()
+    staff = current_account()
     slug = request.args.get("event")
     if slug:
         event = get_event(db.session, slug)
@@ -96,7 +90,7 @@ def lists():
 
 @bp.get("/lists/<int:list_id>/stats")
 def stats(list_id: int):
-    checkin_list = _list_for(_staff(), list_id)
+    checkin_list = _list_for(current_account(), list_id)
     services.run_due_auto_checkouts(db.session)
     return jsonify(services.list_stats(db.session, checkin_list))
 
@@ -104,13 +98,13 @@ def stats(list_id: int):
 @bp.get("/lists/<int:list_id>/offline")
 def offline(list_id: int):
     """Everything a scanner needs to keep deciding when the network is gone."""
-    checkin_list = _list_for(_staff(), list_id)
+    checkin_list = _list_for(current_account(), list_id)
     return jsonify(services.offline_snapshot(db.session, checkin_list))
 
 
 @bp.get("/events/<slug>/stats")
 def event_stats(slug: str):
-    staff = _staff()
+    staff = current_account()
     event = get_event(db.session, slug)
     ensure_can_scan(db.session, staff, event.id)
     services.run_due_auto_checkouts(db.session)
@@ -121,7 +115,7 @@ def event_stats(slug: str):
 @bp.post("/registrations/<int:registration_id>/reissue")
 def reissue(registration_id: int):
     """A lost badge: bump the version so the old code is refused, and return the new version."""
-    staff = _staff()
+    staff = current_account()
     registration = db.session.get(Registration, registration_id)  # <int:> stops ids past MAX_DB_ID
     if registration is None:
         raise NotFound("registration_not_found", f"there is no registration {registration_id}")

@@ -10,8 +10,9 @@ from ..auth import login_required
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..manage.access import current_account, event_to_manage
 from ..payloads import InvalidPayload, form_data, json_body, parse
-from ..programme.services import event_sessions, get_event
+from ..programme.services import event_sessions
 from . import doors
 from .schemas import CheckinListIn, StaffIn
 from .services import ensure_default_lists, get_list, lists_of
@@ -20,12 +21,6 @@ bp = Blueprint("checkin_manage", __name__, url_prefix="/manage/events/<slug>/doo
 api_bp = Blueprint("checkin_manage_api", __name__, url_prefix="/api/v1")
 
 LIST_CHECKBOXES = ("allow_reentry", "admits_online")
-
-
-def _managed_event(slug: str):
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, current_user, event)
-    return event
 
 
 def _field_errors(exc: ServiceError) -> dict:
@@ -60,13 +55,13 @@ def _list_form() -> dict:
 @bp.get("", endpoint="doors")  # the endpoint named in manage/sections.py
 @login_required
 def doors_page(slug: str):
-    return _page(_managed_event(slug))
+    return _page(event_to_manage(slug))
 
 
 @bp.post("/lists")
 @login_required
 def create(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     values = _list_form()
     try:
         checkin_list = doors.create_list(db.session, event, parse(CheckinListIn, values))
@@ -81,7 +76,7 @@ def create(slug: str):
 @bp.post("/lists/<int:list_id>")
 @login_required
 def edit(slug: str, list_id: int):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     checkin_list = doors.event_list(db.session, event, list_id)
     values = _list_form()
     try:
@@ -97,7 +92,7 @@ def edit(slug: str, list_id: int):
 @bp.post("/lists/<int:list_id>/delete")
 @login_required
 def remove(slug: str, list_id: int):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     checkin_list = doors.event_list(db.session, event, list_id)
     name = checkin_list.name
     try:
@@ -111,7 +106,7 @@ def remove(slug: str, list_id: int):
 @bp.post("/defaults")
 @login_required
 def defaults(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     before = len(lists_of(db.session, event.id))
     after = len(ensure_default_lists(db.session, event))
     flash(f"{after - before} default lists created." if after > before else "The default lists already exist.",
@@ -122,7 +117,7 @@ def defaults(slug: str):
 @bp.post("/staff")
 @login_required
 def add_staff(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     values = form_data()
     try:
         data = parse(StaffIn, values)
@@ -138,7 +133,7 @@ def add_staff(slug: str):
 @bp.post("/staff/<int:grant_id>/delete")
 @login_required
 def remove_staff(slug: str, grant_id: int):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     doors.remove_staff(db.session, event, grant_id)
     flash("Check-in staff removed.", "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
@@ -146,14 +141,8 @@ def remove_staff(slug: str, grant_id: int):
 
 # --- JSON API ---------------------------------------------------------------------------------------
 
-def _api_user():
-    if not current_user.is_authenticated:
-        raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
-    return current_user._get_current_object()
-
-
 def _api_list(list_id: int):
-    user = _api_user()
+    user = current_account()
     checkin_list = get_list(db.session, list_id)
     event = checkin_list.event
     checks.ensure_can_manage(db.session, user, event)
@@ -162,16 +151,16 @@ def _api_list(list_id: int):
 
 @api_bp.get("/events/<slug>/checkin-lists")
 def api_lists(slug: str):
-    _api_user()
-    event = _managed_event(slug)
+    current_account()
+    event = event_to_manage(slug)
     numbers = doors.usage(db.session, event)
     return jsonify({"lists": [doors.list_json(c, event, numbers[c.id]) for c in lists_of(db.session, event.id)]})
 
 
 @api_bp.post("/events/<slug>/checkin-lists")
 def api_create(slug: str):
-    _api_user()
-    event = _managed_event(slug)
+    current_account()
+    event = event_to_manage(slug)
     checkin_list = doors.create_list(db.session, event, parse(CheckinListIn, json_body()))
     return jsonify(doors.list_json(checkin_list, event)), 201
 

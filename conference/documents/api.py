@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 
-from ..errors import NotFound, ServiceError
+from ..errors import NotFound
 from ..extensions import db
 from ..grants import checks
+from ..manage.access import event_to_manage
 from ..payloads import form_data, json_body, parse
 from ..programme.services import get_event
 from . import services
@@ -16,19 +17,6 @@ from .views import admit_uploads, limit_bytes
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1/events/<slug>/documents")
 bp.url_value_preprocessor(admit_uploads)
-
-
-def _signed_in():
-    if not current_user.is_authenticated:
-        raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
-    return current_user._get_current_object()
-
-
-def _managed_event(slug: str):
-    user = _signed_in()
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, user, event)
-    return event
 
 
 def _json(document) -> dict:
@@ -49,7 +37,7 @@ def index(slug: str):
 @bp.post("")
 def create(slug: str):
     """multipart/form-data: `file`, and optionally `title`, `session_id`, `visibility`."""
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     data = parse(DocumentIn, form_data())
     upload = request.files.get("file")
     document = services.upload(db.session, get_storage(), event, current_user._get_current_object(),
@@ -62,7 +50,7 @@ def create(slug: str):
 @bp.route("/<int:document_id>", methods=["PATCH", "DELETE"])
 def one(slug: str, document_id: int):
     """PATCH (JSON: title, session_id, visibility) changes a document; DELETE removes it."""
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     document = services.get_document(db.session, event, document_id)
     if request.method == "DELETE":
         services.delete(db.session, get_storage(), event, document)

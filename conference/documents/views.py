@@ -23,6 +23,7 @@ from ..auth import bearer_token, json_error, login_manager, login_required, want
 from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..manage.access import event_to_manage
 from ..payloads import InvalidPayload, form_data, parse
 from ..programme.models import Event
 from ..programme.services import event_sessions, get_event
@@ -81,12 +82,6 @@ def too_large(_exc):
     return render_template("errors/error.html", status=413, message=message), 413
 
 
-def _manageable_event(slug: str):
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, current_user, event)
-    return event
-
-
 def _page(event, *, status: int = 200, errors: dict | None = None, values: dict | None = None,
           edit_errors: dict | None = None, edit_values: dict | None = None):
     return render_template(
@@ -107,7 +102,7 @@ def _field_errors(exc: ServiceError) -> dict:
 @bp.route("/manage/events/<slug>/documents", methods=["GET", "POST"])
 @login_required
 def manage(slug: str):
-    event = _manageable_event(slug)
+    event = event_to_manage(slug)
     if request.method == "GET":
         return _page(event)
     values = form_data()
@@ -127,7 +122,7 @@ def manage(slug: str):
 @bp.post("/manage/events/<slug>/documents/<int:document_id>")
 @login_required
 def edit(slug: str, document_id: int):
-    event = _manageable_event(slug)
+    event = event_to_manage(slug)
     document = services.get_document(db.session, event, document_id)
     values = form_data()
     values.setdefault("session_id", None)  # "the whole event" is sent as an empty choice
@@ -145,7 +140,7 @@ def edit(slug: str, document_id: int):
 @bp.post("/manage/events/<slug>/documents/<int:document_id>/delete")
 @login_required
 def remove(slug: str, document_id: int):
-    event = _manageable_event(slug)
+    event = event_to_manage(slug)
     document = services.get_document(db.session, event, document_id)
     title = document.title
     services.delete(db.session, get_storage(), event, document)

@@ -15,10 +15,18 @@ from ..countries import country_names
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..manage.access import event_to_manage
 from . import editing
 from .models import MODES_OFFERED, SESSION_KINDS
-from .schemas import EventCreateIn, EventIn, SessionIn, SpeakerIn, TrackIn, field_errors, form_values
-from .services import get_event
+from .schemas import (
+    EventCreateIn,
+    EventIn,
+    SessionIn,
+    SpeakerIn,
+    TrackIn,
+    field_errors,
+    form_values,
+)
 
 bp = Blueprint("programme_manage", __name__, url_prefix="/manage")
 
@@ -145,12 +153,6 @@ def submit(schema: type[BaseModel], save):
         return None, dict(exc.details.get("fields") or {"_form": exc.message})
 
 
-def _managed_event(slug: str):
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, current_user, event)
-    return event
-
-
 def _form_page(template_title: str, event, fields, values, errors, action, *, extra=None, status=None):
     return render_template("programme_manage/form.html", page_title=template_title, event=event, fields=fields,
                            values=values, errors=errors or {}, action=action, extra=extra or {}), (
@@ -179,7 +181,7 @@ def new_event():
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit_event(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     values, errors = display(editing.event_values(event)), None
     if request.method == "POST":
         saved, errors = submit(EventIn, lambda data: editing.update_event(db.session, event, data))
@@ -195,7 +197,7 @@ def edit_event(slug: str):
 @bp.post("/events/<slug>/publish")
 @login_required
 def publish(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     editing.set_published(db.session, event, True)
     flash("The event is published: everyone sees it on the events list.", "success")
     return redirect(url_for("programme_manage.edit_event", slug=slug), code=303)
@@ -204,7 +206,7 @@ def publish(slug: str):
 @bp.post("/events/<slug>/unpublish")
 @login_required
 def unpublish(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     editing.set_published(db.session, event, False)
     flash("The event is a draft again: only its organisers see it.", "success")
     return redirect(url_for("programme_manage.edit_event", slug=slug), code=303)
@@ -213,7 +215,7 @@ def unpublish(slug: str):
 @bp.post("/events/<slug>/delete")
 @login_required
 def delete_event(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     try:
         editing.delete_event(db.session, event)
     except ServiceError as exc:
@@ -229,7 +231,7 @@ def delete_event(slug: str):
 @bp.get("/events/<slug>/programme")
 @login_required
 def programme(slug: str):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     return render_template("programme_manage/programme.html", event=event, sessions=event.sessions,
                            tracks=event.tracks, speakers=sorted(event.speakers, key=lambda s: s.name.lower()))
 
@@ -240,7 +242,7 @@ def _programme_url(event, anchor: str) -> str:
 
 def _edit_page(slug, kind, schema, fields_for, load, values_of, save, delete_endpoint, item_id=None):
     """One create-or-edit page for a track, a session or a speaker."""
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     item = load(event, item_id) if item_id is not None else None
     fields = fields_for(event, item)
     values = display(values_of(item)) if item is not None else {
@@ -259,7 +261,7 @@ def _edit_page(slug, kind, schema, fields_for, load, values_of, save, delete_end
 
 
 def _delete(slug, kind, load, remove, item_id):
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     item = load(event, item_id)
     try:
         remove(item)

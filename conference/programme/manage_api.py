@@ -7,34 +7,28 @@ write (checked for the whole app in `auth.authenticate_request`). Errors are 4xx
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
-from ..accounts.models import User
 from ..errors import ServiceError
 from ..extensions import csrf, db
 from ..grants import checks
 from ..grants import services as grant_services
 from ..grants.views import add_grant, grant_json, remove_grant
+from ..manage.access import current_account, event_to_manage
 from . import editing
-from .schemas import EventCreateIn, EventIn, GrantIn, SessionIn, SpeakerIn, TrackIn, field_errors
-from .services import event_summary_json, get_event, iso_utc, session_json, speaker_json
+from .schemas import (
+    EventCreateIn,
+    EventIn,
+    GrantIn,
+    SessionIn,
+    SpeakerIn,
+    TrackIn,
+    field_errors,
+)
+from .services import event_summary_json, iso_utc, session_json, speaker_json
 
 bp = Blueprint("programme_manage_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-
-
-def _user() -> User:
-    if not current_user.is_authenticated:
-        raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
-    return current_user._get_current_object()
-
-
-def _managed(slug: str):
-    user = _user()
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, user, event)
-    return user, event
 
 
 def _json_object() -> dict:
@@ -98,7 +92,7 @@ def _created(body: dict):
 
 @bp.post("/events")
 def create_event():
-    user = _user()
+    user = current_account()
     checks.ensure_can_administer(user)
     data = _body(EventCreateIn)
     return _created(event_settings_json(editing.create_event(db.session, data, created_by=user)))
@@ -106,33 +100,33 @@ def create_event():
 
 @bp.get("/events/<slug>/settings")
 def event_settings(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     return jsonify(event_settings_json(event))
 
 
 @bp.patch("/events/<slug>")
 def update_event(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     data = _body(EventIn, editing.event_values(event))
     return jsonify(event_settings_json(editing.update_event(db.session, event, data)))
 
 
 @bp.delete("/events/<slug>")
 def delete_event(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     editing.delete_event(db.session, event)
     return "", 204
 
 
 @bp.post("/events/<slug>/publish")
 def publish(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     return jsonify(event_settings_json(editing.set_published(db.session, event, True)))
 
 
 @bp.post("/events/<slug>/unpublish")
 def unpublish(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     return jsonify(event_settings_json(editing.set_published(db.session, event, False)))
 
 
@@ -140,13 +134,13 @@ def unpublish(slug: str):
 
 @bp.post("/events/<slug>/tracks")
 def create_track(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     return _created(track_json(editing.save_track(db.session, event, _body(TrackIn))))
 
 
 @bp.patch("/events/<slug>/tracks/<int:track_id>")
 def update_track(slug: str, track_id: int):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     track = editing.get_track(db.session, event, track_id)
     data = _body(TrackIn, editing.track_values(track))
     return jsonify(track_json(editing.save_track(db.session, event, data, track)))
@@ -154,7 +148,7 @@ def update_track(slug: str, track_id: int):
 
 @bp.delete("/events/<slug>/tracks/<int:track_id>")
 def delete_track(slug: str, track_id: int):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     editing.delete_track(db.session, editing.get_track(db.session, event, track_id))
     return "", 204
 
@@ -163,13 +157,13 @@ def delete_track(slug: str, track_id: int):
 
 @bp.post("/events/<slug>/sessions")
 def create_session(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     return _created(manage_session_json(editing.save_session(db.session, event, _body(SessionIn))))
 
 
 @bp.patch("/events/<slug>/sessions/<int:session_id>")
 def update_session(slug: str, session_id: int):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     session = editing.get_session(db.session, event, session_id)
     data = _body(SessionIn, editing.session_values(session))
     return jsonify(manage_session_json(editing.save_session(db.session, event, data, session)))
@@ -177,7 +171,7 @@ def update_session(slug: str, session_id: int):
 
 @bp.delete("/events/<slug>/sessions/<int:session_id>")
 def delete_session(slug: str, session_id: int):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     editing.delete_session(db.session, editing.get_session(db.session, event, session_id))
     return "", 204
 
@@ -186,13 +180,13 @@ def delete_session(slug: str, session_id: int):
 
 @bp.post("/events/<slug>/speakers")
 def create_speaker(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     return _created(manage_speaker_json(editing.save_speaker(db.session, event, _body(SpeakerIn))))
 
 
 @bp.patch("/events/<slug>/speakers/<int:speaker_id>")
 def update_speaker(slug: str, speaker_id: int):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     speaker = editing.get_speaker(db.session, event, speaker_id)
     data = _body(SpeakerIn, editing.speaker_values(speaker, db.session))
     return jsonify(manage_speaker_json(editing.save_speaker(db.session, event, data, speaker)))
@@ -200,7 +194,7 @@ def update_speaker(slug: str, speaker_id: int):
 
 @bp.delete("/events/<slug>/speakers/<int:speaker_id>")
 def delete_speaker(slug: str, speaker_id: int):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     editing.delete_speaker(db.session, editing.get_speaker(db.session, event, speaker_id))
     return "", 204
 
@@ -209,18 +203,20 @@ def delete_speaker(slug: str, speaker_id: int):
 
 @bp.get("/events/<slug>/grants")
 def grants(slug: str):
-    _, event = _managed(slug)
+    event = event_to_manage(slug)
     return jsonify({"grants": [grant_json(g) for g in grant_services.grants_of(db.session, event)]})
 
 
 @bp.post("/events/<slug>/grants")
 def create_grant(slug: str):
-    user, event = _managed(slug)
+    event = event_to_manage(slug)
+    user = current_account()
     return _created(grant_json(add_grant(db.session, event, _body(GrantIn), user)))
 
 
 @bp.delete("/events/<slug>/grants/<int:grant_id>")
 def delete_grant(slug: str, grant_id: int):
-    user, event = _managed(slug)
+    event = event_to_manage(slug)
+    user = current_account()
     remove_grant(db.session, event, grant_id, user)
     return "", 204

@@ -7,13 +7,12 @@ authenticates alone; a browser session needs its CSRF token on every write (`aut
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
 from ..errors import NotFound, ServiceError
 from ..extensions import csrf, db
-from ..grants import checks
-from ..programme.services import get_event, iso_utc
+from ..manage.access import event_to_manage, event_to_see_people
+from ..programme.services import iso_utc
 from . import fields as form_fields
 from . import imports, people, services
 from .models import Registration
@@ -27,21 +26,6 @@ from .schemas import (
 
 bp = Blueprint("registrations_api", __name__, url_prefix="/api/v1/events/<slug>")
 csrf.exempt(bp)  # cookie writes are still checked by auth.authenticate_request
-
-
-def _signed_in() -> None:
-    if not current_user.is_authenticated:
-        raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
-
-
-def _event(slug: str, *, manage: bool):
-    _signed_in()
-    event = get_event(db.session, slug)
-    if manage:
-        checks.ensure_can_manage(db.session, current_user, event)
-    else:
-        checks.ensure_can_see_people(db.session, current_user, event)
-    return event
 
 
 def _body(schema: type[BaseModel]):
@@ -82,7 +66,7 @@ def _registration(event, registration_id: int) -> Registration:
 
 @bp.get("/registrations")
 def list_registrations(slug: str):
-    event = _event(slug, manage=False)
+    event = event_to_see_people(slug)
     page = people.search_people(db.session, event, people.PeopleQuery.from_args(request.args))
     return jsonify({"total": page.total, "page": page.page, "pages": page.pages,
                     "registrations": [registration_json(r) for r, _ in page.rows]})
@@ -90,7 +74,7 @@ def list_registrations(slug: str):
 
 @bp.post("/registrations")
 def add_registration(slug: str):
-    event = _event(slug, manage=True)
+    event = event_to_manage(slug)
     body = _body(ParticipantAdd)
     answers = form_fields.clean_answers(form_fields.fields_of(db.session, event), body.answers, enforce_required=False)
     registration, created = people.add_participant(db.session, event, body, answers)
@@ -99,7 +83,7 @@ def add_registration(slug: str):
 
 @bp.patch("/registrations/<int:registration_id>")
 def change_registration(slug: str, registration_id: int):
-    event = _event(slug, manage=True)
+    event = event_to_manage(slug)
     registration = _registration(event, registration_id)
     services.change_mode(db.session, registration, _body(ModeChange).mode, by_organiser=True)
     return jsonify({"registration": registration_json(registration)})
@@ -110,7 +94,7 @@ _ACTIONS = {"approve": services.approve, "decline": services.decline, "cancel": 
 
 @bp.post("/registrations/<int:registration_id>/<any(approve, decline, cancel):action>")
 def act_on_registration(slug: str, registration_id: int, action: str):
-    event = _event(slug, manage=True)
+    event = event_to_manage(slug)
     registration = _registration(event, registration_id)
     _ACTIONS[action](db.session, registration)
     return jsonify({"registration": registration_json(registration)})
@@ -119,7 +103,7 @@ def act_on_registration(slug: str, registration_id: int, action: str):
 @bp.post("/registrations/import")
 def import_registrations(slug: str):
     """`dry_run: true` gives the preview (every bad row by line, what each row would do); then apply."""
-    event = _event(slug, manage=True)
+    event = event_to_manage(slug)
     body = _body(ImportRequest)
     if body.dry_run:
         plan = imports.plan_import(db.session, event, body.csv_text)
@@ -141,25 +125,25 @@ def import_registrations(slug: str):
 
 @bp.get("/registration-fields")
 def list_fields(slug: str):
-    event = _event(slug, manage=False)
+    event = event_to_see_people(slug)
     return jsonify({"fields": [field_json(f) for f in form_fields.fields_of(db.session, event)]})
 
 
 @bp.post("/registration-fields")
 def add_field(slug: str):
-    event = _event(slug, manage=True)
+    event = event_to_manage(slug)
     return jsonify({"field": field_json(form_fields.add_field(db.session, event, _body(FieldDefinition)))}), 201
 
 
 @bp.put("/registration-fields/<int:field_id>")
 def update_field(slug: str, field_id: int):
-    event = _event(slug, manage=True)
+    event = event_to_manage(slug)
     field = form_fields.get_field(db.session, event, field_id)
     return jsonify({"field": field_json(form_fields.update_field(db.session, field, _body(FieldDefinition)))})
 
 
 @bp.delete("/registration-fields/<int:field_id>")
 def remove_field(slug: str, field_id: int):
-    event = _event(slug, manage=True)
+    event = event_to_manage(slug)
     form_fields.remove_field(db.session, form_fields.get_field(db.session, event, field_id))
     return "", 204

@@ -21,6 +21,7 @@ from ..auth import login_required
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..manage.access import event_to_manage
 from ..programme.services import get_event
 from . import fields as form_fields_service
 from . import imports, mailings, people, services
@@ -41,12 +42,6 @@ bp = Blueprint("registrations_manage", __name__, url_prefix="/manage/events/<slu
 KIND_LABELS = {"text": "Short text", "textarea": "Long text", "choice": "One choice", "multi": "Several choices",
                "checkbox": "Yes / no box", "consent": "Consent to the privacy notice"}
 MAX_CSV_BYTES = 5 * 1024 * 1024
-
-
-def _event_to_manage(slug: str):
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, current_user, event)
-    return event
 
 
 def _registration_of(event, registration_id: int) -> Registration:
@@ -73,7 +68,7 @@ def _definition_from_form():
 @bp.route("/registration-form", methods=["GET", "POST"])
 @login_required
 def form_fields(slug: str):
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     if request.method == "GET":
         return _render_fields(event)
     values = request.form.to_dict()
@@ -90,7 +85,7 @@ def form_fields(slug: str):
 @bp.post("/registration-form/presets")
 @login_required
 def add_preset(slug: str):
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     try:
         field = form_fields_service.add_preset(db.session, event, request.form.get("preset", ""))
     except ServiceError as exc:
@@ -102,7 +97,7 @@ def add_preset(slug: str):
 @bp.route("/registration-form/<int:field_id>", methods=["GET", "POST"])
 @login_required
 def edit_field(slug: str, field_id: int):
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     field = form_fields_service.get_field(db.session, event, field_id)
     if request.method == "GET":
         values = {"label": field.label, "key": field.key, "kind": field.kind, "choices": "\n".join(field.choices),
@@ -124,7 +119,7 @@ def edit_field(slug: str, field_id: int):
 @bp.post("/registration-form/<int:field_id>/move")
 @login_required
 def move_field(slug: str, field_id: int):
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     field = form_fields_service.get_field(db.session, event, field_id)
     form_fields_service.move_field(db.session, field, -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for(".form_fields", slug=slug), code=303)
@@ -133,7 +128,7 @@ def move_field(slug: str, field_id: int):
 @bp.post("/registration-form/<int:field_id>/remove")
 @login_required
 def remove_field(slug: str, field_id: int):
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     field = form_fields_service.get_field(db.session, event, field_id)
     label = field.label
     form_fields_service.remove_field(db.session, field)
@@ -188,7 +183,7 @@ def export(slug: str):
 @bp.post("/participants/add")
 @login_required
 def add_participant(slug: str):
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     values = request.form.to_dict()
     fields = form_fields_service.fields_of(db.session, event)
     raw = form_fields_service.raw_answers(request.form, fields)
@@ -216,7 +211,7 @@ def add_participant(slug: str):
 
 
 def _change(slug: str, registration_id: int, action):
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     registration = _registration_of(event, registration_id)
     try:
         action(registration)
@@ -246,7 +241,7 @@ def _mode_change(registration):
 @login_required
 def invite(slug: str, registration_id: int):
     """(Re)send one participant's invitation: a new 7-day sign-in link (earlier links keep working)."""
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     registration = _registration_of(event, registration_id)
     try:
         mailings.invite(db.session, registration)
@@ -262,7 +257,7 @@ def invite(slug: str, registration_id: int):
 @login_required
 def invite_not_signed_in(slug: str):
     """Invite every confirmed participant who has never signed in, in one go."""
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     count = mailings.invite_pending(db.session, event, only_not_signed_in=True)
     flash(f"{count} invitation{'' if count == 1 else 's'} sent to participants who have not signed in yet.",
           "success")
@@ -322,7 +317,7 @@ def _uploaded_text() -> str:
 @login_required
 def upload(slug: str):
     """Step 1: choose a file. Step 2 (POST with a file): the preview, nothing written."""
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     if request.method == "GET":
         return _render_upload(event)
     try:
@@ -338,7 +333,7 @@ def upload(slug: str):
 @login_required
 def confirm_upload(slug: str):
     """Step 3: apply the file previewed, if it still does what the preview said."""
-    event = _event_to_manage(slug)
+    event = event_to_manage(slug)
     try:
         confirm = ImportConfirm.model_validate(form_payload(request.form))
     except ValidationError:

@@ -5,10 +5,9 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..auth import json_error
-from ..errors import ServiceError
 from ..extensions import csrf, db
 from ..grants import checks
-from ..programme.services import get_event
+from ..manage.access import event_to_manage
 from . import services
 from .views import event_base_url, schedule_response, visible_event
 
@@ -27,10 +26,7 @@ def schedule_json(slug: str):
 @bp.post("/events/<slug>/schedule")
 def import_schedule(slug: str):
     """Import a schedule.json body; `?dry_run=1` answers what it would do and writes nothing."""
-    if not current_user.is_authenticated:
-        raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, current_user, event)
+    event = event_to_manage(slug)
     raw = request.get_data(cache=False)
     data = services.load_schedule_text(raw)
     dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")

@@ -22,6 +22,7 @@ from ..auth import login_required
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..manage.access import event_to_manage
 from ..programme.models import Event
 from ..programme.services import get_event, get_session
 from . import services
@@ -75,17 +76,11 @@ def session_ics(slug: str, session_id: int):
                              f"{event.slug}-session-{session.id}.ics")
 
 
-def _managed_event(slug: str) -> Event:
-    event = get_event(db.session, slug)
-    checks.ensure_can_manage(db.session, current_user, event)
-    return event
-
-
 @bp.get("/manage/events/<slug>/programme-file/schedule.json")
 @login_required
 def download(slug: str):
     """The organisers' copy: the public file plus the sessions' stream addresses."""
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     document = services.export_schedule(db.session, event, base_url=event_base_url(event), include_private=True)
     return schedule_response(document, f"{event.slug}-schedule.json")
 
@@ -128,7 +123,7 @@ def _render(event: Event, status: int = 200, **context):
 @login_required
 def manage(slug: str):
     """Upload a schedule file: a preview of what it would change first, then apply it."""
-    event = _managed_event(slug)
+    event = event_to_manage(slug)
     if request.method == "GET":
         return _render(event)
     action = request.form.get("action", "preview")
