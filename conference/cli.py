@@ -68,7 +68,7 @@ def demo() -> None:
                f"{summary.countries} countries ({summary.in_person} in person, {summary.online} online)")
     click.echo("demo accounts (e-mail / password / role):")
     for email, password, role in summary.accounts:
-        click.echo(f"  {email:34} {password:18} {role}")
+        click.echo(f"  {email:34} {password:22} {role}")
     from .mail.sender import describe_delivery
 
     click.echo(describe_delivery(current_app))
