@@ -91,3 +91,31 @@ def test_every_event_route_refuses_people_without_a_say_in_it(app, world, logged
                 failures.append((who, method, url, response.status_code))
     assert failures == []
     assert _snapshot(app) == before
+
+
+JUNK_BODIES = [None, [], "text", 12, {"title": None}, {"title": "x" * 100_000}, {"starts_at": "0001-01-01T00:00:00+14:00"},
+               {"id": 2**63}, {"name": "\x00"}, {"mode": {"$ne": 1}}, {"email": ["a@b.c"]}, {"capacity": -1},
+               {"session_id": "1 OR 1=1"}, {"stream_url": "javascript:alert(1)"}]
+
+
+def test_junk_sent_by_an_organiser_to_every_route_of_their_event_is_a_4xx_never_a_500(
+        app, make_event, make_user, make_token, logged_in_client):
+    make_event("event-a")
+    organiser = make_user("organiser")
+    token = {"Authorization": f"Bearer {make_token(organiser)}"}
+    browser = logged_in_client(organiser)
+    server_errors = []
+    for method, rule in _routes(app):
+        if method == "GET":
+            continue
+        url = _concrete(rule, "event-a")
+        for body in JUNK_BODIES:
+            if rule.startswith("/api/"):
+                response = app.test_client().open(url, method=method, json=body, headers=token)
+            else:
+                form = body if isinstance(body, dict) else {"value": str(body)}
+                form = {key: str(value) for key, value in form.items()}
+                response = browser.open(url, method=method, data={**form, "csrf_token": csrf_token(browser)})
+            if response.status_code >= 500:
+                server_errors.append((method, url, repr(body)[:40], response.status_code))
+    assert server_errors == []
