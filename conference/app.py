@@ -17,14 +17,15 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 
 def _asset_dir(name: str) -> Path:
-    """templates/ and static/ sit beside the package in the project, or in share/ when installed."""
-    beside = PROJECT_DIR / name
-    if beside.is_dir():
-        return beside
-    import sysconfig
+    """templates/ or static/ of this copy of the package.
 
-    installed = Path(sysconfig.get_path("data")) / "share" / "conference" / name
-    return installed if installed.is_dir() else beside
+    Every install (a wheel, `pip install .`, `pip install --target`) ships them inside the package
+    (pyproject.toml maps them there); in the source tree, where an editable install points, they
+    sit at the top level beside the package. Never look anywhere else, so code and assets always
+    come from the same copy.
+    """
+    shipped = PACKAGE_DIR / name
+    return shipped if shipped.is_dir() else PROJECT_DIR / name
 
 
 class DatabaseIntConverter(IntegerConverter):
