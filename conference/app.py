@@ -77,8 +77,9 @@ def _finish_config(app: Flask) -> None:
         app.config["SECRET_KEY"] in ("change-me", "dev", "secret") or len(app.config["SECRET_KEY"]) < 32
     ):
         raise RuntimeError("CONFERENCE_SECRET_KEY is a default or too short (32+ characters needed)")
-    # Cookie sessions for browsers; bearer tokens are checked by our own before_request hook.
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    if app.config["ENV_NAME"] == "production":
+        # Production always sends cookies over HTTPS only, whatever CONFERENCE_SECURE_COOKIES says.
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):

@@ -14,8 +14,12 @@ from .extensions import db
 
 def _create_app() -> Flask:
     from .app import create_app
+    from .config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a bad CONFERENCE_* value: say which, without a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
