@@ -11,7 +11,7 @@ import os
 if os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
     import warnings
 
-    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # the text starts with a newline
     import eventlet
 
     eventlet.monkey_patch()

@@ -17,14 +17,15 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 
 def _asset_dir(name: str) -> Path:
-    """templates/ and static/ sit beside the package in the project, or in share/ when installed."""
-    beside = PROJECT_DIR / name
-    if beside.is_dir():
-        return beside
-    import sysconfig
+    """templates/ or static/ of this copy of the package.
 
-    installed = Path(sysconfig.get_path("data")) / "share" / "conference" / name
-    return installed if installed.is_dir() else beside
+    Every install (a wheel, `pip install .`, `pip install --target`) ships them inside the package
+    (pyproject.toml maps them there); in the source tree, where an editable install points, they
+    sit at the top level beside the package. Never look anywhere else, so code and assets always
+    come from the same copy.
+    """
+    shipped = PACKAGE_DIR / name
+    return shipped if shipped.is_dir() else PROJECT_DIR / name
 
 
 class DatabaseIntConverter(IntegerConverter):
@@ -76,8 +77,9 @@ def _finish_config(app: Flask) -> None:
         app.config["SECRET_KEY"] in ("change-me", "dev", "secret") or len(app.config["SECRET_KEY"]) < 32
     ):
         raise RuntimeError("CONFERENCE_SECRET_KEY is a default or too short (32+ characters needed)")
-    # Cookie sessions for browsers; bearer tokens are checked by our own before_request hook.
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    if app.config["ENV_NAME"] == "production":
+        # Production always sends cookies over HTTPS only, whatever CONFERENCE_SECURE_COOKIES says.
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):

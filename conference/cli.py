@@ -1,6 +1,7 @@
 """Command-line interface: `conference <command>` (a Flask CLI group bound to the app factory)."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -14,12 +15,25 @@ from .extensions import db
 
 def _create_app() -> Flask:
     from .app import create_app
+    from .config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a bad CONFERENCE_* value: say which, without a traceback
+        raise click.ClickException(str(exc)) from None
+
+
+def _show_everything(ctx: click.Context, param: click.Parameter, verbose: bool) -> None:
+    """--verbose: progress logs (Alembic's migrations, ...) too. console.main reads the flag before
+    click does, to let third-party notices through (eventlet's is printed on import)."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)-5.5s [%(name)s] %(message)s")
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
              help="Run and manage a conference platform.")
+@click.option("--verbose", "-v", is_flag=True, is_eager=True, expose_value=False, callback=_show_everything,
+              help="Also show library notices and log lines (migrations run, ...).")
 def cli() -> None:
     pass
 
@@ -35,11 +49,15 @@ def register_cli(app: Flask) -> None:
 
 def upgrade_schema() -> None:
     """Bring the database to the newest migration (creates it when empty)."""
-    from flask_migrate import upgrade
+    from alembic import command
 
     from .app import MIGRATIONS_DIR
 
-    upgrade(directory=str(MIGRATIONS_DIR))
+    config = current_app.extensions["migrate"].migrate.get_config(str(MIGRATIONS_DIR))
+    # Keep the logging the CLI chose: alembic.ini's would print a line per migration on every
+    # first run (and disable every logger configured before it).
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
 
 
 def _fail(exc: ServiceError) -> None:
@@ -62,6 +80,8 @@ def demo() -> None:
     from .demo import load_demo
 
     upgrade_schema()
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo("loading the demo symposium...")
     summary = load_demo(db.session)
     click.echo(f"demo event: {summary.event_title} ({summary.event_slug})")
     click.echo(f"  {summary.sessions} sessions, {summary.participants} participants from "

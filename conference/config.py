@@ -1,23 +1,197 @@
 """Configuration: defaults for the embedded setup, overridden by CONFERENCE_* environment variables."""
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEV_SECRET_PLACEHOLDER = "change-me"
 ENV_PREFIX = "CONFERENCE_"
+# Chooses the config class below (development, testing or production); read by config_class().
+ENV_NAME_VARIABLE = ENV_PREFIX + "ENV"
 
 
-def _env(name: str, default=None):
-    return os.environ.get(ENV_PREFIX + name, default)
+class ConfigError(ValueError):
+    """A CONFERENCE_* variable holds a value its setting cannot take; the message names both."""
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = _env(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+# Parsers: each turns a variable's text into a value or raises ValueError saying what it expects.
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _base_url(raw: str) -> str:
+    return raw.rstrip("/")
+
+
+def _origins(raw: str) -> list[str]:
+    return [origin.strip() for origin in raw.split(",") if origin.strip()]
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected 1 or 0 (true/false, yes/no, on/off)")
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number ({minimum} or more)") from None
+        if value < minimum:
+            raise ValueError(f"expected a whole number ({minimum} or more)")
+        return value
+    return parse
+
+
+def _number(minimum: float, *, above: bool = False) -> Callable[[str], float]:
+    expected = f"expected a number {'above' if above else 'of at least'} {minimum:g}"
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(expected) from None
+        if not math.isfinite(value) or value < minimum or (above and value == minimum):
+            raise ValueError(expected)
+        return value
+    return parse
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.strip() not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return raw.strip()
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One config key the code reads: its default (the embedded setup), what it means and, when an
+    environment variable sets it, that variable (without the CONFERENCE_ prefix) and its parser."""
+
+    key: str
+    default: Any
+    description: str
+    env: str | None = None
+    parse: Callable[[str], Any] = _text
+
+    @property
+    def variable(self) -> str | None:
+        return ENV_PREFIX + self.env if self.env else None
+
+
+_SECONDS = _number(0)
+
+# Every key the code reads, in one place. The config classes below take their defaults from here
+# and override a few per environment; CONFERENCE_* variables override them at start-up. An empty
+# variable counts as unset.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV_NAME", "development", "development, testing or production (CONFERENCE_ENV picks the class)"),
+    Setting("TESTING", False, "Flask's testing mode: no background tasks (mail sender, auto check-out)"),
+    Setting("SECRET_KEY", None, "signs sessions and CSRF tokens; required in production (32+ characters); "
+            "None: generated once into instance/secret_key", "SECRET_KEY"),
+    Setting("SQLALCHEMY_DATABASE_URI", None, "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
+            "None: sqlite:///instance/conference.db", "DATABASE_URL"),
+    Setting("SQLALCHEMY_ENGINE_OPTIONS", {}, "extra create_engine() options (SQLite gets a 30 s busy timeout, "
+            "other databases pool_pre_ping)"),
+    Setting("SQLALCHEMY_TRACK_MODIFICATIONS", False, "Flask-SQLAlchemy's event system: off"),
+    Setting("SOCKETIO_ASYNC_MODE", "eventlet", "Socket.IO async mode", "ASYNC_MODE", _choice("eventlet", "threading")),
+    Setting("SOCKETIO_MESSAGE_QUEUE", None, "Redis URL shared by several server processes; None: one process",
+            "MESSAGE_QUEUE"),
+    # Clusters sharing one Redis need their own channel (pub/sub ignores Redis database numbers).
+    Setting("SOCKETIO_CHANNEL", "flask-socketio", "the Socket.IO channel on the message queue",
+            "SOCKETIO_CHANNEL"),
+    Setting("SOCKETIO_ALLOWED_ORIGINS", [], "origins allowed to open a Socket.IO connection besides the app's "
+            "own host (comma-separated); never *", "ALLOWED_ORIGINS", _origins),
+    # A question is at most 500 characters, a chat line 1,000: 64 KiB leaves room for any real
+    # payload and refuses a huge frame outright.
+    Setting("SOCKETIO_MAX_HTTP_BUFFER_SIZE", 64 * 1024, "the largest Socket.IO frame a client may send (bytes)"),
+    Setting("SESSION_COOKIE_HTTPONLY", True, "the session cookie is hidden from JavaScript"),
+    Setting("SESSION_COOKIE_SAMESITE", "Lax", "the session cookie's SameSite attribute"),
+    Setting("SESSION_COOKIE_SECURE", False, "send the session cookie over HTTPS only (always on in production)",
+            "SECURE_COOKIES", _flag),
+    Setting("REMEMBER_COOKIE_HTTPONLY", True, "the remember-me cookie is hidden from JavaScript"),
+    Setting("REMEMBER_COOKIE_SAMESITE", "Lax", "the remember-me cookie's SameSite attribute"),
+    Setting("REMEMBER_COOKIE_SECURE", False, "send the remember-me cookie over HTTPS only (always on in production)",
+            "SECURE_COOKIES", _flag),
+    Setting("WTF_CSRF_TIME_LIMIT", None, "CSRF tokens last as long as the session"),
+    # Cookie sessions for browsers are checked by our own before_request hook, which lets bearer
+    # tokens through; Flask-WTF's blanket check would refuse them.
+    Setting("WTF_CSRF_CHECK_DEFAULT", False, "Flask-WTF's blanket CSRF check: off, the app checks itself"),
+    Setting("MAX_CONTENT_LENGTH", 16 * 1024 * 1024, "the largest request body (bytes) outside document uploads"),
+    # The upload addresses alone admit a request of this size (plus 1 MB of form); every other
+    # request keeps MAX_CONTENT_LENGTH.
+    Setting("MAX_UPLOAD_MB", 25, "the largest document organisers may attach (MB)", "MAX_UPLOAD_MB",
+            _number(0, above=True)),
+    Setting("UPLOAD_DIR", None, "where attached documents are stored; None: instance/uploads", "UPLOAD_DIR"),
+    Setting("PUBLIC_BASE_URL", None, "the address people reach the site at (QR codes, links in mail); "
+            "None: the request's host", "PUBLIC_BASE_URL", _base_url),
+    Setting("PASSWORD_HASH_FAST", False, "cheap Argon2 parameters: tests only"),
+    Setting("ACCOUNTS_RATE_LIMITS", {}, "per-action overrides of the sign-in limits, {action: (count, seconds)} "
+            "(accounts/throttle.py has the defaults)"),
+    Setting("ROOMS_RATE_LIMITS", {}, "per-action overrides of the live-room limits, {action: (count, seconds)} "
+            "(rooms/ratelimit.py has the defaults)"),
+    # Attendance: a reconnection within this many seconds continues the same online stay; the live
+    # dashboard is refreshed at most this often per event.
+    Setting("ATTENDANCE_GRACE_SECONDS", 120, "a drop and a rejoin of the same room within this many seconds are "
+            "one online stay", "ATTENDANCE_GRACE_SECONDS", _whole(0)),
+    Setting("ATTENDANCE_BROADCAST_SECONDS", 5.0, "at most one live attendance-dashboard refresh per event this "
+            "often (seconds)", "ATTENDANCE_BROADCAST_SECONDS", _SECONDS),
+    # Live rooms: presence changes within this many seconds leave as one broadcast per room, so 450
+    # people arriving at once do not cost 450 x 450 frames. 0 broadcasts every change at once.
+    Setting("ROOMS_PRESENCE_COALESCE_SECONDS", 0.5, "presence changes within this many seconds leave as one "
+            "broadcast per room (0: each at once)", "ROOMS_PRESENCE_COALESCE_SECONDS", _SECONDS),
+    Setting("BREAKOUT_COUNTS_INTERVAL_S", 0.5, "breakout head counts are broadcast at most this often (seconds)",
+            "BREAKOUT_COUNTS_INTERVAL_S", _SECONDS),
+    Setting("BREAKOUT_TIMER_INTERVAL_S", 10, "a running breakout round's countdown is re-sent this often "
+            "(seconds)", "BREAKOUT_TIMER_INTERVAL_S", _number(0, above=True)),
+    Setting("CHECKIN_AUTO_CHECKOUT", True, "a background task checks lists out when their time comes",
+            "CHECKIN_AUTO_CHECKOUT", _flag),
+    # Mail: an SMTP server (smtp://user:pass@host:587?starttls=1 or smtps://...) or, when None,
+    # .eml files under MAIL_OUTBOX_DIR (default instance/outbox) that admins read at /manage/outbox.
+    Setting("MAIL_SMTP_URL", None, "the SMTP server; None: no mail leaves the machine", "SMTP_URL"),
+    Setting("MAIL_FROM", "Conference <no-reply@conference.localhost>", "the From address", "MAIL_FROM"),
+    Setting("MAIL_OUTBOX_DIR", None, "where .eml files are written without SMTP; None: instance/outbox",
+            "MAIL_OUTBOX_DIR"),
+    Setting("MAIL_BACKGROUND_SENDER", True, "each server process runs a mail sender", "MAIL_BACKGROUND_SENDER",
+            _flag),
+    Setting("MAIL_POLL_SECONDS", 5.0, "the mail sender looks at the outbox this often (seconds)",
+            "MAIL_POLL_SECONDS", _number(0, above=True)),
+    Setting("MAIL_RETRY_BASE_SECONDS", 60, "the first retry after a temporary SMTP error, then 2x, 4x...",
+            "MAIL_RETRY_BASE_SECONDS", _whole(0)),
+    Setting("MAIL_RETRY_MAX_SECONDS", 6 * 3600, "the longest wait between two attempts (seconds)",
+            "MAIL_RETRY_MAX_SECONDS", _whole(0)),
+    Setting("MAIL_MAX_ATTEMPTS", 8, "a message is failed after this many attempts", "MAIL_MAX_ATTEMPTS", _whole(1)),
+    Setting("MAIL_SENDING_STALE_SECONDS", 600, "a claim this old belongs to a sender that died: another takes it "
+            "over", "MAIL_SENDING_STALE_SECONDS", _whole(1)),
+)
+
+
+def read_environment(environ: Mapping[str, str] = os.environ) -> dict:
+    """The values that CONFERENCE_* variables set, ready for app.config.update(); ConfigError names
+    the variable of the first bad value."""
+    values: dict = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.variable) if setting.variable else None
+        if not raw:
+            continue
+        try:
+            values[setting.key] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.variable}={raw!r} is not valid: {exc}") from None
+    return values
 
 
 def load_or_create_secret_key(instance_path: Path) -> str:
@@ -34,89 +208,17 @@ def load_or_create_secret_key(instance_path: Path) -> str:
 
 
 class Config:
-    """Embedded default: SQLite under instance/, one eventlet process."""
-
-    ENV_NAME = "development"
-    SECRET_KEY: str | None = None
-    SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SOCKETIO_ASYNC_MODE = "eventlet"
-    SOCKETIO_MESSAGE_QUEUE: str | None = None
-    # Origins allowed to open a Socket.IO connection besides the app's own host; never "*".
-    SOCKETIO_ALLOWED_ORIGINS: list[str] = []
-    # A question is at most 500 characters, a chat line 1,000: 64 KiB leaves room for any real
-    # payload and refuses a huge frame outright.
-    SOCKETIO_MAX_HTTP_BUFFER_SIZE = 64 * 1024
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = False
-    WTF_CSRF_TIME_LIMIT = None
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-    # Documents: the largest file organisers may attach (MB), and where files are kept (None:
-    # <instance>/uploads). The upload addresses alone admit a request of this size (plus 1 MB of
-    # form); every other request keeps MAX_CONTENT_LENGTH.
-    MAX_UPLOAD_MB: float = 25
-    UPLOAD_DIR: str | None = None
-    PUBLIC_BASE_URL: str | None = None
-    # Attendance: a reconnection within this many seconds continues the same online stay; the live
-    # dashboard is refreshed at most this often per event.
-    ATTENDANCE_GRACE_SECONDS = 120
-    ATTENDANCE_BROADCAST_SECONDS = 5.0
-    # Live rooms: presence changes within this many seconds leave as one broadcast per room, so 450
-    # people arriving at once do not cost 450 x 450 frames. 0 broadcasts every change at once.
-    ROOMS_PRESENCE_COALESCE_SECONDS = 0.5
-    TESTING = False
-    # Mail: an SMTP server (smtp://user:pass@host:587?starttls=1 or smtps://...) or, when None,
-    # .eml files under MAIL_OUTBOX_DIR (default instance/outbox) that admins read at /manage/outbox.
-    MAIL_SMTP_URL: str | None = None
-    MAIL_FROM = "Conference <no-reply@conference.localhost>"
-    MAIL_OUTBOX_DIR: str | None = None
-    MAIL_BACKGROUND_SENDER = True
-    MAIL_POLL_SECONDS = 5.0
-    MAIL_RETRY_BASE_SECONDS = 60  # then 2x, 4x... up to MAIL_RETRY_MAX_SECONDS
-    MAIL_RETRY_MAX_SECONDS = 6 * 3600
-    MAIL_MAX_ATTEMPTS = 8
-    MAIL_SENDING_STALE_SECONDS = 600  # a claim this old belongs to a sender that died: take it over
+    """Embedded default: SQLite under instance/, one eventlet process. Every key of SETTINGS is a
+    class attribute holding its default (set just below the class, from the table)."""
 
     @classmethod
     def from_environment(cls) -> dict:
         """The values that CONFERENCE_* variables set, ready for app.config.update()."""
-        values: dict = {}
-        if (url := _env("DATABASE_URL")):
-            values["SQLALCHEMY_DATABASE_URI"] = url
-        if (key := _env("SECRET_KEY")):
-            values["SECRET_KEY"] = key
-        if (queue := _env("MESSAGE_QUEUE")):
-            values["SOCKETIO_MESSAGE_QUEUE"] = queue
-        if (mode := _env("ASYNC_MODE")):
-            values["SOCKETIO_ASYNC_MODE"] = mode
-        if (origins := _env("ALLOWED_ORIGINS")):
-            values["SOCKETIO_ALLOWED_ORIGINS"] = [o.strip() for o in origins.split(",") if o.strip()]
-        if (base := _env("PUBLIC_BASE_URL")):
-            values["PUBLIC_BASE_URL"] = base.rstrip("/")
-        if (grace := _env("ATTENDANCE_GRACE_SECONDS")):
-            values["ATTENDANCE_GRACE_SECONDS"] = int(grace)
-        if (refresh := _env("ATTENDANCE_BROADCAST_SECONDS")):
-            values["ATTENDANCE_BROADCAST_SECONDS"] = float(refresh)
-        if (smtp := _env("SMTP_URL")):
-            values["MAIL_SMTP_URL"] = smtp
-        if (sender := _env("MAIL_FROM")):
-            values["MAIL_FROM"] = sender
-        if (outbox := _env("MAIL_OUTBOX_DIR")):
-            values["MAIL_OUTBOX_DIR"] = outbox
-        if (upload_mb := _env("MAX_UPLOAD_MB")):
-            values["MAX_UPLOAD_MB"] = float(upload_mb)
-        if (upload_dir := _env("UPLOAD_DIR")):
-            values["UPLOAD_DIR"] = upload_dir
-        if _env("SECURE_COOKIES") is not None:
-            secure = _env_bool("SECURE_COOKIES", False)
-            values["SESSION_COOKIE_SECURE"] = secure
-            values["REMEMBER_COOKIE_SECURE"] = secure
-        return values
+        return read_environment()
+
+
+for _setting in SETTINGS:
+    setattr(Config, _setting.key, _setting.default)
 
 
 class DevelopmentConfig(Config):
@@ -151,7 +253,7 @@ CONFIGS = {
 
 def config_class(name: str | None):
     """The config class for a name (CONFERENCE_ENV), development by default."""
-    name = (name or _env("ENV") or "development").lower()
+    name = (name or os.environ.get(ENV_NAME_VARIABLE) or "development").lower()
     if name not in CONFIGS:
-        raise ValueError(f"unknown CONFERENCE_ENV {name!r}; choose one of {', '.join(CONFIGS)}")
+        raise ConfigError(f"unknown {ENV_NAME_VARIABLE} {name!r}; choose one of {', '.join(CONFIGS)}")
     return CONFIGS[name]

@@ -9,9 +9,10 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging, unless the caller set up logging itself (the
+# conference CLI: quiet, or everything with --verbose; see cli.upgrade_schema).
+if config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 
