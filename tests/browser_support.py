@@ -45,19 +45,42 @@ def require_browser() -> str:
     return path
 
 
+def _report_page_errors(browser, errors: list[str]) -> None:
+    """Record every uncaught JavaScript error of every page `browser` opens into `errors`."""
+    def watch_page(page):
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        return page
+
+    def watch_context(context):
+        context.on("page", watch_page)
+        return context
+
+    new_context, new_page = browser.new_context, browser.new_page
+    browser.new_context = lambda *args, **kwargs: watch_context(new_context(*args, **kwargs))
+    browser.new_page = lambda *args, **kwargs: watch_page(new_page(*args, **kwargs))
+
+
 @contextmanager
 def launched_browser(extra_args: list[str] | None = None):
-    """A headless Chromium; `extra_args` for fake cameras and the like."""
+    """A headless Chromium; `extra_args` for fake cameras and the like.
+
+    A page's uncaught JavaScript error fails the test that opened it, even when its assertions passed:
+    a broken script often leaves just enough of the page working for them.
+    """
     path = require_browser()
     from playwright.sync_api import sync_playwright
 
+    page_errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, headless=True,
                                              args=CHROMIUM_ARGS + list(extra_args or []))
+        _report_page_errors(browser, page_errors)
         try:
             yield browser
         finally:
             browser.close()
+    if page_errors:
+        pytest.fail("JavaScript errors in the pages:\n" + "\n".join(page_errors))
 
 
 def free_port() -> int:

@@ -7,19 +7,19 @@
  * The fetched page is parsed by DOMParser and its nodes adopted: user text was escaped by Jinja on
  * the server and is never assigned as HTML here.
  */
-(function () {
-  "use strict";
+import { liveAvailable, openLive, request } from "./live-connection.js";
 
-  var eventId = Number(document.body.dataset.watchEventId);
-  var days = document.getElementById("agenda-days");
-  var status = document.getElementById("agenda-live-status");
-  if (!eventId || !days || !window.io) { return; }
+var eventId = Number(document.body.dataset.watchEventId);
+var days = document.getElementById("agenda-days");
+var status = document.getElementById("agenda-live-status");
+if (eventId && days && liveAvailable()) { followAgenda(); }
 
+function followAgenda() {
   var pending = [];
   var timer = null;
 
   function watch(socket) {
-    socket.emit("agenda:watch", { event_id: eventId }, function () { /* ack: ok or not_found */ });
+    request(socket, "agenda:watch", { event_id: eventId });  // ack: ok or not_found, nothing to show
   }
 
   function redraw() {
@@ -49,12 +49,11 @@
       });
   }
 
-  var socket = window.io("/live", { transports: ["websocket", "polling"], withCredentials: true });
-  socket.on("connect", function () { watch(socket); });
+  var socket = openLive({ onConnect: watch });
   socket.on("session:updated", function (update) {
     if (update.event_id !== eventId) { return; }
     pending.push(update);
     clearTimeout(timer);
     timer = setTimeout(redraw, 250);  // several sessions moved together: one redraw
   });
-})();
+}

@@ -1,9 +1,12 @@
 // Live attendance dashboard: subscribes to the event's figures over /live and redraws them.
-// Everything reaches the DOM through textContent; the chart is a server-drawn SVG loaded as an <img>.
-(function () {
-  "use strict";
-  var root = document.querySelector(".attendance[data-event-slug]");
-  if (!root) return;
+// Everything reaches the DOM through textContent (dom.js); the chart is a server-drawn SVG loaded as an <img>.
+import { el, replaceChildren, timeOfDay } from "./dom.js";
+import { liveAvailable, openLive, request } from "./live-connection.js";
+
+var root = document.querySelector(".attendance[data-event-slug]");
+if (root) { followAttendance(root); }
+
+function followAttendance(root) {
   var slug = root.dataset.eventSlug;
   var statusLine = document.getElementById("attendance-status");
   var timeline = document.getElementById("timeline");
@@ -20,67 +23,43 @@
   }
 
   function renderFigures(report) {
-    root.querySelectorAll("[data-figure]").forEach(function (el) {
-      var value = lookup(report, el.dataset.figure);
-      if (value !== undefined) el.textContent = String(value);
+    root.querySelectorAll("[data-figure]").forEach(function (figure) {
+      var value = lookup(report, figure.dataset.figure);
+      if (value !== undefined) figure.textContent = String(value);
     });
-  }
-
-  function cell(text) {
-    var td = document.createElement("td");
-    td.textContent = String(text);
-    return td;
   }
 
   function renderSessions(report) {
     var tbody = document.getElementById("session-rows");
     var rows = report.sessions.map(function (s) {
-      var tr = document.createElement("tr");
-      tr.dataset.sessionId = String(s.id);
+      var tr = el("tr", { "data-session-id": String(s.id) });
       var asOf = Date.parse(report.as_of);
       var onNow = Date.parse(s.starts_at) <= asOf && asOf < Date.parse(s.ends_at);
       if (s.parent_id) tr.classList.add("child");
       if (onNow) tr.classList.add("current");
       var door = function (n) { return s.has_door_list ? n : "—"; };
-      var title = document.createElement("td");
-      var time = document.createElement("span");
-      time.className = "event-time";
+      // The session's time was drawn by the server in the event's zone: keep it from the old row.
       var existing = tbody.querySelector('tr[data-session-id="' + s.id + '"] .event-time');
-      time.textContent = existing ? existing.textContent : "";
-      title.appendChild(time);
-      title.appendChild(document.createTextNode(" " + s.title));
-      if (onNow) {
-        var badge = document.createElement("span");
-        badge.className = "badge live-badge";
-        badge.textContent = "on now";
-        title.appendChild(document.createTextNode(" "));
-        title.appendChild(badge);
-      }
+      var title = el("td");
+      title.append(el("span", { className: "event-time" }, existing ? existing.textContent : ""), " " + s.title);
+      if (onNow) { title.append(" ", el("span", { className: "badge live-badge" }, "on now")); }
       tr.appendChild(title);
       [s.now.online, door(s.now.on_site), s.peak.online, door(s.peak.on_site), s.peak.combined, s.unique,
        s.online, door(s.on_site), s.hybrid, s.countries.filter(function (c) { return c.code; }).length]
-        .forEach(function (value) { tr.appendChild(cell(value)); });
+        .forEach(function (value) { tr.appendChild(el("td", {}, String(value))); });
       return tr;
     });
-    tbody.replaceChildren.apply(tbody, rows);
+    replaceChildren(tbody, rows);
   }
 
   function renderCountries(report) {
     var list = document.getElementById("country-list");
     var items = report.countries.map(function (c) {
-      var li = document.createElement("li");
-      var name = document.createElement("span");
-      name.className = "name";
-      name.textContent = c.name;
-      var count = document.createElement("span");
-      count.className = "count";
-      count.textContent = String(c.count);
-      li.appendChild(name);
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(count);
+      var li = el("li");
+      li.append(el("span", { className: "name" }, c.name), " ", el("span", { className: "count" }, c.count));
       return li;
     });
-    list.replaceChildren.apply(list, items);
+    replaceChildren(list, items);
   }
 
   function refreshChart() {
@@ -96,7 +75,7 @@
     renderSessions(report);
     renderCountries(report);
     refreshChart();
-    setStatus("Live · updated " + new Date().toLocaleTimeString(), "live");
+    setStatus("Live · updated " + timeOfDay(Date.now()), "live");
     root.dataset.asOf = report.as_of;
   }
 
@@ -106,22 +85,23 @@
     lastChartRefresh = Date.now();
   }
 
-  if (typeof io !== "function") {
+  if (!liveAvailable()) {
     setStatus("Live updates unavailable; reload the page for fresh figures.", "offline");
     return;
   }
-  var socket = io("/live", { transports: ["websocket", "polling"] });
-  socket.on("connect", function () {
-    socket.timeout(10000).emit("attendance:subscribe", { event_slug: slug }, function (err, ack) {
-      if (err) { setStatus("No answer from the server; retrying…", "offline"); return; }
-      if (!ack || !ack.ok) {
-        setStatus("Live updates refused: " + ((ack && ack.error && ack.error.message) || "unknown error"), "offline");
-        return;
-      }
-      render(ack.report);
-    });
+  var socket = openLive({
+    onConnect: function () {
+      request(socket, "attendance:subscribe", { event_slug: slug }).then(function (ack) {
+        if (!ack.ok && ack.error && ack.error.code === "timeout") { setStatus("No answer from the server; retrying…", "offline"); return; }
+        if (!ack.ok) {
+          setStatus("Live updates refused: " + ((ack.error && ack.error.message) || "unknown error"), "offline");
+          return;
+        }
+        render(ack.report);
+      });
+    },
+    onDisconnect: function () { setStatus("Connection lost; reconnecting…", "offline"); },
+    onConnectError: function () { setStatus("Cannot reach the server; retrying…", "offline"); },
   });
   socket.on("attendance:update", render);
-  socket.on("disconnect", function () { setStatus("Connection lost; reconnecting…", "offline"); });
-  socket.on("connect_error", function () { setStatus("Cannot reach the server; retrying…", "offline"); });
-})();
+}

@@ -1,14 +1,16 @@
 /* Breakout rooms on the live page (participants) and in the moderator console.
  *
- * Built on window.Live (static/js/live.js): the join state's `breakouts` part draws everything,
+ * Built on Live (static/js/live.js): the join state's `breakouts` part draws everything,
  * broadcasts keep it current, Live.switchRoom() moves this tab into a breakout and back.
- * User text enters the DOM through textContent only.
+ * User text enters the DOM through textContent only (dom.js).
  */
-(function () {
-  "use strict";
+import { el, minutesSeconds, replaceChildren, setText, show, smallButton } from "./dom.js";
+import Live from "./live.js";
 
-  var root = document.getElementById("breakouts");
-  if (!root) return;
+var root = document.getElementById("breakouts");
+if (root) { startBreakouts(root); }
+
+function startBreakouts(root) {
   var moderatorView = root.dataset.breakouts === "moderate";
   var state = null;          // the `breakouts` part of the last join state, kept current by broadcasts
   var deadline = null;       // performance.now() at which the running round ends
@@ -16,16 +18,7 @@
 
   function $(name) { return root.querySelector('[data-bo="' + name + '"]'); }
   function all(name) { return root.querySelectorAll('[data-bo="' + name + '"]'); }
-  function show(el, on) { if (el) el.hidden = !on; }
-  function text(el, value) { if (el) el.textContent = value == null ? "" : String(value); }
-  function make(tag, content, className) {
-    var el = document.createElement(tag);
-    if (content != null) el.textContent = String(content);
-    if (className) el.className = className;
-    return el;
-  }
-  function clear(el) { while (el && el.firstChild) el.removeChild(el.firstChild); }
-  function fail(ack) { text($("error"), ack && ack.error ? ack.error.message : ""); return !(ack && ack.ok); }
+  function fail(ack) { setText($("error"), ack && ack.error ? ack.error.message : ""); return !(ack && ack.ok); }
 
   function running() { return !!(state && state.round && state.round.status === "running"); }
   function roundId() { return state && state.round ? state.round.id : null; }
@@ -35,17 +28,11 @@
     deadline = remaining == null ? null : performance.now() + remaining * 1000;
   }
 
-  function clock(seconds) {
-    var s = Math.max(0, Math.round(seconds));
-    var m = Math.floor(s / 60);
-    return m + ":" + String(s % 60).padStart(2, "0");
-  }
-
   function tick() {
     if (!running() || deadline == null) { show($("countdown"), false); show($("warning"), false); return; }
     var left = (deadline - performance.now()) / 1000;
     show($("countdown"), true);
-    text($("clock"), clock(left));
+    setText($("clock"), minutesSeconds(Math.round(left)));
     show($("warning"), left <= 60);
   }
   setInterval(tick, 1000);
@@ -70,9 +57,9 @@
 
   function renderParticipant() {
     root.hidden = !(state && state.round && (running() || inBreakout()));
-    text($("status"), describeStatus());
+    setText($("status"), describeStatus());
     var mine = state && state.my_assignment;
-    text($("mine"), mine && running() ? "Your room: " + mine.name + (mine.source === "assigned" ? " (assigned by the moderators)" : "") : "");
+    setText($("mine"), mine && running() ? "Your room: " + mine.name + (mine.source === "assigned" ? " (assigned by the moderators)" : "") : "");
     var chooser = $("chooser");
     var mayChoose = running() && !inBreakout() && state.round.mode !== "assigned" &&
       !(state.round.mode === "mixed" && mine && mine.source === "assigned");
@@ -85,9 +72,9 @@
     var box = $("choices");
     var picked = box.querySelector("input:checked");
     var wanted = picked ? Number(picked.value) : (mine ? mine.room_id : null);
-    clear(box);
+    replaceChildren(box);
     state.rooms.forEach(function (room) {
-      var label = make("label", null, "breakout-choice");
+      var label = el("label", { className: "breakout-choice" });
       var input = document.createElement("input");
       input.type = "radio";
       input.name = "breakout-room";
@@ -96,14 +83,14 @@
       input.disabled = room.full && room.id !== (mine && mine.room_id);
       label.appendChild(input);
       var capacity = room.capacity ? room.taken + "/" + room.capacity : room.taken + "";
-      label.appendChild(make("span", " " + room.name + " (" + room.language + ") \u2014 " + capacity + (room.full ? ", full" : "")));
+      label.appendChild(el("span", {}, " " + room.name + " (" + room.language + ") \u2014 " + capacity + (room.full ? ", full" : "")));
       box.appendChild(label);
     });
   }
 
   function renderModerator() {
     root.hidden = false;
-    text($("status"), describeStatus());
+    setText($("status"), describeStatus());
     var round = state && state.round;
     var open = !!(round && round.status !== "recalled");
     show($("create-form"), !open);
@@ -114,23 +101,20 @@
     show($("start-box"), draft);
     all("extend").forEach(function (b) { show(b, running()); });
     show($("recall"), open);
-    text($("recall"), draft ? "Discard this round" : "Recall everyone");
+    setText($("recall"), draft ? "Discard this round" : "Recall everyone");
     show($("message-form"), running());
     show($("back"), inBreakout());
     var body = $("rooms");
-    clear(body);
+    replaceChildren(body);
     ((state && state.rooms) || []).forEach(function (room) {
       var tr = document.createElement("tr");
-      tr.appendChild(make("td", room.name));
-      tr.appendChild(make("td", room.language));
-      tr.appendChild(make("td", room.capacity ? room.taken + "/" + room.capacity : room.taken));
-      tr.appendChild(make("td", room.joined));
+      tr.appendChild(el("td", {}, room.name));
+      tr.appendChild(el("td", {}, room.language));
+      tr.appendChild(el("td", {}, room.capacity ? room.taken + "/" + room.capacity : room.taken));
+      tr.appendChild(el("td", {}, room.joined));
       var cell = document.createElement("td");
-      if (running() && room.session_id !== (window.Live && Live.sessionId)) {
-        var drop = make("button", "Drop in", "button small secondary");
-        drop.type = "button";
-        drop.addEventListener("click", function () { enter(room.id); });
-        cell.appendChild(drop);
+      if (running() && room.session_id !== Live.sessionId) {
+        cell.appendChild(smallButton("Drop in", "secondary", function () { enter(room.id); }));
       }
       tr.appendChild(cell);
       body.appendChild(tr);
@@ -142,17 +126,17 @@
 
   function renderRecord(record) {
     var box = $("record");
-    clear(box);
+    replaceChildren(box);
     var anyone = (record || []).some(function (room) { return room.members.length; });
     show($("record-box"), anyone && state.round && !!state.round.started_at);  // a discarded draft has no record
     (record || []).forEach(function (room) {
-      var details = make("details");
+      var details = el("details");
       details.open = room.members.length <= 12;  // long lists stay folded: the CSV has everything
-      details.appendChild(make("summary", room.name + " (" + room.members.length + ")"));
-      var list = make("ul");
+      details.appendChild(el("summary", {}, room.name + " (" + room.members.length + ")"));
+      var list = el("ul");
       room.members.forEach(function (m) {
         var item = m.name + (m.country ? " \u00b7 " + m.country : "") + (m.joined_at ? "" : " \u00b7 did not go in");
-        list.appendChild(make("li", item));
+        list.appendChild(el("li", {}, item));
       });
       details.appendChild(list);
       box.appendChild(details);
@@ -188,7 +172,7 @@
         if (ack.ok) { state.my_assignment = ack.my_assignment; Live.switchRoom(ack.session_id); }
         else if (ack.error && ack.error.code === "not_assigned") {
           autoMovedRound = null;
-          text($("mine"), "The moderators have not given you a room yet.");
+          setText($("mine"), "The moderators have not given you a room yet.");
         } else { fail(ack); }
       });
       return;
@@ -207,8 +191,6 @@
   // --- state and broadcasts -----------------------------------------------------------------
 
   function start() {
-    if (!window.Live) { setTimeout(start, 50); return; }
-
     Live.onState(function (full) {
       state = full.breakouts || null;
       if (!state) { root.hidden = true; return; }
@@ -253,7 +235,7 @@
       tick();
     });
     Live.on("breakout:message", function (payload) {
-      text($("banner-text"), payload.text);
+      setText($("banner-text"), payload.text);
       show($("banner"), true);
     });
     Live.on("breakout:recalled", function (payload) {
@@ -271,13 +253,10 @@
       if (!list) return;
       var none = $("no-alerts");
       if (none) none.remove();
-      var item = make("li", null, "breakout-alert");
-      item.appendChild(make("strong", alert.user.name));
-      item.appendChild(make("span", " in " + alert.room.name + (alert.message ? ": " + alert.message : "") + " "));
-      var go = make("button", "Drop in", "button small secondary");
-      go.type = "button";
-      go.addEventListener("click", function () { enter(alert.room.id); item.remove(); });
-      item.appendChild(go);
+      var item = el("li", { className: "breakout-alert" });
+      item.appendChild(el("strong", {}, alert.user.name));
+      item.appendChild(el("span", {}, " in " + alert.room.name + (alert.message ? ": " + alert.message : "") + " "));
+      item.appendChild(smallButton("Drop in", "secondary", function () { enter(alert.room.id); item.remove(); }));
       list.insertBefore(item, list.firstChild);
     });
 
@@ -290,14 +269,14 @@
     if (chooser) chooser.addEventListener("submit", function (e) {
       e.preventDefault();
       var picked = chooser.querySelector("input:checked");
-      if (!picked) { text($("error"), "Choose a room first."); return; }
+      if (!picked) { setText($("error"), "Choose a room first."); return; }
       enter(Number(picked.value));
     });
     var call = $("call");
     if (call) call.addEventListener("click", function () {
       var note = window.prompt("What do you need? (optional)") || "";
       Live.emit("breakout:call_moderator", { session_id: Live.sessionId, message: note.slice(0, 300) }).then(function (ack) {
-        if (!fail(ack)) text($("status"), "A moderator has been called.");
+        if (!fail(ack)) setText($("status"), "A moderator has been called.");
       });
     });
     all("back").forEach(function (b) { b.addEventListener("click", backToMain); });
@@ -328,7 +307,7 @@
       Live.emit("breakout:assign", payload).then(function (ack) {
         if (fail(ack)) return;
         takeAck(ack);
-        text($("status"), ack.assigned + " people placed" + (ack.unplaced.length ? ", " + ack.unplaced.length + " without room (all full)" : "") + ".");
+        setText($("status"), ack.assigned + " people placed" + (ack.unplaced.length ? ", " + ack.unplaced.length + " without room (all full)" : "") + ".");
       });
     });
     $("load-people").addEventListener("click", loadPeople);
@@ -365,15 +344,15 @@
     Live.emit("room:who", { session_id: state.main_session_id }).then(function (ack) {
       if (fail(ack)) return;
       var list = $("people");
-      clear(list);
+      replaceChildren(list);
       ack.people.forEach(function (person) {
-        var item = make("li", person.name + (person.country ? " (" + person.country + ") " : " "));
+        var item = el("li", {}, person.name + (person.country ? " (" + person.country + ") " : " "));
         var select = document.createElement("select");
         select.setAttribute("aria-label", "Room for " + person.name);
-        select.appendChild(make("option", "\u2014 no room \u2014"));
+        select.appendChild(el("option", {}, "\u2014 no room \u2014"));
         select.firstChild.value = "";
         state.rooms.forEach(function (room) {
-          var option = make("option", room.name);
+          var option = el("option", {}, room.name);
           option.value = room.id;
           select.appendChild(option);
         });
@@ -390,4 +369,4 @@
   }
 
   start();
-})();
+}

@@ -1,26 +1,21 @@
 // Staff dashboard: live per-list numbers from the `checkin:stats` broadcast on /live.
-(function () {
-  "use strict";
-  const table = document.getElementById("stats");
-  const state = document.getElementById("live-state");
-  if (!table || typeof io === "undefined") return;
+import { el, replaceChildren, timeOfDay } from "./dom.js";
+import { liveAvailable, openLive, request } from "./live-connection.js";
+
+const table = document.getElementById("stats");
+const state = document.getElementById("live-state");
+if (table && liveAvailable()) { followCheckins(); }
+
+function followCheckins() {
   const eventId = Number(table.dataset.eventId);
   const FIELDS = ["checked_in", "inside_now", "capacity", "scans_per_minute", "refused_total", "late_uploads", "conflicts"];
 
   function render(stats) {
     let row = table.querySelector('tr[data-list-id="' + stats.list_id + '"]');
     if (!row) {
-      row = document.createElement("tr");
-      row.dataset.listId = String(stats.list_id);
-      const head = document.createElement("th");
-      head.scope = "row";
-      head.textContent = stats.name;
-      row.appendChild(head);
-      for (const field of FIELDS) {
-        const cell = document.createElement("td");
-        cell.dataset.field = field;
-        row.appendChild(cell);
-      }
+      row = el("tr", { "data-list-id": String(stats.list_id) });
+      row.appendChild(el("th", { scope: "row" }, stats.name));
+      for (const field of FIELDS) { row.appendChild(el("td", { "data-field": field })); }
       table.tBodies[0].appendChild(row);
     }
     for (const field of FIELDS) {
@@ -33,23 +28,12 @@
   }
 
   function renderConflicts(conflicts) {
-    const list = document.getElementById("conflicts");
-    list.replaceChildren();
-    if (!conflicts.length) {
-      const none = document.createElement("li");
-      none.className = "muted";
-      none.textContent = "None.";
-      list.appendChild(none);
-    }
-    for (const c of conflicts) {
-      const item = document.createElement("li");
-      item.className = "card";
-      const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "?");
-      item.textContent = (c.attendee ? c.attendee.name : "Unknown badge") + " — gate " + (c.gate || "?") + " at "
-        + when(c.scanned_at) + "; first entry at gate " + (c.first_checked_in_gate || "?") + " ("
-        + when(c.first_checked_in_at) + ").";
-      list.appendChild(item);
-    }
+    const when = (iso) => (iso ? timeOfDay(iso) : "?");
+    const items = conflicts.map((c) => el("li", { className: "card" },
+      (c.attendee ? c.attendee.name : "Unknown badge") + " — gate " + (c.gate || "?") + " at "
+      + when(c.scanned_at) + "; first entry at gate " + (c.first_checked_in_gate || "?") + " ("
+      + when(c.first_checked_in_at) + ")."));
+    replaceChildren(document.getElementById("conflicts"), items.length ? items : [el("li", { className: "muted" }, "None.")]);
   }
 
   // Scans per minute decays with time and refusals move no broadcast: refresh everything now and then.
@@ -64,17 +48,16 @@
   }
   setInterval(refresh, 15000);
 
-  const socket = io("/live", { transports: ["websocket", "polling"] });
-  socket.on("connect", () => {
-    socket.emit("checkin:watch", { event_id: eventId }, (ack) => {
-      if (ack && ack.ok) {
+  const socket = openLive({
+    onConnect: () => request(socket, "checkin:watch", { event_id: eventId }).then((ack) => {
+      if (ack.ok) {
         state.textContent = "Live";
         ack.lists.forEach(render);
       } else {
-        state.textContent = "Not live: " + ((ack && ack.error && ack.error.message) || "refused");
+        state.textContent = "Not live: " + ((ack.error && ack.error.message) || "refused");
       }
-    });
+    }),
+    onDisconnect: () => { state.textContent = "Reconnecting…"; },
   });
-  socket.on("disconnect", () => { state.textContent = "Reconnecting…"; });
   socket.on("checkin:stats", (payload) => { if (payload.event_id === eventId) render(payload.list); });
-})();
+}

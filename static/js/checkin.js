@@ -1,9 +1,11 @@
 // Staff scanner: camera (jsQR) or handheld scanner/typed code, full-screen green/red answer,
 // and an offline mode that verifies badges on the device and queues scans in IndexedDB.
-(function () {
-  "use strict";
-  const root = document.getElementById("scanner");
-  if (!root) return;
+import { el, timeOfDay } from "./dom.js";
+
+const scanner = document.getElementById("scanner");
+if (scanner) { startScanner(scanner); }
+
+function startScanner(root) {
 
   const API = root.dataset.api;
   const EVENT_ID = Number(root.dataset.eventId);
@@ -16,12 +18,12 @@
   const SYNC_BATCH = 100;
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
-  const el = (id) => document.getElementById(id);
-  const listSelect = el("list-select");
-  const gateInput = el("gate");
-  const codeInput = el("code");
-  const overlay = el("result");
-  const banner = el("network-banner");
+  const byId = (id) => document.getElementById(id);
+  const listSelect = byId("list-select");
+  const gateInput = byId("gate");
+  const codeInput = byId("code");
+  const overlay = byId("result");
+  const banner = byId("network-banner");
 
   const state = {
     offline: false,
@@ -69,7 +71,7 @@
 
   async function refreshQueueCount() {
     const items = await queueAll();
-    el("queue-count").textContent = String(items.length);
+    byId("queue-count").textContent = String(items.length);
     return items.length;
   }
 
@@ -112,11 +114,11 @@
   function setOffline(offline, detail) {
     state.offline = offline;
     if (!offline) state.manualOffline = false;
-    el("go-offline").hidden = offline;
+    byId("go-offline").hidden = offline;
     banner.hidden = false;
     banner.classList.toggle("offline", offline);
-    el("network-state").textContent = offline ? "Offline mode" : "Online";
-    el("network-detail").textContent = detail || (offline
+    byId("network-state").textContent = offline ? "Offline mode" : "Online";
+    byId("network-detail").textContent = detail || (offline
       ? "The network is down: badges are checked on this device and queued; they sync when it is back."
       : "Connected.");
     document.body.dataset.network = offline ? "offline" : "online";
@@ -159,7 +161,7 @@
     const detail = conflicts.length
       ? conflicts.length + " conflict(s): the same badge was admitted at two gates. See the dashboard."
       : "All queued scans are synced.";
-    el("network-detail").textContent = detail;
+    byId("network-detail").textContent = detail;
     conflicts.forEach((c) => addRecent("Conflict", c.attendee ? c.attendee.name : "?", "r-bad"));
     await loadSnapshot();
   }
@@ -348,19 +350,19 @@
     overlay.className = "scan-result " + (ok ? "ok" : "bad");
     overlay.dataset.result = answer.result;
     const person = answer.attendee || {};
-    el("result-title").textContent = (TITLES[answer.result] || answer.result) + (answer.offline ? " (offline)" : "");
-    el("result-name").textContent = person.name || "";
-    el("result-org").textContent = person.organisation || "";
-    el("result-country").textContent = [person.country_name || person.country, person.mode === "online" ? "Online" : (person.mode ? "In person" : "")]
+    byId("result-title").textContent = (TITLES[answer.result] || answer.result) + (answer.offline ? " (offline)" : "");
+    byId("result-name").textContent = person.name || "";
+    byId("result-org").textContent = person.organisation || "";
+    byId("result-country").textContent = [person.country_name || person.country, person.mode === "online" ? "Online" : (person.mode ? "In person" : "")]
       .filter(Boolean).join(" · ");
     let reason = REASONS[answer.reason] || answer.message || "";
     if (answer.result === "already_checked_in" && answer.first_checked_in_at) {
-      const when = new Date(answer.first_checked_in_at).toLocaleTimeString();
+      const when = timeOfDay(answer.first_checked_in_at);
       reason = "First checked in at " + when + (answer.first_checked_in_gate ? ", gate " + answer.first_checked_in_gate : "")
         + (answer.first_checked_in_by ? ", by " + answer.first_checked_in_by : "") + ".";
     }
-    el("result-reason").textContent = ok && !answer.reason ? "" : reason;
-    el("result-undo").hidden = !(ok && state.lastScanId);
+    byId("result-reason").textContent = ok && !answer.reason ? "" : reason;
+    byId("result-undo").hidden = !(ok && state.lastScanId);
     overlay.hidden = false; // role=alert announces it; the focus stays in the field for the next handheld scan
     addRecent(TITLES[answer.result] || answer.result, person.name || "", answer.offline ? "r-queued" : (ok ? "r-ok" : "r-bad"));
     clearTimeout(state.overlayTimer);
@@ -375,10 +377,8 @@
   }
 
   function addRecent(title, name, cls) {
-    const item = document.createElement("li");
-    item.className = cls;
-    item.textContent = new Date().toLocaleTimeString() + " · " + title + (name ? " · " + name : "");
-    const list = el("recent");
+    const item = el("li", { className: cls }, timeOfDay(Date.now()) + " · " + title + (name ? " · " + name : ""));
+    const list = byId("recent");
     list.insertBefore(item, list.firstChild);
     while (list.children.length > 20) list.removeChild(list.lastChild);
   }
@@ -398,8 +398,8 @@
   }
 
   // ---- camera ----------------------------------------------------------------------------------
-  const video = el("camera");
-  const canvas = el("frame");
+  const video = byId("camera");
+  const canvas = byId("frame");
   const context = canvas.getContext("2d", { willReadFrequently: true });
 
   async function startCamera() {
@@ -407,20 +407,20 @@
     try {
       state.cameraStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     } catch (err) {
-      el("camera-state").textContent = "No camera: " + err.name + ". Use the text field.";
+      byId("camera-state").textContent = "No camera: " + err.name + ". Use the text field.";
       return;
     }
     video.srcObject = state.cameraStream;
     await video.play();
-    el("camera-toggle").textContent = "Stop camera";
-    el("camera-state").textContent = "Point the camera at a badge.";
+    byId("camera-toggle").textContent = "Stop camera";
+    byId("camera-state").textContent = "Point the camera at a badge.";
     requestAnimationFrame(tick);
   }
   function stopCamera() {
     state.cameraStream.getTracks().forEach((track) => track.stop());
     state.cameraStream = null;
-    el("camera-toggle").textContent = "Start camera";
-    el("camera-state").textContent = "";
+    byId("camera-toggle").textContent = "Start camera";
+    byId("camera-state").textContent = "";
   }
   let lastDecode = 0;
   function tick(time) {
@@ -441,7 +441,7 @@
   }
 
   // ---- wiring ----------------------------------------------------------------------------------
-  el("manual").addEventListener("submit", (event) => {
+  byId("manual").addEventListener("submit", (event) => {
     event.preventDefault();
     const value = codeInput.value;
     codeInput.value = "";
@@ -450,10 +450,10 @@
   });
   overlay.addEventListener("click", hideOverlay);
   document.addEventListener("keydown", (event) => { if (!overlay.hidden && event.key !== "Tab") hideOverlay(); });
-  el("result-undo").addEventListener("click", undoLast);
-  el("camera-toggle").addEventListener("click", startCamera);
-  el("go-offline").addEventListener("click", () => { state.manualOffline = true; setOffline(true, "Working offline by choice: scans are queued here until you press Sync now."); });
-  el("sync-now").addEventListener("click", () => { state.manualOffline = false; probe(); });
+  byId("result-undo").addEventListener("click", undoLast);
+  byId("camera-toggle").addEventListener("click", startCamera);
+  byId("go-offline").addEventListener("click", () => { state.manualOffline = true; setOffline(true, "Working offline by choice: scans are queued here until you press Sync now."); });
+  byId("sync-now").addEventListener("click", () => { state.manualOffline = false; probe(); });
   listSelect.addEventListener("change", () => { localStorage.setItem("checkin-list-" + EVENT_ID, listSelect.value); loadSnapshot(); });
   gateInput.addEventListener("change", () => localStorage.setItem("checkin-gate", gateInput.value));
   window.addEventListener("offline", () => setOffline(true));
@@ -470,4 +470,4 @@
     root.dataset.ready = "1";
     if (new URLSearchParams(location.search).get("camera") === "1") startCamera();
   })();
-})();
+}

@@ -5,45 +5,24 @@
  * The store is rebuilt from every join state (Live.onState) and kept current by the broadcasts
  * poll:opened / poll:results / poll:closed / poll:saved / poll:deleted. A tally older than the one
  * shown (by `version`) and any update after a poll closed are ignored: poll:closed is exact.
- * User text enters the page through textContent only; charts are plain DOM (bars, cloud, list).
+ * User text enters the page through textContent only (dom.js); charts are plain DOM (bars, cloud, list).
  */
-(function () {
-  "use strict";
+import { el, minutesSeconds, replaceChildren, showAckError, smallButton } from "./dom.js";
+import Live from "./live.js";
 
-  var Live = window.Live;
-  var root = document.querySelector("[data-polls]");
-  if (!Live || !root) { return; }
+var root = document.querySelector("[data-polls]");
+if (root) { startPolls(root); }
+
+function startPolls(root) {
   var mode = root.getAttribute("data-polls");
 
   // ------------------------------------------------------------------ helpers
-
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      if (name === "className") { node.className = attrs[name]; }
-      else if (name.indexOf("data-") === 0 || name.indexOf("aria-") === 0) { node.setAttribute(name, attrs[name]); }
-      else { node[name] = attrs[name]; }
-    });
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
 
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   function percent(count, total) { return total ? Math.round((100 * count) / total) : 0; }
 
-  function showError(box, ack) {
-    if (!box) { return; }
-    if (ack && ack.ok === false) {
-      box.textContent = (ack.error && ack.error.message) || "Something went wrong";
-      box.hidden = false;
-    } else {
-      box.textContent = "";
-      box.hidden = true;
-    }
-  }
+  function showError(box, ack) { showAckError(box, ack, "Something went wrong"); }
 
   var KIND_LABELS = { single: "Single choice", multiple: "Multiple choice", rating: "Rating",
                       word_cloud: "Word cloud", open_text: "Open text" };
@@ -179,8 +158,7 @@
       var deadline = Number(node.getAttribute("data-deadline"));
       if (!deadline) { node.textContent = ""; return; }
       var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-      var m = Math.floor(left / 60), s = left % 60;
-      node.textContent = left > 0 ? m + ":" + (s < 10 ? "0" : "") + s + " left" : "closing…";
+      node.textContent = left > 0 ? minutesSeconds(left) + " left" : "closing…";
       node.classList.toggle("poll-countdown-low", left <= 10);
       var form = node.closest("[data-poll]") && node.closest("[data-poll]").querySelector("form");
       if (left === 0 && form) { Array.from(form.elements).forEach(function (f) { f.disabled = true; }); }
@@ -386,12 +364,6 @@
     });
   }
 
-  function modButton(label, className, handler) {
-    var b = el("button", { type: "button", className: "button small " + (className || "") }, label);
-    b.addEventListener("click", handler);
-    return b;
-  }
-
   function moderatorCard(entry) {
     var poll = entry.poll;
     var card = el("article", { className: "poll-card poll-" + poll.status, "data-poll": String(poll.id) });
@@ -409,16 +381,16 @@
     card.appendChild(el("p", { className: "meta poll-facts" }, facts.join(" · ")));
     var actions = el("div", { className: "poll-actions" });
     if (poll.status === "draft") {
-      actions.appendChild(modButton("Launch", "poll-launch", function () { control("poll:open", poll.id); }));
-      actions.appendChild(modButton("Edit", "secondary", function () { fillBuilder(poll); builder.elements.title.focus(); }));
-      actions.appendChild(modButton("Delete", "danger", function () { control("poll:delete", poll.id); }));
+      actions.appendChild(smallButton("Launch", "poll-launch", function () { control("poll:open", poll.id); }));
+      actions.appendChild(smallButton("Edit", "secondary", function () { fillBuilder(poll); builder.elements.title.focus(); }));
+      actions.appendChild(smallButton("Delete", "danger", function () { control("poll:delete", poll.id); }));
     } else if (poll.status === "open") {
-      actions.appendChild(modButton("Close now", "danger poll-close", function () { control("poll:close", poll.id); }));
+      actions.appendChild(smallButton("Close now", "danger poll-close", function () { control("poll:close", poll.id); }));
     } else {
       actions.appendChild(el("a", { className: "button small secondary",
         href: "/events/" + encodeURIComponent(Live.eventSlug) + "/sessions/" + poll.session_id + "/polls/" + poll.id + ".csv" },
         "Export CSV"));
-      actions.appendChild(modButton("Delete", "danger", function () {
+      actions.appendChild(smallButton("Delete", "danger", function () {
         if (window.confirm("Delete this poll and its votes?")) { control("poll:delete", poll.id); }
       }));
     }
@@ -470,7 +442,7 @@
     var active = document.activeElement;
     var typing = active && (active.tagName === "TEXTAREA" || (active.tagName === "INPUT" && active.type === "text"));
     var kept = typing && list.contains(active) ? active.closest("[data-poll]") : null;
-    clear(list);
+    replaceChildren(list);
     cards.forEach(function (card) {
       if (kept && card.getAttribute("data-poll") === kept.getAttribute("data-poll")) {
         var fresh = card.querySelector(".poll-chart"), old = kept.querySelector(".poll-chart");
@@ -497,4 +469,4 @@
     if (upsertPoll(data.poll, extra) || entry) { render(); }
   });
   Live.on("poll:deleted", function (data) { if (entries.delete(data.poll_id)) { render(); } });
-})();
+}

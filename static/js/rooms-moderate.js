@@ -1,153 +1,137 @@
 /* The moderator console: the queue, the live list, on-air, who is online, moderation switch, closing. */
-(function () {
-  "use strict";
+import { el, replaceChildren, smallButton } from "./dom.js";
+import * as R from "./rooms-store.js";
+import Live from "./live.js";
 
-  var R = window.Rooms;
-  var Live = window.Live;
-  var questions = new R.QuestionStore();
-  var chat = new R.ChatStore();
+var questions = new R.QuestionStore();
+var chat = new R.ChatStore();
 
-  var pendingList = document.getElementById("pending-list");
-  var pendingCount = document.getElementById("pending-count");
-  var liveList = document.getElementById("qa-list");
-  var pinnedBox = document.getElementById("qa-pinned");
-  var chatList = document.getElementById("chat-list");
-  var peopleList = document.getElementById("people-list");
-  var moderationSwitch = document.getElementById("moderation-switch");
-  var closeButton = document.getElementById("close-room");
-  var reopenButton = document.getElementById("reopen-room");
+var pendingList = document.getElementById("pending-list");
+var pendingCount = document.getElementById("pending-count");
+var liveList = document.getElementById("qa-list");
+var pinnedBox = document.getElementById("qa-pinned");
+var chatList = document.getElementById("chat-list");
+var peopleList = document.getElementById("people-list");
+var moderationSwitch = document.getElementById("moderation-switch");
+var closeButton = document.getElementById("close-room");
+var reopenButton = document.getElementById("reopen-room");
 
-  function act(question, action, text) {
-    var payload = { question_id: question.id, action: action };
-    if (text !== undefined) { payload.text = text; }
-    return Live.emit("question:moderate", payload).then(function (ack) {
-      R.showError("mod-error", ack);
-      if (ack.ok && ack.question) { questions.upsert(ack.question); }
-      if (ack.ok && action === "dismiss") { questions.remove(question.id); }
-      render();
-      return ack;
-    });
-  }
-
-  function button(label, className, handler) {
-    var b = R.el("button", { type: "button", className: "button small " + (className || "") }, label);
-    b.addEventListener("click", handler);
-    return b;
-  }
-
-  function editButton(question) {
-    return button("Edit", "secondary", function () {
-      var text = window.prompt("Correct the question's text:", question.text);
-      if (text !== null && text.trim() && text.trim() !== question.text) { act(question, "edit", text.trim()); }
-    });
-  }
-
-  function pendingItem(q) {
-    var parts = R.questionItem(q);
-    parts.actions.appendChild(button("Approve", "qa-approve", function () { act(q, "approve"); }));
-    parts.actions.appendChild(editButton(q));
-    parts.actions.appendChild(button("Dismiss", "danger", function () { act(q, "dismiss"); }));
-    return parts.item;
-  }
-
-  function liveItem(q) {
-    var parts = R.questionItem(q);
-    if (q.pinned) {
-      parts.actions.appendChild(button("Off air", "secondary", function () { act(q, "unpin"); }));
-    } else {
-      parts.actions.appendChild(button("On air", "qa-pin", function () { act(q, "pin"); }));
-    }
-    if (q.status === "approved") {
-      parts.actions.appendChild(button("Answered", "secondary", function () { act(q, "answer"); }));
-    }
-    parts.actions.appendChild(editButton(q));
-    parts.actions.appendChild(button("Dismiss", "danger", function () { act(q, "dismiss"); }));
-    return parts.item;
-  }
-
-  function render() {
-    var pending = questions.list(function (q) { return q.status === "pending"; });
-    var visible = questions.list(function (q) { return q.status === "approved" || q.status === "answered"; });
-    R.replaceChildren(pendingList, pending.map(pendingItem));
-    pendingCount.textContent = String(pending.length);
-    R.replaceChildren(liveList, visible.map(liveItem));
-    var pinned = questions.pinned();
-    pinnedBox.hidden = !pinned;
-    var slot = pinnedBox.querySelector("[data-pinned-slot]");
-    slot.textContent = "";
-    if (pinned) { slot.appendChild(R.el("p", { className: "qa-text", dir: "auto" }, pinned.text)); }
-  }
-
-  function renderChat() {
-    R.replaceChildren(chatList, chat.list().map(function (m) {
-      var li = R.chatItem(m);
-      li.appendChild(button("Delete", "danger chat-delete", function () {
-        Live.emit("chat:delete", { message_id: m.id }).then(function (ack) {
-          R.showError("chat-error", ack);
-          if (ack.ok) { chat.byId.delete(m.id); renderChat(); }
-        });
-      }));
-      return li;
-    }));
-    R.scrollToEnd(chatList);
-  }
-
-  function applyRoom(room) {
-    moderationSwitch.checked = !!room.moderated;
-    closeButton.hidden = !!room.closed;
-    reopenButton.hidden = !room.closed;
-  }
-
-  var whoTimer = null;
-  function refreshPeople() {
-    clearTimeout(whoTimer);
-    whoTimer = setTimeout(function () {
-      Live.emit("room:who", { session_id: Live.sessionId }).then(function (ack) {
-        if (!ack.ok) { return; }
-        R.replaceChildren(peopleList, ack.people.map(function (p) {
-          return R.el("li", {}, p.name + (p.country ? " (" + p.country + ")" : ""));
-        }));
-      });
-    }, 300);
-  }
-
-  Live.onState(function (state) {
-    questions.reset(state);
-    chat.reset(state);
-    applyRoom(state.session);
+function act(question, action, text) {
+  var payload = { question_id: question.id, action: action };
+  if (text !== undefined) { payload.text = text; }
+  return Live.emit("question:moderate", payload).then(function (ack) {
+    R.showError("mod-error", ack);
+    if (ack.ok && ack.question) { questions.upsert(ack.question); }
+    if (ack.ok && action === "dismiss") { questions.remove(question.id); }
     render();
-    renderChat();
-    refreshPeople();
+    return ack;
   });
+}
 
-  Live.on("question:new", function (data) { if (questions.upsert(data.question)) { render(); } });
-  Live.on("question:updated", function (data) { if (questions.upsert(data.question)) { render(); } });
-  Live.on("question:removed", function (data) {
-    if (data.session_id === Live.sessionId && questions.remove(data.question_id)) { render(); }
+function editButton(question) {
+  return smallButton("Edit", "secondary", function () {
+    var text = window.prompt("Correct the question's text:", question.text);
+    if (text !== null && text.trim() && text.trim() !== question.text) { act(question, "edit", text.trim()); }
   });
-  Live.on("room:updated", function (room) { if (room.session_id === Live.sessionId) { applyRoom(room); } });
-  Live.on("presence", function (p) { if (p.session_id === Live.sessionId) { refreshPeople(); } });
+}
 
-  moderationSwitch.addEventListener("change", function () {
-    Live.emit("room:settings", { session_id: Live.sessionId, moderated: moderationSwitch.checked }).then(function (ack) {
-      R.showError("mod-error", ack);
-      if (ack.ok) { applyRoom(ack.room); } else { moderationSwitch.checked = !moderationSwitch.checked; }
-    });
-  });
-  closeButton.addEventListener("click", function () {
-    if (!window.confirm("Close the room? Questions, votes and chat stop; people can still read.")) { return; }
-    Live.emit("room:close", { session_id: Live.sessionId }).then(function (ack) {
-      R.showError("mod-error", ack);
-      if (ack.ok) { applyRoom(ack.room); }
-    });
-  });
-  reopenButton.addEventListener("click", function () {
-    Live.emit("room:reopen", { session_id: Live.sessionId }).then(function (ack) {
-      R.showError("mod-error", ack);
-      if (ack.ok) { applyRoom(ack.room); }
-    });
-  });
+function pendingItem(q) {
+  var parts = R.questionItem(q);
+  parts.actions.appendChild(smallButton("Approve", "qa-approve", function () { act(q, "approve"); }));
+  parts.actions.appendChild(editButton(q));
+  parts.actions.appendChild(smallButton("Dismiss", "danger", function () { act(q, "dismiss"); }));
+  return parts.item;
+}
 
-  R.bindSort(questions, render);
-  R.bindChat(chat, renderChat);
-})();
+function liveItem(q) {
+  var parts = R.questionItem(q);
+  if (q.pinned) {
+    parts.actions.appendChild(smallButton("Off air", "secondary", function () { act(q, "unpin"); }));
+  } else {
+    parts.actions.appendChild(smallButton("On air", "qa-pin", function () { act(q, "pin"); }));
+  }
+  if (q.status === "approved") {
+    parts.actions.appendChild(smallButton("Answered", "secondary", function () { act(q, "answer"); }));
+  }
+  parts.actions.appendChild(editButton(q));
+  parts.actions.appendChild(smallButton("Dismiss", "danger", function () { act(q, "dismiss"); }));
+  return parts.item;
+}
+
+function render() {
+  var pending = questions.list(function (q) { return q.status === "pending"; });
+  var visible = questions.list(function (q) { return q.status === "approved" || q.status === "answered"; });
+  replaceChildren(pendingList, pending.map(pendingItem));
+  pendingCount.textContent = String(pending.length);
+  replaceChildren(liveList, visible.map(liveItem));
+  R.renderPinned(pinnedBox, questions.pinned());
+}
+
+function renderChat() {
+  replaceChildren(chatList, chat.list().map(function (m) {
+    var li = R.chatItem(m);
+    li.appendChild(smallButton("Delete", "danger chat-delete", function () {
+      Live.emit("chat:delete", { message_id: m.id }).then(function (ack) {
+        R.showError("chat-error", ack);
+        if (ack.ok) { chat.byId.delete(m.id); renderChat(); }
+      });
+    }));
+    return li;
+  }));
+  R.scrollToEnd(chatList);
+}
+
+function applyRoom(room) {
+  moderationSwitch.checked = !!room.moderated;
+  closeButton.hidden = !!room.closed;
+  reopenButton.hidden = !room.closed;
+}
+
+var whoTimer = null;
+function refreshPeople() {
+  clearTimeout(whoTimer);
+  whoTimer = setTimeout(function () {
+    Live.emit("room:who", { session_id: Live.sessionId }).then(function (ack) {
+      if (!ack.ok) { return; }
+      replaceChildren(peopleList, ack.people.map(function (p) {
+        return el("li", {}, p.name + (p.country ? " (" + p.country + ")" : ""));
+      }));
+    });
+  }, 300);
+}
+
+Live.onState(function (state) {
+  questions.reset(state);
+  chat.reset(state);
+  applyRoom(state.session);
+  render();
+  renderChat();
+  refreshPeople();
+});
+
+R.bindQuestions(questions, render);
+Live.on("room:updated", function (room) { if (room.session_id === Live.sessionId) { applyRoom(room); } });
+Live.on("presence", function (p) { if (p.session_id === Live.sessionId) { refreshPeople(); } });
+
+moderationSwitch.addEventListener("change", function () {
+  Live.emit("room:settings", { session_id: Live.sessionId, moderated: moderationSwitch.checked }).then(function (ack) {
+    R.showError("mod-error", ack);
+    if (ack.ok) { applyRoom(ack.room); } else { moderationSwitch.checked = !moderationSwitch.checked; }
+  });
+});
+closeButton.addEventListener("click", function () {
+  if (!window.confirm("Close the room? Questions, votes and chat stop; people can still read.")) { return; }
+  Live.emit("room:close", { session_id: Live.sessionId }).then(function (ack) {
+    R.showError("mod-error", ack);
+    if (ack.ok) { applyRoom(ack.room); }
+  });
+});
+reopenButton.addEventListener("click", function () {
+  Live.emit("room:reopen", { session_id: Live.sessionId }).then(function (ack) {
+    R.showError("mod-error", ack);
+    if (ack.ok) { applyRoom(ack.room); }
+  });
+});
+
+R.bindSort(questions, render);
+R.bindChat(chat, renderChat);

@@ -6,271 +6,267 @@
  * conference.programme.streams.session_phase. The player is rebuilt only when its address changes,
  * so a reconnect does not restart the video. User text only ever enters the page through textContent.
  */
-(function () {
-  "use strict";
+import { showAckError } from "./dom.js";
+import Live from "./live.js";
 
-  var Live = window.Live;
-  var body = document.body;
-  var eventId = Number(body.dataset.eventId);
-  var zone = body.dataset.eventTz || undefined;
-  var session = null;
-  var timer = null;
-  var MINUTE = 60000;
+var body = document.body;
+var eventId = Number(body.dataset.eventId);
+var zone = body.dataset.eventTz || undefined;
+var session = null;
+var timer = null;
+var MINUTE = 60000;
 
-  /* --- times ------------------------------------------------------------------------------- */
+/* --- times ------------------------------------------------------------------------------- */
 
-  function formatter(options) {
-    try {
-      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: zone }, options));
-    } catch (e) {  // an unknown zone in an old browser: the viewer's own
-      return new Intl.DateTimeFormat("en-GB", options);
-    }
+function formatter(options) {
+  try {
+    return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: zone }, options));
+  } catch (e) {  // an unknown zone in an old browser: the viewer's own
+    return new Intl.DateTimeFormat("en-GB", options);
   }
-  var clock = formatter({ hour: "2-digit", minute: "2-digit" });
-  var dayOf = formatter({ weekday: "long", day: "numeric", month: "long" });
-  var zoneName = formatter({ timeZoneName: "short" });
+}
+var clock = formatter({ hour: "2-digit", minute: "2-digit" });
+var dayOf = formatter({ weekday: "long", day: "numeric", month: "long" });
+var zoneName = formatter({ timeZoneName: "short" });
 
-  function shortZone(date) {
-    var part = zoneName.formatToParts(date).find(function (p) { return p.type === "timeZoneName"; });
-    return part ? part.value : "";
+function shortZone(date) {
+  var part = zoneName.formatToParts(date).find(function (p) { return p.type === "timeZoneName"; });
+  return part ? part.value : "";
+}
+
+function inHowLong(ms) {
+  var minutes = Math.max(1, Math.ceil(ms / MINUTE));
+  if (minutes < 60) { return "in " + minutes + " min"; }
+  var hours = Math.floor(minutes / 60);
+  if (hours >= 48) { return "in " + Math.round(hours / 24) + " days"; }
+  var rest = minutes % 60;
+  return "in " + hours + " h" + (rest && hours < 10 ? " " + rest + " min" : "");
+}
+
+function phaseOf(s, now) {
+  if (now < Date.parse(s.starts_at)) { return "upcoming"; }
+  if (now >= Date.parse(s.ends_at)) { return "ended"; }
+  return "live";
+}
+
+/* --- title, time and room ---------------------------------------------------------------- */
+
+var shownTitle = (document.querySelector("[data-session-title]") || {}).textContent || "";
+
+function renderHeading(s) {
+  document.querySelectorAll("[data-session-title]").forEach(function (el) { el.textContent = s.title; });
+  var start = new Date(s.starts_at);
+  var when = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start) +
+    (s.room ? " · " + s.room : "");
+  document.querySelectorAll("[data-session-when]").forEach(function (el) { el.textContent = when; });
+  if (s.title && shownTitle && s.title !== shownTitle) {
+    document.title = document.title.split(shownTitle).join(s.title);
   }
+  shownTitle = s.title;
+}
 
-  function inHowLong(ms) {
-    var minutes = Math.max(1, Math.ceil(ms / MINUTE));
-    if (minutes < 60) { return "in " + minutes + " min"; }
-    var hours = Math.floor(minutes / 60);
-    if (hours >= 48) { return "in " + Math.round(hours / 24) + " days"; }
-    var rest = minutes % 60;
-    return "in " + hours + " h" + (rest && hours < 10 ? " " + rest + " min" : "");
+/* --- the stream box ---------------------------------------------------------------------- */
+
+var box = document.getElementById("stream-box");
+var player = box && box.querySelector("[data-stream-player]");
+var card = box && box.querySelector("[data-stream-card]");
+
+function setCard(title, detail) {
+  card.querySelector("[data-stream-card-title]").textContent = title;
+  card.querySelector("[data-stream-card-detail]").textContent = detail;
+}
+
+function clearPlayer() {
+  var video = player.querySelector("video");
+  if (video && video.__hls) { video.__hls.destroy(); }
+  player.textContent = "";
+  delete player.dataset.embedUrl;
+}
+
+var hlsLoading = null;
+function loadHls() {
+  if (window.Hls) { return Promise.resolve(window.Hls); }
+  if (!hlsLoading) {
+    hlsLoading = new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = body.dataset.hlsSrc;
+      script.onload = function () { resolve(window.Hls); };
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
   }
+  return hlsLoading;
+}
 
-  function phaseOf(s, now) {
-    if (now < Date.parse(s.starts_at)) { return "upcoming"; }
-    if (now >= Date.parse(s.ends_at)) { return "ended"; }
-    return "live";
+function playHls(video, url) {
+  if (video.canPlayType("application/vnd.apple.mpegurl")) {  // Safari plays HLS natively
+    video.src = url;
+    return;
   }
-
-  /* --- title, time and room ---------------------------------------------------------------- */
-
-  var shownTitle = (document.querySelector("[data-session-title]") || {}).textContent || "";
-
-  function renderHeading(s) {
-    document.querySelectorAll("[data-session-title]").forEach(function (el) { el.textContent = s.title; });
-    var start = new Date(s.starts_at);
-    var when = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start) +
-      (s.room ? " · " + s.room : "");
-    document.querySelectorAll("[data-session-when]").forEach(function (el) { el.textContent = when; });
-    if (s.title && shownTitle && s.title !== shownTitle) {
-      document.title = document.title.split(shownTitle).join(s.title);
-    }
-    shownTitle = s.title;
-  }
-
-  /* --- the stream box ---------------------------------------------------------------------- */
-
-  var box = document.getElementById("stream-box");
-  var player = box && box.querySelector("[data-stream-player]");
-  var card = box && box.querySelector("[data-stream-card]");
-
-  function setCard(title, detail) {
-    card.querySelector("[data-stream-card-title]").textContent = title;
-    card.querySelector("[data-stream-card-detail]").textContent = detail;
-  }
-
-  function clearPlayer() {
-    var video = player.querySelector("video");
-    if (video && video.__hls) { video.__hls.destroy(); }
-    player.textContent = "";
-    delete player.dataset.embedUrl;
-  }
-
-  var hlsLoading = null;
-  function loadHls() {
-    if (window.Hls) { return Promise.resolve(window.Hls); }
-    if (!hlsLoading) {
-      hlsLoading = new Promise(function (resolve, reject) {
-        var script = document.createElement("script");
-        script.src = body.dataset.hlsSrc;
-        script.onload = function () { resolve(window.Hls); };
-        script.onerror = reject;
-        document.head.appendChild(script);
-      });
-    }
-    return hlsLoading;
-  }
-
-  function playHls(video, url) {
-    if (video.canPlayType("application/vnd.apple.mpegurl")) {  // Safari plays HLS natively
-      video.src = url;
-      return;
-    }
-    loadHls().then(function (Hls) {
-      if (!Hls || !Hls.isSupported()) {
-        setCard("This browser cannot play the stream", "Try another browser, or open it on your phone.");
-        player.hidden = true;
-        card.hidden = false;
-        return;
-      }
-      var hls = new Hls({ lowLatencyMode: true });
-      video.__hls = hls;
-      hls.loadSource(url);
-      hls.attachMedia(video);
-    }, function () {
-      setCard("The video player could not be loaded", "Reload the page to try again.");
+  loadHls().then(function (Hls) {
+    if (!Hls || !Hls.isSupported()) {
+      setCard("This browser cannot play the stream", "Try another browser, or open it on your phone.");
       player.hidden = true;
       card.hidden = false;
-    });
-  }
-
-  function showPlayer(stream, title) {
-    if (player.dataset.embedUrl === stream.embed_url && player.firstElementChild) { return; }
-    clearPlayer();
-    player.dataset.embedUrl = stream.embed_url;
-    if (stream.kind === "hls") {
-      var video = document.createElement("video");
-      video.controls = true;
-      video.autoplay = true;
-      video.muted = true;  // browsers only autoplay muted video
-      video.playsInline = true;
-      video.setAttribute("aria-label", "Live stream of " + title);
-      player.appendChild(video);
-      playHls(video, stream.embed_url);
-    } else {
-      var frame = document.createElement("iframe");
-      frame.src = stream.embed_url;
-      frame.title = "Live stream of " + title;
-      frame.allow = "autoplay; encrypted-media; picture-in-picture; fullscreen";
-      frame.allowFullscreen = true;
-      frame.referrerPolicy = "strict-origin-when-cross-origin";
-      player.appendChild(frame);
-    }
-  }
-
-  function renderStream(s, now) {
-    if (!box) { return; }
-    var phase = phaseOf(s, now);
-    box.dataset.phase = phase;
-    var playing = phase === "live" && !!s.stream;
-    if (playing) {
-      showPlayer(s.stream, s.title);
-    } else {
-      clearPlayer();
-      var start = new Date(s.starts_at);
-      if (phase === "upcoming") {
-        var sameDay = dayOf.format(start) === dayOf.format(new Date(now));
-        setCard("This session starts " + (sameDay ? "" : "on " + dayOf.format(start) + " ") + "at " +
-                clock.format(start) + " " + shortZone(start) + ", " + inHowLong(start - now),
-                "The stream will appear here when it starts. You can already ask questions and chat.");
-      } else if (phase === "ended") {
-        setCard("This session has ended", "Thank you for joining. The questions and the chat stay readable.");
-      } else {
-        setCard("No stream yet", "The stream will appear here as soon as the organisers add it. " +
-                "Ask your questions and chat in the meantime.");
-      }
-    }
-    player.hidden = !playing;
-    card.hidden = playing;
-  }
-
-  /* Redraw at the next start or end, and every minute before the start for the countdown. */
-  function schedule() {
-    clearTimeout(timer);
-    if (!session) { return; }
-    var now = Date.now();
-    var next = [Date.parse(session.starts_at), Date.parse(session.ends_at)]
-      .filter(function (t) { return t > now; })
-      .map(function (t) { return t - now; });
-    if (!next.length) { return; }
-    var wait = Math.min(Math.min.apply(null, next) + 50, MINUTE);
-    timer = setTimeout(function () { render(); }, wait);
-  }
-
-  function render() {
-    if (!session) { return; }
-    renderHeading(session);
-    renderStream(session, Date.now());
-    schedule();
-  }
-
-  Live.onState(function (state) {
-    session = Object.assign({}, state.session);
-    render();
-    showAnnouncement(state.announcement || null);
-  });
-
-  Live.on("session:updated", function (update) {
-    if (update.id !== Live.sessionId) { return; }
-    session = Object.assign({}, session || {}, update);
-    var last = Live.state();
-    if (last) { Object.assign(last.session, update); }
-    render();
-  });
-
-  /* Phones sleep and timers drift: check again when the page comes back. */
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) { render(); } });
-
-  /* --- announcements ----------------------------------------------------------------------- */
-
-  var banner = document.getElementById("announcement");
-  var shown = null;
-
-  function dismissedKey(id) { return "announcement-dismissed:" + id; }
-
-  function isDismissed(id) {
-    try { return window.localStorage.getItem(dismissedKey(id)) === "1"; } catch (e) { return false; }
-  }
-
-  function showAnnouncement(announcement) {
-    if (!banner) { return; }
-    shown = announcement;
-    if (!announcement || isDismissed(announcement.id)) {
-      banner.hidden = true;
       return;
     }
-    banner.querySelector("[data-announcement-text]").textContent = announcement.text;
-    banner.dataset.announcementId = String(announcement.id);
-    banner.hidden = false;
-  }
-
-  if (banner) {
-    banner.querySelector("[data-announcement-dismiss]").addEventListener("click", function () {
-      if (shown) {
-        try { window.localStorage.setItem(dismissedKey(shown.id), "1"); } catch (e) { /* private mode */ }
-      }
-      banner.hidden = true;
-    });
-  }
-
-  Live.on("announcement:new", function (data) {
-    if (data.announcement && data.announcement.event_id === eventId) { showAnnouncement(data.announcement); }
+    var hls = new Hls({ lowLatencyMode: true });
+    video.__hls = hls;
+    hls.loadSource(url);
+    hls.attachMedia(video);
+  }, function () {
+    setCard("The video player could not be loaded", "Reload the page to try again.");
+    player.hidden = true;
+    card.hidden = false;
   });
-  Live.on("announcement:withdrawn", function (data) {
-    if (data.event_id !== eventId) { return; }
-    if (!shown || shown.id === data.announcement_id || (data.current && data.current.id !== shown.id)) {
-      showAnnouncement(data.current || null);
+}
+
+function showPlayer(stream, title) {
+  if (player.dataset.embedUrl === stream.embed_url && player.firstElementChild) { return; }
+  clearPlayer();
+  player.dataset.embedUrl = stream.embed_url;
+  if (stream.kind === "hls") {
+    var video = document.createElement("video");
+    video.controls = true;
+    video.autoplay = true;
+    video.muted = true;  // browsers only autoplay muted video
+    video.playsInline = true;
+    video.setAttribute("aria-label", "Live stream of " + title);
+    player.appendChild(video);
+    playHls(video, stream.embed_url);
+  } else {
+    var frame = document.createElement("iframe");
+    frame.src = stream.embed_url;
+    frame.title = "Live stream of " + title;
+    frame.allow = "autoplay; encrypted-media; picture-in-picture; fullscreen";
+    frame.allowFullscreen = true;
+    frame.referrerPolicy = "strict-origin-when-cross-origin";
+    player.appendChild(frame);
+  }
+}
+
+function renderStream(s, now) {
+  if (!box) { return; }
+  var phase = phaseOf(s, now);
+  box.dataset.phase = phase;
+  var playing = phase === "live" && !!s.stream;
+  if (playing) {
+    showPlayer(s.stream, s.title);
+  } else {
+    clearPlayer();
+    var start = new Date(s.starts_at);
+    if (phase === "upcoming") {
+      var sameDay = dayOf.format(start) === dayOf.format(new Date(now));
+      setCard("This session starts " + (sameDay ? "" : "on " + dayOf.format(start) + " ") + "at " +
+              clock.format(start) + " " + shortZone(start) + ", " + inHowLong(start - now),
+              "The stream will appear here when it starts. You can already ask questions and chat.");
+    } else if (phase === "ended") {
+      setCard("This session has ended", "Thank you for joining. The questions and the chat stay readable.");
+    } else {
+      setCard("No stream yet", "The stream will appear here as soon as the organisers add it. " +
+              "Ask your questions and chat in the meantime.");
     }
-  });
-
-  /* --- the moderator console's send form ------------------------------------------------------ */
-
-  var form = document.getElementById("announce-form");
-  if (form) {
-    form.addEventListener("submit", function (e) {
-      e.preventDefault();
-      var input = document.getElementById("announce-text");
-      var text = input.value.trim();
-      if (!text) { return; }
-      Live.emit("announcement:send", { event_id: eventId, text: text }).then(function (ack) {
-        var error = document.getElementById("announce-error");
-        error.hidden = ack.ok;
-        error.textContent = ack.ok ? "" : (ack.error && ack.error.message) || "Something went wrong.";
-        if (ack.ok) {
-          input.value = "";
-          showAnnouncement(ack.announcement);
-        }
-      });
-    });
   }
+  player.hidden = !playing;
+  card.hidden = playing;
+}
 
-  window.RoomSession = { phaseOf: phaseOf, inHowLong: inHowLong, render: render };
-})();
+/* Redraw at the next start or end, and every minute before the start for the countdown. */
+function schedule() {
+  clearTimeout(timer);
+  if (!session) { return; }
+  var now = Date.now();
+  var next = [Date.parse(session.starts_at), Date.parse(session.ends_at)]
+    .filter(function (t) { return t > now; })
+    .map(function (t) { return t - now; });
+  if (!next.length) { return; }
+  var wait = Math.min(Math.min.apply(null, next) + 50, MINUTE);
+  timer = setTimeout(function () { render(); }, wait);
+}
+
+function render() {
+  if (!session) { return; }
+  renderHeading(session);
+  renderStream(session, Date.now());
+  schedule();
+}
+
+Live.onState(function (state) {
+  session = Object.assign({}, state.session);
+  render();
+  showAnnouncement(state.announcement || null);
+});
+
+Live.on("session:updated", function (update) {
+  if (update.id !== Live.sessionId) { return; }
+  session = Object.assign({}, session || {}, update);
+  var last = Live.state();
+  if (last) { Object.assign(last.session, update); }
+  render();
+});
+
+/* Phones sleep and timers drift: check again when the page comes back. */
+document.addEventListener("visibilitychange", function () { if (!document.hidden) { render(); } });
+
+/* --- announcements ----------------------------------------------------------------------- */
+
+var banner = document.getElementById("announcement");
+var shown = null;
+
+function dismissedKey(id) { return "announcement-dismissed:" + id; }
+
+function isDismissed(id) {
+  try { return window.localStorage.getItem(dismissedKey(id)) === "1"; } catch (e) { return false; }
+}
+
+function showAnnouncement(announcement) {
+  if (!banner) { return; }
+  shown = announcement;
+  if (!announcement || isDismissed(announcement.id)) {
+    banner.hidden = true;
+    return;
+  }
+  banner.querySelector("[data-announcement-text]").textContent = announcement.text;
+  banner.dataset.announcementId = String(announcement.id);
+  banner.hidden = false;
+}
+
+if (banner) {
+  banner.querySelector("[data-announcement-dismiss]").addEventListener("click", function () {
+    if (shown) {
+      try { window.localStorage.setItem(dismissedKey(shown.id), "1"); } catch (e) { /* private mode */ }
+    }
+    banner.hidden = true;
+  });
+}
+
+Live.on("announcement:new", function (data) {
+  if (data.announcement && data.announcement.event_id === eventId) { showAnnouncement(data.announcement); }
+});
+Live.on("announcement:withdrawn", function (data) {
+  if (data.event_id !== eventId) { return; }
+  if (!shown || shown.id === data.announcement_id || (data.current && data.current.id !== shown.id)) {
+    showAnnouncement(data.current || null);
+  }
+});
+
+/* --- the moderator console's send form ------------------------------------------------------ */
+
+var form = document.getElementById("announce-form");
+if (form) {
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var input = document.getElementById("announce-text");
+    var text = input.value.trim();
+    if (!text) { return; }
+    Live.emit("announcement:send", { event_id: eventId, text: text }).then(function (ack) {
+      showAckError(document.getElementById("announce-error"), ack, "Something went wrong.");
+      if (ack.ok) {
+        input.value = "";
+        showAnnouncement(ack.announcement);
+      }
+    });
+  });
+}
+
+export { phaseOf, inHowLong, render };

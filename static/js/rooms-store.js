@@ -3,171 +3,161 @@
  * Stores are rebuilt from every join state and then kept current by broadcasts. Questions are
  * upserted by id and merged field by field: a moderator receives the public copy of an anonymous
  * question (no author) and the moderators' copy (with author); merging keeps the author.
- * User text only ever enters the page through textContent.
+ * User text only ever enters the page through textContent (dom.js).
  */
-(function () {
-  "use strict";
+import { el, hoursMinutes, showAckError } from "./dom.js";
+import Live from "./live.js";
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      if (name === "className") { node.className = attrs[name]; }
-      else if (name.slice(0, 5) === "data-") { node.setAttribute(name, attrs[name]); }
-      else { node[name] = attrs[name]; }
+function QuestionStore() {
+  this.byId = new Map();
+  this.myVotes = new Set();
+  this.sort = "votes";
+}
+QuestionStore.prototype.reset = function (state) {
+  var self = this;
+  this.byId.clear();
+  (state.questions || []).forEach(function (q) { self.byId.set(q.id, q); });
+  this.myVotes = new Set(state.my_votes || []);
+};
+QuestionStore.prototype.upsert = function (question) {
+  if (question.session_id !== Live.sessionId) { return false; }
+  var existing = this.byId.get(question.id);
+  this.byId.set(question.id, existing ? Object.assign({}, existing, question) : question);
+  if (question.pinned) {
+    this.byId.forEach(function (q) { if (q.id !== question.id && q.pinned) { q.pinned = false; } });
+  }
+  return true;
+};
+QuestionStore.prototype.remove = function (questionId) {
+  return this.byId.delete(questionId);
+};
+QuestionStore.prototype.list = function (filter) {
+  var items = Array.from(this.byId.values()).filter(filter || function () { return true; });
+  var byNewest = function (a, b) { return b.created_at.localeCompare(a.created_at) || b.id - a.id; };
+  items.sort(this.sort === "newest" ? byNewest : function (a, b) {
+    return b.votes - a.votes || a.created_at.localeCompare(b.created_at) || a.id - b.id;
+  });
+  return items;
+};
+QuestionStore.prototype.pinned = function () {
+  return Array.from(this.byId.values()).find(function (q) { return q.pinned; }) || null;
+};
+
+function ChatStore() { this.byId = new Map(); }
+ChatStore.prototype.reset = function (state) {
+  var self = this;
+  this.byId.clear();
+  (state.chat || []).forEach(function (m) { self.byId.set(m.id, m); });
+};
+ChatStore.prototype.add = function (message) {
+  if (message.session_id !== Live.sessionId) { return false; }
+  this.byId.set(message.id, message);
+  return true;
+};
+ChatStore.prototype.list = function () {
+  return Array.from(this.byId.values()).sort(function (a, b) { return a.id - b.id; });
+};
+
+function authorLabel(question) {
+  if (question.author) {
+    return question.anonymous ? question.author.name + " (anonymous to others)" : question.author.name;
+  }
+  return question.anonymous ? "Anonymous" : "";
+}
+
+/* A question's body: text, author, status badges. Buttons are added by the page. */
+function questionItem(question) {
+  var li = el("li", { className: "qa-item qa-" + question.status, "data-question-id": question.id });
+  var votes = el("span", { className: "qa-votes", title: "votes" }, question.votes);
+  var main = el("div", { className: "qa-main" });
+  main.appendChild(el("p", { className: "qa-text", dir: "auto" }, question.text));
+  var meta = el("p", { className: "qa-meta muted" });
+  meta.appendChild(el("span", { className: "qa-author" }, authorLabel(question)));
+  meta.appendChild(el("span", {}, " · " + hoursMinutes(question.created_at)));
+  if (question.edited) { meta.appendChild(el("span", {}, " · edited")); }
+  if (question.status === "pending") { meta.appendChild(el("span", { className: "badge qa-waiting" }, "waiting for moderation")); }
+  if (question.status === "answered") { meta.appendChild(el("span", { className: "badge qa-answered" }, "answered")); }
+  if (question.pinned) { meta.appendChild(el("span", { className: "badge qa-onair" }, "on air")); }
+  main.appendChild(meta);
+  var actions = el("div", { className: "qa-actions" });
+  li.appendChild(votes);
+  li.appendChild(main);
+  li.appendChild(actions);
+  return { item: li, actions: actions };
+}
+
+function chatItem(message) {
+  var li = el("li", { className: "chat-item", "data-message-id": message.id });
+  li.appendChild(el("span", { className: "chat-author" }, message.author.name));
+  li.appendChild(el("span", { className: "chat-time muted" }, " " + hoursMinutes(message.created_at) + " "));
+  li.appendChild(el("span", { className: "chat-text", dir: "auto" }, message.text));
+  return li;
+}
+
+/* An ack's error in the box with this id (emptied and hidden on success). */
+function showError(id, ack) {
+  showAckError(document.getElementById(id), ack, "Something went wrong.");
+}
+
+/* Sort buttons: [data-sort] toggles, calling render() after. */
+function bindSort(store, render) {
+  document.querySelectorAll("[data-sort]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      store.sort = button.dataset.sort;
+      document.querySelectorAll("[data-sort]").forEach(function (b) {
+        b.setAttribute("aria-pressed", String(b === button));
+      });
+      render();
     });
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
+  });
+}
 
-  function QuestionStore() {
-    this.byId = new Map();
-    this.myVotes = new Set();
-    this.sort = "votes";
-  }
-  QuestionStore.prototype.reset = function (state) {
-    var self = this;
-    this.byId.clear();
-    (state.questions || []).forEach(function (q) { self.byId.set(q.id, q); });
-    this.myVotes = new Set(state.my_votes || []);
-  };
-  QuestionStore.prototype.upsert = function (question) {
-    if (question.session_id !== window.Live.sessionId) { return false; }
-    var existing = this.byId.get(question.id);
-    this.byId.set(question.id, existing ? Object.assign({}, existing, question) : question);
-    if (question.pinned) {
-      this.byId.forEach(function (q) { if (q.id !== question.id && q.pinned) { q.pinned = false; } });
-    }
-    return true;
-  };
-  QuestionStore.prototype.remove = function (questionId) {
-    return this.byId.delete(questionId);
-  };
-  QuestionStore.prototype.list = function (filter) {
-    var items = Array.from(this.byId.values()).filter(filter || function () { return true; });
-    var byNewest = function (a, b) { return b.created_at.localeCompare(a.created_at) || b.id - a.id; };
-    items.sort(this.sort === "newest" ? byNewest : function (a, b) {
-      return b.votes - a.votes || a.created_at.localeCompare(b.created_at) || a.id - b.id;
-    });
-    return items;
-  };
-  QuestionStore.prototype.pinned = function () {
-    return Array.from(this.byId.values()).find(function (q) { return q.pinned; }) || null;
-  };
-
-  function ChatStore() { this.byId = new Map(); }
-  ChatStore.prototype.reset = function (state) {
-    var self = this;
-    this.byId.clear();
-    (state.chat || []).forEach(function (m) { self.byId.set(m.id, m); });
-  };
-  ChatStore.prototype.add = function (message) {
-    if (message.session_id !== window.Live.sessionId) { return false; }
-    this.byId.set(message.id, message);
-    return true;
-  };
-  ChatStore.prototype.list = function () {
-    return Array.from(this.byId.values()).sort(function (a, b) { return a.id - b.id; });
-  };
-
-  function authorLabel(question) {
-    if (question.author) {
-      return question.anonymous ? question.author.name + " (anonymous to others)" : question.author.name;
-    }
-    return question.anonymous ? "Anonymous" : "";
-  }
-
-  function timeLabel(iso) {
-    try {
-      return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    } catch (e) { return ""; }
-  }
-
-  /* A question's body: text, author, status badges. Buttons are added by the page. */
-  function questionItem(question) {
-    var li = el("li", { className: "qa-item qa-" + question.status, "data-question-id": question.id });
-    var votes = el("span", { className: "qa-votes", title: "votes" }, question.votes);
-    var main = el("div", { className: "qa-main" });
-    main.appendChild(el("p", { className: "qa-text", dir: "auto" }, question.text));
-    var meta = el("p", { className: "qa-meta muted" });
-    meta.appendChild(el("span", { className: "qa-author" }, authorLabel(question)));
-    meta.appendChild(el("span", {}, " · " + timeLabel(question.created_at)));
-    if (question.edited) { meta.appendChild(el("span", {}, " · edited")); }
-    if (question.status === "pending") { meta.appendChild(el("span", { className: "badge qa-waiting" }, "waiting for moderation")); }
-    if (question.status === "answered") { meta.appendChild(el("span", { className: "badge qa-answered" }, "answered")); }
-    if (question.pinned) { meta.appendChild(el("span", { className: "badge qa-onair" }, "on air")); }
-    main.appendChild(meta);
-    var actions = el("div", { className: "qa-actions" });
-    li.appendChild(votes);
-    li.appendChild(main);
-    li.appendChild(actions);
-    return { item: li, actions: actions };
-  }
-
-  function chatItem(message) {
-    var li = el("li", { className: "chat-item", "data-message-id": message.id });
-    li.appendChild(el("span", { className: "chat-author" }, message.author.name));
-    li.appendChild(el("span", { className: "chat-time muted" }, " " + timeLabel(message.created_at) + " "));
-    li.appendChild(el("span", { className: "chat-text", dir: "auto" }, message.text));
-    return li;
-  }
-
-  function replaceChildren(parent, children) {
-    parent.textContent = "";
-    children.forEach(function (c) { parent.appendChild(c); });
-  }
-
-  function showError(id, ack) {
-    var box = document.getElementById(id);
-    if (!box) { return; }
-    if (!ack || ack.ok) { box.hidden = true; box.textContent = ""; return; }
-    box.textContent = (ack.error && ack.error.message) || "Something went wrong.";
-    box.hidden = false;
-  }
-
-  /* Sort buttons: [data-sort] toggles, calling render() after. */
-  function bindSort(store, render) {
-    document.querySelectorAll("[data-sort]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        store.sort = button.dataset.sort;
-        document.querySelectorAll("[data-sort]").forEach(function (b) {
-          b.setAttribute("aria-pressed", String(b === button));
-        });
+/* Chat form and list, the same on the live and moderate pages. */
+function bindChat(chat, render) {
+  var form = document.getElementById("chat-form");
+  if (!form) { return; }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var input = document.getElementById("chat-text");
+    var text = input.value.trim();
+    if (!text) { return; }
+    Live.emit("chat:send", { session_id: Live.sessionId, text: text }).then(function (ack) {
+      showError("chat-error", ack);
+      if (ack.ok) {
+        input.value = "";
+        chat.add(ack.message);
         render();
-      });
+      }
     });
-  }
+  });
+  Live.on("chat:message", function (data) { if (chat.add(data.message)) { render(); } });
+  Live.on("chat:deleted", function (data) {
+    if (data.session_id === Live.sessionId && chat.byId.delete(data.message_id)) { render(); }
+  });
+}
 
-  /* Chat form and list, the same on the live and moderate pages. */
-  function bindChat(chat, render) {
-    var form = document.getElementById("chat-form");
-    if (!form) { return; }
-    form.addEventListener("submit", function (e) {
-      e.preventDefault();
-      var input = document.getElementById("chat-text");
-      var text = input.value.trim();
-      if (!text) { return; }
-      window.Live.emit("chat:send", { session_id: window.Live.sessionId, text: text }).then(function (ack) {
-        showError("chat-error", ack);
-        if (ack.ok) {
-          input.value = "";
-          chat.add(ack.message);
-          render();
-        }
-      });
-    });
-    window.Live.on("chat:message", function (data) { if (chat.add(data.message)) { render(); } });
-    window.Live.on("chat:deleted", function (data) {
-      if (data.session_id === window.Live.sessionId && chat.byId.delete(data.message_id)) { render(); }
-    });
-  }
+function scrollToEnd(list) {
+  list.scrollTop = list.scrollHeight;
+}
 
-  function scrollToEnd(list) {
-    list.scrollTop = list.scrollHeight;
-  }
+/* The question on air in its box (hidden when there is none). */
+function renderPinned(box, pinned) {
+  box.hidden = !pinned;
+  var slot = box.querySelector("[data-pinned-slot]");
+  slot.textContent = "";
+  if (pinned) { slot.appendChild(el("p", { className: "qa-text", dir: "auto" }, pinned.text)); }
+}
 
-  window.Rooms = {
-    el: el, QuestionStore: QuestionStore, ChatStore: ChatStore, questionItem: questionItem,
-    chatItem: chatItem, replaceChildren: replaceChildren, showError: showError, bindSort: bindSort,
-    bindChat: bindChat, authorLabel: authorLabel, scrollToEnd: scrollToEnd
-  };
-})();
+/* The question broadcasts, the same on every live page: each one that changes the store redraws. */
+function bindQuestions(store, render) {
+  Live.on("question:new", function (data) { if (store.upsert(data.question)) { render(); } });
+  Live.on("question:updated", function (data) { if (store.upsert(data.question)) { render(); } });
+  Live.on("question:removed", function (data) {
+    if (data.session_id === Live.sessionId && store.remove(data.question_id)) { render(); }
+  });
+}
+
+export {
+  QuestionStore, ChatStore, questionItem, chatItem, showError, bindSort, bindChat, bindQuestions,
+  renderPinned, authorLabel, scrollToEnd
+};
