@@ -15,8 +15,13 @@ from ..grants.checks import ensure_can_scan, events_run_by
 from ..manage.access import current_account
 from ..programme.services import get_event
 from ..registrations.models import Registration
-from . import services
+from . import scanning
+from . import stats as checkin_stats
+from . import sync as offline_sync
+from . import undo as undoing
+from .auto_checkout import run_due_auto_checkouts
 from .badges import reissue_badge
+from .lists import get_list, list_as_dict, lists_of
 from .schemas import ScanIn, SyncIn, UndoIn
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1/checkin")
@@ -36,8 +41,8 @@ def _body(schema: type[BaseModel]):
         raise ServiceError("invalid_request", "; ".join(problems), fields=fields) from None
 
 
-def _scan_request(body: ScanIn, **extra) -> services.ScanRequest:
-    return services.ScanRequest(code=body.code, list_id=body.list_id, scan_id=body.scan_id, direction=body.direction,
+def _scan_request(body: ScanIn, **extra) -> scanning.ScanRequest:
+    return scanning.ScanRequest(code=body.code, list_id=body.list_id, scan_id=body.scan_id, direction=body.direction,
                                 gate=body.gate, scanned_at=body.scanned_at, **extra)
 
 
@@ -46,7 +51,7 @@ def _status(answer: dict) -> int:
 
 
 def _list_for(user: User, list_id: int):
-    checkin_list = services.get_list(db.session, list_id)
+    checkin_list = get_list(db.session, list_id)
     ensure_can_scan(db.session, user, checkin_list.event_id)
     return checkin_list
 
@@ -55,7 +60,7 @@ def _list_for(user: User, list_id: int):
 def scan():
     staff = current_account()
     body = _body(ScanIn)
-    answer = services.scan(db.session, staff, _scan_request(body))
+    answer = scanning.scan(db.session, staff, _scan_request(body))
     return jsonify(answer), _status(answer)
 
 
@@ -63,7 +68,7 @@ def scan():
 def undo():
     staff = current_account()
     body = _body(UndoIn)
-    return jsonify(services.undo(db.session, staff, body.scan_id, body.undo_id))
+    return jsonify(undoing.undo(db.session, staff, body.scan_id, body.undo_id))
 
 
 @bp.post("/sync")
@@ -71,7 +76,7 @@ def sync():
     staff = current_account()
     body = _body(SyncIn)
     requests = [_scan_request(item, offline=True, offline_result=item.offline_result) for item in body.scans]
-    return jsonify(services.sync(db.session, staff, requests))
+    return jsonify(offline_sync.sync(db.session, staff, requests))
 
 
 @bp.get("/lists")
@@ -85,21 +90,21 @@ def lists():
         events = [event]
     else:
         events = events_run_by(db.session, staff, roles=("organiser", "staff"))
-    return jsonify({"lists": [services.list_as_dict(c) for e in events for c in services.lists_of(db.session, e.id)]})
+    return jsonify({"lists": [list_as_dict(c) for e in events for c in lists_of(db.session, e.id)]})
 
 
 @bp.get("/lists/<int:list_id>/stats")
 def stats(list_id: int):
     checkin_list = _list_for(current_account(), list_id)
-    services.run_due_auto_checkouts(db.session)
-    return jsonify(services.list_stats(db.session, checkin_list))
+    run_due_auto_checkouts(db.session)
+    return jsonify(checkin_stats.list_stats(db.session, checkin_list))
 
 
 @bp.get("/lists/<int:list_id>/offline")
 def offline(list_id: int):
     """Everything a scanner needs to keep deciding when the network is gone."""
     checkin_list = _list_for(current_account(), list_id)
-    return jsonify(services.offline_snapshot(db.session, checkin_list))
+    return jsonify(offline_sync.offline_snapshot(db.session, checkin_list))
 
 
 @bp.get("/events/<slug>/stats")
@@ -107,9 +112,9 @@ def event_stats(slug: str):
     staff = current_account()
     event = get_event(db.session, slug)
     ensure_can_scan(db.session, staff, event.id)
-    services.run_due_auto_checkouts(db.session)
-    return jsonify({"event_id": event.id, "lists": services.event_stats(db.session, event.id),
-                    "conflicts": services.conflicts_of(db.session, event.id)})
+    run_due_auto_checkouts(db.session)
+    return jsonify({"event_id": event.id, "lists": checkin_stats.event_stats(db.session, event.id),
+                    "conflicts": offline_sync.conflicts_of(db.session, event.id)})
 
 
 @bp.post("/registrations/<int:registration_id>/reissue")

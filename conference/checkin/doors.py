@@ -21,7 +21,7 @@ from ..grants.services import grant, revoke
 from ..programme.models import Event, ProgrammeSession
 from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from .schemas import CheckinListIn
-from .services import get_list, lists_of
+from .lists import get_list, lists_of
 
 
 def _in_use(list_id: int):
