@@ -6,13 +6,13 @@ needs its CSRF token on every POST (checked for the whole app in `auth.authentic
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from pydantic import BaseModel, ValidationError
 
 from ..accounts.models import User
-from ..errors import NotFound, ServiceError
+from ..errors import NotFound
 from ..extensions import db
 from ..grants.checks import ensure_can_scan, events_run_by
 from ..manage.access import current_account
+from ..payloads import json_body, parse
 from ..programme.services import get_event
 from ..registrations.models import Registration
 from . import scanning
@@ -25,20 +25,6 @@ from .lists import get_list, list_as_dict, lists_of
 from .schemas import ScanIn, SyncIn, UndoIn
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1/checkin")
-
-
-def _body(schema: type[BaseModel]):
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ServiceError("invalid_json", "the body must be a JSON object (Content-Type: application/json)")
-    if not isinstance(data, dict):
-        raise ServiceError("invalid_json", "the body must be a JSON object")
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3]]
-        fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
-        raise ServiceError("invalid_request", "; ".join(problems), fields=fields) from None
 
 
 def _scan_request(body: ScanIn, **extra) -> scanning.ScanRequest:
@@ -59,7 +45,7 @@ def _list_for(user: User, list_id: int):
 @bp.post("/scan")
 def scan():
     staff = current_account()
-    body = _body(ScanIn)
+    body = parse(ScanIn, json_body())
     answer = scanning.scan(db.session, staff, _scan_request(body))
     return jsonify(answer), _status(answer)
 
@@ -67,14 +53,14 @@ def scan():
 @bp.post("/undo")
 def undo():
     staff = current_account()
-    body = _body(UndoIn)
+    body = parse(UndoIn, json_body())
     return jsonify(undoing.undo(db.session, staff, body.scan_id, body.undo_id))
 
 
 @bp.post("/sync")
 def sync():
     staff = current_account()
-    body = _body(SyncIn)
+    body = parse(SyncIn, json_body())
     requests = [_scan_request(item, offline=True, offline_result=item.offline_result) for item in body.scans]
     return jsonify(offline_sync.sync(db.session, staff, requests))
 
