@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from conference.checkin import scanning
-from conference.checkin.lists import ensure_list
 from conference.checkin.badges import badge_token
+from conference.checkin.lists import ensure_list
 from conference.extensions import db as _db
 from conference.programme.models import Event
 from conference.registrations.models import Registration

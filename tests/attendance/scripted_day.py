@@ -138,9 +138,9 @@ MOVES = [  # (who, list, direction, (hour, minute)) in time order
 
 def _scan_the_day(db, event_id, people, registrations, entrance, door, day, make_user) -> dict:
     """Scan every badge as staff would (with the scanner's own clock), then undo Hana's entry."""
+    from conference.checkin.badges import badge_token
     from conference.checkin.scanning import ScanRequest, scan
     from conference.checkin.undo import undo
-    from conference.checkin.badges import badge_token
     from conference.registrations.models import Registration
 
     staff = db.merge(make_user("staff", name="Sam Scanner"))

@@ -11,10 +11,10 @@ from checkin_support import attendee_badge, venue  # noqa: F401 - fixtures
 from PIL import Image
 from sqlalchemy import select
 
-from conference.checkin.lists import get_list
-from conference.checkin.stats import list_stats
 from conference.checkin.badges import badge_png, badge_token
+from conference.checkin.lists import get_list
 from conference.checkin.models import ScanRecord
+from conference.checkin.stats import list_stats
 from conference.extensions import db as _db
 from conference.programme.models import Event
 from conference.registrations.models import Registration

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from conference.accounts.models import User
 from conference.checkin import doors, scanning
 from conference.checkin.auto_checkout import run_due_auto_checkouts
-from conference.checkin.lists import ensure_default_lists, lists_of
 from conference.checkin.badges import badge_token
+from conference.checkin.lists import ensure_default_lists, lists_of
 from conference.checkin.models import CheckinList, CheckinMovement
 from conference.checkin.schemas import CheckinListIn
 from conference.errors import ServiceError
