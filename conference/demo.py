@@ -309,7 +309,7 @@ def load_demo(db: Session) -> DemoSummary:
 def _checkin(db: Session, event: Event) -> None:
     """Check-in lists (entrance, each day, each session's door) and the badge key."""
     from .checkin.badges import signing_key_row
-    from .checkin.services import ensure_default_lists
+    from .checkin.lists import ensure_default_lists
 
     ensure_default_lists(db, event)
     signing_key_row(db, event.id)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from conference.checkin import services
+from conference.checkin import scanning
 from conference.checkin.badges import badge_token
+from conference.checkin.lists import ensure_list
 from conference.extensions import db as _db
 from conference.programme.models import Event
 from conference.registrations.models import Registration
@@ -17,8 +18,8 @@ def new_scan_id() -> str:
     return str(uuid.uuid4())
 
 
-def scan_request(code: str, list_id: int, **fields) -> services.ScanRequest:
-    return services.ScanRequest(code=code, list_id=list_id, scan_id=fields.pop("scan_id", None) or new_scan_id(),
+def scan_request(code: str, list_id: int, **fields) -> scanning.ScanRequest:
+    return scanning.ScanRequest(code=code, list_id=list_id, scan_id=fields.pop("scan_id", None) or new_scan_id(),
                                 **fields)
 
 
@@ -38,11 +39,11 @@ def venue(app, make_event, make_user):
     staff = make_user("staff")
     with app.app_context():
         event = _db.session.get(Event, event.id)
-        entrance = services.ensure_list(_db.session, event, "Entrance", allow_reentry=True)
+        entrance = ensure_list(_db.session, event, "Entrance", allow_reentry=True)
         thematic = next(s for s in event.sessions if s.title == "AI Ethics")
-        door = services.ensure_list(_db.session, event, "Door AI Ethics", scope="session", session=thematic,
-                                    capacity=thematic.capacity, allow_reentry=True)
-        online = services.ensure_list(_db.session, event, "Hybrid desk", admits_online=True, allow_reentry=False)
+        door = ensure_list(_db.session, event, "Door AI Ethics", scope="session", session=thematic,
+                           capacity=thematic.capacity, allow_reentry=True)
+        online = ensure_list(_db.session, event, "Hybrid desk", admits_online=True, allow_reentry=False)
         return Venue(event.id, entrance.id, door.id, online.id, staff, thematic.id)
 
 

@@ -6,38 +6,29 @@ needs its CSRF token on every POST (checked for the whole app in `auth.authentic
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from pydantic import BaseModel, ValidationError
 
 from ..accounts.models import User
-from ..errors import NotFound, ServiceError
+from ..errors import NotFound
 from ..extensions import db
 from ..grants.checks import ensure_can_scan, events_run_by
 from ..manage.access import current_account
+from ..payloads import json_body, parse
 from ..programme.services import get_event
 from ..registrations.models import Registration
-from . import services
+from . import scanning
+from . import stats as checkin_stats
+from . import sync as offline_sync
+from . import undo as undoing
+from .auto_checkout import run_due_auto_checkouts
 from .badges import reissue_badge
+from .lists import get_list, list_as_dict, lists_of
 from .schemas import ScanIn, SyncIn, UndoIn
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1/checkin")
 
 
-def _body(schema: type[BaseModel]):
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ServiceError("invalid_json", "the body must be a JSON object (Content-Type: application/json)")
-    if not isinstance(data, dict):
-        raise ServiceError("invalid_json", "the body must be a JSON object")
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3]]
-        fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
-        raise ServiceError("invalid_request", "; ".join(problems), fields=fields) from None
-
-
-def _scan_request(body: ScanIn, **extra) -> services.ScanRequest:
-    return services.ScanRequest(code=body.code, list_id=body.list_id, scan_id=body.scan_id, direction=body.direction,
+def _scan_request(body: ScanIn, **extra) -> scanning.ScanRequest:
+    return scanning.ScanRequest(code=body.code, list_id=body.list_id, scan_id=body.scan_id, direction=body.direction,
                                 gate=body.gate, scanned_at=body.scanned_at, **extra)
 
 
@@ -46,7 +37,7 @@ def _status(answer: dict) -> int:
 
 
 def _list_for(user: User, list_id: int):
-    checkin_list = services.get_list(db.session, list_id)
+    checkin_list = get_list(db.session, list_id)
     ensure_can_scan(db.session, user, checkin_list.event_id)
     return checkin_list
 
@@ -54,24 +45,24 @@ def _list_for(user: User, list_id: int):
 @bp.post("/scan")
 def scan():
     staff = current_account()
-    body = _body(ScanIn)
-    answer = services.scan(db.session, staff, _scan_request(body))
+    body = parse(ScanIn, json_body())
+    answer = scanning.scan(db.session, staff, _scan_request(body))
     return jsonify(answer), _status(answer)
 
 
 @bp.post("/undo")
 def undo():
     staff = current_account()
-    body = _body(UndoIn)
-    return jsonify(services.undo(db.session, staff, body.scan_id, body.undo_id))
+    body = parse(UndoIn, json_body())
+    return jsonify(undoing.undo(db.session, staff, body.scan_id, body.undo_id))
 
 
 @bp.post("/sync")
 def sync():
     staff = current_account()
-    body = _body(SyncIn)
+    body = parse(SyncIn, json_body())
     requests = [_scan_request(item, offline=True, offline_result=item.offline_result) for item in body.scans]
-    return jsonify(services.sync(db.session, staff, requests))
+    return jsonify(offline_sync.sync(db.session, staff, requests))
 
 
 @bp.get("/lists")
@@ -85,21 +76,21 @@ def lists():
         events = [event]
     else:
         events = events_run_by(db.session, staff, roles=("organiser", "staff"))
-    return jsonify({"lists": [services.list_as_dict(c) for e in events for c in services.lists_of(db.session, e.id)]})
+    return jsonify({"lists": [list_as_dict(c) for e in events for c in lists_of(db.session, e.id)]})
 
 
 @bp.get("/lists/<int:list_id>/stats")
 def stats(list_id: int):
     checkin_list = _list_for(current_account(), list_id)
-    services.run_due_auto_checkouts(db.session)
-    return jsonify(services.list_stats(db.session, checkin_list))
+    run_due_auto_checkouts(db.session)
+    return jsonify(checkin_stats.list_stats(db.session, checkin_list))
 
 
 @bp.get("/lists/<int:list_id>/offline")
 def offline(list_id: int):
     """Everything a scanner needs to keep deciding when the network is gone."""
     checkin_list = _list_for(current_account(), list_id)
-    return jsonify(services.offline_snapshot(db.session, checkin_list))
+    return jsonify(offline_sync.offline_snapshot(db.session, checkin_list))
 
 
 @bp.get("/events/<slug>/stats")
@@ -107,9 +98,9 @@ def event_stats(slug: str):
     staff = current_account()
     event = get_event(db.session, slug)
     ensure_can_scan(db.session, staff, event.id)
-    services.run_due_auto_checkouts(db.session)
-    return jsonify({"event_id": event.id, "lists": services.event_stats(db.session, event.id),
-                    "conflicts": services.conflicts_of(db.session, event.id)})
+    run_due_auto_checkouts(db.session)
+    return jsonify({"event_id": event.id, "lists": checkin_stats.event_stats(db.session, event.id),
+                    "conflicts": offline_sync.conflicts_of(db.session, event.id)})
 
 
 @bp.post("/registrations/<int:registration_id>/reissue")

@@ -12,7 +12,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..programme.services import get_event
 from ..grants.services import grant
-from . import services
+from .lists import ensure_default_lists
 
 
 def register_commands(bp: Blueprint) -> None:
@@ -30,7 +30,7 @@ def create_lists(event_slug: str) -> None:
     except ServiceError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
-    for checkin_list in services.ensure_default_lists(db.session, event):
+    for checkin_list in ensure_default_lists(db.session, event):
         click.echo(f"{checkin_list.id:5} {checkin_list.scope:8} {checkin_list.name}")
 
 

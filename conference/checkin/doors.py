@@ -19,9 +19,9 @@ from ..errors import Conflict, NotFound, ServiceError
 from ..grants.models import EventGrant
 from ..grants.services import grant, revoke
 from ..programme.models import Event, ProgrammeSession
+from .lists import get_list, lists_of
 from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from .schemas import CheckinListIn
-from .services import get_list, lists_of
 
 
 def _in_use(list_id: int):

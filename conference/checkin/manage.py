@@ -14,8 +14,8 @@ from ..manage.access import current_account, event_to_manage
 from ..payloads import InvalidPayload, form_data, json_body, parse
 from ..programme.services import event_sessions
 from . import doors
+from .lists import ensure_default_lists, get_list, lists_of
 from .schemas import CheckinListIn, StaffIn
-from .services import ensure_default_lists, get_list, lists_of
 
 bp = Blueprint("checkin_manage", __name__, url_prefix="/manage/events/<slug>/doors")
 api_bp = Blueprint("checkin_manage_api", __name__, url_prefix="/api/v1")

@@ -11,7 +11,7 @@ from flask import has_app_context
 from .. import hooks
 from ..extensions import db
 from ..programme.models import ProgrammeSession
-from .services import follow_session
+from .lists import follow_session
 
 log = logging.getLogger(__name__)
 

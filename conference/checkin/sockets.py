@@ -17,7 +17,7 @@ from ..extensions import db, socketio
 from ..realtime import LIVE, live_event, ok
 from ..rooms.access import moderators_room
 from ..grants.checks import ensure_can_scan
-from . import services
+from .stats import event_stats, list_stats
 from .models import CheckinList
 from .schemas import WatchIn
 
@@ -34,7 +34,7 @@ def staff_room(event_id: int) -> str:
 def watch(user, payload: WatchIn):
     ensure_can_scan(db.session, user, payload.event_id)
     join_room(staff_room(payload.event_id), namespace=LIVE)
-    return ok(event_id=payload.event_id, lists=services.event_stats(db.session, payload.event_id))
+    return ok(event_id=payload.event_id, lists=event_stats(db.session, payload.event_id))
 
 
 @hooks.checkin_changed.connect
@@ -46,7 +46,7 @@ def broadcast_stats(event_id, session_ids=(), list_id=None, **_extra):
         checkin_list = db.session.get(CheckinList, list_id)
         if checkin_list is None:
             return
-        payload = {"event_id": event_id, "list": services.list_stats(db.session, checkin_list),
+        payload = {"event_id": event_id, "list": list_stats(db.session, checkin_list),
                    "session_ids": list(session_ids)}
         socketio.emit(STATS_EVENT, payload, to=staff_room(event_id), namespace=LIVE)
         for session_id in session_ids:

@@ -13,9 +13,12 @@ from ..programme.models import Event
 from ..programme.services import get_event
 from ..registrations.models import Registration
 from ..registrations.services import ParticipantFilter, find_registration, list_participants
-from . import services
+from .auto_checkout import run_due_auto_checkouts
 from .badges import badge_png, badge_svg, badge_token, reissue_badge
 from .cli import register_commands
+from .lists import lists_of
+from .stats import event_stats
+from .sync import conflicts_of
 
 bp = Blueprint("checkin", __name__, cli_group="checkin")
 register_commands(bp)
@@ -102,7 +105,7 @@ def reissue(slug: str, registration_id: int):
 def scanner(slug: str):
     event = get_event(db.session, slug)
     _ensure_event_staff(event)
-    lists = services.lists_of(db.session, event.id)
+    lists = lists_of(db.session, event.id)
     return render_template("checkin/scanner.html", event=event, lists=lists)
 
 
@@ -111,9 +114,9 @@ def scanner(slug: str):
 def dashboard(slug: str):
     event = get_event(db.session, slug)
     _ensure_event_staff(event)
-    services.run_due_auto_checkouts(db.session)
-    return render_template("checkin/dashboard.html", event=event, stats=services.event_stats(db.session, event.id),
-                           conflicts=services.conflicts_of(db.session, event.id))
+    run_due_auto_checkouts(db.session)
+    return render_template("checkin/dashboard.html", event=event, stats=event_stats(db.session, event.id),
+                           conflicts=conflicts_of(db.session, event.id))
 
 
 @bp.before_app_request
@@ -132,7 +135,7 @@ def _auto_checkout_loop(app) -> None:
         socketio.sleep(60)
         with app.app_context():
             try:
-                services.run_due_auto_checkouts(db.session)
+                run_due_auto_checkouts(db.session)
             except Exception:  # keep the loop alive; the next round retries
                 db.session.rollback()
                 current_app.logger.exception("automatic check-out failed")

@@ -138,8 +138,9 @@ MOVES = [  # (who, list, direction, (hour, minute)) in time order
 
 def _scan_the_day(db, event_id, people, registrations, entrance, door, day, make_user) -> dict:
     """Scan every badge as staff would (with the scanner's own clock), then undo Hana's entry."""
-    from conference.checkin import services as checkin
     from conference.checkin.badges import badge_token
+    from conference.checkin.scanning import ScanRequest, scan
+    from conference.checkin.undo import undo
     from conference.registrations.models import Registration
 
     staff = db.merge(make_user("staff", name="Sam Scanner"))
@@ -147,8 +148,8 @@ def _scan_the_day(db, event_id, people, registrations, entrance, door, day, make
     results = {}
     for n, (who, list_name, direction, hhmm) in enumerate(MOVES):
         code = badge_token(db, db.get(Registration, registrations[who]))
-        request = checkin.ScanRequest(code=code, list_id=lists[list_name], scan_id=f"scan-{n}", direction=direction,
-                                      gate="A", scanned_at=at(*hhmm, day=day))
-        results[n] = checkin.scan(db, staff, request)["result"]
-    checkin.undo(db, staff, "scan-1")  # Hana was let in by mistake
+        request = ScanRequest(code=code, list_id=lists[list_name], scan_id=f"scan-{n}", direction=direction,
+                              gate="A", scanned_at=at(*hhmm, day=day))
+        results[n] = scan(db, staff, request)["result"]
+    undo(db, staff, "scan-1")  # Hana was let in by mistake
     return results

@@ -11,9 +11,10 @@ from checkin_support import attendee_badge, venue  # noqa: F401 - fixtures
 from PIL import Image
 from sqlalchemy import select
 
-from conference.checkin import services
 from conference.checkin.badges import badge_png, badge_token
+from conference.checkin.lists import get_list
 from conference.checkin.models import ScanRecord
+from conference.checkin.stats import list_stats
 from conference.extensions import db as _db
 from conference.programme.models import Event
 from conference.registrations.models import Registration
@@ -99,7 +100,7 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
                                       .order_by(ScanRecord.scanned_at)).all()
         assert [(r.offline, r.result, r.conflict) for r in records] == [(True, "ok", False),
                                                                          (True, "already_checked_in", False)]
-        stats = services.list_stats(_db.session, services.get_list(_db.session, venue.entrance_id))
+        stats = list_stats(_db.session, get_list(_db.session, venue.entrance_id))
         assert stats["checked_in"] == 2
 
 

@@ -18,7 +18,12 @@ from sqlalchemy import func, select
 
 from conference import create_app
 from conference.accounts.models import User
-from conference.checkin import services
+from conference.checkin import scanning
+from conference.checkin.auto_checkout import run_due_auto_checkouts
+from conference.checkin.lists import ensure_list
+from conference.checkin.stats import list_stats
+from conference.checkin.sync import offline_snapshot, sync
+from conference.checkin.undo import undo
 from conference.checkin.models import Checkin, CheckinMovement, ScanRecord
 from conference.extensions import db as _db
 
@@ -55,7 +60,7 @@ def _storm(app, staff_id: int, code: str, list_id: int, *, same_scan_id: bool = 
                 request = scan_request(code, list_id, gate=f"gate-{gate}",
                                        scan_id=shared_scan_id if same_scan_id else None)
                 barrier.wait(timeout=30)
-                results.append(services.scan(_db.session, staff, request)["result"])
+                results.append(scanning.scan(_db.session, staff, request)["result"])
                 _db.session.remove()
         except BaseException as exc:  # noqa: BLE001 - reported below with the thread's failure
             errors.append(exc)
@@ -143,7 +148,7 @@ def test_twenty_simultaneous_scans_on_postgresql_give_one_ok(postgres_app):
         staff = create_user(session, email="staff@example.org", name="Staff", password="x" * 12)
         attendee = create_user(session, email="a@example.org", name="A", role="attendee", password="x" * 12)
         grant(session, event, staff, "staff")
-        entrance = services.ensure_list(session, event, "Entrance")
+        entrance = ensure_list(session, event, "Entrance")
         registration = register(session, attendee, event, "in_person")
         code = badge_token(session, registration)
         ids = (staff.id, entrance.id, registration.id)
@@ -176,30 +181,30 @@ def test_exits_undo_auto_checkout_sync_and_stats_on_postgresql(postgres_app):
         session.commit()
         staff = create_user(session, email="s@example.org", name="S", password="x" * 12)
         grant(session, event, staff, "staff")
-        door = services.ensure_list(session, event, "Door", scope="session", session=room, capacity=1)
+        door = ensure_list(session, event, "Door", scope="session", session=room, capacity=1)
         codes = []
         for n in range(2):
             person = create_user(session, email=f"p{n}@example.org", name=f"P{n}", password="x" * 12)
             codes.append(badge_token(session, register(session, person, event, "in_person")))
 
         def scan(code, **fields):
-            return services.scan(session, staff, scan_request(code, door.id, **fields))
+            return scanning.scan(session, staff, scan_request(code, door.id, **fields))
 
         first = scan(codes[0])
         assert [first["result"], scan(codes[1])["result"]] == ["ok", "full"]
         assert scan(codes[0], direction="out")["result"] == "ok"
         assert scan(codes[1])["result"] == "ok"
         assert hooks.on_site_count(session, room) == 1
-        services.undo(session, staff, first["scan_id"])
-        synced = services.sync(session, staff, [scan_request(codes[0], door.id, scanned_at=now - timedelta(minutes=9),
-                                                             offline_result="ok")])
+        undo(session, staff, first["scan_id"])
+        synced = sync(session, staff, [scan_request(codes[0], door.id, scanned_at=now - timedelta(minutes=9),
+                                                    offline_result="ok")])
         assert synced["results"][0]["result"] == "full" and synced["conflicts"]
         door.auto_checkout_at = utcnow() - timedelta(seconds=1)
         session.commit()
-        assert services.run_due_auto_checkouts(session) == [door.id]
-        stats = services.list_stats(session, door)
+        assert run_due_auto_checkouts(session) == [door.id]
+        stats = list_stats(session, door)
         assert (stats["checked_in"], stats["inside_now"], stats["conflicts"], stats["late_uploads"]) == (1, 0, 1, 1)
-        snapshot = services.offline_snapshot(session, door)
+        snapshot = offline_snapshot(session, door)
         assert len(snapshot["checked_in"]) == 1 and snapshot["inside"] == []
 
 
@@ -220,7 +225,7 @@ def test_nul_characters_and_lone_surrogates_are_stored_safely_on_postgresql(post
         session.commit()
         staff = create_user(session, email="nul@example.org", name="S", password="x" * 12)
         grant(session, event, staff, "staff")
-        entrance = services.ensure_list(session, event, "Entrance")
+        entrance = ensure_list(session, event, "Entrance")
         token = create_api_token(session, staff, "t")
         list_id = entrance.id
     client = postgres_app.test_client()
@@ -255,7 +260,7 @@ def _churn(app, staff_id: int, codes: list[str], list_id: int) -> Counter:
                 for _ in range(10):
                     request = scan_request(rng.choice(codes), list_id, direction=rng.choice(["in", "out"]))
                     try:
-                        result = services.scan(_db.session, staff, request)["result"]
+                        result = scanning.scan(_db.session, staff, request)["result"]
                     except ServiceError as exc:  # "busy" after repeated lost races is an answer, not a crash
                         result = exc.code
                     with lock:
@@ -313,7 +318,7 @@ def test_simultaneous_entries_and_exits_stay_consistent_on_postgresql(postgres_a
         session.commit()
         staff = create_user(session, email="churn@example.org", name="S", password="x" * 12)
         grant(session, event, staff, "staff")
-        door = services.ensure_list(session, event, "Door", capacity=1)
+        door = ensure_list(session, event, "Door", capacity=1)
         codes = [badge_token(session, register(session, create_user(session, email=f"c{n}@example.org", name="C",
                                                                     password="x" * 12), event, "in_person"))
                  for n in range(2)]

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from conference.accounts.models import User
-from conference.checkin import doors, services
+from conference.checkin import doors, scanning
+from conference.checkin.auto_checkout import run_due_auto_checkouts
 from conference.checkin.badges import badge_token
+from conference.checkin.lists import ensure_default_lists, lists_of
 from conference.checkin.models import CheckinList, CheckinMovement
 from conference.checkin.schemas import CheckinListIn
 from conference.errors import ServiceError
@@ -41,7 +43,7 @@ def check_in(db, cast, checkin_list, make_user_registration) -> dict:
     registration = make_user_registration()
     admin = db.get(User, cast.admin.id)
     code = badge_token(db, db.get(Registration, registration.id))
-    return services.scan(db, admin, services.ScanRequest(code=code, list_id=checkin_list.id,
+    return scanning.scan(db, admin, scanning.ScanRequest(code=code, list_id=checkin_list.id,
                                                          scan_id=str(uuid.uuid4())))
 
 
@@ -59,7 +61,7 @@ def test_lists_of_every_scope(ctx, cast):
     assert (entrance.scope, entrance.capacity, entrance.day, entrance.session_id) == ("event", 500, None, None)
     assert day.day == date(2030, 5, 7) and day.session_id is None
     assert door.session.title == "AI Ethics" and door.day is None
-    assert [c.name for c in services.lists_of(db, event.id)] == ["Entrance", "Day 2", "Door"]
+    assert [c.name for c in lists_of(db, event.id)] == ["Entrance", "Day 2", "Door"]
 
 
 def test_a_day_or_session_sent_with_another_scope_is_dropped(ctx):
@@ -155,7 +157,7 @@ def test_a_refused_scan_also_keeps_the_list(ctx, cast, new_attendee):
     db, event = ctx
     hall = doors.create_list(db, event, payload())
     admin = db.get(User, cast.admin.id)
-    services.scan(db, admin, services.ScanRequest(code="forged", list_id=hall.id, scan_id=str(uuid.uuid4())))
+    scanning.scan(db, admin, scanning.ScanRequest(code="forged", list_id=hall.id, scan_id=str(uuid.uuid4())))
     with pytest.raises(ServiceError):
         doors.delete_list(db, event, hall)
 
@@ -164,19 +166,19 @@ def test_an_unused_list_is_removed(ctx):
     db, event = ctx
     hall = doors.create_list(db, event, payload())
     doors.delete_list(db, event, hall)
-    assert services.lists_of(db, event.id) == []
+    assert lists_of(db, event.id) == []
 
 
 def test_a_new_auto_checkout_time_runs_again(ctx, cast, new_attendee):
     db, event = ctx
     hall = doors.create_list(db, event, payload(auto_checkout_at="2020-01-01T10:00"))
-    assert services.run_due_auto_checkouts(db) == [hall.id]
+    assert run_due_auto_checkouts(db) == [hall.id]
     check_in(db, cast, hall, new_attendee)
     db.expire_all()
     hall = db.get(CheckinList, hall.id)
     assert hall.inside_count == 1
     doors.update_list(db, event, hall, payload(auto_checkout_at="2020-01-02T10:00"))
-    assert services.run_due_auto_checkouts(db) == [hall.id]
+    assert run_due_auto_checkouts(db) == [hall.id]
     db.expire_all()
     assert db.get(CheckinList, hall.id).inside_count == 0
 
@@ -210,6 +212,6 @@ def test_the_doors_page_cannot_remove_an_organiser(ctx, cast):
 
 def test_default_lists_from_the_programme(ctx):
     db, event = ctx
-    lists = services.ensure_default_lists(db, event)
+    lists = ensure_default_lists(db, event)
     assert [c.scope for c in lists].count("day") == 3 and any(c.name == "Entrance" for c in lists)
-    assert len(services.ensure_default_lists(db, event)) == len(lists)
+    assert len(ensure_default_lists(db, event)) == len(lists)

@@ -10,7 +10,7 @@ from conftest import csrf_token
 from sqlalchemy import select
 
 from conference.accounts.models import User
-from conference.checkin import doors, services
+from conference.checkin import doors, scanning
 from conference.checkin.badges import badge_token
 from conference.checkin.models import CheckinList
 from conference.checkin.schemas import CheckinListIn
@@ -46,8 +46,8 @@ def scan_attendee(app, cast, list_id):
     with app.app_context():
         registration = _db.session.scalar(select(Registration).where(Registration.user_id == cast.attendee.id))
         code = badge_token(_db.session, registration)
-        return services.scan(_db.session, _db.session.get(User, cast.admin.id),
-                             services.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())))
+        return scanning.scan(_db.session, _db.session.get(User, cast.admin.id),
+                             scanning.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())))
 
 
 @pytest.fixture()
@@ -118,8 +118,8 @@ def test_capacity_below_inside_over_the_page(app, cast, organiser, make_user, ma
     make_registration(other, cast.event, "in_person")
     with app.app_context():
         registration = _db.session.scalar(select(Registration).where(Registration.user_id == other.id))
-        services.scan(_db.session, _db.session.get(User, cast.admin.id),
-                      services.ScanRequest(code=badge_token(_db.session, registration), list_id=list_id,
+        scanning.scan(_db.session, _db.session.get(User, cast.admin.id),
+                      scanning.ScanRequest(code=badge_token(_db.session, registration), list_id=list_id,
                                            scan_id=str(uuid.uuid4())))
     response = organiser.post(f"{PAGE}/lists/{list_id}", data=form(organiser, name="Hall", scope="event",
                                                                    capacity="1"))

@@ -11,7 +11,7 @@ from pg_support import postgres_app
 from sqlalchemy import func, select
 
 from conference.accounts.models import User
-from conference.checkin import doors, services
+from conference.checkin import doors, scanning
 from conference.checkin.badges import badge_token
 from conference.checkin.models import CheckinList, CheckinMovement
 from conference.checkin.schemas import CheckinListIn
@@ -43,8 +43,8 @@ def _scan(app, admin_id, list_id, code, results, barrier):
     with app.app_context():
         barrier.wait()
         try:
-            answer = services.scan(_db.session, _db.session.get(User, admin_id),
-                                   services.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())))
+            answer = scanning.scan(_db.session, _db.session.get(User, admin_id),
+                                   scanning.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())))
             results.append(answer["result"])
         except ServiceError as exc:
             _db.session.rollback()

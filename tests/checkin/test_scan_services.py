@@ -11,7 +11,12 @@ from checkin_support import new_scan_id, scan_request
 from sqlalchemy import func, select
 
 from conference import hooks
-from conference.checkin import services
+from conference.checkin import scanning
+from conference.checkin.auto_checkout import run_due_auto_checkouts
+from conference.checkin.lists import ensure_default_lists, ensure_list
+from conference.checkin.stats import list_stats
+from conference.checkin.sync import conflicts_of, offline_snapshot, sync
+from conference.checkin.undo import undo
 from conference.checkin.badges import BadgeClaims, badge_token, reissue_badge, sign_claims, signing_key_row
 from conference.checkin.models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from conference.db_types import utcnow
@@ -26,7 +31,7 @@ def _count(db, model, *where):
 
 
 def _scan(db, venue, code, list_id=None, **fields):
-    return services.scan(db, db.merge(venue.staff), scan_request(code, list_id or venue.entrance_id, **fields))
+    return scanning.scan(db, db.merge(venue.staff), scan_request(code, list_id or venue.entrance_id, **fields))
 
 
 def test_first_scan_is_ok_and_shows_who_it_is(db, venue, attendee_badge):
@@ -106,7 +111,7 @@ def test_a_day_list_admits_only_on_its_day(db, venue, attendee_badge):
     event = db.get(Event, venue.event_id)
     right_day = utcnow()
     wrong_day = right_day - timedelta(days=1)  # e.g. an offline scan uploaded a day late
-    day_list = services.ensure_list(db, event, "Day one", scope="day", day=right_day.astimezone(event.tz).date())
+    day_list = ensure_list(db, event, "Day one", scope="day", day=right_day.astimezone(event.tz).date())
     _registration_id, code = attendee_badge(venue)
     answer = _scan(db, venue, code, list_id=day_list.id, scanned_at=wrong_day)
     assert (answer["result"], answer["reason"]) == ("not_admitted", "wrong_day")
@@ -119,7 +124,7 @@ def test_a_full_room_refuses_until_someone_leaves(db, venue, attendee_badge):
     assert _scan(db, venue, codes[0], list_id=venue.door_id, direction="out")["result"] == "ok"
     assert _scan(db, venue, codes[2], list_id=venue.door_id)["result"] == "ok"
     assert _scan(db, venue, codes[0], list_id=venue.door_id)["result"] == "full"
-    stats = services.list_stats(db, db.get(CheckinList, venue.door_id))
+    stats = list_stats(db, db.get(CheckinList, venue.door_id))
     assert (stats["checked_in"], stats["inside_now"], stats["capacity"]) == (3, 2, 2)
 
 
@@ -146,28 +151,28 @@ def test_undo_removes_a_mistaken_check_in_and_is_logged(db, venue, attendee_badg
     _registration_id, code = attendee_badge(venue)
     first = _scan(db, venue, code)
     staff = db.merge(venue.staff)
-    undone = services.undo(db, staff, first["scan_id"])
+    undone = undo(db, staff, first["scan_id"])
     assert undone["result"] == "undone"
     assert _count(db, Checkin) == 0
     assert db.scalars(select(CheckinMovement)).one().undone_at is not None
     assert _count(db, ScanRecord, ScanRecord.action == "undo") == 1
-    assert services.undo(db, staff, first["scan_id"]) == undone  # idempotent by its undo id
+    assert undo(db, staff, first["scan_id"]) == undone  # idempotent by its undo id
     with pytest.raises(ServiceError) as caught:
-        services.undo(db, staff, first["scan_id"], undo_id=new_scan_id())
+        undo(db, staff, first["scan_id"], undo_id=new_scan_id())
     assert caught.value.code == "already_undone"
     with pytest.raises(NotFound):
-        services.undo(db, staff, new_scan_id())
+        undo(db, staff, new_scan_id())
     assert _scan(db, venue, code)["result"] == "ok"
-    assert services.list_stats(db, db.get(CheckinList, venue.entrance_id))["inside_now"] == 1
+    assert list_stats(db, db.get(CheckinList, venue.entrance_id))["inside_now"] == 1
 
 
 def test_undoing_an_exit_puts_the_person_back_inside(db, venue, attendee_badge):
     _registration_id, code = attendee_badge(venue)
     _scan(db, venue, code, list_id=venue.door_id)
     out = _scan(db, venue, code, list_id=venue.door_id, direction="out")
-    assert services.list_stats(db, db.get(CheckinList, venue.door_id))["inside_now"] == 0
-    services.undo(db, db.merge(venue.staff), out["scan_id"])
-    assert services.list_stats(db, db.get(CheckinList, venue.door_id))["inside_now"] == 1
+    assert list_stats(db, db.get(CheckinList, venue.door_id))["inside_now"] == 0
+    undo(db, db.merge(venue.staff), out["scan_id"])
+    assert list_stats(db, db.get(CheckinList, venue.door_id))["inside_now"] == 1
     door = db.get(CheckinList, venue.door_id)
     db.refresh(door)
     assert door.inside_count == 1
@@ -181,11 +186,11 @@ def test_automatic_check_out_records_out_movements_once(db, venue, attendee_badg
     door = db.get(CheckinList, venue.door_id)
     door.auto_checkout_at = checkout_at
     db.commit()
-    assert services.run_due_auto_checkouts(db) == [venue.door_id]
-    assert services.run_due_auto_checkouts(db) == []
+    assert run_due_auto_checkouts(db) == [venue.door_id]
+    assert run_due_auto_checkouts(db) == []
     outs = db.scalars(select(CheckinMovement).where(CheckinMovement.direction == "out")).all()
     assert len(outs) == 2 and all(m.automatic and m.scanned_at == checkout_at for m in outs)
-    assert services.list_stats(db, db.get(CheckinList, venue.door_id))["inside_now"] == 0
+    assert list_stats(db, db.get(CheckinList, venue.door_id))["inside_now"] == 0
     door = db.get(CheckinList, venue.door_id)
     db.refresh(door)
     assert door.inside_count == 0
@@ -198,7 +203,7 @@ def test_offline_sync_applies_in_scan_order_first_scan_wins_and_reports_conflict
     early, later = now - timedelta(minutes=20), now - timedelta(minutes=10)
     staff = db.merge(venue.staff)
     # gate B's device uploads first, but gate A scanned the same badge earlier: both admitted offline
-    gate_b = services.sync(db, staff, [
+    gate_b = sync(db, staff, [
         scan_request(code, venue.entrance_id, gate="B", scanned_at=later, offline_result="ok"),
         scan_request(other_code, venue.entrance_id, gate="B", scanned_at=now - timedelta(seconds=30),
                      offline_result="ok"),
@@ -206,8 +211,8 @@ def test_offline_sync_applies_in_scan_order_first_scan_wins_and_reports_conflict
     assert [r["result"] for r in gate_b["results"]] == ["ok", "ok"]
     assert [r["late"] for r in gate_b["results"]] == [True, False]
     assert gate_b["conflicts"] == []
-    gate_a = services.sync(db, staff, [scan_request(code, venue.entrance_id, gate="A", scanned_at=early,
-                                                    offline_result="ok")])
+    gate_a = sync(db, staff, [scan_request(code, venue.entrance_id, gate="A", scanned_at=early,
+                                           offline_result="ok")])
     [answer] = gate_a["results"]
     assert answer["result"] == "already_checked_in" and answer["conflict"] is True
     assert gate_a["conflicts"] == [answer]
@@ -217,10 +222,10 @@ def test_offline_sync_applies_in_scan_order_first_scan_wins_and_reports_conflict
     record = db.scalars(select(ScanRecord).where(ScanRecord.scan_id == answer["scan_id"])).one()
     assert record.offline and record.late and record.conflict
     assert record.scanned_at == early and record.uploaded_at > early
-    assert services.conflicts_of(db, venue.event_id) == [answer]
+    assert conflicts_of(db, venue.event_id) == [answer]
     # sending the same batch again changes nothing
-    assert services.sync(db, staff, [scan_request(code, venue.entrance_id, scan_id=answer["scan_id"], gate="A",
-                                                  scanned_at=early, offline_result="ok")])["results"] == [answer]
+    assert sync(db, staff, [scan_request(code, venue.entrance_id, scan_id=answer["scan_id"], gate="A",
+                                         scanned_at=early, offline_result="ok")])["results"] == [answer]
     assert _count(db, ScanRecord) == 3
 
 
@@ -231,7 +236,7 @@ def test_a_sync_batch_in_one_upload_is_ordered_by_scan_time(db, venue, attendee_
                           offline_result="ok"),
              scan_request(code, venue.entrance_id, gate="early-gate", scanned_at=now - timedelta(minutes=2),
                           offline_result="ok")]
-    results = services.sync(db, db.merge(venue.staff), batch)["results"]
+    results = sync(db, db.merge(venue.staff), batch)["results"]
     assert [(r["gate"], r["result"]) for r in results] == [("early-gate", "ok"), ("late-gate", "already_checked_in")]
 
 
@@ -252,10 +257,10 @@ def test_only_assigned_staff_and_admins_may_scan(db, venue, attendee_badge, make
     grant(db, other_event, db.merge(outsider), "staff")
     for user, reason in ((attendee, "forbidden"), (outsider, "forbidden")):
         with pytest.raises(Forbidden) as caught:
-            services.scan(db, db.merge(user), scan_request(code, venue.entrance_id))
+            scanning.scan(db, db.merge(user), scan_request(code, venue.entrance_id))
         assert caught.value.code == reason
     assert _count(db, ScanRecord) == 0
-    assert services.scan(db, db.merge(admin), scan_request(code, venue.entrance_id))["result"] == "ok"
+    assert scanning.scan(db, db.merge(admin), scan_request(code, venue.entrance_id))["result"] == "ok"
 
 
 def test_the_on_site_hook_and_the_change_signal(db, venue, attendee_badge):
@@ -283,8 +288,8 @@ def test_the_on_site_hook_and_the_change_signal(db, venue, attendee_badge):
 
 def test_default_lists_are_created_once(db, venue):
     event = db.get(Event, venue.event_id)
-    first = services.ensure_default_lists(db, event)
-    second = services.ensure_default_lists(db, event)
+    first = ensure_default_lists(db, event)
+    second = ensure_default_lists(db, event)
     assert [c.id for c in first] == [c.id for c in second]
     scopes = [c.scope for c in first]
     assert scopes.count("day") == 3  # the test event spans three local days
@@ -298,7 +303,7 @@ def test_offline_snapshot_lists_cancelled_checked_in_and_reissued(db, venue, att
     cancel_registration(db, db.get(Registration, cancelled_id))
     reissue_badge(db, db.get(Registration, reissued_id))
     _scan(db, venue, inside_code)
-    snapshot = services.offline_snapshot(db, db.get(CheckinList, venue.entrance_id))
+    snapshot = offline_snapshot(db, db.get(CheckinList, venue.entrance_id))
     assert snapshot["cancelled"] == [cancelled_id]
     assert snapshot["checked_in"] == [inside_id] and snapshot["inside"] == [inside_id]
     assert snapshot["versions"] == {str(reissued_id): 2}
@@ -320,14 +325,14 @@ def test_an_offline_refusal_is_recorded_but_never_becomes_an_entry(db, venue, at
     registration_id, code = attendee_badge(venue)
     staff = db.merge(venue.staff)
     # stale offline data made the device say "already checked in": the person was turned away
-    result = services.sync(db, staff, [scan_request(code, venue.entrance_id, scanned_at=utcnow(),
-                                                    offline_result="already_checked_in")])
+    result = sync(db, staff, [scan_request(code, venue.entrance_id, scanned_at=utcnow(),
+                                           offline_result="already_checked_in")])
     [answer] = result["results"]
     assert (answer["result"], answer["reason"], answer["conflict"]) == ("already_checked_in", "refused_offline",
                                                                         False)
     assert _count(db, Checkin) == 0 and _count(db, CheckinMovement) == 0
     assert db.scalars(select(ScanRecord)).one().registration_id == registration_id
     # a forged code stays invalid whatever the device said
-    forged = services.sync(db, staff, [scan_request(code[:-6] + "AAAAAA", venue.entrance_id, scanned_at=utcnow(),
-                                                    offline_result="ok")])
+    forged = sync(db, staff, [scan_request(code[:-6] + "AAAAAA", venue.entrance_id, scanned_at=utcnow(),
+                                           offline_result="ok")])
     assert forged["results"][0]["result"] == "invalid_badge" and forged["conflicts"]

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from conference import hooks
 from conference.checkin.models import CheckinList
-from conference.checkin.services import ensure_default_lists, follow_session, run_due_auto_checkouts
+from conference.checkin.auto_checkout import run_due_auto_checkouts
+from conference.checkin.lists import ensure_default_lists, follow_session
 from conference.db_types import utcnow
 from conference.programme.models import Event, ProgrammeSession
 

@@ -8,7 +8,7 @@ from conftest import post_form
 from sqlalchemy import select
 
 from conference.checkin.models import CheckinList
-from conference.checkin.services import ensure_default_lists
+from conference.checkin.lists import ensure_default_lists
 from conference.extensions import db as _db
 from conference.programme.models import Event, ProgrammeSession
 from rooms.support import call, received

@@ -22,7 +22,7 @@ from ...programme.services import iso_utc
 from ...registrations.models import Registration
 from ...grants.services import user_ids_with_grant
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
-from .languages import base_language, preferred_language
+from . import balancing
 from .models import (
     ROUND_MODES,
     AssignmentSource,
@@ -302,7 +302,7 @@ def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, 
     """
     round_ = get_round(db, round_id)
     ensure_can_moderate(db, user, round_.session)
-    if by not in (None, "language", "country"):
+    if by not in balancing.BALANCE_BY:
         raise ServiceError("invalid_balance", "balance by language, by country, or leave it empty")
     _ensure_open(round_)
     for room in round_.rooms:
@@ -310,80 +310,25 @@ def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, 
     placed = set(db.scalars(select(BreakoutAssignment.user_id).where(BreakoutAssignment.round_id == round_.id)))
     people = sorted(db.scalars(select(User).where(User.id.in_(set(user_ids) - placed))), key=lambda u: u.id)
     _ensure_participants(db, round_, [p.id for p in people])
-    plan = _Plan(round_.rooms)
-    result = AutoResult()
-    for person in _ordered(people, by):
-        room = plan.best_room(person, by)
-        if room is None:
-            result.unplaced.append(person.id)
-            continue
-        plan.place(room, person)
-        db.add(BreakoutAssignment(round_id=round_.id, room_id=room.id, user_id=person.id,
+    rooms = {room.id: room for room in round_.rooms}
+    fills = [balancing.Room(r.id, r.position, r.taken, r.capacity, r.session.language) for r in round_.rooms]
+    placement = balancing.place_people(fills, [balancing.Person(p.id, p.country) for p in people], by)
+    taken_before = {fill.id: fill.taken for fill in fills}
+    result = AutoResult(unplaced=placement.unplaced)
+    for person_id, room_id in placement.places:
+        db.add(BreakoutAssignment(round_id=round_.id, room_id=room_id, user_id=person_id,
                                   source=AssignmentSource.ASSIGNED.value))
-        result.changes.append(AssignmentChange(person.id, room))
-    for room_id, added in plan.added.items():
+        result.changes.append(AssignmentChange(person_id, rooms[room_id]))
+    for room_id, added in placement.added.items():
         # Conditional: a self-select that took the last places meanwhile makes this fail, not overfill.
         done = db.execute(update(BreakoutRoom).where(
-            BreakoutRoom.id == room_id, BreakoutRoom.taken == plan.start[room_id],
+            BreakoutRoom.id == room_id, BreakoutRoom.taken == taken_before[room_id],
         ).values(taken=BreakoutRoom.taken + added))
         if done.rowcount != 1:
             db.rollback()
             raise Conflict("assignment_changed", "people chose rooms meanwhile; balance again")
     _commit_assignments(db)
     return result
-
-
-def _ordered(people: list[User], by: str | None) -> list[User]:
-    if by != "country":
-        return people
-    # Deal delegations out one person per country at a time so each room gets a mix.
-    by_country: dict[str, list[User]] = defaultdict(list)
-    for person in people:
-        by_country[person.country or ""].append(person)
-    queues = [by_country[c] for c in sorted(by_country, key=lambda c: (-len(by_country[c]), c))]
-    ordered = []
-    while any(queues):
-        for queue in queues:
-            if queue:
-                ordered.append(queue.pop(0))
-    return ordered
-
-
-class _Plan:
-    """Room fill levels during an auto-balance, so no query runs per person."""
-
-    def __init__(self, rooms: list[BreakoutRoom]):
-        self.rooms = rooms
-        self.start = {r.id: r.taken for r in rooms}
-        self.taken = dict(self.start)
-        self.added: Counter = Counter()
-        self.countries: dict[int, Counter] = defaultdict(Counter)
-
-    def _has_space(self, room: BreakoutRoom) -> bool:
-        return room.capacity is None or self.taken[room.id] < room.capacity
-
-    def _fill(self, room: BreakoutRoom) -> float:
-        return self.taken[room.id] / room.capacity if room.capacity else self.taken[room.id] / 1_000_000
-
-    def best_room(self, person: User, by: str | None) -> BreakoutRoom | None:
-        candidates = [r for r in self.rooms if self._has_space(r)]
-        if by == "language" and candidates:
-            wanted = preferred_language(person.country)
-            for language in (wanted, "en"):
-                matching = [r for r in candidates if base_language(r.session.language) == language]
-                if matching:
-                    candidates = matching
-                    break
-        if not candidates:
-            return None
-        if by == "country":
-            return min(candidates, key=lambda r: (self.countries[r.id][person.country], self._fill(r), r.position))
-        return min(candidates, key=lambda r: (self._fill(r), self.taken[r.id], r.position))
-
-    def place(self, room: BreakoutRoom, person: User) -> None:
-        self.taken[room.id] += 1
-        self.added[room.id] += 1
-        self.countries[room.id][person.country] += 1
 
 
 # --- participants choosing and entering --------------------------------------------------------
