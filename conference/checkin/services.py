@@ -608,8 +608,6 @@ def offline_snapshot(db: Session, checkin_list: CheckinList) -> dict:
     }
 
 
-hooks.set_on_site_counter(on_site_count)
-
 
 # --- a session moved --------------------------------------------------------------------------------
 
