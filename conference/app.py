@@ -109,49 +109,32 @@ def _init_socketio(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     """Every feature, in one list: each `init_app` registers its blueprints, /live events, CLI
     commands, signal receivers and hooks. Nothing is wired by importing a module."""
-    from . import attendance, auth, checkin, hooks, realtime, rooms
-    from .accounts.views import bp as accounts_bp
+    from . import (accounts, attendance, auth, checkin, documents, grants, hooks, mail, manage, programme, realtime,
+                   registrations, rooms, schedule)
     from .cli import register_cli
-    from .documents.api import bp as documents_api_bp
-    from .documents.views import bp as documents_bp
-    from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
-    from .grants.views import bp as grants_bp
-    from .mail import views as mail_views
-    from .manage.views import bp as manage_bp
-    from .programme.api import bp as programme_api_bp
-    from .programme.manage import bp as programme_manage_bp
-    from .programme.manage_api import bp as programme_manage_api_bp
-    from .programme.views import bp as programme_bp
-    from .registrations import mailings as registration_mailings
-    from .registrations.api import bp as registrations_api_bp
-    from .registrations.manage_views import bp as registrations_manage_bp
-    from .registrations.views import bp as registrations_bp
-    from .schedule.api import bp as schedule_api_bp
-    from .schedule.views import bp as schedule_bp
     from .web import register_web
-
-    def blueprints(*bps):
-        return lambda app: [app.register_blueprint(bp) for bp in bps]
 
     hooks.init_app(app)  # the registries the features below fill
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    features = [
-        realtime.init_app,  # the /live door: connect, disconnect, unknown events
-        blueprints(accounts_bp, programme_bp, programme_api_bp, registrations_bp),
-        rooms.init_app,  # rooms, Q&A, chat, agenda updates, announcements, polls, breakouts
-        checkin.init_app,
-        attendance.init_app,
-        blueprints(manage_bp, schedule_bp, schedule_api_bp, programme_manage_bp, programme_manage_api_bp,
-                   grants_bp, documents_bp, documents_api_bp),
-        mail_views.init_app,  # the outbox pages and `conference mail send`
-        lambda app: registration_mailings.connect_signals(),  # confirmations and cancellations by e-mail
-        blueprints(registrations_manage_bp, registrations_api_bp),
-        register_web,
-        register_cli,
-    ]
-    for init_feature in features:
-        init_feature(app)
+    features = (
+        realtime,  # the /live door: connect, disconnect, unknown events
+        accounts,
+        programme,
+        registrations,
+        rooms,  # rooms, Q&A, chat, agenda updates, announcements, polls, breakouts
+        checkin,
+        attendance,
+        manage,
+        schedule,
+        grants,
+        documents,
+        mail,
+    )
+    for feature in features:
+        feature.init_app(app)
+    register_web(app)  # error pages, template helpers, security headers
+    register_cli(app)  # the commands that span features
     _enable_sqlite_pragmas(app)
 
 

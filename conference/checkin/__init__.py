@@ -7,6 +7,7 @@ def init_app(app) -> None:
     from .. import hooks
     from . import services, sockets
     from .api import bp as api_bp
+    from .cli import checkin_cli
     from .manage import api_bp as manage_api_bp
     from .manage import bp as manage_bp
     from .session_moves import connect_session_moves
@@ -17,3 +18,4 @@ def init_app(app) -> None:
     sockets.init_app(app)
     hooks.set_on_site_counter(services.on_site_count, app)
     connect_session_moves()
+    app.cli.add_command(checkin_cli)

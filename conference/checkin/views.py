@@ -15,10 +15,8 @@ from ..registrations.models import Registration
 from ..registrations.services import ParticipantFilter, find_registration, list_participants
 from . import services
 from .badges import badge_png, badge_svg, badge_token, reissue_badge
-from .cli import register_commands
 
-bp = Blueprint("checkin", __name__, cli_group="checkin")
-register_commands(bp)
+bp = Blueprint("checkin", __name__)
 
 
 def _ensure_event_staff(event: Event) -> None:

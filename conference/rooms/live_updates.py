@@ -1,6 +1,6 @@
 """A session changed (moved, new room, capacity, stream): tell the open live and agenda pages at once.
 
-`connect_live_updates()` (called by the app factory, not on import) connects the receivers:
+`init_app(app)` (called by the rooms feature, not on import) connects the receivers:
 - `hooks.session_changed` → `session:updated` to the session's room and to the event's agenda
   watchers (`agenda:<event_id>`);
 - the announcements' part of the `join` state.
