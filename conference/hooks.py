@@ -7,7 +7,7 @@ registries that live on each app (`Hooks`, filled by the features' `init_app`), 
 - The check-in feature tells the live rooms how many people are on site (`set_on_site_counter`)
   and announces check-ins (`checkin_changed`), so the moderator console's numbers move.
 - Live features add their part to the state a client receives when it joins a room
-  (`add_join_state`), e.g. the open polls, do their work around a join (`add_before_join`,
+  (`add_join_state`), e.g. the open polls, do their work around a join (`add_before_join_state`,
   `add_after_join`), and may narrow who enters a room (`add_entry_rule`), e.g. a running breakout
   admits only the people placed in it.
 - The live rooms announce that people entered or left a room (`presence_changed`), so the
@@ -66,9 +66,9 @@ class Hooks:
     - `join_state_providers`: `provider(db, user, session) -> dict`, run while the `join` ack's state
       is built, after the join committed. Must only read: its keys are merged into the state, and
       two providers may not return the same key.
-    - `before_join_steps`: `step(db, user, session)`, run by the `join` handler before the room is
-      entered and its state read, to bring the state up to date (close polls whose deadline passed
-      while no timer ran); may write, commit and broadcast.
+    - `before_join_state_steps`: `step(db, user, session)`, run by the `join` handler once the join
+      committed and before the state is read, to bring it up to date (close the polls whose deadline
+      passed while no timer ran); may write, commit and broadcast.
     - `after_join_steps`: `step(db, user, session)`, run by the `join` handler once the join
       committed and the ack's state is built: start what must run while people are in the room
       (poll timers, a breakout countdown). Failures are logged, never turned into a refused join.
@@ -78,7 +78,7 @@ class Hooks:
 
     on_site_counter: OnSiteCounter | None = None
     join_state_providers: list[JoinStateProvider] = field(default_factory=list)
-    before_join_steps: list[JoinStep] = field(default_factory=list)
+    before_join_state_steps: list[JoinStep] = field(default_factory=list)
     after_join_steps: list[JoinStep] = field(default_factory=list)
     entry_rules: list[EntryRule] = field(default_factory=list)
 
@@ -131,8 +131,8 @@ def extra_join_state(db: Session, user: User, session: ProgrammeSession) -> dict
     return state
 
 
-def add_before_join(step: JoinStep, app: Flask | None = None) -> JoinStep:
-    _add(of(app).before_join_steps, step)
+def add_before_join_state(step: JoinStep, app: Flask | None = None) -> JoinStep:
+    _add(of(app).before_join_state_steps, step)
     return step
 
 

@@ -18,7 +18,7 @@ from .. import hooks, realtime_tasks
 from ..extensions import db, socketio
 from ..programme.models import Event
 from ..programme.services import get_event
-from ..realtime import LiveEvents, LIVE, live_event, ok
+from ..realtime import LIVE, LiveEvents, live_event, ok
 from . import services
 from .access import attendance_room, ensure_can_see_attendance, grace_seconds
 from .schemas import Subscribe

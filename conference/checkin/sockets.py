@@ -14,7 +14,7 @@ from flask_socketio import join_room
 
 from .. import hooks
 from ..extensions import db, socketio
-from ..realtime import LiveEvents, LIVE, live_event, ok
+from ..realtime import LIVE, LiveEvents, live_event, ok
 from ..rooms.access import moderators_room
 from ..grants.checks import ensure_can_scan
 from . import services

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from .. import hooks, realtime_tasks
 from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
-from ..realtime import LiveEvents, LIVE, live_event, ok, on_disconnect
+from ..realtime import LIVE, LiveEvents, live_event, ok, on_disconnect
 from . import presence, services
 from .access import (
     can_moderate,
@@ -75,10 +75,11 @@ def _flush_presence(session_id: int) -> None:
 @live_event(SessionRef)
 def on_join(user, payload: SessionRef):
     sid = request.sid
-    for step in hooks.of().before_join_steps:  # e.g. close the polls whose deadline passed meanwhile
-        step(db.session, user, get_live_session(db.session, payload.session_id))
     previous = services.current_room_of(db.session, sid)
-    state = services.join_room(db.session, user, payload.session_id, sid)
+    session, room = services.enter_room(db.session, user, payload.session_id, sid)
+    for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
+        step(db.session, user, session)
+    state = services.room_state(db.session, user, session, room)
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
     enter_socket_room(room_name(payload.session_id))

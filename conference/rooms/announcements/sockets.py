@@ -7,7 +7,7 @@ Server → clients, to `event:<event_id>` (every socket in a live room of the ev
 from __future__ import annotations
 
 from ...extensions import db, socketio
-from ...realtime import LiveEvents, LIVE, live_event, ok
+from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import event_room
 from . import services
 from .models import Announcement

@@ -17,7 +17,7 @@ from flask import current_app
 from ... import hooks, realtime_tasks
 from ...extensions import db, socketio
 from ...programme.services import iso_utc
-from ...realtime import LiveEvents, LIVE, live_event, ok
+from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import moderators_room, room_name, user_room
 from . import schemas, services
 from .models import BreakoutRound, RoundStatus

@@ -12,8 +12,6 @@ moderators' room only.
 """
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, current_app
 from sqlalchemy import select
 
@@ -23,8 +21,6 @@ from ...realtime import LIVE
 from ..access import moderators_room, room_name
 from . import services
 from .models import Poll, PollStatus
-
-log = logging.getLogger(__name__)
 
 INTERVAL = 0.25  # seconds between two tally updates of one poll: at most 4 a second
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...errors import ServiceError
 from ...extensions import db, socketio
 from ... import hooks
-from ...realtime import LiveEvents, LIVE, live_event, ok
+from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import moderators_room, room_name
 from . import broadcast, services
 from .schemas import PollCreate, PollRef, PollUpdate, PollVote
@@ -23,7 +23,7 @@ def init_app(app) -> None:
     """The poll events, the tally coalescer, and the polls' part of every join."""
     live.register()
     broadcast.init_app(app)
-    hooks.add_before_join(close_due_polls_before_join, app)
+    hooks.add_before_join_state(close_due_polls_before_join_state, app)
     hooks.add_join_state(polls_join_state, app)
     hooks.add_after_join(resume_poll_timers_after_join, app)
 
@@ -90,7 +90,7 @@ def vote(user, payload: PollVote):
     return ok(ballot=services.ballot_dict(receipt.ballot), changed=receipt.changed, version=receipt.version)
 
 
-def close_due_polls_before_join(_db_session, _user, session) -> None:
+def close_due_polls_before_join_state(_db_session, _user, session) -> None:
     """A deadline passed while no timer ran (e.g. a restart): close those polls for everyone, so the
     joining person's state shows them closed."""
     broadcast.close_due_and_announce(session.id)
