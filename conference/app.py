@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import Config, config_class, load_or_create_secret_key
 from .db_types import MAX_DB_ID
+from . import realtime_tasks
 from .extensions import csrf, db, login_manager, migrate, socketio
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -104,67 +105,38 @@ def _init_socketio(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    realtime_tasks.init_app(app)  # remembers this app's server for its background tasks
 
 
 def _register_features(app: Flask) -> None:
-    # Importing a sockets module registers its /live event handlers.
-    from . import auth, realtime  # noqa: F401 - the login loader and the /live connect handler
-    from .accounts.views import bp as accounts_bp
-    from .attendance import sockets as _attendance_sockets  # noqa: F401
-    from .attendance.api import bp as attendance_api_bp
-    from .attendance.views import bp as attendance_bp
-    from .checkin import sockets as _checkin_sockets  # noqa: F401
-    from .checkin.api import bp as checkin_api_bp
-    from .checkin.manage import api_bp as checkin_manage_api_bp
-    from .checkin.manage import bp as checkin_manage_bp
-    from .checkin.session_moves import connect_session_moves
-    from .checkin.views import bp as checkin_bp
+    """Every feature, in one list: each `init_app` registers its blueprints, /live events, CLI
+    commands, signal receivers and hooks. Nothing is wired by importing a module."""
+    from . import (accounts, attendance, auth, checkin, documents, grants, hooks, mail, manage, programme, realtime,
+                   registrations, rooms, schedule)
     from .cli import register_cli
-    from .documents.api import bp as documents_api_bp
-    from .documents.views import bp as documents_bp
-    from .grants import models as _grants_models  # noqa: F401 - the tables every permission check reads
-    from .grants.views import bp as grants_bp
-    from .mail import views as mail_views
-    from .manage.views import bp as manage_bp
-    from .programme.api import bp as programme_api_bp
-    from .programme.manage import bp as programme_manage_bp
-    from .programme.manage_api import bp as programme_manage_api_bp
-    from .programme.views import bp as programme_bp
-    from .registrations.api import bp as registrations_api_bp
-    from .registrations.mailings import connect_signals as connect_registration_mailings
-    from .registrations.manage_views import bp as registrations_manage_bp
-    from .registrations.views import bp as registrations_bp
-    from .rooms import sockets as _rooms_sockets  # noqa: F401
-    from .rooms.announcements import sockets as _announcements_sockets  # noqa: F401
-    from .rooms.announcements.views import bp as rooms_manage_bp
-    from .rooms.breakouts import sockets as _breakouts_sockets  # noqa: F401
-    from .rooms.breakouts.views import bp as breakouts_bp
-    from .rooms.commands import rooms_reset
-    from .rooms.live_updates import connect_live_updates
-    from .rooms.polls import sockets as _polls_sockets  # noqa: F401
-    from .rooms.polls.views import bp as polls_bp
-    from .rooms.views import bp as rooms_bp
-    from .schedule.api import bp as schedule_api_bp
-    from .schedule.views import bp as schedule_bp
     from .web import register_web
 
+    hooks.init_app(app)  # the registries the features below fill
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
-    for blueprint in (accounts_bp, programme_bp, programme_api_bp, registrations_bp, rooms_bp, polls_bp,
-                      breakouts_bp, checkin_bp, checkin_api_bp, attendance_bp, attendance_api_bp, manage_bp,
-                      schedule_bp, schedule_api_bp, programme_manage_bp, programme_manage_api_bp, grants_bp,
-                      documents_bp, documents_api_bp, checkin_manage_bp, checkin_manage_api_bp):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(rooms_manage_bp)
-    connect_session_moves()
-    connect_live_updates()
-    mail_views.init_app(app)  # the outbox pages and `conference mail send`
-    connect_registration_mailings()  # confirmations and cancellation notices by e-mail
-    app.register_blueprint(registrations_manage_bp)
-    app.register_blueprint(registrations_api_bp)
-    register_web(app)
-    register_cli(app)
-    app.cli.add_command(rooms_reset)
+    features = (
+        realtime,  # the /live door: connect, disconnect, unknown events
+        accounts,
+        programme,
+        registrations,
+        rooms,  # rooms, Q&A, chat, agenda updates, announcements, polls, breakouts
+        checkin,
+        attendance,
+        manage,
+        schedule,
+        grants,
+        documents,
+        mail,
+    )
+    for feature in features:
+        feature.init_app(app)
+    register_web(app)  # error pages, template helpers, security headers
+    register_cli(app)  # the commands that span features
     _enable_sqlite_pragmas(app)
 
 

@@ -39,11 +39,9 @@ def cli() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from .grants.cli import grant_command
-    from .schedule.cli import SCHEDULE_COMMANDS
-
+    """The commands that span features; each feature's init_app adds its own (`grant`, `checkin`...)."""
     for command in (init_db, demo, create_user, create_token, register, import_participants, send_invitations,
-                    serve, grant_command, *SCHEDULE_COMMANDS):
+                    serve):
         app.cli.add_command(command)
 
 

@@ -28,27 +28,5 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-class SocketIO(flask_socketio.SocketIO):
-    """Flask-SocketIO, with handlers that survive a new app.
-
-    Upstream `on()` registers a handler on the current server only once one exists, so a handler
-    module imported after the first `create_app()` would be missing from every later app (tests
-    build one app each). Here every handler is also kept for the servers `init_app` creates later.
-    """
-
-    def on(self, message, namespace=None):
-        def decorator(handler):
-            server, self.server = self.server, None
-            try:
-                super(SocketIO, self).on(message, namespace)(handler)
-            finally:
-                self.server = server
-            if server is not None:
-                name, wrapped, handler_namespace = self.handlers[-1]
-                server.on(name, wrapped, namespace=handler_namespace)
-            return handler
-
-        return decorator
-
-
-socketio = SocketIO()
+# Handlers are registered by each feature's init_app, on the server `init_app` makes for each app.
+socketio = flask_socketio.SocketIO()

@@ -1,18 +1,25 @@
 """Seams between features, so that one feature never reaches into another's internals.
 
+Two kinds of seams: blinker signals (module level, below: who sends them, with what, when) and
+registries that live on each app (`Hooks`, filled by the features' `init_app`), documented on
+`Hooks`.
+
 - The check-in feature tells the live rooms how many people are on site (`set_on_site_counter`)
   and announces check-ins (`checkin_changed`), so the moderator console's numbers move.
 - Live features add their part to the state a client receives when it joins a room
-  (`add_join_state`), e.g. the open polls, and may narrow who enters a room (`add_entry_rule`),
-  e.g. a running breakout admits only the people placed in it.
+  (`add_join_state`), e.g. the open polls, do their work around a join (`add_before_join_state`,
+  `add_after_join`), and may narrow who enters a room (`add_entry_rule`), e.g. a running breakout
+  admits only the people placed in it.
 - The live rooms announce that people entered or left a room (`presence_changed`), so the
   attendance dashboards refresh.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable
 
 from blinker import Namespace
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from .accounts.models import User
@@ -40,46 +47,110 @@ registration_changed = _signals.signal("registration-changed")
 # once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
 presence_changed = _signals.signal("presence-changed")
 
+# --- registries on the app: filled by each feature's init_app, read by the live rooms ---------------
+
 OnSiteCounter = Callable[[Session, ProgrammeSession], int]
 JoinStateProvider = Callable[[Session, User, ProgrammeSession], dict]
+JoinStep = Callable[[Session, User, ProgrammeSession], None]
 EntryRule = Callable[[Session, User, ProgrammeSession], None]
 
-_on_site_counter: OnSiteCounter | None = None
-_join_state_providers: list[JoinStateProvider] = []
-_entry_rules: list[EntryRule] = []
+EXTENSION = "conference.hooks"
 
 
-def set_on_site_counter(counter: OnSiteCounter) -> None:
-    global _on_site_counter
-    _on_site_counter = counter
+@dataclass
+class Hooks:
+    """The seams of one app (`app.extensions["conference.hooks"]`).
+
+    - `on_site_counter(db, session) -> int`: people checked in on site for the session now. Asked
+      whenever a room's presence is built (join, presence broadcasts). One at most (check-in's).
+    - `join_state_providers`: `provider(db, user, session) -> dict`, run while the `join` ack's state
+      is built, after the join committed. Must only read: its keys are merged into the state, and
+      two providers may not return the same key.
+    - `before_join_state_steps`: `step(db, user, session)`, run by the `join` handler once the join
+      committed and before the state is read, to bring it up to date (close the polls whose deadline
+      passed while no timer ran); may write, commit and broadcast.
+    - `after_join_steps`: `step(db, user, session)`, run by the `join` handler once the join
+      committed and the ack's state is built: start what must run while people are in the room
+      (poll timers, a breakout countdown). Failures are logged, never turned into a refused join.
+    - `entry_rules`: `rule(db, user, session)`, run before anyone enters a room; raises a
+      ServiceError to keep the person out (a running breakout admits only the people placed in it).
+    """
+
+    on_site_counter: OnSiteCounter | None = None
+    join_state_providers: list[JoinStateProvider] = field(default_factory=list)
+    before_join_state_steps: list[JoinStep] = field(default_factory=list)
+    after_join_steps: list[JoinStep] = field(default_factory=list)
+    entry_rules: list[EntryRule] = field(default_factory=list)
+
+
+def init_app(app: Flask) -> None:
+    """Called by create_app before the features' init_app, which fill the registries."""
+    app.extensions[EXTENSION] = Hooks()
+
+
+def of(app: Flask | None = None) -> Hooks:
+    """The hooks of `app`, by default the current one."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def _add(registry: list, item) -> None:
+    if item not in registry:
+        registry.append(item)
+
+
+def set_on_site_counter(counter: OnSiteCounter | None, app: Flask | None = None) -> None:
+    """Install (or with None remove) the on-site counter of `app`."""
+    of(app).on_site_counter = counter
 
 
 def on_site_count(db: Session, session: ProgrammeSession) -> int:
     """People checked in on site for this session right now (0 when check-in is not installed)."""
-    return _on_site_counter(db, session) if _on_site_counter else 0
+    counter = of().on_site_counter
+    return counter(db, session) if counter else 0
 
 
-def add_join_state(provider: JoinStateProvider) -> JoinStateProvider:
+def add_join_state(provider: JoinStateProvider, app: Flask | None = None) -> JoinStateProvider:
     """Register `provider(db, user, session) -> dict`, merged into the `join` ack's state."""
-    if provider not in _join_state_providers:
-        _join_state_providers.append(provider)
+    _add(of(app).join_state_providers, provider)
     return provider
 
 
+def remove_join_state(provider: JoinStateProvider, app: Flask | None = None) -> None:
+    of(app).join_state_providers.remove(provider)
+
+
 def extra_join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+    """What every provider adds to the join state; a key returned twice is a wiring error."""
     state: dict = {}
-    for provider in _join_state_providers:
-        state.update(provider(db, user, session))
+    for provider in of().join_state_providers:
+        part = provider(db, user, session)
+        clash = state.keys() & part.keys()
+        if clash:
+            raise RuntimeError(f"join state provider {provider.__name__} returns keys already set: {sorted(clash)}")
+        state.update(part)
     return state
 
 
-def add_entry_rule(rule: EntryRule) -> EntryRule:
+def add_before_join_state(step: JoinStep, app: Flask | None = None) -> JoinStep:
+    _add(of(app).before_join_state_steps, step)
+    return step
+
+
+def add_after_join(step: JoinStep, app: Flask | None = None) -> JoinStep:
+    _add(of(app).after_join_steps, step)
+    return step
+
+
+def add_entry_rule(rule: EntryRule, app: Flask | None = None) -> EntryRule:
     """Register `rule(db, user, session)`, which raises a ServiceError to keep a participant out."""
-    if rule not in _entry_rules:
-        _entry_rules.append(rule)
+    _add(of(app).entry_rules, rule)
     return rule
 
 
+def remove_entry_rule(rule: EntryRule, app: Flask | None = None) -> None:
+    of(app).entry_rules.remove(rule)
+
+
 def check_entry_rules(db: Session, user: User, session: ProgrammeSession) -> None:
-    for rule in _entry_rules:
+    for rule in of().entry_rules:
         rule(db, user, session)

@@ -6,7 +6,9 @@
   out over HTTP is refused from then on), validates the payload with pydantic, runs the handler, and
   turns a ServiceError or a validation error into the `{"ok": false, "error": {...}}` ack.
 
-Feature modules register their handlers with `@socketio.on(EVENT, namespace=LIVE)` and this decorator.
+Feature modules collect their handlers with `live = LiveEvents()` and `@live.on(EVENT)` above this
+decorator; their feature's `init_app` registers them on the app's Socket.IO server (`live.register()`).
+Nothing is registered by importing a module.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Callable
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_login import current_user, user_logged_out
 from flask_socketio import ConnectionRefusedError  # the builtin one would lose the reason
 from pydantic import BaseModel, ValidationError
@@ -39,7 +41,37 @@ class SocketIdentity:
 
 # Connection state is per process by nature: a socket lives in the process that accepted it.
 _identities: dict[str, SocketIdentity] = {}
-_disconnect_hooks: list[Callable[[str, User | None], None]] = []
+DISCONNECT_HOOKS = "conference.disconnect_hooks"
+
+
+class LiveEvents:
+    """The `/live` handlers of one module: `@live.on(EVENT)` collects, `live.register()` registers.
+
+    Registration goes to the Socket.IO server `socketio.init_app` just made for the app being built
+    (upstream Flask-SocketIO binds a handler to the current server once one exists), so every app
+    the factory builds (tests build many) gets each handler exactly once.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: list[tuple[str, Callable]] = []
+
+    def on(self, event: str) -> Callable:
+        def decorator(handler: Callable) -> Callable:
+            self._handlers.append((event, handler))
+            return handler
+
+        return decorator
+
+    def register(self) -> None:
+        if socketio.server is None:
+            raise RuntimeError("call socketio.init_app(app) before registering /live handlers")
+        for event, handler in self._handlers:
+            socketio.on_event(event, handler, namespace=LIVE)
+
+
+def registered_events(namespace: str = LIVE) -> list[str]:
+    """The events the current app's Socket.IO server handles on `namespace`."""
+    return list((socketio.server.handlers if socketio.server else {}).get(namespace, {}))
 
 
 def ok(**fields) -> dict:
@@ -53,10 +85,13 @@ def error(code: str, message: str, **details) -> dict:
     return {"ok": False, "error": body}
 
 
-def on_disconnect(hook: Callable[[str, User | None], None]) -> Callable:
-    """Register `hook(sid, user)` to run when a `/live` socket goes away (presence, breakouts...)."""
-    _disconnect_hooks.append(hook)
-    return hook
+def on_disconnect(app: Flask, hook: Callable[[str, User | None], None]) -> None:
+    """Register `hook(sid, user)` to run when one of `app`'s `/live` sockets goes away, after the
+    socket left its rooms and before its identity is forgotten (presence, breakouts...). A failing
+    hook is logged and rolled back; the others still run."""
+    hooks = app.extensions.setdefault(DISCONNECT_HOOKS, [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 def authenticate_connection(auth) -> SocketIdentity:
@@ -93,7 +128,6 @@ def socket_user(sid: str | None = None) -> User | None:
     return user
 
 
-@user_logged_out.connect
 def _end_live_sockets_of_signed_out_user(_app, user=None, **_extra) -> None:
     """Close this person's cookie-authenticated sockets when they sign out.
 
@@ -114,19 +148,28 @@ def _end_live_sockets_of_signed_out_user(_app, user=None, **_extra) -> None:
             log.debug("could not close socket %s after sign-out", sid, exc_info=True)
 
 
-@socketio.on("connect", namespace=LIVE)
+_live = LiveEvents()
+
+
+def init_app(app: Flask) -> None:
+    """The /live door (connect, disconnect, unknown events) and the sign-out receiver."""
+    _live.register()
+    user_logged_out.connect(_end_live_sockets_of_signed_out_user)
+
+
+@_live.on("connect")
 def handle_connect(auth=None):
     identity = authenticate_connection(auth)
     _identities[request.sid] = identity
     return True
 
 
-@socketio.on("disconnect", namespace=LIVE)
+@_live.on("disconnect")
 def handle_disconnect(*_args):
     sid = request.sid
     user = socket_user(sid)
     try:
-        for hook in _disconnect_hooks:
+        for hook in current_app.extensions.get(DISCONNECT_HOOKS, ()):
             try:
                 hook(sid, user)
             except Exception:  # one feature's failure must not skip the others' clean-up
@@ -136,7 +179,7 @@ def handle_disconnect(*_args):
         _identities.pop(sid, None)
 
 
-@socketio.on("*", namespace=LIVE)
+@_live.on("*")
 def handle_unknown_event(event, *_args):
     """Any event no feature handles gets a clear error ack instead of silence."""
     return error("unknown_event", f"there is no event {str(event)[:80]!r} on {LIVE}")

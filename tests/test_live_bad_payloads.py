@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conference.extensions import socketio
-from conference.realtime import LIVE
+from conference.realtime import LIVE, registered_events
 
 JUNK = [None, [], "text", 7, {}, {"session_id": "1"}, {"session_id": 2**70}, {"session_id": -1},
         {"session_id": True}, {"poll_id": None}, {"question_id": [1]}, {"message_id": 2**63},
@@ -20,8 +19,7 @@ SERVER_FAULTS = {"internal_error", "storage_failed"}
 
 
 def live_events() -> list[str]:
-    return sorted({name for name, _handler, namespace in socketio.handlers
-                   if namespace == LIVE and name not in ("connect", "disconnect", "*")})
+    return sorted(name for name in registered_events(LIVE) if name not in ("connect", "disconnect", "*"))
 
 
 def test_the_live_namespace_has_the_events_of_every_feature(app):

@@ -10,16 +10,15 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import current_app, has_app_context
 from flask_socketio import join_room, leave_room
 
-from .. import hooks
+from .. import hooks, realtime_tasks
 from ..extensions import db, socketio
 from ..programme.models import Event
 from ..programme.services import get_event
-from ..realtime import LIVE, live_event, ok
+from ..realtime import LIVE, LiveEvents, live_event, ok
 from . import services
 from .access import attendance_room, ensure_can_see_attendance, grace_seconds
 from .schemas import Subscribe
@@ -28,12 +27,21 @@ log = logging.getLogger(__name__)
 UPDATE = "attendance:update"
 DEFAULT_BROADCAST_SECONDS = 5.0
 
-# (app, event id) pairs with a refresh already scheduled in this process.
-_pending: set[tuple[int, int]] = set()
-_pending_lock = threading.Lock()
+REFRESH = "attendance.refresh"
+live = LiveEvents()  # registered by the feature's init_app
 
 
-@socketio.on("attendance:subscribe", namespace=LIVE)
+def init_app(app) -> None:
+    """The dashboard events, the refresh coalescer, and the receivers of the changes that move figures."""
+    live.register()
+    realtime_tasks.Coalescer(
+        app, REFRESH, lambda: float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS)),
+        _refresh)
+    hooks.checkin_changed.connect(_on_checkin_changed)
+    hooks.presence_changed.connect(_on_presence_changed)
+
+
+@live.on("attendance:subscribe")
 @live_event(Subscribe)
 def on_subscribe(user, payload: Subscribe):
     event = get_event(db.session, payload.event_slug)
@@ -43,7 +51,7 @@ def on_subscribe(user, payload: Subscribe):
     return ok(report=services.report_json(report))
 
 
-@socketio.on("attendance:unsubscribe", namespace=LIVE)
+@live.on("attendance:unsubscribe")
 @live_event(Subscribe)
 def on_unsubscribe(user, payload: Subscribe):
     event = get_event(db.session, payload.event_slug)
@@ -77,42 +85,20 @@ def schedule_broadcast(event_id: int) -> None:
     app = current_app._get_current_object()
     if not _may_have_subscribers(app, event_id):
         return
-    delay = float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS))
-    if delay <= 0:
-        try:
-            broadcast_now(event_id)
-        except Exception:  # the dashboard must never break the scan or the join that triggered it
-            db.session.rollback()
-            log.exception("attendance refresh of event %s failed", event_id)
-        return
-    key = (id(app), event_id)
-    with _pending_lock:
-        if key in _pending:
-            return
-        _pending.add(key)
-    # The task keeps this app and its Socket.IO server even if another app is created meanwhile.
-    socketio.start_background_task(_broadcast_later, app, socketio.server, key, delay)
+    try:
+        realtime_tasks.coalescer(app, REFRESH).touch(event_id)
+    except Exception:  # the dashboard must never break the scan or the join that triggered it
+        db.session.rollback()
+        log.exception("attendance refresh of event %s failed", event_id)
 
 
-def _broadcast_later(app, server, key: tuple[int, int], delay: float) -> None:
-    socketio.sleep(delay)
-    with _pending_lock:  # changes from here on schedule the next refresh
-        _pending.discard(key)
-    event_id = key[1]
-    with app.app_context():
-        try:
-            broadcast_now(event_id, server)
-        except Exception:  # a failed refresh must not kill the server; the next change retries
-            log.exception("attendance refresh of event %s failed", event_id)
-        finally:
-            db.session.remove()
+def _refresh(event_id: int) -> None:
+    broadcast_now(event_id, realtime_tasks.live_server(current_app))
 
 
-@hooks.checkin_changed.connect
 def _on_checkin_changed(event_id, **_extra) -> None:
     schedule_broadcast(event_id)
 
 
-@hooks.presence_changed.connect
 def _on_presence_changed(event_id, **_extra) -> None:
     schedule_broadcast(event_id)

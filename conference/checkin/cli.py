@@ -4,8 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Blueprint
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from ..accounts.services import find_user_by_email
 from ..errors import ServiceError
@@ -15,12 +14,10 @@ from ..grants.services import grant
 from .lists import ensure_default_lists
 
 
-def register_commands(bp: Blueprint) -> None:
-    bp.cli.add_command(create_lists)
-    bp.cli.add_command(assign_staff)
+checkin_cli = AppGroup("checkin")  # added to `conference` by the feature's init_app
 
 
-@click.command("create-lists")
+@checkin_cli.command("create-lists")
 @click.argument("event_slug")
 @with_appcontext
 def create_lists(event_slug: str) -> None:
@@ -34,7 +31,7 @@ def create_lists(event_slug: str) -> None:
         click.echo(f"{checkin_list.id:5} {checkin_list.scope:8} {checkin_list.name}")
 
 
-@click.command("assign-staff")
+@checkin_cli.command("assign-staff")
 @click.argument("event_slug")
 @with_appcontext
 @click.argument("emails", nargs=-1, required=True)

@@ -1,6 +1,6 @@
 """Check-in's receiver of `hooks.session_changed`: a moved session's door lists follow it.
 
-Connected by the app factory through `connect_session_moves()`, not on import.
+Connected by the check-in feature's init_app through `connect_session_moves()`, not on import.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from flask_socketio import join_room
 
 from .. import hooks
 from ..extensions import db, socketio
-from ..realtime import LIVE, live_event, ok
+from ..realtime import LIVE, LiveEvents, live_event, ok
 from ..rooms.access import moderators_room
 from ..grants.checks import ensure_can_scan
 from .stats import event_stats, list_stats
@@ -29,7 +29,15 @@ def staff_room(event_id: int) -> str:
     return f"checkin:{event_id}"
 
 
-@socketio.on("checkin:watch", namespace=LIVE)
+live = LiveEvents()  # registered by the feature's init_app
+
+
+def init_app(app) -> None:
+    live.register()
+    hooks.checkin_changed.connect(broadcast_stats)
+
+
+@live.on("checkin:watch")
 @live_event(WatchIn)
 def watch(user, payload: WatchIn):
     ensure_can_scan(db.session, user, payload.event_id)
@@ -37,7 +45,6 @@ def watch(user, payload: WatchIn):
     return ok(event_id=payload.event_id, lists=event_stats(db.session, payload.event_id))
 
 
-@hooks.checkin_changed.connect
 def broadcast_stats(event_id, session_ids=(), list_id=None, **_extra):
     """Runs right after the commit of an accepted change; a failure here must not undo the scan."""
     if list_id is None:

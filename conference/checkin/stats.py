@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .. import hooks
 from ..db_types import utcnow
 from ..programme.models import ProgrammeSession
 from .lists import lists_of
@@ -56,8 +55,3 @@ def on_site_count(db: Session, session: ProgrammeSession) -> int:
     if list_id is None:
         return 0
     return db.scalar(select(func.count(Checkin.id)).where(Checkin.list_id == list_id, Checkin.inside.is_(True))) or 0
-
-
-# The live rooms ask `hooks.on_site_count`; importing this module (the check-in feature's sockets,
-# API and pages all do) answers with this list-based count.
-hooks.set_on_site_counter(on_site_count)

@@ -15,13 +15,11 @@ from ..registrations.models import Registration
 from ..registrations.services import ParticipantFilter, find_registration, list_participants
 from .auto_checkout import run_due_auto_checkouts
 from .badges import badge_png, badge_svg, badge_token, reissue_badge
-from .cli import register_commands
 from .lists import lists_of
 from .stats import event_stats
 from .sync import conflicts_of
 
-bp = Blueprint("checkin", __name__, cli_group="checkin")
-register_commands(bp)
+bp = Blueprint("checkin", __name__)
 
 
 def _ensure_event_staff(event: Event) -> None:

@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.cli import AppGroup
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -33,10 +34,11 @@ from .models import VISIBILITY_LABELS
 from .schemas import DocumentIn, DocumentUpdate
 from .storage import get_storage
 
-bp = Blueprint("documents", __name__, cli_group="documents")
+bp = Blueprint("documents", __name__)
+documents_cli = AppGroup("documents")  # `conference documents ...`
 
 
-@bp.cli.command("prune")
+@documents_cli.command("prune")
 @click.option("--older-than-hours", default=1.0, show_default=True,
               help="Leave younger files alone: an upload may still be committing.")
 def prune(older_than_hours: float) -> None:

@@ -6,6 +6,7 @@ import re
 
 import click
 from flask import Blueprint, abort, current_app, render_template
+from flask.cli import AppGroup
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -15,7 +16,8 @@ from ..grants.checks import can_administer
 from .models import OutboxMessage
 from .sender import describe_delivery, run_sender, start_background_sender
 
-bp = Blueprint("mail", __name__, cli_group="mail")
+bp = Blueprint("mail", __name__)
+mail_cli = AppGroup("mail")  # `conference mail ...`
 
 PAGE_SIZE = 200
 LINK_RE = re.compile(r"https?://[^\s<>\"']+")
@@ -54,7 +56,7 @@ def _start_sender() -> None:
     start_background_sender(current_app._get_current_object())
 
 
-@bp.cli.command("send")
+@mail_cli.command("send")
 @click.option("--once", is_flag=True, help="Deliver what is due now and stop, instead of polling.")
 def send_command(once: bool) -> None:
     """Deliver the outbox (SMTP, or .eml files when CONFERENCE_SMTP_URL is not set)."""
@@ -67,8 +69,3 @@ def send_command(once: bool) -> None:
             click.echo(f"  {error}", err=True)
         return
     run_sender(app)
-
-
-def init_app(app) -> None:
-    """Called by the app factory: the outbox pages and the `conference mail` commands."""
-    app.register_blueprint(bp)

@@ -1,1 +1,21 @@
 """Live session rooms: presence, stream, chat, moderated Q&A, polls and breakouts."""
+
+
+def init_app(app) -> None:
+    """Rooms with their Q&A and chat, the agenda's live updates, announcements, polls and breakouts:
+    pages, /live events, background tasks, join hooks and `conference rooms-reset`."""
+    from . import live_updates, sockets
+    from .announcements import sockets as announcement_sockets
+    from .announcements.views import bp as announcements_bp
+    from .breakouts import sockets as breakout_sockets
+    from .breakouts.views import bp as breakouts_bp
+    from .commands import rooms_reset
+    from .polls import sockets as poll_sockets
+    from .polls.views import bp as polls_bp
+    from .views import bp as rooms_bp
+
+    for blueprint in (rooms_bp, polls_bp, breakouts_bp, announcements_bp):
+        app.register_blueprint(blueprint)
+    for part in (sockets, live_updates, announcement_sockets, poll_sockets, breakout_sockets):
+        part.init_app(app)
+    app.cli.add_command(rooms_reset)

@@ -1,6 +1,6 @@
 """A session changed (moved, new room, capacity, stream): tell the open live and agenda pages at once.
 
-`connect_live_updates()` (called by the app factory, not on import) connects the receivers:
+`init_app(app)` (called by the rooms feature, not on import) connects the receivers:
 - `hooks.session_changed` → `session:updated` to the session's room and to the event's agenda
   watchers (`agenda:<event_id>`);
 - the announcements' part of the `join` state.
@@ -23,7 +23,7 @@ from ..errors import NotFound
 from ..extensions import db, socketio
 from ..grants import checks
 from ..programme.models import Event, ProgrammeSession
-from ..realtime import LIVE, live_event, ok
+from ..realtime import LIVE, LiveEvents, live_event, ok
 from . import services
 from .access import agenda_room, room_name
 from .announcements import services as announcements
@@ -46,7 +46,10 @@ def visible_event(db_session, user, event_id: int) -> Event:
     return event
 
 
-@socketio.on("agenda:watch", namespace=LIVE)
+live = LiveEvents()  # registered by init_app
+
+
+@live.on("agenda:watch")
 @live_event(EventRef)
 def on_agenda_watch(user, payload: EventRef):
     event = visible_event(db.session, user, payload.event_id)
@@ -54,7 +57,7 @@ def on_agenda_watch(user, payload: EventRef):
     return ok(event_id=event.id)
 
 
-@socketio.on("agenda:unwatch", namespace=LIVE)
+@live.on("agenda:unwatch")
 @live_event(EventRef)
 def on_agenda_unwatch(_user, payload: EventRef):
     leave_socket_room(agenda_room(payload.event_id))
@@ -83,7 +86,8 @@ def _on_session_changed(_event_id, session_id: int | None = None, changes: dict 
         log.exception("session:updated broadcast for session %s failed", session_id)
 
 
-def connect_live_updates() -> None:
-    """Connect the receivers (idempotent: blinker and the join-state list keep one of each)."""
-    hooks.session_changed.connect(_on_session_changed)
-    hooks.add_join_state(announcements.join_state)
+def init_app(app) -> None:
+    """The agenda events, the session-change receiver and the announcement part of the join state."""
+    live.register()
+    hooks.session_changed.connect(_on_session_changed)  # blinker keeps one of each receiver
+    hooks.add_join_state(announcements.join_state, app)

@@ -79,12 +79,18 @@ def room_settings_payload(room: LiveRoom) -> dict:
 
 def join_room(db: Session, user: User, session_id: int, sid: str) -> dict:
     """Put socket `sid` of `user` in the room (leaving any other) and return the full join state."""
+    session, room = enter_room(db, user, session_id, sid)
+    return room_state(db, user, session, room)
+
+
+def enter_room(db: Session, user: User, session_id: int, sid: str) -> tuple[ProgrammeSession, LiveRoom]:
+    """Put socket `sid` of `user` in the room (leaving any other), committed; `room_state` reads it."""
     session = get_live_session(db, session_id)
     ensure_can_join(db, user, session)
     room = get_room(db, session)
     enter(db, user.id, session.id, sid)
     db.commit()
-    return room_state(db, user, session, room)
+    return session, room
 
 
 def room_state(db: Session, user: User, session: ProgrammeSession, room: LiveRoom | None = None) -> dict:

@@ -9,17 +9,16 @@ Clients upsert questions by id and merge fields, so receiving both copies is har
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import current_app, has_app_context, request
 from flask_socketio import join_room as enter_socket_room
 from flask_socketio import leave_room as leave_socket_room
 from sqlalchemy import select
 
-from .. import hooks
+from .. import hooks, realtime_tasks
 from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
-from ..realtime import LIVE, live_event, ok, on_disconnect
+from ..realtime import LIVE, LiveEvents, live_event, ok, on_disconnect
 from . import presence, services
 from .access import (
     can_moderate,
@@ -47,49 +46,40 @@ def broadcast_presence(session_id: int, server=None) -> None:
     (server or socketio.server).emit("presence", payload, to=room_name(session_id), namespace=LIVE)
 
 
-# (server, room) pairs with a presence broadcast already scheduled in this process.
-_presence_due: set[tuple[int, int]] = set()
-_presence_due_lock = threading.Lock()
+PRESENCE_COALESCER = "rooms.presence"
+live = LiveEvents()  # registered by init_app
+
+
+def init_app(app) -> None:
+    """The room events, presence coalescing, the disconnect clean-up and the check-in receiver."""
+    live.register()
+    realtime_tasks.Coalescer(app, PRESENCE_COALESCER, lambda: app.config.get("ROOMS_PRESENCE_COALESCE_SECONDS", 0),
+                             _flush_presence)
+    on_disconnect(app, _left_on_disconnect)
+    hooks.checkin_changed.connect(_on_checkin_changed)
 
 
 def announce_presence(session_id: int) -> None:
     """Broadcast the room's presence now, or once after ROOMS_PRESENCE_COALESCE_SECONDS for all the
     changes of that interval (the numbers are read when the broadcast leaves, so they are current)."""
-    delay = current_app.config.get("ROOMS_PRESENCE_COALESCE_SECONDS", 0)
-    if not delay:
-        broadcast_presence(session_id)
-        return
-    server = socketio.server
-    due = (id(server), session_id)
-    with _presence_due_lock:
-        if due in _presence_due:
-            return
-        _presence_due.add(due)
-    # The task keeps this app and its Socket.IO server even if another app is created meanwhile.
-    socketio.start_background_task(_presence_later, current_app._get_current_object(), server, session_id, delay)
+    realtime_tasks.coalescer(current_app, PRESENCE_COALESCER).touch(session_id)
 
 
-def _presence_later(app, server, session_id: int, delay: float) -> None:
-    socketio.sleep(delay)
-    with _presence_due_lock:
-        _presence_due.discard((id(server), session_id))
-    with app.app_context():
-        try:
-            broadcast_presence(session_id, server)
-        except Exception:
-            log.exception("presence broadcast for session %s failed", session_id)
-        finally:
-            db.session.remove()
+def _flush_presence(session_id: int) -> None:
+    broadcast_presence(session_id, realtime_tasks.live_server(current_app))
 
 
 # --- join / leave ----------------------------------------------------------------------------
 
-@socketio.on("join", namespace=LIVE)
+@live.on("join")
 @live_event(SessionRef)
 def on_join(user, payload: SessionRef):
     sid = request.sid
     previous = services.current_room_of(db.session, sid)
-    state = services.join_room(db.session, user, payload.session_id, sid)
+    session, room = services.enter_room(db.session, user, payload.session_id, sid)
+    for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
+        step(db.session, user, session)
+    state = services.room_state(db.session, user, session, room)
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
     enter_socket_room(room_name(payload.session_id))
@@ -98,10 +88,24 @@ def on_join(user, payload: SessionRef):
     if state["is_moderator"]:
         enter_socket_room(moderators_room(payload.session_id))
     _people_moved(payload.session_id, previous)
-    return ok(state=state)
+    ack = ok(state=state)
+    _after_join(user, payload.session_id)
+    return ack
 
 
-@socketio.on("leave", namespace=LIVE)
+def _after_join(user, session_id: int) -> None:
+    """Once the join committed and its state is read: what must run while people are in the room
+    (poll timers, a breakout's countdown after a restart). A failure here does not refuse the join."""
+    session = get_live_session(db.session, session_id)
+    for step in hooks.of().after_join_steps:
+        try:
+            step(db.session, user, session)
+        except Exception:
+            db.session.rollback()
+            log.exception("after-join step %s failed", getattr(step, "__name__", step))
+
+
+@live.on("leave")
 @live_event(SessionRef)
 def on_leave(user, payload: SessionRef):
     left = services.leave_room(db.session, request.sid, payload.session_id)
@@ -120,7 +124,6 @@ def _leave_socket_rooms(sid: str, session_id: int) -> None:
         leave_socket_room(event_room(session.event_id), sid=sid, namespace=LIVE)
 
 
-@on_disconnect
 def _left_on_disconnect(sid: str, _user) -> None:
     left = services.leave_room(db.session, sid)
     if left is not None:
@@ -136,18 +139,21 @@ def _people_moved(session_id: int, previous: int | None = None) -> None:
     hooks.presence_changed.send(session.event_id, session_ids=changed)
 
 
-@hooks.checkin_changed.connect
 def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
     """Check-in moved someone: refresh the on-site number of the rooms concerned (all open ones
     of the event when the list is event-wide)."""
     if not has_app_context():
         return
-    ids = list(session_ids or ())
-    if not ids:
-        ids = list(db.session.scalars(
+    # The scan is committed already: nothing here, the query included, may turn it into a failure.
+    try:
+        ids = list(session_ids or ()) or list(db.session.scalars(
             select(RoomPresence.session_id).join(ProgrammeSession, ProgrammeSession.id == RoomPresence.session_id)
             .where(ProgrammeSession.event_id == event_id).distinct()
         ))
+    except Exception:
+        db.session.rollback()
+        log.exception("rooms of event %s to refresh after a check-in not found", event_id)
+        return
     for session_id in ids:
         try:
             announce_presence(session_id)
@@ -157,19 +163,19 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
 
 # --- room settings ---------------------------------------------------------------------------
 
-@socketio.on("room:settings", namespace=LIVE)
+@live.on("room:settings")
 @live_event(RoomSettings)
 def on_room_settings(user, payload: RoomSettings):
     return _announce_settings(services.set_moderated(db.session, user, payload.session_id, payload.moderated))
 
 
-@socketio.on("room:close", namespace=LIVE)
+@live.on("room:close")
 @live_event(SessionRef)
 def on_room_close(user, payload: SessionRef):
     return _announce_settings(services.close_room(db.session, user, payload.session_id))
 
 
-@socketio.on("room:reopen", namespace=LIVE)
+@live.on("room:reopen")
 @live_event(SessionRef)
 def on_room_reopen(user, payload: SessionRef):
     return _announce_settings(services.reopen_room(db.session, user, payload.session_id))
@@ -182,7 +188,7 @@ def _announce_settings(room) -> dict:
     return ok(room=settings)
 
 
-@socketio.on("room:who", namespace=LIVE)
+@live.on("room:who")
 @live_event(SessionRef)
 def on_room_who(user, payload: SessionRef):
     """Moderators only: the people connected to the room now."""
@@ -206,7 +212,7 @@ def announce_question(event: str, question: Question) -> dict:
     return views
 
 
-@socketio.on("question:ask", namespace=LIVE)
+@live.on("question:ask")
 @live_event(AskQuestion)
 def on_question_ask(user, payload: AskQuestion):
     question = services.ask_question(db.session, user, payload.session_id, payload.text, payload.anonymous)
@@ -214,7 +220,7 @@ def on_question_ask(user, payload: AskQuestion):
     return ok(question=views["moderator"])  # the asker may see their own name
 
 
-@socketio.on("question:vote", namespace=LIVE)
+@live.on("question:vote")
 @live_event(QuestionRef)
 def on_question_vote(user, payload: QuestionRef):
     question = services.vote(db.session, user, payload.question_id)
@@ -222,7 +228,7 @@ def on_question_vote(user, payload: QuestionRef):
     return ok(question=_view_for(user, question, views), voted=True)
 
 
-@socketio.on("question:unvote", namespace=LIVE)
+@live.on("question:unvote")
 @live_event(QuestionRef)
 def on_question_unvote(user, payload: QuestionRef):
     question = services.unvote(db.session, user, payload.question_id)
@@ -230,7 +236,7 @@ def on_question_unvote(user, payload: QuestionRef):
     return ok(question=_view_for(user, question, views), voted=False)
 
 
-@socketio.on("question:moderate", namespace=LIVE)
+@live.on("question:moderate")
 @live_event(ModerateQuestion)
 def on_question_moderate(user, payload: ModerateQuestion):
     question, changes = services.moderate_question(db.session, user, payload.question_id, payload.action,
@@ -262,7 +268,7 @@ def _view_for(user, question: Question, views: dict) -> dict:
 
 # --- chat ------------------------------------------------------------------------------------
 
-@socketio.on("chat:send", namespace=LIVE)
+@live.on("chat:send")
 @live_event(SendChat)
 def on_chat_send(user, payload: SendChat):
     message = services.send_chat(db.session, user, payload.session_id, payload.text)
@@ -271,7 +277,7 @@ def on_chat_send(user, payload: SendChat):
     return ok(message=body)
 
 
-@socketio.on("chat:delete", namespace=LIVE)
+@live.on("chat:delete")
 @live_event(ChatRef)
 def on_chat_delete(user, payload: ChatRef):
     message = services.delete_chat(db.session, user, payload.message_id)

@@ -121,24 +121,25 @@ def test_reconnect_gives_the_same_state(cast, live_client):
     assert state_after == state_before
 
 
-def test_extra_join_state_is_merged_in(cast, live_client):
+def test_extra_join_state_is_merged_in(app, cast, live_client):
+    from conference.rooms.polls.sockets import polls_join_state
+
     def polls_state(_db, user, session):
         return {"polls": [{"for": user.id, "session": session.id}]}
 
-    hooks.add_join_state(polls_state)
+    hooks.remove_join_state(polls_join_state, app)  # two providers may not both set "polls"
+    hooks.add_join_state(polls_state, app)
     try:
         ack = call(live_client(cast.alice), "join", {"session_id": cast.plenary})
         assert ack["state"]["polls"] == [{"for": cast.alice.id, "session": cast.plenary}]
     finally:
-        hooks._join_state_providers.remove(polls_state)
+        hooks.remove_join_state(polls_state, app)
 
 
 def test_checkin_changed_broadcasts_the_on_site_number(app, cast, joined, monkeypatch):
     watcher = joined(cast.bob, cast.plenary)
     inside = {"n": 0}
-    # monkeypatch puts check-in's real counter back afterwards, for the tests that run later.
-    monkeypatch.setattr(hooks, "_on_site_counter",
-                        lambda _db, session: inside["n"] if session.id == cast.plenary else 0)
+    hooks.set_on_site_counter(lambda _db, session: inside["n"] if session.id == cast.plenary else 0, app)
     inside["n"] = 7
     with app.app_context():
         hooks.checkin_changed.send(cast.event.id, session_ids=[cast.plenary])

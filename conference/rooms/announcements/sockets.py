@@ -7,7 +7,7 @@ Server → clients, to `event:<event_id>` (every socket in a live room of the ev
 from __future__ import annotations
 
 from ...extensions import db, socketio
-from ...realtime import LIVE, live_event, ok
+from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import event_room
 from . import services
 from .models import Announcement
@@ -29,7 +29,14 @@ def broadcast_withdrawn(announcement: Announcement) -> dict:
     return body
 
 
-@socketio.on("announcement:send", namespace=LIVE)
+live = LiveEvents()  # registered by the feature's init_app
+
+
+def init_app(app) -> None:
+    live.register()
+
+
+@live.on("announcement:send")
 @live_event(SendAnnouncement)
 def on_announcement_send(user, payload: SendAnnouncement):
     event = services.get_event_by_id(db.session, payload.event_id)
@@ -37,7 +44,7 @@ def on_announcement_send(user, payload: SendAnnouncement):
     return ok(announcement=broadcast_new(announcement))
 
 
-@socketio.on("announcement:withdraw", namespace=LIVE)
+@live.on("announcement:withdraw")
 @live_event(AnnouncementRef)
 def on_announcement_withdraw(user, payload: AnnouncementRef):
     announcement = services.withdraw_announcement(db.session, user, payload.announcement_id)

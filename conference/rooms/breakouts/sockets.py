@@ -11,14 +11,13 @@ Broadcasts (each sent to a room once):
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import current_app
 
-from ... import hooks
+from ... import hooks, realtime_tasks
 from ...extensions import db, socketio
 from ...programme.services import iso_utc
-from ...realtime import LIVE, live_event, ok
+from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import moderators_room, room_name, user_room
 from . import schemas, services
 from .models import BreakoutRound, RoundStatus
@@ -44,44 +43,32 @@ def _announce_rooms(round_: BreakoutRound, event: str = "breakout:rooms") -> dic
     return payload
 
 
-_pending_counts: set[tuple[int, int]] = set()
-_pending_lock = threading.Lock()
+COUNTS = "breakouts.counts"
 
 
 def announce_counts_soon(round_: BreakoutRound) -> None:
     """Coalesce `breakout:rooms`: when hundreds choose a room within a minute, the main room gets
     at most one update per BREAKOUT_COUNTS_INTERVAL_S, and the last one is read after the last change."""
-    interval = float(current_app.config.get("BREAKOUT_COUNTS_INTERVAL_S", 0.5))
-    if interval <= 0:
-        _announce_rooms(round_)
-        return
-    server = socketio.server
-    key = (id(server), round_.id)
-    with _pending_lock:
-        if key in _pending_counts:
-            return
-        _pending_counts.add(key)
-    socketio.start_background_task(_announce_counts_later, current_app._get_current_object(), server, round_.id,
-                                   interval)
+    realtime_tasks.coalescer(current_app, COUNTS).touch(round_.id)
 
 
-def _announce_counts_later(app, server, round_id: int, interval: float) -> None:
-    socketio.sleep(interval)
-    with _pending_lock:
-        # Released before reading: a change committed after this read schedules a fresh update.
-        _pending_counts.discard((id(server), round_id))
-    if socketio.server is not server:
-        return
-    with app.app_context():
-        try:
-            _announce_rooms(services.get_round(db.session, round_id))
-        except Exception:
-            log.exception("breakout counts of round %s not sent", round_id)
-        finally:
-            db.session.remove()
+def _announce_counts(round_id: int) -> None:
+    _announce_rooms(services.get_round(db.session, round_id))
 
 
-@socketio.on("breakout:create", namespace=LIVE)
+live = LiveEvents()  # registered by init_app
+
+
+def init_app(app) -> None:
+    """The breakout events, the counts coalescer, the entry rule, and the breakouts' part of a join."""
+    live.register()
+    realtime_tasks.Coalescer(app, COUNTS, lambda: app.config.get("BREAKOUT_COUNTS_INTERVAL_S", 0.5), _announce_counts)
+    hooks.add_join_state(services.join_state, app)
+    hooks.add_after_join(resume_countdown_after_join, app)
+    hooks.add_entry_rule(services.ensure_may_enter, app)
+
+
+@live.on("breakout:create")
 @live_event(schemas.CreateRound)
 def create(user, payload: schemas.CreateRound):
     specs = [services.RoomSpec(r.name, r.language, r.capacity) for r in payload.rooms]
@@ -90,7 +77,7 @@ def create(user, payload: schemas.CreateRound):
     return ok(**_announce_rooms(round_, "breakout:created"))
 
 
-@socketio.on("breakout:assign", namespace=LIVE)
+@live.on("breakout:assign")
 @live_event(schemas.Assign)
 def assign(user, payload: schemas.Assign):
     if payload.auto:
@@ -112,7 +99,7 @@ def assign(user, payload: schemas.Assign):
     return ok(assigned=len(changes), unplaced=unplaced, **_announce_rooms(round_))
 
 
-@socketio.on("breakout:start", namespace=LIVE)
+@live.on("breakout:start")
 @live_event(schemas.Start)
 def start(user, payload: schemas.Start):
     round_ = services.start_round(db.session, user, payload.round_id, payload.duration_s)
@@ -122,7 +109,7 @@ def start(user, payload: schemas.Start):
     return ok(**state)
 
 
-@socketio.on("breakout:join", namespace=LIVE)
+@live.on("breakout:join")
 @live_event(schemas.Join)
 def join(user, payload: schemas.Join):
     round_, room = services.enter_breakout(db.session, user, payload.round_id, payload.room_id)
@@ -132,7 +119,7 @@ def join(user, payload: schemas.Join):
     return ok(session_id=room.session_id, room=services.room_json(room), my_assignment=services.assignment_json(mine))
 
 
-@socketio.on("breakout:message", namespace=LIVE)
+@live.on("breakout:message")
 @live_event(schemas.Message)
 def message(user, payload: schemas.Message):
     round_ = services.post_message(db.session, user, payload.round_id, payload.text)
@@ -142,7 +129,7 @@ def message(user, payload: schemas.Message):
     return ok(message=body)
 
 
-@socketio.on("breakout:extend", namespace=LIVE)
+@live.on("breakout:extend")
 @live_event(schemas.Extend)
 def extend(user, payload: schemas.Extend):
     round_ = services.extend_round(db.session, user, payload.round_id, payload.seconds)
@@ -151,7 +138,7 @@ def extend(user, payload: schemas.Extend):
     return ok(round=services.round_json(round_))
 
 
-@socketio.on("breakout:recall", namespace=LIVE)
+@live.on("breakout:recall")
 @live_event(schemas.RoundRef)
 def recall(user, payload: schemas.RoundRef):
     round_ = services.recall_round(db.session, user, payload.round_id)
@@ -159,7 +146,7 @@ def recall(user, payload: schemas.RoundRef):
     return ok(round=services.round_json(round_))
 
 
-@socketio.on("breakout:call_moderator", namespace=LIVE)
+@live.on("breakout:call_moderator")
 @live_event(schemas.CallModerator)
 def call_moderator(user, payload: schemas.CallModerator):
     alert = services.call_moderator(db.session, user, payload.session_id, payload.message)
@@ -188,39 +175,11 @@ def timer_payload(round_: BreakoutRound, kind: str = "countdown") -> dict:
 
 # --- the countdown -----------------------------------------------------------------------------
 
-_timers: set[tuple[int, int]] = set()  # (Socket.IO server, round) pairs counting down in this process
-_timers_lock = threading.Lock()
-
-
 def ensure_timer(round_id: int) -> None:
     """Run the countdown of a running round in this process, once (also after a restart, on join)."""
-    server = socketio.server
-    key = (id(server), round_id)
-    with _timers_lock:
-        if key in _timers:
-            return
-        _timers.add(key)
-    socketio.start_background_task(_run_timer, current_app._get_current_object(), server, round_id)
-
-
-def _run_timer(app, server, round_id: int) -> None:
+    app = current_app._get_current_object()
     interval = float(app.config.get("BREAKOUT_TIMER_INTERVAL_S", 10))
-    try:
-        # A new app (tests build one each) replaces the server: this countdown belongs to the old one.
-        while socketio.server is server:
-            with app.app_context():
-                try:
-                    pause = _tick(round_id, interval)
-                finally:
-                    db.session.remove()
-            if pause is None:
-                return
-            socketio.sleep(pause)
-    except Exception:  # the database failed or went away: stop counting, a later join restarts it
-        log.exception("breakout timer of round %s stopped", round_id)
-    finally:
-        with _timers_lock:
-            _timers.discard((id(server), round_id))
+    realtime_tasks.run_at(app, 0, lambda: _tick(round_id, interval), key=("breakout countdown", round_id))
 
 
 def _tick(round_id: int, interval: float) -> float | None:
@@ -238,13 +197,9 @@ def _tick(round_id: int, interval: float) -> float | None:
     return max(0.2, min(interval, next_event))
 
 
-def _join_state(session_db, user, session) -> dict:
-    state = services.join_state(session_db, user, session)
-    round_ = state["breakouts"].get("round")
-    if round_ and round_["status"] == RoundStatus.RUNNING.value:
-        ensure_timer(round_["id"])  # a restarted server resumes the countdown of a running round
-    return state
-
-
-hooks.add_join_state(_join_state)
-hooks.add_entry_rule(services.ensure_may_enter)
+def resume_countdown_after_join(db_session, _user, session) -> None:
+    """A restarted server resumes the countdown of a running round when someone joins."""
+    main_id = services.main_session_of(session).id
+    round_ = services.open_round(db_session, main_id) or services.latest_round(db_session, main_id)
+    if round_ is not None and round_.status == RoundStatus.RUNNING.value:
+        ensure_timer(round_.id)

@@ -9,21 +9,33 @@ from __future__ import annotations
 
 from ...errors import ServiceError
 from ...extensions import db, socketio
-from ...hooks import add_join_state
-from ...realtime import LIVE, live_event, ok
+from ... import hooks
+from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import moderators_room, room_name
 from . import broadcast, services
 from .schemas import PollCreate, PollRef, PollUpdate, PollVote
 
 
-@socketio.on("poll:create", namespace=LIVE)
+live = LiveEvents()  # registered by init_app
+
+
+def init_app(app) -> None:
+    """The poll events, the tally coalescer, and the polls' part of every join."""
+    live.register()
+    broadcast.init_app(app)
+    hooks.add_before_join_state(close_due_polls_before_join_state, app)
+    hooks.add_join_state(polls_join_state, app)
+    hooks.add_after_join(resume_poll_timers_after_join, app)
+
+
+@live.on("poll:create")
 @live_event(PollCreate)
 def create_poll(user, payload: PollCreate):
     poll = services.create_poll(db.session, user, payload.session_id, payload.spec())
     return _saved(poll)
 
 
-@socketio.on("poll:update", namespace=LIVE)
+@live.on("poll:update")
 @live_event(PollUpdate)
 def update_poll(user, payload: PollUpdate):
     poll = services.update_poll(db.session, user, payload.poll_id, payload.spec())
@@ -36,7 +48,7 @@ def _saved(poll) -> dict:
     return ok(poll=body)
 
 
-@socketio.on("poll:delete", namespace=LIVE)
+@live.on("poll:delete")
 @live_event(PollRef)
 def delete_poll(user, payload: PollRef):
     poll = services.get_poll(db.session, payload.poll_id)
@@ -47,7 +59,7 @@ def delete_poll(user, payload: PollRef):
     return ok(poll_id=poll.id)
 
 
-@socketio.on("poll:open", namespace=LIVE)
+@live.on("poll:open")
 @live_event(PollRef)
 def open_poll(user, payload: PollRef):
     poll = services.open_poll(db.session, user, payload.poll_id)
@@ -55,7 +67,7 @@ def open_poll(user, payload: PollRef):
     return ok(poll=services.poll_dict(poll))
 
 
-@socketio.on("poll:close", namespace=LIVE)
+@live.on("poll:close")
 @live_event(PollRef)
 def close_poll(user, payload: PollRef):
     poll = services.close_poll(db.session, user, payload.poll_id)
@@ -63,7 +75,7 @@ def close_poll(user, payload: PollRef):
     return ok(poll=services.poll_dict(poll), results=services.tally(db.session, poll))
 
 
-@socketio.on("poll:vote", namespace=LIVE)
+@live.on("poll:vote")
 @live_event(PollVote)
 def vote(user, payload: PollVote):
     try:
@@ -74,13 +86,21 @@ def vote(user, payload: PollVote):
             db.session.rollback()
             broadcast.close_due_and_announce()
         raise
-    broadcast.broadcaster().mark_dirty(payload.poll_id)
+    broadcast.tallies().touch(payload.poll_id)
     return ok(ballot=services.ballot_dict(receipt.ballot), changed=receipt.changed, version=receipt.version)
 
 
-@add_join_state
+def close_due_polls_before_join_state(_db_session, _user, session) -> None:
+    """A deadline passed while no timer ran (e.g. a restart): close those polls for everyone, so the
+    joining person's state shows them closed."""
+    broadcast.close_due_and_announce(session.id)
+
+
 def polls_join_state(db_session, user, session) -> dict:
     """Open polls (and closed ones whose results are public), your ballot, the results you may see."""
-    broadcast.resume_timers()
-    broadcast.close_due_and_announce(session.id)
     return services.polls_state(db_session, user, session)
+
+
+def resume_poll_timers_after_join(_db_session, _user, _session) -> None:
+    """A fresh process re-arms the timers of the open timed polls at its first join."""
+    broadcast.resume_timers()
