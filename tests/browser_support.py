@@ -133,3 +133,19 @@ def sign_in(browser, base_url: str, user, password: str | None = None):
     """A new browser context signed in as `user`: (context, page)."""
     context = browser.new_context(locale="en-GB")
     return context, sign_in_page(context.new_page(), base_url, user, password)
+
+
+def create_event_as_admin(browser, base_url: str, admin, **fields) -> None:
+    """An admin opens Manage → New event and fills its form (`fields` by input name: title, slug,
+    city, country, timezone, starts_at, ends_at local to the zone, organiser_email); a draft results."""
+    context, page = sign_in(browser, base_url, admin)
+    page.goto(f"{base_url}/manage")
+    page.get_by_role("link", name="New event").click()
+    for name, value in fields.items():
+        if name == "country":
+            page.select_option("#f-country", value)
+        else:
+            page.fill(f"#f-{name}", value)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=is created as a draft")
+    context.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from browser_support import sign_in
+from browser_support import create_event_as_admin, sign_in
 
 from conference.extensions import db as _db
 from conference.programme.models import Event
@@ -13,20 +13,9 @@ def test_admin_creates_an_event_and_its_organiser_publishes_a_programme(app, mak
     admin = make_user("admin", name="Platform Admin")
     organiser = make_user(email="lead@example.org", name="Event Lead")
 
-    context, page = sign_in(browser, live_server, admin)
-    page.goto(f"{live_server}/manage")
-    page.get_by_role("link", name="New event").click()
-    page.fill("#f-title", "Pacific Digital Week")
-    page.fill("#f-slug", "pdw")
-    page.fill("#f-city", "Suva")
-    page.select_option("#f-country", "FJ")
-    page.fill("#f-timezone", "Pacific/Fiji")
-    page.fill("#f-starts_at", "2031-07-01T09:00")
-    page.fill("#f-ends_at", "2031-07-02T17:00")
-    page.fill("#f-organiser_email", "lead@example.org")
-    page.click("main button[type=submit]")
-    page.wait_for_selector("text=is created as a draft")
-    context.close()
+    create_event_as_admin(browser, live_server, admin, title="Pacific Digital Week", slug="pdw", city="Suva",
+                          country="FJ", timezone="Pacific/Fiji", starts_at="2031-07-01T09:00",
+                          ends_at="2031-07-02T17:00", organiser_email="lead@example.org")
 
     context, page = sign_in(browser, live_server, organiser)
     page.goto(f"{live_server}/events")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from browser_support import sign_in
+from browser_support import create_event_as_admin, sign_in
 from sqlalchemy import func, select
 
 from conference.extensions import db as _db
@@ -31,20 +31,10 @@ def test_an_organiser_sets_up_an_event_from_the_browser_and_a_participant_joins_
     organiser = make_user(email="lead@example.org", name="Event Lead")
     now = datetime.now(ZONE).replace(second=0, microsecond=0)
 
-    context, page = sign_in(browser, live_server, admin)
-    page.goto(f"{live_server}/manage")
-    page.get_by_role("link", name="New event").click()
-    page.fill("#f-title", "Regional Governance Forum")
-    page.fill("#f-slug", "rgf")
-    page.fill("#f-city", "Incheon")
-    page.select_option("#f-country", "KR")
-    page.fill("#f-timezone", "Asia/Seoul")
-    page.fill("#f-starts_at", _local(now - timedelta(days=1)))
-    page.fill("#f-ends_at", _local(now + timedelta(days=2)))
-    page.fill("#f-organiser_email", organiser.email)
-    page.click("main button[type=submit]")
-    page.wait_for_selector("text=is created as a draft")
-    context.close()
+    create_event_as_admin(browser, live_server, admin, title="Regional Governance Forum", slug="rgf",
+                          city="Incheon", country="KR", timezone="Asia/Seoul",
+                          starts_at=_local(now - timedelta(days=1)), ends_at=_local(now + timedelta(days=2)),
+                          organiser_email=organiser.email)
 
     context, page = sign_in(browser, live_server, organiser)
     page.goto(f"{live_server}/manage/events/rgf/programme")
