@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from .. import hooks
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
-from ..errors import Conflict, NotFound, ServiceError
+from ..errors import Conflict, ServiceError
 from .models import Event, ProgrammeSession, Speaker, Track
 from .schemas import EventCreateIn, EventIn, SessionIn, SpeakerIn, TrackIn
+from .services import row_of_event
 
 # The session fields whose change the check-in doors and the live pages must hear about.
 WATCHED_SESSION_FIELDS = ("starts_at", "ends_at", "room", "capacity", "stream_url")
@@ -158,10 +159,7 @@ def delete_event(db: Session, event: Event) -> None:
 # ---------------------------------------------------------------- tracks
 
 def get_track(db: Session, event: Event, track_id: int) -> Track:
-    track = db.get(Track, track_id)
-    if track is None or track.event_id != event.id:
-        raise NotFound("track_not_found", "no such track in this event")
-    return track
+    return row_of_event(db, Track, track_id, event, "track")
 
 
 def save_track(db: Session, event: Event, data: TrackIn, track: Track | None = None) -> Track:
@@ -187,13 +185,6 @@ def delete_track(db: Session, track: Track) -> None:
 
 
 # ---------------------------------------------------------------- sessions
-
-def get_session(db: Session, event: Event, session_id: int) -> ProgrammeSession:
-    session = db.get(ProgrammeSession, session_id)
-    if session is None or session.event_id != event.id:
-        raise NotFound("session_not_found", "no such session in this event")
-    return session
-
 
 def _check_session(db: Session, event: Event, data: SessionIn, starts: datetime, ends: datetime,
                    session: ProgrammeSession | None) -> None:
@@ -291,10 +282,7 @@ def delete_session(db: Session, session: ProgrammeSession) -> None:
 # ---------------------------------------------------------------- speakers
 
 def get_speaker(db: Session, event: Event, speaker_id: int) -> Speaker:
-    speaker = db.get(Speaker, speaker_id)
-    if speaker is None or speaker.event_id != event.id:
-        raise NotFound("speaker_not_found", "no such speaker in this event")
-    return speaker
+    return row_of_event(db, Speaker, speaker_id, event, "speaker")
 
 
 def save_speaker(db: Session, event: Event, data: SpeakerIn, speaker: Speaker | None = None) -> Speaker:

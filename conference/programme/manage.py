@@ -17,6 +17,7 @@ from ..extensions import db
 from ..grants import checks
 from ..manage.access import event_to_manage
 from . import editing
+from . import services as programme_services
 from .models import MODES_OFFERED, SESSION_KINDS
 from .schemas import (
     EventCreateIn,
@@ -278,7 +279,7 @@ def _load_track(event, item_id):
 
 
 def _load_session(event, item_id):
-    return editing.get_session(db.session, event, item_id)
+    return programme_services.get_session(db.session, event, item_id)
 
 
 def _load_speaker(event, item_id):

@@ -16,6 +16,7 @@ from ..grants import services as grant_services
 from ..grants.views import add_grant, grant_json, remove_grant
 from ..manage.access import current_account, event_to_manage
 from . import editing
+from . import services as programme_services
 from .schemas import (
     EventCreateIn,
     EventIn,
@@ -164,7 +165,7 @@ def create_session(slug: str):
 @bp.patch("/events/<slug>/sessions/<int:session_id>")
 def update_session(slug: str, session_id: int):
     event = event_to_manage(slug)
-    session = editing.get_session(db.session, event, session_id)
+    session = programme_services.get_session(db.session, event, session_id)
     data = _body(SessionIn, editing.session_values(session))
     return jsonify(manage_session_json(editing.save_session(db.session, event, data, session)))
 
@@ -172,7 +173,7 @@ def update_session(slug: str, session_id: int):
 @bp.delete("/events/<slug>/sessions/<int:session_id>")
 def delete_session(slug: str, session_id: int):
     event = event_to_manage(slug)
-    editing.delete_session(db.session, editing.get_session(db.session, event, session_id))
+    editing.delete_session(db.session, programme_services.get_session(db.session, event, session_id))
     return "", 204
 
 

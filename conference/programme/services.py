@@ -37,11 +37,16 @@ def get_event(db: Session, slug: str, *, viewer=INTERNAL) -> Event:
     return event
 
 
+def row_of_event(db: Session, model, row_id: int, event: Event, what: str):
+    """The `model` row `row_id` if it belongs to `event`; otherwise NotFound("<what>_not_found")."""
+    row = db.get(model, row_id)
+    if row is None or row.event_id != event.id:
+        raise NotFound(f"{what}_not_found", f"no {what} {row_id} in {event.slug}")
+    return row
+
+
 def get_session(db: Session, event: Event, session_id: int) -> ProgrammeSession:
-    session = db.get(ProgrammeSession, session_id)
-    if session is None or session.event_id != event.id:
-        raise NotFound("session_not_found", f"no session {session_id} in {event.slug}")
-    return session
+    return row_of_event(db, ProgrammeSession, session_id, event, "session")
 
 
 def event_sessions(db: Session, event: Event) -> list[ProgrammeSession]:
