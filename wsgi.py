@@ -6,6 +6,7 @@
 or, without gunicorn, `conference serve --host 0.0.0.0`. Several workers need a message queue
 (CONFERENCE_MESSAGE_QUEUE=redis://...) and sticky sessions in front; see the README.
 """
+
 import os
 
 if os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
@@ -16,6 +17,6 @@ if os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
 
     eventlet.monkey_patch()
 
-from conference import create_app  # noqa: E402 - eventlet must patch the standard library first
+from conference import create_app
 
 app = create_app()

@@ -7,6 +7,7 @@ demo event and its attendance records for the whole programme (450 participants,
 times the full report (what the API, the dashboard broadcast and the report page compute), one
 day's time series and the per-participant rows. Prints the record counts and the timings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,14 +58,22 @@ def main() -> None:
             event = db.session.query(Event).filter_by(slug=summary.event_slug).one()
             after = event.ends_at + timedelta(hours=1)
             load_demo_attendance(db.session, event, now=after)
-            print(f"{db.engine.dialect.name}: {db.session.query(RoomVisit).count()} room visits, "
-                  f"{db.session.query(CheckinMovement).count()} check-in movements")
+            print(
+                f"{db.engine.dialect.name}: {db.session.query(RoomVisit).count()} room visits, "
+                f"{db.session.query(CheckinMovement).count()} check-in movements"
+            )
             report = services.report(db.session, event, now=after)
             print(f"  {report.totals.summary}")
-            print(f"  full report:      {timed(args.runs, lambda: services.report(db.session, event, now=after))}")
+            print(
+                f"  full report:      {timed(args.runs, lambda: services.report(db.session, event, now=after))}"
+            )
             day = services.event_days(event)[0]
-            print(f"  one day's series: {timed(args.runs, lambda: services.time_series(db.session, event, day, now=after))}")
-            print(f"  participant rows: {timed(args.runs, lambda: services.participant_rows(db.session, event, now=after))}")
+            print(
+                f"  one day's series: {timed(args.runs, lambda: services.time_series(db.session, event, day, now=after))}"
+            )
+            print(
+                f"  participant rows: {timed(args.runs, lambda: services.participant_rows(db.session, event, now=after))}"
+            )
         finally:
             db.session.remove()
             db.drop_all()

@@ -12,6 +12,7 @@ Each client sends its share of scans: in-person badges at the entrance (first "o
 that answer "already_checked_in"), a few forged codes, and the same scan_id twice now and then.
 Prints scans/s, p50/p90/p99 latency and the count of each result. Exits non-zero on any 5xx.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,23 +62,40 @@ def prepare(url: str, scratch: bool) -> tuple[list[str], int, str | None]:
             upgrade_schema()
             load_demo(db.session)
         event = get_event(db.session, SLUG)
-        registrations = db.session.scalars(select(Registration).where(
-            Registration.event_id == event.id, Registration.mode == "in_person",
-            Registration.status == "confirmed")).all()
+        registrations = db.session.scalars(
+            select(Registration).where(
+                Registration.event_id == event.id,
+                Registration.mode == "in_person",
+                Registration.status == "confirmed",
+            )
+        ).all()
         codes = [badge_token(db.session, r) for r in registrations]
-        entrance = db.session.scalars(select(CheckinList).where(CheckinList.event_id == event.id,
-                                                                CheckinList.scope == "event")).first()
-        token = create_api_token(db.session, find_user_by_email(db.session, "staff1@symposium.example"), "bench") \
-            if scratch else None
+        entrance = db.session.scalars(
+            select(CheckinList).where(CheckinList.event_id == event.id, CheckinList.scope == "event")
+        ).first()
+        token = (
+            create_api_token(db.session, find_user_by_email(db.session, "staff1@symposium.example"), "bench")
+            if scratch
+            else None
+        )
         db.engine.dispose()
         return codes, entrance.id, token
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "CONFERENCE_DATABASE_URL": url, "CONFERENCE_ASYNC_MODE": "eventlet",
-           "CONFERENCE_SECRET_KEY": "bench-secret-key-bench-secret-key!"}
-    server = subprocess.Popen([sys.executable, "-m", "conference", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "CONFERENCE_DATABASE_URL": url,
+        "CONFERENCE_ASYNC_MODE": "eventlet",
+        "CONFERENCE_SECRET_KEY": "bench-secret-key-bench-secret-key!",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "conference", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     import requests
 
     for _ in range(100):
@@ -96,15 +114,15 @@ def plan(codes: list[str], scans: int, rng: random.Random) -> list[dict]:
     """The scans to send: badges in a shuffled order (so repeats come after first entries), some forged."""
     items = []
     for n in range(scans):
-        if n % 50 == 49:
-            code = rng.choice(codes)[:-8] + "AAAAAAAA"  # a forged or damaged badge
-        else:
-            code = codes[n % len(codes)]
+        forged = n % 50 == 49  # a forged or damaged badge
+        code = rng.choice(codes)[:-8] + "AAAAAAAA" if forged else codes[n % len(codes)]
         items.append({"code": code, "scan_id": str(uuid.uuid4()), "gate": f"gate-{n % 4}"})
     return items
 
 
-def storm(base: str, token: str, list_id: int, items: list[dict], clients: int) -> tuple[float, list[float], Counter]:
+def storm(
+    base: str, token: str, list_id: int, items: list[dict], clients: int
+) -> tuple[float, list[float], Counter]:
     import requests
 
     latencies: list[float] = []
@@ -144,7 +162,7 @@ def storm(base: str, token: str, list_id: int, items: list[dict], clients: int) 
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -175,11 +193,15 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
     database = db_url.split(":", 1)[0]
-    print(f"checkin storm: {len(latencies)} scans by {args.clients} clients against {base} ({database}),"
-          f" {len(codes)} badges")
+    print(
+        f"checkin storm: {len(latencies)} scans by {args.clients} clients against {base} ({database}),"
+        f" {len(codes)} badges"
+    )
     print(f"  throughput: {len(latencies) / elapsed:,.0f} scans/s over {elapsed:.1f} s")
-    print(f"  latency: p50 {percentile(latencies, .5) * 1000:.1f} ms, p90 {percentile(latencies, .9) * 1000:.1f} ms,"
-          f" p99 {percentile(latencies, .99) * 1000:.1f} ms, mean {statistics.mean(latencies) * 1000:.1f} ms")
+    print(
+        f"  latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p90 {percentile(latencies, 0.9) * 1000:.1f} ms,"
+        f" p99 {percentile(latencies, 0.99) * 1000:.1f} ms, mean {statistics.mean(latencies) * 1000:.1f} ms"
+    )
     print("  results: " + ", ".join(f"{name} {count}" for name, count in sorted(results.items())))
     if results.get("http_5xx"):
         sys.exit(1)

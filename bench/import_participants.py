@@ -6,6 +6,7 @@ Uses a scratch database (a temporary SQLite file unless --database-url names an 
 demo event, imports N synthetic rows in one transaction, prints the time and rows per second, and
 drops the tables it created.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,14 +28,14 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
 
+    from sqlalchemy import inspect, text
+
     from conference import create_app
     from conference.cli import upgrade_schema
     from conference.demo import SLUG, load_demo
     from conference.extensions import db
     from conference.programme.services import get_event
     from conference.registrations.services import import_participants
-
-    from sqlalchemy import inspect, text
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
@@ -45,7 +46,8 @@ def main() -> None:
         countries = ["KR", "JP", "IN", "ID", "FJ", "EG", "JO", "KZ", "PH", "TH"]
         lines = ["email,name,organisation,country,mode"] + [
             f"bench{n}@example.org,Participant {n},Organisation {n % 97},{countries[n % 10]},"
-            f"{'in_person' if n % 3 == 0 else 'online'}" for n in range(args.rows)
+            f"{'in_person' if n % 3 == 0 else 'online'}"
+            for n in range(args.rows)
         ]
         event = get_event(db.session, SLUG)
         started = time.perf_counter()
@@ -57,7 +59,9 @@ def main() -> None:
         with db.engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     print(f"database: {backend}")
-    print(f"rows imported: {result.rows} ({result.users_created} users, {result.registrations_created} registrations)")
+    print(
+        f"rows imported: {result.rows} ({result.users_created} users, {result.registrations_created} registrations)"
+    )
     print(f"time: {elapsed:.2f} s ({result.rows / elapsed:,.0f} rows/s)")
 
 

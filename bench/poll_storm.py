@@ -21,6 +21,7 @@ It prints: votes sent / accepted / lost (must be 0: every acknowledged vote is i
 any client's busiest second, and the time from a vote's ack to the moment a tally including it (by
 `version`) reached each of the other clients, p50 / p99 / max.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -56,6 +57,7 @@ OPTIONS = ["Health", "Education", "Climate", "Trade"]
 
 # =========================================================================== worker process
 
+
 class Participant:
     """One attendee's socket: votes once and records every tally it receives (wall-clock times)."""
 
@@ -85,10 +87,13 @@ class Participant:
 
     def connect(self, url: str, session_id: int) -> bool:
         try:
-            self.sio.connect(url, namespaces=[LIVE], auth={"token": self.token}, transports=["websocket"],
-                             wait_timeout=60)
-            return bool(self.sio.call("join", {"session_id": session_id}, namespace=LIVE, timeout=120).get("ok"))
-        except Exception as exc:
+            self.sio.connect(
+                url, namespaces=[LIVE], auth={"token": self.token}, transports=["websocket"], wait_timeout=60
+            )
+            return bool(
+                self.sio.call("join", {"session_id": session_id}, namespace=LIVE, timeout=120).get("ok")
+            )
+        except Exception as exc:  # noqa: BLE001 -- any failure is a dropped client, reported in the figures
             self.dropped = f"connect failed: {exc}"
             return False
 
@@ -100,15 +105,27 @@ class Participant:
         choice = random.choice(poll["options"])["id"]
         sent = time.time()
         try:
-            ack = self.sio.call("poll:vote", {"poll_id": poll["id"], "choices": [choice]}, namespace=LIVE, timeout=120)
-        except Exception as exc:  # a timeout or a dead socket: a lost vote, reported by the coordinator
+            ack = self.sio.call(
+                "poll:vote", {"poll_id": poll["id"], "choices": [choice]}, namespace=LIVE, timeout=120
+            )
+        except Exception as exc:  # noqa: BLE001 -- a timeout or a dead socket: a lost vote, reported by the coordinator
             ack = {"ok": False, "error": {"code": type(exc).__name__}}
-        self.ack = {"ok": bool(ack.get("ok")), "code": (ack.get("error") or {}).get("code"),
-                    "version": ack.get("version"), "sent": sent, "acked": time.time(),
-                    "dropped_meanwhile": bool(self.dropped)}
+        self.ack = {
+            "ok": bool(ack.get("ok")),
+            "code": (ack.get("error") or {}).get("code"),
+            "version": ack.get("version"),
+            "sent": sent,
+            "acked": time.time(),
+            "dropped_meanwhile": bool(self.dropped),
+        }
 
     def result(self) -> dict:
-        return {"ack": self.ack, "tallies": self.tallies, "closed_total": self.closed_total, "dropped": self.dropped}
+        return {
+            "ack": self.ack,
+            "tallies": self.tallies,
+            "closed_total": self.closed_total,
+            "dropped": self.dropped,
+        }
 
 
 def say(message: dict) -> None:
@@ -140,8 +157,10 @@ def worker() -> None:
     joined = sum(eventlet.GreenPool(len(people) or 1).imap(connect, enumerate(people)))
     say({"joined": joined})
     storm = hear()  # {"poll": ..., "start_at": epoch seconds, "spread": s}
-    votes = [eventlet.spawn(p.vote, storm["poll"], storm["start_at"] + random.uniform(0, storm["spread"]))
-             for p in people]
+    votes = [
+        eventlet.spawn(p.vote, storm["poll"], storm["start_at"] + random.uniform(0, storm["spread"]))
+        for p in people
+    ]
     for v in votes:
         v.wait()
     say({"top_version": max((p.ack.get("version") or 0 for p in people), default=0)})
@@ -158,6 +177,7 @@ def worker() -> None:
 
 # =========================================================================== coordinator
 
+
 def seed(database_url: str, n: int) -> dict:
     """An event, a session, n registered attendees with tokens and a moderator; returns the ids."""
     from sqlalchemy import inspect
@@ -171,27 +191,44 @@ def seed(database_url: str, n: int) -> dict:
     from conference.programme.models import Event, ProgrammeSession
     from conference.registrations.models import Registration
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench-" + "x" * 40,
-                      "SOCKETIO_ASYNC_MODE": "threading"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench-" + "x" * 40,
+            "SOCKETIO_ASYNC_MODE": "threading",
+        }
+    )
     with app.app_context():
         if "users" not in inspect(db.engine).get_table_names():
             upgrade_schema()
         tag = secrets.token_hex(4)
         now = utcnow()
-        event = Event(slug=f"storm-{tag}", title="Poll storm", timezone="UTC",
-                      starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=5))
+        event = Event(
+            slug=f"storm-{tag}",
+            title="Poll storm",
+            timezone="UTC",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=5),
+        )
         db.session.add(event)
         db.session.flush()
-        session = ProgrammeSession(event_id=event.id, title="Storm plenary", kind="plenary",
-                                   starts_at=now, ends_at=now + timedelta(hours=1))
+        session = ProgrammeSession(
+            event_id=event.id,
+            title="Storm plenary",
+            kind="plenary",
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+        )
         db.session.add(session)
-        users = [User(email=f"storm{i}-{tag}@example.org", name=f"Storm {i}", role="attendee") for i in range(n)]
+        users = [
+            User(email=f"storm{i}-{tag}@example.org", name=f"Storm {i}", role="attendee") for i in range(n)
+        ]
         moderator = User(email=f"storm-mod-{tag}@example.org", name="Storm moderator", role="moderator")
-        db.session.add_all(users + [moderator])
+        db.session.add_all([*users, moderator])
         db.session.flush()
         db.session.add_all(Registration(user_id=u.id, event_id=event.id, mode="online") for u in users)
         tokens = []
-        for user in users + [moderator]:
+        for user in [*users, moderator]:
             token = "cf_" + secrets.token_urlsafe(32)
             db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), label="poll storm"))
             tokens.append(token)
@@ -207,7 +244,9 @@ def ballots_in_database(database_url: str, poll_id: int) -> int:
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM poll_ballots WHERE poll_id = :p"), {"p": poll_id}).scalar()
+        count = connection.execute(
+            text("SELECT count(*) FROM poll_ballots WHERE poll_id = :p"), {"p": poll_id}
+        ).scalar()
     engine.dispose()
     return count
 
@@ -220,12 +259,24 @@ def free_port() -> int:
 
 def start_server(database_url: str, clients: int):
     port = free_port()
-    env = {**os.environ, "CONFERENCE_DATABASE_URL": database_url, "CONFERENCE_SECRET_KEY": "bench-" + "y" * 40,
-           "CONFERENCE_ASYNC_MODE": "eventlet"}
-    command = [str(Path(sys.executable).with_name("conference")), "serve", "--port", str(port),
-               "--max-connections", str(clients + 100)]
+    env = {
+        **os.environ,
+        "CONFERENCE_DATABASE_URL": database_url,
+        "CONFERENCE_SECRET_KEY": "bench-" + "y" * 40,
+        "CONFERENCE_ASYNC_MODE": "eventlet",
+    }
+    command = [
+        str(Path(sys.executable).with_name("conference")),
+        "serve",
+        "--port",
+        str(port),
+        "--max-connections",
+        str(clients + 100),
+    ]
     # The server's log goes to a file: an unread pipe would fill up and stall the server.
-    log = open(Path(tempfile.gettempdir()) / f"poll-storm-server-{port}.log", "w+b")
+    log = open(  # noqa: SIM115 -- the server writes to it for as long as the bench runs
+        Path(tempfile.gettempdir()) / f"poll-storm-server-{port}.log", "w+b"
+    )
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
     server.log_path = log.name
     deadline = time.monotonic() + 30
@@ -244,8 +295,13 @@ def start_server(database_url: str, clients: int):
 
 class Worker:
     def __init__(self, tokens: list[str], url: str, session_id: int, join_rate: float):
-        self.process = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(ROOT),
+        )
         self.tell({"tokens": tokens, "url": url, "session_id": session_id, "join_rate": join_rate})
 
     def tell(self, message: dict) -> None:
@@ -264,11 +320,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=3.0, help="votes are sent within this many seconds")
     parser.add_argument("--processes", type=int, default=2, help="worker processes holding the clients")
-    parser.add_argument("--join-rate", type=float, default=12.0,
-                        help="joins per second before the storm: every join broadcasts presence to the whole "
-                             "room, so joining 1,000 at once floods the server and the clients (not what is measured)")
+    parser.add_argument(
+        "--join-rate",
+        type=float,
+        default=12.0,
+        help="joins per second before the storm: every join broadcasts presence to the whole "
+        "room, so joining 1,000 at once floods the server and the clients (not what is measured)",
+    )
     parser.add_argument("--url", help="a running server (needs --database-url)")
-    parser.add_argument("--database-url", help="the running server's database (for set-up and the final check)")
+    parser.add_argument(
+        "--database-url", help="the running server's database (for set-up and the final check)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -283,8 +345,10 @@ def main() -> None:
     server, url = None, args.url
     if url is None:
         server, url = start_server(database_url, args.clients)
-        print(f"started `conference serve` (eventlet) on {url}, database {database_url}, log {server.log_path}",
-              flush=True)
+        print(
+            f"started `conference serve` (eventlet) on {url}, database {database_url}, log {server.log_path}",
+            flush=True,
+        )
     try:
         run(args, url, ids, database_url)
     finally:
@@ -296,17 +360,28 @@ def main() -> None:
 def run(args, url: str, ids: dict, database_url: str) -> None:
     started = time.time()
     tokens = ids["tokens"]
-    workers = [Worker(tokens[i::args.processes], url, ids["session_id"], args.join_rate / args.processes)
-               for i in range(args.processes)]
+    workers = [
+        Worker(tokens[i :: args.processes], url, ids["session_id"], args.join_rate / args.processes)
+        for i in range(args.processes)
+    ]
     joined = sum(w.answer()["joined"] for w in workers)
-    print(f"{joined}/{len(tokens)} clients connected and joined in {time.time() - started:.1f} s "
-          f"({args.processes} processes)", flush=True)
+    print(
+        f"{joined}/{len(tokens)} clients connected and joined in {time.time() - started:.1f} s "
+        f"({args.processes} processes)",
+        flush=True,
+    )
 
     moderator = socketio.Client(reconnection=False)
-    moderator.connect(url, namespaces=[LIVE], auth={"token": ids["moderator_token"]}, transports=["websocket"])
+    moderator.connect(
+        url, namespaces=[LIVE], auth={"token": ids["moderator_token"]}, transports=["websocket"]
+    )
     moderator.call("join", {"session_id": ids["session_id"]}, namespace=LIVE, timeout=120)
-    created = moderator.call("poll:create", {"session_id": ids["session_id"], "title": "Storm poll",
-                                             "kind": "single", "options": OPTIONS}, namespace=LIVE, timeout=60)
+    created = moderator.call(
+        "poll:create",
+        {"session_id": ids["session_id"], "title": "Storm poll", "kind": "single", "options": OPTIONS},
+        namespace=LIVE,
+        timeout=60,
+    )
     poll = moderator.call("poll:open", {"poll_id": created["poll"]["id"]}, namespace=LIVE, timeout=60)["poll"]
 
     print(f"voting: {len(tokens)} votes within {args.spread:g} s …", flush=True)
@@ -331,7 +406,7 @@ def run(args, url: str, ids: dict, database_url: str) -> None:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def busiest_second(times: list[float]) -> int:
@@ -370,8 +445,13 @@ def report(results, closed, poll, database_url, start_at, caught_up) -> None:
             refused[code] = refused.get(code, 0) + 1
     not_sent = sum(1 for r in results if r["ack"].get("sent") is None)
     # A client-side exception (TimeoutError, BadNamespaceError...) rather than the server's error code.
-    unanswered = sum(1 for r in results if r["ack"].get("sent") is not None and not r["ack"].get("ok")
-                     and (r["ack"].get("code") or "X")[:1].isupper())
+    unanswered = sum(
+        1
+        for r in results
+        if r["ack"].get("sent") is not None
+        and not r["ack"].get("ok")
+        and (r["ack"].get("code") or "X")[:1].isupper()
+    )
     # Lost: acknowledged but missing from the exact final count or the database.
     lost = max(0, len(accepted) - min(final_total, in_db))
     dropped = sum(1 for r in results if r["dropped"])
@@ -383,20 +463,34 @@ def report(results, closed, poll, database_url, start_at, caught_up) -> None:
     latencies = delivery_latencies(results)
 
     print()
-    print(f"clients: {sent}; votes sent: {sent - not_sent}, last ack {last_ack - start_at:.2f} s after the first vote"
-          + (f"; not sent because the client's socket had dropped: {not_sent}" if not_sent else ""))
-    print(f"votes accepted: {len(accepted)} (exact final tally: {final_total}; ballots in the database: {in_db})")
-    print(f"votes lost (acknowledged but not counted): {lost}; sent but never acknowledged: {unanswered}"
-          + (f"  (failures by code: {refused})" if refused else ""))
-    print(f"sockets dropped: {dropped}; clients that received the exact final poll:closed: {exact_close}/{sent}")
-    print(f"vote round trip (send -> ack): p50 {1000 * percentile(ack_times, .5):.0f} ms, "
-          f"p99 {1000 * percentile(ack_times, .99):.0f} ms")
-    print(f"tally updates per client: min {min(updates)}, median {statistics.median(updates):g}, max {max(updates)} "
-          f"in {caught_up - start_at:.1f} s; busiest second of any client: {busiest} updates")
+    print(
+        f"clients: {sent}; votes sent: {sent - not_sent}, last ack {last_ack - start_at:.2f} s after the first vote"
+        + (f"; not sent because the client's socket had dropped: {not_sent}" if not_sent else "")
+    )
+    print(
+        f"votes accepted: {len(accepted)} (exact final tally: {final_total}; ballots in the database: {in_db})"
+    )
+    print(
+        f"votes lost (acknowledged but not counted): {lost}; sent but never acknowledged: {unanswered}"
+        + (f"  (failures by code: {refused})" if refused else "")
+    )
+    print(
+        f"sockets dropped: {dropped}; clients that received the exact final poll:closed: {exact_close}/{sent}"
+    )
+    print(
+        f"vote round trip (send -> ack): p50 {1000 * percentile(ack_times, 0.5):.0f} ms, "
+        f"p99 {1000 * percentile(ack_times, 0.99):.0f} ms"
+    )
+    print(
+        f"tally updates per client: min {min(updates)}, median {statistics.median(updates):g}, max {max(updates)} "
+        f"in {caught_up - start_at:.1f} s; busiest second of any client: {busiest} updates"
+    )
     if latencies:
-        print(f"ack -> tally including the vote at the other clients ({len(latencies)} deliveries): "
-              f"p50 {1000 * percentile(latencies, .5):.0f} ms, p99 {1000 * percentile(latencies, .99):.0f} ms, "
-              f"max {1000 * max(latencies):.0f} ms")
+        print(
+            f"ack -> tally including the vote at the other clients ({len(latencies)} deliveries): "
+            f"p50 {1000 * percentile(latencies, 0.5):.0f} ms, p99 {1000 * percentile(latencies, 0.99):.0f} ms, "
+            f"max {1000 * max(latencies):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ opening plenary with Flask-SocketIO's test client (threading mode), and prints t
 the number of `presence` frames the clients received, with the given coalescing interval
 (ROOMS_PRESENCE_COALESCE_SECONDS; 0 = one broadcast per join).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,14 +38,20 @@ def main() -> None:
     from conference.programme.models import ProgrammeSession
     from conference.registrations.models import Registration
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp.name) / 'bench.db'}", "SECRET_KEY": "bench",
-                      "ROOMS_PRESENCE_COALESCE_SECONDS": args.coalesce})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp.name) / 'bench.db'}",
+            "SECRET_KEY": "bench",
+            "ROOMS_PRESENCE_COALESCE_SECONDS": args.coalesce,
+        }
+    )
     with app.app_context():
         upgrade_schema()
         load_demo(db.session)
         plenary = db.session.scalar(select(ProgrammeSession.id).where(ProgrammeSession.kind == "plenary"))
         people = db.session.scalars(
-            select(User).join(Registration, Registration.user_id == User.id).limit(args.people)).all()
+            select(User).join(Registration, Registration.user_id == User.id).limit(args.people)
+        ).all()
         from conference.accounts.services import create_api_token
 
         tokens = [create_api_token(db.session, person, "bench") for person in people]
@@ -59,10 +66,14 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     time.sleep(args.coalesce + 0.5)  # let the last coalesced broadcast leave
     frames = sum(1 for c in clients for e in c.get_received("/live") if e["name"] == "presence")
-    print(f"{len(clients)} people joined the plenary in {elapsed:.2f} s "
-          f"({elapsed / len(clients) * 1000:.1f} ms per join, connect included)")
-    print(f"presence frames received: {frames:,} with coalescing {args.coalesce} s "
-          f"(one broadcast per join would be {len(clients) * (len(clients) + 1) // 2:,})")
+    print(
+        f"{len(clients)} people joined the plenary in {elapsed:.2f} s "
+        f"({elapsed / len(clients) * 1000:.1f} ms per join, connect included)"
+    )
+    print(
+        f"presence frames received: {frames:,} with coalescing {args.coalesce} s "
+        f"(one broadcast per join would be {len(clients) * (len(clients) + 1) // 2:,})"
+    )
     for client in clients:
         client.disconnect(namespace="/live")
 

@@ -6,9 +6,10 @@ that carries the live rooms, polls, breakouts and check-in numbers.
 Both are loaded on first use so that `conference serve` can monkey-patch eventlet before Flask,
 SQLAlchemy or the database drivers are imported.
 """
+
 from __future__ import annotations
 
-__all__ = ["create_app", "socketio", "db"]
+__all__ = ["create_app", "db", "socketio"]
 
 
 def __getattr__(name: str):

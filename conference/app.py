@@ -1,4 +1,5 @@
 """The application factory."""
+
 from __future__ import annotations
 
 import logging
@@ -7,9 +8,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from . import realtime_tasks
 from .config import Config, config_class, load_or_create_secret_key
 from .db_types import MAX_DB_ID
-from . import realtime_tasks
 from .extensions import csrf, db, login_manager, migrate, socketio
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -40,8 +41,11 @@ class DatabaseIntConverter(IntegerConverter):
 def create_app(config: dict | str | type | None = None) -> Flask:
     """Build the app. `config` is a config class, its name ("testing"...), or a dict of overrides."""
     overrides = config if isinstance(config, dict) else {}
-    base = config if isinstance(config, type) else config_class(config if isinstance(config, str) else
-                                                                 overrides.get("ENV_NAME"))
+    base = (
+        config
+        if isinstance(config, type)
+        else config_class(config if isinstance(config, str) else overrides.get("ENV_NAME"))
+    )
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -72,7 +76,9 @@ def _finish_config(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'conference.db'}"
     if not app.config.get("SECRET_KEY"):
         if app.config["ENV_NAME"] == "production":
-            raise RuntimeError("production needs CONFERENCE_SECRET_KEY: refusing to start with a generated key")
+            raise RuntimeError(
+                "production needs CONFERENCE_SECRET_KEY: refusing to start with a generated key"
+            )
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
     if app.config["ENV_NAME"] == "production" and (
         app.config["SECRET_KEY"] in ("change-me", "dev", "secret") or len(app.config["SECRET_KEY"]) < 32
@@ -111,8 +117,22 @@ def _init_socketio(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     """Every feature, in one list: each `init_app` registers its blueprints, /live events, CLI
     commands, signal receivers and hooks. Nothing is wired by importing a module."""
-    from . import (accounts, attendance, auth, checkin, documents, grants, hooks, mail, manage, programme, realtime,
-                   registrations, rooms, schedule)
+    from . import (
+        accounts,
+        attendance,
+        auth,
+        checkin,
+        documents,
+        grants,
+        hooks,
+        mail,
+        manage,
+        programme,
+        realtime,
+        registrations,
+        rooms,
+        schedule,
+    )
     from .cli import register_cli
     from .web import register_web
 

@@ -4,10 +4,11 @@ Browsers authenticate with the Flask-Login session cookie (and a CSRF token on e
 devices and bots send `Authorization: Bearer <token>`. A request that carries a bearer token is
 authenticated by that token alone, which is why CSRF does not apply to it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -23,7 +24,9 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def bearer_token() -> str | None:
@@ -67,7 +70,7 @@ def authenticate_request() -> None:
     token = bearer_token()
     if token:
         # The cookie identity must not ride along a bearer request, so the token replaces it.
-        login_manager._update_request_context_with_user(user_for_token(db.session, token))  # noqa: SLF001
+        login_manager._update_request_context_with_user(user_for_token(db.session, token))
         return
     if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
         csrf.protect()

@@ -1,4 +1,5 @@
 """Command-line interface: `conference <command>` (a Flask CLI group bound to the app factory)."""
+
 from __future__ import annotations
 
 import logging
@@ -30,18 +31,37 @@ def _show_everything(ctx: click.Context, param: click.Parameter, verbose: bool) 
         logging.basicConfig(level=logging.INFO, format="%(levelname)-5.5s [%(name)s] %(message)s")
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
-             help="Run and manage a conference platform.")
-@click.option("--verbose", "-v", is_flag=True, is_eager=True, expose_value=False, callback=_show_everything,
-              help="Also show library notices and log lines (migrations run, ...).")
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=True,
+    help="Run and manage a conference platform.",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_show_everything,
+    help="Also show library notices and log lines (migrations run, ...).",
+)
 def cli() -> None:
     pass
 
 
 def register_cli(app: Flask) -> None:
     """The commands that span features; each feature's init_app adds its own (`grant`, `checkin`...)."""
-    for command in (init_db, demo, create_user, create_token, register, import_participants, send_invitations,
-                    serve):
+    for command in (
+        init_db,
+        demo,
+        create_user,
+        create_token,
+        register,
+        import_participants,
+        send_invitations,
+        serve,
+    ):
         app.cli.add_command(command)
 
 
@@ -82,8 +102,10 @@ def demo() -> None:
     click.echo("loading the demo symposium...")
     summary = load_demo(db.session)
     click.echo(f"demo event: {summary.event_title} ({summary.event_slug})")
-    click.echo(f"  {summary.sessions} sessions, {summary.participants} participants from "
-               f"{summary.countries} countries ({summary.in_person} in person, {summary.online} online)")
+    click.echo(
+        f"  {summary.sessions} sessions, {summary.participants} participants from "
+        f"{summary.countries} countries ({summary.in_person} in person, {summary.online} online)"
+    )
     click.echo("demo accounts (e-mail / password / role):")
     for email, password, role in summary.accounts:
         click.echo(f"  {email:34} {password:22} {role}")
@@ -95,8 +117,13 @@ def demo() -> None:
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True)
-@click.option("--role", default="attendee", show_default=True, type=click.Choice(["admin", "attendee"]),
-              help="admin runs the whole platform; roles at one event are grants (`conference grant`).")
+@click.option(
+    "--role",
+    default="attendee",
+    show_default=True,
+    type=click.Choice(["admin", "attendee"]),
+    help="admin runs the whole platform; roles at one event are grants (`conference grant`).",
+)
 @click.option("--password", default=None, help="Leave out to create an account that signs in by token only.")
 @click.option("--organisation", default="")
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 code, e.g. KR")
@@ -106,8 +133,15 @@ def create_user(email, name, role, password, organisation, country) -> None:
     from .accounts.services import create_user as create
 
     try:
-        user = create(db.session, email=email, name=name, role=role, password=password,
-                      organisation=organisation, country=country)
+        user = create(
+            db.session,
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            organisation=organisation,
+            country=country,
+        )
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"created {user.email} ({user.role})")
@@ -157,9 +191,14 @@ def register(email, event_slug, mode) -> None:
 @click.command("import-participants")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("event_slug")
-@click.option("--invite", type=click.Choice(["now", "later", "none"]), default="none", show_default=True,
-              help="now: e-mail each new participant an invitation (queued with the import); later or none: "
-                   "send nothing (send them later with `conference send-invitations`).")
+@click.option(
+    "--invite",
+    type=click.Choice(["now", "later", "none"]),
+    default="none",
+    show_default=True,
+    help="now: e-mail each new participant an invitation (queued with the import); later or none: "
+    "send nothing (send them later with `conference send-invitations`).",
+)
 @with_appcontext
 def import_participants(csv_file: Path, event_slug: str, invite: str) -> None:
     """Import a registration list (columns: email,name,organisation,country,mode, and optionally one per
@@ -180,10 +219,12 @@ def import_participants(csv_file: Path, event_slug: str, invite: str) -> None:
             click.echo(f"error: {message}", err=True)
         click.echo("nothing was imported", err=True)
         sys.exit(1)
-    click.echo(f"imported {result.rows} rows: {result.users_created} new users, "
-               f"{result.registrations_created} new registrations, {result.already_registered} already registered"
-               + (f"; {result.changed} changed" if result.changed else "")
-               + (f"; {result.waitlisted} on the waiting list" if result.waitlisted else ""))
+    click.echo(
+        f"imported {result.rows} rows: {result.users_created} new users, "
+        f"{result.registrations_created} new registrations, {result.already_registered} already registered"
+        + (f"; {result.changed} changed" if result.changed else "")
+        + (f"; {result.waitlisted} on the waiting list" if result.waitlisted else "")
+    )
     if invite == "now":
         click.echo(f"{result.invited} invitations queued; the mail sender delivers them")
 
@@ -191,8 +232,12 @@ def import_participants(csv_file: Path, event_slug: str, invite: str) -> None:
 @click.command("send-invitations")
 @click.argument("event_slug")
 @click.option("--all", "everyone", is_flag=True, help="Every confirmed participant, signed in or not.")
-@click.option("--not-signed-in", "not_signed_in", is_flag=True,
-              help="Only participants who never signed in (the default).")
+@click.option(
+    "--not-signed-in",
+    "not_signed_in",
+    is_flag=True,
+    help="Only participants who never signed in (the default).",
+)
 @click.option("--email", default=None, help="Only this participant.")
 @with_appcontext
 def send_invitations(event_slug: str, everyone: bool, not_signed_in: bool, email: str | None) -> None:
@@ -217,17 +262,25 @@ def send_invitations(event_slug: str, everyone: bool, not_signed_in: bool, email
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--max-connections", default=10000, show_default=True, type=int,
-              help="eventlet admits 1,024 connections by default: too few for a plenary.")
+@click.option(
+    "--max-connections",
+    default=10000,
+    show_default=True,
+    type=int,
+    help="eventlet admits 1,024 connections by default: too few for a plenary.",
+)
 @with_appcontext
 def serve(host: str, port: int, max_connections: int) -> None:
     """Serve the app with Socket.IO (eventlet by default)."""
     from .extensions import socketio
-
     from .mail.sender import start_background_sender
 
     app = current_app._get_current_object()
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
-    options = {"max_size": max_connections} if socketio.async_mode == "eventlet" else {"allow_unsafe_werkzeug": True}
+    options = (
+        {"max_size": max_connections}
+        if socketio.async_mode == "eventlet"
+        else {"allow_unsafe_werkzeug": True}
+    )
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)

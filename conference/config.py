@@ -1,4 +1,5 @@
 """Configuration: defaults for the embedded setup, overridden by CONFERENCE_* environment variables."""
+
 from __future__ import annotations
 
 import math
@@ -20,6 +21,7 @@ class ConfigError(ValueError):
 
 
 # Parsers: each turns a variable's text into a value or raises ValueError saying what it expects.
+
 
 def _text(raw: str) -> str:
     return raw
@@ -51,6 +53,7 @@ def _whole(minimum: int) -> Callable[[str], int]:
         if value < minimum:
             raise ValueError(f"expected a whole number ({minimum} or more)")
         return value
+
     return parse
 
 
@@ -65,6 +68,7 @@ def _number(minimum: float, *, above: bool = False) -> Callable[[str], float]:
         if not math.isfinite(value) or value < minimum or (above and value == minimum):
             raise ValueError(expected)
         return value
+
     return parse
 
 
@@ -73,6 +77,7 @@ def _choice(*choices: str) -> Callable[[str], str]:
         if raw.strip() not in choices:
             raise ValueError(f"expected one of {', '.join(choices)}")
         return raw.strip()
+
     return parse
 
 
@@ -100,82 +105,204 @@ _SECONDS = _number(0)
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV_NAME", "development", "development, testing or production (CONFERENCE_ENV picks the class)"),
     Setting("TESTING", False, "Flask's testing mode: no background tasks (mail sender, auto check-out)"),
-    Setting("SECRET_KEY", None, "signs sessions and CSRF tokens; required in production (32+ characters); "
-            "None: generated once into instance/secret_key", "SECRET_KEY"),
-    Setting("SQLALCHEMY_DATABASE_URI", None, "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
-            "None: sqlite:///instance/conference.db", "DATABASE_URL"),
-    Setting("SQLALCHEMY_ENGINE_OPTIONS", {}, "extra create_engine() options (SQLite gets a 30 s busy timeout, "
-            "other databases pool_pre_ping)"),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "signs sessions and CSRF tokens; required in production (32+ characters); "
+        "None: generated once into instance/secret_key",
+        "SECRET_KEY",
+    ),
+    Setting(
+        "SQLALCHEMY_DATABASE_URI",
+        None,
+        "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; None: sqlite:///instance/conference.db",
+        "DATABASE_URL",
+    ),
+    Setting(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        {},
+        "extra create_engine() options (SQLite gets a 30 s busy timeout, other databases pool_pre_ping)",
+    ),
     Setting("SQLALCHEMY_TRACK_MODIFICATIONS", False, "Flask-SQLAlchemy's event system: off"),
-    Setting("SOCKETIO_ASYNC_MODE", "eventlet", "Socket.IO async mode", "ASYNC_MODE", _choice("eventlet", "threading")),
-    Setting("SOCKETIO_MESSAGE_QUEUE", None, "Redis URL shared by several server processes; None: one process",
-            "MESSAGE_QUEUE"),
+    Setting(
+        "SOCKETIO_ASYNC_MODE",
+        "eventlet",
+        "Socket.IO async mode",
+        "ASYNC_MODE",
+        _choice("eventlet", "threading"),
+    ),
+    Setting(
+        "SOCKETIO_MESSAGE_QUEUE",
+        None,
+        "Redis URL shared by several server processes; None: one process",
+        "MESSAGE_QUEUE",
+    ),
     # Clusters sharing one Redis need their own channel (pub/sub ignores Redis database numbers).
-    Setting("SOCKETIO_CHANNEL", "flask-socketio", "the Socket.IO channel on the message queue",
-            "SOCKETIO_CHANNEL"),
-    Setting("SOCKETIO_ALLOWED_ORIGINS", [], "origins allowed to open a Socket.IO connection besides the app's "
-            "own host (comma-separated); never *", "ALLOWED_ORIGINS", _origins),
+    Setting(
+        "SOCKETIO_CHANNEL", "flask-socketio", "the Socket.IO channel on the message queue", "SOCKETIO_CHANNEL"
+    ),
+    Setting(
+        "SOCKETIO_ALLOWED_ORIGINS",
+        [],
+        "origins allowed to open a Socket.IO connection besides the app's "
+        "own host (comma-separated); never *",
+        "ALLOWED_ORIGINS",
+        _origins,
+    ),
     # A question is at most 500 characters, a chat line 1,000: 64 KiB leaves room for any real
     # payload and refuses a huge frame outright.
-    Setting("SOCKETIO_MAX_HTTP_BUFFER_SIZE", 64 * 1024, "the largest Socket.IO frame a client may send (bytes)"),
+    Setting(
+        "SOCKETIO_MAX_HTTP_BUFFER_SIZE", 64 * 1024, "the largest Socket.IO frame a client may send (bytes)"
+    ),
     Setting("SESSION_COOKIE_HTTPONLY", True, "the session cookie is hidden from JavaScript"),
     Setting("SESSION_COOKIE_SAMESITE", "Lax", "the session cookie's SameSite attribute"),
-    Setting("SESSION_COOKIE_SECURE", False, "send the session cookie over HTTPS only (always on in production)",
-            "SECURE_COOKIES", _flag),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        False,
+        "send the session cookie over HTTPS only (always on in production)",
+        "SECURE_COOKIES",
+        _flag,
+    ),
     Setting("REMEMBER_COOKIE_HTTPONLY", True, "the remember-me cookie is hidden from JavaScript"),
     Setting("REMEMBER_COOKIE_SAMESITE", "Lax", "the remember-me cookie's SameSite attribute"),
-    Setting("REMEMBER_COOKIE_SECURE", False, "send the remember-me cookie over HTTPS only (always on in production)",
-            "SECURE_COOKIES", _flag),
+    Setting(
+        "REMEMBER_COOKIE_SECURE",
+        False,
+        "send the remember-me cookie over HTTPS only (always on in production)",
+        "SECURE_COOKIES",
+        _flag,
+    ),
     Setting("WTF_CSRF_TIME_LIMIT", None, "CSRF tokens last as long as the session"),
     # Cookie sessions for browsers are checked by our own before_request hook, which lets bearer
     # tokens through; Flask-WTF's blanket check would refuse them.
     Setting("WTF_CSRF_CHECK_DEFAULT", False, "Flask-WTF's blanket CSRF check: off, the app checks itself"),
-    Setting("MAX_CONTENT_LENGTH", 16 * 1024 * 1024, "the largest request body (bytes) outside document uploads"),
+    Setting(
+        "MAX_CONTENT_LENGTH", 16 * 1024 * 1024, "the largest request body (bytes) outside document uploads"
+    ),
     # The upload addresses alone admit a request of this size (plus 1 MB of form); every other
     # request keeps MAX_CONTENT_LENGTH.
-    Setting("MAX_UPLOAD_MB", 25, "the largest document organisers may attach (MB)", "MAX_UPLOAD_MB",
-            _number(0, above=True)),
+    Setting(
+        "MAX_UPLOAD_MB",
+        25,
+        "the largest document organisers may attach (MB)",
+        "MAX_UPLOAD_MB",
+        _number(0, above=True),
+    ),
     Setting("UPLOAD_DIR", None, "where attached documents are stored; None: instance/uploads", "UPLOAD_DIR"),
-    Setting("PUBLIC_BASE_URL", None, "the address people reach the site at (QR codes, links in mail); "
-            "None: the request's host", "PUBLIC_BASE_URL", _base_url),
+    Setting(
+        "PUBLIC_BASE_URL",
+        None,
+        "the address people reach the site at (QR codes, links in mail); None: the request's host",
+        "PUBLIC_BASE_URL",
+        _base_url,
+    ),
     Setting("PASSWORD_HASH_FAST", False, "cheap Argon2 parameters: tests only"),
-    Setting("ACCOUNTS_RATE_LIMITS", {}, "per-action overrides of the sign-in limits, {action: (count, seconds)} "
-            "(accounts/throttle.py has the defaults)"),
-    Setting("ROOMS_RATE_LIMITS", {}, "per-action overrides of the live-room limits, {action: (count, seconds)} "
-            "(rooms/ratelimit.py has the defaults)"),
+    Setting(
+        "ACCOUNTS_RATE_LIMITS",
+        {},
+        "per-action overrides of the sign-in limits, {action: (count, seconds)} "
+        "(accounts/throttle.py has the defaults)",
+    ),
+    Setting(
+        "ROOMS_RATE_LIMITS",
+        {},
+        "per-action overrides of the live-room limits, {action: (count, seconds)} "
+        "(rooms/ratelimit.py has the defaults)",
+    ),
     # Attendance: a reconnection within this many seconds continues the same online stay; the live
     # dashboard is refreshed at most this often per event.
-    Setting("ATTENDANCE_GRACE_SECONDS", 120, "a drop and a rejoin of the same room within this many seconds are "
-            "one online stay", "ATTENDANCE_GRACE_SECONDS", _whole(0)),
-    Setting("ATTENDANCE_BROADCAST_SECONDS", 5.0, "at most one live attendance-dashboard refresh per event this "
-            "often (seconds)", "ATTENDANCE_BROADCAST_SECONDS", _SECONDS),
+    Setting(
+        "ATTENDANCE_GRACE_SECONDS",
+        120,
+        "a drop and a rejoin of the same room within this many seconds are one online stay",
+        "ATTENDANCE_GRACE_SECONDS",
+        _whole(0),
+    ),
+    Setting(
+        "ATTENDANCE_BROADCAST_SECONDS",
+        5.0,
+        "at most one live attendance-dashboard refresh per event this often (seconds)",
+        "ATTENDANCE_BROADCAST_SECONDS",
+        _SECONDS,
+    ),
     # Live rooms: presence changes within this many seconds leave as one broadcast per room, so 450
     # people arriving at once do not cost 450 x 450 frames. 0 broadcasts every change at once.
-    Setting("ROOMS_PRESENCE_COALESCE_SECONDS", 0.5, "presence changes within this many seconds leave as one "
-            "broadcast per room (0: each at once)", "ROOMS_PRESENCE_COALESCE_SECONDS", _SECONDS),
-    Setting("BREAKOUT_COUNTS_INTERVAL_S", 0.5, "breakout head counts are broadcast at most this often (seconds)",
-            "BREAKOUT_COUNTS_INTERVAL_S", _SECONDS),
-    Setting("BREAKOUT_TIMER_INTERVAL_S", 10, "a running breakout round's countdown is re-sent this often "
-            "(seconds)", "BREAKOUT_TIMER_INTERVAL_S", _number(0, above=True)),
-    Setting("CHECKIN_AUTO_CHECKOUT", True, "a background task checks lists out when their time comes",
-            "CHECKIN_AUTO_CHECKOUT", _flag),
+    Setting(
+        "ROOMS_PRESENCE_COALESCE_SECONDS",
+        0.5,
+        "presence changes within this many seconds leave as one broadcast per room (0: each at once)",
+        "ROOMS_PRESENCE_COALESCE_SECONDS",
+        _SECONDS,
+    ),
+    Setting(
+        "BREAKOUT_COUNTS_INTERVAL_S",
+        0.5,
+        "breakout head counts are broadcast at most this often (seconds)",
+        "BREAKOUT_COUNTS_INTERVAL_S",
+        _SECONDS,
+    ),
+    Setting(
+        "BREAKOUT_TIMER_INTERVAL_S",
+        10,
+        "a running breakout round's countdown is re-sent this often (seconds)",
+        "BREAKOUT_TIMER_INTERVAL_S",
+        _number(0, above=True),
+    ),
+    Setting(
+        "CHECKIN_AUTO_CHECKOUT",
+        True,
+        "a background task checks lists out when their time comes",
+        "CHECKIN_AUTO_CHECKOUT",
+        _flag,
+    ),
     # Mail: an SMTP server (smtp://user:pass@host:587?starttls=1 or smtps://...) or, when None,
     # .eml files under MAIL_OUTBOX_DIR (default instance/outbox) that admins read at /manage/outbox.
     Setting("MAIL_SMTP_URL", None, "the SMTP server; None: no mail leaves the machine", "SMTP_URL"),
     Setting("MAIL_FROM", "Conference <no-reply@conference.localhost>", "the From address", "MAIL_FROM"),
-    Setting("MAIL_OUTBOX_DIR", None, "where .eml files are written without SMTP; None: instance/outbox",
-            "MAIL_OUTBOX_DIR"),
-    Setting("MAIL_BACKGROUND_SENDER", True, "each server process runs a mail sender", "MAIL_BACKGROUND_SENDER",
-            _flag),
-    Setting("MAIL_POLL_SECONDS", 5.0, "the mail sender looks at the outbox this often (seconds)",
-            "MAIL_POLL_SECONDS", _number(0, above=True)),
-    Setting("MAIL_RETRY_BASE_SECONDS", 60, "the first retry after a temporary SMTP error, then 2x, 4x...",
-            "MAIL_RETRY_BASE_SECONDS", _whole(0)),
-    Setting("MAIL_RETRY_MAX_SECONDS", 6 * 3600, "the longest wait between two attempts (seconds)",
-            "MAIL_RETRY_MAX_SECONDS", _whole(0)),
-    Setting("MAIL_MAX_ATTEMPTS", 8, "a message is failed after this many attempts", "MAIL_MAX_ATTEMPTS", _whole(1)),
-    Setting("MAIL_SENDING_STALE_SECONDS", 600, "a claim this old belongs to a sender that died: another takes it "
-            "over", "MAIL_SENDING_STALE_SECONDS", _whole(1)),
+    Setting(
+        "MAIL_OUTBOX_DIR",
+        None,
+        "where .eml files are written without SMTP; None: instance/outbox",
+        "MAIL_OUTBOX_DIR",
+    ),
+    Setting(
+        "MAIL_BACKGROUND_SENDER",
+        True,
+        "each server process runs a mail sender",
+        "MAIL_BACKGROUND_SENDER",
+        _flag,
+    ),
+    Setting(
+        "MAIL_POLL_SECONDS",
+        5.0,
+        "the mail sender looks at the outbox this often (seconds)",
+        "MAIL_POLL_SECONDS",
+        _number(0, above=True),
+    ),
+    Setting(
+        "MAIL_RETRY_BASE_SECONDS",
+        60,
+        "the first retry after a temporary SMTP error, then 2x, 4x...",
+        "MAIL_RETRY_BASE_SECONDS",
+        _whole(0),
+    ),
+    Setting(
+        "MAIL_RETRY_MAX_SECONDS",
+        6 * 3600,
+        "the longest wait between two attempts (seconds)",
+        "MAIL_RETRY_MAX_SECONDS",
+        _whole(0),
+    ),
+    Setting(
+        "MAIL_MAX_ATTEMPTS", 8, "a message is failed after this many attempts", "MAIL_MAX_ATTEMPTS", _whole(1)
+    ),
+    Setting(
+        "MAIL_SENDING_STALE_SECONDS",
+        600,
+        "a claim this old belongs to a sender that died: another takes it over",
+        "MAIL_SENDING_STALE_SECONDS",
+        _whole(1),
+    ),
 )
 
 

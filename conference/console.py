@@ -1,4 +1,5 @@
 """The `conference` console script. Kept free of imports so eventlet can patch first."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ def main() -> None:
 
         # eventlet announces its maintenance mode on import (eight lines, before anything useful);
         # the stack is fixed by the project. --verbose shows it.
-        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # the text starts with a newline
+        warnings.filterwarnings(
+            "ignore", message=r"\s*Eventlet is deprecated"
+        )  # the text starts with a newline
     if command == "serve" and os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
         import eventlet
 

@@ -1,4 +1,5 @@
 """ISO 3166-1 alpha-2 country codes and their English names."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -4,6 +4,7 @@ Modelled on the 8th Regional Symposium on Effective Governance and AI Transforma
 Agenda. Loading is idempotent: every record is found by its natural key before it is created, and
 participants go through the same bulk import organisers use.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,7 +57,12 @@ SPEAKERS = [
     ("Mr. Tomás Alvarez", "Director, Division for Public Institutions", "UN DESA", "US"),
     ("Ms. Nadia Rahman", "Chief Digital Officer", "a2i Programme", "BD"),
     ("Prof. Kenji Watanabe", "Professor of Public Policy", "University of Tokyo", "JP"),
-    ("Dr. Fatima Al-Mansouri", "Director of Digital Government", "Telecommunications and Digital Government Regulatory Authority", "AE"),
+    (
+        "Dr. Fatima Al-Mansouri",
+        "Director of Digital Government",
+        "Telecommunications and Digital Government Regulatory Authority",
+        "AE",
+    ),
     ("Mr. Arjun Pillai", "Joint Secretary, e-Governance", "Ministry of Electronics and IT", "IN"),
     ("Ms. Siosaia Tupou", "Director, Disaster Management", "National Emergency Management Office", "TO"),
     ("Dr. Omar Khalil", "Head of AI Policy", "Ministry of Communications and IT", "EG"),
@@ -69,21 +75,102 @@ SPEAKERS = [
 # (day, start, end, title, kind, track, room, capacity, language, speakers, moderated-by-default noted by kind)
 SESSIONS = [
     (0, "09:00", "09:45", "Opening session", "plenary", "Plenary", "Grand Ballroom", 500, "en", [0, 1]),
-    (0, "10:00", "11:15", "Artificial Intelligence and the SDGs - Paving the Way for Accelerating Action",
-     "keynote", "Plenary", "Grand Ballroom", 500, "en", [1, 3, 10]),
-    (0, "11:30", "13:00", "Revolutionizing Public Administration: AI-Driven Innovation and Transformation",
-     "thematic", "Public administration", "Room Songdo 1", 180, "en", [2, 5, 8]),
-    (0, "14:30", "16:00", "Digital Inclusion and AI: Fostering Equitable Innovation and Inclusive Governance",
-     "thematic", "Inclusion", "Room Songdo 1", 180, "en", [2, 9, 11]),
-    (1, "09:30", "11:00", "Resilient Communities: AI for Early Warning Systems and Resilience",
-     "thematic", "Resilience", "Room Songdo 1", 180, "en", [6, 3]),
-    (1, "11:30", "13:00", "AI Ethics: Responsible Use of Artificial Intelligence in the Public Sector",
-     "thematic", "Ethics", "Room Songdo 1", 180, "en", [10, 7, 4]),
-    (1, "14:30", "16:30", "Regional breakout sessions", "workshop", "Partnerships", "Breakout wing", 240, "en", []),
-    (2, "09:30", "12:00", "Matchmaking workshop: partnering for AI in government", "workshop", "Partnerships",
-     "Room Songdo 2", 60, "en", [9, 5]),
-    (2, "14:00", "15:00", "Reports from the regional breakouts", "plenary", "Plenary", "Grand Ballroom", 500,
-     "en", [11]),
+    (
+        0,
+        "10:00",
+        "11:15",
+        "Artificial Intelligence and the SDGs - Paving the Way for Accelerating Action",
+        "keynote",
+        "Plenary",
+        "Grand Ballroom",
+        500,
+        "en",
+        [1, 3, 10],
+    ),
+    (
+        0,
+        "11:30",
+        "13:00",
+        "Revolutionizing Public Administration: AI-Driven Innovation and Transformation",
+        "thematic",
+        "Public administration",
+        "Room Songdo 1",
+        180,
+        "en",
+        [2, 5, 8],
+    ),
+    (
+        0,
+        "14:30",
+        "16:00",
+        "Digital Inclusion and AI: Fostering Equitable Innovation and Inclusive Governance",
+        "thematic",
+        "Inclusion",
+        "Room Songdo 1",
+        180,
+        "en",
+        [2, 9, 11],
+    ),
+    (
+        1,
+        "09:30",
+        "11:00",
+        "Resilient Communities: AI for Early Warning Systems and Resilience",
+        "thematic",
+        "Resilience",
+        "Room Songdo 1",
+        180,
+        "en",
+        [6, 3],
+    ),
+    (
+        1,
+        "11:30",
+        "13:00",
+        "AI Ethics: Responsible Use of Artificial Intelligence in the Public Sector",
+        "thematic",
+        "Ethics",
+        "Room Songdo 1",
+        180,
+        "en",
+        [10, 7, 4],
+    ),
+    (
+        1,
+        "14:30",
+        "16:30",
+        "Regional breakout sessions",
+        "workshop",
+        "Partnerships",
+        "Breakout wing",
+        240,
+        "en",
+        [],
+    ),
+    (
+        2,
+        "09:30",
+        "12:00",
+        "Matchmaking workshop: partnering for AI in government",
+        "workshop",
+        "Partnerships",
+        "Room Songdo 2",
+        60,
+        "en",
+        [9, 5],
+    ),
+    (
+        2,
+        "14:00",
+        "15:00",
+        "Reports from the regional breakouts",
+        "plenary",
+        "Plenary",
+        "Grand Ballroom",
+        500,
+        "en",
+        [11],
+    ),
     (2, "15:30", "16:15", "Closing session", "plenary", "Plenary", "Grand Ballroom", 500, "en", [0, 1]),
 ]
 
@@ -95,13 +182,78 @@ BREAKOUTS = [
 ]
 
 # 70 countries: the region's member states first, then partners from elsewhere.
-COUNTRIES = (
-    "KR JP CN MN IN BD PK LK NP BT MV AF ID MY SG TH VN PH KH LA MM BN TL "
-    "KZ KG TJ UZ TM AZ AM GE TR IR "
-    "FJ PG WS TO VU SB KI TV NR PW MH FM AU NZ "
-    "AE SA QA KW BH OM JO LB IQ YE EG MA TN DZ SD "
-    "US GB FR DE DK KE NG ZA"
-).split()
+COUNTRIES = [
+    "KR",
+    "JP",
+    "CN",
+    "MN",
+    "IN",
+    "BD",
+    "PK",
+    "LK",
+    "NP",
+    "BT",
+    "MV",
+    "AF",
+    "ID",
+    "MY",
+    "SG",
+    "TH",
+    "VN",
+    "PH",
+    "KH",
+    "LA",
+    "MM",
+    "BN",
+    "TL",
+    "KZ",
+    "KG",
+    "TJ",
+    "UZ",
+    "TM",
+    "AZ",
+    "AM",
+    "GE",
+    "TR",
+    "IR",
+    "FJ",
+    "PG",
+    "WS",
+    "TO",
+    "VU",
+    "SB",
+    "KI",
+    "TV",
+    "NR",
+    "PW",
+    "MH",
+    "FM",
+    "AU",
+    "NZ",
+    "AE",
+    "SA",
+    "QA",
+    "KW",
+    "BH",
+    "OM",
+    "JO",
+    "LB",
+    "IQ",
+    "YE",
+    "EG",
+    "MA",
+    "TN",
+    "DZ",
+    "SD",
+    "US",
+    "GB",
+    "FR",
+    "DE",
+    "DK",
+    "KE",
+    "NG",
+    "ZA",
+]
 
 FIRST_NAMES = {
     "east": ["Min-ji", "Hiroshi", "Wei", "Bat-Erdene", "Yuki", "Seung-ho", "Li", "Haruka", "Jun", "Mei"],
@@ -116,16 +268,50 @@ LAST_NAMES = {
     "east": ["Kim", "Tanaka", "Wang", "Batbayar", "Sato", "Lee", "Zhang", "Suzuki", "Park", "Chen"],
     "south": ["Sharma", "Rahman", "Perera", "Thapa", "Dorji", "Ibrahim", "Khan", "Gupta", "Iyer", "Hussain"],
     "southeast": ["Abdullah", "Tran", "Santos", "Wijaya", "Srisuk", "Reyes", "Chan", "Win", "Lim", "Cruz"],
-    "central": ["Nurlanovna", "Abdullaev", "Karimova", "Saidov", "Aliyeva", "Petrosyan", "Beridze", "Yilmaz",
-                "Tehrani", "Mammadov"],
-    "pacific": ["Tupou", "Fifita", "Taufa", "Sopoaga", "Tuilagi", "Vaai", "Kealoha", "Ngata", "Smith", "Brown"],
-    "arab": ["Al-Sayed", "Haddad", "Mansour", "Khoury", "Al-Farsi", "Nasser", "Saleh", "Aziz", "Hamdan", "Jaber"],
+    "central": [
+        "Nurlanovna",
+        "Abdullaev",
+        "Karimova",
+        "Saidov",
+        "Aliyeva",
+        "Petrosyan",
+        "Beridze",
+        "Yilmaz",
+        "Tehrani",
+        "Mammadov",
+    ],
+    "pacific": [
+        "Tupou",
+        "Fifita",
+        "Taufa",
+        "Sopoaga",
+        "Tuilagi",
+        "Vaai",
+        "Kealoha",
+        "Ngata",
+        "Smith",
+        "Brown",
+    ],
+    "arab": [
+        "Al-Sayed",
+        "Haddad",
+        "Mansour",
+        "Khoury",
+        "Al-Farsi",
+        "Nasser",
+        "Saleh",
+        "Aziz",
+        "Hamdan",
+        "Jaber",
+    ],
     "other": ["Martin", "Smith", "Dubois", "Müller", "Okafor", "Mwangi", "Nkosi", "Silva", "Jensen", "Brown"],
 }
 REGION_OF = {}
 for _codes, _region in (
-    ("KR JP CN MN", "east"), ("IN BD PK LK NP BT MV AF", "south"),
-    ("ID MY SG TH VN PH KH LA MM BN TL", "southeast"), ("KZ KG TJ UZ TM AZ AM GE TR IR", "central"),
+    ("KR JP CN MN", "east"),
+    ("IN BD PK LK NP BT MV AF", "south"),
+    ("ID MY SG TH VN PH KH LA MM BN TL", "southeast"),
+    ("KZ KG TJ UZ TM AZ AM GE TR IR", "central"),
     ("FJ PG WS TO VU SB KI TV NR PW MH FM AU NZ", "pacific"),
     ("AE SA QA KW BH OM JO LB IQ YE EG MA TN DZ SD", "arab"),
     ("US GB FR DE DK KE NG ZA", "other"),
@@ -134,10 +320,21 @@ for _codes, _region in (
         REGION_OF[_code] = _region
 
 ORGANISATIONS = [
-    "Ministry of the Interior", "Ministry of Digital Affairs", "National Planning Commission",
-    "Office of the Prime Minister", "Civil Service Commission", "National Statistics Office",
-    "Disaster Management Authority", "Ministry of Education", "City Government", "University",
-    "Civil society network", "Development bank", "UN Country Team", "Youth council", "Tech start-up",
+    "Ministry of the Interior",
+    "Ministry of Digital Affairs",
+    "National Planning Commission",
+    "Office of the Prime Minister",
+    "Civil Service Commission",
+    "National Statistics Office",
+    "Disaster Management Authority",
+    "Ministry of Education",
+    "City Government",
+    "University",
+    "Civil society network",
+    "Development bank",
+    "UN Country Team",
+    "Youth council",
+    "Tech start-up",
 ]
 
 
@@ -189,7 +386,9 @@ def _tracks(db: Session, event: Event) -> dict[str, Track]:
     existing = {t.name: t for t in event.tracks}
     for position, (name, description, colour) in enumerate(TRACKS):
         if name not in existing:
-            track = Track(event_id=event.id, name=name, description=description, colour=colour, position=position)
+            track = Track(
+                event_id=event.id, name=name, description=description, colour=colour, position=position
+            )
             db.add(track)
             existing[name] = track
     db.flush()
@@ -202,7 +401,9 @@ def _speakers(db: Session, event: Event) -> list[Speaker]:
     for name, title, organisation, country in SPEAKERS:
         speaker = existing.get(name)
         if speaker is None:
-            speaker = Speaker(event_id=event.id, name=name, title=title, organisation=organisation, country=country)
+            speaker = Speaker(
+                event_id=event.id, name=name, title=title, organisation=organisation, country=country
+            )
             db.add(speaker)
         speakers.append(speaker)
     db.flush()
@@ -210,16 +411,27 @@ def _speakers(db: Session, event: Event) -> list[Speaker]:
 
 
 def _sessions(db: Session, event: Event, tracks: dict[str, Track], speakers: list[Speaker]) -> None:
-    existing = {s.title: s for s in db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id))}
+    existing = {
+        s.title: s for s in db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id))
+    }
     day0 = event.starts_at.astimezone(TZ).replace(hour=0, minute=0)
     for day, start, end, title, kind, track, room, capacity, language, speaker_ids in SESSIONS:
         if title in existing:
             continue
         session = ProgrammeSession(
-            event_id=event.id, track_id=tracks[track].id, title=title, kind=kind,
-            starts_at=_at(day0, day, start), ends_at=_at(day0, day, end), room=room, capacity=capacity,
-            language=language, description=_describe(title),
-            stream_url="https://www.youtube.com/embed/live_stream?channel=UCdemo2030" if capacity >= 180 else None,
+            event_id=event.id,
+            track_id=tracks[track].id,
+            title=title,
+            kind=kind,
+            starts_at=_at(day0, day, start),
+            ends_at=_at(day0, day, end),
+            room=room,
+            capacity=capacity,
+            language=language,
+            description=_describe(title),
+            stream_url="https://www.youtube.com/embed/live_stream?channel=UCdemo2030"
+            if capacity >= 180
+            else None,
         )
         session.speakers = [speakers[i] for i in speaker_ids]
         db.add(session)
@@ -231,8 +443,16 @@ def _sessions(db: Session, event: Event, tracks: dict[str, Track], speakers: lis
         if title in existing:
             continue
         child = ProgrammeSession(
-            event_id=event.id, track_id=parent.track_id, parent_id=parent.id, title=title, kind="breakout",
-            starts_at=parent.starts_at, ends_at=parent.ends_at, room=room, capacity=capacity, language=language,
+            event_id=event.id,
+            track_id=parent.track_id,
+            parent_id=parent.id,
+            title=title,
+            kind="breakout",
+            starts_at=parent.starts_at,
+            ends_at=parent.ends_at,
+            room=room,
+            capacity=capacity,
+            language=language,
             description=f"Peer exchange among the region's delegations, held in {'Arabic' if language == 'ar' else 'English'}.",
         )
         child.speakers = [speakers[i] for i in speaker_ids]
@@ -260,10 +480,15 @@ def _participants_csv() -> str:
         region = REGION_OF[country]
         first, last = rng.choice(FIRST_NAMES[region]), rng.choice(LAST_NAMES[region])
         in_person = rng.random() < (0.6 if country == "KR" else IN_PERSON_SHARE)
-        writer.writerow([
-            f"participant{n + 1:03d}@symposium.example", f"{first} {last}",
-            rng.choice(ORGANISATIONS), country, "in_person" if in_person else "online",
-        ])
+        writer.writerow(
+            [
+                f"participant{n + 1:03d}@symposium.example",
+                f"{first} {last}",
+                rng.choice(ORGANISATIONS),
+                country,
+                "in_person" if in_person else "online",
+            ]
+        )
     return out.getvalue()
 
 
@@ -272,10 +497,16 @@ def _accounts(db: Session, event: Event) -> list[tuple[str, str, str]]:
     for email, name, role, password in DEMO_ACCOUNTS:
         user = find_user_by_email(db, email)
         if user is None:
-            user = create_user(db, email=email, name=name, role="admin" if role == "admin" else "attendee",
-                               password=password,
-                               organisation="Symposium secretariat" if role != "attendee" else "Government of India",
-                               country="KR" if role != "attendee" else "IN", commit=False)
+            user = create_user(
+                db,
+                email=email,
+                name=name,
+                role="admin" if role == "admin" else "attendee",
+                password=password,
+                organisation="Symposium secretariat" if role != "attendee" else "Government of India",
+                country="KR" if role != "attendee" else "IN",
+                commit=False,
+            )
         if role in GRANT_ROLES:
             grant(db, event, user, role, commit=False)
         if role == "attendee" and find_registration(db, user.id, event.id) is None:
@@ -324,13 +555,26 @@ def _attendance(db: Session, event: Event) -> None:
 
 def summarise(db: Session, event: Event, accounts: list[tuple[str, str, str]]) -> DemoSummary:
     confirmed = (Registration.event_id == event.id, Registration.status == "confirmed")
-    by_mode = dict(db.execute(select(Registration.mode, func.count()).where(*confirmed).group_by(Registration.mode)).all())
-    countries = db.scalar(
-        select(func.count(func.distinct(User.country))).join(Registration, Registration.user_id == User.id).where(*confirmed)
+    by_mode = dict(
+        db.execute(
+            select(Registration.mode, func.count()).where(*confirmed).group_by(Registration.mode)
+        ).all()
     )
-    sessions = db.scalar(select(func.count()).select_from(ProgrammeSession).where(ProgrammeSession.event_id == event.id))
+    countries = db.scalar(
+        select(func.count(func.distinct(User.country)))
+        .join(Registration, Registration.user_id == User.id)
+        .where(*confirmed)
+    )
+    sessions = db.scalar(
+        select(func.count()).select_from(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
+    )
     return DemoSummary(
-        event_slug=event.slug, event_title=event.title, sessions=sessions,
-        participants=sum(by_mode.values()), countries=countries,
-        in_person=by_mode.get("in_person", 0), online=by_mode.get("online", 0), accounts=accounts,
+        event_slug=event.slug,
+        event_title=event.title,
+        sessions=sessions,
+        participants=sum(by_mode.values()),
+        countries=countries,
+        in_person=by_mode.get("in_person", 0),
+        online=by_mode.get("online", 0),
+        accounts=accounts,
     )

@@ -1,4 +1,5 @@
 """The error that services raise, carrying a stable code for HTTP and Socket.IO replies."""
+
 from __future__ import annotations
 
 

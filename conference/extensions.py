@@ -1,9 +1,10 @@
 """Extensions created once at import time and bound to an app in create_app()."""
+
 from __future__ import annotations
 
+import flask_socketio
 from flask_login import LoginManager
 from flask_migrate import Migrate
-import flask_socketio
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData

@@ -13,10 +13,11 @@ registries that live on each app (`Hooks`, filled by the features' `init_app`), 
 - The live rooms announce that people entered or left a room (`presence_changed`), so the
   attendance dashboards refresh.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from blinker import Namespace
 from flask import Flask, current_app
@@ -126,7 +127,9 @@ def extra_join_state(db: Session, user: User, session: ProgrammeSession) -> dict
         part = provider(db, user, session)
         clash = state.keys() & part.keys()
         if clash:
-            raise RuntimeError(f"join state provider {provider.__name__} returns keys already set: {sorted(clash)}")
+            raise RuntimeError(
+                f"join state provider {provider.__name__} returns keys already set: {sorted(clash)}"
+            )
         state.update(part)
     return state
 

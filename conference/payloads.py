@@ -4,6 +4,7 @@ Forms and the API share the pydantic models of each feature: `parse(Model, data)
 `InvalidPayload`, whose `fields` map each field name to its messages, so a page shows them beside
 the fields (HTTP 400) and the API answers `{"error": {"code": "invalid_request", ...}}` (400).
 """
+
 from __future__ import annotations
 
 from typing import TypeVar
@@ -20,7 +21,9 @@ class InvalidPayload(ServiceError):
     """The body does not fit the model; `fields` = {field name: [messages]}."""
 
     def __init__(self, fields: dict[str, list[str]], message: str | None = None):
-        summary = message or "; ".join(f"{name or 'body'}: {msgs[0]}" for name, msgs in list(fields.items())[:3])
+        summary = message or "; ".join(
+            f"{name or 'body'}: {msgs[0]}" for name, msgs in list(fields.items())[:3]
+        )
         super().__init__("invalid_request", summary, fields=sorted(fields))
         self.fields = fields
 
@@ -57,10 +60,10 @@ def form_data(*, checkboxes: tuple[str, ...] = ()) -> dict:
     """A browser form as a dict for a pydantic model: blank fields become None (not sent), and
     unchecked checkboxes (which browsers omit) become False."""
     data: dict = {}
-    for key, value in request.form.items():
+    for key, raw in request.form.items():
         if key == "csrf_token":
             continue
-        value = value.strip()
+        value = raw.strip()
         data[key] = value if value != "" else None
     for name in checkboxes:
         data[name] = name in request.form

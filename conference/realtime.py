@@ -10,12 +10,13 @@ Feature modules collect their handlers with `live = LiveEvents()` and `@live.on(
 decorator; their feature's `init_app` registers them on the app's Socket.IO server (`live.register()`).
 Nothing is registered by importing a module.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Callable
 
 from flask import Flask, current_app, request
 from flask_login import current_user, user_logged_out
@@ -139,8 +140,11 @@ def _end_live_sockets_of_signed_out_user(_app, user=None, **_extra) -> None:
     """
     if user is None or getattr(user, "id", None) is None:
         return
-    stale = [sid for sid, identity in list(_identities.items())
-             if identity.user_id == user.id and identity.session_version is not None]
+    stale = [
+        sid
+        for sid, identity in list(_identities.items())
+        if identity.user_id == user.id and identity.session_version is not None
+    ]
     for sid in stale:
         try:
             socketio.server.disconnect(sid, namespace=LIVE)

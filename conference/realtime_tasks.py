@@ -15,13 +15,15 @@ Their state lives on the app (`app.extensions["conference.realtime_tasks"]`), so
 build many) has its own. Each task keeps the app's own Socket.IO server (`live_server(app)`); a
 timer stops once another app has replaced that server in this process.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Hashable
+from typing import Any
 
 from flask import Flask
 
@@ -38,7 +40,7 @@ class _AppTasks:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: dict[tuple[str, Hashable], object] = field(default_factory=dict)  # coalesced keys → ticket
     timers: set[tuple[str, Hashable]] = field(default_factory=set)  # keyed timers waiting or running
-    coalescers: dict[str, "Coalescer"] = field(default_factory=dict)
+    coalescers: dict[str, Coalescer] = field(default_factory=dict)
 
 
 def init_app(app: Flask) -> None:
@@ -55,7 +57,7 @@ def live_server(app: Flask):
     return _tasks(app).server
 
 
-def coalescer(app: Flask, name: str) -> "Coalescer":
+def coalescer(app: Flask, name: str) -> Coalescer:
     """The coalescer a feature created under `name` when the app was built."""
     return _tasks(app).coalescers[name]
 
@@ -78,8 +80,13 @@ def _run_in_app(app: Flask, what: str, fn: Callable[[], Any]) -> Any:
 class Coalescer:
     """At most one `flush(key)` per key and interval; see the module docstring."""
 
-    def __init__(self, app: Flask, name: str, interval_s: float | Callable[[], float],
-                 flush: Callable[[Hashable], None]):
+    def __init__(
+        self,
+        app: Flask,
+        name: str,
+        interval_s: float | Callable[[], float],
+        flush: Callable[[Hashable], None],
+    ):
         self.app = app
         self.name = name
         self.interval_s = interval_s  # a callable is read on every touch (tests change the config)

@@ -1,4 +1,5 @@
 """Page-wide plumbing: error pages and JSON errors, template helpers, security headers."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,12 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(country_name=country_name, country_names=country_names,
-                                 config_endpoints=lambda: app.view_functions.keys(), **_permission_helpers())
+    app.jinja_env.globals.update(
+        country_name=country_name,
+        country_names=country_names,
+        config_endpoints=app.view_functions.keys,
+        **_permission_helpers(),
+    )
     app.jinja_env.filters["local"] = _format_local
     app.jinja_env.filters["isoutc"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
 
@@ -67,7 +72,7 @@ def _http_error(exc: HTTPException):
 
 def _unexpected_error(exc: Exception):
     db.session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.error("unhandled error on %s %s", request.method, request.path)
     if wants_json():
         return json_error(500, "internal_error", "something went wrong on the server")
     return render_template("errors/error.html", status=500, message="Something went wrong on our side."), 500

@@ -3,6 +3,7 @@
 Browser tests skip with a reason when Chromium is missing, unless CONFERENCE_REQUIRE_BROWSER=1
 (set by CI after installing it), where a missing browser is a failure. No browser is ever downloaded.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,14 @@ import pytest
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -47,6 +54,7 @@ def require_browser() -> str:
 
 def _report_page_errors(browser, errors: list[str]) -> None:
     """Record every uncaught JavaScript error of every page `browser` opens into `errors`."""
+
     def watch_page(page):
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         return page
@@ -72,8 +80,9 @@ def launched_browser(extra_args: list[str] | None = None):
 
     page_errors: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True,
-                                             args=CHROMIUM_ARGS + list(extra_args or []))
+        browser = playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_ARGS + list(extra_args or [])
+        )
         _report_page_errors(browser, page_errors)
         try:
             yield browser

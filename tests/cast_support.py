@@ -1,6 +1,7 @@
 """Everyone the permission tables of the back-office pages try: an admin, this event's organiser,
 another event's organiser, this event's moderator and check-in staff, a registered attendee, and
 nobody signed in (None). Shared by the documents and doors tests."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,9 +33,15 @@ class Cast:
 @pytest.fixture()
 def cast(app, make_event, make_user, make_registration):
     event, other_event = make_event("symposium"), make_event("other-forum")
-    users = {"admin": make_user("admin", name="Ada Admin"), "organiser": make_user(name="Olu Organiser"),
-             "other_organiser": make_user(name="Otto Elsewhere"), "moderator": make_user(name="Mina Moderator"),
-             "staff": make_user(name="Sami Staff"), "attendee": make_user(name="Aroha Attendee"), "anonymous": None}
+    users = {
+        "admin": make_user("admin", name="Ada Admin"),
+        "organiser": make_user(name="Olu Organiser"),
+        "other_organiser": make_user(name="Otto Elsewhere"),
+        "moderator": make_user(name="Mina Moderator"),
+        "staff": make_user(name="Sami Staff"),
+        "attendee": make_user(name="Aroha Attendee"),
+        "anonymous": None,
+    }
     with app.app_context():
         db = _db.session
         this, other = db.get(Event, event.id), db.get(Event, other_event.id)

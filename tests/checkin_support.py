@@ -1,4 +1,5 @@
 """Fixtures and helpers shared by the check-in tests (tests/checkin/ and the browser test)."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,8 +20,9 @@ def new_scan_id() -> str:
 
 
 def scan_request(code: str, list_id: int, **fields) -> scanning.ScanRequest:
-    return scanning.ScanRequest(code=code, list_id=list_id, scan_id=fields.pop("scan_id", None) or new_scan_id(),
-                                **fields)
+    return scanning.ScanRequest(
+        code=code, list_id=list_id, scan_id=fields.pop("scan_id", None) or new_scan_id(), **fields
+    )
 
 
 @dataclass
@@ -41,8 +43,15 @@ def venue(app, make_event, make_user):
         event = _db.session.get(Event, event.id)
         entrance = ensure_list(_db.session, event, "Entrance", allow_reentry=True)
         thematic = next(s for s in event.sessions if s.title == "AI Ethics")
-        door = ensure_list(_db.session, event, "Door AI Ethics", scope="session", session=thematic,
-                           capacity=thematic.capacity, allow_reentry=True)
+        door = ensure_list(
+            _db.session,
+            event,
+            "Door AI Ethics",
+            scope="session",
+            session=thematic,
+            capacity=thematic.capacity,
+            allow_reentry=True,
+        )
         online = ensure_list(_db.session, event, "Hybrid desk", admits_online=True, allow_reentry=False)
         return Venue(event.id, entrance.id, door.id, online.id, staff, thematic.id)
 

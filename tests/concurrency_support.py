@@ -1,8 +1,9 @@
 """Races for tests: real threads released together by a barrier, each in its own app context."""
+
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from conference.errors import ServiceError
 from conference.extensions import db

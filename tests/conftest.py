@@ -1,15 +1,15 @@
 """Shared fixtures: a fresh app on a temporary SQLite file, clients, a login helper and factories."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from browser_support import browser, live_server  # noqa: F401 - shared fixtures
-
-from conference import create_app
 from sqlalchemy import select
 
+from conference import create_app
 from conference.accounts.models import User
 from conference.accounts.services import create_api_token, create_user
 from conference.extensions import db as _db
@@ -25,10 +25,12 @@ CSRF_META = re.compile(rb'<meta name="csrf-token" content="([^"]+)"')
 
 @pytest.fixture()
 def app(tmp_path):
-    app = create_app({
-        "ENV_NAME": "testing",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+        }
+    )
     with app.app_context():
         _db.create_all()
     yield app
@@ -87,8 +89,15 @@ def make_user(app, team):
     grants across events give them with `conference.grants.services.grant` and `make_user()` instead."""
     counter = {"n": 0}
 
-    def factory(role: str = "attendee", *, email: str | None = None, name: str | None = None,
-                country: str | None = "KR", password: str = PASSWORD, organisation: str = "Test Org"):
+    def factory(
+        role: str = "attendee",
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        country: str | None = "KR",
+        password: str = PASSWORD,
+        organisation: str = "Test Org",
+    ):
         counter["n"] += 1
         with app.app_context():
             user = create_user(
@@ -96,7 +105,9 @@ def make_user(app, team):
                 email=email or f"{role}{counter['n']}@example.org",
                 name=name or f"{role.title()} {counter['n']}",
                 role="admin" if role == "admin" else "attendee",
-                password=password, country=country, organisation=organisation,
+                password=password,
+                country=country,
+                organisation=organisation,
             )
             if role in GRANT_ROLES:
                 team.append((user.id, role))
@@ -123,27 +134,58 @@ def make_event(app, team):
 
     def factory(slug: str | None = None, *, starts_at: datetime | None = None) -> Event:
         counter["n"] += 1
-        start = starts_at or datetime(2030, 5, 6, 0, 0, tzinfo=timezone.utc)  # 09:00 in Seoul
+        start = starts_at or datetime(2030, 5, 6, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
         with app.app_context():
-            event = Event(slug=slug or f"event-{counter['n']}", title=f"Symposium {counter['n']}",
-                          venue="Convensia", city="Incheon", country="KR", timezone="Asia/Seoul",
-                          starts_at=start - timedelta(minutes=30), ends_at=start + timedelta(days=2, hours=9),
-                          description="A test event")
+            event = Event(
+                slug=slug or f"event-{counter['n']}",
+                title=f"Symposium {counter['n']}",
+                venue="Convensia",
+                city="Incheon",
+                country="KR",
+                timezone="Asia/Seoul",
+                starts_at=start - timedelta(minutes=30),
+                ends_at=start + timedelta(days=2, hours=9),
+                description="A test event",
+            )
             _db.session.add(event)
             _db.session.flush()
             track = Track(event_id=event.id, name="Plenary", position=0)
             _db.session.add(track)
             _db.session.flush()
-            speaker = Speaker(event_id=event.id, name="Dr. Test Speaker", title="Director", organisation="UN", country="KR")
-            plenary = ProgrammeSession(event_id=event.id, track_id=track.id, title="Opening session", kind="plenary",
-                                       starts_at=start, ends_at=start + timedelta(minutes=45), room="Hall A",
-                                       capacity=300, language="en", stream_url="https://www.youtube.com/embed/abc")
+            speaker = Speaker(
+                event_id=event.id, name="Dr. Test Speaker", title="Director", organisation="UN", country="KR"
+            )
+            plenary = ProgrammeSession(
+                event_id=event.id,
+                track_id=track.id,
+                title="Opening session",
+                kind="plenary",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=45),
+                room="Hall A",
+                capacity=300,
+                language="en",
+                stream_url="https://www.youtube.com/embed/abc",
+            )
             plenary.speakers = [speaker]
-            thematic = ProgrammeSession(event_id=event.id, track_id=track.id, title="AI Ethics", kind="thematic",
-                                        starts_at=start + timedelta(hours=2), ends_at=start + timedelta(hours=3),
-                                        room="Room 1", capacity=2, language="en")
-            workshop = ProgrammeSession(event_id=event.id, title="Regional breakouts", kind="workshop",
-                                        starts_at=start + timedelta(days=1), ends_at=start + timedelta(days=1, hours=2))
+            thematic = ProgrammeSession(
+                event_id=event.id,
+                track_id=track.id,
+                title="AI Ethics",
+                kind="thematic",
+                starts_at=start + timedelta(hours=2),
+                ends_at=start + timedelta(hours=3),
+                room="Room 1",
+                capacity=2,
+                language="en",
+            )
+            workshop = ProgrammeSession(
+                event_id=event.id,
+                title="Regional breakouts",
+                kind="workshop",
+                starts_at=start + timedelta(days=1),
+                ends_at=start + timedelta(days=1, hours=2),
+            )
             _db.session.add_all([plenary, thematic, workshop])
             _db.session.commit()
             for user_id, role in team:

@@ -1,4 +1,5 @@
 """Real files of every kind the documents feature meets, built byte by byte."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,10 @@ def stored_files(upload_dir) -> list:
 
 
 def pdf_bytes(text: str = "Aide memoire", padding: int = 0) -> bytes:
-    body = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n% " + text.encode() + b"\n")
+    body = (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n% " + text.encode() + b"\n"
+    )
     return body + b"%" * padding + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -29,12 +32,16 @@ def ooxml_bytes(kind: str = "docx", *, main_part: bool = True, content_types: bo
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
         if content_types:
-            package.writestr("[Content_Types].xml", (
-                '<?xml version="1.0" encoding="UTF-8"?>'
-                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                '<Default Extension="xml" ContentType="application/xml"/>'
-                f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.{suffix}"/>'
-                '</Types>'))
+            package.writestr(
+                "[Content_Types].xml",
+                (
+                    '<?xml version="1.0" encoding="UTF-8"?>'
+                    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                    '<Default Extension="xml" ContentType="application/xml"/>'
+                    f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.{suffix}"/>'
+                    "</Types>"
+                ),
+            )
         if main_part:
             package.writestr(part, "<document/>")
     return buffer.getvalue()
@@ -47,7 +54,13 @@ def ole2_bytes(stream_name: str = "WordDocument") -> bytes:
     return header + b"\x00" * 512 + entry + b"\x00" * 384
 
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+)
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"This program cannot be run in DOS mode"
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 48
+    + b"This program cannot be run in DOS mode"
+)
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"

@@ -3,6 +3,7 @@
 `smtp_server` starts it and points the app's MAIL_SMTP_URL at it; `deliver(app)` runs one pass of
 the real background sender. The server can be told to answer DATA with an error (`refuse_with`).
 """
+
 from __future__ import annotations
 
 import re
@@ -97,5 +98,7 @@ def link_in(message: EmailMessage) -> str:
 
 
 def attachments_of(message: EmailMessage) -> dict[str, tuple[str, bytes]]:
-    return {part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
-            for part in message.iter_attachments()}
+    return {
+        part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
+        for part in message.iter_attachments()
+    }

@@ -1,4 +1,5 @@
 """Helpers for the back-office tests: valid payloads and the people of a permission table."""
+
 from __future__ import annotations
 
 from conference.extensions import db as _db
@@ -9,11 +10,21 @@ from conference.programme.models import Event, ProgrammeSession
 def event_payload(**overrides) -> dict:
     """A valid new event: local times in Asia/Seoul."""
     body = {
-        "title": "Digital Government Forum", "slug": "dg-forum", "description": "Two days on digital services.",
-        "venue": "Convensia", "city": "Incheon", "country": "KR", "timezone": "Asia/Seoul",
-        "starts_at": "2031-03-10T09:00", "ends_at": "2031-03-11T18:00", "contact_email": "forum@example.org",
-        "modes_offered": "both", "in_person_capacity": 200, "online_capacity": None,
-        "requires_approval": False, "languages": "en,ko",
+        "title": "Digital Government Forum",
+        "slug": "dg-forum",
+        "description": "Two days on digital services.",
+        "venue": "Convensia",
+        "city": "Incheon",
+        "country": "KR",
+        "timezone": "Asia/Seoul",
+        "starts_at": "2031-03-10T09:00",
+        "ends_at": "2031-03-11T18:00",
+        "contact_email": "forum@example.org",
+        "modes_offered": "both",
+        "in_person_capacity": 200,
+        "online_capacity": None,
+        "requires_approval": False,
+        "languages": "en,ko",
     }
     body.update(overrides)
     return body
@@ -21,8 +32,14 @@ def event_payload(**overrides) -> dict:
 
 def session_payload(**overrides) -> dict:
     """A session inside make_event()'s dates (6–8 May 2030, Seoul), in a room nobody uses."""
-    body = {"title": "Data for development", "kind": "thematic", "room": "Room 9",
-            "starts_at": "2030-05-07T14:00", "ends_at": "2030-05-07T15:00", "language": "en"}
+    body = {
+        "title": "Data for development",
+        "kind": "thematic",
+        "room": "Room 9",
+        "starts_at": "2030-05-07T14:00",
+        "ends_at": "2030-05-07T15:00",
+        "language": "en",
+    }
     body.update(overrides)
     return body
 

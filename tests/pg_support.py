@@ -3,12 +3,13 @@
 Building the schema with the migrations (not `create_all`) proves them on PostgreSQL too. Without a
 server the tests skip with the reason, except under CI (`CI` set), where they fail.
 """
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 
@@ -24,7 +25,7 @@ def connect_admin():
         import psycopg
 
         return psycopg.connect(SERVER, autocommit=True)
-    except Exception as exc:  # no server, no driver
+    except Exception as exc:  # noqa: BLE001 -- no server, no driver: any failure means skip (or fail in CI)
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL required in CI: {exc}")
         pytest.skip(f"PostgreSQL is not available on 127.0.0.1:5432: {exc}")
@@ -36,9 +37,13 @@ def postgres_app(prefix: str, **config) -> Iterator:
     admin = connect_admin()
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"ENV_NAME": "testing",
-                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-                      **config})
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+            **config,
+        }
+    )
     try:
         with app.app_context():
             from flask_migrate import upgrade
@@ -53,4 +58,3 @@ def postgres_app(prefix: str, **config) -> Iterator:
             db.engine.dispose()
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
-

@@ -1,5 +1,6 @@
 """Config: every key the code reads is declared once, CONFERENCE_* variables are checked, and
 production always sends cookies over HTTPS only."""
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,24 @@ READ_KEY = re.compile(r"""(?:config\[|config\.get\(|\b_config\()\s*["']([A-Z][A-
 
 
 def _app(tmp_path, env_name="development", **overrides):
-    return create_app({"ENV_NAME": env_name, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.db'}",
-                       "SECRET_KEY": "s" * 40, "SOCKETIO_ASYNC_MODE": "threading", **overrides})
+    return create_app(
+        {
+            "ENV_NAME": env_name,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.db'}",
+            "SECRET_KEY": "s" * 40,
+            "SOCKETIO_ASYNC_MODE": "threading",
+            **overrides,
+        }
+    )
 
 
 def test_every_key_the_code_reads_is_declared_with_a_default():
     declared = {setting.key for setting in SETTINGS}
-    read = {key for path in (PROJECT / "conference").rglob("*.py")
-            for key in READ_KEY.findall(path.read_text(encoding="utf-8"))}
+    read = {
+        key
+        for path in (PROJECT / "conference").rglob("*.py")
+        for key in READ_KEY.findall(path.read_text(encoding="utf-8"))
+    }
     assert read and read <= declared, sorted(read - declared)
     assert len(declared) == len(SETTINGS)
     for setting in SETTINGS:
@@ -40,31 +51,43 @@ def test_the_readme_lists_every_variable():
 
 
 def test_variables_are_read_into_their_types():
-    values = read_environment({
-        "CONFERENCE_ATTENDANCE_GRACE_SECONDS": "90", "CONFERENCE_ATTENDANCE_BROADCAST_SECONDS": "2.5",
-        "CONFERENCE_ALLOWED_ORIGINS": "https://a.example, https://b.example,", "CONFERENCE_SECURE_COOKIES": "yes",
-        "CONFERENCE_PUBLIC_BASE_URL": "https://symposium.example/", "CONFERENCE_MAX_UPLOAD_MB": "",
-        "CONFERENCE_SOCKETIO_CHANNEL": "symposium", "CONFERENCE_CHECKIN_AUTO_CHECKOUT": "off",
-    })
+    values = read_environment(
+        {
+            "CONFERENCE_ATTENDANCE_GRACE_SECONDS": "90",
+            "CONFERENCE_ATTENDANCE_BROADCAST_SECONDS": "2.5",
+            "CONFERENCE_ALLOWED_ORIGINS": "https://a.example, https://b.example,",
+            "CONFERENCE_SECURE_COOKIES": "yes",
+            "CONFERENCE_PUBLIC_BASE_URL": "https://symposium.example/",
+            "CONFERENCE_MAX_UPLOAD_MB": "",
+            "CONFERENCE_SOCKETIO_CHANNEL": "symposium",
+            "CONFERENCE_CHECKIN_AUTO_CHECKOUT": "off",
+        }
+    )
     assert values == {
-        "ATTENDANCE_GRACE_SECONDS": 90, "ATTENDANCE_BROADCAST_SECONDS": 2.5,
+        "ATTENDANCE_GRACE_SECONDS": 90,
+        "ATTENDANCE_BROADCAST_SECONDS": 2.5,
         "SOCKETIO_ALLOWED_ORIGINS": ["https://a.example", "https://b.example"],
-        "SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True,
-        "PUBLIC_BASE_URL": "https://symposium.example", "SOCKETIO_CHANNEL": "symposium",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_SECURE": True,
+        "PUBLIC_BASE_URL": "https://symposium.example",
+        "SOCKETIO_CHANNEL": "symposium",
         "CHECKIN_AUTO_CHECKOUT": False,
     }
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("CONFERENCE_ATTENDANCE_GRACE_SECONDS", "abc"),
-    ("CONFERENCE_ATTENDANCE_GRACE_SECONDS", "-5"),
-    ("CONFERENCE_ATTENDANCE_BROADCAST_SECONDS", "soon"),
-    ("CONFERENCE_MAX_UPLOAD_MB", "0"),
-    ("CONFERENCE_MAX_UPLOAD_MB", "nan"),
-    ("CONFERENCE_ASYNC_MODE", "fibers"),
-    ("CONFERENCE_SECURE_COOKIES", "maybe"),
-    ("CONFERENCE_MAIL_MAX_ATTEMPTS", "0"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("CONFERENCE_ATTENDANCE_GRACE_SECONDS", "abc"),
+        ("CONFERENCE_ATTENDANCE_GRACE_SECONDS", "-5"),
+        ("CONFERENCE_ATTENDANCE_BROADCAST_SECONDS", "soon"),
+        ("CONFERENCE_MAX_UPLOAD_MB", "0"),
+        ("CONFERENCE_MAX_UPLOAD_MB", "nan"),
+        ("CONFERENCE_ASYNC_MODE", "fibers"),
+        ("CONFERENCE_SECURE_COOKIES", "maybe"),
+        ("CONFERENCE_MAIL_MAX_ATTEMPTS", "0"),
+    ],
+)
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(tmp_path, monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError) as refused:
@@ -80,10 +103,21 @@ def test_an_unknown_environment_name_is_refused(monkeypatch):
 
 
 def test_the_command_line_reports_a_bad_value_without_a_traceback(tmp_path):
-    env = {**os.environ, "CONFERENCE_ATTENDANCE_GRACE_SECONDS": "abc", "CONFERENCE_ASYNC_MODE": "threading",
-           "CONFERENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-    result = subprocess.run([sys.executable, "-m", "conference", "demo"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "CONFERENCE_ATTENDANCE_GRACE_SECONDS": "abc",
+        "CONFERENCE_ASYNC_MODE": "threading",
+        "CONFERENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "conference", "demo"],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "CONFERENCE_ATTENDANCE_GRACE_SECONDS='abc'" in result.stderr and "whole number" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -97,6 +131,8 @@ def test_production_always_sends_cookies_over_https_only(tmp_path, monkeypatch):
     forced = _app(tmp_path, "production", SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     assert forced.config["SESSION_COOKIE_SECURE"] and forced.config["REMEMBER_COOKIE_SECURE"]
     development = _app(tmp_path)
-    assert not development.config["SESSION_COOKIE_SECURE"] and not development.config["REMEMBER_COOKIE_SECURE"]
+    assert (
+        not development.config["SESSION_COOKIE_SECURE"] and not development.config["REMEMBER_COOKIE_SECURE"]
+    )
     monkeypatch.setenv("CONFERENCE_SECURE_COOKIES", "1")
     assert _app(tmp_path).config["SESSION_COOKIE_SECURE"]

@@ -1,4 +1,5 @@
 """The README's first command prints what a person needs; `--verbose` shows library notices and logs too."""
+
 from __future__ import annotations
 
 import os
@@ -14,11 +15,23 @@ def _conference(tmp_path, *args: str) -> subprocess.CompletedProcess:
     """Run `conference ARGS` as a new process with the default async mode (eventlet), on a fresh
     database, with stdout and stderr together as a person sees them."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONFERENCE_")}
-    env.update(CONFERENCE_DATABASE_URL=f"sqlite:///{tmp_path / 'first.db'}", CONFERENCE_SECRET_KEY="f" * 40,
-               CONFERENCE_MAIL_OUTBOX_DIR=str(tmp_path / "outbox"), CONFERENCE_UPLOAD_DIR=str(tmp_path / "uploads"))
+    env.update(
+        CONFERENCE_DATABASE_URL=f"sqlite:///{tmp_path / 'first.db'}",
+        CONFERENCE_SECRET_KEY="f" * 40,
+        CONFERENCE_MAIL_OUTBOX_DIR=str(tmp_path / "outbox"),
+        CONFERENCE_UPLOAD_DIR=str(tmp_path / "uploads"),
+    )
     env.pop("PYTHONWARNINGS", None)
-    return subprocess.run([sys.executable, "-m", "conference", *args], cwd=tmp_path, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "conference", *args],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_demo_prints_progress_the_event_and_the_accounts_and_nothing_else(tmp_path):
@@ -40,12 +53,15 @@ def test_verbose_shows_the_migrations_and_library_notices(tmp_path):
     assert "admin@symposium.example" in result.stdout
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["serve", "--port", "8000"], ("serve", False)),
-    (["--verbose", "serve"], ("serve", True)),
-    (["-A", "conference.app", "-v", "demo", "--verbose"], ("demo", True)),
-    (["--env-file", "serve.env", "init-db"], ("init-db", False)),
-    (["--help"], (None, False)),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["serve", "--port", "8000"], ("serve", False)),
+        (["--verbose", "serve"], ("serve", True)),
+        (["-A", "conference.app", "-v", "demo", "--verbose"], ("demo", True)),
+        (["--env-file", "serve.env", "init-db"], ("init-db", False)),
+        (["--help"], (None, False)),
+    ],
+)
 def test_the_console_finds_the_command_and_the_verbose_flag_before_click_runs(args, expected):
     assert command_line(args) == expected

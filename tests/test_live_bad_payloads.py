@@ -4,17 +4,36 @@
 
 The list of events comes from the registered handlers, so a feature added later is covered too.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from conference.realtime import LIVE, registered_events
 
-JUNK = [None, [], "text", 7, {}, {"session_id": "1"}, {"session_id": 2**70}, {"session_id": -1},
-        {"session_id": True}, {"poll_id": None}, {"question_id": [1]}, {"message_id": 2**63},
-        {"round_id": 2**40, "room_id": "x"}, {"event_slug": {"a": 1}}, {"event_id": 1.5},
-        {"session_id": 1, "text": "\x00" * 10}, {"poll_id": 2**70}, {"question_id": 2**70}, {"round_id": 2**70},
-        {"event_id": 2**70}, {"poll_id": 2**70, "choices": [2**70]}]
+JUNK = [
+    None,
+    [],
+    "text",
+    7,
+    {},
+    {"session_id": "1"},
+    {"session_id": 2**70},
+    {"session_id": -1},
+    {"session_id": True},
+    {"poll_id": None},
+    {"question_id": [1]},
+    {"message_id": 2**63},
+    {"round_id": 2**40, "room_id": "x"},
+    {"event_slug": {"a": 1}},
+    {"event_id": 1.5},
+    {"session_id": 1, "text": "\x00" * 10},
+    {"poll_id": 2**70},
+    {"question_id": 2**70},
+    {"round_id": 2**70},
+    {"event_id": 2**70},
+    {"poll_id": 2**70, "choices": [2**70]},
+]
 SERVER_FAULTS = {"internal_error", "storage_failed"}
 
 
@@ -24,7 +43,14 @@ def live_events() -> list[str]:
 
 def test_the_live_namespace_has_the_events_of_every_feature(app):
     names = set(live_events())
-    assert {"join", "question:ask", "poll:vote", "breakout:join", "checkin:watch", "attendance:subscribe"} <= names
+    assert {
+        "join",
+        "question:ask",
+        "poll:vote",
+        "breakout:join",
+        "checkin:watch",
+        "attendance:subscribe",
+    } <= names
 
 
 @pytest.mark.parametrize("role", ["attendee", "moderator"])

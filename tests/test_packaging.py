@@ -6,6 +6,7 @@ asks each install, run from another working directory, to render `/` and serve a
 takes about 15 seconds and downloads nothing: the wheel is built with this environment's setuptools
 and the installs borrow this environment's dependencies.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,22 +53,42 @@ def test_every_package_folder_is_declared():
     """pyproject.toml lists the packages explicitly (package discovery cannot add the mapped asset
     folders): a package folder missing from the list would be missing from every wheel."""
     declared = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    on_disk = {".".join(init.parent.relative_to(PROJECT).parts)
-               for init in (PROJECT / "conference").rglob("__init__.py")}
-    assert set(declared["packages"]) == on_disk | set(SHIPPED_FOLDERS), \
+    on_disk = {
+        ".".join(init.parent.relative_to(PROJECT).parts)
+        for init in (PROJECT / "conference").rglob("__init__.py")
+    }
+    assert set(declared["packages"]) == on_disk | set(SHIPPED_FOLDERS), (
         "add new package folders to [tool.setuptools] packages in pyproject.toml"
+    )
     assert declared["package-dir"] == SHIPPED_FOLDERS
 
 
 def _copy_project(target: Path) -> None:
-    ignore = shutil.ignore_patterns(".venv", ".git", "build", "dist", "instance", "*.egg-info", "__pycache__",
-                                    ".pytest_cache", "node_modules", "test-artifacts")
+    ignore = shutil.ignore_patterns(
+        ".venv",
+        ".git",
+        "build",
+        "dist",
+        "instance",
+        "*.egg-info",
+        "__pycache__",
+        ".pytest_cache",
+        "node_modules",
+        "test-artifacts",
+    )
     shutil.copytree(PROJECT, target, ignore=ignore)
 
 
 def _probe(python: str, workdir: Path, env: dict | None = None) -> dict:
-    result = subprocess.run([python, "-c", PROBE, str(workdir / "probe.db")], cwd=workdir, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [python, "-c", PROBE, str(workdir / "probe.db")],
+        check=False,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -86,8 +107,22 @@ def _assert_served_from(report: dict, install_root: Path) -> None:
 def wheel(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("wheel")
     _copy_project(workdir / "src")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(workdir / "dist"), str(workdir / "src")], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(workdir / "dist"),
+            str(workdir / "src"),
+        ],
+        check=True,
+        timeout=300,
+    )
     (built,) = (workdir / "dist").glob("conference-*.whl")
     return built
 
@@ -96,14 +131,33 @@ def test_a_wheel_in_a_fresh_virtual_environment_serves_the_pages_from_its_own_co
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = str(venv / "bin" / "python")
-    site_packages = Path(subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True).stdout.strip())
+    site_packages = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     # Borrow this environment's dependencies. A path added by a .pth file is not itself a site
     # folder, so this environment's editable install of conference is not activated there.
     (site_packages / "borrowed.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index",
-                    str(wheel)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     _assert_served_from(_probe(python, workdir), site_packages)
@@ -111,8 +165,22 @@ def test_a_wheel_in_a_fresh_virtual_environment_serves_the_pages_from_its_own_co
 
 def test_pip_install_target_serves_its_own_copy(wheel, tmp_path):
     target = tmp_path / "target"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(target),
-                    str(wheel)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}

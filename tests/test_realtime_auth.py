@@ -1,4 +1,5 @@
 """The /live namespace's door: who may connect, and what happens after signing out."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,7 +38,9 @@ def whoami():
     socketio.handlers = [h for h in socketio.handlers if h[0] != "test:whoami"]
 
 
-def test_after_a_password_change_the_users_socket_events_are_refused(app, make_user, logged_in_client, whoami):
+def test_after_a_password_change_the_users_socket_events_are_refused(
+    app, make_user, logged_in_client, whoami
+):
     user = make_user()
     sock = socketio.test_client(app, namespace="/live", flask_test_client=logged_in_client(user))
     assert sock.emit(whoami, {}, namespace="/live", callback=True) == {"ok": True, "email": user.email}
@@ -50,8 +53,9 @@ def test_after_a_password_change_the_users_socket_events_are_refused(app, make_u
     assert ack["ok"] is False and ack["error"]["code"] == "unauthenticated"
 
 
-def test_logout_closes_the_browsers_sockets_but_not_a_devices_token_socket(app, make_user, make_token,
-                                                                            logged_in_client, whoami):
+def test_logout_closes_the_browsers_sockets_but_not_a_devices_token_socket(
+    app, make_user, make_token, logged_in_client, whoami
+):
     user = make_user()
     http = logged_in_client(user)
     tabs = [socketio.test_client(app, namespace="/live", flask_test_client=http) for _ in range(2)]

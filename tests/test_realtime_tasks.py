@@ -1,4 +1,5 @@
 """The one helper for live background work: coalescing bursts and timers, per app (threading mode)."""
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,12 @@ def test_a_burst_of_touches_is_flushed_once_per_key_and_the_next_burst_again(app
 
 def test_a_zero_interval_flushes_at_once_in_the_callers_context(app):
     flushed = []
-    coalescer = realtime_tasks.Coalescer(app, "test.now", lambda: 0, lambda key: flushed.append(
-        (key, threading.current_thread() is threading.main_thread())))
+    coalescer = realtime_tasks.Coalescer(
+        app,
+        "test.now",
+        lambda: 0,
+        lambda key: flushed.append((key, threading.current_thread() is threading.main_thread())),
+    )
     coalescer.touch(7)
     assert flushed == [(7, True)]
 
@@ -67,7 +72,9 @@ def test_each_app_has_its_own_coalescers_and_a_name_is_taken_once(app, tmp_path)
     realtime_tasks.Coalescer(app, "test.name", 1, print)
     with pytest.raises(ValueError):
         realtime_tasks.Coalescer(app, "test.name", 1, print)
-    other = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.db'}"})
+    other = create_app(
+        {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.db'}"}
+    )
     with pytest.raises(KeyError):
         realtime_tasks.coalescer(other, "test.name")
     assert realtime_tasks.live_server(other) is not realtime_tasks.live_server(app)

@@ -1,4 +1,5 @@
 """Sign-up and sign-in forms (Flask-WTF: every form carries a CSRF token)."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -10,12 +11,16 @@ from ..countries import country_names
 
 
 def country_choices() -> list[SelectChoice]:
-    return [SelectChoice("", "— choose —")] + [SelectChoice(code, name) for code, name in country_names().items()]
+    return [SelectChoice("", "— choose —")] + [
+        SelectChoice(code, name) for code, name in country_names().items()
+    ]
 
 
 class SignupForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        "E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
     organisation = StringField("Organisation", validators=[Optional(), Length(max=200)])
     country = SelectField("Country", validators=[DataRequired(message="Please choose your country.")])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
@@ -38,7 +43,7 @@ PASSWORD_LENGTH = Length(min=8, max=200, message="The password needs at least 8 
 
 
 class EmailLinkForm(FlaskForm):
-    """"E-mail me a sign-in link" and "forgot password": only an address."""
+    """ "E-mail me a sign-in link" and "forgot password": only an address."""
 
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
 
@@ -48,7 +53,9 @@ class LinkSignInForm(FlaskForm):
     link only asks for a click (mail scanners that fetch links must not spend them)."""
 
     password = PasswordField("New password", validators=[Optional(), PASSWORD_LENGTH])
-    confirm = PasswordField("Repeat the password", validators=[EqualTo("password", message="The passwords differ.")])
+    confirm = PasswordField(
+        "Repeat the password", validators=[EqualTo("password", message="The passwords differ.")]
+    )
 
     def __init__(self, *args, password_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,5 +66,7 @@ class LinkSignInForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[Optional(), Length(max=200)])
     password = PasswordField("New password", validators=[DataRequired(), PASSWORD_LENGTH])
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )

@@ -4,6 +4,7 @@ The token travels only in the e-mail; the database keeps its SHA-256 digest. Usi
 conditional UPDATE (`used_at IS NULL AND expires_at > now`), so two clicks racing each other, or a
 replay after use or expiry, sign nobody in a second time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,14 @@ def issue_link(db: Session, user: User, purpose: str) -> str:
     if purpose not in LIFETIMES:
         raise ServiceError("invalid_purpose", f"purpose must be one of {', '.join(LIFETIMES)}")
     token = secrets.token_urlsafe(32)
-    db.add(SignInLink(user_id=user.id, purpose=purpose, token_hash=_digest(token),
-                      expires_at=utcnow() + LIFETIMES[purpose]))
+    db.add(
+        SignInLink(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_digest(token),
+            expires_at=utcnow() + LIFETIMES[purpose],
+        )
+    )
     return token
 
 
@@ -109,9 +116,17 @@ def send_link(db: Session, email: str, purpose: str, *, reason: str = "") -> boo
         db.commit()  # the rate counters
         return False
     token = issue_link(db, user, purpose)
-    enqueue_template(db, to=user.email, subject=LINK_SUBJECTS[purpose], template=f"link_{purpose}",
-                     kind=purpose, user=user, url=link_url(token), reason=reason,
-                     lifetime=_describe(LIFETIMES[purpose]))
+    enqueue_template(
+        db,
+        to=user.email,
+        subject=LINK_SUBJECTS[purpose],
+        template=f"link_{purpose}",
+        kind=purpose,
+        user=user,
+        url=link_url(token),
+        reason=reason,
+        lifetime=_describe(LIFETIMES[purpose]),
+    )
     db.commit()
     return True
 

@@ -1,4 +1,5 @@
 """Users and their API tokens."""
+
 from __future__ import annotations
 
 import enum
@@ -24,9 +25,7 @@ ROLE_VALUES = tuple(r.value for r in Role)
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role IN ('admin', 'attendee')", name="role"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('admin', 'attendee')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -41,7 +40,7 @@ class User(UserMixin, db.Model):
     # The last time this person signed in (None: never, e.g. imported and not yet invited in).
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -84,9 +83,7 @@ class SignInLink(db.Model):
     """A single-use link sent by e-mail; only the SHA-256 digest of its token is stored."""
 
     __tablename__ = "sign_in_links"
-    __table_args__ = (
-        CheckConstraint("purpose IN ('invitation', 'signin', 'reset')", name="purpose"),
-    )
+    __table_args__ = (CheckConstraint("purpose IN ('invitation', 'signin', 'reset')", name="purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,5 @@
 """Account rules: creating users, checking passwords, issuing and resolving API tokens."""
+
 from __future__ import annotations
 
 import hashlib

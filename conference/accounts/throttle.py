@@ -5,6 +5,7 @@ stops guessing one account's password; the per-client limit, set high because a 
 sit behind one address, stops one machine from trying many accounts. Both count whatever the
 address, so a refusal tells nothing about which addresses have accounts.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Sign up, sign in, sign out, and personal API tokens."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -21,7 +22,13 @@ def safe_next(target: str | None) -> str:
     if not target:
         return url_for("programme.events_list")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return url_for("programme.events_list")
     return target
 
@@ -47,11 +54,19 @@ def signup():
                     links.send_link(db.session, form.email.data, LinkPurpose.SIGNIN.value, reason="signup")
                 else:
                     db.session.commit()
-                return render_template("accounts/link_sent.html", email=form.email.data, purpose="signup",
-                                       lifetime=links.describe_lifetime(LinkPurpose.SIGNIN.value))
-            field = {"email_taken": form.email, "invalid_email": form.email, "invalid_country": form.country,
-                     "weak_password": form.password}.get(exc.code, form.name)
-            field.errors = list(field.errors) + [exc.message]
+                return render_template(
+                    "accounts/link_sent.html",
+                    email=form.email.data,
+                    purpose="signup",
+                    lifetime=links.describe_lifetime(LinkPurpose.SIGNIN.value),
+                )
+            field = {
+                "email_taken": form.email,
+                "invalid_email": form.email,
+                "invalid_country": form.country,
+                "weak_password": form.password,
+            }.get(exc.code, form.name)
+            field.errors = [*list(field.errors), exc.message]
         else:
             login_user(user)
             services.record_sign_in(db.session, user)
@@ -68,7 +83,7 @@ def login():
     if form.validate_on_submit():
         if not throttle.allow(db.session, "login", email=form.email.data, client=request.remote_addr):
             db.session.commit()
-            form.password.errors = list(form.password.errors) + [TOO_MANY]
+            form.password.errors = [*list(form.password.errors), TOO_MANY]
             return render_template("accounts/login.html", form=form), 429
         db.session.commit()  # the attempt counts whatever its outcome
         user = services.authenticate(db.session, form.email.data, form.password.data)
@@ -76,7 +91,7 @@ def login():
             login_user(user, remember=form.remember.data)
             services.record_sign_in(db.session, user)
             return redirect(safe_next(request.args.get("next")), code=303)
-        form.password.errors = list(form.password.errors) + ["Wrong e-mail or password."]
+        form.password.errors = [*list(form.password.errors), "Wrong e-mail or password."]
     return render_template("accounts/login.html", form=form), status
 
 
@@ -89,11 +104,15 @@ def _link_request(purpose: str, template: str):
     if form.validate_on_submit():
         if not throttle.allow(db.session, "link", email=form.email.data, client=request.remote_addr):
             db.session.commit()
-            form.email.errors = list(form.email.errors) + [TOO_MANY]
+            form.email.errors = [*list(form.email.errors), TOO_MANY]
             return render_template(template, form=form), 429
         links.send_link(db.session, form.email.data, purpose)
-        return render_template("accounts/link_sent.html", email=form.email.data, purpose=purpose,
-                               lifetime=links.describe_lifetime(purpose))
+        return render_template(
+            "accounts/link_sent.html",
+            email=form.email.data,
+            purpose=purpose,
+            lifetime=links.describe_lifetime(purpose),
+        )
     status = 400 if form.is_submitted() else 200
     return render_template(template, form=form), status
 
@@ -122,7 +141,7 @@ def signin_link(token: str):
         except links.LinkRefused as exc:
             return render_template("accounts/link_refused.html", code=exc.code), exc.status
         except ServiceError as exc:
-            form.password.errors = list(form.password.errors) + [exc.message]
+            form.password.errors = [*list(form.password.errors), exc.message]
         else:
             login_user(user)
             if form.password.data:
@@ -143,7 +162,7 @@ def change_password():
             services.change_password(db.session, current_user, form.current.data, form.password.data)
         except ServiceError as exc:
             field = form.current if exc.code == "wrong_password" else form.password
-            field.errors = list(field.errors) + [exc.message]
+            field.errors = [*list(field.errors), exc.message]
         else:
             login_user(current_user._get_current_object())  # this session carries the new version
             flash("Your password is changed. Your other sessions are signed out.", "success")
@@ -173,7 +192,12 @@ def tokens():
             flash("Give the token a name of 1 to 100 characters, such as “Gate 2 scanner”.", "error")
         else:
             new_token = services.create_api_token(db.session, current_user, label)
-    rows = db.session.query(ApiToken).filter_by(user_id=current_user.id, revoked_at=None).order_by(ApiToken.id).all()
+    rows = (
+        db.session.query(ApiToken)
+        .filter_by(user_id=current_user.id, revoked_at=None)
+        .order_by(ApiToken.id)
+        .all()
+    )
     return render_template("accounts/tokens.html", tokens=rows, new_token=new_token)
 
 

@@ -1,13 +1,13 @@
 """Who may see attendance: the people who run that event (its grants, and admins), never attendees."""
+
 from __future__ import annotations
 
 from flask import current_app
-
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
-from ..grants.checks import can_see_people
 from ..errors import Forbidden
+from ..grants.checks import can_see_people
 from ..programme.models import Event
 from .services import DEFAULT_GRACE_SECONDS
 

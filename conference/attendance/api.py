@@ -1,8 +1,8 @@
 """GET /api/v1/events/<slug>/attendance: the report as JSON, for the people who run the event."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-
 from flask_login import current_user
 
 from ..auth import login_required
@@ -24,7 +24,8 @@ def attendance(slug: str):
     body = services.report_json(report)
     if request.args.get("by"):  # ?by=<registration field key>: the figures per answer of that field
         body["breakdown"] = breakdown.breakdown_json(
-            breakdown.breakdown(db.session, event, request.args["by"], grace_seconds=grace_seconds()))
+            breakdown.breakdown(db.session, event, request.args["by"], grace_seconds=grace_seconds())
+        )
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,6 +6,7 @@ site and both. People who left the field empty make a "No answer" group, so for 
 yes/no field the groups add up to the report's totals; with a several-choices field one person
 counts in each group they chose.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -53,8 +54,14 @@ def _values(field: RegistrationField, answer) -> list[str]:
     return [answer] if answer in field.choices else [NO_ANSWER]
 
 
-def breakdown(db: Session, event: Event, key: str, *, now: datetime | None = None,
-              grace_seconds: int = DEFAULT_GRACE_SECONDS) -> Breakdown:
+def breakdown(
+    db: Session,
+    event: Event,
+    key: str,
+    *,
+    now: datetime | None = None,
+    grace_seconds: int = DEFAULT_GRACE_SECONDS,
+) -> Breakdown:
     """The figures per answer of the field `key`; an unknown or free-text field raises `unknown_field`."""
     field = next((f for f in breakdown_fields(db, event) if f.key == key), None)
     if field is None:
@@ -62,8 +69,11 @@ def breakdown(db: Session, event: Event, key: str, *, now: datetime | None = Non
     order = field.choices if field.has_choices else ["yes", "no"]
     groups = {value: Group(value) for value in [*order, NO_ANSWER]}
     answers: dict[int, object] = {}
-    for user_id, status, given in db.execute(select(Registration.user_id, Registration.status, Registration.answers)
-                                             .where(Registration.event_id == event.id)):
+    for user_id, status, given in db.execute(
+        select(Registration.user_id, Registration.status, Registration.answers).where(
+            Registration.event_id == event.id
+        )
+    ):
         answers[user_id] = (given or {}).get(key)
         if status == Status.CONFIRMED.value:
             for value in _values(field, answers[user_id]):

@@ -10,6 +10,7 @@ short drops (within the grace period) and a few longer ones. On site: entries an
 session door lists and on the entrance, with first-entry `Checkin` rows, everyone out at the end
 (so check-in's "inside" state stays consistent).
 """
+
 from __future__ import annotations
 
 import random
@@ -22,10 +23,10 @@ from sqlalchemy.orm import Session
 from ..accounts.models import User
 from ..checkin.models import Checkin, CheckinList, CheckinMovement
 from ..db_types import utcnow
+from ..grants.models import EventGrant
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
 from ..rooms.models import RoomVisit
-from ..grants.models import EventGrant
 
 # Share of each mode's registrants attending a session of this kind.
 ONLINE_SHARE = {"plenary": 0.75, "keynote": 0.8, "thematic": 0.4, "workshop": 0.25, "breakout": 0.3}
@@ -47,19 +48,33 @@ def _minutes(rng: random.Random, low: float, high: float) -> timedelta:
 def load_demo_attendance(db: Session, event: Event, now: datetime | None = None) -> int:
     """Add the demo records for whatever has ended and has none yet; returns how many sessions got some."""
     now = now or utcnow()
-    people = [Person(r, u, m) for r, u, m in db.execute(
-        select(Registration.id, Registration.user_id, Registration.mode)
-        .join(User, User.id == Registration.user_id)
-        .where(Registration.event_id == event.id, Registration.status == "confirmed",
-               User.email.like("participant%@symposium.example"))
-        .order_by(Registration.id)).all()]
+    people = [
+        Person(r, u, m)
+        for r, u, m in db.execute(
+            select(Registration.id, Registration.user_id, Registration.mode)
+            .join(User, User.id == Registration.user_id)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == "confirmed",
+                User.email.like("participant%@symposium.example"),
+            )
+            .order_by(Registration.id)
+        ).all()
+    ]
     if not people:
         return 0
-    staff_id = db.scalar(select(EventGrant.user_id).where(EventGrant.event_id == event.id, EventGrant.role == "staff")
-                         .order_by(EventGrant.id))
-    sessions = list(db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id,
-                                                              ProgrammeSession.ends_at <= now)
-                               .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)))
+    staff_id = db.scalar(
+        select(EventGrant.user_id)
+        .where(EventGrant.event_id == event.id, EventGrant.role == "staff")
+        .order_by(EventGrant.id)
+    )
+    sessions = list(
+        db.scalars(
+            select(ProgrammeSession)
+            .where(ProgrammeSession.event_id == event.id, ProgrammeSession.ends_at <= now)
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
     done = 0
     for session in sessions:
         if session.children or _has_demo_records(db, session.id):
@@ -73,8 +88,10 @@ def load_demo_attendance(db: Session, event: Event, now: datetime | None = None)
 
 def _has_demo_records(db: Session, session_id: int) -> bool:
     marker = f"demo-{session_id}-%"
-    return bool(db.scalar(select(exists().where(RoomVisit.session_id == session_id, RoomVisit.sid.like(marker))))
-                or db.scalar(select(exists().where(CheckinMovement.scan_id.like(marker)))))
+    return bool(
+        db.scalar(select(exists().where(RoomVisit.session_id == session_id, RoomVisit.sid.like(marker))))
+        or db.scalar(select(exists().where(CheckinMovement.scan_id.like(marker))))
+    )
 
 
 def _in_this_breakout(person: Person, session: ProgrammeSession) -> bool:
@@ -82,7 +99,9 @@ def _in_this_breakout(person: Person, session: ProgrammeSession) -> bool:
     return siblings[person.user_id % len(siblings)] == session.id
 
 
-def _session_attendance(db: Session, session: ProgrammeSession, people: list[Person], staff_id: int | None) -> None:
+def _session_attendance(
+    db: Session, session: ProgrammeSession, people: list[Person], staff_id: int | None
+) -> None:
     rng = random.Random(f"demo-attendance-{session.event_id}-{session.id}")
     door = db.scalar(select(CheckinList).where(CheckinList.session_id == session.id).order_by(CheckinList.id))
     for person in people:
@@ -109,36 +128,75 @@ def _visits(db: Session, rng: random.Random, session: ProgrammeSession, person: 
         if drop + gap < left:
             pieces = [(joined, drop), (drop + gap, left)]
     for n, (start, end) in enumerate(pieces):
-        db.add(RoomVisit(session_id=session.id, user_id=person.user_id, sid=f"demo-{session.id}-{person.user_id}-{n}",
-                         joined_at=start, left_at=end))
+        db.add(
+            RoomVisit(
+                session_id=session.id,
+                user_id=person.user_id,
+                sid=f"demo-{session.id}-{person.user_id}-{n}",
+                joined_at=start,
+                left_at=end,
+            )
+        )
 
 
-def _door_visit(db: Session, rng: random.Random, session: ProgrammeSession, door: CheckinList, person: Person,
-                staff_id: int | None) -> None:
+def _door_visit(
+    db: Session,
+    rng: random.Random,
+    session: ProgrammeSession,
+    door: CheckinList,
+    person: Person,
+    staff_id: int | None,
+) -> None:
     entered = session.starts_at + _minutes(rng, -10, 8)
     exited = session.ends_at + _minutes(rng, -10, 10)
     moves = [("in", entered), ("out", exited)]
     if rng.random() < 0.12:  # stepped out for a call
         out = entered + (exited - entered) * rng.uniform(0.3, 0.7)
         moves = [("in", entered), ("out", out), ("in", out + _minutes(rng, 3, 12)), ("out", exited)]
-    if db.scalar(select(Checkin.id).where(Checkin.registration_id == person.registration_id,
-                                          Checkin.list_id == door.id)) is None:
-        db.add(Checkin(registration_id=person.registration_id, list_id=door.id, checked_in_at=entered,
-                       gate="Door", staff_user_id=staff_id, inside=False))
+    if (
+        db.scalar(
+            select(Checkin.id).where(
+                Checkin.registration_id == person.registration_id, Checkin.list_id == door.id
+            )
+        )
+        is None
+    ):
+        db.add(
+            Checkin(
+                registration_id=person.registration_id,
+                list_id=door.id,
+                checked_in_at=entered,
+                gate="Door",
+                staff_user_id=staff_id,
+                inside=False,
+            )
+        )
     _add_moves(db, door.id, person, moves, f"demo-{session.id}", "Door", staff_id)
 
 
 def _add_moves(db, list_id, person, moves, prefix, gate, staff_id) -> None:
     for n, (direction, moment) in enumerate(moves):
-        db.add(CheckinMovement(list_id=list_id, registration_id=person.registration_id, direction=direction,
-                               scanned_at=moment, uploaded_at=moment, gate=gate, staff_user_id=staff_id,
-                               scan_id=f"{prefix}-{person.registration_id}-{n}"))
+        db.add(
+            CheckinMovement(
+                list_id=list_id,
+                registration_id=person.registration_id,
+                direction=direction,
+                scanned_at=moment,
+                uploaded_at=moment,
+                gate=gate,
+                staff_user_id=staff_id,
+                scan_id=f"{prefix}-{person.registration_id}-{n}",
+            )
+        )
 
 
 def _entrance(db: Session, event: Event, people: list[Person], staff_id: int | None, now: datetime) -> None:
     """Morning entries and evening exits at the entrance, for each day whose sessions are all over."""
-    entrance = db.scalar(select(CheckinList).where(CheckinList.event_id == event.id, CheckinList.scope == "event")
-                         .order_by(CheckinList.id))
+    entrance = db.scalar(
+        select(CheckinList)
+        .where(CheckinList.event_id == event.id, CheckinList.scope == "event")
+        .order_by(CheckinList.id)
+    )
     if entrance is None:
         return
     days: dict = {}
@@ -148,18 +206,44 @@ def _entrance(db: Session, event: Event, people: list[Person], staff_id: int | N
         days[day] = (min(first, session.starts_at), max(last, session.ends_at))
     for day, (first, last) in sorted(days.items()):
         prefix = f"demo-entrance-{day.isoformat()}"
-        if last > now or db.scalar(select(exists().where(CheckinMovement.list_id == entrance.id,
-                                                         CheckinMovement.scan_id.like(f"{prefix}-%")))):
+        if last > now or db.scalar(
+            select(
+                exists().where(
+                    CheckinMovement.list_id == entrance.id, CheckinMovement.scan_id.like(f"{prefix}-%")
+                )
+            )
+        ):
             continue
         rng = random.Random(f"{prefix}-{event.id}")
         for person in people:
             if person.mode != "in_person" or rng.random() > 0.9:
                 continue
             entered = first - _minutes(rng, 5, 45)
-            if db.scalar(select(Checkin.id).where(Checkin.registration_id == person.registration_id,
-                                                  Checkin.list_id == entrance.id)) is None:
-                db.add(Checkin(registration_id=person.registration_id, list_id=entrance.id, checked_in_at=entered,
-                               gate="Main entrance", staff_user_id=staff_id, inside=False))
+            if (
+                db.scalar(
+                    select(Checkin.id).where(
+                        Checkin.registration_id == person.registration_id, Checkin.list_id == entrance.id
+                    )
+                )
+                is None
+            ):
+                db.add(
+                    Checkin(
+                        registration_id=person.registration_id,
+                        list_id=entrance.id,
+                        checked_in_at=entered,
+                        gate="Main entrance",
+                        staff_user_id=staff_id,
+                        inside=False,
+                    )
+                )
                 db.flush()
-            _add_moves(db, entrance.id, person, [("in", entered), ("out", last + _minutes(rng, 0, 40))], prefix,
-                       "Main entrance", staff_id)
+            _add_moves(
+                db,
+                entrance.id,
+                person,
+                [("in", entered), ("out", last + _minutes(rng, 0, 40))],
+                prefix,
+                "Main entrance",
+                staff_id,
+            )

@@ -18,6 +18,7 @@ always belong to a registration.
 - `now` bounds everything: records after it are ignored and open stays end there, so figures can
   be computed "as of" any instant.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, select, union_all
@@ -68,12 +69,18 @@ def online_visits(event_id: int, now_ms: int) -> CTE:
             RoomVisit.session_id.label("session_id"),
             joined_ms.label("start_ms"),
             # A left_at before joined_at (a clock step on the server) makes an empty visit, not a negative one.
-            case((still_inside, _bigint(now_ms)), (left_ms < joined_ms, joined_ms), else_=left_ms).label("end_ms"),
+            case((still_inside, _bigint(now_ms)), (left_ms < joined_ms, joined_ms), else_=left_ms).label(
+                "end_ms"
+            ),
             case((still_inside, 1), else_=0).label("is_open"),
         )
         .join(ProgrammeSession, ProgrammeSession.id == RoomVisit.session_id)
-        .join(Registration, and_(Registration.user_id == RoomVisit.user_id,
-                                 Registration.event_id == ProgrammeSession.event_id))
+        .join(
+            Registration,
+            and_(
+                Registration.user_id == RoomVisit.user_id, Registration.event_id == ProgrammeSession.event_id
+            ),
+        )
         .where(ProgrammeSession.event_id == event_id, epoch_ms(RoomVisit.joined_at) <= _bigint(now_ms))
         .cte("online_visits")
     )
@@ -93,27 +100,39 @@ def on_site_stays(event_id: int, now_ms: int) -> CTE:
         )
         .join(CheckinList, CheckinList.id == CheckinMovement.list_id)
         .join(Registration, Registration.id == CheckinMovement.registration_id)
-        .where(CheckinList.event_id == event_id, CheckinMovement.undone_at.is_(None),
-               scanned_ms <= _bigint(now_ms))
+        .where(
+            CheckinList.event_id == event_id,
+            CheckinMovement.undone_at.is_(None),
+            scanned_ms <= _bigint(now_ms),
+        )
         .cte("moves")
     )
     order = [moves.c.t, moves.c.movement_id]
-    previous = func.lag(moves.c.direction).over(partition_by=[moves.c.person_id, moves.c.list_id], order_by=order)
+    previous = func.lag(moves.c.direction).over(
+        partition_by=[moves.c.person_id, moves.c.list_id], order_by=order
+    )
     with_previous = select(moves, previous.label("previous")).cte("moves_with_previous")
     m = with_previous
     # Keep only the movements that change the state: an entry from outside, an exit from inside.
     edges = (
         select(m.c.person_id, m.c.list_id, m.c.session_id, m.c.direction, m.c.movement_id, m.c.t)
-        .where(or_(and_(m.c.direction == "in", or_(m.c.previous.is_(None), m.c.previous == "out")),
-                   and_(m.c.direction == "out", m.c.previous == "in")))
+        .where(
+            or_(
+                and_(m.c.direction == "in", or_(m.c.previous.is_(None), m.c.previous == "out")),
+                and_(m.c.direction == "out", m.c.previous == "in"),
+            )
+        )
         .cte("edges")
     )
-    following = func.lead(edges.c.t).over(partition_by=[edges.c.person_id, edges.c.list_id],
-                                          order_by=[edges.c.t, edges.c.movement_id])
+    following = func.lead(edges.c.t).over(
+        partition_by=[edges.c.person_id, edges.c.list_id], order_by=[edges.c.t, edges.c.movement_id]
+    )
     paired = select(edges, following.label("next_t")).cte("paired")
     return (
         select(
-            paired.c.person_id, paired.c.list_id, paired.c.session_id,
+            paired.c.person_id,
+            paired.c.list_id,
+            paired.c.session_id,
             paired.c.t.label("start_ms"),
             func.coalesce(paired.c.next_t, _bigint(now_ms)).label("end_ms"),
             case((paired.c.next_t.is_(None), 1), else_=0).label("is_open"),
@@ -130,8 +149,12 @@ def entry_movements(event_id: int, now_ms: int):
         .select_from(CheckinMovement)
         .join(CheckinList, CheckinList.id == CheckinMovement.list_id)
         .join(Registration, Registration.id == CheckinMovement.registration_id)
-        .where(CheckinList.event_id == event_id, CheckinMovement.undone_at.is_(None),
-               CheckinMovement.direction == "in", epoch_ms(CheckinMovement.scanned_at) <= _bigint(now_ms))
+        .where(
+            CheckinList.event_id == event_id,
+            CheckinMovement.undone_at.is_(None),
+            CheckinMovement.direction == "in",
+            epoch_ms(CheckinMovement.scanned_at) <= _bigint(now_ms),
+        )
         .cte("entries")
     )
 
@@ -146,20 +169,29 @@ def merge(rows, keys: list[str], gap_ms: int, name: str) -> CTE:
     part = [r.c[k] for k in keys]
     order = [r.c.start_ms, r.c.end_ms]
     earlier_end = func.max(r.c.end_ms).over(partition_by=part or None, order_by=order, rows=(None, -1))
-    starts_island = case((earlier_end.is_(None), 1), (r.c.start_ms > earlier_end + _bigint(gap_ms), 1), else_=0)
+    starts_island = case(
+        (earlier_end.is_(None), 1), (r.c.start_ms > earlier_end + _bigint(gap_ms), 1), else_=0
+    )
     flagged = select(*part, r.c.start_ms, r.c.end_ms, r.c.is_open, starts_island.label("new_island")).cte(
-        f"{name}_flagged")
+        f"{name}_flagged"
+    )
     f = flagged
     fpart = [f.c[k] for k in keys]
-    island = func.sum(f.c.new_island).over(partition_by=fpart or None, order_by=[f.c.start_ms, f.c.end_ms],
-                                           rows=(None, 0))
+    island = func.sum(f.c.new_island).over(
+        partition_by=fpart or None, order_by=[f.c.start_ms, f.c.end_ms], rows=(None, 0)
+    )
     numbered = select(*fpart, f.c.start_ms, f.c.end_ms, f.c.is_open, island.label("island")).cte(
-        f"{name}_numbered")
+        f"{name}_numbered"
+    )
     n = numbered
     npart = [n.c[k] for k in keys]
     return (
-        select(*npart, func.min(n.c.start_ms).label("start_ms"), func.max(n.c.end_ms).label("end_ms"),
-               func.max(n.c.is_open).label("is_open"))
+        select(
+            *npart,
+            func.min(n.c.start_ms).label("start_ms"),
+            func.max(n.c.end_ms).label("end_ms"),
+            func.max(n.c.is_open).label("is_open"),
+        )
         .group_by(*npart, n.c.island)
         .cte(name)
     )
@@ -174,8 +206,12 @@ def peaks(intervals: CTE, keys: list[str]):
     i = intervals
     part = [i.c[k] for k in keys]
     events = union_all(
-        select(*part, i.c.start_ms.label("t"), literal(1, Integer).label("delta")).where(i.c.end_ms > i.c.start_ms),
-        select(*part, i.c.end_ms.label("t"), literal(-1, Integer).label("delta")).where(i.c.end_ms > i.c.start_ms),
+        select(*part, i.c.start_ms.label("t"), literal(1, Integer).label("delta")).where(
+            i.c.end_ms > i.c.start_ms
+        ),
+        select(*part, i.c.end_ms.label("t"), literal(-1, Integer).label("delta")).where(
+            i.c.end_ms > i.c.start_ms
+        ),
     ).cte("sweep_events")
     e = events
     epart = [e.c[k] for k in keys]
@@ -188,15 +224,20 @@ def peaks(intervals: CTE, keys: list[str]):
 def bucket_counts(intervals: CTE, start_ms: int, step_ms: int, buckets: int):
     """Distinct people present at any moment of each bucket [start + i·step, start + (i+1)·step)."""
     series = select(literal(0, Integer).label("i"), _bigint(start_ms).label("bucket_start")).cte(
-        "buckets", recursive=True)
+        "buckets", recursive=True
+    )
     series = series.union_all(
-        select((series.c.i + 1).label("i"), (series.c.bucket_start + _bigint(step_ms)).label("bucket_start"))
-        .where(series.c.i + 1 < buckets)
+        select(
+            (series.c.i + 1).label("i"), (series.c.bucket_start + _bigint(step_ms)).label("bucket_start")
+        ).where(series.c.i + 1 < buckets)
     )
     i = intervals
     return (
         select(series.c.i, func.count(func.distinct(i.c.person_id)).label("present"))
         .select_from(series)
-        .join(i, and_(i.c.start_ms < series.c.bucket_start + _bigint(step_ms), i.c.end_ms > series.c.bucket_start))
+        .join(
+            i,
+            and_(i.c.start_ms < series.c.bucket_start + _bigint(step_ms), i.c.end_ms > series.c.bucket_start),
+        )
         .group_by(series.c.i)
     )

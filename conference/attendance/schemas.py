@@ -1,4 +1,5 @@
 """Payloads of the attendance socket events."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -11,11 +11,12 @@ asked for; there is no counter to drift. See docs/attendance.md for the definiti
 - *Now* means a socket in the room (online) or inside on a list (last movement "in").
 - *Peak* is the largest number of distinct people present at the same instant.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -36,11 +37,11 @@ ONLINE, ON_SITE = "online", "on_site"
 
 
 def to_ms(moment: datetime) -> int:
-    return int(moment.astimezone(timezone.utc).timestamp() * 1000)
+    return int(moment.astimezone(UTC).timestamp() * 1000)
 
 
 def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Clock:
     grace_ms: int
 
     @classmethod
-    def at(cls, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS) -> "Clock":
+    def at(cls, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS) -> Clock:
         if grace_seconds < 0:
             raise ServiceError("invalid_grace", "the grace period cannot be negative")
         return cls(to_ms(now or utcnow()), int(grace_seconds * 1000))
@@ -118,9 +119,14 @@ class EventFigures:
 
     @property
     def summary(self) -> str:
-        return summary_sentence(participants=self.participants, countries=len(self.countries),
-                                online=self.online, on_site=self.on_site, hybrid=self.hybrid,
-                                sessions=self.sessions_attended)
+        return summary_sentence(
+            participants=self.participants,
+            countries=len(self.countries),
+            online=self.online,
+            on_site=self.on_site,
+            hybrid=self.hybrid,
+            sessions=self.sessions_attended,
+        )
 
 
 @dataclass
@@ -134,55 +140,79 @@ class Report:
 
 # ---- building blocks ---------------------------------------------------------------------------
 
+
 def _online_stays(event_id: int, clock: Clock):
     """Online stays per (person, session), visits merged within the grace period."""
-    return iv.merge(iv.online_visits(event_id, clock.now_ms), ["person_id", "session_id"], clock.grace_ms,
-                    "online_stays")
+    return iv.merge(
+        iv.online_visits(event_id, clock.now_ms), ["person_id", "session_id"], clock.grace_ms, "online_stays"
+    )
 
 
 def _door_stays(event_id: int, clock: Clock):
     """On-site stays per (person, session) from the sessions' door lists."""
     raw = iv.on_site_stays(event_id, clock.now_ms)
     door = select(raw.c.person_id, raw.c.session_id, raw.c.start_ms, raw.c.end_ms, raw.c.is_open).where(
-        raw.c.session_id.is_not(None))
+        raw.c.session_id.is_not(None)
+    )
     return iv.merge(door, ["person_id", "session_id"], 0, "door_stays")
 
 
 def _venue_stays(event_id: int, clock: Clock):
     """On-site stays per person on any of the event's lists (entrance, day or door)."""
     raw = iv.on_site_stays(event_id, clock.now_ms)
-    return iv.merge(select(raw.c.person_id, raw.c.start_ms, raw.c.end_ms, raw.c.is_open), ["person_id"], 0,
-                    "venue_stays")
+    return iv.merge(
+        select(raw.c.person_id, raw.c.start_ms, raw.c.end_ms, raw.c.is_open), ["person_id"], 0, "venue_stays"
+    )
 
 
 def _online_person_stays(event_id: int, clock: Clock):
     """Online presence per person across all sessions (two rooms at once count once)."""
     stays = _online_stays(event_id, clock)
-    return iv.merge(select(stays.c.person_id, stays.c.start_ms, stays.c.end_ms, stays.c.is_open), ["person_id"],
-                    0, "online_person_stays")
+    return iv.merge(
+        select(stays.c.person_id, stays.c.start_ms, stays.c.end_ms, stays.c.is_open),
+        ["person_id"],
+        0,
+        "online_person_stays",
+    )
 
 
 def _tagged(mode: str, stays, *extra: str):
-    columns = [stays.c.person_id, *(stays.c[name] for name in extra), stays.c.start_ms, stays.c.end_ms,
-               stays.c.is_open]
+    columns = [
+        stays.c.person_id,
+        *(stays.c[name] for name in extra),
+        stays.c.start_ms,
+        stays.c.end_ms,
+        stays.c.is_open,
+    ]
     return select(literal(mode).label("mode"), *columns)
 
 
-def _attendees(db: Session, pairs, keys: list[str]) -> tuple[dict[tuple, dict], dict[tuple, list[CountryCount]]]:
+def _attendees(
+    db: Session, pairs, keys: list[str]
+) -> tuple[dict[tuple, dict], dict[tuple, list[CountryCount]]]:
     """Per key: unique attendees by mode, and by country, from (mode, person, keys...) rows, in one query.
 
     Each person has one country, so the per-country groups add up to the key's totals."""
     per_person = (
-        select(*(pairs.c[k] for k in keys), pairs.c.person_id,
-               func.max(case((pairs.c.mode == ONLINE, 1), else_=0)).label("is_online"),
-               func.max(case((pairs.c.mode == ON_SITE, 1), else_=0)).label("is_on_site"))
+        select(
+            *(pairs.c[k] for k in keys),
+            pairs.c.person_id,
+            func.max(case((pairs.c.mode == ONLINE, 1), else_=0)).label("is_online"),
+            func.max(case((pairs.c.mode == ON_SITE, 1), else_=0)).label("is_on_site"),
+        )
         .group_by(*(pairs.c[k] for k in keys), pairs.c.person_id)
         .cte("per_person")
     )
     p = per_person
     rows = db.execute(
-        select(*(p.c[k] for k in keys), User.country, func.count(), func.sum(p.c.is_online), func.sum(p.c.is_on_site),
-               func.sum(p.c.is_online * p.c.is_on_site))
+        select(
+            *(p.c[k] for k in keys),
+            User.country,
+            func.count(),
+            func.sum(p.c.is_online),
+            func.sum(p.c.is_on_site),
+            func.sum(p.c.is_online * p.c.is_on_site),
+        )
         .select_from(p)
         .join(User, User.id == p.c.person_id)
         .group_by(*(p.c[k] for k in keys), User.country)
@@ -192,11 +222,12 @@ def _attendees(db: Session, pairs, keys: list[str]) -> tuple[dict[tuple, dict], 
     countries: dict[tuple, list[CountryCount]] = defaultdict(list)
     for row in rows:
         key, code = tuple(row[:width]), row[width]
-        count, online, on_site, hybrid = (int(v or 0) for v in row[width + 1:])
+        count, online, on_site, hybrid = (int(v or 0) for v in row[width + 1 :])
         for name, value in (("unique", count), ("online", online), ("on_site", on_site), ("hybrid", hybrid)):
             totals[key][name] += value
-        countries[key].append(CountryCount(code or "", country_name(code) if code else "Unknown", count, online,
-                                           on_site))
+        countries[key].append(
+            CountryCount(code or "", country_name(code) if code else "Unknown", count, online, on_site)
+        )
     for found in countries.values():
         found.sort(key=lambda c: (-c.count, c.name))
     return totals, countries
@@ -211,8 +242,12 @@ def _now_and_peaks(db: Session, online, on_site, combined, keys: list[str]) -> t
     """Now and peak per key for the three views at once (one query each: the stays are computed once).
 
     Returns ({key: ModeNumbers now}, {key: ModeNumbers peak})."""
-    views = union_all(*(_tagged(mode, stays, *keys) for mode, stays in
-                        ((ONLINE, online), (ON_SITE, on_site), ("combined", combined)))).cte("views")
+    views = union_all(
+        *(
+            _tagged(mode, stays, *keys)
+            for mode, stays in ((ONLINE, online), (ON_SITE, on_site), ("combined", combined))
+        )
+    ).cte("views")
     tagged = ["mode", *keys]
     peaks, nows = _peaks(db, views, tagged), _open_people(db, views, tagged)
     found_keys = {k[1:] for k in peaks} | {k[1:] for k in nows}
@@ -235,13 +270,19 @@ def _open_people(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
 
 # ---- per session -------------------------------------------------------------------------------
 
+
 def _with_breakouts(stays, name: str):
     """Per (person, session) stays where a session with breakout rooms also holds its rooms' stays:
     the parent counts everyone in any of its breakouts, someone moving between rooms once."""
     own = select(stays.c.person_id, stays.c.session_id, stays.c.start_ms, stays.c.end_ms, stays.c.is_open)
     in_parent = (
-        select(stays.c.person_id, ProgrammeSession.parent_id.label("session_id"), stays.c.start_ms, stays.c.end_ms,
-               stays.c.is_open)
+        select(
+            stays.c.person_id,
+            ProgrammeSession.parent_id.label("session_id"),
+            stays.c.start_ms,
+            stays.c.end_ms,
+            stays.c.is_open,
+        )
         .select_from(stays)
         .join(ProgrammeSession, ProgrammeSession.id == stays.c.session_id)
         .where(ProgrammeSession.parent_id.is_not(None))
@@ -251,18 +292,32 @@ def _with_breakouts(stays, name: str):
 
 def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigures]:
     """Figures for every session of the event (breakouts included), in programme order."""
-    sessions = list(db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
-                               .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)))
-    door_sessions = set(db.scalars(select(CheckinList.session_id).where(
-        CheckinList.event_id == event.id, CheckinList.session_id.is_not(None))))
+    sessions = list(
+        db.scalars(
+            select(ProgrammeSession)
+            .where(ProgrammeSession.event_id == event.id)
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
+    door_sessions = set(
+        db.scalars(
+            select(CheckinList.session_id).where(
+                CheckinList.event_id == event.id, CheckinList.session_id.is_not(None)
+            )
+        )
+    )
     door_sessions |= {s.parent_id for s in sessions if s.id in door_sessions and s.parent_id}
     online = _with_breakouts(_online_stays(event.id, clock), "online_session_stays")
     door = _with_breakouts(_door_stays(event.id, clock), "door_session_stays")
     both = union_all(_tagged(ONLINE, online, "session_id"), _tagged(ON_SITE, door, "session_id")).cte("both")
     keys = ["session_id"]
     uniques, countries = _attendees(db, both, keys)
-    combined = iv.merge(select(both.c.person_id, both.c.session_id, both.c.start_ms, both.c.end_ms, both.c.is_open),
-                        ["person_id", "session_id"], 0, "session_combined")
+    combined = iv.merge(
+        select(both.c.person_id, both.c.session_id, both.c.start_ms, both.c.end_ms, both.c.is_open),
+        ["person_id", "session_id"],
+        0,
+        "session_combined",
+    )
     nows, peaks = _now_and_peaks(db, online, door, combined, keys)
     door_entries = iv.entry_movements(event.id, clock.now_ms)
     in_sessions = union_all(
@@ -272,36 +327,61 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
         .join(ProgrammeSession, ProgrammeSession.id == door_entries.c.session_id)
         .where(ProgrammeSession.parent_id.is_not(None)),
     ).cte("session_entries")
-    entries = dict(db.execute(select(in_sessions.c.session_id, func.count()).group_by(in_sessions.c.session_id)).all())
-    seconds = dict(db.execute(select(online.c.session_id, func.sum(online.c.end_ms - online.c.start_ms))
-                              .group_by(online.c.session_id)).all())
+    entries = dict(
+        db.execute(select(in_sessions.c.session_id, func.count()).group_by(in_sessions.c.session_id)).all()
+    )
+    seconds = dict(
+        db.execute(
+            select(online.c.session_id, func.sum(online.c.end_ms - online.c.start_ms)).group_by(
+                online.c.session_id
+            )
+        ).all()
+    )
     figures = []
     for s in sessions:
         key = (s.id,)
         counts = uniques.get(key, {})
-        figures.append(SessionFigures(
-            id=s.id, title=s.title, kind=s.kind, parent_id=s.parent_id, starts_at=s.starts_at, ends_at=s.ends_at,
-            has_door_list=s.id in door_sessions,
-            online=counts.get("online", 0), on_site=counts.get("on_site", 0), unique=counts.get("unique", 0),
-            hybrid=counts.get("hybrid", 0), entries=int(entries.get(s.id, 0)),
-            online_seconds=int(seconds.get(s.id) or 0) // 1000,
-            now=nows.get(key, ModeNumbers()), peak=peaks.get(key, ModeNumbers()),
-            countries=countries.get(key, []),
-        ))
+        figures.append(
+            SessionFigures(
+                id=s.id,
+                title=s.title,
+                kind=s.kind,
+                parent_id=s.parent_id,
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                has_door_list=s.id in door_sessions,
+                online=counts.get("online", 0),
+                on_site=counts.get("on_site", 0),
+                unique=counts.get("unique", 0),
+                hybrid=counts.get("hybrid", 0),
+                entries=int(entries.get(s.id, 0)),
+                online_seconds=int(seconds.get(s.id) or 0) // 1000,
+                now=nows.get(key, ModeNumbers()),
+                peak=peaks.get(key, ModeNumbers()),
+                countries=countries.get(key, []),
+            )
+        )
     return figures
 
 
 # ---- the whole event ---------------------------------------------------------------------------
 
-def event_figures(db: Session, event: Event, clock: Clock, sessions: list[SessionFigures] | None = None) -> EventFigures:
+
+def event_figures(
+    db: Session, event: Event, clock: Clock, sessions: list[SessionFigures] | None = None
+) -> EventFigures:
     """The event's totals: participants, each mode, hybrids, now, peaks, countries and regions."""
     online = _online_person_stays(event.id, clock)
     venue = _venue_stays(event.id, clock)
     both = union_all(_tagged(ONLINE, online), _tagged(ON_SITE, venue)).cte("event_both")
     all_counts, all_countries = _attendees(db, both, [])
     counts, by_country = all_counts.get((), {}), all_countries.get((), [])
-    combined = iv.merge(select(both.c.person_id, both.c.start_ms, both.c.end_ms, both.c.is_open), ["person_id"], 0,
-                        "event_combined")
+    combined = iv.merge(
+        select(both.c.person_id, both.c.start_ms, both.c.end_ms, both.c.is_open),
+        ["person_id"],
+        0,
+        "event_combined",
+    )
     nows, peaks = _now_and_peaks(db, online, venue, combined, [])
     now, peak = nows.get((), ModeNumbers()), peaks.get((), ModeNumbers())
     entries_sq = iv.entry_movements(event.id, clock.now_ms)
@@ -311,10 +391,18 @@ def event_figures(db: Session, event: Event, clock: Clock, sessions: list[Sessio
     known = [c for c in by_country if c.code]
     unknown = sum(c.count for c in by_country if not c.code)
     return EventFigures(
-        participants=counts.get("unique", 0), online=counts.get("online", 0), on_site=counts.get("on_site", 0),
-        hybrid=counts.get("hybrid", 0), entries=int(entries),
-        sessions_attended=sum(1 for s in sessions if s.unique), sessions_total=len(sessions),
-        now=now, peak=peak, countries=known, unknown_country=unknown, regions=regions_of(by_country),
+        participants=counts.get("unique", 0),
+        online=counts.get("online", 0),
+        on_site=counts.get("on_site", 0),
+        hybrid=counts.get("hybrid", 0),
+        entries=int(entries),
+        sessions_attended=sum(1 for s in sessions if s.unique),
+        sessions_total=len(sessions),
+        now=now,
+        peak=peak,
+        countries=known,
+        unknown_country=unknown,
+        regions=regions_of(by_country),
     )
 
 
@@ -331,17 +419,24 @@ def regions_of(countries: list[CountryCount]) -> list[RegionCount]:
     return sorted(totals.values(), key=lambda r: (-r.count, order.get(r.name, 99)))
 
 
-def report(db: Session, event: Event, *, now: datetime | None = None,
-           grace_seconds: int = DEFAULT_GRACE_SECONDS) -> Report:
+def report(
+    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+) -> Report:
     """Everything the dashboard, the report page, the CSV and the API show, as of `now`."""
     clock = Clock.at(now, grace_seconds)
     sessions = session_figures(db, event, clock)
     totals = event_figures(db, event, clock, sessions)
-    return Report(event=event, as_of=from_ms(clock.now_ms), grace_seconds=grace_seconds, totals=totals,
-                  sessions=sessions)
+    return Report(
+        event=event,
+        as_of=from_ms(clock.now_ms),
+        grace_seconds=grace_seconds,
+        totals=totals,
+        sessions=sessions,
+    )
 
 
 # ---- over time ---------------------------------------------------------------------------------
+
 
 @dataclass
 class TimeSeries:
@@ -367,8 +462,10 @@ def day_window(db: Session, event: Event, day: date) -> tuple[datetime, datetime
     day_end = day_start + timedelta(days=1)
     bounds = db.execute(
         select(func.min(ProgrammeSession.starts_at), func.max(ProgrammeSession.ends_at)).where(
-            ProgrammeSession.event_id == event.id, ProgrammeSession.starts_at >= day_start,
-            ProgrammeSession.starts_at < day_end)
+            ProgrammeSession.event_id == event.id,
+            ProgrammeSession.starts_at >= day_start,
+            ProgrammeSession.starts_at < day_end,
+        )
     ).one()
     if bounds[0] is None:
         return datetime.combine(day, time(8), tzinfo=tz), datetime.combine(day, time(18), tzinfo=tz)
@@ -378,8 +475,15 @@ def day_window(db: Session, event: Event, day: date) -> tuple[datetime, datetime
     return start, end
 
 
-def time_series(db: Session, event: Event, day: date, *, step_minutes: int = 15, now: datetime | None = None,
-                grace_seconds: int = DEFAULT_GRACE_SECONDS) -> TimeSeries:
+def time_series(
+    db: Session,
+    event: Event,
+    day: date,
+    *,
+    step_minutes: int = 15,
+    now: datetime | None = None,
+    grace_seconds: int = DEFAULT_GRACE_SECONDS,
+) -> TimeSeries:
     """People present online and on site in each bucket of a day (present at any moment of it)."""
     if step_minutes not in (5, 10, 15, 30, 60):
         raise ServiceError("invalid_step", "the step must be 5, 10, 15, 30 or 60 minutes")
@@ -387,27 +491,43 @@ def time_series(db: Session, event: Event, day: date, *, step_minutes: int = 15,
     start, end = day_window(db, event, day)
     step_ms = step_minutes * 60_000
     buckets = max(1, -(-(to_ms(end) - to_ms(start)) // step_ms))
-    online = dict(db.execute(iv.bucket_counts(_online_person_stays(event.id, clock), to_ms(start), step_ms,
-                                              buckets)).all())
-    on_site = dict(db.execute(iv.bucket_counts(_venue_stays(event.id, clock), to_ms(start), step_ms,
-                                               buckets)).all())
-    labels = [(start + timedelta(minutes=step_minutes * i)).astimezone(event.tz).strftime("%H:%M")
-              for i in range(buckets)]
-    return TimeSeries(day=day, starts_at=start, step_minutes=step_minutes, labels=labels,
-                      online=[int(online.get(i, 0)) for i in range(buckets)],
-                      on_site=[int(on_site.get(i, 0)) for i in range(buckets)])
+    online = dict(
+        db.execute(
+            iv.bucket_counts(_online_person_stays(event.id, clock), to_ms(start), step_ms, buckets)
+        ).all()
+    )
+    on_site = dict(
+        db.execute(iv.bucket_counts(_venue_stays(event.id, clock), to_ms(start), step_ms, buckets)).all()
+    )
+    labels = [
+        (start + timedelta(minutes=step_minutes * i)).astimezone(event.tz).strftime("%H:%M")
+        for i in range(buckets)
+    ]
+    return TimeSeries(
+        day=day,
+        starts_at=start,
+        step_minutes=step_minutes,
+        labels=labels,
+        online=[int(online.get(i, 0)) for i in range(buckets)],
+        on_site=[int(on_site.get(i, 0)) for i in range(buckets)],
+    )
 
 
-def stay_counts(db: Session, event: Event, *, now: datetime | None = None,
-                grace_seconds: int = DEFAULT_GRACE_SECONDS) -> dict[tuple[int, int], int]:
+def stay_counts(
+    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+) -> dict[tuple[int, int], int]:
     """Number of online stays per (user id, session id), after merging within the grace period."""
     stays = _online_stays(event.id, Clock.at(now, grace_seconds))
-    rows = db.execute(select(stays.c.person_id, stays.c.session_id, func.count())
-                      .group_by(stays.c.person_id, stays.c.session_id)).all()
+    rows = db.execute(
+        select(stays.c.person_id, stays.c.session_id, func.count()).group_by(
+            stays.c.person_id, stays.c.session_id
+        )
+    ).all()
     return {(person, session): int(count) for person, session, count in rows}
 
 
 # ---- per participant ---------------------------------------------------------------------------
+
 
 @dataclass
 class ParticipantRow:
@@ -426,22 +546,38 @@ class ParticipantRow:
     first_seen: datetime | None
 
 
-def participant_rows(db: Session, event: Event, *, now: datetime | None = None,
-                     grace_seconds: int = DEFAULT_GRACE_SECONDS) -> list[ParticipantRow]:
+def participant_rows(
+    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+) -> list[ParticipantRow]:
     """One row per participant (people who attended at least once), by name."""
     clock = Clock.at(now, grace_seconds)
     online = _online_stays(event.id, clock)
     door = _door_stays(event.id, clock)
     venue = _venue_stays(event.id, clock)
-    online_rows = {row[0]: row[1:] for row in db.execute(
-        select(online.c.person_id, func.count(func.distinct(online.c.session_id)),
-               func.sum(online.c.end_ms - online.c.start_ms), func.min(online.c.start_ms))
-        .group_by(online.c.person_id)).all()}
-    door_rows = dict(db.execute(select(door.c.person_id, func.count(func.distinct(door.c.session_id)))
-                                .group_by(door.c.person_id)).all())
-    venue_rows = {row[0]: row[1:] for row in db.execute(
-        select(venue.c.person_id, func.sum(venue.c.end_ms - venue.c.start_ms), func.min(venue.c.start_ms))
-        .group_by(venue.c.person_id)).all()}
+    online_rows = {
+        row[0]: row[1:]
+        for row in db.execute(
+            select(
+                online.c.person_id,
+                func.count(func.distinct(online.c.session_id)),
+                func.sum(online.c.end_ms - online.c.start_ms),
+                func.min(online.c.start_ms),
+            ).group_by(online.c.person_id)
+        ).all()
+    }
+    door_rows = dict(
+        db.execute(
+            select(door.c.person_id, func.count(func.distinct(door.c.session_id))).group_by(door.c.person_id)
+        ).all()
+    )
+    venue_rows = {
+        row[0]: row[1:]
+        for row in db.execute(
+            select(
+                venue.c.person_id, func.sum(venue.c.end_ms - venue.c.start_ms), func.min(venue.c.start_ms)
+            ).group_by(venue.c.person_id)
+        ).all()
+    }
     people = set(online_rows) | set(venue_rows)
     if not people:
         return []
@@ -456,14 +592,23 @@ def participant_rows(db: Session, event: Event, *, now: datetime | None = None,
         sessions_online, online_ms, first_online = online_rows.get(user.id, (0, 0, None))
         on_site_ms, first_entry = venue_rows.get(user.id, (0, None))
         firsts = [ms for ms in (first_online, first_entry) if ms is not None]
-        rows.append(ParticipantRow(
-            user_id=user.id, name=user.name, email=user.email, organisation=user.organisation,
-            country=user.country or "", registered_mode=mode,
-            online=user.id in online_rows, on_site=user.id in venue_rows,
-            online_sessions=int(sessions_online), online_seconds=int(online_ms or 0) // 1000,
-            on_site_sessions=int(door_rows.get(user.id, 0)), on_site_seconds=int(on_site_ms or 0) // 1000,
-            first_seen=from_ms(min(firsts)) if firsts else None,
-        ))
+        rows.append(
+            ParticipantRow(
+                user_id=user.id,
+                name=user.name,
+                email=user.email,
+                organisation=user.organisation,
+                country=user.country or "",
+                registered_mode=mode,
+                online=user.id in online_rows,
+                on_site=user.id in venue_rows,
+                online_sessions=int(sessions_online),
+                online_seconds=int(online_ms or 0) // 1000,
+                on_site_sessions=int(door_rows.get(user.id, 0)),
+                on_site_seconds=int(on_site_ms or 0) // 1000,
+                first_seen=from_ms(min(firsts)) if firsts else None,
+            )
+        )
     return rows
 
 
@@ -485,27 +630,53 @@ class StayRow:
         return int((self.ended_at - self.started_at).total_seconds())
 
 
-def stay_rows(db: Session, event: Event, *, now: datetime | None = None,
-              grace_seconds: int = DEFAULT_GRACE_SECONDS) -> list[StayRow]:
+def stay_rows(
+    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+) -> list[StayRow]:
     """Every stay of every participant in every session, online (merged within the grace period) and
     on site (door lists), by participant then time: who attended which session, how, and how long."""
     clock = Clock.at(now, grace_seconds)
-    stays = union_all(_tagged(ONLINE, _online_stays(event.id, clock), "session_id"),
-                      _tagged(ON_SITE, _door_stays(event.id, clock), "session_id")).cte("all_stays")
+    stays = union_all(
+        _tagged(ONLINE, _online_stays(event.id, clock), "session_id"),
+        _tagged(ON_SITE, _door_stays(event.id, clock), "session_id"),
+    ).cte("all_stays")
     rows = db.execute(
-        select(User.id, User.name, User.email, User.country, ProgrammeSession.id, ProgrammeSession.title,
-               stays.c.mode, stays.c.start_ms, stays.c.end_ms, stays.c.is_open)
+        select(
+            User.id,
+            User.name,
+            User.email,
+            User.country,
+            ProgrammeSession.id,
+            ProgrammeSession.title,
+            stays.c.mode,
+            stays.c.start_ms,
+            stays.c.end_ms,
+            stays.c.is_open,
+        )
         .select_from(stays)
         .join(User, User.id == stays.c.person_id)
         .join(ProgrammeSession, ProgrammeSession.id == stays.c.session_id)
         .order_by(User.name, User.id, stays.c.start_ms, stays.c.mode)
     ).all()
-    return [StayRow(user_id, name, email, country or "", session_id, title, mode, from_ms(start), from_ms(end),
-                    bool(is_open))
-            for user_id, name, email, country, session_id, title, mode, start, end, is_open in rows]
+    return [
+        StayRow(
+            user_id,
+            name,
+            email,
+            country or "",
+            session_id,
+            title,
+            mode,
+            from_ms(start),
+            from_ms(end),
+            bool(is_open),
+        )
+        for user_id, name, email, country, session_id, title, mode, start, end, is_open in rows
+    ]
 
 
 # ---- JSON --------------------------------------------------------------------------------------
+
 
 def _countries_json(countries: list[CountryCount]) -> list[dict]:
     return [asdict(c) for c in countries]
@@ -513,11 +684,22 @@ def _countries_json(countries: list[CountryCount]) -> list[dict]:
 
 def session_json(s: SessionFigures) -> dict:
     return {
-        "id": s.id, "title": s.title, "kind": s.kind, "parent_id": s.parent_id,
-        "starts_at": iso_utc(s.starts_at), "ends_at": iso_utc(s.ends_at), "has_door_list": s.has_door_list,
-        "on_site": s.on_site, "online": s.online, "unique": s.unique, "hybrid": s.hybrid,
-        "entries": s.entries, "online_seconds": s.online_seconds,
-        "now": asdict(s.now), "peak": asdict(s.peak), "countries": _countries_json(s.countries),
+        "id": s.id,
+        "title": s.title,
+        "kind": s.kind,
+        "parent_id": s.parent_id,
+        "starts_at": iso_utc(s.starts_at),
+        "ends_at": iso_utc(s.ends_at),
+        "has_door_list": s.has_door_list,
+        "on_site": s.on_site,
+        "online": s.online,
+        "unique": s.unique,
+        "hybrid": s.hybrid,
+        "entries": s.entries,
+        "online_seconds": s.online_seconds,
+        "now": asdict(s.now),
+        "peak": asdict(s.peak),
+        "countries": _countries_json(s.countries),
     }
 
 
@@ -529,10 +711,17 @@ def report_json(r: Report) -> dict:
         "grace_seconds": r.grace_seconds,
         "summary": t.summary,
         "totals": {
-            "participants": t.participants, "online": t.online, "on_site": t.on_site, "hybrid": t.hybrid,
-            "entries": t.entries, "countries": len(t.countries), "unknown_country": t.unknown_country,
-            "sessions_attended": t.sessions_attended, "sessions_total": t.sessions_total,
-            "now": asdict(t.now), "peak": asdict(t.peak),
+            "participants": t.participants,
+            "online": t.online,
+            "on_site": t.on_site,
+            "hybrid": t.hybrid,
+            "entries": t.entries,
+            "countries": len(t.countries),
+            "unknown_country": t.unknown_country,
+            "sessions_attended": t.sessions_attended,
+            "sessions_total": t.sessions_total,
+            "now": asdict(t.now),
+            "peak": asdict(t.peak),
         },
         "countries": _countries_json(t.countries),
         "regions": [asdict(r) for r in t.regions],

@@ -7,6 +7,7 @@
   and presence changes (hooks.presence_changed), at most once per ATTENDANCE_BROADCAST_SECONDS per
   event: the first change schedules a refresh, later ones until it runs ride along with it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,11 @@ def init_app(app) -> None:
     """The dashboard events, the refresh coalescer, and the receivers of the changes that move figures."""
     live.register()
     realtime_tasks.Coalescer(
-        app, REFRESH, lambda: float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS)),
-        _refresh)
+        app,
+        REFRESH,
+        lambda: float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS)),
+        _refresh,
+    )
     hooks.checkin_changed.connect(_on_checkin_changed)
     hooks.presence_changed.connect(_on_presence_changed)
 
@@ -65,8 +69,9 @@ def broadcast_now(event_id: int, server=None) -> None:
     if event is None:
         return
     report = services.report(db.session, event, grace_seconds=grace_seconds())
-    (server or socketio.server).emit(UPDATE, services.report_json(report), to=attendance_room(event_id),
-                                     namespace=LIVE)
+    (server or socketio.server).emit(
+        UPDATE, services.report_json(report), to=attendance_room(event_id), namespace=LIVE
+    )
 
 
 def _may_have_subscribers(app, event_id: int) -> bool:
@@ -75,7 +80,10 @@ def _may_have_subscribers(app, event_id: int) -> bool:
     process, which this one cannot see."""
     if app.config.get("SOCKETIO_MESSAGE_QUEUE") or socketio.server is None:
         return True
-    return next(iter(socketio.server.manager.get_participants(LIVE, attendance_room(event_id))), None) is not None
+    return (
+        next(iter(socketio.server.manager.get_participants(LIVE, attendance_room(event_id))), None)
+        is not None
+    )
 
 
 def schedule_broadcast(event_id: int) -> None:

@@ -3,6 +3,7 @@
 Scans and undos both keep their answer in the audit log (`checkin_scans`); the same id sent again gets
 that answer back, so a scanner may retry freely.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ def clean_text(text: str, limit: int) -> str:
 def stored_response(db: Session, scan_id: str, list_id: int | None = None) -> dict | None:
     """The answer already given to this scan_id (None if new). A scan_id is one scan on one list:
     reusing it elsewhere is refused rather than answered with another list's data."""
-    stored = db.execute(select(ScanRecord.response, ScanRecord.list_id).where(ScanRecord.scan_id == scan_id)).first()
+    stored = db.execute(
+        select(ScanRecord.response, ScanRecord.list_id).where(ScanRecord.scan_id == scan_id)
+    ).first()
     if stored is None:
         return None
     if list_id is not None and stored.list_id != list_id:
@@ -37,9 +40,14 @@ def stored_response(db: Session, scan_id: str, list_id: int | None = None) -> di
 def attendee_card(registration: Registration) -> dict:
     """Who the badge belongs to, as the scanner shows it."""
     user = registration.user
-    return {"registration_id": registration.id, "name": user.name, "organisation": user.organisation,
-            "country": user.country, "country_name": country_name(user.country) if user.country else "",
-            "mode": registration.mode}
+    return {
+        "registration_id": registration.id,
+        "name": user.name,
+        "organisation": user.organisation,
+        "country": user.country,
+        "country_name": country_name(user.country) if user.country else "",
+        "mode": registration.mode,
+    }
 
 
 def iso(moment: datetime | None) -> str | None:

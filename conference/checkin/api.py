@@ -3,6 +3,7 @@
 Staff assigned to the event, and admins, only. A bearer token authenticates alone; a browser session
 needs its CSRF token on every POST (checked for the whole app in `auth.authenticate_request`).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -28,8 +29,15 @@ bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1/checkin")
 
 
 def _scan_request(body: ScanIn, **extra) -> scanning.ScanRequest:
-    return scanning.ScanRequest(code=body.code, list_id=body.list_id, scan_id=body.scan_id, direction=body.direction,
-                                gate=body.gate, scanned_at=body.scanned_at, **extra)
+    return scanning.ScanRequest(
+        code=body.code,
+        list_id=body.list_id,
+        scan_id=body.scan_id,
+        direction=body.direction,
+        gate=body.gate,
+        scanned_at=body.scanned_at,
+        **extra,
+    )
 
 
 def _status(answer: dict) -> int:
@@ -99,8 +107,13 @@ def event_stats(slug: str):
     event = get_event(db.session, slug)
     ensure_can_scan(db.session, staff, event.id)
     run_due_auto_checkouts(db.session)
-    return jsonify({"event_id": event.id, "lists": checkin_stats.event_stats(db.session, event.id),
-                    "conflicts": offline_sync.conflicts_of(db.session, event.id)})
+    return jsonify(
+        {
+            "event_id": event.id,
+            "lists": checkin_stats.event_stats(db.session, event.id),
+            "conflicts": offline_sync.conflicts_of(db.session, event.id),
+        }
+    )
 
 
 @bp.post("/registrations/<int:registration_id>/reissue")

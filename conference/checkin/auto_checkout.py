@@ -1,5 +1,6 @@
 """Automatic check-out: when a list's `auto_checkout_at` has passed, everyone still inside goes out,
 once per list across processes (a conditional UPDATE claims the list)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,23 +20,49 @@ def run_due_auto_checkouts(db: Session, now: datetime | None = None) -> list[int
     Returns the ids of the lists processed.
     """
     now = now or utcnow()
-    due = list(db.scalars(select(CheckinList.id).where(CheckinList.auto_checkout_at <= now,
-                                                       CheckinList.auto_checked_out_at.is_(None))))
+    due = list(
+        db.scalars(
+            select(CheckinList.id).where(
+                CheckinList.auto_checkout_at <= now, CheckinList.auto_checked_out_at.is_(None)
+            )
+        )
+    )
     done = []
     for list_id in due:
-        claimed = db.execute(update(CheckinList)
-                             .where(CheckinList.id == list_id, CheckinList.auto_checked_out_at.is_(None))
-                             .values(auto_checked_out_at=now).execution_options(synchronize_session=False))
+        claimed = db.execute(
+            update(CheckinList)
+            .where(CheckinList.id == list_id, CheckinList.auto_checked_out_at.is_(None))
+            .values(auto_checked_out_at=now)
+            .execution_options(synchronize_session=False)
+        )
         if claimed.rowcount != 1:
             db.rollback()
             continue
         checkin_list = db.get(CheckinList, list_id)
-        inside = db.execute(update(Checkin).where(Checkin.list_id == list_id, Checkin.inside.is_(True))
-                            .values(inside=False).returning(Checkin.registration_id)
-                            .execution_options(synchronize_session=False)).scalars().all()
-        db.add_all([CheckinMovement(list_id=list_id, registration_id=registration_id, direction="out",
-                                    scanned_at=checkin_list.auto_checkout_at, uploaded_at=now, automatic=True)
-                    for registration_id in inside])
+        inside = (
+            db.execute(
+                update(Checkin)
+                .where(Checkin.list_id == list_id, Checkin.inside.is_(True))
+                .values(inside=False)
+                .returning(Checkin.registration_id)
+                .execution_options(synchronize_session=False)
+            )
+            .scalars()
+            .all()
+        )
+        db.add_all(
+            [
+                CheckinMovement(
+                    list_id=list_id,
+                    registration_id=registration_id,
+                    direction="out",
+                    scanned_at=checkin_list.auto_checkout_at,
+                    uploaded_at=now,
+                    automatic=True,
+                )
+                for registration_id in inside
+            ]
+        )
         free_places(db, list_id, len(inside))
         db.commit()
         done.append(list_id)

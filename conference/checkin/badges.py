@@ -8,6 +8,7 @@ The signature covers `DOMAIN + payload`, so a token from another system never ve
 personal data is inside: the scanner looks the person up by registration id. A typical demo badge is
 69 bytes, 92 characters; the largest ids allowed (2**28 - 1) still fit in QR version 6 at level M.
 """
+
 from __future__ import annotations
 
 import base64
@@ -56,6 +57,7 @@ class BadgeClaims:
 
 # --- keys -------------------------------------------------------------------------------------------
 
+
 def _raw_private(key: Ed25519PrivateKey) -> bytes:
     return key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
 
@@ -70,8 +72,9 @@ def signing_key_row(db: Session, event_id: int) -> EventSigningKey:
     if row is not None:
         return row
     key = Ed25519PrivateKey.generate()
-    row = EventSigningKey(event_id=event_id, private_key=_raw_private(key).hex(),
-                          public_key=_raw_public(key.public_key()).hex())
+    row = EventSigningKey(
+        event_id=event_id, private_key=_raw_private(key).hex(), public_key=_raw_public(key.public_key()).hex()
+    )
     db.add(row)
     try:
         db.commit()
@@ -89,8 +92,13 @@ def ensure_signing_key(db: Session, event_id: int) -> None:
     key = Ed25519PrivateKey.generate()
     try:
         with db.begin_nested():
-            db.add(EventSigningKey(event_id=event_id, private_key=_raw_private(key).hex(),
-                                   public_key=_raw_public(key.public_key()).hex()))
+            db.add(
+                EventSigningKey(
+                    event_id=event_id,
+                    private_key=_raw_private(key).hex(),
+                    public_key=_raw_public(key.public_key()).hex(),
+                )
+            )
     except IntegrityError:  # another transaction created it first: use theirs
         pass
 
@@ -105,6 +113,7 @@ def current_version(db: Session, registration_id: int) -> int:
 
 
 # --- encoding ---------------------------------------------------------------------------------------
+
 
 def _uvarint(value: int) -> bytes:
     out = bytearray()
@@ -143,7 +152,12 @@ def sign_claims(private_key_hex: str, claims: BadgeClaims) -> str:
     for value in (claims.event_id, claims.registration_id, claims.version):
         if not 0 < value < MAX_ID:
             raise ValueError("badge ids and versions must be between 1 and 2**28")
-    payload = bytes([FORMAT]) + _uvarint(claims.event_id) + _uvarint(claims.registration_id) + _uvarint(claims.version)
+    payload = (
+        bytes([FORMAT])
+        + _uvarint(claims.event_id)
+        + _uvarint(claims.registration_id)
+        + _uvarint(claims.version)
+    )
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_key_hex))
     return _b64encode(payload + key.sign(DOMAIN + payload))
 
@@ -184,7 +198,9 @@ def verify_token(db: Session, code: object, event_id: int) -> BadgeClaims:
     try:
         public.verify(signature, DOMAIN + payload)
     except InvalidSignature:
-        raise InvalidBadge("bad_signature", "this badge is forged or damaged: its signature does not verify") from None
+        raise InvalidBadge(
+            "bad_signature", "this badge is forged or damaged: its signature does not verify"
+        ) from None
     return claims
 
 
@@ -211,13 +227,17 @@ def reissue_badge(db: Session, registration, staff_user_id: int | None = None) -
             return 2
         except IntegrityError:
             db.rollback()
-    db.execute(update(BadgeIssue).where(BadgeIssue.registration_id == registration.id).values(
-        version=BadgeIssue.version + 1, reissued_at=utcnow(), reissued_by_id=staff_user_id))
+    db.execute(
+        update(BadgeIssue)
+        .where(BadgeIssue.registration_id == registration.id)
+        .values(version=BadgeIssue.version + 1, reissued_at=utcnow(), reissued_by_id=staff_user_id)
+    )
     db.commit()
     return current_version(db, registration.id)
 
 
 # --- images -----------------------------------------------------------------------------------------
+
 
 def qr_code(token: str) -> qrcode.QRCode:
     qr = qrcode.QRCode(version=None, error_correction=QR_ERROR_CORRECTION, box_size=10, border=4)

@@ -1,4 +1,5 @@
 """`conference checkin ...`: set an event up for check-in from the command line."""
+
 from __future__ import annotations
 
 import sys
@@ -9,10 +10,9 @@ from flask.cli import AppGroup, with_appcontext
 from ..accounts.services import find_user_by_email
 from ..errors import ServiceError
 from ..extensions import db
-from ..programme.services import get_event
 from ..grants.services import grant
+from ..programme.services import get_event
 from .lists import ensure_default_lists
-
 
 checkin_cli = AppGroup("checkin")  # added to `conference` by the feature's init_app
 

@@ -1,5 +1,6 @@
 """Check-in lists: finding and creating them, the default set of an event, and door lists that follow
 their session when it moves."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -26,31 +27,53 @@ def get_list(db: Session, list_id: int) -> CheckinList:
 
 def lists_of(db: Session, event_id: int) -> list[CheckinList]:
     order = {"event": 0, "day": 1, "session": 2}
-    lists = list(db.scalars(select(CheckinList).where(CheckinList.event_id == event_id).order_by(CheckinList.id)))
+    lists = list(
+        db.scalars(select(CheckinList).where(CheckinList.event_id == event_id).order_by(CheckinList.id))
+    )
     return sorted(lists, key=lambda c: (order.get(c.scope, 3), c.day or date.min, c.id))
 
 
-def ensure_list(db: Session, event: Event, name: str, *, scope: str = "event", day: date | None = None,
-                session: ProgrammeSession | None = None, admits_online: bool = False, allow_reentry: bool = True,
-                auto_checkout_at: datetime | None = None, capacity: int | None = None) -> CheckinList:
+def ensure_list(
+    db: Session,
+    event: Event,
+    name: str,
+    *,
+    scope: str = "event",
+    day: date | None = None,
+    session: ProgrammeSession | None = None,
+    admits_online: bool = False,
+    allow_reentry: bool = True,
+    auto_checkout_at: datetime | None = None,
+    capacity: int | None = None,
+) -> CheckinList:
     """Find a list by (event, name) or create it: loading lists twice creates nothing."""
-    existing = db.scalar(select(CheckinList).where(CheckinList.event_id == event.id, CheckinList.name == name))
+    existing = db.scalar(
+        select(CheckinList).where(CheckinList.event_id == event.id, CheckinList.name == name)
+    )
     if existing is not None:
         return existing
     if scope not in ("event", "day", "session"):
         raise ServiceError("invalid_scope", "scope must be event, day or session")
     checkin_list = CheckinList(
-        event_id=event.id, name=name, scope=scope, day=day, session_id=session.id if session else None,
-        admits_online=admits_online, allow_reentry=allow_reentry, auto_checkout_at=auto_checkout_at,
-        capacity=capacity, inside_count=0,
+        event_id=event.id,
+        name=name,
+        scope=scope,
+        day=day,
+        session_id=session.id if session else None,
+        admits_online=admits_online,
+        allow_reentry=allow_reentry,
+        auto_checkout_at=auto_checkout_at,
+        capacity=capacity,
+        inside_count=0,
     )
     db.add(checkin_list)
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
-        return db.scalars(select(CheckinList).where(CheckinList.event_id == event.id,
-                                                    CheckinList.name == name)).one()
+        return db.scalars(
+            select(CheckinList).where(CheckinList.event_id == event.id, CheckinList.name == name)
+        ).one()
     return checkin_list
 
 
@@ -64,35 +87,59 @@ def ensure_default_lists(db: Session, event: Event) -> list[CheckinList]:
     for offset in range((last_day - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         closing = datetime.combine(day, time(22, 0), tzinfo=tz).astimezone(event.starts_at.tzinfo)
-        ensure_list(db, event, f"Day {offset + 1} ({day.isoformat()})", scope="day", day=day,
-                    allow_reentry=True, auto_checkout_at=closing)
-    sessions = db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
-                          .order_by(ProgrammeSession.starts_at, ProgrammeSession.id))
+        ensure_list(
+            db,
+            event,
+            f"Day {offset + 1} ({day.isoformat()})",
+            scope="day",
+            day=day,
+            allow_reentry=True,
+            auto_checkout_at=closing,
+        )
+    sessions = db.scalars(
+        select(ProgrammeSession)
+        .where(ProgrammeSession.event_id == event.id)
+        .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+    )
     for session in sessions:
-        ensure_list(db, event, session_door_name(session), scope="session", session=session,
-                    allow_reentry=True, capacity=session.capacity,
-                    auto_checkout_at=session.ends_at + SESSION_CHECKOUT_DELAY)
+        ensure_list(
+            db,
+            event,
+            session_door_name(session),
+            scope="session",
+            session=session,
+            allow_reentry=True,
+            capacity=session.capacity,
+            auto_checkout_at=session.ends_at + SESSION_CHECKOUT_DELAY,
+        )
     return lists_of(db, event.id)
 
 
 def list_as_dict(checkin_list: CheckinList) -> dict:
     return {
-        "id": checkin_list.id, "event_id": checkin_list.event_id, "name": checkin_list.name,
-        "scope": checkin_list.scope, "day": checkin_list.day.isoformat() if checkin_list.day else None,
-        "session_id": checkin_list.session_id, "admits_online": checkin_list.admits_online,
-        "allow_reentry": checkin_list.allow_reentry, "auto_checkout_at": iso(checkin_list.auto_checkout_at),
+        "id": checkin_list.id,
+        "event_id": checkin_list.event_id,
+        "name": checkin_list.name,
+        "scope": checkin_list.scope,
+        "day": checkin_list.day.isoformat() if checkin_list.day else None,
+        "session_id": checkin_list.session_id,
+        "admits_online": checkin_list.admits_online,
+        "allow_reentry": checkin_list.allow_reentry,
+        "auto_checkout_at": iso(checkin_list.auto_checkout_at),
         "capacity": checkin_list.capacity,
     }
 
 
 # --- a session moved --------------------------------------------------------------------------------
 
+
 def session_door_name(session: ProgrammeSession) -> str:
     return f"Door: {session.title[:150]} #{session.id}"
 
 
-def follow_session(db: Session, session: ProgrammeSession, changes: dict | None = None,
-                   now: datetime | None = None) -> list[CheckinList]:
+def follow_session(
+    db: Session, session: ProgrammeSession, changes: dict | None = None, now: datetime | None = None
+) -> list[CheckinList]:
     """The session's door lists (scope 'session') follow a moved or changed session, and commit.
 
     - the name follows the title when it is still the generated "Door: <title> #<id>";
@@ -106,8 +153,13 @@ def follow_session(db: Session, session: ProgrammeSession, changes: dict | None 
     """
     changes = changes or {}
     now = now or utcnow()
-    lists = list(db.scalars(select(CheckinList).where(CheckinList.session_id == session.id,
-                                                      CheckinList.scope == "session").order_by(CheckinList.id)))
+    lists = list(
+        db.scalars(
+            select(CheckinList)
+            .where(CheckinList.session_id == session.id, CheckinList.scope == "session")
+            .order_by(CheckinList.id)
+        )
+    )
     for checkin_list in lists:
         if checkin_list.name.startswith("Door: ") and checkin_list.name.endswith(f" #{session.id}"):
             checkin_list.name = session_door_name(session)
@@ -125,7 +177,9 @@ def follow_session(db: Session, session: ProgrammeSession, changes: dict | None 
                 checkin_list.capacity = session.capacity
     try:
         db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         db.rollback()
-        raise Conflict("door_name_taken", "another check-in list of this event already has this door's new name")
+        raise Conflict(
+            "door_name_taken", "another check-in list of this event already has this door's new name"
+        ) from exc
     return lists

@@ -1,6 +1,7 @@
 """The organisers' doors: /manage/events/<slug>/doors (check-in lists and check-in staff), and the
 same operations in the JSON API (/api/v1/events/<slug>/checkin-lists, /api/v1/checkin-lists/<id>).
 Only the event's organisers (and platform admins) may use them."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -29,14 +30,21 @@ def _field_errors(exc: ServiceError) -> dict:
     return {exc.details.get("field", ""): [exc.message]}
 
 
-def _page(event, *, status: int = 200, errors: dict | None = None, values: dict | None = None,
-          form_id: str = ""):
+def _page(
+    event, *, status: int = 200, errors: dict | None = None, values: dict | None = None, form_id: str = ""
+):
     """The doors page; `form_id` says which form (`new`, `list-<id>`, `staff`) the errors belong to."""
     lists = lists_of(db.session, event.id)
     return render_template(
-        "checkin/doors.html", event=event, lists=lists, usage=doors.usage(db.session, event),
-        sessions=event_sessions(db.session, event), staff=doors.staff_of(db.session, event),
-        errors=errors or {}, values=values or {}, form_id=form_id,
+        "checkin/doors.html",
+        event=event,
+        lists=lists,
+        usage=doors.usage(db.session, event),
+        sessions=event_sessions(db.session, event),
+        staff=doors.staff_of(db.session, event),
+        errors=errors or {},
+        values=values or {},
+        form_id=form_id,
         days=_event_days(event),
     ), status
 
@@ -67,8 +75,13 @@ def create(slug: str):
         checkin_list = doors.create_list(db.session, event, parse(CheckinListIn, values))
     except ServiceError as exc:
         db.session.rollback()
-        return _page(event, status=400 if exc.status < 404 else exc.status, errors=_field_errors(exc),
-                     values=values, form_id="new")
+        return _page(
+            event,
+            status=400 if exc.status < 404 else exc.status,
+            errors=_field_errors(exc),
+            values=values,
+            form_id="new",
+        )
     flash(f"The list “{checkin_list.name}” was created.", "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
@@ -83,8 +96,13 @@ def edit(slug: str, list_id: int):
         doors.update_list(db.session, event, checkin_list, parse(CheckinListIn, values))
     except ServiceError as exc:
         db.session.rollback()
-        return _page(event, status=400 if exc.status < 404 else exc.status, errors=_field_errors(exc),
-                     values=values, form_id=f"list-{list_id}")
+        return _page(
+            event,
+            status=400 if exc.status < 404 else exc.status,
+            errors=_field_errors(exc),
+            values=values,
+            form_id=f"list-{list_id}",
+        )
     flash(f"The list “{checkin_list.name}” was saved.", "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
@@ -109,8 +127,10 @@ def defaults(slug: str):
     event = event_to_manage(slug)
     before = len(lists_of(db.session, event.id))
     after = len(ensure_default_lists(db.session, event))
-    flash(f"{after - before} default lists created." if after > before else "The default lists already exist.",
-          "success")
+    flash(
+        f"{after - before} default lists created." if after > before else "The default lists already exist.",
+        "success",
+    )
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
 
@@ -124,8 +144,13 @@ def add_staff(slug: str):
         row = doors.add_staff(db.session, event, data.email, current_user._get_current_object())
     except ServiceError as exc:
         db.session.rollback()
-        return _page(event, status=400 if exc.status < 404 else exc.status, errors=_field_errors(exc),
-                     values=values, form_id="staff")
+        return _page(
+            event,
+            status=400 if exc.status < 404 else exc.status,
+            errors=_field_errors(exc),
+            values=values,
+            form_id="staff",
+        )
     flash(f"{row.user.name} is now check-in staff of this event.", "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
@@ -141,6 +166,7 @@ def remove_staff(slug: str, grant_id: int):
 
 # --- JSON API ---------------------------------------------------------------------------------------
 
+
 def _api_list(list_id: int):
     user = current_account()
     checkin_list = get_list(db.session, list_id)
@@ -154,7 +180,9 @@ def api_lists(slug: str):
     current_account()
     event = event_to_manage(slug)
     numbers = doors.usage(db.session, event)
-    return jsonify({"lists": [doors.list_json(c, event, numbers[c.id]) for c in lists_of(db.session, event.id)]})
+    return jsonify(
+        {"lists": [doors.list_json(c, event, numbers[c.id]) for c in lists_of(db.session, event.id)]}
+    )
 
 
 @api_bp.post("/events/<slug>/checkin-lists")

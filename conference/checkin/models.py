@@ -6,6 +6,7 @@ non-undone `CheckinMovement` of that registration on that list being "in". Autom
 (a list's `auto_checkout_at`) are recorded as real "out" movements with `automatic = true`, so
 readers such as attendance only ever need the movements.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -64,7 +65,9 @@ class Checkin(db.Model):
     __table_args__ = (UniqueConstraint("registration_id", "list_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
     list_id: Mapped[int] = mapped_column(ForeignKey("checkin_lists.id", ondelete="CASCADE"), index=True)
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
     gate: Mapped[str] = mapped_column(String(80), default="")
@@ -83,7 +86,9 @@ class CheckinMovement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("checkin_lists.id", ondelete="CASCADE"), index=True)
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
     direction: Mapped[str] = mapped_column(String(3))
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -106,7 +111,9 @@ class ScanRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     scan_id: Mapped[str] = mapped_column(String(64), unique=True)
     action: Mapped[str] = mapped_column(String(8), default="scan")  # scan | undo
-    list_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_lists.id", ondelete="CASCADE"), index=True)
+    list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkin_lists.id", ondelete="CASCADE"), index=True
+    )
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id", ondelete="SET NULL"))
     direction: Mapped[str] = mapped_column(String(3), default="in")
     code: Mapped[str] = mapped_column(String(256), default="")  # truncated: the log must stay small

@@ -10,6 +10,7 @@ No SELECT ... FOR UPDATE anywhere: it works the same on SQLite and PostgreSQL.
 
 Accepted entries and exits send `hooks.checkin_changed(event_id, session_ids=[...])`.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,16 @@ from .lists import get_list
 from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from .occupancy import announce_change, free_places, take_place
 
-RESULTS = ("ok", "already_checked_in", "invalid_badge", "not_registered", "cancelled", "not_admitted", "full",
-           "not_inside")
+RESULTS = (
+    "ok",
+    "already_checked_in",
+    "invalid_badge",
+    "not_registered",
+    "cancelled",
+    "not_admitted",
+    "full",
+    "not_inside",
+)
 LATE_AFTER = timedelta(minutes=5)  # an upload later than this after the scan is flagged "late"
 FUTURE_TOLERANCE = timedelta(minutes=5)  # scanner clocks may run a little fast, not more
 CODE_LOG_CHARS = 256
@@ -75,9 +84,16 @@ class ScanContext:
     now: datetime
 
     def movement(self, registration: Registration, direction: str) -> CheckinMovement:
-        return CheckinMovement(list_id=self.checkin_list.id, registration_id=registration.id, direction=direction,
-                               scanned_at=self.scanned_at, uploaded_at=self.now, gate=self.request.gate,
-                               staff_user_id=self.staff.id, scan_id=self.request.scan_id)
+        return CheckinMovement(
+            list_id=self.checkin_list.id,
+            registration_id=registration.id,
+            direction=direction,
+            scanned_at=self.scanned_at,
+            uploaded_at=self.now,
+            gate=self.request.gate,
+            staff_user_id=self.staff.id,
+            scan_id=self.request.scan_id,
+        )
 
 
 @dataclass
@@ -159,8 +175,9 @@ def _decide(scan: ScanContext) -> _Outcome:
     if request.offline and request.offline_result not in (None, "ok"):
         # The offline scanner turned them away: record the decision taken at the door, change nothing.
         return _Outcome(request.offline_result, "refused_offline", registration)
-    checkin = db.scalar(select(Checkin).where(Checkin.registration_id == registration.id,
-                                              Checkin.list_id == checkin_list.id))
+    checkin = db.scalar(
+        select(Checkin).where(Checkin.registration_id == registration.id, Checkin.list_id == checkin_list.id)
+    )
     if request.direction == "out":
         return _exit(scan, registration, checkin)
     if checkin is None:
@@ -173,21 +190,36 @@ def _decide(scan: ScanContext) -> _Outcome:
 def _admission_refusal(checkin_list: CheckinList, registration: Registration, scanned_at: datetime) -> str:
     if registration.mode == "online" and not checkin_list.admits_online:
         return "online_registration"
-    if checkin_list.scope == "day" and checkin_list.day is not None:
-        if scanned_at.astimezone(registration.event.tz).date() != checkin_list.day:
-            return "wrong_day"
+    if (
+        checkin_list.scope == "day"
+        and checkin_list.day is not None
+        and scanned_at.astimezone(registration.event.tz).date() != checkin_list.day
+    ):
+        return "wrong_day"
     return ""
 
 
 def _first_entry(scan: ScanContext, registration: Registration) -> _Outcome:
     db, checkin_list = scan.db, scan.checkin_list
     if not take_place(db, checkin_list):
-        if db.scalar(select(Checkin.id).where(Checkin.registration_id == registration.id,
-                                              Checkin.list_id == checkin_list.id)) is not None:
+        if (
+            db.scalar(
+                select(Checkin.id).where(
+                    Checkin.registration_id == registration.id, Checkin.list_id == checkin_list.id
+                )
+            )
+            is not None
+        ):
             raise _Retry()  # they were let in meanwhile: "already", not "full"
         return _Outcome("full", "capacity_reached", registration)
-    checkin = Checkin(registration_id=registration.id, list_id=checkin_list.id, checked_in_at=scan.scanned_at,
-                      gate=scan.request.gate, staff_user_id=scan.staff.id, inside=True)
+    checkin = Checkin(
+        registration_id=registration.id,
+        list_id=checkin_list.id,
+        checked_in_at=scan.scanned_at,
+        gate=scan.request.gate,
+        staff_user_id=scan.staff.id,
+        inside=True,
+    )
     db.add(checkin)
     db.flush()  # UNIQUE(registration_id, list_id): the loser of a race gets IntegrityError here
     db.add(scan.movement(registration, "in"))
@@ -198,8 +230,12 @@ def _reentry(scan: ScanContext, registration: Registration, checkin: Checkin) ->
     db = scan.db
     if not take_place(db, scan.checkin_list):
         return _Outcome("full", "capacity_reached", registration, checkin)
-    moved = db.execute(update(Checkin).where(Checkin.id == checkin.id, Checkin.inside.is_(False))
-                       .values(inside=True).execution_options(synchronize_session=False))
+    moved = db.execute(
+        update(Checkin)
+        .where(Checkin.id == checkin.id, Checkin.inside.is_(False))
+        .values(inside=True)
+        .execution_options(synchronize_session=False)
+    )
     if moved.rowcount != 1:
         raise _Retry()  # someone else let them in meanwhile
     db.add(scan.movement(registration, "in"))
@@ -211,8 +247,12 @@ def _exit(scan: ScanContext, registration: Registration, checkin: Checkin | None
     if checkin is None or not checkin.inside:
         return _Outcome("not_inside", "not_inside", registration, checkin)
     free_places(db, scan.checkin_list.id, 1)  # the list row first, as every writer does: no lock cycles
-    moved = db.execute(update(Checkin).where(Checkin.id == checkin.id, Checkin.inside.is_(True))
-                       .values(inside=False).execution_options(synchronize_session=False))
+    moved = db.execute(
+        update(Checkin)
+        .where(Checkin.id == checkin.id, Checkin.inside.is_(True))
+        .values(inside=False)
+        .execution_options(synchronize_session=False)
+    )
     if moved.rowcount != 1:
         raise _Retry()  # they left meanwhile; the rollback gives the place back
     db.add(scan.movement(registration, "out"))
@@ -222,12 +262,16 @@ def _exit(scan: ScanContext, registration: Registration, checkin: Checkin | None
 def _already(scan: ScanContext, registration: Registration, checkin: Checkin) -> _Outcome:
     """Refused as a repeat. An offline scan that is older than the recorded first entry moves the first
     entry back to it (first scan wins) and is kept as a movement; the clash is a conflict for staff."""
-    outcome = _Outcome("already_checked_in", "already_inside" if checkin.inside else "no_reentry",
-                       registration, checkin)
+    outcome = _Outcome(
+        "already_checked_in", "already_inside" if checkin.inside else "no_reentry", registration, checkin
+    )
     if scan.request.offline and scan.scanned_at < checkin.checked_in_at:
-        scan.db.execute(update(Checkin).where(Checkin.id == checkin.id, Checkin.checked_in_at > scan.scanned_at)
-                        .values(checked_in_at=scan.scanned_at, gate=scan.request.gate, staff_user_id=scan.staff.id)
-                        .execution_options(synchronize_session=False))
+        scan.db.execute(
+            update(Checkin)
+            .where(Checkin.id == checkin.id, Checkin.checked_in_at > scan.scanned_at)
+            .values(checked_in_at=scan.scanned_at, gate=scan.request.gate, staff_user_id=scan.staff.id)
+            .execution_options(synchronize_session=False)
+        )
         scan.db.add(scan.movement(registration, "in"))
         outcome.extra["first_entry_moved"] = True
         outcome.changed = True
@@ -240,14 +284,26 @@ def _record(scan: ScanContext, outcome: _Outcome) -> dict:
     conflict = bool(request.offline and request.offline_result == "ok" and outcome.result != "ok")
     response = _response(scan, outcome, late, conflict)
     registration = outcome.registration
-    scan.db.add(ScanRecord(
-        scan_id=request.scan_id, action="scan", list_id=scan.checkin_list.id,
-        registration_id=registration.id if registration else None, direction=request.direction,
-        code=clean_text(request.code if isinstance(request.code, str) else "", CODE_LOG_CHARS),
-        result=outcome.result, reason=outcome.reason, gate=request.gate, staff_user_id=scan.staff.id,
-        scanned_at=scan.scanned_at, uploaded_at=scan.now, offline=request.offline, late=late, conflict=conflict,
-        response=json.dumps(response),
-    ))
+    scan.db.add(
+        ScanRecord(
+            scan_id=request.scan_id,
+            action="scan",
+            list_id=scan.checkin_list.id,
+            registration_id=registration.id if registration else None,
+            direction=request.direction,
+            code=clean_text(request.code if isinstance(request.code, str) else "", CODE_LOG_CHARS),
+            result=outcome.result,
+            reason=outcome.reason,
+            gate=request.gate,
+            staff_user_id=scan.staff.id,
+            scanned_at=scan.scanned_at,
+            uploaded_at=scan.now,
+            offline=request.offline,
+            late=late,
+            conflict=conflict,
+            response=json.dumps(response),
+        )
+    )
     scan.db.flush()
     return response
 

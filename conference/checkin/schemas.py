@@ -1,4 +1,5 @@
 """Request bodies of the check-in API (pydantic v2): anything else is a 400 with the field named."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -25,8 +26,19 @@ class ScanIn(BaseModel):
 class SyncItemIn(ScanIn):
     scanned_at: datetime  # an offline scan always carries the time it was made
     # What the offline scanner showed at the door; a refusal there is recorded, never turned into an entry.
-    offline_result: Literal["ok", "already_checked_in", "invalid_badge", "not_registered", "cancelled",
-                            "not_admitted", "full", "not_inside"] | None = None
+    offline_result: (
+        Literal[
+            "ok",
+            "already_checked_in",
+            "invalid_badge",
+            "not_registered",
+            "cancelled",
+            "not_admitted",
+            "full",
+            "not_inside",
+        ]
+        | None
+    ) = None
 
 
 class SyncIn(BaseModel):

@@ -2,6 +2,7 @@
 
 Connected by the check-in feature's init_app through `connect_session_moves()`, not on import.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,9 @@ from .lists import follow_session
 log = logging.getLogger(__name__)
 
 
-def _on_session_changed(_event_id, session_id: int | None = None, changes: dict | None = None, **_extra) -> None:
+def _on_session_changed(
+    _event_id, session_id: int | None = None, changes: dict | None = None, **_extra
+) -> None:
     if not has_app_context() or session_id is None:
         return
     try:

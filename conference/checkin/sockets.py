@@ -6,6 +6,7 @@
   undo or automatic check-out: to `checkin:<event_id>` and to `moderators:<session_id>` of the session
   whose door list moved (the moderator console's "on site" number). One emit per room.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,12 +15,12 @@ from flask_socketio import join_room
 
 from .. import hooks
 from ..extensions import db, socketio
+from ..grants.checks import ensure_can_scan
 from ..realtime import LIVE, LiveEvents, live_event, ok
 from ..rooms.access import moderators_room
-from ..grants.checks import ensure_can_scan
-from .stats import event_stats, list_stats
 from .models import CheckinList
 from .schemas import WatchIn
+from .stats import event_stats, list_stats
 
 log = logging.getLogger(__name__)
 STATS_EVENT = "checkin:stats"
@@ -53,10 +54,13 @@ def broadcast_stats(event_id, session_ids=(), list_id=None, **_extra):
         checkin_list = db.session.get(CheckinList, list_id)
         if checkin_list is None:
             return
-        payload = {"event_id": event_id, "list": list_stats(db.session, checkin_list),
-                   "session_ids": list(session_ids)}
+        payload = {
+            "event_id": event_id,
+            "list": list_stats(db.session, checkin_list),
+            "session_ids": list(session_ids),
+        }
         socketio.emit(STATS_EVENT, payload, to=staff_room(event_id), namespace=LIVE)
         for session_id in session_ids:
             socketio.emit(STATS_EVENT, payload, to=moderators_room(session_id), namespace=LIVE)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not broadcast check-in stats")

@@ -1,9 +1,10 @@
 """Offline scanning: the snapshot a scanner downloads to decide alone, the queue it uploads later
 (applied in scan time order, first scan wins), and the conflicts that upload revealed."""
+
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,22 +43,40 @@ def sync(db: Session, staff: User, requests: Iterable[ScanRequest]) -> dict:
 
 
 def conflicts_of(db: Session, event_id: int, limit: int = 50) -> list[dict]:
-    rows = db.scalars(select(ScanRecord).join(CheckinList, CheckinList.id == ScanRecord.list_id)
-                      .where(CheckinList.event_id == event_id, ScanRecord.conflict.is_(True))
-                      .order_by(ScanRecord.id.desc()).limit(limit))
+    rows = db.scalars(
+        select(ScanRecord)
+        .join(CheckinList, CheckinList.id == ScanRecord.list_id)
+        .where(CheckinList.event_id == event_id, ScanRecord.conflict.is_(True))
+        .order_by(ScanRecord.id.desc())
+        .limit(limit)
+    )
     return [json.loads(row.response) for row in rows]
 
 
 def offline_snapshot(db: Session, checkin_list: CheckinList) -> dict:
     """What a scanner needs to decide alone: the public key, badge versions, and who may not pass."""
     registrations = db.execute(
-        select(Registration.id, Registration.mode, Registration.status, User.name, User.organisation, User.country)
-        .join(User, User.id == Registration.user_id).where(Registration.event_id == checkin_list.event_id)
+        select(
+            Registration.id,
+            Registration.mode,
+            Registration.status,
+            User.name,
+            User.organisation,
+            User.country,
+        )
+        .join(User, User.id == Registration.user_id)
+        .where(Registration.event_id == checkin_list.event_id)
     ).all()
-    versions = dict(db.execute(select(BadgeIssue.registration_id, BadgeIssue.version)
-                               .join(Registration, Registration.id == BadgeIssue.registration_id)
-                               .where(Registration.event_id == checkin_list.event_id)).all())
-    checked = db.execute(select(Checkin.registration_id, Checkin.inside).where(Checkin.list_id == checkin_list.id)).all()
+    versions = dict(
+        db.execute(
+            select(BadgeIssue.registration_id, BadgeIssue.version)
+            .join(Registration, Registration.id == BadgeIssue.registration_id)
+            .where(Registration.event_id == checkin_list.event_id)
+        ).all()
+    )
+    checked = db.execute(
+        select(Checkin.registration_id, Checkin.inside).where(Checkin.list_id == checkin_list.id)
+    ).all()
     return {
         "event_id": checkin_list.event_id,
         "list": list_as_dict(checkin_list),

@@ -1,4 +1,5 @@
 """Pages and images: badge PNG/SVG, "my badge", the printable badge sheet, the scanner and the dashboard."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -32,8 +33,9 @@ def _badge_registration(registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)  # <int:> stops ids past MAX_DB_ID
     if registration is None:
         abort(404)
-    if registration.user_id != current_user.id and not can_scan(db.session, current_user,
-                                                                         registration.event_id):
+    if registration.user_id != current_user.id and not can_scan(
+        db.session, current_user, registration.event_id
+    ):
         abort(404)
     if not registration.is_confirmed:
         abort(410, "This registration was cancelled: its badge is void.")
@@ -94,7 +96,9 @@ def reissue(slug: str, registration_id: int):
     if registration is None or registration.event_id != event.id:
         abort(404)
     version = reissue_badge(db.session, registration, current_user.id)
-    flash(f"New badge (version {version}) for {registration.user.name}: the old one no longer works.", "success")
+    flash(
+        f"New badge (version {version}) for {registration.user.name}: the old one no longer works.", "success"
+    )
     return redirect(url_for("checkin.badge_sheet", slug=slug, q=registration.user.email), code=303)
 
 
@@ -113,16 +117,23 @@ def dashboard(slug: str):
     event = get_event(db.session, slug)
     _ensure_event_staff(event)
     run_due_auto_checkouts(db.session)
-    return render_template("checkin/dashboard.html", event=event, stats=event_stats(db.session, event.id),
-                           conflicts=conflicts_of(db.session, event.id))
+    return render_template(
+        "checkin/dashboard.html",
+        event=event,
+        stats=event_stats(db.session, event.id),
+        conflicts=conflicts_of(db.session, event.id),
+    )
 
 
 @bp.before_app_request
 def _start_auto_checkout() -> None:
     """Outside tests, one background task per process checks lists out when their time comes."""
-    app = current_app._get_current_object()  # noqa: SLF001
-    if app.testing or app.extensions.get("checkin_auto_checkout") or not app.config.get(
-            "CHECKIN_AUTO_CHECKOUT", True):
+    app = current_app._get_current_object()
+    if (
+        app.testing
+        or app.extensions.get("checkin_auto_checkout")
+        or not app.config.get("CHECKIN_AUTO_CHECKOUT", True)
+    ):
         return
     app.extensions["checkin_auto_checkout"] = True
     socketio.start_background_task(_auto_checkout_loop, app)

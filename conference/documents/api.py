@@ -1,4 +1,5 @@
 """The documents JSON API: /api/v1/events/<slug>/documents (Bearer tokens; uploads are multipart)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
@@ -40,9 +41,16 @@ def create(slug: str):
     event = event_to_manage(slug)
     data = parse(DocumentIn, form_data())
     upload = request.files.get("file")
-    document = services.upload(db.session, get_storage(), event, current_user._get_current_object(),
-                               upload.stream if upload else None, upload.filename if upload else "",
-                               data, limit_bytes=limit_bytes())
+    document = services.upload(
+        db.session,
+        get_storage(),
+        event,
+        current_user._get_current_object(),
+        upload.stream if upload else None,
+        upload.filename if upload else "",
+        data,
+        limit_bytes=limit_bytes(),
+    )
     return jsonify(_json(document)), 201
 
 

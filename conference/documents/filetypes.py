@@ -4,6 +4,7 @@ The name's extension must agree with what the content is: an HTML page or a prog
 `.pdf` is refused, and so is a real PDF named `.docx`. SVG, HTML and archives are never accepted
 (they can carry scripts or anything at all).
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -21,19 +22,22 @@ class FileKind:
 
 
 _OOXML = "application/vnd.openxmlformats-officedocument"
-KINDS = {k.name: k for k in (
-    FileKind("pdf", "application/pdf", ("pdf",), inline=True, label="PDF"),
-    FileKind("docx", f"{_OOXML}.wordprocessingml.document", ("docx",), label="Word"),
-    FileKind("xlsx", f"{_OOXML}.spreadsheetml.sheet", ("xlsx",), label="Excel"),
-    FileKind("pptx", f"{_OOXML}.presentationml.presentation", ("pptx",), label="PowerPoint"),
-    FileKind("doc", "application/msword", ("doc",), label="Word 97-2003"),
-    FileKind("xls", "application/vnd.ms-excel", ("xls",), label="Excel 97-2003"),
-    FileKind("ppt", "application/vnd.ms-powerpoint", ("ppt",), label="PowerPoint 97-2003"),
-    FileKind("png", "image/png", ("png",), inline=True, label="PNG image"),
-    FileKind("jpeg", "image/jpeg", ("jpg", "jpeg"), inline=True, label="JPEG image"),
-    FileKind("gif", "image/gif", ("gif",), inline=True, label="GIF image"),
-    FileKind("webp", "image/webp", ("webp",), inline=True, label="WebP image"),
-)}
+KINDS = {
+    k.name: k
+    for k in (
+        FileKind("pdf", "application/pdf", ("pdf",), inline=True, label="PDF"),
+        FileKind("docx", f"{_OOXML}.wordprocessingml.document", ("docx",), label="Word"),
+        FileKind("xlsx", f"{_OOXML}.spreadsheetml.sheet", ("xlsx",), label="Excel"),
+        FileKind("pptx", f"{_OOXML}.presentationml.presentation", ("pptx",), label="PowerPoint"),
+        FileKind("doc", "application/msword", ("doc",), label="Word 97-2003"),
+        FileKind("xls", "application/vnd.ms-excel", ("xls",), label="Excel 97-2003"),
+        FileKind("ppt", "application/vnd.ms-powerpoint", ("ppt",), label="PowerPoint 97-2003"),
+        FileKind("png", "image/png", ("png",), inline=True, label="PNG image"),
+        FileKind("jpeg", "image/jpeg", ("jpg", "jpeg"), inline=True, label="JPEG image"),
+        FileKind("gif", "image/gif", ("gif",), inline=True, label="GIF image"),
+        FileKind("webp", "image/webp", ("webp",), inline=True, label="WebP image"),
+    )
+}
 ACCEPTED_EXTENSIONS = tuple(sorted(ext for kind in KINDS.values() for ext in kind.extensions))
 
 # The part that makes an OOXML package a document, a workbook or a presentation, and the
@@ -72,21 +76,25 @@ def sniff(stream: BinaryIO, filename: str) -> FileKind:
     the name's extension says something else. Leaves the stream at its start."""
     extension = extension_of(filename)
     if extension not in ACCEPTED_EXTENSIONS:
-        raise RefusedFile("type_not_allowed",
-                          f"files ending in .{extension or '(nothing)'} are not accepted; "
-                          f"accepted: {', '.join('.' + e for e in ACCEPTED_EXTENSIONS)}")
+        raise RefusedFile(
+            "type_not_allowed",
+            f"files ending in .{extension or '(nothing)'} are not accepted; "
+            f"accepted: {', '.join('.' + e for e in ACCEPTED_EXTENSIONS)}",
+        )
     stream.seek(0)
     head = stream.read(64)
     stream.seek(0)
     kind = _kind_of(stream, head, extension)
     stream.seek(0)
     if kind is None:
-        raise RefusedFile("content_not_allowed",
-                          "the file's content is not a PDF, Office document or image we accept")
+        raise RefusedFile(
+            "content_not_allowed", "the file's content is not a PDF, Office document or image we accept"
+        )
     if extension not in kind.extensions:
-        raise RefusedFile("extension_mismatch",
-                          f"the file is a {kind.label} but its name ends in .{extension}; "
-                          f"name it .{kind.extensions[0]}")
+        raise RefusedFile(
+            "extension_mismatch",
+            f"the file is a {kind.label} but its name ends in .{extension}; name it .{kind.extensions[0]}",
+        )
     return kind
 
 
@@ -131,8 +139,11 @@ def _ole2_kind(stream: BinaryIO, extension: str) -> FileKind | None:
     We look for the directory entries' UTF-16 names rather than parse the whole container."""
     stream.seek(0)
     content = stream.read()
-    found = [name for name, streams in _OLE2_STREAMS.items()
-             if any(s.encode("utf-16-le") + b"\x00\x00" in content for s in streams)]
+    found = [
+        name
+        for name, streams in _OLE2_STREAMS.items()
+        if any(s.encode("utf-16-le") + b"\x00\x00" in content for s in streams)
+    ]
     if extension in found:
         return KINDS[extension]
     return KINDS[found[0]] if found else None

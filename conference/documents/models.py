@@ -3,6 +3,7 @@
 The bytes live in the storage (`storage.py`) under a generated key; the row keeps what the
 people see (title, the kind of file) and who may download it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,7 +30,8 @@ class Document(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     # None: a document of the whole event. Deleting a session keeps its documents on the event.
     session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("programme_sessions.id", ondelete="SET NULL"), index=True)
+        ForeignKey("programme_sessions.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     visibility: Mapped[str] = mapped_column(String(16), default="public")
     # What the content turned out to be ("pdf", "docx", "png"...), decided by `filetypes.sniff`.

@@ -1,4 +1,5 @@
 """What the upload and edit forms and the documents API accept (the same models for both)."""
+
 from __future__ import annotations
 
 from typing import Literal

@@ -6,6 +6,7 @@ participant-only files only by confirmed participants and the people who run the
 bytes are removed from storage only after the row's deletion is committed, and a file stored
 for a row that then fails to commit is removed again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -62,8 +63,17 @@ def _title_from(filename: str) -> str:
     return title or "Document"
 
 
-def upload(db: Session, storage: Storage, event: Event, uploader: User | None, stream: BinaryIO, filename: str,
-           data: DocumentIn, *, limit_bytes: int) -> Document:
+def upload(
+    db: Session,
+    storage: Storage,
+    event: Event,
+    uploader: User | None,
+    stream: BinaryIO,
+    filename: str,
+    data: DocumentIn,
+    *,
+    limit_bytes: int,
+) -> Document:
     """Check and store a file, then record it. Raises FileTooLarge (413) or ServiceError codes
     `no_file`, `empty_file`, `type_not_allowed`, `content_not_allowed`, `extension_mismatch`,
     `session_not_in_event`."""
@@ -72,8 +82,12 @@ def upload(db: Session, storage: Storage, event: Event, uploader: User | None, s
         raise ServiceError("no_file", "choose a file to upload", field="file")
     size = _size(stream)
     if size > limit_bytes:
-        raise FileTooLarge("file_too_large", f"the file is larger than the limit of {_megabytes(limit_bytes)}",
-                           field="file", limit_bytes=limit_bytes)
+        raise FileTooLarge(
+            "file_too_large",
+            f"the file is larger than the limit of {_megabytes(limit_bytes)}",
+            field="file",
+            limit_bytes=limit_bytes,
+        )
     if size == 0:
         raise ServiceError("empty_file", "the file is empty", field="file")
     try:
@@ -82,10 +96,16 @@ def upload(db: Session, storage: Storage, event: Event, uploader: User | None, s
         raise ServiceError(exc.reason, str(exc), field="file") from None
     key = storage.save(stream, kind.extensions[0])
     document = Document(
-        event_id=event.id, session_id=session.id if session else None,
-        title=data.title or _title_from(filename), visibility=data.visibility, kind=kind.name,
-        content_type=kind.content_type, size=size, storage_key=key,
-        original_filename=_clean_filename(filename)[:255], uploaded_by_id=uploader.id if uploader else None,
+        event_id=event.id,
+        session_id=session.id if session else None,
+        title=data.title or _title_from(filename),
+        visibility=data.visibility,
+        kind=kind.name,
+        content_type=kind.content_type,
+        size=size,
+        storage_key=key,
+        original_filename=_clean_filename(filename)[:255],
+        uploaded_by_id=uploader.id if uploader else None,
     )
     db.add(document)
     try:
@@ -130,10 +150,19 @@ def get_document(db: Session, event: Event, document_id: int) -> Document:
 
 def documents_of(db: Session, event: Event) -> list[Document]:
     """Every document of the event: the event's own first, then by session time, then by title."""
-    rows = db.scalars(select(Document).where(Document.event_id == event.id)
-                      .options(joinedload(Document.session)))
-    return sorted(rows, key=lambda d: (d.session is not None, d.session.starts_at if d.session else 0,
-                                       d.session_id or 0, d.title.lower(), d.id))
+    rows = db.scalars(
+        select(Document).where(Document.event_id == event.id).options(joinedload(Document.session))
+    )
+    return sorted(
+        rows,
+        key=lambda d: (
+            d.session is not None,
+            d.session.starts_at if d.session else 0,
+            d.session_id or 0,
+            d.title.lower(),
+            d.id,
+        ),
+    )
 
 
 def prune_orphans(db: Session, storage: Storage, *, older_than: timedelta = timedelta(hours=1)) -> list[str]:
@@ -151,8 +180,9 @@ def prune_orphans(db: Session, storage: Storage, *, older_than: timedelta = time
 
 # --- who may see what -----------------------------------------------------------------------------
 
+
 def access(db: Session, user: User | None, document: Document) -> str:
-    """"ok", "sign_in" (participants only, nobody signed in), "forbidden", or "not_found" (a draft
+    """ "ok", "sign_in" (participants only, nobody signed in), "forbidden", or "not_found" (a draft
     event's files for anyone but its organisers: nothing to learn there)."""
     event = document.event
     if not event.published and not checks.can_manage(db, user, event):
@@ -168,8 +198,14 @@ def access(db: Session, user: User | None, document: Document) -> str:
     return "forbidden"
 
 
-def visible_documents(db: Session, user: User | None, event: Event, session: ProgrammeSession | None = None,
-                      *, event_only: bool = False) -> list[tuple[Document, bool]]:
+def visible_documents(
+    db: Session,
+    user: User | None,
+    event: Event,
+    session: ProgrammeSession | None = None,
+    *,
+    event_only: bool = False,
+) -> list[tuple[Document, bool]]:
     """The documents to list for this viewer, each with whether they may open it now. Participant-only
     files are listed (locked) to people who could register; a draft's files to nobody but organisers."""
     rows = documents_of(db, event)
@@ -186,6 +222,7 @@ def visible_documents(db: Session, user: User | None, event: Event, session: Pro
 
 
 # --- serving --------------------------------------------------------------------------------------
+
 
 def _megabytes(size: int) -> str:
     value = size / (1024 * 1024)
@@ -233,10 +270,15 @@ def content_disposition(filename: str, inline: bool) -> str:
 
 def document_json(document: Document, download_url: str) -> dict:
     return {
-        "id": document.id, "event_id": document.event_id, "session_id": document.session_id,
-        "title": document.title, "visibility": document.visibility, "kind": document.kind,
-        "content_type": document.content_type, "size": document.size,
-        "filename": download_name(document), "url": download_url,
+        "id": document.id,
+        "event_id": document.event_id,
+        "session_id": document.session_id,
+        "title": document.title,
+        "visibility": document.visibility,
+        "kind": document.kind,
+        "content_type": document.content_type,
+        "size": document.size,
+        "filename": download_name(document),
+        "url": download_url,
         "created_at": document.created_at.isoformat().replace("+00:00", "Z"),
     }
-

@@ -4,8 +4,10 @@
 The local store keeps each file under a generated name (never the uploader's), in
 `CONFERENCE_UPLOAD_DIR` or else `<instance>/uploads`.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -69,10 +71,8 @@ class LocalStorage:
         return self._path(key).open("rb")
 
     def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink(missing_ok=True)
-        except FileNotFoundError:
-            pass
 
     def exists(self, key: str) -> bool:
         try:

@@ -1,4 +1,5 @@
 """Documents pages: the organisers' page (upload, rename, move, delete) and the download itself."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,8 +40,12 @@ documents_cli = AppGroup("documents")  # `conference documents ...`
 
 
 @documents_cli.command("prune")
-@click.option("--older-than-hours", default=1.0, show_default=True,
-              help="Leave younger files alone: an upload may still be committing.")
+@click.option(
+    "--older-than-hours",
+    default=1.0,
+    show_default=True,
+    help="Leave younger files alone: an upload may still be committing.",
+)
 def prune(older_than_hours: float) -> None:
     """Remove stored files that no document points at (left by deleted events)."""
     removed = services.prune_orphans(db.session, get_storage(), older_than=timedelta(hours=older_than_hours))
@@ -76,7 +81,10 @@ def too_large(_exc):
     """The request was over its limit: werkzeug stopped reading it before any view ran. On an
     upload address that means the file; elsewhere, the body."""
     if request.endpoint in UPLOAD_ENDPOINTS:
-        code, message = "file_too_large", f"The file is larger than the limit of {services.human_size(limit_bytes())}."
+        code, message = (
+            "file_too_large",
+            f"The file is larger than the limit of {services.human_size(limit_bytes())}.",
+        )
     else:
         code, message = "request_too_large", "The request is larger than the server accepts."
     if wants_json():
@@ -84,14 +92,29 @@ def too_large(_exc):
     return render_template("errors/error.html", status=413, message=message), 413
 
 
-def _page(event, *, status: int = 200, errors: dict | None = None, values: dict | None = None,
-          edit_errors: dict | None = None, edit_values: dict | None = None):
+def _page(
+    event,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+    edit_errors: dict | None = None,
+    edit_values: dict | None = None,
+):
     return render_template(
-        "documents/manage.html", event=event, documents=services.documents_of(db.session, event),
-        sessions=event_sessions(db.session, event), errors=errors or {}, values=values or {},
-        edit_errors=edit_errors or {}, edit_values=edit_values or {}, visibilities=VISIBILITY_LABELS,
-        limit=services.human_size(limit_bytes()), accept=",".join("." + e for e in ACCEPTED_EXTENSIONS),
-        human_size=services.human_size, kinds=KINDS,
+        "documents/manage.html",
+        event=event,
+        documents=services.documents_of(db.session, event),
+        sessions=event_sessions(db.session, event),
+        errors=errors or {},
+        values=values or {},
+        edit_errors=edit_errors or {},
+        edit_values=edit_values or {},
+        visibilities=VISIBILITY_LABELS,
+        limit=services.human_size(limit_bytes()),
+        accept=",".join("." + e for e in ACCEPTED_EXTENSIONS),
+        human_size=services.human_size,
+        kinds=KINDS,
     ), status
 
 
@@ -111,12 +134,21 @@ def manage(slug: str):
     upload = request.files.get("file")
     try:
         data = parse(DocumentIn, values)
-        document = services.upload(db.session, get_storage(), event, current_user, upload.stream if upload else None,
-                                   upload.filename if upload else "", data, limit_bytes=limit_bytes())
+        document = services.upload(
+            db.session,
+            get_storage(),
+            event,
+            current_user,
+            upload.stream if upload else None,
+            upload.filename if upload else "",
+            data,
+            limit_bytes=limit_bytes(),
+        )
     except ServiceError as exc:
         db.session.rollback()
-        return _page(event, status=exc.status if exc.status == 413 else 400, errors=_field_errors(exc),
-                     values=values)
+        return _page(
+            event, status=exc.status if exc.status == 413 else 400, errors=_field_errors(exc), values=values
+        )
     flash(f"“{document.title}” was added.", "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
 
@@ -133,8 +165,12 @@ def edit(slug: str, document_id: int):
         services.update(db.session, event, document, parse(DocumentUpdate, values))
     except ServiceError as exc:
         db.session.rollback()
-        return _page(event, status=400, edit_errors={document.id: _field_errors(exc)},
-                     edit_values={document.id: values})
+        return _page(
+            event,
+            status=400,
+            edit_errors={document.id: _field_errors(exc)},
+            edit_values={document.id: values},
+        )
     flash(f"“{document.title}” was saved.", "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
 
@@ -167,10 +203,17 @@ def download(slug: str, document_id: int):
     except FileNotFoundError:
         raise NotFound("document_missing", "this document's file is missing; tell the organisers") from None
     kind = KINDS[document.kind]
-    response = send_file(handle, mimetype=document.content_type, etag=document.storage_key,
-                         last_modified=document.created_at, conditional=True, max_age=0)
-    response.headers["Content-Disposition"] = services.content_disposition(services.download_name(document),
-                                                                           inline=kind.inline)
+    response = send_file(
+        handle,
+        mimetype=document.content_type,
+        etag=document.storage_key,
+        last_modified=document.created_at,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Content-Disposition"] = services.content_disposition(
+        services.download_name(document), inline=kind.inline
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     shared = event.published and document.visibility == "public"
     response.headers["Cache-Control"] = "public, max-age=300" if shared else "private, no-cache"

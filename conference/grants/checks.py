@@ -4,6 +4,7 @@ Every page, API call and /live handler asks these functions; nothing else looks 
 Platform admins may do everything everywhere; everyone else needs a grant on *that* event
 (a moderator grant may be narrowed to one session, which also covers its breakout rooms).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
@@ -23,15 +24,19 @@ def _is_admin(user: User | None) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", True) and user.is_admin)
 
 
-def _holds(db: Session, user: User | None, event_id: int, roles: tuple[str, ...],
-           session_ids: tuple[int, ...] = ()) -> bool:
+def _holds(
+    db: Session, user: User | None, event_id: int, roles: tuple[str, ...], session_ids: tuple[int, ...] = ()
+) -> bool:
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
     scope = EventGrant.session_id.is_(None)
     if session_ids:
         scope = or_(scope, EventGrant.session_id.in_(session_ids))
-    query = select(exists().where(EventGrant.user_id == user.id, EventGrant.event_id == event_id,
-                                  EventGrant.role.in_(roles), scope))
+    query = select(
+        exists().where(
+            EventGrant.user_id == user.id, EventGrant.event_id == event_id, EventGrant.role.in_(roles), scope
+        )
+    )
     return bool(db.scalar(query))
 
 
@@ -69,8 +74,11 @@ def can_see_people(db: Session, user: User | None, event: Event | int) -> bool:
         return True
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
-    return bool(db.scalar(select(exists().where(EventGrant.user_id == user.id,
-                                                EventGrant.event_id == _event_id(event)))))
+    return bool(
+        db.scalar(
+            select(exists().where(EventGrant.user_id == user.id, EventGrant.event_id == _event_id(event)))
+        )
+    )
 
 
 def runs_event(db: Session, user: User | None, event: Event | int) -> bool:

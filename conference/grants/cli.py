@@ -1,4 +1,5 @@
 """`conference grant EVENT_SLUG EMAIL --role organiser|moderator|staff [--session ID]`."""
+
 from __future__ import annotations
 
 import sys
@@ -14,8 +15,13 @@ from ..extensions import db
 @click.argument("event_slug")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(["organiser", "moderator", "staff"]))
-@click.option("--session", "session_id", type=click.IntRange(1, 2**31 - 1), default=None,
-              help="Limit a moderator to this session id of the event.")
+@click.option(
+    "--session",
+    "session_id",
+    type=click.IntRange(1, 2**31 - 1),
+    default=None,
+    help="Limit a moderator to this session id of the event.",
+)
 @with_appcontext
 def grant_command(event_slug: str, email: str, role: str, session_id: int | None) -> None:
     """Give the account EMAIL a role at the event EVENT_SLUG (run by the server's operator)."""

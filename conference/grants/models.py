@@ -1,4 +1,5 @@
 """Per-event grants: who organises, moderates or scans at which event (or one session of it)."""
+
 from __future__ import annotations
 
 import enum
@@ -30,10 +31,24 @@ class EventGrant(db.Model):
         CheckConstraint("role IN ('organiser', 'moderator', 'staff')", name="role"),
         CheckConstraint("session_id IS NULL OR role = 'moderator'", name="session_only_moderator"),
         # NULLs never collide in a UNIQUE constraint, so event-wide and session grants get one index each.
-        Index("uq_event_grants_event_wide", "event_id", "user_id", "role", unique=True,
-              sqlite_where=text("session_id IS NULL"), postgresql_where=text("session_id IS NULL")),
-        Index("uq_event_grants_session", "session_id", "user_id", "role", unique=True,
-              sqlite_where=text("session_id IS NOT NULL"), postgresql_where=text("session_id IS NOT NULL")),
+        Index(
+            "uq_event_grants_event_wide",
+            "event_id",
+            "user_id",
+            "role",
+            unique=True,
+            sqlite_where=text("session_id IS NULL"),
+            postgresql_where=text("session_id IS NULL"),
+        ),
+        Index(
+            "uq_event_grants_session",
+            "session_id",
+            "user_id",
+            "role",
+            unique=True,
+            sqlite_where=text("session_id IS NOT NULL"),
+            postgresql_where=text("session_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

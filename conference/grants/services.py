@@ -1,4 +1,5 @@
 """Naming and removing the people who run an event (organisers, moderators, check-in staff)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -12,13 +13,26 @@ from .models import GRANT_ROLES, EventGrant
 
 
 def _find(db: Session, event_id: int, user_id: int, role: str, session_id: int | None) -> EventGrant | None:
-    return db.scalar(select(EventGrant).where(
-        EventGrant.event_id == event_id, EventGrant.user_id == user_id, EventGrant.role == role,
-        EventGrant.session_id.is_(None) if session_id is None else EventGrant.session_id == session_id))
+    return db.scalar(
+        select(EventGrant).where(
+            EventGrant.event_id == event_id,
+            EventGrant.user_id == user_id,
+            EventGrant.role == role,
+            EventGrant.session_id.is_(None) if session_id is None else EventGrant.session_id == session_id,
+        )
+    )
 
 
-def grant(db: Session, event: Event, user: User, role: str, *, session: ProgrammeSession | None = None,
-          granted_by: User | None = None, commit: bool = True) -> EventGrant:
+def grant(
+    db: Session,
+    event: Event,
+    user: User,
+    role: str,
+    *,
+    session: ProgrammeSession | None = None,
+    granted_by: User | None = None,
+    commit: bool = True,
+) -> EventGrant:
     """Give `user` a role at `event` (a moderator role may be limited to one session). Idempotent."""
     if role not in GRANT_ROLES:
         raise ServiceError("invalid_role", f"role must be one of {', '.join(GRANT_ROLES)}")
@@ -31,8 +45,13 @@ def grant(db: Session, event: Event, user: User, role: str, *, session: Programm
     existing = _find(db, event.id, user.id, role, session_id)
     if existing is not None:
         return existing
-    row = EventGrant(event_id=event.id, user_id=user.id, role=role, session_id=session_id,
-                     granted_by_id=granted_by.id if granted_by is not None else None)
+    row = EventGrant(
+        event_id=event.id,
+        user_id=user.id,
+        role=role,
+        session_id=session_id,
+        granted_by_id=granted_by.id if granted_by is not None else None,
+    )
     db.add(row)
     try:
         db.flush()
@@ -65,5 +84,8 @@ def grants_of(db: Session, event: Event) -> list[EventGrant]:
 
 
 def user_ids_with_grant(db: Session, event_id: int, roles: tuple[str, ...] = GRANT_ROLES) -> set[int]:
-    return set(db.scalars(select(EventGrant.user_id).where(EventGrant.event_id == event_id,
-                                                           EventGrant.role.in_(roles))))
+    return set(
+        db.scalars(
+            select(EventGrant.user_id).where(EventGrant.event_id == event_id, EventGrant.role.in_(roles))
+        )
+    )

@@ -5,6 +5,7 @@ name and remove its **moderators** (event-wide or for one session) and **check-i
 Organisers do not name other organisers, so the admin who created the event stays the one who
 decides who owns it (issue #10: "a platform admin creates events and names their organisers").
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -39,18 +40,29 @@ def add_grant(db_session: Session, event: Event, data: GrantIn, granted_by: User
     ensure_may_name(db_session, granted_by, event, data.role)
     user = find_user_by_email(db_session, data.email)
     if user is None:
-        raise ServiceError("unknown_user", "there is no account with this e-mail; ask them to sign up first",
-                           fields={"email": "there is no account with this e-mail; ask them to sign up first"})
+        raise ServiceError(
+            "unknown_user",
+            "there is no account with this e-mail; ask them to sign up first",
+            fields={"email": "there is no account with this e-mail; ask them to sign up first"},
+        )
     programme_session = None
     if data.session_id is not None:
         programme_session = db_session.get(ProgrammeSession, data.session_id)
         if programme_session is None or programme_session.event_id != event.id:
-            raise ServiceError("session_not_in_event", "that session is not in this event",
-                               fields={"session_id": "that session is not in this event"})
+            raise ServiceError(
+                "session_not_in_event",
+                "that session is not in this event",
+                fields={"session_id": "that session is not in this event"},
+            )
         if data.role != "moderator":
-            raise ServiceError("invalid_role", "only a moderator can be limited to one session",
-                               fields={"session_id": "only a moderator can be limited to one session"})
-    return services.grant(db_session, event, user, data.role, session=programme_session, granted_by=granted_by)
+            raise ServiceError(
+                "invalid_role",
+                "only a moderator can be limited to one session",
+                fields={"session_id": "only a moderator can be limited to one session"},
+            )
+    return services.grant(
+        db_session, event, user, data.role, session=programme_session, granted_by=granted_by
+    )
 
 
 def remove_grant(db_session: Session, event: Event, grant_id: int, removed_by: User | None) -> None:
@@ -62,14 +74,26 @@ def remove_grant(db_session: Session, event: Event, grant_id: int, removed_by: U
 
 
 def grant_json(row: EventGrant) -> dict:
-    return {"id": row.id, "role": row.role, "session_id": row.session_id, "user_id": row.user_id,
-            "name": row.user.name, "email": row.user.email}
+    return {
+        "id": row.id,
+        "role": row.role,
+        "session_id": row.session_id,
+        "user_id": row.user_id,
+        "name": row.user.name,
+        "email": row.user.email,
+    }
 
 
 def _team_page(event: Event, values: dict, errors: dict, status: int = 200):
-    return render_template("grants/team.html", event=event, grants=services.grants_of(db.session, event),
-                           labels=GRANT_LABELS, values=values, errors=errors,
-                           may_name_organisers=checks.can_administer(current_user)), status
+    return render_template(
+        "grants/team.html",
+        event=event,
+        grants=services.grants_of(db.session, event),
+        labels=GRANT_LABELS,
+        values=values,
+        errors=errors,
+        may_name_organisers=checks.can_administer(current_user),
+    ), status
 
 
 @bp.route("/events/<slug>/team", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
 """The outbox: one row per e-mail, from the moment it is decided until the SMTP server took it."""
+
 from __future__ import annotations
 
 import enum
@@ -20,9 +21,7 @@ class OutboxStatus(str, enum.Enum):
 
 class OutboxMessage(db.Model):
     __tablename__ = "mail_outbox"
-    __table_args__ = (
-        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The Message-ID header, fixed when the message is queued: a receiver can drop the copy that a

@@ -9,6 +9,7 @@ the same, so a receiver can drop the rare second copy).
 Temporary failures (4xx replies, connection refused, timeouts) are retried with exponential
 back-off; permanent ones (5xx) and messages that exhausted MAIL_MAX_ATTEMPTS are `failed`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,6 +58,7 @@ class Transport(Protocol):
 
 # --- transports -------------------------------------------------------------------------------------
 
+
 @dataclass
 class SmtpSettings:
     host: str
@@ -72,11 +74,15 @@ class SmtpSettings:
         """`smtp://user:pass@host:587?starttls=1` or `smtps://user:pass@host` (port 465)."""
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("CONFERENCE_SMTP_URL must look like smtp://user:pass@host:587?starttls=1 or smtps://...")
+            raise ValueError(
+                "CONFERENCE_SMTP_URL must look like smtp://user:pass@host:587?starttls=1 or smtps://..."
+            )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         secure = parts.scheme == "smtps"
         return cls(
-            host=parts.hostname, port=parts.port or (465 if secure else 25), ssl=secure,
+            host=parts.hostname,
+            port=parts.port or (465 if secure else 25),
+            ssl=secure,
             starttls=not secure and query.get("starttls", "0").lower() in ("1", "true", "yes", "on"),
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -125,7 +131,9 @@ class SmtpTransport:
             raise PermanentFailure(detail) from exc
         except smtplib.SMTPResponseException as exc:  # sender refused, data refused...
             error = f"{exc.smtp_code} {exc.smtp_error!r}"
-            raise (TemporaryFailure(error) if _is_temporary(exc.smtp_code) else PermanentFailure(error)) from exc
+            raise (
+                TemporaryFailure(error) if _is_temporary(exc.smtp_code) else PermanentFailure(error)
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:  # the connection broke mid-way
             raise TemporaryFailure(f"{self.description} broke off: {exc}") from exc
         finally:
@@ -174,11 +182,14 @@ def describe_delivery(app: Flask) -> str:
     if app.config.get("MAIL_SMTP_URL"):
         settings = SmtpSettings.from_url(app.config["MAIL_SMTP_URL"])
         return f"mail is sent through the SMTP server {settings.host}:{settings.port}"
-    return (f"mail is not sent (no CONFERENCE_SMTP_URL): messages are written to {outbox_directory(app)} "
-            f"and admins read them at /manage/outbox")
+    return (
+        f"mail is not sent (no CONFERENCE_SMTP_URL): messages are written to {outbox_directory(app)} "
+        f"and admins read them at /manage/outbox"
+    )
 
 
 # --- the delivery loop --------------------------------------------------------------------------------
+
 
 @dataclass
 class DeliveryReport:
@@ -225,8 +236,12 @@ def claim(db: Session, message_id: int, now: datetime) -> bool:
 
 def _record(db: Session, message_id: int, **values) -> None:
     # Only the sender holding the claim records the outcome.
-    db.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == SENDING)
-               .values(**values).execution_options(synchronize_session=False))
+    db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     db.commit()
 
 
@@ -241,11 +256,18 @@ def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: D
         transport.send(message, row)
     except TemporaryFailure as exc:
         if row.attempts >= int(_config("MAIL_MAX_ATTEMPTS", 8)):
-            _record(db, row.id, status=FAILED, last_error=f"gave up after {row.attempts} attempts: {exc}"[:2000])
+            _record(
+                db, row.id, status=FAILED, last_error=f"gave up after {row.attempts} attempts: {exc}"[:2000]
+            )
             report.failed += 1
         else:
-            _record(db, row.id, status=QUEUED, last_error=str(exc)[:2000],
-                    next_attempt_at=utcnow() + retry_delay(row.attempts))
+            _record(
+                db,
+                row.id,
+                status=QUEUED,
+                last_error=str(exc)[:2000],
+                next_attempt_at=utcnow() + retry_delay(row.attempts),
+            )
             report.retrying += 1
         report.errors.append(str(exc))
         log.warning("mail %s to %s not delivered yet: %s", row.id, row.to_address, exc)
@@ -256,8 +278,13 @@ def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: D
         log.error("mail %s to %s refused: %s", row.id, row.to_address, exc)
     except Exception as exc:  # an unforeseen error must not leave the claim to go stale
         log.exception("mail %s to %s: unexpected error", row.id, row.to_address)
-        _record(db, row.id, status=QUEUED if row.attempts < int(_config("MAIL_MAX_ATTEMPTS", 8)) else FAILED,
-                last_error=f"unexpected error: {exc!r}"[:2000], next_attempt_at=utcnow() + retry_delay(row.attempts))
+        _record(
+            db,
+            row.id,
+            status=QUEUED if row.attempts < int(_config("MAIL_MAX_ATTEMPTS", 8)) else FAILED,
+            last_error=f"unexpected error: {exc!r}"[:2000],
+            next_attempt_at=utcnow() + retry_delay(row.attempts),
+        )
         report.retrying += 1
         report.errors.append(repr(exc))
     else:
@@ -265,14 +292,17 @@ def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: D
         report.sent += 1
 
 
-def deliver_due(db: Session, transport: Transport | None = None, *, limit: int = 100,
-                now: datetime | None = None) -> DeliveryReport:
+def deliver_due(
+    db: Session, transport: Transport | None = None, *, limit: int = 100, now: datetime | None = None
+) -> DeliveryReport:
     """Send every message that is due now (at most `limit`), one claim at a time."""
     transport = transport or transport_for(current_app)
     report = DeliveryReport()
     now = now or utcnow()
     candidates = db.scalars(
-        select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        select(OutboxMessage.id)
+        .where(_claimable(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     ).all()
     db.commit()  # end the read: each claim is its own short transaction

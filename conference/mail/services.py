@@ -1,4 +1,5 @@
 """Queue a message in the caller's transaction, and turn a queued row into a standard e-mail."""
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,11 @@ class Attachment:
     data: bytes
 
     def stored(self) -> dict:
-        return {"filename": self.filename, "content_type": self.content_type,
-                "base64": base64.b64encode(self.data).decode("ascii")}
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "base64": base64.b64encode(self.data).decode("ascii"),
+        }
 
 
 def mail_from() -> str:
@@ -43,8 +47,16 @@ def _one_line(text: str, limit: int) -> str:
     return " ".join((text or "").split())[:limit]
 
 
-def enqueue(db: Session, *, to: str, subject: str, text: str, html: str | None = None,
-            attachments: tuple[Attachment, ...] | list[Attachment] = (), kind: str = "") -> OutboxMessage:
+def enqueue(
+    db: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: tuple[Attachment, ...] | list[Attachment] = (),
+    kind: str = "",
+) -> OutboxMessage:
     """Add a message to the outbox in the caller's transaction (never commits): it is sent only if
     the change that caused it is committed."""
     to = (to or "").strip()
@@ -52,22 +64,35 @@ def enqueue(db: Session, *, to: str, subject: str, text: str, html: str | None =
         raise ServiceError("invalid_recipient", f"{to!r} is not a single e-mail address")
     row = OutboxMessage(
         message_id=make_msgid(domain=sender_domain()),
-        kind=kind[:32], to_address=to, subject=_one_line(subject, MAX_SUBJECT), text=text, html=html,
-        attachments=[a.stored() for a in attachments], next_attempt_at=utcnow(),
+        kind=kind[:32],
+        to_address=to,
+        subject=_one_line(subject, MAX_SUBJECT),
+        text=text,
+        html=html,
+        attachments=[a.stored() for a in attachments],
+        next_attempt_at=utcnow(),
     )
     db.add(row)
     return row
 
 
-def enqueue_template(db: Session, *, to: str, subject: str, template: str,
-                     attachments: tuple[Attachment, ...] | list[Attachment] = (), kind: str = "",
-                     **context) -> OutboxMessage:
+def enqueue_template(
+    db: Session,
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    attachments: tuple[Attachment, ...] | list[Attachment] = (),
+    kind: str = "",
+    **context,
+) -> OutboxMessage:
     """Compose from `templates/mail/<template>.txt` and `.html` and queue the message."""
     context.setdefault("subject", subject)
     text = render_template(f"mail/{template}.txt", **context)
     html = render_template(f"mail/{template}.html", **context)
-    return enqueue(db, to=to, subject=subject, text=text, html=html, attachments=attachments,
-                   kind=kind or template)
+    return enqueue(
+        db, to=to, subject=subject, text=text, html=html, attachments=attachments, kind=kind or template
+    )
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -95,6 +120,7 @@ def build_email(row: OutboxMessage, sender: str) -> EmailMessage:
         message.add_alternative(row.html, subtype="html")
     for item in row.attachments or []:
         maintype, _, subtype = item["content_type"].partition("/")
-        message.add_attachment(base64.b64decode(item["base64"]), maintype=maintype, subtype=subtype,
-                               filename=item["filename"])
+        message.add_attachment(
+            base64.b64decode(item["base64"]), maintype=maintype, subtype=subtype, filename=item["filename"]
+        )
     return message

@@ -1,4 +1,5 @@
 """`/manage/outbox`: the admins' view of every message, and `conference mail send`."""
+
 from __future__ import annotations
 
 import base64
@@ -32,10 +33,15 @@ def _ensure_admin() -> None:
 @login_required
 def outbox():
     _ensure_admin()
-    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)).all()
-    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-    return render_template("mail/outbox.html", messages=messages, counts=counts,
-                           delivery=describe_delivery(current_app))
+    messages = db.session.scalars(
+        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
+    ).all()
+    counts = dict(
+        db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    )
+    return render_template(
+        "mail/outbox.html", messages=messages, counts=counts, delivery=describe_delivery(current_app)
+    )
 
 
 @bp.get("/manage/outbox/<int:message_id>")
@@ -45,10 +51,20 @@ def outbox_message(message_id: int):
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         abort(404)
-    attachments = [{"filename": a["filename"], "content_type": a["content_type"],
-                    "size": len(base64.b64decode(a["base64"]))} for a in message.attachments or []]
-    return render_template("mail/outbox_message.html", message=message, attachments=attachments,
-                           links=list(dict.fromkeys(LINK_RE.findall(message.text))))
+    attachments = [
+        {
+            "filename": a["filename"],
+            "content_type": a["content_type"],
+            "size": len(base64.b64decode(a["base64"])),
+        }
+        for a in message.attachments or []
+    ]
+    return render_template(
+        "mail/outbox_message.html",
+        message=message,
+        attachments=attachments,
+        links=list(dict.fromkeys(LINK_RE.findall(message.text))),
+    )
 
 
 @bp.before_app_request

@@ -4,6 +4,7 @@ Pages and API calls of one event start with `event_to_manage(slug)` (organisers,
 `event_to_see_people(slug)` (anyone with a grant there); the rules themselves are
 conference.grants.checks'.
 """
+
 from __future__ import annotations
 
 from flask_login import current_user
@@ -20,7 +21,7 @@ def current_account() -> User:
     """The signed-in user (cookie or bearer token), or a 401 for the API (pages use login_required)."""
     if not current_user.is_authenticated:
         raise ServiceError("unauthorized", "sign in or send a valid API token", status=401)
-    return current_user._get_current_object()  # noqa: SLF001 - the real User for the services
+    return current_user._get_current_object()
 
 
 def event_to_manage(slug: str) -> Event:

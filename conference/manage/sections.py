@@ -4,6 +4,7 @@ Each feature serves its own section from its own folder (programme, registration
 documents, ...); this list only names them for the navigation. A section whose endpoint is not
 registered in the app is left out of the navigation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

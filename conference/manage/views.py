@@ -1,4 +1,5 @@
 """`/manage`: the events a person runs, and one event's overview with its sections."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template

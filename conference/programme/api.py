@@ -1,4 +1,5 @@
 """Read-only JSON API for the public programme: /api/v1/events."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -13,9 +14,13 @@ csrf.exempt(bp)
 
 @bp.get("/events")
 def events():
-    return jsonify({"events": [services.event_summary_json(e) for e in services.list_events(db.session, current_user)]})
+    return jsonify(
+        {"events": [services.event_summary_json(e) for e in services.list_events(db.session, current_user)]}
+    )
 
 
 @bp.get("/events/<slug>")
 def event(slug: str):
-    return jsonify(services.event_detail_json(db.session, services.get_event(db.session, slug, viewer=current_user)))
+    return jsonify(
+        services.event_detail_json(db.session, services.get_event(db.session, slug, viewer=current_user))
+    )

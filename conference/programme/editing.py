@@ -4,6 +4,7 @@ Every function takes validated input (`schemas`), owns its transaction and raise
 whose `details.fields` names the field at fault, so a form shows the message beside it and the API
 returns it; on any refusal nothing is written.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ def local_input(moment: datetime | None, zone: ZoneInfo) -> str | None:
 
 
 # ---------------------------------------------------------------- events
+
 
 def _apply_event(event: Event, data: EventIn) -> None:
     zone = ZoneInfo(data.timezone)
@@ -96,8 +98,11 @@ def create_event(db: Session, data: EventCreateIn, *, created_by: User | None = 
     if data.organiser_email:
         organiser = find_user_by_email(db, data.organiser_email)
         if organiser is None:
-            raise invalid("organiser_email", "there is no account with this e-mail; ask them to sign up first",
-                          "unknown_user")
+            raise invalid(
+                "organiser_email",
+                "there is no account with this e-mail; ask them to sign up first",
+                "unknown_user",
+            )
     if _slug_taken(db, data.slug, None):
         raise invalid("slug", "another event already uses this address", "slug_taken", 409)
     event = Event(published=False)
@@ -109,8 +114,14 @@ def create_event(db: Session, data: EventCreateIn, *, created_by: User | None = 
         db.rollback()
         raise invalid("slug", "another event already uses this address", "slug_taken", 409) from None
     if organiser is not None:
-        db.add(EventGrant(event_id=event.id, user_id=organiser.id, role="organiser",
-                          granted_by_id=created_by.id if created_by is not None else None))
+        db.add(
+            EventGrant(
+                event_id=event.id,
+                user_id=organiser.id,
+                role="organiser",
+                granted_by_id=created_by.id if created_by is not None else None,
+            )
+        )
     _commit_event(db, event)
     return event
 
@@ -121,17 +132,27 @@ def update_event(db: Session, event: Event, data: EventIn) -> Event:
         raise invalid("slug", "another event already uses this address", "slug_taken", 409)
     zone = ZoneInfo(data.timezone)
     starts, ends = to_utc(data.starts_at, zone), to_utc(data.ends_at, zone)
-    outside = db.scalar(select(ProgrammeSession).where(
-        ProgrammeSession.event_id == event.id,
-        (ProgrammeSession.starts_at < starts) | (ProgrammeSession.ends_at > ends)).limit(1))
+    outside = db.scalar(
+        select(ProgrammeSession)
+        .where(
+            ProgrammeSession.event_id == event.id,
+            (ProgrammeSession.starts_at < starts) | (ProgrammeSession.ends_at > ends),
+        )
+        .limit(1)
+    )
     if outside is not None:
         field = "starts_at" if outside.starts_at < starts else "ends_at"
-        raise invalid(field, f"the session {outside.title!r} would fall outside the event's dates; move it first",
-                      "sessions_outside_event")
+        raise invalid(
+            field,
+            f"the session {outside.title!r} would fall outside the event's dates; move it first",
+            "sessions_outside_event",
+        )
     old_capacity = event.in_person_capacity
     _apply_event(event, data)
     _commit_event(db, event)
-    if event.in_person_capacity is None or (old_capacity is not None and event.in_person_capacity > old_capacity):
+    if event.in_person_capacity is None or (
+        old_capacity is not None and event.in_person_capacity > old_capacity
+    ):
         from ..registrations.services import promote_waiting_list
 
         promote_waiting_list(db, event)  # the places just added go to the waiting list, in order
@@ -151,12 +172,15 @@ def delete_event(db: Session, event: Event) -> None:
     if event.published:
         raise Conflict("event_published", "unpublish the event before deleting it")
     if db.scalar(select(exists().where(Registration.event_id == event.id))):
-        raise Conflict("event_has_registrations", "people have registered for this event; it cannot be deleted")
+        raise Conflict(
+            "event_has_registrations", "people have registered for this event; it cannot be deleted"
+        )
     db.delete(event)
     db.commit()
 
 
 # ---------------------------------------------------------------- tracks
+
 
 def get_track(db: Session, event: Event, track_id: int) -> Track:
     return row_of_event(db, Track, track_id, event, "track")
@@ -168,7 +192,11 @@ def save_track(db: Session, event: Event, data: TrackIn, track: Track | None = N
         track = Track(event_id=event.id)
         db.add(track)
     track.name, track.description, track.colour, track.position = (
-        data.name, data.description, data.colour.lower(), data.position)
+        data.name,
+        data.description,
+        data.colour.lower(),
+        data.position,
+    )
     try:
         db.commit()
     except IntegrityError:
@@ -179,23 +207,34 @@ def save_track(db: Session, event: Event, data: TrackIn, track: Track | None = N
 
 def delete_track(db: Session, track: Track) -> None:
     """Remove a track; its sessions stay, without a track."""
-    db.execute(ProgrammeSession.__table__.update().where(ProgrammeSession.track_id == track.id).values(track_id=None))
+    db.execute(
+        ProgrammeSession.__table__.update().where(ProgrammeSession.track_id == track.id).values(track_id=None)
+    )
     db.delete(track)
     db.commit()
 
 
 # ---------------------------------------------------------------- sessions
 
-def _check_session(db: Session, event: Event, data: SessionIn, starts: datetime, ends: datetime,
-                   session: ProgrammeSession | None) -> None:
+
+def _check_session(
+    db: Session,
+    event: Event,
+    data: SessionIn,
+    starts: datetime,
+    ends: datetime,
+    session: ProgrammeSession | None,
+) -> None:
     if ends <= starts:  # also when JSON gave one local time and one instant
         raise invalid("ends_at", "the session must end after it starts")
     if starts < event.starts_at or ends > event.ends_at:
         zone = event.tz
-        raise invalid("starts_at" if starts < event.starts_at or starts >= event.ends_at else "ends_at",
-                      f"the session must be within the event: {local_input(event.starts_at, zone).replace('T', ' ')}"
-                      f" – {local_input(event.ends_at, zone).replace('T', ' ')} ({event.timezone})",
-                      "outside_event")
+        raise invalid(
+            "starts_at" if starts < event.starts_at or starts >= event.ends_at else "ends_at",
+            f"the session must be within the event: {local_input(event.starts_at, zone).replace('T', ' ')}"
+            f" – {local_input(event.ends_at, zone).replace('T', ' ')} ({event.timezone})",
+            "outside_event",
+        )
     if data.track_id is not None:
         track = db.get(Track, data.track_id)
         if track is None or track.event_id != event.id:
@@ -205,26 +244,39 @@ def _check_session(db: Session, event: Event, data: SessionIn, starts: datetime,
         if parent is None or parent.event_id != event.id:
             raise invalid("parent_id", "the parent session must belong to this event", "parent_not_in_event")
         if parent.parent_id is not None:
-            raise invalid("parent_id", "a breakout cannot be the parent of another breakout", "parent_is_breakout")
+            raise invalid(
+                "parent_id", "a breakout cannot be the parent of another breakout", "parent_is_breakout"
+            )
         has_breakouts = session is not None and db.scalar(
-            select(exists().where(ProgrammeSession.parent_id == session.id)))
+            select(exists().where(ProgrammeSession.parent_id == session.id))
+        )
         if session is not None and (parent.id == session.id or has_breakouts):
-            raise invalid("parent_id", "this session has breakouts of its own, so it cannot be a breakout",
-                          "parent_is_breakout")
+            raise invalid(
+                "parent_id",
+                "this session has breakouts of its own, so it cannot be a breakout",
+                "parent_is_breakout",
+            )
     if data.room:
-        clash = db.scalar(select(ProgrammeSession).where(
-            ProgrammeSession.event_id == event.id,
-            func.lower(ProgrammeSession.room) == data.room.lower(),
-            ProgrammeSession.starts_at < ends, ProgrammeSession.ends_at > starts,
-            ProgrammeSession.id != (session.id if session is not None else 0)).limit(1))
+        clash = db.scalar(
+            select(ProgrammeSession)
+            .where(
+                ProgrammeSession.event_id == event.id,
+                func.lower(ProgrammeSession.room) == data.room.lower(),
+                ProgrammeSession.starts_at < ends,
+                ProgrammeSession.ends_at > starts,
+                ProgrammeSession.id != (session.id if session is not None else 0),
+            )
+            .limit(1)
+        )
         if clash is not None:
             zone = event.tz
             when = f"{local_input(clash.starts_at, zone)[11:]}–{local_input(clash.ends_at, zone)[11:]}"
             raise invalid("room", f"{data.room} is taken then by {clash.title!r} ({when})", "room_taken", 409)
 
 
-def save_session(db: Session, event: Event, data: SessionIn,
-                 session: ProgrammeSession | None = None) -> ProgrammeSession:
+def save_session(
+    db: Session, event: Event, data: SessionIn, session: ProgrammeSession | None = None
+) -> ProgrammeSession:
     """Create a session, or change `session`; a change of times, room, capacity or stream is announced
     (`hooks.session_changed`) once committed, so the doors and the live pages follow."""
     zone = event.tz
@@ -241,8 +293,11 @@ def save_session(db: Session, event: Event, data: SessionIn,
     session.questions_moderated = data.questions_moderated
     db.commit()
     if before is not None:
-        changes = {f: (before[f], getattr(session, f)) for f in WATCHED_SESSION_FIELDS
-                   if before[f] != getattr(session, f)}
+        changes = {
+            f: (before[f], getattr(session, f))
+            for f in WATCHED_SESSION_FIELDS
+            if before[f] != getattr(session, f)
+        }
         if changes:
             hooks.session_changed.send(event.id, session_id=session.id, changes=changes)
     return session
@@ -259,10 +314,18 @@ def session_records(db: Session, session: ProgrammeSession) -> list[str]:
         ("poll votes", select(exists().where(PollBallot.poll_id == Poll.id, Poll.session_id == session.id))),
         ("questions", select(exists().where(Question.session_id == session.id))),
         ("chat messages", select(exists().where(ChatMessage.session_id == session.id))),
-        ("check-ins", select(exists().where(Checkin.list_id == CheckinList.id, CheckinList.session_id == session.id))),
+        (
+            "check-ins",
+            select(exists().where(Checkin.list_id == CheckinList.id, CheckinList.session_id == session.id)),
+        ),
         ("room visits", select(exists().where(RoomVisit.session_id == session.id))),
-        ("breakout rounds", select(exists().where(BreakoutRound.session_id == session.id)
-                                   | exists().where(BreakoutRoom.session_id == session.id))),
+        (
+            "breakout rounds",
+            select(
+                exists().where(BreakoutRound.session_id == session.id)
+                | exists().where(BreakoutRoom.session_id == session.id)
+            ),
+        ),
     )
     return [label for label, query in checks if db.scalar(query)]
 
@@ -273,13 +336,17 @@ def delete_session(db: Session, session: ProgrammeSession) -> None:
         raise Conflict("session_has_breakouts", "delete or move this session's breakouts first")
     records = session_records(db, session)
     if records:
-        raise Conflict("session_has_records",
-                       f"this session cannot be deleted: it already has {', '.join(records)}", records=records)
+        raise Conflict(
+            "session_has_records",
+            f"this session cannot be deleted: it already has {', '.join(records)}",
+            records=records,
+        )
     db.delete(session)
     db.commit()
 
 
 # ---------------------------------------------------------------- speakers
+
 
 def get_speaker(db: Session, event: Event, speaker_id: int) -> Speaker:
     return row_of_event(db, Speaker, speaker_id, event, "speaker")
@@ -292,8 +359,13 @@ def save_speaker(db: Session, event: Event, data: SpeakerIn, speaker: Speaker | 
         user = find_user_by_email(db, data.user_email)
         if user is None:
             raise invalid("user_email", "there is no account with this e-mail", "unknown_user")
-    sessions = list(db.scalars(select(ProgrammeSession).where(ProgrammeSession.id.in_(data.session_ids),
-                                                              ProgrammeSession.event_id == event.id)))
+    sessions = list(
+        db.scalars(
+            select(ProgrammeSession).where(
+                ProgrammeSession.id.in_(data.session_ids), ProgrammeSession.event_id == event.id
+            )
+        )
+    )
     if len(sessions) != len(data.session_ids):
         raise invalid("session_ids", "one of these sessions is not in this event", "session_not_in_event")
     if speaker is None:
@@ -314,18 +386,27 @@ def delete_speaker(db: Session, speaker: Speaker) -> None:
 
 # ---------------------------------------------------------------- what the forms show
 
+
 def event_values(event: Event) -> dict:
     """An event as the values of its edit form (local times in its zone)."""
     zone = event.tz
     return {
-        "title": event.title, "slug": event.slug, "description": event.description, "venue": event.venue,
-        "city": event.city, "country": event.country, "timezone": event.timezone,
-        "starts_at": local_input(event.starts_at, zone), "ends_at": local_input(event.ends_at, zone),
+        "title": event.title,
+        "slug": event.slug,
+        "description": event.description,
+        "venue": event.venue,
+        "city": event.city,
+        "country": event.country,
+        "timezone": event.timezone,
+        "starts_at": local_input(event.starts_at, zone),
+        "ends_at": local_input(event.ends_at, zone),
         "contact_email": event.contact_email or None,
         "registration_opens_at": local_input(event.registration_opens_at, zone),
         "registration_closes_at": local_input(event.registration_closes_at, zone),
-        "modes_offered": event.modes_offered, "in_person_capacity": event.in_person_capacity,
-        "online_capacity": event.online_capacity, "requires_approval": event.requires_approval,
+        "modes_offered": event.modes_offered,
+        "in_person_capacity": event.in_person_capacity,
+        "online_capacity": event.online_capacity,
+        "requires_approval": event.requires_approval,
         "languages": event.languages,
     }
 
@@ -333,21 +414,38 @@ def event_values(event: Event) -> dict:
 def session_values(session: ProgrammeSession) -> dict:
     zone = session.event.tz
     return {
-        "title": session.title, "description": session.description, "kind": session.kind,
-        "track_id": session.track_id, "room": session.room,
-        "starts_at": local_input(session.starts_at, zone), "ends_at": local_input(session.ends_at, zone),
-        "capacity": session.capacity, "language": session.language, "stream_url": session.stream_url,
+        "title": session.title,
+        "description": session.description,
+        "kind": session.kind,
+        "track_id": session.track_id,
+        "room": session.room,
+        "starts_at": local_input(session.starts_at, zone),
+        "ends_at": local_input(session.ends_at, zone),
+        "capacity": session.capacity,
+        "language": session.language,
+        "stream_url": session.stream_url,
         "parent_id": session.parent_id,
         "questions_moderated": session.questions_moderated,
     }
 
 
 def track_values(track: Track) -> dict:
-    return {"name": track.name, "description": track.description, "colour": track.colour, "position": track.position}
+    return {
+        "name": track.name,
+        "description": track.description,
+        "colour": track.colour,
+        "position": track.position,
+    }
 
 
 def speaker_values(speaker: Speaker, db: Session) -> dict:
     email = db.get(User, speaker.user_id).email if speaker.user_id else None
-    return {"name": speaker.name, "title": speaker.title, "organisation": speaker.organisation,
-            "country": speaker.country, "bio": speaker.bio, "user_email": email,
-            "session_ids": [s.id for s in speaker.sessions]}
+    return {
+        "name": speaker.name,
+        "title": speaker.title,
+        "organisation": speaker.organisation,
+        "country": speaker.country,
+        "bio": speaker.bio,
+        "user_email": email,
+        "session_ids": [s.id for s in speaker.sessions],
+    }

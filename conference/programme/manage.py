@@ -4,6 +4,7 @@ Thin views: they check `grants.checks`, validate the posted form with the same p
 the JSON API (`schemas`), call `editing`, and show a refusal beside the field it concerns, keeping
 what was typed (HTTP 400).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -40,57 +41,97 @@ def _field(name, label, kind="text", **extra) -> dict:
 
 
 def _countries() -> list[tuple[str, str]]:
-    return [("", "—")] + list(country_names().items())
+    return [("", "—"), *list(country_names().items())]
 
 
 def event_fields(creating: bool) -> list[dict]:
     fields = [
         _field("title", "Title", required=True, maxlength=300),
-        _field("slug", "Address (slug)", required=True, maxlength=80,
-               hint="Lower-case letters, digits and hyphens: it becomes /events/<slug>."),
+        _field(
+            "slug",
+            "Address (slug)",
+            required=True,
+            maxlength=80,
+            hint="Lower-case letters, digits and hyphens: it becomes /events/<slug>.",
+        ),
         _field("description", "Description", "textarea"),
         _field("venue", "Venue", maxlength=200),
         _field("city", "City", maxlength=100),
         _field("country", "Country", "select", options=_countries()),
-        _field("timezone", "Time zone", required=True, maxlength=64,
-               hint="An IANA time zone such as Asia/Seoul or Europe/Geneva; every time below is in it."),
+        _field(
+            "timezone",
+            "Time zone",
+            required=True,
+            maxlength=64,
+            hint="An IANA time zone such as Asia/Seoul or Europe/Geneva; every time below is in it.",
+        ),
         _field("starts_at", "Starts", "datetime-local", required=True),
         _field("ends_at", "Ends", "datetime-local", required=True),
         _field("contact_email", "Contact e-mail", "email", maxlength=254),
         _field("registration_opens_at", "Registration opens", "datetime-local", hint="Empty: open now."),
-        _field("registration_closes_at", "Registration closes", "datetime-local", hint="Empty: until the end."),
+        _field(
+            "registration_closes_at", "Registration closes", "datetime-local", hint="Empty: until the end."
+        ),
         _field("modes_offered", "Ways to take part", "select", options=list(MODE_CHOICES.items())),
         _field("in_person_capacity", "In-person capacity", "number", min=1, hint="Empty: no limit."),
         _field("online_capacity", "Online capacity", "number", min=1, hint="Empty: no limit."),
         _field("requires_approval", "Organisers approve each registration", "checkbox"),
-        _field("languages", "Languages", maxlength=100,
-               hint="Language tags separated by commas, the main one first: en,ar"),
+        _field(
+            "languages",
+            "Languages",
+            maxlength=100,
+            hint="Language tags separated by commas, the main one first: en,ar",
+        ),
     ]
     if creating:
-        fields.append(_field("organiser_email", "First organiser's e-mail", "email", maxlength=254,
-                             hint="An existing account; leave empty to name organisers later on the Team page."))
+        fields.append(
+            _field(
+                "organiser_email",
+                "First organiser's e-mail",
+                "email",
+                maxlength=254,
+                hint="An existing account; leave empty to name organisers later on the Team page.",
+            )
+        )
     return fields
 
 
 def session_fields(event, session=None) -> list[dict]:
     tracks = [("", "—")] + [(str(t.id), t.name) for t in event.tracks]
     parents = [("", "— none (a session of its own) —")] + [
-        (str(s.id), s.title) for s in event.sessions if s.parent_id is None and (session is None or s.id != session.id)]
+        (str(s.id), s.title)
+        for s in event.sessions
+        if s.parent_id is None and (session is None or s.id != session.id)
+    ]
     return [
         _field("title", "Title", required=True, maxlength=300),
         _field("kind", "Kind", "select", options=[(k, k.title()) for k in SESSION_KINDS]),
         _field("track_id", "Track", "select", options=tracks),
-        _field("starts_at", "Starts", "datetime-local", required=True,
-               hint=f"In the event's time zone, {event.timezone}."),
+        _field(
+            "starts_at",
+            "Starts",
+            "datetime-local",
+            required=True,
+            hint=f"In the event's time zone, {event.timezone}.",
+        ),
         _field("ends_at", "Ends", "datetime-local", required=True),
         _field("room", "Room", maxlength=120),
         _field("capacity", "Capacity", "number", min=1, hint="Empty: no limit."),
         _field("language", "Language", maxlength=35),
-        _field("stream_url", "Stream address", "url", maxlength=500,
-               hint="https only: a YouTube or Vimeo link, any https embed address, or an HLS .m3u8 stream."),
+        _field(
+            "stream_url",
+            "Stream address",
+            "url",
+            maxlength=500,
+            hint="https only: a YouTube or Vimeo link, any https embed address, or an HLS .m3u8 stream.",
+        ),
         _field("parent_id", "Breakout of", "select", options=parents),
-        _field("questions_moderated", "Questions wait for a moderator", "select",
-               options=[("", "By kind (plenaries and keynotes: yes)"), ("true", "Yes"), ("false", "No")]),
+        _field(
+            "questions_moderated",
+            "Questions wait for a moderator",
+            "select",
+            options=[("", "By kind (plenaries and keynotes: yes)"), ("true", "Yes"), ("false", "No")],
+        ),
         _field("description", "Description", "textarea"),
     ]
 
@@ -112,7 +153,9 @@ def speaker_fields(event) -> list[dict]:
         _field("country", "Country", "select", options=_countries()),
         _field("bio", "Short bio", "textarea"),
         _field("user_email", "Their account's e-mail", "email", maxlength=254, hint="Optional."),
-        _field("session_ids", "Speaks in", "checkboxes", options=[(str(s.id), s.title) for s in event.sessions]),
+        _field(
+            "session_ids", "Speaks in", "checkboxes", options=[(str(s.id), s.title) for s in event.sessions]
+        ),
     ]
 
 
@@ -155,12 +198,20 @@ def submit(schema: type[BaseModel], save):
 
 
 def _form_page(template_title: str, event, fields, values, errors, action, *, extra=None, status=None):
-    return render_template("programme_manage/form.html", page_title=template_title, event=event, fields=fields,
-                           values=values, errors=errors or {}, action=action, extra=extra or {}), (
-        status or (400 if errors else 200))
+    return render_template(
+        "programme_manage/form.html",
+        page_title=template_title,
+        event=event,
+        fields=fields,
+        values=values,
+        errors=errors or {},
+        action=action,
+        extra=extra or {},
+    ), (status or (400 if errors else 200))
 
 
 # ---------------------------------------------------------------- events
+
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
@@ -169,14 +220,19 @@ def new_event():
     checks.ensure_can_administer(current_user)
     values, errors = {"modes_offered": "both", "languages": "en"}, None
     if request.method == "POST":
-        event, errors = submit(EventCreateIn, lambda data: editing.create_event(db.session, data,
-                                                                                 created_by=current_user))
+        event, errors = submit(
+            EventCreateIn, lambda data: editing.create_event(db.session, data, created_by=current_user)
+        )
         if event is not None:
-            flash(f"{event.title} is created as a draft: only its organisers see it until you publish it.", "success")
+            flash(
+                f"{event.title} is created as a draft: only its organisers see it until you publish it.",
+                "success",
+            )
             return redirect(url_for("programme_manage.edit_event", slug=event.slug), code=303)
         values = typed(EventCreateIn)
-    return render_template("programme_manage/new_event.html", fields=event_fields(True), values=values,
-                           errors=errors or {}), 400 if errors else 200
+    return render_template(
+        "programme_manage/new_event.html", fields=event_fields(True), values=values, errors=errors or {}
+    ), 400 if errors else 200
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
@@ -191,8 +247,13 @@ def edit_event(slug: str):
             return redirect(url_for("programme_manage.edit_event", slug=saved.slug), code=303)
         values = typed(EventIn)
         db.session.refresh(event)
-    return render_template("programme_manage/edit_event.html", event=event, fields=event_fields(False),
-                           values=values, errors=errors or {}), 400 if errors else 200
+    return render_template(
+        "programme_manage/edit_event.html",
+        event=event,
+        fields=event_fields(False),
+        values=values,
+        errors=errors or {},
+    ), 400 if errors else 200
 
 
 @bp.post("/events/<slug>/publish")
@@ -229,12 +290,18 @@ def delete_event(slug: str):
 
 # ---------------------------------------------------------------- programme
 
+
 @bp.get("/events/<slug>/programme")
 @login_required
 def programme(slug: str):
     event = event_to_manage(slug)
-    return render_template("programme_manage/programme.html", event=event, sessions=event.sessions,
-                           tracks=event.tracks, speakers=sorted(event.speakers, key=lambda s: s.name.lower()))
+    return render_template(
+        "programme_manage/programme.html",
+        event=event,
+        sessions=event.sessions,
+        tracks=event.tracks,
+        speakers=sorted(event.speakers, key=lambda s: s.name.lower()),
+    )
 
 
 def _programme_url(event, anchor: str) -> str:
@@ -246,8 +313,15 @@ def _edit_page(slug, kind, schema, fields_for, load, values_of, save, delete_end
     event = event_to_manage(slug)
     item = load(event, item_id) if item_id is not None else None
     fields = fields_for(event, item)
-    values = display(values_of(item)) if item is not None else {
-        "language": event.languages.split(",")[0], "colour": "#1f6feb", "position": str(len(event.tracks))}
+    values = (
+        display(values_of(item))
+        if item is not None
+        else {
+            "language": event.languages.split(",")[0],
+            "colour": "#1f6feb",
+            "position": str(len(event.tracks)),
+        }
+    )
     errors = None
     if request.method == "POST":
         saved, errors = submit(schema, lambda data: save(event, data, item))
@@ -257,8 +331,9 @@ def _edit_page(slug, kind, schema, fields_for, load, values_of, save, delete_end
         values = typed(schema)
     title = f"Edit the {kind}" if item is not None else f"New {kind}"
     delete_url = url_for(delete_endpoint, slug=slug, item_id=item.id) if item is not None else None
-    return _form_page(title, event, fields, values, errors, request.path, extra={"delete_url": delete_url,
-                                                                                 "kind": kind})
+    return _form_page(
+        title, event, fields, values, errors, request.path, extra={"delete_url": delete_url, "kind": kind}
+    )
 
 
 def _delete(slug, kind, load, remove, item_id):
@@ -290,9 +365,17 @@ def _load_speaker(event, item_id):
 @bp.route("/events/<slug>/programme/tracks/<int:item_id>", methods=["GET", "POST"])
 @login_required
 def track(slug: str, item_id: int | None):
-    return _edit_page(slug, "track", TrackIn, lambda e, t: track_fields(), _load_track, editing.track_values,
-                      lambda e, data, t: editing.save_track(db.session, e, data, t),
-                      "programme_manage.delete_track", item_id)
+    return _edit_page(
+        slug,
+        "track",
+        TrackIn,
+        lambda e, t: track_fields(),
+        _load_track,
+        editing.track_values,
+        lambda e, data, t: editing.save_track(db.session, e, data, t),
+        "programme_manage.delete_track",
+        item_id,
+    )
 
 
 @bp.post("/events/<slug>/programme/tracks/<int:item_id>/delete")
@@ -305,9 +388,17 @@ def delete_track(slug: str, item_id: int):
 @bp.route("/events/<slug>/programme/sessions/<int:item_id>", methods=["GET", "POST"])
 @login_required
 def session(slug: str, item_id: int | None):
-    return _edit_page(slug, "session", SessionIn, session_fields, _load_session, editing.session_values,
-                      lambda e, data, s: editing.save_session(db.session, e, data, s),
-                      "programme_manage.delete_session", item_id)
+    return _edit_page(
+        slug,
+        "session",
+        SessionIn,
+        session_fields,
+        _load_session,
+        editing.session_values,
+        lambda e, data, s: editing.save_session(db.session, e, data, s),
+        "programme_manage.delete_session",
+        item_id,
+    )
 
 
 @bp.post("/events/<slug>/programme/sessions/<int:item_id>/delete")
@@ -320,10 +411,17 @@ def delete_session(slug: str, item_id: int):
 @bp.route("/events/<slug>/programme/speakers/<int:item_id>", methods=["GET", "POST"])
 @login_required
 def speaker(slug: str, item_id: int | None):
-    return _edit_page(slug, "speaker", SpeakerIn, lambda e, s: speaker_fields(e), _load_speaker,
-                      lambda s: editing.speaker_values(s, db.session),
-                      lambda e, data, s: editing.save_speaker(db.session, e, data, s),
-                      "programme_manage.delete_speaker", item_id)
+    return _edit_page(
+        slug,
+        "speaker",
+        SpeakerIn,
+        lambda e, s: speaker_fields(e),
+        _load_speaker,
+        lambda s: editing.speaker_values(s, db.session),
+        lambda e, data, s: editing.save_speaker(db.session, e, data, s),
+        "programme_manage.delete_speaker",
+        item_id,
+    )
 
 
 @bp.post("/events/<slug>/programme/speakers/<int:item_id>/delete")

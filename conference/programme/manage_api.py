@@ -4,6 +4,7 @@ speakers and grants — validated by the same pydantic models as the forms (`sch
 write (checked for the whole app in `auth.authenticate_request`). Errors are 4xx JSON with
 `details.fields = {field: message}`.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -56,21 +57,36 @@ def _body(schema: type[BaseModel], current: dict | None = None):
 
 def event_settings_json(event) -> dict:
     body = event_summary_json(event)
-    body.update({
-        "id": event.id, "published": event.published, "description": event.description,
-        "contact_email": event.contact_email or None,
-        "registration_opens_at": iso_utc(event.registration_opens_at) if event.registration_opens_at else None,
-        "registration_closes_at": iso_utc(event.registration_closes_at) if event.registration_closes_at else None,
-        "modes_offered": event.modes_offered, "in_person_capacity": event.in_person_capacity,
-        "online_capacity": event.online_capacity, "requires_approval": event.requires_approval,
-        "languages": event.languages.split(","),
-    })
+    body.update(
+        {
+            "id": event.id,
+            "published": event.published,
+            "description": event.description,
+            "contact_email": event.contact_email or None,
+            "registration_opens_at": iso_utc(event.registration_opens_at)
+            if event.registration_opens_at
+            else None,
+            "registration_closes_at": iso_utc(event.registration_closes_at)
+            if event.registration_closes_at
+            else None,
+            "modes_offered": event.modes_offered,
+            "in_person_capacity": event.in_person_capacity,
+            "online_capacity": event.online_capacity,
+            "requires_approval": event.requires_approval,
+            "languages": event.languages.split(","),
+        }
+    )
     return body
 
 
 def track_json(track) -> dict:
-    return {"id": track.id, "name": track.name, "description": track.description, "colour": track.colour,
-            "position": track.position}
+    return {
+        "id": track.id,
+        "name": track.name,
+        "description": track.description,
+        "colour": track.colour,
+        "position": track.position,
+    }
 
 
 def manage_session_json(session) -> dict:
@@ -81,7 +97,9 @@ def manage_session_json(session) -> dict:
 
 def manage_speaker_json(speaker) -> dict:
     body = speaker_json(speaker)
-    body.update({"bio": speaker.bio, "user_id": speaker.user_id, "session_ids": [s.id for s in speaker.sessions]})
+    body.update(
+        {"bio": speaker.bio, "user_id": speaker.user_id, "session_ids": [s.id for s in speaker.sessions]}
+    )
     return body
 
 
@@ -90,6 +108,7 @@ def _created(body: dict):
 
 
 # ---------------------------------------------------------------- events
+
 
 @bp.post("/events")
 def create_event():
@@ -133,6 +152,7 @@ def unpublish(slug: str):
 
 # ---------------------------------------------------------------- tracks
 
+
 @bp.post("/events/<slug>/tracks")
 def create_track(slug: str):
     event = event_to_manage(slug)
@@ -155,6 +175,7 @@ def delete_track(slug: str, track_id: int):
 
 
 # ---------------------------------------------------------------- sessions
+
 
 @bp.post("/events/<slug>/sessions")
 def create_session(slug: str):
@@ -179,6 +200,7 @@ def delete_session(slug: str, session_id: int):
 
 # ---------------------------------------------------------------- speakers
 
+
 @bp.post("/events/<slug>/speakers")
 def create_speaker(slug: str):
     event = event_to_manage(slug)
@@ -201,6 +223,7 @@ def delete_speaker(slug: str, speaker_id: int):
 
 
 # ---------------------------------------------------------------- grants
+
 
 @bp.get("/events/<slug>/grants")
 def grants(slug: str):

@@ -1,12 +1,24 @@
 """Events, their thematic tracks, programme sessions and speakers."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text,
-                        UniqueConstraint, false, true)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
@@ -34,7 +46,9 @@ class Event(db.Model):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="dates_ordered"),
         CheckConstraint("modes_offered IN ('both', 'in_person', 'online')", name="modes_offered"),
-        CheckConstraint("in_person_capacity IS NULL OR in_person_capacity > 0", name="in_person_capacity_positive"),
+        CheckConstraint(
+            "in_person_capacity IS NULL OR in_person_capacity > 0", name="in_person_capacity_positive"
+        ),
         CheckConstraint("online_capacity IS NULL OR online_capacity > 0", name="online_capacity_positive"),
     )
 
@@ -62,13 +76,13 @@ class Event(db.Model):
     # The event's languages as BCP 47 tags separated by commas, the first being the default ("en,ar").
     languages: Mapped[str] = mapped_column(String(100), default="en", server_default="en")
 
-    tracks: Mapped[list["Track"]] = relationship(
+    tracks: Mapped[list[Track]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Track.position"
     )
-    sessions: Mapped[list["ProgrammeSession"]] = relationship(
+    sessions: Mapped[list[ProgrammeSession]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="ProgrammeSession.starts_at"
     )
-    speakers: Mapped[list["Speaker"]] = relationship(back_populates="event", cascade="all, delete-orphan")
+    speakers: Mapped[list[Speaker]] = relationship(back_populates="event", cascade="all, delete-orphan")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,9 +122,7 @@ class ProgrammeSession(db.Model):
     __tablename__ = "programme_sessions"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="times_ordered"),
-        CheckConstraint(
-            "kind IN ('plenary', 'keynote', 'thematic', 'breakout', 'workshop')", name="kind"
-        ),
+        CheckConstraint("kind IN ('plenary', 'keynote', 'thematic', 'breakout', 'workshop')", name="kind"),
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
     )
 
@@ -136,11 +148,11 @@ class ProgrammeSession(db.Model):
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     track: Mapped[Track | None] = relationship()
-    parent: Mapped["ProgrammeSession | None"] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["ProgrammeSession"]] = relationship(
+    parent: Mapped[ProgrammeSession | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[ProgrammeSession]] = relationship(
         back_populates="parent", order_by="ProgrammeSession.id"
     )
-    speakers: Mapped[list["Speaker"]] = relationship(
+    speakers: Mapped[list[Speaker]] = relationship(
         secondary=session_speakers, back_populates="sessions", order_by="Speaker.name"
     )
 

@@ -4,6 +4,7 @@ Date-times are *local* to the event's time zone when they carry no offset (a `da
 or "2030-05-06T09:00" in JSON); the services turn them into UTC. An offset given in JSON is honoured.
 Unknown keys are refused, so a typo in an API call is a 400 rather than a silent no-op.
 """
+
 from __future__ import annotations
 
 import re
@@ -266,7 +267,11 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     for error in exc.errors():
         location = [str(p) for p in error["loc"]]
         name = location[0] if location else "body"
-        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+        message = (
+            "unknown field"
+            if error["type"] == "extra_forbidden"
+            else error["msg"].removeprefix("Value error, ")
+        )
         fields.setdefault(name, message)
     return fields
 

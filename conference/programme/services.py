@@ -1,8 +1,9 @@
 """Reading the programme: events, the agenda by day and track, and their JSON shapes."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -65,7 +66,7 @@ def local(moment: datetime, event: Event) -> datetime:
     return moment.astimezone(event.tz)
 
 
-def agenda_by_day(db: Session, event: Event) -> "OrderedDict[date, list[ProgrammeSession]]":
+def agenda_by_day(db: Session, event: Event) -> OrderedDict[date, list[ProgrammeSession]]:
     """Sessions grouped by their local day in the event's time zone, in time order."""
     days: OrderedDict[date, list[ProgrammeSession]] = OrderedDict()
     for session in event_sessions(db, event):
@@ -75,7 +76,7 @@ def agenda_by_day(db: Session, event: Event) -> "OrderedDict[date, list[Programm
 
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, the form the API promises."""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def speaker_json(speaker: Speaker) -> dict:

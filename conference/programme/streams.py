@@ -8,6 +8,7 @@ so a pydantic validator that calls it turns the refusal into a field error).
 Only `https` is accepted: an `http` frame is blocked as mixed content on an https site, and any other
 scheme (`javascript:`, `data:`, `file:`) is a way to run code in the page, not a stream.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,14 @@ class InvalidStreamUrl(ValueError):
     """The URL cannot be played; the message says why, for the organiser."""
 
 
-_YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com",
-                  "youtube-nocookie.com", "www.youtube-nocookie.com"}
+_YOUTUBE_HOSTS = {
+    "youtube.com",
+    "www.youtube.com",
+    "m.youtube.com",
+    "music.youtube.com",
+    "youtube-nocookie.com",
+    "www.youtube-nocookie.com",
+}
 # Video ids are 11 characters today; a little slack, as before, for older and test ids.
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
 _YOUTUBE_CHANNEL = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
@@ -106,7 +113,9 @@ def _youtube_embed(host: str, parts) -> str:
             return YOUTUBE_EMBED + "live_stream?" + urlencode({"channel": channel})
         video = segments[1]
     if not video or not _YOUTUBE_ID.match(video):
-        raise InvalidStreamUrl("this YouTube address names no video: paste the video's watch, share or embed link")
+        raise InvalidStreamUrl(
+            "this YouTube address names no video: paste the video's watch, share or embed link"
+        )
     start = _youtube_start(query)
     return YOUTUBE_EMBED + video + (f"?start={start}" if start else "")
 

@@ -1,4 +1,5 @@
 """Public programme pages: events, an event's overview, the agenda at a glance, a session."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -20,7 +21,9 @@ def events_list():
 @bp.route("/events/<slug>")
 def event_overview(slug: str):
     event = services.get_event(db.session, slug, viewer=current_user)
-    registration = find_registration(db.session, current_user.id, event.id) if current_user.is_authenticated else None
+    registration = (
+        find_registration(db.session, current_user.id, event.id) if current_user.is_authenticated else None
+    )
     return render_template(
         "programme/event.html",
         event=event,

@@ -4,6 +4,7 @@ The same pydantic models as the back-office forms validate every body; the same 
 Anyone who runs the event reads; only its organisers (and admins) change. A bearer token
 authenticates alone; a browser session needs its CSRF token on every write (`auth.authenticate_request`).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -43,18 +44,36 @@ def _body(schema: type[BaseModel]):
 def registration_json(registration: Registration) -> dict:
     user = registration.user
     return {
-        "id": registration.id, "mode": registration.mode, "status": registration.status,
-        "answers": registration.answers or {}, "created_at": iso_utc(registration.created_at),
-        "status_changed_at": iso_utc(registration.status_changed_at) if registration.status_changed_at else None,
-        "user": {"id": user.id, "name": user.name, "email": user.email, "organisation": user.organisation,
-                 "country": user.country},
+        "id": registration.id,
+        "mode": registration.mode,
+        "status": registration.status,
+        "answers": registration.answers or {},
+        "created_at": iso_utc(registration.created_at),
+        "status_changed_at": iso_utc(registration.status_changed_at)
+        if registration.status_changed_at
+        else None,
+        "user": {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "organisation": user.organisation,
+            "country": user.country,
+        },
     }
 
 
 def field_json(field) -> dict:
-    return {"id": field.id, "key": field.key, "label": field.label, "kind": field.kind, "choices": field.choices,
-            "required": field.required, "help_text": field.help_text, "notice": field.notice,
-            "position": field.position}
+    return {
+        "id": field.id,
+        "key": field.key,
+        "label": field.label,
+        "kind": field.kind,
+        "choices": field.choices,
+        "required": field.required,
+        "help_text": field.help_text,
+        "notice": field.notice,
+        "position": field.position,
+    }
 
 
 def _registration(event, registration_id: int) -> Registration:
@@ -68,15 +87,23 @@ def _registration(event, registration_id: int) -> Registration:
 def list_registrations(slug: str):
     event = event_to_see_people(slug)
     page = people.search_people(db.session, event, people.PeopleQuery.from_args(request.args))
-    return jsonify({"total": page.total, "page": page.page, "pages": page.pages,
-                    "registrations": [registration_json(r) for r, _ in page.rows]})
+    return jsonify(
+        {
+            "total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "registrations": [registration_json(r) for r, _ in page.rows],
+        }
+    )
 
 
 @bp.post("/registrations")
 def add_registration(slug: str):
     event = event_to_manage(slug)
     body = _body(ParticipantAdd)
-    answers = form_fields.clean_answers(form_fields.fields_of(db.session, event), body.answers, enforce_required=False)
+    answers = form_fields.clean_answers(
+        form_fields.fields_of(db.session, event), body.answers, enforce_required=False
+    )
     registration, created = people.add_participant(db.session, event, body, answers)
     return jsonify({"registration": registration_json(registration), "account_created": created}), 201
 
@@ -108,19 +135,44 @@ def import_registrations(slug: str):
     if body.dry_run:
         plan = imports.plan_import(db.session, event, body.csv_text)
         db.session.rollback()
-        return jsonify({
-            "ok": plan.ok, "digest": plan.digest(),
-            "problems": [{"line": line, "message": message} for line, message in plan.problems],
-            "answer_columns": plan.answer_columns, "ignored_columns": plan.ignored_columns,
-            "rows": [{"line": r.line, "email": r.email, "action": r.action, "status": r.status, "mode": r.mode,
-                      "changes": r.changes} for r in plan.rows],
-        }), 200 if plan.ok else 422
-    result = imports.apply_import(db.session, event, body.csv_text, expected_digest=body.preview_digest,
-                                  invite=body.invitations == "now")
-    return jsonify({"rows": result.rows, "users_created": result.users_created,
-                    "registrations_created": result.registrations_created,
-                    "already_registered": result.already_registered, "changed": result.changed,
-                    "waitlisted": result.waitlisted, "invited": result.invited})
+        return jsonify(
+            {
+                "ok": plan.ok,
+                "digest": plan.digest(),
+                "problems": [{"line": line, "message": message} for line, message in plan.problems],
+                "answer_columns": plan.answer_columns,
+                "ignored_columns": plan.ignored_columns,
+                "rows": [
+                    {
+                        "line": r.line,
+                        "email": r.email,
+                        "action": r.action,
+                        "status": r.status,
+                        "mode": r.mode,
+                        "changes": r.changes,
+                    }
+                    for r in plan.rows
+                ],
+            }
+        ), 200 if plan.ok else 422
+    result = imports.apply_import(
+        db.session,
+        event,
+        body.csv_text,
+        expected_digest=body.preview_digest,
+        invite=body.invitations == "now",
+    )
+    return jsonify(
+        {
+            "rows": result.rows,
+            "users_created": result.users_created,
+            "registrations_created": result.registrations_created,
+            "already_registered": result.already_registered,
+            "changed": result.changed,
+            "waitlisted": result.waitlisted,
+            "invited": result.invited,
+        }
+    )
 
 
 @bp.get("/registration-fields")
@@ -132,7 +184,9 @@ def list_fields(slug: str):
 @bp.post("/registration-fields")
 def add_field(slug: str):
     event = event_to_manage(slug)
-    return jsonify({"field": field_json(form_fields.add_field(db.session, event, _body(FieldDefinition)))}), 201
+    return jsonify(
+        {"field": field_json(form_fields.add_field(db.session, event, _body(FieldDefinition)))}
+    ), 201
 
 
 @bp.put("/registration-fields/<int:field_id>")

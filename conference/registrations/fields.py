@@ -1,4 +1,5 @@
 """An event's own registration form: its fields, the ready-made ones, and checking the answers."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -13,30 +14,61 @@ from .schemas import FieldDefinition
 # Ready-made fields, as UN and capacity-building events ask them; the organiser may edit them after.
 PRESETS: dict[str, dict] = {
     "title": {"label": "Title", "kind": "choice", "choices": ["Mr.", "Ms.", "Mx.", "Dr.", "Prof.", "H.E."]},
-    "gender": {"label": "Gender", "kind": "choice",
-               "choices": ["Woman", "Man", "Non-binary", "Prefer not to say"]},
-    "organisation_type": {"label": "Type of organisation", "kind": "choice", "choices": [
-        "Government", "Intergovernmental organisation", "United Nations", "Academia", "Civil society",
-        "Private sector", "Media", "Other"]},
+    "gender": {
+        "label": "Gender",
+        "kind": "choice",
+        "choices": ["Woman", "Man", "Non-binary", "Prefer not to say"],
+    },
+    "organisation_type": {
+        "label": "Type of organisation",
+        "kind": "choice",
+        "choices": [
+            "Government",
+            "Intergovernmental organisation",
+            "United Nations",
+            "Academia",
+            "Civil society",
+            "Private sector",
+            "Media",
+            "Other",
+        ],
+    },
     "position": {"label": "Position", "kind": "text"},
-    "visa_letter": {"label": "I need a visa support letter", "kind": "checkbox",
-                    "help_text": "The organisers send you a letter for your visa application."},
-    "accessibility": {"label": "Accessibility needs", "kind": "textarea",
-                      "help_text": "Tell us what would make the event accessible to you."},
-    "dietary": {"label": "Dietary needs", "kind": "choice", "choices": [
-        "None", "Vegetarian", "Vegan", "Halal", "Kosher", "Gluten-free", "Other"]},
-    "privacy_consent": {"label": "I agree to the processing of my personal data as described above",
-                        "kind": "consent", "required": True,
-                        "notice": "The organisers use your name, e-mail, organisation and country to run this "
-                                  "event, and publish anonymous figures about attendance. Edit this notice "
-                                  "to say who processes the data, why, for how long, and whom to contact."},
+    "visa_letter": {
+        "label": "I need a visa support letter",
+        "kind": "checkbox",
+        "help_text": "The organisers send you a letter for your visa application.",
+    },
+    "accessibility": {
+        "label": "Accessibility needs",
+        "kind": "textarea",
+        "help_text": "Tell us what would make the event accessible to you.",
+    },
+    "dietary": {
+        "label": "Dietary needs",
+        "kind": "choice",
+        "choices": ["None", "Vegetarian", "Vegan", "Halal", "Kosher", "Gluten-free", "Other"],
+    },
+    "privacy_consent": {
+        "label": "I agree to the processing of my personal data as described above",
+        "kind": "consent",
+        "required": True,
+        "notice": "The organisers use your name, e-mail, organisation and country to run this "
+        "event, and publish anonymous figures about attendance. Edit this notice "
+        "to say who processes the data, why, for how long, and whom to contact.",
+    },
 }
 
 
 def fields_of(db: Session, event: Event | int) -> list[RegistrationField]:
     event_id = event if isinstance(event, int) else event.id
-    return list(db.scalars(select(RegistrationField).where(RegistrationField.event_id == event_id)
-                           .order_by(RegistrationField.position, RegistrationField.id)))
+    return list(
+        db.scalars(
+            select(RegistrationField)
+            .where(RegistrationField.event_id == event_id)
+            .order_by(RegistrationField.position, RegistrationField.id)
+        )
+    )
 
 
 def get_field(db: Session, event: Event, field_id: int) -> RegistrationField:
@@ -51,16 +83,20 @@ def _save(db: Session, field: RegistrationField) -> RegistrationField:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict("duplicate_key", f"this form already has a field with the key {field.key!r}",
-                       field="key") from None
+        raise Conflict(
+            "duplicate_key", f"this form already has a field with the key {field.key!r}", field="key"
+        ) from None
     return field
 
 
 def add_field(db: Session, event: Event, definition: FieldDefinition) -> RegistrationField:
     """Add a field at the end of the form; a key the form already uses raises Conflict('duplicate_key')."""
-    last = db.scalar(select(func.max(RegistrationField.position)).where(RegistrationField.event_id == event.id))
-    field = RegistrationField(event_id=event.id, position=(last if last is not None else -1) + 1,
-                              **definition.model_dump())
+    last = db.scalar(
+        select(func.max(RegistrationField.position)).where(RegistrationField.event_id == event.id)
+    )
+    field = RegistrationField(
+        event_id=event.id, position=(last if last is not None else -1) + 1, **definition.model_dump()
+    )
     db.add(field)
     return _save(db, field)
 
@@ -107,8 +143,9 @@ class InvalidAnswers(ServiceError):
     """Answers that break the form's rules; `problems` holds the messages by field key."""
 
     def __init__(self, problems: dict[str, str]):
-        super().__init__("invalid_answers", "; ".join(f"{k}: {m}" for k, m in problems.items()),
-                         fields=problems)
+        super().__init__(
+            "invalid_answers", "; ".join(f"{k}: {m}" for k, m in problems.items()), fields=problems
+        )
         self.problems = problems
 
 
@@ -161,8 +198,10 @@ def clean_answer(field: RegistrationField, raw, *, enforce_required: bool = True
 
 def raw_answers(form, fields: list[RegistrationField]) -> dict:
     """A form's answers by field key, as typed (lists for multi-choice fields); inputs are named answer-<key>."""
-    return {f.key: form.getlist(f"answer-{f.key}") if f.kind == "multi" else form.get(f"answer-{f.key}", "")
-            for f in fields}
+    return {
+        f.key: form.getlist(f"answer-{f.key}") if f.kind == "multi" else form.get(f"answer-{f.key}", "")
+        for f in fields
+    }
 
 
 def clean_answers(fields: list[RegistrationField], raw: dict, *, enforce_required: bool = True) -> dict:
@@ -170,8 +209,11 @@ def clean_answers(fields: list[RegistrationField], raw: dict, *, enforce_require
     answers, problems = {}, {}
     for field in fields:
         try:
-            value = clean_answer(field, raw.get(field.key, [] if field.kind == "multi" else ""),
-                                 enforce_required=enforce_required)
+            value = clean_answer(
+                field,
+                raw.get(field.key, [] if field.kind == "multi" else ""),
+                enforce_required=enforce_required,
+            )
         except ValueError as exc:
             problems[field.key] = str(exc)
             continue

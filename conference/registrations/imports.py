@@ -12,6 +12,7 @@ with ";", a yes/no cell takes yes/no). The organisers' list is authoritative: it
 confirmed without approval, in-person rows beyond the capacity go to the waiting list, and rows of
 people already registered change their mode, answers, or bring back a cancelled registration.
 """
+
 from __future__ import annotations
 
 import csv
@@ -90,7 +91,9 @@ class ImportPlan:
 
     def digest(self) -> str:
         """A fingerprint of what applying would do, so the confirm step can tell the plan did not change."""
-        text = "\n".join(f"{r.line}|{r.email}|{r.action}|{r.status}|{r.mode}|{','.join(r.changes)}" for r in self.rows)
+        text = "\n".join(
+            f"{r.line}|{r.email}|{r.action}|{r.status}|{r.mode}|{','.join(r.changes)}" for r in self.rows
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -106,7 +109,9 @@ class ImportResult:
     invited: int = 0
 
 
-def _read(text: str, fields_by_key: dict) -> tuple[list[tuple[int, dict]], list[tuple[int, str]], list[str], list[str]]:
+def _read(
+    text: str, fields_by_key: dict
+) -> tuple[list[tuple[int, dict]], list[tuple[int, str]], list[str], list[str]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in IMPORT_COLUMNS if c not in header]
@@ -167,8 +172,11 @@ def plan_import(db: Session, event: Event, csv_text: str) -> ImportPlan:
             problems.extend((line, f"line {line}: {message}") for message in row_problems)
             continue
         seen[email] = line
-        rows.append(PlannedRow(line, email, values["name"], values["organisation"][:200], country, values["mode"],
-                               answers))
+        rows.append(
+            PlannedRow(
+                line, email, values["name"], values["organisation"][:200], country, values["mode"], answers
+            )
+        )
     problems.sort(key=lambda p: p[0])
     _decide(db, event, rows, problems)
     return ImportPlan(rows, problems, answer_columns, ignored)
@@ -179,10 +187,17 @@ def _decide(db: Session, event: Event, rows: list[PlannedRow], problems: list) -
     users: dict[str, int] = {}
     for chunk in _chunks([r.email for r in rows], 500):
         users.update(db.execute(select(User.email, User.id).where(User.email.in_(chunk))).all())
-    registrations = {r.user_id: r for r in db.scalars(select(Registration).where(Registration.event_id == event.id))}
-    free_in_person = (None if event.in_person_capacity is None
-                      else event.in_person_capacity - _confirmed(db, event.id, "in_person"))
-    free_online = None if event.online_capacity is None else event.online_capacity - _confirmed(db, event.id, "online")
+    registrations = {
+        r.user_id: r for r in db.scalars(select(Registration).where(Registration.event_id == event.id))
+    }
+    free_in_person = (
+        None
+        if event.in_person_capacity is None
+        else event.in_person_capacity - _confirmed(db, event.id, "in_person")
+    )
+    free_online = (
+        None if event.online_capacity is None else event.online_capacity - _confirmed(db, event.id, "online")
+    )
     needing_place = []
     for row in rows:
         row.user_id = users.get(row.email)
@@ -216,7 +231,9 @@ def _decide(db: Session, event: Event, rows: list[PlannedRow], problems: list) -
     for row in needing_place:
         if row.mode == "online":
             if free_online is not None and free_online <= 0:
-                problems.append((row.line, f"line {row.line}: the {event.online_capacity} online places are taken"))
+                problems.append(
+                    (row.line, f"line {row.line}: the {event.online_capacity} online places are taken")
+                )
                 continue
             row.status = Status.CONFIRMED.value
             free_online = None if free_online is None else free_online - 1
@@ -231,8 +248,9 @@ def _decide(db: Session, event: Event, rows: list[PlannedRow], problems: list) -
     problems.sort(key=lambda p: p[0])
 
 
-def apply_import(db: Session, event: Event, csv_text: str, *, expected_digest: str = "",
-                 invite: bool = False) -> ImportResult:
+def apply_import(
+    db: Session, event: Event, csv_text: str, *, expected_digest: str = "", invite: bool = False
+) -> ImportResult:
     """Write what the plan says, in one transaction; a bad row (or a plan changed since the preview) writes nothing.
 
     With `invite`, the invitation of every new confirmed participant is queued in the same transaction
@@ -245,16 +263,30 @@ def apply_import(db: Session, event: Event, csv_text: str, *, expected_digest: s
     plan = plan_import(db, event, csv_text)
     if not plan.ok:
         db.rollback()
-        raise ImportError_("bad_rows", "; ".join(plan.messages), line=plan.problems[0][0],
-                           problems=[{"line": line, "message": m} for line, m in plan.problems])
+        raise ImportError_(
+            "bad_rows",
+            "; ".join(plan.messages),
+            line=plan.problems[0][0],
+            problems=[{"line": line, "message": m} for line, m in plan.problems],
+        )
     if expected_digest and expected_digest != plan.digest():
         db.rollback()
         raise Conflict("plan_changed", "the participants changed since the preview; check the new preview")
     now = utcnow()
     try:
-        new_users = [{"email": r.email, "name": r.name, "organisation": r.organisation, "country": r.country,
-                      "role": "attendee", "session_version": 1, "created_at": now}
-                     for r in plan.rows if r.action == "create"]
+        new_users = [
+            {
+                "email": r.email,
+                "name": r.name,
+                "organisation": r.organisation,
+                "country": r.country,
+                "role": "attendee",
+                "session_version": 1,
+                "created_at": now,
+            }
+            for r in plan.rows
+            if r.action == "create"
+        ]
         if new_users:
             db.execute(insert(User), new_users)
             ids: dict[str, int] = {}
@@ -265,9 +297,21 @@ def apply_import(db: Session, event: Event, csv_text: str, *, expected_digest: s
                     row.user_id = ids[row.email]
         fresh = [r for r in plan.rows if r.action in ("create", "register")]
         if fresh:
-            db.execute(insert(Registration), [
-                {"user_id": r.user_id, "event_id": event.id, "mode": r.mode, "status": r.status, "answers": r.answers,
-                 "created_at": now, "status_changed_at": now} for r in fresh])
+            db.execute(
+                insert(Registration),
+                [
+                    {
+                        "user_id": r.user_id,
+                        "event_id": event.id,
+                        "mode": r.mode,
+                        "status": r.status,
+                        "answers": r.answers,
+                        "created_at": now,
+                        "status_changed_at": now,
+                    }
+                    for r in fresh
+                ],
+            )
         changed_ids = []
         for row in (r for r in plan.rows if r.action == "change"):
             registration = db.get(Registration, row.registration_id)
@@ -284,9 +328,16 @@ def apply_import(db: Session, event: Event, csv_text: str, *, expected_digest: s
     except IntegrityError as exc:
         db.rollback()
         raise ImportError_("conflict", f"the list conflicts with data saved meanwhile: {exc.orig}") from None
-    return ImportResult(len(plan.rows), len(new_users), len(fresh), len(plan.rows) - len(fresh),
-                        changed=len(changed_ids), waitlisted=plan.waitlisted,
-                        registration_ids=created + changed_ids, invited=invited)
+    return ImportResult(
+        len(plan.rows),
+        len(new_users),
+        len(fresh),
+        len(plan.rows) - len(fresh),
+        changed=len(changed_ids),
+        waitlisted=plan.waitlisted,
+        registration_ids=created + changed_ids,
+        invited=invited,
+    )
 
 
 def _invite(db: Session, registration_ids: list[int]) -> int:
@@ -295,8 +346,11 @@ def _invite(db: Session, registration_ids: list[int]) -> int:
 
     confirmed = []
     for chunk in _chunks(registration_ids, 500):
-        confirmed += db.scalars(select(Registration.id).where(Registration.id.in_(chunk),
-                                                              Registration.status == Status.CONFIRMED.value))
+        confirmed += db.scalars(
+            select(Registration.id).where(
+                Registration.id.in_(chunk), Registration.status == Status.CONFIRMED.value
+            )
+        )
     return invite_registrations(db, confirmed)
 
 
@@ -304,8 +358,9 @@ def _announce_new(db: Session, event: Event, user_ids: list[int]) -> list[int]:
     """Send `registration_changed` for the registrations inserted in bulk (inside the transaction)."""
     ids = []
     for chunk in _chunks(user_ids, 500):
-        for registration in db.scalars(select(Registration).where(Registration.event_id == event.id,
-                                                                  Registration.user_id.in_(chunk))):
+        for registration in db.scalars(
+            select(Registration).where(Registration.event_id == event.id, Registration.user_id.in_(chunk))
+        ):
             registration_changed.send(registration, db=db, change=registration.status, notify=False)
             ids.append(registration.id)
     return ids
@@ -313,4 +368,4 @@ def _announce_new(db: Session, event: Event, user_ids: list[int]) -> list[int]:
 
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -5,6 +5,7 @@ Each message is queued in the outbox in the same transaction as its cause (see c
 Invitations carry a 7-day sign-in link that lets the person set a password; in-person participants
 get their QR badge attached; confirmations carry an .ics file of the event.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -15,9 +16,9 @@ from ..accounts.models import LinkPurpose, User
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..hooks import registration_changed
-from ..schedule.calendar import event_calendar
 from ..mail.services import Attachment, absolute_url, enqueue_template
 from ..programme.models import Event
+from ..schedule.calendar import event_calendar
 from .models import Mode, Registration, Status
 
 
@@ -38,11 +39,17 @@ def _badge_attachment(db: Session, registration: Registration) -> Attachment:
 
 def _common(registration: Registration) -> dict:
     event = registration.event
-    return {"user": registration.user, "event": event, "when": event_dates(event),
-            "mode_label": registration.mode_label, "in_person": registration.mode == Mode.IN_PERSON.value}
+    return {
+        "user": registration.user,
+        "event": event,
+        "when": event_dates(event),
+        "mode_label": registration.mode_label,
+        "in_person": registration.mode == Mode.IN_PERSON.value,
+    }
 
 
 # --- invitations --------------------------------------------------------------------------------------
+
 
 def queue_invitation(db: Session, registration: Registration) -> None:
     """Queue one invitation and stamp `invited_at`, in the caller's transaction (no commit)."""
@@ -52,9 +59,16 @@ def queue_invitation(db: Session, registration: Registration) -> None:
     attachments = [_badge_attachment(db, registration)] if registration.mode == Mode.IN_PERSON.value else []
     token = issue_link(db, user, LinkPurpose.INVITATION.value)
     enqueue_template(
-        db, to=user.email, subject=f"Your invitation: {event.title}", template="invitation", kind="invitation",
-        attachments=attachments, url=link_url(token), lifetime=describe_lifetime(LinkPurpose.INVITATION.value),
-        event_url=absolute_url("programme.event_overview", slug=event.slug), **_common(registration),
+        db,
+        to=user.email,
+        subject=f"Your invitation: {event.title}",
+        template="invitation",
+        kind="invitation",
+        attachments=attachments,
+        url=link_url(token),
+        lifetime=describe_lifetime(LinkPurpose.INVITATION.value),
+        event_url=absolute_url("programme.event_overview", slug=event.slug),
+        **_common(registration),
     )
     registration.invited_at = utcnow()
 
@@ -66,11 +80,15 @@ def invite(db: Session, registration: Registration) -> Registration:
     return registration
 
 
-def pending_invitations(db: Session, event: Event, *, only_not_signed_in: bool = True,
-                        email: str | None = None) -> list[Registration]:
-    query = (select(Registration).join(User, Registration.user_id == User.id)
-             .where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED.value)
-             .order_by(Registration.id))
+def pending_invitations(
+    db: Session, event: Event, *, only_not_signed_in: bool = True, email: str | None = None
+) -> list[Registration]:
+    query = (
+        select(Registration)
+        .join(User, Registration.user_id == User.id)
+        .where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED.value)
+        .order_by(Registration.id)
+    )
     if only_not_signed_in:
         query = query.where(User.last_login_at.is_(None))
     if email:
@@ -78,8 +96,9 @@ def pending_invitations(db: Session, event: Event, *, only_not_signed_in: bool =
     return list(db.scalars(query))
 
 
-def invite_pending(db: Session, event: Event, only_not_signed_in: bool = True, *,
-                   email: str | None = None) -> int:
+def invite_pending(
+    db: Session, event: Event, only_not_signed_in: bool = True, *, email: str | None = None
+) -> int:
     """Invite every confirmed participant (by default only those who never signed in) in one
     transaction; returns how many were invited."""
     registrations = pending_invitations(db, event, only_not_signed_in=only_not_signed_in, email=email)
@@ -93,7 +112,7 @@ def invite_registrations(db: Session, registration_ids: list[int]) -> int:
     """Queue invitations for these registrations in the caller's transaction (the import's)."""
     count = 0
     for start in range(0, len(registration_ids), 500):
-        chunk = registration_ids[start:start + 500]
+        chunk = registration_ids[start : start + 500]
         for registration in db.scalars(select(Registration).where(Registration.id.in_(chunk))):
             queue_invitation(db, registration)
             count += 1
@@ -101,6 +120,7 @@ def invite_registrations(db: Session, registration_ids: list[int]) -> int:
 
 
 # --- confirmations and cancellations ---------------------------------------------------------------------
+
 
 def _ics(db: Session, registration: Registration) -> Attachment:
     """The event and its programme, in the event's time zone: the same file as the event page's."""
@@ -115,18 +135,27 @@ def queue_confirmation(db: Session, registration: Registration) -> None:
         attachments.append(_badge_attachment(db, registration))
     event = registration.event
     enqueue_template(
-        db, to=registration.user.email, subject=f"Registration confirmed: {event.title}", template="confirmation",
-        kind="confirmation", attachments=attachments,
+        db,
+        to=registration.user.email,
+        subject=f"Registration confirmed: {event.title}",
+        template="confirmation",
+        kind="confirmation",
+        attachments=attachments,
         agenda_url=absolute_url("programme.agenda", slug=event.slug),
-        mine_url=absolute_url("registrations.mine"), **_common(registration),
+        mine_url=absolute_url("registrations.mine"),
+        **_common(registration),
     )
 
 
 def queue_cancellation(db: Session, registration: Registration) -> None:
     event = registration.event
     enqueue_template(
-        db, to=registration.user.email, subject=f"Registration cancelled: {event.title}", template="cancellation",
-        kind="cancellation", register_url=absolute_url("registrations.register", slug=event.slug),
+        db,
+        to=registration.user.email,
+        subject=f"Registration cancelled: {event.title}",
+        template="cancellation",
+        kind="cancellation",
+        register_url=absolute_url("registrations.register", slug=event.slug),
         **_common(registration),
     )
 
@@ -134,17 +163,25 @@ def queue_cancellation(db: Session, registration: Registration) -> None:
 def queue_status_notice(db: Session, registration: Registration, change: str) -> None:
     """Pending approval, on the waiting list, or declined: a short notice of where the person stands."""
     event = registration.event
-    subjects = {"pending": f"Registration received, awaiting approval: {event.title}",
-                "waitlisted": f"On the waiting list: {event.title}",
-                "declined": f"Registration declined: {event.title}"}
+    subjects = {
+        "pending": f"Registration received, awaiting approval: {event.title}",
+        "waitlisted": f"On the waiting list: {event.title}",
+        "declined": f"Registration declined: {event.title}",
+    }
     enqueue_template(
-        db, to=registration.user.email, subject=subjects[change], template=f"status_{change}", kind=change,
-        mine_url=absolute_url("registrations.mine"), **_common(registration),
+        db,
+        to=registration.user.email,
+        subject=subjects[change],
+        template=f"status_{change}",
+        kind=change,
+        mine_url=absolute_url("registrations.mine"),
+        **_common(registration),
     )
 
 
-def on_registration_changed(registration: Registration, *, db: Session, change: str, notify: bool = True,
-                            **_extra) -> None:
+def on_registration_changed(
+    registration: Registration, *, db: Session, change: str, notify: bool = True, **_extra
+) -> None:
     """Receiver of hooks.registration_changed: runs inside the registration's transaction.
 
     Registrations organisers make (`notify=False`: an import, "add one") send nothing here; the

@@ -3,6 +3,7 @@
 Everyone who runs the event (any grant) sees the participants and exports them; only its organisers
 change anything. Views validate with the pydantic models of schemas.py, call the services and render.
 """
+
 from __future__ import annotations
 
 from flask import (
@@ -39,8 +40,14 @@ from .schemas import (
 bp = Blueprint("registrations_manage", __name__, url_prefix="/manage/events/<slug>")
 
 
-KIND_LABELS = {"text": "Short text", "textarea": "Long text", "choice": "One choice", "multi": "Several choices",
-               "checkbox": "Yes / no box", "consent": "Consent to the privacy notice"}
+KIND_LABELS = {
+    "text": "Short text",
+    "textarea": "Long text",
+    "choice": "One choice",
+    "multi": "Several choices",
+    "checkbox": "Yes / no box",
+    "consent": "Consent to the privacy notice",
+}
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
@@ -53,11 +60,18 @@ def _registration_of(event, registration_id: int) -> Registration:
 
 # --- the registration form --------------------------------------------------------------------------
 
+
 def _render_fields(event, *, values=None, errors=None, status=200, editing=None):
     return render_template(
-        "registrations/manage_fields.html", event=event, fields=form_fields_service.fields_of(db.session, event),
-        presets=form_fields_service.PRESETS, kinds=FIELD_KINDS, kind_labels=KIND_LABELS,
-        values=values or {}, errors=errors or {}, editing=editing,
+        "registrations/manage_fields.html",
+        event=event,
+        fields=form_fields_service.fields_of(db.session, event),
+        presets=form_fields_service.PRESETS,
+        kinds=FIELD_KINDS,
+        kind_labels=KIND_LABELS,
+        values=values or {},
+        errors=errors or {},
+        editing=editing,
     ), status
 
 
@@ -77,7 +91,9 @@ def form_fields(slug: str):
     except ValidationError as exc:
         return _render_fields(event, values=values, errors=field_errors(exc), status=400)
     except ServiceError as exc:
-        return _render_fields(event, values=values, errors={exc.details.get("field", ""): [exc.message]}, status=400)
+        return _render_fields(
+            event, values=values, errors={exc.details.get("field", ""): [exc.message]}, status=400
+        )
     flash(f"Added “{field.label}”.", "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
@@ -100,8 +116,15 @@ def edit_field(slug: str, field_id: int):
     event = event_to_manage(slug)
     field = form_fields_service.get_field(db.session, event, field_id)
     if request.method == "GET":
-        values = {"label": field.label, "key": field.key, "kind": field.kind, "choices": "\n".join(field.choices),
-                  "required": field.required, "help_text": field.help_text, "notice": field.notice}
+        values = {
+            "label": field.label,
+            "key": field.key,
+            "kind": field.kind,
+            "choices": "\n".join(field.choices),
+            "required": field.required,
+            "help_text": field.help_text,
+            "notice": field.notice,
+        }
         return _render_fields(event, values=values, editing=field)
     values = request.form.to_dict()
     values["required"] = "required" in request.form
@@ -110,8 +133,13 @@ def edit_field(slug: str, field_id: int):
     except ValidationError as exc:
         return _render_fields(event, values=values, errors=field_errors(exc), status=400, editing=field)
     except ServiceError as exc:
-        return _render_fields(event, values=values, errors={exc.details.get("field", ""): [exc.message]},
-                              status=400, editing=field)
+        return _render_fields(
+            event,
+            values=values,
+            errors={exc.details.get("field", ""): [exc.message]},
+            status=400,
+            editing=field,
+        )
     flash(f"Saved “{field.label}”.", "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
@@ -138,18 +166,29 @@ def remove_field(slug: str, field_id: int):
 
 # --- people -----------------------------------------------------------------------------------------
 
-def _render_people(event, *, add_values=None, add_errors=None, add_answers=None, add_answer_errors=None,
-                   status=200):
+
+def _render_people(
+    event, *, add_values=None, add_errors=None, add_answers=None, add_answer_errors=None, status=200
+):
     query = people.PeopleQuery.from_args(request.args)
     fields = form_fields_service.fields_of(db.session, event)
     return render_template(
-        "registrations/manage_participants.html", event=event, query=query,
-        page=people.search_people(db.session, event, query), counts=people.status_counts(db.session, event),
-        statuses=people.STATUSES, answer_filters=_answer_filters(fields), fields=fields,
-        answer_text=form_fields_service.answer_text, mode_labels=MODE_LABELS,
+        "registrations/manage_participants.html",
+        event=event,
+        query=query,
+        page=people.search_people(db.session, event, query),
+        counts=people.status_counts(db.session, event),
+        statuses=people.STATUSES,
+        answer_filters=_answer_filters(fields),
+        fields=fields,
+        answer_text=form_fields_service.answer_text,
+        mode_labels=MODE_LABELS,
         may_change=checks.can_manage(db.session, current_user, event),
-        add_values=add_values or {}, add_errors=add_errors or {}, invitation_labels=INVITATION_LABELS,
-        add_answers=add_answers or {}, add_answer_errors=add_answer_errors or {},
+        add_values=add_values or {},
+        add_errors=add_errors or {},
+        invitation_labels=INVITATION_LABELS,
+        add_answers=add_answers or {},
+        add_answer_errors=add_answer_errors or {},
     ), status
 
 
@@ -175,9 +214,15 @@ def participants(slug: str):
 def export(slug: str):
     event = get_event(db.session, slug)
     checks.ensure_can_see_people(db.session, current_user, event)
-    return Response(people.export_csv(db.session, event), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{event.slug}-participants.csv"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
+    return Response(
+        people.export_csv(db.session, event),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{event.slug}-participants.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @bp.post("/participants/add")
@@ -197,14 +242,21 @@ def add_participant(slug: str):
     except form_fields_service.InvalidAnswers as exc:
         answer_errors = exc.problems
     if errors or answer_errors:
-        return _render_people(event, add_values=values, add_errors=errors, add_answers=raw,
-                              add_answer_errors=answer_errors, status=400)
+        return _render_people(
+            event,
+            add_values=values,
+            add_errors=errors,
+            add_answers=raw,
+            add_answer_errors=answer_errors,
+            status=400,
+        )
     try:
         registration, created = people.add_participant(db.session, event, person, answers)
     except ServiceError as exc:
         field = "email" if exc.code in ("already_registered", "email_taken") else "mode"
-        return _render_people(event, add_values=values, add_errors={field: [exc.message]}, add_answers=raw,
-                              status=exc.status)
+        return _render_people(
+            event, add_values=values, add_errors={field: [exc.message]}, add_answers=raw, status=exc.status
+        )
     account = "a new account" if created else "an existing account"
     flash(f"Added {person.name} ({account}), {registration.status}.", "success")
     return redirect(url_for(".participants", slug=slug), code=303)
@@ -218,7 +270,9 @@ def _change(slug: str, registration_id: int, action):
     except ServiceError as exc:
         flash(f"{registration.user.name}: {exc.message}", "error")
     else:
-        flash(f"{registration.user.name}: {registration.status}, {registration.mode_label.lower()}.", "success")
+        flash(
+            f"{registration.user.name}: {registration.status}, {registration.mode_label.lower()}.", "success"
+        )
     return redirect(_back_to_list(slug), code=303)
 
 
@@ -259,8 +313,10 @@ def invite_not_signed_in(slug: str):
     """Invite every confirmed participant who has never signed in, in one go."""
     event = event_to_manage(slug)
     count = mailings.invite_pending(db.session, event, only_not_signed_in=True)
-    flash(f"{count} invitation{'' if count == 1 else 's'} sent to participants who have not signed in yet.",
-          "success")
+    flash(
+        f"{count} invitation{'' if count == 1 else 's'} sent to participants who have not signed in yet.",
+        "success",
+    )
     return redirect(_back_to_list(slug), code=303)
 
 
@@ -290,11 +346,18 @@ def cancel(slug: str, registration_id: int):
 
 # --- the CSV upload: preview, then confirm ------------------------------------------------------------
 
+
 def _render_upload(event, *, plan=None, csv_text="", error=None, status=200):
-    return render_template("registrations/manage_upload.html", event=event, plan=plan, csv_text=csv_text,
-                           error=error, invitation_labels=INVITATION_LABELS,
-                           columns=imports.IMPORT_COLUMNS,
-                           fields=form_fields_service.fields_of(db.session, event)), status
+    return render_template(
+        "registrations/manage_upload.html",
+        event=event,
+        plan=plan,
+        csv_text=csv_text,
+        error=error,
+        invitation_labels=INVITATION_LABELS,
+        columns=imports.IMPORT_COLUMNS,
+        fields=form_fields_service.fields_of(db.session, event),
+    ), status
 
 
 def _uploaded_text() -> str:
@@ -309,8 +372,11 @@ def _uploaded_text() -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ServiceError("not_utf8", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                                       "save it as “CSV UTF-8” and upload it again") from None
+        raise ServiceError(
+            "not_utf8",
+            f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "save it as “CSV UTF-8” and upload it again",
+        ) from None
 
 
 @bp.route("/participants/upload", methods=["GET", "POST"])
@@ -339,13 +405,26 @@ def confirm_upload(slug: str):
     except ValidationError:
         return _render_upload(event, error="The upload was incomplete; choose the file again.", status=400)
     try:
-        result = imports.apply_import(db.session, event, confirm.csv_text, expected_digest=confirm.preview_digest,
-                                      invite=confirm.invitations == "now")
+        result = imports.apply_import(
+            db.session,
+            event,
+            confirm.csv_text,
+            expected_digest=confirm.preview_digest,
+            invite=confirm.invitations == "now",
+        )
     except ServiceError as exc:
         plan = imports.plan_import(db.session, event, confirm.csv_text)
         db.session.rollback()
-        return _render_upload(event, plan=plan, csv_text=confirm.csv_text, error=exc.message,
-                              status=409 if exc.code == "plan_changed" else 400)
-    flash(f"Imported {result.rows} rows: {result.users_created} new accounts, {result.registrations_created} new "
-          f"registrations, {result.changed} changed, {result.waitlisted} on the waiting list.", "success")
+        return _render_upload(
+            event,
+            plan=plan,
+            csv_text=confirm.csv_text,
+            error=exc.message,
+            status=409 if exc.code == "plan_changed" else 400,
+        )
+    flash(
+        f"Imported {result.rows} rows: {result.users_created} new accounts, {result.registrations_created} new "
+        f"registrations, {result.changed} changed, {result.waitlisted} on the waiting list.",
+        "success",
+    )
     return redirect(url_for(".participants", slug=slug), code=303)

@@ -1,4 +1,5 @@
 """A person's registration for an event."""
+
 from __future__ import annotations
 
 import enum
@@ -45,8 +46,9 @@ class Registration(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "event_id"),
         CheckConstraint("mode IN ('in_person', 'online')", name="mode"),
-        CheckConstraint("status IN ('confirmed', 'cancelled', 'pending', 'waitlisted', 'declined')",
-                        name="status"),
+        CheckConstraint(
+            "status IN ('confirmed', 'cancelled', 'pending', 'waitlisted', 'declined')", name="status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +94,9 @@ class RegistrationField(db.Model):
     __tablename__ = "registration_fields"
     __table_args__ = (
         UniqueConstraint("event_id", "key"),
-        CheckConstraint("kind IN ('text', 'textarea', 'choice', 'multi', 'checkbox', 'consent')", name="kind"),
+        CheckConstraint(
+            "kind IN ('text', 'textarea', 'choice', 'multi', 'checkbox', 'consent')", name="kind"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """The people of one event for its organisers: search and filters by page, adding one, the CSV export."""
+
 from __future__ import annotations
 
 import csv
@@ -48,8 +49,15 @@ class PeopleQuery:
 
     def args(self, **changes) -> dict:
         """The query string of this search, with `changes` (for the pagination links)."""
-        values = {"q": self.q, "mode": self.mode, "status": self.status, "country": self.country,
-                  "answer": self.answer, "page": self.page, **changes}
+        values = {
+            "q": self.q,
+            "mode": self.mode,
+            "status": self.status,
+            "country": self.country,
+            "answer": self.answer,
+            "page": self.page,
+            **changes,
+        }
         return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
 
 
@@ -88,8 +96,11 @@ def search_people(db: Session, event: Event, query: PeopleQuery, *, per_page: in
         conditions.append(User.country == query.country)
     if query.q:
         pattern = f"%{query.q.lower()}%"
-        conditions.append(func.lower(User.name).like(pattern) | func.lower(User.email).like(pattern)
-                          | func.lower(User.organisation).like(pattern))
+        conditions.append(
+            func.lower(User.name).like(pattern)
+            | func.lower(User.email).like(pattern)
+            | func.lower(User.organisation).like(pattern)
+        )
     if query.answer:
         condition = _answer_condition(fields_of(db, event), query.answer)
         if condition is not None:
@@ -103,15 +114,19 @@ def search_people(db: Session, event: Event, query: PeopleQuery, *, per_page: in
 
 
 def status_counts(db: Session, event: Event) -> dict[str, int]:
-    rows = db.execute(select(Registration.status, func.count()).where(Registration.event_id == event.id)
-                      .group_by(Registration.status)).all()
+    rows = db.execute(
+        select(Registration.status, func.count())
+        .where(Registration.event_id == event.id)
+        .group_by(Registration.status)
+    ).all()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(dict(rows))
     return counts
 
 
-def add_participant(db: Session, event: Event, person: ParticipantIn,
-                    answers: dict | None = None) -> tuple[Registration, bool]:
+def add_participant(
+    db: Session, event: Event, person: ParticipantIn, answers: dict | None = None
+) -> tuple[Registration, bool]:
     """Register someone for the event as its organiser, creating the account when the e-mail is new,
     and queue their invitation when the organiser chose to send it now.
 
@@ -121,10 +136,17 @@ def add_participant(db: Session, event: Event, person: ParticipantIn,
     user = find_user_by_email(db, person.email)
     created = user is None
     if created:
-        user = create_user(db, email=person.email, name=person.name, organisation=person.organisation,
-                           country=person.country or None, commit=False)
-    return register(db, user, event, person.mode, answers, by_organiser=True,
-                    invite=person.invitations == "now"), created
+        user = create_user(
+            db,
+            email=person.email,
+            name=person.name,
+            organisation=person.organisation,
+            country=person.country or None,
+            commit=False,
+        )
+    return register(
+        db, user, event, person.mode, answers, by_organiser=True, invite=person.invitations == "now"
+    ), created
 
 
 def export_csv(db: Session, event: Event) -> str:
@@ -137,12 +159,27 @@ def export_csv(db: Session, event: Event) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*IMPORT_COLUMNS, "status", "registered_at", *(f.key for f in fields)])
-    rows = db.execute(select(Registration, User).join(User, Registration.user_id == User.id)
-                      .where(Registration.event_id == event.id).order_by(User.name, User.id))
+    rows = db.execute(
+        select(Registration, User)
+        .join(User, Registration.user_id == User.id)
+        .where(Registration.event_id == event.id)
+        .order_by(User.name, User.id)
+    )
     for registration, user in rows:
         answers = registration.answers or {}
-        writer.writerow([safe_cell(cell) for cell in (
-            user.email, user.name, user.organisation, user.country or "", registration.mode, registration.status,
-            registration.created_at.astimezone(event.tz).strftime("%Y-%m-%d %H:%M"),
-            *(answer_text(answers.get(f.key)) for f in fields))])
+        writer.writerow(
+            [
+                safe_cell(cell)
+                for cell in (
+                    user.email,
+                    user.name,
+                    user.organisation,
+                    user.country or "",
+                    registration.mode,
+                    registration.status,
+                    registration.created_at.astimezone(event.tz).strftime("%Y-%m-%d %H:%M"),
+                    *(answer_text(answers.get(f.key)) for f in fields),
+                )
+            ]
+        )
     return out.getvalue()

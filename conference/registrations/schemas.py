@@ -3,6 +3,7 @@
 `form_payload()` turns a browser form (a MultiDict) into the same dict a JSON client would send, so
 one pydantic model decides for both; `field_errors()` turns its errors into messages per field.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,15 +26,19 @@ from .models import CHOICE_KINDS, FIELD_KINDS, MODES
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # The core columns of a registration: a form field may not take one of these names.
-RESERVED_KEYS = frozenset({"email", "name", "organisation", "country", "mode", "status", "registered_at",
-                           "user_id", "id"})
+RESERVED_KEYS = frozenset(
+    {"email", "name", "organisation", "country", "mode", "status", "registered_at", "user_id", "id"}
+)
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 FieldKindName = Literal[FIELD_KINDS]  # type: ignore[valid-type]
 ModeName = Literal[MODES]  # type: ignore[valid-type]
 InvitationChoice = Literal["now", "later", "none"]
-INVITATION_LABELS = {"now": "Send invitations now", "later": "Send invitations later, from this list",
-                     "none": "Do not send invitations"}
+INVITATION_LABELS = {
+    "now": "Send invitations now",
+    "later": "Send invitations later, from this list",
+    "none": "Do not send invitations",
+}
 
 
 class Payload(BaseModel):
@@ -73,7 +78,9 @@ class FieldDefinition(Payload):
         if not self.key:
             self.key = key_from_label(self.label)
         elif not KEY_RE.match(self.key):
-            raise _field_error("key", "use lower-case letters, digits and _, starting with a letter (40 at most)")
+            raise _field_error(
+                "key", "use lower-case letters, digits and _, starting with a letter (40 at most)"
+            )
         if self.key in RESERVED_KEYS:
             raise _field_error("key", f"{self.key!r} is a built-in column; choose another key")
         if self.kind in CHOICE_KINDS:
@@ -172,7 +179,9 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
         else:
             name = str(error["loc"][0]) if error["loc"] else ""
             message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "missing" or (error["type"] == "string_too_short" and error.get("input") == ""):
+            if error["type"] == "missing" or (
+                error["type"] == "string_too_short" and error.get("input") == ""
+            ):
                 message = "This field is required."
             elif error["type"] == "literal_error":
                 message = "Choose one of the options."

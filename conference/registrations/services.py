@@ -1,4 +1,5 @@
 """Registration rules, and the organisers' bulk import of a participant list."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -33,15 +34,27 @@ def _lock_places(db: Session, event_id: int) -> tuple[int | None, int | None]:
     SQLite takes its single write lock (SQLite ignores SELECT ... FOR UPDATE, so that cannot be used).
     Returns the capacities as they are now, read after the lock (in person, online).
     """
-    db.execute(update(Event.__table__).where(Event.__table__.c.id == event_id)
-               .values(in_person_capacity=Event.__table__.c.in_person_capacity))
-    row = db.execute(select(Event.in_person_capacity, Event.online_capacity).where(Event.id == event_id)).one()
+    db.execute(
+        update(Event.__table__)
+        .where(Event.__table__.c.id == event_id)
+        .values(in_person_capacity=Event.__table__.c.in_person_capacity)
+    )
+    row = db.execute(
+        select(Event.in_person_capacity, Event.online_capacity).where(Event.id == event_id)
+    ).one()
     return row[0], row[1]
 
 
 def _confirmed(db: Session, event_id: int, mode: str, *, besides: int | None = None) -> int:
-    query = select(func.count()).select_from(Registration).where(
-        Registration.event_id == event_id, Registration.mode == mode, Registration.status == Status.CONFIRMED.value)
+    query = (
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == event_id,
+            Registration.mode == mode,
+            Registration.status == Status.CONFIRMED.value,
+        )
+    )
     if besides is not None:
         query = query.where(Registration.id != besides)
     return db.scalar(query) or 0
@@ -82,18 +95,31 @@ def _check_mode_offered(event: Event, mode: str) -> None:
         raise ServiceError("mode_not_offered", f"this event takes part {offered} only")
 
 
-def _admit(db: Session, event_id: int, registration: Registration, capacities, *, approved: bool,
-           requires_approval: bool) -> str:
+def _admit(
+    db: Session,
+    event_id: int,
+    registration: Registration,
+    capacities,
+    *,
+    approved: bool,
+    requires_approval: bool,
+) -> str:
     """The status a (re)registration gets, under the places lock: pending, confirmed or waitlisted."""
     in_person_capacity, online_capacity = capacities
     if requires_approval and not approved:
         return Status.PENDING.value
     if registration.mode == Mode.ONLINE.value:
-        if online_capacity is not None and _confirmed(db, event_id, "online", besides=registration.id) >= online_capacity:
+        if (
+            online_capacity is not None
+            and _confirmed(db, event_id, "online", besides=registration.id) >= online_capacity
+        ):
             raise Conflict("online_full", f"the {online_capacity} online places are taken")
         return Status.CONFIRMED.value
     _promote(db, event_id, in_person_capacity)  # nobody jumps the queue when places were added meanwhile
-    if in_person_capacity is not None and _confirmed(db, event_id, "in_person", besides=registration.id) >= in_person_capacity:
+    if (
+        in_person_capacity is not None
+        and _confirmed(db, event_id, "in_person", besides=registration.id) >= in_person_capacity
+    ):
         return Status.WAITLISTED.value
     return Status.CONFIRMED.value
 
@@ -103,9 +129,11 @@ def _promote(db: Session, event_id: int, in_person_capacity: int | None) -> list
     free = None if in_person_capacity is None else in_person_capacity - _confirmed(db, event_id, "in_person")
     if free is not None and free <= 0:
         return []
-    query = (select(Registration)
-             .where(Registration.event_id == event_id, Registration.status == Status.WAITLISTED.value)
-             .order_by(Registration.status_changed_at, Registration.id))
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.status == Status.WAITLISTED.value)
+        .order_by(Registration.status_changed_at, Registration.id)
+    )
     if free is not None:
         query = query.limit(free)
     promoted = list(db.scalars(query))
@@ -120,11 +148,21 @@ def _commit(db: Session) -> None:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict("registration_conflict", "someone changed this registration at the same time; try again") from None
+        raise Conflict(
+            "registration_conflict", "someone changed this registration at the same time; try again"
+        ) from None
 
 
-def register(db: Session, user: User, event: Event, mode: str, answers: dict | None = None, *,
-             by_organiser: bool = False, invite: bool = False) -> Registration:
+def register(
+    db: Session,
+    user: User,
+    event: Event,
+    mode: str,
+    answers: dict | None = None,
+    *,
+    by_organiser: bool = False,
+    invite: bool = False,
+) -> Registration:
     """Register a user (or again after a cancellation) under the event's rules; a live one raises Conflict.
 
     People registering themselves must be inside the registration window, in a mode the event offers,
@@ -140,8 +178,11 @@ def register(db: Session, user: User, event: Event, mode: str, answers: dict | N
     if registration is not None:
         if registration.status in (Status.CONFIRMED.value, Status.PENDING.value, Status.WAITLISTED.value):
             db.rollback()
-            raise Conflict("already_registered", f"{user.email} is already registered for {event.title}",
-                           registration_status=registration.status)
+            raise Conflict(
+                "already_registered",
+                f"{user.email} is already registered for {event.title}",
+                registration_status=registration.status,
+            )
         if registration.status == Status.DECLINED.value and not by_organiser:
             db.rollback()
             raise Conflict("registration_declined", "the organisers declined this registration")
@@ -153,12 +194,20 @@ def register(db: Session, user: User, event: Event, mode: str, answers: dict | N
             db.flush()
         except IntegrityError:  # registered from another tab at the same instant
             db.rollback()
-            raise Conflict("already_registered", f"{user.email} is already registered for {event.title}") from None
+            raise Conflict(
+                "already_registered", f"{user.email} is already registered for {event.title}"
+            ) from None
     if answers is not None:
         registration.answers = dict(answers)
     try:
-        status = _admit(db, event.id, registration, capacities, approved=by_organiser,
-                        requires_approval=event.requires_approval)
+        status = _admit(
+            db,
+            event.id,
+            registration,
+            capacities,
+            approved=by_organiser,
+            requires_approval=event.requires_approval,
+        )
     except ServiceError:
         db.rollback()
         raise
@@ -172,7 +221,9 @@ def register(db: Session, user: User, event: Event, mode: str, answers: dict | N
 
 
 def find_registration(db: Session, user_id: int, event_id: int) -> Registration | None:
-    return db.scalar(select(Registration).where(Registration.user_id == user_id, Registration.event_id == event_id))
+    return db.scalar(
+        select(Registration).where(Registration.user_id == user_id, Registration.event_id == event_id)
+    )
 
 
 def cancel_registration(db: Session, registration: Registration) -> Registration:
@@ -186,7 +237,9 @@ def cancel_registration(db: Session, registration: Registration) -> Registration
     return registration
 
 
-def change_mode(db: Session, registration: Registration, mode: str, *, by_organiser: bool = False) -> Registration:
+def change_mode(
+    db: Session, registration: Registration, mode: str, *, by_organiser: bool = False
+) -> Registration:
     """Switch between in person and online, keeping the place rules.
 
     A confirmed participant moving in person needs a free place (no one is pushed to the waiting
@@ -208,10 +261,15 @@ def change_mode(db: Session, registration: Registration, mode: str, *, by_organi
     if registration.status == Status.CONFIRMED.value:
         if mode == Mode.IN_PERSON.value:
             _promote(db, registration.event_id, in_person_capacity)
-            if in_person_capacity is not None and _confirmed(db, registration.event_id, "in_person") >= in_person_capacity:
+            if (
+                in_person_capacity is not None
+                and _confirmed(db, registration.event_id, "in_person") >= in_person_capacity
+            ):
                 db.rollback()
                 raise Conflict("in_person_full", f"the {in_person_capacity} in-person places are taken")
-        elif online_capacity is not None and _confirmed(db, registration.event_id, "online") >= online_capacity:
+        elif (
+            online_capacity is not None and _confirmed(db, registration.event_id, "online") >= online_capacity
+        ):
             db.rollback()
             raise Conflict("online_full", f"the {online_capacity} online places are taken")
         registration.mode = mode
@@ -220,8 +278,9 @@ def change_mode(db: Session, registration: Registration, mode: str, *, by_organi
     elif registration.status == Status.WAITLISTED.value:
         registration.mode = mode
         try:
-            status = _admit(db, registration.event_id, registration, capacities, approved=True,
-                            requires_approval=False)
+            status = _admit(
+                db, registration.event_id, registration, capacities, approved=True, requires_approval=False
+            )
         except ServiceError:
             db.rollback()
             raise
@@ -247,7 +306,9 @@ def approve(db: Session, registration: Registration) -> Registration:
         db.rollback()
         raise Conflict("not_pending", "only a pending registration can be approved")
     try:
-        status = _admit(db, registration.event_id, registration, capacities, approved=True, requires_approval=False)
+        status = _admit(
+            db, registration.event_id, registration, capacities, approved=True, requires_approval=False
+        )
     except ServiceError:
         db.rollback()
         raise
@@ -280,10 +341,7 @@ def promote_waiting_list(db: Session, event: Event) -> list[Registration]:
 def registrations_of(db: Session, user: User) -> list[Registration]:
     return list(
         db.scalars(
-            select(Registration)
-            .join(Event)
-            .where(Registration.user_id == user.id)
-            .order_by(Event.starts_at)
+            select(Registration).join(Event).where(Registration.user_id == user.id).order_by(Event.starts_at)
         )
     )
 
@@ -300,8 +358,8 @@ def registration_counts(db: Session, event: Event) -> dict[str, int]:
         .where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED.value)
         .group_by(Registration.mode)
     ).all()
-    counts = {mode: 0 for mode in MODES}
-    counts.update({mode: n for mode, n in rows})
+    counts = dict.fromkeys(MODES, 0)
+    counts.update(dict(rows))
     counts["total"] = sum(counts[m] for m in MODES)
     return counts
 
@@ -326,7 +384,9 @@ class ParticipantFilter:
         )
 
 
-def list_participants(db: Session, event: Event, filters: ParticipantFilter) -> list[tuple[Registration, User]]:
+def list_participants(
+    db: Session, event: Event, filters: ParticipantFilter
+) -> list[tuple[Registration, User]]:
     query = (
         select(Registration, User)
         .join(User, Registration.user_id == User.id)
@@ -343,13 +403,15 @@ def list_participants(db: Session, event: Event, filters: ParticipantFilter) -> 
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
         query = query.where(
-            func.lower(User.name).like(pattern) | func.lower(User.email).like(pattern)
+            func.lower(User.name).like(pattern)
+            | func.lower(User.email).like(pattern)
             | func.lower(User.organisation).like(pattern)
         )
     return [(r, u) for r, u in db.execute(query).all()]
 
 
 # --- bulk import (the plan and the apply step live in imports.py) ----------------------------------
+
 
 class ImportError_(ServiceError):
     """A participant list that cannot be imported; `line` is the 1-based line of the first bad row."""

@@ -1,4 +1,5 @@
 """Registering for an event and the "my registrations" page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -9,9 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from ..auth import login_required
-from ..grants.checks import ensure_can_see_people
 from ..errors import ServiceError
 from ..extensions import db
+from ..grants.checks import ensure_can_see_people
 from ..programme.services import get_event
 from . import fields as form_fields
 from . import services
@@ -21,7 +22,10 @@ from .models import MODE_LABELS, Registration, Status
 class RegistrationForm(FlaskForm):
     mode = RadioField(
         "How will you take part?",
-        choices=[SelectChoice("in_person", "In person, at the venue"), SelectChoice("online", "Online, from anywhere")],
+        choices=[
+            SelectChoice("in_person", "In person, at the venue"),
+            SelectChoice("online", "Online, from anywhere"),
+        ],
         validators=[DataRequired(message="Choose in person or online.")],
     )
 
@@ -37,7 +41,7 @@ STATUS_MESSAGES = {
     "confirmed": "You are registered for {title}.",
     "pending": "Thank you: the organisers of {title} will confirm your registration.",
     "waitlisted": "The in-person places of {title} are taken: you are on the waiting list, and you will be "
-                  "told as soon as a place frees up.",
+    "told as soon as a place frees up.",
 }
 
 
@@ -49,7 +53,13 @@ def register(slug: str):
     live = existing is not None and existing.status in LIVE_STATUSES
     form = RegistrationForm(obj=existing if live else None)
     fields = form_fields.fields_of(db.session, event)
-    answers = form_fields.raw_answers(request.form, fields) if form.is_submitted() else dict(existing.answers or {}) if existing else {}
+    answers = (
+        form_fields.raw_answers(request.form, fields)
+        if form.is_submitted()
+        else dict(existing.answers or {})
+        if existing
+        else {}
+    )
     answer_errors: dict[str, str] = {}
     if form.is_submitted():
         try:
@@ -64,16 +74,26 @@ def register(slug: str):
                 flash(f"You now take part {MODE_LABELS[form.mode.data].lower()}.", "success")
             else:
                 registration = services.register(db.session, current_user, event, form.mode.data, cleaned)
-                flash(STATUS_MESSAGES[registration.status].format(title=event.title),
-                      "success" if registration.is_confirmed else "info")
+                flash(
+                    STATUS_MESSAGES[registration.status].format(title=event.title),
+                    "success" if registration.is_confirmed else "info",
+                )
         except ServiceError as exc:
-            form.mode.errors = list(form.mode.errors) + [exc.message]
+            form.mode.errors = [*list(form.mode.errors), exc.message]
         else:
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
-    return render_template("registrations/register.html", event=event, form=form, existing=existing, live=live,
-                           fields=fields, answers=answers, answer_errors=answer_errors,
-                           window_problem=None if live else services.window_problem(event)), status
+    return render_template(
+        "registrations/register.html",
+        event=event,
+        form=form,
+        existing=existing,
+        live=live,
+        fields=fields,
+        answers=answers,
+        answer_errors=answer_errors,
+        window_problem=None if live else services.window_problem(event),
+    ), status
 
 
 @bp.route("/me/registrations")

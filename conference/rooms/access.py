@@ -3,6 +3,7 @@
 `can_moderate` and `ensure_can_moderate` are conference.grants.checks' own, re-exported for the
 live features: a moderator of a session (or of its whole event) runs its room and its breakouts.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -1,4 +1,5 @@
 """`conference rooms-reset`: forget sockets that a stopped or crashed server left behind."""
+
 from __future__ import annotations
 
 import click

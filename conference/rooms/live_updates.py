@@ -9,6 +9,7 @@ Agenda pages watch an event with `agenda:watch {event_id}`. A `/live` socket nee
 an API token (anonymous sockets stay refused), so only signed-in visitors' agendas follow changes;
 anonymous visitors see the agenda as it was when they loaded it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,7 +77,9 @@ def announce_session_update(session_id: int, changed=()) -> dict | None:
     return body
 
 
-def _on_session_changed(_event_id, session_id: int | None = None, changes: dict | None = None, **_extra) -> None:
+def _on_session_changed(
+    _event_id, session_id: int | None = None, changes: dict | None = None, **_extra
+) -> None:
     if not has_app_context() or session_id is None:
         return
     try:

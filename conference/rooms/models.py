@@ -1,4 +1,5 @@
 """Live rooms: per-session room state, who is inside, attendance stays, Q&A and chat."""
+
 from __future__ import annotations
 
 import enum
@@ -26,9 +27,7 @@ class LiveRoom(db.Model):
     )
     moderated: Mapped[bool] = mapped_column(Boolean)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    pinned_question_id: Mapped[int | None] = mapped_column(
-        ForeignKey("questions.id", ondelete="SET NULL")
-    )
+    pinned_question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     @property
@@ -44,7 +43,9 @@ class RoomPresence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # One room at a time per socket: the unique sid makes a second presence row impossible.
     sid: Mapped[str] = mapped_column(String(64), unique=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -56,7 +57,9 @@ class RoomVisit(db.Model):
     __table_args__ = (Index("ix_room_visits_session_id_user_id", "session_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     sid: Mapped[str] = mapped_column(String(64), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,6 +4,7 @@ Everything lives in the database so that several server processes share one pict
 is in at most one room (UNIQUE sid); a person counts once however many tabs they open
 (COUNT(DISTINCT user_id)).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
@@ -24,15 +25,20 @@ def current_room_of(db: Session, sid: str) -> int | None:
 
 def online_count(db: Session, session_id: int) -> int:
     """Distinct people connected to the room now, whatever their number of tabs."""
-    return db.scalar(
-        select(func.count(func.distinct(RoomPresence.user_id))).where(RoomPresence.session_id == session_id)
-    ) or 0
+    return (
+        db.scalar(
+            select(func.count(func.distinct(RoomPresence.user_id))).where(
+                RoomPresence.session_id == session_id
+            )
+        )
+        or 0
+    )
 
 
 def online_user_ids(db: Session, session_id: int) -> list[int]:
-    return list(db.scalars(
-        select(RoomPresence.user_id).where(RoomPresence.session_id == session_id).distinct()
-    ))
+    return list(
+        db.scalars(select(RoomPresence.user_id).where(RoomPresence.session_id == session_id).distinct())
+    )
 
 
 def presence_of(db: Session, session: ProgrammeSession) -> dict:
@@ -58,18 +64,16 @@ def enter(db: Session, user_id: int, session_id: int, sid: str) -> int | None:
     db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
     try:
         db.flush()
-    except IntegrityError:  # the same socket joined twice at once: the other join won
+    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
         db.rollback()
-        raise Conflict("join_in_progress", "this connection is already joining a room; try again")
+        raise Conflict("join_in_progress", "this connection is already joining a room; try again") from exc
     return previous
 
 
 def _remove(db: Session, sid: str) -> None:
     now = utcnow()
     db.execute(delete(RoomPresence).where(RoomPresence.sid == sid))
-    db.execute(
-        update(RoomVisit).where(RoomVisit.sid == sid, RoomVisit.left_at.is_(None)).values(left_at=now)
-    )
+    db.execute(update(RoomVisit).where(RoomVisit.sid == sid, RoomVisit.left_at.is_(None)).values(left_at=now))
 
 
 def leave_room(db: Session, sid: str, session_id: int | None = None) -> int | None:
@@ -92,6 +96,8 @@ def reset_presence(db: Session) -> tuple[int, int]:
     the servers start. Returns (presence rows removed, visits closed).
     """
     removed = db.execute(delete(RoomPresence)).rowcount
-    closed = db.execute(update(RoomVisit).where(RoomVisit.left_at.is_(None)).values(left_at=utcnow())).rowcount
+    closed = db.execute(
+        update(RoomVisit).where(RoomVisit.left_at.is_(None)).values(left_at=utcnow())
+    ).rowcount
     db.commit()
     return removed, closed

@@ -7,12 +7,13 @@ every server process shares the counters; a Redis implementation can replace it 
 
 Limits come from the app config `ROOMS_RATE_LIMITS` ({"question": (count, seconds), "chat": ...}).
 """
+
 from __future__ import annotations
 
 import time
 from typing import Protocol
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,9 +23,13 @@ from .models import RateCounter
 
 # "More than a few questions or chat lines a second" is a flood. Votes and unvotes share one
 # allowance, so toggling a vote cannot flood the room with updates.
-DEFAULT_LIMITS = {"question": (3, 5), "chat": (5, 3), "vote": (10, 5),
-                  # per event: every live room of the event shows each one
-                  "announcement": (5, 60)}
+DEFAULT_LIMITS = {
+    "question": (3, 5),
+    "chat": (5, 3),
+    "vote": (10, 5),
+    # per event: every live room of the event shows each one
+    "announcement": (5, 60),
+}
 
 
 class RateLimited(ServiceError):
@@ -56,7 +61,9 @@ class DatabaseRateLimiter:
             ).rowcount
             if bumped:
                 return True
-            hits = db.scalar(select(RateCounter.hits).where(RateCounter.key == key, RateCounter.window_start == start))
+            hits = db.scalar(
+                select(RateCounter.hits).where(RateCounter.key == key, RateCounter.window_start == start)
+            )
             if hits is not None:
                 if hits >= limit:
                     return False
@@ -75,12 +82,18 @@ class DatabaseRateLimiter:
         db.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window_start < start))
 
 
-_limiter: RateLimiter = DatabaseRateLimiter()
+_DEFAULT_LIMITER: RateLimiter = DatabaseRateLimiter()
 
 
-def set_limiter(limiter: RateLimiter) -> None:
-    global _limiter
-    _limiter = limiter
+def set_limiter(app: Flask, limiter: RateLimiter) -> None:
+    """Install another limiter (e.g. one counting in Redis) for this app."""
+    app.extensions["rate_limiter"] = limiter
+
+
+def _limiter() -> RateLimiter:
+    if has_app_context():
+        return current_app.extensions.get("rate_limiter", _DEFAULT_LIMITER)
+    return _DEFAULT_LIMITER
 
 
 def limits_for(action: str) -> tuple[int, int]:
@@ -91,9 +104,10 @@ def limits_for(action: str) -> tuple[int, int]:
 def consume(db: Session, key: str, action: str) -> None:
     """Count one `action` for `key`, or raise `rate_limited`."""
     limit, window = limits_for(action)
-    if not _limiter.hit(db, key, limit, window):
-        raise RateLimited("rate_limited", f"slow down: at most {limit} per {window} seconds",
-                          retry_after=window)
+    if not _limiter().hit(db, key, limit, window):
+        raise RateLimited(
+            "rate_limited", f"slow down: at most {limit} per {window} seconds", retry_after=window
+        )
 
 
 def hit(db: Session, key: str, limit: int, window: int) -> bool:
@@ -101,4 +115,4 @@ def hit(db: Session, key: str, limit: int, window: int) -> bool:
 
     For features with their own limits (e.g. sign-in forms), in the caller's transaction.
     """
-    return _limiter.hit(db, key, limit, window)
+    return _limiter().hit(db, key, limit, window)

@@ -4,6 +4,7 @@ Lengths are checked again by the services (they are the rules); here they give e
 errors. Ids are strict integers: "5" or true is refused, not guessed, and so is an id beyond the
 database's integer range (it could only fail in the driver).
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Literal

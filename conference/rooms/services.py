@@ -5,6 +5,7 @@ handlers decide who hears about a change (see `sockets.announce_question`).
 
 Public API for other features: `join_room`, `leave_room`, `online_count`, `current_room_of`.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
@@ -19,13 +20,34 @@ from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
 from ..programme.streams import stream_or_none
 from . import ratelimit
 from .access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
-from .models import PUBLIC_STATUSES, ChatMessage, LiveRoom, Question, QuestionStatus, QuestionVote, RoomPresence
-from .presence import current_room_of, enter, leave_room, online_count, presence_of  # noqa: F401 - public API
+from .models import (
+    PUBLIC_STATUSES,
+    ChatMessage,
+    LiveRoom,
+    Question,
+    QuestionStatus,
+    QuestionVote,
+    RoomPresence,
+)
+from .presence import current_room_of, enter, leave_room, online_count, presence_of
 
 __all__ = [
-    "join_room", "leave_room", "online_count", "current_room_of", "room_state", "get_room",
-    "ask_question", "vote", "unvote", "moderate_question", "send_chat", "delete_chat",
-    "set_moderated", "close_room", "reopen_room", "people_online",
+    "ask_question",
+    "close_room",
+    "current_room_of",
+    "delete_chat",
+    "get_room",
+    "join_room",
+    "leave_room",
+    "moderate_question",
+    "online_count",
+    "people_online",
+    "reopen_room",
+    "room_state",
+    "send_chat",
+    "set_moderated",
+    "unvote",
+    "vote",
 ]
 
 CHAT_TAIL = 50
@@ -34,6 +56,7 @@ CHAT_MAX = 1000
 
 
 # --- rooms -----------------------------------------------------------------------------------
+
 
 def get_room(db: Session, session: ProgrammeSession) -> LiveRoom:
     """The session's live room state, created with the kind's default moderation on first use."""
@@ -52,10 +75,19 @@ def get_room(db: Session, session: ProgrammeSession) -> LiveRoom:
 
 def session_payload(session: ProgrammeSession, room: LiveRoom) -> dict:
     return {
-        "id": session.id, "event_id": session.event_id, "title": session.title, "kind": session.kind,
-        "parent_id": session.parent_id, "starts_at": _iso(session.starts_at), "ends_at": _iso(session.ends_at),
-        "language": session.language, "capacity": session.capacity, "stream_url": session.stream_url,
-        "room": session.room, "moderated": room.moderated, "closed": room.is_closed,
+        "id": session.id,
+        "event_id": session.event_id,
+        "title": session.title,
+        "kind": session.kind,
+        "parent_id": session.parent_id,
+        "starts_at": _iso(session.starts_at),
+        "ends_at": _iso(session.ends_at),
+        "language": session.language,
+        "capacity": session.capacity,
+        "stream_url": session.stream_url,
+        "room": session.room,
+        "moderated": room.moderated,
+        "closed": room.is_closed,
         "stream": stream_or_none(session.stream_url),
     }
 
@@ -64,11 +96,20 @@ def session_update_payload(session: ProgrammeSession, changed=()) -> dict:
     """The `session:updated` broadcast: what open live and agenda pages show of a session, and
     which fields changed. No room settings: they have their own `room:updated`."""
     return {
-        "id": session.id, "session_id": session.id, "event_id": session.event_id, "title": session.title,
-        "kind": session.kind, "parent_id": session.parent_id, "starts_at": _iso(session.starts_at),
-        "ends_at": _iso(session.ends_at), "room": session.room, "capacity": session.capacity,
-        "language": session.language, "stream_url": session.stream_url,
-        "stream": stream_or_none(session.stream_url), "changed": sorted(changed),
+        "id": session.id,
+        "session_id": session.id,
+        "event_id": session.event_id,
+        "title": session.title,
+        "kind": session.kind,
+        "parent_id": session.parent_id,
+        "starts_at": _iso(session.starts_at),
+        "ends_at": _iso(session.ends_at),
+        "room": session.room,
+        "capacity": session.capacity,
+        "language": session.language,
+        "stream_url": session.stream_url,
+        "stream": stream_or_none(session.stream_url),
+        "changed": sorted(changed),
     }
 
 
@@ -110,7 +151,9 @@ def room_state(db: Session, user: User, session: ProgrammeSession, room: LiveRoo
     return state
 
 
-def _room_for_change(db: Session, user: User, session_id: int, *, moderator: bool = False) -> tuple[ProgrammeSession, LiveRoom]:
+def _room_for_change(
+    db: Session, user: User, session_id: int, *, moderator: bool = False
+) -> tuple[ProgrammeSession, LiveRoom]:
     session = get_live_session(db, session_id)
     if moderator:
         ensure_can_moderate(db, user, session)
@@ -130,8 +173,11 @@ def set_moderated(db: Session, user: User, session_id: int, moderated: bool) -> 
 def close_room(db: Session, user: User, session_id: int) -> LiveRoom:
     """Close the room: it stays readable, but no question, vote or chat line is accepted."""
     _, room = _room_for_change(db, user, session_id, moderator=True)
-    db.execute(update(LiveRoom).where(LiveRoom.session_id == room.session_id, LiveRoom.closed_at.is_(None))
-               .values(closed_at=utcnow()))
+    db.execute(
+        update(LiveRoom)
+        .where(LiveRoom.session_id == room.session_id, LiveRoom.closed_at.is_(None))
+        .values(closed_at=utcnow())
+    )
     db.commit()
     db.refresh(room)
     return room
@@ -158,12 +204,19 @@ def ensure_room_open(db: Session, session_id: int) -> None:
 
 # --- questions -------------------------------------------------------------------------------
 
+
 def question_payload(question: Question, votes: int, pinned: bool, *, with_author: bool) -> dict:
     """A question as a client sees it. `with_author` False hides an anonymous asker's name."""
     body = {
-        "id": question.id, "session_id": question.session_id, "text": question.text, "votes": votes,
-        "status": question.status, "pinned": pinned, "anonymous": question.anonymous,
-        "edited": question.edited, "created_at": _iso(question.created_at),
+        "id": question.id,
+        "session_id": question.session_id,
+        "text": question.text,
+        "votes": votes,
+        "status": question.status,
+        "pinned": pinned,
+        "anonymous": question.anonymous,
+        "edited": question.edited,
+        "created_at": _iso(question.created_at),
     }
     if with_author or not question.anonymous:
         body["author"] = {"id": question.author.id, "name": question.author.name}
@@ -171,7 +224,12 @@ def question_payload(question: Question, votes: int, pinned: bool, *, with_autho
 
 
 def vote_count(db: Session, question_id: int) -> int:
-    return db.scalar(select(func.count()).select_from(QuestionVote).where(QuestionVote.question_id == question_id)) or 0
+    return (
+        db.scalar(
+            select(func.count()).select_from(QuestionVote).where(QuestionVote.question_id == question_id)
+        )
+        or 0
+    )
 
 
 def question_views(db: Session, question: Question, room: LiveRoom | None = None) -> dict:
@@ -199,8 +257,12 @@ def visible_questions(db: Session, user: User, session_id: int, room: LiveRoom) 
     questions = list(db.scalars(query.order_by(Question.created_at, Question.id)))
     counts = _vote_counts(db, [q.id for q in questions])
     result = [
-        question_payload(q, counts.get(q.id, 0), room.pinned_question_id == q.id,
-                         with_author=moderator or q.user_id == user.id)
+        question_payload(
+            q,
+            counts.get(q.id, 0),
+            room.pinned_question_id == q.id,
+            with_author=moderator or q.user_id == user.id,
+        )
         for q in questions
     ]
     result.sort(key=lambda q: (-q["votes"], q["created_at"], q["id"]))
@@ -211,18 +273,22 @@ def _vote_counts(db: Session, question_ids: list[int]) -> dict[int, int]:
     if not question_ids:
         return {}
     rows = db.execute(
-        select(QuestionVote.question_id, func.count()).where(QuestionVote.question_id.in_(question_ids))
+        select(QuestionVote.question_id, func.count())
+        .where(QuestionVote.question_id.in_(question_ids))
         .group_by(QuestionVote.question_id)
     )
     return dict(rows.all())
 
 
 def my_votes(db: Session, user_id: int, session_id: int) -> list[int]:
-    return list(db.scalars(
-        select(QuestionVote.question_id).join(Question, Question.id == QuestionVote.question_id)
-        .where(QuestionVote.user_id == user_id, Question.session_id == session_id)
-        .order_by(QuestionVote.question_id)
-    ))
+    return list(
+        db.scalars(
+            select(QuestionVote.question_id)
+            .join(Question, Question.id == QuestionVote.question_id)
+            .where(QuestionVote.user_id == user_id, Question.session_id == session_id)
+            .order_by(QuestionVote.question_id)
+        )
+    )
 
 
 def ask_question(db: Session, user: User, session_id: int, text: str, anonymous: bool = False) -> Question:
@@ -232,8 +298,9 @@ def ask_question(db: Session, user: User, session_id: int, text: str, anonymous:
     _ensure_open(room)
     ratelimit.consume(db, f"question:{user.id}", "question")
     status = QuestionStatus.PENDING if room.moderated else QuestionStatus.APPROVED
-    question = Question(session_id=room.session_id, user_id=user.id, text=text, anonymous=anonymous,
-                        status=status.value)
+    question = Question(
+        session_id=room.session_id, user_id=user.id, text=text, anonymous=anonymous, status=status.value
+    )
     db.add(question)
     db.commit()
     return question
@@ -263,17 +330,23 @@ def vote(db: Session, user: User, question_id: int) -> Question:
     db.add(QuestionVote(question_id=question.id, user_id=user.id))
     try:
         db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         db.rollback()
         if not _has_voted(db, user.id, question.id):
             raise  # some other integrity failure: reported as a storage error, not as a vote
-        raise Conflict("already_voted", "you have already voted for this question")
+        raise Conflict("already_voted", "you have already voted for this question") from exc
     return question
 
 
 def _has_voted(db: Session, user_id: int, question_id: int) -> bool:
-    return db.scalar(select(QuestionVote.id).where(QuestionVote.question_id == question_id,
-                                                   QuestionVote.user_id == user_id)) is not None
+    return (
+        db.scalar(
+            select(QuestionVote.id).where(
+                QuestionVote.question_id == question_id, QuestionVote.user_id == user_id
+            )
+        )
+        is not None
+    )
 
 
 def unvote(db: Session, user: User, question_id: int) -> Question:
@@ -302,8 +375,9 @@ _ALLOWED_FROM = {
 }
 
 
-def moderate_question(db: Session, user: User, question_id: int, action: str,
-                      text: str | None = None) -> tuple[Question, dict]:
+def moderate_question(
+    db: Session, user: User, question_id: int, action: str, text: str | None = None
+) -> tuple[Question, dict]:
     """Apply a moderator's action. Returns the question and what changed around it:
     `{"was_public": bool, "unpinned": Question | None}` (a pin takes the previous one off air).
     """
@@ -342,9 +416,12 @@ def moderate_question(db: Session, user: User, question_id: int, action: str,
 
 # --- chat ------------------------------------------------------------------------------------
 
+
 def chat_payload(message: ChatMessage) -> dict:
     return {
-        "id": message.id, "session_id": message.session_id, "text": message.text,
+        "id": message.id,
+        "session_id": message.session_id,
+        "text": message.text,
         "author": {"id": message.author.id, "name": message.author.name},
         "created_at": _iso(message.created_at),
     }
@@ -352,10 +429,14 @@ def chat_payload(message: ChatMessage) -> dict:
 
 def chat_tail(db: Session, session_id: int, limit: int = CHAT_TAIL) -> list[dict]:
     """The last `limit` visible chat lines, oldest first."""
-    rows = list(db.scalars(
-        select(ChatMessage).where(ChatMessage.session_id == session_id, ChatMessage.deleted_at.is_(None))
-        .order_by(ChatMessage.id.desc()).limit(limit)
-    ))
+    rows = list(
+        db.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.session_id == session_id, ChatMessage.deleted_at.is_(None))
+            .order_by(ChatMessage.id.desc())
+            .limit(limit)
+        )
+    )
     return [chat_payload(m) for m in reversed(rows)]
 
 
@@ -377,7 +458,8 @@ def delete_chat(db: Session, user: User, message_id: int) -> ChatMessage:
         raise NotFound("message_not_found", f"there is no chat message {message_id}")
     ensure_can_moderate(db, user, get_live_session(db, message.session_id))
     hidden = db.execute(
-        update(ChatMessage).where(ChatMessage.id == message.id, ChatMessage.deleted_at.is_(None))
+        update(ChatMessage)
+        .where(ChatMessage.id == message.id, ChatMessage.deleted_at.is_(None))
         .values(deleted_at=utcnow(), deleted_by_id=user.id)
     ).rowcount
     if not hidden:
@@ -388,6 +470,7 @@ def delete_chat(db: Session, user: User, message_id: int) -> ChatMessage:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 
 def clean_text(text: str, limit: int, what: str) -> str:
     """Strip surrounding blanks; refuse empty, over-long or NUL-containing text. Stored as typed."""
@@ -408,11 +491,11 @@ def _iso(moment) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-
 def people_online(db: Session, session_id: int) -> list[dict]:
     """The distinct people connected to a room, by name (for the moderator console)."""
     users = db.scalars(
-        select(User).where(User.id.in_(select(RoomPresence.user_id).where(RoomPresence.session_id == session_id)))
+        select(User)
+        .where(User.id.in_(select(RoomPresence.user_id).where(RoomPresence.session_id == session_id)))
         .order_by(User.name)
     )
     return [{"id": u.id, "name": u.name, "country": u.country} for u in users]

@@ -6,6 +6,7 @@ Who hears what is decided here, once per change and per Socket.IO room (never a 
 - pending questions go only to `moderators:<id>` and to the asker's own `user:<id>` room.
 Clients upsert questions by id and merge fields, so receiving both copies is harmless.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,9 @@ live = LiveEvents()  # registered by init_app
 def init_app(app) -> None:
     """The room events, presence coalescing, the disconnect clean-up and the check-in receiver."""
     live.register()
-    realtime_tasks.Coalescer(app, PRESENCE_COALESCER, lambda: app.config.get("ROOMS_PRESENCE_COALESCE_SECONDS", 0),
-                             _flush_presence)
+    realtime_tasks.Coalescer(
+        app, PRESENCE_COALESCER, lambda: app.config.get("ROOMS_PRESENCE_COALESCE_SECONDS", 0), _flush_presence
+    )
     on_disconnect(app, _left_on_disconnect)
     hooks.checkin_changed.connect(_on_checkin_changed)
 
@@ -70,6 +72,7 @@ def _flush_presence(session_id: int) -> None:
 
 
 # --- join / leave ----------------------------------------------------------------------------
+
 
 @live.on("join")
 @live_event(SessionRef)
@@ -146,10 +149,14 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
         return
     # The scan is committed already: nothing here, the query included, may turn it into a failure.
     try:
-        ids = list(session_ids or ()) or list(db.session.scalars(
-            select(RoomPresence.session_id).join(ProgrammeSession, ProgrammeSession.id == RoomPresence.session_id)
-            .where(ProgrammeSession.event_id == event_id).distinct()
-        ))
+        ids = list(session_ids or ()) or list(
+            db.session.scalars(
+                select(RoomPresence.session_id)
+                .join(ProgrammeSession, ProgrammeSession.id == RoomPresence.session_id)
+                .where(ProgrammeSession.event_id == event_id)
+                .distinct()
+            )
+        )
     except Exception:
         db.session.rollback()
         log.exception("rooms of event %s to refresh after a check-in not found", event_id)
@@ -162,6 +169,7 @@ def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:
 
 
 # --- room settings ---------------------------------------------------------------------------
+
 
 @live.on("room:settings")
 @live_event(RoomSettings)
@@ -198,6 +206,7 @@ def on_room_who(user, payload: SessionRef):
 
 
 # --- questions -------------------------------------------------------------------------------
+
 
 def announce_question(event: str, question: Question) -> dict:
     """Send `event` {question} to whoever may see it; returns the views for the ack."""
@@ -239,8 +248,9 @@ def on_question_unvote(user, payload: QuestionRef):
 @live.on("question:moderate")
 @live_event(ModerateQuestion)
 def on_question_moderate(user, payload: ModerateQuestion):
-    question, changes = services.moderate_question(db.session, user, payload.question_id, payload.action,
-                                                   payload.text)
+    question, changes = services.moderate_question(
+        db.session, user, payload.question_id, payload.action, payload.text
+    )
     if payload.action == "dismiss":
         _announce_removal(question, was_public=changes["was_public"])
         return ok(question_id=question.id, status=question.status)
@@ -261,12 +271,15 @@ def _announce_removal(question: Question, *, was_public: bool) -> None:
 
 
 def _view_for(user, question: Question, views: dict) -> dict:
-    if question.user_id == user.id or can_moderate(db.session, user, get_live_session(db.session, question.session_id)):
+    if question.user_id == user.id or can_moderate(
+        db.session, user, get_live_session(db.session, question.session_id)
+    ):
         return views["moderator"]
     return views["public"]
 
 
 # --- chat ------------------------------------------------------------------------------------
+
 
 @live.on("chat:send")
 @live_event(SendChat)
@@ -281,6 +294,9 @@ def on_chat_send(user, payload: SendChat):
 @live_event(ChatRef)
 def on_chat_delete(user, payload: ChatRef):
     message = services.delete_chat(db.session, user, payload.message_id)
-    broadcast("chat:deleted", {"message_id": message.id, "session_id": message.session_id},
-              room_name(message.session_id))
+    broadcast(
+        "chat:deleted",
+        {"message_id": message.id, "session_id": message.session_id},
+        room_name(message.session_id),
+    )
     return ok(message_id=message.id)

@@ -1,4 +1,5 @@
 """The live pages: the participants' room, the moderator console and the hall's screen."""
+
 from __future__ import annotations
 
 import io
@@ -25,10 +26,15 @@ def _load(slug: str, session_id: int):
 
 
 def _page(template: str, event, session):
-    return render_template(template, event=event, session=session,
-                           is_moderator=can_moderate(db.session, current_user, session),
-                           stream=stream_or_none(session.stream_url), live_url=live_page_url(event.slug, session.id),
-                           phase=session_phase(session.starts_at, session.ends_at, utcnow()))
+    return render_template(
+        template,
+        event=event,
+        session=session,
+        is_moderator=can_moderate(db.session, current_user, session),
+        stream=stream_or_none(session.stream_url),
+        live_url=live_page_url(event.slug, session.id),
+        phase=session_phase(session.starts_at, session.ends_at, utcnow()),
+    )
 
 
 @bp.route(SESSION_URL + "/live")

@@ -1,4 +1,5 @@
 """Schedule files over the JSON API: read an event's `schedule.json`, and import one with a Bearer token."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -19,8 +20,9 @@ csrf.exempt(bp)
 def schedule_json(slug: str):
     event = visible_event(slug)
     private = checks.can_manage(db.session, current_user, event)
-    return schedule_response(services.export_schedule(db.session, event, base_url=event_base_url(event),
-                                                      include_private=private))
+    return schedule_response(
+        services.export_schedule(db.session, event, base_url=event_base_url(event), include_private=private)
+    )
 
 
 @bp.post("/events/<slug>/schedule")
@@ -33,6 +35,10 @@ def import_schedule(slug: str):
     report = services.import_schedule(db.session, event, data, apply=not dry_run)
     if not report.ok:
         first = report.errors[0]
-        return json_error(422, "invalid_schedule", f"{first.path}: {first.message}",
-                          errors=[p.to_dict() for p in report.errors])
+        return json_error(
+            422,
+            "invalid_schedule",
+            f"{first.path}: {first.message}",
+            errors=[p.to_dict() for p in report.errors],
+        )
     return jsonify(report.to_dict())

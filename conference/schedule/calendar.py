@@ -9,6 +9,7 @@ that imports the file again updates its entries instead of doubling them.
 `event_calendar` and `session_calendar` are plain functions (the mail feature attaches the event's
 file to confirmation e-mails); `base_url` is the event's public address ending in "/", or "".
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -107,9 +108,11 @@ def event_calendar(db: Session, event: Event, *, base_url: str = "", with_sessio
     calendar.add_component(_event_component(event, base_url, stamp))
     if with_sessions:
         sessions = db.scalars(
-            select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
+            select(ProgrammeSession)
+            .where(ProgrammeSession.event_id == event.id)
             .options(selectinload(ProgrammeSession.speakers), selectinload(ProgrammeSession.track))
-            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id))
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
         for session in sessions:
             calendar.add_component(_session_component(session, event, base_url, stamp))
     return _finish(calendar, event)

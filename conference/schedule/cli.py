@@ -1,4 +1,5 @@
 """`conference import-programme FILE EVENT_SLUG` and `conference export-programme EVENT_SLUG [FILE]`."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ def import_programme(schedule_file: Path, event_slug: str, dry_run: bool) -> Non
 
     try:
         event = get_event(db.session, event_slug)
-        report = services.import_schedule(db.session, event, services.load_schedule_text(schedule_file.read_bytes()),
-                                          apply=not dry_run)
+        report = services.import_schedule(
+            db.session, event, services.load_schedule_text(schedule_file.read_bytes()), apply=not dry_run
+        )
     except ServiceError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
@@ -37,7 +39,9 @@ def import_programme(schedule_file: Path, event_slug: str, dry_run: bool) -> Non
     verb = "would import" if dry_run else "imported"
     for name in ("sessions", "tracks", "speakers"):
         counts = getattr(report, name)
-        click.echo(f"{verb} {name}: {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged")
+        click.echo(
+            f"{verb} {name}: {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged"
+        )
 
 
 @click.command("export-programme")
@@ -51,8 +55,9 @@ def export_programme(event_slug: str, output: Path | None, base_url: str) -> Non
     from . import services
 
     try:
-        document = services.export_schedule(db.session, get_event(db.session, event_slug), base_url=base_url,
-                                            include_private=True)
+        document = services.export_schedule(
+            db.session, get_event(db.session, event_slug), base_url=base_url, include_private=True
+        )
     except ServiceError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)

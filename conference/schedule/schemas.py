@@ -23,6 +23,7 @@ additions live under a `conference` key on a talk and on a person, which other t
                    "questions_moderated": null, "stream_url": "https://..."}
     person "conference": {"title": "Director", "organisation": "UN DESA", "country": "US"}
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -142,7 +143,9 @@ class ConferenceIn(_Lenient):
     end: dt.date | dt.datetime | None = None
     daysCount: int | None = None
     timeslot_duration: str | None = None
-    time_zone_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    time_zone_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = None
     tracks: list[TrackIn] = Field(default_factory=list)
     rooms: list[RoomIn] = Field(default_factory=list)
     days: list[DayIn]

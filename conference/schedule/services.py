@@ -26,6 +26,7 @@ Import, in one transaction, all or nothing:
 - `type` maps to our session kind (talk/lecture/other -> thematic, workshop/hands-on -> workshop,
   our own kind names as themselves); the exact kind travels in the `conference` key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,9 +56,16 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 ANNOUNCED_FIELDS = ("starts_at", "ends_at", "room", "capacity", "stream_url")
 
 _TYPE_TO_KIND = {
-    "talk": "thematic", "lecture": "thematic", "panel": "thematic", "discussion": "thematic",
-    "hands-on": "workshop", "workshop": "workshop", "meeting": "workshop", "keynote": "keynote",
-    "plenary": "plenary", "breakout": "breakout",
+    "talk": "thematic",
+    "lecture": "thematic",
+    "panel": "thematic",
+    "discussion": "thematic",
+    "hands-on": "workshop",
+    "workshop": "workshop",
+    "meeting": "workshop",
+    "keynote": "keynote",
+    "plenary": "plenary",
+    "breakout": "breakout",
 }
 
 
@@ -75,7 +83,9 @@ def _ensure_guids(db: Session, event: Event) -> None:
     for model in (ProgrammeSession, Speaker):
         missing = db.scalars(select(model.id).where(model.event_id == event.id, model.guid.is_(None))).all()
         for row_id in missing:
-            db.execute(update(model).where(model.id == row_id, model.guid.is_(None)).values(guid=str(uuid.uuid4())))
+            db.execute(
+                update(model).where(model.id == row_id, model.guid.is_(None)).values(guid=str(uuid.uuid4()))
+            )
             changed = True
     if changed:
         db.commit()
@@ -93,8 +103,10 @@ def _slugify(text: str) -> str:
 
 def _local_days(event: Event, sessions: list[ProgrammeSession]) -> list[date]:
     """The event's local days; a session left outside the event's dates still gets its day."""
-    dates = [moment.astimezone(event.tz).date() for moment in
-             (event.starts_at, event.ends_at, *(s.starts_at for s in sessions))]
+    dates = [
+        moment.astimezone(event.tz).date()
+        for moment in (event.starts_at, event.ends_at, *(s.starts_at for s in sessions))
+    ]
     first, last = min(dates), max(dates)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
@@ -106,7 +118,11 @@ def _person_json(speaker: Speaker) -> dict:
         "name": speaker.name,
         "public_name": speaker.name,
         "biography": speaker.bio,
-        "conference": {"title": speaker.title, "organisation": speaker.organisation, "country": speaker.country},
+        "conference": {
+            "title": speaker.title,
+            "organisation": speaker.organisation,
+            "country": speaker.country,
+        },
     }
 
 
@@ -152,22 +168,38 @@ def export_schedule(db: Session, event: Event, *, base_url: str = "", include_pr
     `include_private` adds the sessions' stream URLs (for organisers' own copies).
     """
     _ensure_guids(db, event)
-    sessions = list(db.scalars(
-        select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
-        .options(selectinload(ProgrammeSession.speakers), selectinload(ProgrammeSession.track),
-                 selectinload(ProgrammeSession.parent))
-        .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)))
+    sessions = list(
+        db.scalars(
+            select(ProgrammeSession)
+            .where(ProgrammeSession.event_id == event.id)
+            .options(
+                selectinload(ProgrammeSession.speakers),
+                selectinload(ProgrammeSession.track),
+                selectinload(ProgrammeSession.parent),
+            )
+            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+        )
+    )
     tz = event.tz
     days = []
     for index, day in enumerate(_local_days(event, sessions), start=1):
         rooms: dict[str, list[dict]] = {}
         for session in sessions:
             if session.starts_at.astimezone(tz).date() == day:
-                rooms.setdefault(session.room, []).append(_talk_json(session, event, base_url, include_private))
+                rooms.setdefault(session.room, []).append(
+                    _talk_json(session, event, base_url, include_private)
+                )
         day_start = datetime.combine(day, time(0, 0), tzinfo=tz)
         day_end = datetime.combine(day, time(23, 59), tzinfo=tz)
-        days.append({"index": index, "date": day.isoformat(), "day_start": day_start.isoformat(),
-                     "day_end": day_end.isoformat(), "rooms": rooms})
+        days.append(
+            {
+                "index": index,
+                "date": day.isoformat(),
+                "day_start": day_start.isoformat(),
+                "day_end": day_end.isoformat(),
+                "rooms": rooms,
+            }
+        )
     room_names = list(dict.fromkeys(s.room for s in sessions))
     tracks = db.scalars(select(Track).where(Track.event_id == event.id).order_by(Track.position, Track.id))
     conference = {
@@ -181,15 +213,21 @@ def export_schedule(db: Session, event: Event, *, base_url: str = "", include_pr
         "time_zone_name": event.timezone,
         "url": base_url,
         "tracks": [{"name": t.name, "color": t.colour} for t in tracks],
-        "rooms": [{"name": name, "guid": str(uuid.uuid5(GUID_NAMESPACE, f"room:{event.slug}:{name}"))}
-                  for name in room_names],
+        "rooms": [
+            {"name": name, "guid": str(uuid.uuid5(GUID_NAMESPACE, f"room:{event.slug}:{name}"))}
+            for name in room_names
+        ],
         "days": days,
     }
     digest = hashlib.sha256(json.dumps(conference, sort_keys=True).encode()).hexdigest()[:12]
     return {
         "$schema": "https://c3voc.de/schedule/schema.json",
         "generator": {"name": "conference"},
-        "schedule": {"version": f"{FORMAT_VERSION_PREFIX}-{digest}", "base_url": base_url, "conference": conference},
+        "schedule": {
+            "version": f"{FORMAT_VERSION_PREFIX}-{digest}",
+            "base_url": base_url,
+            "conference": conference,
+        },
     }
 
 
@@ -246,16 +284,23 @@ class ImportReport:
         return self.sessions.unchanged
 
     def to_dict(self) -> dict:
-        return {"applied": self.applied, "sessions": self.sessions.to_dict(), "tracks": self.tracks.to_dict(),
-                "speakers": self.speakers.to_dict(), "sessions_not_in_file": self.sessions_not_in_file,
-                "errors": [p.to_dict() for p in self.errors]}
+        return {
+            "applied": self.applied,
+            "sessions": self.sessions.to_dict(),
+            "tracks": self.tracks.to_dict(),
+            "speakers": self.speakers.to_dict(),
+            "sessions_not_in_file": self.sessions_not_in_file,
+            "errors": [p.to_dict() for p in self.errors],
+        }
 
 
 def load_schedule_text(raw: bytes | str) -> Any:
     """Parse the uploaded text, refusing what is not UTF-8 JSON with where it went wrong."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_FILE_BYTES:
-            raise ServiceError("file_too_large", f"a schedule file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB")
+            raise ServiceError(
+                "file_too_large", f"a schedule file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB"
+            )
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -263,8 +308,12 @@ def load_schedule_text(raw: bytes | str) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ServiceError("invalid_json", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                           line=exc.lineno, column=exc.colno) from None
+        raise ServiceError(
+            "invalid_json",
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            line=exc.lineno,
+            column=exc.colno,
+        ) from None
 
 
 def _path(loc: tuple) -> str:
@@ -345,8 +394,13 @@ def _plan(event: Event, parsed: ScheduleFile, errors: list[Problem]) -> list[_Pl
         try:
             tz = ZoneInfo(conference.time_zone_name)
         except (ZoneInfoNotFoundError, ValueError):
-            errors.append(Problem("time_zone_name", f"unknown time zone {conference.time_zone_name!r} "
-                                                    "(use an IANA name such as Europe/Berlin)"))
+            errors.append(
+                Problem(
+                    "time_zone_name",
+                    f"unknown time zone {conference.time_zone_name!r} "
+                    "(use an IANA name such as Europe/Berlin)",
+                )
+            )
             return []
     if conference.start is not None and conference.end is not None:
         start = conference.start.date() if isinstance(conference.start, datetime) else conference.start
@@ -355,8 +409,10 @@ def _plan(event: Event, parsed: ScheduleFile, errors: list[Problem]) -> list[_Pl
             errors.append(Problem("end", f"the conference ends ({end}) before it starts ({start})"))
     base_url = parsed.schedule.base_url or ""
     event_tz = event.tz
-    window = (f"{event.starts_at.astimezone(event_tz):%Y-%m-%d %H:%M} – "
-              f"{event.ends_at.astimezone(event_tz):%Y-%m-%d %H:%M} {event.timezone}")
+    window = (
+        f"{event.starts_at.astimezone(event_tz):%Y-%m-%d %H:%M} – "
+        f"{event.ends_at.astimezone(event_tz):%Y-%m-%d %H:%M} {event.timezone}"
+    )
     planned: list[_PlannedTalk] = []
     seen: dict[str, str] = {}
     for day_index, day in enumerate(conference.days):
@@ -372,19 +428,32 @@ def _plan(event: Event, parsed: ScheduleFile, errors: list[Problem]) -> list[_Pl
                     time_path = f"{path}.date" if talk.date is not None else f"{path}.start"
                     starts_at = _local_instant(local_day, clock, tz)
                     if starts_at is None:
-                        errors.append(Problem(time_path, f"{local_day} {clock} does not exist in {tz.key} "
-                                                         "(the clocks skip it)"))
+                        errors.append(
+                            Problem(
+                                time_path,
+                                f"{local_day} {clock} does not exist in {tz.key} (the clocks skip it)",
+                            )
+                        )
                         continue
                 length = _minutes(talk.duration)
                 if length <= 0:
-                    errors.append(Problem(f"{path}.duration", "a talk must last at least a minute "
-                                                              "(its end is not after its start)"))
+                    errors.append(
+                        Problem(
+                            f"{path}.duration",
+                            "a talk must last at least a minute (its end is not after its start)",
+                        )
+                    )
                     continue
                 ends_at = starts_at + timedelta(minutes=length)
                 if starts_at < event.starts_at or ends_at > event.ends_at:
                     local = starts_at.astimezone(event_tz)
-                    errors.append(Problem(time_path, f"{talk.title!r} at {local:%Y-%m-%d %H:%M} ({length} min) "
-                                                     f"is outside the event ({window})"))
+                    errors.append(
+                        Problem(
+                            time_path,
+                            f"{talk.title!r} at {local:%Y-%m-%d %H:%M} ({length} min) "
+                            f"is outside the event ({window})",
+                        )
+                    )
                     continue
                 key = talk.guid or str(uuid.uuid5(GUID_NAMESPACE, f"talk:{base_url}:{talk.id}"))
                 if key in seen:
@@ -430,7 +499,9 @@ class _Importer:
         if existing is None:
             last = self.db.scalar(select(func.max(Track.position)).where(Track.event_id == self.event.id))
             position = 0 if last is None else last + 1  # new tracks follow the event's own
-            existing = Track(event_id=self.event.id, name=name, position=position, **({"colour": colour} if colour else {}))
+            existing = Track(
+                event_id=self.event.id, name=name, position=position, **({"colour": colour} if colour else {})
+            )
             self.db.add(existing)
             self.db.flush()
             self.tracks[name] = existing
@@ -485,9 +556,12 @@ class _Importer:
 
     # Sessions ---------------------------------------------------------------------------------
     def find_session(self, key: str) -> ProgrammeSession | None:
-        return self.db.scalar(select(ProgrammeSession).where(
-            ProgrammeSession.event_id == self.event.id,
-            or_(ProgrammeSession.guid == key, ProgrammeSession.guid == _derived_guid(self.event, key))))
+        return self.db.scalar(
+            select(ProgrammeSession).where(
+                ProgrammeSession.event_id == self.event.id,
+                or_(ProgrammeSession.guid == key, ProgrammeSession.guid == _derived_guid(self.event, key)),
+            )
+        )
 
     def guid_for_new(self, key: str) -> str:
         taken = self.db.scalar(select(ProgrammeSession.id).where(ProgrammeSession.guid == key))
@@ -540,8 +614,12 @@ class _Importer:
         self._link_parents(planned, sessions, changes_of)
         self._refuse_cycles(planned, sessions)
         in_file = {s.id for s in sessions.values()}
-        self.report.sessions_not_in_file = len(set(self.db.scalars(select(ProgrammeSession.id).where(
-            ProgrammeSession.event_id == self.event.id))) - in_file)
+        self.report.sessions_not_in_file = len(
+            set(
+                self.db.scalars(select(ProgrammeSession.id).where(ProgrammeSession.event_id == self.event.id))
+            )
+            - in_file
+        )
         for key, changes in changes_of.items():
             if changes is None:
                 self.report.sessions.created += 1
@@ -555,8 +633,12 @@ class _Importer:
         for state in self.speaker_state.values():
             setattr(self.report.speakers, state, getattr(self.report.speakers, state) + 1)
 
-    def _link_parents(self, planned: list[_PlannedTalk], sessions: dict[str, ProgrammeSession],
-                      changes_of: dict[str, dict | None]) -> None:
+    def _link_parents(
+        self,
+        planned: list[_PlannedTalk],
+        sessions: dict[str, ProgrammeSession],
+        changes_of: dict[str, dict | None],
+    ) -> None:
         """Breakouts name their parent by guid; the parent may come later in the file or be in the event."""
         for item in planned:
             extra = item.talk.conference
@@ -567,12 +649,17 @@ class _Importer:
             if extra.parent is not None:
                 parent = sessions.get(extra.parent) or self.find_session(extra.parent)
                 if parent is None:
-                    self.report.errors.append(Problem(f"{item.path}.conference.parent",
-                                                      f"no session {extra.parent} in the file or the event"))
+                    self.report.errors.append(
+                        Problem(
+                            f"{item.path}.conference.parent",
+                            f"no session {extra.parent} in the file or the event",
+                        )
+                    )
                     continue
                 if parent is session:
-                    self.report.errors.append(Problem(f"{item.path}.conference.parent",
-                                                      "a session cannot be its own parent"))
+                    self.report.errors.append(
+                        Problem(f"{item.path}.conference.parent", "a session cannot be its own parent")
+                    )
                     continue
             parent_id = parent.id if parent is not None else None
             if parent_id != session.parent_id:
@@ -583,16 +670,21 @@ class _Importer:
         self.db.flush()
 
     def _refuse_cycles(self, planned: list[_PlannedTalk], sessions: dict[str, ProgrammeSession]) -> None:
-        parent_of = {s.id: s.parent_id for s in self.db.scalars(
-            select(ProgrammeSession).where(ProgrammeSession.event_id == self.event.id))}
+        parent_of = {
+            s.id: s.parent_id
+            for s in self.db.scalars(
+                select(ProgrammeSession).where(ProgrammeSession.event_id == self.event.id)
+            )
+        }
         for item in planned:
             seen, current = set(), sessions[item.key].id
             while current is not None and current not in seen:
                 seen.add(current)
                 current = parent_of.get(current)
             if current is not None:
-                self.report.errors.append(Problem(f"{item.path}.conference.parent",
-                                                  "the parents of these sessions form a loop"))
+                self.report.errors.append(
+                    Problem(f"{item.path}.conference.parent", "the parents of these sessions form a loop")
+                )
                 return
 
 
@@ -604,7 +696,7 @@ def import_schedule(db: Session, event: Event, data: Any, *, apply: bool = True)
     """
     report = ImportReport()
     if not isinstance(data, dict):
-        report.errors.append(Problem("schedule", "the file must hold a JSON object with a \"schedule\" key"))
+        report.errors.append(Problem("schedule", 'the file must hold a JSON object with a "schedule" key'))
         return report
     try:
         parsed = ScheduleFile.model_validate(data)

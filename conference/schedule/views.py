@@ -1,4 +1,5 @@
 """Schedule files on the web: the public `schedule.json` and `.ics` files, and the organisers' upload page."""
+
 from __future__ import annotations
 
 import hashlib
@@ -52,8 +53,12 @@ def schedule_response(document: dict, filename: str | None = None) -> Response:
 
 
 def calendar_response(body: bytes, filename: str) -> Response:
-    return Response(body, mimetype="text/calendar", content_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        mimetype="text/calendar",
+        content_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/events/<slug>/schedule.json")
@@ -65,15 +70,19 @@ def schedule_json(slug: str):
 @bp.get("/events/<slug>/calendar.ics")
 def event_ics(slug: str):
     event = visible_event(slug)
-    return calendar_response(event_calendar(db.session, event, base_url=event_base_url(event)), f"{event.slug}.ics")
+    return calendar_response(
+        event_calendar(db.session, event, base_url=event_base_url(event)), f"{event.slug}.ics"
+    )
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>/calendar.ics")
 def session_ics(slug: str, session_id: int):
     event = visible_event(slug)
     session = get_session(db.session, event, session_id)
-    return calendar_response(session_calendar(db.session, session, base_url=event_base_url(event)),
-                             f"{event.slug}-session-{session.id}.ics")
+    return calendar_response(
+        session_calendar(db.session, session, base_url=event_base_url(event)),
+        f"{event.slug}-session-{session.id}.ics",
+    )
 
 
 @bp.get("/manage/events/<slug>/programme-file/schedule.json")
@@ -81,7 +90,9 @@ def session_ics(slug: str, session_id: int):
 def download(slug: str):
     """The organisers' copy: the public file plus the sessions' stream addresses."""
     event = event_to_manage(slug)
-    document = services.export_schedule(db.session, event, base_url=event_base_url(event), include_private=True)
+    document = services.export_schedule(
+        db.session, event, base_url=event_base_url(event), include_private=True
+    )
     return schedule_response(document, f"{event.slug}-schedule.json")
 
 

@@ -1,4 +1,5 @@
 """Sign-up, sign-in, sign-out, roles, tokens and the security settings around them."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,13 +9,20 @@ from sqlalchemy import func, select
 from conference import create_app
 from conference.accounts.models import User
 
-SIGNUP = {"name": "Layla Haddad", "email": "Layla@Example.org", "organisation": "ESCWA", "country": "JO",
-          "password": "a-long-password", "confirm": "a-long-password"}
+SIGNUP = {
+    "name": "Layla Haddad",
+    "email": "Layla@Example.org",
+    "organisation": "ESCWA",
+    "country": "JO",
+    "password": "a-long-password",
+    "confirm": "a-long-password",
+}
 
 
 def user_count(app) -> int:
     with app.app_context():
         from conference.extensions import db
+
         return db.session.scalar(select(func.count()).select_from(User))
 
 
@@ -24,19 +32,23 @@ def test_signup_creates_account_signs_in_and_hashes_with_argon2(app, client):
     assert "Layla Haddad" in client.get("/").get_data(as_text=True)
     with app.app_context():
         from conference.extensions import db
+
         user = db.session.scalar(select(User).where(User.email == "layla@example.org"))
         assert user.password_hash.startswith("$argon2id$")
         assert user.country == "JO" and user.role == "attendee"
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "", "This field is required."),
-    ("email", "not-an-email", "Invalid email address."),
-    ("password", "short", "Field must be between 8 and 200 characters long."),
-    ("confirm", "something-else", "The passwords differ."),
-    ("country", "", "Please choose your country."),
-    ("country", "XX", "Not a valid choice."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "", "This field is required."),
+        ("email", "not-an-email", "Invalid email address."),
+        ("password", "short", "Field must be between 8 and 200 characters long."),
+        ("confirm", "something-else", "The passwords differ."),
+        ("country", "", "Please choose your country."),
+        ("country", "XX", "Not a valid choice."),
+    ],
+)
 def test_signup_bad_input_gets_a_clear_message_and_writes_nothing(app, client, field, value, message):
     response = post_form(client, "/signup", {**SIGNUP, field: value})
     assert response.status_code == 400
@@ -91,23 +103,31 @@ def test_logout_ends_the_remembered_login_too(app, make_user):
     assert thief.get("/me/registrations").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["https://elsewhere.example", "//elsewhere.example/x", "/\\elsewhere.example"])
+@pytest.mark.parametrize(
+    "target", ["https://elsewhere.example", "//elsewhere.example/x", "/\\elsewhere.example"]
+)
 def test_login_never_redirects_off_site(client, make_user, target):
     user = make_user()
-    response = client.post(f"/login?next={target}",
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/login?next={target}",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
 
 
 def test_login_follows_a_local_next(client, make_user):
     user = make_user()
-    response = client.post("/login?next=/me/registrations",
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login?next=/me/registrations",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
     assert response.headers["Location"] == "/me/registrations"
 
 
-def test_roles_attendee_403_staff_200_anonymous_to_login(client, login, make_user, make_event, logged_in_client):
+def test_roles_attendee_403_staff_200_anonymous_to_login(
+    client, login, make_user, make_event, logged_in_client
+):
     event = make_event()
     url = f"/manage/events/{event.slug}/participants"
     assert client.get(url).status_code == 302
@@ -122,7 +142,9 @@ def test_bearer_token_authenticates_and_enforces_roles(client, make_user, make_e
     staff_token = make_token(make_user("staff"))
     attendee_token = make_token(make_user("attendee"))
     assert client.get(url, headers={"Authorization": f"Bearer {staff_token}"}).status_code == 200
-    refused = client.get(url, headers={"Authorization": f"Bearer {attendee_token}", "Accept": "application/json"})
+    refused = client.get(
+        url, headers={"Authorization": f"Bearer {attendee_token}", "Accept": "application/json"}
+    )
     assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
     bogus = client.get(url, headers={"Authorization": "Bearer cf_nope", "Accept": "application/json"})
     assert bogus.status_code == 401 and bogus.json["error"]["code"] == "unauthorized"
@@ -138,6 +160,7 @@ def test_tokens_page_creates_a_token_shown_once_and_stored_hashed(app, client, l
     with app.app_context():
         from conference.accounts.models import ApiToken
         from conference.extensions import db
+
         assert db.session.scalar(select(ApiToken.token_hash)) != token
 
 
@@ -145,18 +168,33 @@ def test_production_refuses_default_secret_and_sets_secure_cookies(tmp_path, mon
     monkeypatch.delenv("CONFERENCE_SECRET_KEY", raising=False)
     db_url = f"sqlite:///{tmp_path / 'p.db'}"
     with pytest.raises(RuntimeError):
-        create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": db_url, "SOCKETIO_ASYNC_MODE": "threading"})
+        create_app(
+            {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": db_url, "SOCKETIO_ASYNC_MODE": "threading"}
+        )
     with pytest.raises(RuntimeError):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": "change-me", "SQLALCHEMY_DATABASE_URI": db_url,
-                    "SOCKETIO_ASYNC_MODE": "threading"})
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": db_url,
-                      "SOCKETIO_ASYNC_MODE": "threading"})
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": "change-me",
+                "SQLALCHEMY_DATABASE_URI": db_url,
+                "SOCKETIO_ASYNC_MODE": "threading",
+            }
+        )
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "SOCKETIO_ASYNC_MODE": "threading",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, monkeypatch):
     from conference.config import load_or_create_secret_key
+
     first = load_or_create_secret_key(tmp_path)
     assert first == load_or_create_secret_key(tmp_path) and len(first) >= 40
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600

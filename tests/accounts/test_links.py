@@ -1,4 +1,5 @@
 """Sign-in links, password reset and invitations, followed from the messages a real SMTP server got."""
+
 from __future__ import annotations
 
 import re
@@ -75,26 +76,41 @@ def test_a_sign_in_link_signs_in_once_and_a_second_use_is_refused(app, client, s
 def test_an_invitation_lets_the_person_set_a_password(app, client, smtp_server, tmp_path, make_event):
     event = make_event()
     csv_file = tmp_path / "one.csv"
-    csv_file.write_text("email,name,organisation,country,mode\namina@example.org,Amina Diallo,MoH,SN,online\n")
-    assert app.test_cli_runner().invoke(args=["import-participants", str(csv_file), event.slug,
-                                              "--invite", "now"]).exit_code == 0
+    csv_file.write_text(
+        "email,name,organisation,country,mode\namina@example.org,Amina Diallo,MoH,SN,online\n"
+    )
+    assert (
+        app.test_cli_runner()
+        .invoke(args=["import-participants", str(csv_file), event.slug, "--invite", "now"])
+        .exit_code
+        == 0
+    )
     deliver(app)
     [invitation] = smtp_server.messages
     assert "7 days" in text_of(invitation)
     path = link_in(invitation)
     short = post_form(client, path, {"password": "short", "confirm": "short"})
-    assert short.status_code == 400 and "The password needs at least 8 characters" in short.get_data(as_text=True)
+    assert short.status_code == 400 and "The password needs at least 8 characters" in short.get_data(
+        as_text=True
+    )
     differ = post_form(client, path, {"password": "long enough 1", "confirm": "long enough 2"})
     assert differ.status_code == 400 and "The passwords differ." in differ.get_data(as_text=True)
-    assert post_form(client, path, {"password": "my new password", "confirm": "my new password"}).status_code == 303
+    assert (
+        post_form(client, path, {"password": "my new password", "confirm": "my new password"}).status_code
+        == 303
+    )
     page = client.get("/me/registrations").get_data(as_text=True)
     assert "Your password is set" in page and event.title in page
 
     fresh = app.test_client()
     login = post_form(fresh, "/login", {"email": "amina@example.org", "password": "my new password"})
     assert login.status_code == 303
-    assert post_form(app.test_client(), path, {"password": "another password", "confirm": "another password"}
-                     ).status_code == 410
+    assert (
+        post_form(
+            app.test_client(), path, {"password": "another password", "confirm": "another password"}
+        ).status_code
+        == 410
+    )
 
 
 def test_password_reset_signs_out_other_sessions(app, client, make_user, logged_in_client, smtp_server):
@@ -108,14 +124,21 @@ def test_password_reset_signs_out_other_sessions(app, client, make_user, logged_
     assert "Choose a new password" in client.get(path).get_data(as_text=True)
     empty = post_form(client, path, {"password": "", "confirm": ""})
     assert empty.status_code == 400 and "Choose a new password." in empty.get_data(as_text=True)
-    assert post_form(client, path, {"password": "brand new secret", "confirm": "brand new secret"}).status_code == 303
+    assert (
+        post_form(client, path, {"password": "brand new secret", "confirm": "brand new secret"}).status_code
+        == 303
+    )
     assert client.get("/me/registrations").status_code == 200
     assert elsewhere.get("/me/registrations").status_code == 302  # the other session is over
 
     old = post_form(app.test_client(), "/login", {"email": user.email, "password": PASSWORD})
     assert old.status_code == 400
-    assert post_form(app.test_client(), "/login", {"email": user.email, "password": "brand new secret"}
-                     ).status_code == 303
+    assert (
+        post_form(
+            app.test_client(), "/login", {"email": user.email, "password": "brand new secret"}
+        ).status_code
+        == 303
+    )
 
 
 def test_an_expired_link_is_refused_with_a_clear_page(app, client, smtp_server):
@@ -147,7 +170,9 @@ def test_links_are_stored_only_as_digests(app, client, smtp_server):
 
 def test_two_clicks_at_once_sign_in_once(app, client, smtp_server):
     imported_user(app)
-    token = link_in(ask_for_link(app, client, smtp_server, "/login/link", "amina@example.org")).rsplit("/", 1)[1]
+    token = link_in(ask_for_link(app, client, smtp_server, "/login/link", "amina@example.org")).rsplit(
+        "/", 1
+    )[1]
     outcomes = run_together(app, lambda _n: sign_in_with_link(_db.session, token), 6)
     assert outcomes.count("ok") == 1 and outcomes.count("used_link") == 5
 
@@ -159,17 +184,25 @@ def test_link_and_reset_forms_answer_the_same_for_known_and_unknown_addresses(ap
         known = post_form(known_client, url, {"email": "known@example.org"})
         unknown = post_form(unknown_client, url, {"email": "unknown@example.org"})
         assert known.status_code == unknown.status_code == 200
-        assert without_csrf(known.data).replace("known@", "X@") == without_csrf(unknown.data).replace("unknown@", "X@")
+        assert without_csrf(known.data).replace("known@", "X@") == without_csrf(unknown.data).replace(
+            "unknown@", "X@"
+        )
     deliver(app)
     assert [m["To"] for m in smtp_server.messages] == ["known@example.org", "known@example.org"]
 
 
 def test_login_answers_the_same_for_an_unknown_address_and_a_wrong_password(app, make_user):
     make_user(email="known@example.org")
-    wrong = post_form(app.test_client(), "/login", {"email": "known@example.org", "password": "wrong password"})
-    unknown = post_form(app.test_client(), "/login", {"email": "other@example.org", "password": "wrong password"})
+    wrong = post_form(
+        app.test_client(), "/login", {"email": "known@example.org", "password": "wrong password"}
+    )
+    unknown = post_form(
+        app.test_client(), "/login", {"email": "other@example.org", "password": "wrong password"}
+    )
     assert wrong.status_code == unknown.status_code == 400
-    assert without_csrf(wrong.data).replace("known@", "X@") == without_csrf(unknown.data).replace("other@", "X@")
+    assert without_csrf(wrong.data).replace("known@", "X@") == without_csrf(unknown.data).replace(
+        "other@", "X@"
+    )
 
 
 def test_link_requests_are_rate_limited_per_address_and_per_client(app, make_user, smtp_server):
@@ -186,7 +219,9 @@ def test_link_requests_are_rate_limited_per_address_and_per_client(app, make_use
     assert outbox_count(app) == 3
 
     app.config["ACCOUNTS_RATE_LIMITS"] = {"link_client": (9, 900)}
-    statuses = [post_form(client, "/forgot", {"email": f"person{n}@example.org"}).status_code for n in range(4)]
+    statuses = [
+        post_form(client, "/forgot", {"email": f"person{n}@example.org"}).status_code for n in range(4)
+    ]
     assert statuses == [200, 429, 429, 429]  # 8 requests from this client already counted: one more fits
 
 
@@ -204,9 +239,18 @@ def test_password_guessing_is_rate_limited_even_for_the_right_password(app, make
 
 def test_signing_up_with_an_imported_address_mails_a_sign_in_link(app, client, smtp_server):
     imported_user(app, "layla@example.org")
-    response = post_form(client, "/signup", {"name": "Someone Else", "email": "layla@example.org",
-                                             "organisation": "", "country": "JO", "password": "takeover-1234",
-                                             "confirm": "takeover-1234"})
+    response = post_form(
+        client,
+        "/signup",
+        {
+            "name": "Someone Else",
+            "email": "layla@example.org",
+            "organisation": "",
+            "country": "JO",
+            "password": "takeover-1234",
+            "confirm": "takeover-1234",
+        },
+    )
     assert response.status_code == 200 and "Check your e-mail" in response.get_data(as_text=True)
     assert user_row(app, "layla@example.org").password_hash is None  # the password typed was not set
     assert client.get("/me/registrations").status_code == 302
@@ -228,11 +272,17 @@ def test_password_sign_in_records_the_time(app, make_user, login, client):
 def test_changing_the_password_signs_out_other_sessions(app, make_user, logged_in_client):
     user = make_user()
     here, elsewhere = logged_in_client(user), logged_in_client(user)
-    wrong = post_form(here, "/account/password", {"current": "nope", "password": "new password 1",
-                                                  "confirm": "new password 1"})
+    wrong = post_form(
+        here,
+        "/account/password",
+        {"current": "nope", "password": "new password 1", "confirm": "new password 1"},
+    )
     assert wrong.status_code == 400 and "current password" in wrong.get_data(as_text=True)
-    changed = post_form(here, "/account/password", {"current": PASSWORD, "password": "new password 1",
-                                                    "confirm": "new password 1"})
+    changed = post_form(
+        here,
+        "/account/password",
+        {"current": PASSWORD, "password": "new password 1", "confirm": "new password 1"},
+    )
     assert changed.status_code == 303
     assert here.get("/me/registrations").status_code == 200
     assert elsewhere.get("/me/registrations").status_code == 302

@@ -22,21 +22,22 @@ On site (CheckinMovement rows):
   "out" 01:30 (changes nothing).
 - Hana (KR, in person): entrance in 00:05, undone by staff → never there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from conference.checkin.models import CheckinList, CheckinMovement
 from conference.extensions import db as _db
 from conference.programme.models import ProgrammeSession
 from conference.rooms.models import RoomVisit
 
-DAY = datetime(2030, 5, 6, tzinfo=timezone.utc)
+DAY = datetime(2030, 5, 6, tzinfo=UTC)
 
 
 # For the variant that scans through check-in's real service, which refuses scans dated in the future.
-PAST_DAY = datetime(2026, 5, 6, tzinfo=timezone.utc)
+PAST_DAY = datetime(2026, 5, 6, tzinfo=UTC)
 
 
 def at(hour: int, minute: int, second: int = 0, *, day: datetime = DAY) -> datetime:
@@ -56,7 +57,9 @@ class Day:
     scan_results: dict | None = None  # scan index in MOVES → result, when scanned through check-in
 
 
-def build_day(app, make_event, make_user, make_registration, *, day: datetime = DAY, via_scans: bool = False) -> Day:
+def build_day(
+    app, make_event, make_user, make_registration, *, day: datetime = DAY, via_scans: bool = False
+) -> Day:
     """The records of the scripted day; with `via_scans`, the on-site part goes through check-in's
     scan and undo services (which refuse Ivan's second "in" and his stray "out")."""
     event = make_event("symposium", starts_at=day)
@@ -72,9 +75,16 @@ def build_day(app, make_event, make_user, make_registration, *, day: datetime = 
         "mona": make_user("moderator", name="Mona Moderator", country="EG"),
     }
     registrations = {}
-    for key, mode in (("alice", "online"), ("bob", "online"), ("faisal", "online"), ("emma", "online"),
-                      ("dae", "in_person"), ("chitra", "in_person"), ("ivan", "in_person"),
-                      ("hana", "in_person")):
+    for key, mode in (
+        ("alice", "online"),
+        ("bob", "online"),
+        ("faisal", "online"),
+        ("emma", "online"),
+        ("dae", "in_person"),
+        ("chitra", "in_person"),
+        ("ivan", "in_person"),
+        ("hana", "in_person"),
+    ):
         registrations[key] = make_registration(people[key], event, mode).id
     with app.app_context():
         db = _db.session
@@ -86,8 +96,15 @@ def build_day(app, make_event, make_user, make_registration, *, day: datetime = 
         db.flush()
 
         def visit(who, session_id, joined, left, sid):
-            db.add(RoomVisit(session_id=session_id, user_id=people[who].id, sid=sid, joined_at=at(*joined, day=day),
-                             left_at=at(*left, day=day) if left else None))
+            db.add(
+                RoomVisit(
+                    session_id=session_id,
+                    user_id=people[who].id,
+                    sid=sid,
+                    joined_at=at(*joined, day=day),
+                    left_at=at(*left, day=day) if left else None,
+                )
+            )
 
         visit("alice", plenary, (0, 0), (0, 10), "a1")
         visit("alice", plenary, (0, 12), (0, 40), "a2")
@@ -107,8 +124,17 @@ def build_day(app, make_event, make_user, make_registration, *, day: datetime = 
 
         def move(who, checkin_list, direction, when, undone=None):
             when, undone = at(*when, day=day), at(*undone, day=day) if undone else None
-            db.add(CheckinMovement(list_id=checkin_list.id, registration_id=registrations[who], direction=direction,
-                                   scanned_at=when, uploaded_at=when, gate="A", undone_at=undone))
+            db.add(
+                CheckinMovement(
+                    list_id=checkin_list.id,
+                    registration_id=registrations[who],
+                    direction=direction,
+                    scanned_at=when,
+                    uploaded_at=when,
+                    gate="A",
+                    undone_at=undone,
+                )
+            )
 
         move("chitra", entrance, "in", (23, 50))
         move("chitra", door, "in", (1, 55))
@@ -128,10 +154,18 @@ def build_day(app, make_event, make_user, make_registration, *, day: datetime = 
 
 
 MOVES = [  # (who, list, direction, (hour, minute)) in time order
-    ("chitra", "entrance", "in", (23, 50)), ("hana", "entrance", "in", (0, 5)), ("ivan", "entrance", "in", (0, 10)),
-    ("ivan", "entrance", "in", (0, 15)), ("dae", "entrance", "in", (0, 20)), ("dae", "entrance", "out", (0, 50)),
-    ("ivan", "entrance", "out", (1, 0)), ("ivan", "entrance", "out", (1, 30)), ("chitra", "door", "in", (1, 55)),
-    ("chitra", "door", "out", (2, 30)), ("chitra", "door", "in", (2, 40)), ("chitra", "door", "out", (3, 5)),
+    ("chitra", "entrance", "in", (23, 50)),
+    ("hana", "entrance", "in", (0, 5)),
+    ("ivan", "entrance", "in", (0, 10)),
+    ("ivan", "entrance", "in", (0, 15)),
+    ("dae", "entrance", "in", (0, 20)),
+    ("dae", "entrance", "out", (0, 50)),
+    ("ivan", "entrance", "out", (1, 0)),
+    ("ivan", "entrance", "out", (1, 30)),
+    ("chitra", "door", "in", (1, 55)),
+    ("chitra", "door", "out", (2, 30)),
+    ("chitra", "door", "in", (2, 40)),
+    ("chitra", "door", "out", (3, 5)),
     ("chitra", "entrance", "out", (3, 20)),
 ]
 
@@ -148,8 +182,14 @@ def _scan_the_day(db, event_id, people, registrations, entrance, door, day, make
     results = {}
     for n, (who, list_name, direction, hhmm) in enumerate(MOVES):
         code = badge_token(db, db.get(Registration, registrations[who]))
-        request = ScanRequest(code=code, list_id=lists[list_name], scan_id=f"scan-{n}", direction=direction,
-                              gate="A", scanned_at=at(*hhmm, day=day))
+        request = ScanRequest(
+            code=code,
+            list_id=lists[list_name],
+            scan_id=f"scan-{n}",
+            direction=direction,
+            gate="A",
+            scanned_at=at(*hhmm, day=day),
+        )
         results[n] = scan(db, staff, request)["result"]
     undo(db, staff, "scan-1")  # Hana was let in by mistake
     return results

@@ -1,4 +1,5 @@
 """The report's figures by a registration field, on the scripted day (see scripted_day.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,15 @@ from conference.errors import ServiceError
 from conference.extensions import db as _db
 from conference.registrations.models import Registration, RegistrationField
 
-GENDERS = {"alice": "Woman", "bob": "Man", "emma": "Woman", "dae": "Man", "chitra": "Woman", "ivan": "Man",
-           "hana": "Woman"}  # Faisal left it empty
+GENDERS = {
+    "alice": "Woman",
+    "bob": "Man",
+    "emma": "Woman",
+    "dae": "Man",
+    "chitra": "Woman",
+    "ivan": "Man",
+    "hana": "Woman",
+}  # Faisal left it empty
 
 
 @pytest.fixture()
@@ -19,9 +27,21 @@ def day(app, make_event, make_user, make_registration):
     day = build_day(app, make_event, make_user, make_registration)
     with app.app_context():
         db = _db.session
-        db.add(RegistrationField(event_id=day.event.id, key="gender", label="Gender", kind="choice",
-                                 choices=["Woman", "Man", "Prefer not to say"], position=0))
-        db.add(RegistrationField(event_id=day.event.id, key="position", label="Position", kind="text", position=1))
+        db.add(
+            RegistrationField(
+                event_id=day.event.id,
+                key="gender",
+                label="Gender",
+                kind="choice",
+                choices=["Woman", "Man", "Prefer not to say"],
+                position=0,
+            )
+        )
+        db.add(
+            RegistrationField(
+                event_id=day.event.id, key="position", label="Position", kind="text", position=1
+            )
+        )
         for who, gender in GENDERS.items():
             registration = db.scalar(select(Registration).where(Registration.user_id == day.people[who].id))
             registration.answers = {"gender": gender}
@@ -61,7 +81,7 @@ def test_the_report_page_and_the_api_by_gender(app, day, make_user, logged_in_cl
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert '<option value="gender" selected>Gender</option>' in html
-    assert "<th scope=\"row\">Woman</th><td>4</td><td>" in html
+    assert '<th scope="row">Woman</th><td>4</td><td>' in html
     assert "Position</option>" not in html  # free text gives no groups
     api = admin.get("/api/v1/events/symposium/attendance?by=gender").get_json()
     groups = {g["value"]: g for g in api["breakdown"]["groups"]}

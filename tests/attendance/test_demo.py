@@ -1,4 +1,5 @@
 """The demo's attendance records: plausible, only for what is over, and loaded once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,8 +16,9 @@ from conference.rooms.models import RoomVisit
 
 
 def _counts(db):
-    return tuple(db.scalar(select(func.count()).select_from(model))
-                 for model in (RoomVisit, CheckinMovement, Checkin))
+    return tuple(
+        db.scalar(select(func.count()).select_from(model)) for model in (RoomVisit, CheckinMovement, Checkin)
+    )
 
 
 def test_demo_attendance_is_plausible_and_idempotent(app):
@@ -40,11 +42,15 @@ def test_demo_attendance_is_plausible_and_idempotent(app):
         assert t.participants == t.online + t.on_site - t.hybrid
         assert len(t.countries) > 60 and t.sessions_attended == 4
         assert t.now.combined == 0 and t.peak.online > 150
-        assert report.totals.summary.startswith(f"{t.participants} participants from {len(t.countries)} countries")
+        assert report.totals.summary.startswith(
+            f"{t.participants} participants from {len(t.countries)} countries"
+        )
         # Some drops came back within the grace period: fewer stays than visits.
         stays = services.stay_counts(db, event, now=end_of_day_one)
         assert sum(stays.values()) < first[0]
 
         later = event.starts_at + timedelta(days=1, hours=12)
-        assert load_demo_attendance(db, event, now=later) == 6  # day two: two thematic sessions, four breakouts
+        assert (
+            load_demo_attendance(db, event, now=later) == 6
+        )  # day two: two thematic sessions, four breakouts
         assert _counts(db)[0] > first[0]

@@ -1,11 +1,12 @@
 """Every figure of the attendance report, on a scripted day (see scripted_day.py for the story)."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-
 from attendance.scripted_day import PAST_DAY, at, build_day
+
 from conference.attendance import services
 from conference.attendance.services import ModeNumbers
 from conference.extensions import db as _db
@@ -32,13 +33,25 @@ def test_event_totals_after_the_morning(app, day):
     assert t.now == ModeNumbers(online=1, on_site=0, combined=1)  # Dae's socket is still open
     assert t.peak == ModeNumbers(online=3, on_site=3, combined=5)
     assert [(c.code, c.name, c.count) for c in t.countries] == [
-        ("KR", "South Korea", 3), ("FR", "France", 1), ("IN", "India", 1), ("JP", "Japan", 1)]
+        ("KR", "South Korea", 3),
+        ("FR", "France", 1),
+        ("IN", "India", 1),
+        ("JP", "Japan", 1),
+    ]
     assert t.unknown_country == 1  # Faisal
-    assert [(c.code, c.online, c.on_site) for c in t.countries] == [("KR", 2, 2), ("FR", 1, 0), ("IN", 1, 1),
-                                                                     ("JP", 1, 0)]
+    assert [(c.code, c.online, c.on_site) for c in t.countries] == [
+        ("KR", 2, 2),
+        ("FR", 1, 0),
+        ("IN", 1, 1),
+        ("JP", 1, 0),
+    ]
     # (region, participants, online, on site): Eastern Asia is Alice, Bob, Dae (both ways) and Ivan.
     assert [(r.name, r.count, r.online, r.on_site) for r in t.regions] == [
-        ("Eastern Asia", 4, 3, 2), ("Southern Asia", 1, 1, 1), ("Western Europe", 1, 1, 0), ("Unknown", 1, 1, 0)]
+        ("Eastern Asia", 4, 3, 2),
+        ("Southern Asia", 1, 1, 1),
+        ("Western Europe", 1, 1, 0),
+        ("Unknown", 1, 1, 0),
+    ]
     assert t.summary == "7 participants from 4 countries: 6 online, 3 on site (2 both); 2 sessions"
 
 
@@ -47,7 +60,13 @@ def test_per_session_figures(app, day):
         report = services.report(_db.session, _db.session.merge(day.event), now=at(3, 30))
     plenary, ethics, workshop = (_by_id(report, i) for i in (day.plenary, day.ethics, day.workshop))
 
-    assert (plenary.online, plenary.on_site, plenary.unique, plenary.hybrid, plenary.entries) == (3, 0, 3, 0, 0)
+    assert (plenary.online, plenary.on_site, plenary.unique, plenary.hybrid, plenary.entries) == (
+        3,
+        0,
+        3,
+        0,
+        0,
+    )
     assert plenary.has_door_list is False
     assert plenary.online_seconds == 40 * 60 + 20 * 60 + 60
     assert plenary.now == ModeNumbers(0, 0, 0)
@@ -88,10 +107,13 @@ def test_figures_before_anything_happened(app, day):
 def test_the_grace_period_decides_what_is_one_stay(app, day):
     with app.app_context():
         event = _db.session.merge(day.event)
-        strict = {p.name: p for p in services.participant_rows(_db.session, event, now=at(3, 30), grace_seconds=0)}
+        strict = {
+            p.name: p for p in services.participant_rows(_db.session, event, now=at(3, 30), grace_seconds=0)
+        }
         default = {p.name: p for p in services.participant_rows(_db.session, event, now=at(3, 30))}
-        lenient = {p.name: p for p in services.participant_rows(_db.session, event, now=at(3, 30),
-                                                                   grace_seconds=600)}
+        lenient = {
+            p.name: p for p in services.participant_rows(_db.session, event, now=at(3, 30), grace_seconds=600)
+        }
     # A stay lasts from its first join to its last leave: a short drop inside it counts as present.
     assert default["Alice Kim"].online_seconds == 40 * 60
     assert strict["Alice Kim"].online_seconds == 38 * 60
@@ -118,21 +140,39 @@ def test_participant_rows(app, day):
     with app.app_context():
         rows = services.participant_rows(_db.session, _db.session.merge(day.event), now=at(3, 30))
     table = {r.name: r for r in rows}
-    assert list(table) == ["Alice Kim", "Bob Tanaka", "Chitra Iyer", "Dae Park", "Emma Martin", "Faisal Noor",
-                           "Ivan Lee"]
+    assert list(table) == [
+        "Alice Kim",
+        "Bob Tanaka",
+        "Chitra Iyer",
+        "Dae Park",
+        "Emma Martin",
+        "Faisal Noor",
+        "Ivan Lee",
+    ]
     chitra = table["Chitra Iyer"]
-    assert (chitra.online, chitra.on_site, chitra.online_sessions, chitra.on_site_sessions) == (True, True, 1, 1)
+    assert (chitra.online, chitra.on_site, chitra.online_sessions, chitra.on_site_sessions) == (
+        True,
+        True,
+        1,
+        1,
+    )
     assert chitra.on_site_seconds == (3 * 60 + 30) * 60  # 23:50 → 03:20, the door stays inside it
     assert chitra.first_seen == at(23, 50)
     ivan = table["Ivan Lee"]
-    assert (ivan.online, ivan.on_site, ivan.on_site_seconds, ivan.registered_mode) == (False, True, 50 * 60,
-                                                                                       "in_person")
+    assert (ivan.online, ivan.on_site, ivan.on_site_seconds, ivan.registered_mode) == (
+        False,
+        True,
+        50 * 60,
+        "in_person",
+    )
     assert table["Dae Park"].online_seconds == 80 * 60 and table["Dae Park"].on_site_seconds == 30 * 60
 
 
 def test_time_series_through_the_morning(app, day):
     with app.app_context():
-        series = services.time_series(_db.session, _db.session.merge(day.event), date(2030, 5, 6), now=at(3, 30))
+        series = services.time_series(
+            _db.session, _db.session.merge(day.event), date(2030, 5, 6), now=at(3, 30)
+        )
     # 08:30–12:30 in Seoul: half an hour around the day's sessions, in quarter hours.
     assert series.labels[0] == "08:30" and series.labels[-1] == "12:15" and len(series.labels) == 16
     assert series.online == [0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 2, 2, 3, 2, 1, 1]
@@ -159,8 +199,9 @@ def test_the_same_day_scanned_through_check_in(app, make_event, make_user, make_
     assert refused == {3: "already_checked_in", 7: "not_inside"}
     with app.app_context():
         report = services.report(_db.session, _db.session.merge(day.event), now=at(3, 30, day=PAST_DAY))
-        series = services.time_series(_db.session, _db.session.merge(day.event), date(2026, 5, 6),
-                                      now=at(3, 30, day=PAST_DAY))
+        series = services.time_series(
+            _db.session, _db.session.merge(day.event), date(2026, 5, 6), now=at(3, 30, day=PAST_DAY)
+        )
     t = report.totals
     assert (t.participants, t.online, t.on_site, t.hybrid) == (7, 6, 3, 2)
     assert t.entries == 5  # the refused second "in" is not an entry; Hana's is undone
@@ -175,11 +216,22 @@ def test_a_visit_that_ends_before_it_starts_counts_as_empty(app, day):
     from conference.rooms.models import RoomVisit
 
     with app.app_context():
-        _db.session.add(RoomVisit(session_id=day.workshop, user_id=day.people["ivan"].id, sid="skewed",
-                                  joined_at=at(1, 0), left_at=at(0, 59)))
+        _db.session.add(
+            RoomVisit(
+                session_id=day.workshop,
+                user_id=day.people["ivan"].id,
+                sid="skewed",
+                joined_at=at(1, 0),
+                left_at=at(0, 59),
+            )
+        )
         _db.session.commit()
-        rows = {p.name: p for p in services.participant_rows(_db.session, _db.session.merge(day.event),
-                                                             now=at(3, 30))}
-        workshop = _by_id(services.report(_db.session, _db.session.merge(day.event), now=at(3, 30)), day.workshop)
+        rows = {
+            p.name: p
+            for p in services.participant_rows(_db.session, _db.session.merge(day.event), now=at(3, 30))
+        }
+        workshop = _by_id(
+            services.report(_db.session, _db.session.merge(day.event), now=at(3, 30)), day.workshop
+        )
     assert rows["Ivan Lee"].online is True and rows["Ivan Lee"].online_seconds == 0
     assert (workshop.online, workshop.online_seconds, workshop.peak.online) == (1, 0, 0)

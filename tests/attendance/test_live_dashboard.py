@@ -1,4 +1,5 @@
 """The dashboard's socket protocol: who may subscribe, and fresh figures after joins, leaves and scans."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,12 +43,12 @@ def setting(app, make_event, make_user, make_registration):
 
 
 def test_organisers_subscribe_and_get_the_report(setting, make_user, live_client):
-    event, plenary, *_ = setting
+    _event, plenary, *_ = setting
     for role in ("staff", "moderator", "admin"):
         ack = call(live_client(make_user(role)), "attendance:subscribe", {"event_slug": "symposium"})
         assert ack["ok"] is True, ack
         assert ack["report"]["totals"]["participants"] == 0
-        assert [s["id"] for s in ack["report"]["sessions"]][0] == plenary
+        assert next(s["id"] for s in ack["report"]["sessions"]) == plenary
 
 
 def test_bad_subscriptions_get_error_acks(setting, make_user, live_client):
@@ -58,11 +59,13 @@ def test_bad_subscriptions_get_error_acks(setting, make_user, live_client):
 
 
 def test_an_attendee_cannot_subscribe_and_hears_nothing(setting, make_user, live_client):
-    event, plenary, online, *_ = setting
+    _event, plenary, online, *_ = setting
     attendee_socket = live_client(online, token=True)
     ack = call(attendee_socket, "attendance:subscribe", {"event_slug": "symposium"})
-    assert ack == {"ok": False, "error": {"code": "forbidden", "message":
-                                          "attendance figures are for the people who run this event"}}
+    assert ack == {
+        "ok": False,
+        "error": {"code": "forbidden", "message": "attendance figures are for the people who run this event"},
+    }
     staff = live_client(make_user("staff"))
     assert call(staff, "attendance:subscribe", {"event_slug": "symposium"})["ok"]
     assert call(attendee_socket, "join", {"session_id": plenary})["ok"]
@@ -71,7 +74,7 @@ def test_an_attendee_cannot_subscribe_and_hears_nothing(setting, make_user, live
 
 
 def test_joins_and_leaves_refresh_the_dashboard(app, setting, make_user, live_client):
-    event, plenary, online, *_ = setting
+    _event, plenary, online, *_ = setting
     staff = live_client(make_user("staff"))
     assert call(staff, "attendance:subscribe", {"event_slug": "symposium"})["ok"]
     participant = live_client(online)
@@ -80,7 +83,8 @@ def test_joins_and_leaves_refresh_the_dashboard(app, setting, make_user, live_cl
     [after_join] = updates(staff)
     assert session_of(after_join, plenary)["now"] == {"online": 1, "on_site": 0, "combined": 1}
     assert after_join["totals"]["participants"] == 1 and after_join["countries"] == [
-        {"code": "MN", "name": "Mongolia", "count": 1, "online": 1, "on_site": 0}]
+        {"code": "MN", "name": "Mongolia", "count": 1, "online": 1, "on_site": 0}
+    ]
 
     assert call(participant, "leave", {"session_id": plenary})["ok"]
     [after_leave] = updates(staff)
@@ -101,7 +105,7 @@ def test_joins_and_leaves_refresh_the_dashboard(app, setting, make_user, live_cl
 
 
 def test_unsubscribed_sockets_hear_nothing_more(setting, make_user, live_client):
-    event, plenary, online, *_ = setting
+    _event, plenary, online, *_ = setting
     staff = live_client(make_user("staff"))
     assert call(staff, "attendance:subscribe", {"event_slug": "symposium"})["ok"]
     assert call(staff, "attendance:unsubscribe", {"event_slug": "symposium"})["ok"]
@@ -117,15 +121,22 @@ def _enter(app, event, registration_id, direction="in"):
             _db.session.add(entrance)
             _db.session.flush()
         moment = utcnow() - timedelta(seconds=1)
-        _db.session.add(CheckinMovement(list_id=entrance.id, registration_id=registration_id, direction=direction,
-                                        scanned_at=moment, uploaded_at=moment))
+        _db.session.add(
+            CheckinMovement(
+                list_id=entrance.id,
+                registration_id=registration_id,
+                direction=direction,
+                scanned_at=moment,
+                uploaded_at=moment,
+            )
+        )
         _db.session.commit()
         # What check-in sends after every accepted entry or exit.
         hooks.checkin_changed.send(event.id, session_ids=[])
 
 
 def test_check_ins_refresh_the_dashboard(app, setting, make_user, live_client):
-    event, plenary, online, in_person, registration = setting
+    event, _plenary, _online, _in_person, registration = setting
     staff = live_client(make_user("moderator"))
     assert call(staff, "attendance:subscribe", {"event_slug": "symposium"})["ok"]
     _enter(app, event, registration.id)
@@ -138,7 +149,7 @@ def test_check_ins_refresh_the_dashboard(app, setting, make_user, live_client):
 
 def test_bursts_of_changes_are_sent_once_refreshed(app, setting, make_user, live_client):
     """With a refresh interval, many changes lead to a later broadcast that shows all of them."""
-    event, plenary, online, in_person, registration = setting
+    event, plenary, online, _in_person, registration = setting
     app.config["ATTENDANCE_BROADCAST_SECONDS"] = 0.2
     staff = live_client(make_user("staff"))
     assert call(staff, "attendance:subscribe", {"event_slug": "symposium"})["ok"]

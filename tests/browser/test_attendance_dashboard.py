@@ -1,5 +1,6 @@
 """An organiser watches the attendance dashboard while a participant joins a live room and another
 walks in at the door: the numbers move without a reload. The report prints."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,8 +18,9 @@ def figure(page, path: str) -> str:
     return page.inner_text(f"[data-figure='{path}']")
 
 
-def test_the_dashboard_follows_joins_and_check_ins(app, make_event, make_user, make_registration, live_server,
-                                                   browser):
+def test_the_dashboard_follows_joins_and_check_ins(
+    app, make_event, make_user, make_registration, live_server, browser
+):
     event = make_event("symposium")
     with app.app_context():
         plenary = db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
@@ -37,7 +39,9 @@ def test_the_dashboard_follows_joins_and_check_ins(app, make_event, make_user, m
     participant_context, room = sign_in(browser, live_server, online)
     assert room.goto(f"{live_server}/events/symposium/attendance").status == 403
     room.goto(f"{live_server}/events/symposium/sessions/{plenary}/live")
-    dashboard.wait_for_function("document.querySelector(\"[data-figure='totals.now.online']\").textContent === '1'")
+    dashboard.wait_for_function(
+        "document.querySelector(\"[data-figure='totals.now.online']\").textContent === '1'"
+    )
     row = dashboard.locator(f"#session-rows tr[data-session-id='{plenary}']")
     assert row.locator("td").nth(1).inner_text() == "1"  # online now in the plenary
     assert "Mongolia" in dashboard.inner_text("#country-list")
@@ -47,21 +51,34 @@ def test_the_dashboard_follows_joins_and_check_ins(app, make_event, make_user, m
         db.session.add(entrance)
         db.session.flush()
         moment = utcnow() - timedelta(seconds=1)
-        db.session.add(CheckinMovement(list_id=entrance.id, registration_id=registration.id, direction="in",
-                                       scanned_at=moment, uploaded_at=moment))
+        db.session.add(
+            CheckinMovement(
+                list_id=entrance.id,
+                registration_id=registration.id,
+                direction="in",
+                scanned_at=moment,
+                uploaded_at=moment,
+            )
+        )
         db.session.commit()
         hooks.checkin_changed.send(event.id, session_ids=[])
-    dashboard.wait_for_function("document.querySelector(\"[data-figure='totals.now.on_site']\").textContent === '1'")
+    dashboard.wait_for_function(
+        "document.querySelector(\"[data-figure='totals.now.on_site']\").textContent === '1'"
+    )
     assert figure(dashboard, "summary") == "2 participants from 2 countries: 1 online, 1 on site; 1 session"
 
     participant_context.close()  # the participant's socket goes away
-    dashboard.wait_for_function("document.querySelector(\"[data-figure='totals.now.online']\").textContent === '0'")
+    dashboard.wait_for_function(
+        "document.querySelector(\"[data-figure='totals.now.online']\").textContent === '0'"
+    )
     assert dashboard.evaluate("window.__sameDocument") is True  # never reloaded
 
     report = staff_context.new_page()
     report.goto(f"{live_server}/events/symposium/attendance/report")
     assert "2 participants from 2 countries" in report.inner_text("#summary")
-    assert report.locator("svg.chart").count() == 4  # modes, regions, countries, sessions (2030 days are empty)
+    assert (
+        report.locator("svg.chart").count() == 4
+    )  # modes, regions, countries, sessions (2030 days are empty)
     report.emulate_media(media="print")
     assert not report.locator(".actions").first.is_visible()
     assert report.pdf(format="A4")[:4] == b"%PDF"

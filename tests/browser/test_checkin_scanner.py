@@ -1,6 +1,7 @@
 """The staff scanner in Chromium: a badge shown to the (fake) camera turns the screen green, the same
 badge again red; offline, a typed badge is decided on the device, queued in IndexedDB, survives a
 reload and syncs when the network is back."""
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,11 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
     video = write_y4m(png, tmp_path / "badge.y4m")
     with app.app_context():
         slug = _db.session.get(Event, venue.event_id).slug
-    fake_camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                   f"--use-file-for-fake-video-capture={video}"]
+    fake_camera = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
     with served(app) as base, launched_browser(fake_camera) as browser:
         context = browser.new_context()
         context.grant_permissions(["camera"], origin=base)
@@ -64,7 +68,9 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         green = page.wait_for_selector("#result.ok[data-result='ok']:not([hidden])", timeout=20000)
         assert "Camera Carla" in green.inner_text() and "Welcome" in green.inner_text()
         assert page.is_visible("#result-undo")  # a mistaken check-in can be undone at once
-        red = page.wait_for_selector("#result.bad[data-result='already_checked_in']:not([hidden])", timeout=20000)
+        red = page.wait_for_selector(
+            "#result.bad[data-result='already_checked_in']:not([hidden])", timeout=20000
+        )
         assert "Camera Carla" in red.inner_text() and "First checked in" in red.inner_text()
         assert not page.is_visible("#result-undo")
         page.click("#result")
@@ -90,16 +96,21 @@ def test_camera_green_then_red_and_offline_queue_survives_reload(app, venue, att
         assert "(offline)" in again.inner_text()
         assert page.inner_text("#queue-count") == "2"
         with app.app_context():
-            assert _db.session.scalar(select(ScanRecord).where(ScanRecord.registration_id == second_id)) is None
+            assert (
+                _db.session.scalar(select(ScanRecord).where(ScanRecord.registration_id == second_id)) is None
+            )
 
         context.unroute("**/api/v1/checkin/**")
         page.wait_for_function("document.getElementById('queue-count').textContent === '0'", timeout=20000)
         context.close()
     with app.app_context():
-        records = _db.session.scalars(select(ScanRecord).where(ScanRecord.registration_id == second_id)
-                                      .order_by(ScanRecord.scanned_at)).all()
-        assert [(r.offline, r.result, r.conflict) for r in records] == [(True, "ok", False),
-                                                                         (True, "already_checked_in", False)]
+        records = _db.session.scalars(
+            select(ScanRecord).where(ScanRecord.registration_id == second_id).order_by(ScanRecord.scanned_at)
+        ).all()
+        assert [(r.offline, r.result, r.conflict) for r in records] == [
+            (True, "ok", False),
+            (True, "already_checked_in", False),
+        ]
         stats = list_stats(_db.session, get_list(_db.session, venue.entrance_id))
         assert stats["checked_in"] == 2
 
@@ -118,9 +129,12 @@ def test_dashboard_numbers_move_as_people_walk_in(app, venue, attendee_badge, ma
         page.wait_for_selector("#live-state:text('Live')")
         inside = f"tr[data-list-id='{venue.door_id}'] [data-field='inside_now']"
         assert page.inner_text(inside) == "0"
-        answer = requests.post(f"{base}/api/v1/checkin/scan", json={"code": code, "list": venue.door_id,
-                                                                    "scan_id": "dashboard-scan-1"},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        answer = requests.post(
+            f"{base}/api/v1/checkin/scan",
+            json={"code": code, "list": venue.door_id, "scan_id": "dashboard-scan-1"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()
         assert answer["result"] == "ok"
         page.wait_for_function(f"document.querySelector(\"{inside}\").textContent === '1'")
         assert page.inner_text(f"tr[data-list-id='{venue.door_id}'] [data-field='checked_in']") == "1"

@@ -1,5 +1,6 @@
 """In Chromium: an organiser attaches a PDF and a participants-only note from the back-office, a
 visitor sees them on the event page, and the organiser sets up a door list and check-in staff."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,13 @@ from conference.extensions import db as _db
 
 @pytest.fixture()
 def app(tmp_path):
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-                      "UPLOAD_DIR": str(tmp_path / "uploads")})
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
     with app.app_context():
         _db.create_all()
     yield app
@@ -23,7 +29,7 @@ def app(tmp_path):
         _db.engine.dispose()
 
 
-def test_an_organiser_attaches_documents_and_sets_up_a_door(app, cast, tmp_path):  # noqa: F811
+def test_an_organiser_attaches_documents_and_sets_up_a_door(app, cast, tmp_path):
     pdf = tmp_path / "Aide mémoire.pdf"
     pdf.write_bytes(pdf_bytes())
     fake = tmp_path / "agenda.pdf"

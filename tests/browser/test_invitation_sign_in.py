@@ -1,5 +1,6 @@
 """An imported participant gets in by e-mail, in a real browser: the invitation from a real SMTP
 server, a password of their own, their badge, and the live room."""
+
 from __future__ import annotations
 
 from mail_support import LINK_RE, attachments_of, deliver, smtp_server, text_of  # noqa: F401 - fixture
@@ -9,16 +10,20 @@ from conference.programme.models import ProgrammeSession
 
 
 def test_imported_participant_follows_the_invitation_sets_a_password_and_joins_the_live_room(
-        app, tmp_path, make_event, smtp_server, live_server, browser):  # noqa: F811
+    app, tmp_path, make_event, smtp_server, live_server, browser
+):
     event = make_event("symposium")
     with app.app_context():
         plenary = db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
     app.config["PUBLIC_BASE_URL"] = live_server  # links in the mail lead to this server
     participants = tmp_path / "nominees.csv"
-    participants.write_text("email,name,organisation,country,mode\n"
-                            "tala@example.org,Tala Fifita,Ministry of Education,TO,in_person\n")
-    result = app.test_cli_runner().invoke(args=["import-participants", str(participants), "symposium",
-                                                "--invite", "now"])
+    participants.write_text(
+        "email,name,organisation,country,mode\n"
+        "tala@example.org,Tala Fifita,Ministry of Education,TO,in_person\n"
+    )
+    result = app.test_cli_runner().invoke(
+        args=["import-participants", str(participants), "symposium", "--invite", "now"]
+    )
     assert result.exit_code == 0, result.output
     assert deliver(app).sent == 1
     [invitation] = smtp_server.messages

@@ -1,5 +1,6 @@
 """A poll from launch to chart in real browsers: the moderator builds and launches it, a participant
 votes, the chart with the count appears on the participant page, the console and the screen."""
+
 from __future__ import annotations
 
 from browser_support import sign_in
@@ -15,11 +16,14 @@ def joined_page(browser, base_url, user, url):
     return context, page
 
 
-def test_moderator_launches_a_poll_participant_votes_chart_shows_the_count(app, make_event, make_user,
-                                                                          make_registration, live_server, browser):
+def test_moderator_launches_a_poll_participant_votes_chart_shows_the_count(
+    app, make_event, make_user, make_registration, live_server, browser
+):
     event = make_event("symposium")
     with app.app_context():
-        session_id = db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
+        session_id = (
+            db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
+        )
     alice = make_user(name="Alice Voter")
     make_registration(alice, event, "online")
     moderator = make_user("moderator", name="Mona Moderator")
@@ -51,8 +55,10 @@ def test_moderator_launches_a_poll_participant_votes_chart_shows_the_count(app, 
         return row && row.querySelector('.poll-bar-count').dataset.count; }"""
     for page in (participant, console, screen):
         page.wait_for_function(f"({count_of})('Education') === '1'")
-        page.wait_for_function("document.querySelector('[data-poll-total]')"
-                               " && document.querySelector('[data-poll-total]').getAttribute('data-poll-total') === '1'")
+        page.wait_for_function(
+            "document.querySelector('[data-poll-total]')"
+            " && document.querySelector('[data-poll-total]').getAttribute('data-poll-total') === '1'"
+        )
         assert page.evaluate(f"({count_of})('Health')") == "0"
     assert "Total: 1 vote" in participant.locator(".poll-total").inner_text()
 
@@ -65,11 +71,14 @@ def test_moderator_launches_a_poll_participant_votes_chart_shows_the_count(app, 
         context.close()
 
 
-def test_hidden_results_stay_off_the_participant_page_and_the_screen(app, make_event, make_user, make_registration,
-                                                                     live_server, browser):
+def test_hidden_results_stay_off_the_participant_page_and_the_screen(
+    app, make_event, make_user, make_registration, live_server, browser
+):
     event = make_event("symposium")
     with app.app_context():
-        session_id = db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
+        session_id = (
+            db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
+        )
     alice = make_user(name="Alice Voter")
     make_registration(alice, event, "online")
     moderator = make_user("moderator")
@@ -87,8 +96,10 @@ def test_hidden_results_stay_off_the_participant_page_and_the_screen(app, make_e
     card.locator(".poll-scale-value", has_text="4").click()
     card.locator("button.poll-submit").click()
     participant.locator("[data-poll-voted]").wait_for()
-    console.wait_for_function("document.querySelector('[data-poll-total]')"
-                              " && document.querySelector('[data-poll-total]').getAttribute('data-poll-total') === '1'")
+    console.wait_for_function(
+        "document.querySelector('[data-poll-total]')"
+        " && document.querySelector('[data-poll-total]').getAttribute('data-poll-total') === '1'"
+    )
     assert participant.locator(".poll-chart").count() == 0
     assert "not shown to participants" in card.inner_text()
     assert screen.locator(".poll-chart").count() == 0

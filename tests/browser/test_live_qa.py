@@ -1,5 +1,6 @@
 """Two real browsers in one live room: a participant asks, the moderator approves, the participant
 sees the change without reloading; user text stays text; the screen's QR code leads to the room."""
+
 from __future__ import annotations
 
 from browser_support import sign_in
@@ -13,8 +14,9 @@ def plenary_id(app, event) -> int:
         return db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
 
 
-def test_participant_asks_moderator_approves_participant_sees_it(app, make_event, make_user, make_registration,
-                                                                 live_server, browser):
+def test_participant_asks_moderator_approves_participant_sees_it(
+    app, make_event, make_user, make_registration, live_server, browser
+):
     event = make_event("symposium")
     session_id = plenary_id(app, event)
     alice = make_user(name="Alice Asker")
@@ -47,10 +49,13 @@ def test_participant_asks_moderator_approves_participant_sees_it(app, make_event
 
     participant.wait_for_function(
         "() => { const q = document.querySelector('#qa-list .qa-item');"
-        " return q && q.classList.contains('qa-approved') && !q.textContent.includes('waiting'); }")
+        " return q && q.classList.contains('qa-approved') && !q.textContent.includes('waiting'); }"
+    )
     assert mine.locator("button.qa-vote").is_visible()
     assert participant.evaluate("window.__sameDocument") is True  # no reload happened
-    assert participant.locator("#qa-list b").count() == 0 and participant.locator("#qa-list script").count() == 0
+    assert (
+        participant.locator("#qa-list b").count() == 0 and participant.locator("#qa-list script").count() == 0
+    )
     # The moderator closes the room: the participant's forms lock at once; reopening unlocks them.
     console.once("dialog", lambda dialog: dialog.accept())
     console.click("#close-room")
@@ -72,7 +77,8 @@ def test_participant_asks_moderator_approves_participant_sees_it(app, make_event
 
 
 def test_the_screen_shows_the_question_on_air_without_the_anonymous_name_and_a_working_qr_code(
-        app, make_event, make_user, make_registration, live_server, browser):
+    app, make_event, make_user, make_registration, live_server, browser
+):
     import io
 
     import zxingcpp
@@ -87,8 +93,13 @@ def test_the_screen_shows_the_question_on_air_without_the_anonymous_name_and_a_w
     make_registration(asker, event)
     moderator = make_user("moderator")
     with app.app_context():
-        question = services.ask_question(db.session, db.session.get(User, asker.id), session_id,
-                                         "Who funds the observatory?", anonymous=True)
+        question = services.ask_question(
+            db.session,
+            db.session.get(User, asker.id),
+            session_id,
+            "Who funds the observatory?",
+            anonymous=True,
+        )
         services.moderate_question(db.session, db.session.get(User, moderator.id), question.id, "approve")
         services.moderate_question(db.session, db.session.get(User, moderator.id), question.id, "pin")
     # The screen's browser is signed in as a moderator, whose copy of the question carries the name.

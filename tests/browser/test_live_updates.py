@@ -1,6 +1,7 @@
 """In Chromium: the live page's stream card follows the clock and a moved session without reload, the
 agenda moves the session, and an organiser's announcement appears as a banner (as text) and can be
 dismissed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,12 +29,15 @@ def move(app, session_id: int, **new) -> None:
 
 
 def agenda_order(page) -> list[int]:
-    ids = page.eval_on_selector_all("#agenda-days .agenda-item", "items => items.map(i => i.dataset.sessionId)")
+    ids = page.eval_on_selector_all(
+        "#agenda-days .agenda-item", "items => items.map(i => i.dataset.sessionId)"
+    )
     return [int(i) for i in ids]
 
 
-def test_stream_card_moved_session_agenda_and_announcement(app, make_event, make_user, make_registration,
-                                                           live_server, browser):
+def test_stream_card_moved_session_agenda_and_announcement(
+    app, make_event, make_user, make_registration, live_server, browser
+):
     now = utcnow()
     event = make_event("moving", starts_at=now + timedelta(hours=2))
     with app.app_context():
@@ -61,9 +65,13 @@ def test_stream_card_moved_session_agenda_and_announcement(app, make_event, make
     # The organisers move the plenary after the thematic session, to another hall.
     with app.app_context():
         start = db.session.get(ProgrammeSession, plenary).starts_at
-    move(app, plenary, starts_at=start + timedelta(hours=3), ends_at=start + timedelta(hours=4), room="Hall B")
+    move(
+        app, plenary, starts_at=start + timedelta(hours=3), ends_at=start + timedelta(hours=4), room="Hall B"
+    )
     live.wait_for_function("document.querySelector('[data-session-when]').textContent.includes('Hall B')")
-    live.wait_for_function("document.querySelector('[data-stream-card-title]').textContent.endsWith('in 5 h')")
+    live.wait_for_function(
+        "document.querySelector('[data-stream-card-title]').textContent.endsWith('in 5 h')"
+    )
     agenda.locator(".agenda-item.agenda-moved", has_text="Hall B").wait_for()
     assert agenda_order(agenda)[:2] == [ids["thematic"], plenary]
     assert "Opening session" in agenda.inner_text("#agenda-live-status")
@@ -71,15 +79,24 @@ def test_stream_card_moved_session_agenda_and_announcement(app, make_event, make
     # Now it starts in a moment, with a stream, and ends soon after: the card gives way to the player at
     # the start and comes back at the end, by the clock alone.
     soon = utcnow()
-    move(app, plenary, starts_at=soon + timedelta(seconds=3), ends_at=soon + timedelta(seconds=7),
-         stream_url="https://www.youtube.com/watch?v=dQw4w9WgXcQ")
-    live.wait_for_function("document.querySelector('[data-stream-card-title]').textContent.endsWith('in 1 min')")
+    move(
+        app,
+        plenary,
+        starts_at=soon + timedelta(seconds=3),
+        ends_at=soon + timedelta(seconds=7),
+        stream_url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    )
+    live.wait_for_function(
+        "document.querySelector('[data-stream-card-title]').textContent.endsWith('in 1 min')"
+    )
     frame = live.locator("#stream-box iframe")
     frame.wait_for(timeout=10000)
     assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
     assert live.locator("[data-stream-card]").is_hidden()
     live.wait_for_function(
-        "document.querySelector('[data-stream-card-title]').textContent === 'This session has ended'", timeout=10000)
+        "document.querySelector('[data-stream-card-title]').textContent === 'This session has ended'",
+        timeout=10000,
+    )
     assert live.locator("#stream-box iframe").count() == 0 and live.locator("[data-stream-card]").is_visible()
 
     # The organiser announces from the back-office; the banner shows the text as text.
@@ -114,7 +131,9 @@ def test_stream_card_moved_session_agenda_and_announcement(app, make_event, make
     organiser_context.close()
 
 
-def test_an_hls_stream_plays_in_a_video_element(app, make_event, make_user, make_registration, live_server, browser):
+def test_an_hls_stream_plays_in_a_video_element(
+    app, make_event, make_user, make_registration, live_server, browser
+):
     """An .m3u8 gets our own <video> player: native HLS where the browser has it, else the vendored
     hls.js, loaded only for such a stream."""
     now = utcnow()
@@ -130,7 +149,9 @@ def test_an_hls_stream_plays_in_a_video_element(app, make_event, make_user, make
     live.goto(f"{live_server}/events/hls/sessions/{plenary}/live")
     video = live.locator("#stream-box video")
     video.wait_for()
-    assert live.locator("#stream-box iframe").count() == 0 and video.get_attribute("aria-label").startswith("Live")
+    assert live.locator("#stream-box iframe").count() == 0 and video.get_attribute("aria-label").startswith(
+        "Live"
+    )
     live.wait_for_function("""() => { const v = document.querySelector('#stream-box video');
         return v.src === 'https://cdn.example.org/live/hall-a/index.m3u8' || (window.Hls && v.__hls); }""")
     context.close()

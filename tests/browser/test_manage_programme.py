@@ -1,7 +1,8 @@
 """An admin creates an event, its organiser builds the programme and publishes it, in a real browser."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from browser_support import create_event_as_admin, sign_in
 
@@ -13,9 +14,19 @@ def test_admin_creates_an_event_and_its_organiser_publishes_a_programme(app, mak
     admin = make_user("admin", name="Platform Admin")
     organiser = make_user(email="lead@example.org", name="Event Lead")
 
-    create_event_as_admin(browser, live_server, admin, title="Pacific Digital Week", slug="pdw", city="Suva",
-                          country="FJ", timezone="Pacific/Fiji", starts_at="2031-07-01T09:00",
-                          ends_at="2031-07-02T17:00", organiser_email="lead@example.org")
+    create_event_as_admin(
+        browser,
+        live_server,
+        admin,
+        title="Pacific Digital Week",
+        slug="pdw",
+        city="Suva",
+        country="FJ",
+        timezone="Pacific/Fiji",
+        starts_at="2031-07-01T09:00",
+        ends_at="2031-07-02T17:00",
+        organiser_email="lead@example.org",
+    )
 
     context, page = sign_in(browser, live_server, organiser)
     page.goto(f"{live_server}/events")
@@ -37,7 +48,7 @@ def test_admin_creates_an_event_and_its_organiser_publishes_a_programme(app, mak
     page.get_by_role("link", name="Add a session").click()
     page.fill("#f-title", "Connectivity workshop")
     page.select_option("#f-kind", "workshop")
-    page.fill("#f-starts_at", "2031-07-01T09:30")   # the same room at an overlapping time: refused
+    page.fill("#f-starts_at", "2031-07-01T09:30")  # the same room at an overlapping time: refused
     page.fill("#f-ends_at", "2031-07-01T11:00")
     page.fill("#f-room", "Main hall")
     page.click("main form.stack button[type=submit]")
@@ -67,7 +78,7 @@ def test_admin_creates_an_event_and_its_organiser_publishes_a_programme(app, mak
         event = _db.session.query(Event).filter_by(slug="pdw").one()
         assert event.published
         # Fiji is UTC+12 in July: 09:00 local is 21:00 UTC the day before.
-        assert event.starts_at == datetime(2031, 6, 30, 21, 0, tzinfo=timezone.utc)
+        assert event.starts_at == datetime(2031, 6, 30, 21, 0, tzinfo=UTC)
         opening = next(s for s in event.sessions if s.title == "Opening plenary")
         assert opening.stream_url == "https://www.youtube.com/embed/dQw4w9WgXcQ"
     public.context.close()

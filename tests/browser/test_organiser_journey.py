@@ -1,6 +1,7 @@
 """Issue #10's journey in Chromium: an admin opens an event for its organiser, who adds two sessions
 and a stream, uploads a participants list with a bad row (line number shown, nothing imported),
 fixes it, publishes; then a participant signs up, registers and opens the live page."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,10 +16,12 @@ from conference.programme.models import Event
 from conference.registrations.models import Registration
 
 ZONE = ZoneInfo("Asia/Seoul")
-BAD_LIST = ("email,name,organisation,country,mode\n"
-            "amira@example.org,Amira Haddad,Ministry of Planning,JO,in_person\n"
-            "ben@example.org,Ben Okoro,Civil Service College,NG,remote\n"
-            "chen@example.org,Chen Wei,Digital Agency,CN,online\n")
+BAD_LIST = (
+    "email,name,organisation,country,mode\n"
+    "amira@example.org,Amira Haddad,Ministry of Planning,JO,in_person\n"
+    "ben@example.org,Ben Okoro,Civil Service College,NG,remote\n"
+    "chen@example.org,Chen Wei,Digital Agency,CN,online\n"
+)
 
 
 def _local(moment: datetime) -> str:
@@ -26,15 +29,25 @@ def _local(moment: datetime) -> str:
 
 
 def test_an_organiser_sets_up_an_event_from_the_browser_and_a_participant_joins_it(
-        app, make_user, live_server, browser, tmp_path):
+    app, make_user, live_server, browser, tmp_path
+):
     admin = make_user("admin", name="Platform Admin")
     organiser = make_user(email="lead@example.org", name="Event Lead")
     now = datetime.now(ZONE).replace(second=0, microsecond=0)
 
-    create_event_as_admin(browser, live_server, admin, title="Regional Governance Forum", slug="rgf",
-                          city="Incheon", country="KR", timezone="Asia/Seoul",
-                          starts_at=_local(now - timedelta(days=1)), ends_at=_local(now + timedelta(days=2)),
-                          organiser_email=organiser.email)
+    create_event_as_admin(
+        browser,
+        live_server,
+        admin,
+        title="Regional Governance Forum",
+        slug="rgf",
+        city="Incheon",
+        country="KR",
+        timezone="Asia/Seoul",
+        starts_at=_local(now - timedelta(days=1)),
+        ends_at=_local(now + timedelta(days=2)),
+        organiser_email=organiser.email,
+    )
 
     context, page = sign_in(browser, live_server, organiser)
     page.goto(f"{live_server}/manage/events/rgf/programme")
@@ -104,19 +117,25 @@ def test_an_organiser_sets_up_an_event_from_the_browser_and_a_participant_joins_
     page.goto(f"{live_server}/events/rgf")
     page.get_by_role("link", name="Opening plenary").click()
     page.get_by_role("link", name="Join live").click()
-    page.wait_for_selector("#stream-box[data-phase=live] iframe[src*='/embed/dQw4w9WgXcQ']",
-                           state="attached")
+    page.wait_for_selector("#stream-box[data-phase=live] iframe[src*='/embed/dQw4w9WgXcQ']", state="attached")
     assert "Opening plenary" in page.inner_text("main h1")
     visitor.close()
 
     with app.app_context():
         event = _db.session.scalar(select(Event).where(Event.slug == "rgf"))
         assert event.published and len(event.sessions) == 2
-        statuses = dict(_db.session.execute(
-            select(Registration.mode, func.count()).where(Registration.event_id == event.id)
-            .group_by(Registration.mode)).all())
+        statuses = dict(
+            _db.session.execute(
+                select(Registration.mode, func.count())
+                .where(Registration.event_id == event.id)
+                .group_by(Registration.mode)
+            ).all()
+        )
         assert statuses == {"in_person": 1, "online": 3}
         kinds = sorted(_db.session.execute(select(OutboxMessage.to_address, OutboxMessage.kind)).all())
         assert [tuple(k) for k in kinds] == [
-            ("amira@example.org", "invitation"), ("ben@example.org", "invitation"),
-            ("chen@example.org", "invitation"), ("dana@example.org", "confirmation")]
+            ("amira@example.org", "invitation"),
+            ("ben@example.org", "invitation"),
+            ("chen@example.org", "invitation"),
+            ("dana@example.org", "confirmation"),
+        ]

@@ -1,4 +1,5 @@
 """An organiser uploads the participants list in a real browser: a bad row, fixed, then confirmed."""
+
 from __future__ import annotations
 
 from browser_support import sign_in
@@ -7,14 +8,17 @@ from conference.extensions import db
 from conference.grants.services import grant
 from conference.programme.models import Event
 
-BAD = ("email,name,organisation,country,mode\n"
-       "ana@example.org,Ana Silva,City Hall,BR,in_person\n"
-       "bo@example.org,Bo Chen,Ministry,CN,hybrid\n"
-       "cy@example.org,Cy Diallo,NGO,SN,online\n")
+BAD = (
+    "email,name,organisation,country,mode\n"
+    "ana@example.org,Ana Silva,City Hall,BR,in_person\n"
+    "bo@example.org,Bo Chen,Ministry,CN,hybrid\n"
+    "cy@example.org,Cy Diallo,NGO,SN,online\n"
+)
 
 
-def test_organiser_uploads_a_csv_with_a_bad_row_fixes_it_and_imports_three(app, make_event, make_user, live_server,
-                                                                          browser, tmp_path):
+def test_organiser_uploads_a_csv_with_a_bad_row_fixes_it_and_imports_three(
+    app, make_event, make_user, live_server, browser, tmp_path
+):
     event, organiser = make_event("symposium"), make_user(name="Olga Organiser")
     with app.app_context():
         grant(db.session, db.session.get(Event, event.id), db.session.merge(organiser), "organiser")

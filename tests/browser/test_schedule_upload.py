@@ -1,4 +1,5 @@
 """An organiser brings a pretalx programme into an event from the browser: preview, apply, see the agenda."""
+
 from __future__ import annotations
 
 import copy
@@ -17,8 +18,13 @@ from ..programme.test_schedule_file import BERLIN_FILE
 def test_an_organiser_previews_and_applies_a_schedule_file(app, make_user, live_server, browser, tmp_path):
     organiser = make_user(name="Olga Organiser")
     with app.app_context():
-        event = Event(slug="democon", title="DemoCon", timezone="Europe/Berlin",
-                      starts_at=datetime(2030, 3, 30, 7, 0, tzinfo=UTC), ends_at=datetime(2030, 3, 31, 20, 0, tzinfo=UTC))
+        event = Event(
+            slug="democon",
+            title="DemoCon",
+            timezone="Europe/Berlin",
+            starts_at=datetime(2030, 3, 30, 7, 0, tzinfo=UTC),
+            ends_at=datetime(2030, 3, 31, 20, 0, tzinfo=UTC),
+        )
         db.session.add(event)
         db.session.commit()
         grant(db.session, event, db.session.merge(organiser), "organiser")
@@ -42,7 +48,12 @@ def test_an_organiser_previews_and_applies_a_schedule_file(app, make_user, live_
     page.set_input_files("#schedule-file", str(tmp_path / "good.json"))
     page.get_by_role("button", name="Preview").click()
     page.wait_for_selector("text=Preview: nothing written yet")
-    assert page.locator(".schedule-counts tr", has_text="Sessions").inner_text().split() == ["Sessions", "3", "0", "0"]
+    assert page.locator(".schedule-counts tr", has_text="Sessions").inner_text().split() == [
+        "Sessions",
+        "3",
+        "0",
+        "0",
+    ]
     page.get_by_role("button", name="Apply this file").click()
     page.wait_for_selector("h2:has-text('Imported')")
 

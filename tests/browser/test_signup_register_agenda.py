@@ -1,11 +1,12 @@
 """A newcomer signs up, registers for the event and reads the agenda, in a real browser."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def test_signup_register_and_read_agenda(app, make_event, live_server, browser):
-    make_event("symposium", starts_at=datetime(2030, 5, 6, 0, 0, tzinfo=timezone.utc))
+    make_event("symposium", starts_at=datetime(2030, 5, 6, 0, 0, tzinfo=UTC))
     context = browser.new_context(timezone_id="Europe/Paris", locale="en-GB")
     page = context.new_page()
 

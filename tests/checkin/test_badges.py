@@ -1,4 +1,5 @@
 """Badge tokens: compact, opaque, signed; forged, altered, truncated, other-event and old badges fail."""
+
 from __future__ import annotations
 
 import base64
@@ -32,7 +33,9 @@ def test_a_genuine_badge_verifies_and_carries_no_personal_data(db, venue, attend
 
 
 def test_the_largest_token_fits_qr_version_6_at_level_m():
-    biggest = badges.sign_claims(_other_key(), BadgeClaims(badges.MAX_ID - 1, badges.MAX_ID - 1, badges.MAX_ID - 1))
+    biggest = badges.sign_claims(
+        _other_key(), BadgeClaims(badges.MAX_ID - 1, badges.MAX_ID - 1, badges.MAX_ID - 1)
+    )
     qr = qrcode.QRCode(version=None, error_correction=qrcode.constants.ERROR_CORRECT_M)
     qr.add_data(biggest)
     qr.make(fit=True)
@@ -47,7 +50,7 @@ def test_forged_altered_truncated_oversized_and_non_ascii_codes_are_refused(db, 
     assert _reason(db, forged, venue.event_id) == "bad_signature"
     # flip one character in the signature part, and one in the claims part
     for position in (len(code) - 10, 3):
-        flipped = code[:position] + ("A" if code[position] != "A" else "B") + code[position + 1:]
+        flipped = code[:position] + ("A" if code[position] != "A" else "B") + code[position + 1 :]
         assert _reason(db, flipped, venue.event_id) in ("bad_signature", "malformed")
     assert _reason(db, code[:-5], venue.event_id) in ("bad_signature", "malformed")
     assert _reason(db, code[:20], venue.event_id) == "malformed"

@@ -3,14 +3,14 @@
 Real threads released together by a barrier, on a file SQLite database (an in-memory one would hide
 the race) and on PostgreSQL (skipped with a reason when the server is absent, unless CI is set).
 """
-from __future__ import annotations
 
-from conference.grants.services import grant
+from __future__ import annotations
 
 import os
 import threading
 import uuid
 from collections import Counter
+from datetime import UTC
 
 import pytest
 from checkin_support import scan_request
@@ -21,11 +21,12 @@ from conference.accounts.models import User
 from conference.checkin import scanning
 from conference.checkin.auto_checkout import run_due_auto_checkouts
 from conference.checkin.lists import ensure_list
+from conference.checkin.models import Checkin, CheckinMovement, ScanRecord
 from conference.checkin.stats import list_stats
 from conference.checkin.sync import offline_snapshot, sync
 from conference.checkin.undo import undo
-from conference.checkin.models import Checkin, CheckinMovement, ScanRecord
 from conference.extensions import db as _db
+from conference.grants.services import grant
 
 SCANNERS = 20
 POSTGRES_URL = os.environ.get("CONFERENCE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -34,11 +35,13 @@ POSTGRES_URL = os.environ.get("CONFERENCE_TEST_POSTGRES", "postgresql+psycopg://
 @pytest.fixture()
 def app(tmp_path):
     """The usual app on a SQLite file, with a connection pool big enough for every scanner at once."""
-    app = create_app({
-        "ENV_NAME": "testing",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'storm.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": SCANNERS + 5},
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'storm.db'}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": SCANNERS + 5},
+        }
+    )
     with app.app_context():
         _db.create_all()
     yield app
@@ -57,8 +60,9 @@ def _storm(app, staff_id: int, code: str, list_id: int, *, same_scan_id: bool = 
         try:
             with app.app_context():
                 staff = _db.session.get(User, staff_id)
-                request = scan_request(code, list_id, gate=f"gate-{gate}",
-                                       scan_id=shared_scan_id if same_scan_id else None)
+                request = scan_request(
+                    code, list_id, gate=f"gate-{gate}", scan_id=shared_scan_id if same_scan_id else None
+                )
                 barrier.wait(timeout=30)
                 results.append(scanning.scan(_db.session, staff, request)["result"])
                 _db.session.remove()
@@ -77,8 +81,14 @@ def _storm(app, staff_id: int, code: str, list_id: int, *, same_scan_id: bool = 
 def _assert_one_entry(app, registration_id: int, list_id: int, scan_records: int) -> None:
     with app.app_context():
         session = _db.session
-        assert session.scalar(select(func.count()).select_from(Checkin)
-                              .where(Checkin.registration_id == registration_id, Checkin.list_id == list_id)) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Checkin)
+                .where(Checkin.registration_id == registration_id, Checkin.list_id == list_id)
+            )
+            == 1
+        )
         assert session.scalar(select(func.count()).select_from(CheckinMovement)) == 1
         assert session.scalar(select(func.count()).select_from(ScanRecord)) == scan_records
 
@@ -103,20 +113,25 @@ def postgres_app(tmp_path):
     try:
         import psycopg
 
-        connection = psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3,
-                                     autocommit=True)
+        connection = psycopg.connect(
+            "host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3, autocommit=True
+        )
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "absent"
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL required in CI but unreachable: {exc}")
         pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc.__class__.__name__})")
     schema = f"checkin_test_{uuid.uuid4().hex[:12]}"
     connection.execute(f'CREATE SCHEMA "{schema}"')
-    app = create_app({
-        "ENV_NAME": "testing",
-        "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"},
-                                      "pool_size": SCANNERS + 5},
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "connect_args": {"options": f"-csearch_path={schema}"},
+                "pool_size": SCANNERS + 5,
+            },
+        }
+    )
     try:
         with app.app_context():
             _db.create_all()
@@ -130,7 +145,7 @@ def postgres_app(tmp_path):
 
 
 def test_twenty_simultaneous_scans_on_postgresql_give_one_ok(postgres_app):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from conference.accounts.services import create_user
     from conference.checkin.badges import badge_token
@@ -140,9 +155,14 @@ def test_twenty_simultaneous_scans_on_postgresql_give_one_ok(postgres_app):
     app = postgres_app
     with app.app_context():
         session = _db.session
-        start = datetime(2030, 5, 6, tzinfo=timezone.utc)
-        event = Event(slug="pg-event", title="PG", timezone="Asia/Seoul", starts_at=start,
-                      ends_at=start + timedelta(days=1))
+        start = datetime(2030, 5, 6, tzinfo=UTC)
+        event = Event(
+            slug="pg-event",
+            title="PG",
+            timezone="Asia/Seoul",
+            starts_at=start,
+            ends_at=start + timedelta(days=1),
+        )
         session.add(event)
         session.commit()
         staff = create_user(session, email="staff@example.org", name="Staff", password="x" * 12)
@@ -171,12 +191,23 @@ def test_exits_undo_auto_checkout_sync_and_stats_on_postgresql(postgres_app):
     with postgres_app.app_context():
         session = _db.session
         now = utcnow()
-        event = Event(slug="pg-rules", title="PG rules", timezone="Asia/Seoul", starts_at=now - timedelta(hours=1),
-                      ends_at=now + timedelta(days=1))
+        event = Event(
+            slug="pg-rules",
+            title="PG rules",
+            timezone="Asia/Seoul",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=1),
+        )
         session.add(event)
         session.flush()
-        room = ProgrammeSession(event_id=event.id, title="Room", kind="thematic", starts_at=now,
-                                ends_at=now + timedelta(hours=1), capacity=1)
+        room = ProgrammeSession(
+            event_id=event.id,
+            title="Room",
+            kind="thematic",
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+            capacity=1,
+        )
         session.add(room)
         session.commit()
         staff = create_user(session, email="s@example.org", name="S", password="x" * 12)
@@ -196,14 +227,22 @@ def test_exits_undo_auto_checkout_sync_and_stats_on_postgresql(postgres_app):
         assert scan(codes[1])["result"] == "ok"
         assert hooks.on_site_count(session, room) == 1
         undo(session, staff, first["scan_id"])
-        synced = sync(session, staff, [scan_request(codes[0], door.id, scanned_at=now - timedelta(minutes=9),
-                                                    offline_result="ok")])
+        synced = sync(
+            session,
+            staff,
+            [scan_request(codes[0], door.id, scanned_at=now - timedelta(minutes=9), offline_result="ok")],
+        )
         assert synced["results"][0]["result"] == "full" and synced["conflicts"]
         door.auto_checkout_at = utcnow() - timedelta(seconds=1)
         session.commit()
         assert run_due_auto_checkouts(session) == [door.id]
         stats = list_stats(session, door)
-        assert (stats["checked_in"], stats["inside_now"], stats["conflicts"], stats["late_uploads"]) == (1, 0, 1, 1)
+        assert (stats["checked_in"], stats["inside_now"], stats["conflicts"], stats["late_uploads"]) == (
+            1,
+            0,
+            1,
+            1,
+        )
         snapshot = offline_snapshot(session, door)
         assert len(snapshot["checked_in"]) == 1 and snapshot["inside"] == []
 
@@ -220,7 +259,9 @@ def test_nul_characters_and_lone_surrogates_are_stored_safely_on_postgresql(post
     with postgres_app.app_context():
         session = _db.session
         now = utcnow()
-        event = Event(slug="pg-nul", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1))
+        event = Event(
+            slug="pg-nul", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1)
+        )
         session.add(event)
         session.commit()
         staff = create_user(session, email="nul@example.org", name="S", password="x" * 12)
@@ -230,11 +271,17 @@ def test_nul_characters_and_lone_surrogates_are_stored_safely_on_postgresql(post
         list_id = entrance.id
     client = postgres_app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    nul = client.post("/api/v1/checkin/scan", json={"code": "abc\u0000def", "list": list_id, "scan_id": "pg-odd-nul",
-                                                    "gate": "A\u0000B"}, headers=headers)
+    nul = client.post(
+        "/api/v1/checkin/scan",
+        json={"code": "abc\u0000def", "list": list_id, "scan_id": "pg-odd-nul", "gate": "A\u0000B"},
+        headers=headers,
+    )
     assert nul.status_code == 422 and nul.json["result"] == "invalid_badge" and nul.json["gate"] == "AB"
-    surrogate = client.post("/api/v1/checkin/scan", json={"code": "\ud800x", "list": list_id, "scan_id": "pg-odd-sur",
-                                                          "gate": "\udfff"}, headers=headers)
+    surrogate = client.post(
+        "/api/v1/checkin/scan",
+        json={"code": "\ud800x", "list": list_id, "scan_id": "pg-odd-sur", "gate": "\udfff"},
+        headers=headers,
+    )
     assert surrogate.status_code == 400 and surrogate.json["error"]["code"] == "invalid_request"
     with postgres_app.app_context():
         assert _db.session.scalars(select(ScanRecord.code)).all() == ["abcdef"]
@@ -288,9 +335,15 @@ def _assert_consistent(app, list_id: int) -> None:
         counter = session.get(CheckinList, list_id).inside_count
         assert counter == sum(1 for c in checkins if c.inside)
         for checkin in checkins:
-            last = session.scalars(select(CheckinMovement).where(
-                CheckinMovement.list_id == list_id, CheckinMovement.registration_id == checkin.registration_id,
-                CheckinMovement.undone_at.is_(None)).order_by(CheckinMovement.id.desc())).first()
+            last = session.scalars(
+                select(CheckinMovement)
+                .where(
+                    CheckinMovement.list_id == list_id,
+                    CheckinMovement.registration_id == checkin.registration_id,
+                    CheckinMovement.undone_at.is_(None),
+                )
+                .order_by(CheckinMovement.id.desc())
+            ).first()
             assert (last.direction == "in") == checkin.inside
 
 
@@ -313,15 +366,26 @@ def test_simultaneous_entries_and_exits_stay_consistent_on_postgresql(postgres_a
     with postgres_app.app_context():
         session = _db.session
         now = utcnow()
-        event = Event(slug="pg-churn", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1))
+        event = Event(
+            slug="pg-churn", title="PG", timezone="UTC", starts_at=now, ends_at=now + timedelta(days=1)
+        )
         session.add(event)
         session.commit()
         staff = create_user(session, email="churn@example.org", name="S", password="x" * 12)
         grant(session, event, staff, "staff")
         door = ensure_list(session, event, "Door", capacity=1)
-        codes = [badge_token(session, register(session, create_user(session, email=f"c{n}@example.org", name="C",
-                                                                    password="x" * 12), event, "in_person"))
-                 for n in range(2)]
+        codes = [
+            badge_token(
+                session,
+                register(
+                    session,
+                    create_user(session, email=f"c{n}@example.org", name="C", password="x" * 12),
+                    event,
+                    "in_person",
+                ),
+            )
+            for n in range(2)
+        ]
         staff_id, list_id = staff.id, door.id
     results = _churn(postgres_app, staff_id, codes, list_id)
     assert results["ok"] > 0 and sum(results.values()) == 100

@@ -1,4 +1,5 @@
 """`conference demo` brings check-in lists, assigned staff and printable badges, idempotently."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -6,9 +7,9 @@ from sqlalchemy import func, select
 from conference import create_app
 from conference.accounts.models import User
 from conference.checkin.models import CheckinList
+from conference.extensions import db
 from conference.grants.checks import can_scan
 from conference.grants.models import EventGrant
-from conference.extensions import db
 
 
 def test_demo_creates_lists_and_assigns_staff_once(tmp_path):
@@ -18,17 +19,31 @@ def test_demo_creates_lists_and_assigns_staff_once(tmp_path):
         result = runner.invoke(args=["demo"])
         assert result.exit_code == 0, result.output
     with app.app_context():
-        scopes = dict(db.session.execute(select(CheckinList.scope, func.count()).group_by(CheckinList.scope)).all())
+        scopes = dict(
+            db.session.execute(select(CheckinList.scope, func.count()).group_by(CheckinList.scope)).all()
+        )
         assert scopes == {"event": 1, "day": 3, "session": 14}
-        staff = db.session.scalars(select(User.email).join(EventGrant, EventGrant.user_id == User.id)
-                                   .where(EventGrant.role == "staff")).all()
+        staff = db.session.scalars(
+            select(User.email)
+            .join(EventGrant, EventGrant.user_id == User.id)
+            .where(EventGrant.role == "staff")
+        ).all()
         assert sorted(staff) == [f"staff{n}@symposium.example" for n in (1, 2, 3)]
-        door = db.session.scalars(select(CheckinList).where(CheckinList.scope == "session")
-                                  .where(CheckinList.name.like("Door: Opening session%"))).one()
+        door = db.session.scalars(
+            select(CheckinList)
+            .where(CheckinList.scope == "session")
+            .where(CheckinList.name.like("Door: Opening session%"))
+        ).one()
         assert door.capacity == 500 and door.auto_checkout_at is not None
     client = app.test_client()
-    page = client.post("/login", data={"email": "staff1@symposium.example", "password": "demo-staff-2030",
-                                       "csrf_token": _csrf(client)})
+    page = client.post(
+        "/login",
+        data={
+            "email": "staff1@symposium.example",
+            "password": "demo-staff-2030",
+            "csrf_token": _csrf(client),
+        },
+    )
     assert page.status_code == 303
     sheet = client.get("/events/governance-ai-2030/badges")
     assert sheet.status_code == 200 and sheet.data.count(b'class="a6-badge') > 100
@@ -54,7 +69,9 @@ def test_cli_creates_lists_and_assigns_staff(app, make_event, make_user):
     assert assigned.exit_code == 0 and f"{staff.email} may scan" in assigned.output
     with app.app_context():
         assert can_scan(db.session, db.session.get(User, staff.id), event.id)
-    assert runner.invoke(args=["checkin", "assign-staff", event.slug, staff.email]).exit_code == 0  # idempotent
+    assert (
+        runner.invoke(args=["checkin", "assign-staff", event.slug, staff.email]).exit_code == 0
+    )  # idempotent
     refused = runner.invoke(args=["checkin", "assign-staff", event.slug, stranger])
     assert refused.exit_code == 1 and "no user" in refused.output
     assert runner.invoke(args=["checkin", "create-lists", "no-such-event"]).exit_code == 1

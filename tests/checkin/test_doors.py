@@ -1,5 +1,6 @@
 """The doors rules (conference.checkin.doors): lists organisers create, change and remove, and the
 people they name check-in staff."""
+
 from __future__ import annotations
 
 import uuid
@@ -34,8 +35,9 @@ def payload(**fields) -> CheckinListIn:
 
 
 def session_of(db, event, title) -> ProgrammeSession:
-    return db.scalar(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id,
-                                                   ProgrammeSession.title == title))
+    return db.scalar(
+        select(ProgrammeSession).where(ProgrammeSession.event_id == event.id, ProgrammeSession.title == title)
+    )
 
 
 def check_in(db, cast, checkin_list, make_user_registration) -> dict:
@@ -43,8 +45,9 @@ def check_in(db, cast, checkin_list, make_user_registration) -> dict:
     registration = make_user_registration()
     admin = db.get(User, cast.admin.id)
     code = badge_token(db, db.get(Registration, registration.id))
-    return scanning.scan(db, admin, scanning.ScanRequest(code=code, list_id=checkin_list.id,
-                                                         scan_id=str(uuid.uuid4())))
+    return scanning.scan(
+        db, admin, scanning.ScanRequest(code=code, list_id=checkin_list.id, scan_id=str(uuid.uuid4()))
+    )
 
 
 @pytest.fixture()
@@ -56,9 +59,15 @@ def test_lists_of_every_scope(ctx, cast):
     db, event = ctx
     entrance = doors.create_list(db, event, payload(name="Entrance", capacity=500))
     day = doors.create_list(db, event, payload(name="Day 2", scope="day", day="2030-05-07"))
-    door = doors.create_list(db, event, payload(name="Door", scope="session",
-                                                session_id=session_of(db, event, "AI Ethics").id))
-    assert (entrance.scope, entrance.capacity, entrance.day, entrance.session_id) == ("event", 500, None, None)
+    door = doors.create_list(
+        db, event, payload(name="Door", scope="session", session_id=session_of(db, event, "AI Ethics").id)
+    )
+    assert (entrance.scope, entrance.capacity, entrance.day, entrance.session_id) == (
+        "event",
+        500,
+        None,
+        None,
+    )
     assert day.day == date(2030, 5, 7) and day.session_id is None
     assert door.session.title == "AI Ethics" and door.day is None
     assert [c.name for c in lists_of(db, event.id)] == ["Entrance", "Day 2", "Door"]
@@ -70,12 +79,15 @@ def test_a_day_or_session_sent_with_another_scope_is_dropped(ctx):
     assert (checkin_list.day, checkin_list.session_id) == (None, None)
 
 
-@pytest.mark.parametrize(("fields", "code"), [
-    ({"scope": "day"}, "day_required"),
-    ({"scope": "day", "day": "2030-05-09"}, "day_outside_event"),
-    ({"scope": "day", "day": "2030-05-05"}, "day_outside_event"),
-    ({"scope": "session"}, "session_required"),
-])
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"scope": "day"}, "day_required"),
+        ({"scope": "day", "day": "2030-05-09"}, "day_outside_event"),
+        ({"scope": "day", "day": "2030-05-05"}, "day_outside_event"),
+        ({"scope": "session"}, "session_required"),
+    ],
+)
 def test_refused_scopes(ctx, fields, code):
     db, event = ctx
     with pytest.raises(ServiceError) as caught:
@@ -147,7 +159,9 @@ def test_a_list_with_check_ins_keeps_its_records(ctx, cast, new_attendee):
     assert db.get(CheckinList, hall.id).scope == "event"
     assert db.scalar(select(func.count()).select_from(CheckinMovement)) == 1
     # Its name, capacity and other settings still change.
-    doors.update_list(db, event, db.get(CheckinList, hall.id), payload(name="Plenary hall", allow_reentry=False))
+    doors.update_list(
+        db, event, db.get(CheckinList, hall.id), payload(name="Plenary hall", allow_reentry=False)
+    )
     db.expire_all()
     renamed = db.get(CheckinList, hall.id)
     assert (renamed.name, renamed.allow_reentry) == ("Plenary hall", False)

@@ -1,5 +1,6 @@
 """The doors page (/manage/events/<slug>/doors) and its JSON API: forms with errors beside the
 fields, the permission table, and junk payloads answered with 4xx JSON."""
+
 from __future__ import annotations
 
 import uuid
@@ -33,21 +34,31 @@ def lists(app) -> list[CheckinList]:
 def make_list(app, cast, **fields) -> int:
     with app.app_context():
         event = _db.session.get(Event, cast.event.id)
-        return doors.create_list(_db.session, event, CheckinListIn.model_validate({"name": "Hall", **fields})).id
+        return doors.create_list(
+            _db.session, event, CheckinListIn.model_validate({"name": "Hall", **fields})
+        ).id
 
 
 def thematic_id(app, slug="symposium") -> int:
     with app.app_context():
-        return _db.session.scalar(select(ProgrammeSession.id).join(Event).where(
-            Event.slug == slug, ProgrammeSession.title == "AI Ethics"))
+        return _db.session.scalar(
+            select(ProgrammeSession.id)
+            .join(Event)
+            .where(Event.slug == slug, ProgrammeSession.title == "AI Ethics")
+        )
 
 
 def scan_attendee(app, cast, list_id):
     with app.app_context():
-        registration = _db.session.scalar(select(Registration).where(Registration.user_id == cast.attendee.id))
+        registration = _db.session.scalar(
+            select(Registration).where(Registration.user_id == cast.attendee.id)
+        )
         code = badge_token(_db.session, registration)
-        return scanning.scan(_db.session, _db.session.get(User, cast.admin.id),
-                             scanning.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())))
+        return scanning.scan(
+            _db.session,
+            _db.session.get(User, cast.admin.id),
+            scanning.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())),
+        )
 
 
 @pytest.fixture()
@@ -61,31 +72,50 @@ def form(client, **fields) -> dict:
 
 def test_an_organiser_creates_a_session_door_from_the_page(app, cast, organiser):
     session_id = thematic_id(app)
-    response = organiser.post(f"{PAGE}/lists", data=form(organiser, name="Door AI Ethics", scope="session",
-                                                         session_id=str(session_id), capacity="40",
-                                                         auto_checkout_at="2030-05-06T13:00", allow_reentry="1"))
+    response = organiser.post(
+        f"{PAGE}/lists",
+        data=form(
+            organiser,
+            name="Door AI Ethics",
+            scope="session",
+            session_id=str(session_id),
+            capacity="40",
+            auto_checkout_at="2030-05-06T13:00",
+            allow_reentry="1",
+        ),
+    )
     assert response.status_code == 303
     (door,) = lists(app)
-    assert (door.name, door.scope, door.session_id, door.capacity, door.allow_reentry, door.admits_online) == (
-        "Door AI Ethics", "session", session_id, 40, True, False)
+    assert (
+        door.name,
+        door.scope,
+        door.session_id,
+        door.capacity,
+        door.allow_reentry,
+        door.admits_online,
+    ) == ("Door AI Ethics", "session", session_id, 40, True, False)
     assert door.auto_checkout_at.isoformat() == "2030-05-06T04:00:00+00:00"
     page = organiser.get(PAGE).get_data(as_text=True)
     assert "Door AI Ethics" in page and 'value="2030-05-06T13:00"' in page  # shown back in Seoul time
 
 
 def test_form_errors_are_shown_beside_the_fields_and_keep_what_was_typed(app, cast, organiser):
-    response = organiser.post(f"{PAGE}/lists", data=form(organiser, name="Day nine", scope="day", day="2030-05-09",
-                                                         capacity="0"))
+    response = organiser.post(
+        f"{PAGE}/lists", data=form(organiser, name="Day nine", scope="day", day="2030-05-09", capacity="0")
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'id="capacity-error"' in page and "greater than 0" in page
     assert 'value="Day nine"' in page and 'value="2030-05-09"' in page
-    response = organiser.post(f"{PAGE}/lists", data=form(organiser, name="Day nine", scope="day", day="2030-05-09"))
+    response = organiser.post(
+        f"{PAGE}/lists", data=form(organiser, name="Day nine", scope="day", day="2030-05-09")
+    )
     assert response.status_code == 400
     assert "choose a day of the event, from 2030-05-06 to 2030-05-08" in response.get_data(as_text=True)
     foreign = thematic_id(app, "other-forum")
-    response = organiser.post(f"{PAGE}/lists", data=form(organiser, name="Elsewhere", scope="session",
-                                                         session_id=str(foreign)))
+    response = organiser.post(
+        f"{PAGE}/lists", data=form(organiser, name="Elsewhere", scope="session", session_id=str(foreign))
+    )
     assert response.status_code == 400 and "choose a session of this event" in response.get_data(as_text=True)
     make_list(app, cast)
     response = organiser.post(f"{PAGE}/lists", data=form(organiser, name="Hall"))
@@ -96,8 +126,10 @@ def test_form_errors_are_shown_beside_the_fields_and_keep_what_was_typed(app, ca
 def test_a_list_with_people_inside_can_shrink_to_them_but_not_be_removed(app, cast, organiser, make_token):
     list_id = make_list(app, cast)
     assert scan_attendee(app, cast, list_id)["result"] == "ok"
-    response = organiser.post(f"{PAGE}/lists/{list_id}", data=form(organiser, name="Hall", scope="event",
-                                                                   capacity="1", allow_reentry="1"))
+    response = organiser.post(
+        f"{PAGE}/lists/{list_id}",
+        data=form(organiser, name="Hall", scope="event", capacity="1", allow_reentry="1"),
+    )
     assert response.status_code == 303
     # A list with records cannot be removed, and the page does not offer it.
     page = organiser.get(PAGE).get_data(as_text=True)
@@ -106,8 +138,9 @@ def test_a_list_with_people_inside_can_shrink_to_them_but_not_be_removed(app, ca
     assert refused.status_code == 409 and "cannot be removed" in refused.get_data(as_text=True)
     assert len(lists(app)) == 1
     assert lists(app)[0].capacity == 1
-    response = app.test_client().delete(f"/api/v1/checkin-lists/{list_id}",
-                                        headers={"Authorization": f"Bearer {make_token(cast.organiser)}"})
+    response = app.test_client().delete(
+        f"/api/v1/checkin-lists/{list_id}", headers={"Authorization": f"Bearer {make_token(cast.organiser)}"}
+    )
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "list_in_use"
 
 
@@ -118,13 +151,20 @@ def test_capacity_below_inside_over_the_page(app, cast, organiser, make_user, ma
     make_registration(other, cast.event, "in_person")
     with app.app_context():
         registration = _db.session.scalar(select(Registration).where(Registration.user_id == other.id))
-        scanning.scan(_db.session, _db.session.get(User, cast.admin.id),
-                      scanning.ScanRequest(code=badge_token(_db.session, registration), list_id=list_id,
-                                           scan_id=str(uuid.uuid4())))
-    response = organiser.post(f"{PAGE}/lists/{list_id}", data=form(organiser, name="Hall", scope="event",
-                                                                   capacity="1"))
+        scanning.scan(
+            _db.session,
+            _db.session.get(User, cast.admin.id),
+            scanning.ScanRequest(
+                code=badge_token(_db.session, registration), list_id=list_id, scan_id=str(uuid.uuid4())
+            ),
+        )
+    response = organiser.post(
+        f"{PAGE}/lists/{list_id}", data=form(organiser, name="Hall", scope="event", capacity="1")
+    )
     assert response.status_code == 409
-    assert "2 people are inside now: the capacity cannot be lower than that" in response.get_data(as_text=True)
+    assert "2 people are inside now: the capacity cannot be lower than that" in response.get_data(
+        as_text=True
+    )
     assert lists(app)[0].capacity is None
 
 
@@ -167,6 +207,7 @@ def test_names_are_shown_as_text(app, cast, organiser):
 
 # --- permission table -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ROLES)
 def test_doors_page_permission_table(app, cast, login, role, make_user):
     list_id = make_list(app, cast)
@@ -186,8 +227,15 @@ def test_doors_page_permission_table(app, cast, login, role, make_user):
     responses["delete"] = client.post(f"{PAGE}/lists/{list_id}/delete", data=form(client))
     statuses = {name: r.status_code for name, r in responses.items()}
     if role in MANAGERS:
-        assert statuses == {"page": 200, "create": 303, "edit": 303, "defaults": 303, "staff": 303,
-                            "remove_staff": 303, "delete": 303}
+        assert statuses == {
+            "page": 200,
+            "create": 303,
+            "edit": 303,
+            "defaults": 303,
+            "staff": 303,
+            "remove_staff": 303,
+            "delete": 303,
+        }
         assert "Renamed" not in [c.name for c in lists(app)] and "New" in [c.name for c in lists(app)]
     else:
         expected = 302 if role == "anonymous" else 403
@@ -205,7 +253,9 @@ def test_doors_api_permission_table(app, cast, make_token, role):
     headers = {"Authorization": f"Bearer {make_token(user) if user else 'not-a-token'}"}
     api = app.test_client()
     listing = api.get(API_LISTS, headers=headers)
-    created = api.post(API_LISTS, headers=headers, json={"name": "Day 1", "scope": "day", "day": "2030-05-06"})
+    created = api.post(
+        API_LISTS, headers=headers, json={"name": "Day 1", "scope": "day", "day": "2030-05-06"}
+    )
     changed = api.patch(f"/api/v1/checkin-lists/{list_id}", headers=headers, json={"capacity": 10})
     deleted = api.delete(f"/api/v1/checkin-lists/{list_id}", headers=headers)
     if role in MANAGERS:
@@ -228,52 +278,80 @@ def test_an_api_list_of_another_event_is_refused_to_this_events_organiser(app, c
         foreign_id = doors.create_list(_db.session, other, CheckinListIn(name="Theirs")).id
     headers = {"Authorization": f"Bearer {make_token(cast.organiser)}"}
     api = app.test_client()
-    assert api.patch(f"/api/v1/checkin-lists/{foreign_id}", headers=headers, json={"name": "Mine"}).status_code == 403
+    assert (
+        api.patch(f"/api/v1/checkin-lists/{foreign_id}", headers=headers, json={"name": "Mine"}).status_code
+        == 403
+    )
     assert api.delete(f"/api/v1/checkin-lists/{foreign_id}", headers=headers).status_code == 403
     assert [c.name for c in lists(app)] == ["Theirs"]
 
 
 def test_the_api_patch_keeps_what_it_does_not_name(app, cast, make_token):
     session_id = thematic_id(app)
-    list_id = make_list(app, cast, scope="session", session_id=session_id, capacity=30,
-                        auto_checkout_at="2030-05-06T14:00", admits_online=True)
+    list_id = make_list(
+        app,
+        cast,
+        scope="session",
+        session_id=session_id,
+        capacity=30,
+        auto_checkout_at="2030-05-06T14:00",
+        admits_online=True,
+    )
     headers = {"Authorization": f"Bearer {make_token(cast.organiser)}"}
-    body = app.test_client().patch(f"/api/v1/checkin-lists/{list_id}", headers=headers,
-                                   json={"name": "Door"}).get_json()
+    body = (
+        app.test_client()
+        .patch(f"/api/v1/checkin-lists/{list_id}", headers=headers, json={"name": "Door"})
+        .get_json()
+    )
     assert (body["name"], body["scope"], body["session_id"], body["capacity"], body["admits_online"]) == (
-        "Door", "session", session_id, 30, True)
+        "Door",
+        "session",
+        session_id,
+        30,
+        True,
+    )
     assert body["auto_checkout_local"] == "2030-05-06T14:00"
-    cleared = app.test_client().patch(f"/api/v1/checkin-lists/{list_id}", headers=headers,
-                                      json={"capacity": None, "auto_checkout_at": None}).get_json()
+    cleared = (
+        app.test_client()
+        .patch(
+            f"/api/v1/checkin-lists/{list_id}",
+            headers=headers,
+            json={"capacity": None, "auto_checkout_at": None},
+        )
+        .get_json()
+    )
     assert (cleared["capacity"], cleared["auto_checkout_at"]) == (None, None)
 
 
-@pytest.mark.parametrize(("method", "body", "status", "code"), [
-    ("post", {}, 400, "invalid_request"),
-    ("post", {"name": ""}, 400, "invalid_request"),
-    ("post", {"name": "   "}, 400, "invalid_request"),
-    ("post", {"name": "x" * 201}, 400, "invalid_request"),
-    ("post", {"name": "A", "scope": "building"}, 400, "invalid_request"),
-    ("post", {"name": "A", "capacity": 0}, 400, "invalid_request"),
-    ("post", {"name": "A", "capacity": -5}, 400, "invalid_request"),
-    ("post", {"name": "A", "capacity": "many"}, 400, "invalid_request"),
-    ("post", {"name": "A", "capacity": 10**12}, 400, "invalid_request"),
-    ("post", {"name": "A", "scope": "day", "day": "tomorrow"}, 400, "invalid_request"),
-    ("post", {"name": "A", "scope": "day"}, 400, "day_required"),
-    ("post", {"name": "A", "scope": "day", "day": "2031-01-01"}, 400, "day_outside_event"),
-    ("post", {"name": "A", "scope": "session", "session_id": 2**31}, 400, "invalid_request"),
-    ("post", {"name": "A", "scope": "session", "session_id": 999999}, 400, "session_not_in_event"),
-    ("post", {"name": "A", "auto_checkout_at": "soon"}, 400, "invalid_request"),
-    ("post", {"name": "A", "allow_reentry": "perhaps"}, 400, "invalid_request"),
-    ("post", {"name": "A", "extra": 1}, 400, "invalid_request"),
-    ("post", {"name": "Hall"}, 409, "name_taken"),
-    ("post", [1, 2], 400, "invalid_json"),
-    ("post", "{not json", 400, "invalid_json"),
-    ("patch", {"capacity": 0}, 400, "invalid_request"),
-    ("patch", {"scope": "session"}, 400, "session_required"),
-    ("patch", {"name": None}, 400, "invalid_request"),
-    ("patch", "[]", 400, "invalid_json"),
-])
+@pytest.mark.parametrize(
+    ("method", "body", "status", "code"),
+    [
+        ("post", {}, 400, "invalid_request"),
+        ("post", {"name": ""}, 400, "invalid_request"),
+        ("post", {"name": "   "}, 400, "invalid_request"),
+        ("post", {"name": "x" * 201}, 400, "invalid_request"),
+        ("post", {"name": "A", "scope": "building"}, 400, "invalid_request"),
+        ("post", {"name": "A", "capacity": 0}, 400, "invalid_request"),
+        ("post", {"name": "A", "capacity": -5}, 400, "invalid_request"),
+        ("post", {"name": "A", "capacity": "many"}, 400, "invalid_request"),
+        ("post", {"name": "A", "capacity": 10**12}, 400, "invalid_request"),
+        ("post", {"name": "A", "scope": "day", "day": "tomorrow"}, 400, "invalid_request"),
+        ("post", {"name": "A", "scope": "day"}, 400, "day_required"),
+        ("post", {"name": "A", "scope": "day", "day": "2031-01-01"}, 400, "day_outside_event"),
+        ("post", {"name": "A", "scope": "session", "session_id": 2**31}, 400, "invalid_request"),
+        ("post", {"name": "A", "scope": "session", "session_id": 999999}, 400, "session_not_in_event"),
+        ("post", {"name": "A", "auto_checkout_at": "soon"}, 400, "invalid_request"),
+        ("post", {"name": "A", "allow_reentry": "perhaps"}, 400, "invalid_request"),
+        ("post", {"name": "A", "extra": 1}, 400, "invalid_request"),
+        ("post", {"name": "Hall"}, 409, "name_taken"),
+        ("post", [1, 2], 400, "invalid_json"),
+        ("post", "{not json", 400, "invalid_json"),
+        ("patch", {"capacity": 0}, 400, "invalid_request"),
+        ("patch", {"scope": "session"}, 400, "session_required"),
+        ("patch", {"name": None}, 400, "invalid_request"),
+        ("patch", "[]", 400, "invalid_json"),
+    ],
+)
 def test_junk_api_payloads_get_4xx_json(app, cast, make_token, method, body, status, code):
     list_id = make_list(app, cast)
     headers = {"Authorization": f"Bearer {make_token(cast.organiser)}"}

@@ -1,6 +1,7 @@
 """Doors rules on PostgreSQL (schema built by the migrations), racing real scans in threads:
 removing a list while a badge is scanned there never loses the scan, and a capacity change never
 leaves more people inside than the new capacity."""
+
 from __future__ import annotations
 
 import threading
@@ -43,8 +44,11 @@ def _scan(app, admin_id, list_id, code, results, barrier):
     with app.app_context():
         barrier.wait()
         try:
-            answer = scanning.scan(_db.session, _db.session.get(User, admin_id),
-                                   scanning.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())))
+            answer = scanning.scan(
+                _db.session,
+                _db.session.get(User, admin_id),
+                scanning.ScanRequest(code=code, list_id=list_id, scan_id=str(uuid.uuid4())),
+            )
             results.append(answer["result"])
         except ServiceError as exc:
             _db.session.rollback()
@@ -74,16 +78,19 @@ def test_removing_a_list_while_a_badge_is_scanned_keeps_the_scan(app, cast, make
                 finally:
                     _db.session.remove()
 
-        threads = [threading.Thread(target=_scan, args=(app, cast.admin.id, list_id, code, results, barrier)),
-                   threading.Thread(target=remove)]
+        threads = [
+            threading.Thread(target=_scan, args=(app, cast.admin.id, list_id, code, results, barrier)),
+            threading.Thread(target=remove),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
         with app.app_context():
             exists = _db.session.get(CheckinList, list_id) is not None
-            movements = _db.session.scalar(select(func.count()).select_from(CheckinMovement)
-                                           .where(CheckinMovement.list_id == list_id))
+            movements = _db.session.scalar(
+                select(func.count()).select_from(CheckinMovement).where(CheckinMovement.list_id == list_id)
+            )
         if results == ["ok"]:
             assert removal == ["list_in_use"] and exists and movements == 1, (results, removal)
         else:  # the list went first: the scanner is told so, nothing half-written remains
@@ -103,16 +110,22 @@ def test_a_capacity_change_racing_scans_never_leaves_more_inside(app, cast, make
             barrier.wait()
             try:
                 event = _db.session.get(Event, cast.event.id)
-                doors.update_list(_db.session, event, _db.session.get(CheckinList, list_id),
-                                  CheckinListIn(name="Hall", capacity=3))
+                doors.update_list(
+                    _db.session,
+                    event,
+                    _db.session.get(CheckinList, list_id),
+                    CheckinListIn(name="Hall", capacity=3),
+                )
                 change.append("ok")
             except ServiceError as exc:
                 change.append(exc.code)
             finally:
                 _db.session.remove()
 
-    threads = [threading.Thread(target=_scan, args=(app, cast.admin.id, list_id, code, results, barrier))
-               for code in codes] + [threading.Thread(target=shrink)]
+    threads = [
+        threading.Thread(target=_scan, args=(app, cast.admin.id, list_id, code, results, barrier))
+        for code in codes
+    ] + [threading.Thread(target=shrink)]
     for thread in threads:
         thread.start()
     for thread in threads:

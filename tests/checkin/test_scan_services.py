@@ -1,8 +1,7 @@
 """Scan rules at the service level: every result, idempotency, re-entry, exits, undo, auto-checkout,
 offline sync, stats, the on-site hook and who may scan."""
-from __future__ import annotations
 
-from conference.grants.services import grant
+from __future__ import annotations
 
 from datetime import timedelta
 
@@ -13,14 +12,15 @@ from sqlalchemy import func, select
 from conference import hooks
 from conference.checkin import scanning
 from conference.checkin.auto_checkout import run_due_auto_checkouts
+from conference.checkin.badges import BadgeClaims, badge_token, reissue_badge, sign_claims, signing_key_row
 from conference.checkin.lists import ensure_default_lists, ensure_list
+from conference.checkin.models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from conference.checkin.stats import list_stats
 from conference.checkin.sync import conflicts_of, offline_snapshot, sync
 from conference.checkin.undo import undo
-from conference.checkin.badges import BadgeClaims, badge_token, reissue_badge, sign_claims, signing_key_row
-from conference.checkin.models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from conference.db_types import utcnow
 from conference.errors import Forbidden, NotFound, ServiceError
+from conference.grants.services import grant
 from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.models import Registration
 from conference.registrations.services import cancel_registration
@@ -31,16 +31,23 @@ def _count(db, model, *where):
 
 
 def _scan(db, venue, code, list_id=None, **fields):
-    return scanning.scan(db, db.merge(venue.staff), scan_request(code, list_id or venue.entrance_id, **fields))
+    return scanning.scan(
+        db, db.merge(venue.staff), scan_request(code, list_id or venue.entrance_id, **fields)
+    )
 
 
 def test_first_scan_is_ok_and_shows_who_it_is(db, venue, attendee_badge):
     registration_id, code = attendee_badge(venue, name="Noor Haddad", country="JO", organisation="UN ESCWA")
     answer = _scan(db, venue, code, gate="North")
     assert answer["result"] == "ok"
-    assert answer["attendee"] == {"registration_id": registration_id, "name": "Noor Haddad",
-                                  "organisation": "UN ESCWA", "country": "JO", "country_name": "Jordan",
-                                  "mode": "in_person"}
+    assert answer["attendee"] == {
+        "registration_id": registration_id,
+        "name": "Noor Haddad",
+        "organisation": "UN ESCWA",
+        "country": "JO",
+        "country_name": "Jordan",
+        "mode": "in_person",
+    }
     assert _count(db, Checkin, Checkin.registration_id == registration_id) == 1
     movement = db.scalars(select(CheckinMovement)).one()
     assert (movement.direction, movement.gate, movement.staff_user_id) == ("in", "North", venue.staff.id)
@@ -142,8 +149,11 @@ def test_exit_then_reentry_where_allowed_and_refused_where_not(db, venue, attend
     assert _scan(db, venue, code, direction="out")["result"] == "ok"
     back = _scan(db, venue, code)
     assert (back["result"], back.get("reentry")) == ("ok", True)
-    directions = db.scalars(select(CheckinMovement.direction).where(CheckinMovement.list_id == venue.entrance_id)
-                            .order_by(CheckinMovement.id)).all()
+    directions = db.scalars(
+        select(CheckinMovement.direction)
+        .where(CheckinMovement.list_id == venue.entrance_id)
+        .order_by(CheckinMovement.id)
+    ).all()
     assert directions == ["in", "out", "in"]
 
 
@@ -203,16 +213,26 @@ def test_offline_sync_applies_in_scan_order_first_scan_wins_and_reports_conflict
     early, later = now - timedelta(minutes=20), now - timedelta(minutes=10)
     staff = db.merge(venue.staff)
     # gate B's device uploads first, but gate A scanned the same badge earlier: both admitted offline
-    gate_b = sync(db, staff, [
-        scan_request(code, venue.entrance_id, gate="B", scanned_at=later, offline_result="ok"),
-        scan_request(other_code, venue.entrance_id, gate="B", scanned_at=now - timedelta(seconds=30),
-                     offline_result="ok"),
-    ])
+    gate_b = sync(
+        db,
+        staff,
+        [
+            scan_request(code, venue.entrance_id, gate="B", scanned_at=later, offline_result="ok"),
+            scan_request(
+                other_code,
+                venue.entrance_id,
+                gate="B",
+                scanned_at=now - timedelta(seconds=30),
+                offline_result="ok",
+            ),
+        ],
+    )
     assert [r["result"] for r in gate_b["results"]] == ["ok", "ok"]
     assert [r["late"] for r in gate_b["results"]] == [True, False]
     assert gate_b["conflicts"] == []
-    gate_a = sync(db, staff, [scan_request(code, venue.entrance_id, gate="A", scanned_at=early,
-                                           offline_result="ok")])
+    gate_a = sync(
+        db, staff, [scan_request(code, venue.entrance_id, gate="A", scanned_at=early, offline_result="ok")]
+    )
     [answer] = gate_a["results"]
     assert answer["result"] == "already_checked_in" and answer["conflict"] is True
     assert gate_a["conflicts"] == [answer]
@@ -224,20 +244,47 @@ def test_offline_sync_applies_in_scan_order_first_scan_wins_and_reports_conflict
     assert record.scanned_at == early and record.uploaded_at > early
     assert conflicts_of(db, venue.event_id) == [answer]
     # sending the same batch again changes nothing
-    assert sync(db, staff, [scan_request(code, venue.entrance_id, scan_id=answer["scan_id"], gate="A",
-                                         scanned_at=early, offline_result="ok")])["results"] == [answer]
+    assert sync(
+        db,
+        staff,
+        [
+            scan_request(
+                code,
+                venue.entrance_id,
+                scan_id=answer["scan_id"],
+                gate="A",
+                scanned_at=early,
+                offline_result="ok",
+            )
+        ],
+    )["results"] == [answer]
     assert _count(db, ScanRecord) == 3
 
 
 def test_a_sync_batch_in_one_upload_is_ordered_by_scan_time(db, venue, attendee_badge):
     _registration_id, code = attendee_badge(venue)
     now = utcnow()
-    batch = [scan_request(code, venue.entrance_id, gate="late-gate", scanned_at=now - timedelta(minutes=1),
-                          offline_result="ok"),
-             scan_request(code, venue.entrance_id, gate="early-gate", scanned_at=now - timedelta(minutes=2),
-                          offline_result="ok")]
+    batch = [
+        scan_request(
+            code,
+            venue.entrance_id,
+            gate="late-gate",
+            scanned_at=now - timedelta(minutes=1),
+            offline_result="ok",
+        ),
+        scan_request(
+            code,
+            venue.entrance_id,
+            gate="early-gate",
+            scanned_at=now - timedelta(minutes=2),
+            offline_result="ok",
+        ),
+    ]
     results = sync(db, db.merge(venue.staff), batch)["results"]
-    assert [(r["gate"], r["result"]) for r in results] == [("early-gate", "ok"), ("late-gate", "already_checked_in")]
+    assert [(r["gate"], r["result"]) for r in results] == [
+        ("early-gate", "ok"),
+        ("late-gate", "already_checked_in"),
+    ]
 
 
 def test_scans_from_the_future_and_unknown_lists_are_refused(db, venue, attendee_badge):
@@ -272,8 +319,11 @@ def test_the_on_site_hook_and_the_change_signal(db, venue, attendee_badge):
     hooks.checkin_changed.connect(listener)
     try:
         session = db.get(ProgrammeSession, venue.session_id)
-        plenary = db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == venue.event_id,
-                                                            ProgrammeSession.kind == "plenary")).one()
+        plenary = db.scalars(
+            select(ProgrammeSession).where(
+                ProgrammeSession.event_id == venue.event_id, ProgrammeSession.kind == "plenary"
+            )
+        ).one()
         codes = [attendee_badge(venue)[1] for _ in range(2)]
         _scan(db, venue, codes[0], list_id=venue.door_id)
         _scan(db, venue, codes[0])
@@ -325,14 +375,23 @@ def test_an_offline_refusal_is_recorded_but_never_becomes_an_entry(db, venue, at
     registration_id, code = attendee_badge(venue)
     staff = db.merge(venue.staff)
     # stale offline data made the device say "already checked in": the person was turned away
-    result = sync(db, staff, [scan_request(code, venue.entrance_id, scanned_at=utcnow(),
-                                           offline_result="already_checked_in")])
+    result = sync(
+        db,
+        staff,
+        [scan_request(code, venue.entrance_id, scanned_at=utcnow(), offline_result="already_checked_in")],
+    )
     [answer] = result["results"]
-    assert (answer["result"], answer["reason"], answer["conflict"]) == ("already_checked_in", "refused_offline",
-                                                                        False)
+    assert (answer["result"], answer["reason"], answer["conflict"]) == (
+        "already_checked_in",
+        "refused_offline",
+        False,
+    )
     assert _count(db, Checkin) == 0 and _count(db, CheckinMovement) == 0
     assert db.scalars(select(ScanRecord)).one().registration_id == registration_id
     # a forged code stays invalid whatever the device said
-    forged = sync(db, staff, [scan_request(code[:-6] + "AAAAAA", venue.entrance_id, scanned_at=utcnow(),
-                                           offline_result="ok")])
+    forged = sync(
+        db,
+        staff,
+        [scan_request(code[:-6] + "AAAAAA", venue.entrance_id, scanned_at=utcnow(), offline_result="ok")],
+    )
     assert forged["results"][0]["result"] == "invalid_badge" and forged["conflicts"]

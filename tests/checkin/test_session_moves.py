@@ -1,4 +1,5 @@
 """A moved session's door list follows it: name, times, automatic check-out and capacity."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from conference import hooks
-from conference.checkin.models import CheckinList
 from conference.checkin.auto_checkout import run_due_auto_checkouts
 from conference.checkin.lists import ensure_default_lists, follow_session
+from conference.checkin.models import CheckinList
 from conference.db_types import utcnow
 from conference.programme.models import Event, ProgrammeSession
 
@@ -18,8 +19,11 @@ def door_of(db, session_id: int) -> CheckinList:
 
 
 def thematic_of(db, event) -> ProgrammeSession:
-    return db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id,
-                                                     ProgrammeSession.kind == "thematic")).one()
+    return db.scalars(
+        select(ProgrammeSession).where(
+            ProgrammeSession.event_id == event.id, ProgrammeSession.kind == "thematic"
+        )
+    ).one()
 
 
 def move(db, session: ProgrammeSession, **new) -> dict:
@@ -38,12 +42,21 @@ def test_a_moved_session_moves_its_door_list_through_the_hook(db, make_event):
     session = thematic_of(db, event)
     door = door_of(db, session.id)
     assert door.auto_checkout_at == session.ends_at + timedelta(minutes=30) and door.capacity == 2
-    other_doors = {c.id: (c.name, c.auto_checkout_at, c.capacity) for c in db.scalars(select(CheckinList))
-                   if c.id != door.id}
+    other_doors = {
+        c.id: (c.name, c.auto_checkout_at, c.capacity)
+        for c in db.scalars(select(CheckinList))
+        if c.id != door.id
+    }
 
     later = timedelta(hours=3)
-    changes = move(db, session, starts_at=session.starts_at + later, ends_at=session.ends_at + later,
-                   capacity=40, room="Hall B")
+    changes = move(
+        db,
+        session,
+        starts_at=session.starts_at + later,
+        ends_at=session.ends_at + later,
+        capacity=40,
+        room="Hall B",
+    )
     hooks.session_changed.send(event.id, session_id=session.id, changes=changes)
 
     db.expire_all()
@@ -51,8 +64,11 @@ def test_a_moved_session_moves_its_door_list_through_the_hook(db, make_event):
     assert door.auto_checkout_at == session.ends_at + timedelta(minutes=30)
     assert door.capacity == 40
     # Nothing else moved.
-    assert {c.id: (c.name, c.auto_checkout_at, c.capacity) for c in db.scalars(select(CheckinList))
-            if c.id != door.id} == other_doors
+    assert {
+        c.id: (c.name, c.auto_checkout_at, c.capacity)
+        for c in db.scalars(select(CheckinList))
+        if c.id != door.id
+    } == other_doors
 
 
 def test_the_organisers_own_delay_and_door_size_are_kept(db, make_event):
@@ -109,8 +125,12 @@ def test_a_session_moved_earlier_into_the_past_is_not_checked_out_twice(db, make
     session = thematic_of(db, event)
     run_due_auto_checkouts(db, now)
     ran_at = door_of(db, session.id).auto_checked_out_at
-    changes = move(db, session, starts_at=session.starts_at - timedelta(minutes=30),
-                   ends_at=session.ends_at - timedelta(minutes=30))
+    changes = move(
+        db,
+        session,
+        starts_at=session.starts_at - timedelta(minutes=30),
+        ends_at=session.ends_at - timedelta(minutes=30),
+    )
     follow_session(db, session, changes, now=now)
     assert door_of(db, session.id).auto_checked_out_at == ran_at
 

@@ -1,4 +1,5 @@
 """Documents tests: an app whose uploads go to a temporary folder, with a 1 MB limit."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,12 +18,14 @@ def upload_dir(tmp_path):
 
 @pytest.fixture()
 def app(tmp_path, upload_dir):
-    app = create_app({
-        "ENV_NAME": "testing",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-        "UPLOAD_DIR": str(upload_dir),
-        "MAX_UPLOAD_MB": LIMIT_MB,
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+            "UPLOAD_DIR": str(upload_dir),
+            "MAX_UPLOAD_MB": LIMIT_MB,
+        }
+    )
     with app.app_context():
         _db.create_all()
     yield app

@@ -1,5 +1,6 @@
 """Documents over HTTP: the organisers' page, the public pages, the download and its headers, the
 size limit, who may open what, and the JSON API."""
+
 from __future__ import annotations
 
 import io
@@ -37,8 +38,9 @@ def documents(app) -> list[Document]:
 
 def session_id(app, title, slug="symposium") -> int:
     with app.app_context():
-        return _db.session.scalar(select(ProgrammeSession.id).join(Event).where(
-            Event.slug == slug, ProgrammeSession.title == title))
+        return _db.session.scalar(
+            select(ProgrammeSession.id).join(Event).where(Event.slug == slug, ProgrammeSession.title == title)
+        )
 
 
 @pytest.fixture()
@@ -46,8 +48,9 @@ def organiser(app, cast, login):
     return client_for(app, login, cast.organiser)
 
 
-def test_an_organiser_uploads_a_pdf_that_everyone_can_open_from_the_event_page(app, cast, organiser, client,
-                                                                             upload_dir):
+def test_an_organiser_uploads_a_pdf_that_everyone_can_open_from_the_event_page(
+    app, cast, organiser, client, upload_dir
+):
     content = pdf_bytes("the aide memoire")
     response = upload(organiser, content, "aide-memoire.pdf", title="Aide memoire")
     assert response.status_code == 303
@@ -70,10 +73,18 @@ def test_an_organiser_uploads_a_pdf_that_everyone_can_open_from_the_event_page(a
     assert "aide" not in stored.name.lower() and stored.read_bytes() == content
 
 
-def test_a_docx_attached_to_a_session_is_listed_on_that_session_only_and_downloaded(app, cast, organiser, client):
+def test_a_docx_attached_to_a_session_is_listed_on_that_session_only_and_downloaded(
+    app, cast, organiser, client
+):
     thematic = session_id(app, "AI Ethics")
-    response = upload(organiser, ooxml_bytes("docx"), "note.docx", title="Information note – Séoul",
-                      session_id=str(thematic), visibility="public")
+    response = upload(
+        organiser,
+        ooxml_bytes("docx"),
+        "note.docx",
+        title="Information note – Séoul",
+        session_id=str(thematic),
+        visibility="public",
+    )
     assert response.status_code == 303
     assert "Information note" in client.get(f"/events/symposium/sessions/{thematic}").get_data(as_text=True)
     assert "Information note" not in client.get("/events/symposium").get_data(as_text=True)
@@ -82,17 +93,22 @@ def test_a_docx_attached_to_a_session_is_listed_on_that_session_only_and_downloa
     assert download.headers["Content-Type"] == DOCX_TYPE
     name = "Information note – Séoul.docx"
     assert download.headers["Content-Disposition"] == (
-        f"attachment; filename=\"Information note  Seoul.docx\"; filename*=UTF-8''{quote(name, safe='')}")
+        f"attachment; filename=\"Information note  Seoul.docx\"; filename*=UTF-8''{quote(name, safe='')}"
+    )
 
 
-@pytest.mark.parametrize(("data", "filename", "reason"), [
-    (EXE, "agenda.pdf", "not a PDF"),
-    (HTML, "agenda.pdf", "not a PDF"),
-    (pdf_bytes(), "agenda.docx", "name it .pdf"),
-    (HTML, "agenda.html", "not accepted"),
-])
+@pytest.mark.parametrize(
+    ("data", "filename", "reason"),
+    [
+        (EXE, "agenda.pdf", "not a PDF"),
+        (HTML, "agenda.pdf", "not a PDF"),
+        (pdf_bytes(), "agenda.docx", "name it .pdf"),
+        (HTML, "agenda.html", "not accepted"),
+    ],
+)
 def test_a_refused_file_is_shown_beside_the_field_keeps_the_title_and_stores_nothing(
-        app, cast, organiser, upload_dir, data, filename, reason):
+    app, cast, organiser, upload_dir, data, filename, reason
+):
     response = upload(organiser, data, filename, title="Typed title <b>")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -101,7 +117,9 @@ def test_a_refused_file_is_shown_beside_the_field_keeps_the_title_and_stores_not
     assert documents(app) == [] and stored_files(upload_dir) == []
 
 
-def test_an_upload_over_the_request_limit_gets_a_413_page_and_stores_nothing(app, cast, organiser, upload_dir):
+def test_an_upload_over_the_request_limit_gets_a_413_page_and_stores_nothing(
+    app, cast, organiser, upload_dir
+):
     response = upload(organiser, pdf_bytes(padding=3 * 1024 * 1024), "huge.pdf")
     assert response.status_code == 413
     assert "larger than the limit of 1 MB" in response.get_data(as_text=True)
@@ -119,9 +137,11 @@ def test_a_file_just_over_the_document_limit_is_refused_beside_the_field(app, ca
 def test_an_oversized_api_upload_gets_a_413_json(app, cast, make_token, upload_dir):
     token = make_token(cast.organiser)
     response = app.test_client().post(
-        "/api/v1/events/symposium/documents", headers={"Authorization": f"Bearer {token}"},
+        "/api/v1/events/symposium/documents",
+        headers={"Authorization": f"Bearer {token}"},
         data={"file": (io.BytesIO(pdf_bytes(padding=3 * 1024 * 1024)), "huge.pdf")},
-        content_type="multipart/form-data")
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "file_too_large"
     assert documents(app) == [] and stored_files(upload_dir) == []
@@ -137,14 +157,28 @@ def test_participant_only_files_need_a_confirmed_registration_or_a_grant(app, ca
     assert anonymous.get(url, headers={"Accept": "application/json"}).status_code == 401
     # Listed (so people know to register) but not linked.
     event_page = anonymous.get("/events/symposium").get_data(as_text=True)
-    assert "Floor plan" in event_page and url not in event_page and "registered participants only" in event_page
-    outcomes = {role: client_for(app, login, cast.users[role]).get(url).status_code
-                for role in ROLES if role != "anonymous"}
-    assert outcomes == {"admin": 200, "organiser": 200, "other_organiser": 403, "moderator": 200, "staff": 200,
-                        "attendee": 200}
+    assert (
+        "Floor plan" in event_page and url not in event_page and "registered participants only" in event_page
+    )
+    outcomes = {
+        role: client_for(app, login, cast.users[role]).get(url).status_code
+        for role in ROLES
+        if role != "anonymous"
+    }
+    assert outcomes == {
+        "admin": 200,
+        "organiser": 200,
+        "other_organiser": 403,
+        "moderator": 200,
+        "staff": 200,
+        "attendee": 200,
+    }
     attendee = client_for(app, login, cast.attendee).get(url)
-    assert attendee.headers["Content-Type"] == "image/png" and attendee.headers["Content-Disposition"].startswith(
-        "inline;") and attendee.headers["Cache-Control"] == "private, no-cache"
+    assert (
+        attendee.headers["Content-Type"] == "image/png"
+        and attendee.headers["Content-Disposition"].startswith("inline;")
+        and attendee.headers["Cache-Control"] == "private, no-cache"
+    )
 
 
 def test_a_draft_events_files_are_seen_by_its_organisers_only(app, cast, organiser, login, client):
@@ -166,26 +200,53 @@ def test_rename_move_and_delete_from_the_manage_page(app, cast, organiser, clien
     assert document.title == "slides"  # the file's name when no title was typed
     thematic = session_id(app, "AI Ethics")
     edit = f"{manage_url()}/{document.id}"
-    response = organiser.post(edit, data={"csrf_token": csrf_token(organiser), "title": "Speaker slides",
-                                          "session_id": str(thematic), "visibility": "participants"})
+    response = organiser.post(
+        edit,
+        data={
+            "csrf_token": csrf_token(organiser),
+            "title": "Speaker slides",
+            "session_id": str(thematic),
+            "visibility": "participants",
+        },
+    )
     assert response.status_code == 303
     (document,) = documents(app)
-    assert (document.title, document.session_id, document.visibility) == ("Speaker slides", thematic, "participants")
+    assert (document.title, document.session_id, document.visibility) == (
+        "Speaker slides",
+        thematic,
+        "participants",
+    )
 
     elsewhere = session_id(app, "AI Ethics", slug="other-forum")
-    refused = organiser.post(edit, data={"csrf_token": csrf_token(organiser), "title": "Moved away",
-                                         "session_id": str(elsewhere), "visibility": "public"})
+    refused = organiser.post(
+        edit,
+        data={
+            "csrf_token": csrf_token(organiser),
+            "title": "Moved away",
+            "session_id": str(elsewhere),
+            "visibility": "public",
+        },
+    )
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
     assert "choose a session of this event" in page and 'value="Moved away"' in page
     assert documents(app)[0].session_id == thematic
 
-    blank = organiser.post(edit, data={"csrf_token": csrf_token(organiser), "title": "   ", "session_id": "",
-                                       "visibility": "public"})
+    blank = organiser.post(
+        edit,
+        data={"csrf_token": csrf_token(organiser), "title": "   ", "session_id": "", "visibility": "public"},
+    )
     assert blank.status_code == 400 and "give the document a title" in blank.get_data(as_text=True)
 
-    back = organiser.post(edit, data={"csrf_token": csrf_token(organiser), "title": "Speaker slides",
-                                      "session_id": "", "visibility": "public"})
+    back = organiser.post(
+        edit,
+        data={
+            "csrf_token": csrf_token(organiser),
+            "title": "Speaker slides",
+            "session_id": "",
+            "visibility": "public",
+        },
+    )
     assert back.status_code == 303 and documents(app)[0].session_id is None
 
     assert len(stored_files(upload_dir)) == 1
@@ -196,8 +257,9 @@ def test_rename_move_and_delete_from_the_manage_page(app, cast, organiser, clien
 
 
 def test_a_form_without_csrf_is_refused(app, cast, organiser):
-    response = organiser.post(manage_url(), data={"file": (io.BytesIO(pdf_bytes()), "a.pdf")},
-                              content_type="multipart/form-data")
+    response = organiser.post(
+        manage_url(), data={"file": (io.BytesIO(pdf_bytes()), "a.pdf")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400 and documents(app) == []
 
 
@@ -208,6 +270,7 @@ def test_a_title_with_markup_is_shown_as_text(app, cast, organiser, client):
 
 
 # --- permission table -------------------------------------------------------------------------------
+
 
 def _one_document(app, organiser) -> int:
     upload(organiser, pdf_bytes(), "a.pdf", title="Programme")
@@ -220,8 +283,10 @@ def test_manage_pages_permission_table(app, cast, organiser, login, role, upload
     client = client_for(app, login, cast.users[role])
     allowed = role in MANAGERS
     page = client.get(manage_url())
-    edit = client.post(f"{manage_url()}/{document_id}", data={"csrf_token": csrf_token(client), "title": "Changed",
-                                                              "session_id": "", "visibility": "public"})
+    edit = client.post(
+        f"{manage_url()}/{document_id}",
+        data={"csrf_token": csrf_token(client), "title": "Changed", "session_id": "", "visibility": "public"},
+    )
     added = upload(client, pdf_bytes(), "b.pdf", title="Added")
     if role == "anonymous":
         assert {page.status_code, edit.status_code, added.status_code} == {302}
@@ -247,9 +312,15 @@ def test_api_permission_table(app, cast, organiser, make_token, role):
     api = app.test_client()
     base = "/api/v1/events/symposium/documents"
     listing = api.get(base, headers=headers)
-    assert listing.status_code == 200 and [d["title"] for d in listing.get_json()["documents"]] == ["Programme"]
-    created = api.post(base, headers=headers, content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(ooxml_bytes("pptx")), "deck.pptx"), "visibility": "participants"})
+    assert listing.status_code == 200 and [d["title"] for d in listing.get_json()["documents"]] == [
+        "Programme"
+    ]
+    created = api.post(
+        base,
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(ooxml_bytes("pptx")), "deck.pptx"), "visibility": "participants"},
+    )
     changed = api.patch(f"{base}/{document_id}", headers=headers, json={"title": "Renamed"})
     deleted = api.delete(f"{base}/{document_id}", headers=headers)
     if role in MANAGERS:
@@ -271,28 +342,32 @@ def test_an_api_call_without_token_or_csrf_changes_nothing(app, cast, organiser)
     document_id = _one_document(app, organiser)
     api = app.test_client()
     base = "/api/v1/events/symposium/documents"
-    for response in (api.post(base, data={"file": (io.BytesIO(pdf_bytes()), "a.pdf")},
-                              content_type="multipart/form-data"),
-                     api.patch(f"{base}/{document_id}", json={"title": "Renamed"}),
-                     api.delete(f"{base}/{document_id}")):
+    for response in (
+        api.post(base, data={"file": (io.BytesIO(pdf_bytes()), "a.pdf")}, content_type="multipart/form-data"),
+        api.patch(f"{base}/{document_id}", json={"title": "Renamed"}),
+        api.delete(f"{base}/{document_id}"),
+    ):
         assert response.status_code == 400
         assert response.get_json()["error"]["code"] == "csrf_failed"
     assert [d.title for d in documents(app)] == ["Programme"]
 
 
-@pytest.mark.parametrize(("method", "body", "status", "code"), [
-    ("patch", {"title": ""}, 400, "invalid_request"),
-    ("patch", {"title": "x" * 201}, 400, "invalid_request"),
-    ("patch", {"visibility": "secret"}, 400, "invalid_request"),
-    ("patch", {"session_id": "abc"}, 400, "invalid_request"),
-    ("patch", {"session_id": 2**31}, 400, "invalid_request"),
-    ("patch", {"session_id": -1}, 400, "invalid_request"),
-    ("patch", {"session_id": 999999}, 400, "session_not_in_event"),
-    ("patch", {"unknown": 1}, 400, "invalid_request"),
-    ("patch", ["not", "an", "object"], 400, "invalid_json"),
-    ("patch", "not json", 400, "invalid_json"),
-    ("patch", None, 400, "invalid_json"),
-])
+@pytest.mark.parametrize(
+    ("method", "body", "status", "code"),
+    [
+        ("patch", {"title": ""}, 400, "invalid_request"),
+        ("patch", {"title": "x" * 201}, 400, "invalid_request"),
+        ("patch", {"visibility": "secret"}, 400, "invalid_request"),
+        ("patch", {"session_id": "abc"}, 400, "invalid_request"),
+        ("patch", {"session_id": 2**31}, 400, "invalid_request"),
+        ("patch", {"session_id": -1}, 400, "invalid_request"),
+        ("patch", {"session_id": 999999}, 400, "session_not_in_event"),
+        ("patch", {"unknown": 1}, 400, "invalid_request"),
+        ("patch", ["not", "an", "object"], 400, "invalid_json"),
+        ("patch", "not json", 400, "invalid_json"),
+        ("patch", None, 400, "invalid_json"),
+    ],
+)
 def test_junk_api_payloads_get_4xx_json(app, cast, organiser, make_token, method, body, status, code):
     document_id = _one_document(app, organiser)
     headers = {"Authorization": f"Bearer {make_token(cast.organiser)}"}
@@ -308,19 +383,25 @@ def test_junk_api_payloads_get_4xx_json(app, cast, organiser, make_token, method
     assert documents(app)[0].title == "Programme"
 
 
-@pytest.mark.parametrize(("form", "code"), [
-    ({}, "no_file"),
-    ({"file": (io.BytesIO(b""), "empty.pdf")}, "empty_file"),
-    ({"file": (io.BytesIO(EXE), "run.pdf")}, "content_not_allowed"),
-    ({"file": (io.BytesIO(HTML), "page.pdf")}, "content_not_allowed"),
-    ({"file": (io.BytesIO(pdf_bytes()), "a.pdf"), "visibility": "everyone"}, "invalid_request"),
-    ({"file": (io.BytesIO(pdf_bytes()), "a.pdf"), "session_id": "1e9"}, "invalid_request"),
-    ({"file": (io.BytesIO(pdf_bytes()), "a.pdf"), "title": "\x00\x01"}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        ({}, "no_file"),
+        ({"file": (io.BytesIO(b""), "empty.pdf")}, "empty_file"),
+        ({"file": (io.BytesIO(EXE), "run.pdf")}, "content_not_allowed"),
+        ({"file": (io.BytesIO(HTML), "page.pdf")}, "content_not_allowed"),
+        ({"file": (io.BytesIO(pdf_bytes()), "a.pdf"), "visibility": "everyone"}, "invalid_request"),
+        ({"file": (io.BytesIO(pdf_bytes()), "a.pdf"), "session_id": "1e9"}, "invalid_request"),
+        ({"file": (io.BytesIO(pdf_bytes()), "a.pdf"), "title": "\x00\x01"}, "invalid_request"),
+    ],
+)
 def test_junk_api_uploads_get_400_json_and_store_nothing(app, cast, make_token, upload_dir, form, code):
-    response = app.test_client().post("/api/v1/events/symposium/documents", data=form,
-                                      content_type="multipart/form-data",
-                                      headers={"Authorization": f"Bearer {make_token(cast.organiser)}"})
+    response = app.test_client().post(
+        "/api/v1/events/symposium/documents",
+        data=form,
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {make_token(cast.organiser)}"},
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == code
     assert documents(app) == [] and stored_files(upload_dir) == []
@@ -335,8 +416,12 @@ def test_unknown_documents_and_events_are_404(app, cast, organiser, make_token):
     assert organiser.get("/events/symposium/documents/12345").status_code == 404
     # A document of another event is not reachable through this event's address.
     other = make_token(cast.other_organiser)
-    created = api.post("/api/v1/events/other-forum/documents", headers={"Authorization": f"Bearer {other}"},
-                       data={"file": (io.BytesIO(pdf_bytes()), "o.pdf")}, content_type="multipart/form-data")
+    created = api.post(
+        "/api/v1/events/other-forum/documents",
+        headers={"Authorization": f"Bearer {other}"},
+        data={"file": (io.BytesIO(pdf_bytes()), "o.pdf")},
+        content_type="multipart/form-data",
+    )
     assert created.status_code == 201
     foreign_id = created.get_json()["id"]
     assert api.delete(f"/api/v1/events/symposium/documents/{foreign_id}", headers=headers).status_code == 404
@@ -349,7 +434,9 @@ def test_documents_count_in_the_api_listing_reflects_visibility(app, cast, organ
     anonymous = app.test_client().get("/api/v1/events/symposium/documents").get_json()["documents"]
     assert [(d["title"], d["may_open"]) for d in anonymous] == [("Closed", False), ("Open", True)]
     headers = {"Authorization": f"Bearer {make_token(cast.attendee)}"}
-    attendee = app.test_client().get("/api/v1/events/symposium/documents", headers=headers).get_json()["documents"]
+    attendee = (
+        app.test_client().get("/api/v1/events/symposium/documents", headers=headers).get_json()["documents"]
+    )
     assert [(d["title"], d["may_open"]) for d in attendee] == [("Closed", True), ("Open", True)]
     with app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(Document)) == 2
@@ -361,28 +448,49 @@ def test_only_the_upload_addresses_admit_a_request_over_max_content_length(tmp_p
     from conference.accounts.services import create_api_token
     from conference.grants.services import grant
 
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'big.db'}",
-                      "UPLOAD_DIR": str(tmp_path / "big-uploads"), "MAX_UPLOAD_MB": 1,
-                      "MAX_CONTENT_LENGTH": 64 * 1024})
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'big.db'}",
+            "UPLOAD_DIR": str(tmp_path / "big-uploads"),
+            "MAX_UPLOAD_MB": 1,
+            "MAX_CONTENT_LENGTH": 64 * 1024,
+        }
+    )
     with app.app_context():
         _db.create_all()
         from datetime import datetime, timedelta
 
         from conference.accounts.services import create_user
+
         start = datetime(2030, 5, 6, tzinfo=UTC)
-        event = Event(slug="big", title="Big", timezone="UTC", starts_at=start, ends_at=start + timedelta(days=1))
+        event = Event(
+            slug="big", title="Big", timezone="UTC", starts_at=start, ends_at=start + timedelta(days=1)
+        )
         _db.session.add(event)
-        user = create_user(_db.session, email="org@example.org", name="Org", role="attendee",
-                           password="correct horse battery")
+        user = create_user(
+            _db.session,
+            email="org@example.org",
+            name="Org",
+            role="attendee",
+            password="correct horse battery",
+        )
         grant(_db.session, event, user, "organiser")
         token = create_api_token(_db.session, user, "t")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    created = client.post("/api/v1/events/big/documents", headers=headers, content_type="multipart/form-data",
-                          data={"file": (io.BytesIO(pdf_bytes(padding=300 * 1024)), "big.pdf")})
+    created = client.post(
+        "/api/v1/events/big/documents",
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(pdf_bytes(padding=300 * 1024)), "big.pdf")},
+    )
     assert created.status_code == 201
-    elsewhere = client.patch(f"/api/v1/events/big/documents/{created.get_json()['id']}", headers=headers,
-                             json={"title": "x" * 100 * 1024})
+    elsewhere = client.patch(
+        f"/api/v1/events/big/documents/{created.get_json()['id']}",
+        headers=headers,
+        json={"title": "x" * 100 * 1024},
+    )
     assert elsewhere.status_code == 413
     assert elsewhere.get_json()["error"]["code"] == "request_too_large"
     with app.app_context():

@@ -1,4 +1,5 @@
 """Documents services without HTTP: the stored bytes follow the row, never outlive a failed write."""
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,16 @@ def test_a_row_that_fails_to_commit_leaves_no_file_behind(app, cast, upload_dir)
         _db.session.delete(event)  # the event disappears before the document is recorded
         _db.session.commit()
         with pytest.raises(IntegrityError):
-            services.upload(_db.session, get_storage(), event, None, io.BytesIO(pdf_bytes()), "a.pdf",
-                            DocumentIn(), limit_bytes=1024 * 1024)
+            services.upload(
+                _db.session,
+                get_storage(),
+                event,
+                None,
+                io.BytesIO(pdf_bytes()),
+                "a.pdf",
+                DocumentIn(),
+                limit_bytes=1024 * 1024,
+            )
         assert _db.session.query(Document).count() == 0
     assert stored_files(upload_dir) == []
 
@@ -32,12 +41,28 @@ def test_the_limit_counts_bytes_exactly(app, cast, upload_dir):
     content = pdf_bytes()
     with app.app_context():
         event = _db.session.get(Event, cast.event.id)
-        document = services.upload(_db.session, get_storage(), event, None, io.BytesIO(content), "a.pdf",
-                                   DocumentIn(title="Exactly"), limit_bytes=len(content))
+        document = services.upload(
+            _db.session,
+            get_storage(),
+            event,
+            None,
+            io.BytesIO(content),
+            "a.pdf",
+            DocumentIn(title="Exactly"),
+            limit_bytes=len(content),
+        )
         assert document.size == len(content)
         with pytest.raises(services.FileTooLarge):
-            services.upload(_db.session, get_storage(), event, None, io.BytesIO(content), "b.pdf",
-                            DocumentIn(), limit_bytes=len(content) - 1)
+            services.upload(
+                _db.session,
+                get_storage(),
+                event,
+                None,
+                io.BytesIO(content),
+                "b.pdf",
+                DocumentIn(),
+                limit_bytes=len(content) - 1,
+            )
     assert len(stored_files(upload_dir)) == 1
 
 
@@ -55,11 +80,22 @@ def test_local_storage_refuses_keys_it_did_not_make(tmp_path):
     storage.delete(key)  # already gone: not an error
 
 
-@pytest.mark.parametrize(("filename", "inline", "header"), [
-    ("Agenda.pdf", True, 'inline; filename="Agenda.pdf"'),
-    ('Say "hi"; x.pdf', False, 'attachment; filename="Say hi x.pdf"; filename*=UTF-8\'\'Say%20%22hi%22%3B%20x.pdf'),
-    ("ملاحظة.pdf", False, "attachment; filename=\"document.pdf\"; filename*=UTF-8''%D9%85%D9%84%D8%A7%D8%AD%D8%B8%D8%A9.pdf"),
-])
+@pytest.mark.parametrize(
+    ("filename", "inline", "header"),
+    [
+        ("Agenda.pdf", True, 'inline; filename="Agenda.pdf"'),
+        (
+            'Say "hi"; x.pdf',
+            False,
+            "attachment; filename=\"Say hi x.pdf\"; filename*=UTF-8''Say%20%22hi%22%3B%20x.pdf",
+        ),
+        (
+            "ملاحظة.pdf",
+            False,
+            "attachment; filename=\"document.pdf\"; filename*=UTF-8''%D9%85%D9%84%D8%A7%D8%AD%D8%B8%D8%A9.pdf",
+        ),
+    ],
+)
 def test_content_disposition_is_rfc_6266(filename, inline, header):
     assert services.content_disposition(filename, inline) == header
 
@@ -68,8 +104,16 @@ def test_prune_removes_the_files_of_a_deleted_event_only(app, cast, upload_dir, 
     with app.app_context():
         event, other = _db.session.get(Event, cast.event.id), _db.session.get(Event, cast.other_event.id)
         for target in (event, other):
-            services.upload(_db.session, get_storage(), target, None, io.BytesIO(pdf_bytes()), "a.pdf",
-                            DocumentIn(), limit_bytes=1024 * 1024)
+            services.upload(
+                _db.session,
+                get_storage(),
+                target,
+                None,
+                io.BytesIO(pdf_bytes()),
+                "a.pdf",
+                DocumentIn(),
+                limit_bytes=1024 * 1024,
+            )
         kept = _db.session.scalar(select(Document.storage_key).where(Document.event_id == other.id))
         _db.session.delete(event)  # its document rows go by cascade; the bytes stay behind
         _db.session.commit()

@@ -1,10 +1,12 @@
 """Grants are per event: a moderator, staff member or organiser of event B has no say in event A,
 and the global roles of old became grants on upgrade."""
+
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
+from rooms.support import LIVE, call
 from sqlalchemy import select
 
 from conference import create_app
@@ -15,7 +17,6 @@ from conference.grants import checks
 from conference.grants.models import EventGrant
 from conference.grants.services import grant, grants_of, revoke
 from conference.programme.models import ProgrammeSession
-from rooms.support import LIVE, call
 
 
 @pytest.fixture()
@@ -29,13 +30,16 @@ def two_events(app, make_event, make_user, make_registration):
         event_b = _db.session.merge(b)
         for role, user in people.items():
             grant(_db.session, event_b, _db.session.merge(user), role)
-        plenary_a = _db.session.scalars(select(ProgrammeSession.id).where(
-            ProgrammeSession.event_id == a.id, ProgrammeSession.kind == "plenary")).one()
+        plenary_a = _db.session.scalars(
+            select(ProgrammeSession.id).where(
+                ProgrammeSession.event_id == a.id, ProgrammeSession.kind == "plenary"
+            )
+        ).one()
     return a, b, people, pat, plenary_a
 
 
 def test_each_check_answers_for_its_own_event_only(db, two_events, make_user):
-    a, b, people, pat, plenary_a = two_events
+    a, b, people, _pat, plenary_a = two_events
     session_a = db.get(ProgrammeSession, plenary_a)
     session_b = db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == b.id)).first()
     organiser, moderator, staff = (db.merge(people[r]) for r in ("organiser", "moderator", "staff"))
@@ -47,7 +51,11 @@ def test_each_check_answers_for_its_own_event_only(db, two_events, make_user):
     for user in (organiser, moderator, staff):
         assert checks.can_see_people(db, user, b) and not checks.can_see_people(db, user, a)
     admin = db.merge(make_user("admin"))
-    assert checks.can_manage(db, admin, a) and checks.can_moderate(db, admin, session_a) and checks.can_scan(db, admin, a)
+    assert (
+        checks.can_manage(db, admin, a)
+        and checks.can_moderate(db, admin, session_a)
+        and checks.can_scan(db, admin, a)
+    )
     with pytest.raises(Forbidden) as caught:
         checks.ensure_can_manage(db, organiser, a)
     assert caught.value.code == "forbidden"
@@ -55,9 +63,15 @@ def test_each_check_answers_for_its_own_event_only(db, two_events, make_user):
 
 def test_a_session_moderator_runs_that_session_and_its_breakouts_only(db, make_event, make_user):
     event = db.merge(make_event())
-    plenary, thematic, workshop = sorted(event.sessions, key=lambda s: s.starts_at)
-    room = ProgrammeSession(event_id=event.id, parent_id=workshop.id, title="Arabic room", kind="breakout",
-                            starts_at=workshop.starts_at, ends_at=workshop.ends_at)
+    plenary, _thematic, workshop = sorted(event.sessions, key=lambda s: s.starts_at)
+    room = ProgrammeSession(
+        event_id=event.id,
+        parent_id=workshop.id,
+        title="Arabic room",
+        kind="breakout",
+        starts_at=workshop.starts_at,
+        ends_at=workshop.ends_at,
+    )
     db.add(room)
     db.commit()
     chair = db.merge(make_user())
@@ -89,22 +103,33 @@ def test_grants_are_idempotent_and_validated(db, make_event, make_user):
 def test_the_database_keeps_one_grant_per_person_role_and_scope(db, make_event, make_user):
     event = db.merge(make_event())
     person = db.merge(make_user())
-    db.add_all([EventGrant(event_id=event.id, user_id=person.id, role="staff"),
-                EventGrant(event_id=event.id, user_id=person.id, role="staff")])
+    db.add_all(
+        [
+            EventGrant(event_id=event.id, user_id=person.id, role="staff"),
+            EventGrant(event_id=event.id, user_id=person.id, role="staff"),
+        ]
+    )
     with pytest.raises(Exception) as caught:
         db.commit()
     assert "UNIQUE" in str(caught.value).upper()
 
 
-def test_people_of_event_b_are_refused_in_event_a_pages_and_api(app, two_events, logged_in_client, make_token):
-    a, b, people, pat, plenary_a = two_events
+def test_people_of_event_b_are_refused_in_event_a_pages_and_api(
+    app, two_events, logged_in_client, make_token
+):
+    a, b, people, _pat, plenary_a = two_events
     for role, user in people.items():
         browser = logged_in_client(user)
-        for url in (f"/events/{a.slug}/participants", f"/manage/events/{a.slug}/participants",
-                    f"/events/{a.slug}/attendance",
-                    f"/events/{a.slug}/attendance/participants.csv", f"/manage/events/{a.slug}",
-                    f"/events/{a.slug}/sessions/{plenary_a}/moderate", f"/events/{a.slug}/checkin",
-                    f"/events/{a.slug}/badges"):
+        for url in (
+            f"/events/{a.slug}/participants",
+            f"/manage/events/{a.slug}/participants",
+            f"/events/{a.slug}/attendance",
+            f"/events/{a.slug}/attendance/participants.csv",
+            f"/manage/events/{a.slug}",
+            f"/events/{a.slug}/sessions/{plenary_a}/moderate",
+            f"/events/{a.slug}/checkin",
+            f"/events/{a.slug}/badges",
+        ):
             assert browser.get(url).status_code == 403, (role, url)
         assert browser.get(f"/events/{b.slug}/participants").status_code == 301, role
         assert browser.get(f"/manage/events/{b.slug}/participants").status_code == 200, role
@@ -121,7 +146,7 @@ def test_people_of_event_b_are_refused_in_event_a_pages_and_api(app, two_events,
 
 
 def test_a_moderator_of_b_gets_forbidden_acks_in_a_and_a_changes_nothing(app, two_events, live_client):
-    a, b, people, pat, plenary_a = two_events
+    a, _b, people, pat, plenary_a = two_events
     participant = live_client(pat)
     assert call(participant, "join", {"session_id": plenary_a})["ok"]
     asked = call(participant, "question:ask", {"session_id": plenary_a, "text": "Who moderates here?"})
@@ -134,7 +159,10 @@ def test_a_moderator_of_b_gets_forbidden_acks_in_a_and_a_changes_nothing(app, tw
     for event, payload in (
         ("question:moderate", {"question_id": question_id, "action": "approve"}),
         ("room:settings", {"session_id": plenary_a, "moderated": False}),
-        ("poll:create", {"session_id": plenary_a, "title": "Hijack?", "kind": "multiple", "options": ["y", "n"]}),
+        (
+            "poll:create",
+            {"session_id": plenary_a, "title": "Hijack?", "kind": "multiple", "options": ["y", "n"]},
+        ),
         ("room:who", {"session_id": plenary_a}),
         ("attendance:subscribe", {"event_slug": a.slug}),
         ("checkin:watch", {"event_id": a.id}),
@@ -148,12 +176,16 @@ def test_a_moderator_of_b_gets_forbidden_acks_in_a_and_a_changes_nothing(app, tw
         assert _db.session.get(Question, question_id).status == "pending"
 
 
-def test_organisers_and_moderators_of_an_event_enter_its_rooms_without_registering(two_events, live_client, app,
-                                                                                  make_user):
-    a, b, people, pat, plenary_a = two_events
+def test_organisers_and_moderators_of_an_event_enter_its_rooms_without_registering(
+    two_events, live_client, app, make_user
+):
+    _a, b, people, _pat, _plenary_a = two_events
     with app.app_context():
-        session_b = _db.session.scalars(select(ProgrammeSession.id).where(
-            ProgrammeSession.event_id == b.id, ProgrammeSession.kind == "plenary")).one()
+        session_b = _db.session.scalars(
+            select(ProgrammeSession.id).where(
+                ProgrammeSession.event_id == b.id, ProgrammeSession.kind == "plenary"
+            )
+        ).one()
     for role in ("organiser", "moderator", "staff"):
         ack = call(live_client(people[role]), "join", {"session_id": session_b})
         assert ack["ok"], (role, ack)
@@ -195,12 +227,19 @@ def test_upgrading_turns_global_roles_into_grants(tmp_path):
     raw.close()
     app = _sqlite_at(path, "head")
     with app.app_context():
-        rows = _db.session.execute(select(EventGrant.user_id, EventGrant.event_id, EventGrant.role)
-                                   .order_by(EventGrant.user_id, EventGrant.event_id)).all()
+        rows = _db.session.execute(
+            select(EventGrant.user_id, EventGrant.event_id, EventGrant.role).order_by(
+                EventGrant.user_id, EventGrant.event_id
+            )
+        ).all()
         assert [tuple(r) for r in rows] == [(2, 1, "moderator"), (2, 2, "moderator"), (3, 2, "staff")]
         roles = dict(_db.session.execute(select(User.email, User.role)).all())
-        assert roles == {"admin@x.org": "admin", "mod@x.org": "attendee", "staff@x.org": "attendee",
-                         "someone@x.org": "attendee"}
+        assert roles == {
+            "admin@x.org": "admin",
+            "mod@x.org": "attendee",
+            "staff@x.org": "attendee",
+            "someone@x.org": "attendee",
+        }
         # Rebuilding `events` and `users` (SQLite batch mode) must not cascade into what refers to them.
         from conference.registrations.models import Registration
 

@@ -1,6 +1,7 @@
 """Table-driven: every back-office page and every organisers' API call of event A refuses the people
 who have no say in A (anonymous, a registered participant of A, the organiser, moderator and staff
 of event B), whatever the method, and nothing they send changes A's data."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,12 @@ from conference.grants.services import grant
 from conference.programme.models import Event
 
 ANY_ID = "1"  # ids are filled with 1: every table has a row 1 here (event A's objects are created first)
-PUBLIC_API = {"/api/v1/events", "/api/v1/events/<slug>", "/api/v1/events/<slug>/schedule.json",
-              "/api/v1/events/<slug>/documents"}
+PUBLIC_API = {
+    "/api/v1/events",
+    "/api/v1/events/<slug>",
+    "/api/v1/events/<slug>/schedule.json",
+    "/api/v1/events/<slug>/documents",
+}
 
 
 def _concrete(rule: str, slug: str) -> str:
@@ -29,7 +34,7 @@ def _routes(app) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         path = rule.rule
         back_office = path.startswith("/manage/") and path != "/manage/"
-        api = path.startswith("/api/v1/events/<slug>") or path.startswith("/api/v1/checkin-lists")
+        api = path.startswith(("/api/v1/events/<slug>", "/api/v1/checkin-lists"))
         if not (back_office or api):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -61,8 +66,11 @@ BOOKKEEPING = {"rate_counters", "api_tokens"}
 def _snapshot(app) -> dict[str, int]:
     """Row counts of every table: a refused request must leave all of them as they were."""
     with app.app_context():
-        return {name: _db.session.scalar(select(func.count()).select_from(table))
-                for name, table in _db.metadata.tables.items() if name not in BOOKKEEPING}
+        return {
+            name: _db.session.scalar(select(func.count()).select_from(table))
+            for name, table in _db.metadata.tables.items()
+            if name not in BOOKKEEPING
+        }
 
 
 def test_every_event_route_refuses_people_without_a_say_in_it(app, world, logged_in_client, make_token):
@@ -78,8 +86,11 @@ def test_every_event_route_refuses_people_without_a_say_in_it(app, world, logged
             url = _concrete(rule, a.slug)
             if rule.startswith("/api/"):
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
-                response = browser.open(url, method=method, json={}, headers=headers) if user else \
-                    app.test_client().open(url, method=method, json={})
+                response = (
+                    browser.open(url, method=method, json={}, headers=headers)
+                    if user
+                    else app.test_client().open(url, method=method, json={})
+                )
                 allowed = {401, 400} if user is None else {403, 404}
             else:
                 data = {"csrf_token": csrf_token(browser)} if method != "GET" else None
@@ -93,13 +104,27 @@ def test_every_event_route_refuses_people_without_a_say_in_it(app, world, logged
     assert _snapshot(app) == before
 
 
-JUNK_BODIES = [None, [], "text", 12, {"title": None}, {"title": "x" * 100_000}, {"starts_at": "0001-01-01T00:00:00+14:00"},
-               {"id": 2**63}, {"name": "\x00"}, {"mode": {"$ne": 1}}, {"email": ["a@b.c"]}, {"capacity": -1},
-               {"session_id": "1 OR 1=1"}, {"stream_url": "javascript:alert(1)"}]
+JUNK_BODIES = [
+    None,
+    [],
+    "text",
+    12,
+    {"title": None},
+    {"title": "x" * 100_000},
+    {"starts_at": "0001-01-01T00:00:00+14:00"},
+    {"id": 2**63},
+    {"name": "\x00"},
+    {"mode": {"$ne": 1}},
+    {"email": ["a@b.c"]},
+    {"capacity": -1},
+    {"session_id": "1 OR 1=1"},
+    {"stream_url": "javascript:alert(1)"},
+]
 
 
 def test_junk_sent_by_an_organiser_to_every_route_of_their_event_is_a_4xx_never_a_500(
-        app, make_event, make_user, make_token, logged_in_client):
+    app, make_event, make_user, make_token, logged_in_client
+):
     make_event("event-a")
     organiser = make_user("organiser")
     token = {"Authorization": f"Bearer {make_token(organiser)}"}

@@ -1,5 +1,6 @@
 """What participants receive: invitations from an import, confirmations with an .ics and a badge,
 cancellation notices; and the organisers' view of who was invited and who signed in."""
+
 from __future__ import annotations
 
 import io
@@ -43,8 +44,11 @@ def test_an_import_with_invite_now_sends_three_invitations(app, tmp_path, make_e
     result = import_three(app, tmp_path, event)
     assert "3 invitations queued" in result.output
     assert deliver(app).sent == 3
-    assert sorted(m["To"] for m in smtp_server.messages) == ["amina@example.org", "bo@example.org",
-                                                           "chen@example.org"]
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "amina@example.org",
+        "bo@example.org",
+        "chen@example.org",
+    ]
     [amina] = smtp_server.mailbox.to("amina@example.org")
     text = text_of(amina)
     assert amina["Subject"] == f"Your invitation: {event.title}"
@@ -56,7 +60,9 @@ def test_an_import_with_invite_now_sends_three_invitations(app, tmp_path, make_e
     assert content_type == "image/png"
     [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     with app.app_context():
-        registration = _db.session.scalar(select(Registration).join(User).where(User.email == "amina@example.org"))
+        registration = _db.session.scalar(
+            select(Registration).join(User).where(User.email == "amina@example.org")
+        )
         from conference.checkin.badges import badge_token
 
         assert decoded.text == badge_token(_db.session, registration)
@@ -84,8 +90,9 @@ def test_a_failed_import_queues_no_invitation(app, tmp_path, make_event, smtp_se
         assert _db.session.scalars(select(OutboxMessage)).all() == []
 
 
-def test_send_invitations_to_those_who_never_signed_in_and_to_one_person(app, tmp_path, make_event, smtp_server,
-                                                                        client):
+def test_send_invitations_to_those_who_never_signed_in_and_to_one_person(
+    app, tmp_path, make_event, smtp_server, client
+):
     event = make_event()
     import_three(app, tmp_path, event, "none")
     run(app, "send-invitations", event.slug, "--email", "amina@example.org")
@@ -104,11 +111,17 @@ def test_send_invitations_to_those_who_never_signed_in_and_to_one_person(app, tm
     assert result.exit_code == 1 and "not a confirmed participant" in result.output
     deliver(app)
     assert sorted(m["To"] for m in smtp_server.messages[1:]) == [
-        "amina@example.org", "bo@example.org", "bo@example.org", "chen@example.org", "chen@example.org"]
+        "amina@example.org",
+        "bo@example.org",
+        "bo@example.org",
+        "chen@example.org",
+        "chen@example.org",
+    ]
 
 
-def test_the_participants_page_shows_who_was_invited_and_who_signed_in(app, tmp_path, make_event, make_user,
-                                                                       smtp_server, logged_in_client):
+def test_the_participants_page_shows_who_was_invited_and_who_signed_in(
+    app, tmp_path, make_event, make_user, smtp_server, logged_in_client
+):
     event = make_event()
     import_three(app, tmp_path, event)
     deliver(app)
@@ -125,7 +138,8 @@ def test_the_participants_page_shows_who_was_invited_and_who_signed_in(app, tmp_
 
 
 def test_registering_sends_a_confirmation_with_an_ics_in_the_event_zone_and_the_badge(
-        app, make_user, make_event, smtp_server, logged_in_client):
+    app, make_user, make_event, smtp_server, logged_in_client
+):
     event = make_event()
     user = make_user(email="layla@example.org")
     client = logged_in_client(user)
@@ -142,7 +156,9 @@ def test_registering_sends_a_confirmation_with_an_ics_in_the_event_zone_and_the_
     vevent, *sessions = calendar.walk("VEVENT")  # the event, then its programme
     assert len(sessions) == 3 and calendar.walk("VTIMEZONE")[0]["TZID"] == "Asia/Seoul"
     starts = vevent.decoded("DTSTART")
-    assert starts.astimezone(ZoneInfo("Asia/Seoul")) == datetime(2030, 5, 6, 8, 30, tzinfo=ZoneInfo("Asia/Seoul"))
+    assert starts.astimezone(ZoneInfo("Asia/Seoul")) == datetime(
+        2030, 5, 6, 8, 30, tzinfo=ZoneInfo("Asia/Seoul")
+    )
     assert str(vevent["SUMMARY"]) == event.title
     assert str(vevent["LOCATION"]) == "Convensia, Incheon"
     assert all(len(line) <= 75 for line in ics.split(b"\r\n"))
@@ -175,7 +191,8 @@ def test_a_registration_and_its_confirmation_commit_together(app, make_user, mak
 
 
 def test_organisers_invite_one_or_everyone_not_signed_in_from_the_participants_page(
-        app, make_event, make_user, logged_in_client, tmp_path, smtp_server):
+    app, make_event, make_user, logged_in_client, tmp_path, smtp_server
+):
     event = make_event()
     import_three(app, tmp_path, event, invite="none")
     organiser = logged_in_client(make_user("organiser"))
@@ -186,8 +203,9 @@ def test_organisers_invite_one_or_everyone_not_signed_in_from_the_participants_p
     one = post_form(organiser, f"/manage/events/{event.slug}/participants/{bo.id}/invite", {})
     assert one.status_code == 303
     assert deliver(app).sent == 1 and [m["To"] for m in smtp_server.messages] == ["bo@example.org"]
-    everyone = post_form(organiser, f"/manage/events/{event.slug}/participants/invite-not-signed-in", {},
-                         follow_redirects=True)
+    everyone = post_form(
+        organiser, f"/manage/events/{event.slug}/participants/invite-not-signed-in", {}, follow_redirects=True
+    )
     assert "3 invitations sent to participants who have not signed in yet." in everyone.get_data(as_text=True)
     assert deliver(app).sent == 3
     page = organiser.get(f"/manage/events/{event.slug}/participants").get_data(as_text=True)

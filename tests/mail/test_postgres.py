@@ -1,5 +1,6 @@
 """On PostgreSQL (schema from the migrations): racing senders deliver each message once, and two
 clicks on one link sign in once."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The outbox and its sender against a real SMTP server: retries, refusals, races, restarts, .eml files."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,10 +21,18 @@ from conference.mail.services import Attachment, enqueue
 
 def queue(app, n: int = 1, **overrides) -> list[int]:
     with app.app_context():
-        rows = [enqueue(_db.session, to=overrides.get("to", f"person{i}@example.org"),
-                        subject=overrides.get("subject", f"Message {i}"), text=f"Body {i}\n",
-                        html=overrides.get("html"), attachments=overrides.get("attachments", ()), kind="test")
-                for i in range(n)]
+        rows = [
+            enqueue(
+                _db.session,
+                to=overrides.get("to", f"person{i}@example.org"),
+                subject=overrides.get("subject", f"Message {i}"),
+                text=f"Body {i}\n",
+                html=overrides.get("html"),
+                attachments=overrides.get("attachments", ()),
+                kind="test",
+            )
+            for i in range(n)
+        ]
         _db.session.commit()
         return [r.id for r in rows]
 
@@ -43,8 +52,13 @@ def make_due(app) -> None:
 
 
 def test_a_message_arrives_whole_with_its_message_id(app, smtp_server):
-    [message_id] = queue(app, to="amina@example.org", subject="Hello", html="<p>Hello <b>there</b></p>",
-                         attachments=[Attachment("note.txt", "text/plain", b"attached text")])
+    [message_id] = queue(
+        app,
+        to="amina@example.org",
+        subject="Hello",
+        html="<p>Hello <b>there</b></p>",
+        attachments=[Attachment("note.txt", "text/plain", b"attached text")],
+    )
     report = deliver(app)
     assert report.sent == 1
     [received] = smtp_server.messages
@@ -169,10 +183,16 @@ def test_requests_never_wait_for_smtp(app, logged_in_client, make_user, make_eve
 def test_without_smtp_messages_become_eml_files_that_admins_read(app, tmp_path, make_user, logged_in_client):
     app.config["MAIL_SMTP_URL"] = None
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
-    [message_id] = queue(app, to="omar@example.org", subject="Your sign-in link",
-                         attachments=[Attachment("badge.png", "image/png", b"\x89PNG fake")])
+    [message_id] = queue(
+        app,
+        to="omar@example.org",
+        subject="Your sign-in link",
+        attachments=[Attachment("badge.png", "image/png", b"\x89PNG fake")],
+    )
     with app.app_context():
-        _db.session.execute(update(OutboxMessage).values(text="Sign in: https://conf.example/signin/abc123\n"))
+        _db.session.execute(
+            update(OutboxMessage).values(text="Sign in: https://conf.example/signin/abc123\n")
+        )
         _db.session.commit()
     assert deliver(app).sent == 1
     [eml] = list(Path(tmp_path / "outbox").glob("*.eml"))

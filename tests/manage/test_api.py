@@ -1,7 +1,8 @@
 """The organisers' JSON API: the permission table, the same rules as the forms, and junk bodies."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from manage_support import event_payload, people, session_by_title, session_payload
@@ -25,7 +26,10 @@ def world(app, make_event, make_user, make_token):
             "ethics": session_by_title(_db.session, event.id, "AI Ethics").id,
             "track": _db.session.query(Track).filter_by(event_id=event.id).one().id,
             "speaker": _db.session.query(Speaker).filter_by(event_id=event.id).one().id,
-            "moderator_grant": _db.session.query(EventGrant).filter_by(event_id=event.id, role="moderator").one().id,
+            "moderator_grant": _db.session.query(EventGrant)
+            .filter_by(event_id=event.id, role="moderator")
+            .one()
+            .id,
         }
     return {"event": event, "cast": cast, "tokens": tokens, "ids": ids}
 
@@ -85,9 +89,16 @@ def test_permission_table_of_every_api_call(app, client, world, role):
             expected = success
         else:
             expected = 403
-        assert response.status_code == expected, (method, url, response.status_code, response.get_data(as_text=True))
+        assert response.status_code == expected, (
+            method,
+            url,
+            response.status_code,
+            response.get_data(as_text=True),
+        )
         if expected >= 400:
-            assert response.get_json()["error"]["code"] == ("unauthorized" if expected == 401 else "forbidden")
+            assert response.get_json()["error"]["code"] == (
+                "unauthorized" if expected == 401 else "forbidden"
+            )
     after = snapshot(app)
     if role in MANAGERS:
         assert after["event"] is None and after["events"] == (2 if role == "admin" else 1)
@@ -111,8 +122,14 @@ def test_a_browser_session_needs_its_csrf_token_for_the_api(app, login, world):
 
 
 def test_the_api_creates_a_draft_in_utc_and_names_its_organiser(app, client, world):
-    response = call(client, world, "admin", "POST", "/api/v1/events",
-                    event_payload(organiser_email=world["cast"]["attendee"].email))
+    response = call(
+        client,
+        world,
+        "admin",
+        "POST",
+        "/api/v1/events",
+        event_payload(organiser_email=world["cast"]["attendee"].email),
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["published"] is False and body["starts_at"] == "2031-03-10T00:00:00Z"
@@ -129,8 +146,14 @@ def test_the_api_creates_a_draft_in_utc_and_names_its_organiser(app, client, wor
 
 
 def test_an_instant_with_an_offset_is_honoured(app, client, world):
-    response = call(client, world, "organiser", "POST", "/api/v1/events/sym/sessions",
-                    session_payload(starts_at="2030-05-07T05:00:00Z", ends_at="2030-05-07T14:30"))
+    response = call(
+        client,
+        world,
+        "organiser",
+        "POST",
+        "/api/v1/events/sym/sessions",
+        session_payload(starts_at="2030-05-07T05:00:00Z", ends_at="2030-05-07T14:30"),
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["starts_at"] == "2030-05-07T05:00:00Z" and body["ends_at"] == "2030-05-07T05:30:00Z"
@@ -138,13 +161,25 @@ def test_an_instant_with_an_offset_is_honoured(app, client, world):
 
 def test_the_api_refuses_what_the_forms_refuse_with_the_field_named(app, client, world):
     before = snapshot(app)
-    clash = call(client, world, "organiser", "POST", "/api/v1/events/sym/sessions",
-                 session_payload(room="Hall A", starts_at="2030-05-06T09:30", ends_at="2030-05-06T10:00"))
+    clash = call(
+        client,
+        world,
+        "organiser",
+        "POST",
+        "/api/v1/events/sym/sessions",
+        session_payload(room="Hall A", starts_at="2030-05-06T09:30", ends_at="2030-05-06T10:00"),
+    )
     assert clash.status_code == 409
     error = clash.get_json()["error"]
     assert error["code"] == "room_taken" and "room" in error["details"]["fields"]
-    outside = call(client, world, "organiser", "POST", "/api/v1/events/sym/sessions",
-                   session_payload(starts_at="2030-05-09T09:00", ends_at="2030-05-09T10:00"))
+    outside = call(
+        client,
+        world,
+        "organiser",
+        "POST",
+        "/api/v1/events/sym/sessions",
+        session_payload(starts_at="2030-05-09T09:00", ends_at="2030-05-09T10:00"),
+    )
     assert outside.status_code == 400 and outside.get_json()["error"]["code"] == "outside_event"
     slug = call(client, world, "organiser", "PATCH", "/api/v1/events/sym", {"slug": "other"})
     assert slug.status_code == 409 and "slug" in slug.get_json()["error"]["details"]["fields"]
@@ -152,8 +187,14 @@ def test_the_api_refuses_what_the_forms_refuse_with_the_field_named(app, client,
     assert zone.status_code == 400 and "timezone" in zone.get_json()["error"]["details"]["fields"]
     with app.app_context():
         foreign_track = _db.session.query(Track).filter(Track.event_id != world["event"].id).first().id
-    track = call(client, world, "organiser", "PATCH", f"/api/v1/events/sym/sessions/{world['ids']['ethics']}",
-                 {"track_id": foreign_track})
+    track = call(
+        client,
+        world,
+        "organiser",
+        "PATCH",
+        f"/api/v1/events/sym/sessions/{world['ids']['ethics']}",
+        {"track_id": foreign_track},
+    )
     assert track.status_code == 400 and track.get_json()["error"]["code"] == "track_not_in_event"
     assert snapshot(app) == before
 
@@ -166,16 +207,30 @@ def test_patching_a_session_room_announces_the_move(app, client, world):
 
     hooks.session_changed.connect(listener)
     try:
-        response = call(client, world, "organiser", "PATCH", f"/api/v1/events/sym/sessions/{world['ids']['ethics']}",
-                        {"room": "Room 2", "starts_at": "2030-05-06T10:30"})
+        response = call(
+            client,
+            world,
+            "organiser",
+            "PATCH",
+            f"/api/v1/events/sym/sessions/{world['ids']['ethics']}",
+            {"room": "Room 2", "starts_at": "2030-05-06T10:30"},
+        )
     finally:
         hooks.session_changed.disconnect(listener)
     assert response.status_code == 200 and response.get_json()["room"] == "Room 2"
-    assert heard == [(world["event"].id, world["ids"]["ethics"], {
-        "room": ("Room 1", "Room 2"),
-        "starts_at": (datetime(2030, 5, 6, 2, 0, tzinfo=timezone.utc),
-                      datetime(2030, 5, 6, 1, 30, tzinfo=timezone.utc)),
-    })]
+    assert heard == [
+        (
+            world["event"].id,
+            world["ids"]["ethics"],
+            {
+                "room": ("Room 1", "Room 2"),
+                "starts_at": (
+                    datetime(2030, 5, 6, 2, 0, tzinfo=UTC),
+                    datetime(2030, 5, 6, 1, 30, tzinfo=UTC),
+                ),
+            },
+        )
+    ]
 
 
 JUNK = [
@@ -190,8 +245,13 @@ JUNK = [
 @pytest.mark.parametrize(("raw", "content_type"), JUNK)
 def test_non_object_bodies_are_400(app, client, world, raw, content_type):
     headers = {"Authorization": f"Bearer {world['tokens']['organiser']}", "Content-Type": content_type}
-    for url in ("/api/v1/events/sym/sessions", "/api/v1/events/sym/tracks", "/api/v1/events/sym/speakers",
-                "/api/v1/events/sym/grants", "/api/v1/events"):
+    for url in (
+        "/api/v1/events/sym/sessions",
+        "/api/v1/events/sym/tracks",
+        "/api/v1/events/sym/speakers",
+        "/api/v1/events/sym/grants",
+        "/api/v1/events",
+    ):
         response = client.post(url, data=raw, headers=headers)
         assert response.status_code in (400, 403), (url, response.status_code)
         assert response.get_json()["error"]["code"] in ("invalid_json", "forbidden")
@@ -226,10 +286,14 @@ BAD_FIELDS = [
 
 
 @pytest.mark.parametrize(("collection", "change", "field"), BAD_FIELDS)
-def test_junk_fields_are_400_with_the_field_named_and_change_nothing(app, client, world, collection, change, field):
+def test_junk_fields_are_400_with_the_field_named_and_change_nothing(
+    app, client, world, collection, change, field
+):
     base = {"sessions": session_payload(), "tracks": {}, "speakers": {}, "grants": {}}[collection]
     before = snapshot(app)
-    response = call(client, world, "organiser", "POST", f"/api/v1/events/sym/{collection}", {**base, **change})
+    response = call(
+        client, world, "organiser", "POST", f"/api/v1/events/sym/{collection}", {**base, **change}
+    )
     assert response.status_code == 400, response.get_data(as_text=True)
     error = response.get_json()["error"]
     assert error["code"] == "invalid_request" and field in error["details"]["fields"], error
@@ -253,18 +317,29 @@ def test_a_session_with_records_is_not_deleted_by_the_api(app, client, world, ma
     with app.app_context():
         _db.session.add(ChatMessage(session_id=world["ids"]["ethics"], user_id=make_user().id, text="hi"))
         _db.session.commit()
-    response = call(client, world, "organiser", "DELETE", f"/api/v1/events/sym/sessions/{world['ids']['ethics']}")
+    response = call(
+        client, world, "organiser", "DELETE", f"/api/v1/events/sym/sessions/{world['ids']['ethics']}"
+    )
     assert response.status_code == 409
     assert response.get_json()["error"]["details"]["records"] == ["chat messages"]
 
 
 def test_grants_through_the_api_follow_who_names_whom(app, client, world):
     organiser_grant = {"email": world["cast"]["attendee"].email, "role": "organiser"}
-    assert call(client, world, "organiser", "POST", "/api/v1/events/sym/grants", organiser_grant).status_code == 403
+    assert (
+        call(client, world, "organiser", "POST", "/api/v1/events/sym/grants", organiser_grant).status_code
+        == 403
+    )
     created = call(client, world, "admin", "POST", "/api/v1/events/sym/grants", organiser_grant)
     assert created.status_code == 201 and created.get_json()["role"] == "organiser"
-    unknown = call(client, world, "organiser", "POST", "/api/v1/events/sym/grants",
-                   {"email": "ghost@example.org", "role": "staff"})
+    unknown = call(
+        client,
+        world,
+        "organiser",
+        "POST",
+        "/api/v1/events/sym/grants",
+        {"email": "ghost@example.org", "role": "staff"},
+    )
     assert unknown.status_code == 400 and "email" in unknown.get_json()["error"]["details"]["fields"]
     listing = call(client, world, "organiser", "GET", "/api/v1/events/sym/grants").get_json()["grants"]
     assert [g["role"] for g in listing] == ["organiser", "organiser", "moderator", "staff"]

@@ -1,4 +1,5 @@
 """`conference grant EVENT_SLUG EMAIL --role ... [--session ID]`."""
+
 from __future__ import annotations
 
 from manage_support import session_by_title
@@ -16,7 +17,9 @@ def test_grant_names_organisers_moderators_and_staff(app, runner, make_event, ma
         opening = session_by_title(_db.session, event.id, "Opening session")
     result = runner.invoke(args=["grant", "sym", organiser.email.upper(), "--role", "organiser"])
     assert result.exit_code == 0 and f"{organiser.email} is organiser of sym" in result.output, result.output
-    result = runner.invoke(args=["grant", "sym", moderator.email, "--role", "moderator", "--session", str(ethics.id)])
+    result = runner.invoke(
+        args=["grant", "sym", moderator.email, "--role", "moderator", "--session", str(ethics.id)]
+    )
     assert result.exit_code == 0 and f"(session {ethics.id})" in result.output
     assert runner.invoke(args=["grant", "sym", staff.email, "--role", "staff"]).exit_code == 0
     with app.app_context():

@@ -1,4 +1,5 @@
 """The programme as a schedule.json file: export, import, round trips, pretalx files, refused files."""
+
 from __future__ import annotations
 
 import copy
@@ -33,8 +34,13 @@ def build_demo_programme(db) -> Event:
 
 
 def empty_event_like(db, source: Event, slug: str) -> Event:
-    event = Event(slug=slug, title="An empty copy", timezone=source.timezone, starts_at=source.starts_at,
-                  ends_at=source.ends_at)
+    event = Event(
+        slug=slug,
+        title="An empty copy",
+        timezone=source.timezone,
+        starts_at=source.starts_at,
+        ends_at=source.ends_at,
+    )
     db.add(event)
     db.commit()
     return event
@@ -44,21 +50,38 @@ def agenda(db, event: Event) -> list[tuple]:
     """What an attendee reads in the agenda, independent of database ids."""
     rows = []
     for s in db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)):
-        rows.append((s.title, s.kind, s.track.name if s.track else None, s.room,
-                     s.starts_at.astimezone(UTC), s.ends_at.astimezone(UTC), s.capacity, s.language, s.description,
-                     s.questions_moderated, s.stream_url, s.parent.title if s.parent else None,
-                     tuple(sorted((p.name, p.title, p.organisation, p.country, p.bio) for p in s.speakers))))
+        rows.append(
+            (
+                s.title,
+                s.kind,
+                s.track.name if s.track else None,
+                s.room,
+                s.starts_at.astimezone(UTC),
+                s.ends_at.astimezone(UTC),
+                s.capacity,
+                s.language,
+                s.description,
+                s.questions_moderated,
+                s.stream_url,
+                s.parent.title if s.parent else None,
+                tuple(sorted((p.name, p.title, p.organisation, p.country, p.bio) for p in s.speakers)),
+            )
+        )
     return sorted(rows, key=repr)
 
 
 def tracks_of(db, event: Event) -> list[tuple]:
-    return [(t.name, t.colour) for t in db.scalars(select(Track).where(Track.event_id == event.id)
-                                                     .order_by(Track.position))]
+    return [
+        (t.name, t.colour)
+        for t in db.scalars(select(Track).where(Track.event_id == event.id).order_by(Track.position))
+    ]
 
 
 def row_counts(db) -> dict:
-    return {table: db.scalar(select(func.count()).select_from(table))
-            for table in (ProgrammeSession.__table__, Speaker.__table__, Track.__table__, session_speakers)}
+    return {
+        table: db.scalar(select(func.count()).select_from(table))
+        for table in (ProgrammeSession.__table__, Speaker.__table__, Track.__table__, session_speakers)
+    }
 
 
 def test_the_demo_programme_survives_export_and_import_into_an_empty_event(db):
@@ -119,39 +142,116 @@ BERLIN_FILE = {
         "version": "0.7",
         "base_url": "https://pretalx.example/democon/schedule/",
         "conference": {
-            "acronym": "democon", "title": "DemoCon", "start": "2030-03-30", "end": "2030-03-31", "daysCount": 2,
-            "timeslot_duration": "00:05", "time_zone_name": "Europe/Berlin",
+            "acronym": "democon",
+            "title": "DemoCon",
+            "start": "2030-03-30",
+            "end": "2030-03-31",
+            "daysCount": 2,
+            "timeslot_duration": "00:05",
+            "time_zone_name": "Europe/Berlin",
             "tracks": [{"name": "Security", "color": "#AA3300"}, {"name": "Community", "color": "#3a3"}],
             "rooms": [{"name": "Saal 1", "guid": "b379c473-93b9-4eae-9a09-d482e86cede3"}],
             "days": [
-                {"index": 1, "date": "2030-03-30", "day_start": "2030-03-30T04:00:00+01:00",
-                 "day_end": "2030-03-31T03:59:00+02:00", "rooms": {"Saal 1": [
-                     {"id": 25, "guid": "8079583e-8321-506c-95af-fd2903a5f075", "logo": "",
-                      "date": "2030-03-30T10:00:00+01:00", "start": "10:00", "duration": "00:30", "room": "Saal 1",
-                      "slug": "democon-25-focused", "url": "https://pretalx.example/democon/talk/G9JGWY/",
-                      "title": "Focused hardware", "subtitle": "", "track": "Security", "type": "Talk",
-                      "language": "de", "abstract": "Short.", "description": "Longer text.",
-                      "recording_license": "", "do_not_record": False,
-                      "persons": [{"id": 26, "code": "NQTF8Y", "public_name": "Brian Robinson",
-                                   "biography": "Breaks things.", "answers": []}],
-                      "links": [], "attachments": [], "answers": []},
-                     {"id": 26, "guid": "2d64f8e2-26ee-529f-b5ab-3b3f326e31b9",
-                      "date": "2030-03-30T23:30:00", "start": "23:30", "duration": "04:00", "room": "Saal 1",
-                      "slug": "democon-26-night", "url": "", "title": "Night across the clock change",
-                      "subtitle": "", "track": None, "type": "Workshop", "language": "en", "abstract": None,
-                      "description": None, "persons": [{"name": "Jordan Parks", "guid": "8a1d1c8a-1111-4b7e-9d3b-1a2b3c4d5e6f"}],
-                      "links": [], "attachments": []},
-                 ]}},
-                {"index": 2, "date": "2030-03-31", "day_start": "2030-03-31T04:00:00+02:00",
-                 "day_end": "2030-04-01T03:59:00+02:00", "rooms": {"Saal 1": [
-                     {"id": 33, "guid": "a179c8ac-e6eb-5b25-8ed0-c5828ef7b6d9", "start": "10:00",
-                      "duration": "01:00", "room": "Saal 1", "slug": "democon-33", "url": "",
-                      "title": "Summer time talk", "subtitle": "", "track": "Community", "type": "Talk",
-                      "language": "en", "abstract": "", "description": "",
-                      "persons": [{"id": 26, "code": "NQTF8Y", "public_name": "Brian Robinson",
-                                   "biography": "Breaks things."}],
-                      "links": [], "attachments": []},
-                 ]}},
+                {
+                    "index": 1,
+                    "date": "2030-03-30",
+                    "day_start": "2030-03-30T04:00:00+01:00",
+                    "day_end": "2030-03-31T03:59:00+02:00",
+                    "rooms": {
+                        "Saal 1": [
+                            {
+                                "id": 25,
+                                "guid": "8079583e-8321-506c-95af-fd2903a5f075",
+                                "logo": "",
+                                "date": "2030-03-30T10:00:00+01:00",
+                                "start": "10:00",
+                                "duration": "00:30",
+                                "room": "Saal 1",
+                                "slug": "democon-25-focused",
+                                "url": "https://pretalx.example/democon/talk/G9JGWY/",
+                                "title": "Focused hardware",
+                                "subtitle": "",
+                                "track": "Security",
+                                "type": "Talk",
+                                "language": "de",
+                                "abstract": "Short.",
+                                "description": "Longer text.",
+                                "recording_license": "",
+                                "do_not_record": False,
+                                "persons": [
+                                    {
+                                        "id": 26,
+                                        "code": "NQTF8Y",
+                                        "public_name": "Brian Robinson",
+                                        "biography": "Breaks things.",
+                                        "answers": [],
+                                    }
+                                ],
+                                "links": [],
+                                "attachments": [],
+                                "answers": [],
+                            },
+                            {
+                                "id": 26,
+                                "guid": "2d64f8e2-26ee-529f-b5ab-3b3f326e31b9",
+                                "date": "2030-03-30T23:30:00",
+                                "start": "23:30",
+                                "duration": "04:00",
+                                "room": "Saal 1",
+                                "slug": "democon-26-night",
+                                "url": "",
+                                "title": "Night across the clock change",
+                                "subtitle": "",
+                                "track": None,
+                                "type": "Workshop",
+                                "language": "en",
+                                "abstract": None,
+                                "description": None,
+                                "persons": [
+                                    {"name": "Jordan Parks", "guid": "8a1d1c8a-1111-4b7e-9d3b-1a2b3c4d5e6f"}
+                                ],
+                                "links": [],
+                                "attachments": [],
+                            },
+                        ]
+                    },
+                },
+                {
+                    "index": 2,
+                    "date": "2030-03-31",
+                    "day_start": "2030-03-31T04:00:00+02:00",
+                    "day_end": "2030-04-01T03:59:00+02:00",
+                    "rooms": {
+                        "Saal 1": [
+                            {
+                                "id": 33,
+                                "guid": "a179c8ac-e6eb-5b25-8ed0-c5828ef7b6d9",
+                                "start": "10:00",
+                                "duration": "01:00",
+                                "room": "Saal 1",
+                                "slug": "democon-33",
+                                "url": "",
+                                "title": "Summer time talk",
+                                "subtitle": "",
+                                "track": "Community",
+                                "type": "Talk",
+                                "language": "en",
+                                "abstract": "",
+                                "description": "",
+                                "persons": [
+                                    {
+                                        "id": 26,
+                                        "code": "NQTF8Y",
+                                        "public_name": "Brian Robinson",
+                                        "biography": "Breaks things.",
+                                    }
+                                ],
+                                "links": [],
+                                "attachments": [],
+                            },
+                        ]
+                    },
+                },
             ],
         },
     }
@@ -160,15 +260,22 @@ BERLIN_FILE = {
 
 @pytest.fixture()
 def berlin(db):
-    event = Event(slug="democon", title="DemoCon", timezone="Europe/Berlin",
-                  starts_at=datetime(2030, 3, 30, 7, 0, tzinfo=UTC), ends_at=datetime(2030, 3, 31, 20, 0, tzinfo=UTC))
+    event = Event(
+        slug="democon",
+        title="DemoCon",
+        timezone="Europe/Berlin",
+        starts_at=datetime(2030, 3, 30, 7, 0, tzinfo=UTC),
+        ends_at=datetime(2030, 3, 31, 20, 0, tzinfo=UTC),
+    )
     db.add(event)
     db.commit()
     return event
 
 
 def sessions_by_title(db, event) -> dict[str, ProgrammeSession]:
-    return {s.title: s for s in db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id))}
+    return {
+        s.title: s for s in db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id))
+    }
 
 
 def test_a_pretalx_file_across_a_clock_change_imports_with_the_right_utc_times(db, berlin):
@@ -193,21 +300,33 @@ def test_a_pretalx_file_across_a_clock_change_imports_with_the_right_utc_times(d
     assert winter.speakers[0] is summer.speakers[0]
     assert (winter.speakers[0].name, winter.speakers[0].bio) == ("Brian Robinson", "Breaks things.")
     assert {s.name for s in db.scalars(select(Speaker).where(Speaker.event_id == berlin.id))} == {
-        "Brian Robinson", "Jordan Parks"}
+        "Brian Robinson",
+        "Jordan Parks",
+    }
 
     again = import_schedule(db, berlin, copy.deepcopy(BERLIN_FILE))
     assert again.sessions.to_dict() == {"created": 0, "updated": 0, "unchanged": 3}
 
 
 def test_a_changed_file_updates_matched_sessions_and_leaves_the_others_alone(db, berlin):
-    db.add(ProgrammeSession(event_id=berlin.id, title="Organisers' own welcome", kind="plenary",
-                            starts_at=datetime(2030, 3, 30, 7, 0, tzinfo=UTC),
-                            ends_at=datetime(2030, 3, 30, 7, 30, tzinfo=UTC)))
+    db.add(
+        ProgrammeSession(
+            event_id=berlin.id,
+            title="Organisers' own welcome",
+            kind="plenary",
+            starts_at=datetime(2030, 3, 30, 7, 0, tzinfo=UTC),
+            ends_at=datetime(2030, 3, 30, 7, 30, tzinfo=UTC),
+        )
+    )
     db.commit()
     import_schedule(db, berlin, copy.deepcopy(BERLIN_FILE))
     moved = copy.deepcopy(BERLIN_FILE)
     talk = moved["schedule"]["conference"]["days"][0]["rooms"]["Saal 1"][0]
-    talk["date"], talk["start"], talk["title"] = "2030-03-30T11:00:00+01:00", "11:00", "Focused hardware, moved"
+    talk["date"], talk["start"], talk["title"] = (
+        "2030-03-30T11:00:00+01:00",
+        "11:00",
+        "Focused hardware, moved",
+    )
 
     report = import_schedule(db, berlin, moved)
 
@@ -236,23 +355,42 @@ def _talk(conference, day=0, index=0) -> dict:
     return conference["days"][day]["rooms"]["Saal 1"][index]
 
 
-@pytest.mark.parametrize(("mutate", "path", "words"), [
-    (lambda c: c.update(time_zone_name="Europe/Atlantis"), "time_zone_name", "unknown time zone"),
-    (lambda c: c.update(end="2030-03-01"), "end", "ends"),
-    (lambda c: _talk(c).update(date="2030-04-05T10:00:00+02:00"), "days[0].rooms.Saal 1[0].date",
-     "outside the event"),
-    (lambda c: _talk(c, 1).update(start="23:30"), "days[1].rooms.Saal 1[0].start", "outside the event"),
-    (lambda c: _talk(c).update(duration="00:00"), "days[0].rooms.Saal 1[0].duration", "at least a minute"),
-    (lambda c: _talk(c).update(duration="half an hour"), "days[0].rooms.Saal 1[0].duration", "pattern"),
-    (lambda c: _talk(c, 1).update(start="02:30"), "days[1].rooms.Saal 1[0].start", "does not exist"),
-    (lambda c: _talk(c).update(title=""), "days[0].rooms.Saal 1[0].title", "at least 1 character"),
-    (lambda c: _talk(c, 0, 1).update(guid=_talk(c)["guid"]), "days[0].rooms.Saal 1[1].guid", "used twice"),
-    (lambda c: _talk(c).update(conference={"parent": "no-such-guid"}), "days[0].rooms.Saal 1[0].conference.parent",
-     "no session"),
-    (lambda c: _talk(c)["persons"][0].pop("public_name"), "days[0].rooms.Saal 1[0].persons[0]", "name"),
-    (lambda c: c.pop("days"), "days", "required"),
-])
-def test_a_bad_file_is_refused_with_the_path_of_the_problem_and_nothing_written(db, berlin, mutate, path, words):
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [
+        (lambda c: c.update(time_zone_name="Europe/Atlantis"), "time_zone_name", "unknown time zone"),
+        (lambda c: c.update(end="2030-03-01"), "end", "ends"),
+        (
+            lambda c: _talk(c).update(date="2030-04-05T10:00:00+02:00"),
+            "days[0].rooms.Saal 1[0].date",
+            "outside the event",
+        ),
+        (lambda c: _talk(c, 1).update(start="23:30"), "days[1].rooms.Saal 1[0].start", "outside the event"),
+        (
+            lambda c: _talk(c).update(duration="00:00"),
+            "days[0].rooms.Saal 1[0].duration",
+            "at least a minute",
+        ),
+        (lambda c: _talk(c).update(duration="half an hour"), "days[0].rooms.Saal 1[0].duration", "pattern"),
+        (lambda c: _talk(c, 1).update(start="02:30"), "days[1].rooms.Saal 1[0].start", "does not exist"),
+        (lambda c: _talk(c).update(title=""), "days[0].rooms.Saal 1[0].title", "at least 1 character"),
+        (
+            lambda c: _talk(c, 0, 1).update(guid=_talk(c)["guid"]),
+            "days[0].rooms.Saal 1[1].guid",
+            "used twice",
+        ),
+        (
+            lambda c: _talk(c).update(conference={"parent": "no-such-guid"}),
+            "days[0].rooms.Saal 1[0].conference.parent",
+            "no session",
+        ),
+        (lambda c: _talk(c)["persons"][0].pop("public_name"), "days[0].rooms.Saal 1[0].persons[0]", "name"),
+        (lambda c: c.pop("days"), "days", "required"),
+    ],
+)
+def test_a_bad_file_is_refused_with_the_path_of_the_problem_and_nothing_written(
+    db, berlin, mutate, path, words
+):
     before = row_counts(db)
     report = import_schedule(db, berlin, _bad(mutate))
     assert not report.ok and not report.applied
@@ -273,10 +411,23 @@ def test_a_file_that_is_not_json_or_not_a_schedule_is_refused(db, berlin):
 def test_breakouts_name_their_parent_even_when_it_comes_later_in_the_file(db, berlin):
     data = copy.deepcopy(BERLIN_FILE)
     talks = data["schedule"]["conference"]["days"][1]["rooms"]["Saal 1"]
-    talks.insert(0, {"guid": "child-1", "start": "10:00", "duration": "01:00", "title": "Breakout A",
-                     "type": "breakout", "room": "Room A", "persons": [],
-                     "conference": {"kind": "breakout", "parent": "a179c8ac-e6eb-5b25-8ed0-c5828ef7b6d9",
-                                    "capacity": 30}})
+    talks.insert(
+        0,
+        {
+            "guid": "child-1",
+            "start": "10:00",
+            "duration": "01:00",
+            "title": "Breakout A",
+            "type": "breakout",
+            "room": "Room A",
+            "persons": [],
+            "conference": {
+                "kind": "breakout",
+                "parent": "a179c8ac-e6eb-5b25-8ed0-c5828ef7b6d9",
+                "capacity": 30,
+            },
+        },
+    )
     report = import_schedule(db, berlin, data)
     assert report.ok, report.errors
     sessions = sessions_by_title(db, berlin)
@@ -286,8 +437,13 @@ def test_breakouts_name_their_parent_even_when_it_comes_later_in_the_file(db, be
 
 
 def test_a_copy_in_a_second_event_keeps_its_own_guid_and_both_reimport_cleanly(db, berlin):
-    twin = Event(slug="democon-2", title="DemoCon again", timezone="Europe/Berlin",
-                 starts_at=berlin.starts_at, ends_at=berlin.ends_at)
+    twin = Event(
+        slug="democon-2",
+        title="DemoCon again",
+        timezone="Europe/Berlin",
+        starts_at=berlin.starts_at,
+        ends_at=berlin.ends_at,
+    )
     db.add(twin)
     db.commit()
     assert import_schedule(db, berlin, copy.deepcopy(BERLIN_FILE)).sessions.created == 3
@@ -326,9 +482,16 @@ def test_moving_a_session_by_file_announces_the_change_once_committed(db, berlin
 
 
 def test_a_session_outside_the_events_dates_still_has_its_day_in_the_file(db, berlin):
-    db.add(ProgrammeSession(event_id=berlin.id, title="Follow-up call", kind="workshop", room="Online",
-                            starts_at=datetime(2030, 4, 2, 9, 0, tzinfo=UTC),
-                            ends_at=datetime(2030, 4, 2, 10, 0, tzinfo=UTC)))
+    db.add(
+        ProgrammeSession(
+            event_id=berlin.id,
+            title="Follow-up call",
+            kind="workshop",
+            room="Online",
+            starts_at=datetime(2030, 4, 2, 9, 0, tzinfo=UTC),
+            ends_at=datetime(2030, 4, 2, 10, 0, tzinfo=UTC),
+        )
+    )
     db.commit()
     days = export_schedule(db, berlin)["schedule"]["conference"]["days"]
     assert [d["date"] for d in days] == ["2030-03-30", "2030-03-31", "2030-04-01", "2030-04-02"]

@@ -1,4 +1,5 @@
 """The schedule round trip on PostgreSQL, on a schema built by the migrations (including 0013)."""
+
 from __future__ import annotations
 
 import json

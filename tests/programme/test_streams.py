@@ -1,4 +1,5 @@
 """Stream URLs: what organisers paste, what the live page embeds, and what is refused."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -26,22 +27,40 @@ ACCEPTED = [
     ("https://www.youtube.com/shorts/dQw4w9WgXcQ", "youtube", NOCOOKIE + "dQw4w9WgXcQ"),
     ("https://www.youtube.com/embed/dQw4w9WgXcQ", "youtube", NOCOOKIE + "dQw4w9WgXcQ"),
     ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ", "youtube", NOCOOKIE + "dQw4w9WgXcQ"),
-    ("https://www.youtube.com/embed/live_stream?channel=UCabcdefghijklmnopqrstuv", "youtube",
-     NOCOOKIE + "live_stream?channel=UCabcdefghijklmnopqrstuv"),
+    (
+        "https://www.youtube.com/embed/live_stream?channel=UCabcdefghijklmnopqrstuv",
+        "youtube",
+        NOCOOKIE + "live_stream?channel=UCabcdefghijklmnopqrstuv",
+    ),
     ("  https://www.YouTube.com/watch?v=dQw4w9WgXcQ  ", "youtube", NOCOOKIE + "dQw4w9WgXcQ"),
     # Vimeo: page, unlisted, channel, showcase, player and live event links
     ("https://vimeo.com/123456", "vimeo", "https://player.vimeo.com/video/123456"),
     ("https://vimeo.com/123456/abcdef1234", "vimeo", "https://player.vimeo.com/video/123456?h=abcdef1234"),
     ("https://vimeo.com/channels/staffpicks/123456", "vimeo", "https://player.vimeo.com/video/123456"),
     ("https://vimeo.com/showcase/987/video/123456", "vimeo", "https://player.vimeo.com/video/123456"),
-    ("https://player.vimeo.com/video/123456?h=abcdef1234&badge=0", "vimeo",
-     "https://player.vimeo.com/video/123456?h=abcdef1234"),
+    (
+        "https://player.vimeo.com/video/123456?h=abcdef1234&badge=0",
+        "vimeo",
+        "https://player.vimeo.com/video/123456?h=abcdef1234",
+    ),
     ("https://vimeo.com/event/4242", "vimeo", "https://vimeo.com/event/4242/embed"),
     # HLS playlists play in our own player; anything else on https is an iframe
-    ("https://cdn.example.org/live/hall-a/index.m3u8", "hls", "https://cdn.example.org/live/hall-a/index.m3u8"),
-    ("https://cdn.example.org/live/master.M3U8?token=abc", "hls", "https://cdn.example.org/live/master.M3U8?token=abc"),
+    (
+        "https://cdn.example.org/live/hall-a/index.m3u8",
+        "hls",
+        "https://cdn.example.org/live/hall-a/index.m3u8",
+    ),
+    (
+        "https://cdn.example.org/live/master.M3U8?token=abc",
+        "hls",
+        "https://cdn.example.org/live/master.M3U8?token=abc",
+    ),
     ("https://stream.example.org/hall-a", "iframe", "https://stream.example.org/hall-a"),
-    ("HTTPS://Stream.Example.org:8443/embed?room=1", "iframe", "https://stream.example.org:8443/embed?room=1"),
+    (
+        "HTTPS://Stream.Example.org:8443/embed?room=1",
+        "iframe",
+        "https://stream.example.org:8443/embed?room=1",
+    ),
 ]
 
 

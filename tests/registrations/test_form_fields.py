@@ -1,4 +1,5 @@
 """The event's own registration questions: defining them, and answering them on the register page."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,7 +26,9 @@ def organiser(app, make_user, make_event, logged_in_client):
 
 def add(app, event, **definition):
     with app.app_context():
-        return form_fields.add_field(db.session, db.session.get(Event, event.id), FieldDefinition(**definition)).id
+        return form_fields.add_field(
+            db.session, db.session.get(Event, event.id), FieldDefinition(**definition)
+        ).id
 
 
 def test_fields_in_order_presets_and_duplicate_keys(app, make_event):
@@ -35,7 +38,11 @@ def test_fields_in_order_presets_and_duplicate_keys(app, make_event):
         form_fields.add_preset(db.session, e, "gender")
         form_fields.add_field(db.session, e, FieldDefinition(label="Dietary needs", kind="text"))
         consent = form_fields.add_preset(db.session, e, "privacy_consent")
-        assert [f.key for f in form_fields.fields_of(db.session, e)] == ["gender", "dietary_needs", "privacy_consent"]
+        assert [f.key for f in form_fields.fields_of(db.session, e)] == [
+            "gender",
+            "dietary_needs",
+            "privacy_consent",
+        ]
         assert consent.required and consent.notice.startswith("The organisers use your name")
         with pytest.raises(Conflict) as exc:
             form_fields.add_preset(db.session, e, "gender")
@@ -43,7 +50,11 @@ def test_fields_in_order_presets_and_duplicate_keys(app, make_event):
         form_fields.move_field(db.session, consent, -1)
         form_fields.move_field(db.session, consent, -1)
         form_fields.move_field(db.session, consent, -1)  # already first: stays
-        assert [f.key for f in form_fields.fields_of(db.session, e)] == ["privacy_consent", "gender", "dietary_needs"]
+        assert [f.key for f in form_fields.fields_of(db.session, e)] == [
+            "privacy_consent",
+            "gender",
+            "dietary_needs",
+        ]
 
 
 def test_answers_are_checked_against_the_fields(app, make_event):
@@ -56,25 +67,44 @@ def test_answers_are_checked_against_the_fields(app, make_event):
         fields = form_fields.fields_of(db.session, event.id)
         with pytest.raises(form_fields.InvalidAnswers) as exc:
             form_fields.clean_answers(fields, {"gender": "Robot", "topics": ["AI", "Space"], "consent": ""})
-        assert exc.value.problems == {"gender": "'Robot' is not one of the choices",
-                                      "topics": "'Space' is not one of the choices",
-                                      "consent": "You must agree to take part."}
-        answers = form_fields.clean_answers(fields, {"gender": "woman", "topics": ["Cities", "AI"], "visa_letter": "",
-                                                     "consent": "yes"})
-        assert answers == {"gender": "Woman", "topics": ["AI", "Cities"], "visa_letter": False, "consent": True}
+        assert exc.value.problems == {
+            "gender": "'Robot' is not one of the choices",
+            "topics": "'Space' is not one of the choices",
+            "consent": "You must agree to take part.",
+        }
+        answers = form_fields.clean_answers(
+            fields, {"gender": "woman", "topics": ["Cities", "AI"], "visa_letter": "", "consent": "yes"}
+        )
+        assert answers == {
+            "gender": "Woman",
+            "topics": ["AI", "Cities"],
+            "visa_letter": False,
+            "consent": True,
+        }
 
 
-def test_register_page_shows_the_questions_checks_them_and_keeps_what_was_typed(app, client, login, make_user,
-                                                                              make_event):
+def test_register_page_shows_the_questions_checks_them_and_keeps_what_was_typed(
+    app, client, login, make_user, make_event
+):
     event = make_event("symposium")
     add(app, event, label="Gender", kind="choice", choices=["Woman", "Man"], required=True)
     add(app, event, label="Position", kind="text", required=True, help_text="As on your business card")
-    add(app, event, label="Privacy", kind="consent", notice="We keep <b>your</b> data for a year.", required=True)
+    add(
+        app,
+        event,
+        label="Privacy",
+        kind="consent",
+        notice="We keep <b>your</b> data for a year.",
+        required=True,
+    )
     login(client, make_user())
     page = client.get("/events/symposium/register").get_data(as_text=True)
     assert "As on your business card" in page and "We keep &lt;b&gt;your&lt;/b&gt; data for a year." in page
-    bad = post_form(client, "/events/symposium/register", {"mode": "online", "answer-gender": "Robot",
-                                                           "answer-position": "Director <of> AI"})
+    bad = post_form(
+        client,
+        "/events/symposium/register",
+        {"mode": "online", "answer-gender": "Robot", "answer-position": "Director <of> AI"},
+    )
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400
     assert "&#39;Robot&#39; is not one of the choices" in html and "You must agree to take part." in html
@@ -82,22 +112,33 @@ def test_register_page_shows_the_questions_checks_them_and_keeps_what_was_typed(
     assert '<input checked id="mode-1" name="mode" required type="radio" value="online">' in html  # mode kept
     with app.app_context():
         assert db.session.scalar(select(Registration.id)) is None
-    ok = post_form(client, "/events/symposium/register", {"mode": "online", "answer-gender": "Woman",
-                                                          "answer-position": "Director", "answer-privacy": "yes"})
+    ok = post_form(
+        client,
+        "/events/symposium/register",
+        {"mode": "online", "answer-gender": "Woman", "answer-position": "Director", "answer-privacy": "yes"},
+    )
     assert ok.status_code == 303
     with app.app_context():
-        assert db.session.scalar(select(Registration.answers)) == {"gender": "Woman", "position": "Director",
-                                                                   "privacy": True}
+        assert db.session.scalar(select(Registration.answers)) == {
+            "gender": "Woman",
+            "position": "Director",
+            "privacy": True,
+        }
     # Coming back shows the answers given, and saving changes them.
     again = client.get("/events/symposium/register").get_data(as_text=True)
     assert 'value="Director"' in again and 'value="Woman" checked' in again
-    post_form(client, "/events/symposium/register", {"mode": "online", "answer-gender": "Man",
-                                                     "answer-position": "Director", "answer-privacy": "yes"})
+    post_form(
+        client,
+        "/events/symposium/register",
+        {"mode": "online", "answer-gender": "Man", "answer-position": "Director", "answer-privacy": "yes"},
+    )
     with app.app_context():
         assert db.session.scalar(select(Registration.answers))["gender"] == "Man"
 
 
-def test_the_register_page_tells_about_the_waiting_list_and_approval(app, client, login, make_user, make_event):
+def test_the_register_page_tells_about_the_waiting_list_and_approval(
+    app, client, login, make_user, make_event
+):
     event = make_event("symposium")
     with app.app_context():
         row = db.session.get(Event, event.id)
@@ -116,7 +157,9 @@ def test_the_register_page_tells_about_the_waiting_list_and_approval(app, client
     third = app.test_client()
     login(third, make_user())
     refused = post_form(third, "/events/symposium/register", {"mode": "online"})
-    assert refused.status_code == 400 and "this event takes part in person only" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "this event takes part in person only" in refused.get_data(
+        as_text=True
+    )
 
 
 def test_form_fields_page_adds_edits_and_refuses_bad_input(app, organiser):
@@ -129,14 +172,28 @@ def test_form_fields_page_adds_edits_and_refuses_bad_input(app, organiser):
     assert "use lower-case letters" in html
     with app.app_context():
         assert form_fields.fields_of(db.session, event.id) == []
-    assert post_form(client, url, {"label": "Topics", "kind": "multi", "choices": "AI\nData\n"}).status_code == 303
+    assert (
+        post_form(client, url, {"label": "Topics", "kind": "multi", "choices": "AI\nData\n"}).status_code
+        == 303
+    )
     assert post_form(client, f"{url}/presets", {"preset": "gender"}).status_code == 303
     duplicate = post_form(client, url, {"label": "Gender again", "key": "gender", "kind": "text"})
-    assert duplicate.status_code == 400 and "already has a field with the key" in duplicate.get_data(as_text=True)
+    assert duplicate.status_code == 400 and "already has a field with the key" in duplicate.get_data(
+        as_text=True
+    )
     with app.app_context():
         topics, gender = form_fields.fields_of(db.session, event.id)
-    edited = post_form(client, f"{url}/{topics.id}", {"label": "Topics of interest", "key": "topics", "kind": "multi",
-                                                      "choices": "AI\nData\nCities", "required": "on"})
+    edited = post_form(
+        client,
+        f"{url}/{topics.id}",
+        {
+            "label": "Topics of interest",
+            "key": "topics",
+            "kind": "multi",
+            "choices": "AI\nData\nCities",
+            "required": "on",
+        },
+    )
     assert edited.status_code == 303
     assert post_form(client, f"{url}/{gender.id}/move", {"direction": "up"}).status_code == 303
     page = client.get(url).get_data(as_text=True)
@@ -146,8 +203,9 @@ def test_form_fields_page_adds_edits_and_refuses_bad_input(app, organiser):
         assert [f.key for f in form_fields.fields_of(db.session, event.id)] == ["gender"]
 
 
-def test_the_register_page_offers_only_the_event_modes_and_says_when_registration_is_closed(app, client, login,
-                                                                                           make_user, make_event):
+def test_the_register_page_offers_only_the_event_modes_and_says_when_registration_is_closed(
+    app, client, login, make_user, make_event
+):
     from datetime import timedelta
 
     from conference.db_types import utcnow
@@ -162,4 +220,6 @@ def test_the_register_page_offers_only_the_event_modes_and_says_when_registratio
     assert 'value="online"' in page and 'value="in_person"' not in page
     assert "Registration for this event is closed." in page
     refused = post_form(client, "/events/symposium/register", {"mode": "online"})
-    assert refused.status_code == 400 and "registration for this event is closed" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "registration for this event is closed" in refused.get_data(
+        as_text=True
+    )

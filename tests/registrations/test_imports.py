@@ -1,4 +1,5 @@
 """The organisers' CSV: a plan that writes nothing and lists every bad row, then applying it."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,11 +22,26 @@ HEADER = "email,name,organisation,country,mode,gender,topics\n"
 def event(app, make_event):
     event = make_event()
     with app.app_context():
-        db.session.add_all([
-            RegistrationField(event_id=event.id, key="gender", label="Gender", kind="choice",
-                              choices=["Woman", "Man"], position=0),
-            RegistrationField(event_id=event.id, key="topics", label="Topics", kind="multi",
-                              choices=["AI", "Data"], position=1)])
+        db.session.add_all(
+            [
+                RegistrationField(
+                    event_id=event.id,
+                    key="gender",
+                    label="Gender",
+                    kind="choice",
+                    choices=["Woman", "Man"],
+                    position=0,
+                ),
+                RegistrationField(
+                    event_id=event.id,
+                    key="topics",
+                    label="Topics",
+                    kind="multi",
+                    choices=["AI", "Data"],
+                    position=1,
+                ),
+            ]
+        )
         row = db.session.get(Event, event.id)
         row.in_person_capacity = 2
         db.session.commit()
@@ -65,7 +81,9 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_written(app, event):
 def sign_up(app, user, event, mode):
     """Register through the service with the event as stored (make_registration merges a stale copy)."""
     with app.app_context():
-        registration = services.register(db.session, db.session.merge(user), db.session.get(Event, event.id), mode)
+        registration = services.register(
+            db.session, db.session.merge(user), db.session.get(Event, event.id), mode
+        )
         return registration.id
 
 
@@ -85,7 +103,10 @@ def test_the_plan_says_what_is_created_changed_and_waitlisted_then_apply_does_it
         "new2@example.org,New Two,Org,FR,in_person,,\n"
     )
     signals = []
-    receiver = lambda registration, db, change, **_: signals.append((registration.user_id, change))
+
+    def receiver(registration, db, change, **_):
+        return signals.append((registration.user_id, change))
+
     registration_changed.connect(receiver)
     try:
         with app.app_context():
@@ -102,18 +123,28 @@ def test_the_plan_says_what_is_created_changed_and_waitlisted_then_apply_does_it
             ]
             assert plan.rows[0].answers == {"gender": "Woman", "topics": ["AI", "Data"]}
             result = apply_import(db.session, e, text, expected_digest=plan.digest())
-            assert (result.rows, result.users_created, result.registrations_created, result.already_registered,
-                    result.changed, result.waitlisted) == (5, 2, 3, 2, 2, 1)
+            assert (
+                result.rows,
+                result.users_created,
+                result.registrations_created,
+                result.already_registered,
+                result.changed,
+                result.waitlisted,
+            ) == (5, 2, 3, 2, 2, 1)
             assert db.session.get(User, existing.id).name == "Known Person"  # accounts keep their details
             rows = dict(db.session.execute(select(User.email, Registration.status).join(User)).all())
-            assert rows == {"new1@example.org": "confirmed", "known@example.org": "confirmed",
-                            "reg@example.org": "confirmed", "gone@example.org": "confirmed",
-                            "new2@example.org": "waitlisted"}
+            assert rows == {
+                "new1@example.org": "confirmed",
+                "known@example.org": "confirmed",
+                "reg@example.org": "confirmed",
+                "gone@example.org": "confirmed",
+                "new2@example.org": "waitlisted",
+            }
             again = plan_import(db.session, e, text)
             assert [r.action for r in again.rows] == ["unchanged"] * 5
     finally:
         registration_changed.disconnect(receiver)
-    by_user = {user_id: change for user_id, change in signals}
+    by_user = dict(signals)
     assert len(signals) == 4 and by_user[gone.id] == "confirmed"
     assert sorted(by_user.values()) == ["confirmed", "confirmed", "confirmed", "waitlisted"]
 
@@ -138,8 +169,11 @@ def test_online_capacity_makes_a_bad_row(app, event):
     with app.app_context():
         db.session.get(Event, event.id).online_capacity = 1
         db.session.commit()
-        plan = plan_import(db.session, db.session.get(Event, event.id),
-                           HEADER + "a@example.org,A,O,KR,online,,\nb@example.org,B,O,KR,online,,\n")
+        plan = plan_import(
+            db.session,
+            db.session.get(Event, event.id),
+            HEADER + "a@example.org,A,O,KR,online,,\nb@example.org,B,O,KR,online,,\n",
+        )
         assert plan.messages == ["line 3: the 1 online places are taken"]
 
 
@@ -154,9 +188,12 @@ def test_the_command_lists_every_bad_row_and_imports_the_fixed_file(app, event, 
     assert "error: line 3: gender: 'Robot' is not one of the choices" in result.output
     assert "nothing was imported" in result.output
     good = tmp_path / "good.csv"
-    good.write_text(HEADER + "a@example.org,A,O,KR,in_person,,\nb@example.org,B,O,KR,in_person,Man,\n"
-                    "c@example.org,C,O,KR,in_person,,\n")
+    good.write_text(
+        HEADER + "a@example.org,A,O,KR,in_person,,\nb@example.org,B,O,KR,in_person,Man,\n"
+        "c@example.org,C,O,KR,in_person,,\n"
+    )
     result = runner.invoke(args=["import-participants", str(good), slug])
     assert result.exit_code == 0
-    assert result.output.strip() == ("imported 3 rows: 3 new users, 3 new registrations, 0 already registered; "
-                                     "1 on the waiting list")
+    assert result.output.strip() == (
+        "imported 3 rows: 3 new users, 3 new registrations, 0 already registered; 1 on the waiting list"
+    )

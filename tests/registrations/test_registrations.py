@@ -1,4 +1,5 @@
 """Registration rules, the forms, and the organisers' bulk import."""
+
 from __future__ import annotations
 
 import pytest
@@ -93,11 +94,17 @@ def test_participants_page_filters(logged_in_client, make_user, make_event, make
     make_registration(make_user(name="Aigerim Bekova", country="KZ"), event, "in_person")
     make_registration(make_user(name="Omar Khalil", country="EG"), event, "online")
     staff = logged_in_client(make_user("staff"))
-    page = staff.get(f"/events/{event.slug}/participants?mode=in_person", follow_redirects=True).get_data(as_text=True)
+    page = staff.get(f"/events/{event.slug}/participants?mode=in_person", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Aigerim Bekova" in page and "Omar Khalil" not in page
-    page = staff.get(f"/events/{event.slug}/participants?country=eg", follow_redirects=True).get_data(as_text=True)
+    page = staff.get(f"/events/{event.slug}/participants?country=eg", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Omar Khalil" in page and "Aigerim Bekova" not in page
-    page = staff.get(f"/events/{event.slug}/participants?q=bekova", follow_redirects=True).get_data(as_text=True)
+    page = staff.get(f"/events/{event.slug}/participants?q=bekova", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Aigerim Bekova" in page
 
 
@@ -118,14 +125,17 @@ def test_import_creates_users_and_registrations(app, make_event, make_user):
         assert (again.users_created, again.registrations_created, again.already_registered) == (0, 0, 2)
 
 
-@pytest.mark.parametrize("bad_line, expected", [
-    ("c@example.org,Cy,Org,ZZ,online", "line 4: 'ZZ' is not an ISO 3166-1 alpha-2 country code"),
-    ("not-an-email,Cy,Org,KR,online", "line 4:"),
-    ("c@example.org,,Org,KR,online", "line 4: a name of 1 to 200 characters is required"),
-    ("c@example.org,Cy,Org,KR,hybrid", "line 4: mode must be in_person or online"),
-    ("a@example.org,Ana again,Org,KR,online", "line 4: a@example.org already appears on line 2"),
-    ("c@example.org,Cy,Org,KR,online,extra", "line 4: too many fields"),
-])
+@pytest.mark.parametrize(
+    "bad_line, expected",
+    [
+        ("c@example.org,Cy,Org,ZZ,online", "line 4: 'ZZ' is not an ISO 3166-1 alpha-2 country code"),
+        ("not-an-email,Cy,Org,KR,online", "line 4:"),
+        ("c@example.org,,Org,KR,online", "line 4: a name of 1 to 200 characters is required"),
+        ("c@example.org,Cy,Org,KR,hybrid", "line 4: mode must be in_person or online"),
+        ("a@example.org,Ana again,Org,KR,online", "line 4: a@example.org already appears on line 2"),
+        ("c@example.org,Cy,Org,KR,online,extra", "line 4: too many fields"),
+    ],
+)
 def test_a_bad_row_is_reported_by_line_and_nothing_is_imported(app, make_event, bad_line, expected):
     event = make_event()
     with app.app_context():

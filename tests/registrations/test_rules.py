@@ -1,4 +1,5 @@
 """The event's registration rules: window, modes offered, capacities, the waiting list, approval, and the signal."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,6 +20,7 @@ from conference.registrations.models import Registration
 @pytest.fixture()
 def settings(app, make_event):
     """An event whose registration settings a test sets: settings(**columns) -> the event id."""
+
     def apply(**columns) -> int:
         event = make_event()
         with app.app_context():
@@ -27,6 +29,7 @@ def settings(app, make_event):
                 setattr(row, name, value)
             db.session.commit()
             return row.id
+
     return apply
 
 
@@ -44,13 +47,16 @@ def signals():
 
 
 def sign_up(user, event_id, mode="in_person", **kwargs):
-    return services.register(db.session, db.session.merge(user), db.session.get(Event, event_id), mode, **kwargs)
+    return services.register(
+        db.session, db.session.merge(user), db.session.get(Event, event_id), mode, **kwargs
+    )
 
 
 def status_of(user, event_id) -> str:
     db.session.expire_all()
-    return db.session.scalar(select(Registration.status).where(Registration.user_id == user.id,
-                                                               Registration.event_id == event_id))
+    return db.session.scalar(
+        select(Registration.status).where(Registration.user_id == user.id, Registration.event_id == event_id)
+    )
 
 
 def test_the_window_refuses_too_early_and_too_late_but_not_organisers(app, settings, make_user):
@@ -94,8 +100,12 @@ def test_in_person_full_goes_to_the_waiting_list_promoted_in_order(app, settings
     event_id = settings(in_person_capacity=2)
     a, b, c, d, e = (make_user() for _ in range(5))
     with app.app_context():
-        assert [sign_up(u, event_id).status for u in (a, b, c, d)] == ["confirmed", "confirmed", "waitlisted",
-                                                                        "waitlisted"]
+        assert [sign_up(u, event_id).status for u in (a, b, c, d)] == [
+            "confirmed",
+            "confirmed",
+            "waitlisted",
+            "waitlisted",
+        ]
         registration_a = services.find_registration(db.session, a.id, event_id)
         services.cancel_registration(db.session, registration_a)
         assert status_of(c, event_id) == "confirmed" and status_of(d, event_id) == "waitlisted"
@@ -105,8 +115,14 @@ def test_in_person_full_goes_to_the_waiting_list_promoted_in_order(app, settings
         # Full again: a newcomer waits even though someone left the queue.
         assert sign_up(e, event_id).status == "waitlisted"
     assert signals == [
-        (a.id, "confirmed", True), (b.id, "confirmed", True), (c.id, "waitlisted", True), (d.id, "waitlisted", True),
-        (a.id, "cancelled", True), (c.id, "confirmed", True), (d.id, "confirmed", True), (e.id, "waitlisted", True),
+        (a.id, "confirmed", True),
+        (b.id, "confirmed", True),
+        (c.id, "waitlisted", True),
+        (d.id, "waitlisted", True),
+        (a.id, "cancelled", True),
+        (c.id, "confirmed", True),
+        (d.id, "confirmed", True),
+        (e.id, "waitlisted", True),
     ]
 
 
@@ -141,7 +157,10 @@ def test_a_waiting_person_moving_online_is_confirmed_online(app, settings, make_
         sign_up(a, event_id)
         waiting = sign_up(b, event_id)
         services.change_mode(db.session, waiting, "online")
-        assert status_of(b, event_id) == "confirmed" and db.session.get(Registration, waiting.id).mode == "online"
+        assert (
+            status_of(b, event_id) == "confirmed"
+            and db.session.get(Registration, waiting.id).mode == "online"
+        )
 
 
 def test_approval_pending_then_confirmed_waitlisted_or_declined(app, settings, make_user, signals):
@@ -161,8 +180,15 @@ def test_approval_pending_then_confirmed_waitlisted_or_declined(app, settings, m
         assert declined.value.code == "registration_declined"
         # An organiser may still add a declined person; their word is the approval.
         assert sign_up(c, event_id, "online", by_organiser=True).status == "confirmed"
-    assert [change for _, change, _ in signals] == ["pending", "pending", "pending", "confirmed", "waitlisted",
-                                                    "declined", "confirmed"]
+    assert [change for _, change, _ in signals] == [
+        "pending",
+        "pending",
+        "pending",
+        "confirmed",
+        "waitlisted",
+        "declined",
+        "confirmed",
+    ]
     assert all(uncommitted for _, _, uncommitted in signals)
 
 
@@ -212,7 +238,9 @@ def test_two_people_for_the_last_place_at_once_get_one_place(app, settings, make
     outcomes = run_together(app, attempt, threads)
     assert outcomes == ["ok"] + ["waitlisted"] * (threads - 1)
     with app.app_context():
-        statuses = db.session.scalars(select(Registration.status).where(Registration.event_id == event_id)).all()
+        statuses = db.session.scalars(
+            select(Registration.status).where(Registration.event_id == event_id)
+        ).all()
         assert sorted(statuses) == ["confirmed"] + ["waitlisted"] * (threads - 1)
 
 
@@ -224,7 +252,9 @@ def test_cancellations_at_once_promote_each_waiting_person_once(app, settings, m
             sign_up(user, event_id)
 
     def cancel(n):
-        services.cancel_registration(db.session, services.find_registration(db.session, users[n].id, event_id))
+        services.cancel_registration(
+            db.session, services.find_registration(db.session, users[n].id, event_id)
+        )
 
     assert run_together(app, cancel, 3) == ["ok"] * 3
     with app.app_context():

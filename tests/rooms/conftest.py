@@ -1,11 +1,12 @@
 """Fixtures for the live rooms: an event with registered people, and joined socket clients."""
+
 from __future__ import annotations
 
 import pytest
+from rooms.support import LIVE, Cast, call
 
 from conference.extensions import db as _db
 from conference.programme.models import ProgrammeSession
-from rooms.support import LIVE, Cast, call
 
 
 @pytest.fixture()
@@ -19,8 +20,16 @@ def cast(app, make_event, make_user, make_registration) -> Cast:
     outsider = make_user(name="Oscar Outsider")
     make_registration(alice, event, "online")
     make_registration(bob, event, "in_person")
-    return Cast(event, sessions["plenary"], sessions["thematic"], sessions["workshop"], alice, bob, moderator,
-                outsider)
+    return Cast(
+        event,
+        sessions["plenary"],
+        sessions["thematic"],
+        sessions["workshop"],
+        alice,
+        bob,
+        moderator,
+        outsider,
+    )
 
 
 @pytest.fixture()

@@ -1,7 +1,8 @@
 """Run one server process for tests/rooms/test_two_processes.py (not a test module).
 
-    python serve_process.py DATABASE_URL MESSAGE_QUEUE CHANNEL PORT
+python serve_process.py DATABASE_URL MESSAGE_QUEUE CHANNEL PORT
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,8 +14,14 @@ def main() -> None:
 
     from conference import create_app
 
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-                      "SOCKETIO_MESSAGE_QUEUE": queue, "SOCKETIO_CHANNEL": channel})
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SOCKETIO_MESSAGE_QUEUE": queue,
+            "SOCKETIO_CHANNEL": channel,
+        }
+    )
     server = make_server("127.0.0.1", int(port), app, threaded=True)
     print("ready", flush=True)
     server.serve_forever()

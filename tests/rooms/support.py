@@ -1,4 +1,5 @@
 """Helpers for the live-room tests: the cast of people and calls over /live."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Announcements: who may send and withdraw them (per event), the text rules, and who hears them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,18 @@ def sessions_of(app, event) -> dict:
 def two(app, make_event, make_user, make_registration) -> Two:
     a, b = make_event("event-a"), make_event("event-b")
     in_a, in_b = sessions_of(app, a), sessions_of(app, b)
-    people = {name: make_user(name=name) for name in ("Alice", "Bob", "Carol", "Olga Organiser", "Moe Moderator",
-                                                      "Sam Session", "Bea Moderator")}
+    people = {
+        name: make_user(name=name)
+        for name in (
+            "Alice",
+            "Bob",
+            "Carol",
+            "Olga Organiser",
+            "Moe Moderator",
+            "Sam Session",
+            "Bea Moderator",
+        )
+    }
     make_registration(people["Alice"], a)
     make_registration(people["Bob"], a, "in_person")
     make_registration(people["Carol"], b)
@@ -51,12 +62,28 @@ def two(app, make_event, make_user, make_registration) -> Two:
         event_a, event_b = db.get(Event, a.id), db.get(Event, b.id)
         grant(db, event_a, db.merge(people["Olga Organiser"]), "organiser")
         grant(db, event_a, db.merge(people["Moe Moderator"]), "moderator")
-        grant(db, event_a, db.merge(people["Sam Session"]), "moderator",
-              session=db.get(ProgrammeSession, in_a["plenary"]))
+        grant(
+            db,
+            event_a,
+            db.merge(people["Sam Session"]),
+            "moderator",
+            session=db.get(ProgrammeSession, in_a["plenary"]),
+        )
         grant(db, event_b, db.merge(people["Bea Moderator"]), "moderator")
-    return Two(a, b, in_a["plenary"], in_a["thematic"], in_b["plenary"], people["Alice"], people["Bob"],
-               people["Carol"], people["Olga Organiser"], people["Moe Moderator"], people["Sam Session"],
-               people["Bea Moderator"])
+    return Two(
+        a,
+        b,
+        in_a["plenary"],
+        in_a["thematic"],
+        in_b["plenary"],
+        people["Alice"],
+        people["Bob"],
+        people["Carol"],
+        people["Olga Organiser"],
+        people["Moe Moderator"],
+        people["Sam Session"],
+        people["Bea Moderator"],
+    )
 
 
 def announcement_events(client) -> list[str]:
@@ -66,13 +93,18 @@ def announcement_events(client) -> list[str]:
 
 def stored(app) -> list[tuple[int, str, bool]]:
     with app.app_context():
-        return [(a.event_id, a.text, a.is_withdrawn)
-                for a in _db.session.scalars(select(Announcement).order_by(Announcement.id))]
+        return [
+            (a.event_id, a.text, a.is_withdrawn)
+            for a in _db.session.scalars(select(Announcement).order_by(Announcement.id))
+        ]
 
 
 # --- the protocol, with several clients ---------------------------------------------------------
 
-def test_an_announcement_reaches_every_room_of_its_event_once_and_no_other_event(app, two, joined, live_client):
+
+def test_an_announcement_reaches_every_room_of_its_event_once_and_no_other_event(
+    app, two, joined, live_client
+):
     alice = joined(two.alice, two.a_plenary)
     bob = joined(two.bob, two.a_thematic)
     carol = joined(two.carol, two.b_plenary)
@@ -89,12 +121,16 @@ def test_an_announcement_reaches_every_room_of_its_event_once_and_no_other_event
     assert stored(app) == [(two.a.id, SCRIPT, False)]
 
 
-def test_late_joiners_and_reconnects_get_the_current_announcement_in_the_join_state(app, two, joined, live_client):
+def test_late_joiners_and_reconnects_get_the_current_announcement_in_the_join_state(
+    app, two, joined, live_client
+):
     before = call(joined(two.alice, two.a_plenary), "join", {"session_id": two.a_plenary})
     assert before["state"]["announcement"] is None
     organiser = live_client(two.organiser_a)
     first = call(organiser, "announcement:send", {"event_id": two.a.id, "text": "Welcome"})["announcement"]
-    second = call(organiser, "announcement:send", {"event_id": two.a.id, "text": "Lunch at 13:00"})["announcement"]
+    second = call(organiser, "announcement:send", {"event_id": two.a.id, "text": "Lunch at 13:00"})[
+        "announcement"
+    ]
 
     late = live_client(two.bob)
     assert call(late, "join", {"session_id": two.a_thematic})["state"]["announcement"] == second
@@ -106,57 +142,77 @@ def test_late_joiners_and_reconnects_get_the_current_announcement_in_the_join_st
     ack = call(organiser, "announcement:withdraw", {"announcement_id": second["id"]})
     assert ack["ok"] and ack["current"] == first
     assert received(late, "announcement:withdrawn") == [
-        {"announcement_id": second["id"], "event_id": two.a.id, "current": first}]
+        {"announcement_id": second["id"], "event_id": two.a.id, "current": first}
+    ]
     assert call(live_client(two.bob), "join", {"session_id": two.a_plenary})["state"]["announcement"] == first
     assert call(organiser, "announcement:withdraw", {"announcement_id": first["id"]})["current"] is None
     assert call(live_client(two.bob), "join", {"session_id": two.a_plenary})["state"]["announcement"] is None
     assert announcement_events(other_event) == []
 
 
-def test_a_socket_that_switches_to_another_events_room_stops_hearing_the_first_event(app, two, joined, live_client,
-                                                                                     make_registration):
+def test_a_socket_that_switches_to_another_events_room_stops_hearing_the_first_event(
+    app, two, joined, live_client, make_registration
+):
     make_registration(two.alice, two.b)
     alice = joined(two.alice, two.a_plenary)
     assert call(alice, "join", {"session_id": two.b_plenary})["ok"]
     drain(alice)
-    assert call(live_client(two.organiser_a), "announcement:send", {"event_id": two.a.id, "text": "A only"})["ok"]
+    assert call(live_client(two.organiser_a), "announcement:send", {"event_id": two.a.id, "text": "A only"})[
+        "ok"
+    ]
     assert received(alice, "announcement:new") == []
     assert call(alice, "leave", {"session_id": two.b_plenary})["ok"]
-    assert call(live_client(two.moderator_b), "announcement:send", {"event_id": two.b.id, "text": "B only"})["ok"]
+    assert call(live_client(two.moderator_b), "announcement:send", {"event_id": two.b.id, "text": "B only"})[
+        "ok"
+    ]
     assert received(alice, "announcement:new") == []
 
 
 @pytest.mark.parametrize("who", ["alice", "session_moderator_a", "moderator_b"])
-def test_only_organisers_and_event_wide_moderators_of_that_event_may_announce(app, two, joined, live_client, who):
+def test_only_organisers_and_event_wide_moderators_of_that_event_may_announce(
+    app, two, joined, live_client, who
+):
     alice = joined(two.alice, two.a_plenary)
     ack = call(live_client(getattr(two, who)), "announcement:send", {"event_id": two.a.id, "text": "Hello"})
     assert ack == {"ok": False, "error": {"code": "forbidden", "message": ack["error"]["message"]}}
     assert stored(app) == [] and received(alice) == []
 
 
-def test_an_event_wide_moderator_announces_and_withdraws_their_own_but_not_the_organisers(app, two, live_client):
+def test_an_event_wide_moderator_announces_and_withdraws_their_own_but_not_the_organisers(
+    app, two, live_client
+):
     moderator, organiser = live_client(two.moderator_a), live_client(two.organiser_a)
     own = call(moderator, "announcement:send", {"event_id": two.a.id, "text": "Mine"})["announcement"]
     theirs = call(organiser, "announcement:send", {"event_id": two.a.id, "text": "Olga's"})["announcement"]
-    assert call(moderator, "announcement:withdraw", {"announcement_id": theirs["id"]})["error"]["code"] == "forbidden"
+    assert (
+        call(moderator, "announcement:withdraw", {"announcement_id": theirs["id"]})["error"]["code"]
+        == "forbidden"
+    )
     assert call(moderator, "announcement:withdraw", {"announcement_id": own["id"]})["ok"]
     again = call(moderator, "announcement:withdraw", {"announcement_id": own["id"]})
     assert again["error"]["code"] == "already_withdrawn"
-    assert call(live_client(two.moderator_b), "announcement:withdraw",
-                {"announcement_id": theirs["id"]})["error"]["code"] == "forbidden"
+    assert (
+        call(live_client(two.moderator_b), "announcement:withdraw", {"announcement_id": theirs["id"]})[
+            "error"
+        ]["code"]
+        == "forbidden"
+    )
     assert stored(app) == [(two.a.id, "Mine", True), (two.a.id, "Olga's", False)]
 
 
-@pytest.mark.parametrize(("payload", "code"), [
-    ({"text": ""}, "invalid_payload"),
-    ({"text": "   "}, "invalid_payload"),
-    ({"text": "x" * 501}, "invalid_payload"),
-    ({"text": 42}, "invalid_payload"),
-    ({"text": "nul \x00 byte"}, "invalid_text"),
-    ({"text": "hello", "event_id": "1"}, "invalid_payload"),
-    ({"text": "hello", "event_id": 999999}, "event_not_found"),
-    ({"text": "hello", "event_id": 2**40}, "invalid_payload"),
-])
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"text": ""}, "invalid_payload"),
+        ({"text": "   "}, "invalid_payload"),
+        ({"text": "x" * 501}, "invalid_payload"),
+        ({"text": 42}, "invalid_payload"),
+        ({"text": "nul \x00 byte"}, "invalid_text"),
+        ({"text": "hello", "event_id": "1"}, "invalid_payload"),
+        ({"text": "hello", "event_id": 999999}, "event_not_found"),
+        ({"text": "hello", "event_id": 2**40}, "invalid_payload"),
+    ],
+)
 def test_bad_announcements_are_refused_and_nothing_is_sent(app, two, joined, live_client, payload, code):
     alice = joined(two.alice, two.a_plenary)
     ack = call(live_client(two.organiser_a), "announcement:send", {"event_id": two.a.id, **payload})
@@ -165,7 +221,9 @@ def test_bad_announcements_are_refused_and_nothing_is_sent(app, two, joined, liv
 
 
 def test_five_hundred_characters_are_accepted(app, two, live_client):
-    assert call(live_client(two.organiser_a), "announcement:send", {"event_id": two.a.id, "text": "é" * 500})["ok"]
+    assert call(live_client(two.organiser_a), "announcement:send", {"event_id": two.a.id, "text": "é" * 500})[
+        "ok"
+    ]
 
 
 def test_announcements_are_rate_limited_per_event(app, two, live_client):
@@ -184,16 +242,26 @@ def test_only_the_last_announcements_of_an_event_are_kept(app, two, monkeypatch)
     app.config["ROOMS_RATE_LIMITS"] = {"announcement": (100, 60)}
     with app.app_context():
         db = _db.session
-        organiser, event_a, event_b = db.merge(two.organiser_a), db.get(Event, two.a.id), db.get(Event, two.b.id)
+        organiser, event_a, event_b = (
+            db.merge(two.organiser_a),
+            db.get(Event, two.a.id),
+            db.get(Event, two.b.id),
+        )
         admin_b = db.merge(two.moderator_b)
         services.send_announcement(db, admin_b, event_b, "B stays")
         for n in range(5):
             services.send_announcement(db, organiser, event_a, f"A{n}")
         assert [a.text for a in services.recent_announcements(db, event_a)] == ["A4", "A3", "A2"]
-        assert db.scalar(select(func.count()).select_from(Announcement).where(Announcement.event_id == event_b.id)) == 1
+        assert (
+            db.scalar(
+                select(func.count()).select_from(Announcement).where(Announcement.event_id == event_b.id)
+            )
+            == 1
+        )
 
 
 # --- the back-office page -------------------------------------------------------------------------
+
 
 def page(two) -> str:
     return f"/manage/events/{two.a.slug}/announcements"
@@ -224,7 +292,10 @@ def test_sending_from_the_page_reaches_the_live_rooms_and_is_listed(app, two, jo
     [news] = received(alice, "announcement:new")
     assert news["announcement"]["text"] == SCRIPT
     html = http.get(page(two)).get_data(as_text=True)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; Lunch moves to 13:00" in html and "<script>alert(1)" not in html
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; Lunch moves to 13:00" in html
+        and "<script>alert(1)" not in html
+    )
     assert "showing now" in html
 
     response = post_form(http, f"{page(two)}/{news['announcement']['id']}/withdraw", {})
@@ -262,6 +333,8 @@ def test_the_page_refuses_forms_without_csrf_and_other_events_announcements(app,
         b_id = _db.session.scalar(select(Announcement.id))
     # Olga organises A: B's announcement is not found under A, and forbidden under B.
     assert post_form(http, f"{page(two)}/{b_id}/withdraw", {}).status_code == 404
-    assert post_form(http, f"/manage/events/{two.b.slug}/announcements/{b_id}/withdraw", {}).status_code == 403
+    assert (
+        post_form(http, f"/manage/events/{two.b.slug}/announcements/{b_id}/withdraw", {}).status_code == 403
+    )
     assert post_form(http, f"/manage/events/{two.b.slug}/announcements", {"text": "x"}).status_code == 403
     assert stored(app) == [(two.b.id, "B news", False)]

@@ -1,14 +1,14 @@
 """The join / leave / presence protocol on /live, with several clients."""
+
 from __future__ import annotations
 
 from conftest import post_form
+from rooms.support import LIVE, call, received
 from sqlalchemy import select
 
 from conference import hooks
-from conference.extensions import db
-from conference.extensions import socketio
+from conference.extensions import db, socketio
 from conference.rooms.models import LiveRoom, RoomPresence, RoomVisit
-from rooms.support import LIVE, call, received
 
 
 def test_join_returns_the_full_state_and_enters_the_room(cast, live_client):
@@ -58,9 +58,13 @@ def test_joining_another_room_leaves_the_previous_one(app, cast, live_client, jo
     with app.app_context():
         rows = db.session.scalars(select(RoomPresence).where(RoomPresence.user_id == cast.alice.id)).all()
         assert [r.session_id for r in rows] == [cast.thematic]
-        visits = db.session.scalars(select(RoomVisit).where(RoomVisit.user_id == cast.alice.id)
-                                    .order_by(RoomVisit.id)).all()
-        assert [(v.session_id, v.left_at is None) for v in visits] == [(cast.plenary, False), (cast.thematic, True)]
+        visits = db.session.scalars(
+            select(RoomVisit).where(RoomVisit.user_id == cast.alice.id).order_by(RoomVisit.id)
+        ).all()
+        assert [(v.session_id, v.left_at is None) for v in visits] == [
+            (cast.plenary, False),
+            (cast.thematic, True),
+        ]
 
 
 def test_a_client_in_one_room_hears_nothing_from_another(cast, joined):
@@ -193,8 +197,9 @@ def wait_for(client, name: str, *, seconds: float = 10.0) -> list:
     raise AssertionError(f"no {name!r} broadcast arrived")
 
 
-def test_a_burst_of_arrivals_is_announced_in_one_presence_broadcast(app, cast, make_user, make_registration,
-                                                                    joined, live_client):
+def test_a_burst_of_arrivals_is_announced_in_one_presence_broadcast(
+    app, cast, make_user, make_registration, joined, live_client
+):
     app.config["ROOMS_PRESENCE_COALESCE_SECONDS"] = 2
     watcher = joined(cast.moderator, cast.plenary)
     wait_for(watcher, "presence")  # the watcher's own arrival

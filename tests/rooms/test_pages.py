@@ -1,4 +1,5 @@
 """The live pages: who may open them, what they carry, the stream embed and the QR code."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,9 @@ def test_the_live_page_is_for_registered_people(cast, logged_in_client, client):
     assert f'data-user-id="{cast.alice.id}"' in html and 'data-moderator="0"' in html
     assert "js/live.js" in html and "socket.io.min.js" in html and "js/rooms-live.js" in html
     # The plenary (2030) has not started: a card says when it starts instead of an idle player.
-    assert 'data-phase="upcoming"' in html and "This session starts at 09:00" in html and "<iframe" not in html
+    assert (
+        'data-phase="upcoming"' in html and "This session starts at 09:00" in html and "<iframe" not in html
+    )
     assert "Moderator console" not in html
     assert 'id="chat-form"' in html and 'placeholder="Say something…"' in html
     assert logged_in_client(cast.outsider).get(page_url(cast, "live")).status_code == 403

@@ -1,13 +1,14 @@
 """Q&A, chat and room settings over /live, with several clients watching what each one receives."""
+
 from __future__ import annotations
 
 import json
 
+from rooms.support import LIVE, call, drain, received
 from sqlalchemy import func, select
 
 from conference.extensions import db
 from conference.rooms.models import ChatMessage, LiveRoom, Question, QuestionVote
-from rooms.support import LIVE, call, drain, received
 
 
 def everything(client) -> str:
@@ -28,8 +29,16 @@ def test_a_question_asked_by_one_reaches_the_other(cast, joined):
     [new] = received(bob, "question:new")
     assert new["question"]["text"] == "What about SDG 16?" and new["question"]["id"] == ack["question"]["id"]
     assert new["question"]["author"]["name"] == "Alice Asker"
-    assert set(new["question"]) >= {"id", "session_id", "text", "votes", "status", "pinned", "anonymous",
-                                    "created_at"}
+    assert set(new["question"]) >= {
+        "id",
+        "session_id",
+        "text",
+        "votes",
+        "status",
+        "pinned",
+        "anonymous",
+        "created_at",
+    }
 
 
 def test_the_anonymous_authors_name_never_reaches_a_participant(cast, joined):
@@ -41,7 +50,9 @@ def test_the_anonymous_authors_name_never_reaches_a_participant(cast, joined):
     call(bob, "question:vote", {"question_id": qid})
     call(mod, "question:moderate", {"question_id": qid, "action": "pin"})
     bob_saw = everything(bob)
-    assert "Sensitive?" in bob_saw and "Alice" not in bob_saw and f'"id": {cast.alice.id}, "name"' not in bob_saw
+    assert (
+        "Sensitive?" in bob_saw and "Alice" not in bob_saw and f'"id": {cast.alice.id}, "name"' not in bob_saw
+    )
     # Nor through a fresh join state.
     state = call(joined(cast.bob, cast.thematic), "join", {"session_id": cast.thematic})["state"]
     assert "Alice" not in json.dumps(state)
@@ -76,8 +87,11 @@ def test_pending_questions_reach_only_moderators_and_the_asker(app, cast, joined
 
 
 def test_editing_a_pending_question_stays_among_moderators(cast, joined):
-    alice, bob, mod = (joined(cast.alice, cast.plenary), joined(cast.bob, cast.plenary),
-                       joined(cast.moderator, cast.plenary))
+    alice, bob, mod = (
+        joined(cast.alice, cast.plenary),
+        joined(cast.bob, cast.plenary),
+        joined(cast.moderator, cast.plenary),
+    )
     drain(alice, bob)
     qid = call(alice, "question:ask", {"session_id": cast.plenary, "text": "Teh question"})["question"]["id"]
     ack = call(mod, "question:moderate", {"question_id": qid, "action": "edit", "text": "The question"})
@@ -117,9 +131,11 @@ def test_a_participants_moderate_is_refused_and_nothing_is_broadcast(app, cast, 
     with app.app_context():
         question = db.session.get(Question, qid)
         assert (question.status, question.text) == ("pending", "Mine")
-    for event, payload in (("room:settings", {"session_id": cast.plenary, "moderated": False}),
-                           ("room:close", {"session_id": cast.plenary}),
-                           ("room:who", {"session_id": cast.plenary})):
+    for event, payload in (
+        ("room:settings", {"session_id": cast.plenary, "moderated": False}),
+        ("room:close", {"session_id": cast.plenary}),
+        ("room:who", {"session_id": cast.plenary}),
+    ):
         assert call(bob, event, payload)["error"]["code"] == "forbidden"
     with app.app_context():
         room = db.session.get(LiveRoom, cast.plenary)
@@ -127,8 +143,11 @@ def test_a_participants_moderate_is_refused_and_nothing_is_broadcast(app, cast, 
 
 
 def test_pin_moves_on_air_and_everyone_sees_both_changes(cast, joined):
-    alice, bob, mod = (joined(cast.alice, cast.thematic), joined(cast.bob, cast.thematic),
-                       joined(cast.moderator, cast.thematic))
+    alice, bob, mod = (
+        joined(cast.alice, cast.thematic),
+        joined(cast.bob, cast.thematic),
+        joined(cast.moderator, cast.thematic),
+    )
     q1 = call(alice, "question:ask", {"session_id": cast.thematic, "text": "One"})["question"]["id"]
     q2 = call(alice, "question:ask", {"session_id": cast.thematic, "text": "Two"})["question"]["id"]
     call(mod, "question:moderate", {"question_id": q1, "action": "pin"})
@@ -166,9 +185,15 @@ def test_the_room_of_a_question_needs_the_right_to_enter(app, cast, joined, live
     alice = joined(cast.alice, cast.thematic)
     qid = call(alice, "question:ask", {"session_id": cast.thematic, "text": "Q"})["question"]["id"]
     outsider = live_client(cast.outsider)
-    assert call(outsider, "question:ask", {"session_id": cast.thematic, "text": "Hi"})["error"]["code"] == "not_registered"
+    assert (
+        call(outsider, "question:ask", {"session_id": cast.thematic, "text": "Hi"})["error"]["code"]
+        == "not_registered"
+    )
     assert call(outsider, "question:vote", {"question_id": qid})["error"]["code"] == "not_registered"
-    assert call(outsider, "chat:send", {"session_id": cast.thematic, "text": "Hi"})["error"]["code"] == "not_registered"
+    assert (
+        call(outsider, "chat:send", {"session_id": cast.thematic, "text": "Hi"})["error"]["code"]
+        == "not_registered"
+    )
     assert rows(app, QuestionVote) == 0 and rows(app, ChatMessage) == 0
 
 
@@ -218,7 +243,10 @@ def test_moderation_switch_and_closing_reach_the_room(app, cast, joined):
     ack = call(mod, "room:settings", {"session_id": cast.plenary, "moderated": False})
     assert ack["room"] == {"session_id": cast.plenary, "moderated": False, "closed": False}
     assert received(alice, "room:updated") == [ack["room"]]
-    assert call(alice, "question:ask", {"session_id": cast.plenary, "text": "Direct"})["question"]["status"] == "approved"
+    assert (
+        call(alice, "question:ask", {"session_id": cast.plenary, "text": "Direct"})["question"]["status"]
+        == "approved"
+    )
     closed = call(mod, "room:close", {"session_id": cast.plenary})
     assert closed["room"]["closed"] is True
     assert received(alice, "room:updated")[-1]["closed"] is True
@@ -246,7 +274,11 @@ def test_reconnect_gives_the_same_state_after_activity(cast, joined, live_client
     again = live_client(cast.bob)
     after = call(again, "join", {"session_id": cast.thematic})["state"]
     assert after == before
-    assert after["my_votes"] == [qid] and after["questions"][0]["votes"] == 1 and after["chat"][0]["text"] == "hi"
+    assert (
+        after["my_votes"] == [qid]
+        and after["questions"][0]["votes"] == 1
+        and after["chat"][0]["text"] == "hi"
+    )
 
 
 def test_an_acknowledged_vote_survives_a_restart(app, cast, joined):
@@ -257,7 +289,9 @@ def test_an_acknowledged_vote_survives_a_restart(app, cast, joined):
     alice, bob = joined(cast.alice, cast.thematic), joined(cast.bob, cast.thematic)
     qid = call(alice, "question:ask", {"session_id": cast.thematic, "text": "Durable?"})["question"]["id"]
     assert call(bob, "question:vote", {"question_id": qid})["ok"] is True
-    restarted = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    restarted = create_app(
+        {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
+    )
     with restarted.app_context():
         assert services.vote_count(db.session, qid) == 1
         assert services.my_votes(db.session, cast.bob.id, cast.thematic) == [qid]
@@ -273,8 +307,12 @@ def test_a_failed_write_gives_an_error_ack_and_no_broadcast(app, cast, joined):
     drain(alice, bob)
     with app.app_context():  # the disk "fails" for chat lines and votes from now on
         for table in ("chat_messages", "question_votes"):
-            db.session.execute(text(f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} "
-                                    "BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"))
+            db.session.execute(
+                text(
+                    f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"
+                )
+            )
         db.session.commit()
     ack = call(alice, "chat:send", {"session_id": cast.thematic, "text": "lost?"})
     assert ack["ok"] is False and ack["error"]["code"] == "storage_failed"

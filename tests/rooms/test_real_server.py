@@ -2,6 +2,7 @@
 
 The app runs on a loopback port (threading mode) and python-socketio's own client talks to it.
 """
+
 from __future__ import annotations
 
 import threading
@@ -34,8 +35,14 @@ def connected_client(base_url, token, *, transport="websocket", origin=None):
         headers = {"Origin": origin}
     gone = threading.Event()
     client.on("disconnect", lambda *args: gone.set(), namespace="/live")
-    client.connect(base_url, namespaces=["/live"], transports=[transport], auth={"token": token},
-                   headers=headers, wait_timeout=WAIT)
+    client.connect(
+        base_url,
+        namespaces=["/live"],
+        transports=[transport],
+        auth={"token": token},
+        headers=headers,
+        wait_timeout=WAIT,
+    )
     return client, gone
 
 
@@ -51,8 +58,9 @@ def test_an_oversized_frame_is_refused(app, cast, make_token, server, transport)
     try:
         ack = client.call("join", {"session_id": cast.plenary}, namespace="/live", timeout=WAIT)
         assert ack["ok"] is True
-        fine = client.call("chat:send", {"session_id": cast.plenary, "text": "é" * 1000}, namespace="/live",
-                           timeout=WAIT)
+        fine = client.call(
+            "chat:send", {"session_id": cast.plenary, "text": "é" * 1000}, namespace="/live", timeout=WAIT
+        )
         assert fine["ok"] is True
         client.emit("chat:send", {"session_id": cast.plenary, "text": "x" * (limit * 2)}, namespace="/live")
         assert gone.wait(WAIT), "the server kept a connection that sent an oversized frame"
@@ -70,7 +78,9 @@ def test_a_foreign_origin_is_refused(cast, make_token, server):
     # The same client from the app's own origin gets in: the Origin alone made the difference.
     client, _ = connected_client(server, token)
     try:
-        assert client.call("join", {"session_id": cast.plenary}, namespace="/live", timeout=WAIT)["ok"] is True
+        assert (
+            client.call("join", {"session_id": cast.plenary}, namespace="/live", timeout=WAIT)["ok"] is True
+        )
     finally:
         client.disconnect()
 
@@ -80,7 +90,14 @@ def test_a_client_without_credentials_is_refused_with_a_reason(server):
     reasons = []
     client.on("connect_error", reasons.append, namespace="/live")
     with pytest.raises(socketio_client.exceptions.ConnectionError):
-        client.connect(server, namespaces=["/live"], transports=["polling"], headers={"Origin": server},
-                       wait_timeout=WAIT)
+        client.connect(
+            server,
+            namespaces=["/live"],
+            transports=["polling"],
+            headers={"Origin": server},
+            wait_timeout=WAIT,
+        )
     client.disconnect()
-    assert reasons and "sign in" in reasons[0]["message"] and reasons[0]["data"] == {"code": "unauthenticated"}
+    assert (
+        reasons and "sign in" in reasons[0]["message"] and reasons[0]["data"] == {"code": "unauthenticated"}
+    )

@@ -1,4 +1,5 @@
 """Service-level rules of the live rooms: presence, Q&A, moderation, chat, room settings, rate limits."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,6 +31,7 @@ def count(db, model, *where) -> int:
 
 # --- presence --------------------------------------------------------------------------------
 
+
 def test_presence_counts_distinct_people_and_one_room_per_socket(db, cast, people):
     services.join_room(db, people["alice"], cast.plenary, "sid-a1")
     services.join_room(db, people["alice"], cast.plenary, "sid-a2")
@@ -52,6 +54,7 @@ def test_join_is_for_registered_people_and_organisers(db, cast, people):
 
 
 # --- questions -------------------------------------------------------------------------------
+
 
 def test_moderated_rooms_queue_questions_and_open_rooms_publish_them(db, cast, people):
     queued = services.ask_question(db, people["alice"], cast.plenary, "  Why?  ")
@@ -91,7 +94,10 @@ def test_participants_see_public_questions_and_only_their_own_pending(db, cast, 
 
     seen_by_alice = {q["text"]: q for q in services.visible_questions(db, alice, cast.plenary, room)}
     assert set(seen_by_alice) == {"Alice pending", "Bob approved"}
-    assert seen_by_alice["Alice pending"]["status"] == "pending" and seen_by_alice["Alice pending"]["author"]["id"] == alice.id
+    assert (
+        seen_by_alice["Alice pending"]["status"] == "pending"
+        and seen_by_alice["Alice pending"]["author"]["id"] == alice.id
+    )
     assert "author" not in seen_by_alice["Bob approved"]  # anonymous
 
     seen_by_mod = {q["text"]: q for q in services.visible_questions(db, mod, cast.plenary, room)}
@@ -115,7 +121,8 @@ def test_a_vote_counts_once_and_can_be_taken_back(db, cast, people):
 def test_simultaneous_votes_by_one_person_leave_one_vote(app, cast, people, db):
     question = services.ask_question(db, people["alice"], cast.thematic, "Race?")
     outcomes = run_together(
-        app, lambda _n: services.vote(_db.session, _db.session.get(User, cast.bob.id), question.id), 8)
+        app, lambda _n: services.vote(_db.session, _db.session.get(User, cast.bob.id), question.id), 8
+    )
     assert outcomes == ["already_voted"] * 7 + ["ok"]
     assert count(db, QuestionVote, QuestionVote.question_id == question.id) == 1
 
@@ -131,7 +138,9 @@ def test_pending_and_dismissed_questions_cannot_be_voted(db, cast, people):
 def test_only_moderators_moderate(db, cast, people):
     question = services.ask_question(db, people["alice"], cast.plenary, "Queue me")
     for action in ("approve", "dismiss", "answer", "pin", "unpin", "edit"):
-        assert error_code(services.moderate_question, db, people["bob"], question.id, action, "x") == "forbidden"
+        assert (
+            error_code(services.moderate_question, db, people["bob"], question.id, action, "x") == "forbidden"
+        )
     db.expire_all()
     assert db.get(Question, question.id).status == "pending"
 
@@ -171,6 +180,7 @@ def test_one_question_is_pinned_at_a_time(db, cast, people):
 
 # --- room settings ---------------------------------------------------------------------------
 
+
 def test_moderation_switch_and_closing_are_for_moderators(db, cast, people):
     assert error_code(services.set_moderated, db, people["alice"], cast.plenary, False) == "forbidden"
     assert error_code(services.close_room, db, people["alice"], cast.plenary) == "forbidden"
@@ -194,6 +204,7 @@ def test_a_closed_room_accepts_no_question_vote_or_chat(db, cast, people):
 
 
 # --- chat ------------------------------------------------------------------------------------
+
 
 def test_chat_is_stored_as_typed_and_deleted_by_moderators_only(db, cast, people):
     message = services.send_chat(db, people["alice"], cast.plenary, "<img src=x onerror=alert(1)>")
@@ -223,6 +234,7 @@ def test_the_chat_tail_keeps_the_last_fifty_in_order(app, db, cast, people):
 
 # --- flood control ---------------------------------------------------------------------------
 
+
 def test_a_flood_of_questions_is_slowed_down_with_an_error(app, db, cast, people):
     app.config["ROOMS_RATE_LIMITS"] = {"question": (3, 3600)}
     for n in range(3):
@@ -250,7 +262,12 @@ def test_refused_actions_do_not_use_up_the_allowance(app, db, cast, people):
 def test_simultaneous_requests_share_one_counter(app, db, cast, people):
     app.config["ROOMS_RATE_LIMITS"] = {"chat": (3, 3600)}
     outcomes = run_together(
-        app, lambda n: services.send_chat(_db.session, _db.session.get(User, cast.alice.id), cast.plenary, f"m{n}"), 10)
+        app,
+        lambda n: services.send_chat(
+            _db.session, _db.session.get(User, cast.alice.id), cast.plenary, f"m{n}"
+        ),
+        10,
+    )
     assert outcomes == ["ok"] * 3 + ["rate_limited"] * 7
     assert count(db, ChatMessage) == 3
     assert db.scalar(select(func.sum(RateCounter.hits))) == 3

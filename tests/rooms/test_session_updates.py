@@ -1,4 +1,5 @@
 """A changed session reaches its open live pages and its event's open agendas over /live at once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,8 +15,12 @@ from conference.programme.models import Event, ProgrammeSession
 
 def ids_of(app, event) -> dict:
     with app.app_context():
-        return {s.kind: s.id for s in _db.session.scalars(select(ProgrammeSession).where(
-            ProgrammeSession.event_id == event.id))}
+        return {
+            s.kind: s.id
+            for s in _db.session.scalars(
+                select(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
+            )
+        }
 
 
 def move_session(app, session_id: int, **new) -> dict:
@@ -31,7 +36,8 @@ def move_session(app, session_id: int, **new) -> dict:
 
 
 def test_a_moved_session_updates_its_room_and_the_events_agendas_and_nobody_else(
-        app, make_event, make_user, make_registration, joined, live_client):
+    app, make_event, make_user, make_registration, joined, live_client
+):
     a, b = make_event("event-a"), make_event("event-b")
     in_a, in_b = ids_of(app, a), ids_of(app, b)
     alice, bob, carol, visitor = (make_user(name=n) for n in ("Alice", "Bob", "Carol", "Vic Visitor"))
@@ -49,8 +55,14 @@ def test_a_moved_session_updates_its_room_and_the_events_agendas_and_nobody_else
     with app.app_context():
         old = _db.session.get(ProgrammeSession, in_a["plenary"])
         start, end = old.starts_at + timedelta(hours=4), old.ends_at + timedelta(hours=4, minutes=15)
-    move_session(app, in_a["plenary"], starts_at=start, ends_at=end, room="Hall B",
-                 stream_url="https://vimeo.com/123456")
+    move_session(
+        app,
+        in_a["plenary"],
+        starts_at=start,
+        ends_at=end,
+        room="Hall B",
+        stream_url="https://vimeo.com/123456",
+    )
 
     [update] = received(in_plenary, "session:updated")
     assert update["id"] == in_a["plenary"] and update["event_id"] == a.id

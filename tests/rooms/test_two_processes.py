@@ -4,6 +4,7 @@ Presence lives in the database and broadcasts cross processes through Redis, so 
 to process A and a person connected to process B see the same numbers and the same questions.
 Skips when Redis is absent on 127.0.0.1:6379, except when CI is set.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ def redis_available():
         import redis
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- any failure to reach Redis means skip (or fail in CI)
         if os.environ.get("CI"):
             pytest.fail(f"Redis required in CI: {exc}")
         pytest.skip(f"Redis is not available on 127.0.0.1:6379: {exc}")
@@ -42,9 +43,19 @@ def two_servers(app, redis_available):
         for _ in range(2):
             port = free_port()
             process = subprocess.Popen(
-                [sys.executable, str(script), app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL, channel, str(port)],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                cwd=str(Path(__file__).resolve().parents[2]))
+                [
+                    sys.executable,
+                    str(script),
+                    app.config["SQLALCHEMY_DATABASE_URI"],
+                    REDIS_URL,
+                    channel,
+                    str(port),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                cwd=str(Path(__file__).resolve().parents[2]),
+            )
             processes.append(process)
             assert process.stdout.readline().strip() == "ready"
             urls.append(f"http://127.0.0.1:{port}")
@@ -63,8 +74,9 @@ class Listener:
         self.events: list[tuple[str, dict]] = []
         self.changed = threading.Condition()
         self.client.on("*", self._record, namespace="/live")
-        self.client.connect(url, namespaces=["/live"], transports=["websocket"], auth={"token": token},
-                            wait_timeout=WAIT)
+        self.client.connect(
+            url, namespaces=["/live"], transports=["websocket"], auth={"token": token}, wait_timeout=WAIT
+        )
 
     def _record(self, event, data=None):
         with self.changed:
@@ -76,8 +88,9 @@ class Listener:
 
     def wait_for(self, predicate) -> tuple[str, dict]:
         with self.changed:
-            found = self.changed.wait_for(lambda: next((e for e in self.events if predicate(*e)), None),
-                                          timeout=WAIT)
+            found = self.changed.wait_for(
+                lambda: next((e for e in self.events if predicate(*e)), None), timeout=WAIT
+            )
         assert found, f"not received; got {self.events}"
         return found
 

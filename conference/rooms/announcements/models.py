@@ -1,4 +1,5 @@
 """An announcement sent to every live room of one event; withdrawing keeps the row for the record."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The one shape of an announcement, for the back-office form and the /live events alike."""
+
 from __future__ import annotations
 
 from typing import Annotated

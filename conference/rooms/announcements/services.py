@@ -3,6 +3,7 @@
 Plain functions over a database session; they raise ServiceError codes and never emit (the callers
 broadcast `announcement:new` / `announcement:withdrawn` to the event's room).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
@@ -34,8 +35,11 @@ def may_withdraw(db: Session, user: User | None, announcement: Announcement) -> 
     """Organisers withdraw any announcement of their event; a moderator only the ones they sent."""
     if checks.can_manage(db, user, announcement.event_id):
         return True
-    return (user is not None and announcement.author_id == getattr(user, "id", None)
-            and checks.can_moderate_event(db, user, announcement.event_id))
+    return (
+        user is not None
+        and announcement.author_id == getattr(user, "id", None)
+        and checks.can_moderate_event(db, user, announcement.event_id)
+    )
 
 
 def get_event_by_id(db: Session, event_id: int) -> Event:
@@ -48,7 +52,9 @@ def get_event_by_id(db: Session, event_id: int) -> Event:
 def announcement_payload(announcement: Announcement) -> dict:
     author = announcement.author
     return {
-        "id": announcement.id, "event_id": announcement.event_id, "text": announcement.text,
+        "id": announcement.id,
+        "event_id": announcement.event_id,
+        "text": announcement.text,
         "created_at": _iso(announcement.created_at),
         "author": {"id": author.id, "name": author.name} if author is not None else None,
     }
@@ -56,14 +62,24 @@ def announcement_payload(announcement: Announcement) -> dict:
 
 def current_announcement(db: Session, event_id: int) -> Announcement | None:
     """The newest announcement of the event that was not withdrawn: the one the banners show."""
-    return db.scalar(select(Announcement).where(Announcement.event_id == event_id, Announcement.withdrawn_at.is_(None))
-                     .order_by(Announcement.id.desc()).limit(1))
+    return db.scalar(
+        select(Announcement)
+        .where(Announcement.event_id == event_id, Announcement.withdrawn_at.is_(None))
+        .order_by(Announcement.id.desc())
+        .limit(1)
+    )
 
 
 def recent_announcements(db: Session, event: Event, limit: int = KEEP) -> list[Announcement]:
     """Newest first, withdrawn ones included (the back-office shows them as withdrawn)."""
-    return list(db.scalars(select(Announcement).where(Announcement.event_id == event.id)
-                           .order_by(Announcement.id.desc()).limit(limit)))
+    return list(
+        db.scalars(
+            select(Announcement)
+            .where(Announcement.event_id == event.id)
+            .order_by(Announcement.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def send_announcement(db: Session, user: User, event: Event, text: str) -> Announcement:
@@ -80,22 +96,35 @@ def send_announcement(db: Session, user: User, event: Event, text: str) -> Annou
 
 
 def _forget_old(db: Session, event_id: int) -> None:
-    kept = select(Announcement.id).where(Announcement.event_id == event_id).order_by(Announcement.id.desc()).limit(KEEP)
-    db.execute(delete(Announcement)
-               .where(Announcement.event_id == event_id, Announcement.id.not_in(kept.scalar_subquery()))
-               .execution_options(synchronize_session=False))
+    kept = (
+        select(Announcement.id)
+        .where(Announcement.event_id == event_id)
+        .order_by(Announcement.id.desc())
+        .limit(KEEP)
+    )
+    db.execute(
+        delete(Announcement)
+        .where(Announcement.event_id == event_id, Announcement.id.not_in(kept.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
 
 
-def withdraw_announcement(db: Session, user: User, announcement_id: int, event: Event | None = None) -> Announcement:
+def withdraw_announcement(
+    db: Session, user: User, announcement_id: int, event: Event | None = None
+) -> Announcement:
     """Take an announcement down (it stays listed as withdrawn). `event`, when given, must be its event."""
     announcement = db.get(Announcement, announcement_id)
     if announcement is None or (event is not None and announcement.event_id != event.id):
         raise NotFound("announcement_not_found", f"there is no announcement {announcement_id}")
     if not may_withdraw(db, user, announcement):
-        raise Forbidden("forbidden", "only this event's organisers (or the moderator who sent it) may withdraw it")
+        raise Forbidden(
+            "forbidden", "only this event's organisers (or the moderator who sent it) may withdraw it"
+        )
     taken_down = db.execute(
-        update(Announcement).where(Announcement.id == announcement.id, Announcement.withdrawn_at.is_(None))
-        .values(withdrawn_at=utcnow(), withdrawn_by_id=user.id).execution_options(synchronize_session=False)
+        update(Announcement)
+        .where(Announcement.id == announcement.id, Announcement.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow(), withdrawn_by_id=user.id)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not taken_down:
         db.rollback()

@@ -4,6 +4,7 @@ Client → server: `announcement:send {event_id, text}`, `announcement:withdraw 
 Server → clients, to `event:<event_id>` (every socket in a live room of the event), once each:
 `announcement:new {announcement}`, `announcement:withdrawn {announcement_id, event_id, current}`.
 """
+
 from __future__ import annotations
 
 from ...extensions import db, socketio
@@ -16,15 +17,20 @@ from .schemas import AnnouncementRef, SendAnnouncement
 
 def broadcast_new(announcement: Announcement) -> dict:
     body = services.announcement_payload(announcement)
-    socketio.emit("announcement:new", {"announcement": body}, to=event_room(announcement.event_id), namespace=LIVE)
+    socketio.emit(
+        "announcement:new", {"announcement": body}, to=event_room(announcement.event_id), namespace=LIVE
+    )
     return body
 
 
 def broadcast_withdrawn(announcement: Announcement) -> dict:
     """Tell the rooms it is gone, and which one (an older, still standing) the banners show now."""
     current = services.current_announcement(db.session, announcement.event_id)
-    body = {"announcement_id": announcement.id, "event_id": announcement.event_id,
-            "current": services.announcement_payload(current) if current is not None else None}
+    body = {
+        "announcement_id": announcement.id,
+        "event_id": announcement.event_id,
+        "current": services.announcement_payload(current) if current is not None else None,
+    }
     socketio.emit("announcement:withdrawn", body, to=event_room(announcement.event_id), namespace=LIVE)
     return body
 

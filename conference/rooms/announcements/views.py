@@ -3,6 +3,7 @@
 Blueprint `rooms_manage` (the endpoint the back-office's sections name). The form's text is checked by
 the same pydantic model as the `/live` event; errors show beside the field, with the text kept.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -22,7 +23,10 @@ bp = Blueprint("rooms_manage", __name__, url_prefix="/manage/events/<slug>")
 
 def _page(event, *, text: str = "", errors: list[str] | None = None, status: int = 200):
     return render_template(
-        "rooms/announcements_manage.html", event=event, text=text, errors=errors or [],
+        "rooms/announcements_manage.html",
+        event=event,
+        text=text,
+        errors=errors or [],
         announcements=services.recent_announcements(db.session, event),
         current=services.current_announcement(db.session, event.id),
         may_withdraw=lambda a: services.may_withdraw(db.session, current_user, a),

@@ -6,6 +6,7 @@ English, else any room; `by="country"` deals delegations out one person per coun
 sends each person where their country has the fewest people so far. Rooms already holding people
 (`taken`) count as they are; whoever fits nowhere is returned in `unplaced`.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -102,7 +103,9 @@ class _Plan:
         if not candidates:
             return None
         if by == "country":
-            return min(candidates, key=lambda r: (self.countries[r.id][person.country], self._fill(r), r.position))
+            return min(
+                candidates, key=lambda r: (self.countries[r.id][person.country], self._fill(r), r.position)
+            )
         return min(candidates, key=lambda r: (self._fill(r), self.taken[r.id], r.position))
 
     def place(self, room: Room, person: Person) -> None:

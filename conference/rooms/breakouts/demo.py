@@ -1,4 +1,5 @@
 """Demo data: the symposium's regional breakouts, prepared as a draft round a moderator can start."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -15,9 +16,12 @@ DEMO_MODERATOR = "moderator1@symposium.example"
 
 def prepare_demo_round(db: Session, event: Event) -> BreakoutRound | None:
     """A self-select draft round over the existing breakouts (en and ar), unless the session has one."""
-    parent = db.scalar(select(ProgrammeSession).where(
-        ProgrammeSession.event_id == event.id, ProgrammeSession.title == PARENT_TITLE,
-    ))
+    parent = db.scalar(
+        select(ProgrammeSession).where(
+            ProgrammeSession.event_id == event.id,
+            ProgrammeSession.title == PARENT_TITLE,
+        )
+    )
     moderator = db.scalar(select(User).where(User.email == DEMO_MODERATOR))
     if parent is None or moderator is None or services.latest_round(db, parent.id) is not None:
         return None

@@ -5,6 +5,7 @@ a country whose main working language is one of the UN languages other than Engl
 (Arabic, French, Spanish, Russian, Chinese); every other country, and no country, maps to English.
 A participant whose language has no room goes to the English rooms (or to any room if there is none).
 """
+
 from __future__ import annotations
 
 _COUNTRIES_BY_LANGUAGE = {
@@ -15,7 +16,9 @@ _COUNTRIES_BY_LANGUAGE = {
     "zh": "CN TW",
 }
 LANGUAGE_OF_COUNTRY = {
-    country: language for language, countries in _COUNTRIES_BY_LANGUAGE.items() for country in countries.split()
+    country: language
+    for language, countries in _COUNTRIES_BY_LANGUAGE.items()
+    for country in countries.split()
 }
 DEFAULT_LANGUAGE = "en"
 
@@ -26,5 +29,5 @@ def preferred_language(country: str | None) -> str:
 
 
 def base_language(tag: str | None) -> str:
-    """"ar-EG" → "ar": rooms are matched on the base language only."""
+    """ "ar-EG" → "ar": rooms are matched on the base language only."""
     return (tag or DEFAULT_LANGUAGE).split("-")[0].lower()

@@ -5,6 +5,7 @@ normal live `join` gives it presence, Q&A, chat and polls. A round lists the roo
 (`BreakoutRoom`, with a capacity copied from the session and a `taken` counter) and records every
 participant's place (`BreakoutAssignment`), which stays after the recall as the record of the round.
 """
+
 from __future__ import annotations
 
 import enum
@@ -48,7 +49,9 @@ class BreakoutRound(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
+    )
     # Equals session_id while the round is a draft or running, NULL once recalled: the UNIQUE
     # constraint lets a main session have one open round at a time (NULLs never collide).
     open_session_id: Mapped[int | None] = mapped_column(unique=True)
@@ -67,7 +70,7 @@ class BreakoutRound(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     session: Mapped[ProgrammeSession] = relationship()
-    rooms: Mapped[list["BreakoutRoom"]] = relationship(
+    rooms: Mapped[list[BreakoutRoom]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="BreakoutRoom.position"
     )
 
@@ -84,7 +87,9 @@ class BreakoutRoom(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("breakout_rounds.id", ondelete="CASCADE"), index=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     capacity: Mapped[int | None] = mapped_column()
     # People assigned to or choosing this room; self-select increments it with

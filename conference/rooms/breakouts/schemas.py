@@ -1,4 +1,5 @@
 """Payloads of the breakout events on /live, validated before any rule runs."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -9,8 +10,10 @@ from ...db_types import MAX_DB_ID
 
 Id = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Language = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-                                            max_length=35)]
+Language = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35),
+]
 Duration = Annotated[int, Field(ge=1, le=4 * 3600)]
 
 

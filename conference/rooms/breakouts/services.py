@@ -4,6 +4,7 @@ Every state change is one conditional UPDATE (or an INSERT under a UNIQUE constr
 count decides: starting twice, recalling twice, a timer racing a moderator's recall, two people
 taking the last place of a room — the database answers, on SQLite and PostgreSQL alike.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Session
 from ...accounts.models import User
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
+from ...grants.services import user_ids_with_grant
 from ...programme.models import ProgrammeSession, SessionKind
 from ...programme.services import iso_utc
 from ...registrations.models import Registration
-from ...grants.services import user_ids_with_grant
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from . import balancing
 from .models import (
@@ -98,20 +99,28 @@ def open_round(db: Session, main_session_id: int) -> BreakoutRound | None:
 
 def latest_round(db: Session, main_session_id: int) -> BreakoutRound | None:
     return db.scalar(
-        select(BreakoutRound).where(BreakoutRound.session_id == main_session_id).order_by(BreakoutRound.id.desc())
+        select(BreakoutRound)
+        .where(BreakoutRound.session_id == main_session_id)
+        .order_by(BreakoutRound.id.desc())
     )
 
 
 def rounds_of(db: Session, main_session_id: int) -> list[BreakoutRound]:
-    return list(db.scalars(
-        select(BreakoutRound).where(BreakoutRound.session_id == main_session_id).order_by(BreakoutRound.id)
-    ))
+    return list(
+        db.scalars(
+            select(BreakoutRound)
+            .where(BreakoutRound.session_id == main_session_id)
+            .order_by(BreakoutRound.id)
+        )
+    )
 
 
 def assignment_of(db: Session, round_id: int, user_id: int) -> BreakoutAssignment | None:
-    return db.scalar(select(BreakoutAssignment).where(
-        BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id == user_id
-    ))
+    return db.scalar(
+        select(BreakoutAssignment).where(
+            BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id == user_id
+        )
+    )
 
 
 def ensure_may_enter(db: Session, user: User, session: ProgrammeSession) -> None:
@@ -123,15 +132,18 @@ def ensure_may_enter(db: Session, user: User, session: ProgrammeSession) -> None
     if session.parent_id is None:
         return
     room = db.scalar(
-        select(BreakoutRoom).join(BreakoutRound, BreakoutRoom.round_id == BreakoutRound.id)
+        select(BreakoutRoom)
+        .join(BreakoutRound, BreakoutRoom.round_id == BreakoutRound.id)
         .where(BreakoutRoom.session_id == session.id, BreakoutRound.status == RoundStatus.RUNNING.value)
     )
     if room is None:
         return
     assignment = assignment_of(db, room.round_id, user.id)
     if assignment is None or assignment.room_id != room.id:
-        raise Forbidden("not_in_this_breakout",
-                        "this breakout is running: choose a room with breakout:join, or wait to be assigned")
+        raise Forbidden(
+            "not_in_this_breakout",
+            "this breakout is running: choose a room with breakout:join, or wait to be assigned",
+        )
 
 
 def _ensure_open(round_: BreakoutRound) -> None:
@@ -147,8 +159,15 @@ def _ensure_running(round_: BreakoutRound) -> None:
 # --- creating a round --------------------------------------------------------------------------
 
 
-def create_round(db: Session, user: User, session_id: int, rooms: list[RoomSpec], *,
-                 mode: str = RoundMode.SELF_SELECT.value, duration_s: int = 900) -> BreakoutRound:
+def create_round(
+    db: Session,
+    user: User,
+    session_id: int,
+    rooms: list[RoomSpec],
+    *,
+    mode: str = RoundMode.SELF_SELECT.value,
+    duration_s: int = 900,
+) -> BreakoutRound:
     """A draft round of `session_id` with its rooms; an empty list reuses the existing breakouts.
 
     A room whose name matches an existing breakout of the session reuses that session (its language
@@ -162,27 +181,42 @@ def create_round(db: Session, user: User, session_id: int, rooms: list[RoomSpec]
         raise ServiceError("invalid_mode", f"mode must be one of {', '.join(ROUND_MODES)}")
     _check_duration(duration_s)
     sessions = _room_sessions(db, main, rooms)
-    round_ = BreakoutRound(session_id=main.id, open_session_id=main.id, mode=mode, duration_s=duration_s,
-                           created_by_id=user.id)
-    round_.rooms = [BreakoutRoom(session_id=s.id, position=i, capacity=s.capacity) for i, s in enumerate(sessions)]
+    round_ = BreakoutRound(
+        session_id=main.id, open_session_id=main.id, mode=mode, duration_s=duration_s, created_by_id=user.id
+    )
+    round_.rooms = [
+        BreakoutRoom(session_id=s.id, position=i, capacity=s.capacity) for i, s in enumerate(sessions)
+    ]
     db.add(round_)
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict("round_already_open", "this session already has a breakout round; recall it first") from None
+        raise Conflict(
+            "round_already_open", "this session already has a breakout round; recall it first"
+        ) from None
     return round_
 
 
 def _check_duration(duration_s: int) -> None:
     if not 1 <= duration_s <= MAX_DURATION_S:
-        raise ServiceError("invalid_duration", f"the duration must be between 1 second and {MAX_DURATION_S // 3600} hours")
+        raise ServiceError(
+            "invalid_duration", f"the duration must be between 1 second and {MAX_DURATION_S // 3600} hours"
+        )
 
 
 def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -> list[ProgrammeSession]:
-    existing = {c.title: c for c in db.scalars(select(ProgrammeSession).where(
-        ProgrammeSession.parent_id == main.id, ProgrammeSession.kind == SessionKind.BREAKOUT.value,
-    ).order_by(ProgrammeSession.id))}
+    existing = {
+        c.title: c
+        for c in db.scalars(
+            select(ProgrammeSession)
+            .where(
+                ProgrammeSession.parent_id == main.id,
+                ProgrammeSession.kind == SessionKind.BREAKOUT.value,
+            )
+            .order_by(ProgrammeSession.id)
+        )
+    }
     if not specs:
         if not existing:
             raise ServiceError("no_rooms", "list the breakout rooms to create")
@@ -190,18 +224,25 @@ def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -
     names = [spec.name.strip() for spec in specs]
     if any(not name for name in names):
         raise ServiceError("invalid_room", "every breakout room needs a name")
-    if len(set(n.casefold() for n in names)) != len(names):
+    if len({n.casefold() for n in names}) != len(names):
         raise ServiceError("duplicate_room_name", "two breakout rooms have the same name")
     sessions = []
-    for name, spec in zip(names, specs):
+    for name, spec in zip(names, specs, strict=False):
         if spec.capacity is not None and spec.capacity < 1:
             raise ServiceError("invalid_capacity", f"the capacity of {name!r} must be at least 1")
         session = existing.get(name)
         if session is None:
             session = ProgrammeSession(
-                event_id=main.event_id, track_id=main.track_id, parent_id=main.id, title=name,
-                kind=SessionKind.BREAKOUT.value, starts_at=main.starts_at, ends_at=main.ends_at,
-                room="", capacity=spec.capacity, language=spec.language,
+                event_id=main.event_id,
+                track_id=main.track_id,
+                parent_id=main.id,
+                title=name,
+                kind=SessionKind.BREAKOUT.value,
+                starts_at=main.starts_at,
+                ends_at=main.ends_at,
+                room="",
+                capacity=spec.capacity,
+                language=spec.language,
             )
             db.add(session)
         else:
@@ -214,7 +255,9 @@ def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -
 # --- assigning people --------------------------------------------------------------------------
 
 
-def assign(db: Session, user: User, round_id: int, pairs: list[tuple[int, int | None]]) -> list[AssignmentChange]:
+def assign(
+    db: Session, user: User, round_id: int, pairs: list[tuple[int, int | None]]
+) -> list[AssignmentChange]:
     """Put each (user_id, room_id) in place; room_id None removes the person's assignment.
 
     A moderator may fill a room past its capacity on purpose; capacity binds self-select.
@@ -233,7 +276,11 @@ def assign(db: Session, user: User, round_id: int, pairs: list[tuple[int, int | 
     changes, deltas = [], Counter()
     for user_id, room_id in pairs:
         current = existing.get(user_id)
-        if current is not None and current.room_id == room_id and current.source == AssignmentSource.ASSIGNED.value:
+        if (
+            current is not None
+            and current.room_id == room_id
+            and current.source == AssignmentSource.ASSIGNED.value
+        ):
             continue
         if current is not None:
             deltas[current.room_id] -= 1
@@ -242,8 +289,14 @@ def assign(db: Session, user: User, round_id: int, pairs: list[tuple[int, int | 
             else:
                 current.room_id, current.source = room_id, AssignmentSource.ASSIGNED.value
         elif room_id is not None:
-            db.add(BreakoutAssignment(round_id=round_.id, room_id=room_id, user_id=user_id,
-                                      source=AssignmentSource.ASSIGNED.value))
+            db.add(
+                BreakoutAssignment(
+                    round_id=round_.id,
+                    room_id=room_id,
+                    user_id=user_id,
+                    source=AssignmentSource.ASSIGNED.value,
+                )
+            )
         if room_id is not None:
             deltas[room_id] += 1
         changes.append(AssignmentChange(user_id, rooms.get(room_id)))
@@ -260,28 +313,46 @@ def _ensure_participants(db: Session, round_: BreakoutRound, user_ids: list[int]
     missing = [uid for uid in user_ids if uid not in users]
     if missing:
         raise NotFound("user_not_found", f"there is no user {missing[0]}", user_ids=missing)
-    registered = set(db.scalars(select(Registration.user_id).where(
-        Registration.event_id == round_.session.event_id, Registration.status == "confirmed",
-        Registration.user_id.in_(user_ids),
-    )))
+    registered = set(
+        db.scalars(
+            select(Registration.user_id).where(
+                Registration.event_id == round_.session.event_id,
+                Registration.status == "confirmed",
+                Registration.user_id.in_(user_ids),
+            )
+        )
+    )
     team = user_ids_with_grant(db, round_.session.event_id)
-    outsiders = [uid for uid in user_ids if uid not in registered and uid not in team and not users[uid].is_admin]
+    outsiders = [
+        uid for uid in user_ids if uid not in registered and uid not in team and not users[uid].is_admin
+    ]
     if outsiders:
-        raise ServiceError("not_registered", "these people are not registered for the event", user_ids=outsiders)
+        raise ServiceError(
+            "not_registered", "these people are not registered for the event", user_ids=outsiders
+        )
 
 
 def _assignments_by_user(db: Session, round_id: int, user_ids: list[int]) -> dict[int, BreakoutAssignment]:
-    rows = db.scalars(select(BreakoutAssignment).where(
-        BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id.in_(user_ids)
-    )) if user_ids else []
+    rows = (
+        db.scalars(
+            select(BreakoutAssignment).where(
+                BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id.in_(user_ids)
+            )
+        )
+        if user_ids
+        else []
+    )
     return {a.user_id: a for a in rows}
 
 
 def _apply_deltas(db: Session, deltas: Counter) -> None:
     for room_id, delta in deltas.items():
         if delta:
-            db.execute(update(BreakoutRoom).where(BreakoutRoom.id == room_id)
-                       .values(taken=BreakoutRoom.taken + delta))
+            db.execute(
+                update(BreakoutRoom)
+                .where(BreakoutRoom.id == room_id)
+                .values(taken=BreakoutRoom.taken + delta)
+            )
 
 
 def _commit_assignments(db: Session) -> None:
@@ -289,11 +360,15 @@ def _commit_assignments(db: Session) -> None:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict("assignment_changed", "someone changed these places at the same time; try again") from None
+        raise Conflict(
+            "assignment_changed", "someone changed these places at the same time; try again"
+        ) from None
     db.expire_all()  # the counters were changed by UPDATE statements
 
 
-def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, by: str | None = None) -> AutoResult:
+def auto_assign(
+    db: Session, user: User, round_id: int, user_ids: list[int], *, by: str | None = None
+) -> AutoResult:
     """Spread the not-yet-placed people of `user_ids` over the rooms, within capacity.
 
     `by="language"` sends people to rooms in their preferred language (see languages.py);
@@ -307,7 +382,9 @@ def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, 
     _ensure_open(round_)
     for room in round_.rooms:
         db.refresh(room)
-    placed = set(db.scalars(select(BreakoutAssignment.user_id).where(BreakoutAssignment.round_id == round_.id)))
+    placed = set(
+        db.scalars(select(BreakoutAssignment.user_id).where(BreakoutAssignment.round_id == round_.id))
+    )
     people = sorted(db.scalars(select(User).where(User.id.in_(set(user_ids) - placed))), key=lambda u: u.id)
     _ensure_participants(db, round_, [p.id for p in people])
     rooms = {room.id: room for room in round_.rooms}
@@ -316,14 +393,22 @@ def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, 
     taken_before = {fill.id: fill.taken for fill in fills}
     result = AutoResult(unplaced=placement.unplaced)
     for person_id, room_id in placement.places:
-        db.add(BreakoutAssignment(round_id=round_.id, room_id=room_id, user_id=person_id,
-                                  source=AssignmentSource.ASSIGNED.value))
+        db.add(
+            BreakoutAssignment(
+                round_id=round_.id, room_id=room_id, user_id=person_id, source=AssignmentSource.ASSIGNED.value
+            )
+        )
         result.changes.append(AssignmentChange(person_id, rooms[room_id]))
     for room_id, added in placement.added.items():
         # Conditional: a self-select that took the last places meanwhile makes this fail, not overfill.
-        done = db.execute(update(BreakoutRoom).where(
-            BreakoutRoom.id == room_id, BreakoutRoom.taken == taken_before[room_id],
-        ).values(taken=BreakoutRoom.taken + added))
+        done = db.execute(
+            update(BreakoutRoom)
+            .where(
+                BreakoutRoom.id == room_id,
+                BreakoutRoom.taken == taken_before[room_id],
+            )
+            .values(taken=BreakoutRoom.taken + added)
+        )
         if done.rowcount != 1:
             db.rollback()
             raise Conflict("assignment_changed", "people chose rooms meanwhile; balance again")
@@ -334,7 +419,9 @@ def auto_assign(db: Session, user: User, round_id: int, user_ids: list[int], *, 
 # --- participants choosing and entering --------------------------------------------------------
 
 
-def enter_breakout(db: Session, user: User, round_id: int, room_id: int | None = None) -> tuple[BreakoutRound, BreakoutRoom]:
+def enter_breakout(
+    db: Session, user: User, round_id: int, room_id: int | None = None
+) -> tuple[BreakoutRound, BreakoutRoom]:
     """`breakout:join`: the room this person goes into now (their choice, or their assignment).
 
     Moderators drop into any room and leave no record. Participants follow the round's mode:
@@ -360,14 +447,26 @@ def enter_breakout(db: Session, user: User, round_id: int, room_id: int | None =
     _ensure_may_choose(round_, current)
     if current is None:
         _take_place(db, room)
-        db.add(BreakoutAssignment(round_id=round_.id, room_id=room.id, user_id=user.id,
-                                  source=AssignmentSource.SELF.value, joined_at=utcnow()))
+        db.add(
+            BreakoutAssignment(
+                round_id=round_.id,
+                room_id=room.id,
+                user_id=user.id,
+                source=AssignmentSource.SELF.value,
+                joined_at=utcnow(),
+            )
+        )
     else:
         previous_room_id = current.room_id  # the UPDATE below refreshes `current` in memory
         _take_place(db, room)
-        moved = db.execute(update(BreakoutAssignment).where(
-            BreakoutAssignment.id == current.id, BreakoutAssignment.room_id == previous_room_id,
-        ).values(room_id=room.id, source=AssignmentSource.SELF.value, joined_at=utcnow()))
+        moved = db.execute(
+            update(BreakoutAssignment)
+            .where(
+                BreakoutAssignment.id == current.id,
+                BreakoutAssignment.room_id == previous_room_id,
+            )
+            .values(room_id=room.id, source=AssignmentSource.SELF.value, joined_at=utcnow())
+        )
         if moved.rowcount != 1:
             db.rollback()
             raise Conflict("assignment_changed", "your room was changed meanwhile; try again")
@@ -381,16 +480,24 @@ def _ensure_may_choose(round_: BreakoutRound, current: BreakoutAssignment | None
         if current is None:
             raise Forbidden("not_assigned", "the moderators assign the rooms in this round; wait for yours")
         raise Forbidden("assigned_elsewhere", "the moderators assigned you to another room")
-    if round_.mode == RoundMode.MIXED.value and current is not None and current.source == AssignmentSource.ASSIGNED.value:
+    if (
+        round_.mode == RoundMode.MIXED.value
+        and current is not None
+        and current.source == AssignmentSource.ASSIGNED.value
+    ):
         raise Forbidden("assigned_elsewhere", "the moderators assigned you to another room")
 
 
 def _take_place(db: Session, room: BreakoutRoom) -> None:
     """One place in `room`, or `room_full`: the row count of a conditional UPDATE decides."""
-    taken = db.execute(update(BreakoutRoom).where(
-        BreakoutRoom.id == room.id,
-        (BreakoutRoom.capacity.is_(None)) | (BreakoutRoom.taken < BreakoutRoom.capacity),
-    ).values(taken=BreakoutRoom.taken + 1))
+    taken = db.execute(
+        update(BreakoutRoom)
+        .where(
+            BreakoutRoom.id == room.id,
+            (BreakoutRoom.capacity.is_(None)) | (BreakoutRoom.taken < BreakoutRoom.capacity),
+        )
+        .values(taken=BreakoutRoom.taken + 1)
+    )
     if taken.rowcount != 1:
         db.rollback()
         raise Conflict("room_full", f"{room.session.title} is full; choose another room")
@@ -398,9 +505,14 @@ def _take_place(db: Session, room: BreakoutRoom) -> None:
 
 def _mark_joined(db: Session, assignment: BreakoutAssignment) -> None:
     if assignment.joined_at is None:
-        db.execute(update(BreakoutAssignment).where(
-            BreakoutAssignment.id == assignment.id, BreakoutAssignment.joined_at.is_(None),
-        ).values(joined_at=utcnow()))
+        db.execute(
+            update(BreakoutAssignment)
+            .where(
+                BreakoutAssignment.id == assignment.id,
+                BreakoutAssignment.joined_at.is_(None),
+            )
+            .values(joined_at=utcnow())
+        )
         db.commit()
         db.refresh(assignment)
 
@@ -414,10 +526,20 @@ def start_round(db: Session, user: User, round_id: int, duration_s: int | None =
     duration = duration_s if duration_s is not None else round_.duration_s
     _check_duration(duration)
     now = utcnow()
-    started = db.execute(update(BreakoutRound).where(
-        BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.DRAFT.value,
-    ).values(status=RoundStatus.RUNNING.value, started_at=now, ends_at=now + timedelta(seconds=duration),
-             duration_s=duration, warned=duration <= WARNING_BEFORE_END_S))
+    started = db.execute(
+        update(BreakoutRound)
+        .where(
+            BreakoutRound.id == round_.id,
+            BreakoutRound.status == RoundStatus.DRAFT.value,
+        )
+        .values(
+            status=RoundStatus.RUNNING.value,
+            started_at=now,
+            ends_at=now + timedelta(seconds=duration),
+            duration_s=duration,
+            warned=duration <= WARNING_BEFORE_END_S,
+        )
+    )
     db.commit()
     if started.rowcount != 1:
         round_ = get_round(db, round_id)
@@ -435,10 +557,15 @@ def extend_round(db: Session, user: User, round_id: int, seconds: int) -> Breako
         raise ServiceError("invalid_duration", "extend by 1 second to 4 hours")
     _ensure_running(round_)
     new_end = max(round_.ends_at, utcnow()) + timedelta(seconds=seconds)
-    extended = db.execute(update(BreakoutRound).where(
-        BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.RUNNING.value,
-        BreakoutRound.ends_at == round_.ends_at,
-    ).values(ends_at=new_end, warned=(new_end - utcnow()).total_seconds() <= WARNING_BEFORE_END_S))
+    extended = db.execute(
+        update(BreakoutRound)
+        .where(
+            BreakoutRound.id == round_.id,
+            BreakoutRound.status == RoundStatus.RUNNING.value,
+            BreakoutRound.ends_at == round_.ends_at,
+        )
+        .values(ends_at=new_end, warned=(new_end - utcnow()).total_seconds() <= WARNING_BEFORE_END_S)
+    )
     db.commit()
     if extended.rowcount != 1:
         raise Conflict("round_changed", "the round ended or was extended meanwhile; look again")
@@ -467,9 +594,16 @@ def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "mo
     conditions = [BreakoutRound.id == round_.id, BreakoutRound.status.in_(OPEN_STATUSES)]
     if by == "timer":
         conditions += [BreakoutRound.status == RoundStatus.RUNNING.value, BreakoutRound.ends_at <= utcnow()]
-    recalled = db.execute(update(BreakoutRound).where(*conditions).values(
-        status=RoundStatus.RECALLED.value, recalled_at=utcnow(), recalled_by=by, open_session_id=None,
-    ))
+    recalled = db.execute(
+        update(BreakoutRound)
+        .where(*conditions)
+        .values(
+            status=RoundStatus.RECALLED.value,
+            recalled_at=utcnow(),
+            recalled_by=by,
+            open_session_id=None,
+        )
+    )
     db.commit()
     if recalled.rowcount != 1:
         raise Conflict("round_closed", "this breakout round is already over")
@@ -484,19 +618,35 @@ def timer_tick(db: Session, round_id: int, now: datetime | None = None) -> Timer
         return TimerTick("stop", round_)
     remaining = int((round_.ends_at - now).total_seconds() + 0.999)
     if remaining <= 0:
-        recalled = db.execute(update(BreakoutRound).where(
-            BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.RUNNING.value,
-            BreakoutRound.ends_at <= now,
-        ).values(status=RoundStatus.RECALLED.value, recalled_at=now, recalled_by="timer", open_session_id=None))
+        recalled = db.execute(
+            update(BreakoutRound)
+            .where(
+                BreakoutRound.id == round_.id,
+                BreakoutRound.status == RoundStatus.RUNNING.value,
+                BreakoutRound.ends_at <= now,
+            )
+            .values(
+                status=RoundStatus.RECALLED.value, recalled_at=now, recalled_by="timer", open_session_id=None
+            )
+        )
         db.commit()
         if recalled.rowcount == 1:
             return TimerTick("recalled", get_round(db, round_id))
-        return timer_tick(db, round_id, now) if get_round(db, round_id).ends_at > now else TimerTick("stop", round_)
+        return (
+            timer_tick(db, round_id, now)
+            if get_round(db, round_id).ends_at > now
+            else TimerTick("stop", round_)
+        )
     if remaining <= WARNING_BEFORE_END_S and not round_.warned:
-        warned = db.execute(update(BreakoutRound).where(
-            BreakoutRound.id == round_.id, BreakoutRound.status == RoundStatus.RUNNING.value,
-            BreakoutRound.warned.is_(False),
-        ).values(warned=True))
+        warned = db.execute(
+            update(BreakoutRound)
+            .where(
+                BreakoutRound.id == round_.id,
+                BreakoutRound.status == RoundStatus.RUNNING.value,
+                BreakoutRound.warned.is_(False),
+            )
+            .values(warned=True)
+        )
         db.commit()
         if warned.rowcount == 1:
             return TimerTick("warning", get_round(db, round_id), remaining)
@@ -519,18 +669,25 @@ def call_moderator(db: Session, user: User, session_id: int, message: str = "") 
     if room is None or assignment is None or assignment.room_id != room.id:
         raise Forbidden("not_in_breakout", "only the people in this breakout can call a moderator from it")
     now = utcnow()
-    called = db.execute(update(BreakoutAssignment).where(
-        BreakoutAssignment.id == assignment.id,
-        BreakoutAssignment.last_alert_at.is_(None) | (BreakoutAssignment.last_alert_at <= now - timedelta(seconds=ALERT_INTERVAL_S)),
-    ).values(last_alert_at=now))
+    called = db.execute(
+        update(BreakoutAssignment)
+        .where(
+            BreakoutAssignment.id == assignment.id,
+            BreakoutAssignment.last_alert_at.is_(None)
+            | (BreakoutAssignment.last_alert_at <= now - timedelta(seconds=ALERT_INTERVAL_S)),
+        )
+        .values(last_alert_at=now)
+    )
     db.commit()
     if called.rowcount != 1:
         raise ServiceError("too_soon", "a moderator has been called; please wait a little", status=429)
     return {
-        "round_id": round_.id, "main_session_id": round_.session_id,
+        "round_id": round_.id,
+        "main_session_id": round_.session_id,
         "room": {"id": room.id, "session_id": breakout.id, "name": breakout.title},
         "user": {"id": user.id, "name": user.name, "country": user.country},
-        "message": message, "at": iso_utc(now),
+        "message": message,
+        "at": iso_utc(now),
     }
 
 
@@ -540,12 +697,23 @@ def balance_candidates(db: Session, round_: BreakoutRound, among: str = "registe
         from ..presence import online_user_ids  # the live rooms' public presence API
 
         present = online_user_ids(db, round_.session_id)
-        candidates = list(db.scalars(select(User.id).where(User.id.in_(present), User.role == "attendee"))) if present else []
+        candidates = (
+            list(db.scalars(select(User.id).where(User.id.in_(present), User.role == "attendee")))
+            if present
+            else []
+        )
     elif among == "registered":
-        candidates = list(db.scalars(select(Registration.user_id).join(User, User.id == Registration.user_id).where(
-            Registration.event_id == round_.session.event_id, Registration.status == "confirmed",
-            User.role == "attendee",
-        )))
+        candidates = list(
+            db.scalars(
+                select(Registration.user_id)
+                .join(User, User.id == Registration.user_id)
+                .where(
+                    Registration.event_id == round_.session.event_id,
+                    Registration.status == "confirmed",
+                    User.role == "attendee",
+                )
+            )
+        )
     else:
         raise ServiceError("invalid_balance", "balance the people present or all registered people")
     # The people who run the event (moderators, organisers, staff) are not placed in rooms.
@@ -572,8 +740,11 @@ def round_json(round_: BreakoutRound, now: datetime | None = None) -> dict:
         "remaining_s": remaining,
         "recalled_at": iso_utc(round_.recalled_at) if round_.recalled_at else None,
         "recalled_by": round_.recalled_by,
-        "message": ({"text": round_.last_message, "at": iso_utc(round_.last_message_at)}
-                    if round_.last_message else None),
+        "message": (
+            {"text": round_.last_message, "at": iso_utc(round_.last_message_at)}
+            if round_.last_message
+            else None
+        ),
     }
 
 
@@ -591,10 +762,13 @@ def room_json(room: BreakoutRoom, joined: int = 0) -> dict:
 
 
 def rooms_json(db: Session, round_: BreakoutRound) -> list[dict]:
-    joined = dict(db.execute(
-        select(BreakoutAssignment.room_id, func.count(BreakoutAssignment.joined_at))
-        .where(BreakoutAssignment.round_id == round_.id).group_by(BreakoutAssignment.room_id)
-    ).all())
+    joined = dict(
+        db.execute(
+            select(BreakoutAssignment.room_id, func.count(BreakoutAssignment.joined_at))
+            .where(BreakoutAssignment.round_id == round_.id)
+            .group_by(BreakoutAssignment.room_id)
+        ).all()
+    )
     for room in round_.rooms:
         db.refresh(room)
     return [room_json(room, joined.get(room.id, 0)) for room in round_.rooms]
@@ -616,18 +790,34 @@ def assignment_json(assignment: BreakoutAssignment | None) -> dict | None:
 def round_record(db: Session, round_: BreakoutRound) -> list[dict]:
     """Who was placed in which room, and who really went (joined_at), room by room."""
     rows = db.execute(
-        select(BreakoutAssignment, User).join(User, User.id == BreakoutAssignment.user_id)
-        .where(BreakoutAssignment.round_id == round_.id).order_by(User.name, User.id)
+        select(BreakoutAssignment, User)
+        .join(User, User.id == BreakoutAssignment.user_id)
+        .where(BreakoutAssignment.round_id == round_.id)
+        .order_by(User.name, User.id)
     ).all()
     members: dict[int, list[dict]] = defaultdict(list)
     for assignment, person in rows:
-        members[assignment.room_id].append({
-            "user_id": person.id, "name": person.name, "email": person.email, "country": person.country,
-            "organisation": person.organisation, "source": assignment.source,
-            "joined_at": iso_utc(assignment.joined_at) if assignment.joined_at else None,
-        })
-    return [{"room_id": room.id, "session_id": room.session_id, "name": room.session.title,
-             "language": room.session.language, "members": members.get(room.id, [])} for room in round_.rooms]
+        members[assignment.room_id].append(
+            {
+                "user_id": person.id,
+                "name": person.name,
+                "email": person.email,
+                "country": person.country,
+                "organisation": person.organisation,
+                "source": assignment.source,
+                "joined_at": iso_utc(assignment.joined_at) if assignment.joined_at else None,
+            }
+        )
+    return [
+        {
+            "room_id": room.id,
+            "session_id": room.session_id,
+            "name": room.session.title,
+            "language": room.session.language,
+            "members": members.get(room.id, []),
+        }
+        for room in round_.rooms
+    ]
 
 
 def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
@@ -640,13 +830,17 @@ def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
     state = {
         "main_session_id": main.id,
         "in_breakout": session.id if session.id != main.id else None,
-        "round": None, "rooms": [], "my_assignment": None, "ends_at": None,
+        "round": None,
+        "rooms": [],
+        "my_assignment": None,
+        "ends_at": None,
     }
     if round_ is None:
         return {"breakouts": state}
     db.refresh(round_)
     state.update(
-        round=round_json(round_), rooms=rooms_json(db, round_),
+        round=round_json(round_),
+        rooms=rooms_json(db, round_),
         my_assignment=assignment_json(assignment_of(db, round_.id, user.id)),
         ends_at=iso_utc(round_.ends_at) if round_.ends_at else None,
     )
@@ -662,4 +856,3 @@ def record_rows(db: Session, round_: BreakoutRound) -> list[dict]:
         for member in room["members"]:
             rows.append({"round_id": round_.id, "room": room["name"], "language": room["language"], **member})
     return rows
-

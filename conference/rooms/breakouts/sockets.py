@@ -8,6 +8,7 @@ Broadcasts (each sent to a room once):
 - `breakout:alert` → the moderators of the main session and of every breakout of the round;
 - `breakout:record` → the main session's moderators after a recall.
 """
+
 from __future__ import annotations
 
 import logging
@@ -62,7 +63,9 @@ live = LiveEvents()  # registered by init_app
 def init_app(app) -> None:
     """The breakout events, the counts coalescer, the entry rule, and the breakouts' part of a join."""
     live.register()
-    realtime_tasks.Coalescer(app, COUNTS, lambda: app.config.get("BREAKOUT_COUNTS_INTERVAL_S", 0.5), _announce_counts)
+    realtime_tasks.Coalescer(
+        app, COUNTS, lambda: app.config.get("BREAKOUT_COUNTS_INTERVAL_S", 0.5), _announce_counts
+    )
     hooks.add_join_state(services.join_state, app)
     hooks.add_after_join(resume_countdown_after_join, app)
     hooks.add_entry_rule(services.ensure_may_enter, app)
@@ -72,8 +75,9 @@ def init_app(app) -> None:
 @live_event(schemas.CreateRound)
 def create(user, payload: schemas.CreateRound):
     specs = [services.RoomSpec(r.name, r.language, r.capacity) for r in payload.rooms]
-    round_ = services.create_round(db.session, user, payload.session_id, specs,
-                                   mode=payload.mode, duration_s=payload.duration_s)
+    round_ = services.create_round(
+        db.session, user, payload.session_id, specs, mode=payload.mode, duration_s=payload.duration_s
+    )
     return ok(**_announce_rooms(round_, "breakout:created"))
 
 
@@ -83,18 +87,25 @@ def assign(user, payload: schemas.Assign):
     if payload.auto:
         round_ = services.get_round(db.session, payload.round_id)
         services.ensure_can_moderate(db.session, user, round_.session)
-        candidates = payload.user_ids if payload.user_ids is not None else \
-            services.balance_candidates(db.session, round_, payload.among)
+        candidates = (
+            payload.user_ids
+            if payload.user_ids is not None
+            else services.balance_candidates(db.session, round_, payload.among)
+        )
         result = services.auto_assign(db.session, user, payload.round_id, candidates, by=payload.by)
         changes, unplaced = result.changes, result.unplaced
     else:
         pairs = [(p.user_id, p.room_id) for p in payload.assignments]
         changes, unplaced = services.assign(db.session, user, payload.round_id, pairs), []
     for change in changes:
-        _emit("breakout:assigned", {
-            "round_id": payload.round_id,
-            "room": services.room_json(change.room) if change.room else None,
-        }, [user_room(change.user_id)])
+        _emit(
+            "breakout:assigned",
+            {
+                "round_id": payload.round_id,
+                "room": services.room_json(change.room) if change.room else None,
+            },
+            [user_room(change.user_id)],
+        )
     round_ = services.get_round(db.session, payload.round_id)
     return ok(assigned=len(changes), unplaced=unplaced, **_announce_rooms(round_))
 
@@ -116,15 +127,23 @@ def join(user, payload: schemas.Join):
     mine = services.assignment_of(db.session, round_.id, user.id)
     if mine is not None:  # a moderator dropping in changes no count
         announce_counts_soon(round_)
-    return ok(session_id=room.session_id, room=services.room_json(room), my_assignment=services.assignment_json(mine))
+    return ok(
+        session_id=room.session_id,
+        room=services.room_json(room),
+        my_assignment=services.assignment_json(mine),
+    )
 
 
 @live.on("breakout:message")
 @live_event(schemas.Message)
 def message(user, payload: schemas.Message):
     round_ = services.post_message(db.session, user, payload.round_id, payload.text)
-    body = {"round_id": round_.id, "text": round_.last_message, "at": iso_utc(round_.last_message_at),
-            "from": user.name}
+    body = {
+        "round_id": round_.id,
+        "text": round_.last_message,
+        "at": iso_utc(round_.last_message_at),
+        "from": user.name,
+    }
     _emit("breakout:message", body, everywhere(round_))
     return ok(message=body)
 
@@ -152,28 +171,50 @@ def call_moderator(user, payload: schemas.CallModerator):
     alert = services.call_moderator(db.session, user, payload.session_id, payload.message)
     round_ = services.get_round(db.session, alert["round_id"])
     # Every moderator of the round hears it, in the main room or dropped into any breakout.
-    _emit("breakout:alert", alert, [moderators_room(session_id) for session_id in
-                                    [round_.session_id] + [r.session_id for r in round_.rooms]])
+    _emit(
+        "breakout:alert",
+        alert,
+        [
+            moderators_room(session_id)
+            for session_id in [round_.session_id] + [r.session_id for r in round_.rooms]
+        ],
+    )
     return ok()
 
 
 def announce_recall(round_: BreakoutRound) -> None:
     """Everyone goes back to the main session; its moderators get the record of the round."""
-    _emit("breakout:recalled", {
-        "round_id": round_.id, "session_id": round_.session_id, "main_session_id": round_.session_id,
-        "by": round_.recalled_by, "round": services.round_json(round_),
-    }, everywhere(round_))
-    _emit("breakout:record", {"round_id": round_.id, "rooms": services.round_record(db.session, round_)},
-          [moderators_room(round_.session_id)])
+    _emit(
+        "breakout:recalled",
+        {
+            "round_id": round_.id,
+            "session_id": round_.session_id,
+            "main_session_id": round_.session_id,
+            "by": round_.recalled_by,
+            "round": services.round_json(round_),
+        },
+        everywhere(round_),
+    )
+    _emit(
+        "breakout:record",
+        {"round_id": round_.id, "rooms": services.round_record(db.session, round_)},
+        [moderators_room(round_.session_id)],
+    )
 
 
 def timer_payload(round_: BreakoutRound, kind: str = "countdown") -> dict:
     as_json = services.round_json(round_)
-    return {"round_id": round_.id, "ends_at": as_json["ends_at"], "remaining_s": as_json["remaining_s"],
-            "kind": kind, "warning": kind == "warning"}
+    return {
+        "round_id": round_.id,
+        "ends_at": as_json["ends_at"],
+        "remaining_s": as_json["remaining_s"],
+        "kind": kind,
+        "warning": kind == "warning",
+    }
 
 
 # --- the countdown -----------------------------------------------------------------------------
+
 
 def ensure_timer(round_id: int) -> None:
     """Run the countdown of a running round in this process, once (also after a restart, on join)."""

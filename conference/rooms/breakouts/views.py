@@ -1,4 +1,5 @@
 """The record of a session's breakout rounds for moderators: JSON and CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,18 @@ from . import services
 
 bp = Blueprint("breakouts", __name__)
 
-CSV_COLUMNS = ["round_id", "room", "language", "user_id", "name", "email", "country", "organisation",
-               "source", "joined_at"]
+CSV_COLUMNS = [
+    "round_id",
+    "room",
+    "language",
+    "user_id",
+    "name",
+    "email",
+    "country",
+    "organisation",
+    "source",
+    "joined_at",
+]
 
 
 def _moderated_session(slug: str, session_id: int):
@@ -33,10 +44,15 @@ def record_json(slug: str, session_id: int):
     except ServiceError as exc:
         return json_error(exc.status, exc.code, exc.message)
     rounds = services.rounds_of(db.session, session.id)
-    return jsonify({
-        "session_id": session.id,
-        "rounds": [{"round": services.round_json(r), "rooms": services.round_record(db.session, r)} for r in rounds],
-    })
+    return jsonify(
+        {
+            "session_id": session.id,
+            "rounds": [
+                {"round": services.round_json(r), "rooms": services.round_record(db.session, r)}
+                for r in rounds
+            ],
+        }
+    )
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>/breakouts.csv")
@@ -55,8 +71,11 @@ def record_csv(slug: str, session_id: int):
         for row in services.record_rows(db.session, round_):
             writer.writerow({key: _cell(value) for key, value in row.items()})
     filename = f"breakouts-session-{session.id}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _cell(value):

@@ -10,6 +10,7 @@
 Results go to the whole room only when every participant may see them; otherwise to the
 moderators' room only.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app
@@ -45,12 +46,15 @@ def send_tally(poll_id: int) -> None:
     poll = db.session.get(Poll, poll_id)
     # A closed poll's last word is its `poll:closed`; a late update could be older.
     if poll is not None and poll.status == PollStatus.OPEN.value:
-        realtime_tasks.live_server(current_app).emit("poll:results", services.tally(db.session, poll),
-                                                      to=results_room(poll), namespace=LIVE)
+        realtime_tasks.live_server(current_app).emit(
+            "poll:results", services.tally(db.session, poll), to=results_room(poll), namespace=LIVE
+        )
 
 
 def announce_opened(poll: Poll) -> None:
-    socketio.emit("poll:opened", {"poll": services.poll_dict(poll)}, to=room_name(poll.session_id), namespace=LIVE)
+    socketio.emit(
+        "poll:opened", {"poll": services.poll_dict(poll)}, to=room_name(poll.session_id), namespace=LIVE
+    )
     if poll.closes_at is not None:
         start_timer(poll)
 
@@ -61,10 +65,14 @@ def announce_closed(poll: Poll) -> None:
     final = services.tally(db.session, poll)
     body = {"poll_id": poll.id, "poll": services.poll_dict(poll)}
     if services.results_public(poll):
-        socketio.emit("poll:closed", {**body, "results": final}, to=room_name(poll.session_id), namespace=LIVE)
+        socketio.emit(
+            "poll:closed", {**body, "results": final}, to=room_name(poll.session_id), namespace=LIVE
+        )
         return
     socketio.emit("poll:closed", {**body, "results": None}, to=room_name(poll.session_id), namespace=LIVE)
-    socketio.emit("poll:closed", {**body, "results": final}, to=moderators_room(poll.session_id), namespace=LIVE)
+    socketio.emit(
+        "poll:closed", {**body, "results": final}, to=moderators_room(poll.session_id), namespace=LIVE
+    )
 
 
 def close_due_and_announce(session_id: int | None = None) -> None:
@@ -73,6 +81,7 @@ def close_due_and_announce(session_id: int | None = None) -> None:
 
 
 # --------------------------------------------------------------------------- timers
+
 
 def start_timer(poll: Poll) -> None:
     """Close the poll at its deadline (in this process; a later join or vote catches a missed one)."""

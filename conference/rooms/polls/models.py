@@ -4,6 +4,7 @@ A ballot is one row per (poll, user) — the database refuses a second one — a
 in `PollAnswer` rows (one per chosen option, the rating, each word, or the text), so that every
 tally is a GROUP BY in SQL rather than a loop in Python.
 """
+
 from __future__ import annotations
 
 import enum
@@ -68,7 +69,9 @@ class Poll(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16))
@@ -87,8 +90,10 @@ class Poll(db.Model):
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    options: Mapped[list["PollOption"]] = relationship(
-        back_populates="poll", cascade="all, delete-orphan", order_by="PollOption.position",
+    options: Mapped[list[PollOption]] = relationship(
+        back_populates="poll",
+        cascade="all, delete-orphan",
+        order_by="PollOption.position",
         passive_deletes=True,
     )
 
@@ -126,8 +131,11 @@ class PollBallot(db.Model):
     # Bumped when the ballot is changed: concurrent changes of one ballot serialise on this row.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
-    answers: Mapped[list["PollAnswer"]] = relationship(
-        back_populates="ballot", cascade="all, delete-orphan", order_by="PollAnswer.id", passive_deletes=True,
+    answers: Mapped[list[PollAnswer]] = relationship(
+        back_populates="ballot",
+        cascade="all, delete-orphan",
+        order_by="PollAnswer.id",
+        passive_deletes=True,
     )
 
 
@@ -143,8 +151,10 @@ class PollAnswer(db.Model):
         ),
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 10)", name="rating_range"),
         ForeignKeyConstraint(
-            ["poll_id", "option_id"], ["poll_options.poll_id", "poll_options.id"],
-            name="fk_poll_answers_option_of_poll", ondelete="CASCADE",
+            ["poll_id", "option_id"],
+            ["poll_options.poll_id", "poll_options.id"],
+            name="fk_poll_answers_option_of_poll",
+            ondelete="CASCADE",
         ),
         UniqueConstraint("ballot_id", "option_id"),
         UniqueConstraint("ballot_id", "word"),

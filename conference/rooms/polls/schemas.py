@@ -1,5 +1,6 @@
 """Shapes of the poll events' payloads. Types only: the rules (lengths, ranges, kinds) live in
 services.py so that each broken rule gets its own error code."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -31,9 +32,16 @@ class PollFields(_Strict):
     allow_change: StrictBool = False
 
     def spec(self) -> PollSpec:
-        return PollSpec(title=self.title, kind=self.kind, options=list(self.options),
-                        max_choices=self.max_choices, scale=self.scale, results=self.results,
-                        duration_s=self.duration_s, allow_change=self.allow_change)
+        return PollSpec(
+            title=self.title,
+            kind=self.kind,
+            options=list(self.options),
+            max_choices=self.max_choices,
+            scale=self.scale,
+            results=self.results,
+            duration_s=self.duration_s,
+            allow_change=self.allow_change,
+        )
 
 
 class PollCreate(PollFields):

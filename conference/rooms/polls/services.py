@@ -5,6 +5,7 @@ are held by the database: UNIQUE(poll_id, user_id) for one ballot per person, a 
 key for "an option of this poll", and conditional UPDATEs (checked by row count) for the status
 changes, so that nothing depends on SELECT ... FOR UPDATE.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 from ...accounts.models import User
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
-from ...programme.models import ProgrammeSession
 from ...grants.checks import runs_event
+from ...programme.models import ProgrammeSession
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from ..services import ensure_room_open
 from .models import (
@@ -50,6 +51,7 @@ TEXTS_SHOWN = 200
 
 
 # --------------------------------------------------------------------------- drafting
+
 
 @dataclass
 class PollSpec:
@@ -96,8 +98,16 @@ def _checked_spec(spec: PollSpec) -> PollSpec:
                 raise ServiceError("invalid_scale", "the rating scale is 5 or 10")
         elif scale is not None:
             raise ServiceError("scale_not_allowed", "only rating polls have a scale")
-    return PollSpec(title=title, kind=spec.kind, options=options, max_choices=max_choices, scale=scale,
-                    results=spec.results, duration_s=spec.duration_s, allow_change=bool(spec.allow_change))
+    return PollSpec(
+        title=title,
+        kind=spec.kind,
+        options=options,
+        max_choices=max_choices,
+        scale=scale,
+        results=spec.results,
+        duration_s=spec.duration_s,
+        allow_change=bool(spec.allow_change),
+    )
 
 
 def _check_options(options: list[str]) -> None:
@@ -137,7 +147,11 @@ def create_poll(db: Session, user: User, session_id: int, spec: PollSpec) -> Pol
 def _apply_spec(poll: Poll, spec: PollSpec) -> None:
     poll.title, poll.kind = spec.title, spec.kind
     poll.max_choices, poll.scale = spec.max_choices, spec.scale
-    poll.results_visibility, poll.duration_s, poll.allow_change = spec.results, spec.duration_s, spec.allow_change
+    poll.results_visibility, poll.duration_s, poll.allow_change = (
+        spec.results,
+        spec.duration_s,
+        spec.allow_change,
+    )
     poll.options = [PollOption(position=i, text=text) for i, text in enumerate(spec.options)]
 
 
@@ -187,6 +201,7 @@ def polls_of_session(db: Session, session_id: int) -> list[Poll]:
 
 # --------------------------------------------------------------------------- opening and closing
 
+
 def open_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
     """Launch a draft: votes are taken from now on, until it is closed or its time is up."""
     poll = get_poll(db, poll_id)
@@ -221,7 +236,9 @@ def _close(db: Session, poll_id: int, now: datetime, *, only_if_due: bool = Fals
     if only_if_due:
         condition.append(Poll.closes_at <= now)
     closed = db.execute(
-        update(Poll).where(*condition).values(
+        update(Poll)
+        .where(*condition)
+        .values(
             status=PollStatus.CLOSED.value,
             # A timed poll closes at its deadline even when it is noticed later (e.g. after a restart).
             closed_at=func.coalesce(Poll.closes_at, now) if only_if_due else now,
@@ -258,6 +275,7 @@ def close_if_due(db: Session, poll_id: int, *, now: datetime | None = None) -> P
 
 # --------------------------------------------------------------------------- voting
 
+
 @dataclass
 class Vote:
     """A ballot as sent by a participant: the field that matches the poll's kind."""
@@ -275,7 +293,9 @@ class VoteReceipt:
     version: int  # the poll's votes_version right after this vote
 
 
-def cast_vote(db: Session, user: User, poll_id: int, vote: Vote, *, now: datetime | None = None) -> VoteReceipt:
+def cast_vote(
+    db: Session, user: User, poll_id: int, vote: Vote, *, now: datetime | None = None
+) -> VoteReceipt:
     """Record a person's ballot, or replace it when the poll allows changes. Commits before returning."""
     now = now or utcnow()
     poll = db.get(Poll, poll_id)
@@ -306,8 +326,11 @@ def _claim_vote_slot(db: Session, poll: Poll, now: datetime) -> int:
     """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
     version = db.execute(
         update(Poll)
-        .where(Poll.id == poll.id, Poll.status == PollStatus.OPEN.value,
-               (Poll.closes_at.is_(None)) | (Poll.closes_at > now))
+        .where(
+            Poll.id == poll.id,
+            Poll.status == PollStatus.OPEN.value,
+            (Poll.closes_at.is_(None)) | (Poll.closes_at > now),
+        )
         .values(votes_version=Poll.votes_version + 1)
         .returning(Poll.votes_version)
     ).scalar_one_or_none()
@@ -322,8 +345,11 @@ def _change_ballot(db: Session, poll: Poll, user: User, answers: list[dict], now
     ballot_id = _ballot_id(db, poll.id, user.id)
     # The conditional UPDATE takes the ballot row's lock first (PostgreSQL), so two changes at once
     # replace the answers one after the other instead of mixing them.
-    db.execute(update(PollBallot).where(PollBallot.id == ballot_id)
-               .values(revision=PollBallot.revision + 1, changed_at=now))
+    db.execute(
+        update(PollBallot)
+        .where(PollBallot.id == ballot_id)
+        .values(revision=PollBallot.revision + 1, changed_at=now)
+    )
     db.execute(delete(PollAnswer).where(PollAnswer.ballot_id == ballot_id))
     for row in _answer_rows(poll.id, answers):
         row.ballot_id = ballot_id
@@ -335,7 +361,9 @@ def _change_ballot(db: Session, poll: Poll, user: User, answers: list[dict], now
 
 
 def _ballot_id(db: Session, poll_id: int, user_id: int) -> int | None:
-    return db.scalar(select(PollBallot.id).where(PollBallot.poll_id == poll_id, PollBallot.user_id == user_id))
+    return db.scalar(
+        select(PollBallot.id).where(PollBallot.poll_id == poll_id, PollBallot.user_id == user_id)
+    )
 
 
 def _answer_rows(poll_id: int, answers: list[dict]) -> list[PollAnswer]:
@@ -403,36 +431,51 @@ def _checked_words(words: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- tallies and visibility
 
+
 def tally(db: Session, poll: Poll) -> dict:
     """The full current results of a poll, counted by the database."""
     version = db.scalar(select(Poll.votes_version).where(Poll.id == poll.id))
     total = db.scalar(select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll.id))
     result = {"poll_id": poll.id, "kind": poll.kind, "total": total, "version": version}
     if poll.kind in CHOICE_KINDS:
-        counts = dict(db.execute(
-            select(PollAnswer.option_id, func.count()).where(PollAnswer.poll_id == poll.id)
-            .group_by(PollAnswer.option_id)
-        ).all())
+        counts = dict(
+            db.execute(
+                select(PollAnswer.option_id, func.count())
+                .where(PollAnswer.poll_id == poll.id)
+                .group_by(PollAnswer.option_id)
+            ).all()
+        )
         result["counts"] = {str(o.id): counts.get(o.id, 0) for o in poll.options}
     elif poll.kind == PollKind.RATING.value:
-        counts = dict(db.execute(
-            select(PollAnswer.rating, func.count()).where(PollAnswer.poll_id == poll.id).group_by(PollAnswer.rating)
-        ).all())
+        counts = dict(
+            db.execute(
+                select(PollAnswer.rating, func.count())
+                .where(PollAnswer.poll_id == poll.id)
+                .group_by(PollAnswer.rating)
+            ).all()
+        )
         result["counts"] = {str(n): counts.get(n, 0) for n in range(1, poll.scale + 1)}
         mean = db.scalar(select(func.avg(PollAnswer.rating)).where(PollAnswer.poll_id == poll.id))
         result["mean"] = round(float(mean), 2) if mean is not None else None
     elif poll.kind == PollKind.WORD_CLOUD.value:
         n = func.count().label("n")
         rows = db.execute(
-            select(PollAnswer.word, n).where(PollAnswer.poll_id == poll.id, PollAnswer.word.is_not(None))
-            .group_by(PollAnswer.word).order_by(n.desc(), PollAnswer.word).limit(WORDS_SHOWN)
+            select(PollAnswer.word, n)
+            .where(PollAnswer.poll_id == poll.id, PollAnswer.word.is_not(None))
+            .group_by(PollAnswer.word)
+            .order_by(n.desc(), PollAnswer.word)
+            .limit(WORDS_SHOWN)
         ).all()
-        result["words"] = {word: count for word, count in rows}
+        result["words"] = dict(rows)
     else:
-        result["texts"] = list(db.scalars(
-            select(PollAnswer.text).where(PollAnswer.poll_id == poll.id, PollAnswer.text.is_not(None))
-            .order_by(PollAnswer.id.desc()).limit(TEXTS_SHOWN)
-        ))
+        result["texts"] = list(
+            db.scalars(
+                select(PollAnswer.text)
+                .where(PollAnswer.poll_id == poll.id, PollAnswer.text.is_not(None))
+                .order_by(PollAnswer.id.desc())
+                .limit(TEXTS_SHOWN)
+            )
+        )
     return result
 
 
@@ -474,11 +517,20 @@ def poll_dict(poll: Poll, *, now: datetime | None = None) -> dict:
     if poll.status == PollStatus.OPEN.value and poll.closes_at is not None:
         remaining = max(0.0, round((poll.closes_at - (now or utcnow())).total_seconds(), 3))
     return {
-        "id": poll.id, "session_id": poll.session_id, "title": poll.title, "kind": poll.kind,
-        "status": poll.status, "options": [{"id": o.id, "text": o.text} for o in poll.options],
-        "max_choices": poll.max_choices, "scale": poll.scale, "results": poll.results_visibility,
-        "duration_s": poll.duration_s, "allow_change": poll.allow_change,
-        "opened_at": _iso(poll.opened_at), "closes_at": _iso(poll.closes_at), "closed_at": _iso(poll.closed_at),
+        "id": poll.id,
+        "session_id": poll.session_id,
+        "title": poll.title,
+        "kind": poll.kind,
+        "status": poll.status,
+        "options": [{"id": o.id, "text": o.text} for o in poll.options],
+        "max_choices": poll.max_choices,
+        "scale": poll.scale,
+        "results": poll.results_visibility,
+        "duration_s": poll.duration_s,
+        "allow_change": poll.allow_change,
+        "opened_at": _iso(poll.opened_at),
+        "closes_at": _iso(poll.closes_at),
+        "closed_at": _iso(poll.closed_at),
         "remaining_s": remaining,
     }
 
@@ -493,15 +545,23 @@ def ballot_dict(ballot: PollBallot) -> dict:
     ratings = [a.rating for a in ballot.answers if a.rating is not None]
     words = [a.word for a in ballot.answers if a.word is not None]
     texts = [a.text for a in ballot.answers if a.text is not None]
-    return {"poll_id": ballot.poll_id, "choices": choices or None, "rating": ratings[0] if ratings else None,
-            "words": words or None, "text": texts[0] if texts else None,
-            "cast_at": _iso(ballot.cast_at), "changed_at": _iso(ballot.changed_at)}
+    return {
+        "poll_id": ballot.poll_id,
+        "choices": choices or None,
+        "rating": ratings[0] if ratings else None,
+        "words": words or None,
+        "text": texts[0] if texts else None,
+        "cast_at": _iso(ballot.cast_at),
+        "changed_at": _iso(ballot.changed_at),
+    }
 
 
 def my_ballots(db: Session, user: User, poll_ids: list[int]) -> dict[int, PollBallot]:
     if not poll_ids:
         return {}
-    ballots = db.scalars(select(PollBallot).where(PollBallot.user_id == user.id, PollBallot.poll_id.in_(poll_ids)))
+    ballots = db.scalars(
+        select(PollBallot).where(PollBallot.user_id == user.id, PollBallot.poll_id.in_(poll_ids))
+    )
     return {b.poll_id: b for b in ballots}
 
 
@@ -548,10 +608,15 @@ def _all_counts(db: Session, poll: Poll) -> list[tuple[str, int]]:
         return list(tally(db, poll)["counts"].items())
     column = PollAnswer.word if poll.kind == PollKind.WORD_CLOUD.value else PollAnswer.text
     n = func.count().label("n")
-    return [(value, count) for value, count in db.execute(
-        select(column, n).where(PollAnswer.poll_id == poll.id, column.is_not(None))
-        .group_by(column).order_by(n.desc(), column)
-    ).all()]
+    return [
+        (value, count)
+        for value, count in db.execute(
+            select(column, n)
+            .where(PollAnswer.poll_id == poll.id, column.is_not(None))
+            .group_by(column)
+            .order_by(n.desc(), column)
+        ).all()
+    ]
 
 
 def _cell(value) -> str:

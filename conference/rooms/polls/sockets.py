@@ -5,16 +5,16 @@ Server → clients: poll:opened, poll:results, poll:closed (to the room), poll:s
 (moderators; poll:deleted goes to the room when participants could see the poll).
 See docs/protocol.md ("Polls on /live").
 """
+
 from __future__ import annotations
 
+from ... import hooks
 from ...errors import ServiceError
 from ...extensions import db, socketio
-from ... import hooks
 from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import moderators_room, room_name
 from . import broadcast, services
 from .schemas import PollCreate, PollRef, PollUpdate, PollVote
-
 
 live = LiveEvents()  # registered by init_app
 

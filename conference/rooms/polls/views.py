@@ -1,4 +1,5 @@
 """HTTP side of polls: the CSV export of a poll's results for the people who run the event."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -23,6 +24,8 @@ def export_csv(slug: str, session_id: int, poll_id: int):
         raise NotFound("poll_not_found", "this event's session has no such poll")
     body = services.export_csv(db.session, current_user._get_current_object(), poll_id)
     filename = f"{slug}-session-{session_id}-poll-{poll_id}.csv"
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        body,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )

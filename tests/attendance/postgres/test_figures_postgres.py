@@ -3,6 +3,7 @@
 Runs in a private schema of the local `test` database, dropped afterwards. Skips when PostgreSQL is
 not running, except under CI.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,15 +11,17 @@ import uuid
 from datetime import date
 
 import pytest
+from attendance.scripted_day import at, build_day
 from sqlalchemy import create_engine, text
 
-from attendance.scripted_day import at, build_day
 from conference import create_app
 from conference.attendance import services
 from conference.attendance.services import ModeNumbers
 from conference.extensions import db as _db
 
-POSTGRES_URL = os.environ.get("CONFERENCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "CONFERENCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture()
@@ -29,14 +32,17 @@ def app():
         admin = create_engine(POSTGRES_URL)
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+    except Exception as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL is not available at {POSTGRES_URL}: {exc.__class__.__name__}")
-    app = create_app({
-        "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
+        }
+    )
     with app.app_context():
         _db.create_all()
     try:
@@ -64,7 +70,10 @@ def test_the_scripted_day_on_postgresql(app, make_event, make_user, make_registr
     ethics = next(s for s in report.sessions if s.id == scripted.ethics)
     assert (ethics.online, ethics.on_site, ethics.unique, ethics.hybrid, ethics.entries) == (3, 1, 3, 1, 2)
     assert ethics.peak == ModeNumbers(3, 1, 3) and ethics.online_seconds == 137 * 60
-    assert counts[(scripted.people["alice"].id, scripted.plenary)] == 1 and counts[(scripted.people["bob"].id, scripted.plenary)] == 2
+    assert (
+        counts[(scripted.people["alice"].id, scripted.plenary)] == 1
+        and counts[(scripted.people["bob"].id, scripted.plenary)] == 2
+    )
     assert series.online == [0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 2, 2, 3, 2, 1, 1]
     assert series.on_site == [0, 1, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
 

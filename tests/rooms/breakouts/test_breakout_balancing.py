@@ -1,4 +1,5 @@
 """Auto-balancing on plain data: rooms and people in, places out (no app, no database)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -61,7 +62,14 @@ def test_by_language_falls_back_when_the_language_rooms_are_full():
 
 
 def test_by_country_deals_delegations_out_one_person_per_country_at_a_time():
-    people = [Person(1, "KE"), Person(2, "KE"), Person(3, "KE"), Person(4, "BR"), Person(5, "BR"), Person(6, None)]
+    people = [
+        Person(1, "KE"),
+        Person(2, "KE"),
+        Person(3, "KE"),
+        Person(4, "BR"),
+        Person(5, "BR"),
+        Person(6, None),
+    ]
     # The largest delegation first; no country is a country of its own ("").
     assert [p.id for p in ordered_for_balance(people, "country")] == [1, 4, 6, 2, 5, 3]
     assert ordered_for_balance(people, None) == people and ordered_for_balance(people, "language") == people
@@ -81,7 +89,9 @@ def test_by_country_spreads_each_delegation_across_rooms():
 @pytest.mark.parametrize("by", [None, "language", "country"])
 def test_every_person_is_placed_once_or_listed_as_unplaced(by):
     rooms = [Room(1, 0, capacity=2, language="fr"), Room(2, 1, capacity=3), Room(3, 2, taken=3, capacity=3)]
-    people = [Person(i, country) for i, country in enumerate(["FR", "FR", "US", "SN", None, "CN", "FR"], start=1)]
+    people = [
+        Person(i, country) for i, country in enumerate(["FR", "FR", "US", "SN", None, "CN", "FR"], start=1)
+    ]
     placement = place_people(rooms, people, by)
     placed = [person for person, _room in placement.places]
     assert sorted(placed + placement.unplaced) == list(range(1, 8)) and len(set(placed)) == len(placed)

@@ -1,4 +1,5 @@
 """A breakout round in real browsers: the moderator starts it, a participant goes in and comes back."""
+
 from __future__ import annotations
 
 from browser_support import sign_in
@@ -17,7 +18,7 @@ def test_moderator_runs_a_round_and_the_participant_moves_in_and_back(cast, live
         console.wait_for_selector("[data-bo=rooms] tr >> text=Room West")
 
         live.goto(f"{session_url}/live")
-        live.wait_for_function("window.Live && Live.sessionId === %d" % cast.plenary)
+        live.wait_for_function(f"window.Live && Live.sessionId === {cast.plenary}")
         assert live.locator("#breakouts").is_hidden()  # a draft is not shown to participants
 
         console.click("[data-bo=load-people]")  # assign by hand among the people present
@@ -41,7 +42,7 @@ def test_moderator_runs_a_round_and_the_participant_moves_in_and_back(cast, live
         live.wait_for_selector("[data-bo=banner]:not([hidden]) >> text=Two minutes, please conclude")
 
         console.click("[data-bo=recall]")
-        live.wait_for_function("Live.sessionId === %d" % cast.plenary)
+        live.wait_for_function(f"Live.sessionId === {cast.plenary}")
         live.wait_for_selector("#breakouts", state="hidden")
         console.wait_for_selector("[data-bo=record-box]:not([hidden]) >> text=Alice Asker")
         assert "Room West (1)" in console.inner_text("[data-bo=record]")
@@ -50,7 +51,9 @@ def test_moderator_runs_a_round_and_the_participant_moves_in_and_back(cast, live
         alice_context.close()
 
 
-def test_an_assigned_participant_is_moved_in_by_itself_and_the_timer_brings_them_back(app, cast, live_server, browser):
+def test_an_assigned_participant_is_moved_in_by_itself_and_the_timer_brings_them_back(
+    app, cast, live_server, browser
+):
     from conference.accounts.models import User
     from conference.extensions import db
     from conference.rooms.breakouts import services
@@ -59,8 +62,9 @@ def test_an_assigned_participant_is_moved_in_by_itself_and_the_timer_brings_them
     app.config["BREAKOUT_TIMER_INTERVAL_S"] = 0.5
     with app.app_context():
         moderator = db.session.get(User, cast.moderator.id)
-        round_ = services.create_round(db.session, moderator, cast.plenary, [RoomSpec("North"), RoomSpec("South")],
-                                       mode="assigned")
+        round_ = services.create_round(
+            db.session, moderator, cast.plenary, [RoomSpec("North"), RoomSpec("South")], mode="assigned"
+        )
         services.assign(db.session, moderator, round_.id, [(cast.alice.id, round_.rooms[1].id)])
         south = round_.rooms[1].session_id
     session_url = f"{live_server}/events/{cast.event.slug}/sessions/{cast.plenary}"
@@ -68,14 +72,16 @@ def test_an_assigned_participant_is_moved_in_by_itself_and_the_timer_brings_them
     alice_context, live = sign_in(browser, live_server, cast.alice)
     try:
         live.goto(f"{session_url}/live")
-        live.wait_for_function("window.Live && Live.sessionId === %d" % cast.plenary)
+        live.wait_for_function(f"window.Live && Live.sessionId === {cast.plenary}")
         console.goto(f"{session_url}/moderate")
         console.wait_for_selector("[data-bo=start-box]:not([hidden])")
         console.fill("#bo-start-duration", "0.05")  # three seconds
         console.click("[data-bo=start]")
-        live.wait_for_function("Live.sessionId === %d" % south)  # no click: the assignment moves her
+        live.wait_for_function(f"Live.sessionId === {south}")  # no click: the assignment moves her
         assert live.locator("[data-bo=chooser]").is_hidden()
-        live.wait_for_function("Live.sessionId === %d" % cast.plenary, timeout=20000)  # the round ended by itself
+        live.wait_for_function(
+            f"Live.sessionId === {cast.plenary}", timeout=20000
+        )  # the round ended by itself
         console.wait_for_selector("[data-bo=record-box]:not([hidden]) >> text=Alice Asker")
     finally:
         mod_context.close()

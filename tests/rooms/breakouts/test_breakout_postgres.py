@@ -3,9 +3,10 @@
 Runs against a throw-away database on 127.0.0.1:5432 (user postgres); skips when the server is
 absent, except when CI is set.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from concurrency_support import run_together
@@ -29,12 +30,19 @@ def pg_app():
 
 def test_the_last_place_goes_to_exactly_one_of_many_on_postgres(pg_app):
     with pg_app.app_context():
-        start = datetime(2030, 5, 6, tzinfo=timezone.utc)
-        event = Event(slug="pg", title="PG", timezone="Asia/Seoul", starts_at=start, ends_at=start + timedelta(days=1))
+        start = datetime(2030, 5, 6, tzinfo=UTC)
+        event = Event(
+            slug="pg", title="PG", timezone="Asia/Seoul", starts_at=start, ends_at=start + timedelta(days=1)
+        )
         db.session.add(event)
         db.session.flush()
-        main = ProgrammeSession(event_id=event.id, title="Plenary", kind="plenary", starts_at=start,
-                                ends_at=start + timedelta(hours=1))
+        main = ProgrammeSession(
+            event_id=event.id,
+            title="Plenary",
+            kind="plenary",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
         db.session.add(main)
         db.session.commit()
         moderator = create_user(db.session, email="mod@example.org", name="Mod", password="x" * 12)
@@ -44,12 +52,17 @@ def test_the_last_place_goes_to_exactly_one_of_many_on_postgres(pg_app):
             person = create_user(db.session, email=f"p{n}@example.org", name=f"P {n}", password="x" * 12)
             register(db.session, person, event, "online")
             people.append(person.id)
-        round_ = services.create_round(db.session, moderator, main.id, [RoomSpec("Tiny", "en", 2), RoomSpec("Big")])
+        round_ = services.create_round(
+            db.session, moderator, main.id, [RoomSpec("Tiny", "en", 2), RoomSpec("Big")]
+        )
         services.start_round(db.session, moderator, round_.id, 600)
         tiny = round_.rooms[0].id
 
-    outcomes = run_together(pg_app, lambda n: services.enter_breakout(
-        db.session, db.session.get(User, people[n]), round_.id, tiny), len(people))
+    outcomes = run_together(
+        pg_app,
+        lambda n: services.enter_breakout(db.session, db.session.get(User, people[n]), round_.id, tiny),
+        len(people),
+    )
     assert outcomes == ["ok"] * 2 + ["room_full"] * 10
     with pg_app.app_context():
         rooms = services.rooms_json(db.session, services.get_round(db.session, round_.id))

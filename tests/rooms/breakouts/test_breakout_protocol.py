@@ -1,23 +1,29 @@
 """The breakout protocol on /live with several clients: what each person receives, and what is refused."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from rooms.support import LIVE, call
 from sqlalchemy import func, select
 
 from conference.extensions import db
 from conference.rooms.breakouts.models import BreakoutAssignment, BreakoutRound
-from rooms.support import LIVE, call
 
-ROOMS = [{"name": "Asia-Pacific — English", "language": "en", "capacity": 1},
-         {"name": "Western Asia — Arabic", "language": "ar"}]
+ROOMS = [
+    {"name": "Asia-Pacific — English", "language": "en", "capacity": 1},
+    {"name": "Western Asia — Arabic", "language": "ar"},
+]
 
 
 def events(client) -> list[tuple[str, dict]]:
     """The breakout broadcasts this client received since the last look (presence updates aside)."""
-    return [(e["name"], e["args"][0] if e["args"] else None) for e in client.get_received(LIVE)
-            if e["name"].startswith("breakout:")]
+    return [
+        (e["name"], e["args"][0] if e["args"] else None)
+        for e in client.get_received(LIVE)
+        if e["name"].startswith("breakout:")
+    ]
 
 
 def named(received: list[tuple[str, dict]], name: str) -> list[dict]:
@@ -31,9 +37,14 @@ def hall(app, cast, joined):
     Room counts are announced at once here, so that "nothing was broadcast" means what it says.
     """
     app.config["BREAKOUT_COUNTS_INTERVAL_S"] = 0
-    clients = {"mod": joined(cast.moderator, cast.plenary), "alice": joined(cast.alice, cast.plenary),
-               "bob": joined(cast.bob, cast.plenary)}
-    ack = call(clients["mod"], "breakout:create", {"session_id": cast.plenary, "rooms": ROOMS, "mode": "mixed"})
+    clients = {
+        "mod": joined(cast.moderator, cast.plenary),
+        "alice": joined(cast.alice, cast.plenary),
+        "bob": joined(cast.bob, cast.plenary),
+    }
+    ack = call(
+        clients["mod"], "breakout:create", {"session_id": cast.plenary, "rooms": ROOMS, "mode": "mixed"}
+    )
     assert ack["ok"], ack
     for client in clients.values():
         client.get_received(LIVE)
@@ -51,7 +62,9 @@ def test_create_answers_the_round_and_tells_only_moderators(cast, joined, live_c
     ack = call(mod, "breakout:create", {"session_id": cast.plenary, "rooms": ROOMS})
     assert ack["ok"] and ack["round"]["status"] == "draft" and ack["round"]["mode"] == "self_select"
     assert [(r["name"], r["language"], r["capacity"], r["taken"]) for r in ack["rooms"]] == [
-        ("Asia-Pacific — English", "en", 1, 0), ("Western Asia — Arabic", "ar", None, 0)]
+        ("Asia-Pacific — English", "en", 1, 0),
+        ("Western Asia — Arabic", "ar", None, 0),
+    ]
     assert named(events(other_mod), "breakout:created")[0]["round"]["id"] == ack["round"]["id"]
     assert events(alice) == []
     again = call(mod, "breakout:create", {"session_id": cast.plenary, "rooms": ROOMS})
@@ -61,9 +74,14 @@ def test_create_answers_the_round_and_tells_only_moderators(cast, joined, live_c
 def test_recall_moves_everyone_back(app, cast, hall, joined):
     mod, alice, bob = hall["mod"], hall["alice"], hall["bob"]
     round_id, (room_a, room_b) = hall["round"]["id"], hall["rooms"]
-    assert call(mod, "breakout:assign", {"round_id": round_id,
-                                         "assignments": [{"user_id": cast.alice.id, "room_id": room_a["id"]}]})["ok"]
-    assert named(events(alice), "breakout:assigned") == [{"round_id": round_id, "room": {**room_a, "taken": 1, "full": True}}]
+    assert call(
+        mod,
+        "breakout:assign",
+        {"round_id": round_id, "assignments": [{"user_id": cast.alice.id, "room_id": room_a["id"]}]},
+    )["ok"]
+    assert named(events(alice), "breakout:assigned") == [
+        {"round_id": round_id, "room": {**room_a, "taken": 1, "full": True}}
+    ]
     assert named(events(bob), "breakout:assigned") == []
 
     started = call(mod, "breakout:start", {"round_id": round_id, "duration_s": 600})
@@ -77,9 +95,14 @@ def test_recall_moves_everyone_back(app, cast, hall, joined):
     assert into_a["ok"] and into_a["session_id"] == room_a["session_id"]
     into_b = call(bob, "breakout:join", {"round_id": round_id, "room_id": room_b["id"]})
     assert into_b["ok"] and into_b["session_id"] == room_b["session_id"]
-    assert call(alice, "join", {"session_id": room_a["session_id"]})["state"]["breakouts"]["in_breakout"] == room_a["session_id"]
+    assert (
+        call(alice, "join", {"session_id": room_a["session_id"]})["state"]["breakouts"]["in_breakout"]
+        == room_a["session_id"]
+    )
     assert call(bob, "join", {"session_id": room_b["session_id"]})["ok"]
-    dropping_in = joined(cast.moderator, room_b["session_id"], token=True)  # a moderator drops into a breakout
+    dropping_in = joined(
+        cast.moderator, room_b["session_id"], token=True
+    )  # a moderator drops into a breakout
     for client in (mod, alice, bob):
         events(client)
 
@@ -90,20 +113,29 @@ def test_recall_moves_everyone_back(app, cast, hall, joined):
         assert len(back) == 1 and back[0]["session_id"] == cast.plenary and back[0]["by"] == "moderator"
     for client in (alice, bob):
         state = call(client, "join", {"session_id": cast.plenary})["state"]
-        assert state["breakouts"]["round"]["status"] == "recalled" and state["breakouts"]["in_breakout"] is None
+        assert (
+            state["breakouts"]["round"]["status"] == "recalled" and state["breakouts"]["in_breakout"] is None
+        )
     state = call(mod, "join", {"session_id": cast.plenary})["state"]
     assert state["presence"]["online"] == 3
-    record = {room["name"]: [(m["name"], m["source"], m["joined_at"] is not None) for m in room["members"]]
-              for room in state["breakouts"]["record"]}
-    assert record == {"Asia-Pacific — English": [("Alice Asker", "assigned", True)],
-                      "Western Asia — Arabic": [("Bob Voter", "self", True)]}
+    record = {
+        room["name"]: [(m["name"], m["source"], m["joined_at"] is not None) for m in room["members"]]
+        for room in state["breakouts"]["record"]
+    }
+    assert record == {
+        "Asia-Pacific — English": [("Alice Asker", "assigned", True)],
+        "Western Asia — Arabic": [("Bob Voter", "self", True)],
+    }
 
 
 def test_a_participants_moderator_events_are_refused_and_nothing_is_broadcast(app, cast, hall):
     alice, bob, mod = hall["alice"], hall["bob"], hall["mod"]
     round_id, room_a = hall["round"]["id"], hall["rooms"][0]
     attempts = [
-        ("breakout:assign", {"round_id": round_id, "assignments": [{"user_id": cast.alice.id, "room_id": room_a["id"]}]}),
+        (
+            "breakout:assign",
+            {"round_id": round_id, "assignments": [{"user_id": cast.alice.id, "room_id": room_a["id"]}]},
+        ),
         ("breakout:assign", {"round_id": round_id, "auto": True}),
         ("breakout:create", {"session_id": cast.thematic, "rooms": ROOMS}),
         ("breakout:start", {"round_id": round_id, "duration_s": 60}),
@@ -149,7 +181,9 @@ def test_a_plain_join_cannot_get_around_a_running_rounds_rooms(app, cast, hall):
 
     sneak = call(bob, "join", {"session_id": small["session_id"]})
     assert sneak["ok"] is False and sneak["error"]["code"] == "not_in_this_breakout"
-    asked = call(bob, "question:ask", {"session_id": small["session_id"], "text": "Let me in?", "anonymous": False})
+    asked = call(
+        bob, "question:ask", {"session_id": small["session_id"], "text": "Let me in?", "anonymous": False}
+    )
     assert asked["ok"] is False and asked["error"]["code"] == "not_in_this_breakout"
     assert call(mod, "join", {"session_id": small["session_id"]})["ok"]  # moderators drop in anywhere
 
@@ -178,17 +212,28 @@ def test_messages_reach_every_room_and_alerts_reach_only_moderators(cast, hall, 
     sent = call(mod, "breakout:message", {"round_id": round_id, "text": "Five minutes left <b>now</b>"})
     assert sent["ok"]
     for client in (mod, alice, bob):
-        assert [m["text"] for m in named(events(client), "breakout:message")] == ["Five minutes left <b>now</b>"]
+        assert [m["text"] for m in named(events(client), "breakout:message")] == [
+            "Five minutes left <b>now</b>"
+        ]
 
     in_b = joined(cast.moderator, room_b["session_id"], token=True)  # a moderator dropped into the other room
-    help_ack = call(alice, "breakout:call_moderator", {"session_id": room_a["session_id"], "message": "Mic is off"})
+    help_ack = call(
+        alice, "breakout:call_moderator", {"session_id": room_a["session_id"], "message": "Mic is off"}
+    )
     assert help_ack == {"ok": True}
     for moderator in (mod, in_b):
         alerts = named(events(moderator), "breakout:alert")
-        assert len(alerts) == 1 and alerts[0]["user"]["name"] == "Alice Asker" and alerts[0]["message"] == "Mic is off"
+        assert (
+            len(alerts) == 1
+            and alerts[0]["user"]["name"] == "Alice Asker"
+            and alerts[0]["message"] == "Mic is off"
+        )
         assert alerts[0]["room"]["session_id"] == room_a["session_id"]
     assert events(bob) == [] and events(alice) == []
-    assert call(bob, "breakout:call_moderator", {"session_id": room_a["session_id"]})["error"]["code"] == "not_in_breakout"
+    assert (
+        call(bob, "breakout:call_moderator", {"session_id": room_a["session_id"]})["error"]["code"]
+        == "not_in_breakout"
+    )
 
     extended = call(mod, "breakout:extend", {"round_id": round_id, "seconds": 120})
     assert extended["ok"]
@@ -199,15 +244,21 @@ def test_messages_reach_every_room_and_alerts_reach_only_moderators(cast, hall, 
 def test_start_twice_extend_a_draft_and_bad_payloads(cast, hall):
     mod = hall["mod"]
     round_id = hall["round"]["id"]
-    assert call(mod, "breakout:extend", {"round_id": round_id, "seconds": 60})["error"]["code"] == "round_not_running"
+    assert (
+        call(mod, "breakout:extend", {"round_id": round_id, "seconds": 60})["error"]["code"]
+        == "round_not_running"
+    )
     assert call(mod, "breakout:start", {"round_id": round_id, "duration_s": 600})["ok"]
     assert call(mod, "breakout:start", {"round_id": round_id})["error"]["code"] == "already_running"
     assert call(mod, "breakout:start", {"round_id": 424242})["error"]["code"] == "round_not_found"
-    for event, payload in (("breakout:start", {"round_id": "x"}), ("breakout:create", {"session_id": cast.plenary,
-                           "rooms": [{"name": "", "language": "en"}]}), ("breakout:message", {"round_id": round_id,
-                           "text": "x" * 501}), ("breakout:join", []), ("breakout:extend", {"round_id": round_id,
-                           "seconds": -5}), ("breakout:create", {"session_id": cast.plenary, "rooms": [{"name": "A",
-                           "capacity": 0}]})):
+    for event, payload in (
+        ("breakout:start", {"round_id": "x"}),
+        ("breakout:create", {"session_id": cast.plenary, "rooms": [{"name": "", "language": "en"}]}),
+        ("breakout:message", {"round_id": round_id, "text": "x" * 501}),
+        ("breakout:join", []),
+        ("breakout:extend", {"round_id": round_id, "seconds": -5}),
+        ("breakout:create", {"session_id": cast.plenary, "rooms": [{"name": "A", "capacity": 0}]}),
+    ):
         ack = call(mod, event, payload)
         assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", (event, ack)
 
@@ -228,7 +279,9 @@ def test_a_round_ends_by_itself_and_sends_everyone_back(app, cast, hall):
     assert recalled and recalled[0]["session_id"] == cast.plenary and recalled[0]["by"] == "timer"
 
 
-def test_room_counts_are_coalesced_and_the_last_update_is_exact(app, cast, hall, joined, make_user, make_registration):
+def test_room_counts_are_coalesced_and_the_last_update_is_exact(
+    app, cast, hall, joined, make_user, make_registration
+):
     app.config["BREAKOUT_COUNTS_INTERVAL_S"] = 2.0  # far longer than the joins below take
     mod, round_id, big = hall["mod"], hall["round"]["id"], hall["rooms"][1]
     call(mod, "breakout:start", {"round_id": round_id, "duration_s": 600})

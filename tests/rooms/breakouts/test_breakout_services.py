@@ -1,4 +1,5 @@
 """Breakout rules at the service level: rounds, rooms, assignments, capacity, timer, record."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,8 +27,11 @@ ROOMS = [RoomSpec("Asia-Pacific — English", "en", 3), RoomSpec("Western Asia �
 def setup(app, db, make_user, make_event, make_registration):
     """An event, its plenary as the main session, a moderator and six registered attendees."""
     event = make_event()
-    main = db.scalar(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id,
-                                                    ProgrammeSession.kind == "plenary"))
+    main = db.scalar(
+        select(ProgrammeSession).where(
+            ProgrammeSession.event_id == event.id, ProgrammeSession.kind == "plenary"
+        )
+    )
     moderator = make_user("moderator")
     attendees = []
     for country in ("KR", "JP", "EG", "JO", "IN", "KR"):
@@ -36,8 +40,11 @@ def setup(app, db, make_user, make_event, make_registration):
         attendees.append(person)
     outsider = make_user(country="FR")
     return {
-        "event": event, "main": main, "moderator": db.get(User, moderator.id),
-        "attendees": [db.get(User, a.id) for a in attendees], "outsider": db.get(User, outsider.id),
+        "event": event,
+        "main": main,
+        "moderator": db.get(User, moderator.id),
+        "attendees": [db.get(User, a.id) for a in attendees],
+        "outsider": db.get(User, outsider.id),
     }
 
 
@@ -70,9 +77,12 @@ def places(db, round_) -> dict[str, int]:
 def test_rooms_from_a_list_become_child_breakout_sessions(db, setup):
     round_ = new_round(db, setup)
     assert round_.status == "draft" and round_.mode == "self_select"
-    children = db.scalars(select(ProgrammeSession).where(ProgrammeSession.parent_id == setup["main"].id)).all()
+    children = db.scalars(
+        select(ProgrammeSession).where(ProgrammeSession.parent_id == setup["main"].id)
+    ).all()
     assert [(c.title, c.kind, c.language, c.capacity) for c in children] == [
-        ("Asia-Pacific — English", "breakout", "en", 3), ("Western Asia — Arabic", "breakout", "ar", 3),
+        ("Asia-Pacific — English", "breakout", "en", 3),
+        ("Western Asia — Arabic", "breakout", "ar", 3),
     ]
     assert [r.session_id for r in round_.rooms] == [c.id for c in children]
 
@@ -129,9 +139,14 @@ def test_participants_cannot_run_moderator_actions(db, setup):
 
 def test_unknown_rounds_and_rooms(db, setup):
     moderator = setup["moderator"]
-    for call, args in ((services.start_round, (moderator, 404, 60)), (services.extend_round, (moderator, 404, 60)),
-                       (services.recall_round, (moderator, 404)), (services.post_message, (moderator, 404, "x")),
-                       (services.assign, (moderator, 404, [])), (services.enter_breakout, (moderator, 404, 1))):
+    for call, args in (
+        (services.start_round, (moderator, 404, 60)),
+        (services.extend_round, (moderator, 404, 60)),
+        (services.recall_round, (moderator, 404)),
+        (services.post_message, (moderator, 404, "x")),
+        (services.assign, (moderator, 404, [])),
+        (services.enter_breakout, (moderator, 404, 1)),
+    ):
         assert error_of(call, db, *args) == "round_not_found"
     round_ = running_round(db, setup)
     attendee = setup["attendees"][0]
@@ -160,10 +175,16 @@ def test_manual_assignment_moves_and_removes_people_and_keeps_counts(db, setup):
 def test_only_registered_people_can_be_assigned(db, setup):
     round_ = new_round(db, setup)
     room = round_.rooms[0].id
-    assert error_of(services.assign, db, setup["moderator"], round_.id, [(setup["outsider"].id, room)]) == "not_registered"
+    assert (
+        error_of(services.assign, db, setup["moderator"], round_.id, [(setup["outsider"].id, room)])
+        == "not_registered"
+    )
     assert error_of(services.assign, db, setup["moderator"], round_.id, [(987_654, room)]) == "user_not_found"
     a = setup["attendees"][0]
-    assert error_of(services.assign, db, setup["moderator"], round_.id, [(a.id, room), (a.id, None)]) == "duplicate_user"
+    assert (
+        error_of(services.assign, db, setup["moderator"], round_.id, [(a.id, room), (a.id, None)])
+        == "duplicate_user"
+    )
     assert count(db, BreakoutAssignment) == 0
 
 
@@ -180,7 +201,10 @@ def test_auto_balance_fills_rooms_evenly_within_capacity(db, setup):
 def test_auto_balance_by_language_follows_the_country(db, setup):
     round_ = new_round(db, setup, [RoomSpec("English", "en", 10), RoomSpec("Arabic", "ar", 10)])
     services.auto_assign(db, setup["moderator"], round_.id, [a.id for a in setup["attendees"]], by="language")
-    record = {room["name"]: sorted(m["country"] for m in room["members"]) for room in services.round_record(db, round_)}
+    record = {
+        room["name"]: sorted(m["country"] for m in room["members"])
+        for room in services.round_record(db, round_)
+    }
     assert record == {"English": ["IN", "JP", "KR", "KR"], "Arabic": ["EG", "JO"]}
 
 
@@ -199,7 +223,9 @@ def test_auto_balance_by_country_spreads_delegations(db, setup, make_user, make_
 def test_balance_candidates_are_the_registered_attendees(db, setup):
     round_ = new_round(db, setup)
     assert sorted(services.balance_candidates(db, round_)) == sorted(a.id for a in setup["attendees"])
-    assert error_of(services.auto_assign, db, setup["moderator"], round_.id, [], by="age") == "invalid_balance"
+    assert (
+        error_of(services.auto_assign, db, setup["moderator"], round_.id, [], by="age") == "invalid_balance"
+    )
 
 
 # --- self-select and entering ----------------------------------------------------------------------
@@ -227,15 +253,22 @@ def test_self_select_into_a_full_room_is_refused_and_changes_nothing(db, setup):
     assert places(db, round_) == {"Tiny": 1, "Big": 1}
 
 
-def test_the_last_place_goes_to_one_of_many_simultaneous_choosers(app, db, setup, make_user, make_registration):
+def test_the_last_place_goes_to_one_of_many_simultaneous_choosers(
+    app, db, setup, make_user, make_registration
+):
     round_ = running_round(db, setup, [RoomSpec("Tiny", "en", 1), RoomSpec("Big")])
     people = []
     for _ in range(8):
         person = make_user()
         make_registration(person, setup["event"])
         people.append(person.id)
-    outcomes = run_together(app, lambda n: services.enter_breakout(
-        _db.session, _db.session.get(User, people[n]), round_.id, round_.rooms[0].id), len(people))
+    outcomes = run_together(
+        app,
+        lambda n: services.enter_breakout(
+            _db.session, _db.session.get(User, people[n]), round_.id, round_.rooms[0].id
+        ),
+        len(people),
+    )
     assert outcomes == ["ok"] + ["room_full"] * 7
     assert places(db, round_)["Tiny"] == 1 and count(db, BreakoutAssignment) == 1
 
@@ -285,7 +318,9 @@ def test_in_self_select_an_assignment_is_only_a_suggestion(db, setup):
 def test_moderators_drop_into_any_room_without_a_record(db, setup):
     round_ = running_round(db, setup, [RoomSpec("Tiny", "en", 1), RoomSpec("Big")])
     services.enter_breakout(db, setup["attendees"][0], round_.id, round_.rooms[0].id)
-    _, room = services.enter_breakout(db, setup["moderator"], round_.id, round_.rooms[0].id)  # full: still fine
+    _, room = services.enter_breakout(
+        db, setup["moderator"], round_.id, round_.rooms[0].id
+    )  # full: still fine
     assert room.id == round_.rooms[0].id
     assert services.assignment_of(db, round_.id, setup["moderator"].id) is None
     assert error_of(services.enter_breakout, db, setup["moderator"], round_.id) == "room_required"
@@ -293,7 +328,10 @@ def test_moderators_drop_into_any_room_without_a_record(db, setup):
 
 def test_people_not_registered_cannot_choose(db, setup):
     round_ = running_round(db, setup)
-    assert error_of(services.enter_breakout, db, setup["outsider"], round_.id, round_.rooms[0].id) == "not_registered"
+    assert (
+        error_of(services.enter_breakout, db, setup["outsider"], round_.id, round_.rooms[0].id)
+        == "not_registered"
+    )
 
 
 # --- running the round -------------------------------------------------------------------------------
@@ -322,9 +360,15 @@ def test_extend_only_while_running(db, setup):
 
 def test_messages_go_out_only_while_running(db, setup):
     round_ = new_round(db, setup)
-    assert error_of(services.post_message, db, setup["moderator"], round_.id, "Five minutes left") == "round_not_running"
+    assert (
+        error_of(services.post_message, db, setup["moderator"], round_.id, "Five minutes left")
+        == "round_not_running"
+    )
     services.start_round(db, setup["moderator"], round_.id, 600)
-    assert services.post_message(db, setup["moderator"], round_.id, " Five minutes left ").last_message == "Five minutes left"
+    assert (
+        services.post_message(db, setup["moderator"], round_.id, " Five minutes left ").last_message
+        == "Five minutes left"
+    )
     assert error_of(services.post_message, db, setup["moderator"], round_.id, "   ") == "empty_message"
     assert error_of(services.post_message, db, setup["moderator"], round_.id, "x" * 501) == "message_too_long"
 
@@ -335,12 +379,20 @@ def test_recall_keeps_the_record_and_frees_the_session(db, setup):
     services.assign(db, setup["moderator"], round_.id, [(a.id, round_.rooms[0].id)])
     services.enter_breakout(db, b, round_.id, round_.rooms[1].id)
     recalled = services.recall_round(db, setup["moderator"], round_.id)
-    assert recalled.status == "recalled" and recalled.recalled_by == "moderator" and recalled.open_session_id is None
+    assert (
+        recalled.status == "recalled"
+        and recalled.recalled_by == "moderator"
+        and recalled.open_session_id is None
+    )
     assert error_of(services.recall_round, db, setup["moderator"], round_.id) == "round_closed"
-    record = {room["name"]: [(m["user_id"], m["source"], m["joined_at"] is not None) for m in room["members"]]
-              for room in services.round_record(db, recalled)}
-    assert record == {"Asia-Pacific — English": [(a.id, "assigned", False)],
-                      "Western Asia — Arabic": [(b.id, "self", True)]}
+    record = {
+        room["name"]: [(m["user_id"], m["source"], m["joined_at"] is not None) for m in room["members"]]
+        for room in services.round_record(db, recalled)
+    }
+    assert record == {
+        "Asia-Pacific — English": [(a.id, "assigned", False)],
+        "Western Asia — Arabic": [(b.id, "self", True)],
+    }
     assert error_of(services.assign, db, setup["moderator"], round_.id, [(a.id, None)]) == "round_closed"
     new_round(db, setup)  # the session may split again
 
@@ -396,7 +448,11 @@ def test_join_state_for_participants_and_moderators(db, setup):
     assert draft["round"]["status"] == "draft" and draft["my_assignment"]["room_id"] == round_.rooms[1].id
     services.start_round(db, setup["moderator"], round_.id, 600)
     state = services.join_state(db, a, main)["breakouts"]
-    assert state["round"]["status"] == "running" and state["ends_at"] and 0 < state["round"]["remaining_s"] <= 600
+    assert (
+        state["round"]["status"] == "running"
+        and state["ends_at"]
+        and 0 < state["round"]["remaining_s"] <= 600
+    )
     assert [r["taken"] for r in state["rooms"]] == [0, 1]
     assert state["my_assignment"]["session_id"] == round_.rooms[1].session_id and "record" not in state
     inside = services.join_state(db, a, db.get(ProgrammeSession, round_.rooms[1].session_id))["breakouts"]

@@ -1,4 +1,5 @@
 """The demo's draft polls: added once, each one a poll the builder itself would accept."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -19,7 +20,14 @@ def test_demo_polls_are_valid_drafts_in_the_opening_session_added_once(db):
     for poll in db.scalars(select(Poll)):
         assert poll.status == "draft"
         assert db.get(ProgrammeSession, poll.session_id).title == "Opening session"
-        spec = PollSpec(title=poll.title, kind=poll.kind, options=[o.text for o in poll.options],
-                        max_choices=poll.max_choices, scale=poll.scale, results=poll.results_visibility,
-                        duration_s=poll.duration_s, allow_change=poll.allow_change)
+        spec = PollSpec(
+            title=poll.title,
+            kind=poll.kind,
+            options=[o.text for o in poll.options],
+            max_choices=poll.max_choices,
+            scale=poll.scale,
+            results=poll.results_visibility,
+            duration_s=poll.duration_s,
+            allow_change=poll.allow_change,
+        )
         assert services._checked_spec(spec) == spec

@@ -1,16 +1,17 @@
 """The poll events on /live with several clients: who receives what, and what the database holds."""
+
 from __future__ import annotations
 
 import time
 from datetime import timedelta
 
 import pytest
+from rooms.support import LIVE, call
 from sqlalchemy import func, select, update
 
 from conference.db_types import utcnow
 from conference.extensions import db
 from conference.rooms.polls.models import Poll, PollBallot
-from rooms.support import LIVE, call
 
 RESULT_KEYS = {"counts", "words", "texts", "mean"}
 
@@ -77,7 +78,13 @@ def room(cast, joined):
 
 def launch(room, kind="single", **fields) -> dict:
     options = {"single": ["Yes", "No"], "multiple": ["Health", "Climate", "Trade"]}.get(kind, [])
-    payload = {"session_id": room.session_id, "title": "Your view?", "kind": kind, "options": options, **fields}
+    payload = {
+        "session_id": room.session_id,
+        "title": "Your view?",
+        "kind": kind,
+        "options": options,
+        **fields,
+    }
     created = call(room.mod.client, "poll:create", payload)
     assert created["ok"], created
     opened = call(room.mod.client, "poll:open", {"poll_id": created["poll"]["id"]})
@@ -87,7 +94,9 @@ def launch(room, kind="single", **fields) -> dict:
 
 def ballots(app, poll_id) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll_id))
+        return db.session.scalar(
+            select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll_id)
+        )
 
 
 def test_one_votes_and_everyone_in_the_room_sees_the_tally(room):
@@ -99,13 +108,21 @@ def test_one_votes_and_everyone_in_the_room_sees_the_tally(room):
     assert ack["ok"] and ack["ballot"]["choices"] == [yes] and ack["changed"] is False
     for inbox in (room.mod, room.alice, room.bob):
         tally = inbox.wait_for("poll:results", lambda body: body["total"] == 1)
-        assert tally == {"poll_id": poll["id"], "kind": "single", "total": 1, "version": 1,
-                         "counts": {str(yes): 1, str(no): 0}}
+        assert tally == {
+            "poll_id": poll["id"],
+            "kind": "single",
+            "total": 1,
+            "version": 1,
+            "counts": {str(yes): 1, str(no): 0},
+        }
 
 
 def test_the_poll_being_created_is_seen_by_moderators_only_until_it_opens(room):
-    created = call(room.mod.client, "poll:create", {"session_id": room.session_id, "title": "Draft?",
-                                                    "kind": "rating", "scale": 10})
+    created = call(
+        room.mod.client,
+        "poll:create",
+        {"session_id": room.session_id, "title": "Draft?", "kind": "rating", "scale": 10},
+    )
     assert created["ok"] and created["poll"]["status"] == "draft" and created["poll"]["scale"] == 10
     assert room.mod.named("poll:saved")[-1]["poll"]["id"] == created["poll"]["id"]
     assert room.alice.poll_events() == [] and room.bob.poll_events() == []
@@ -142,14 +159,19 @@ def test_results_that_are_not_public_never_reach_a_participant_before_close(app,
 
 
 def test_a_participants_moderator_events_are_refused_and_nothing_is_broadcast(app, room):
-    draft = call(room.mod.client, "poll:create", {"session_id": room.session_id, "title": "Q", "kind": "single",
-                                                  "options": ["A", "B"]})["poll"]
+    draft = call(
+        room.mod.client,
+        "poll:create",
+        {"session_id": room.session_id, "title": "Q", "kind": "single", "options": ["A", "B"]},
+    )["poll"]
     room.mod.clear()
-    for event, payload in [("poll:create", {"session_id": room.session_id, "title": "Mine", "kind": "word_cloud"}),
-                           ("poll:update", {"poll_id": draft["id"], "title": "Hijack", "kind": "open_text"}),
-                           ("poll:open", {"poll_id": draft["id"]}),
-                           ("poll:close", {"poll_id": draft["id"]}),
-                           ("poll:delete", {"poll_id": draft["id"]})]:
+    for event, payload in [
+        ("poll:create", {"session_id": room.session_id, "title": "Mine", "kind": "word_cloud"}),
+        ("poll:update", {"poll_id": draft["id"], "title": "Hijack", "kind": "open_text"}),
+        ("poll:open", {"poll_id": draft["id"]}),
+        ("poll:close", {"poll_id": draft["id"]}),
+        ("poll:delete", {"poll_id": draft["id"]}),
+    ]:
         ack = call(room.alice.client, event, payload)
         assert ack["ok"] is False and ack["error"]["code"] == "forbidden", (event, ack)
     with app.app_context():
@@ -172,7 +194,9 @@ def test_voting_twice_leaves_one_ballot_unless_changes_are_allowed(app, room):
     assert call(room.bob.client, "poll:vote", {"poll_id": changeable["id"], "choices": [yes]})["ok"]
     changed = call(room.bob.client, "poll:vote", {"poll_id": changeable["id"], "choices": [no]})
     assert changed["ok"] and changed["changed"] is True
-    tally = room.alice.wait_for("poll:results", lambda b: b["poll_id"] == changeable["id"] and b["version"] == 2)
+    tally = room.alice.wait_for(
+        "poll:results", lambda b: b["poll_id"] == changeable["id"] and b["version"] == 2
+    )
     assert tally["counts"] == {str(yes): 0, str(no): 1} and tally["total"] == 1
     assert ballots(app, changeable["id"]) == 1
 
@@ -192,11 +216,12 @@ def test_a_vote_on_a_closed_poll_is_refused_and_the_closing_tally_is_exact(app, 
     # Nothing older than the final result follows it.
     time.sleep(0.6)
     events = [name for name, _ in room.bob.pull()]
-    assert "poll:results" not in events[events.index("poll:closed"):]
+    assert "poll:results" not in events[events.index("poll:closed") :]
 
 
-def test_a_burst_of_votes_gives_fewer_updates_each_with_full_counts(app, cast, room, make_user,
-                                                                     make_registration, joined):
+def test_a_burst_of_votes_gives_fewer_updates_each_with_full_counts(
+    app, cast, room, make_user, make_registration, joined
+):
     poll = launch(room, "word_cloud")
     voters = []
     for i in range(12):
@@ -226,8 +251,9 @@ def test_a_timed_poll_closes_itself_and_everyone_is_told(app, room):
 def test_a_poll_whose_deadline_passed_unnoticed_is_closed_on_the_next_join(app, room, cast, joined):
     poll = launch(room, duration_s=600)
     with app.app_context():  # as if the process that timed it had died
-        db.session.execute(update(Poll).where(Poll.id == poll["id"])
-                           .values(closes_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            update(Poll).where(Poll.id == poll["id"]).values(closes_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
     state = call(room.alice.client, "join", {"session_id": room.session_id})["state"]
     assert [p["status"] for p in state["polls"]] == ["closed"]
@@ -237,8 +263,9 @@ def test_a_poll_whose_deadline_passed_unnoticed_is_closed_on_the_next_join(app, 
 def test_a_vote_after_an_unnoticed_deadline_is_refused_and_closes_the_poll(app, room):
     poll = launch(room, duration_s=600)
     with app.app_context():
-        db.session.execute(update(Poll).where(Poll.id == poll["id"])
-                           .values(closes_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            update(Poll).where(Poll.id == poll["id"]).values(closes_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
     ack = call(room.alice.client, "poll:vote", {"poll_id": poll["id"], "choices": [poll["options"][0]["id"]]})
     assert ack["error"]["code"] == "poll_closed"
@@ -254,17 +281,23 @@ def test_join_state_has_open_polls_with_my_ballot_and_public_results(room):
     assert entry["id"] == poll["id"] and entry["status"] == "open"
     assert entry["my_ballot"]["text"] == "<b>More data</b>"
     assert entry["tally"]["texts"] == ["<b>More data</b>"] and entry["tally"]["total"] == 1
-    assert call(room.bob.client, "join", {"session_id": room.session_id})["state"]["polls"][0]["my_ballot"] is None
+    assert (
+        call(room.bob.client, "join", {"session_id": room.session_id})["state"]["polls"][0]["my_ballot"]
+        is None
+    )
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({"poll_id": "1", "choices": [1]}, "invalid_payload"),
-    ({"poll_id": 1, "choices": ["1"]}, "invalid_payload"),
-    ({"poll_id": 1, "rating": "5"}, "invalid_payload"),
-    ({"poll_id": 1, "rating": True}, "invalid_payload"),
-    ({"poll_id": 1, "choices": [1], "admin": True}, "invalid_payload"),
-    ({"poll_id": 9999, "choices": [1]}, "poll_not_found"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"poll_id": "1", "choices": [1]}, "invalid_payload"),
+        ({"poll_id": 1, "choices": ["1"]}, "invalid_payload"),
+        ({"poll_id": 1, "rating": "5"}, "invalid_payload"),
+        ({"poll_id": 1, "rating": True}, "invalid_payload"),
+        ({"poll_id": 1, "choices": [1], "admin": True}, "invalid_payload"),
+        ({"poll_id": 9999, "choices": [1]}, "poll_not_found"),
+    ],
+)
 def test_malformed_votes_get_an_error_ack(app, room, payload, code):
     ack = call(room.alice.client, "poll:vote", payload)
     assert ack["ok"] is False and ack["error"]["code"] == code
@@ -276,9 +309,11 @@ def test_bad_ballots_over_the_socket_change_nothing(app, room):
     words = launch(room, "word_cloud")
     single = launch(room)
     other = launch(room)
-    cases = [({"poll_id": rating["id"], "rating": 6}, "rating_out_of_range"),
-             ({"poll_id": words["id"], "words": ["x" * 41]}, "word_too_long"),
-             ({"poll_id": single["id"], "choices": [other["options"][0]["id"]]}, "unknown_option")]
+    cases = [
+        ({"poll_id": rating["id"], "rating": 6}, "rating_out_of_range"),
+        ({"poll_id": words["id"], "words": ["x" * 41]}, "word_too_long"),
+        ({"poll_id": single["id"], "choices": [other["options"][0]["id"]]}, "unknown_option"),
+    ]
     for payload, code in cases:
         ack = call(room.alice.client, "poll:vote", payload)
         assert ack["ok"] is False and ack["error"]["code"] == code, ack
@@ -297,13 +332,17 @@ def test_an_unregistered_user_cannot_vote(app, room, cast, live_client):
 def test_deleting_a_visible_closed_poll_tells_the_room(app, room):
     poll = launch(room)
     call(room.mod.client, "poll:close", {"poll_id": poll["id"]})
-    assert call(room.mod.client, "poll:delete", {"poll_id": poll["id"]}) == {"ok": True, "poll_id": poll["id"]}
+    assert call(room.mod.client, "poll:delete", {"poll_id": poll["id"]}) == {
+        "ok": True,
+        "poll_id": poll["id"],
+    }
     assert room.alice.wait_for("poll:deleted")["poll_id"] == poll["id"]
     with app.app_context():
         assert db.session.get(Poll, poll["id"]) is None
 
 
 # ------------------------------------------------------------------ CSV over HTTP
+
 
 def test_csv_export_for_moderators_only(app, room, cast, logged_in_client):
     poll = launch(room)
@@ -312,8 +351,12 @@ def test_csv_export_for_moderators_only(app, room, cast, logged_in_client):
     response = logged_in_client(cast.moderator).get(url)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.get_data(as_text=True).splitlines()[1:] == [
-        f"{poll['id']},Your view?,single,open,Yes,0,1", f"{poll['id']},Your view?,single,open,No,1,1"]
+        f"{poll['id']},Your view?,single,open,Yes,0,1",
+        f"{poll['id']},Your view?,single,open,No,1,1",
+    ]
     assert logged_in_client(cast.alice).get(url, headers={"Accept": "application/json"}).status_code == 403
     wrong = f"/events/{cast.event.slug}/sessions/{cast.thematic}/polls/{poll['id']}.csv"
-    assert logged_in_client(cast.moderator).get(wrong, headers={"Accept": "application/json"}).status_code == 404
+    assert (
+        logged_in_client(cast.moderator).get(wrong, headers={"Accept": "application/json"}).status_code == 404
+    )
     assert app.test_client().get(url, headers={"Accept": "application/json"}).status_code == 401

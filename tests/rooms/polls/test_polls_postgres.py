@@ -5,9 +5,10 @@ close that no vote slips past.
 Runs against a throw-away database on 127.0.0.1:5432 (user postgres); skips when the server is
 absent, except when CI is set.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from concurrency_support import run_together as together
@@ -37,12 +38,19 @@ def pg_app():
 def people(pg_app):
     """(session id, moderator id, [attendee ids]) for a registered crowd."""
     with pg_app.app_context():
-        start = datetime(2030, 5, 6, tzinfo=timezone.utc)
-        event = Event(slug="pg", title="PG", timezone="UTC", starts_at=start, ends_at=start + timedelta(days=1))
+        start = datetime(2030, 5, 6, tzinfo=UTC)
+        event = Event(
+            slug="pg", title="PG", timezone="UTC", starts_at=start, ends_at=start + timedelta(days=1)
+        )
         db.session.add(event)
         db.session.flush()
-        session = ProgrammeSession(event_id=event.id, title="Plenary", kind="plenary", starts_at=start,
-                                   ends_at=start + timedelta(hours=1))
+        session = ProgrammeSession(
+            event_id=event.id,
+            title="Plenary",
+            kind="plenary",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
         db.session.add(session)
         db.session.commit()
         moderator = create_user(db.session, email="mod@example.org", name="Mod")
@@ -59,7 +67,9 @@ def open_poll(app, session_id, moderator_id, **fields) -> tuple[int, list[int]]:
     with app.app_context():
         moderator = db.session.get(User, moderator_id)
         spec = PollSpec(title="Concurrent?", kind="multiple", options=["A", "B", "C", "D"], **fields)
-        poll = services.open_poll(db.session, moderator, services.create_poll(db.session, moderator, session_id, spec).id)
+        poll = services.open_poll(
+            db.session, moderator, services.create_poll(db.session, moderator, session_id, spec).id
+        )
         return poll.id, [o.id for o in poll.options]
 
 
@@ -72,7 +82,9 @@ def test_simultaneous_votes_of_one_person_leave_one_ballot(pg_app, people):
     poll_id, options = open_poll(pg_app, session_id, moderator_id)
 
     def vote(_n):
-        services.cast_vote(db.session, db.session.get(User, attendees[0]), poll_id, Vote(choices=[options[0]]))
+        services.cast_vote(
+            db.session, db.session.get(User, attendees[0]), poll_id, Vote(choices=[options[0]])
+        )
 
     assert sorted(run_together(pg_app, vote)) == ["already_voted"] * (THREADS - 1) + ["ok"]
     with pg_app.app_context():
@@ -104,7 +116,9 @@ def test_votes_racing_a_close_are_either_counted_or_refused(pg_app, people):
         if n == THREADS // 2:
             services.close_poll(db.session, db.session.get(User, moderator_id), poll_id)
         else:
-            services.cast_vote(db.session, db.session.get(User, attendees[n]), poll_id, Vote(choices=[options[n % 4]]))
+            services.cast_vote(
+                db.session, db.session.get(User, attendees[n]), poll_id, Vote(choices=[options[n % 4]])
+            )
 
     outcomes = run_together(pg_app, vote_or_close)
     assert set(outcomes) <= {"ok", "poll_closed"}
