@@ -66,7 +66,19 @@ def create_app(config: dict | str | type | None = None) -> Flask:
     csrf.init_app(app)
     _init_socketio(app)
     _register_features(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client address, scheme and host from their
+    X-Forwarded-* headers (outermost, after Socket.IO's middleware, so both see the same request).
+    With none configured those headers are ignored: a client cannot pick its own address."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _finish_config(app: Flask) -> None:
@@ -87,6 +99,12 @@ def _finish_config(app: Flask) -> None:
     if app.config["ENV_NAME"] == "production":
         # Production always sends cookies over HTTPS only, whatever CONFERENCE_SECURE_COOKIES says.
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+        if not app.config.get("PUBLIC_BASE_URL") and not app.config.get("TRUSTED_HOSTS"):
+            # Else links in mail and the projector's QR code would carry whatever Host a request sent.
+            raise RuntimeError(
+                "production needs CONFERENCE_PUBLIC_BASE_URL (the address people reach the site at) "
+                "or CONFERENCE_TRUSTED_HOSTS (the host names the site answers to)"
+            )
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
@@ -98,13 +116,17 @@ def _finish_config(app: Flask) -> None:
 
 
 def _init_socketio(app: Flask) -> None:
+    from . import fanout
+
     allowed = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        # Clusters sharing one Redis need their own channel (pub/sub ignores Redis database numbers).
-        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        # Our manager: Socket.IO's Redis one (on SOCKETIO_CHANNEL: clusters sharing one Redis need
+        # their own, pub/sub ignores database numbers) that also carries the orders to close a
+        # person's sockets in every process, or a local one without a queue.
+        client_manager=fanout.client_manager(app),
         # None means "same origin only" in python-engineio; extra origins are listed explicitly.
         cors_allowed_origins=allowed,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
@@ -127,6 +149,7 @@ def _register_features(app: Flask) -> None:
         hooks,
         mail,
         manage,
+        observability,
         programme,
         realtime,
         registrations,
@@ -137,6 +160,7 @@ def _register_features(app: Flask) -> None:
     from .web import register_web
 
     hooks.init_app(app)  # the registries the features below fill
+    observability.init_app(app)  # request ids, /healthz and /readyz
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     features = (

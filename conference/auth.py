@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .accounts.models import User
-from .accounts.services import user_for_token
+from .accounts.scopes import scope_for_request
+from .accounts.services import token_row
 from .extensions import csrf, db, login_manager
 
 
@@ -65,13 +66,33 @@ def json_error(status: int, code: str, message: str, **details):
     return response
 
 
-def authenticate_request() -> None:
-    """Before every request: a bearer token decides the identity alone; cookie requests need CSRF."""
+def authenticate_request():
+    """Before every request: a bearer token decides the identity alone, within its scopes (see
+    accounts/scopes.py); cookie requests need CSRF."""
     token = bearer_token()
     if token:
+        row = token_row(db.session, token)
         # The cookie identity must not ride along a bearer request, so the token replaces it.
-        login_manager._update_request_context_with_user(user_for_token(db.session, token))
-        return
+        login_manager._update_request_context_with_user(row.user if row is not None else None)
+        g.api_token = row
+        if row is None:
+            return None  # anonymous: each view answers 401 or its public content
+        needed = scope_for_request(request.endpoint, request.path, request.method)
+        if needed is None:
+            return json_error(
+                403,
+                "token_not_allowed",
+                "an API token cannot sign in or out, change passwords or manage tokens; use the website",
+            )
+        if needed not in row.scope_set:
+            return json_error(
+                403,
+                "insufficient_scope",
+                f"this API token lacks the {needed!r} scope",
+                required_scope=needed,
+                token_scopes=sorted(row.scope_set),
+            )
+        return None
     if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
         csrf.protect()
 

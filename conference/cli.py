@@ -274,7 +274,9 @@ def serve(host: str, port: int, max_connections: int) -> None:
     """Serve the app with Socket.IO (eventlet by default)."""
     from .extensions import socketio
     from .mail.sender import start_background_sender
+    from .observability import log_to_stderr
 
+    log_to_stderr()  # errors (with request ids) and warnings reach the terminal or the service's journal
     app = current_app._get_current_object()
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")

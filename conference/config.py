@@ -204,6 +204,28 @@ SETTINGS: tuple[Setting, ...] = (
         "(accounts/throttle.py has the defaults)",
     ),
     Setting(
+        "ACCOUNTS_LOGIN_BACKOFF",
+        {},
+        "per-scope overrides of the sign-in delay, {'account' | 'client': (free failures, first delay s, "
+        "longest delay s)} (accounts/throttle.py has the defaults)",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "how many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host; 0: none, the "
+        "client address is the connection's (a forged X-Forwarded-For is ignored)",
+        "TRUSTED_PROXIES",
+        _whole(0),
+    ),
+    Setting(
+        "TRUSTED_HOSTS",
+        None,
+        "host names the app answers to (comma-separated); other Host headers get 400. Production "
+        "needs this or CONFERENCE_PUBLIC_BASE_URL",
+        "TRUSTED_HOSTS",
+        _origins,
+    ),
+    Setting(
         "ROOMS_RATE_LIMITS",
         {},
         "per-action overrides of the live-room limits, {action: (count, seconds)} "

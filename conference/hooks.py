@@ -48,6 +48,12 @@ registration_changed = _signals.signal("registration-changed")
 # once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
 presence_changed = _signals.signal("presence-changed")
 
+# Sent after someone lost a right that open sockets rely on, once committed: sender=the kind of
+# loss, with its fields. "grant" (user_id=..., event_id=...: a grant removed), "session"
+# (user_id=..., session_version=...: signed out or password changed), "token" (token_hash=...:
+# an API token revoked). The realtime door closes the matching sockets in every server process.
+access_lost = _signals.signal("access-lost")
+
 # --- registries on the app: filled by each feature's init_app, read by the live rooms ---------------
 
 OnSiteCounter = Callable[[Session, ProgrammeSession], int]

@@ -18,18 +18,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_app_context, request
 from flask_login import current_user, user_logged_out
 from flask_socketio import ConnectionRefusedError  # the builtin one would lose the reason
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .accounts.models import User
-from .accounts.services import _digest, user_for_token
+from . import fanout, hooks
+from .accounts.models import ApiToken, User
+from .accounts.scopes import scope_for_live_event
+from .accounts.services import token_row
+from .db_types import utcnow
 from .errors import ServiceError
 from .extensions import db, socketio
 
 LIVE = "/live"
+SOCKET_SCOPES = frozenset({"live", "checkin", "read"})
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +42,7 @@ class SocketIdentity:
     user_id: int
     session_version: int | None  # set for cookie logins
     token_hash: str | None  # set for token logins
+    scopes: frozenset[str] | None = None  # the token's scopes (None: a cookie login, no narrowing)
 
 
 # Connection state is per process by nature: a socket lives in the process that accepted it.
@@ -99,10 +104,14 @@ def authenticate_connection(auth) -> SocketIdentity:
     """The identity of a connecting socket, or ConnectionRefusedError with a reason."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token is not None:
-        user = user_for_token(db.session, token)
-        if user is None:
+        row = token_row(db.session, token if isinstance(token, str) else None)
+        if row is None:
             raise ConnectionRefusedError("the API token is not valid", {"code": "invalid_token"})
-        return SocketIdentity(user.id, None, _digest(token.strip()))
+        if not row.scope_set & SOCKET_SCOPES:
+            raise ConnectionRefusedError(
+                "this API token has no live, checkin or read scope", {"code": "insufficient_scope"}
+            )
+        return SocketIdentity(row.user_id, None, row.token_hash, row.scope_set)
     if current_user.is_authenticated:
         return SocketIdentity(current_user.id, current_user.session_version, None)
     raise ConnectionRefusedError(
@@ -121,35 +130,60 @@ def socket_user(sid: str | None = None) -> User | None:
     if identity.session_version is not None and user.session_version != identity.session_version:
         return None
     if identity.token_hash is not None:
-        from .accounts.models import ApiToken
-
         token = db.session.query(ApiToken).filter_by(token_hash=identity.token_hash).one_or_none()
-        if token is None or token.revoked_at is not None:
+        if token is None or not token.is_live(utcnow()):
             return None
     return user
 
 
-def _end_live_sockets_of_signed_out_user(_app, user=None, **_extra) -> None:
-    """Close this person's cookie-authenticated sockets when they sign out.
+def socket_scopes(sid: str | None = None) -> frozenset[str] | None:
+    """The scopes of the token behind this socket, or None for a cookie login (no narrowing)."""
+    identity = _identities.get(sid or request.sid)
+    return identity.scopes if identity is not None else None
+
+
+def close_local_sockets(matches: Callable[[SocketIdentity], bool]) -> int:
+    """Disconnect this process's /live sockets whose identity `matches`; the number closed.
+    (conference.fanout sends the same order to every other process.)"""
+    server = socketio.server
+    closed = 0
+    for sid, identity in list(_identities.items()):
+        if not matches(identity):
+            continue
+        try:
+            if server is not None:
+                server.disconnect(sid, namespace=LIVE, ignore_queue=True)
+            closed += 1
+        except Exception:  # a socket that is already going away
+            log.debug("could not close socket %s", sid, exc_info=True)
+    return closed
+
+
+def _end_live_sockets_of_signed_out_user(app, user=None, **_extra) -> None:
+    """Close this person's cookie-authenticated sockets, in every process, when they sign out.
 
     Their events would be refused anyway (the session version moved on), but a socket left open in a
     shared browser would keep receiving the room's broadcasts. Sockets opened with an API token are
-    left alone: signing out of the website does not revoke a device's token. With several server
-    processes this closes the sockets of the process that served the sign-out; the others refuse
-    the remaining sockets' events from then on.
+    left alone: signing out of the website does not revoke a device's token.
     """
     if user is None or getattr(user, "id", None) is None:
         return
-    stale = [
-        sid
-        for sid, identity in list(_identities.items())
-        if identity.user_id == user.id and identity.session_version is not None
-    ]
-    for sid in stale:
-        try:
-            socketio.server.disconnect(sid, namespace=LIVE)
-        except Exception:  # a socket that is already going away
-            log.debug("could not close socket %s after sign-out", sid, exc_info=True)
+    fanout.close_sockets(app, "session", user_id=user.id, session_version=user.session_version)
+
+
+def _close_sockets_of_lost_access(kind, *, app=None, **fields) -> None:
+    """hooks.access_lost: close the sockets that relied on what was lost, in every process."""
+    target = app or (current_app._get_current_object() if has_app_context() else None)
+    if target is None:
+        return
+    if kind == "grant":
+        fanout.close_sockets(target, "user", user_id=fields["user_id"])
+    elif kind == "session":
+        fanout.close_sockets(
+            target, "session", user_id=fields["user_id"], session_version=fields["session_version"]
+        )
+    elif kind == "token":
+        fanout.close_sockets(target, "token", token_hash=fields["token_hash"])
 
 
 _live = LiveEvents()
@@ -159,6 +193,7 @@ def init_app(app: Flask) -> None:
     """The /live door (connect, disconnect, unknown events) and the sign-out receiver."""
     _live.register()
     user_logged_out.connect(_end_live_sockets_of_signed_out_user)
+    hooks.access_lost.connect(_close_sockets_of_lost_access)
 
 
 @_live.on("connect")
@@ -198,6 +233,16 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
             user = socket_user()
             if user is None:
                 return error("unauthenticated", "your sign-in has ended; please sign in again")
+            scopes = socket_scopes()
+            if scopes is not None:
+                event = str((getattr(request, "event", None) or {}).get("message") or "")
+                needed = scope_for_live_event(event)
+                if needed not in scopes:
+                    return error(
+                        "insufficient_scope",
+                        f"this API token lacks the {needed!r} scope",
+                        required_scope=needed,
+                    )
             payload = data
             if schema is not None:
                 if not isinstance(data, dict):

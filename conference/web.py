@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .auth import json_error, wants_json
 from .countries import country_name, country_names
 from .errors import ServiceError
 from .extensions import db
+from .observability import log_event, request_id
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +72,85 @@ def _http_error(exc: HTTPException):
 
 
 def _unexpected_error(exc: Exception):
-    db.session.rollback()
-    log.error("unhandled error on %s %s", request.method, request.path)
+    try:
+        db.session.rollback()
+    except Exception:
+        log.debug("rollback after an unhandled error failed", exc_info=True)
+    if _database_unreachable(exc):
+        log_event(log, logging.ERROR, "database_unavailable", error=type(exc).__name__)
+        message = "the database is not reachable at the moment; nothing was changed, please try again shortly"
+        if wants_json():
+            response = json_error(503, "database_unavailable", message, request_id=request_id())
+        else:
+            page = render_template("errors/error.html", status=503, message=message[:1].upper() + message[1:])
+            response = make_response(page, 503)
+        response.headers["Retry-After"] = "5"
+        return response
+    rid = request_id()
+    log_event(log, logging.ERROR, "unhandled_error", exc_info=exc, error=type(exc).__name__)
     if wants_json():
-        return json_error(500, "internal_error", "something went wrong on the server")
-    return render_template("errors/error.html", status=500, message="Something went wrong on our side."), 500
+        return json_error(500, "internal_error", "something went wrong on the server", request_id=rid)
+    message = f"Something went wrong on our side. If you report it, quote this reference: {rid}."
+    return render_template("errors/error.html", status=500, message=message), 500
+
+
+def _database_unreachable(exc: Exception) -> bool:
+    """The database did not answer (down, restarting, network): a 503 the client may retry."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated or _is_operational(exc))
+
+
+def _is_operational(exc) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower()
+    # SQLite's "database is locked" is an OperationalError too, but the database is there.
+    return not ("locked" in text or "no such" in text or "syntax" in text)
+
+
+# Pages use no inline script: every script is a file of this site. Streams are embedded from any
+# https site (YouTube, Vimeo, an HLS .m3u8 on a CDN, which hls.js fetches and plays from blob: URLs).
+# Inline style *attributes* carry the tracks' colours (--track), so style-src-attr allows them; no
+# <style> element and no script may come from anywhere but the site.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:",
+        "media-src 'self' https: blob:",
+        "connect-src 'self' https:",
+        "worker-src 'self' blob:",
+        "frame-src https:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+HSTS = "max-age=31536000; includeSubDomains"
+# Pages that may show a secret (a new API token, a sign-in link's token in the address): no cache
+# (browser history, a shared proxy) may keep a copy.
+NO_STORE_PREFIXES = ("/account/", "/signin/", "/login", "/forgot")
 
 
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if current_app.config.get("ENV_NAME") == "production":
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.path.startswith(NO_STORE_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
+        if request.path.startswith("/signin/"):
+            response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
     return response

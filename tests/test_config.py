@@ -26,6 +26,7 @@ def _app(tmp_path, env_name="development", **overrides):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.db'}",
             "SECRET_KEY": "s" * 40,
             "SOCKETIO_ASYNC_MODE": "threading",
+            **({"PUBLIC_BASE_URL": "https://symposium.example"} if env_name == "production" else {}),
             **overrides,
         }
     )

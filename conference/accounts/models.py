@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
@@ -57,6 +57,17 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
+# What a token may do (see accounts/scopes.py for the request each one covers). No scope lets a
+# token manage tokens, passwords or browser sessions: those need the person's own signed-in browser.
+TOKEN_SCOPES = ("read", "checkin", "live", "manage")
+SCOPE_LABELS = {
+    "read": "read: the API's GET calls and pages (programme, lists, attendance figures)",
+    "checkin": "checkin: scan, undo and sync badges, door lists and their live numbers",
+    "live": "live: the /live socket (rooms, questions, chat, polls, dashboards)",
+    "manage": "manage: change events, programmes, participants, documents and teams",
+}
+
+
 class ApiToken(db.Model):
     """A personal token for devices and bots; only its SHA-256 digest is stored."""
 
@@ -69,8 +80,30 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Space-separated TOKEN_SCOPES; tokens made before scopes existed hold all of them.
+    scopes: Mapped[str] = mapped_column(String(100), default=" ".join(TOKEN_SCOPES))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: until revoked
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted per key (an account, a client address, a known device): after a few
+    failures each further attempt waits longer, up to a cap (accounts/throttle.py)."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
+    locked_until: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
 
 
 class LinkPurpose(str, enum.Enum):

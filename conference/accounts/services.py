@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from ..countries import normalise_country
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
-from .models import ROLE_VALUES, ApiToken, User
+from ..names import check_name
+from ..offload import run_blocking
+from .models import ROLE_VALUES, TOKEN_SCOPES, ApiToken, User
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD_LENGTH = 8
@@ -36,16 +38,34 @@ def _hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    """An Argon2id hash, computed in a real thread (offload.run_blocking): a hash takes tens of
+    milliseconds of CPU, which under eventlet would freeze every other client of the worker."""
+    return run_blocking(_hasher().hash, password)
+
+
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def verify_password(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
-    try:
-        return _strong_hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return run_blocking(_verify, _strong_hasher, user.password_hash, password)
+
+
+# A hash of nothing anybody knows, per hasher: checked when the account is unknown or has no password,
+# so every answer of the sign-in form costs one verification (no timing tells which e-mails exist).
+_decoys: dict[int, str] = {}
+
+
+def _decoy_hash() -> str:
+    hasher = _hasher()
+    if id(hasher) not in _decoys:
+        _decoys[id(hasher)] = run_blocking(hasher.hash, secrets.token_urlsafe(24))
+    return _decoys[id(hasher)]
 
 
 def normalise_email(email: str) -> str:
@@ -81,6 +101,8 @@ def create_user(
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ServiceError("invalid_name", "a name of 1 to 200 characters is required")
+    if problem := check_name(name):
+        raise ServiceError("invalid_name", problem)
     try:
         country_code = normalise_country(country)
     except ValueError as exc:
@@ -111,13 +133,16 @@ def find_user_by_email(db: Session, email: str) -> User | None:
 
 
 def authenticate(db: Session, email: str, password: str) -> User | None:
-    """The user with this e-mail and password, or None (same answer for unknown e-mail and bad password)."""
+    """The user with this e-mail and password, or None.
+
+    The same answer and the same work for an unknown e-mail, an account without a password and a
+    wrong password: one Argon2 verification each time (against a decoy hash when there is no real
+    one), run off the event loop.
+    """
     user = find_user_by_email(db, email)
-    if user is None:
-        # Hash anyway so timing does not reveal which e-mails have accounts.
-        _hasher().hash(password or "x")
-        return None
-    if not verify_password(user, password or ""):
+    stored = user.password_hash if user is not None and user.password_hash else None
+    matched = run_blocking(_verify, _strong_hasher, stored or _decoy_hash(), password or "")
+    if user is None or stored is None or not matched:
         return None
     if _hasher() is _strong_hasher and _strong_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -136,37 +161,76 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_api_token(db: Session, user: User, label: str = "") -> str:
-    """Issue a new token for a user and return it; only its digest is kept."""
+def normalise_scopes(scopes) -> str:
+    """Space-separated known scopes in their canonical order; ServiceError for none or an unknown one."""
+    wanted = set(scopes.split() if isinstance(scopes, str) else scopes or ())
+    unknown = wanted - set(TOKEN_SCOPES)
+    if unknown:
+        raise ServiceError(
+            "invalid_scope", f"unknown scope {sorted(unknown)[0]!r}; use {', '.join(TOKEN_SCOPES)}"
+        )
+    if not wanted:
+        raise ServiceError("invalid_scope", "choose at least one scope")
+    return " ".join(s for s in TOKEN_SCOPES if s in wanted)
+
+
+def create_api_token(
+    db: Session,
+    user: User,
+    label: str = "",
+    *,
+    scopes=TOKEN_SCOPES,
+    expires_at: datetime | None = None,
+) -> str:
+    """Issue a new token for a user and return it; only its digest is kept. `scopes` defaults to all
+    of them (the command line's tokens); `expires_at` None means until revoked."""
+    if expires_at is not None and expires_at <= utcnow():
+        raise ServiceError("invalid_expiry", "the expiry must be in the future")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.add(ApiToken(user_id=user.id, token_hash=_digest(token), label=label[:100]))
+    db.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_digest(token),
+            label=label[:100],
+            scopes=normalise_scopes(scopes),
+            expires_at=expires_at,
+        )
+    )
     db.commit()
     return token
 
 
-def user_for_token(db: Session, token: str | None) -> User | None:
-    """The owner of a live token, or None."""
+def token_row(db: Session, token: str | None) -> ApiToken | None:
+    """The live (not revoked, not expired) token row for a token string, or None; records its use."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
     row = db.scalar(
         select(ApiToken).where(ApiToken.token_hash == _digest(token.strip()), ApiToken.revoked_at.is_(None))
     )
-    if row is None:
-        return None
     now = utcnow()
+    if row is None or not row.is_live(now):
+        return None
     # Scanners send a token with every request: record use at most every few minutes, not per scan.
     if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
         row.last_used_at = now
         db.commit()
-    return row.user
+    return row
 
 
-def revoke_token(db: Session, token_id: int, user: User) -> None:
+def user_for_token(db: Session, token: str | None) -> User | None:
+    """The owner of a live token, or None."""
+    row = token_row(db, token)
+    return row.user if row is not None else None
+
+
+def revoke_token(db: Session, token_id: int, user: User) -> ApiToken:
+    """Revoke one of `user`'s tokens (the caller closes its sockets: realtime / fanout)."""
     row = db.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise ServiceError("token_not_found", "no such token", status=404)
     row.revoked_at = utcnow()
     db.commit()
+    return row
 
 
 def record_sign_in(db: Session, user: User) -> None:

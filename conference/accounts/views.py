@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..auth import login_required
+from ..auth import json_error, login_required, wants_json
+from ..db_types import utcnow
 from ..errors import ServiceError
 from ..extensions import db
+from ..hooks import access_lost
 from . import links, services, throttle
 from .forms import ChangePasswordForm, EmailLinkForm, LinkSignInForm, LoginForm, SignupForm
-from .models import ApiToken, LinkPurpose
+from .models import SCOPE_LABELS, ApiToken, LinkPurpose
 
 bp = Blueprint("accounts", __name__)
 
@@ -81,18 +84,45 @@ def login():
     form = LoginForm()
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
-        if not throttle.allow(db.session, "login", email=form.email.data, client=request.remote_addr):
-            db.session.commit()
-            form.password.errors = [*list(form.password.errors), TOO_MANY]
-            return render_template("accounts/login.html", form=form), 429
-        db.session.commit()  # the attempt counts whatever its outcome
+        keys = throttle.login_keys(form.email.data, request.remote_addr, request.cookies.get(DEVICE_COOKIE))
+        try:
+            throttle.check_login_attempt(db.session, keys)  # counted before the (costly) password check
+        except throttle.TooManyAttempts as exc:
+            return _too_many_sign_ins(form, exc)
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
+            throttle.login_succeeded(db.session, keys)
             login_user(user, remember=form.remember.data)
             services.record_sign_in(db.session, user)
-            return redirect(safe_next(request.args.get("next")), code=303)
+            response = redirect(safe_next(request.args.get("next")), code=303)
+            if not keys.known_device:
+                response.set_cookie(
+                    DEVICE_COOKIE,
+                    throttle.device_cookie_for(form.email.data),
+                    max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
+                    secure=current_app.config["SESSION_COOKIE_SECURE"],
+                    httponly=True,
+                    samesite="Lax",
+                    path=url_for("accounts.login"),
+                )
+            return response
         form.password.errors = [*list(form.password.errors), "Wrong e-mail or password."]
     return render_template("accounts/login.html", form=form), status
+
+
+DEVICE_COOKIE = throttle.DEVICE_COOKIE
+
+
+def _too_many_sign_ins(form: LoginForm, exc: throttle.TooManyAttempts):
+    """429 with Retry-After and the limit code: JSON for clients that ask for it, else the form."""
+    retry_after = str(exc.details["retry_after"])
+    if wants_json():
+        response = json_error(429, exc.code, exc.message, **exc.details)
+    else:
+        form.password.errors = [*list(form.password.errors), exc.message]
+        response = make_response(render_template("accounts/login.html", form=form), 429)
+    response.headers["Retry-After"] = retry_after
+    return response
 
 
 TOO_MANY = "Too many attempts for this address or from this network. Please wait a few minutes and try again."
@@ -144,7 +174,8 @@ def signin_link(token: str):
             form.password.errors = [*list(form.password.errors), exc.message]
         else:
             login_user(user)
-            if form.password.data:
+            if form.password.data:  # a new password ended the other sessions: close their sockets too
+                access_lost.send("session", user_id=user.id, session_version=user.session_version)
                 flash("Your password is set. You are signed in.", "success")
             else:
                 flash(f"Welcome, {user.name}! You are signed in.", "success")
@@ -165,6 +196,7 @@ def change_password():
             field.errors = [*list(field.errors), exc.message]
         else:
             login_user(current_user._get_current_object())  # this session carries the new version
+            access_lost.send("session", user_id=current_user.id, session_version=current_user.session_version)
             flash("Your password is changed. Your other sessions are signed out.", "success")
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
@@ -182,28 +214,62 @@ def logout():
     return redirect(url_for("programme.events_list"), code=303)
 
 
+EXPIRY_CHOICES = {"": None, "7": 7, "30": 30, "90": 90, "365": 365}
+
+
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
     new_token = None
+    status = 200
     if request.method == "POST":
         label = (request.form.get("label") or "").strip()
+        expiry = request.form.get("expires_in_days", "")
         if not label or len(label) > 100:
             flash("Give the token a name of 1 to 100 characters, such as “Gate 2 scanner”.", "error")
+            status = 400
+        elif expiry not in EXPIRY_CHOICES:
+            flash("Choose when the token expires from the list.", "error")
+            status = 400
         else:
-            new_token = services.create_api_token(db.session, current_user, label)
+            days = EXPIRY_CHOICES[expiry]
+            try:
+                new_token = services.create_api_token(
+                    db.session,
+                    current_user,
+                    label,
+                    scopes=request.form.getlist("scopes"),
+                    expires_at=utcnow() + timedelta(days=days) if days else None,
+                )
+            except ServiceError as exc:
+                flash(f"{exc.message}.", "error")
+                status = 400
     rows = (
         db.session.query(ApiToken)
         .filter_by(user_id=current_user.id, revoked_at=None)
         .order_by(ApiToken.id)
         .all()
     )
-    return render_template("accounts/tokens.html", tokens=rows, new_token=new_token)
+    response = make_response(
+        render_template(
+            "accounts/tokens.html",
+            tokens=rows,
+            new_token=new_token,
+            scope_labels=SCOPE_LABELS,
+            expiry_choices=EXPIRY_CHOICES,
+            now=utcnow(),
+        ),
+        status,
+    )
+    # The page may show a new token: no cache (browser, proxy) may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_token(token_id: int):
-    services.revoke_token(db.session, token_id, current_user)
-    flash("Token revoked.", "info")
+    row = services.revoke_token(db.session, token_id, current_user)
+    access_lost.send("token", token_hash=row.token_hash)  # its open sockets close, in every process
+    flash("Token revoked. Its open connections are closed.", "info")
     return redirect(url_for("accounts.tokens"), code=303)

@@ -81,6 +81,28 @@ def can_see_people(db: Session, user: User | None, event: Event | int) -> bool:
     )
 
 
+def can_watch_streams(db: Session, user: User | None, event: Event | int) -> bool:
+    """The sessions' stream addresses: the event's confirmed participants and the people who run it
+    (the live page shows the stream to the same people)."""
+    if can_see_people(db, user, event):
+        return True
+    if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
+        return False
+    from ..registrations.models import Registration, Status
+
+    return bool(
+        db.scalar(
+            select(
+                exists().where(
+                    Registration.user_id == user.id,
+                    Registration.event_id == _event_id(event),
+                    Registration.status == Status.CONFIRMED.value,
+                )
+            )
+        )
+    )
+
+
 def runs_event(db: Session, user: User | None, event: Event | int) -> bool:
     """Same as can_see_people: the person runs this event rather than attends it."""
     return can_see_people(db, user, event)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..errors import NotFound, ServiceError
+from ..hooks import access_lost
 from ..programme.models import Event, ProgrammeSession
 from .models import GRANT_ROLES, EventGrant
 
@@ -72,8 +73,11 @@ def revoke(db: Session, event: Event, grant_id: int) -> None:
     row = db.get(EventGrant, grant_id)
     if row is None or row.event_id != event.id:
         raise NotFound("grant_not_found", "no such grant at this event")
+    user_id = row.user_id
     db.delete(row)
     db.commit()
+    # The person's open sockets (dashboards, moderator consoles) must stop receiving at once.
+    access_lost.send("grant", user_id=user_id, event_id=event.id)
 
 
 def grants_of(db: Session, event: Event) -> list[EventGrant]:

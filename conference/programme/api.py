@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from flask_login import current_user
 
 from ..extensions import csrf, db
+from ..grants.checks import can_watch_streams
 from . import services
 
 bp = Blueprint("programme_api", __name__, url_prefix="/api/v1")
@@ -21,6 +22,7 @@ def events():
 
 @bp.get("/events/<slug>")
 def event(slug: str):
-    return jsonify(
-        services.event_detail_json(db.session, services.get_event(db.session, slug, viewer=current_user))
-    )
+    event = services.get_event(db.session, slug, viewer=current_user)
+    # Stream addresses only for the people the live page shows them to.
+    with_streams = can_watch_streams(db.session, current_user, event)
+    return jsonify(services.event_detail_json(db.session, event, with_streams=with_streams))

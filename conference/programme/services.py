@@ -89,8 +89,10 @@ def speaker_json(speaker: Speaker) -> dict:
     }
 
 
-def session_json(session: ProgrammeSession) -> dict:
-    return {
+def session_json(session: ProgrammeSession, *, with_stream: bool = True) -> dict:
+    """A session as JSON; `with_stream=False` leaves out the stream address (for people who may
+    not watch it: see grants.checks.can_watch_streams)."""
+    body = {
         "id": session.id,
         "title": session.title,
         "description": session.description,
@@ -105,6 +107,9 @@ def session_json(session: ProgrammeSession) -> dict:
         "stream_url": session.stream_url,
         "speakers": [speaker_json(s) for s in session.speakers],
     }
+    if not with_stream:
+        del body["stream_url"]
+    return body
 
 
 def event_summary_json(event: Event) -> dict:
@@ -120,11 +125,11 @@ def event_summary_json(event: Event) -> dict:
     }
 
 
-def event_detail_json(db: Session, event: Event) -> dict:
+def event_detail_json(db: Session, event: Event, *, with_streams: bool = True) -> dict:
     body = event_summary_json(event)
     body["description"] = event.description
     body["tracks"] = [
         {"id": t.id, "name": t.name, "description": t.description, "colour": t.colour} for t in event.tracks
     ]
-    body["sessions"] = [session_json(s) for s in event_sessions(db, event)]
+    body["sessions"] = [session_json(s, with_stream=with_streams) for s in event_sessions(db, event)]
     return body

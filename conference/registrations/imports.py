@@ -29,6 +29,7 @@ from ..accounts.services import normalise_email
 from ..countries import normalise_country
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
+from ..names import check_name
 from ..programme.models import Event
 from .fields import clean_answer, fields_of
 from .models import MODE_LABELS, MODES, Registration, Status
@@ -155,6 +156,8 @@ def plan_import(db: Session, event: Event, csv_text: str) -> ImportPlan:
             row_problems.append(getattr(exc, "message", str(exc)))
         if not values["name"] or len(values["name"]) > 200:
             row_problems.append("a name of 1 to 200 characters is required")
+        elif name_problem := check_name(values["name"]):
+            row_problems.append(name_problem)
         if values["mode"] not in MODES:
             row_problems.append(f"mode must be in_person or online, not {values['mode']!r}")
         if email and email in seen:

@@ -22,6 +22,7 @@ from pydantic import (
 from ..accounts.services import normalise_email
 from ..countries import normalise_country
 from ..errors import ServiceError
+from ..names import check_name
 from .models import CHOICE_KINDS, FIELD_KINDS, MODES
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -123,6 +124,14 @@ class ParticipantIn(Payload):
             return normalise_email(value)
         except ServiceError as exc:
             raise ValueError(exc.message) from None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        problem = check_name(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("country")
     @classmethod

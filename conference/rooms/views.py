@@ -66,7 +66,16 @@ def live_qr(slug: str, session_id: int):
     """A QR code (SVG, made here) that takes people in the hall to the room's live page."""
     _load(slug, session_id)
     svg = qr_svg(live_page_url(slug, session_id))
-    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
+    if current_app.config.get("PUBLIC_BASE_URL"):
+        # The address comes from the configuration alone: the same for everyone, cacheable.
+        cache = {"Cache-Control": "public, max-age=3600"}
+    elif current_app.config.get("TRUSTED_HOSTS"):
+        # The Host was checked against the trusted list (400 otherwise); caches keep one per host.
+        cache = {"Cache-Control": "public, max-age=3600", "Vary": "Host"}
+    else:
+        # Development without either: the request's Host is encoded, so no cache may keep it.
+        cache = {"Cache-Control": "no-store"}
+    return Response(svg, mimetype="image/svg+xml", headers=cache)
 
 
 def live_page_url(slug: str, session_id: int) -> str:

@@ -153,15 +153,20 @@ def test_bearer_token_authenticates_and_enforces_roles(client, make_user, make_e
 def test_tokens_page_creates_a_token_shown_once_and_stored_hashed(app, client, login, make_user):
     user = make_user()
     login(client, user)
-    page = post_form(client, "/account/tokens", {"label": "Gate 2 scanner"}).get_data(as_text=True)
-    token = page.split('id="new-token">')[1].split("<")[0]
+    response = post_form(
+        client, "/account/tokens", {"label": "Gate 2 scanner", "scopes": ["checkin", "read"]}
+    )
+    assert response.headers["Cache-Control"] == "no-store"  # no cache keeps the page that shows it
+    token = response.get_data(as_text=True).split('id="new-token">')[1].split("<")[0]
     assert token.startswith("cf_")
     assert token not in client.get("/account/tokens").get_data(as_text=True)
     with app.app_context():
         from conference.accounts.models import ApiToken
         from conference.extensions import db
 
-        assert db.session.scalar(select(ApiToken.token_hash)) != token
+        row = db.session.scalar(select(ApiToken))
+        assert row.token_hash != token
+        assert row.scopes == "read checkin"
 
 
 def test_production_refuses_default_secret_and_sets_secure_cookies(tmp_path, monkeypatch):
@@ -186,6 +191,7 @@ def test_production_refuses_default_secret_and_sets_secure_cookies(tmp_path, mon
             "SECRET_KEY": "x" * 40,
             "SQLALCHEMY_DATABASE_URI": db_url,
             "SOCKETIO_ASYNC_MODE": "threading",
+            "PUBLIC_BASE_URL": "https://symposium.example",
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

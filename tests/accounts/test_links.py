@@ -225,18 +225,6 @@ def test_link_requests_are_rate_limited_per_address_and_per_client(app, make_use
     assert statuses == [200, 429, 429, 429]  # 8 requests from this client already counted: one more fits
 
 
-def test_password_guessing_is_rate_limited_even_for_the_right_password(app, make_user):
-    user = make_user(email="known@example.org")
-    client = app.test_client()
-    for _ in range(10):
-        assert post_form(client, "/login", {"email": user.email, "password": "guess"}).status_code == 400
-    right = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
-    assert right.status_code == 429 and "Too many attempts" in right.get_data(as_text=True)
-    app.config["ACCOUNTS_RATE_LIMITS"] = {"login_client": (11, 600)}
-    other = make_user(email="other@example.org")
-    assert post_form(client, "/login", {"email": other.email, "password": PASSWORD}).status_code == 429
-
-
 def test_signing_up_with_an_imported_address_mails_a_sign_in_link(app, client, smtp_server):
     imported_user(app, "layla@example.org")
     response = post_form(

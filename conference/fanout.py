@@ -1,0 +1,179 @@
+"""Tell every server process to close a person's sockets, over the Socket.IO message queue.
+
+A socket lives in the process that accepted it, so when someone signs out, changes their password,
+revokes an API token or loses a grant, the process that served that request cannot close the
+person's sockets held by the other processes by itself. `close_sockets(kind, **fields)` closes the
+matching sockets of this process at once and publishes the same order on the Socket.IO Redis
+channel, where every other process's manager (`QueueManager`, python-socketio's RedisManager plus
+this one message kind) picks it up and closes its own.
+
+Orders (`kind`):
+- `user`: every socket of `user_id` (lost a grant: their dashboards stop at once; they reconnect
+  and are asked again).
+- `session`: the cookie-authenticated sockets of `user_id` older than `session_version` (signed
+  out, password changed); their API-token sockets stay.
+- `token`: the sockets opened with the token whose digest is `token_hash` (revoked).
+
+Without a message queue there is one process and the local close is all there is. With the queue
+down, the local close still happens, the process keeps serving its own clients (python-socketio
+delivers local broadcasts before publishing), and the failure is logged once per outage and shown
+by `/readyz`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+import socketio as socketio_server
+
+log = logging.getLogger("conference.fanout")
+CONTROL_METHOD = "conference"
+QUEUE_EXTENSION = "conference.queue_manager"
+
+
+class QueueManager(socketio_server.RedisManager):
+    """python-socketio's Redis manager, with a connect timeout, our own control messages, and a
+    memory of whether the queue answered last time (for /readyz and the log)."""
+
+    def __init__(self, url: str, channel: str):
+        super().__init__(
+            url,
+            channel=channel,
+            redis_options={"socket_connect_timeout": 2, "health_check_interval": 15},
+        )
+        self.reachable = True
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+
+    def _note(self, ok: bool, error: str | None = None) -> None:
+        with self._lock:
+            was = self.reachable
+            self.reachable, self.last_error = ok, (None if ok else error)
+        if was and not ok:
+            log.warning(
+                json.dumps(
+                    {
+                        "event": "message_queue_unreachable",
+                        "error": error,
+                        "effect": "serving this process's own clients only until it returns",
+                    }
+                )
+            )
+        elif ok and not was:
+            log.warning(json.dumps({"event": "message_queue_back"}))
+
+    def _publish(self, data):
+        try:
+            if not self.connected:
+                self._redis_connect()
+            result = self.redis.publish(self.channel, self.json.dumps(data))
+        except Exception as exc:  # noqa: BLE001 - any failure: the queue is unreachable
+            self.connected = False
+            self._note(False, f"{type(exc).__name__}: {exc}")
+            return None
+        self._note(True)
+        return result
+
+    def _listen(self):
+        marker = f'"method": "{CONTROL_METHOD}"'
+        for raw in super()._listen():
+            self._note(True)
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+            if not (isinstance(text, str) and marker in text):
+                yield raw
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError:
+                yield raw
+                continue
+            if not (isinstance(data, dict) and data.get("method") == CONTROL_METHOD):
+                yield raw
+                continue
+            if data.get("host_id") != self.host_id:
+                try:
+                    _apply(data.get("order") or {})
+                except Exception:
+                    log.exception("could not apply a socket order from another process")
+
+    def publish_order(self, order: dict) -> None:
+        self._publish({"method": CONTROL_METHOD, "order": order, "host_id": self.host_id})
+
+    def ping(self) -> None:
+        """Raise when Redis does not answer within 2 seconds."""
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+
+
+def client_manager(app):
+    """The Socket.IO client manager for this app: ours with a message queue, else a plain local one
+    (passed explicitly so an app never inherits the manager of an app built before it)."""
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    if url and url.startswith(("redis://", "rediss://")):
+        manager = QueueManager(url, app.config.get("SOCKETIO_CHANNEL", "flask-socketio"))
+    elif url:
+        raise RuntimeError("CONFERENCE_MESSAGE_QUEUE must be a redis:// or rediss:// URL")
+    else:
+        manager = socketio_server.Manager()
+    app.extensions[QUEUE_EXTENSION] = manager
+    return manager
+
+
+def queue_status(app) -> dict:
+    """For /readyz: does the message queue answer now?"""
+    manager = app.extensions.get(QUEUE_EXTENSION)
+    if not isinstance(manager, QueueManager):
+        return {"ok": True}
+    started = time.monotonic()
+    try:
+        manager.ping()
+    except Exception as exc:  # noqa: BLE001
+        manager._note(False, f"{type(exc).__name__}: {exc}")
+        return {
+            "ok": False,
+            "error": type(exc).__name__,
+            "message": "the message queue does not answer: this process serves its own clients only",
+        }
+    return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+def _apply(order: dict) -> int:
+    """Close this process's sockets that match `order`; the number closed."""
+    from .realtime import close_local_sockets
+
+    kind = order.get("kind")
+    if kind == "user":
+        return close_local_sockets(lambda i: i.user_id == order.get("user_id"))
+    if kind == "session":
+        version = order.get("session_version")
+        return close_local_sockets(
+            lambda i: (
+                i.user_id == order.get("user_id")
+                and i.session_version is not None
+                and (version is None or i.session_version < version)
+            )
+        )
+    if kind == "token":
+        return close_local_sockets(
+            lambda i: i.token_hash is not None and i.token_hash == order.get("token_hash")
+        )
+    log.warning("unknown socket order %r", kind)
+    return 0
+
+
+def close_sockets(app, kind: str, **fields) -> int:
+    """Close the matching sockets here and in every other process; the number closed here."""
+    order = {"kind": kind, **fields}
+    closed = _apply(order)
+    manager = app.extensions.get(QUEUE_EXTENSION)
+    if isinstance(manager, QueueManager):
+        manager.publish_order(order)
+    return closed
