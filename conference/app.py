@@ -111,7 +111,12 @@ def _finish_config(app: Flask) -> None:
         # Several greenlets or threads write at once: wait for the lock instead of failing at once.
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
     else:
+        # A connection the database dropped (restart, failover) is noticed and replaced before use.
         options.setdefault("pool_pre_ping", True)
+        # An unreachable server is a clear error within seconds, not a request that hangs.
+        options.setdefault("pool_timeout", 10)
+        if uri.startswith("postgresql"):
+            options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -75,6 +75,26 @@ def log_to_stderr(level: int = logging.INFO) -> None:
     log.setLevel(level)
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """The database did not answer (down, restarting, network, pool exhausted): a 503 or an error
+    ack the client may retry, rather than a 500."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        # SQLite's "database is locked" or a missing table are OperationalErrors too, but the
+        # database is there.
+        return not ("locked" in text or "no such" in text or "syntax" in text)
+    return False
+
+
 # --- health checks --------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from .accounts.services import token_row
 from .db_types import utcnow
 from .errors import ServiceError
 from .extensions import db, socketio
+from .observability import database_unreachable, log_event
 
 LIVE = "/live"
 SOCKET_SCOPES = frozenset({"live", "checkin", "read"})
@@ -198,9 +199,23 @@ def init_app(app: Flask) -> None:
 
 @_live.on("connect")
 def handle_connect(auth=None):
-    identity = authenticate_connection(auth)
+    try:
+        identity = authenticate_connection(auth)
+    except SQLAlchemyError as exc:
+        _rollback_quietly()
+        log_event(log, logging.ERROR, "database_unavailable", handler="connect", error=type(exc).__name__)
+        raise ConnectionRefusedError(
+            "the database is not reachable at the moment; try again shortly", {"code": "database_unavailable"}
+        ) from None
     _identities[request.sid] = identity
     return True
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        log.debug("rollback failed", exc_info=True)
 
 
 @_live.on("disconnect")
@@ -256,8 +271,14 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
             except ServiceError as exc:
                 db.session.rollback()
                 return {"ok": False, "error": exc.to_dict()}
-            except SQLAlchemyError:
-                db.session.rollback()
+            except SQLAlchemyError as exc:
+                _rollback_quietly()
+                if database_unreachable(exc):
+                    log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__)
+                    return error(
+                        "database_unavailable",
+                        "the database is not reachable at the moment; nothing was changed, try again shortly",
+                    )
                 log.exception("database error in %s", fn.__name__)
                 return error("storage_failed", "the server could not save this; nothing was changed")
             except Exception:

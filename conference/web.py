@@ -12,7 +12,7 @@ from .auth import json_error, wants_json
 from .countries import country_name, country_names
 from .errors import ServiceError
 from .extensions import db
-from .observability import log_event, request_id
+from .observability import database_unreachable, log_event, request_id
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +76,15 @@ def _unexpected_error(exc: Exception):
         db.session.rollback()
     except Exception:
         log.debug("rollback after an unhandled error failed", exc_info=True)
-    if _database_unreachable(exc):
+    if database_unreachable(exc):
         log_event(log, logging.ERROR, "database_unavailable", error=type(exc).__name__)
         message = "the database is not reachable at the moment; nothing was changed, please try again shortly"
         if wants_json():
             response = json_error(503, "database_unavailable", message, request_id=request_id())
         else:
-            page = render_template("errors/error.html", status=503, message=message[:1].upper() + message[1:])
-            response = make_response(page, 503)
+            # A bare page: the site's layout asks the database who is signed in.
+            response = make_response(_BARE_PAGE.format(message=message[:1].upper() + message[1:]), 503)
+            response.mimetype = "text/html"
         response.headers["Retry-After"] = "5"
         return response
     rid = request_id()
@@ -94,24 +95,11 @@ def _unexpected_error(exc: Exception):
     return render_template("errors/error.html", status=500, message=message), 500
 
 
-def _database_unreachable(exc: Exception) -> bool:
-    """The database did not answer (down, restarting, network): a 503 the client may retry."""
-    from sqlalchemy.exc import DBAPIError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    if isinstance(exc, PoolTimeout):
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated or _is_operational(exc))
-
-
-def _is_operational(exc) -> bool:
-    from sqlalchemy.exc import OperationalError
-
-    if not isinstance(exc, OperationalError):
-        return False
-    text = str(exc.orig).lower()
-    # SQLite's "database is locked" is an OperationalError too, but the database is there.
-    return not ("locked" in text or "no such" in text or "syntax" in text)
+_BARE_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Try again shortly</title>'
+    '<link rel="stylesheet" href="/static/css/app.css"></head><body><main class="container">'
+    "<h1>Try again shortly</h1><p>{message}.</p></main></body></html>"
+)
 
 
 # Pages use no inline script: every script is a file of this site. Streams are embedded from any

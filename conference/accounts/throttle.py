@@ -3,7 +3,7 @@
 Sign-in: every attempt is counted, before the password is checked, under two keys: the account (or,
 for a browser that signed in to that account before, that browser: see below) and the client
 address. The first few failures are free; after that each attempt must wait a delay that doubles
-with each failure (1 s, 2 s, 4 s ...) up to a cap, and failures are forgotten after a quiet hour.
+with each failure (2 s, 4 s, 8 s ...), counted from the wrong answer, up to a cap, and failures are forgotten after a quiet hour.
 An attempt made too early is refused with the seconds left (HTTP 429, Retry-After) and costs no
 password hash. A success clears the account's count (never the client's: one known password must
 not reset a password sprayer's count).
@@ -46,8 +46,8 @@ DEFAULT_LIMITS = {
 # scope: (free failures, first delay in seconds, longest delay in seconds). A whole venue may sit
 # behind one client address, so it gets many more free failures than one account.
 DEFAULT_BACKOFF = {
-    "account": (5, 1.0, 900.0),
-    "client": (100, 1.0, 900.0),
+    "account": (5, 2.0, 900.0),
+    "client": (100, 2.0, 900.0),
 }
 FORGET_AFTER = 3600.0  # a key with no failure for this long starts again from zero
 DEVICE_COOKIE = "conference_known_device"
@@ -192,6 +192,23 @@ def check_login_attempt(db: Session, keys: LoginKeys) -> None:
             "seconds and try again, or e-mail yourself a sign-in link.",
             retry_after=seconds,
         )
+
+
+def login_failed(db: Session, keys: LoginKeys) -> None:
+    """The password was wrong: the wait runs from now, the answer (the password check takes a
+    while: a wait counted from the attempt's start could be over before the answer arrives)."""
+    now = time.time()
+    for key, scope in ((keys.account, "account"), (keys.client, "client")):
+        failures = db.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
+        if failures is None:
+            continue
+        until = now + delay_after(failures, scope)
+        db.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key, LoginThrottle.locked_until < until)
+            .values(locked_until=until)
+        )
+    db.commit()
 
 
 def login_succeeded(db: Session, keys: LoginKeys) -> None:

@@ -106,6 +106,7 @@ def login():
                     path=url_for("accounts.login"),
                 )
             return response
+        throttle.login_failed(db.session, keys)
         form.password.errors = [*list(form.password.errors), "Wrong e-mail or password."]
     return render_template("accounts/login.html", form=form), status
 

@@ -44,12 +44,12 @@ def test_wrong_passwords_meet_a_growing_delay_with_retry_after_and_the_limit_cod
         assert attempt(client, user.email, "guess").status_code == 400
     refused = attempt(client, user.email, "guess", json=True)
     assert refused.status_code == 429
-    assert refused.headers["Retry-After"] == "1"
+    assert refused.headers["Retry-After"] == "2"
     assert refused.json["error"]["code"] == "too_many_attempts"
-    assert refused.json["error"]["details"]["retry_after"] == 1
+    assert refused.json["error"]["details"]["retry_after"] == 2
     # The page says it too, and even the right password waits.
     page = attempt(client, user.email, PASSWORD)
-    assert page.status_code == 429 and "Please wait 1 seconds" in page.get_data(as_text=True)
+    assert page.status_code == 429 and "Please wait 2 seconds" in page.get_data(as_text=True)
 
     waits = []
     for _ in range(6):
@@ -57,7 +57,7 @@ def test_wrong_passwords_meet_a_growing_delay_with_retry_after_and_the_limit_cod
         assert attempt(client, user.email, "guess").status_code == 400  # the wait is over: one more try
         refused = attempt(client, user.email, "guess")
         waits.append(int(refused.headers["Retry-After"]))
-    assert waits == [2, 4, 8, 16, 32, 64]  # doubling
+    assert waits == [4, 8, 16, 32, 64, 128]  # doubling
 
 
 def test_the_delay_is_capped_and_forgotten_after_a_quiet_hour(app, make_user, clock):
