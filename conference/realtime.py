@@ -211,6 +211,13 @@ def handle_connect(auth=None):
     return True
 
 
+def _database_unavailable() -> dict:
+    return error(
+        "database_unavailable",
+        "the database is not reachable at the moment; nothing was changed, try again shortly",
+    )
+
+
 def _rollback_quietly() -> None:
     try:
         db.session.rollback()
@@ -245,7 +252,14 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
         def handler(data=None, *_extra):
-            user = socket_user()
+            try:
+                user = socket_user()
+            except SQLAlchemyError as exc:
+                _rollback_quietly()
+                if not database_unreachable(exc):
+                    raise
+                log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__)
+                return _database_unavailable()
             if user is None:
                 return error("unauthenticated", "your sign-in has ended; please sign in again")
             scopes = socket_scopes()
@@ -275,10 +289,7 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
                 _rollback_quietly()
                 if database_unreachable(exc):
                     log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__)
-                    return error(
-                        "database_unavailable",
-                        "the database is not reachable at the moment; nothing was changed, try again shortly",
-                    )
+                    return _database_unavailable()
                 log.exception("database error in %s", fn.__name__)
                 return error("storage_failed", "the server could not save this; nothing was changed")
             except Exception:
