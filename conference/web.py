@@ -65,6 +65,12 @@ def _service_error(exc: ServiceError):
 
 
 def _http_error(exc: HTTPException):
+    from flask.globals import request_ctx
+
+    if request_ctx.url_adapter is None:
+        # No routing for this request (a Host outside TRUSTED_HOSTS): the page layout cannot be
+        # built, and the answer must not echo the Host either.
+        return json_error(exc.code or 400, "bad_host", "this site does not answer to that host name")
     if wants_json():
         code = (exc.name or "error").lower().replace(" ", "_")
         return json_error(exc.code or 500, code, exc.description or exc.name)
