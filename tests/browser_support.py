@@ -53,10 +53,18 @@ def require_browser() -> str:
 
 
 def _report_page_errors(browser, errors: list[str]) -> None:
-    """Record every uncaught JavaScript error of every page `browser` opens into `errors`."""
+    """Record every uncaught JavaScript error of every page `browser` opens into `errors`, and every
+    Content-Security-Policy refusal (an inline script or handler, a script from elsewhere: the page
+    would half work)."""
+
+    def csp_refusal(page, message) -> None:
+        text = message.text
+        if message.type == "error" and "Content Security Policy" in text:
+            errors.append(f"{page.url}: {text}")
 
     def watch_page(page):
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: csp_refusal(page, message))
         return page
 
     def watch_context(context):
