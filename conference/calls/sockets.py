@@ -224,10 +224,8 @@ def _prune_after_presence_change(_event_id, session_ids=(), **_extra) -> None:
         log.exception("calls of sessions %s not pruned", list(session_ids))
         return
     for member in gone:
-        try:
+        with contextlib.suppress(KeyError, ValueError):  # the socket is on another worker or gone
             socketio.server.leave_room(member.sid, call_room(member.session_id), namespace=LIVE)
-        except (KeyError, ValueError):  # the socket is on another worker or gone
-            pass
         _announce_left(member.session_id, member.id, "left_room")
 
 
