@@ -134,6 +134,7 @@ function startCalls(root) {
 
   function closeCheck() {
     unwatchLevel("check");
+    $("preview").srcObject = null;
     if (check.close) { check.close(); } else { check.removeAttribute("open"); }
   }
 
@@ -165,7 +166,6 @@ function startCalls(root) {
   $("check-cam").addEventListener("change", function (e) { checkDevice("video", e.target.checked); });
   $("cancel").addEventListener("click", function () {
     stopTrack("audio"); stopTrack("video");
-    $("preview").srcObject = null;
     closeCheck();
   });
   $("join").addEventListener("click", function () { closeCheck(); join(); });
@@ -644,21 +644,29 @@ function startCalls(root) {
       (list || []).forEach(function (p) { attachSubscriber(p.id); });
     }
 
+    var sent = { audio: null, video: null };  // the tracks Janus has from us now
+
+    /* Publish, or renegotiate when a track came, went or changed. We own our tracks (dontStop):
+     * janus.js would otherwise stop a track it replaces, even the same one. */
     function publish() {
+      var want = { audio: local.audio || null, video: audioOnly ? null : outgoingVideo() || null };
+      if (published && want.audio === sent.audio && want.video === sent.video) { return; }
       var tracks = [];
-      if (local.audio) { tracks.push({ type: "audio", capture: local.audio, recv: false }); }
-      var video = audioOnly ? null : outgoingVideo();
-      if (video) { tracks.push({ type: "video", capture: video, recv: false }); }
-      if (!tracks.length) {
-        if (published) { publisher.send({ message: { request: "unpublish" } }); published = false; }
-        return;
-      }
-      var wasPublished = published;
+      ["audio", "video"].forEach(function (kind) {
+        if (want[kind]) {
+          tracks.push({ type: kind, capture: want[kind], recv: false, dontStop: true });
+        } else if (published && sent[kind]) {
+          tracks.push({ type: kind, remove: true, dontStop: true });
+        }
+      });
+      if (!tracks.length) { return; }
       publisher.createOffer({
-        tracks: wasPublished ? tracks.map(function (t) { t.replace = true; return t; }) : tracks,
+        tracks: tracks,
         success: function (jsep) {
-          publisher.send({ message: { request: wasPublished ? "configure" : "publish", audio: !!local.audio, video: !!video }, jsep: jsep });
+          var request = published ? "configure" : "publish";
+          publisher.send({ message: { request: request, audio: !!want.audio, video: !!want.video }, jsep: jsep });
           published = true;
+          sent = want;
         },
         error: function () { mediaBlocked(); }
       });
@@ -672,7 +680,7 @@ function startCalls(root) {
             Janus = module.default;
             return new Promise(function (resolve, reject) {
               Janus.init({
-                debug: false,
+                debug: window.__janusDebug ? "all" : false,
                 dependencies: Janus.useDefaultDependencies({ adapter: window.adapter }),
                 callback: function () {
                   session = new Janus({

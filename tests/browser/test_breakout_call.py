@@ -4,38 +4,12 @@ each sees the other's video, mute and camera-off reach the other side, the recal
 from __future__ import annotations
 
 from browser_support import launched_browser, sign_in
+from call_support import FAKE_MEDIA, REMOTE_VIDEO_PLAYS, join_call_with_devices, tile_of
 
 from conference.accounts.models import User
 from conference.extensions import db
 from conference.programme.models import ProgrammeSession
 from conference.rooms.breakouts import services as breakouts
-
-FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-
-# The other person's tile: its <video> shows frames (a width) and plays (its time advances).
-REMOTE_VIDEO_PLAYS = """(name) => {
-  const tile = [...document.querySelectorAll('#call .call-tile')].find(t => t.textContent.includes(name));
-  const video = tile && tile.querySelector('video');
-  if (!video || video.videoWidth === 0) return false;
-  window.__seen = window.__seen || {};
-  const before = window.__seen[name];
-  window.__seen[name] = video.currentTime;
-  return before !== undefined && video.currentTime > before;
-}"""
-
-
-def tile_of(page, name: str):
-    return page.locator("#call .call-tile", has_text=name)
-
-
-def join_call_with_devices(page) -> None:
-    page.wait_for_selector("#call [data-call=open-check]", state="visible")
-    page.click("#call [data-call=open-check]")
-    page.check("#call [data-call=check-mic]")
-    page.check("#call [data-call=check-cam]")
-    page.wait_for_function("document.querySelector('#call [data-call=preview]').videoWidth > 0")
-    page.click("#call [data-call=join]")
-    page.wait_for_function("window.Call && Call.inCall()")
 
 
 def test_two_participants_of_a_breakout_see_and_hear_each_other(
