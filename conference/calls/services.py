@@ -110,6 +110,9 @@ def join_call(
         return Joined(existing, _call_room(db, session_id), created=False)
     if existing is not None:  # a member of another room's call: that part ended with the room
         _remove(db, existing, sfu)
+    # Sockets a crashed or restarted worker left in the call (their room presence is gone) hold no
+    # place and no camera slot: clear them before counting.
+    prune_absent(db, [session_id], sfu, commit=False)
     room = _call_room(db, session_id)
     if room.locked and not can_moderate(db, user, session):
         raise Forbidden("call_locked", "a moderator locked this call: nobody new can join now")
@@ -270,7 +273,9 @@ def moderate(
     return Moderation(action, target, room)
 
 
-def prune_absent(db: Session, session_ids: list[int], sfu: JanusClient | None = None) -> list[CallMember]:
+def prune_absent(
+    db: Session, session_ids: list[int], sfu: JanusClient | None = None, *, commit: bool = True
+) -> list[CallMember]:
     """Members of these rooms' calls whose socket is no longer in the room: removed, and returned."""
     gone = list(
         db.scalars(
@@ -284,7 +289,7 @@ def prune_absent(db: Session, session_ids: list[int], sfu: JanusClient | None = 
     )
     for member in gone:
         _remove(db, member, sfu)
-    if gone:
+    if gone and commit:
         db.commit()
     return gone
 
@@ -317,6 +322,8 @@ def members_json(db: Session, session_id: int) -> list[dict]:
     rows = db.execute(
         select(CallMember, User.name)
         .join(User, User.id == CallMember.user_id)
+        # only sockets still in the room: a crashed worker's leftovers never show
+        .join(RoomPresence, (RoomPresence.sid == CallMember.sid) & (RoomPresence.session_id == session_id))
         .where(CallMember.session_id == session_id)
         .order_by(CallMember.joined_at, CallMember.id)
     )
