@@ -298,7 +298,7 @@ def test_a_crashed_workers_sockets_never_show_in_a_call_and_free_their_places(
     from conference.rooms.models import RoomPresence
 
     app.config["CALLS_MAX_VIDEO"] = 1
-    alice, alice_call = in_call(joined, cast.alice, workshop_call, video=True)
+    _alice, alice_call = in_call(joined, cast.alice, workshop_call, video=True)
     assert alice_call["me"]["may_publish_video"] is True
     # The worker serving Alice dies: its presence rows are cleared at start-up, its call rows stay.
     with app.app_context():
@@ -306,7 +306,7 @@ def test_a_crashed_workers_sockets_never_show_in_a_call_and_free_their_places(
         db.session.commit()
     state = call(joined(cast.moderator, workshop_call), "join", {"session_id": workshop_call})["state"]
     assert state["call"]["members"] == []
-    bob, bob_call = in_call(joined, cast.bob, workshop_call, video=True)
+    _bob, bob_call = in_call(joined, cast.bob, workshop_call, video=True)
     assert [m["name"] for m in bob_call["members"]] == ["Bob Voter"]
     assert bob_call["me"]["may_publish_video"] is True  # Alice's camera slot was freed
     assert members_in_db(app) == 1
