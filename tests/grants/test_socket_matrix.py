@@ -24,6 +24,8 @@ REFUSALS = {
     "not_in_breakout",
     "not_assigned",
     "assigned_elsewhere",
+    "not_in_room",  # calls: only the people in the room, who passed its check, enter its call
+    "not_in_call",
 }
 ROLE_REFUSALS = {"forbidden", "not_registered", "unauthenticated", "insufficient_scope"}
 ENDINGS = ("poll:delete", "chat:delete", "announcement:withdraw", "breakout:recall", "room:close")
@@ -62,6 +64,12 @@ PAYLOADS = {
     "attendance:subscribe": {"event_slug": "event-a"},
     "attendance:unsubscribe": {"event_slug": "event-a"},
     "checkin:watch": {"event_id": 1},
+    "call:join": {"session_id": 1},
+    "call:leave": {"session_id": 1},
+    "call:signal": {"session_id": 1, "to": 1, "kind": "offer", "sdp": "v=0"},
+    "call:media": {"session_id": 1, "audio": True, "video": False},
+    "call:hand": {"session_id": 1, "raised": True},
+    "call:moderate": {"session_id": 1, "action": "mute", "member_id": 1},
 }
 
 
@@ -87,9 +95,16 @@ def ack(client, event, payload) -> dict:
 
 @pytest.fixture()
 def sockets(app, make_event, make_user, make_registration, live_client):
-    """Event A (sessions 1 plenary, 2 thematic, 3 breakout parent), one socket per signed-in role,
-    and row 1 of questions, chat, polls, breakout rounds (rooms 4, 5) and announcements."""
+    """Event A (sessions 1 plenary with a call, 2 thematic, 3 breakout parent), one socket per
+    signed-in role, and row 1 of questions, chat, polls, breakout rounds (rooms 4, 5),
+    announcements and call members."""
     make_event("event-a")
+    with app.app_context():
+        from conference.extensions import db as _db
+        from conference.programme.models import ProgrammeSession
+
+        _db.session.get(ProgrammeSession, 1).interactive = True  # the plenary has a call
+        _db.session.commit()
     participant = make_user(name="Pat Participant")
     make_registration(participant, _event(app), "online")
     users = {
@@ -104,6 +119,7 @@ def sockets(app, make_event, make_user, make_registration, live_client):
     p, m = clients["participant"], clients["moderator"]
     assert ack(p, "join", {"session_id": 1})["ok"]
     assert ack(m, "join", {"session_id": 1})["ok"]
+    assert ack(p, "call:join", {"session_id": 1})["ok"]  # call member 1
     assert ack(p, "question:ask", {"session_id": 1, "text": "First question?"})["ok"]
     assert ack(p, "chat:send", {"session_id": 1, "text": "First line"})["ok"]
     assert ack(m, "poll:create", PAYLOADS["poll:create"])["ok"]
