@@ -21,6 +21,7 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+    app.extensions[CSP_EXTENSION] = content_security_policy(app)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         country_name=country_name,
@@ -112,24 +113,41 @@ _BARE_PAGE = (
 # https site (YouTube, Vimeo, an HLS .m3u8 on a CDN, which hls.js fetches and plays from blob: URLs).
 # Inline style *attributes* carry the tracks' colours (--track), so style-src-attr allows them; no
 # <style> element and no script may come from anywhere but the site.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "style-src-attr 'unsafe-inline'",
-        "img-src 'self' data:",
-        "media-src 'self' https: blob:",
-        "connect-src 'self' https:",
-        "worker-src 'self' blob:",
-        "frame-src https:",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-    ]
-)
+def content_security_policy(app: Flask) -> str:
+    """The policy of every page. Calls through a Janus SFU connect the browser to Janus's address
+    (JANUS_PUBLIC_URL, else JANUS_URL), which connect-src then names: over WebSocket or HTTP."""
+    from urllib.parse import urlsplit
+
+    connect = ["'self'", "https:"]
+    janus = app.config.get("JANUS_PUBLIC_URL") or app.config.get("JANUS_URL")
+    if janus:
+        parts = urlsplit(janus)
+        if parts.scheme and parts.netloc:
+            pairs = {"http": "ws", "https": "wss", "ws": "http", "wss": "https"}
+            for scheme in (parts.scheme, pairs.get(parts.scheme)):
+                if scheme and f"{scheme}://{parts.netloc}" not in connect:
+                    connect.append(f"{scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "style-src-attr 'unsafe-inline'",
+            "img-src 'self' data:",
+            "media-src 'self' https: blob:",
+            "connect-src " + " ".join(connect),
+            "worker-src 'self' blob:",
+            "frame-src https:",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
+
+
+CSP_EXTENSION = "conference.content_security_policy"
 HSTS = "max-age=31536000; includeSubDomains"
 # Pages that may show a secret (a new API token, a sign-in link's token in the address): no cache
 # (browser history, a shared proxy) may keep a copy.
@@ -140,7 +158,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", current_app.extensions[CSP_EXTENSION])
     if current_app.config.get("ENV_NAME") == "production":
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.path.startswith(NO_STORE_PREFIXES):

@@ -234,3 +234,13 @@ def test_organisers_cannot_add_spoofing_names(app, client, make_event, make_user
     )
     assert preview.status_code == 422
     assert "invisible or direction-changing" in preview.json["problems"][0]["message"]
+
+
+def test_the_policy_lets_pages_reach_the_configured_janus_server(tmp_path):
+    app = _app(
+        tmp_path, JANUS_URL="http://127.0.0.1:8088/janus", JANUS_PUBLIC_URL="https://sfu.example/janus"
+    )
+    policy = app.test_client().get("/healthz").headers["Content-Security-Policy"]
+    connect = next(p for p in policy.split(";") if p.strip().startswith("connect-src")).split()
+    assert "https://sfu.example" in connect and "wss://sfu.example" in connect
+    assert "http://127.0.0.1:8088" not in connect  # the internal address is not the browsers'
