@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -65,6 +66,7 @@ def _report_page_errors(browser, errors: list[str]) -> None:
     def watch_page(page):
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         page.on("console", lambda message: csp_refusal(page, message))
+        page.wait_for_function = _csp_safe_wait_for_function(page)
         return page
 
     def watch_context(context):
@@ -74,6 +76,35 @@ def _report_page_errors(browser, errors: list[str]) -> None:
     new_context, new_page = browser.new_context, browser.new_page
     browser.new_context = lambda *args, **kwargs: watch_context(new_context(*args, **kwargs))
     browser.new_page = lambda *args, **kwargs: watch_page(new_page(*args, **kwargs))
+
+
+def _csp_safe_wait_for_function(page):
+    """`page.wait_for_function` that works under the site's Content-Security-Policy.
+
+    Playwright's own builds its predicate with eval inside the page, which `script-src 'self'`
+    refuses; `page.evaluate` goes through the DevTools protocol, which the policy does not govern.
+    Same arguments (expression, arg, timeout and polling in milliseconds); returns the truthy value.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def wait(expression, *, arg=None, timeout=None, polling=None):
+        deadline = time.monotonic() + (30_000 if timeout is None else timeout) / 1000
+        interval = polling if isinstance(polling, int | float) else 100
+        while True:
+            try:
+                value = page.evaluate(expression, arg)
+            except PlaywrightError as exc:
+                if "navigat" not in str(exc) and "context was destroyed" not in str(exc):
+                    raise
+                value = None  # the page is loading a new document: ask again
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeout(f"waited {timeout} ms for {expression!r}")
+            page.wait_for_timeout(interval)
+
+    return wait
 
 
 @contextmanager
