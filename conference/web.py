@@ -21,7 +21,6 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.extensions[CSP_EXTENSION] = content_security_policy(app)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         country_name=country_name,
@@ -148,6 +147,18 @@ def content_security_policy(app: Flask) -> str:
 
 
 CSP_EXTENSION = "conference.content_security_policy"
+
+
+def _policy(app: Flask) -> str:
+    """The policy for the app's current configuration (built once per Janus address)."""
+    key = (app.config.get("JANUS_PUBLIC_URL"), app.config.get("JANUS_URL"))
+    cached = app.extensions.get(CSP_EXTENSION)
+    if cached is None or cached[0] != key:
+        cached = (key, content_security_policy(app))
+        app.extensions[CSP_EXTENSION] = cached
+    return cached[1]
+
+
 HSTS = "max-age=31536000; includeSubDomains"
 # Pages that may show a secret (a new API token, a sign-in link's token in the address): no cache
 # (browser history, a shared proxy) may keep a copy.
@@ -158,7 +169,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    response.headers.setdefault("Content-Security-Policy", current_app.extensions[CSP_EXTENSION])
+    response.headers.setdefault("Content-Security-Policy", _policy(current_app))
     if current_app.config.get("ENV_NAME") == "production":
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.path.startswith(NO_STORE_PREFIXES):
