@@ -121,8 +121,11 @@ def _register_features(app: Flask) -> None:
         accounts,
         attendance,
         auth,
+        board,
+        certificates,
         checkin,
         documents,
+        feedback,
         grants,
         hooks,
         mail,
@@ -152,6 +155,9 @@ def _register_features(app: Flask) -> None:
         grants,
         documents,
         mail,
+        board,  # the discussion board (receives the rooms' session_ended)
+        feedback,
+        certificates,
     )
     for feature in features:
         feature.init_app(app)
