@@ -8,10 +8,11 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from ..auth import login_required
-from ..errors import ServiceError
+from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..manage.access import current_account, event_to_manage
 from ..payloads import json_body, parse
+from ..programme.models import ProgrammeSession
 from ..programme.services import get_event, get_session
 from . import services
 from .charts import averages_chart
@@ -21,6 +22,8 @@ bp = Blueprint("feedback", __name__)
 manage_bp = Blueprint("feedback_manage", __name__, url_prefix="/manage/events/<slug>")
 
 SESSION_URL = "/events/<slug>/sessions/<int:session_id>/feedback"
+# The signed-in person's own survey of a session, for the live page (not an organisers' API of the event).
+API_URL = "/api/v1/me/feedback/<int:session_id>"
 
 
 class FeedbackIn(BaseModel):
@@ -68,17 +71,25 @@ def survey(slug: str, session_id: int):
     ), status
 
 
-@bp.get("/api/v1" + SESSION_URL)
-def survey_json(slug: str, session_id: int):
+def _load_by_id(session_id: int, user):
+    session = db.session.get(ProgrammeSession, session_id)
+    if session is None:
+        raise NotFound("session_not_found", f"there is no session {session_id}")
+    event = get_event(db.session, session.event.slug, viewer=user)  # a draft's sessions stay hidden
+    return event, session
+
+
+@bp.get(API_URL)
+def survey_json(session_id: int):
     user = current_account()
-    event, session = _load(slug, session_id, user)
+    event, session = _load_by_id(session_id, user)
     return jsonify(_state_json(event, session, services.survey_state(db.session, user, session)))
 
 
-@bp.post("/api/v1" + SESSION_URL)
-def submit_json(slug: str, session_id: int):
+@bp.post(API_URL)
+def submit_json(session_id: int):
     user = current_account()
-    event, session = _load(slug, session_id, user)
+    event, session = _load_by_id(session_id, user)
     data = parse(FeedbackIn, json_body())
     services.submit(db.session, user, session, data.ratings, data.comment)
     return jsonify(_state_json(event, session, services.survey_state(db.session, user, session))), 201

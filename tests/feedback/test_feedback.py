@@ -20,7 +20,7 @@ from conference.programme.models import ProgrammeSession
 
 
 def _api(past, session_id):
-    return f"/api/v1/events/{past.event.slug}/sessions/{session_id}/feedback"
+    return f"/api/v1/me/feedback/{session_id}"
 
 
 def _csrf_headers(client):
@@ -120,6 +120,8 @@ def test_bad_answers_are_a_clear_400_and_store_nothing(app, past, logged_in_clie
     assert too_long.status_code == 400 and too_long.get_json()["error"]["code"] == "invalid_request"
     junk = alice.post(_api(past, past.thematic), data="nope", headers=_csrf_headers(alice))
     assert junk.status_code == 400
+    assert alice.get(_api(past, 999999)).status_code == 404
+    assert app.test_client().get(_api(past, past.thematic)).status_code == 401
     assert _responses(app) == 0
 
 
