@@ -122,6 +122,7 @@ def _register_features(app: Flask) -> None:
         attendance,
         auth,
         board,
+        calls,
         certificates,
         checkin,
         documents,
@@ -148,6 +149,7 @@ def _register_features(app: Flask) -> None:
         programme,
         registrations,
         rooms,  # rooms, Q&A, chat, agenda updates, announcements, polls, breakouts
+        calls,  # audio and video in breakouts and interactive sessions
         checkin,
         attendance,
         manage,
