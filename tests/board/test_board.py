@@ -247,3 +247,34 @@ def test_my_questions_show_each_answer_wherever_it_was_given(app, past, live_cli
             "Left open in the room": "answered",
             "Asked on the board": "on the board",
         }
+
+
+def test_a_session_moved_later_keeps_its_questions_until_its_new_end(app, past, live_client):
+    from conference import hooks
+
+    with app.app_context():
+        session = db.session.get(ProgrammeSession, past.thematic)
+        session.starts_at = utcnow() - timedelta(minutes=30)
+        session.ends_at = utcnow() + timedelta(seconds=1)
+        db.session.commit()
+    alice = _joined(live_client, past.alice, past.thematic)  # arms a timer at the first end time
+    _ask(alice, past.thematic, "Moved with its session")
+    with app.app_context():  # the programme moves the session: an hour later, then two seconds from now
+        session = db.session.get(ProgrammeSession, past.thematic)
+        session.ends_at = utcnow() + timedelta(hours=1)
+        db.session.commit()
+    time.sleep(2.5)  # the first timer woke, saw the new end and stood down
+    assert _board(app, past.event.id) == {}
+    with app.app_context():
+        session = db.session.get(ProgrammeSession, past.thematic)
+        old = session.ends_at
+        session.ends_at = utcnow() + timedelta(seconds=1)
+        db.session.commit()
+        hooks.session_changed.send(
+            past.event.id, session_id=past.thematic, changes={"ends_at": (old, session.ends_at)}
+        )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not _board(app, past.event.id):
+        time.sleep(0.2)
+    assert set(_board(app, past.event.id)) == {"Moved with its session"}
+    assert [e["reason"] for e in received(alice, "session:ended")] == ["ended"]
