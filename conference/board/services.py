@@ -132,6 +132,12 @@ def move_unanswered(db: Session, session_id: int) -> int:
 # --- asking, replying, voting -----------------------------------------------------------------
 
 
+def may_answer(db: Session, user: User, event: Event, session_id: int | None) -> bool:
+    """Whether this person's reply to a question of that session (None: asked on the board) is its answer."""
+    session = db.get(ProgrammeSession, session_id) if session_id else None
+    return checks.can_answer_questions(db, user, event, session)
+
+
 def get_question(db: Session, event: Event, question_id: int) -> BoardQuestion:
     question = db.get(BoardQuestion, question_id)
     if question is None or question.event_id != event.id:
@@ -217,6 +223,7 @@ class QuestionView:
     author: str | None  # None: anonymous to this viewer
     anonymous: bool
     session_title: str | None
+    session_id: int | None
     votes: int
     voted: bool
     mine: bool
@@ -270,6 +277,7 @@ def board(db: Session, user: User, event: Event, *, sort: str = "votes") -> list
             author=q.author.name if (not q.anonymous or sees_names or q.user_id == user.id) else None,
             anonymous=q.anonymous,
             session_title=titles.get(q.session_id),
+            session_id=q.session_id,
             votes=counts.get(q.id, 0),
             voted=q.id in mine,
             mine=q.user_id == user.id,

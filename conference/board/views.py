@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field, ValidationError
 from ..auth import login_required
 from ..errors import ServiceError
 from ..extensions import db
-from ..grants import checks
 from ..manage.access import event_to_manage
 from ..payloads import form_data, parse
 from ..programme.editing import local_input, to_utc
@@ -46,7 +45,7 @@ def _page(event, *, error: str | None = None, status: int = 200, typed: dict | N
         sort=sort,
         open=services.is_open(db.session, event),
         closes_at=services.closes_at(db.session, event),
-        may_answer=lambda q: checks.can_answer_questions(db.session, current_user, event),
+        may_answer=lambda q: services.may_answer(db.session, current_user, event, q.session_id),
         error=error,
         typed=typed or {},
         question_max=QUESTION_MAX,

@@ -278,3 +278,43 @@ def test_a_session_moved_later_keeps_its_questions_until_its_new_end(app, past, 
         time.sleep(0.2)
     assert set(_board(app, past.event.id)) == {"Moved with its session"}
     assert [e["reason"] for e in received(alice, "session:ended")] == ["ended"]
+
+
+def test_a_session_moderator_answers_that_sessions_questions_only(app, past, logged_in_client, make_user):
+    from conference.grants.services import grant
+
+    session_mod = make_user(name="Sid Session-Moderator")
+    with app.app_context():
+        event = db.session.merge(past.event)
+        grant(
+            db.session,
+            event,
+            db.session.merge(session_mod),
+            "moderator",
+            session=db.session.get(ProgrammeSession, past.thematic),
+        )
+        db.session.add(
+            Question(
+                session_id=past.thematic, user_id=past.alice.id, text="From the session", status="approved"
+            )
+        )
+        db.session.commit()
+        services.move_unanswered(db.session, past.thematic)
+        from_session = db.session.scalar(
+            select(BoardQuestion.id).where(BoardQuestion.session_id == past.thematic)
+        )
+        on_board = services.ask(db.session, db.session.merge(past.alice), event, "Asked on the board").id
+    client = logged_in_client(session_mod)
+    url = f"/events/{past.event.slug}/board/questions"
+    assert "Post answer" in client.get(f"/events/{past.event.slug}/board").data.decode()
+    assert (
+        post_form(client, f"{url}/{from_session}/replies", {"text": "Answered", "as_answer": "1"}).status_code
+        == 303
+    )
+    assert (
+        post_form(client, f"{url}/{on_board}/replies", {"text": "Mine?", "as_answer": "1"}).status_code == 403
+    )
+    with app.app_context():
+        assert [(r.question_id, r.is_answer) for r in db.session.scalars(select(BoardReply))] == [
+            (from_session, True)
+        ]
