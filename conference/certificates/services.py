@@ -156,6 +156,11 @@ def issue(db: Session, event: Event, user: User) -> Certificate:
         return existing
     if not is_eligible(db, event, user):
         raise Forbidden("not_eligible", "your attendance does not meet this event's rule for a certificate")
+    return _create(db, event, user)
+
+
+def _create(db: Session, event: Event, user: User) -> Certificate:
+    """Insert the certificate (the rule was checked); a concurrent request's row wins the race."""
     for _ in range(5):
         certificate = Certificate(event_id=event.id, user_id=user.id, code=new_code(), name=user.name)
         db.add(certificate)
@@ -175,7 +180,7 @@ def issue_all(db: Session, actor: User, event: Event) -> int:
     new = 0
     for standing in standings(db, actor, event):
         if standing.eligible and standing.certificate is None:
-            issue(db, event, standing.user)
+            _create(db, event, standing.user)  # standings() read everyone's attendance in one go
             new += 1
     return new
 
