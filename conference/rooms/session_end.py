@@ -4,7 +4,7 @@ Either way the room hears `session:ended` ({session_id, reason}) and `hooks.sess
 once committed (the discussion board takes the unanswered questions; the live page offers the
 feedback survey). Timers are `realtime_tasks.run_at` at the session's `ends_at`, armed when someone
 joins the room (a session nobody joined has no questions to move), when the programme moves a
-session, and once per process for every session still to end. A timer that wakes to find the session
+session, and once per process for every room still to end. A timer that wakes to find the session
 moved later waits again; one armed for an end time that changed stops (another timer covers the new
 one). Several processes may each fire: the receivers are idempotent.
 """
@@ -22,6 +22,7 @@ from ..extensions import db
 from ..programme.models import ProgrammeSession
 from ..realtime import LIVE
 from .access import room_name
+from .models import LiveRoom
 
 # After a restart, sessions that ended this recently are announced again (reason "resumed"), so a
 # session whose end passed while no server ran still moves its questions.
@@ -81,15 +82,18 @@ def _on_session_changed(event_id, session_id=None, changes=None, **_extra) -> No
 
 
 def resume() -> None:
-    """Once per app and process: arm the timers of sessions still to end, and announce the ones that
+    """Once per app and process: arm the timers of the rooms still to end, and announce the ones that
     ended lately while no timer ran (their receivers do nothing when there is nothing left to do)."""
     app = current_app._get_current_object()
     if app.extensions.get(RESUMED):
         return
     app.extensions[RESUMED] = True
     now = utcnow()
+    # Only rooms someone entered have questions (a room's row is made on the first join).
     sessions = db.session.scalars(
-        select(ProgrammeSession).where(ProgrammeSession.ends_at > now - CATCH_UP)
+        select(ProgrammeSession)
+        .join(LiveRoom, LiveRoom.session_id == ProgrammeSession.id)
+        .where(ProgrammeSession.ends_at > now - CATCH_UP)
     ).all()
     for session in sessions:
         if session.ends_at > now:

@@ -318,3 +318,18 @@ def test_a_session_moderator_answers_that_sessions_questions_only(app, past, log
         assert [(r.question_id, r.is_answer) for r in db.session.scalars(select(BoardReply))] == [
             (from_session, True)
         ]
+
+
+def test_a_fresh_process_catches_up_with_sessions_that_ended_while_no_timer_ran(app, past, live_client):
+    from conference.rooms.models import LiveRoom
+
+    with app.app_context():  # left by an earlier process: a room with an open question, its session over
+        db.session.add(LiveRoom(session_id=past.thematic, moderated=False))
+        db.session.add(
+            Question(session_id=past.thematic, user_id=past.alice.id, text="Left over", status="approved")
+        )
+        db.session.commit()
+    assert _board(app, past.event.id) == {}
+    bob = _joined(live_client, past.bob, past.plenary)  # the first join in this process catches up
+    assert set(_board(app, past.event.id)) == {"Left over"}
+    assert received(bob, "session:ended") == []  # nobody is told of an old ending
