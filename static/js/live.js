@@ -15,6 +15,7 @@
  */
 import { el, setText, show } from "./dom.js";
 import { openLive, request } from "./live-connection.js";
+import { t } from "./i18n.js";
 
 var body = document.body;
 var stateHandlers = [];
@@ -90,7 +91,7 @@ function join(sessionId) {
       banner(null);
       applyState(ack.state);
     } else {
-      banner("Could not enter the room: " + (ack.error && ack.error.message || "unknown error"), "error");
+      banner(t("Could not enter the room: %(reason)s", { reason: (ack.error && ack.error.message) || t("unknown error") }), "error");
     }
     return ack;
   });
@@ -122,12 +123,12 @@ function updateRoom(room) {
 function connect() {
   var socket = openLive({
     onConnect: function () { join(Live.sessionId); },
-    onDisconnect: function () { banner("Connection lost — reconnecting…", "warn"); },
+    onDisconnect: function () { banner(t("Connection lost — reconnecting…"), "warn"); },
     onConnectError: function (signedOut) {
       if (signedOut) {
-        banner("You are signed out. Sign in again to rejoin the room.", "error");
+        banner(t("You are signed out. Sign in again to rejoin the room."), "error");
       } else {
-        banner("Connection lost — reconnecting…", "warn");
+        banner(t("Connection lost — reconnecting…"), "warn");
       }
     },
     reopenAfterServerClose: true

@@ -8,6 +8,7 @@
  */
 import { showAckError } from "./dom.js";
 import Live from "./live.js";
+import { t } from "./i18n.js";
 
 var body = document.body;
 var eventId = Number(body.dataset.eventId);
@@ -105,7 +106,7 @@ function playHls(video, url) {
   }
   loadHls().then(function (Hls) {
     if (!Hls || !Hls.isSupported()) {
-      setCard("This browser cannot play the stream", "Try another browser, or open it on your phone.");
+      setCard(t("This browser cannot play the stream"), t("Try another browser, or open it on your phone."));
       player.hidden = true;
       card.hidden = false;
       return;
@@ -115,7 +116,7 @@ function playHls(video, url) {
     hls.loadSource(url);
     hls.attachMedia(video);
   }, function () {
-    setCard("The video player could not be loaded", "Reload the page to try again.");
+    setCard(t("The video player could not be loaded"), t("Reload the page to try again."));
     player.hidden = true;
     card.hidden = false;
   });
@@ -131,13 +132,13 @@ function showPlayer(stream, title) {
     video.autoplay = true;
     video.muted = true;  // browsers only autoplay muted video
     video.playsInline = true;
-    video.setAttribute("aria-label", "Live stream of " + title);
+    video.setAttribute("aria-label", t("Live stream of %(title)s", { title: title }));
     player.appendChild(video);
     playHls(video, stream.embed_url);
   } else {
     var frame = document.createElement("iframe");
     frame.src = stream.embed_url;
-    frame.title = "Live stream of " + title;
+    frame.title = t("Live stream of %(title)s", { title: title });
     frame.allow = "autoplay; encrypted-media; picture-in-picture; fullscreen";
     frame.allowFullscreen = true;
     frame.referrerPolicy = "strict-origin-when-cross-origin";
@@ -157,14 +158,14 @@ function renderStream(s, now) {
     var start = new Date(s.starts_at);
     if (phase === "upcoming") {
       var sameDay = dayOf.format(start) === dayOf.format(new Date(now));
-      setCard("This session starts " + (sameDay ? "" : "on " + dayOf.format(start) + " ") + "at " +
-              clock.format(start) + " " + shortZone(start) + ", " + inHowLong(start - now),
-              "The stream will appear here when it starts. You can already ask questions and chat.");
+      setCard(sameDay
+                ? t("This session starts at %(time)s %(zone)s, %(wait)s", { time: clock.format(start), zone: shortZone(start), wait: inHowLong(start - now) })
+                : t("This session starts on %(day)s at %(time)s %(zone)s, %(wait)s", { day: dayOf.format(start), time: clock.format(start), zone: shortZone(start), wait: inHowLong(start - now) }),
+              t("The stream will appear here when it starts. You can already ask questions and chat."));
     } else if (phase === "ended") {
-      setCard("This session has ended", "Thank you for joining. The questions and the chat stay readable.");
+      setCard(t("This session has ended"), t("Thank you for joining. The questions and the chat stay readable."));
     } else {
-      setCard("No stream yet", "The stream will appear here as soon as the organisers add it. " +
-              "Ask your questions and chat in the meantime.");
+      setCard(t("No stream yet"), t("The stream will appear here as soon as the organisers add it. Ask your questions and chat in the meantime."));
     }
   }
   player.hidden = !playing;
@@ -260,7 +261,7 @@ if (form) {
     var text = input.value.trim();
     if (!text) { return; }
     Live.emit("announcement:send", { event_id: eventId, text: text }).then(function (ack) {
-      showAckError(document.getElementById("announce-error"), ack, "Something went wrong.");
+      showAckError(document.getElementById("announce-error"), ack, t("Something went wrong."));
       if (ack.ok) {
         input.value = "";
         showAnnouncement(ack.announcement);

@@ -1,0 +1,29 @@
+"""The languages the interface speaks (the six UN official languages) and where their catalogues live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+DEFAULT_LANGUAGE = "en"
+
+# code → the language's own name (the switch shows each language in itself).
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "ar": "العربية",
+    "zh": "中文",
+    "fr": "Français",
+    "ru": "Русский",
+    "es": "Español",
+}
+RTL_LANGUAGES = frozenset({"ar"})
+# The BCP 47 tag pages carry in <html lang>: the UN's Chinese is written in simplified characters.
+HTML_LANG = {"zh": "zh-Hans"}
+
+
+def supported(code: str | None) -> str | None:
+    """`code` reduced to one of LANGUAGES ("ar-EG" → "ar", "zh_Hans_CN" → "zh"), else None."""
+    if not code:
+        return None
+    base = code.replace("_", "-").split("-")[0].strip().lower()
+    return base if base in LANGUAGES else None
