@@ -8,6 +8,7 @@ cookie the header's switch sets), the browser's Accept-Language, the event's def
 from __future__ import annotations
 
 from flask import Flask
+from markupsafe import Markup
 
 from .locales import DEFAULT_LANGUAGE, LANGUAGES, RTL_LANGUAGES, TRANSLATIONS_DIR  # noqa: F401
 
@@ -28,5 +29,6 @@ def init_app(app: Flask) -> None:
         html_lang=selection.html_lang,
         text_direction=selection.text_direction,
         js_catalogue=jscatalogue.catalogue_json,
+        Markup=Markup,  # fixed markup passed into a translated sentence (_('%(n)s online', n=Markup(...)))
     )
     formatting.register_filters(app)

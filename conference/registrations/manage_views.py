@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from pydantic import ValidationError
 
@@ -329,10 +330,10 @@ def invite_not_signed_in(slug: str):
     event = event_to_manage(slug)
     count = mailings.invite_pending(db.session, event, only_not_signed_in=True)
     flash(
-        _(
-            "%(count)s invitation%(s)s sent to participants who have not signed in yet.",
-            count=count,
-            s="" if count == 1 else "s",
+        ngettext(
+            "%(num)s invitation sent to a participant who has not signed in yet.",
+            "%(num)s invitations sent to participants who have not signed in yet.",
+            count,
         ),
         "success",
     )
