@@ -7,9 +7,10 @@ CLDR skeletons: "29 novembre 2026", "٢٩ نوفمبر ٢٠٢٦", "2026年11月2
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_skeleton, get_date_format
 from babel.numbers import format_decimal
 from flask import Flask
 
@@ -22,8 +23,6 @@ SKELETONS = {
     "%-d %B": "MMMMd",
     "%-d %B %Y": "yMMMMd",
     "%-d %b %Y": "yMMMd",
-    "%A %-d %B": "MMMMEEEEd",
-    "%A %-d %B %Y": "yMMMMEEEEd",
     "%a %H:%M": "EHm",
     "%-d %b %H:%M": "MMMdHm",
     "%a %-d %b %H:%M": "MMMEdHm",
@@ -32,11 +31,29 @@ SKELETONS = {
 }
 
 
+# A weekday in full: CLDR skeletons abbreviate it in most languages ("lun. 6 mai"), so these take the
+# locale's full date pattern ("EEEE d MMMM y", "EEEE، d MMMM y", "y年M月d日EEEE"), without the year where
+# strftime has none.
+FULL_DAY = {"%A %-d %B %Y": True, "%A %-d %B": False}
+
+
+def _without_year(pattern: str) -> str:
+    pattern = re.sub(r"y+年", "", pattern)
+    return re.sub(r"[\s,]*(?:'de'\s*)?y+(?:\s*'г'\.)?", "", pattern).strip()
+
+
 def _format(moment: date | datetime, fmt: str, tz=None) -> str:
     language = current_language()
     skeleton = SKELETONS.get(fmt)
-    if language == "en" or skeleton is None:
+    if language == "en" or (skeleton is None and fmt not in FULL_DAY):
         return moment.strftime(fmt)  # English as it always read; machine formats (%Y-%m-%dT%H:%M) as they are
+    if fmt in FULL_DAY:
+        pattern = get_date_format("full", locale=language).pattern
+        if not FULL_DAY[fmt]:
+            pattern = _without_year(pattern)
+        if isinstance(moment, datetime):
+            moment = moment.astimezone(tz).date() if tz else moment.date()
+        return format_date(moment, pattern, locale=language)
     return format_skeleton(skeleton, moment, tzinfo=tz, locale=language)
 
 
