@@ -10,7 +10,13 @@ from __future__ import annotations
 from flask import Flask
 from markupsafe import Markup
 
-from .locales import DEFAULT_LANGUAGE, LANGUAGES, RTL_LANGUAGES, TRANSLATIONS_DIR  # noqa: F401
+from .locales import (  # noqa: F401
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    RTL_LANGUAGES,
+    TRANSLATIONS_DIR,
+    session_kind_label,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -29,6 +35,7 @@ def init_app(app: Flask) -> None:
         html_lang=selection.html_lang,
         text_direction=selection.text_direction,
         js_catalogue=jscatalogue.catalogue_json,
-        Markup=Markup,  # fixed markup passed into a translated sentence (_('%(n)s online', n=Markup(...)))
+        Markup=Markup,
+        kind_label=session_kind_label,  # fixed markup passed into a translated sentence (_('%(n)s online', n=Markup(...)))
     )
     formatting.register_filters(app)

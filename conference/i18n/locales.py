@@ -21,6 +21,20 @@ RTL_LANGUAGES = frozenset({"ar"})
 HTML_LANG = {"zh": "zh-Hans"}
 
 
+def session_kind_label(kind: str) -> str:
+    """A session's kind ("plenary", ...) in the page's language."""
+    from flask_babel import gettext as _
+
+    labels = {
+        "plenary": _("plenary"),
+        "keynote": _("keynote"),
+        "thematic": _("thematic"),
+        "breakout": _("breakout"),
+        "workshop": _("workshop"),
+    }
+    return labels.get(kind, kind)
+
+
 def supported(code: str | None) -> str | None:
     """`code` reduced to one of LANGUAGES ("ar-EG" → "ar", "zh_Hans_CN" → "zh"), else None."""
     if not code:

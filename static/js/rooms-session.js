@@ -6,9 +6,9 @@
  * conference.programme.streams.session_phase. The player is rebuilt only when its address changes,
  * so a reconnect does not restart the video. User text only ever enters the page through textContent.
  */
-import { showAckError } from "./dom.js";
+import { el, replaceChildren, showAckError } from "./dom.js";
 import Live from "./live.js";
-import { t } from "./i18n.js";
+import { language, nt, t } from "./i18n.js";
 
 var body = document.body;
 var eventId = Number(body.dataset.eventId);
@@ -19,11 +19,14 @@ var MINUTE = 60000;
 
 /* --- times ------------------------------------------------------------------------------- */
 
+// Dates in the page's language; English pages keep the British order they always had ("Monday 6 May").
+var dateLocale = language === "en" ? "en-GB" : language;
+
 function formatter(options) {
   try {
-    return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: zone }, options));
+    return new Intl.DateTimeFormat(dateLocale, Object.assign({ timeZone: zone, hourCycle: "h23" }, options));
   } catch (e) {  // an unknown zone in an old browser: the viewer's own
-    return new Intl.DateTimeFormat("en-GB", options);
+    return new Intl.DateTimeFormat(dateLocale, Object.assign({ hourCycle: "h23" }, options));
   }
 }
 var clock = formatter({ hour: "2-digit", minute: "2-digit" });
@@ -37,11 +40,13 @@ function shortZone(date) {
 
 function inHowLong(ms) {
   var minutes = Math.max(1, Math.ceil(ms / MINUTE));
-  if (minutes < 60) { return "in " + minutes + " min"; }
+  if (minutes < 60) { return nt("in %(num)s min", "in %(num)s min", minutes); }
   var hours = Math.floor(minutes / 60);
-  if (hours >= 48) { return "in " + Math.round(hours / 24) + " days"; }
+  if (hours >= 48) { return nt("in %(num)s day", "in %(num)s days", Math.round(hours / 24)); }
   var rest = minutes % 60;
-  return "in " + hours + " h" + (rest && hours < 10 ? " " + rest + " min" : "");
+  return rest && hours < 10
+    ? t("in %(hours)s h %(minutes)s min", { hours: hours, minutes: rest })
+    : t("in %(hours)s h", { hours: hours });
 }
 
 function phaseOf(s, now) {
@@ -57,9 +62,11 @@ var shownTitle = (document.querySelector("[data-session-title]") || {}).textCont
 function renderHeading(s) {
   document.querySelectorAll("[data-session-title]").forEach(function (el) { el.textContent = s.title; });
   var start = new Date(s.starts_at);
-  var when = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start) +
-    (s.room ? " · " + s.room : "");
-  document.querySelectorAll("[data-session-when]").forEach(function (el) { el.textContent = when; });
+  var range = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start);
+  document.querySelectorAll("[data-session-when]").forEach(function (node) {
+    // The range keeps its left-to-right order on Arabic pages ("09:00–09:45", not "09:45–09:00").
+    replaceChildren(node, [el("span", { dir: "ltr" }, range), s.room ? " · " + s.room : ""].filter(Boolean));
+  });
   if (s.title && shownTitle && s.title !== shownTitle) {
     document.title = document.title.split(shownTitle).join(s.title);
   }
