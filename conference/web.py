@@ -8,7 +8,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .auth import json_error, wants_json
-from .countries import country_name, country_names
+from .countries import country_name, display_country_names
 from .errors import ServiceError
 from .extensions import db
 
@@ -22,7 +22,7 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         country_name=country_name,
-        country_names=country_names,
+        country_names=display_country_names,
         config_endpoints=app.view_functions.keys,
         **_permission_helpers(),
     )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from ..countries import country_names
+from ..countries import display_country_names
 
 
 def country_choices() -> list[SelectChoice]:
-    return [SelectChoice("", "— choose —")] + [
-        SelectChoice(code, name) for code, name in country_names().items()
+    """The sign-up form's countries, named and sorted in the page's language."""
+    return [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(code, name) for code, name in display_country_names().items()
     ]
 
 

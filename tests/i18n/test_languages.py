@@ -170,3 +170,15 @@ def test_dates_and_times_follow_the_locale(app):
             assert local_day(date(2030, 5, 6)) == day, language
             assert local_time(moment, seoul, "%-d %B") == short, language
             assert number(1234) == thousands, language
+
+
+def test_country_names_follow_the_page_language(app):
+    from conference.countries import country_name
+
+    with app.test_request_context():
+        assert country_name("AU") == "Australia"
+    with app.test_request_context(headers={"Accept-Language": "ar"}):
+        assert country_name("AU") == "أستراليا"
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert country_name("KR") == "韩国"
+    assert country_name("FR") == "France"  # outside a request (CSV files, the CLI): English
