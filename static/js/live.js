@@ -86,7 +86,10 @@ function applyState(state) {
 }
 
 function join(sessionId) {
-  return Live.emit("join", { session_id: sessionId }).then(function (ack) {
+  // The hall's projector screen follows the room without counting as a person online.
+  var payload = document.body.classList.contains("screen-page")
+    ? { session_id: sessionId, screen: true } : { session_id: sessionId };
+  return Live.emit("join", payload).then(function (ack) {
     if (ack.ok) {
       banner(null);
       applyState(ack.state);

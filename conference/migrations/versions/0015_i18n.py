@@ -1,4 +1,4 @@
-"""languages: the interface language a person chose with the header's switch
+"""languages: the interface language a person chose with the header's switch; screens not counted online
 
 Revision ID: 0015_i18n
 Revises: 0014
@@ -18,8 +18,13 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
+    # The hall's projector follows a room without counting as a person online (issue #16).
+    with op.batch_alter_table("room_presence", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("screen", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("room_presence", schema=None) as batch_op:
+        batch_op.drop_column("screen")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("language")
