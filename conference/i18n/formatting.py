@@ -10,24 +10,25 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from babel.dates import format_date, format_skeleton, get_date_format
+from babel.dates import format_date, format_skeleton, format_time, get_date_format
 from babel.numbers import format_decimal
 from flask import Flask
 
 from .selection import current_language
 
-# strftime format → the CLDR skeleton with the same fields.
+# strftime format → (the CLDR skeleton of its date part, its time part). CLDR has few skeletons that
+# mix date and time, so the two are formatted apart and joined ("6 мая 09:30", "5月6日 09:30").
 SKELETONS = {
-    "%H:%M": "Hm",
-    "%H:%M:%S": "Hms",
-    "%-d %B": "MMMMd",
-    "%-d %B %Y": "yMMMMd",
-    "%-d %b %Y": "yMMMd",
-    "%a %H:%M": "EHm",
-    "%-d %b %H:%M": "MMMdHm",
-    "%a %-d %b %H:%M": "MMMEdHm",
-    "%-d %B %H:%M": "MMMMdHm",
-    "%-d %B %Y %H:%M": "yMMMMdHm",
+    "%H:%M": (None, "HH:mm"),
+    "%H:%M:%S": (None, "HH:mm:ss"),
+    "%-d %B": ("MMMMd", None),
+    "%-d %B %Y": ("yMMMMd", None),
+    "%-d %b %Y": ("yMMMd", None),
+    "%a %H:%M": ("E", "HH:mm"),
+    "%-d %b %H:%M": ("MMMd", "HH:mm"),
+    "%a %-d %b %H:%M": ("MMMEd", "HH:mm"),
+    "%-d %B %H:%M": ("MMMMd", "HH:mm"),
+    "%-d %B %Y %H:%M": ("yMMMMd", "HH:mm"),
 }
 
 
@@ -54,7 +55,13 @@ def _format(moment: date | datetime, fmt: str, tz=None) -> str:
         if isinstance(moment, datetime):
             moment = moment.astimezone(tz).date() if tz else moment.date()
         return format_date(moment, pattern, locale=language)
-    return format_skeleton(skeleton, moment, tzinfo=tz, locale=language)
+    date_part, time_part = skeleton
+    parts = []
+    if date_part:
+        parts.append(format_skeleton(date_part, moment, tzinfo=tz, locale=language))
+    if time_part:
+        parts.append(format_time(moment, time_part, tzinfo=tz, locale=language))
+    return " ".join(parts)
 
 
 def local_time(moment: datetime, tz, fmt: str = "%H:%M") -> str:

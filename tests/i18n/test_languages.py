@@ -182,3 +182,18 @@ def test_country_names_follow_the_page_language(app):
     with app.test_request_context(headers={"Accept-Language": "zh"}):
         assert country_name("KR") == "韩国"
     assert country_name("FR") == "France"  # outside a request (CSV files, the CLI): English
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "fr", "es", "ru", "zh"])
+def test_every_template_date_format_renders_in_every_language(app, language):
+    """A format CLDR has no skeleton for (date and time together in Russian) once made pages 500."""
+    from conference.i18n.formatting import FULL_DAY, SKELETONS, local_day, local_time
+
+    seoul = ZoneInfo("Asia/Seoul")
+    moment = datetime(2030, 5, 6, 0, 30, tzinfo=UTC)
+    with app.test_request_context(headers={"Accept-Language": language}):
+        for fmt in [*SKELETONS, *FULL_DAY]:
+            text = local_time(moment, seoul, fmt)
+            assert "6" in text or "09:30" in text, (fmt, text)
+        for fmt in ("%A %-d %B %Y", "%A %-d %B", "%-d %B", "%-d %B %Y", "%-d %b %Y"):
+            assert "6" in local_day(date(2030, 5, 6), fmt)
