@@ -15,6 +15,7 @@ from .locales import (  # noqa: F401
     LANGUAGES,
     RTL_LANGUAGES,
     TRANSLATIONS_DIR,
+    language_name,
     session_kind_label,
 )
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         text_direction=selection.text_direction,
         js_catalogue=jscatalogue.catalogue_json,
         Markup=Markup,
-        kind_label=session_kind_label,  # fixed markup passed into a translated sentence (_('%(n)s online', n=Markup(...)))
+        kind_label=session_kind_label,
+        language_name=language_name,  # fixed markup passed into a translated sentence (_('%(n)s online', n=Markup(...)))
     )
     formatting.register_filters(app)

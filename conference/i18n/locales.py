@@ -35,6 +35,21 @@ def session_kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
+def language_name(code: str | None) -> str:
+    """A language's name in the page's language ("ar" → "Arabic", "العربية", "arabe", "阿拉伯语")."""
+    if not code:
+        return ""
+    from babel import Locale, UnknownLocaleError
+
+    from .selection import current_language
+
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(current_language())
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name or code
+
+
 def supported(code: str | None) -> str | None:
     """`code` reduced to one of LANGUAGES ("ar-EG" → "ar", "zh_Hans_CN" → "zh"), else None."""
     if not code:

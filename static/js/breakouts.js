@@ -6,7 +6,7 @@
  */
 import { el, minutesSeconds, replaceChildren, setText, show, smallButton } from "./dom.js";
 import Live from "./live.js";
-import { t } from "./i18n.js";
+import { languageName, t } from "./i18n.js";
 
 var root = document.getElementById("breakouts");
 if (root) { startBreakouts(root); }
@@ -84,7 +84,7 @@ function startBreakouts(root) {
       input.disabled = room.full && room.id !== (mine && mine.room_id);
       label.appendChild(input);
       var capacity = room.capacity ? room.taken + "/" + room.capacity : room.taken + "";
-      label.appendChild(el("span", {}, " " + room.name + " (" + room.language + ") \u2014 " + capacity + (room.full ? ", full" : "")));
+      label.appendChild(el("span", {}, " " + room.name + " (" + languageName(room.language) + ") \u2014 " + capacity + (room.full ? ", " + t("full") : "")));
       box.appendChild(label);
     });
   }
@@ -110,7 +110,7 @@ function startBreakouts(root) {
     ((state && state.rooms) || []).forEach(function (room) {
       var tr = document.createElement("tr");
       tr.appendChild(el("td", {}, room.name));
-      tr.appendChild(el("td", {}, room.language));
+      tr.appendChild(el("td", {}, languageName(room.language)));
       tr.appendChild(el("td", {}, room.capacity ? room.taken + "/" + room.capacity : room.taken));
       tr.appendChild(el("td", {}, room.joined));
       var cell = document.createElement("td");

@@ -32,3 +32,10 @@ export function formatNumber(n) {
 }
 
 export const language = locale;
+
+const languageNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames([locale], { type: "language" }) : null;
+
+// A language's name in the page's language ("ar" → "Arabic", "العربية", "arabe"), or the code.
+export function languageName(code) {
+  try { return (code && languageNames && languageNames.of(code)) || code || ""; } catch (e) { return code || ""; }
+}

@@ -197,3 +197,26 @@ def test_every_template_date_format_renders_in_every_language(app, language):
             assert "6" in text or "09:30" in text, (fmt, text)
         for fmt in ("%A %-d %B %Y", "%A %-d %B", "%-d %B", "%-d %B %Y", "%-d %b %Y"):
             assert "6" in local_day(date(2030, 5, 6), fmt)
+
+
+def test_the_agenda_shows_and_filters_session_languages(app, make_event, client):
+    from conference.programme.models import ProgrammeSession
+
+    event = make_event("majlis")
+    plain = client.get("/events/majlis/agenda").data.decode()
+    assert "data-language-filter" not in plain  # one language: nothing to choose
+    with app.app_context():
+        session = _db.session.scalars(
+            select(ProgrammeSession).where(
+                ProgrammeSession.event_id == event.id, ProgrammeSession.kind == "thematic"
+            )
+        ).one()
+        session.language = "ar"
+        _db.session.commit()
+    english = client.get("/events/majlis/agenda").data.decode()
+    assert 'data-language-filter="ar"' in english and 'data-language-filter="en"' in english
+    assert "In Arabic" in english and 'data-language="ar"' in english
+    french = client.get("/events/majlis/agenda", headers={"Accept-Language": "fr"}).data.decode()
+    assert "En arabe" in french and "Langues" in french
+    arabic = client.get("/events/majlis/agenda", headers={"Accept-Language": "ar"}).data.decode()
+    assert "اللغة: العربية" in arabic
