@@ -346,8 +346,28 @@ function startScanner(root) {
     no_offline_data: t("No offline data for this list yet."), exit: t("Exit recorded."), reentry: t("Re-entry."),
   };
 
+  // The result is also heard, not only seen in green or red: one high tone for admitted, two low
+  // ones for refused (WebAudio; silent where the browser allows no sound before a tap).
+  let audio = null;
+  function beep(ok) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const tones = ok ? [[880, 0]] : [[220, 0], [220, 0.22]];
+      tones.forEach(([frequency, delay]) => {
+        const osc = audio.createOscillator();
+        const gain = audio.createGain();
+        osc.frequency.value = frequency;
+        gain.gain.value = 0.15;
+        osc.connect(gain).connect(audio.destination);
+        osc.start(audio.currentTime + delay);
+        osc.stop(audio.currentTime + delay + 0.15);
+      });
+    } catch (e) { /* no audio: the text and colour remain */ }
+  }
+
   function show(answer) {
     const ok = answer.result === "ok";
+    beep(ok);
     overlay.className = "scan-result " + (ok ? "ok" : "bad");
     overlay.dataset.result = answer.result;
     const person = answer.attendee || {};
