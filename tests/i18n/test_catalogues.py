@@ -33,6 +33,8 @@ AUDIENCE_FILES = (
     "templates/rooms/polls/_screen.html",
     "templates/rooms/breakouts/_live.html",
     "templates/rooms/breakouts/_moderate.html",
+    "templates/calls/_live.html",
+    "static/js/calls.js",
     "templates/checkin/scanner.html",
     "templates/checkin/my_badge.html",
     "templates/checkin/dashboard.html",

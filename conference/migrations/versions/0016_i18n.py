@@ -1,7 +1,7 @@
 """languages: the interface language a person chose with the header's switch; screens not counted online
 
-Revision ID: 0015_i18n
-Revises: 0014
+Revision ID: 0016_i18n
+Revises: 0015_calls
 Create Date: 2026-11-29 11:30:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-11-29 11:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_i18n"
-down_revision = "0014"
+revision = "0016_i18n"
+down_revision = "0015_calls"
 branch_labels = None
 depends_on = None
 
