@@ -1,4 +1,4 @@
-"""The same races on PostgreSQL (schema built by the migrations, 0016_board_feedback included)."""
+"""The same races on PostgreSQL (schema built by the migrations, 0017_board_feedback included)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """board, feedback, certificates: questions moved to the discussion board, replies, votes and its open
 period; session feedback (one answer per person and session); certificates of attendance
 
-Revision ID: 0016_board_feedback
-Revises: 0015_calls
+Revision ID: 0017_board_feedback
+Revises: 0016_i18n
 Create Date: 2026-11-29 11:19:01.199524
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import conference.db_types
 
 # revision identifiers, used by Alembic.
-revision = "0016_board_feedback"
-down_revision = "0015_calls"
+revision = "0017_board_feedback"
+down_revision = "0016_i18n"
 branch_labels = None
 depends_on = None
 
