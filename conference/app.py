@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import realtime_tasks
 from .config import Config, config_class, load_or_create_secret_key
+from .database import engine_settings
 from .db_types import MAX_DB_ID
 from .extensions import csrf, db, login_manager, migrate, socketio
 
@@ -91,9 +92,13 @@ def _finish_config(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
         # Several greenlets or threads write at once: wait for the lock instead of failing at once.
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
     else:
         options.setdefault("pool_pre_ping", True)
+    # Under eventlet or gevent, database calls must yield to the hub (a driver that cooperates, or a
+    # real thread per call): see database.py.
+    uri, options = engine_settings(uri, options)
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
