@@ -269,13 +269,31 @@ def send_invitations(event_slug: str, everyone: bool, not_signed_in: bool, email
     type=int,
     help="eventlet admits 1,024 connections by default: too few for a plenary.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Run this many worker processes on PORT, PORT+1, ... (they share the database and need "
+    "CONFERENCE_MESSAGE_QUEUE); put a load balancer with sticky sessions in front (deploy/nginx).",
+)
 @with_appcontext
-def serve(host: str, port: int, max_connections: int) -> None:
+def serve(host: str, port: int, max_connections: int, workers: int) -> None:
     """Serve the app with Socket.IO (eventlet by default)."""
     from .extensions import socketio
     from .mail.sender import start_background_sender
 
     app = current_app._get_current_object()
+    if workers > 1:
+        from .workers import supervise
+
+        if not app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+            raise click.ClickException(
+                "several workers share their rooms through a message queue: set CONFERENCE_MESSAGE_QUEUE "
+                "(e.g. redis://localhost:6379/0)"
+            )
+        supervise(host, port, workers, max_connections)
+        return
     _prepare_process(max_connections)
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")

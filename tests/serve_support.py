@@ -26,8 +26,11 @@ def serve_env(database_url: str, **extra: str) -> dict[str, str]:
         CONFERENCE_ENV="testing",  # the test's secret key and fast password hashing
         CONFERENCE_ASYNC_MODE="eventlet",
         CONFERENCE_DATABASE_URL=database_url,
-        **extra,
+        # Production's coalescing (the testing config refreshes dashboards and presence at every change).
+        CONFERENCE_ATTENDANCE_BROADCAST_SECONDS="5",
+        CONFERENCE_ROOMS_PRESENCE_COALESCE_SECONDS="0.5",
     )
+    env.update(extra)
     env.pop("PYTHONWARNINGS", None)
     return env
 
