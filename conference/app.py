@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import realtime_tasks
+from . import packet_json, realtime_tasks
 from .config import Config, config_class, load_or_create_secret_key
 from .database import engine_settings
 from .db_types import MAX_DB_ID
@@ -113,6 +113,7 @@ def _init_socketio(app: Flask) -> None:
         # None means "same origin only" in python-engineio; extra origins are listed explicitly.
         cors_allowed_origins=allowed,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
+        json=packet_json,  # orjson: a tenth of the encoding time of the stdlib's json
         logger=False,
         engineio_logger=False,
     )
