@@ -297,11 +297,11 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
     _prepare_process(max_connections)
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
-    options = (
-        {"max_size": max_connections}
-        if socketio.async_mode == "eventlet"
-        else {"allow_unsafe_werkzeug": True}
-    )
+    options = {
+        "eventlet": {"max_size": max_connections},
+        "gevent": {},  # gevent's server has no connection limit of its own
+        "threading": {"allow_unsafe_werkzeug": True},
+    }.get(socketio.async_mode, {})
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)
 
 

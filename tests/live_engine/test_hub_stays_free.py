@@ -74,16 +74,19 @@ def timed(fn):
     return result, time.perf_counter() - start
 
 
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 def test_a_request_waiting_on_a_lock_leaves_the_others_quick(
-    app, make_event, make_user, make_registration, make_token
+    app, async_mode, make_event, make_user, make_registration, make_token
 ):
+    if async_mode == "gevent":
+        pytest.importorskip("gevent", reason="gevent is an optional async mode (pip install gevent)")
     event = make_event()
     with app.app_context():
         plenary = _db.session.scalar(select(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary"))
     writer, reader = make_user(name="Wanda Writer"), make_user(name="Rafa Reader")
     for person in (writer, reader):
         make_registration(person, event, "online")
-    with served(app.config["SQLALCHEMY_DATABASE_URI"]) as url:
+    with served(app.config["SQLALCHEMY_DATABASE_URI"], CONFERENCE_ASYNC_MODE=async_mode) as url:
         waiting = live_client(url, make_token(writer))
         other = live_client(url, make_token(reader))
         try:
