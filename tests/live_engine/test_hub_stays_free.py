@@ -1,10 +1,10 @@
 """A database wait never freezes a worker (issue #13, item 1).
 
-A real `conference serve` process (eventlet, the production mode) on SQLite and on PostgreSQL: one
-socket's chat message waits 3 s on a lock the test holds, and meanwhile other HTTP requests and other
-sockets' acks of the same worker answer in under 200 ms (median; each under 1 s), under eventlet
-and gevent. Before database.py, the same test measured
-GET / at about 3 s on both databases (the whole worker waited with the one request).
+A real `conference serve` process (eventlet, the production mode, and gevent) on SQLite and on
+PostgreSQL: one socket's chat message waits 3 s on a lock the test holds, and meanwhile other HTTP
+requests and other sockets' acks of the same worker answer in under 200 ms (median; each under 1 s).
+With database.py's engine_settings disabled (the URL and options left as they were), GET / did not
+answer within 10 s on either database under eventlet: the whole worker waited with the one request.
 """
 
 from __future__ import annotations
