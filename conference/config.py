@@ -136,7 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
         "eventlet",
         "Socket.IO async mode",
         "ASYNC_MODE",
-        _choice("eventlet", "threading"),
+        _choice("eventlet", "gevent", "threading"),
     ),
     Setting(
         "SOCKETIO_MESSAGE_QUEUE",

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..auth import json_error, login_required, wants_json
@@ -73,7 +74,7 @@ def signup():
         else:
             login_user(user)
             services.record_sign_in(db.session, user)
-            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/signup.html", form=form), status
@@ -177,9 +178,9 @@ def signin_link(token: str):
             login_user(user)
             if form.password.data:  # a new password ended the other sessions: close their sockets too
                 access_lost.send("session", user_id=user.id, session_version=user.session_version)
-                flash("Your password is set. You are signed in.", "success")
+                flash(_("Your password is set. You are signed in."), "success")
             else:
-                flash(f"Welcome, {user.name}! You are signed in.", "success")
+                flash(_("Welcome, %(name)s! You are signed in.", name=user.name), "success")
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/signin_link.html", form=form, link=link, token=token), status
@@ -198,7 +199,7 @@ def change_password():
         else:
             login_user(current_user._get_current_object())  # this session carries the new version
             access_lost.send("session", user_id=current_user.id, session_version=current_user.session_version)
-            flash("Your password is changed. Your other sessions are signed out.", "success")
+            flash(_("Your password is changed. Your other sessions are signed out."), "success")
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/password.html", form=form), status
@@ -211,7 +212,7 @@ def logout():
     current_user.session_version += 1
     db.session.commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("programme.events_list"), code=303)
 
 
@@ -227,10 +228,10 @@ def tokens():
         label = (request.form.get("label") or "").strip()
         expiry = request.form.get("expires_in_days", "")
         if not label or len(label) > 100:
-            flash("Give the token a name of 1 to 100 characters, such as “Gate 2 scanner”.", "error")
+            flash(_("Give the token a name of 1 to 100 characters, such as “Gate 2 scanner”."), "error")
             status = 400
         elif expiry not in EXPIRY_CHOICES:
-            flash("Choose when the token expires from the list.", "error")
+            flash(_("Choose when the token expires from the list."), "error")
             status = 400
         else:
             days = EXPIRY_CHOICES[expiry]
@@ -272,5 +273,5 @@ def tokens():
 def revoke_token(token_id: int):
     row = services.revoke_token(db.session, token_id, current_user)
     access_lost.send("token", token_hash=row.token_hash)  # its open sockets close, in every process
-    flash("Token revoked. Its open connections are closed.", "info")
+    flash(_("Token revoked. Its open connections are closed."), "info")
     return redirect(url_for("accounts.tokens"), code=303)
