@@ -78,7 +78,8 @@ class QueueManager(socketio_server.RedisManager):
         return result
 
     def _listen(self):
-        marker = f'"method": "{CONTROL_METHOD}"'
+        # The server's JSON module writes the message (orjson: no spaces), so look for the value only.
+        marker = f'"{CONTROL_METHOD}"'
         for raw in super()._listen():
             self._note(True)
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
