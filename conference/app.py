@@ -127,6 +127,7 @@ def _register_features(app: Flask) -> None:
         hooks,
         mail,
         manage,
+        matchmaking,
         programme,
         realtime,
         registrations,
@@ -152,6 +153,7 @@ def _register_features(app: Flask) -> None:
         grants,
         documents,
         mail,
+        matchmaking,  # practices, interests, the matchmaking table, meetings
     )
     for feature in features:
         feature.init_app(app)

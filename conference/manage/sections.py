@@ -31,6 +31,7 @@ EVENT_SECTIONS = (
     Section("checkin_manage.doors", "Doors"),
     Section("grants.team", "Team"),
     Section("rooms_manage.announcements", "Announcements", "moderate_event"),
+    Section("matchmaking_manage.overview", "Matchmaking"),
 )
 
 
