@@ -471,6 +471,11 @@ def matchmaking_totals(event):
     return services.totals(db.session, event)
 
 
+def is_matchmaking_session(session) -> bool:
+    """For the live page and the screen: whether this session's room follows the matchmaking."""
+    return services.is_matchmaking_session(db.session, session)
+
+
 @bp.app_context_processor
 def _helpers():
-    return {"matchmaking_totals": matchmaking_totals}
+    return {"matchmaking_totals": matchmaking_totals, "is_matchmaking_session": is_matchmaking_session}
