@@ -17,7 +17,11 @@ from ..countries import normalise_country
 from ..db_types import MAX_DB_ID
 from .models import FOLLOW_UP, MEETING_MODES, WANTS
 
-DbId = Field(gt=0, le=MAX_DB_ID)
+
+def db_id(**kwargs):
+    return Field(gt=0, le=MAX_DB_ID, **kwargs)
+
+
 MAX_LINKS = 5
 
 
@@ -71,8 +75,8 @@ class PracticeIn(_In):
     summary: str = Field(default="", max_length=4000)
     country: str | None = Field(default=None, max_length=2)
     organisation: str = Field(default="", max_length=200)
-    track_id: int | None = DbId
-    session_id: int | None = DbId
+    track_id: int | None = db_id(default=None)
+    session_id: int | None = db_id(default=None)
     links: list[LinkIn] = Field(default_factory=list, max_length=MAX_LINKS)
     owner_email: str | None = Field(default=None, max_length=254)
 
@@ -95,8 +99,8 @@ class PracticeUpdate(_In):
     summary: str | None = Field(default=None, max_length=4000)
     country: str | None = Field(default=None, max_length=2)
     organisation: str | None = Field(default=None, max_length=200)
-    track_id: int | None = DbId
-    session_id: int | None = DbId
+    track_id: int | None = db_id(default=None)
+    session_id: int | None = db_id(default=None)
     links: list[LinkIn] | None = Field(default=None, max_length=MAX_LINKS)
     status: Literal["published", "hidden"] | None = None
 
@@ -173,8 +177,8 @@ class MeetingTime(_In):
 class MeetingIn(MeetingTime):
     """Ask someone for a meeting: in person (a place) or online (a link)."""
 
-    recipient_id: int = DbId
-    practice_id: int | None = DbId
+    recipient_id: int = db_id()
+    practice_id: int | None = db_id(default=None)
     mode: Literal[MEETING_MODES]  # type: ignore[valid-type]
     place: str = Field(default="", max_length=200)
     link: str = Field(default="", max_length=500)
