@@ -300,7 +300,7 @@ def follow_up(slug: str, interest_id: int):
     event = _event(slug)
     interest = services.get_possibility(db.session, event, interest_id)
     practice = services.get_practice(db.session, event, interest.practice_id, _user())
-    values = form_data()
+    values = {k: v for k, v in form_data().items() if k != "next_page"}
     try:
         services.follow_up(db.session, interest, _user(), parse(FollowUpIn, values))
     except ServiceError as exc:

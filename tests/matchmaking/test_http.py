@@ -153,6 +153,15 @@ def test_follow_up_by_form_and_totals_on_the_event_page(app, mm, clients):
         == 303
     )
     assert post_form(clients["owner"], url, {"note": "Visit planned"}).status_code == 303
+    from_back_office = post_form(clients["organiser"], url, {"status": "in_progress", "next_page": "manage"})
+    assert from_back_office.status_code == 303
+    assert from_back_office.headers["Location"].endswith(
+        f"/manage/events/symposium/matchmaking#possibility-{iid}"
+    )
+    assert (
+        post_form(clients["organiser"], url, {"status": "contacted", "note": "Back a step"}).status_code
+        == 303
+    )
     with app.app_context():
         assert [n.to_status for n in _db.session.scalars(select(FollowUpNote).order_by(FollowUpNote.id))] == [
             "contacted",
