@@ -166,6 +166,8 @@ def test_follow_up_by_form_and_totals_on_the_event_page(app, mm, clients):
         assert [n.to_status for n in _db.session.scalars(select(FollowUpNote).order_by(FollowUpNote.id))] == [
             "contacted",
             None,
+            "in_progress",
+            "contacted",
         ]
     event_page = app.test_client().get("/events/symposium").get_data(as_text=True)
     assert "data-mm-possibilities>1<" in event_page and 'data-mm-status="contacted">1<' in event_page
