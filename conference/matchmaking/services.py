@@ -500,5 +500,8 @@ def practice_json(practice: Practice, *, with_people: bool = False) -> dict:
         "status": practice.status,
         "owner": practice.owner.name if practice.owner else None,
         "possibilities": len(practice.interests),
-        "interests": [interest_json(i, with_people=with_people) for i in practice.interests],
+        "interests": [
+            interest_json(i, with_people=with_people)
+            for i in sorted(practice.interests, key=lambda i: country_name(i.country))
+        ],
     }
