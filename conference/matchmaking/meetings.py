@@ -118,6 +118,38 @@ def _busy(db: Session, user_ids: tuple[int, ...], starts: datetime, ends: dateti
     )
 
 
+SUBJECTS = {
+    "requested": "{by} asks you for a meeting",
+    "proposed": "{by} proposes another time for your meeting",
+    "accepted": "{by} accepted your meeting",
+    "declined": "{by} declined your meeting",
+    "cancelled": "{by} cancelled your meeting",
+}
+
+
+def _tell(db: Session, meeting: Meeting, by: User, what: str) -> None:
+    """An e-mail to the other person, queued in the caller's transaction (sent only if it commits)."""
+    from ..mail.services import absolute_url, enqueue_template
+
+    event = db.get(Event, meeting.event_id)
+    to = meeting.other(by.id)
+    local = meeting.starts_at.astimezone(event.tz)
+    enqueue_template(
+        db,
+        to=to.email,
+        subject=f"{SUBJECTS[what].format(by=by.name)} · {event.title}",
+        template="meeting",
+        kind=f"meeting_{what}",
+        recipient=to,
+        by=by,
+        what=what,
+        meeting=meeting,
+        event=event,
+        when=f"{local:%A %-d %B, %H:%M}–{meeting.ends_at.astimezone(event.tz):%H:%M}",
+        url=absolute_url("matchmaking.meetings_page", slug=event.slug),
+    )
+
+
 def request_meeting(db: Session, event: Event, user: User, data: MeetingIn) -> Meeting:
     """Ask a practice's owner, or someone open to meetings, for a short meeting."""
     if not is_registered(db, user, event):
@@ -156,6 +188,8 @@ def request_meeting(db: Session, event: Event, user: User, data: MeetingIn) -> M
         revision=1,
     )
     db.add(meeting)
+    db.flush()
+    _tell(db, meeting, user, "requested")
     db.commit()
     return meeting
 
@@ -198,10 +232,15 @@ def accept(db: Session, meeting: Meeting, user: User, data: MeetingAnswer) -> Me
     """The person whose turn it is accepts: both people's time is held, or `slot_taken`."""
     _your_turn(meeting, user, data.revision)
     _claim(db, meeting, data.revision, {"status": "accepted", "awaiting_id": None})
-    for person in (meeting.requester_id, meeting.recipient_id):
+    # Always in (person, time) order: two accepts that wait on each other's rows on PostgreSQL then
+    # wait in the same order, so one of them fails on the unique index instead of a deadlock.
+    for person in sorted((meeting.requester_id, meeting.recipient_id)):
         for start in slot_starts(meeting.starts_at, meeting.ends_at):
             db.add(MeetingSlot(meeting_id=meeting.id, user_id=person, starts_at=start))
     try:
+        db.flush()
+        db.refresh(meeting)
+        _tell(db, meeting, user, "accepted")
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -228,16 +267,18 @@ def propose(db: Session, meeting: Meeting, user: User, data: MeetingProposal) ->
     if meeting.mode == "online" and data.link:
         values["link"] = data.link
     _claim(db, meeting, data.revision, values)
-    db.commit()
     db.refresh(meeting)
+    _tell(db, meeting, user, "proposed")
+    db.commit()
     return meeting
 
 
 def decline(db: Session, meeting: Meeting, user: User, data: MeetingAnswer) -> Meeting:
     _your_turn(meeting, user, data.revision)
     _claim(db, meeting, data.revision, {"status": "declined", "awaiting_id": None})
-    db.commit()
     db.refresh(meeting)
+    _tell(db, meeting, user, "declined")
+    db.commit()
     return meeting
 
 
@@ -255,8 +296,9 @@ def cancel(db: Session, meeting: Meeting, user: User) -> Meeting:
         db.rollback()
         raise Conflict("meeting_not_open", "this meeting was closed a moment ago")
     db.execute(delete(MeetingSlot).where(MeetingSlot.meeting_id == meeting.id))
-    db.commit()
     db.refresh(meeting)
+    _tell(db, meeting, user, "cancelled")
+    db.commit()
     return meeting
 
 

@@ -24,6 +24,7 @@ from conference.matchmaking.models import (
     Practice,
 )
 from conference.matchmaking.schemas import FollowUpIn
+from conference.programme.models import Event
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
@@ -80,3 +81,28 @@ def test_races_on_postgres(app, mm):
         ).all()
         assert len(owner_slots) == len(set(owner_slots)) == 6
         assert db.scalar(select(func.count()).select_from(FollowUpNote)) == 1
+
+
+def test_crossed_meetings_accepted_at_once_never_deadlock(app, mm):
+    """A asked B and B asked A for overlapping times: both accept at once, in turn, several times."""
+    with app.app_context():
+        db = _db.session
+        offer(db, mm)  # the owner takes requests
+        from conference.matchmaking import meetings
+
+        meetings.set_open_to_meetings(db, db.get(Event, mm.event.id), db.get(User, mm.thai.id), True)
+        pairs = [
+            (
+                ask(db, mm, mm.owner, mm.thai, at=SEOUL_10AM + timedelta(hours=2 * n)).id,
+                ask(db, mm, mm.thai, mm.owner, at=SEOUL_10AM + timedelta(hours=2 * n, minutes=15)).id,
+            )
+            for n in range(4)
+        ]
+    for first, second in pairs:
+
+        def accept(n, ids=(first, second), answerers=(mm.thai, mm.owner)):
+            db = _db.session
+            answer(db, db.get(Meeting, ids[n]), answerers[n], "accept")
+
+        outcomes = run_together(app, accept, 2)
+        assert outcomes == ["ok", "slot_taken"], outcomes

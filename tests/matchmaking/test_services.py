@@ -468,3 +468,40 @@ def test_declined_meetings_hold_no_time(db, mm):
     with pytest.raises(ServiceError) as outsider:
         meetings.get_meeting(db, _e(db, mm), meeting.id, _u(db, mm.viet))
     assert outsider.value.code == "meeting_not_found"
+
+
+def test_each_step_of_a_meeting_tells_the_other_person_by_mail(db, mm):
+    from conference.mail.models import OutboxMessage
+
+    offer(db, mm)
+    meeting = ask(db, mm, mm.thai, mm.owner, note="<b>About the portal</b>")
+    answer(db, meeting, mm.owner, "propose", starts_at="2030-05-06T15:00", duration_minutes=20)
+    answer(db, meeting, mm.thai, "accept")
+    meetings.cancel(db, meeting, _u(db, mm.owner))
+    sent = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind.startswith("meeting_")).order_by(OutboxMessage.id)
+    ).all()
+    assert [(m.kind, m.to_address) for m in sent] == [
+        ("meeting_requested", mm.owner.email),
+        ("meeting_proposed", mm.thai.email),
+        ("meeting_accepted", mm.owner.email),
+        ("meeting_cancelled", mm.thai.email),
+    ]
+    assert sent[0].subject.startswith("Thida Thai asks you for a meeting")
+    assert "Monday 6 May, 10:00–10:30" in sent[0].text and "Lounge B" in sent[0].text
+    assert "&lt;b&gt;About the portal&lt;/b&gt;" in sent[0].html
+    assert "15:00–15:20" in sent[1].text and "/events/symposium/meetings" in sent[1].text
+
+
+def test_a_refused_accept_sends_no_mail(db, mm):
+    from conference.mail.models import OutboxMessage
+
+    offer(db, mm)
+    first, second = ask(db, mm, mm.thai, mm.owner), ask(db, mm, mm.viet, mm.owner)
+    answer(db, first, mm.owner, "accept")
+    with pytest.raises(ServiceError):
+        answer(db, second, mm.owner, "accept")
+    kinds = db.scalars(
+        select(OutboxMessage.kind).where(OutboxMessage.kind.startswith("meeting_")).order_by(OutboxMessage.id)
+    ).all()
+    assert kinds == ["meeting_requested", "meeting_requested", "meeting_accepted"]
