@@ -84,7 +84,9 @@ def test_races_on_postgres(app, mm):
 
 
 def test_crossed_meetings_accepted_at_once_never_deadlock(app, mm):
-    """A asked B and B asked A for overlapping times: both accept at once, in turn, several times."""
+    """A asked B and B asked A for overlapping times, and both accept at once: one wins, the other is
+    `slot_taken`. (The slots' (person, time) insert order is what rules a deadlock out; this race is
+    rarely tight enough to show one without it: it checks the outcome, not the order.)"""
     with app.app_context():
         db = _db.session
         offer(db, mm)  # the owner takes requests
