@@ -2,7 +2,7 @@
 notes, matchmaking sessions, meeting opt-ins, meetings and the slots that keep them from overlapping
 
 Revision ID: 0015_matchmaking
-Revises: 0014
+Revises: 0015_calls
 Create Date: 2026-11-29 11:15:11.327590
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 import conference.db_types
 
 revision = "0015_matchmaking"
-down_revision = "0014"
+down_revision = "0015_calls"
 branch_labels = None
 depends_on = None
 
