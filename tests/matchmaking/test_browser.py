@@ -1,6 +1,7 @@
 """In Chromium: one participant offers a practice, another expresses their country's interest, the
 organiser sees the table in the back-office and moves the possibility to "contacted"; meanwhile the
-live page of the matchmaking session shows the practice and the interested country without reload."""
+live page and the projector screen of the matchmaking session show the practice and the interested
+country without reload."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ def test_offer_interest_and_follow_up(app, mm, live_server, browser):
     watcher.wait_for_function("window.Live && Live.state() !== null")
     panel = watcher.locator("[data-matchmaking-live]")
     assert panel.locator("[data-mm-empty]").is_visible()
+
+    # The hall's screen of the same session, opened by the organiser.
+    _, organiser = sign_in(browser, live_server, mm.organiser)
+    screen = organiser.context.new_page()
+    screen.goto(f"{live_server}/events/symposium/sessions/{mm.session_id}/screen")
+    screen.wait_for_function("window.Live && Live.state() !== null")
 
     # The owner offers a practice from the event page.
     _, owner = sign_in(browser, live_server, mm.owner)
@@ -57,9 +64,12 @@ def test_offer_interest_and_follow_up(app, mm, live_server, browser):
         "document.querySelector('.mm-live-item [data-field=interested]').textContent === 'Thailand'"
     )
     assert panel.locator("[data-mm-count]").inner_text() == "1"
+    screen.wait_for_function(
+        "document.querySelector('.mm-screen .mm-live-item [data-field=interested]').textContent === 'Thailand'"
+    )
+    assert screen.locator(".mm-screen .mm-live-title").inner_text() == "Rapid Digitization <b>2030</b>"
 
     # The organiser sees the table in the back-office and moves the possibility to "contacted".
-    _, organiser = sign_in(browser, live_server, mm.organiser)
     organiser.goto(f"{live_server}/manage/events/symposium")
     organiser.get_by_role("link", name="Matchmaking", exact=True).click()
     row = organiser.locator("tr[id^=possibility-]")
