@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..auth import login_required
+from ..errors import ServiceError
 from ..extensions import db
 from ..manage.access import event_to_manage
 from ..payloads import parse
@@ -21,7 +22,14 @@ bp = Blueprint("matchmaking_manage", __name__, url_prefix="/manage/events/<slug>
 @login_required
 def overview(slug: str):
     event = event_to_manage(slug)
-    table = services.matchmaking_table(db.session, event, include_hidden=True)
+    filters = services.TableFilter.from_args(request.args)
+    status = request.args.get("status", "")
+    if status and status not in FOLLOW_UP:
+        raise ServiceError("invalid_filter", "the status filter is not a follow-up status")
+    table = services.matchmaking_table(db.session, event, filters, include_hidden=True)
+    if status:
+        for row in table.rows:
+            row.interests = [i for i in row.interests if i.status == status]
     return render_template(
         "matchmaking/manage.html",
         event=event,
@@ -33,6 +41,9 @@ def overview(slug: str):
         status_labels=FOLLOW_UP_LABELS,
         want_labels=WANT_LABELS,
         transitions=services.TRANSITIONS,
+        filters=filters,
+        status_filter=status,
+        tracks=event.tracks,
     )
 
 

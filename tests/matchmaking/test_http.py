@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from conftest import csrf_token, post_form
@@ -232,6 +233,33 @@ def test_the_back_office_section_is_for_organisers(app, mm, clients):
         ).status_code
         == 400
     )
+
+
+def test_the_back_office_filters_possibilities_by_status_area_and_country(app, mm, clients):
+    offer_form(clients["owner"], track_id=str(mm.track_id))
+    offer_form(clients["viet"], title="Nation-wide Telehealth Services", country="VN")
+    digital, telehealth = practice_id(app), practice_id(app, "Nation-wide Telehealth Services")
+    for name, pid in (("thai", digital), ("viet", digital), ("thai", telehealth)):
+        post_form(
+            clients[name], f"/events/symposium/matchmaking/practices/{pid}/interest", {"wants": "documents"}
+        )
+    with app.app_context():
+        moved = _db.session.scalar(
+            select(Interest.id).where(Interest.practice_id == digital, Interest.country == "VN")
+        )
+    url = f"/events/symposium/matchmaking/possibilities/{moved}/follow-up"
+    assert post_form(clients["organiser"], url, {"status": "contacted"}).status_code == 303
+
+    def rows(query):
+        page = clients["organiser"].get(f"/manage/events/symposium/matchmaking?{query}")
+        assert page.status_code == 200
+        return sorted(re.findall(r'data-possibility="([^"]+)"', page.get_data(as_text=True)))
+
+    assert len(rows("")) == 3
+    assert rows("status=contacted") == ["Rapid Digitization × VN"]
+    assert rows(f"track={mm.track_id}") == ["Rapid Digitization × TH", "Rapid Digitization × VN"]
+    assert rows("country=TH") == ["Nation-wide Telehealth Services × TH", "Rapid Digitization × TH"]
+    assert clients["organiser"].get("/manage/events/symposium/matchmaking?status=finished").status_code == 400
 
 
 # --- the API -------------------------------------------------------------------------------------
