@@ -206,14 +206,9 @@ def moderate_practice(slug: str, practice_id: int):
     services.update_practice(db.session, practice, _user(), PracticeUpdate(status=status))
     live.practice_changed(practice)
     flash(f"“{practice.title}” is {'hidden' if status == 'hidden' else 'shown on the table'}.", "success")
-    return redirect(
-        (
-            request.form.get("next_page") == "manage"
-            and url_for("matchmaking_manage.overview", slug=event.slug)
-        )
-        or url_for("matchmaking.practice", slug=event.slug, practice_id=practice.id),
-        303,
-    )
+    if request.form.get("next_page") == "manage":
+        return redirect(url_for("matchmaking_manage.overview", slug=event.slug), 303)
+    return redirect(url_for("matchmaking.practice", slug=event.slug, practice_id=practice.id), 303)
 
 
 @bp.post("/events/<slug>/matchmaking/practices/<int:practice_id>/delete")

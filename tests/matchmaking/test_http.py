@@ -135,6 +135,13 @@ def test_organisers_hide_a_practice_and_then_nobody_else_finds_it(app, mm, clien
     assert "Rapid Digitization" not in clients["thai"].get("/events/symposium/matchmaking").get_data(
         as_text=True
     )
+    shown = post_form(
+        clients["organiser"],
+        f"/events/symposium/matchmaking/practices/{pid}/visibility",
+        {"status": "published", "next_page": "manage"},
+    )
+    assert shown.headers["Location"].endswith("/manage/events/symposium/matchmaking")
+    assert clients["thai"].get(f"/events/symposium/matchmaking/practices/{pid}").status_code == 200
 
 
 def test_follow_up_by_form_and_totals_on_the_event_page(app, mm, clients):
