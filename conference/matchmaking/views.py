@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from ..auth import login_required
+from ..countries import country_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
@@ -233,6 +234,7 @@ def _practice_page(event, practice, *, errors=None, values=None, status=200):
         "matchmaking/practice.html",
         event=event,
         practice=practice,
+        interests=sorted(practice.interests, key=lambda i: country_name(i.country)),
         may_edit=may_edit,
         may_manage=checks.can_manage(db.session, user, event),
         registered=services.is_registered(db.session, user, event),
