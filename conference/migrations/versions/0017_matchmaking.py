@@ -1,8 +1,8 @@
 """matchmaking: practices, expressions of interest (one per country and practice), their follow-up
 notes, matchmaking sessions, meeting opt-ins, meetings and the slots that keep them from overlapping
 
-Revision ID: 0015_matchmaking
-Revises: 0015_calls
+Revision ID: 0017_matchmaking
+Revises: 0016_i18n
 Create Date: 2026-11-29 11:15:11.327590
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 
 import conference.db_types
 
-revision = "0015_matchmaking"
-down_revision = "0015_calls"
+revision = "0017_matchmaking"
+down_revision = "0016_i18n"
 branch_labels = None
 depends_on = None
 
