@@ -1,8 +1,8 @@
 """matchmaking: practices, expressions of interest (one per country and practice), their follow-up
 notes, matchmaking sessions, meeting opt-ins, meetings and the slots that keep them from overlapping
 
-Revision ID: 0017_matchmaking
-Revises: 0016_i18n
+Revision ID: 0018_matchmaking
+Revises: 0017_board_feedback
 Create Date: 2026-11-29 11:15:11.327590
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 
 import conference.db_types
 
-revision = "0017_matchmaking"
-down_revision = "0016_i18n"
+revision = "0018_matchmaking"
+down_revision = "0017_board_feedback"
 branch_labels = None
 depends_on = None
 
