@@ -277,6 +277,11 @@ SETTINGS: tuple[Setting, ...] = (
         "BREAKOUT_TIMER_INTERVAL_S",
         _number(0, above=True),
     ),
+    Setting(
+        "BABEL_TRANSLATION_DIRECTORIES",
+        None,
+        "Flask-Babel's catalogues; set by the i18n feature to conference/translations",
+    ),
     # Calls (audio and video in breakouts and interactive sessions): peer to peer by default, through
     # a Janus SFU when JANUS_URL is set. The media never passes through this process.
     Setting(

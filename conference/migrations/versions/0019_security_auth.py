@@ -3,8 +3,8 @@
 Existing tokens keep every scope (what they could do before); new ones carry the scopes their
 owner picks. `login_throttles` counts failed sign-ins for the growing delay.
 
-Revision ID: 0018_security_auth
-Revises: 0017_board_feedback
+Revision ID: 0019_security_auth
+Revises: 0018_matchmaking
 Create Date: 2026-11-29 11:30:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 import conference.db_types
 
-revision = "0018_security_auth"
-down_revision = "0017_board_feedback"
+revision = "0019_security_auth"
+down_revision = "0018_matchmaking"
 branch_labels = None
 depends_on = None
 
