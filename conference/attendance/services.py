@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, literal, select, union_all
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..checkin.models import CheckinList
 from ..countries import country_name, m49_subregion, region_names
+from ..database import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..programme.models import Event, ProgrammeSession
@@ -188,7 +188,7 @@ def _tagged(mode: str, stays, *extra: str):
 
 
 def _attendees(
-    db: Session, pairs, keys: list[str]
+    db: DbSession, pairs, keys: list[str]
 ) -> tuple[dict[tuple, dict], dict[tuple, list[CountryCount]]]:
     """Per key: unique attendees by mode, and by country, from (mode, person, keys...) rows, in one query.
 
@@ -233,12 +233,12 @@ def _attendees(
     return totals, countries
 
 
-def _peaks(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
+def _peaks(db: DbSession, stays, keys: list[str]) -> dict[tuple, int]:
     width = len(keys)
     return {tuple(row[:width]): int(row[width] or 0) for row in db.execute(iv.peaks(stays, keys)).all()}
 
 
-def _now_and_peaks(db: Session, online, on_site, combined, keys: list[str]) -> tuple[dict, dict]:
+def _now_and_peaks(db: DbSession, online, on_site, combined, keys: list[str]) -> tuple[dict, dict]:
     """Now and peak per key for the three views at once (one query each: the stays are computed once).
 
     Returns ({key: ModeNumbers now}, {key: ModeNumbers peak})."""
@@ -258,7 +258,7 @@ def _now_and_peaks(db: Session, online, on_site, combined, keys: list[str]) -> t
     return ({k: numbers(nows, k) for k in found_keys}, {k: numbers(peaks, k) for k in found_keys})
 
 
-def _open_people(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
+def _open_people(db: DbSession, stays, keys: list[str]) -> dict[tuple, int]:
     rows = db.execute(
         select(*(stays.c[k] for k in keys), func.count(func.distinct(stays.c.person_id)))
         .where(stays.c.is_open == 1)
@@ -290,7 +290,7 @@ def _with_breakouts(stays, name: str):
     return iv.merge(union_all(own, in_parent), ["person_id", "session_id"], 0, name)
 
 
-def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigures]:
+def session_figures(db: DbSession, event: Event, clock: Clock) -> list[SessionFigures]:
     """Figures for every session of the event (breakouts included), in programme order."""
     sessions = list(
         db.scalars(
@@ -368,7 +368,7 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
 
 
 def event_figures(
-    db: Session, event: Event, clock: Clock, sessions: list[SessionFigures] | None = None
+    db: DbSession, event: Event, clock: Clock, sessions: list[SessionFigures] | None = None
 ) -> EventFigures:
     """The event's totals: participants, each mode, hybrids, now, peaks, countries and regions."""
     online = _online_person_stays(event.id, clock)
@@ -420,7 +420,7 @@ def regions_of(countries: list[CountryCount]) -> list[RegionCount]:
 
 
 def report(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> Report:
     """Everything the dashboard, the report page, the CSV and the API show, as of `now`."""
     clock = Clock.at(now, grace_seconds)
@@ -454,7 +454,7 @@ def event_days(event: Event) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def day_window(db: Session, event: Event, day: date) -> tuple[datetime, datetime]:
+def day_window(db: DbSession, event: Event, day: date) -> tuple[datetime, datetime]:
     """From half an hour before the day's first session to half an hour after its last (08:00–18:00
     local when the day has no session), in whole quarter hours."""
     tz = event.tz
@@ -476,7 +476,7 @@ def day_window(db: Session, event: Event, day: date) -> tuple[datetime, datetime
 
 
 def time_series(
-    db: Session,
+    db: DbSession,
     event: Event,
     day: date,
     *,
@@ -514,7 +514,7 @@ def time_series(
 
 
 def stay_counts(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> dict[tuple[int, int], int]:
     """Number of online stays per (user id, session id), after merging within the grace period."""
     stays = _online_stays(event.id, Clock.at(now, grace_seconds))
@@ -547,7 +547,7 @@ class ParticipantRow:
 
 
 def participant_rows(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> list[ParticipantRow]:
     """One row per participant (people who attended at least once), by name."""
     clock = Clock.at(now, grace_seconds)
@@ -631,7 +631,7 @@ class StayRow:
 
 
 def stay_rows(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> list[StayRow]:
     """Every stay of every participant in every session, online (merged within the grace period) and
     on site (door lists), by participant then time: who attended which session, how, and how long."""

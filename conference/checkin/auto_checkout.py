@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
+from ..database import DbSession
 from ..db_types import utcnow
 from .models import Checkin, CheckinList, CheckinMovement
 from .occupancy import announce_change, free_places
 
 
-def run_due_auto_checkouts(db: Session, now: datetime | None = None) -> list[int]:
+def run_due_auto_checkouts(db: DbSession, now: datetime | None = None) -> list[int]:
     """Check everyone out of lists whose `auto_checkout_at` has passed, once per list across processes.
 
     Each person inside gets an "out" movement (automatic = true, scanned_at = the checkout time).

@@ -8,13 +8,13 @@ tells the live rooms their on-site numbers may have moved.
 from __future__ import annotations
 
 from sqlalchemy import case, update
-from sqlalchemy.orm import Session
 
 from .. import hooks
+from ..database import DbSession
 from .models import CheckinList
 
 
-def take_place(db: Session, checkin_list: CheckinList) -> bool:
+def take_place(db: DbSession, checkin_list: CheckinList) -> bool:
     """One more person inside, unless the room is full: the row count decides, atomically."""
     result = db.execute(
         update(CheckinList)
@@ -26,7 +26,7 @@ def take_place(db: Session, checkin_list: CheckinList) -> bool:
     return result.rowcount == 1
 
 
-def add_place_taken(db: Session, list_id: int) -> None:
+def add_place_taken(db: DbSession, list_id: int) -> None:
     """One more person inside whatever the capacity (an undone exit puts them back)."""
     db.execute(
         update(CheckinList)
@@ -36,7 +36,7 @@ def add_place_taken(db: Session, list_id: int) -> None:
     )
 
 
-def lock_list(db: Session, list_id: int) -> None:
+def lock_list(db: DbSession, list_id: int) -> None:
     """Take the list row's write lock first, as every writer does."""
     db.execute(
         update(CheckinList)
@@ -46,7 +46,7 @@ def lock_list(db: Session, list_id: int) -> None:
     )
 
 
-def free_places(db: Session, list_id: int, count: int) -> None:
+def free_places(db: DbSession, list_id: int, count: int) -> None:
     """`count` fewer people inside, never below zero."""
     if count:
         db.execute(

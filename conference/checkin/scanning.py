@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..database import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
@@ -76,7 +77,7 @@ class ScanRequest:
 class ScanContext:
     """One scan being decided: who scans, at which list, what was sent, when it was scanned and received."""
 
-    db: Session
+    db: DbSession
     staff: User
     checkin_list: CheckinList
     request: ScanRequest
@@ -110,7 +111,7 @@ class _Retry(Exception):
     """The state changed under us between the read and the conditional write: decide again."""
 
 
-def scan(db: Session, staff: User, request: ScanRequest) -> dict:
+def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
     """Decide one scan, record it in the audit log, and return the answer (after the commit).
 
     The same `scan_id` again returns the stored answer and writes nothing.

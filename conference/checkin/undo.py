@@ -7,9 +7,9 @@ import json
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..database import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound
 from ..grants.checks import ensure_can_scan
@@ -20,7 +20,7 @@ from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from .occupancy import add_place_taken, announce_change, free_places, lock_list
 
 
-def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> dict:
+def undo(db: DbSession, staff: User, scan_id: str, undo_id: str | None = None) -> dict:
     """Undo the entry or exit an accepted scan made (a mistaken check-in); logged in the audit log."""
     undo_id = undo_id or f"undo:{scan_id}"[:64]
     movement = db.scalar(
@@ -84,7 +84,7 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
     return response
 
 
-def _rebuild_state(db: Session, checkin_list: CheckinList, registration_id: int) -> None:
+def _rebuild_state(db: DbSession, checkin_list: CheckinList, registration_id: int) -> None:
     """Recompute the first entry and inside flag from the movements that still stand."""
     standing = list(
         db.scalars(

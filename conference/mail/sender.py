@@ -25,8 +25,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
+from ..database import DbSession
 from ..db_types import utcnow
 from ..extensions import db as flask_db
 from ..extensions import socketio
@@ -222,7 +222,7 @@ def _claimable(now: datetime):
     )
 
 
-def claim(db: Session, message_id: int, now: datetime) -> bool:
+def claim(db: DbSession, message_id: int, now: datetime) -> bool:
     """Take one message for this sender; False when another sender has it (or it is not due)."""
     claimed = db.execute(
         update(OutboxMessage)
@@ -234,7 +234,7 @@ def claim(db: Session, message_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def _record(db: Session, message_id: int, **values) -> None:
+def _record(db: DbSession, message_id: int, **values) -> None:
     # Only the sender holding the claim records the outcome.
     db.execute(
         update(OutboxMessage)
@@ -245,7 +245,7 @@ def _record(db: Session, message_id: int, **values) -> None:
     db.commit()
 
 
-def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: DeliveryReport) -> None:
+def deliver_one(db: DbSession, row: OutboxMessage, transport: Transport, report: DeliveryReport) -> None:
     try:
         message = build_email(row, mail_from())
     except (ValueError, TypeError, KeyError) as exc:  # a row no library can turn into mail
@@ -293,7 +293,7 @@ def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: D
 
 
 def deliver_due(
-    db: Session, transport: Transport | None = None, *, limit: int = 100, now: datetime | None = None
+    db: DbSession, transport: Transport | None = None, *, limit: int = 100, now: datetime | None = None
 ) -> DeliveryReport:
     """Send every message that is due now (at most `limit`), one claim at a time."""
     transport = transport or transport_for(current_app)

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from .. import hooks
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
+from ..database import DbSession
 from ..errors import Conflict, ServiceError
 from .models import Event, ProgrammeSession, Speaker, Track
 from .schemas import EventCreateIn, EventIn, SessionIn, SpeakerIn, TrackIn
@@ -74,12 +74,12 @@ def _apply_event(event: Event, data: EventIn) -> None:
     event.languages = data.languages
 
 
-def _slug_taken(db: Session, slug: str, event_id: int | None) -> bool:
+def _slug_taken(db: DbSession, slug: str, event_id: int | None) -> bool:
     query = select(exists().where(Event.slug == slug, Event.id != (event_id or 0)))
     return bool(db.scalar(query))
 
 
-def _commit_event(db: Session, event: Event) -> None:
+def _commit_event(db: DbSession, event: Event) -> None:
     """Commit; the UNIQUE index on slugs decides a race between two organisers choosing one slug."""
     try:
         db.commit()
@@ -90,7 +90,7 @@ def _commit_event(db: Session, event: Event) -> None:
         raise
 
 
-def create_event(db: Session, data: EventCreateIn, *, created_by: User | None = None) -> Event:
+def create_event(db: DbSession, data: EventCreateIn, *, created_by: User | None = None) -> Event:
     """A new event, as a draft; its first organiser (by e-mail) is granted in the same transaction."""
     from ..grants.models import EventGrant
 
@@ -126,7 +126,7 @@ def create_event(db: Session, data: EventCreateIn, *, created_by: User | None = 
     return event
 
 
-def update_event(db: Session, event: Event, data: EventIn) -> Event:
+def update_event(db: DbSession, event: Event, data: EventIn) -> Event:
     """Change an event's settings; its sessions must still fit inside its new dates."""
     if _slug_taken(db, data.slug, event.id):
         raise invalid("slug", "another event already uses this address", "slug_taken", 409)
@@ -159,13 +159,13 @@ def update_event(db: Session, event: Event, data: EventIn) -> Event:
     return event
 
 
-def set_published(db: Session, event: Event, published: bool) -> Event:
+def set_published(db: DbSession, event: Event, published: bool) -> Event:
     event.published = published
     db.commit()
     return event
 
 
-def delete_event(db: Session, event: Event) -> None:
+def delete_event(db: DbSession, event: Event) -> None:
     """Delete a draft nobody registered for; a published event or one with registrations stays."""
     from ..registrations.models import Registration
 
@@ -182,11 +182,11 @@ def delete_event(db: Session, event: Event) -> None:
 # ---------------------------------------------------------------- tracks
 
 
-def get_track(db: Session, event: Event, track_id: int) -> Track:
+def get_track(db: DbSession, event: Event, track_id: int) -> Track:
     return row_of_event(db, Track, track_id, event, "track")
 
 
-def save_track(db: Session, event: Event, data: TrackIn, track: Track | None = None) -> Track:
+def save_track(db: DbSession, event: Event, data: TrackIn, track: Track | None = None) -> Track:
     """Create a track, or change `track`; names are unique within the event (a UNIQUE constraint)."""
     if track is None:
         track = Track(event_id=event.id)
@@ -205,7 +205,7 @@ def save_track(db: Session, event: Event, data: TrackIn, track: Track | None = N
     return track
 
 
-def delete_track(db: Session, track: Track) -> None:
+def delete_track(db: DbSession, track: Track) -> None:
     """Remove a track; its sessions stay, without a track."""
     db.execute(
         ProgrammeSession.__table__.update().where(ProgrammeSession.track_id == track.id).values(track_id=None)
@@ -218,7 +218,7 @@ def delete_track(db: Session, track: Track) -> None:
 
 
 def _check_session(
-    db: Session,
+    db: DbSession,
     event: Event,
     data: SessionIn,
     starts: datetime,
@@ -275,7 +275,7 @@ def _check_session(
 
 
 def save_session(
-    db: Session, event: Event, data: SessionIn, session: ProgrammeSession | None = None
+    db: DbSession, event: Event, data: SessionIn, session: ProgrammeSession | None = None
 ) -> ProgrammeSession:
     """Create a session, or change `session`; a change of times, room, capacity or stream is announced
     (`hooks.session_changed`) once committed, so the doors and the live pages follow."""
@@ -303,7 +303,7 @@ def save_session(
     return session
 
 
-def session_records(db: Session, session: ProgrammeSession) -> list[str]:
+def session_records(db: DbSession, session: ProgrammeSession) -> list[str]:
     """What the live room and the doors recorded for this session: the reasons it must stay."""
     from ..checkin.models import Checkin, CheckinList
     from ..rooms.breakouts.models import BreakoutRoom, BreakoutRound
@@ -330,7 +330,7 @@ def session_records(db: Session, session: ProgrammeSession) -> list[str]:
     return [label for label, query in checks if db.scalar(query)]
 
 
-def delete_session(db: Session, session: ProgrammeSession) -> None:
+def delete_session(db: DbSession, session: ProgrammeSession) -> None:
     """Delete a session nothing was recorded in; its attendance, votes and questions are never lost."""
     if db.scalar(select(exists().where(ProgrammeSession.parent_id == session.id))):
         raise Conflict("session_has_breakouts", "delete or move this session's breakouts first")
@@ -348,11 +348,11 @@ def delete_session(db: Session, session: ProgrammeSession) -> None:
 # ---------------------------------------------------------------- speakers
 
 
-def get_speaker(db: Session, event: Event, speaker_id: int) -> Speaker:
+def get_speaker(db: DbSession, event: Event, speaker_id: int) -> Speaker:
     return row_of_event(db, Speaker, speaker_id, event, "speaker")
 
 
-def save_speaker(db: Session, event: Event, data: SpeakerIn, speaker: Speaker | None = None) -> Speaker:
+def save_speaker(db: DbSession, event: Event, data: SpeakerIn, speaker: Speaker | None = None) -> Speaker:
     """Create a speaker, or change `speaker`, with the sessions they speak in and their account, if any."""
     user = None
     if data.user_email:
@@ -379,7 +379,7 @@ def save_speaker(db: Session, event: Event, data: SpeakerIn, speaker: Speaker | 
     return speaker
 
 
-def delete_speaker(db: Session, speaker: Speaker) -> None:
+def delete_speaker(db: DbSession, speaker: Speaker) -> None:
     db.delete(speaker)
     db.commit()
 
@@ -438,7 +438,7 @@ def track_values(track: Track) -> dict:
     }
 
 
-def speaker_values(speaker: Speaker, db: Session) -> dict:
+def speaker_values(speaker: Speaker, db: DbSession) -> dict:
     email = db.get(User, speaker.user_id).email if speaker.user_id else None
     return {
         "name": speaker.name,

@@ -17,8 +17,9 @@ from datetime import timedelta
 from icalendar import Calendar
 from icalendar import Event as VEvent
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from ..database import DbSession
 from ..db_types import utcnow
 from ..programme.models import Event, ProgrammeSession
 
@@ -101,7 +102,7 @@ def _event_component(event: Event, base_url: str, stamp) -> VEvent:
     return component
 
 
-def event_calendar(db: Session, event: Event, *, base_url: str = "", with_sessions: bool = True) -> bytes:
+def event_calendar(db: DbSession, event: Event, *, base_url: str = "", with_sessions: bool = True) -> bytes:
     """The event as one entry, followed by every session of its programme (UTF-8 bytes)."""
     stamp = utcnow()
     calendar = _calendar(event, event.title)
@@ -118,7 +119,7 @@ def event_calendar(db: Session, event: Event, *, base_url: str = "", with_sessio
     return _finish(calendar, event)
 
 
-def session_calendar(db: Session, session: ProgrammeSession, *, base_url: str = "") -> bytes:
+def session_calendar(db: DbSession, session: ProgrammeSession, *, base_url: str = "") -> bytes:
     """One session of the programme (UTF-8 bytes)."""
     event = db.get(Event, session.event_id)
     calendar = _calendar(event, session.title)

@@ -41,8 +41,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from ..database import DbSession
 from ..errors import Conflict, ServiceError
 from ..hooks import session_changed
 from ..programme.models import SESSION_KINDS, Event, ProgrammeSession, Speaker, Track
@@ -73,7 +74,7 @@ _TYPE_TO_KIND = {
 # Export
 
 
-def _ensure_guids(db: Session, event: Event) -> None:
+def _ensure_guids(db: DbSession, event: Event) -> None:
     """Give every session and speaker of the event a stored guid (once), so exports stay stable.
 
     A conditional UPDATE per row: when two exports run at once, the first guid written wins and
@@ -161,7 +162,9 @@ def _talk_json(session: ProgrammeSession, event: Event, base_url: str, include_p
     }
 
 
-def export_schedule(db: Session, event: Event, *, base_url: str = "", include_private: bool = False) -> dict:
+def export_schedule(
+    db: DbSession, event: Event, *, base_url: str = "", include_private: bool = False
+) -> dict:
     """The event's programme as a `schedule.json` document.
 
     `base_url` is the event's public address ending in "/" (talk URLs are built on it);
@@ -476,7 +479,7 @@ def _speaker_key(person: PersonIn, base_url: str) -> str | None:
 class _Importer:
     """One import run: finds or creates tracks and speakers once each, counts what it touched."""
 
-    def __init__(self, db: Session, event: Event, parsed: ScheduleFile, report: ImportReport):
+    def __init__(self, db: DbSession, event: Event, parsed: ScheduleFile, report: ImportReport):
         self.db, self.event, self.parsed, self.report = db, event, parsed, report
         self.base_url = parsed.schedule.base_url or ""
         self.tracks = {t.name: t for t in db.scalars(select(Track).where(Track.event_id == event.id))}
@@ -688,7 +691,7 @@ class _Importer:
                 return
 
 
-def import_schedule(db: Session, event: Event, data: Any, *, apply: bool = True) -> ImportReport:
+def import_schedule(db: DbSession, event: Event, data: Any, *, apply: bool = True) -> ImportReport:
     """Bring a `schedule.json` document (parsed JSON) into `event`, all or nothing.
 
     With `apply=False` (a preview) the same work is done and rolled back, so the report shows what

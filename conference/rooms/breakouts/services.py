@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ...accounts.models import User
+from ...database import DbSession
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.services import user_ids_with_grant
@@ -71,7 +71,7 @@ class TimerTick:
 # --- lookups ---------------------------------------------------------------------------------
 
 
-def get_round(db: Session, round_id: int) -> BreakoutRound:
+def get_round(db: DbSession, round_id: int) -> BreakoutRound:
     found = db.get(BreakoutRound, round_id)
     if found is None:
         raise NotFound("round_not_found", f"there is no breakout round {round_id}")
@@ -79,7 +79,7 @@ def get_round(db: Session, round_id: int) -> BreakoutRound:
     return found
 
 
-def get_room(db: Session, round_: BreakoutRound, room_id: int) -> BreakoutRoom:
+def get_room(db: DbSession, round_: BreakoutRound, room_id: int) -> BreakoutRoom:
     room = db.get(BreakoutRoom, room_id)
     if room is None or room.round_id != round_.id:
         raise NotFound("room_not_found", f"breakout room {room_id} is not part of this round")
@@ -93,11 +93,11 @@ def main_session_of(session: ProgrammeSession) -> ProgrammeSession:
     return session
 
 
-def open_round(db: Session, main_session_id: int) -> BreakoutRound | None:
+def open_round(db: DbSession, main_session_id: int) -> BreakoutRound | None:
     return db.scalar(select(BreakoutRound).where(BreakoutRound.open_session_id == main_session_id))
 
 
-def latest_round(db: Session, main_session_id: int) -> BreakoutRound | None:
+def latest_round(db: DbSession, main_session_id: int) -> BreakoutRound | None:
     return db.scalar(
         select(BreakoutRound)
         .where(BreakoutRound.session_id == main_session_id)
@@ -105,7 +105,7 @@ def latest_round(db: Session, main_session_id: int) -> BreakoutRound | None:
     )
 
 
-def rounds_of(db: Session, main_session_id: int) -> list[BreakoutRound]:
+def rounds_of(db: DbSession, main_session_id: int) -> list[BreakoutRound]:
     return list(
         db.scalars(
             select(BreakoutRound)
@@ -115,7 +115,7 @@ def rounds_of(db: Session, main_session_id: int) -> list[BreakoutRound]:
     )
 
 
-def assignment_of(db: Session, round_id: int, user_id: int) -> BreakoutAssignment | None:
+def assignment_of(db: DbSession, round_id: int, user_id: int) -> BreakoutAssignment | None:
     return db.scalar(
         select(BreakoutAssignment).where(
             BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id == user_id
@@ -123,7 +123,7 @@ def assignment_of(db: Session, round_id: int, user_id: int) -> BreakoutAssignmen
     )
 
 
-def ensure_may_enter(db: Session, user: User, session: ProgrammeSession) -> None:
+def ensure_may_enter(db: DbSession, user: User, session: ProgrammeSession) -> None:
     """While a round runs, each of its rooms admits only the people placed in it.
 
     Without this a plain `join` to a breakout's session would get around the round's capacity and
@@ -160,7 +160,7 @@ def _ensure_running(round_: BreakoutRound) -> None:
 
 
 def create_round(
-    db: Session,
+    db: DbSession,
     user: User,
     session_id: int,
     rooms: list[RoomSpec],
@@ -205,7 +205,7 @@ def _check_duration(duration_s: int) -> None:
         )
 
 
-def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -> list[ProgrammeSession]:
+def _room_sessions(db: DbSession, main: ProgrammeSession, specs: list[RoomSpec]) -> list[ProgrammeSession]:
     existing = {
         c.title: c
         for c in db.scalars(
@@ -256,7 +256,7 @@ def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -
 
 
 def assign(
-    db: Session, user: User, round_id: int, pairs: list[tuple[int, int | None]]
+    db: DbSession, user: User, round_id: int, pairs: list[tuple[int, int | None]]
 ) -> list[AssignmentChange]:
     """Put each (user_id, room_id) in place; room_id None removes the person's assignment.
 
@@ -305,7 +305,7 @@ def assign(
     return changes
 
 
-def _ensure_participants(db: Session, round_: BreakoutRound, user_ids: list[int]) -> None:
+def _ensure_participants(db: DbSession, round_: BreakoutRound, user_ids: list[int]) -> None:
     """Only people with a confirmed registration for the event (or organisers) can be placed."""
     if not user_ids:
         return
@@ -332,7 +332,7 @@ def _ensure_participants(db: Session, round_: BreakoutRound, user_ids: list[int]
         )
 
 
-def _assignments_by_user(db: Session, round_id: int, user_ids: list[int]) -> dict[int, BreakoutAssignment]:
+def _assignments_by_user(db: DbSession, round_id: int, user_ids: list[int]) -> dict[int, BreakoutAssignment]:
     rows = (
         db.scalars(
             select(BreakoutAssignment).where(
@@ -345,7 +345,7 @@ def _assignments_by_user(db: Session, round_id: int, user_ids: list[int]) -> dic
     return {a.user_id: a for a in rows}
 
 
-def _apply_deltas(db: Session, deltas: Counter) -> None:
+def _apply_deltas(db: DbSession, deltas: Counter) -> None:
     for room_id, delta in deltas.items():
         if delta:
             db.execute(
@@ -355,7 +355,7 @@ def _apply_deltas(db: Session, deltas: Counter) -> None:
             )
 
 
-def _commit_assignments(db: Session) -> None:
+def _commit_assignments(db: DbSession) -> None:
     try:
         db.commit()
     except IntegrityError:
@@ -367,7 +367,7 @@ def _commit_assignments(db: Session) -> None:
 
 
 def auto_assign(
-    db: Session, user: User, round_id: int, user_ids: list[int], *, by: str | None = None
+    db: DbSession, user: User, round_id: int, user_ids: list[int], *, by: str | None = None
 ) -> AutoResult:
     """Spread the not-yet-placed people of `user_ids` over the rooms, within capacity.
 
@@ -420,7 +420,7 @@ def auto_assign(
 
 
 def enter_breakout(
-    db: Session, user: User, round_id: int, room_id: int | None = None
+    db: DbSession, user: User, round_id: int, room_id: int | None = None
 ) -> tuple[BreakoutRound, BreakoutRoom]:
     """`breakout:join`: the room this person goes into now (their choice, or their assignment).
 
@@ -488,7 +488,7 @@ def _ensure_may_choose(round_: BreakoutRound, current: BreakoutAssignment | None
         raise Forbidden("assigned_elsewhere", "the moderators assigned you to another room")
 
 
-def _take_place(db: Session, room: BreakoutRoom) -> None:
+def _take_place(db: DbSession, room: BreakoutRoom) -> None:
     """One place in `room`, or `room_full`: the row count of a conditional UPDATE decides."""
     taken = db.execute(
         update(BreakoutRoom)
@@ -503,7 +503,7 @@ def _take_place(db: Session, room: BreakoutRoom) -> None:
         raise Conflict("room_full", f"{room.session.title} is full; choose another room")
 
 
-def _mark_joined(db: Session, assignment: BreakoutAssignment) -> None:
+def _mark_joined(db: DbSession, assignment: BreakoutAssignment) -> None:
     if assignment.joined_at is None:
         db.execute(
             update(BreakoutAssignment)
@@ -520,7 +520,7 @@ def _mark_joined(db: Session, assignment: BreakoutAssignment) -> None:
 # --- running the round -------------------------------------------------------------------------
 
 
-def start_round(db: Session, user: User, round_id: int, duration_s: int | None = None) -> BreakoutRound:
+def start_round(db: DbSession, user: User, round_id: int, duration_s: int | None = None) -> BreakoutRound:
     round_ = get_round(db, round_id)
     ensure_can_moderate(db, user, round_.session)
     duration = duration_s if duration_s is not None else round_.duration_s
@@ -549,7 +549,7 @@ def start_round(db: Session, user: User, round_id: int, duration_s: int | None =
     return get_round(db, round_id)
 
 
-def extend_round(db: Session, user: User, round_id: int, seconds: int) -> BreakoutRound:
+def extend_round(db: DbSession, user: User, round_id: int, seconds: int) -> BreakoutRound:
     """Push the end of a running round back by `seconds` (counted from now if it is already due)."""
     round_ = get_round(db, round_id)
     ensure_can_moderate(db, user, round_.session)
@@ -572,7 +572,7 @@ def extend_round(db: Session, user: User, round_id: int, seconds: int) -> Breako
     return get_round(db, round_id)
 
 
-def post_message(db: Session, user: User, round_id: int, text: str) -> BreakoutRound:
+def post_message(db: DbSession, user: User, round_id: int, text: str) -> BreakoutRound:
     round_ = get_round(db, round_id)
     ensure_can_moderate(db, user, round_.session)
     text = (text or "").strip()
@@ -586,7 +586,7 @@ def post_message(db: Session, user: User, round_id: int, text: str) -> BreakoutR
     return round_
 
 
-def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "moderator") -> BreakoutRound:
+def recall_round(db: DbSession, user: User | None, round_id: int, *, by: str = "moderator") -> BreakoutRound:
     """End the round (a draft is simply dropped); its assignments stay as the record."""
     round_ = get_round(db, round_id)
     if by == "moderator":
@@ -610,7 +610,7 @@ def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "mo
     return get_round(db, round_id)
 
 
-def timer_tick(db: Session, round_id: int, now: datetime | None = None) -> TimerTick:
+def timer_tick(db: DbSession, round_id: int, now: datetime | None = None) -> TimerTick:
     """What the countdown does now: warn once a minute before the end, recall at the end."""
     now = now or utcnow()
     round_ = get_round(db, round_id)
@@ -653,7 +653,7 @@ def timer_tick(db: Session, round_id: int, now: datetime | None = None) -> Timer
     return TimerTick("countdown", round_, remaining)
 
 
-def call_moderator(db: Session, user: User, session_id: int, message: str = "") -> dict:
+def call_moderator(db: DbSession, user: User, session_id: int, message: str = "") -> dict:
     """A participant inside a breakout asks for help; throttled to one call per 30 seconds."""
     message = (message or "").strip()
     if len(message) > 300:
@@ -691,7 +691,7 @@ def call_moderator(db: Session, user: User, session_id: int, message: str = "") 
     }
 
 
-def balance_candidates(db: Session, round_: BreakoutRound, among: str = "registered") -> list[int]:
+def balance_candidates(db: DbSession, round_: BreakoutRound, among: str = "registered") -> list[int]:
     """Whom auto-balance places: the event's confirmed attendees, or those in the main room now."""
     if among == "present":
         from ..presence import online_user_ids  # the live rooms' public presence API
@@ -761,7 +761,7 @@ def room_json(room: BreakoutRoom, joined: int = 0) -> dict:
     }
 
 
-def rooms_json(db: Session, round_: BreakoutRound) -> list[dict]:
+def rooms_json(db: DbSession, round_: BreakoutRound) -> list[dict]:
     joined = dict(
         db.execute(
             select(BreakoutAssignment.room_id, func.count(BreakoutAssignment.joined_at))
@@ -787,7 +787,7 @@ def assignment_json(assignment: BreakoutAssignment | None) -> dict | None:
     }
 
 
-def round_record(db: Session, round_: BreakoutRound) -> list[dict]:
+def round_record(db: DbSession, round_: BreakoutRound) -> list[dict]:
     """Who was placed in which room, and who really went (joined_at), room by room."""
     rows = db.execute(
         select(BreakoutAssignment, User)
@@ -820,7 +820,7 @@ def round_record(db: Session, round_: BreakoutRound) -> list[dict]:
     ]
 
 
-def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+def join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     """The `breakouts` part of the `join` state, for a main session or one of its breakouts."""
     main = main_session_of(session)
     moderator = can_moderate(db, user, main)
@@ -849,7 +849,7 @@ def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
     return {"breakouts": state}
 
 
-def record_rows(db: Session, round_: BreakoutRound) -> list[dict]:
+def record_rows(db: DbSession, round_: BreakoutRound) -> list[dict]:
     """Flat rows for the CSV export of a round's record."""
     rows = []
     for room in round_record(db, round_):

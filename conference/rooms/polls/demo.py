@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ...database import DbSession
 from ...programme.models import Event, ProgrammeSession
 from .models import Poll, PollOption
 
@@ -46,7 +46,7 @@ DEMO_POLLS = [
 ]
 
 
-def add_demo_polls(db: Session, event: Event) -> int:
+def add_demo_polls(db: DbSession, event: Event) -> int:
     """Add the draft polls to the opening session unless it already has polls; returns how many were added."""
     opening = db.scalar(
         select(ProgrammeSession).where(
