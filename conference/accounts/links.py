@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import ServiceError
 from .models import LinkPurpose, SignInLink, User
@@ -79,11 +79,12 @@ def use_link(db: DbSession, token: object) -> SignInLink:
     if link is None:
         raise _refusal(None)
     now = utcnow()
-    spent = db.execute(
+    spent = execute_dml(
+        db,
         update(SignInLink)
         .where(SignInLink.id == link.id, SignInLink.used_at.is_(None), SignInLink.expires_at > now)
         .values(used_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     db.refresh(link)
     if spent != 1:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..db_types import utcnow
 from .models import Checkin, CheckinList, CheckinMovement
 from .occupancy import announce_change, free_places
@@ -29,11 +29,12 @@ def run_due_auto_checkouts(db: DbSession, now: datetime | None = None) -> list[i
     )
     done = []
     for list_id in due:
-        claimed = db.execute(
+        claimed = execute_dml(
+            db,
             update(CheckinList)
             .where(CheckinList.id == list_id, CheckinList.auto_checked_out_at.is_(None))
             .values(auto_checked_out_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         if claimed.rowcount != 1:
             db.rollback()

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.models import EventGrant
 from ..grants.services import grant, revoke
@@ -133,11 +133,12 @@ def update_list(db: DbSession, event: Event, checkin_list: CheckinList, data: Ch
         )
     capacity = values.pop("capacity")
     if capacity != checkin_list.capacity and capacity is not None:
-        fitted = db.execute(
+        fitted = execute_dml(
+            db,
             update(CheckinList)
             .where(CheckinList.id == checkin_list.id, CheckinList.inside_count <= capacity)
             .values(capacity=capacity)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         if fitted.rowcount != 1:
             db.rollback()
@@ -164,10 +165,11 @@ def update_list(db: DbSession, event: Event, checkin_list: CheckinList, data: Ch
 def delete_list(db: DbSession, event: Event, checkin_list: CheckinList) -> None:
     """Remove a list nobody was ever scanned on; one with records is refused so none is lost."""
     _lock(db, checkin_list.id)
-    removed = db.execute(
+    removed = execute_dml(
+        db,
         delete(CheckinList)
         .where(CheckinList.id == checkin_list.id, ~_in_use(checkin_list.id))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if removed.rowcount != 1:
         db.rollback()

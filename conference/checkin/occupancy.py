@@ -10,18 +10,19 @@ from __future__ import annotations
 from sqlalchemy import case, update
 
 from .. import hooks
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from .models import CheckinList
 
 
 def take_place(db: DbSession, checkin_list: CheckinList) -> bool:
     """One more person inside, unless the room is full: the row count decides, atomically."""
-    result = db.execute(
+    result = execute_dml(
+        db,
         update(CheckinList)
         .where(CheckinList.id == checkin_list.id)
         .where((CheckinList.capacity.is_(None)) | (CheckinList.inside_count < CheckinList.capacity))
         .values(inside_count=CheckinList.inside_count + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     return result.rowcount == 1
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
@@ -231,11 +231,12 @@ def _reentry(scan: ScanContext, registration: Registration, checkin: Checkin) ->
     db = scan.db
     if not take_place(db, scan.checkin_list):
         return _Outcome("full", "capacity_reached", registration, checkin)
-    moved = db.execute(
+    moved = execute_dml(
+        db,
         update(Checkin)
         .where(Checkin.id == checkin.id, Checkin.inside.is_(False))
         .values(inside=True)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if moved.rowcount != 1:
         raise _Retry()  # someone else let them in meanwhile
@@ -248,11 +249,12 @@ def _exit(scan: ScanContext, registration: Registration, checkin: Checkin | None
     if checkin is None or not checkin.inside:
         return _Outcome("not_inside", "not_inside", registration, checkin)
     free_places(db, scan.checkin_list.id, 1)  # the list row first, as every writer does: no lock cycles
-    moved = db.execute(
+    moved = execute_dml(
+        db,
         update(Checkin)
         .where(Checkin.id == checkin.id, Checkin.inside.is_(True))
         .values(inside=False)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if moved.rowcount != 1:
         raise _Retry()  # they left meanwhile; the rollback gives the place back

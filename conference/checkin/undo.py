@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound
 from ..grants.checks import ensure_can_scan
@@ -37,11 +37,12 @@ def undo(db: DbSession, staff: User, scan_id: str, undo_id: str | None = None) -
         return replay
     now = utcnow()
     lock_list(db, checkin_list.id)
-    marked = db.execute(
+    marked = execute_dml(
+        db,
         update(CheckinMovement)
         .where(CheckinMovement.id == movement.id, CheckinMovement.undone_at.is_(None))
         .values(undone_at=now, undone_by_id=staff.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if marked.rowcount != 1:
         db.rollback()

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import Flask, current_app
 from sqlalchemy import and_, or_, select, update
 
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..db_types import utcnow
 from ..extensions import db as flask_db
 from ..extensions import socketio
@@ -224,11 +224,12 @@ def _claimable(now: datetime):
 
 def claim(db: DbSession, message_id: int, now: datetime) -> bool:
     """Take one message for this sender; False when another sender has it (or it is not due)."""
-    claimed = db.execute(
+    claimed = execute_dml(
+        db,
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _claimable(now))
         .values(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     db.commit()
     return claimed == 1

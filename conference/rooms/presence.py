@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict
 from ..programme.models import ProgrammeSession
@@ -95,9 +95,9 @@ def reset_presence(db: DbSession) -> tuple[int, int]:
     A crashed process cannot say goodbye for its sockets; `conference rooms-reset` calls this before
     the servers start. Returns (presence rows removed, visits closed).
     """
-    removed = db.execute(delete(RoomPresence)).rowcount
-    closed = db.execute(
-        update(RoomVisit).where(RoomVisit.left_at.is_(None)).values(left_at=utcnow())
+    removed = execute_dml(db, delete(RoomPresence)).rowcount
+    closed = execute_dml(
+        db, update(RoomVisit).where(RoomVisit.left_at.is_(None)).values(left_at=utcnow())
     ).rowcount
     db.commit()
     return removed, closed

@@ -17,7 +17,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..errors import ServiceError
 from .models import RateCounter
 
@@ -54,10 +54,11 @@ class DatabaseRateLimiter:
         now = int(time.time())
         start = now - now % window
         for _ in range(self.ATTEMPTS):
-            bumped = db.execute(
+            bumped = execute_dml(
+                db,
                 update(RateCounter)
                 .where(RateCounter.key == key, RateCounter.window_start == start, RateCounter.hits < limit)
-                .values(hits=RateCounter.hits + 1)
+                .values(hits=RateCounter.hits + 1),
             ).rowcount
             if bumped:
                 return True

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
 from ..accounts.models import User
-from ..database import DbSession
+from ..database import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
@@ -353,8 +353,9 @@ def unvote(db: DbSession, user: User, question_id: int) -> Question:
     """Take one's vote back."""
     question, _ = _votable_question(db, user, question_id)
     ratelimit.consume(db, f"vote:{user.id}", "vote")
-    removed = db.execute(
-        delete(QuestionVote).where(QuestionVote.question_id == question.id, QuestionVote.user_id == user.id)
+    removed = execute_dml(
+        db,
+        delete(QuestionVote).where(QuestionVote.question_id == question.id, QuestionVote.user_id == user.id),
     ).rowcount
     if not removed:
         db.rollback()
@@ -457,10 +458,11 @@ def delete_chat(db: DbSession, user: User, message_id: int) -> ChatMessage:
     if message is None:
         raise NotFound("message_not_found", f"there is no chat message {message_id}")
     ensure_can_moderate(db, user, get_live_session(db, message.session_id))
-    hidden = db.execute(
+    hidden = execute_dml(
+        db,
         update(ChatMessage)
         .where(ChatMessage.id == message.id, ChatMessage.deleted_at.is_(None))
-        .values(deleted_at=utcnow(), deleted_by_id=user.id)
+        .values(deleted_at=utcnow(), deleted_by_id=user.id),
     ).rowcount
     if not hidden:
         db.rollback()

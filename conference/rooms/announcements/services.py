@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from ...accounts.models import User
-from ...database import DbSession
+from ...database import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound
 from ...grants import checks
@@ -120,11 +120,12 @@ def withdraw_announcement(
         raise Forbidden(
             "forbidden", "only this event's organisers (or the moderator who sent it) may withdraw it"
         )
-    taken_down = db.execute(
+    taken_down = execute_dml(
+        db,
         update(Announcement)
         .where(Announcement.id == announcement.id, Announcement.withdrawn_at.is_(None))
         .values(withdrawn_at=utcnow(), withdrawn_by_id=user.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     if not taken_down:
         db.rollback()

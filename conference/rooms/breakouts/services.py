@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...accounts.models import User
-from ...database import DbSession
+from ...database import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.services import user_ids_with_grant
@@ -401,13 +401,14 @@ def auto_assign(
         result.changes.append(AssignmentChange(person_id, rooms[room_id]))
     for room_id, added in placement.added.items():
         # Conditional: a self-select that took the last places meanwhile makes this fail, not overfill.
-        done = db.execute(
+        done = execute_dml(
+            db,
             update(BreakoutRoom)
             .where(
                 BreakoutRoom.id == room_id,
                 BreakoutRoom.taken == taken_before[room_id],
             )
-            .values(taken=BreakoutRoom.taken + added)
+            .values(taken=BreakoutRoom.taken + added),
         )
         if done.rowcount != 1:
             db.rollback()
@@ -459,13 +460,14 @@ def enter_breakout(
     else:
         previous_room_id = current.room_id  # the UPDATE below refreshes `current` in memory
         _take_place(db, room)
-        moved = db.execute(
+        moved = execute_dml(
+            db,
             update(BreakoutAssignment)
             .where(
                 BreakoutAssignment.id == current.id,
                 BreakoutAssignment.room_id == previous_room_id,
             )
-            .values(room_id=room.id, source=AssignmentSource.SELF.value, joined_at=utcnow())
+            .values(room_id=room.id, source=AssignmentSource.SELF.value, joined_at=utcnow()),
         )
         if moved.rowcount != 1:
             db.rollback()
@@ -490,13 +492,14 @@ def _ensure_may_choose(round_: BreakoutRound, current: BreakoutAssignment | None
 
 def _take_place(db: DbSession, room: BreakoutRoom) -> None:
     """One place in `room`, or `room_full`: the row count of a conditional UPDATE decides."""
-    taken = db.execute(
+    taken = execute_dml(
+        db,
         update(BreakoutRoom)
         .where(
             BreakoutRoom.id == room.id,
             (BreakoutRoom.capacity.is_(None)) | (BreakoutRoom.taken < BreakoutRoom.capacity),
         )
-        .values(taken=BreakoutRoom.taken + 1)
+        .values(taken=BreakoutRoom.taken + 1),
     )
     if taken.rowcount != 1:
         db.rollback()
@@ -526,7 +529,8 @@ def start_round(db: DbSession, user: User, round_id: int, duration_s: int | None
     duration = duration_s if duration_s is not None else round_.duration_s
     _check_duration(duration)
     now = utcnow()
-    started = db.execute(
+    started = execute_dml(
+        db,
         update(BreakoutRound)
         .where(
             BreakoutRound.id == round_.id,
@@ -538,7 +542,7 @@ def start_round(db: DbSession, user: User, round_id: int, duration_s: int | None
             ends_at=now + timedelta(seconds=duration),
             duration_s=duration,
             warned=duration <= WARNING_BEFORE_END_S,
-        )
+        ),
     )
     db.commit()
     if started.rowcount != 1:
@@ -557,14 +561,15 @@ def extend_round(db: DbSession, user: User, round_id: int, seconds: int) -> Brea
         raise ServiceError("invalid_duration", "extend by 1 second to 4 hours")
     _ensure_running(round_)
     new_end = max(round_.ends_at, utcnow()) + timedelta(seconds=seconds)
-    extended = db.execute(
+    extended = execute_dml(
+        db,
         update(BreakoutRound)
         .where(
             BreakoutRound.id == round_.id,
             BreakoutRound.status == RoundStatus.RUNNING.value,
             BreakoutRound.ends_at == round_.ends_at,
         )
-        .values(ends_at=new_end, warned=(new_end - utcnow()).total_seconds() <= WARNING_BEFORE_END_S)
+        .values(ends_at=new_end, warned=(new_end - utcnow()).total_seconds() <= WARNING_BEFORE_END_S),
     )
     db.commit()
     if extended.rowcount != 1:
@@ -594,7 +599,8 @@ def recall_round(db: DbSession, user: User | None, round_id: int, *, by: str = "
     conditions = [BreakoutRound.id == round_.id, BreakoutRound.status.in_(OPEN_STATUSES)]
     if by == "timer":
         conditions += [BreakoutRound.status == RoundStatus.RUNNING.value, BreakoutRound.ends_at <= utcnow()]
-    recalled = db.execute(
+    recalled = execute_dml(
+        db,
         update(BreakoutRound)
         .where(*conditions)
         .values(
@@ -602,7 +608,7 @@ def recall_round(db: DbSession, user: User | None, round_id: int, *, by: str = "
             recalled_at=utcnow(),
             recalled_by=by,
             open_session_id=None,
-        )
+        ),
     )
     db.commit()
     if recalled.rowcount != 1:
@@ -618,7 +624,8 @@ def timer_tick(db: DbSession, round_id: int, now: datetime | None = None) -> Tim
         return TimerTick("stop", round_)
     remaining = int((round_.ends_at - now).total_seconds() + 0.999)
     if remaining <= 0:
-        recalled = db.execute(
+        recalled = execute_dml(
+            db,
             update(BreakoutRound)
             .where(
                 BreakoutRound.id == round_.id,
@@ -627,7 +634,7 @@ def timer_tick(db: DbSession, round_id: int, now: datetime | None = None) -> Tim
             )
             .values(
                 status=RoundStatus.RECALLED.value, recalled_at=now, recalled_by="timer", open_session_id=None
-            )
+            ),
         )
         db.commit()
         if recalled.rowcount == 1:
@@ -638,14 +645,15 @@ def timer_tick(db: DbSession, round_id: int, now: datetime | None = None) -> Tim
             else TimerTick("stop", round_)
         )
     if remaining <= WARNING_BEFORE_END_S and not round_.warned:
-        warned = db.execute(
+        warned = execute_dml(
+            db,
             update(BreakoutRound)
             .where(
                 BreakoutRound.id == round_.id,
                 BreakoutRound.status == RoundStatus.RUNNING.value,
                 BreakoutRound.warned.is_(False),
             )
-            .values(warned=True)
+            .values(warned=True),
         )
         db.commit()
         if warned.rowcount == 1:
@@ -669,14 +677,15 @@ def call_moderator(db: DbSession, user: User, session_id: int, message: str = ""
     if room is None or assignment is None or assignment.room_id != room.id:
         raise Forbidden("not_in_breakout", "only the people in this breakout can call a moderator from it")
     now = utcnow()
-    called = db.execute(
+    called = execute_dml(
+        db,
         update(BreakoutAssignment)
         .where(
             BreakoutAssignment.id == assignment.id,
             BreakoutAssignment.last_alert_at.is_(None)
             | (BreakoutAssignment.last_alert_at <= now - timedelta(seconds=ALERT_INTERVAL_S)),
         )
-        .values(last_alert_at=now)
+        .values(last_alert_at=now),
     )
     db.commit()
     if called.rowcount != 1:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...accounts.models import User
-from ...database import DbSession
+from ...database import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
@@ -174,8 +174,8 @@ def delete_poll(db: DbSession, user: User, poll_id: int) -> Poll:
     poll = get_poll(db, poll_id)
     _ensure_runs_poll(db, user, poll)
     options = list(poll.options)  # loaded now: the caller may still describe what was deleted
-    removed = db.execute(
-        delete(Poll).where(Poll.id == poll_id, Poll.status != PollStatus.OPEN.value)
+    removed = execute_dml(
+        db, delete(Poll).where(Poll.id == poll_id, Poll.status != PollStatus.OPEN.value)
     ).rowcount
     if removed != 1:
         db.rollback()
@@ -208,10 +208,11 @@ def open_poll(db: DbSession, user: User, poll_id: int, *, now: datetime | None =
     _ensure_runs_poll(db, user, poll)
     now = now or utcnow()
     closes_at = now + timedelta(seconds=poll.duration_s) if poll.duration_s else None
-    opened = db.execute(
+    opened = execute_dml(
+        db,
         update(Poll)
         .where(Poll.id == poll_id, Poll.status == PollStatus.DRAFT.value)
-        .values(status=PollStatus.OPEN.value, opened_at=now, closes_at=closes_at)
+        .values(status=PollStatus.OPEN.value, opened_at=now, closes_at=closes_at),
     ).rowcount
     if opened != 1:
         db.rollback()
@@ -235,14 +236,15 @@ def _close(db: DbSession, poll_id: int, now: datetime, *, only_if_due: bool = Fa
     condition = [Poll.id == poll_id, Poll.status == PollStatus.OPEN.value]
     if only_if_due:
         condition.append(Poll.closes_at <= now)
-    closed = db.execute(
+    closed = execute_dml(
+        db,
         update(Poll)
         .where(*condition)
         .values(
             status=PollStatus.CLOSED.value,
             # A timed poll closes at its deadline even when it is noticed later (e.g. after a restart).
             closed_at=func.coalesce(Poll.closes_at, now) if only_if_due else now,
-        )
+        ),
     ).rowcount
     if closed != 1:
         db.rollback()
