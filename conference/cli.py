@@ -275,12 +275,12 @@ def serve(host: str, port: int, max_connections: int) -> None:
     from .extensions import socketio
     from .mail.sender import start_background_sender
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
-    click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
+    click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")  # type: ignore[attr-defined]  # the stubs leave .async_mode out
     options = (
         {"max_size": max_connections}
-        if socketio.async_mode == "eventlet"
+        if socketio.async_mode == "eventlet"  # type: ignore[attr-defined]  # the stubs leave .async_mode out
         else {"allow_unsafe_werkzeug": True}
     )
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)

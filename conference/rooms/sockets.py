@@ -44,7 +44,7 @@ def broadcast_presence(session_id: int, server=None) -> None:
     """Send the room's current numbers to everyone in it."""
     session = get_live_session(db.session, session_id)
     payload = presence.presence_of(db.session, session)
-    (server or socketio.server).emit("presence", payload, to=room_name(session_id), namespace=LIVE)
+    (server or socketio.server).emit("presence", payload, to=room_name(session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 PRESENCE_COALESCER = "rooms.presence"
@@ -77,7 +77,7 @@ def _flush_presence(session_id: int) -> None:
 @live.on("join")
 @live_event(SessionRef)
 def on_join(user, payload: SessionRef):
-    sid = request.sid
+    sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     previous = services.current_room_of(db.session, sid)
     session, room = services.enter_room(db.session, user, payload.session_id, sid)
     for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
@@ -111,10 +111,10 @@ def _after_join(user, session_id: int) -> None:
 @live.on("leave")
 @live_event(SessionRef)
 def on_leave(user, payload: SessionRef):
-    left = services.leave_room(db.session, request.sid, payload.session_id)
+    left = services.leave_room(db.session, request.sid, payload.session_id)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     if left is None:
         return ok(left=False)
-    _leave_socket_rooms(request.sid, left)
+    _leave_socket_rooms(request.sid, left)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     _people_moved(left)
     return ok(left=True)
 

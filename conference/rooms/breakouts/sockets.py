@@ -218,7 +218,7 @@ def timer_payload(round_: BreakoutRound, kind: str = "countdown") -> dict:
 
 def ensure_timer(round_id: int) -> None:
     """Run the countdown of a running round in this process, once (also after a restart, on join)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     interval = float(app.config.get("BREAKOUT_TIMER_INTERVAL_S", 10))
     realtime_tasks.run_at(app, 0, lambda: _tick(round_id, interval), key=("breakout countdown", round_id))
 
