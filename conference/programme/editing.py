@@ -8,9 +8,10 @@ returns it; on any refusal nothing is written.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast, overload
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Table, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
@@ -31,6 +32,10 @@ def invalid(field: str, message: str, code: str = "invalid_request", status: int
     return ServiceError(code, message, status=status, fields={field: message})
 
 
+@overload
+def to_utc(moment: datetime, zone: ZoneInfo) -> datetime: ...
+@overload
+def to_utc(moment: datetime | None, zone: ZoneInfo) -> datetime | None: ...
 def to_utc(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     """A local wall-clock time of the event (naive) or an explicit instant (aware), as UTC."""
     if moment is None:
@@ -40,6 +45,10 @@ def to_utc(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+@overload
+def local_input(moment: datetime, zone: ZoneInfo) -> str: ...
+@overload
+def local_input(moment: datetime | None, zone: ZoneInfo) -> str | None: ...
 def local_input(moment: datetime | None, zone: ZoneInfo) -> str | None:
     """The value of a `datetime-local` input showing `moment` in the event's zone."""
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else None
@@ -208,7 +217,10 @@ def save_track(db: DbSession, event: Event, data: TrackIn, track: Track | None =
 def delete_track(db: DbSession, track: Track) -> None:
     """Remove a track; its sessions stay, without a track."""
     db.execute(
-        ProgrammeSession.__table__.update().where(ProgrammeSession.track_id == track.id).values(track_id=None)
+        cast(Table, ProgrammeSession.__table__)  # a declarative __table__ is a Table, typed FromClause
+        .update()
+        .where(ProgrammeSession.track_id == track.id)
+        .values(track_id=None)
     )
     db.delete(track)
     db.commit()
@@ -439,7 +451,8 @@ def track_values(track: Track) -> dict:
 
 
 def speaker_values(speaker: Speaker, db: DbSession) -> dict:
-    email = db.get(User, speaker.user_id).email if speaker.user_id else None
+    user = db.get(User, speaker.user_id) if speaker.user_id else None
+    email = user.email if user is not None else None
     return {
         "name": speaker.name,
         "title": speaker.title,

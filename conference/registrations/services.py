@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -35,7 +36,7 @@ def _lock_places(db: DbSession, event_id: int) -> tuple[int | None, int | None]:
     Returns the capacities as they are now, read after the lock (in person, online).
     """
     db.execute(
-        update(Event.__table__)
+        update(cast(Table, Event.__table__))  # a declarative __table__ is a Table, typed FromClause
         .where(Event.__table__.c.id == event_id)
         .values(in_person_capacity=Event.__table__.c.in_person_capacity)
     )
