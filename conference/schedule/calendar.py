@@ -121,7 +121,7 @@ def event_calendar(db: DbSession, event: Event, *, base_url: str = "", with_sess
 
 def session_calendar(db: DbSession, session: ProgrammeSession, *, base_url: str = "") -> bytes:
     """One session of the programme (UTF-8 bytes)."""
-    event = db.get(Event, session.event_id)
+    event = db.get_one(Event, session.event_id)
     calendar = _calendar(event, session.title)
     calendar.add_component(_session_component(session, event, base_url, utcnow()))
     return _finish(calendar, event)

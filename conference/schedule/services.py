@@ -422,6 +422,7 @@ def _plan(event: Event, parsed: ScheduleFile, errors: list[Problem]) -> list[_Pl
         for room_name, talks in day.rooms.items():
             for talk_index, talk in enumerate(talks):
                 path = f"days[{day_index}].rooms.{room_name}[{talk_index}]"
+                starts_at: datetime | None  # None when the local time does not exist
                 if talk.date is not None and talk.date.tzinfo is not None:
                     starts_at = talk.date.astimezone(UTC)
                     time_path = f"{path}.date"
@@ -488,7 +489,7 @@ class _Importer:
         self.speaker_state: dict[int, str] = {}
         self.speakers_by_key: dict[str, Speaker] = {}
         self.changes: list[tuple[ProgrammeSession, dict]] = []
-        colours = {}
+        colours: dict[str, str | None] = {}
         for track in parsed.schedule.conference.tracks:
             colours.setdefault(track.name, _colour(track.color))
         self.colours = colours
@@ -571,8 +572,8 @@ class _Importer:
         return _derived_guid(self.event, key) if taken is not None else key
 
     def apply(self, planned: list[_PlannedTalk]) -> None:
-        for track in self.parsed.schedule.conference.tracks:
-            self.track(track.name)
+        for track_in in self.parsed.schedule.conference.tracks:
+            self.track(track_in.name)
         sessions: dict[str, ProgrammeSession] = {}
         # What changed in each session of the file: None for a session this import creates.
         changes_of: dict[str, dict | None] = {}
@@ -623,12 +624,12 @@ class _Importer:
             )
             - in_file
         )
-        for key, changes in changes_of.items():
-            if changes is None:
+        for key, changed in changes_of.items():
+            if changed is None:
                 self.report.sessions.created += 1
-            elif changes:
+            elif changed:
                 self.report.sessions.updated += 1
-                self.changes.append((sessions[key], changes))
+                self.changes.append((sessions[key], changed))
             else:
                 self.report.sessions.unchanged += 1
         for state in self.track_state.values():
@@ -680,7 +681,8 @@ class _Importer:
             )
         }
         for item in planned:
-            seen, current = set(), sessions[item.key].id
+            seen: set[int] = set()
+            current: int | None = sessions[item.key].id
             while current is not None and current not in seen:
                 seen.add(current)
                 current = parent_of.get(current)
