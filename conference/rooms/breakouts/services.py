@@ -8,8 +8,10 @@ taking the last place of a room — the database answers, on SQLite and PostgreS
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -156,6 +158,13 @@ def _ensure_running(round_: BreakoutRound) -> None:
         raise Conflict("round_not_running", "this breakout round is not running")
 
 
+def _running_end(round_: BreakoutRound) -> datetime:
+    """The end of a running round: set when it starts, so only a draft has none."""
+    if round_.ends_at is None:
+        raise Conflict("round_not_running", "this breakout round is not running")
+    return round_.ends_at
+
+
 # --- creating a round --------------------------------------------------------------------------
 
 
@@ -273,7 +282,8 @@ def assign(
             raise NotFound("room_not_found", f"breakout room {room_id} is not part of this round")
     _ensure_participants(db, round_, [user_id for user_id, _ in pairs])
     existing = _assignments_by_user(db, round_.id, [user_id for user_id, _ in pairs])
-    changes, deltas = [], Counter()
+    changes: list[AssignmentChange] = []
+    deltas: Counter[int] = Counter()
     for user_id, room_id in pairs:
         current = existing.get(user_id)
         if (
@@ -299,7 +309,7 @@ def assign(
             )
         if room_id is not None:
             deltas[room_id] += 1
-        changes.append(AssignmentChange(user_id, rooms.get(room_id)))
+        changes.append(AssignmentChange(user_id, rooms.get(room_id) if room_id is not None else None))
     _apply_deltas(db, deltas)
     _commit_assignments(db)
     return changes
@@ -333,7 +343,7 @@ def _ensure_participants(db: DbSession, round_: BreakoutRound, user_ids: list[in
 
 
 def _assignments_by_user(db: DbSession, round_id: int, user_ids: list[int]) -> dict[int, BreakoutAssignment]:
-    rows = (
+    rows: Iterable[BreakoutAssignment] = (
         db.scalars(
             select(BreakoutAssignment).where(
                 BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id.in_(user_ids)
@@ -431,9 +441,9 @@ def enter_breakout(
     round_ = get_round(db, round_id)
     _ensure_running(round_)
     moderator = can_moderate(db, user, round_.session)
-    if room_id is None and moderator:
-        raise ServiceError("room_required", "choose the breakout room to drop into")
     if moderator:
+        if room_id is None:
+            raise ServiceError("room_required", "choose the breakout room to drop into")
         return round_, get_room(db, round_, room_id)
     ensure_can_join(db, user, round_.session)
     current = assignment_of(db, round_.id, user.id)
@@ -560,7 +570,7 @@ def extend_round(db: DbSession, user: User, round_id: int, seconds: int) -> Brea
     if not 1 <= seconds <= MAX_DURATION_S:
         raise ServiceError("invalid_duration", "extend by 1 second to 4 hours")
     _ensure_running(round_)
-    new_end = max(round_.ends_at, utcnow()) + timedelta(seconds=seconds)
+    new_end = max(_running_end(round_), utcnow()) + timedelta(seconds=seconds)
     extended = execute_dml(
         db,
         update(BreakoutRound)
@@ -622,7 +632,7 @@ def timer_tick(db: DbSession, round_id: int, now: datetime | None = None) -> Tim
     round_ = get_round(db, round_id)
     if round_.status != RoundStatus.RUNNING.value:
         return TimerTick("stop", round_)
-    remaining = int((round_.ends_at - now).total_seconds() + 0.999)
+    remaining = int((_running_end(round_) - now).total_seconds() + 0.999)
     if remaining <= 0:
         recalled = execute_dml(
             db,
@@ -641,7 +651,7 @@ def timer_tick(db: DbSession, round_id: int, now: datetime | None = None) -> Tim
             return TimerTick("recalled", get_round(db, round_id))
         return (
             timer_tick(db, round_id, now)
-            if get_round(db, round_id).ends_at > now
+            if _running_end(get_round(db, round_id)) > now
             else TimerTick("stop", round_)
         )
     if remaining <= WARNING_BEFORE_END_S and not round_.warned:
@@ -751,7 +761,7 @@ def round_json(round_: BreakoutRound, now: datetime | None = None) -> dict:
         "recalled_by": round_.recalled_by,
         "message": (
             {"text": round_.last_message, "at": iso_utc(round_.last_message_at)}
-            if round_.last_message
+            if round_.last_message and round_.last_message_at
             else None
         ),
     }
@@ -836,7 +846,7 @@ def join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     # A draft is shown too: participants learn their room before the start (their page shows the
     # round only while it runs), so they can be moved in the moment it opens.
     round_ = open_round(db, main.id) or latest_round(db, main.id)
-    state = {
+    state: dict[str, Any] = {
         "main_session_id": main.id,
         "in_breakout": session.id if session.id != main.id else None,
         "round": None,

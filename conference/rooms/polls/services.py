@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -347,6 +348,7 @@ def _claim_vote_slot(db: DbSession, poll: Poll, now: datetime) -> int:
 def _change_ballot(db: DbSession, poll: Poll, user: User, answers: list[dict], now: datetime) -> VoteReceipt:
     version = _claim_vote_slot(db, poll, now)
     ballot_id = _ballot_id(db, poll.id, user.id)
+    assert ballot_id is not None  # the caller found it; only deleting the poll removes a ballot
     # The conditional UPDATE takes the ballot row's lock first (PostgreSQL), so two changes at once
     # replace the answers one after the other instead of mixing them.
     db.execute(
@@ -359,7 +361,7 @@ def _change_ballot(db: DbSession, poll: Poll, user: User, answers: list[dict], n
         row.ballot_id = ballot_id
         db.add(row)
     db.commit()
-    ballot = db.get(PollBallot, ballot_id)
+    ballot = db.get_one(PollBallot, ballot_id)
     db.refresh(ballot)
     return VoteReceipt(ballot, True, version)
 
@@ -382,7 +384,8 @@ def _answers_for(db: DbSession, poll: Poll, vote: Vote) -> list[dict]:
         return [{"option_id": o} for o in _checked_choices(db, poll, vote.choices)]
     if poll.kind == PollKind.RATING.value:
         _only(given, {"rating"}, "send a `rating`")
-        if not 1 <= vote.rating <= poll.scale:
+        assert poll.scale is not None  # create_poll gives every rating poll its scale
+        if vote.rating is None or not 1 <= vote.rating <= poll.scale:
             raise ServiceError("rating_out_of_range", f"the rating is a whole number from 1 to {poll.scale}")
         return [{"rating": vote.rating}]
     if poll.kind == PollKind.WORD_CLOUD.value:
@@ -403,13 +406,13 @@ def _only(given: set[str], allowed: set[str], message: str) -> None:
         raise ServiceError("invalid_answer", message)
 
 
-def _checked_choices(db: DbSession, poll: Poll, choices: list[int]) -> list[int]:
+def _checked_choices(db: DbSession, poll: Poll, choices: list[int] | None) -> list[int]:
     if not choices:
         raise ServiceError("invalid_choices", "choose at least one option")
     if len(set(choices)) != len(choices):
         raise ServiceError("invalid_choices", "each option can be chosen once")
     limit = 1 if poll.kind == PollKind.SINGLE.value else poll.max_choices
-    if len(choices) > limit:
+    if limit is not None and len(choices) > limit:  # a multiple-choice poll always has its limit
         raise ServiceError("too_many_choices", f"choose at most {limit} option{'s' if limit != 1 else ''}")
     own = set(db.scalars(select(PollOption.id).where(PollOption.poll_id == poll.id)))
     if not set(choices) <= own:
@@ -422,7 +425,7 @@ def normalise_word(word: str) -> str:
     return " ".join(str(word).split()).casefold()
 
 
-def _checked_words(words: list[str]) -> list[str]:
+def _checked_words(words: Sequence[str | None]) -> list[str]:
     cleaned = [normalise_word(w or "") for w in words]
     if not cleaned or any(not w for w in cleaned):
         raise ServiceError("empty_answer", "write a word first")
@@ -458,6 +461,7 @@ def tally(db: DbSession, poll: Poll) -> dict:
                 .group_by(PollAnswer.rating)
             ).all()
         )
+        assert poll.scale is not None  # create_poll gives every rating poll its scale
         result["counts"] = {str(n): counts.get(n, 0) for n in range(1, poll.scale + 1)}
         mean = db.scalar(select(func.avg(PollAnswer.rating)).where(PollAnswer.poll_id == poll.id))
         result["mean"] = round(float(mean), 2) if mean is not None else None
@@ -620,6 +624,7 @@ def _all_counts(db: DbSession, poll: Poll) -> list[tuple[str, int]]:
             .group_by(column)
             .order_by(n.desc(), column)
         ).all()
+        if value is not None  # none is: the query leaves them out; said for the type checker
     ]
 
 
