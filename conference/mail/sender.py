@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, overload
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app
@@ -103,7 +103,7 @@ class SmtpTransport:
         s = self.settings
         context = ssl.create_default_context()
         if s.ssl:
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             if s.starttls:
@@ -310,12 +310,16 @@ def deliver_due(
     for message_id in candidates:
         if not claim(db, message_id, now):
             continue
-        row = db.get(OutboxMessage, message_id, populate_existing=True)
+        row = db.get_one(OutboxMessage, message_id, populate_existing=True)  # claimed: it is there
         deliver_one(db, row, transport, report)
         socketio.sleep(0)  # one long batch must not hold up the sockets this process serves
     return report
 
 
+@overload
+def run_sender(app: Flask, *, once: Literal[True]) -> DeliveryReport: ...
+@overload
+def run_sender(app: Flask, *, once: Literal[False] = False) -> None: ...
 def run_sender(app: Flask, *, once: bool = False) -> DeliveryReport | None:
     """Deliver due messages; with `once`, one pass and return its report, else poll for ever."""
     interval = float(app.config.get("MAIL_POLL_SECONDS", 5))
@@ -332,7 +336,7 @@ def run_sender(app: Flask, *, once: bool = False) -> DeliveryReport | None:
         if once:
             return report
         if report.attempted == 0:
-            socketio.sleep(interval)
+            socketio.sleep(interval)  # type: ignore[arg-type]  # the stubs say int; any number of seconds works
 
 
 def start_background_sender(app: Flask) -> bool:

@@ -314,14 +314,16 @@ def apply_import(
             )
         changed_ids = []
         for row in (r for r in plan.rows if r.action == "change"):
-            registration = db.get(Registration, row.registration_id)
+            registration = db.get_one(Registration, row.registration_id)  # the plan found it
             registration.answers = {**(registration.answers or {}), **row.answers}
             registration.mode = row.mode
             changed_ids.append(registration.id)
             if registration.status != row.status:
                 _set_status(db, registration, row.status, notify=False)
         db.flush()
-        created = _announce_new(db, event, [r.user_id for r in fresh])
+        created = _announce_new(
+            db, event, [r.user_id for r in fresh if r.user_id is not None]
+        )  # all have one now
         _promote(db, event.id, event.in_person_capacity)  # places freed by rows that moved online
         invited = _invite(db, created) if invite else 0
         db.commit()
@@ -344,7 +346,7 @@ def _invite(db: DbSession, registration_ids: list[int]) -> int:
     """Queue the invitations of the confirmed ones among these new registrations (no commit)."""
     from .mailings import invite_registrations
 
-    confirmed = []
+    confirmed: list[int] = []
     for chunk in _chunks(registration_ids, 500):
         confirmed += db.scalars(
             select(Registration.id).where(

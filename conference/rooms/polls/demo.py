@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from ...database import DbSession
 from ...programme.models import Event, ProgrammeSession
 from .models import Poll, PollOption
 
-DEMO_POLLS = [
+DEMO_POLLS: list[dict[str, Any]] = [
     {
         "title": "Which area should AI governance in the region address first?",
         "kind": "single",
