@@ -119,7 +119,11 @@ def authenticate(db: DbSession, email: str, password: str) -> User | None:
         return None
     if not verify_password(user, password or ""):
         return None
-    if _hasher() is _strong_hasher and _strong_hasher.check_needs_rehash(user.password_hash):
+    if (
+        _hasher() is _strong_hasher
+        and user.password_hash
+        and _strong_hasher.check_needs_rehash(user.password_hash)
+    ):
         user.password_hash = hash_password(password)
         db.commit()
     return user

@@ -95,6 +95,7 @@ def _has_demo_records(db: DbSession, session_id: int) -> bool:
 
 
 def _in_this_breakout(person: Person, session: ProgrammeSession) -> bool:
+    assert session.parent is not None  # a breakout always has its main session
     siblings = [child.id for child in session.parent.children]
     return siblings[person.user_id % len(siblings)] == session.id
 

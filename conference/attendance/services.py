@@ -327,10 +327,10 @@ def session_figures(db: DbSession, event: Event, clock: Clock) -> list[SessionFi
         .join(ProgrammeSession, ProgrammeSession.id == door_entries.c.session_id)
         .where(ProgrammeSession.parent_id.is_not(None)),
     ).cte("session_entries")
-    entries = dict(
+    entries: dict[int, int] = dict(
         db.execute(select(in_sessions.c.session_id, func.count()).group_by(in_sessions.c.session_id)).all()
     )
-    seconds = dict(
+    seconds: dict[int, int | None] = dict(
         db.execute(
             select(online.c.session_id, func.sum(online.c.end_ms - online.c.start_ms)).group_by(
                 online.c.session_id
@@ -565,7 +565,7 @@ def participant_rows(
             ).group_by(online.c.person_id)
         ).all()
     }
-    door_rows = dict(
+    door_rows: dict[int, int] = dict(
         db.execute(
             select(door.c.person_id, func.count(func.distinct(door.c.session_id))).group_by(door.c.person_id)
         ).all()

@@ -39,7 +39,7 @@ def run_due_auto_checkouts(db: DbSession, now: datetime | None = None) -> list[i
         if claimed.rowcount != 1:
             db.rollback()
             continue
-        checkin_list = db.get(CheckinList, list_id)
+        checkin_list = db.get_one(CheckinList, list_id)  # claimed just now
         inside = (
             db.execute(
                 update(Checkin)

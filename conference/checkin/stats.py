@@ -47,7 +47,7 @@ def list_stats(db: DbSession, checkin_list: CheckinList, now: datetime | None = 
         "checked_in": int(checked_in),
         "inside_now": int(inside),
         "capacity": checkin_list.capacity,
-        "scans_per_minute": int(last_minute),
+        "scans_per_minute": int(last_minute or 0),  # a count: never None
         "scans_total": int(scans[0]),
         "refused_total": int(scans[1]),
         "conflicts": int(scans[2]),

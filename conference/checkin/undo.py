@@ -48,7 +48,7 @@ def undo(db: DbSession, staff: User, scan_id: str, undo_id: str | None = None) -
         db.rollback()
         raise Conflict("already_undone", "this scan was already undone")
     _rebuild_state(db, checkin_list, movement.registration_id)
-    registration = db.get(Registration, movement.registration_id)
+    registration = db.get_one(Registration, movement.registration_id)
     response = {
         "result": "undone",
         "scan_id": scan_id,
@@ -112,7 +112,9 @@ def _rebuild_state(db: DbSession, checkin_list: CheckinList, registration_id: in
         now_inside = standing[-1].direction == "in"
         db.execute(
             update(Checkin)
-            .where(Checkin.id == checkin.id)
+            .where(
+                Checkin.list_id == checkin_list.id, Checkin.registration_id == registration_id
+            )  # `checkin`
             .values(
                 checked_in_at=first.scanned_at,
                 gate=first.gate,

@@ -13,7 +13,7 @@ import logging
 import os
 import unicodedata
 from datetime import timedelta
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -50,7 +50,7 @@ def _session_of(db: DbSession, event: Event, session_id: int | None) -> Programm
     return session
 
 
-def _size(stream: BinaryIO) -> int:
+def _size(stream: IO[bytes]) -> int:
     stream.seek(0, os.SEEK_END)
     size = stream.tell()
     stream.seek(0)
@@ -69,8 +69,8 @@ def upload(
     storage: Storage,
     event: Event,
     uploader: User | None,
-    stream: BinaryIO,
-    filename: str,
+    stream: IO[bytes] | None,
+    filename: str | None,
     data: DocumentIn,
     *,
     limit_bytes: int,
@@ -79,7 +79,7 @@ def upload(
     `no_file`, `empty_file`, `type_not_allowed`, `content_not_allowed`, `extension_mismatch`,
     `session_not_in_event`."""
     session = _session_of(db, event, data.session_id)
-    if not filename:
+    if not filename or stream is None:
         raise ServiceError("no_file", "choose a file to upload", field="file")
     size = _size(stream)
     if size > limit_bytes:

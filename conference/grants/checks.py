@@ -7,7 +7,7 @@ Platform admins may do everything everywhere; everyone else needs a grant on *th
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from ..accounts.models import User
 from ..database import DbSession
@@ -29,7 +29,7 @@ def _holds(
 ) -> bool:
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
-    scope = EventGrant.session_id.is_(None)
+    scope: ColumnElement[bool] = EventGrant.session_id.is_(None)
     if session_ids:
         scope = or_(scope, EventGrant.session_id.in_(session_ids))
     query = select(

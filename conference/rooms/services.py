@@ -69,7 +69,7 @@ def get_room(db: DbSession, session: ProgrammeSession) -> LiveRoom:
         db.commit()
     except IntegrityError:  # another process created it first
         db.rollback()
-        room = db.get(LiveRoom, session.id)
+        room = db.get_one(LiveRoom, session.id)
     return room
 
 
