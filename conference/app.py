@@ -106,7 +106,7 @@ def _init_socketio(app: Flask) -> None:
         # Clusters sharing one Redis need their own channel (pub/sub ignores Redis database numbers).
         channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         # None means "same origin only" in python-engineio; extra origins are listed explicitly.
-        cors_allowed_origins=allowed,
+        cors_allowed_origins=allowed,  # type: ignore[arg-type]  # the stubs leave out None
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         logger=False,
         engineio_logger=False,

@@ -560,14 +560,14 @@ def summarise(db: DbSession, event: Event, accounts: list[tuple[str, str, str]])
             select(Registration.mode, func.count()).where(*confirmed).group_by(Registration.mode)
         ).all()
     )
-    countries = db.scalar(
+    countries = db.execute(
         select(func.count(func.distinct(User.country)))
         .join(Registration, Registration.user_id == User.id)
         .where(*confirmed)
-    )
-    sessions = db.scalar(
+    ).scalar_one()
+    sessions = db.execute(
         select(func.count()).select_from(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
-    )
+    ).scalar_one()
     return DemoSummary(
         event_slug=event.slug,
         event_title=event.title,

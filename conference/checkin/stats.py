@@ -31,13 +31,13 @@ def list_stats(db: DbSession, checkin_list: CheckinList, now: datetime | None = 
             func.coalesce(func.sum(case((ScanRecord.late.is_(True), 1), else_=0)), 0),
         ).where(ScanRecord.list_id == checkin_list.id, ScanRecord.action == "scan")
     ).one()
-    last_minute = db.scalar(
+    last_minute = db.execute(
         select(func.count(ScanRecord.id)).where(
             ScanRecord.list_id == checkin_list.id,
             ScanRecord.action == "scan",
             ScanRecord.uploaded_at >= minute_ago,
         )
-    )
+    ).scalar_one()
     return {
         "list_id": checkin_list.id,
         "event_id": checkin_list.event_id,
@@ -47,7 +47,7 @@ def list_stats(db: DbSession, checkin_list: CheckinList, now: datetime | None = 
         "checked_in": int(checked_in),
         "inside_now": int(inside),
         "capacity": checkin_list.capacity,
-        "scans_per_minute": int(last_minute or 0),  # a count: never None
+        "scans_per_minute": int(last_minute),
         "scans_total": int(scans[0]),
         "refused_total": int(scans[1]),
         "conflicts": int(scans[2]),

@@ -135,7 +135,7 @@ def add_participant(
     """
     user = find_user_by_email(db, person.email)
     created = user is None
-    if created:
+    if user is None:
         user = create_user(
             db,
             email=person.email,
