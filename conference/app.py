@@ -121,10 +121,12 @@ def _register_features(app: Flask) -> None:
         accounts,
         attendance,
         auth,
+        calls,
         checkin,
         documents,
         grants,
         hooks,
+        i18n,
         mail,
         manage,
         programme,
@@ -140,11 +142,13 @@ def _register_features(app: Flask) -> None:
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     features = (
+        i18n,  # Flask-Babel and the language switch, before the pages that use them
         realtime,  # the /live door: connect, disconnect, unknown events
         accounts,
         programme,
         registrations,
         rooms,  # rooms, Q&A, chat, agenda updates, announcements, polls, breakouts
+        calls,  # audio and video in breakouts and interactive sessions
         checkin,
         attendance,
         manage,
