@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from .accounts.models import User
 from .accounts.services import create_user, find_user_by_email
-from .database import DbSession
+from .db_session import DbSession
 from .grants.models import GRANT_ROLES
 from .grants.services import grant
 from .programme.models import Event, ProgrammeSession, Speaker, Track
@@ -534,6 +534,9 @@ def load_demo(db: DbSession) -> DemoSummary:
     from .rooms.polls.demo import add_demo_polls
 
     add_demo_polls(db, event)
+    from .certificates.demo import add_demo_rule
+
+    add_demo_rule(db, event)  # certificates for 60 % of the sessions attended
     return summarise(db, event, accounts)
 
 

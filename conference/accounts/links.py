@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import ServiceError
 from .models import LinkPurpose, SignInLink, User

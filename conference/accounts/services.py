@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..countries import normalise_country
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from .models import ROLE_VALUES, ApiToken, User

@@ -12,7 +12,7 @@ import hashlib
 
 from flask import current_app
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..rooms.ratelimit import hit
 
 # action: (count, seconds). Override with the app config ACCOUNTS_RATE_LIMITS.

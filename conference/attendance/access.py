@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..accounts.models import User
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import Forbidden
 from ..grants.checks import can_see_people
 from ..programme.models import Event

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import ServiceError
 from ..programme.models import Event
 from ..registrations.fields import choice_fields, fields_of

@@ -21,7 +21,7 @@ from sqlalchemy import exists, select
 
 from ..accounts.models import User
 from ..checkin.models import Checkin, CheckinList, CheckinMovement
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..grants.models import EventGrant
 from ..programme.models import Event, ProgrammeSession

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound
 from ..grants.checks import can_moderate, ensure_can_moderate

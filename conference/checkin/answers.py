@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..countries import country_name
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import Conflict
 from ..registrations.models import Registration
 from .models import ScanRecord

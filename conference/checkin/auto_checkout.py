@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from .models import Checkin, CheckinList, CheckinMovement
 from .occupancy import announce_change, free_places

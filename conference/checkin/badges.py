@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from .models import BadgeIssue, EventSigningKey

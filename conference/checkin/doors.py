@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.models import EventGrant
 from ..grants.services import grant, revoke

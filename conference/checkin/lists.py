@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import MAX_DB_ID, utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession

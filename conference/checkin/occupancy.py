@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import case, update
 
 from .. import hooks
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from .models import CheckinList
 
 

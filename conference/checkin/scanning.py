@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan

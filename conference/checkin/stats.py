@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..programme.models import ProgrammeSession
 from .lists import lists_of

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..countries import country_name
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..registrations.models import Registration

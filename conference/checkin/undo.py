@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound
 from ..grants.checks import ensure_can_scan

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import NotFound, ServiceError
 from ..grants import checks

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
 from .models import GRANT_ROLES, EventGrant

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
 from ..auth import login_required
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..programme.models import Event, ProgrammeSession

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import Flask, current_app
 from sqlalchemy import and_, or_, select, update
 
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..extensions import db as flask_db
 from ..extensions import socketio

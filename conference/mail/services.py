@@ -10,7 +10,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app, has_request_context, render_template, request
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from .models import OutboxMessage

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import hooks
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import Conflict, ServiceError
 from .models import Event, ProgrammeSession, Speaker, Track
 from .schemas import EventCreateIn, EventIn, SessionIn, SpeakerIn, TrackIn

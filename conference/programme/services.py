@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import NotFound
 from .models import Event, ProgrammeSession, Speaker
 

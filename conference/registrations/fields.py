@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import Event
 from .models import CHOICE_KINDS, RegistrationField

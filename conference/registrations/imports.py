@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import User
 from ..accounts.services import normalise_email
 from ..countries import normalise_country
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from ..programme.models import Event

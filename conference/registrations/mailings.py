@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..accounts.links import describe_lifetime, issue_link, link_url
 from ..accounts.models import LinkPurpose, User
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..hooks import registration_changed

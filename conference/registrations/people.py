@@ -12,7 +12,7 @@ from sqlalchemy import String, cast, func, select
 
 from ..accounts.models import User
 from ..accounts.services import create_user, find_user_by_email
-from ..database import DbSession
+from ..db_session import DbSession
 from ..programme.models import Event
 from .fields import answer_text, choice_fields, fields_of
 from .imports import IMPORT_COLUMNS

@@ -10,7 +10,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from ..hooks import registration_changed

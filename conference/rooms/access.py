@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import hooks
 from ..accounts.models import User
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import Forbidden, NotFound
 from ..grants.checks import can_moderate, ensure_can_moderate, runs_event  # noqa: F401 - re-exported
 from ..programme.models import ProgrammeSession

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict
 from ..programme.models import ProgrammeSession

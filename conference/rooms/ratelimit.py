@@ -17,7 +17,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..errors import ServiceError
 from .models import RateCounter
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
 from ..accounts.models import User
-from ..database import DbSession, execute_dml
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession

@@ -19,7 +19,7 @@ from icalendar import Event as VEvent
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..programme.models import Event, ProgrammeSession
 

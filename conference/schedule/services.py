@@ -43,7 +43,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..database import DbSession
+from ..db_session import DbSession
 from ..errors import Conflict, ServiceError
 from ..hooks import session_changed
 from ..programme.models import SESSION_KINDS, Event, ProgrammeSession, Speaker, Track

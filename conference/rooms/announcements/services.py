@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from ...accounts.models import User
-from ...database import DbSession, execute_dml
+from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound
 from ...grants import checks

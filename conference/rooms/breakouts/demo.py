@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ...accounts.models import User
-from ...database import DbSession
+from ...db_session import DbSession
 from ...programme.models import Event, ProgrammeSession
 from . import services
 from .models import BreakoutRound

@@ -88,7 +88,12 @@ def start_timer(poll: Poll) -> None:
     poll_id, closes_at = poll.id, poll.closes_at
     if closes_at is None:  # a poll without a deadline has no timer (the callers check it already)
         return
-    realtime_tasks.run_at(current_app._get_current_object(), closes_at, lambda: _close_if_due(poll_id))  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
+    realtime_tasks.run_at(
+        current_app._get_current_object(),  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
+        closes_at,
+        lambda: _close_if_due(poll_id),
+        key=("poll deadline", poll_id),  # one timer per poll here, and one across workers
+    )
 
 
 def _close_if_due(poll_id: int) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ...database import DbSession
+from ...db_session import DbSession
 from ...programme.models import Event, ProgrammeSession
 from .models import Poll, PollOption
 
