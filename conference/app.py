@@ -138,6 +138,7 @@ def _register_features(app: Flask) -> None:
         i18n,
         mail,
         manage,
+        matchmaking,
         programme,
         realtime,
         registrations,
@@ -168,6 +169,7 @@ def _register_features(app: Flask) -> None:
         board,  # the discussion board (receives the rooms' session_ended)
         feedback,
         certificates,
+        matchmaking,  # practices, interests, the matchmaking table, meetings
     )
     for feature in features:
         feature.init_app(app)

@@ -537,6 +537,9 @@ def load_demo(db: DbSession) -> DemoSummary:
     from .certificates.demo import add_demo_rule
 
     add_demo_rule(db, event)  # certificates for 60 % of the sessions attended
+    from .matchmaking.demo import add_demo_matchmaking
+
+    add_demo_matchmaking(db, event)
     return summarise(db, event, accounts)
 
 
