@@ -138,7 +138,7 @@ def _init_socketio(app: Flask) -> None:
         # person's sockets in every process, or a local one without a queue.
         client_manager=fanout.client_manager(app),
         # None means "same origin only" in python-engineio; extra origins are listed explicitly.
-        cors_allowed_origins=allowed,
+        cors_allowed_origins=allowed,  # type: ignore[arg-type]  # the stubs leave out None
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         json=packet_json,  # orjson: a tenth of the encoding time of the stdlib's json
         logger=False,

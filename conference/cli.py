@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -298,12 +299,13 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
         return
     _prepare_process(max_connections)
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
-    click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
-    options = {
+    click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")  # type: ignore[attr-defined]  # the stubs leave .async_mode out
+    options_by_mode: dict[str, dict[str, Any]] = {
         "eventlet": {"max_size": max_connections},
         "gevent": {},  # gevent's server has no connection limit of its own
         "threading": {"allow_unsafe_werkzeug": True},
-    }.get(socketio.async_mode, {})
+    }
+    options = options_by_mode.get(socketio.async_mode, {})  # type: ignore[attr-defined]  # the stubs leave .async_mode out
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)
 
 

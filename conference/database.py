@@ -234,7 +234,7 @@ def off_hub(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """
     if green_library() is None:
         return fn(db.session, *args, **kwargs)
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     engine = _off_hub_engine(app)
 
     def work() -> R:

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .errors import ServiceError
 
@@ -28,7 +29,7 @@ class InvalidPayload(ServiceError):
         self.fields = fields
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     message = error["msg"]
     # pydantic prefixes the messages of our own validators with "Value error, ".
     return message.removeprefix("Value error, ")

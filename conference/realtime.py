@@ -17,10 +17,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from flask import Flask, current_app, has_app_context, request
 from flask_login import current_user, user_logged_out
-from flask_socketio import ConnectionRefusedError  # the builtin one would lose the reason
+from flask_socketio import ConnectionRefusedError  # type: ignore[attr-defined]  # re-exported by flask_socketio, missing from its stubs; the builtin one would lose the reason
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -70,7 +71,7 @@ class LiveEvents:
         return decorator
 
     def register(self) -> None:
-        if socketio.server is None:
+        if socketio.server is None:  # type: ignore[attr-defined]  # the stubs leave .server out
             raise RuntimeError("call socketio.init_app(app) before registering /live handlers")
         for event, handler in self._handlers:
             socketio.on_event(event, handler, namespace=LIVE)
@@ -78,7 +79,7 @@ class LiveEvents:
 
 def registered_events(namespace: str = LIVE) -> list[str]:
     """The events the current app's Socket.IO server handles on `namespace`."""
-    return list((socketio.server.handlers if socketio.server else {}).get(namespace, {}))
+    return list((socketio.server.handlers if socketio.server else {}).get(namespace, {}))  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 def ok(**fields) -> dict:
@@ -86,7 +87,7 @@ def ok(**fields) -> dict:
 
 
 def error(code: str, message: str, **details) -> dict:
-    body = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
     return {"ok": False, "error": body}
@@ -122,7 +123,7 @@ def authenticate_connection(auth) -> SocketIdentity:
 
 def socket_user(sid: str | None = None) -> User | None:
     """The user behind this socket if their login is still valid, else None."""
-    identity = _identities.get(sid or request.sid)
+    identity = _identities.get(sid or request.sid)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     if identity is None:
         return None
     user = db.session.get(User, identity.user_id)
@@ -227,7 +228,7 @@ def _rollback_quietly() -> None:
 
 @_live.on("disconnect")
 def handle_disconnect(*_args):
-    sid = request.sid
+    sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     user = socket_user(sid)
     try:
         for hook in current_app.extensions.get(DISCONNECT_HOOKS, ()):

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import Flask
 
@@ -41,6 +41,7 @@ from .db_types import utcnow
 from .extensions import db, socketio
 
 log = logging.getLogger(__name__)
+K = TypeVar("K", bound=Hashable)  # a coalescer's key: a session id, a poll id...
 EXTENSION = "conference.realtime_tasks"
 
 
@@ -112,13 +113,13 @@ class _AppTasks:
     leases: Leases | None  # shared with the other workers of a message queue; None: one process
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: dict[tuple[str, Hashable], object] = field(default_factory=dict)  # coalesced keys → ticket
-    timers: set[tuple[str, Hashable]] = field(default_factory=set)  # keyed timers waiting or running
-    coalescers: dict[str, Coalescer] = field(default_factory=dict)
+    timers: set[Hashable] = field(default_factory=set)  # keys of the timers waiting or running
+    coalescers: dict[str, Coalescer[Any]] = field(default_factory=dict)
 
 
 def init_app(app: Flask) -> None:
     """Called by create_app right after `socketio.init_app(app)`: remembers this app's server."""
-    app.extensions[EXTENSION] = _AppTasks(server=socketio.server, leases=_leases_for(app))
+    app.extensions[EXTENSION] = _AppTasks(server=socketio.server, leases=_leases_for(app))  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 def _tasks(app: Flask) -> _AppTasks:
@@ -130,13 +131,13 @@ def live_server(app: Flask):
     return _tasks(app).server
 
 
-def coalescer(app: Flask, name: str) -> Coalescer:
+def coalescer(app: Flask, name: str) -> Coalescer[Any]:
     """The coalescer a feature created under `name` when the app was built."""
     return _tasks(app).coalescers[name]
 
 
 def _server_replaced(app: Flask) -> bool:
-    return socketio.server is not _tasks(app).server
+    return socketio.server is not _tasks(app).server  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 def _run_in_app(app: Flask, what: str, fn: Callable[[], Any]) -> Any:
@@ -150,7 +151,7 @@ def _run_in_app(app: Flask, what: str, fn: Callable[[], Any]) -> Any:
             db.session.remove()
 
 
-class Coalescer:
+class Coalescer(Generic[K]):
     """At most one `flush(key)` per key and interval; see the module docstring."""
 
     def __init__(
@@ -158,7 +159,7 @@ class Coalescer:
         app: Flask,
         name: str,
         interval_s: float | Callable[[], float],
-        flush: Callable[[Hashable], None],
+        flush: Callable[[K], None],
     ):
         self.app = app
         self.name = name
@@ -172,7 +173,7 @@ class Coalescer:
     def _interval(self) -> float:
         return float(self.interval_s() if callable(self.interval_s) else self.interval_s)
 
-    def touch(self, key: Hashable) -> None:
+    def touch(self, key: K) -> None:
         interval = self._interval()
         if interval <= 0:
             self.flush(key)
@@ -191,14 +192,14 @@ class Coalescer:
             return
         socketio.start_background_task(self._flush_later, slot, ticket, interval)
 
-    def discard(self, key: Hashable) -> None:
+    def discard(self, key: K) -> None:
         """Drop a scheduled flush of `key` (e.g. a closed poll's last word went out another way)."""
         tasks = _tasks(self.app)
         with tasks.lock:
             tasks.pending.pop((self.name, key), None)
 
-    def _flush_later(self, slot: tuple[str, Hashable], ticket: object, interval: float) -> None:
-        socketio.sleep(interval)
+    def _flush_later(self, slot: tuple[str, K], ticket: object, interval: float) -> None:
+        socketio.sleep(interval)  # type: ignore[arg-type]  # the stubs say int; any number of seconds works
         tasks = _tasks(self.app)
         with tasks.lock:
             # Released before the flush reads: a change committed after that read schedules a new one.
@@ -226,7 +227,7 @@ def _timer(app: Flask, when: datetime | float, fn: Callable[[], float | None], k
         wait = (when - utcnow()).total_seconds() if isinstance(when, datetime) else float(when)
         while True:
             if wait > 0:
-                socketio.sleep(wait)
+                socketio.sleep(wait)  # type: ignore[arg-type]  # the stubs say int; any number of seconds works
             # A new app (tests build one each) replaced this one's server: its timers end with it.
             if _server_replaced(app):
                 return

@@ -12,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..countries import normalise_country
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from ..names import check_name
@@ -87,7 +87,7 @@ def validate_role(role: str) -> str:
 
 
 def create_user(
-    db: Session,
+    db: DbSession,
     *,
     email: str,
     name: str,
@@ -128,11 +128,11 @@ def create_user(
     return user
 
 
-def find_user_by_email(db: Session, email: str) -> User | None:
+def find_user_by_email(db: DbSession, email: str) -> User | None:
     return db.scalar(select(User).where(User.email == (email or "").strip().lower()))
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
+def authenticate(db: DbSession, email: str, password: str) -> User | None:
     """The user with this e-mail and password, or None.
 
     The same answer and the same work for an unknown e-mail, an account without a password and a
@@ -144,13 +144,17 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
     matched = run_blocking(_verify, _strong_hasher, stored or _decoy_hash(), password or "")
     if user is None or stored is None or not matched:
         return None
-    if _hasher() is _strong_hasher and _strong_hasher.check_needs_rehash(user.password_hash):
+    if (
+        _hasher() is _strong_hasher
+        and user.password_hash
+        and _strong_hasher.check_needs_rehash(user.password_hash)
+    ):
         user.password_hash = hash_password(password)
         db.commit()
     return user
 
 
-def set_password(db: Session, user: User, password: str) -> None:
+def set_password(db: DbSession, user: User, password: str) -> None:
     validate_password(password)
     user.password_hash = hash_password(password)
     user.session_version += 1
@@ -175,7 +179,7 @@ def normalise_scopes(scopes) -> str:
 
 
 def create_api_token(
-    db: Session,
+    db: DbSession,
     user: User,
     label: str = "",
     *,
@@ -200,7 +204,7 @@ def create_api_token(
     return token
 
 
-def token_row(db: Session, token: str | None) -> ApiToken | None:
+def token_row(db: DbSession, token: str | None) -> ApiToken | None:
     """The live (not revoked, not expired) token row for a token string, or None; records its use."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
@@ -217,13 +221,13 @@ def token_row(db: Session, token: str | None) -> ApiToken | None:
     return row
 
 
-def user_for_token(db: Session, token: str | None) -> User | None:
+def user_for_token(db: DbSession, token: str | None) -> User | None:
     """The owner of a live token, or None."""
     row = token_row(db, token)
     return row.user if row is not None else None
 
 
-def revoke_token(db: Session, token_id: int, user: User) -> ApiToken:
+def revoke_token(db: DbSession, token_id: int, user: User) -> ApiToken:
     """Revoke one of `user`'s tokens (the caller closes its sockets: realtime / fanout)."""
     row = db.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
@@ -233,13 +237,13 @@ def revoke_token(db: Session, token_id: int, user: User) -> ApiToken:
     return row
 
 
-def record_sign_in(db: Session, user: User) -> None:
+def record_sign_in(db: DbSession, user: User) -> None:
     """Remember when the person last signed in (organisers see who never did)."""
     user.last_login_at = utcnow()
     db.commit()
 
 
-def change_password(db: Session, user: User, current: str | None, new: str) -> None:
+def change_password(db: DbSession, user: User, current: str | None, new: str) -> None:
     """Change (or, for an account without one, set) the password; ends the person's other sessions."""
     if user.password_hash and not verify_password(user, current or ""):
         raise ServiceError("wrong_password", "your current password is not that")

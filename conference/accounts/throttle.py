@@ -31,8 +31,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..errors import ServiceError
 from ..rooms.ratelimit import hit
 from .models import LoginThrottle
@@ -76,7 +76,7 @@ def _key(action: str, scope: str, value: str) -> str:
     return f"accounts:{action}:{scope}:{_digest(value)}"
 
 
-def allow(db: Session, action: str, *, email: str, client: str | None) -> bool:
+def allow(db: DbSession, action: str, *, email: str, client: str | None) -> bool:
     """Count one attempt of `action` ("link") for this address and this client; False when either
     is over its limit. In the caller's transaction: the caller commits."""
     by_address = hit(db, _key(action, "address", email), *limits(action))
@@ -126,7 +126,7 @@ def device_cookie_for(email: str) -> str:
     return _device_serializer().dumps({"a": _digest(email), "d": secrets.token_urlsafe(12)})
 
 
-def _count(db: Session, key: str, scope: str, now: float) -> float:
+def _count(db: DbSession, key: str, scope: str, now: float) -> float:
     """Count one attempt for `key`; 0 when it may go ahead, else the seconds left to wait (and
     nothing is counted). Commits its own short transaction per key."""
     for _ in range(10):
@@ -171,7 +171,7 @@ def _count(db: Session, key: str, scope: str, now: float) -> float:
     raise ServiceError("busy", "the server is busy with sign-ins; try again in a moment", status=503)
 
 
-def wait_before_login(db: Session, keys: LoginKeys) -> float:
+def wait_before_login(db: DbSession, keys: LoginKeys) -> float:
     """Count this attempt under every key; 0 when it may go ahead, else the seconds to wait."""
     now = time.time()
     for key, scope in ((keys.account, "account"), (keys.client, "client")):
@@ -181,7 +181,7 @@ def wait_before_login(db: Session, keys: LoginKeys) -> float:
     return 0.0
 
 
-def check_login_attempt(db: Session, keys: LoginKeys) -> None:
+def check_login_attempt(db: DbSession, keys: LoginKeys) -> None:
     """Raise TooManyAttempts (429, `retry_after` seconds) when this attempt comes too early."""
     left = wait_before_login(db, keys)
     if left > 0:
@@ -194,7 +194,7 @@ def check_login_attempt(db: Session, keys: LoginKeys) -> None:
         )
 
 
-def login_failed(db: Session, keys: LoginKeys) -> None:
+def login_failed(db: DbSession, keys: LoginKeys) -> None:
     """The password was wrong: the wait runs from now, the answer (the password check takes a
     while: a wait counted from the attempt's start could be over before the answer arrives)."""
     now = time.time()
@@ -211,7 +211,7 @@ def login_failed(db: Session, keys: LoginKeys) -> None:
     db.commit()
 
 
-def login_succeeded(db: Session, keys: LoginKeys) -> None:
+def login_succeeded(db: DbSession, keys: LoginKeys) -> None:
     """The password was right: the account (or this device) starts again from zero."""
     db.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.account))
     db.commit()

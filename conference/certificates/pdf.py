@@ -86,7 +86,7 @@ def qr_png(data: str) -> bytes:
     code.add_data(data)
     code.make(fit=True)
     out = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(out, format="PNG")
+    code.make_image(fill_color="black", back_color="white").save(out, format="PNG")  # type: ignore[call-arg]  # the stubs type the PyPNG image, which takes no format; Pillow's is made here
     return out.getvalue()
 
 

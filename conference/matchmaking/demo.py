@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..programme.models import Event, ProgrammeSession, Track
 from ..registrations.models import Registration
 from .models import FollowUpNote, Interest, InterestMember, MatchmakingSession, Practice
@@ -60,7 +60,7 @@ WANTS_CYCLE = [
 ]
 
 
-def add_demo_matchmaking(db: Session, event: Event) -> None:
+def add_demo_matchmaking(db: DbSession, event: Event) -> None:
     """Idempotent: nothing happens when the event already has practices."""
     if db.scalar(select(Practice.id).where(Practice.event_id == event.id).limit(1)) is not None:
         return

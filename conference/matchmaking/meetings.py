@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..programme.models import Event
@@ -55,7 +56,7 @@ def slot_starts(starts_at: datetime, ends_at: datetime) -> list[datetime]:
     return slots
 
 
-def open_to_meetings(db: Session, event: Event, user_id: int) -> bool:
+def open_to_meetings(db: DbSession, event: Event, user_id: int) -> bool:
     """Owners of a published practice of the event, and people who said anyone may ask them."""
     owner = db.scalar(
         select(
@@ -69,7 +70,7 @@ def open_to_meetings(db: Session, event: Event, user_id: int) -> bool:
     )
 
 
-def set_open_to_meetings(db: Session, event: Event, user: User, open_: bool) -> bool:
+def set_open_to_meetings(db: DbSession, event: Event, user: User, open_: bool) -> bool:
     if not is_registered(db, user, event):
         raise Forbidden("not_registered", "register for the event to take meetings")
     row = db.scalar(
@@ -87,7 +88,7 @@ def set_open_to_meetings(db: Session, event: Event, user: User, open_: bool) -> 
     return open_
 
 
-def people_open_to_meetings(db: Session, event: Event, besides: int | None = None) -> list[User]:
+def people_open_to_meetings(db: DbSession, event: Event, besides: int | None = None) -> list[User]:
     """Registered people who may be asked for a meeting, by name."""
     owners = select(Practice.owner_id).where(Practice.event_id == event.id, Practice.status == "published")
     opted = select(MeetingOptIn.user_id).where(MeetingOptIn.event_id == event.id)
@@ -104,7 +105,7 @@ def people_open_to_meetings(db: Session, event: Event, besides: int | None = Non
     return list(db.scalars(query))
 
 
-def _busy(db: Session, user_ids: tuple[int, ...], starts: datetime, ends: datetime) -> bool:
+def _busy(db: DbSession, user_ids: tuple[int, ...], starts: datetime, ends: datetime) -> bool:
     return bool(
         db.scalar(
             select(
@@ -127,7 +128,7 @@ SUBJECTS = {
 }
 
 
-def _tell(db: Session, meeting: Meeting, by: User, what: str) -> None:
+def _tell(db: DbSession, meeting: Meeting, by: User, what: str) -> None:
     """An e-mail to the other person, queued in the caller's transaction (sent only if it commits)."""
     from ..mail.services import absolute_url, enqueue_template
 
@@ -150,7 +151,7 @@ def _tell(db: Session, meeting: Meeting, by: User, what: str) -> None:
     )
 
 
-def request_meeting(db: Session, event: Event, user: User, data: MeetingIn) -> Meeting:
+def request_meeting(db: DbSession, event: Event, user: User, data: MeetingIn) -> Meeting:
     """Ask a practice's owner, or someone open to meetings, for a short meeting."""
     if not is_registered(db, user, event):
         raise Forbidden("not_registered", "register for the event to ask for a meeting")
@@ -194,7 +195,7 @@ def request_meeting(db: Session, event: Event, user: User, data: MeetingIn) -> M
     return meeting
 
 
-def get_meeting(db: Session, event: Event, meeting_id: int, user: User) -> Meeting:
+def get_meeting(db: DbSession, event: Event, meeting_id: int, user: User) -> Meeting:
     """One of the person's own meetings (anyone else's is "not found")."""
     meeting = db.get(Meeting, meeting_id)
     if (
@@ -215,7 +216,7 @@ def _your_turn(meeting: Meeting, user: User, revision: int) -> None:
         raise Conflict("meeting_changed", "this meeting changed since you saw it; look again")
 
 
-def _claim(db: Session, meeting: Meeting, revision: int, values: dict) -> None:
+def _claim(db: DbSession, meeting: Meeting, revision: int, values: dict) -> None:
     """The conditional UPDATE every answer goes through: only from the revision the person saw."""
     changed = db.execute(
         update(Meeting)
@@ -228,7 +229,7 @@ def _claim(db: Session, meeting: Meeting, revision: int, values: dict) -> None:
         raise Conflict("meeting_changed", "this meeting changed a moment ago; look again")
 
 
-def accept(db: Session, meeting: Meeting, user: User, data: MeetingAnswer) -> Meeting:
+def accept(db: DbSession, meeting: Meeting, user: User, data: MeetingAnswer) -> Meeting:
     """The person whose turn it is accepts: both people's time is held, or `slot_taken`."""
     _your_turn(meeting, user, data.revision)
     _claim(db, meeting, data.revision, {"status": "accepted", "awaiting_id": None})
@@ -251,7 +252,7 @@ def accept(db: Session, meeting: Meeting, user: User, data: MeetingAnswer) -> Me
     return meeting
 
 
-def propose(db: Session, meeting: Meeting, user: User, data: MeetingProposal) -> Meeting:
+def propose(db: DbSession, meeting: Meeting, user: User, data: MeetingProposal) -> Meeting:
     """Another time (and place or link): the turn passes to the other person."""
     _your_turn(meeting, user, data.revision)
     starts, ends = _times(meeting.event, data)
@@ -273,7 +274,7 @@ def propose(db: Session, meeting: Meeting, user: User, data: MeetingProposal) ->
     return meeting
 
 
-def decline(db: Session, meeting: Meeting, user: User, data: MeetingAnswer) -> Meeting:
+def decline(db: DbSession, meeting: Meeting, user: User, data: MeetingAnswer) -> Meeting:
     _your_turn(meeting, user, data.revision)
     _claim(db, meeting, data.revision, {"status": "declined", "awaiting_id": None})
     db.refresh(meeting)
@@ -282,7 +283,7 @@ def decline(db: Session, meeting: Meeting, user: User, data: MeetingAnswer) -> M
     return meeting
 
 
-def cancel(db: Session, meeting: Meeting, user: User) -> Meeting:
+def cancel(db: DbSession, meeting: Meeting, user: User) -> Meeting:
     """Either person calls a pending or accepted meeting off; its time is free again."""
     if meeting.status not in ("pending", "accepted"):
         raise Conflict("meeting_not_open", f"this meeting is {meeting.status} already")
@@ -303,7 +304,7 @@ def cancel(db: Session, meeting: Meeting, user: User) -> Meeting:
 
 
 def meetings_of(
-    db: Session, event: Event, user: User, *, statuses: tuple[str, ...] | None = None
+    db: DbSession, event: Event, user: User, *, statuses: tuple[str, ...] | None = None
 ) -> list[Meeting]:
     query = (
         select(Meeting)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..programme.models import Event, ProgrammeSession, Track
 
 PRACTICE_STATUSES = ("published", "hidden")
@@ -47,7 +47,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Practice(db.Model):
+class Practice(Model):
     """A best practice a country offers to share (title, summary, who shares it, its thematic area)."""
 
     __tablename__ = "mm_practices"
@@ -81,7 +81,7 @@ class Practice(db.Model):
     )
 
 
-class Interest(db.Model):
+class Interest(Model):
     """One country's interest in one practice: one partnership possibility, followed up on its own."""
 
     __tablename__ = "mm_interests"
@@ -113,7 +113,7 @@ class Interest(db.Model):
         return [want for want in WANTS if want in asked]
 
 
-class InterestMember(db.Model):
+class InterestMember(Model):
     """A person who expressed their country's interest, with what they want and a short note."""
 
     __tablename__ = "mm_interest_members"
@@ -130,7 +130,7 @@ class InterestMember(db.Model):
     user: Mapped[User] = relationship()
 
 
-class FollowUpNote(db.Model):
+class FollowUpNote(Model):
     """A dated note on a possibility, and the status change it came with (if any)."""
 
     __tablename__ = "mm_follow_up_notes"
@@ -147,7 +147,7 @@ class FollowUpNote(db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class MatchmakingSession(db.Model):
+class MatchmakingSession(Model):
     """A programme session where matchmaking happens live: its live page and screen show new
     practices and expressions of interest as they come."""
 
@@ -161,7 +161,7 @@ class MatchmakingSession(db.Model):
     session: Mapped[ProgrammeSession] = relationship()
 
 
-class MeetingOptIn(db.Model):
+class MeetingOptIn(Model):
     """A participant who lets anyone at the event ask them for a meeting (practice owners always may be)."""
 
     __tablename__ = "mm_meeting_opt_ins"
@@ -173,7 +173,7 @@ class MeetingOptIn(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """A short one-to-one meeting during the event, asked by one person of another.
 
     While `pending`, `awaiting_id` is the person who must answer (accept, propose another time,
@@ -215,7 +215,7 @@ class Meeting(db.Model):
         return self.recipient if user_id == self.requester_id else self.requester
 
 
-class MeetingSlot(db.Model):
+class MeetingSlot(Model):
     """Five minutes of one person's time held by one accepted meeting."""
 
     __tablename__ = "mm_meeting_slots"

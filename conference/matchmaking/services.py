@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
 from ..countries import country_name
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..grants import checks
@@ -50,23 +51,23 @@ def _signed_in(user: User | None) -> bool:
     return user is not None and getattr(user, "is_authenticated", True) and user.id is not None
 
 
-def is_registered(db: Session, user: User | None, event: Event) -> bool:
+def is_registered(db: DbSession, user: User | None, event: Event) -> bool:
     return _signed_in(user) and confirmed_registration(db, user.id, event.id) is not None
 
 
-def may_edit_practice(db: Session, user: User | None, practice: Practice) -> bool:
+def may_edit_practice(db: DbSession, user: User | None, practice: Practice) -> bool:
     """The practice's owner and the event's organisers."""
     if not _signed_in(user):
         return False
     return practice.owner_id == user.id or checks.can_manage(db, user, practice.event_id)
 
 
-def may_see_practice(db: Session, user: User | None, practice: Practice) -> bool:
+def may_see_practice(db: DbSession, user: User | None, practice: Practice) -> bool:
     """A hidden practice is seen by its owner and the organisers only."""
     return practice.status == "published" or may_edit_practice(db, user, practice)
 
 
-def ensure_may_offer(db: Session, user: User | None, event: Event) -> None:
+def ensure_may_offer(db: DbSession, user: User | None, event: Event) -> None:
     if not _signed_in(user):
         raise ServiceError("unauthorized", "sign in to offer a practice", status=401)
     if not (is_registered(db, user, event) or checks.can_manage(db, user, event)):
@@ -76,7 +77,7 @@ def ensure_may_offer(db: Session, user: User | None, event: Event) -> None:
 # --- practices -----------------------------------------------------------------------------------
 
 
-def _track(db: Session, event: Event, track_id: int | None) -> int | None:
+def _track(db: DbSession, event: Event, track_id: int | None) -> int | None:
     if track_id is None:
         return None
     track = db.get(Track, track_id)
@@ -85,7 +86,7 @@ def _track(db: Session, event: Event, track_id: int | None) -> int | None:
     return track.id
 
 
-def _session(db: Session, event: Event, session_id: int | None) -> int | None:
+def _session(db: DbSession, event: Event, session_id: int | None) -> int | None:
     if session_id is None:
         return None
     session = db.get(ProgrammeSession, session_id)
@@ -98,7 +99,7 @@ def _links(links) -> list[dict]:
     return [{"title": link.title or link.url, "url": link.url} for link in links]
 
 
-def create_practice(db: Session, event: Event, user: User, data: PracticeIn) -> Practice:
+def create_practice(db: DbSession, event: Event, user: User, data: PracticeIn) -> Practice:
     """A participant offers a practice for their institution and country; organisers may offer one
     for someone else (`owner_email`)."""
     ensure_may_offer(db, user, event)
@@ -130,7 +131,7 @@ def create_practice(db: Session, event: Event, user: User, data: PracticeIn) -> 
     return practice
 
 
-def get_practice(db: Session, event: Event, practice_id: int, viewer: User | None = None) -> Practice:
+def get_practice(db: DbSession, event: Event, practice_id: int, viewer: User | None = None) -> Practice:
     """The practice of this event; a hidden one is "not found" for people who may not see it."""
     practice = db.get(Practice, practice_id)
     if practice is None or practice.event_id != event.id or not may_see_practice(db, viewer, practice):
@@ -138,7 +139,7 @@ def get_practice(db: Session, event: Event, practice_id: int, viewer: User | Non
     return practice
 
 
-def update_practice(db: Session, practice: Practice, user: User, data: PracticeUpdate) -> Practice:
+def update_practice(db: DbSession, practice: Practice, user: User, data: PracticeUpdate) -> Practice:
     """The owner or an organiser edits; only organisers hide or show it (moderation)."""
     if not may_edit_practice(db, user, practice):
         raise Forbidden("forbidden", "only the practice's owner or the organisers may change it")
@@ -172,7 +173,7 @@ def update_practice(db: Session, practice: Practice, user: User, data: PracticeU
     return practice
 
 
-def delete_practice(db: Session, practice: Practice, user: User) -> None:
+def delete_practice(db: DbSession, practice: Practice, user: User) -> None:
     if not may_edit_practice(db, user, practice):
         raise Forbidden("forbidden", "only the practice's owner or the organisers may delete it")
     db.delete(practice)
@@ -189,11 +190,11 @@ class InterestOutcome:
     new_interest: bool  # False: the person joined their country's existing expression
 
 
-def _find_interest(db: Session, practice_id: int, country: str) -> Interest | None:
+def _find_interest(db: DbSession, practice_id: int, country: str) -> Interest | None:
     return db.scalar(select(Interest).where(Interest.practice_id == practice_id, Interest.country == country))
 
 
-def express_interest(db: Session, practice: Practice, user: User, data: InterestIn) -> InterestOutcome:
+def express_interest(db: DbSession, practice: Practice, user: User, data: InterestIn) -> InterestOutcome:
     """The person's country's interest in the practice. One expression per country and practice:
     a second person of the same country is added to it (the database keeps one even when both
     arrive at the same instant). Asking twice updates what the person wants and their note."""
@@ -247,7 +248,7 @@ def express_interest(db: Session, practice: Practice, user: User, data: Interest
     return InterestOutcome(interest, member, created)
 
 
-def withdraw_interest(db: Session, practice: Practice, user: User) -> Interest | None:
+def withdraw_interest(db: DbSession, practice: Practice, user: User) -> Interest | None:
     """The person leaves their country's expression; the last one out removes it (and its follow-up)."""
     member = db.scalar(
         select(InterestMember)
@@ -267,14 +268,14 @@ def withdraw_interest(db: Session, practice: Practice, user: User) -> Interest |
     return interest
 
 
-def get_possibility(db: Session, event: Event, interest_id: int) -> Interest:
+def get_possibility(db: DbSession, event: Event, interest_id: int) -> Interest:
     interest = db.get(Interest, interest_id)
     if interest is None or interest.event_id != event.id:
         raise NotFound("possibility_not_found", f"no partnership possibility {interest_id} in {event.slug}")
     return interest
 
 
-def follow_up(db: Session, interest: Interest, user: User, data: FollowUpIn) -> FollowUpNote:
+def follow_up(db: DbSession, interest: Interest, user: User, data: FollowUpIn) -> FollowUpNote:
     """Move a possibility along (proposed → contacted → in progress → done / dropped) and/or add a
     dated note: the practice's owner and the organisers only. The change is a conditional UPDATE on
     the status the person saw, so two people moving it at once cannot both succeed."""
@@ -375,7 +376,7 @@ class Table:
         return sorted({i.country for row in self.rows for i in row.interests}, key=country_name)
 
 
-def practices_of(db: Session, event: Event, *, include_hidden: bool = False) -> list[Practice]:
+def practices_of(db: DbSession, event: Event, *, include_hidden: bool = False) -> list[Practice]:
     query = (
         select(Practice)
         .where(Practice.event_id == event.id)
@@ -393,7 +394,7 @@ def practices_of(db: Session, event: Event, *, include_hidden: bool = False) -> 
 
 
 def matchmaking_table(
-    db: Session, event: Event, filters: TableFilter | None = None, *, include_hidden: bool = False
+    db: DbSession, event: Event, filters: TableFilter | None = None, *, include_hidden: bool = False
 ) -> Table:
     """Each practice with its sharing country and the countries interested: one partnership
     possibility per practice × interested country. The country filter keeps the practices that
@@ -413,7 +414,7 @@ def matchmaking_table(
     return Table(rows, by_status)
 
 
-def totals(db: Session, event: Event) -> dict:
+def totals(db: DbSession, event: Event) -> dict:
     """For the event page: practices, possibilities and how their follow-up stands."""
     table = matchmaking_table(db, event)
     return {
@@ -428,7 +429,7 @@ def totals(db: Session, event: Event) -> dict:
 # --- sessions where matchmaking happens live ------------------------------------------------------
 
 
-def matchmaking_session_ids(db: Session, event_id: int) -> list[int]:
+def matchmaking_session_ids(db: DbSession, event_id: int) -> list[int]:
     return list(
         db.scalars(
             select(MatchmakingSession.session_id)
@@ -438,11 +439,11 @@ def matchmaking_session_ids(db: Session, event_id: int) -> list[int]:
     )
 
 
-def is_matchmaking_session(db: Session, session: ProgrammeSession) -> bool:
+def is_matchmaking_session(db: DbSession, session: ProgrammeSession) -> bool:
     return db.get(MatchmakingSession, session.id) is not None
 
 
-def set_matchmaking_sessions(db: Session, event: Event, session_ids: list[int]) -> list[int]:
+def set_matchmaking_sessions(db: DbSession, event: Event, session_ids: list[int]) -> list[int]:
     """Organisers name the sessions whose live page and screen follow the matchmaking."""
     for session_id in session_ids:
         _session(db, event, session_id)

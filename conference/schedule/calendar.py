@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from icalendar import Calendar
 from icalendar import Event as VEvent
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..programme.models import Event, ProgrammeSession
 
@@ -131,7 +132,7 @@ def _entry_component(entry: CalendarEntry, event: Event, stamp) -> VEvent:
 
 
 def event_calendar(
-    db: Session,
+    db: DbSession,
     event: Event,
     *,
     base_url: str = "",
@@ -158,9 +159,9 @@ def event_calendar(
     return _finish(calendar, event)
 
 
-def session_calendar(db: Session, session: ProgrammeSession, *, base_url: str = "") -> bytes:
+def session_calendar(db: DbSession, session: ProgrammeSession, *, base_url: str = "") -> bytes:
     """One session of the programme (UTF-8 bytes)."""
-    event = db.get(Event, session.event_id)
+    event = db.get_one(Event, session.event_id)
     calendar = _calendar(event, session.title)
     calendar.add_component(_session_component(session, event, base_url, utcnow()))
     return _finish(calendar, event)

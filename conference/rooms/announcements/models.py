@@ -9,12 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...accounts.models import User
 from ...db_types import UTCDateTime, utcnow
-from ...extensions import db
+from ...extensions import Model
 
 TEXT_MAX = 500
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     __tablename__ = "announcements"
     __table_args__ = (
         Index("ix_announcements_event_id_id", "event_id", "id"),
