@@ -286,7 +286,7 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
     from .observability import log_to_stderr
 
     log_to_stderr()  # errors (with request ids) and warnings reach the terminal or the service's journal
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if workers > 1:
         from .workers import supervise
 

@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 
-import socketio as socketio_server
+import socketio as socketio_server  # type: ignore[import-untyped]
 
 log = logging.getLogger("conference.fanout")
 CONTROL_METHOD = "conference"
@@ -67,7 +67,7 @@ class QueueManager(socketio_server.RedisManager):
 
     def _publish(self, data):
         try:
-            if not self.connected:
+            if not self.connected:  # type: ignore[has-type]
                 self._redis_connect()
             result = self.redis.publish(self.channel, self.json.dumps(data))
         except Exception as exc:  # noqa: BLE001 - any failure: the queue is unreachable

@@ -44,7 +44,7 @@ def request_id() -> str | None:
 
 def log_event(logger: logging.Logger, level: int, event: str, *, exc_info=None, **fields) -> None:
     """One structured line: JSON with the event name, the request id and `fields`."""
-    record = {"event": event}
+    record: dict[str, object] = {"event": event}
     if has_request_context():
         record.update(request_id=request_id(), method=request.method, path=request.path)
     record.update(fields)

@@ -140,14 +140,14 @@ def socket_user(sid: str | None = None) -> User | None:
 
 def socket_scopes(sid: str | None = None) -> frozenset[str] | None:
     """The scopes of the token behind this socket, or None for a cookie login (no narrowing)."""
-    identity = _identities.get(sid or request.sid)
+    identity = _identities.get(sid or request.sid)  # type: ignore[attr-defined]
     return identity.scopes if identity is not None else None
 
 
 def close_local_sockets(matches: Callable[[SocketIdentity], bool]) -> int:
     """Disconnect this process's /live sockets whose identity `matches`; the number closed.
     (conference.fanout sends the same order to every other process.)"""
-    server = socketio.server
+    server = socketio.server  # type: ignore[attr-defined]
     closed = 0
     for sid, identity in list(_identities.items()):
         if not matches(identity):
@@ -175,7 +175,7 @@ def _end_live_sockets_of_signed_out_user(app, user=None, **_extra) -> None:
 
 def _close_sockets_of_lost_access(kind, *, app=None, **fields) -> None:
     """hooks.access_lost: close the sockets that relied on what was lost, in every process."""
-    target = app or (current_app._get_current_object() if has_app_context() else None)
+    target = app or (current_app._get_current_object() if has_app_context() else None)  # type: ignore[attr-defined]
     if target is None:
         return
     if kind == "grant":
@@ -208,7 +208,7 @@ def handle_connect(auth=None):
         raise ConnectionRefusedError(
             "the database is not reachable at the moment; try again shortly", {"code": "database_unavailable"}
         ) from None
-    _identities[request.sid] = identity
+    _identities[request.sid] = identity  # type: ignore[attr-defined]
     return True
 
 

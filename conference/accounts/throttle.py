@@ -32,7 +32,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..db_session import DbSession
+from ..db_session import DbSession, execute_dml
 from ..errors import ServiceError
 from ..rooms.ratelimit import hit
 from .models import LoginThrottle
@@ -156,14 +156,15 @@ def _count(db: DbSession, key: str, scope: str, now: float) -> float:
             db.rollback()
             return locked_until - now
         counted = (0 if now - last > FORGET_AFTER else failures) + 1
-        swapped = db.execute(
+        swapped = execute_dml(
+            db,
             update(LoginThrottle)
             .where(
                 LoginThrottle.key == key,
                 LoginThrottle.failures == failures,
                 LoginThrottle.last_failure_at == last,
             )
-            .values(failures=counted, last_failure_at=now, locked_until=now + delay_after(counted, scope))
+            .values(failures=counted, last_failure_at=now, locked_until=now + delay_after(counted, scope)),
         ).rowcount
         db.commit()
         if swapped:

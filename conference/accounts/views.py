@@ -90,12 +90,14 @@ def login():
     form = LoginForm()
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
-        keys = throttle.login_keys(form.email.data, request.remote_addr, request.cookies.get(DEVICE_COOKIE))
+        keys = throttle.login_keys(
+            form.email.data or "", request.remote_addr, request.cookies.get(DEVICE_COOKIE)
+        )
         try:
             throttle.check_login_attempt(db.session, keys)  # counted before the (costly) password check
         except throttle.TooManyAttempts as exc:
             return _too_many_sign_ins(form, exc)
-        user = services.authenticate(db.session, form.email.data, form.password.data)
+        user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
             throttle.login_succeeded(db.session, keys)
             login_user(user, remember=form.remember.data)
@@ -104,7 +106,7 @@ def login():
             if not keys.known_device:
                 response.set_cookie(
                     DEVICE_COOKIE,
-                    throttle.device_cookie_for(form.email.data),
+                    throttle.device_cookie_for(form.email.data or ""),
                     max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
                     secure=current_app.config["SESSION_COOKIE_SECURE"],
                     httponly=True,
