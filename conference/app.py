@@ -125,6 +125,7 @@ def _register_features(app: Flask) -> None:
         documents,
         grants,
         hooks,
+        input_guard,
         mail,
         manage,
         programme,
@@ -137,6 +138,7 @@ def _register_features(app: Flask) -> None:
     from .web import register_web
 
     hooks.init_app(app)  # the registries the features below fill
+    input_guard.init_app(app)  # JSON nested too deep, NUL characters: a 400 before any handler
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     features = (

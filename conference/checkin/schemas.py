@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..db_types import MAX_DB_ID
 
 SCAN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
+
+
+def _plausible_time(value: datetime) -> datetime:
+    """A time a scanner or an organiser can mean: 2000-2200 once in UTC (0001-01-01T00:00:00+14:00
+    is not even representable in UTC). Without a zone it is checked as it stands; the service decides
+    what a missing zone means."""
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo is not None else value
+    except OverflowError:
+        raise ValueError("the time lies outside the years 2000-2200") from None
+    if not 2000 <= utc.year <= 2200:
+        raise ValueError("the time lies outside the years 2000-2200")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_plausible_time)]
 
 
 class ScanIn(BaseModel):
@@ -19,12 +35,12 @@ class ScanIn(BaseModel):
     list_id: int = Field(alias="list", gt=0, le=MAX_DB_ID)
     scan_id: str = Field(pattern=SCAN_ID_PATTERN)
     gate: str = Field(default="", max_length=80)
-    scanned_at: datetime | None = None
+    scanned_at: Moment | None = None
     direction: Literal["in", "out"] = "in"
 
 
 class SyncItemIn(ScanIn):
-    scanned_at: datetime  # an offline scan always carries the time it was made
+    scanned_at: Moment  # an offline scan always carries the time it was made
     # What the offline scanner showed at the door; a refusal there is recorded, never turned into an entry.
     offline_result: (
         Literal[
@@ -69,7 +85,7 @@ class CheckinListIn(BaseModel):
     capacity: int | None = Field(default=None, gt=0, le=1_000_000)
     allow_reentry: bool = True
     admits_online: bool = False
-    auto_checkout_at: datetime | None = None
+    auto_checkout_at: Moment | None = None
 
     @field_validator("name")
     @classmethod
