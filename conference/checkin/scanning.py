@@ -26,7 +26,7 @@ from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
 from ..registrations.models import Registration
-from .answers import attendee_card, clean_text, iso, stored_response
+from .answers import CODE_LOG_CHARS, attendee_card, clean_text, iso, stored_response
 from .auto_checkout import run_due_auto_checkouts
 from .badges import InvalidBadge, check_version, verify_token
 from .lists import get_list
@@ -45,7 +45,6 @@ RESULTS = (
 )
 LATE_AFTER = timedelta(minutes=5)  # an upload later than this after the scan is flagged "late"
 FUTURE_TOLERANCE = timedelta(minutes=5)  # scanner clocks may run a little fast, not more
-CODE_LOG_CHARS = 256
 MESSAGES = {
     "ok": "Welcome",
     "already_checked_in": "Already checked in",
@@ -118,7 +117,7 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
     checkin_list = get_list(db, request.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
     request.gate = clean_text(request.gate, 80)
-    replay = stored_response(db, request.scan_id, checkin_list.id)
+    replay = _replay(db, request, checkin_list.id)
     if replay is not None:
         return replay
     if request.direction not in ("in", "out"):
@@ -144,7 +143,7 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
             db.rollback()
             if db.get(CheckinList, list_id) is None:  # its organisers removed the list meanwhile
                 raise NotFound("list_not_found", f"there is no check-in list {list_id}") from None
-            replay = stored_response(db, request.scan_id, list_id)
+            replay = _replay(db, request, list_id)
             if replay is not None:  # the same scan_id arrived twice at once: one answer
                 return replay
             continue  # lost the first-entry race: the next round sees the winner's row
@@ -152,6 +151,11 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
             announce_change(checkin_list)
         return response
     raise Conflict("busy", "too many simultaneous changes to this badge; scan again")
+
+
+def _replay(db: Session, request: ScanRequest, list_id: int) -> dict | None:
+    code = request.code if isinstance(request.code, str) else ""
+    return stored_response(db, request.scan_id, list_id, code=code, direction=request.direction)
 
 
 def _decide(scan: ScanContext) -> _Outcome:
