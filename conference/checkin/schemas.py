@@ -85,6 +85,7 @@ class CheckinListIn(BaseModel):
     capacity: int | None = Field(default=None, gt=0, le=1_000_000)
     allow_reentry: bool = True
     admits_online: bool = False
+    admits_after_end: bool = False  # a session's door keeps admitting after the session ends
     auto_checkout_at: Moment | None = None
 
     @field_validator("name")
