@@ -183,7 +183,7 @@ def _decide(scan: ScanContext) -> _Outcome:
     checkin = db.scalar(
         select(Checkin).where(Checkin.registration_id == registration.id, Checkin.list_id == checkin_list.id)
     )
-    if _is_late(scan, registration):
+    if request.offline and _is_late(scan, registration):
         return _late(scan, registration, checkin)
     if request.direction == "out":
         return _exit(scan, registration, checkin)
@@ -284,7 +284,8 @@ def _already(scan: ScanContext, registration: Registration, checkin: Checkin) ->
 
 
 def _is_late(scan: ScanContext, registration: Registration) -> bool:
-    """Does a standing movement of this person on this list come after this scan's time, or did the
+    """(Offline scans only: an online scan is decided now, against the state of now, so scans racing
+    each other at one instant stay one "ok" and the rest "already".) Does a standing movement of this person on this list come after this scan's time, or did the
     list's automatic check-out run after it? Then "inside now" says nothing about that moment."""
     checkin_list = scan.checkin_list
     # Read afresh: the automatic check-out may have run since this list was loaded.

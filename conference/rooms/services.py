@@ -128,6 +128,7 @@ def enter_room(db: Session, user: User, session_id: int, sid: str) -> tuple[Prog
     """Put socket `sid` of `user` in the room (leaving any other), committed; `room_state` reads it."""
     session = get_live_session(db, session_id)
     ensure_can_join(db, user, session)
+    ratelimit.consume(db, f"join:{user.id}", "join")  # counted with the entry, in its transaction
     room = get_room(db, session)
     enter(db, user.id, session.id, sid)
     db.commit()
