@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import realtime_tasks
+from . import realtime_tasks, socket_edges
 from .config import Config, config_class, load_or_create_secret_key
 from .db_types import MAX_DB_ID
 from .extensions import csrf, db, login_manager, migrate, socketio
@@ -112,6 +112,7 @@ def _init_socketio(app: Flask) -> None:
         engineio_logger=False,
     )
     realtime_tasks.init_app(app)  # remembers this app's server for its background tasks
+    socket_edges.init_app(app)  # answers edge packets python-socketio leaves unanswered
 
 
 def _register_features(app: Flask) -> None:
