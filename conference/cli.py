@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from . import hooks
 from .errors import ServiceError
 from .extensions import db
 
@@ -276,6 +278,9 @@ def serve(host: str, port: int, max_connections: int) -> None:
     from .mail.sender import start_background_sender
 
     app = current_app._get_current_object()
+    if not app.config.get("INSTANCE_ID"):
+        app.config["INSTANCE_ID"] = f"{socket.gethostname()}:{port}"  # the same again after a restart
+    hooks.server_starting.send(app)  # forget this process's stale sockets, resume due timers
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")
     options = (

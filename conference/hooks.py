@@ -48,6 +48,11 @@ registration_changed = _signals.signal("registration-changed")
 # once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
 presence_changed = _signals.signal("presence-changed")
 
+# Sent by `conference serve` (and wsgi.py) once per server process, before it accepts requests:
+# sender=the app. The live rooms forget the sockets this process's previous run left and resume the
+# timers that died with it (breakout rounds past their end, poll deadlines).
+server_starting = _signals.signal("server-starting")
+
 # --- registries on the app: filled by each feature's init_app, read by the live rooms ---------------
 
 OnSiteCounter = Callable[[Session, ProgrammeSession], int]

@@ -48,6 +48,9 @@ class RoomPresence(db.Model):
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The server process holding the socket (config INSTANCE_ID): a restarted process removes its own
+    # rows, the sockets it lost, and leaves the other processes' people alone.
+    instance_id: Mapped[str] = mapped_column(String(120), default="", server_default="", index=True)
 
 
 class RoomVisit(db.Model):

@@ -7,6 +7,7 @@ is in at most one room (UNIQUE sid); a person counts once however many tabs they
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -60,7 +61,7 @@ def enter(db: Session, user_id: int, session_id: int, sid: str) -> int | None:
         return None
     if previous is not None:
         _remove(db, sid)
-    db.add(RoomPresence(sid=sid, session_id=session_id, user_id=user_id))
+    db.add(RoomPresence(sid=sid, session_id=session_id, user_id=user_id, instance_id=instance_id()))
     db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
     try:
         db.flush()
@@ -87,6 +88,36 @@ def leave_room(db: Session, sid: str, session_id: int | None = None) -> int | No
     _remove(db, sid)
     db.commit()
     return current
+
+
+def instance_id() -> str:
+    """This server process's name in the presence table (config INSTANCE_ID; "" when unnamed)."""
+    return (current_app.config.get("INSTANCE_ID") or "") if has_app_context() else ""
+
+
+def forget_instance(db: Session, instance: str) -> list[int]:
+    """At a server process's start: remove the presence rows its previous run left (sockets that died
+    with it) and close their visits, leaving every other process's people. Returns the sessions whose
+    numbers changed."""
+    stale = select(RoomPresence.sid).where(RoomPresence.instance_id == instance)
+    sessions = sorted(
+        set(db.scalars(select(RoomPresence.session_id).where(RoomPresence.instance_id == instance)))
+    )
+    if not sessions:
+        return []
+    db.execute(
+        update(RoomVisit)
+        .where(RoomVisit.sid.in_(stale), RoomVisit.left_at.is_(None))
+        .values(left_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.execute(
+        delete(RoomPresence)
+        .where(RoomPresence.instance_id == instance)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    return sessions
 
 
 def reset_presence(db: Session) -> tuple[int, int]:
