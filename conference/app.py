@@ -129,6 +129,7 @@ def _register_features(app: Flask) -> None:
         input_guard,
         mail,
         manage,
+        openapi,
         programme,
         realtime,
         registrations,
@@ -155,6 +156,7 @@ def _register_features(app: Flask) -> None:
         grants,
         documents,
         mail,
+        openapi,  # last: describes every /api/v1 route the others registered
     )
     for feature in features:
         feature.init_app(app)

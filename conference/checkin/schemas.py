@@ -111,3 +111,72 @@ class StaffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(min_length=3, max_length=254)
+
+
+# --- answers (documented in the OpenAPI description; the services build them as dicts) --------------
+
+
+class AttendeeOut(BaseModel):
+    registration_id: int
+    name: str
+    organisation: str | None = None
+    country: str | None = None
+    country_name: str = ""
+    mode: str
+
+
+class ScanOut(BaseModel):
+    """The answer to a scan: stored in the audit log, returned again for the same scan_id."""
+
+    model_config = ConfigDict(extra="allow")
+
+    result: Literal[
+        "ok",
+        "already_checked_in",
+        "invalid_badge",
+        "not_registered",
+        "cancelled",
+        "not_admitted",
+        "full",
+        "not_inside",
+    ]
+    reason: str
+    message: str
+    scan_id: str
+    list_id: int
+    direction: Literal["in", "out"]
+    gate: str
+    scanned_at: str
+    uploaded_at: str
+    offline: bool
+    late: bool
+    conflict: bool
+    attendee: AttendeeOut | None = None
+    reentry: bool | None = None
+    first_checked_in_at: str | None = None
+    first_checked_in_gate: str | None = None
+    first_checked_in_by: str | None = None
+    capacity: int | None = None
+    auto_checked_out_at: str | None = None
+
+
+class SyncItemError(BaseModel):
+    result: Literal["error"]
+    scan_id: str
+    error: dict
+
+
+class SyncOut(BaseModel):
+    results: list[ScanOut | SyncItemError]
+    conflicts: list[ScanOut]
+    applied: int
+
+
+class UndoOut(BaseModel):
+    result: Literal["undone"]
+    scan_id: str
+    undo_id: str
+    list_id: int
+    direction: Literal["in", "out"]
+    undone_at: str
+    attendee: AttendeeOut
