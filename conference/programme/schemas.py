@@ -200,6 +200,7 @@ class SessionIn(_In):
     parent_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
     # None: by kind (plenaries and keynotes wait for a moderator); True / False: always / never.
     questions_moderated: bool | None = None
+    interactive: bool = False  # a call in the live room (breakout rooms always have one)
 
     @field_validator("language")
     @classmethod

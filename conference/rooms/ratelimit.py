@@ -35,6 +35,9 @@ DEFAULT_LIMITS = {
     "join": (20, 10),
     # per person and poll: changing a ballot re-counts and re-broadcasts the poll
     "poll_vote_change": (10, 10),
+    # calls: joining (per person) and switching microphone, camera or hand (per socket)
+    "call_join": (10, 30),
+    "call_state": (20, 10),
 }
 
 

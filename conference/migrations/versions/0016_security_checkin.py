@@ -1,8 +1,8 @@
 """security and check-in: a door list may keep admitting after its session ends (off by default);
 live-room presence rows name the server process holding the socket (its INSTANCE_ID)
 
-Revision ID: 0015_security_checkin
-Revises: 0014
+Revision ID: 0016_security_checkin
+Revises: 0015_calls
 Create Date: 2026-11-29 11:30:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2026-11-29 11:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_security_checkin"
-down_revision = "0014"
+revision = "0016_security_checkin"
+down_revision = "0015_calls"
 branch_labels = None
 depends_on = None
 
