@@ -127,6 +127,7 @@ def _register_features(app: Flask) -> None:
         documents,
         grants,
         hooks,
+        i18n,
         input_guard,
         mail,
         manage,
@@ -145,6 +146,7 @@ def _register_features(app: Flask) -> None:
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     features = (
+        i18n,  # Flask-Babel and the language switch, before the pages that use them
         realtime,  # the /live door: connect, disconnect, unknown events
         accounts,
         programme,

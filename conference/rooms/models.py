@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -51,6 +51,8 @@ class RoomPresence(db.Model):
     # The server process holding the socket (config INSTANCE_ID): a restarted process removes its own
     # rows, the sockets it lost, and leaves the other processes' people alone.
     instance_id: Mapped[str] = mapped_column(String(120), default="", server_default="", index=True)
+    # The hall's projector screen: it follows the room but is nobody online (not counted, no visit).
+    screen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RoomVisit(db.Model):

@@ -84,6 +84,7 @@ document.getElementById("ask-form").addEventListener("submit", function (e) {
     if (ack.ok) {
       text.value = "";
       counter.textContent = "0/500";
+      document.getElementById("ask-anonymous").checked = false;  // each question chooses anew (issue #16)
       questions.upsert(ack.question);
       renderQuestions();
     }

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from rooms.conftest import cast, joined  # noqa: F401 - the live rooms' cast and joined clients
 
 from conference.extensions import db
 from conference.programme.models import ProgrammeSession
-
-pytest_plugins = ["rooms.conftest"]
 
 
 @pytest.fixture()
