@@ -15,7 +15,7 @@ asked for; there is no counter to drift. See docs/attendance.md for the definiti
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, literal, select, union_all
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ..accounts.models import User
 from ..checkin.models import CheckinList
 from ..countries import country_name, m49_subregion, region_names
+from ..database import off_hub
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..programme.models import Event, ProgrammeSession
@@ -435,6 +436,14 @@ def report(
     )
 
 
+def report_off_hub(event: Event, *, grace_seconds: int = DEFAULT_GRACE_SECONDS) -> Report:
+    """`report(...)` built in a real thread under eventlet or gevent (database.off_hub): SQLAlchemy
+    takes most of a second of pure Python to build its queries for a few hundred people, which would
+    freeze every socket of the worker meanwhile. The same in place otherwise."""
+    built = off_hub(report, event, grace_seconds=grace_seconds)
+    return replace(built, event=event)  # the caller's own copy, not the thread's detached one
+
+
 # ---- over time ---------------------------------------------------------------------------------
 
 
@@ -673,6 +682,32 @@ def stay_rows(
         )
         for user_id, name, email, country, session_id, title, mode, start, end, is_open in rows
     ]
+
+
+def attended_sessions(
+    db: Session,
+    event: Event,
+    *,
+    user_id: int | None = None,
+    now: datetime | None = None,
+    grace_seconds: int = DEFAULT_GRACE_SECONDS,
+) -> dict[int, set[int]]:
+    """{person id: ids of the sessions they attended}, from the records: an online stay in the session's
+    room (or one of its breakout rooms) or an entry on its door list. One person with `user_id`.
+    For other features (feedback, certificates)."""
+    clock = Clock.at(now, grace_seconds)
+    online = _with_breakouts(_online_stays(event.id, clock), "attended_online")
+    door = _door_stays(event.id, clock)
+    pairs = union_all(
+        select(online.c.person_id, online.c.session_id), select(door.c.person_id, door.c.session_id)
+    ).subquery("attended")
+    query = select(pairs.c.person_id, pairs.c.session_id).distinct()
+    if user_id is not None:
+        query = query.where(pairs.c.person_id == user_id)
+    found: dict[int, set[int]] = defaultdict(set)
+    for person_id, session_id in db.execute(query).all():
+        found[person_id].add(session_id)
+    return dict(found)
 
 
 # ---- JSON --------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def init_app(app) -> None:
 def on_subscribe(user, payload: Subscribe):
     event = get_event(db.session, payload.event_slug)
     ensure_can_see_attendance(db.session, user, event)
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
     join_room(attendance_room(event.id))
     return ok(report=services.report_json(report))
 
@@ -68,7 +68,7 @@ def broadcast_now(event_id: int, server=None) -> None:
     event = db.session.get(Event, event_id)
     if event is None:
         return
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
     (server or socketio.server).emit(
         UPDATE, services.report_json(report), to=attendance_room(event_id), namespace=LIVE
     )

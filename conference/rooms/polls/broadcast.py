@@ -86,7 +86,12 @@ def close_due_and_announce(session_id: int | None = None) -> None:
 def start_timer(poll: Poll) -> None:
     """Close the poll at its deadline (in this process; a later join or vote catches a missed one)."""
     poll_id = poll.id
-    realtime_tasks.run_at(current_app._get_current_object(), poll.closes_at, lambda: _close_if_due(poll_id))
+    realtime_tasks.run_at(
+        current_app._get_current_object(),
+        poll.closes_at,
+        lambda: _close_if_due(poll_id),
+        key=("poll deadline", poll_id),  # one timer per poll here, and one across workers
+    )
 
 
 def _close_if_due(poll_id: int) -> None:

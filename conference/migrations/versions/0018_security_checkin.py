@@ -1,8 +1,8 @@
 """security and check-in: a door list may keep admitting after its session ends (off by default);
 live-room presence rows name the server process holding the socket (its INSTANCE_ID)
 
-Revision ID: 0017_security_checkin
-Revises: 0016_i18n
+Revision ID: 0018_security_checkin
+Revises: 0017_board_feedback
 Create Date: 2026-11-29 11:30:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2026-11-29 11:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_security_checkin"
-down_revision = "0016_i18n"
+revision = "0018_security_checkin"
+down_revision = "0017_board_feedback"
 branch_labels = None
 depends_on = None
 
