@@ -24,6 +24,7 @@ from pydantic.json_schema import models_json_schema
 from .checkin.schemas import CheckinListIn, ScanIn, ScanOut, SyncIn, SyncOut, UndoIn, UndoOut
 from .db_types import MAX_DB_ID
 from .documents.schemas import DocumentIn, DocumentUpdate
+from .feedback.views import FeedbackIn
 from .programme.schemas import EventCreateIn, EventIn, GrantIn, SessionIn, SpeakerIn, TrackIn
 from .registrations.schemas import FieldDefinition, ImportRequest, ModeChange, ParticipantAdd
 
@@ -53,6 +54,7 @@ REQUEST_BODIES: dict[str, dict[str, type[BaseModel]]] = {
     "registrations_api.add_field": {"POST": FieldDefinition},
     "registrations_api.update_field": {"PUT": FieldDefinition},
     "documents_api.one": {"PATCH": DocumentUpdate},
+    "feedback.submit_json": {"POST": FeedbackIn},
 }
 # Bodies that are not one JSON model: a multipart upload (the form fields are DocumentIn's), a file.
 MULTIPART_BODIES: dict[str, dict[str, type[BaseModel]]] = {"documents_api.create": {"POST": DocumentIn}}
