@@ -16,6 +16,11 @@ if os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
 
     eventlet.monkey_patch()
 
-from conference import create_app
+import socket
+
+from conference import create_app, hooks
 
 app = create_app()
+# One worker per host (as above): it is named after the host unless CONFERENCE_INSTANCE_ID says.
+app.config["INSTANCE_ID"] = app.config.get("INSTANCE_ID") or socket.gethostname()
+hooks.server_starting.send(app)  # forget this process's stale sockets, resume due timers

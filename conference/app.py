@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import packet_json, realtime_tasks
+from . import packet_json, realtime_tasks, socket_edges
 from .config import Config, config_class, load_or_create_secret_key
 from .database import engine_settings
 from .db_types import MAX_DB_ID
@@ -145,6 +145,7 @@ def _init_socketio(app: Flask) -> None:
         engineio_logger=False,
     )
     realtime_tasks.init_app(app)  # remembers this app's server for its background tasks
+    socket_edges.init_app(app)  # answers edge packets python-socketio leaves unanswered
 
 
 def _register_features(app: Flask) -> None:
@@ -163,10 +164,12 @@ def _register_features(app: Flask) -> None:
         grants,
         hooks,
         i18n,
+        input_guard,
         mail,
         manage,
         matchmaking,
         observability,
+        openapi,
         programme,
         realtime,
         registrations,
@@ -178,6 +181,7 @@ def _register_features(app: Flask) -> None:
 
     hooks.init_app(app)  # the registries the features below fill
     observability.init_app(app)  # request ids, /healthz and /readyz
+    input_guard.init_app(app)  # JSON nested too deep, NUL characters: a 400 before any handler
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     features = (
@@ -199,6 +203,7 @@ def _register_features(app: Flask) -> None:
         feedback,
         certificates,
         matchmaking,  # practices, interests, the matchmaking table, meetings
+        openapi,  # last: describes every /api/v1 route the others registered
     )
     for feature in features:
         feature.init_app(app)

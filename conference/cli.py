@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from . import hooks
 from .errors import ServiceError
 from .extensions import db
 
@@ -298,6 +300,9 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
         supervise(host, port, workers, max_connections)
         return
     _prepare_process(max_connections)
+    if not app.config.get("INSTANCE_ID"):
+        app.config["INSTANCE_ID"] = f"{socket.gethostname()}:{port}"  # the same again after a restart
+    hooks.server_starting.send(app)  # forget this process's stale sockets, resume due timers
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")  # type: ignore[attr-defined]  # the stubs leave .async_mode out
     options_by_mode: dict[str, dict[str, Any]] = {

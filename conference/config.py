@@ -148,6 +148,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SOCKETIO_CHANNEL", "flask-socketio", "the Socket.IO channel on the message queue", "SOCKETIO_CHANNEL"
     ),
+    # Which server process a live-room presence row belongs to, so a restarted process forgets its own
+    # stale sockets and no other's. `conference serve` uses <host name>:<port> when it is not set.
+    Setting(
+        "INSTANCE_ID",
+        "",
+        "this server process's name in the presence table (stable across its restarts)",
+        "INSTANCE_ID",
+    ),
     Setting(
         "SOCKETIO_ALLOWED_ORIGINS",
         [],

@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 
-import socketio as socketio_server  # type: ignore[import-untyped]
+import socketio as socketio_server
 
 log = logging.getLogger("conference.fanout")
 CONTROL_METHOD = "conference"

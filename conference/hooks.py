@@ -56,6 +56,11 @@ presence_changed = _signals.signal("presence-changed")
 # an API token revoked). The realtime door closes the matching sockets in every server process.
 access_lost = _signals.signal("access-lost")
 
+# Sent by `conference serve` (and wsgi.py) once per server process, before it accepts requests:
+# sender=the app. The live rooms forget the sockets this process's previous run left and resume the
+# timers that died with it (breakout rounds past their end, poll deadlines).
+server_starting = _signals.signal("server-starting")
+
 # Sent by the live rooms once a session's Q&A is over, after commit: sender=event_id, session_id=...,
 # reason="ended" (a timer at the session's end time), "closed" (a moderator closed its room) or
 # "resumed" (a fresh process catching up with sessions that ended while no timer ran). May be sent

@@ -7,6 +7,7 @@ that answer back, so a scanner may retry freely.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from ..errors import Conflict
 from ..registrations.models import Registration
 from .models import ScanRecord
 
+log = logging.getLogger(__name__)
+CODE_LOG_CHARS = 256  # the audit log keeps this much of a scanned code
+
 
 def clean_text(text: str, limit: int) -> str:
     """Text safe to store anywhere: no control characters (PostgreSQL refuses NUL), no lone surrogates."""
@@ -24,16 +28,50 @@ def clean_text(text: str, limit: int) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")[:limit]
 
 
-def stored_response(db: DbSession, scan_id: str, list_id: int | None = None) -> dict | None:
-    """The answer already given to this scan_id (None if new). A scan_id is one scan on one list:
-    reusing it elsewhere is refused rather than answered with another list's data."""
+def stored_response(
+    db: DbSession,
+    scan_id: str,
+    list_id: int | None = None,
+    *,
+    action: str = "scan",
+    code: str | None = None,
+    direction: str | None = None,
+    undoes: str | None = None,
+) -> dict | None:
+    """The answer already given to this id (None if new). An id names one request: the same scan
+    (code, list, direction) or the same undo (of the same scan_id). Any other request under a used id
+    (another code, another list, an undo_id that was a scan's id...) is a 409 `scan_id_reused`,
+    logged, rather than answered with another request's answer."""
     stored = db.execute(
-        select(ScanRecord.response, ScanRecord.list_id).where(ScanRecord.scan_id == scan_id)
+        select(
+            ScanRecord.response,
+            ScanRecord.list_id,
+            ScanRecord.action,
+            ScanRecord.code,
+            ScanRecord.direction,
+            ScanRecord.reason,
+        ).where(ScanRecord.scan_id == scan_id)
     ).first()
     if stored is None:
         return None
-    if list_id is not None and stored.list_id != list_id:
-        raise Conflict("scan_id_reused", "this scan_id was already used for another scan")
+    same = stored.action == action and (list_id is None or stored.list_id == list_id)
+    if same and action == "scan":
+        same = (code is None or stored.code == clean_text(code, CODE_LOG_CHARS)) and (
+            direction is None or stored.direction == direction
+        )
+    if same and action == "undo":
+        same = undoes is None or stored.reason == undoes[:64]
+    if not same:
+        log.warning(
+            "scan_id_reused: %s %r was already used by a %s on list %s (now a %s on list %s)",
+            action,
+            scan_id,
+            stored.action,
+            stored.list_id,
+            action,
+            list_id,
+        )
+        raise Conflict("scan_id_reused", "this id was already used for another request; send a new one")
     return json.loads(stored.response)
 
 

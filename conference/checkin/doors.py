@@ -93,6 +93,7 @@ def _resolve(db: DbSession, event: Event, data: CheckinListIn) -> dict:
         "capacity": data.capacity,
         "allow_reentry": data.allow_reentry,
         "admits_online": data.admits_online,
+        "admits_after_end": data.admits_after_end,
         "auto_checkout_at": _local_to_utc(data.auto_checkout_at, event),
     }
 
@@ -239,6 +240,7 @@ def list_json(checkin_list: CheckinList, event: Event, numbers: dict | None = No
         "capacity": checkin_list.capacity,
         "allow_reentry": checkin_list.allow_reentry,
         "admits_online": checkin_list.admits_online,
+        "admits_after_end": checkin_list.admits_after_end,
         "auto_checkout_at": auto.isoformat().replace("+00:00", "Z") if auto else None,
         "auto_checkout_local": auto.astimezone(event.tz).strftime("%Y-%m-%dT%H:%M") if auto else None,
         "inside_now": checkin_list.inside_count,

@@ -125,6 +125,9 @@ def list_as_dict(checkin_list: CheckinList) -> dict:
         "session_id": checkin_list.session_id,
         "admits_online": checkin_list.admits_online,
         "allow_reentry": checkin_list.allow_reentry,
+        "admits_after_end": checkin_list.admits_after_end,
+        # a session's door stops admitting then (the offline scanner decides it alone too)
+        "session_ends_at": iso(checkin_list.session.ends_at) if checkin_list.session else None,
         "auto_checkout_at": iso(checkin_list.auto_checkout_at),
         "capacity": checkin_list.capacity,
     }

@@ -22,7 +22,7 @@ from .schemas import CheckinListIn, StaffIn
 bp = Blueprint("checkin_manage", __name__, url_prefix="/manage/events/<slug>/doors")
 api_bp = Blueprint("checkin_manage_api", __name__, url_prefix="/api/v1")
 
-LIST_CHECKBOXES = ("allow_reentry", "admits_online")
+LIST_CHECKBOXES = ("allow_reentry", "admits_online", "admits_after_end")
 
 
 def _field_errors(exc: ServiceError) -> dict:

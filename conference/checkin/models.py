@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -45,6 +55,8 @@ class CheckinList(Model):
     )
     admits_online: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_reentry: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A session's door stops admitting when the session ends, unless its organisers allow it.
+    admits_after_end: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     auto_checkout_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set once the automatic check-out ran (a conditional UPDATE makes it run once across processes).
     auto_checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -27,12 +27,13 @@ from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
 from ..registrations.models import Registration
-from .answers import attendee_card, clean_text, iso, stored_response
+from . import timeline
+from .answers import CODE_LOG_CHARS, attendee_card, clean_text, iso, stored_response
 from .auto_checkout import run_due_auto_checkouts
 from .badges import InvalidBadge, check_version, verify_token
 from .lists import get_list
 from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
-from .occupancy import announce_change, free_places, take_place
+from .occupancy import announce_change, free_places, lock_list, take_place
 
 RESULTS = (
     "ok",
@@ -46,7 +47,6 @@ RESULTS = (
 )
 LATE_AFTER = timedelta(minutes=5)  # an upload later than this after the scan is flagged "late"
 FUTURE_TOLERANCE = timedelta(minutes=5)  # scanner clocks may run a little fast, not more
-CODE_LOG_CHARS = 256
 MESSAGES = {
     "ok": "Welcome",
     "already_checked_in": "Already checked in",
@@ -119,7 +119,7 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
     checkin_list = get_list(db, request.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
     request.gate = clean_text(request.gate, 80)
-    replay = stored_response(db, request.scan_id, checkin_list.id)
+    replay = _replay(db, request, checkin_list.id)
     if replay is not None:
         return replay
     if request.direction not in ("in", "out"):
@@ -145,7 +145,7 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
             db.rollback()
             if db.get(CheckinList, list_id) is None:  # its organisers removed the list meanwhile
                 raise NotFound("list_not_found", f"there is no check-in list {list_id}") from None
-            replay = stored_response(db, request.scan_id, list_id)
+            replay = _replay(db, request, list_id)
             if replay is not None:  # the same scan_id arrived twice at once: one answer
                 return replay
             continue  # lost the first-entry race: the next round sees the winner's row
@@ -153,6 +153,11 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
             announce_change(checkin_list)
         return response
     raise Conflict("busy", "too many simultaneous changes to this badge; scan again")
+
+
+def _replay(db: DbSession, request: ScanRequest, list_id: int) -> dict | None:
+    code = request.code if isinstance(request.code, str) else ""
+    return stored_response(db, request.scan_id, list_id, code=code, direction=request.direction)
 
 
 def _decide(scan: ScanContext) -> _Outcome:
@@ -170,7 +175,7 @@ def _decide(scan: ScanContext) -> _Outcome:
         check_version(db, claims)
     except InvalidBadge as exc:
         return _Outcome("invalid_badge", exc.reason, registration, extra={"message": exc.message})
-    refusal = _admission_refusal(checkin_list, registration, scan.scanned_at)
+    refusal = _admission_refusal(checkin_list, registration, scan.scanned_at, request.direction)
     if refusal:
         return _Outcome("not_admitted", refusal, registration)
     if request.offline and request.offline_result not in (None, "ok"):
@@ -179,6 +184,8 @@ def _decide(scan: ScanContext) -> _Outcome:
     checkin = db.scalar(
         select(Checkin).where(Checkin.registration_id == registration.id, Checkin.list_id == checkin_list.id)
     )
+    if request.offline and _is_late(scan, registration):
+        return _late(scan, registration, checkin)
     if request.direction == "out":
         return _exit(scan, registration, checkin)
     if checkin is None:
@@ -188,9 +195,19 @@ def _decide(scan: ScanContext) -> _Outcome:
     return _already(scan, registration, checkin)
 
 
-def _admission_refusal(checkin_list: CheckinList, registration: Registration, scanned_at: datetime) -> str:
+def _admission_refusal(
+    checkin_list: CheckinList, registration: Registration, scanned_at: datetime, direction: str
+) -> str:
     if registration.mode == "online" and not checkin_list.admits_online:
         return "online_registration"
+    session = checkin_list.session if checkin_list.scope == "session" else None
+    if (
+        direction == "in"
+        and session is not None
+        and not checkin_list.admits_after_end
+        and scanned_at >= session.ends_at
+    ):
+        return "session_ended"  # a door stops admitting when its session ends (exits still count)
     if (
         checkin_list.scope == "day"
         and checkin_list.day is not None
@@ -263,22 +280,114 @@ def _exit(scan: ScanContext, registration: Registration, checkin: Checkin | None
 
 
 def _already(scan: ScanContext, registration: Registration, checkin: Checkin) -> _Outcome:
-    """Refused as a repeat. An offline scan that is older than the recorded first entry moves the first
-    entry back to it (first scan wins) and is kept as a movement; the clash is a conflict for staff."""
-    outcome = _Outcome(
+    """Refused as a repeat (an older offline scan is placed in the timeline by `_late` instead)."""
+    return _Outcome(
         "already_checked_in", "already_inside" if checkin.inside else "no_reentry", registration, checkin
     )
-    if scan.request.offline and scan.scanned_at < checkin.checked_in_at:
-        scan.db.execute(
+
+
+def _is_late(scan: ScanContext, registration: Registration) -> bool:
+    """(Offline scans only: an online scan is decided now, against the state of now, so scans racing
+    each other at one instant stay one "ok" and the rest "already".) Does a standing movement of this person on this list come after this scan's time, or did the
+    list's automatic check-out run after it? Then "inside now" says nothing about that moment."""
+    checkin_list = scan.checkin_list
+    # Read afresh: the automatic check-out may have run since this list was loaded.
+    auto_at, auto_done = scan.db.execute(
+        select(CheckinList.auto_checkout_at, CheckinList.auto_checked_out_at).where(
+            CheckinList.id == checkin_list.id
+        )
+    ).one()
+    if scan.request.direction == "in" and auto_done is not None and auto_at and scan.scanned_at <= auto_at:
+        return True
+    later = scan.db.scalar(
+        select(CheckinMovement.id)
+        .where(
+            CheckinMovement.list_id == checkin_list.id,
+            CheckinMovement.registration_id == registration.id,
+            CheckinMovement.undone_at.is_(None),
+            CheckinMovement.scanned_at > scan.scanned_at,
+        )
+        .limit(1)
+    )
+    return later is not None
+
+
+def _late(scan: ScanContext, registration: Registration, checkin: Checkin | None) -> _Outcome:
+    """A scan older than this person's latest movement (or than an automatic check-out that ran):
+    judged at its own time among the movements in `scanned_at` order (see timeline.py), then the
+    first entry, "inside" and the list's count are recomputed from the whole timeline."""
+    db, checkin_list = scan.db, scan.checkin_list
+    lock_list(db, checkin_list.id)  # the list row first, as every writer does; then read what stands
+    db.refresh(checkin_list)
+    rows = list(
+        db.scalars(
+            select(CheckinMovement)
+            .where(
+                CheckinMovement.list_id == checkin_list.id,
+                CheckinMovement.registration_id == registration.id,
+                CheckinMovement.undone_at.is_(None),
+            )
+            .order_by(CheckinMovement.scanned_at, CheckinMovement.id)
+        )
+    )
+    if checkin is not None:
+        db.refresh(checkin)
+    new = timeline.Move(scan.scanned_at, scan.request.direction)
+    placed = timeline.place(
+        [timeline.Move(m.scanned_at, m.direction, m, m.automatic) for m in rows],
+        new,
+        allow_reentry=checkin_list.allow_reentry,
+        auto_checkout_done_at=checkin_list.auto_checkout_at if checkin_list.auto_checked_out_at else None,
+    )
+    if not placed.record:
+        return _Outcome(placed.result, placed.reason, registration, checkin)
+    was_inside = bool(checkin and checkin.inside)
+    if placed.inside and not was_inside:
+        if not take_place(db, checkin_list):
+            return _Outcome("full", "capacity_reached", registration, checkin)
+    elif was_inside and not placed.inside:
+        free_places(db, checkin_list.id, 1)
+    first = placed.first_entry
+    first_row = first.ref if first is not None and first is not new else None
+    first_values = {
+        "checked_in_at": first.at if first is not None else scan.scanned_at,
+        "gate": first_row.gate if first_row is not None else scan.request.gate,
+        "staff_user_id": first_row.staff_user_id if first_row is not None else scan.staff.id,
+        "inside": placed.inside,
+    }
+    moved_first = checkin is not None and first_values["checked_in_at"] != checkin.checked_in_at
+    if checkin is None:
+        checkin = Checkin(registration_id=registration.id, list_id=checkin_list.id, **first_values)
+        db.add(checkin)
+        db.flush()  # UNIQUE(registration_id, list_id): the loser of a race gets IntegrityError here
+    else:
+        db.execute(
             update(Checkin)
-            .where(Checkin.id == checkin.id, Checkin.checked_in_at > scan.scanned_at)
-            .values(checked_in_at=scan.scanned_at, gate=scan.request.gate, staff_user_id=scan.staff.id)
+            .where(Checkin.id == checkin.id)
+            .values(**first_values)
             .execution_options(synchronize_session=False)
         )
-        scan.db.add(scan.movement(registration, "in"))
-        outcome.extra["first_entry_moved"] = True
-        outcome.changed = True
-    return outcome
+        db.refresh(checkin)
+    db.add(scan.movement(registration, scan.request.direction))
+    if placed.auto_exit is not None:
+        db.add(
+            CheckinMovement(
+                list_id=checkin_list.id,
+                registration_id=registration.id,
+                direction="out",
+                scanned_at=placed.auto_exit,
+                uploaded_at=scan.now,
+                automatic=True,
+            )
+        )
+    extra: dict = {}
+    if placed.reason == "reentry":
+        extra["reentry"] = True
+    if placed.auto_exit is not None:
+        extra["auto_checked_out_at"] = iso(placed.auto_exit)
+    if moved_first:
+        extra["first_entry_moved"] = True
+    return _Outcome(placed.result, placed.reason, registration, checkin, extra=extra, changed=True)
 
 
 def _record(scan: ScanContext, outcome: _Outcome) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ MAX_SYNC_BATCH = 500
 def sync(db: DbSession, staff: User, requests: Iterable[ScanRequest]) -> dict:
     """Apply an offline scanner's queue in scan time order (first scan wins). Each scan commits on its
     own and is idempotent by scan_id, so a batch cut off halfway can simply be sent again."""
-    items = sorted(requests, key=lambda r: (r.scanned_at or utcnow(), r.scan_id))
+    items = sorted(requests, key=_scan_order)
     if len(items) > MAX_SYNC_BATCH:
         raise ServiceError("batch_too_large", f"send at most {MAX_SYNC_BATCH} scans per batch")
     results, conflicts = [], []
@@ -41,6 +42,15 @@ def sync(db: DbSession, staff: User, requests: Iterable[ScanRequest]) -> dict:
         if answer.get("conflict"):
             conflicts.append(answer)
     return {"results": results, "conflicts": conflicts, "applied": len(results)}
+
+
+def _scan_order(request: ScanRequest) -> tuple[datetime, str]:
+    """Scan time, then scan_id. A time without a zone sorts as UTC here (it is refused item by item by
+    `scan`, not by crashing the comparison with the zoned times of the same batch)."""
+    moment = request.scanned_at or utcnow()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment, request.scan_id
 
 
 def conflicts_of(db: DbSession, event_id: int, limit: int = 50) -> list[dict]:

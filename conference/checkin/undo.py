@@ -32,7 +32,7 @@ def undo(db: DbSession, staff: User, scan_id: str, undo_id: str | None = None) -
         raise NotFound("scan_not_found", "no accepted scan with this scan_id")
     checkin_list = get_list(db, movement.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
-    replay = stored_response(db, undo_id, checkin_list.id)
+    replay = stored_response(db, undo_id, checkin_list.id, action="undo", undoes=scan_id)
     if replay is not None:
         return replay
     now = utcnow()
@@ -77,7 +77,7 @@ def undo(db: DbSession, staff: User, scan_id: str, undo_id: str | None = None) -
         db.commit()
     except IntegrityError:
         db.rollback()
-        replay = stored_response(db, undo_id, checkin_list.id)
+        replay = stored_response(db, undo_id, checkin_list.id, action="undo", undoes=scan_id)
         if replay is not None:
             return replay
         raise Conflict("already_undone", "this scan was already undone") from None

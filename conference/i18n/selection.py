@@ -39,7 +39,7 @@ def _accept_variants() -> list[str]:
 
 def _event_default() -> str | None:
     slug = (request.view_args or {}).get("slug")
-    if not slug:
+    if not slug or "\x00" in slug:  # refused by input_guard; PostgreSQL cannot even look it up
         return None
     from ..programme.models import Event
 

@@ -48,6 +48,9 @@ class RoomPresence(Model):
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The server process holding the socket (config INSTANCE_ID): a restarted process removes its own
+    # rows, the sockets it lost, and leaves the other processes' people alone.
+    instance_id: Mapped[str] = mapped_column(String(120), default="", server_default="", index=True)
     # The hall's projector screen: it follows the room but is nobody online (not counted, no visit).
     screen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

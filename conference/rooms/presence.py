@@ -7,6 +7,7 @@ is in at most one room (UNIQUE sid); a person counts once however many tabs they
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -64,7 +65,11 @@ def enter(db: DbSession, user_id: int, session_id: int, sid: str, *, screen: boo
         return None
     if previous is not None:
         _remove(db, sid)
-    db.add(RoomPresence(sid=sid, session_id=session_id, user_id=user_id, screen=screen))
+    db.add(
+        RoomPresence(
+            sid=sid, session_id=session_id, user_id=user_id, screen=screen, instance_id=instance_id()
+        )
+    )
     if not screen:  # a projector is no attendee: no stay to count
         db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
     try:
@@ -92,6 +97,36 @@ def leave_room(db: DbSession, sid: str, session_id: int | None = None) -> int | 
     _remove(db, sid)
     db.commit()
     return current
+
+
+def instance_id() -> str:
+    """This server process's name in the presence table (config INSTANCE_ID; "" when unnamed)."""
+    return (current_app.config.get("INSTANCE_ID") or "") if has_app_context() else ""
+
+
+def forget_instance(db: DbSession, instance: str) -> list[int]:
+    """At a server process's start: remove the presence rows its previous run left (sockets that died
+    with it) and close their visits, leaving every other process's people. Returns the sessions whose
+    numbers changed."""
+    stale = select(RoomPresence.sid).where(RoomPresence.instance_id == instance)
+    sessions = sorted(
+        set(db.scalars(select(RoomPresence.session_id).where(RoomPresence.instance_id == instance)))
+    )
+    if not sessions:
+        return []
+    db.execute(
+        update(RoomVisit)
+        .where(RoomVisit.sid.in_(stale), RoomVisit.left_at.is_(None))
+        .values(left_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.execute(
+        delete(RoomPresence)
+        .where(RoomPresence.instance_id == instance)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    return sessions
 
 
 def reset_presence(db: DbSession) -> tuple[int, int]:

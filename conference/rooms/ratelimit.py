@@ -1,4 +1,5 @@
-"""Flood control for questions and chat, behind one small interface.
+"""Flood control for questions, chat, votes, room switching and poll vote changes, behind one small
+interface.
 
 `RateLimiter.hit(key, limit, window)` says whether one more action fits in the current window.
 The default implementation counts in the database (fixed windows, one row per key and window), so
@@ -29,6 +30,11 @@ DEFAULT_LIMITS = {
     "vote": (10, 5),
     # per event: every live room of the event shows each one
     "announcement": (5, 60),
+    # per person: entering a room (a join, or a switch to another room) writes presence and a visit
+    # row; reconnects and breakout moves stay far below this
+    "join": (20, 10),
+    # per person and poll: changing a ballot re-counts and re-broadcasts the poll
+    "poll_vote_change": (10, 10),
     # calls: joining (per person) and switching microphone, camera or hand (per socket)
     "call_join": (10, 30),
     "call_state": (20, 10),

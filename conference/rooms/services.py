@@ -133,6 +133,7 @@ def enter_room(
     ensure_can_join(db, user, session)
     if screen:
         ensure_can_moderate(db, user, session)
+    ratelimit.consume(db, f"join:{user.id}", "join")  # counted with the entry, in its transaction
     room = get_room(db, session)
     enter(db, user.id, session.id, sid, screen=screen)
     db.commit()

@@ -287,6 +287,8 @@ function startScanner(root) {
       snap.inside.delete(id);
       return { result: "ok", reason: "exit", attendee, offline: true };
     }
+    const endsAt = snap.list.session_ends_at ? Date.parse(snap.list.session_ends_at) : NaN;
+    if (!snap.list.admits_after_end && Date.now() >= endsAt) return refuse("not_admitted", "session_ended", attendee);
     if (snap.inside.has(id) || (snap.checkedIn.has(id) && !snap.list.allow_reentry)) {
       return refuse("already_checked_in", snap.inside.has(id) ? "already_inside" : "no_reentry", attendee);
     }

@@ -4,6 +4,7 @@ badge images decoded by a real QR decoder (zxing-cpp), and live numbers over Soc
 from __future__ import annotations
 
 import io
+import logging
 import re
 import uuid
 
@@ -461,3 +462,85 @@ def test_staff_reissue_a_lost_badge_from_the_sheet(
     )
     assert answer.json["reason"] == "reissued"
     assert post_form(logged_in_client(make_user()), url, {}).status_code == 403
+
+
+def test_a_scan_id_reused_for_another_code_or_as_an_undo_id_is_a_logged_409(
+    client, app, venue, attendee_badge, staff_token
+):
+    from conference.checkin import answers
+
+    _first_id, first_code = attendee_badge(venue)
+    _second_id, second_code = attendee_badge(venue)
+    scan_id = _sid()
+    first = client.post(
+        SCAN,
+        json={"code": first_code, "list": venue.entrance_id, "scan_id": scan_id},
+        headers=_auth(staff_token),
+    )
+    assert first.status_code == 200 and first.json["result"] == "ok"
+    records: list[str] = []
+    handler = _ListHandler(records)
+    answers.log.addHandler(handler)
+    level = answers.log.level
+    answers.log.setLevel(logging.WARNING)  # other tests (the CLI's) may have quietened "conference"
+    try:
+        reused = client.post(
+            SCAN,
+            json={"code": second_code, "list": venue.entrance_id, "scan_id": scan_id},
+            headers=_auth(staff_token),
+        )
+        assert reused.status_code == 409 and reused.json["error"]["code"] == "scan_id_reused"
+        out = client.post(
+            SCAN,
+            json={"code": first_code, "list": venue.entrance_id, "scan_id": scan_id, "direction": "out"},
+            headers=_auth(staff_token),
+        )
+        assert out.status_code == 409 and out.json["error"]["code"] == "scan_id_reused"
+        # an undo_id equal to an earlier scan's id: refused, and the scan stays
+        other = client.post(
+            SCAN,
+            json={"code": second_code, "list": venue.entrance_id, "scan_id": _sid()},
+            headers=_auth(staff_token),
+        ).json
+        undo = client.post(
+            "/api/v1/checkin/undo",
+            json={"scan_id": other["scan_id"], "undo_id": scan_id},
+            headers=_auth(staff_token),
+        )
+        assert undo.status_code == 409 and undo.json["error"]["code"] == "scan_id_reused"
+        # an undo_id used for one undo, sent again for another scan's undo
+        undo_id = _sid()
+        assert (
+            client.post(
+                "/api/v1/checkin/undo",
+                json={"scan_id": scan_id, "undo_id": undo_id},
+                headers=_auth(staff_token),
+            ).status_code
+            == 200
+        )
+        again = client.post(
+            "/api/v1/checkin/undo",
+            json={"scan_id": other["scan_id"], "undo_id": undo_id},
+            headers=_auth(staff_token),
+        )
+        assert again.status_code == 409 and again.json["error"]["code"] == "scan_id_reused"
+    finally:
+        answers.log.removeHandler(handler)
+        answers.log.setLevel(level)
+    assert sum("scan_id_reused" in line for line in records) == 4
+    with app.app_context():
+        # the second person's first scan stands; no record was written for the refused requests
+        assert _db.session.scalar(select(func.count()).select_from(ScanRecord)) == 3
+        standing = _db.session.scalars(
+            select(CheckinMovement.registration_id).where(CheckinMovement.undone_at.is_(None))
+        ).all()
+        assert standing == [other["attendee"]["registration_id"]]
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, records: list[str]):
+        super().__init__()
+        self.records = records
+
+    def emit(self, record):
+        self.records.append(record.getMessage())

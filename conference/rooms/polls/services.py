@@ -23,6 +23,7 @@ from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
 from ...programme.models import ProgrammeSession
+from .. import ratelimit
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from ..services import ensure_room_open
 from .models import (
@@ -346,6 +347,7 @@ def _claim_vote_slot(db: DbSession, poll: Poll, now: datetime) -> int:
 
 
 def _change_ballot(db: DbSession, poll: Poll, user: User, answers: list[dict], now: datetime) -> VoteReceipt:
+    ratelimit.consume(db, f"poll_vote_change:{user.id}:{poll.id}", "poll_vote_change")
     version = _claim_vote_slot(db, poll, now)
     ballot_id = _ballot_id(db, poll.id, user.id)
     assert ballot_id is not None  # the caller found it; only deleting the poll removes a ballot
