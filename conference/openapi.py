@@ -25,6 +25,17 @@ from .checkin.schemas import CheckinListIn, ScanIn, ScanOut, SyncIn, SyncOut, Un
 from .db_types import MAX_DB_ID
 from .documents.schemas import DocumentIn, DocumentUpdate
 from .feedback.views import FeedbackIn
+from .matchmaking.schemas import (
+    AvailabilityIn,
+    FollowUpIn,
+    InterestIn,
+    MeetingAnswer,
+    MeetingIn,
+    MeetingProposal,
+    PracticeIn,
+    PracticeUpdate,
+    SessionsIn,
+)
 from .programme.schemas import EventCreateIn, EventIn, GrantIn, SessionIn, SpeakerIn, TrackIn
 from .registrations.schemas import FieldDefinition, ImportRequest, ModeChange, ParticipantAdd
 
@@ -55,6 +66,16 @@ REQUEST_BODIES: dict[str, dict[str, type[BaseModel]]] = {
     "registrations_api.update_field": {"PUT": FieldDefinition},
     "documents_api.one": {"PATCH": DocumentUpdate},
     "feedback.submit_json": {"POST": FeedbackIn},
+    "matchmaking_api.create_practice": {"POST": PracticeIn},
+    "matchmaking_api.practice": {"PATCH": PracticeUpdate},
+    "matchmaking_api.interest": {"POST": InterestIn},
+    "matchmaking_api.follow_up": {"POST": FollowUpIn},
+    "matchmaking_api.sessions": {"PUT": SessionsIn},
+    "matchmaking_api.meeting_list": {"POST": MeetingIn},
+    "matchmaking_api.availability": {"PUT": AvailabilityIn},
+    "matchmaking_api.accept_meeting": {"POST": MeetingAnswer},
+    "matchmaking_api.decline_meeting": {"POST": MeetingAnswer},
+    "matchmaking_api.propose_meeting": {"POST": MeetingProposal},
 }
 # Bodies that are not one JSON model: a multipart upload (the form fields are DocumentIn's), a file.
 MULTIPART_BODIES: dict[str, dict[str, type[BaseModel]]] = {"documents_api.create": {"POST": DocumentIn}}
@@ -65,6 +86,7 @@ NO_BODY = {
     "programme_manage_api.publish",
     "programme_manage_api.unpublish",
     "registrations_api.act_on_registration",
+    "matchmaking_api.cancel_meeting",
 }
 # endpoint -> {method: {status: model}} for the answers that have a model of their own.
 RESPONSES: dict[str, dict[str, dict[str, type[BaseModel]]]] = {

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from ..errors import ServiceError
 from ..extensions import db
 from ..manage.access import current_account, event_to_manage
 from ..payloads import json_body, parse
 from ..programme.services import get_event
 from . import live, meetings, services
 from .schemas import (
+    AvailabilityIn,
     FollowUpIn,
     InterestIn,
     MeetingAnswer,
@@ -162,26 +162,43 @@ def availability(slug: str):
     """{"open": true|false}: whether anyone at the event may ask the caller for a meeting."""
     event = _event(slug)
     user = current_account()
-    body = json_body()
-    if not isinstance(body.get("open"), bool):
-        raise ServiceError("invalid_request", 'send {"open": true} or {"open": false}', fields=["open"])
-    return jsonify({"open": meetings.set_open_to_meetings(db.session, event, user, body["open"])})
+    wanted = parse(AvailabilityIn, json_body())
+    return jsonify({"open": meetings.set_open_to_meetings(db.session, event, user, wanted.open)})
 
 
-@bp.post("/meetings/<int:meeting_id>/<action>")
-def meeting_action(slug: str, meeting_id: int, action: str):
-    """accept / decline {revision}, propose {revision, starts_at, duration_minutes[, place|link]}, cancel."""
+def _meeting_step(slug: str, meeting_id: int, step) -> object:
+    """Find the meeting as the caller may see it (or refuse), then read the body and take the step."""
     event = _event(slug)
     user = current_account()
     meeting = meetings.get_meeting(db.session, event, meeting_id, user)
-    if action == "accept":
-        meetings.accept(db.session, meeting, user, parse(MeetingAnswer, json_body()))
-    elif action == "decline":
-        meetings.decline(db.session, meeting, user, parse(MeetingAnswer, json_body()))
-    elif action == "propose":
-        meetings.propose(db.session, meeting, user, parse(MeetingProposal, json_body()))
-    elif action == "cancel":
-        meetings.cancel(db.session, meeting, user)
-    else:
-        raise ServiceError("unknown_action", "no such action on a meeting", status=404)
+    step(meeting, user)
     return jsonify(meetings.meeting_json(meeting, user.id))
+
+
+@bp.post("/meetings/<int:meeting_id>/accept")
+def accept_meeting(slug: str, meeting_id: int):
+    """{revision}: accept the meeting as it stood at that revision."""
+    return _meeting_step(
+        slug, meeting_id, lambda m, u: meetings.accept(db.session, m, u, parse(MeetingAnswer, json_body()))
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/decline")
+def decline_meeting(slug: str, meeting_id: int):
+    """{revision}: decline the meeting as it stood at that revision."""
+    return _meeting_step(
+        slug, meeting_id, lambda m, u: meetings.decline(db.session, m, u, parse(MeetingAnswer, json_body()))
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/propose")
+def propose_meeting(slug: str, meeting_id: int):
+    """{revision, starts_at, duration_minutes[, place|link]}: another time for a pending meeting."""
+    return _meeting_step(
+        slug, meeting_id, lambda m, u: meetings.propose(db.session, m, u, parse(MeetingProposal, json_body()))
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+def cancel_meeting(slug: str, meeting_id: int):
+    return _meeting_step(slug, meeting_id, lambda m, u: meetings.cancel(db.session, m, u))

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ..countries import normalise_country
 from ..db_types import MAX_DB_ID
@@ -214,6 +214,12 @@ class MeetingProposal(MeetingTime):
     @classmethod
     def _link(cls, value: str | None) -> str | None:
         return web_address(value) if value else value
+
+
+class AvailabilityIn(_In):
+    """Whether anyone at the event may ask this person for a meeting."""
+
+    open: StrictBool
 
 
 class MeetingAnswer(_In):

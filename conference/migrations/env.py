@@ -11,7 +11,9 @@ config = context.config
 # Interpret the config file for Python logging, unless the caller set up logging itself (the
 # conference CLI: quiet, or everything with --verbose; see cli.upgrade_schema).
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
-    fileConfig(config.config_file_name)
+    # Keep the loggers that exist already (the app's own, e.g. check-in's audit warnings): by
+    # default fileConfig disables every logger it does not name.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

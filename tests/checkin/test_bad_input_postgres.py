@@ -77,9 +77,16 @@ def test_nul_characters_never_reach_postgres_as_a_500(
     assert scan.get_json()["gate"] == "AB"
     person = http.post(
         f"/api/v1/events/{slug}/registrations",
-        json={"email": "nul@example.org", "name": "Gov\x00ernance", "mode": "online"},
+        json={"email": "nul@example.org", "name": "Ana", "organisation": "Gov\x00ernance", "mode": "online"},
         headers={"X-CSRFToken": csrf_token(http)},
     )
     _error(person, 400, "invalid_characters")  # PostgreSQL refused it: the backstop
+    # Names refuse control and invisible characters themselves (display spoofing), before PostgreSQL.
+    named = http.post(
+        f"/api/v1/events/{slug}/registrations",
+        json={"email": "nul2@example.org", "name": "Gov\x00ernance", "mode": "online"},
+        headers={"X-CSRFToken": csrf_token(http)},
+    )
+    assert named.status_code == 400 and named.get_json()["error"]["code"] == "invalid_request"
     with app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(ScanRecord)) == 1
