@@ -71,10 +71,10 @@ def create_app(config: dict | str | type | None = None) -> Flask:
 
 def _finish_config(app: Flask) -> None:
     instance = Path(app.instance_path)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'conference.db'}"
-    if not app.config.get("SECRET_KEY"):
+    if not app.config["SECRET_KEY"]:
         if app.config["ENV_NAME"] == "production":
             raise RuntimeError(
                 "production needs CONFERENCE_SECRET_KEY: refusing to start with a generated key"
@@ -88,7 +88,7 @@ def _finish_config(app: Flask) -> None:
         # Production always sends cookies over HTTPS only, whatever CONFERENCE_SECURE_COOKIES says.
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
     if uri.startswith("sqlite"):
         # Several greenlets or threads write at once: wait for the lock instead of failing at once.
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
@@ -98,13 +98,13 @@ def _finish_config(app: Flask) -> None:
 
 
 def _init_socketio(app: Flask) -> None:
-    allowed = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None
+    allowed = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         # Clusters sharing one Redis need their own channel (pub/sub ignores Redis database numbers).
-        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        channel=app.config["SOCKETIO_CHANNEL"],
         # None means "same origin only" in python-engineio; extra origins are listed explicitly.
         cors_allowed_origins=allowed,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],

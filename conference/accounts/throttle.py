@@ -25,7 +25,7 @@ DEFAULT_LIMITS = {
 
 
 def limits(action: str) -> tuple[int, int]:
-    configured = current_app.config.get("ACCOUNTS_RATE_LIMITS") or {}
+    configured = current_app.config["ACCOUNTS_RATE_LIMITS"]
     return tuple(configured.get(action, DEFAULT_LIMITS[action]))
 
 
