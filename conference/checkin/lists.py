@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..db_types import MAX_DB_ID, utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
-from .answers import iso
+from ..wire import isoformat_utc
 from .models import CheckinList
 
 SESSION_CHECKOUT_DELAY = timedelta(minutes=30)  # the default door list empties 30 min after the session
@@ -125,7 +125,7 @@ def list_as_dict(checkin_list: CheckinList) -> dict:
         "session_id": checkin_list.session_id,
         "admits_online": checkin_list.admits_online,
         "allow_reentry": checkin_list.allow_reentry,
-        "auto_checkout_at": iso(checkin_list.auto_checkout_at),
+        "auto_checkout_at": isoformat_utc(checkin_list.auto_checkout_at),
         "capacity": checkin_list.capacity,
     }
 

@@ -72,7 +72,7 @@ def create(slug: str):
     event = event_to_manage(slug)
     values = _list_form()
     try:
-        checkin_list = doors.create_list(db.session, event, parse(CheckinListIn, values))
+        checkin_list = doors.create_list(db.session, event, parse(CheckinListIn, values, form=True))
     except ServiceError as exc:
         db.session.rollback()
         return _page(
@@ -93,7 +93,7 @@ def edit(slug: str, list_id: int):
     checkin_list = doors.event_list(db.session, event, list_id)
     values = _list_form()
     try:
-        doors.update_list(db.session, event, checkin_list, parse(CheckinListIn, values))
+        doors.update_list(db.session, event, checkin_list, parse(CheckinListIn, values, form=True))
     except ServiceError as exc:
         db.session.rollback()
         return _page(
@@ -140,7 +140,7 @@ def add_staff(slug: str):
     event = event_to_manage(slug)
     values = form_data()
     try:
-        data = parse(StaffIn, values)
+        data = parse(StaffIn, values, form=True)
         row = doors.add_staff(db.session, event, data.email, current_user._get_current_object())
     except ServiceError as exc:
         db.session.rollback()

@@ -26,7 +26,8 @@ from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
 from ..registrations.models import Registration
-from .answers import attendee_card, clean_text, iso, stored_response
+from ..wire import isoformat_utc
+from .answers import attendee_card, clean_text, stored_response
 from .auto_checkout import run_due_auto_checkouts
 from .badges import InvalidBadge, check_version, verify_token
 from .lists import get_list
@@ -318,8 +319,8 @@ def _response(scan: ScanContext, outcome: _Outcome, late: bool, conflict: bool) 
         "list_id": scan.checkin_list.id,
         "direction": request.direction,
         "gate": request.gate,
-        "scanned_at": iso(scan.scanned_at),
-        "uploaded_at": iso(scan.now),
+        "scanned_at": isoformat_utc(scan.scanned_at),
+        "uploaded_at": isoformat_utc(scan.now),
         "offline": request.offline,
         "late": late,
         "conflict": conflict,
@@ -332,7 +333,7 @@ def _response(scan: ScanContext, outcome: _Outcome, late: bool, conflict: bool) 
         if outcome.extra.get("first_entry_moved"):
             scan.db.refresh(checkin)  # moved back to this older offline scan by a conditional UPDATE
         first_staff = scan.db.get(User, checkin.staff_user_id) if checkin.staff_user_id else None
-        response["first_checked_in_at"] = iso(checkin.checked_in_at)
+        response["first_checked_in_at"] = isoformat_utc(checkin.checked_in_at)
         response["first_checked_in_gate"] = checkin.gate
         response["first_checked_in_by"] = first_staff.name if first_staff else None
     if outcome.result == "full":

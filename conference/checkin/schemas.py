@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..db_types import MAX_DB_ID
+from ..wire import Id
 
 SCAN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 
@@ -16,7 +16,7 @@ class ScanIn(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     code: str = Field(max_length=4096)  # longer than a badge is answered "invalid_badge"; absurd is a 400
-    list_id: int = Field(alias="list", gt=0, le=MAX_DB_ID)
+    list_id: Id = Field(alias="list")
     scan_id: str = Field(pattern=SCAN_ID_PATTERN)
     gate: str = Field(default="", max_length=80)
     scanned_at: datetime | None = None
@@ -51,7 +51,7 @@ class UndoIn(BaseModel):
 
 
 class WatchIn(BaseModel):
-    event_id: int = Field(gt=0, le=MAX_DB_ID)
+    event_id: Id
 
 
 class CheckinListIn(BaseModel):
@@ -65,7 +65,7 @@ class CheckinListIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scope: Literal["event", "day", "session"] = "event"
     day: date | None = None
-    session_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    session_id: Id | None = None
     capacity: int | None = Field(default=None, gt=0, le=1_000_000)
     allow_reentry: bool = True
     admits_online: bool = False

@@ -133,7 +133,7 @@ def manage(slug: str):
     values = form_data()
     upload = request.files.get("file")
     try:
-        data = parse(DocumentIn, values)
+        data = parse(DocumentIn, values, form=True)
         document = services.upload(
             db.session,
             get_storage(),
@@ -162,7 +162,7 @@ def edit(slug: str, document_id: int):
     values.setdefault("session_id", None)  # "the whole event" is sent as an empty choice
     values.setdefault("title", "")  # a title erased in the form is an error, not "unchanged"
     try:
-        services.update(db.session, event, document, parse(DocumentUpdate, values))
+        services.update(db.session, event, document, parse(DocumentUpdate, values, form=True))
     except ServiceError as exc:
         db.session.rollback()
         return _page(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import NotFound
+from ..wire import isoformat_utc
 from .models import Event, ProgrammeSession, Speaker
 
 # `get_event(..., viewer=INTERNAL)`: a lookup by the code itself, which sees drafts too.
@@ -74,11 +75,6 @@ def agenda_by_day(db: Session, event: Event) -> OrderedDict[date, list[Programme
     return days
 
 
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, the form the API promises."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def speaker_json(speaker: Speaker) -> dict:
     return {
         "id": speaker.id,
@@ -97,8 +93,8 @@ def session_json(session: ProgrammeSession) -> dict:
         "kind": session.kind,
         "track_id": session.track_id,
         "parent_id": session.parent_id,
-        "starts_at": iso_utc(session.starts_at),
-        "ends_at": iso_utc(session.ends_at),
+        "starts_at": isoformat_utc(session.starts_at),
+        "ends_at": isoformat_utc(session.ends_at),
         "room": session.room,
         "capacity": session.capacity,
         "language": session.language,
@@ -115,8 +111,8 @@ def event_summary_json(event: Event) -> dict:
         "city": event.city,
         "country": event.country,
         "timezone": event.timezone,
-        "starts_at": iso_utc(event.starts_at),
-        "ends_at": iso_utc(event.ends_at),
+        "starts_at": isoformat_utc(event.starts_at),
+        "ends_at": isoformat_utc(event.ends_at),
     }
 
 

@@ -1,6 +1,7 @@
 // Staff scanner: camera (jsQR) or handheld scanner/typed code, full-screen green/red answer,
 // and an offline mode that verifies badges on the device and queues scans in IndexedDB.
 import { el, timeOfDay } from "./dom.js";
+import { LIMITS } from "./limits.js";
 
 const scanner = document.getElementById("scanner");
 if (scanner) { startScanner(scanner); }
@@ -228,7 +229,7 @@ function startScanner(root) {
     } catch (err) { return null; }
   }
   function parseToken(code) {
-    if (code.length > 128) return null;
+    if (code.length > LIMITS.badge_code_max) return null;
     const raw = b64urlToBytes(code);
     if (!raw || raw.length < 68 || raw[0] !== 1) return null;
     const payload = raw.slice(0, raw.length - 64);
