@@ -12,8 +12,9 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
 from ..manage.access import current_account, event_to_manage
-from ..payloads import InvalidPayload, form_data, json_body, parse
+from ..payloads import form_data, json_body, parse
 from ..programme.services import event_sessions
+from ..wire import form_errors
 from . import doors
 from .lists import ensure_default_lists, get_list, lists_of
 from .schemas import CheckinListIn, StaffIn
@@ -22,12 +23,6 @@ bp = Blueprint("checkin_manage", __name__, url_prefix="/manage/events/<slug>/doo
 api_bp = Blueprint("checkin_manage_api", __name__, url_prefix="/api/v1")
 
 LIST_CHECKBOXES = ("allow_reentry", "admits_online")
-
-
-def _field_errors(exc: ServiceError) -> dict:
-    if isinstance(exc, InvalidPayload):
-        return exc.fields
-    return {exc.details.get("field", ""): [exc.message]}
 
 
 def _page(
@@ -78,7 +73,7 @@ def create(slug: str):
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=_field_errors(exc),
+            errors=form_errors(exc),
             values=values,
             form_id="new",
         )
@@ -99,7 +94,7 @@ def edit(slug: str, list_id: int):
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=_field_errors(exc),
+            errors=form_errors(exc),
             values=values,
             form_id=f"list-{list_id}",
         )
@@ -147,7 +142,7 @@ def add_staff(slug: str):
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=_field_errors(exc),
+            errors=form_errors(exc),
             values=values,
             form_id="staff",
         )

@@ -26,9 +26,10 @@ from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
 from ..manage.access import event_to_manage
-from ..payloads import InvalidPayload, form_data, parse
+from ..payloads import form_data, parse
 from ..programme.models import Event
 from ..programme.services import event_sessions, get_event
+from ..wire import form_errors
 from . import services
 from .filetypes import ACCEPTED_EXTENSIONS, KINDS
 from .models import VISIBILITY_LABELS
@@ -118,12 +119,6 @@ def _page(
     ), status
 
 
-def _field_errors(exc: ServiceError) -> dict:
-    if isinstance(exc, InvalidPayload):
-        return exc.fields
-    return {exc.details.get("field", ""): [exc.message]}
-
-
 @bp.route("/manage/events/<slug>/documents", methods=["GET", "POST"])
 @login_required
 def manage(slug: str):
@@ -147,7 +142,7 @@ def manage(slug: str):
     except ServiceError as exc:
         db.session.rollback()
         return _page(
-            event, status=exc.status if exc.status == 413 else 400, errors=_field_errors(exc), values=values
+            event, status=exc.status if exc.status == 413 else 400, errors=form_errors(exc), values=values
         )
     flash(f"“{document.title}” was added.", "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
@@ -168,7 +163,7 @@ def edit(slug: str, document_id: int):
         return _page(
             event,
             status=400,
-            edit_errors={document.id: _field_errors(exc)},
+            edit_errors={document.id: form_errors(exc)},
             edit_values={document.id: values},
         )
     flash(f"“{document.title}” was saved.", "success")

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..grants import checks
 from ..manage.access import event_to_manage
 from ..programme.services import get_event
-from ..wire import field_problems
+from ..wire import field_problems, form_errors
 from . import fields as form_fields_service
 from . import imports, mailings, people, services
 from .models import FIELD_KINDS, MODE_LABELS, Registration
@@ -91,9 +91,7 @@ def form_fields(slug: str):
     except ValidationError as exc:
         return _render_fields(event, values=values, errors=field_problems(exc), status=400)
     except ServiceError as exc:
-        return _render_fields(
-            event, values=values, errors={exc.details.get("field", ""): [exc.message]}, status=400
-        )
+        return _render_fields(event, values=values, errors=form_errors(exc), status=400)
     flash(f"Added “{field.label}”.", "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
@@ -136,7 +134,7 @@ def edit_field(slug: str, field_id: int):
         return _render_fields(
             event,
             values=values,
-            errors={exc.details.get("field", ""): [exc.message]},
+            errors=form_errors(exc),
             status=400,
             editing=field,
         )
