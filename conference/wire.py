@@ -157,6 +157,8 @@ BREAKOUT_DURATION_MAX_S = 4 * 3600
 BREAKOUT_BROADCAST_MAX = 500  # characters of a message to every breakout room
 BREAKOUT_CALL_MAX = 300  # characters of a call for a moderator
 BADGE_CODE_MAX = 128  # characters of a badge's code; anything longer is not one of ours
+SCAN_CODE_MAX = 4096  # characters a scan may send: longer than a badge is invalid_badge, beyond this a 400
+GATE_MAX = 80  # characters of a scanner's gate name
 
 LIMITS: dict[str, int] = {
     "question_max": QUESTION_MAX,
@@ -175,6 +177,8 @@ LIMITS: dict[str, int] = {
     "breakout_broadcast_max": BREAKOUT_BROADCAST_MAX,
     "breakout_call_max": BREAKOUT_CALL_MAX,
     "badge_code_max": BADGE_CODE_MAX,
+    "scan_code_max": SCAN_CODE_MAX,
+    "gate_max": GATE_MAX,
 }
 
 

@@ -26,7 +26,7 @@ from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
 from ..registrations.models import Registration
-from ..wire import isoformat_utc
+from ..wire import GATE_MAX, isoformat_utc
 from .answers import attendee_card, clean_text, stored_response
 from .auto_checkout import run_due_auto_checkouts
 from .badges import InvalidBadge, check_version, verify_token
@@ -118,7 +118,7 @@ def scan(db: Session, staff: User, request: ScanRequest) -> dict:
     """
     checkin_list = get_list(db, request.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
-    request.gate = clean_text(request.gate, 80)
+    request.gate = clean_text(request.gate, GATE_MAX)
     replay = stored_response(db, request.scan_id, checkin_list.id)
     if replay is not None:
         return replay

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..wire import Id
+from ..wire import GATE_MAX, SCAN_CODE_MAX, Id
 
 SCAN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 
@@ -15,10 +15,10 @@ SCAN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 class ScanIn(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    code: str = Field(max_length=4096)  # longer than a badge is answered "invalid_badge"; absurd is a 400
+    code: str = Field(max_length=SCAN_CODE_MAX)  # longer than a badge: "invalid_badge"; absurd: a 400
     list_id: Id = Field(alias="list")
     scan_id: str = Field(pattern=SCAN_ID_PATTERN)
-    gate: str = Field(default="", max_length=80)
+    gate: str = Field(default="", max_length=GATE_MAX)
     scanned_at: datetime | None = None
     direction: Literal["in", "out"] = "in"
 

@@ -305,7 +305,7 @@ function startScanner(root) {
     if (!overlay.hidden) return; // one answer on screen at a time
     state.busy = true;
     state.lastCode = code;
-    const scan = { code, list: listId(), scan_id: uuid(), gate: gateInput.value.trim().slice(0, 80),
+    const scan = { code, list: listId(), scan_id: uuid(), gate: gateInput.value.trim().slice(0, LIMITS.gate_max),
                    direction: direction(), scanned_at: new Date().toISOString() };
     try {
       let answer = null;
