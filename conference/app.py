@@ -121,6 +121,7 @@ def _register_features(app: Flask) -> None:
         accounts,
         attendance,
         auth,
+        calls,
         checkin,
         documents,
         grants,
@@ -145,6 +146,7 @@ def _register_features(app: Flask) -> None:
         programme,
         registrations,
         rooms,  # rooms, Q&A, chat, agenda updates, announcements, polls, breakouts
+        calls,  # audio and video in breakouts and interactive sessions
         checkin,
         attendance,
         manage,

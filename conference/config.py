@@ -99,6 +99,13 @@ class Setting:
 
 _SECONDS = _number(0)
 
+
+def _ice_servers(raw: str) -> list:
+    from .calls.ice import parse_ice_servers
+
+    return parse_ice_servers(raw)
+
+
 # Every key the code reads, in one place. The config classes below take their defaults from here
 # and override a few per environment; CONFERENCE_* variables override them at start-up. An empty
 # variable counts as unset.
@@ -248,6 +255,56 @@ SETTINGS: tuple[Setting, ...] = (
         "BREAKOUT_TIMER_INTERVAL_S",
         _number(0, above=True),
     ),
+    # Calls (audio and video in breakouts and interactive sessions): peer to peer by default, through
+    # a Janus SFU when JANUS_URL is set. The media never passes through this process.
+    Setting(
+        "CALLS_MAX_VIDEO",
+        6,
+        "cameras (or shared screens) at once in one call; beyond it people join with audio only",
+        "CALLS_MAX_VIDEO",
+        _whole(1),
+    ),
+    Setting("CALLS_MAX_MEMBERS", 50, "people in one call at once", "CALLS_MAX_MEMBERS", _whole(2)),
+    Setting(
+        "CALLS_ICE_SERVERS",
+        [],
+        'the browsers\' ICE servers as JSON: [{"urls": "stun:..."}, {"urls": "turn:...", "secret": '
+        '"<coturn static-auth-secret>", "ttl": 3600}]; TURN credentials are made per person and expire; '
+        "[]: host candidates only (a LAN)",
+        "ICE_SERVERS",
+        _ice_servers,
+    ),
+    Setting(
+        "CALLS_SIGNAL_BURST",
+        400,
+        "offers, answers and ICE candidates one socket may send at once (then CALLS_SIGNAL_PER_S a second)",
+        "CALLS_SIGNAL_BURST",
+        _whole(1),
+    ),
+    Setting(
+        "CALLS_SIGNAL_PER_S",
+        40,
+        "sustained call signals per socket and second",
+        "CALLS_SIGNAL_PER_S",
+        _whole(1),
+    ),
+    Setting(
+        "JANUS_URL",
+        None,
+        "the Janus server's HTTP API as this server reaches it (e.g. http://127.0.0.1:8088/janus); "
+        "None: calls are peer to peer",
+        "JANUS_URL",
+        _base_url,
+    ),
+    Setting(
+        "JANUS_PUBLIC_URL",
+        None,
+        "the Janus API address browsers use (e.g. https://conference.example/janus); None: JANUS_URL",
+        "JANUS_PUBLIC_URL",
+        _base_url,
+    ),
+    Setting("JANUS_API_SECRET", None, "janus.jcfg's api_secret, when Janus requires one", "JANUS_API_SECRET"),
+    Setting("JANUS_ADMIN_KEY", None, "the videoroom plugin's admin_key, when set", "JANUS_ADMIN_KEY"),
     Setting(
         "CHECKIN_AUTO_CHECKOUT",
         True,

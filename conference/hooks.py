@@ -48,6 +48,11 @@ registration_changed = _signals.signal("registration-changed")
 # once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
 presence_changed = _signals.signal("presence-changed")
 
+# Sent by breakouts after a round ended (recalled by a moderator or by its timer), once committed:
+# sender=the main session's id, session_ids=[the round's breakout rooms], reason="recalled". Calls
+# end the rooms' calls with everyone in them.
+breakout_round_ended = _signals.signal("breakout-round-ended")
+
 # --- registries on the app: filled by each feature's init_app, read by the live rooms ---------------
 
 OnSiteCounter = Callable[[Session, ProgrammeSession], int]

@@ -291,6 +291,7 @@ def save_session(
     session.starts_at, session.ends_at, session.capacity = starts, ends, data.capacity
     session.language, session.stream_url = data.language, data.stream_url
     session.questions_moderated = data.questions_moderated
+    session.interactive = data.interactive
     db.commit()
     if before is not None:
         changes = {
@@ -426,6 +427,7 @@ def session_values(session: ProgrammeSession) -> dict:
         "stream_url": session.stream_url,
         "parent_id": session.parent_id,
         "questions_moderated": session.questions_moderated,
+        "interactive": session.interactive,
     }
 
 

@@ -133,6 +133,12 @@ def session_fields(event, session=None) -> list[dict]:
             "select",
             options=[("", "By kind (plenaries and keynotes: yes)"), ("true", "Yes"), ("false", "No")],
         ),
+        _field(
+            "interactive",
+            "A call in the live room: participants join with microphone and camera",
+            "checkbox",
+            hint="For workshop tables and small groups; breakout rooms always have one.",
+        ),
         _field("description", "Description", "textarea"),
     ]
 

@@ -72,6 +72,7 @@ def track_json(track) -> dict:
 def manage_session_json(session) -> dict:
     body = session_json(session)
     body["questions_moderated"] = session.questions_moderated
+    body["interactive"] = session.interactive
     return body
 
 

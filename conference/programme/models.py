@@ -143,6 +143,8 @@ class ProgrammeSession(db.Model):
     stream_url: Mapped[str | None] = mapped_column(String(500))
     # Whether questions wait for a moderator; None means by kind (plenaries and keynotes do).
     questions_moderated: Mapped[bool | None] = mapped_column(Boolean)
+    # A call (audio and video) in the live room, as every breakout room has: a workshop table.
+    interactive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A stable identifier shared with schedule files (frab/pretalx `guid`), so re-imports match.
     guid: Mapped[str | None] = mapped_column(String(64), unique=True)
 

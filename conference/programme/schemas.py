@@ -199,6 +199,7 @@ class SessionIn(_In):
     parent_id: Id | None = None
     # None: by kind (plenaries and keynotes wait for a moderator); True / False: always / never.
     questions_moderated: bool | None = None
+    interactive: bool = False  # a call in the live room (breakout rooms always have one)
 
     @field_validator("language")
     @classmethod

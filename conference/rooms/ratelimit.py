@@ -29,6 +29,9 @@ DEFAULT_LIMITS = {
     "vote": (10, 5),
     # per event: every live room of the event shows each one
     "announcement": (5, 60),
+    # calls: joining (per person) and switching microphone, camera or hand (per socket)
+    "call_join": (10, 30),
+    "call_state": (20, 10),
 }
 
 

@@ -198,6 +198,9 @@ def announce_recall(round_: BreakoutRound) -> None:
         {"round_id": round_.id, "rooms": services.round_record(db.session, round_)},
         [moderators_room(round_.session_id)],
     )
+    hooks.breakout_round_ended.send(
+        round_.session_id, session_ids=[r.session_id for r in round_.rooms], reason="recalled"
+    )
 
 
 def timer_payload(round_: BreakoutRound, kind: str = "countdown") -> dict:
