@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..wire import CHAT_MAX, QUESTION_MAX, Id
 
-__all__ = ["Id"]  # the other /live payloads import it from here too
 QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=QUESTION_MAX)]
 ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CHAT_MAX)]
 
