@@ -126,6 +126,7 @@ def _register_features(app: Flask) -> None:
         documents,
         grants,
         hooks,
+        i18n,
         mail,
         manage,
         programme,
@@ -141,6 +142,7 @@ def _register_features(app: Flask) -> None:
     app.before_request(auth.authenticate_request)
     app.register_error_handler(auth.CSRFError, auth.handle_csrf_error)
     features = (
+        i18n,  # Flask-Babel and the language switch, before the pages that use them
         realtime,  # the /live door: connect, disconnect, unknown events
         accounts,
         programme,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -52,7 +53,7 @@ def load_user(user_id: str) -> User | None:
 def unauthorized():
     if wants_json() or bearer_token():
         return json_error(401, "unauthorized", "sign in or send a valid API token")
-    flash("Please sign in to continue.", "info")
+    flash(_("Please sign in to continue."), "info")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 

@@ -24,10 +24,44 @@ def normalise_country(value: str | None) -> str | None:
     return code
 
 
+def _display_language() -> str:
+    """The language of the page being drawn (English outside a request)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return "en"
+    from .i18n.selection import current_language
+
+    return current_language()
+
+
+@lru_cache(maxsize=16)
+def _territories(language: str) -> dict[str, str]:
+    from babel import Locale
+
+    return dict(Locale.parse(language).territories)
+
+
 def country_name(code: str | None) -> str:
+    """The country's short name in the page's language (Babel's CLDR names; English from pycountry)."""
     if not code:
         return ""
-    return country_names().get(code.upper(), code)
+    code = code.upper()
+    language = _display_language()
+    if language != "en":
+        name = _territories(language).get(code)
+        if name:
+            return name
+    return country_names().get(code, code)
+
+
+def display_country_names() -> dict[str, str]:
+    """Code → name in the page's language, sorted by that name (for select boxes)."""
+    language = _display_language()
+    if language == "en":
+        return country_names()
+    names = {code: country_name(code) for code in country_names()}
+    return dict(sorted(names.items(), key=lambda pair: pair[1]))
 
 
 # UN M49 geographic regions (unstats.un.org/unsd/methodology/m49), at the level organisers report:

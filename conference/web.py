@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .auth import json_error, wants_json
-from .countries import country_name, country_names
+from .countries import country_name, display_country_names
 from .errors import ServiceError
 from .extensions import db
 from .wire import client_limits, isoformat_utc
@@ -24,12 +23,11 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         country_name=country_name,
-        country_names=country_names,
+        country_names=display_country_names,
         config_endpoints=app.view_functions.keys,
         limits=client_limits(),  # conference.wire's limits: maxlength attributes and data-limits
         **_permission_helpers(),
     )
-    app.jinja_env.filters["local"] = _format_local
     app.jinja_env.filters["isoutc"] = isoformat_utc
 
 
@@ -52,10 +50,6 @@ def _permission_helpers() -> dict:
         "may_administer": lambda: checks.can_administer(current_user),
         "manage_sections": visible_sections,
     }
-
-
-def _format_local(moment: datetime, tz, fmt: str = "%H:%M") -> str:
-    return moment.astimezone(tz).strftime(fmt)
 
 
 def _service_error(exc: ServiceError):

@@ -33,6 +33,8 @@ class User(UserMixin, db.Model):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str | None] = mapped_column(String(2))
     role: Mapped[str] = mapped_column(String(16), default=Role.ATTENDEE.value)
+    # The interface language the person chose with the header's switch (None: follow the browser).
+    language: Mapped[str | None] = mapped_column(String(8))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Bumped on logout-everywhere and password change so live sockets and remember-me cookies die.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..auth import login_required
@@ -70,7 +71,7 @@ def signup():
         else:
             login_user(user)
             services.record_sign_in(db.session, user)
-            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/signup.html", form=form), status
@@ -145,9 +146,9 @@ def signin_link(token: str):
         else:
             login_user(user)
             if form.password.data:
-                flash("Your password is set. You are signed in.", "success")
+                flash(_("Your password is set. You are signed in."), "success")
             else:
-                flash(f"Welcome, {user.name}! You are signed in.", "success")
+                flash(_("Welcome, %(name)s! You are signed in.", name=user.name), "success")
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/signin_link.html", form=form, link=link, token=token), status
@@ -165,7 +166,7 @@ def change_password():
             field.errors = [*list(field.errors), exc.message]
         else:
             login_user(current_user._get_current_object())  # this session carries the new version
-            flash("Your password is changed. Your other sessions are signed out.", "success")
+            flash(_("Your password is changed. Your other sessions are signed out."), "success")
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/password.html", form=form), status
@@ -178,7 +179,7 @@ def logout():
     current_user.session_version += 1
     db.session.commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("programme.events_list"), code=303)
 
 
@@ -189,7 +190,7 @@ def tokens():
     if request.method == "POST":
         label = (request.form.get("label") or "").strip()
         if not label or len(label) > 100:
-            flash("Give the token a name of 1 to 100 characters, such as “Gate 2 scanner”.", "error")
+            flash(_("Give the token a name of 1 to 100 characters, such as “Gate 2 scanner”."), "error")
         else:
             new_token = services.create_api_token(db.session, current_user, label)
     rows = (
@@ -205,5 +206,5 @@ def tokens():
 @login_required
 def revoke_token(token_id: int):
     services.revoke_token(db.session, token_id, current_user)
-    flash("Token revoked.", "info")
+    flash(_("Token revoked."), "info")
     return redirect(url_for("accounts.tokens"), code=303)

@@ -5,6 +5,7 @@ Only the event's organisers (and platform admins) may use them."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import login_required
@@ -77,7 +78,7 @@ def create(slug: str):
             values=values,
             form_id="new",
         )
-    flash(f"The list “{checkin_list.name}” was created.", "success")
+    flash(_("The list “%(name)s” was created.", name=checkin_list.name), "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
 
@@ -98,7 +99,7 @@ def edit(slug: str, list_id: int):
             values=values,
             form_id=f"list-{list_id}",
         )
-    flash(f"The list “{checkin_list.name}” was saved.", "success")
+    flash(_("The list “%(name)s” was saved.", name=checkin_list.name), "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
 
@@ -112,7 +113,7 @@ def remove(slug: str, list_id: int):
         doors.delete_list(db.session, event, checkin_list)
     except ServiceError as exc:
         return _page(event, status=exc.status, errors={"": [exc.message]}, form_id=f"list-{list_id}")
-    flash(f"The list “{name}” was removed.", "success")
+    flash(_("The list “%(name)s” was removed.", name=name), "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
 
@@ -146,7 +147,7 @@ def add_staff(slug: str):
             values=values,
             form_id="staff",
         )
-    flash(f"{row.user.name} is now check-in staff of this event.", "success")
+    flash(_("%(name)s is now check-in staff of this event.", name=row.user.name), "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
 
@@ -155,7 +156,7 @@ def add_staff(slug: str):
 def remove_staff(slug: str, grant_id: int):
     event = event_to_manage(slug)
     doors.remove_staff(db.session, event, grant_id)
-    flash("Check-in staff removed.", "success")
+    flash(_("Check-in staff removed."), "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
 

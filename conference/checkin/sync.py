@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..countries import country_name
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..registrations.models import Registration
@@ -86,6 +87,9 @@ def offline_snapshot(db: Session, checkin_list: CheckinList) -> dict:
         "versions": {str(k): v for k, v in versions.items() if v != 1},
         "checked_in": [rid for rid, _inside in checked],
         "inside": [rid for rid, inside in checked if inside],
-        # id: [name, organisation, country, mode] - to show who it is without the network
-        "people": {str(r.id): [r.name, r.organisation, r.country or "", r.mode] for r in registrations},
+        # id: [name, organisation, country's name, mode] - to show who it is without the network, as
+        # the online answer does ("Australia", not "AU"; in the scanner's language)
+        "people": {
+            str(r.id): [r.name, r.organisation, country_name(r.country), r.mode] for r in registrations
+        },
     }

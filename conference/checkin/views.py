@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import login_required
@@ -97,7 +98,12 @@ def reissue(slug: str, registration_id: int):
         abort(404)
     version = reissue_badge(db.session, registration, current_user.id)
     flash(
-        f"New badge (version {version}) for {registration.user.name}: the old one no longer works.", "success"
+        _(
+            "New badge (version %(version)s) for %(name)s: the old one no longer works.",
+            version=version,
+            name=registration.user.name,
+        ),
+        "success",
     )
     return redirect(url_for("checkin.badge_sheet", slug=slug, q=registration.user.email), code=303)
 

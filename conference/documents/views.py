@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -144,7 +145,7 @@ def manage(slug: str):
         return _page(
             event, status=exc.status if exc.status == 413 else 400, errors=form_errors(exc), values=values
         )
-    flash(f"“{document.title}” was added.", "success")
+    flash(_("“%(title)s” was added.", title=document.title), "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
 
 
@@ -166,7 +167,7 @@ def edit(slug: str, document_id: int):
             edit_errors={document.id: form_errors(exc)},
             edit_values={document.id: values},
         )
-    flash(f"“{document.title}” was saved.", "success")
+    flash(_("“%(title)s” was saved.", title=document.title), "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
 
 
@@ -177,7 +178,7 @@ def remove(slug: str, document_id: int):
     document = services.get_document(db.session, event, document_id)
     title = document.title
     services.delete(db.session, get_storage(), event, document)
-    flash(f"“{title}” was deleted.", "success")
+    flash(_("“%(title)s” was deleted.", title=title), "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
 
 

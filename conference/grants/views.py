@@ -9,6 +9,7 @@ decides who owns it (issue #10: "a platform admin creates events and names their
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -115,7 +116,15 @@ def team(slug: str):
         return _team_page(event, typed, dict(exc.details.get("fields") or {"_form": exc.message}), 400)
     except ValidationError as exc:
         return _team_page(event, typed, field_errors(exc), 400)
-    flash(f"{row.user.name} is now {GRANT_LABELS[row.role].lower()} of {event.title}.", "success")
+    flash(
+        _(
+            "%(name)s is now %(GRANT_LABELS)s of %(title)s.",
+            name=row.user.name,
+            GRANT_LABELS=GRANT_LABELS[row.role].lower(),
+            title=event.title,
+        ),
+        "success",
+    )
     return redirect(url_for("grants.team", slug=slug), code=303)
 
 
@@ -125,5 +134,5 @@ def remove(slug: str, grant_id: int):
     event = get_event(db.session, slug)
     checks.ensure_can_manage(db.session, current_user, event)
     remove_grant(db.session, event, grant_id, current_user)
-    flash("The role is removed.", "success")
+    flash(_("The role is removed."), "success")
     return redirect(url_for("grants.team", slug=slug), code=303)

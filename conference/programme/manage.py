@@ -8,6 +8,7 @@ what was typed (HTTP 400).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
@@ -232,7 +233,10 @@ def new_event():
         )
         if event is not None:
             flash(
-                f"{event.title} is created as a draft: only its organisers see it until you publish it.",
+                _(
+                    "%(title)s is created as a draft: only its organisers see it until you publish it.",
+                    title=event.title,
+                ),
                 "success",
             )
             return redirect(url_for("programme_manage.edit_event", slug=event.slug), code=303)
@@ -250,7 +254,7 @@ def edit_event(slug: str):
     if request.method == "POST":
         saved, errors = submit(EventIn, lambda data: editing.update_event(db.session, event, data))
         if saved is not None:
-            flash("The event is saved.", "success")
+            flash(_("The event is saved."), "success")
             return redirect(url_for("programme_manage.edit_event", slug=saved.slug), code=303)
         values = typed(EventIn)
         db.session.refresh(event)
@@ -268,7 +272,7 @@ def edit_event(slug: str):
 def publish(slug: str):
     event = event_to_manage(slug)
     editing.set_published(db.session, event, True)
-    flash("The event is published: everyone sees it on the events list.", "success")
+    flash(_("The event is published: everyone sees it on the events list."), "success")
     return redirect(url_for("programme_manage.edit_event", slug=slug), code=303)
 
 
@@ -277,7 +281,7 @@ def publish(slug: str):
 def unpublish(slug: str):
     event = event_to_manage(slug)
     editing.set_published(db.session, event, False)
-    flash("The event is a draft again: only its organisers see it.", "success")
+    flash(_("The event is a draft again: only its organisers see it."), "success")
     return redirect(url_for("programme_manage.edit_event", slug=slug), code=303)
 
 
@@ -291,7 +295,7 @@ def delete_event(slug: str):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("programme_manage.edit_event", slug=slug), code=303)
-    flash("The draft is deleted.", "success")
+    flash(_("The draft is deleted."), "success")
     return redirect(url_for("manage.home"), code=303)
 
 
@@ -333,7 +337,7 @@ def _edit_page(slug, kind, schema, fields_for, load, values_of, save, delete_end
     if request.method == "POST":
         saved, errors = submit(schema, lambda data: save(event, data, item))
         if saved is not None:
-            flash(f"The {kind} is saved.", "success")
+            flash(_("The %(kind)s is saved.", kind=kind), "success")
             return redirect(_programme_url(event, f"{kind}s"), code=303)
         values = typed(schema)
     title = f"Edit the {kind}" if item is not None else f"New {kind}"
@@ -352,7 +356,7 @@ def _delete(slug, kind, load, remove, item_id):
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        flash(f"The {kind} is deleted.", "success")
+        flash(_("The %(kind)s is deleted.", kind=kind), "success")
     return redirect(_programme_url(event, f"{kind}s"), code=303)
 
 

@@ -15,6 +15,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from pydantic import ValidationError
 
@@ -92,7 +94,7 @@ def form_fields(slug: str):
         return _render_fields(event, values=values, errors=field_problems(exc), status=400)
     except ServiceError as exc:
         return _render_fields(event, values=values, errors=form_errors(exc), status=400)
-    flash(f"Added “{field.label}”.", "success")
+    flash(_("Added “%(label)s”.", label=field.label), "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
 
@@ -104,7 +106,7 @@ def add_preset(slug: str):
         field = form_fields_service.add_preset(db.session, event, request.form.get("preset", ""))
     except ServiceError as exc:
         return _render_fields(event, errors={"": [exc.message]}, status=exc.status)
-    flash(f"Added “{field.label}”.", "success")
+    flash(_("Added “%(label)s”.", label=field.label), "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
 
@@ -138,7 +140,7 @@ def edit_field(slug: str, field_id: int):
             status=400,
             editing=field,
         )
-    flash(f"Saved “{field.label}”.", "success")
+    flash(_("Saved “%(label)s”.", label=field.label), "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
 
@@ -158,7 +160,7 @@ def remove_field(slug: str, field_id: int):
     field = form_fields_service.get_field(db.session, event, field_id)
     label = field.label
     form_fields_service.remove_field(db.session, field)
-    flash(f"Removed “{label}”. The answers already given stay in the export.", "info")
+    flash(_("Removed “%(label)s”. The answers already given stay in the export.", label=label), "info")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
 
@@ -256,7 +258,15 @@ def add_participant(slug: str):
             event, add_values=values, add_errors={field: [exc.message]}, add_answers=raw, status=exc.status
         )
     account = "a new account" if created else "an existing account"
-    flash(f"Added {person.name} ({account}), {registration.status}.", "success")
+    flash(
+        _(
+            "Added %(name)s (%(account)s), %(status)s.",
+            name=person.name,
+            account=account,
+            status=registration.status,
+        ),
+        "success",
+    )
     return redirect(url_for(".participants", slug=slug), code=303)
 
 
@@ -266,10 +276,16 @@ def _change(slug: str, registration_id: int, action):
     try:
         action(registration)
     except ServiceError as exc:
-        flash(f"{registration.user.name}: {exc.message}", "error")
+        flash(_("%(name)s: %(exc)s", name=registration.user.name, exc=exc.message), "error")
     else:
         flash(
-            f"{registration.user.name}: {registration.status}, {registration.mode_label.lower()}.", "success"
+            _(
+                "%(name)s: %(status)s, %(mode_label)s.",
+                name=registration.user.name,
+                status=registration.status,
+                mode_label=registration.mode_label.lower(),
+            ),
+            "success",
         )
     return redirect(_back_to_list(slug), code=303)
 
@@ -299,9 +315,9 @@ def invite(slug: str, registration_id: int):
         mailings.invite(db.session, registration)
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"{registration.user.name}: {exc.message}", "error")
+        flash(_("%(name)s: %(exc)s", name=registration.user.name, exc=exc.message), "error")
     else:
-        flash(f"Invitation sent to {registration.user.email}.", "success")
+        flash(_("Invitation sent to %(email)s.", email=registration.user.email), "success")
     return redirect(_back_to_list(slug), code=303)
 
 
@@ -312,7 +328,11 @@ def invite_not_signed_in(slug: str):
     event = event_to_manage(slug)
     count = mailings.invite_pending(db.session, event, only_not_signed_in=True)
     flash(
-        f"{count} invitation{'' if count == 1 else 's'} sent to participants who have not signed in yet.",
+        ngettext(
+            "%(num)s invitation sent to a participant who has not signed in yet.",
+            "%(num)s invitations sent to participants who have not signed in yet.",
+            count,
+        ),
         "success",
     )
     return redirect(_back_to_list(slug), code=303)

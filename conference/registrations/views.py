@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField
@@ -71,7 +72,10 @@ def register(slug: str):
             if live:
                 services.change_mode(db.session, existing, form.mode.data)
                 services.update_answers(db.session, existing, cleaned)
-                flash(f"You now take part {MODE_LABELS[form.mode.data].lower()}.", "success")
+                flash(
+                    _("You now take part %(MODE_LABELS)s.", MODE_LABELS=MODE_LABELS[form.mode.data].lower()),
+                    "success",
+                )
             else:
                 registration = services.register(db.session, current_user, event, form.mode.data, cleaned)
                 flash(
@@ -113,7 +117,7 @@ def cancel(registration_id: int):
     if registration is None or registration.user_id != current_user.id:
         abort(404)
     services.cancel_registration(db.session, registration)
-    flash(f"Your registration for {registration.event.title} is cancelled.", "info")
+    flash(_("Your registration for %(title)s is cancelled.", title=registration.event.title), "info")
     return redirect(url_for("registrations.mine"), code=303)
 
 

@@ -28,7 +28,7 @@ def online_count(db: Session, session_id: int) -> int:
     return (
         db.scalar(
             select(func.count(func.distinct(RoomPresence.user_id))).where(
-                RoomPresence.session_id == session_id
+                RoomPresence.session_id == session_id, RoomPresence.screen.is_(False)
             )
         )
         or 0
@@ -37,7 +37,11 @@ def online_count(db: Session, session_id: int) -> int:
 
 def online_user_ids(db: Session, session_id: int) -> list[int]:
     return list(
-        db.scalars(select(RoomPresence.user_id).where(RoomPresence.session_id == session_id).distinct())
+        db.scalars(
+            select(RoomPresence.user_id)
+            .where(RoomPresence.session_id == session_id, RoomPresence.screen.is_(False))
+            .distinct()
+        )
     )
 
 
@@ -50,7 +54,7 @@ def presence_of(db: Session, session: ProgrammeSession) -> dict:
     }
 
 
-def enter(db: Session, user_id: int, session_id: int, sid: str) -> int | None:
+def enter(db: Session, user_id: int, session_id: int, sid: str, *, screen: bool = False) -> int | None:
     """Put the socket in the room (leaving its previous one); returns the room it left, if any.
 
     Does not commit: the caller commits once the whole join is ready.
@@ -60,8 +64,9 @@ def enter(db: Session, user_id: int, session_id: int, sid: str) -> int | None:
         return None
     if previous is not None:
         _remove(db, sid)
-    db.add(RoomPresence(sid=sid, session_id=session_id, user_id=user_id))
-    db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
+    db.add(RoomPresence(sid=sid, session_id=session_id, user_id=user_id, screen=screen))
+    if not screen:  # a projector is no attendee: no stay to count
+        db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
     try:
         db.flush()
     except IntegrityError as exc:  # the same socket joined twice at once: the other join won

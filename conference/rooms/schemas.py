@@ -25,6 +25,10 @@ class SessionRef(Payload):
     session_id: Id
 
 
+class JoinRoom(SessionRef):
+    screen: Annotated[bool, Field(strict=True)] = False  # the projector screen: not counted online
+
+
 class AskQuestion(Payload):
     session_id: Id
     text: QuestionText

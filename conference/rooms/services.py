@@ -125,12 +125,17 @@ def join_room(db: Session, user: User, session_id: int, sid: str) -> dict:
     return room_state(db, user, session, room)
 
 
-def enter_room(db: Session, user: User, session_id: int, sid: str) -> tuple[ProgrammeSession, LiveRoom]:
-    """Put socket `sid` of `user` in the room (leaving any other), committed; `room_state` reads it."""
+def enter_room(
+    db: Session, user: User, session_id: int, sid: str, *, screen: bool = False
+) -> tuple[ProgrammeSession, LiveRoom]:
+    """Put socket `sid` of `user` in the room (leaving any other), committed; `room_state` reads it.
+    `screen`: the hall's projector (a moderator's page), which follows the room without counting."""
     session = get_live_session(db, session_id)
     ensure_can_join(db, user, session)
+    if screen:
+        ensure_can_moderate(db, user, session)
     room = get_room(db, session)
-    enter(db, user.id, session.id, sid)
+    enter(db, user.id, session.id, sid, screen=screen)
     db.commit()
     return session, room
 

@@ -31,7 +31,16 @@ from .access import (
     user_room,
 )
 from .models import Question, RoomPresence
-from .schemas import AskQuestion, ChatRef, ModerateQuestion, QuestionRef, RoomSettings, SendChat, SessionRef
+from .schemas import (
+    AskQuestion,
+    ChatRef,
+    JoinRoom,
+    ModerateQuestion,
+    QuestionRef,
+    RoomSettings,
+    SendChat,
+    SessionRef,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +84,11 @@ def _flush_presence(session_id: int) -> None:
 
 
 @live.on("join")
-@live_event(SessionRef)
-def on_join(user, payload: SessionRef):
+@live_event(JoinRoom)
+def on_join(user, payload: JoinRoom):
     sid = request.sid
     previous = services.current_room_of(db.session, sid)
-    session, room = services.enter_room(db.session, user, payload.session_id, sid)
+    session, room = services.enter_room(db.session, user, payload.session_id, sid, screen=payload.screen)
     for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
         step(db.session, user, session)
     state = services.room_state(db.session, user, session, room)

@@ -8,6 +8,7 @@
  * the server and is never assigned as HTML here.
  */
 import { liveAvailable, openLive, request } from "./live-connection.js";
+import { t } from "./i18n.js";
 
 var eventId = Number(document.body.dataset.watchEventId);
 var days = document.getElementById("agenda-days");
@@ -39,12 +40,12 @@ function followAgenda() {
         document.dispatchEvent(new CustomEvent("agenda:redrawn"));
         var last = moved[moved.length - 1];
         status.textContent = moved.length === 1
-          ? "Updated just now: “" + last.title + "”" + (last.room ? " (" + last.room + ")" : "") + "."
-          : "The agenda was updated just now.";
+          ? (last.room ? t("Updated just now: “%(title)s” (%(room)s).", { title: last.title, room: last.room }) : t("Updated just now: “%(title)s”.", { title: last.title }))
+          : t("The agenda was updated just now.");
         status.hidden = false;
       })
       .catch(function () {
-        status.textContent = "The programme changed. Reload the page to see the new times.";
+        status.textContent = t("The programme changed. Reload the page to see the new times.");
         status.hidden = false;
       });
   }

@@ -2,6 +2,7 @@
 // Everything reaches the DOM through textContent (dom.js); the chart is a server-drawn SVG loaded as an <img>.
 import { el, replaceChildren, timeOfDay } from "./dom.js";
 import { liveAvailable, openLive, request } from "./live-connection.js";
+import { t } from "./i18n.js";
 
 var root = document.querySelector(".attendance[data-event-slug]");
 if (root) { followAttendance(root); }
@@ -75,7 +76,7 @@ function followAttendance(root) {
     renderSessions(report);
     renderCountries(report);
     refreshChart();
-    setStatus("Live · updated " + timeOfDay(Date.now()), "live");
+    setStatus(t("Live · updated %(time)s", { time: timeOfDay(Date.now()) }), "live");
     root.dataset.asOf = report.as_of;
   }
 
@@ -86,22 +87,22 @@ function followAttendance(root) {
   }
 
   if (!liveAvailable()) {
-    setStatus("Live updates unavailable; reload the page for fresh figures.", "offline");
+    setStatus(t("Live updates unavailable; reload the page for fresh figures."), "offline");
     return;
   }
   var socket = openLive({
     onConnect: function () {
       request(socket, "attendance:subscribe", { event_slug: slug }).then(function (ack) {
-        if (!ack.ok && ack.error && ack.error.code === "timeout") { setStatus("No answer from the server; retrying…", "offline"); return; }
+        if (!ack.ok && ack.error && ack.error.code === "timeout") { setStatus(t("No answer from the server; retrying…"), "offline"); return; }
         if (!ack.ok) {
-          setStatus("Live updates refused: " + ((ack.error && ack.error.message) || "unknown error"), "offline");
+          setStatus(t("Live updates refused: %(reason)s", { reason: (ack.error && ack.error.message) || t("unknown error") }), "offline");
           return;
         }
         render(ack.report);
       });
     },
-    onDisconnect: function () { setStatus("Connection lost; reconnecting…", "offline"); },
-    onConnectError: function () { setStatus("Cannot reach the server; retrying…", "offline"); },
+    onDisconnect: function () { setStatus(t("Connection lost; reconnecting…"), "offline"); },
+    onConnectError: function () { setStatus(t("Cannot reach the server; retrying…"), "offline"); },
   });
   socket.on("attendance:update", render);
 }

@@ -7,6 +7,7 @@
 import { el, minutesSeconds, replaceChildren, setText, show, smallButton } from "./dom.js";
 import { LIMITS } from "./limits.js";
 import Live from "./live.js";
+import { languageName, t } from "./i18n.js";
 
 var root = document.getElementById("breakouts");
 if (root) { startBreakouts(root); }
@@ -43,24 +44,24 @@ function startBreakouts(root) {
   }
 
   function describeStatus() {
-    if (!state || !state.round) return moderatorView ? "No breakout round yet." : "";
+    if (!state || !state.round) return moderatorView ? t("No breakout round yet.") : "";
     var round = state.round;
-    if (round.status === "draft") return "Round prepared (" + round.mode.replace("_", "-") + "), not started yet.";
+    if (round.status === "draft") return t("Round prepared (%(mode)s), not started yet.", { mode: round.mode.replace("_", "-") });
     if (round.status === "running") {
       if (inBreakout()) {
         var here = (state.rooms || []).filter(function (r) { return r.session_id === state.in_breakout; })[0];
-        return "You are in the breakout room " + (here ? "\u201c" + here.name + "\u201d" : "") + ".";
+        return (here ? t("You are in the breakout room “%(room)s”.", { room: here.name }) : t("You are in a breakout room."));
       }
-      return "Breakout rooms are open.";
+      return t("Breakout rooms are open.");
     }
-    return "The breakout round has ended; everyone is back in the main room.";
+    return t("The breakout round has ended; everyone is back in the main room.");
   }
 
   function renderParticipant() {
     root.hidden = !(state && state.round && (running() || inBreakout()));
     setText($("status"), describeStatus());
     var mine = state && state.my_assignment;
-    setText($("mine"), mine && running() ? "Your room: " + mine.name + (mine.source === "assigned" ? " (assigned by the moderators)" : "") : "");
+    setText($("mine"), mine && running() ? (mine.source === "assigned" ? t("Your room: %(room)s (assigned by the moderators)", { room: mine.name }) : t("Your room: %(room)s", { room: mine.name })) : "");
     var chooser = $("chooser");
     var mayChoose = running() && !inBreakout() && state.round.mode !== "assigned" &&
       !(state.round.mode === "mixed" && mine && mine.source === "assigned");
@@ -84,7 +85,7 @@ function startBreakouts(root) {
       input.disabled = room.full && room.id !== (mine && mine.room_id);
       label.appendChild(input);
       var capacity = room.capacity ? room.taken + "/" + room.capacity : room.taken + "";
-      label.appendChild(el("span", {}, " " + room.name + " (" + room.language + ") \u2014 " + capacity + (room.full ? ", full" : "")));
+      label.appendChild(el("span", {}, " " + room.name + " (" + languageName(room.language) + ") \u2014 " + capacity + (room.full ? ", " + t("full") : "")));
       box.appendChild(label);
     });
   }
@@ -102,7 +103,7 @@ function startBreakouts(root) {
     show($("start-box"), draft);
     all("extend").forEach(function (b) { show(b, running()); });
     show($("recall"), open);
-    setText($("recall"), draft ? "Discard this round" : "Recall everyone");
+    setText($("recall"), draft ? t("Discard this round") : t("Recall everyone"));
     show($("message-form"), running());
     show($("back"), inBreakout());
     var body = $("rooms");
@@ -110,12 +111,12 @@ function startBreakouts(root) {
     ((state && state.rooms) || []).forEach(function (room) {
       var tr = document.createElement("tr");
       tr.appendChild(el("td", {}, room.name));
-      tr.appendChild(el("td", {}, room.language));
+      tr.appendChild(el("td", {}, languageName(room.language)));
       tr.appendChild(el("td", {}, room.capacity ? room.taken + "/" + room.capacity : room.taken));
       tr.appendChild(el("td", {}, room.joined));
       var cell = document.createElement("td");
       if (running() && room.session_id !== Live.sessionId) {
-        cell.appendChild(smallButton("Drop in", "secondary", function () { enter(room.id); }));
+        cell.appendChild(smallButton(t("Drop in"), "secondary", function () { enter(room.id); }));
       }
       tr.appendChild(cell);
       body.appendChild(tr);
@@ -173,7 +174,7 @@ function startBreakouts(root) {
         if (ack.ok) { state.my_assignment = ack.my_assignment; Live.switchRoom(ack.session_id); }
         else if (ack.error && ack.error.code === "not_assigned") {
           autoMovedRound = null;
-          setText($("mine"), "The moderators have not given you a room yet.");
+          setText($("mine"), t("The moderators have not given you a room yet."));
         } else { fail(ack); }
       });
       return;
@@ -257,7 +258,7 @@ function startBreakouts(root) {
       var item = el("li", { className: "breakout-alert" });
       item.appendChild(el("strong", {}, alert.user.name));
       item.appendChild(el("span", {}, " in " + alert.room.name + (alert.message ? ": " + alert.message : "") + " "));
-      item.appendChild(smallButton("Drop in", "secondary", function () { enter(alert.room.id); item.remove(); }));
+      item.appendChild(smallButton(t("Drop in"), "secondary", function () { enter(alert.room.id); item.remove(); }));
       list.insertBefore(item, list.firstChild);
     });
 
@@ -270,12 +271,12 @@ function startBreakouts(root) {
     if (chooser) chooser.addEventListener("submit", function (e) {
       e.preventDefault();
       var picked = chooser.querySelector("input:checked");
-      if (!picked) { setText($("error"), "Choose a room first."); return; }
+      if (!picked) { setText($("error"), t("Choose a room first.")); return; }
       enter(Number(picked.value));
     });
     var call = $("call");
     if (call) call.addEventListener("click", function () {
-      var note = window.prompt("What do you need? (optional)") || "";
+      var note = window.prompt(t("What do you need? (optional)")) || "";
       Live.emit("breakout:call_moderator", { session_id: Live.sessionId, message: note.slice(0, LIMITS.breakout_call_max) }).then(function (ack) {
         if (!fail(ack)) setText($("status"), "A moderator has been called.");
       });
@@ -349,7 +350,7 @@ function startBreakouts(root) {
       ack.people.forEach(function (person) {
         var item = el("li", {}, person.name + (person.country ? " (" + person.country + ") " : " "));
         var select = document.createElement("select");
-        select.setAttribute("aria-label", "Room for " + person.name);
+        select.setAttribute("aria-label", t("Room for %(name)s", { name: person.name }));
         select.appendChild(el("option", {}, "\u2014 no room \u2014"));
         select.firstChild.value = "";
         state.rooms.forEach(function (room) {

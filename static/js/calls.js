@@ -14,6 +14,7 @@
  */
 import { el, setText, show, smallButton } from "./dom.js";
 import Live from "./live.js";
+import { nt, t } from "./i18n.js";
 
 var root = document.getElementById("call");
 if (root) { startCalls(root); }
@@ -52,15 +53,15 @@ function startCalls(root) {
   function deviceProblem(err) {
     var name = err && err.name;
     if (name === "NotAllowedError" || name === "SecurityError") {
-      return "The browser refused the microphone or camera. Allow them for this site (the icon in the address bar) and try again.";
+      return t("The browser refused the microphone or camera. Allow them for this site (the icon in the address bar) and try again.");
     }
     if (name === "NotFoundError" || name === "OverconstrainedError") {
-      return "No microphone or camera was found on this device. You can still join and listen.";
+      return t("No microphone or camera was found on this device. You can still join and listen.");
     }
     if (name === "NotReadableError") {
-      return "The microphone or camera is in use by another application. Close it and try again.";
+      return t("The microphone or camera is in use by another application. Close it and try again.");
     }
-    return "The microphone or camera could not be started: " + (err && err.message ? err.message : "unknown error");
+    return t("The microphone or camera could not be started: %(reason)s", { reason: err && err.message ? err.message : t("unknown error") });
   }
 
   /* --- local devices ------------------------------------------------------------------------- */
@@ -174,7 +175,7 @@ function startCalls(root) {
 
   function join() {
     var sessionId = Live.sessionId;
-    status("Joining the call…");
+    status(t("Joining the call…"));
     return Live.emit("call:join", { session_id: sessionId, video: !!local.video }).then(function (ack) {
       if (failure($("error"), ack, "could not join the call") || !ack.ok) {
         status(ack.error && ack.error.message);
@@ -184,9 +185,9 @@ function startCalls(root) {
       call = ack.call;
       if (local.video && !call.me.may_publish_video) {
         stopTrack("video");
-        status(call.max_video + " cameras are on already: you joined with your microphone only.");
+        status(t("%(max)s cameras are on already: you joined with your microphone only.", { max: call.max_video }));
       } else {
-        status("You are in the call.");
+        status(t("You are in the call."));
       }
       members.clear();
       setText($("grid"), "");
@@ -223,7 +224,7 @@ function startCalls(root) {
 
   function leave() {
     var sessionId = call && call.session_id;
-    teardown("You left the call.");
+    teardown(t("You left the call."));
     if (sessionId) { Live.emit("call:leave", { session_id: sessionId }); }
   }
   $("leave").addEventListener("click", leave);
@@ -270,9 +271,9 @@ function startCalls(root) {
     entry.tile.setAttribute("aria-label", m.name + (flags.length ? ", " + flags.join(", ") : ""));
     entry.actions.replaceChildren();
     if (Live.me.is_moderator && !mine) {
-      if (m.audio) { entry.actions.append(smallButton("Mute", "secondary", function () { moderate("mute", m.id); })); }
-      if (m.hand_raised_at) { entry.actions.append(smallButton("Lower hand", "secondary", function () { moderate("lower_hand", m.id); })); }
-      entry.actions.append(smallButton("Remove", "danger", function () { moderate("remove", m.id); }));
+      if (m.audio) { entry.actions.append(smallButton(t("Mute"), "secondary", function () { moderate("mute", m.id); })); }
+      if (m.hand_raised_at) { entry.actions.append(smallButton(t("Lower hand"), "secondary", function () { moderate("lower_hand", m.id); })); }
+      entry.actions.append(smallButton(t("Remove"), "danger", function () { moderate("remove", m.id); }));
     }
   }
 
@@ -314,17 +315,17 @@ function startCalls(root) {
     var me = call && members.get(call.me.id);
     var hand = !!(me && me.member.hand_raised_at);
     $("mic").setAttribute("aria-pressed", String(micOn()));
-    setText($("mic"), micOn() ? "Mute" : "Unmute");
+    setText($("mic"), micOn() ? t("Mute") : t("Unmute"));
     $("cam").setAttribute("aria-pressed", String(!!local.video));
-    setText($("cam"), local.video ? "Camera off" : "Camera on");
+    setText($("cam"), local.video ? t("Camera off") : t("Camera on"));
     $("screen").setAttribute("aria-pressed", String(!!local.screen));
-    setText($("screen"), local.screen ? "Stop sharing" : "Share screen");
+    setText($("screen"), local.screen ? t("Stop sharing") : t("Share screen"));
     show($("screen"), !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia));
     $("hand").setAttribute("aria-pressed", String(hand));
-    setText($("hand"), hand ? "Lower hand" : "Raise hand");
+    setText($("hand"), hand ? t("Lower hand") : t("Raise hand"));
     var locked = !!(available && available.locked);
     $("lock").setAttribute("aria-pressed", String(locked));
-    setText($("lock"), locked ? "Unlock the call" : "Lock the call");
+    setText($("lock"), locked ? t("Unlock the call") : t("Lock the call"));
   }
 
   /* Tell the server what is on, then hand the tracks to the transport. */
@@ -401,7 +402,7 @@ function startCalls(root) {
   }
 
   function mediaBlocked() {
-    setText($("error"), "The network blocks the call's audio and video. Try audio only, or another network.");
+    setText($("error"), t("The network blocks the call's audio and video. Try audio only, or another network."));
     show($("error"), true);
     show($("audio-only"), !audioOnly);
   }
@@ -422,7 +423,7 @@ function startCalls(root) {
     if (!here(p)) { return; }
     if (available) { available.locked = p.locked; }
     drawControls();
-    status(p.locked ? "The call is locked: nobody new can join." : "The call is open again.");
+    status(p.locked ? t("The call is locked: nobody new can join.") : t("The call is open again."));
   });
   Live.on("call:muted", function (p) {
     if (!here(p) || !local.audio) { return; }
@@ -433,25 +434,25 @@ function startCalls(root) {
   });
   Live.on("call:removed", function (p) { if (here(p)) { teardown((p.by || "A moderator") + " removed you from the call."); } });
   Live.on("call:ended", function (p) {
-    if (here(p) && call) { teardown(p.reason === "recalled" ? "The breakout round ended: the call is over." : "The call ended."); }
+    if (here(p) && call) { teardown(p.reason === "recalled" ? t("The breakout round ended: the call is over.") : t("The call ended.")); }
   });
   Live.on("breakout:timer", function (p) {
     if (call && p && p.warning) {
-      setText($("warning"), "One minute left: the call ends when everyone returns to the main room.");
+      setText($("warning"), t("One minute left: the call ends when everyone returns to the main room."));
       show($("warning"), true);
     }
   });
 
   Live.onState(function (state) {
     var part = state.call || { available: false, members: [] };
-    if (call && call.session_id !== state.session.id) { teardown("You left the call with the room."); }
+    if (call && call.session_id !== state.session.id) { teardown(t("You left the call with the room.")); }
     available = part;
     show(root, !!part.available || !!call);
     if (!call) {
       show($("lobby"), !!part.available);
       var count = part.members.length;
-      setText($("count"), count === 0 ? "Nobody is in the call yet." : count === 1 ? "1 person is in the call." : count + " people are in the call.");
-      if (part.locked && !Live.me.is_moderator) { status("The call is locked by a moderator."); }
+      setText($("count"), count === 0 ? t("Nobody is in the call yet.") : nt("%(num)s person is in the call.", "%(num)s people are in the call.", count));
+      if (part.locked && !Live.me.is_moderator) { status(t("The call is locked by a moderator.")); }
     } else {
       // A reconnection: the server forgot this socket's part in the call; join again.
       var stillIn = part.members.some(function (m) { return m.id === call.me.id; });
@@ -704,7 +705,7 @@ function startCalls(root) {
                             subscribers.delete(gone);
                           }
                           if (jsep) { publisher.handleRemoteJsep({ jsep: jsep }); }
-                          if (msg.error) { setText($("error"), "The call server refused: " + msg.error); show($("error"), true); }
+                          if (msg.error) { setText($("error"), t("The call server refused: %(reason)s", { reason: msg.error })); show($("error"), true); }
                         },
                         iceState: function (state) { if (state === "failed") { mediaBlocked(); } },
                         error: reject
@@ -716,7 +717,7 @@ function startCalls(root) {
               });
             });
           }).catch(function (err) {
-            setText($("error"), "The call server could not be reached: " + (err && err.message ? err.message : err));
+            setText($("error"), t("The call server could not be reached: %(reason)s", { reason: err && err.message ? err.message : err }));
             show($("error"), true);
           });
       },

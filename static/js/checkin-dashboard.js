@@ -1,6 +1,7 @@
 // Staff dashboard: live per-list numbers from the `checkin:stats` broadcast on /live.
 import { el, replaceChildren, timeOfDay } from "./dom.js";
 import { liveAvailable, openLive, request } from "./live-connection.js";
+import { t } from "./i18n.js";
 
 const table = document.getElementById("stats");
 const state = document.getElementById("live-state");
@@ -30,10 +31,10 @@ function followCheckins() {
   function renderConflicts(conflicts) {
     const when = (iso) => (iso ? timeOfDay(iso) : "?");
     const items = conflicts.map((c) => el("li", { className: "card" },
-      (c.attendee ? c.attendee.name : "Unknown badge") + " — gate " + (c.gate || "?") + " at "
-      + when(c.scanned_at) + "; first entry at gate " + (c.first_checked_in_gate || "?") + " ("
-      + when(c.first_checked_in_at) + ")."));
-    replaceChildren(document.getElementById("conflicts"), items.length ? items : [el("li", { className: "muted" }, "None.")]);
+      t("%(name)s — gate %(gate)s at %(time)s; first entry at gate %(first_gate)s (%(first_time)s).", {
+        name: c.attendee ? c.attendee.name : t("Unknown badge"), gate: c.gate || "?", time: when(c.scanned_at),
+        first_gate: c.first_checked_in_gate || "?", first_time: when(c.first_checked_in_at) })));
+    replaceChildren(document.getElementById("conflicts"), items.length ? items : [el("li", { className: "muted" }, t("None."))]);
   }
 
   // Scans per minute decays with time and refusals move no broadcast: refresh everything now and then.
@@ -51,13 +52,13 @@ function followCheckins() {
   const socket = openLive({
     onConnect: () => request(socket, "checkin:watch", { event_id: eventId }).then((ack) => {
       if (ack.ok) {
-        state.textContent = "Live";
+        state.textContent = t("Live");
         ack.lists.forEach(render);
       } else {
-        state.textContent = "Not live: " + ((ack.error && ack.error.message) || "refused");
+        state.textContent = t("Not live: %(reason)s", { reason: (ack.error && ack.error.message) || t("refused") });
       }
     }),
-    onDisconnect: () => { state.textContent = "Reconnecting…"; },
+    onDisconnect: () => { state.textContent = t("Reconnecting…"); },
   });
   socket.on("checkin:stats", (payload) => { if (payload.event_id === eventId) render(payload.list); });
 }

@@ -1,6 +1,7 @@
 // Staff scanner: camera (jsQR) or handheld scanner/typed code, full-screen green/red answer,
 // and an offline mode that verifies badges on the device and queues scans in IndexedDB.
 import { el, timeOfDay } from "./dom.js";
+import { nt, t } from "./i18n.js";
 import { LIMITS } from "./limits.js";
 
 const scanner = document.getElementById("scanner");
@@ -118,10 +119,10 @@ function startScanner(root) {
     byId("go-offline").hidden = offline;
     banner.hidden = false;
     banner.classList.toggle("offline", offline);
-    byId("network-state").textContent = offline ? "Offline mode" : "Online";
+    byId("network-state").textContent = offline ? t("Offline mode") : t("Online");
     byId("network-detail").textContent = detail || (offline
-      ? "The network is down: badges are checked on this device and queued; they sync when it is back."
-      : "Connected.");
+      ? t("The network is down: badges are checked on this device and queued; they sync when it is back.")
+      : t("Connected."));
     document.body.dataset.network = offline ? "offline" : "online";
   }
 
@@ -130,7 +131,7 @@ function startScanner(root) {
     try {
       const { status } = await api("GET", "/lists/" + listId() + "/stats");
       if (status === 200) {
-        if (state.offline) setOffline(false, "The network is back: sending queued scans…");
+        if (state.offline) setOffline(false, t("The network is back: sending queued scans…"));
         await syncQueue();
         return true;
       }
@@ -150,7 +151,7 @@ function startScanner(root) {
       const batch = items.slice(0, SYNC_BATCH);
       const { status, data } = await api("POST", "/sync", { scans: batch });
       if (status !== 200) {
-        setOffline(state.offline, "Sync refused: " + ((data && data.error && data.error.message) || status));
+        setOffline(state.offline, t("Sync refused: %(reason)s", { reason: (data && data.error && data.error.message) || status }));
         return;
       }
       await queueDelete(batch.map((item) => item.scan_id));
@@ -160,10 +161,10 @@ function startScanner(root) {
     await refreshQueueCount();
     document.body.dataset.synced = String(Date.now());
     const detail = conflicts.length
-      ? conflicts.length + " conflict(s): the same badge was admitted at two gates. See the dashboard."
-      : "All queued scans are synced.";
+      ? nt("%(num)s conflict: the same badge was admitted at two gates. See the dashboard.", "%(num)s conflicts: the same badge was admitted at two gates. See the dashboard.", conflicts.length)
+      : t("All queued scans are synced.");
     byId("network-detail").textContent = detail;
-    conflicts.forEach((c) => addRecent("Conflict", c.attendee ? c.attendee.name : "?", "r-bad"));
+    conflicts.forEach((c) => addRecent(t("Conflict"), c.attendee ? c.attendee.name : "?", "r-bad"));
     await loadSnapshot();
   }
 
@@ -332,35 +333,61 @@ function startScanner(root) {
   }
 
   const TITLES = {
-    ok: "Welcome", already_checked_in: "Already checked in", invalid_badge: "Invalid or forged badge",
-    not_registered: "Not registered", cancelled: "Registration cancelled", not_admitted: "Not admitted here",
-    full: "Room full", not_inside: "Not inside", error: "Error",
+    ok: t("Welcome"), already_checked_in: t("Already checked in"), invalid_badge: t("Invalid or forged badge"),
+    not_registered: t("Not registered"), cancelled: t("Registration cancelled"), not_admitted: t("Not admitted here"),
+    full: t("Room full"), not_inside: t("Not inside"), error: t("Error"),
   };
   const REASONS = {
-    malformed: "This code is not a badge.", bad_signature: "The signature does not verify: forged or damaged.",
-    other_event: "This badge belongs to another event.", reissued: "This badge was replaced by a newer one.",
-    oversized: "This code is too long to be a badge.", online_registration: "Registered online, not in person.",
-    wrong_day: "This list is for another day.", capacity_reached: "The room is at capacity.",
-    no_reentry: "Re-entry is not allowed on this list.", already_inside: "Already inside.",
-    not_inside: "No entry to leave from.", no_registration: "No registration behind this badge.",
-    no_offline_data: "No offline data for this list yet.", exit: "Exit recorded.", reentry: "Re-entry.",
+    malformed: t("This code is not a badge."), bad_signature: t("The signature does not verify: forged or damaged."),
+    other_event: t("This badge belongs to another event."), reissued: t("This badge was replaced by a newer one."),
+    oversized: t("This code is too long to be a badge."), online_registration: t("Registered online, not in person."),
+    wrong_day: t("This list is for another day."), capacity_reached: t("The room is at capacity."),
+    no_reentry: t("Re-entry is not allowed on this list."), already_inside: t("Already inside."),
+    not_inside: t("No entry to leave from."), no_registration: t("No registration behind this badge."),
+    no_offline_data: t("No offline data for this list yet."), exit: t("Exit recorded."), reentry: t("Re-entry."),
   };
+
+  // The result is also heard, not only seen in green or red: one high tone for admitted, two low
+  // ones for refused (WebAudio; silent where the browser allows no sound before a tap).
+  let audio = null;
+  function beep(ok) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const tones = ok ? [[880, 0]] : [[220, 0], [220, 0.22]];
+      tones.forEach(([frequency, delay]) => {
+        const osc = audio.createOscillator();
+        const gain = audio.createGain();
+        osc.frequency.value = frequency;
+        gain.gain.value = 0.15;
+        osc.connect(gain).connect(audio.destination);
+        osc.start(audio.currentTime + delay);
+        osc.stop(audio.currentTime + delay + 0.15);
+      });
+    } catch (e) { /* no audio: the text and colour remain */ }
+  }
 
   function show(answer) {
     const ok = answer.result === "ok";
+    beep(ok);
     overlay.className = "scan-result " + (ok ? "ok" : "bad");
     overlay.dataset.result = answer.result;
     const person = answer.attendee || {};
-    byId("result-title").textContent = (TITLES[answer.result] || answer.result) + (answer.offline ? " (offline)" : "");
+    byId("result-title").textContent = (TITLES[answer.result] || answer.result) + (answer.offline ? " " + t("(offline)") : "");
     byId("result-name").textContent = person.name || "";
     byId("result-org").textContent = person.organisation || "";
-    byId("result-country").textContent = [person.country_name || person.country, person.mode === "online" ? "Online" : (person.mode ? "In person" : "")]
+    byId("result-country").textContent = [person.country_name || person.country, person.mode === "online" ? t("Online") : (person.mode ? t("In person") : "")]
       .filter(Boolean).join(" · ");
     let reason = REASONS[answer.reason] || answer.message || "";
     if (answer.result === "already_checked_in" && answer.first_checked_in_at) {
       const when = timeOfDay(answer.first_checked_in_at);
-      reason = "First checked in at " + when + (answer.first_checked_in_gate ? ", gate " + answer.first_checked_in_gate : "")
-        + (answer.first_checked_in_by ? ", by " + answer.first_checked_in_by : "") + ".";
+      reason = t("First checked in at %(time)s.", { time: when });
+      if (answer.first_checked_in_gate && answer.first_checked_in_by) {
+        reason = t("First checked in at %(time)s, gate %(gate)s, by %(staff)s.", { time: when, gate: answer.first_checked_in_gate, staff: answer.first_checked_in_by });
+      } else if (answer.first_checked_in_gate) {
+        reason = t("First checked in at %(time)s, gate %(gate)s.", { time: when, gate: answer.first_checked_in_gate });
+      } else if (answer.first_checked_in_by) {
+        reason = t("First checked in at %(time)s, by %(staff)s.", { time: when, staff: answer.first_checked_in_by });
+      }
     }
     byId("result-reason").textContent = ok && !answer.reason ? "" : reason;
     byId("result-undo").hidden = !(ok && state.lastScanId);
@@ -391,9 +418,9 @@ function startScanner(root) {
     state.lastScanId = null;
     try {
       const { status, data } = await api("POST", "/undo", { scan_id: scanId });
-      addRecent(status === 200 ? "Undone" : "Undo failed", (data && data.attendee && data.attendee.name) || "", status === 200 ? "r-ok" : "r-bad");
+      addRecent(status === 200 ? t("Undone") : t("Undo failed"), (data && data.attendee && data.attendee.name) || "", status === 200 ? "r-ok" : "r-bad");
     } catch (err) {
-      addRecent("Undo failed (offline)", "", "r-bad");
+      addRecent(t("Undo failed (offline)"), "", "r-bad");
     }
     hideOverlay();
   }
@@ -408,19 +435,19 @@ function startScanner(root) {
     try {
       state.cameraStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     } catch (err) {
-      byId("camera-state").textContent = "No camera: " + err.name + ". Use the text field.";
+      byId("camera-state").textContent = t("No camera: %(reason)s. Use the text field.", { reason: err.name });
       return;
     }
     video.srcObject = state.cameraStream;
     await video.play();
-    byId("camera-toggle").textContent = "Stop camera";
-    byId("camera-state").textContent = "Point the camera at a badge.";
+    byId("camera-toggle").textContent = t("Stop camera");
+    byId("camera-state").textContent = t("Point the camera at a badge.");
     requestAnimationFrame(tick);
   }
   function stopCamera() {
     state.cameraStream.getTracks().forEach((track) => track.stop());
     state.cameraStream = null;
-    byId("camera-toggle").textContent = "Start camera";
+    byId("camera-toggle").textContent = t("Start camera");
     byId("camera-state").textContent = "";
   }
   let lastDecode = 0;
@@ -453,7 +480,7 @@ function startScanner(root) {
   document.addEventListener("keydown", (event) => { if (!overlay.hidden && event.key !== "Tab") hideOverlay(); });
   byId("result-undo").addEventListener("click", undoLast);
   byId("camera-toggle").addEventListener("click", startCamera);
-  byId("go-offline").addEventListener("click", () => { state.manualOffline = true; setOffline(true, "Working offline by choice: scans are queued here until you press Sync now."); });
+  byId("go-offline").addEventListener("click", () => { state.manualOffline = true; setOffline(true, t("Working offline by choice: scans are queued here until you press Sync now.")); });
   byId("sync-now").addEventListener("click", () => { state.manualOffline = false; probe(); });
   listSelect.addEventListener("change", () => { localStorage.setItem("checkin-list-" + EVENT_ID, listSelect.value); loadSnapshot(); });
   gateInput.addEventListener("change", () => localStorage.setItem("checkin-gate", gateInput.value));

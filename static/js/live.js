@@ -15,6 +15,7 @@
  */
 import { el, setText, show } from "./dom.js";
 import { openLive, request } from "./live-connection.js";
+import { t } from "./i18n.js";
 
 var body = document.body;
 var stateHandlers = [];
@@ -85,12 +86,15 @@ function applyState(state) {
 }
 
 function join(sessionId) {
-  return Live.emit("join", { session_id: sessionId }).then(function (ack) {
+  // The hall's projector screen follows the room without counting as a person online.
+  var payload = document.body.classList.contains("screen-page")
+    ? { session_id: sessionId, screen: true } : { session_id: sessionId };
+  return Live.emit("join", payload).then(function (ack) {
     if (ack.ok) {
       banner(null);
       applyState(ack.state);
     } else {
-      banner("Could not enter the room: " + (ack.error && ack.error.message || "unknown error"), "error");
+      banner(t("Could not enter the room: %(reason)s", { reason: (ack.error && ack.error.message) || t("unknown error") }), "error");
     }
     return ack;
   });
@@ -122,12 +126,12 @@ function updateRoom(room) {
 function connect() {
   var socket = openLive({
     onConnect: function () { join(Live.sessionId); },
-    onDisconnect: function () { banner("Connection lost — reconnecting…", "warn"); },
+    onDisconnect: function () { banner(t("Connection lost — reconnecting…"), "warn"); },
     onConnectError: function (signedOut) {
       if (signedOut) {
-        banner("You are signed out. Sign in again to rejoin the room.", "error");
+        banner(t("You are signed out. Sign in again to rejoin the room."), "error");
       } else {
-        banner("Connection lost — reconnecting…", "warn");
+        banner(t("Connection lost — reconnecting…"), "warn");
       }
     },
     reopenAfterServerClose: true

@@ -1,4 +1,6 @@
 // Shows instants in the viewer's own time zone beside the event's (server-rendered) times.
+import { t } from "./i18n.js";
+
 const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
@@ -17,7 +19,8 @@ const fillRanges = () => document.querySelectorAll('[data-local="range"]').forEa
   const end = new Date(el.dataset.end);
   let text = `${timeFmt.format(start)}–${timeFmt.format(end)} ${zoneName(start)}`;
   if (!sameDay(start, eventZone, start)) text = `${dayFmt.format(start)} ${text}`;
-  el.textContent = `(your time: ${text})`;
+  // Isolated left to right (U+2066…U+2069), so an Arabic page does not read the range backwards.
+  el.textContent = t("(your time: %(time)s)", { time: "\u2066" + text + "\u2069" });
   el.hidden = false;
 });
 fillRanges();

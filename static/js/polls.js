@@ -10,6 +10,7 @@
 import { el, minutesSeconds, replaceChildren, showAckError, smallButton } from "./dom.js";
 import { LIMITS } from "./limits.js";
 import Live from "./live.js";
+import { nt, t } from "./i18n.js";
 
 var root = document.querySelector("[data-polls]");
 if (root) { startPolls(root); }
@@ -19,14 +20,14 @@ function startPolls(root) {
 
   // ------------------------------------------------------------------ helpers
 
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function votes(n) { return nt("%(num)s vote", "%(num)s votes", n); }
 
   function percent(count, total) { return total ? Math.round((100 * count) / total) : 0; }
 
-  function showError(box, ack) { showAckError(box, ack, "Something went wrong"); }
+  function showError(box, ack) { showAckError(box, ack, t("Something went wrong")); }
 
-  var KIND_LABELS = { single: "Single choice", multiple: "Multiple choice", rating: "Rating",
-                      word_cloud: "Word cloud", open_text: "Open text" };
+  var KIND_LABELS = { single: t("Single choice"), multiple: t("Multiple choice"), rating: t("Rating"),
+                      word_cloud: t("Word cloud"), open_text: t("Open text") };
 
   // ------------------------------------------------------------------ store
 
@@ -109,20 +110,20 @@ function startPolls(root) {
     var max = Math.max.apply(null, keys.map(function (w) { return words[w]; }).concat([1]));
     var cloud = el("p", { className: "poll-cloud" });
     keys.sort(function (a, b) { return a.localeCompare(b); }).forEach(function (word) {
-      var span = el("span", { className: "poll-word", title: plural(words[word], "vote") }, word);
+      var span = el("span", { className: "poll-word", title: votes(words[word]) }, word);
       span.style.fontSize = (0.9 + 1.8 * words[word] / max).toFixed(2) + "em";
       span.appendChild(el("sup", { className: "poll-word-count" }, words[word]));
       cloud.appendChild(span);
       cloud.appendChild(document.createTextNode(" "));
     });
-    if (!keys.length) { cloud.appendChild(el("span", { className: "muted" }, "No words yet.")); }
+    if (!keys.length) { cloud.appendChild(el("span", { className: "muted" }, t("No words yet."))); }
     return cloud;
   }
 
   function textsChart(entry) {
     var list = el("ul", { className: "poll-texts plain" });
     (entry.tally.texts || []).forEach(function (text) { list.appendChild(el("li", {}, text)); });
-    if (!list.firstChild) { list.appendChild(el("li", { className: "muted" }, "No answers yet.")); }
+    if (!list.firstChild) { list.appendChild(el("li", { className: "muted" }, t("No answers yet."))); }
     return list;
   }
 
@@ -132,11 +133,11 @@ function startPolls(root) {
     if (entry.poll.kind === "word_cloud") { box.appendChild(cloudChart(entry)); }
     else if (entry.poll.kind === "open_text") { box.appendChild(textsChart(entry)); }
     else { box.appendChild(barsChart(entry)); }
-    var summary = plural(tally.total, "vote") + (entry.poll.status === "closed" ? " · final" : "");
+    var summary = votes(tally.total) + (entry.poll.status === "closed" ? " · " + t("final") : "");
     if (entry.poll.kind === "rating" && tally.mean !== null && tally.mean !== undefined) {
-      summary += " · average " + tally.mean + " / " + entry.poll.scale;
+      summary += " · " + t("average %(mean)s / %(scale)s", { mean: tally.mean, scale: entry.poll.scale });
     }
-    box.appendChild(el("p", { className: "poll-total", "data-poll-total": String(tally.total) }, "Total: " + summary));
+    box.appendChild(el("p", { className: "poll-total", "data-poll-total": String(tally.total) }, t("Total: %(summary)s", { summary: summary })));
     return box;
   }
 
@@ -200,7 +201,7 @@ function startPolls(root) {
         fieldset.appendChild(label);
       });
       if (poll.kind === "multiple") {
-        fieldset.appendChild(el("p", { className: "hint" }, "Choose up to " + poll.max_choices + "."));
+        fieldset.appendChild(el("p", { className: "hint" }, t("Choose up to %(max)s.", { max: poll.max_choices })));
       }
     } else if (poll.kind === "rating") {
       var scale = el("div", { className: "poll-scale", role: "radiogroup" });
@@ -217,24 +218,24 @@ function startPolls(root) {
       var words = (ballot && ballot.words) || [];
       for (var i = 0; i < LIMITS.poll_words_per_ballot; i++) {
         fieldset.appendChild(el("input", { type: "text", name: name, maxLength: LIMITS.poll_word_max, value: words[i] || "",
-                                           placeholder: i === 0 ? "A word or two" : "Another (optional)",
-                                           "aria-label": "Word " + (i + 1), className: "poll-word-input" }));
+                                           placeholder: i === 0 ? t("A word or two") : t("Another (optional)"),
+                                           "aria-label": t("Word %(number)s", { number: i + 1 }), className: "poll-word-input" }));
       }
     } else {
-      var area = el("textarea", { name: name, maxLength: LIMITS.poll_text_max, rows: 3, "aria-label": "Your answer" });
+      var area = el("textarea", { name: name, maxLength: LIMITS.poll_text_max, rows: 3, "aria-label": t("Your answer") });
       area.value = (ballot && ballot.text) || "";
       fieldset.appendChild(area);
     }
     form.appendChild(fieldset);
     var button = el("button", { type: "submit", className: "button small poll-submit" },
-                    ballot ? "Change my answer" : "Vote");
+                    ballot ? t("Change my answer") : t("Vote"));
     form.appendChild(button);
     var error = el("p", { className: "error", role: "alert", hidden: true });
     form.appendChild(error);
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var payload = collect(poll, form, name);
-      if (!payload) { showError(error, { ok: false, error: { message: "Choose or write an answer first." } }); return; }
+      if (!payload) { showError(error, { ok: false, error: { message: t("Choose or write an answer first.") } }); return; }
       button.disabled = true;
       Live.emit("poll:vote", payload).then(function (ack) {
         button.disabled = false;
@@ -270,8 +271,8 @@ function startPolls(root) {
   }
 
   function resultsNote(poll) {
-    if (poll.results === "hidden") { return "Results are not shown to participants."; }
-    if (poll.results === "after_close" && poll.status !== "closed") { return "Results appear when the poll closes."; }
+    if (poll.results === "hidden") { return t("Results are not shown to participants."); }
+    if (poll.results === "after_close" && poll.status !== "closed") { return t("Results appear when the poll closes."); }
     return "";
   }
 
@@ -286,11 +287,11 @@ function startPolls(root) {
     if (poll.status === "open") {
       if (entry.ballot) {
         card.appendChild(el("p", { className: "poll-thanks", "data-poll-voted": "1" },
-                            "Your answer: " + ballotSummary(entry)));
+                            t("Your answer: %(answer)s", { answer: ballotSummary(entry) })));
       }
       if (!entry.ballot || poll.allow_change) { card.appendChild(voteForm(entry)); }
     } else if (entry.ballot) {
-      card.appendChild(el("p", { className: "muted" }, "Your answer: " + ballotSummary(entry)));
+      card.appendChild(el("p", { className: "muted" }, t("Your answer: %(answer)s", { answer: ballotSummary(entry) })));
     }
     var tally = entry.tally || (resultsPublic(poll) ? emptyTally(poll) : null);
     if (tally) { card.appendChild(chart({ poll: poll, tally: tally })); }
@@ -382,17 +383,17 @@ function startPolls(root) {
     card.appendChild(el("p", { className: "meta poll-facts" }, facts.join(" · ")));
     var actions = el("div", { className: "poll-actions" });
     if (poll.status === "draft") {
-      actions.appendChild(smallButton("Launch", "poll-launch", function () { control("poll:open", poll.id); }));
-      actions.appendChild(smallButton("Edit", "secondary", function () { fillBuilder(poll); builder.elements.title.focus(); }));
-      actions.appendChild(smallButton("Delete", "danger", function () { control("poll:delete", poll.id); }));
+      actions.appendChild(smallButton(t("Launch"), "poll-launch", function () { control("poll:open", poll.id); }));
+      actions.appendChild(smallButton(t("Edit"), "secondary", function () { fillBuilder(poll); builder.elements.title.focus(); }));
+      actions.appendChild(smallButton(t("Delete"), "danger", function () { control("poll:delete", poll.id); }));
     } else if (poll.status === "open") {
-      actions.appendChild(smallButton("Close now", "danger poll-close", function () { control("poll:close", poll.id); }));
+      actions.appendChild(smallButton(t("Close now"), "danger poll-close", function () { control("poll:close", poll.id); }));
     } else {
       actions.appendChild(el("a", { className: "button small secondary",
         href: "/events/" + encodeURIComponent(Live.eventSlug) + "/sessions/" + poll.session_id + "/polls/" + poll.id + ".csv" },
-        "Export CSV"));
-      actions.appendChild(smallButton("Delete", "danger", function () {
-        if (window.confirm("Delete this poll and its votes?")) { control("poll:delete", poll.id); }
+        t("Export CSV")));
+      actions.appendChild(smallButton(t("Delete"), "danger", function () {
+        if (window.confirm(t("Delete this poll and its votes?"))) { control("poll:delete", poll.id); }
       }));
     }
     card.appendChild(actions);
@@ -416,15 +417,15 @@ function startPolls(root) {
     if (!current) { return []; }
     var poll = current.poll;
     var card = el("article", { className: "poll-card poll-screen poll-" + poll.status, "data-poll": String(poll.id) });
-    card.appendChild(el("p", { className: "screen-label" }, poll.status === "open" ? "Poll — vote now" : "Poll results"));
+    card.appendChild(el("p", { className: "screen-label" }, poll.status === "open" ? t("Poll — vote now") : t("Poll results")));
     card.appendChild(el("h2", { className: "poll-title" }, poll.title));
     if (poll.status === "open" && current.deadline) { card.appendChild(countdown(current)); }
     if (resultsPublic(poll)) {
       card.appendChild(chart({ poll: poll, tally: current.tally || emptyTally(poll) }));
     } else if (poll.status === "open") {
-      card.appendChild(el("p", { className: "poll-screen-hint" }, "Vote on your phone: scan the code."));
+      card.appendChild(el("p", { className: "poll-screen-hint" }, t("Vote on your phone: scan the code.")));
     } else {
-      card.appendChild(el("p", { className: "poll-screen-hint" }, "This poll is closed."));
+      card.appendChild(el("p", { className: "poll-screen-hint" }, t("This poll is closed.")));
     }
     return [card];
   }

@@ -85,6 +85,7 @@ document.getElementById("ask-form").addEventListener("submit", function (e) {
     if (ack.ok) {
       text.value = "";
       counter.textContent = "0/" + LIMITS.question_max;
+      document.getElementById("ask-anonymous").checked = false;  // each question chooses anew (issue #16)
       questions.upsert(ack.question);
       renderQuestions();
     }

@@ -2,6 +2,7 @@
 import { el, replaceChildren, smallButton } from "./dom.js";
 import * as R from "./rooms-store.js";
 import Live from "./live.js";
+import { t } from "./i18n.js";
 
 var questions = new R.QuestionStore();
 var chat = new R.ChatStore();
@@ -29,32 +30,32 @@ function act(question, action, text) {
 }
 
 function editButton(question) {
-  return smallButton("Edit", "secondary", function () {
-    var text = window.prompt("Correct the question's text:", question.text);
+  return smallButton(t("Edit"), "secondary", function () {
+    var text = window.prompt(t("Correct the question's text:"), question.text);
     if (text !== null && text.trim() && text.trim() !== question.text) { act(question, "edit", text.trim()); }
   });
 }
 
 function pendingItem(q) {
   var parts = R.questionItem(q);
-  parts.actions.appendChild(smallButton("Approve", "qa-approve", function () { act(q, "approve"); }));
+  parts.actions.appendChild(smallButton(t("Approve"), "qa-approve", function () { act(q, "approve"); }));
   parts.actions.appendChild(editButton(q));
-  parts.actions.appendChild(smallButton("Dismiss", "danger", function () { act(q, "dismiss"); }));
+  parts.actions.appendChild(smallButton(t("Dismiss"), "danger", function () { act(q, "dismiss"); }));
   return parts.item;
 }
 
 function liveItem(q) {
   var parts = R.questionItem(q);
   if (q.pinned) {
-    parts.actions.appendChild(smallButton("Off air", "secondary", function () { act(q, "unpin"); }));
+    parts.actions.appendChild(smallButton(t("Off air"), "secondary", function () { act(q, "unpin"); }));
   } else {
-    parts.actions.appendChild(smallButton("On air", "qa-pin", function () { act(q, "pin"); }));
+    parts.actions.appendChild(smallButton(t("On air"), "qa-pin", function () { act(q, "pin"); }));
   }
   if (q.status === "approved") {
-    parts.actions.appendChild(smallButton("Answered", "secondary", function () { act(q, "answer"); }));
+    parts.actions.appendChild(smallButton(t("Answered"), "secondary", function () { act(q, "answer"); }));
   }
   parts.actions.appendChild(editButton(q));
-  parts.actions.appendChild(smallButton("Dismiss", "danger", function () { act(q, "dismiss"); }));
+  parts.actions.appendChild(smallButton(t("Dismiss"), "danger", function () { act(q, "dismiss"); }));
   return parts.item;
 }
 
@@ -70,7 +71,7 @@ function render() {
 function renderChat() {
   replaceChildren(chatList, chat.list().map(function (m) {
     var li = R.chatItem(m);
-    li.appendChild(smallButton("Delete", "danger chat-delete", function () {
+    li.appendChild(smallButton(t("Delete"), "danger chat-delete", function () {
       Live.emit("chat:delete", { message_id: m.id }).then(function (ack) {
         R.showError("chat-error", ack);
         if (ack.ok) { chat.byId.delete(m.id); renderChat(); }
@@ -120,7 +121,7 @@ moderationSwitch.addEventListener("change", function () {
   });
 });
 closeButton.addEventListener("click", function () {
-  if (!window.confirm("Close the room? Questions, votes and chat stop; people can still read.")) { return; }
+  if (!window.confirm(t("Close the room? Questions, votes and chat stop; people can still read."))) { return; }
   Live.emit("room:close", { session_id: Live.sessionId }).then(function (ack) {
     R.showError("mod-error", ack);
     if (ack.ok) { applyRoom(ack.room); }

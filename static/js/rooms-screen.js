@@ -2,6 +2,7 @@
  * even when the screen's browser is signed in as a moderator (whose copy carries the name). */
 import * as R from "./rooms-store.js";
 import Live from "./live.js";
+import { nt, t } from "./i18n.js";
 
 var questions = new R.QuestionStore();
 var text = document.querySelector("[data-pinned-text]");
@@ -12,7 +13,7 @@ function render() {
   var pinned = questions.pinned();
   text.textContent = pinned ? pinned.text : idle;
   var who = pinned && !pinned.anonymous && pinned.author ? pinned.author.name : "";
-  meta.textContent = pinned ? [who, pinned.votes + " votes"].filter(Boolean).join(" · ") : "";
+  meta.textContent = pinned ? [who, nt("%(num)s vote", "%(num)s votes", pinned.votes)].filter(Boolean).join(" · ") : "";
   document.body.classList.toggle("screen-has-question", !!pinned);
 }
 

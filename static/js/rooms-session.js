@@ -6,8 +6,9 @@
  * conference.programme.streams.session_phase. The player is rebuilt only when its address changes,
  * so a reconnect does not restart the video. User text only ever enters the page through textContent.
  */
-import { showAckError } from "./dom.js";
+import { el, replaceChildren, showAckError } from "./dom.js";
 import Live from "./live.js";
+import { language, nt, t } from "./i18n.js";
 
 var body = document.body;
 var eventId = Number(body.dataset.eventId);
@@ -18,11 +19,14 @@ var MINUTE = 60000;
 
 /* --- times ------------------------------------------------------------------------------- */
 
+// Dates in the page's language; English pages keep the British order they always had ("Monday 6 May").
+var dateLocale = language === "en" ? "en-GB" : language;
+
 function formatter(options) {
   try {
-    return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: zone }, options));
+    return new Intl.DateTimeFormat(dateLocale, Object.assign({ timeZone: zone, hourCycle: "h23" }, options));
   } catch (e) {  // an unknown zone in an old browser: the viewer's own
-    return new Intl.DateTimeFormat("en-GB", options);
+    return new Intl.DateTimeFormat(dateLocale, Object.assign({ hourCycle: "h23" }, options));
   }
 }
 var clock = formatter({ hour: "2-digit", minute: "2-digit" });
@@ -36,11 +40,13 @@ function shortZone(date) {
 
 function inHowLong(ms) {
   var minutes = Math.max(1, Math.ceil(ms / MINUTE));
-  if (minutes < 60) { return "in " + minutes + " min"; }
+  if (minutes < 60) { return nt("in %(num)s min", "in %(num)s min", minutes); }
   var hours = Math.floor(minutes / 60);
-  if (hours >= 48) { return "in " + Math.round(hours / 24) + " days"; }
+  if (hours >= 48) { return nt("in %(num)s day", "in %(num)s days", Math.round(hours / 24)); }
   var rest = minutes % 60;
-  return "in " + hours + " h" + (rest && hours < 10 ? " " + rest + " min" : "");
+  return rest && hours < 10
+    ? t("in %(hours)s h %(minutes)s min", { hours: hours, minutes: rest })
+    : t("in %(hours)s h", { hours: hours });
 }
 
 function phaseOf(s, now) {
@@ -56,9 +62,11 @@ var shownTitle = (document.querySelector("[data-session-title]") || {}).textCont
 function renderHeading(s) {
   document.querySelectorAll("[data-session-title]").forEach(function (el) { el.textContent = s.title; });
   var start = new Date(s.starts_at);
-  var when = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start) +
-    (s.room ? " · " + s.room : "");
-  document.querySelectorAll("[data-session-when]").forEach(function (el) { el.textContent = when; });
+  var range = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start);
+  document.querySelectorAll("[data-session-when]").forEach(function (node) {
+    // The range keeps its left-to-right order on Arabic pages ("09:00–09:45", not "09:45–09:00").
+    replaceChildren(node, [el("span", { dir: "ltr" }, range), s.room ? " · " + s.room : ""].filter(Boolean));
+  });
   if (s.title && shownTitle && s.title !== shownTitle) {
     document.title = document.title.split(shownTitle).join(s.title);
   }
@@ -105,7 +113,7 @@ function playHls(video, url) {
   }
   loadHls().then(function (Hls) {
     if (!Hls || !Hls.isSupported()) {
-      setCard("This browser cannot play the stream", "Try another browser, or open it on your phone.");
+      setCard(t("This browser cannot play the stream"), t("Try another browser, or open it on your phone."));
       player.hidden = true;
       card.hidden = false;
       return;
@@ -115,7 +123,7 @@ function playHls(video, url) {
     hls.loadSource(url);
     hls.attachMedia(video);
   }, function () {
-    setCard("The video player could not be loaded", "Reload the page to try again.");
+    setCard(t("The video player could not be loaded"), t("Reload the page to try again."));
     player.hidden = true;
     card.hidden = false;
   });
@@ -131,13 +139,13 @@ function showPlayer(stream, title) {
     video.autoplay = true;
     video.muted = true;  // browsers only autoplay muted video
     video.playsInline = true;
-    video.setAttribute("aria-label", "Live stream of " + title);
+    video.setAttribute("aria-label", t("Live stream of %(title)s", { title: title }));
     player.appendChild(video);
     playHls(video, stream.embed_url);
   } else {
     var frame = document.createElement("iframe");
     frame.src = stream.embed_url;
-    frame.title = "Live stream of " + title;
+    frame.title = t("Live stream of %(title)s", { title: title });
     frame.allow = "autoplay; encrypted-media; picture-in-picture; fullscreen";
     frame.allowFullscreen = true;
     frame.referrerPolicy = "strict-origin-when-cross-origin";
@@ -157,14 +165,14 @@ function renderStream(s, now) {
     var start = new Date(s.starts_at);
     if (phase === "upcoming") {
       var sameDay = dayOf.format(start) === dayOf.format(new Date(now));
-      setCard("This session starts " + (sameDay ? "" : "on " + dayOf.format(start) + " ") + "at " +
-              clock.format(start) + " " + shortZone(start) + ", " + inHowLong(start - now),
-              "The stream will appear here when it starts. You can already ask questions and chat.");
+      setCard(sameDay
+                ? t("This session starts at %(time)s %(zone)s, %(wait)s", { time: clock.format(start), zone: shortZone(start), wait: inHowLong(start - now) })
+                : t("This session starts on %(day)s at %(time)s %(zone)s, %(wait)s", { day: dayOf.format(start), time: clock.format(start), zone: shortZone(start), wait: inHowLong(start - now) }),
+              t("The stream will appear here when it starts. You can already ask questions and chat."));
     } else if (phase === "ended") {
-      setCard("This session has ended", "Thank you for joining. The questions and the chat stay readable.");
+      setCard(t("This session has ended"), t("Thank you for joining. The questions and the chat stay readable."));
     } else {
-      setCard("No stream yet", "The stream will appear here as soon as the organisers add it. " +
-              "Ask your questions and chat in the meantime.");
+      setCard(t("No stream yet"), t("The stream will appear here as soon as the organisers add it. Ask your questions and chat in the meantime."));
     }
   }
   player.hidden = !playing;
@@ -260,7 +268,7 @@ if (form) {
     var text = input.value.trim();
     if (!text) { return; }
     Live.emit("announcement:send", { event_id: eventId, text: text }).then(function (ack) {
-      showAckError(document.getElementById("announce-error"), ack, "Something went wrong.");
+      showAckError(document.getElementById("announce-error"), ack, t("Something went wrong."));
       if (ack.ok) {
         input.value = "";
         showAnnouncement(ack.announcement);

@@ -7,6 +7,7 @@
  */
 import { el, hoursMinutes, showAckError } from "./dom.js";
 import Live from "./live.js";
+import { nt, t } from "./i18n.js";
 
 function QuestionStore() {
   this.byId = new Map();
@@ -60,24 +61,24 @@ ChatStore.prototype.list = function () {
 
 function authorLabel(question) {
   if (question.author) {
-    return question.anonymous ? question.author.name + " (anonymous to others)" : question.author.name;
+    return question.anonymous ? t("%(name)s (anonymous to others)", { name: question.author.name }) : question.author.name;
   }
-  return question.anonymous ? "Anonymous" : "";
+  return question.anonymous ? t("Anonymous") : "";
 }
 
 /* A question's body: text, author, status badges. Buttons are added by the page. */
 function questionItem(question) {
   var li = el("li", { className: "qa-item qa-" + question.status, "data-question-id": question.id });
-  var votes = el("span", { className: "qa-votes", title: "votes" }, question.votes);
+  var votes = el("span", { className: "qa-votes", title: nt("%(num)s vote", "%(num)s votes", question.votes) }, question.votes);
   var main = el("div", { className: "qa-main" });
   main.appendChild(el("p", { className: "qa-text", dir: "auto" }, question.text));
   var meta = el("p", { className: "qa-meta muted" });
   meta.appendChild(el("span", { className: "qa-author" }, authorLabel(question)));
   meta.appendChild(el("span", {}, " · " + hoursMinutes(question.created_at)));
-  if (question.edited) { meta.appendChild(el("span", {}, " · edited")); }
-  if (question.status === "pending") { meta.appendChild(el("span", { className: "badge qa-waiting" }, "waiting for moderation")); }
-  if (question.status === "answered") { meta.appendChild(el("span", { className: "badge qa-answered" }, "answered")); }
-  if (question.pinned) { meta.appendChild(el("span", { className: "badge qa-onair" }, "on air")); }
+  if (question.edited) { meta.appendChild(el("span", {}, " · " + t("edited"))); }
+  if (question.status === "pending") { meta.appendChild(el("span", { className: "badge qa-waiting" }, t("waiting for moderation"))); }
+  if (question.status === "answered") { meta.appendChild(el("span", { className: "badge qa-answered" }, t("answered"))); }
+  if (question.pinned) { meta.appendChild(el("span", { className: "badge qa-onair" }, t("on air"))); }
   main.appendChild(meta);
   var actions = el("div", { className: "qa-actions" });
   li.appendChild(votes);
@@ -96,7 +97,7 @@ function chatItem(message) {
 
 /* An ack's error in the box with this id (emptied and hidden on success). */
 function showError(id, ack) {
-  showAckError(document.getElementById(id), ack, "Something went wrong.");
+  showAckError(document.getElementById(id), ack, t("Something went wrong."));
 }
 
 /* Sort buttons: [data-sort] toggles, calling render() after. */

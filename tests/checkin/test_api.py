@@ -189,6 +189,9 @@ def test_lists_stats_offline_snapshot_undo_and_sync(client, app, venue, attendee
     assert stats["scans_per_minute"] == 1
     offline = client.get(f"/api/v1/checkin/lists/{venue.door_id}/offline", headers=_auth(staff_token)).json
     assert offline["checked_in"] == [scanned["attendee"]["registration_id"]]
+    # Offline, a badge shows the country's name as the online answer does, not its code (issue #16).
+    person = offline["people"][str(scanned["attendee"]["registration_id"])]
+    assert person[2] == scanned["attendee"]["country_name"] and len(person[2]) > 2
     undone = client.post(
         "/api/v1/checkin/undo", json={"scan_id": scanned["scan_id"]}, headers=_auth(staff_token)
     )

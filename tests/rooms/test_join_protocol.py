@@ -212,3 +212,29 @@ def test_a_burst_of_arrivals_is_announced_in_one_presence_broadcast(
         assert call(live_client(person), "join", {"session_id": cast.plenary})["ok"]
     broadcasts = wait_for(watcher, "presence")
     assert broadcasts == [{"session_id": cast.plenary, "online": 6, "on_site": 0}]
+
+
+def test_the_projector_screen_follows_the_room_without_counting_as_someone_online(
+    app, cast, live_client, joined
+):
+    """Issue #16: the hall's screen (a moderator's page) used to show one person online by itself."""
+    bob = joined(cast.bob, cast.plenary)
+    screen = live_client(cast.moderator)
+    ack = call(screen, "join", {"session_id": cast.plenary, "screen": True})
+    assert ack["ok"] and ack["state"]["presence"]["online"] == 1  # Bob only
+    assert all(p["online"] == 1 for p in received(bob, "presence"))  # the screen's join changed nothing
+    with app.app_context():
+        visits = db.session.scalars(select(RoomVisit).where(RoomVisit.user_id == cast.moderator.id)).all()
+        assert visits == []  # no stay to count in attendance
+    # The same moderator's console counts them as a person online, as before.
+    console = live_client(cast.moderator, token=True)
+    assert call(console, "join", {"session_id": cast.plenary})["state"]["presence"]["online"] == 2
+
+
+def test_only_moderators_open_a_screen(app, cast, live_client):
+    ack = call(live_client(cast.alice), "join", {"session_id": cast.plenary, "screen": True})
+    assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+    refused = call(live_client(cast.bob), "join", {"session_id": cast.plenary, "screen": "yes"})
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid_payload"
+    with app.app_context():
+        assert db.session.scalars(select(RoomPresence)).all() == []

@@ -7,6 +7,7 @@ the same pydantic model as the `/live` event; errors show beside the field, with
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
 
@@ -59,7 +60,7 @@ def send(slug: str):
             raise
         return _page(event, text=typed, errors=[exc.message], status=exc.status if exc.status < 500 else 400)
     broadcast_new(announcement)
-    flash("The announcement is showing in every live room of the event.", "success")
+    flash(_("The announcement is showing in every live room of the event."), "success")
     return redirect(url_for(".announcements", slug=event.slug), 303)
 
 
@@ -69,7 +70,7 @@ def withdraw(slug: str, announcement_id: int):
     event = get_event(db.session, slug)
     announcement = services.withdraw_announcement(db.session, current_user, announcement_id, event)
     broadcast_withdrawn(announcement)
-    flash("The announcement was withdrawn from the live rooms.", "success")
+    flash(_("The announcement was withdrawn from the live rooms."), "success")
     return redirect(url_for(".announcements", slug=event.slug), 303)
 
 

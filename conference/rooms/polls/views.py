@@ -26,6 +26,6 @@ def export_csv(slug: str, session_id: int, poll_id: int):
     filename = f"{slug}-session-{session_id}-poll-{poll_id}.csv"
     return Response(
         body,
-        mimetype="text/csv; charset=utf-8",
+        content_type="text/csv; charset=utf-8",  # mimetype= would add a second charset
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

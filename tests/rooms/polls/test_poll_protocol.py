@@ -350,6 +350,7 @@ def test_csv_export_for_moderators_only(app, room, cast, logged_in_client):
     url = f"/events/{cast.event.slug}/sessions/{room.session_id}/polls/{poll['id']}.csv"
     response = logged_in_client(cast.moderator).get(url)
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once (issue #16)
     assert response.get_data(as_text=True).splitlines()[1:] == [
         f"{poll['id']},Your view?,single,open,Yes,0,1",
         f"{poll['id']},Your view?,single,open,No,1,1",

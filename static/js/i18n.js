@@ -1,0 +1,41 @@
+// The page's strings in its language. The server renders, from the same gettext catalogue as the
+// pages, the translation of every string this JavaScript marks with t() or nt() (see
+// conference/i18n/jscatalogue.py); a string missing from it shows in English.
+//
+//   t("Sort: %(order)s", {order})          → the translated text, %(name)s filled in
+//   nt("%(num)s vote", "%(num)s votes", n)  → the form for n's plural category (Intl.PluralRules)
+
+const element = document.getElementById("i18n-catalogue");
+const catalogue = element ? JSON.parse(element.textContent) : { locale: "en", messages: {}, plurals: {} };
+const locale = (catalogue.locale || "en").replace("_", "-");
+const pluralRules = new Intl.PluralRules(locale);
+const numbers = new Intl.NumberFormat(locale);
+
+function fill(text, vars) {
+  return text.replace(/%\((\w+)\)[sd]/g, (whole, name) =>
+    vars && name in vars ? (typeof vars[name] === "number" ? numbers.format(vars[name]) : String(vars[name])) : whole,
+  );
+}
+
+export function t(msgid, vars) {
+  return fill(catalogue.messages[msgid] ?? msgid, vars);
+}
+
+export function nt(singular, plural, n, vars) {
+  const forms = catalogue.plurals[singular];
+  const text = forms ? (forms[pluralRules.select(n)] ?? forms.other) : n === 1 ? singular : plural;
+  return fill(text ?? plural, { num: n, ...vars });
+}
+
+export function formatNumber(n) {
+  return numbers.format(n);
+}
+
+export const language = locale;
+
+const languageNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames([locale], { type: "language" }) : null;
+
+// A language's name in the page's language ("ar" → "Arabic", "العربية", "arabe"), or the code.
+export function languageName(code) {
+  try { return (code && languageNames && languageNames.of(code)) || code || ""; } catch (e) { return code || ""; }
+}

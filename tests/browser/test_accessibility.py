@@ -1,0 +1,111 @@
+"""axe-core (vendored from npm: tests/browser/vendor/axe-core-4.14.1, MPL-2.0) over every page, in every
+role that sees it, in English and in Arabic, in Chromium: WCAG 2.x A and AA rules, no violation at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from browser_support import sign_in_page
+
+from conference.extensions import db
+from conference.programme.models import ProgrammeSession, Speaker, Track
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        TAGS,
+    )
+    return [
+        {
+            "rule": v["id"],
+            "impact": v["impact"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+            "summary": v["nodes"][0]["failureSummary"][:300],
+        }
+        for v in result["violations"]
+    ]
+
+
+def pages_of(app, event) -> dict[str, list[str]]:
+    """role → the pages that role opens (each page once, in the role that reaches it first)."""
+    with app.app_context():
+        sessions = db.session.query(ProgrammeSession).filter_by(event_id=event.id).all()
+        plenary = next(s.id for s in sessions if s.kind == "plenary")
+        track = db.session.query(Track.id).filter_by(event_id=event.id).scalar()
+        speaker = db.session.query(Speaker.id).filter_by(event_id=event.id).scalar()
+    e, s, m = (
+        f"/events/{event.slug}",
+        f"/events/{event.slug}/sessions/{plenary}",
+        f"/manage/events/{event.slug}",
+    )
+    return {
+        "anonymous": ["/events", e, f"{e}/agenda", s, "/login", "/signup", "/forgot", "/login/link"],
+        "participant": [
+            "/me/registrations",
+            f"{e}/register",
+            f"{e}/badge",
+            f"{s}/live",
+            "/account/password",
+            "/account/tokens",
+        ],
+        "moderator": [f"{s}/moderate", f"{s}/screen"],
+        "staff": [f"{e}/checkin", f"{e}/checkin/dashboard", f"{e}/badges", f"{e}/attendance"],
+        "organiser": [
+            "/manage",
+            m,
+            f"{m}/edit",
+            f"{m}/programme",
+            f"{m}/programme/sessions/{plenary}",
+            f"{m}/programme/sessions/new",
+            f"{m}/programme/tracks/{track}",
+            f"{m}/programme/speakers/{speaker}",
+            f"{m}/programme-file",
+            f"{m}/documents",
+            f"{m}/registration-form",
+            f"{m}/participants",
+            f"{m}/participants/upload",
+            f"{m}/doors",
+            f"{m}/team",
+            f"{m}/announcements",
+            f"{e}/attendance/report",
+        ],
+        "admin": ["/manage/events/new", "/manage/outbox"],
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_no_axe_violation_on_any_page(
+    app, make_event, make_user, make_registration, live_server, browser, language
+):
+    event = make_event("symposium")
+    people = {
+        "participant": make_user(name="Amina Haddad"),
+        "moderator": make_user("moderator", name="Mona Moderator"),
+        "staff": make_user("staff", name="Sami Staff"),
+        "organiser": make_user("organiser", name="Olga Organiser"),
+        "admin": make_user("admin", name="Ada Admin"),
+    }
+    make_registration(people["participant"], event, "in_person")
+    found: dict[str, list] = {}
+    for role, paths in pages_of(app, event).items():
+        context = browser.new_context(locale=language, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        if role != "anonymous":
+            sign_in_page(page, live_server, people[role])
+        for path in paths:
+            response = page.goto(f"{live_server}{path}")
+            assert response.status == 200, (role, path, response.status)
+            assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
+            page.wait_for_load_state("networkidle")
+            violations = axe_violations(page)
+            if violations:
+                found[f"{role} {path}"] = violations
+        context.close()
+    assert not found, json.dumps(found, indent=1, ensure_ascii=False)[:20000]
