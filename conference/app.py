@@ -121,9 +121,12 @@ def _register_features(app: Flask) -> None:
         accounts,
         attendance,
         auth,
+        board,
         calls,
+        certificates,
         checkin,
         documents,
+        feedback,
         grants,
         hooks,
         i18n,
@@ -156,6 +159,9 @@ def _register_features(app: Flask) -> None:
         grants,
         documents,
         mail,
+        board,  # the discussion board (receives the rooms' session_ended)
+        feedback,
+        certificates,
     )
     for feature in features:
         feature.init_app(app)

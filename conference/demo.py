@@ -534,6 +534,9 @@ def load_demo(db: Session) -> DemoSummary:
     from .rooms.polls.demo import add_demo_polls
 
     add_demo_polls(db, event)
+    from .certificates.demo import add_demo_rule
+
+    add_demo_rule(db, event)  # certificates for 60 % of the sessions attended
     return summarise(db, event, accounts)
 
 

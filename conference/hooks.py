@@ -12,6 +12,8 @@ registries that live on each app (`Hooks`, filled by the features' `init_app`), 
   admits only the people placed in it.
 - The live rooms announce that people entered or left a room (`presence_changed`), so the
   attendance dashboards refresh.
+- The live rooms announce that a session's Q&A is over (`session_ended`): its scheduled end passed
+  or a moderator closed its room; the discussion board takes its unanswered questions.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ registration_changed = _signals.signal("registration-changed")
 # Sent by the live rooms after someone entered or left a room (join, leave, switch, disconnect),
 # once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
 presence_changed = _signals.signal("presence-changed")
+
+# Sent by the live rooms once a session's Q&A is over, after commit: sender=event_id, session_id=...,
+# reason="ended" (a timer at the session's end time), "closed" (a moderator closed its room) or
+# "resumed" (a fresh process catching up with sessions that ended while no timer ran). May be sent
+# more than once for one session: receivers must be idempotent.
+session_ended = _signals.signal("session-ended")
 
 # Sent by breakouts after a round ended (recalled by a moderator or by its timer), once committed:
 # sender=the main session's id, session_ids=[the round's breakout rooms], reason="recalled". Calls

@@ -675,6 +675,32 @@ def stay_rows(
     ]
 
 
+def attended_sessions(
+    db: Session,
+    event: Event,
+    *,
+    user_id: int | None = None,
+    now: datetime | None = None,
+    grace_seconds: int = DEFAULT_GRACE_SECONDS,
+) -> dict[int, set[int]]:
+    """{person id: ids of the sessions they attended}, from the records: an online stay in the session's
+    room (or one of its breakout rooms) or an entry on its door list. One person with `user_id`.
+    For other features (feedback, certificates)."""
+    clock = Clock.at(now, grace_seconds)
+    online = _with_breakouts(_online_stays(event.id, clock), "attended_online")
+    door = _door_stays(event.id, clock)
+    pairs = union_all(
+        select(online.c.person_id, online.c.session_id), select(door.c.person_id, door.c.session_id)
+    ).subquery("attended")
+    query = select(pairs.c.person_id, pairs.c.session_id).distinct()
+    if user_id is not None:
+        query = query.where(pairs.c.person_id == user_id)
+    found: dict[int, set[int]] = defaultdict(set)
+    for person_id, session_id in db.execute(query).all():
+        found[person_id].add(session_id)
+    return dict(found)
+
+
 # ---- JSON --------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..errors import Forbidden
-from ..programme.models import Event, ProgrammeSession
+from ..programme.models import Event, ProgrammeSession, Speaker
 from .models import EventGrant
 
 
@@ -86,6 +86,25 @@ def runs_event(db: Session, user: User | None, event: Event | int) -> bool:
     return can_see_people(db, user, event)
 
 
+def is_speaker(db: Session, user: User | None, event: Event | int) -> bool:
+    """The account is linked to one of the event's speakers."""
+    if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
+        return False
+    return bool(
+        db.scalar(select(exists().where(Speaker.user_id == user.id, Speaker.event_id == _event_id(event))))
+    )
+
+
+def can_answer_questions(
+    db: Session, user: User | None, event: Event | int, session: ProgrammeSession | None = None
+) -> bool:
+    """Answer a question in writing on the discussion board: the event's speakers, and the moderators of
+    the session it was asked in (or of the whole event for a question asked on the board)."""
+    if is_speaker(db, user, event):
+        return True
+    return can_moderate(db, user, session) if session is not None else can_moderate_event(db, user, event)
+
+
 def ensure_can_administer(user: User | None) -> None:
     if not can_administer(user):
         raise Forbidden("forbidden", "only platform admins may do this")
@@ -104,6 +123,13 @@ def ensure_can_moderate(db: Session, user: User | None, session: ProgrammeSessio
 def ensure_can_scan(db: Session, user: User | None, event: Event | int) -> None:
     if not can_scan(db, user, event):
         raise Forbidden("forbidden", "you are not check-in staff of this event")
+
+
+def ensure_can_answer_questions(
+    db: Session, user: User | None, event: Event | int, session: ProgrammeSession | None = None
+) -> None:
+    if not can_answer_questions(db, user, event, session):
+        raise Forbidden("forbidden", "only the event's speakers and moderators answer questions")
 
 
 def ensure_can_see_people(db: Session, user: User | None, event: Event | int) -> None:

@@ -31,6 +31,9 @@ EVENT_SECTIONS = (
     Section("checkin_manage.doors", "Doors"),
     Section("grants.team", "Team"),
     Section("rooms_manage.announcements", "Announcements", "moderate_event"),
+    Section("board_manage.settings", "Discussion board"),
+    Section("feedback_manage.results", "Feedback"),
+    Section("certificates_manage.manage", "Certificates"),
 )
 
 

@@ -4,7 +4,7 @@
 def init_app(app) -> None:
     """Rooms with their Q&A and chat, the agenda's live updates, announcements, polls and breakouts:
     pages, /live events, background tasks, join hooks and `conference rooms-reset`."""
-    from . import live_updates, sockets
+    from . import live_updates, session_end, sockets
     from .announcements import sockets as announcement_sockets
     from .announcements.views import bp as announcements_bp
     from .breakouts import sockets as breakout_sockets
@@ -16,6 +16,6 @@ def init_app(app) -> None:
 
     for blueprint in (rooms_bp, polls_bp, breakouts_bp, announcements_bp):
         app.register_blueprint(blueprint)
-    for part in (sockets, live_updates, announcement_sockets, poll_sockets, breakout_sockets):
+    for part in (sockets, live_updates, session_end, announcement_sockets, poll_sockets, breakout_sockets):
         part.init_app(app)
     app.cli.add_command(rooms_reset)

@@ -20,7 +20,7 @@ from .. import hooks, realtime_tasks
 from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
 from ..realtime import LIVE, LiveEvents, live_event, ok, on_disconnect
-from . import presence, services
+from . import presence, services, session_end
 from .access import (
     can_moderate,
     ensure_can_moderate,
@@ -189,7 +189,11 @@ def on_room_settings(user, payload: RoomSettings):
 @live.on("room:close")
 @live_event(SessionRef)
 def on_room_close(user, payload: SessionRef):
-    return _announce_settings(services.close_room(db.session, user, payload.session_id))
+    room = services.close_room(db.session, user, payload.session_id)
+    reply = _announce_settings(room)
+    session = db.session.get(ProgrammeSession, room.session_id)
+    session_end.announce(session.event_id, session.id, "closed")
+    return reply
 
 
 @live.on("room:reopen")
