@@ -1,10 +1,9 @@
-"""WSGI entry point for a production eventlet server.
+"""WSGI entry point for a WSGI server that runs eventlet itself.
 
-    CONFERENCE_ENV=production CONFERENCE_SECRET_KEY=... \\
-        gunicorn --worker-class eventlet --workers 1 --bind 0.0.0.0:5000 wsgi:app
-
-or, without gunicorn, `conference serve --host 0.0.0.0`. Several workers need a message queue
-(CONFERENCE_MESSAGE_QUEUE=redis://...) and sticky sessions in front; see the README.
+The production recipe is `conference serve --workers N` (N eventlet processes on consecutive ports,
+see the README and deploy/nginx/conference.conf): gunicorn has no eventlet worker since release 26.
+Several workers need a message queue (CONFERENCE_MESSAGE_QUEUE=redis://...) and sticky sessions
+in front.
 """
 
 import os

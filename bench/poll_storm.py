@@ -188,6 +188,7 @@ def seed(database_url: str, n: int) -> dict:
     from conference.cli import upgrade_schema
     from conference.db_types import utcnow
     from conference.extensions import db
+    from conference.grants.services import grant
     from conference.programme.models import Event, ProgrammeSession
     from conference.registrations.models import Registration
 
@@ -223,9 +224,10 @@ def seed(database_url: str, n: int) -> dict:
         users = [
             User(email=f"storm{i}-{tag}@example.org", name=f"Storm {i}", role="attendee") for i in range(n)
         ]
-        moderator = User(email=f"storm-mod-{tag}@example.org", name="Storm moderator", role="moderator")
+        moderator = User(email=f"storm-mod-{tag}@example.org", name="Storm moderator", role="attendee")
         db.session.add_all([*users, moderator])
         db.session.flush()
+        grant(db.session, event, moderator, "moderator", commit=False)  # roles at an event are grants
         db.session.add_all(Registration(user_id=u.id, event_id=event.id, mode="online") for u in users)
         tokens = []
         for user in [*users, moderator]:

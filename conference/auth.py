@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -58,7 +59,7 @@ def unauthorized():
 
 
 def json_error(status: int, code: str, message: str, **details):
-    body = {"error": {"code": code, "message": message}}
+    body: dict[str, dict[str, Any]] = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
     response = jsonify(body)

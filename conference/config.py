@@ -141,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
         "eventlet",
         "Socket.IO async mode",
         "ASYNC_MODE",
-        _choice("eventlet", "threading"),
+        _choice("eventlet", "gevent", "threading"),
     ),
     Setting(
         "SOCKETIO_MESSAGE_QUEUE",
@@ -259,6 +259,11 @@ SETTINGS: tuple[Setting, ...] = (
         "a running breakout round's countdown is re-sent this often (seconds)",
         "BREAKOUT_TIMER_INTERVAL_S",
         _number(0, above=True),
+    ),
+    Setting(
+        "BABEL_TRANSLATION_DIRECTORIES",
+        None,
+        "Flask-Babel's catalogues; set by the i18n feature to conference/translations",
     ),
     # Calls (audio and video in breakouts and interactive sessions): peer to peer by default, through
     # a Janus SFU when JANUS_URL is set. The media never passes through this process.

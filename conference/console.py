@@ -33,10 +33,15 @@ def main() -> None:
         warnings.filterwarnings(
             "ignore", message=r"\s*Eventlet is deprecated"
         )  # the text starts with a newline
-    if command == "serve" and os.environ.get("CONFERENCE_ASYNC_MODE", "eventlet") == "eventlet":
+    mode = os.environ.get("CONFERENCE_ASYNC_MODE") or "eventlet"
+    if command == "serve" and mode == "eventlet":
         import eventlet
 
         eventlet.monkey_patch()
+    elif command == "serve" and mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
     from .cli import cli
 
     cli(prog_name="conference")

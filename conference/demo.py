@@ -15,10 +15,10 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from .accounts.models import User
 from .accounts.services import create_user, find_user_by_email
+from .db_session import DbSession
 from .grants.models import GRANT_ROLES
 from .grants.services import grant
 from .programme.models import Event, ProgrammeSession, Speaker, Track
@@ -356,7 +356,7 @@ def _at(day0: datetime, day: int, hhmm: str) -> datetime:
     return local
 
 
-def _event(db: Session) -> Event:
+def _event(db: DbSession) -> Event:
     event = db.scalar(select(Event).where(Event.slug == SLUG))
     if event is not None:
         return event
@@ -382,7 +382,7 @@ def _event(db: Session) -> Event:
     return event
 
 
-def _tracks(db: Session, event: Event) -> dict[str, Track]:
+def _tracks(db: DbSession, event: Event) -> dict[str, Track]:
     existing = {t.name: t for t in event.tracks}
     for position, (name, description, colour) in enumerate(TRACKS):
         if name not in existing:
@@ -395,7 +395,7 @@ def _tracks(db: Session, event: Event) -> dict[str, Track]:
     return existing
 
 
-def _speakers(db: Session, event: Event) -> list[Speaker]:
+def _speakers(db: DbSession, event: Event) -> list[Speaker]:
     existing = {s.name: s for s in event.speakers}
     speakers = []
     for name, title, organisation, country in SPEAKERS:
@@ -410,7 +410,7 @@ def _speakers(db: Session, event: Event) -> list[Speaker]:
     return speakers
 
 
-def _sessions(db: Session, event: Event, tracks: dict[str, Track], speakers: list[Speaker]) -> None:
+def _sessions(db: DbSession, event: Event, tracks: dict[str, Track], speakers: list[Speaker]) -> None:
     existing = {
         s.title: s for s in db.scalars(select(ProgrammeSession).where(ProgrammeSession.event_id == event.id))
     }
@@ -492,7 +492,7 @@ def _participants_csv() -> str:
     return out.getvalue()
 
 
-def _accounts(db: Session, event: Event) -> list[tuple[str, str, str]]:
+def _accounts(db: DbSession, event: Event) -> list[tuple[str, str, str]]:
     printed = []
     for email, name, role, password in DEMO_ACCOUNTS:
         user = find_user_by_email(db, email)
@@ -517,7 +517,7 @@ def _accounts(db: Session, event: Event) -> list[tuple[str, str, str]]:
     return printed
 
 
-def load_demo(db: Session) -> DemoSummary:
+def load_demo(db: DbSession) -> DemoSummary:
     """Create whatever of the demo is missing and return what is there."""
     event = _event(db)
     tracks = _tracks(db, event)
@@ -537,10 +537,13 @@ def load_demo(db: Session) -> DemoSummary:
     from .certificates.demo import add_demo_rule
 
     add_demo_rule(db, event)  # certificates for 60 % of the sessions attended
+    from .matchmaking.demo import add_demo_matchmaking
+
+    add_demo_matchmaking(db, event)
     return summarise(db, event, accounts)
 
 
-def _checkin(db: Session, event: Event) -> None:
+def _checkin(db: DbSession, event: Event) -> None:
     """Check-in lists (entrance, each day, each session's door) and the badge key."""
     from .checkin.badges import signing_key_row
     from .checkin.lists import ensure_default_lists
@@ -549,28 +552,28 @@ def _checkin(db: Session, event: Event) -> None:
     signing_key_row(db, event.id)
 
 
-def _attendance(db: Session, event: Event) -> None:
+def _attendance(db: DbSession, event: Event) -> None:
     """Room visits and door scans for the sessions that are over (none dated in the future)."""
     from .attendance.demo import load_demo_attendance
 
     load_demo_attendance(db, event)
 
 
-def summarise(db: Session, event: Event, accounts: list[tuple[str, str, str]]) -> DemoSummary:
+def summarise(db: DbSession, event: Event, accounts: list[tuple[str, str, str]]) -> DemoSummary:
     confirmed = (Registration.event_id == event.id, Registration.status == "confirmed")
     by_mode = dict(
         db.execute(
             select(Registration.mode, func.count()).where(*confirmed).group_by(Registration.mode)
         ).all()
     )
-    countries = db.scalar(
+    countries = db.execute(
         select(func.count(func.distinct(User.country)))
         .join(Registration, Registration.user_id == User.id)
         .where(*confirmed)
-    )
-    sessions = db.scalar(
+    ).scalar_one()
+    sessions = db.execute(
         select(func.count()).select_from(ProgrammeSession).where(ProgrammeSession.event_id == event.id)
-    )
+    ).scalar_one()
     return DemoSummary(
         event_slug=event.slug,
         event_title=event.title,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(Exception):
     """A rule said no. `code` is machine-readable, `message` is for people, `status` for HTTP."""
@@ -17,7 +19,7 @@ class ServiceError(Exception):
         self.details = details
 
     def to_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message}
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
         return body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import flask_socketio
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -26,6 +28,12 @@ class Base(DeclarativeBase):
 
 # Objects stay readable after commit: services return what they saved without a second query.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+# The models' base class. mypy cannot take a base class from an attribute (`class X(db.Model)` is
+# "Name db.Model is not defined"), so it is given Base, the declarative base db.Model is built on.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

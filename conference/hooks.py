@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from blinker import Namespace
 from flask import Flask, current_app
-from sqlalchemy.orm import Session
 
 from .accounts.models import User
+from .db_session import DbSession
 from .programme.models import ProgrammeSession
 
 _signals = Namespace()
@@ -63,10 +63,10 @@ breakout_round_ended = _signals.signal("breakout-round-ended")
 
 # --- registries on the app: filled by each feature's init_app, read by the live rooms ---------------
 
-OnSiteCounter = Callable[[Session, ProgrammeSession], int]
-JoinStateProvider = Callable[[Session, User, ProgrammeSession], dict]
-JoinStep = Callable[[Session, User, ProgrammeSession], None]
-EntryRule = Callable[[Session, User, ProgrammeSession], None]
+OnSiteCounter = Callable[[DbSession, ProgrammeSession], int]
+JoinStateProvider = Callable[[DbSession, User, ProgrammeSession], dict]
+JoinStep = Callable[[DbSession, User, ProgrammeSession], None]
+EntryRule = Callable[[DbSession, User, ProgrammeSession], None]
 
 EXTENSION = "conference.hooks"
 
@@ -117,7 +117,7 @@ def set_on_site_counter(counter: OnSiteCounter | None, app: Flask | None = None)
     of(app).on_site_counter = counter
 
 
-def on_site_count(db: Session, session: ProgrammeSession) -> int:
+def on_site_count(db: DbSession, session: ProgrammeSession) -> int:
     """People checked in on site for this session right now (0 when check-in is not installed)."""
     counter = of().on_site_counter
     return counter(db, session) if counter else 0
@@ -133,7 +133,7 @@ def remove_join_state(provider: JoinStateProvider, app: Flask | None = None) -> 
     of(app).join_state_providers.remove(provider)
 
 
-def extra_join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+def extra_join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     """What every provider adds to the join state; a key returned twice is a wiring error."""
     state: dict = {}
     for provider in of().join_state_providers:
@@ -167,6 +167,6 @@ def remove_entry_rule(rule: EntryRule, app: Flask | None = None) -> None:
     of(app).entry_rules.remove(rule)
 
 
-def check_entry_rules(db: Session, user: User, session: ProgrammeSession) -> None:
+def check_entry_rules(db: DbSession, user: User, session: ProgrammeSession) -> None:
     for rule in of().entry_rules:
         rule(db, user, session)

@@ -29,6 +29,15 @@ def _patched_by(library: str) -> bool:
     return bool(module.is_module_patched("threading"))
 
 
+def green_library() -> str | None:
+    """ "eventlet" or "gevent" when that library has patched this process's threads, else None."""
+    if _patched_by("eventlet"):
+        return "eventlet"
+    if _patched_by("gevent"):
+        return "gevent"
+    return None
+
+
 def run_blocking(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """`fn(*args, **kwargs)` in a real thread when a green hub runs this process, else in place."""
     if _patched_by("eventlet"):

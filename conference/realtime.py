@@ -18,10 +18,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_login import current_user, user_logged_out
-from flask_socketio import ConnectionRefusedError  # the builtin one would lose the reason
+from flask_socketio import ConnectionRefusedError  # type: ignore[attr-defined]  # re-exported by flask_socketio, missing from its stubs; the builtin one would lose the reason
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -66,7 +67,7 @@ class LiveEvents:
         return decorator
 
     def register(self) -> None:
-        if socketio.server is None:
+        if socketio.server is None:  # type: ignore[attr-defined]  # the stubs leave .server out
             raise RuntimeError("call socketio.init_app(app) before registering /live handlers")
         for event, handler in self._handlers:
             socketio.on_event(event, handler, namespace=LIVE)
@@ -74,7 +75,7 @@ class LiveEvents:
 
 def registered_events(namespace: str = LIVE) -> list[str]:
     """The events the current app's Socket.IO server handles on `namespace`."""
-    return list((socketio.server.handlers if socketio.server else {}).get(namespace, {}))
+    return list((socketio.server.handlers if socketio.server else {}).get(namespace, {}))  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 def ok(**fields) -> dict:
@@ -82,7 +83,7 @@ def ok(**fields) -> dict:
 
 
 def error(code: str, message: str, **details) -> dict:
-    body = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
     return {"ok": False, "error": body}
@@ -114,7 +115,7 @@ def authenticate_connection(auth) -> SocketIdentity:
 
 def socket_user(sid: str | None = None) -> User | None:
     """The user behind this socket if their login is still valid, else None."""
-    identity = _identities.get(sid or request.sid)
+    identity = _identities.get(sid or request.sid)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     if identity is None:
         return None
     user = db.session.get(User, identity.user_id)
@@ -149,7 +150,7 @@ def _end_live_sockets_of_signed_out_user(_app, user=None, **_extra) -> None:
     ]
     for sid in stale:
         try:
-            socketio.server.disconnect(sid, namespace=LIVE)
+            socketio.server.disconnect(sid, namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
         except Exception:  # a socket that is already going away
             log.debug("could not close socket %s after sign-out", sid, exc_info=True)
 
@@ -166,13 +167,13 @@ def init_app(app: Flask) -> None:
 @_live.on("connect")
 def handle_connect(auth=None):
     identity = authenticate_connection(auth)
-    _identities[request.sid] = identity
+    _identities[request.sid] = identity  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     return True
 
 
 @_live.on("disconnect")
 def handle_disconnect(*_args):
-    sid = request.sid
+    sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     user = socket_user(sid)
     try:
         for hook in current_app.extensions.get(DISCONNECT_HOOKS, ()):

@@ -8,6 +8,13 @@
   `fn` returns a number of seconds it runs again after that long, until it returns None. With a
   `key`, a second request for the same key while one runs or waits is ignored.
 
+Several workers (a shared message queue, Redis) run each of them once, not once per worker, through
+leases in that Redis (`Leases`): a coalescer's flush of a key is taken by the first worker touching
+it in an interval (the others' changes are committed before their touch, hence read by that flush);
+a keyed timer runs in the worker holding its lease, renewed at every run, while the others with the
+same timer stand by and take over within a few seconds once the holder stops renewing (it died).
+One process without a message queue has no leases: everything runs here.
+
 Both run through `socketio.start_background_task` and `socketio.sleep` only (so they cooperate with
 eventlet and run as threads in tests), inside an app context, with the database session removed
 afterwards and failures logged, never raised: a broadcast that fails must not break what caused it.
@@ -19,11 +26,14 @@ timer stops once another app has replaced that server in this process.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import Flask
 
@@ -31,21 +41,85 @@ from .db_types import utcnow
 from .extensions import db, socketio
 
 log = logging.getLogger(__name__)
+K = TypeVar("K", bound=Hashable)  # a coalescer's key: a session id, a poll id...
 EXTENSION = "conference.realtime_tasks"
+
+
+LEASE_MARGIN_S = 3.0  # a timer's lease outlives its next run by this much: a dead holder's lapses
+STANDBY_S = 1.0  # how often a worker whose timer another one holds checks whether it may take over
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+
+
+class Leases:
+    """Who runs a shared piece of background work: short-lived keys in the workers' Redis.
+
+    A failure to reach Redis lets the work run here (a duplicate broadcast beats a missing one)."""
+
+    def __init__(self, url: str, prefix: str):
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.prefix = prefix
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def _key(self, name: Hashable) -> str:
+        return f"{self.prefix}:lease:{name!r}"
+
+    def take(self, name: Hashable, seconds: float) -> bool:
+        """True if this worker took `name` for `seconds` (nobody held it)."""
+        try:
+            return bool(self.redis.set(self._key(name), self.me, nx=True, px=max(1, int(seconds * 1000))))
+        except Exception:
+            log.warning("lease %r: Redis unreachable, running here", name, exc_info=True)
+            return True
+
+    def hold(self, name: Hashable, seconds: float) -> bool:
+        """True if this worker holds `name` for the next `seconds` (renewed if it held it, taken if
+        nobody did); False while another worker holds it."""
+        try:
+            return bool(self.redis.eval(_RENEW, 1, self._key(name), self.me, max(1, int(seconds * 1000))))
+        except Exception:
+            log.warning("lease %r: Redis unreachable, running here", name, exc_info=True)
+            return True
+
+    def release(self, name: Hashable) -> None:
+        try:
+            self.redis.eval(
+                "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+                1,
+                self._key(name),
+                self.me,
+            )
+        except Exception:
+            log.debug("lease %r: could not release", name, exc_info=True)
+
+
+def _leases_for(app: Flask) -> Leases | None:
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"] or ""
+    if not queue.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    return Leases(queue, app.config["SOCKETIO_CHANNEL"])
 
 
 @dataclass
 class _AppTasks:
     server: Any  # the app's python-socketio server
+    leases: Leases | None  # shared with the other workers of a message queue; None: one process
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: dict[tuple[str, Hashable], object] = field(default_factory=dict)  # coalesced keys → ticket
-    timers: set[tuple[str, Hashable]] = field(default_factory=set)  # keyed timers waiting or running
-    coalescers: dict[str, Coalescer] = field(default_factory=dict)
+    timers: set[Hashable] = field(default_factory=set)  # keys of the timers waiting or running
+    coalescers: dict[str, Coalescer[Any]] = field(default_factory=dict)
 
 
 def init_app(app: Flask) -> None:
     """Called by create_app right after `socketio.init_app(app)`: remembers this app's server."""
-    app.extensions[EXTENSION] = _AppTasks(server=socketio.server)
+    app.extensions[EXTENSION] = _AppTasks(server=socketio.server, leases=_leases_for(app))  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 def _tasks(app: Flask) -> _AppTasks:
@@ -57,13 +131,13 @@ def live_server(app: Flask):
     return _tasks(app).server
 
 
-def coalescer(app: Flask, name: str) -> Coalescer:
+def coalescer(app: Flask, name: str) -> Coalescer[Any]:
     """The coalescer a feature created under `name` when the app was built."""
     return _tasks(app).coalescers[name]
 
 
 def _server_replaced(app: Flask) -> bool:
-    return socketio.server is not _tasks(app).server
+    return socketio.server is not _tasks(app).server  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 def _run_in_app(app: Flask, what: str, fn: Callable[[], Any]) -> Any:
@@ -77,7 +151,7 @@ def _run_in_app(app: Flask, what: str, fn: Callable[[], Any]) -> Any:
             db.session.remove()
 
 
-class Coalescer:
+class Coalescer(Generic[K]):
     """At most one `flush(key)` per key and interval; see the module docstring."""
 
     def __init__(
@@ -85,7 +159,7 @@ class Coalescer:
         app: Flask,
         name: str,
         interval_s: float | Callable[[], float],
-        flush: Callable[[Hashable], None],
+        flush: Callable[[K], None],
     ):
         self.app = app
         self.name = name
@@ -99,7 +173,7 @@ class Coalescer:
     def _interval(self) -> float:
         return float(self.interval_s() if callable(self.interval_s) else self.interval_s)
 
-    def touch(self, key: Hashable) -> None:
+    def touch(self, key: K) -> None:
         interval = self._interval()
         if interval <= 0:
             self.flush(key)
@@ -109,16 +183,23 @@ class Coalescer:
             if slot in tasks.pending:
                 return
             tasks.pending[slot] = ticket
+        # Another worker's flush of this key reads after this change (committed before the touch) as
+        # long as its lease, shorter than the interval, was taken before now.
+        if tasks.leases is not None and not tasks.leases.take(("flush", *slot), interval * 0.8):
+            with tasks.lock:
+                if tasks.pending.get(slot) is ticket:
+                    del tasks.pending[slot]
+            return
         socketio.start_background_task(self._flush_later, slot, ticket, interval)
 
-    def discard(self, key: Hashable) -> None:
+    def discard(self, key: K) -> None:
         """Drop a scheduled flush of `key` (e.g. a closed poll's last word went out another way)."""
         tasks = _tasks(self.app)
         with tasks.lock:
             tasks.pending.pop((self.name, key), None)
 
-    def _flush_later(self, slot: tuple[str, Hashable], ticket: object, interval: float) -> None:
-        socketio.sleep(interval)
+    def _flush_later(self, slot: tuple[str, K], ticket: object, interval: float) -> None:
+        socketio.sleep(interval)  # type: ignore[arg-type]  # the stubs say int; any number of seconds works
         tasks = _tasks(self.app)
         with tasks.lock:
             # Released before the flush reads: a change committed after that read schedules a new one.
@@ -130,7 +211,8 @@ class Coalescer:
 
 def run_at(app: Flask, when: datetime | float, fn: Callable[[], float | None], key: Hashable = None) -> None:
     """Run `fn()` at `when` in the app's context, again after the seconds it returns; see the module
-    docstring. `key` (e.g. ("breakout", 7)) keeps one such timer per key in this process."""
+    docstring. `key` (e.g. ("breakout", 7)) keeps one such timer per key in this process, and with
+    several workers one across them (the others stand by and take over if its holder dies)."""
     tasks = _tasks(app)
     if key is not None:
         with tasks.lock:
@@ -145,13 +227,21 @@ def _timer(app: Flask, when: datetime | float, fn: Callable[[], float | None], k
         wait = (when - utcnow()).total_seconds() if isinstance(when, datetime) else float(when)
         while True:
             if wait > 0:
-                socketio.sleep(wait)
+                socketio.sleep(wait)  # type: ignore[arg-type]  # the stubs say int; any number of seconds works
             # A new app (tests build one each) replaced this one's server: its timers end with it.
             if _server_replaced(app):
                 return
+            leases = _tasks(app).leases if key is not None else None
+            if leases is not None and not leases.hold(("timer", key), STANDBY_S + LEASE_MARGIN_S):
+                wait = STANDBY_S  # another worker runs it; take over if it stops renewing
+                continue
             wait = _run_in_app(app, f"timer {key or getattr(fn, '__name__', fn)!r}", fn)
             if wait is None:
+                if leases is not None:
+                    leases.release(("timer", key))
                 return
+            if leases is not None:
+                leases.hold(("timer", key), float(wait) + LEASE_MARGIN_S)
     finally:
         if key is not None:
             with _tasks(app).lock:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar, overload
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, ValidationInfo
+from pydantic_core import ErrorDetails
 
 from .db_types import MAX_DB_ID
 from .errors import ServiceError
@@ -73,7 +74,7 @@ class FieldProblem(ValueError):
         self.field = field
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     problem = (error.get("ctx") or {}).get("error")
     if isinstance(problem, FieldProblem):
         return str(problem)

@@ -38,8 +38,11 @@ PROBE = textwrap.dedent("""
     home = client.get("/")
     css = client.get("/static/css/app.css")
     arabic = client.get("/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    from conference.certificates import pdf
+    pdf._register_fonts()  # the certificate font ships with the package
     print(json.dumps({
         "arabic": 'dir="rtl"' in arabic and "الفعاليات" in arabic,
+        "font": pdf.FONT_DIRS[0].startswith(conference.__file__.rsplit("/", 1)[0]),
         "package": conference.__file__,
         "template_folder": app.jinja_env.get_template("base.html").filename,
         "static_folder": app.static_folder,
@@ -97,6 +100,7 @@ def _probe(python: str, workdir: Path, env: dict | None = None) -> dict:
 
 def _assert_served_from(report: dict, install_root: Path) -> None:
     assert report["home"] == 200 and report["home_html"]
+    assert report["font"], "the certificate font (certificates/fonts) ships with it"
     assert report["arabic"], "the compiled catalogues (translations/*/LC_MESSAGES/*.mo) ship with it"
     source_css = (PROJECT / "static" / "css" / "app.css").stat().st_size
     assert report["css"] == 200 and report["css_bytes"] == source_css

@@ -12,8 +12,8 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import ServiceError
 from .models import LinkPurpose, SignInLink, User
@@ -34,7 +34,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_link(db: Session, user: User, purpose: str) -> str:
+def issue_link(db: DbSession, user: User, purpose: str) -> str:
     """Create a link for `user` in the caller's transaction (never commits) and return its token."""
     if purpose not in LIFETIMES:
         raise ServiceError("invalid_purpose", f"purpose must be one of {', '.join(LIFETIMES)}")
@@ -50,7 +50,7 @@ def issue_link(db: Session, user: User, purpose: str) -> str:
     return token
 
 
-def _find(db: Session, token: object) -> SignInLink | None:
+def _find(db: DbSession, token: object) -> SignInLink | None:
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS or not token.isascii():
         return None
     return db.scalar(select(SignInLink).where(SignInLink.token_hash == _digest(token)))
@@ -64,7 +64,7 @@ def _refusal(link: SignInLink | None) -> LinkRefused:
     return LinkRefused("expired_link", "this link has expired", status=410)
 
 
-def check_link(db: Session, token: object) -> SignInLink:
+def check_link(db: DbSession, token: object) -> SignInLink:
     """The link behind `token` if it can still be used (nothing changes), else LinkRefused."""
     link = _find(db, token)
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
@@ -72,18 +72,19 @@ def check_link(db: Session, token: object) -> SignInLink:
     return link
 
 
-def use_link(db: Session, token: object) -> SignInLink:
+def use_link(db: DbSession, token: object) -> SignInLink:
     """Spend the link in the caller's transaction (the caller commits with the sign-in), or raise
     LinkRefused. Of two uses at once, exactly one succeeds."""
     link = _find(db, token)
     if link is None:
         raise _refusal(None)
     now = utcnow()
-    spent = db.execute(
+    spent = execute_dml(
+        db,
         update(SignInLink)
         .where(SignInLink.id == link.id, SignInLink.used_at.is_(None), SignInLink.expires_at > now)
         .values(used_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     db.refresh(link)
     if spent != 1:
@@ -105,7 +106,7 @@ def link_url(token: str) -> str:
     return absolute_url("accounts.signin_link", token=token)
 
 
-def send_link(db: Session, email: str, purpose: str, *, reason: str = "") -> bool:
+def send_link(db: DbSession, email: str, purpose: str, *, reason: str = "") -> bool:
     """E-mail a sign-in or reset link to the account with this address, if there is one, and
     commit. Returns whether a message was queued; callers answer the same way either way."""
     from ..mail.services import enqueue_template
@@ -146,7 +147,7 @@ def describe_lifetime(purpose: str) -> str:
     return _describe(LIFETIMES[purpose])
 
 
-def sign_in_with_link(db: Session, token: object, new_password: str | None = None) -> User:
+def sign_in_with_link(db: DbSession, token: object, new_password: str | None = None) -> User:
     """Spend the link and sign its owner in; with `new_password`, set it (which signs the person's
     other sessions out). Commits. A reset link needs a password."""
     from .services import hash_password, validate_password

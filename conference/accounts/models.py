@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 class Role(str, enum.Enum):
@@ -23,7 +23,7 @@ class Role(str, enum.Enum):
 ROLE_VALUES = tuple(r.value for r in Role)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('admin', 'attendee')", name="role"),)
 
@@ -59,7 +59,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal token for devices and bots; only its SHA-256 digest is stored."""
 
     __tablename__ = "api_tokens"
@@ -81,7 +81,7 @@ class LinkPurpose(str, enum.Enum):
     RESET = "reset"  # "forgot password": signs in and asks for a new password
 
 
-class SignInLink(db.Model):
+class SignInLink(Model):
     """A single-use link sent by e-mail; only the SHA-256 digest of its token is stored."""
 
     __tablename__ = "sign_in_links"

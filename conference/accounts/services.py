@@ -12,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..countries import normalise_country
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from .models import ROLE_VALUES, ApiToken, User
@@ -67,7 +67,7 @@ def validate_role(role: str) -> str:
 
 
 def create_user(
-    db: Session,
+    db: DbSession,
     *,
     email: str,
     name: str,
@@ -106,11 +106,11 @@ def create_user(
     return user
 
 
-def find_user_by_email(db: Session, email: str) -> User | None:
+def find_user_by_email(db: DbSession, email: str) -> User | None:
     return db.scalar(select(User).where(User.email == (email or "").strip().lower()))
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
+def authenticate(db: DbSession, email: str, password: str) -> User | None:
     """The user with this e-mail and password, or None (same answer for unknown e-mail and bad password)."""
     user = find_user_by_email(db, email)
     if user is None:
@@ -119,13 +119,17 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
         return None
     if not verify_password(user, password or ""):
         return None
-    if _hasher() is _strong_hasher and _strong_hasher.check_needs_rehash(user.password_hash):
+    if (
+        _hasher() is _strong_hasher
+        and user.password_hash
+        and _strong_hasher.check_needs_rehash(user.password_hash)
+    ):
         user.password_hash = hash_password(password)
         db.commit()
     return user
 
 
-def set_password(db: Session, user: User, password: str) -> None:
+def set_password(db: DbSession, user: User, password: str) -> None:
     validate_password(password)
     user.password_hash = hash_password(password)
     user.session_version += 1
@@ -136,7 +140,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_api_token(db: Session, user: User, label: str = "") -> str:
+def create_api_token(db: DbSession, user: User, label: str = "") -> str:
     """Issue a new token for a user and return it; only its digest is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.add(ApiToken(user_id=user.id, token_hash=_digest(token), label=label[:100]))
@@ -144,7 +148,7 @@ def create_api_token(db: Session, user: User, label: str = "") -> str:
     return token
 
 
-def user_for_token(db: Session, token: str | None) -> User | None:
+def user_for_token(db: DbSession, token: str | None) -> User | None:
     """The owner of a live token, or None."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
@@ -161,7 +165,7 @@ def user_for_token(db: Session, token: str | None) -> User | None:
     return row.user
 
 
-def revoke_token(db: Session, token_id: int, user: User) -> None:
+def revoke_token(db: DbSession, token_id: int, user: User) -> None:
     row = db.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise ServiceError("token_not_found", "no such token", status=404)
@@ -169,13 +173,13 @@ def revoke_token(db: Session, token_id: int, user: User) -> None:
     db.commit()
 
 
-def record_sign_in(db: Session, user: User) -> None:
+def record_sign_in(db: DbSession, user: User) -> None:
     """Remember when the person last signed in (organisers see who never did)."""
     user.last_login_at = utcnow()
     db.commit()
 
 
-def change_password(db: Session, user: User, current: str | None, new: str) -> None:
+def change_password(db: DbSession, user: User, current: str | None, new: str) -> None:
     """Change (or, for an account without one, set) the password; ends the person's other sessions."""
     if user.password_hash and not verify_password(user, current or ""):
         raise ServiceError("wrong_password", "your current password is not that")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..rooms.ratelimit import hit
 
 # action: (count, seconds). Override with the app config ACCOUNTS_RATE_LIMITS.
@@ -34,7 +34,7 @@ def _key(action: str, scope: str, value: str) -> str:
     return f"accounts:{action}:{scope}:{digest}"
 
 
-def allow(db: Session, action: str, *, email: str, client: str | None) -> bool:
+def allow(db: DbSession, action: str, *, email: str, client: str | None) -> bool:
     """Count one attempt of `action` ("login" or "link") for this address and this client; False
     when either is over its limit. In the caller's transaction: the caller commits."""
     by_address = hit(db, _key(action, "address", email), *limits(action))

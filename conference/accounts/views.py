@@ -39,10 +39,11 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
+            # `or ""` only for the type checker: WTForms types .data as Optional, DataRequired checked it.
             user = services.create_user(
                 db.session,
-                email=form.email.data,
-                name=form.name.data,
+                email=form.email.data or "",
+                name=form.name.data or "",
                 password=form.password.data,
                 organisation=form.organisation.data or "",
                 country=form.country.data,
@@ -51,8 +52,12 @@ def signup():
             if exc.code == "email_taken":
                 # The address has an account (maybe imported by organisers, without a password): mail it
                 # a sign-in link and answer as for any address, so nobody learns or takes over accounts.
-                if throttle.allow(db.session, "link", email=form.email.data, client=request.remote_addr):
-                    links.send_link(db.session, form.email.data, LinkPurpose.SIGNIN.value, reason="signup")
+                if throttle.allow(
+                    db.session, "link", email=form.email.data or "", client=request.remote_addr
+                ):
+                    links.send_link(
+                        db.session, form.email.data or "", LinkPurpose.SIGNIN.value, reason="signup"
+                    )
                 else:
                     db.session.commit()
                 return render_template(
@@ -82,12 +87,12 @@ def login():
     form = LoginForm()
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
-        if not throttle.allow(db.session, "login", email=form.email.data, client=request.remote_addr):
+        if not throttle.allow(db.session, "login", email=form.email.data or "", client=request.remote_addr):
             db.session.commit()
             form.password.errors = [*list(form.password.errors), TOO_MANY]
             return render_template("accounts/login.html", form=form), 429
         db.session.commit()  # the attempt counts whatever its outcome
-        user = services.authenticate(db.session, form.email.data, form.password.data)
+        user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(user, remember=form.remember.data)
             services.record_sign_in(db.session, user)
@@ -103,11 +108,11 @@ def _link_request(purpose: str, template: str):
     """`/login/link` and `/forgot`: the same answer whether or not the address has an account."""
     form = EmailLinkForm()
     if form.validate_on_submit():
-        if not throttle.allow(db.session, "link", email=form.email.data, client=request.remote_addr):
+        if not throttle.allow(db.session, "link", email=form.email.data or "", client=request.remote_addr):
             db.session.commit()
             form.email.errors = [*list(form.email.errors), TOO_MANY]
             return render_template(template, form=form), 429
-        links.send_link(db.session, form.email.data, purpose)
+        links.send_link(db.session, form.email.data or "", purpose)
         return render_template(
             "accounts/link_sent.html",
             email=form.email.data,
@@ -160,7 +165,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(db.session, current_user, form.current.data, form.password.data)
+            services.change_password(db.session, current_user, form.current.data, form.password.data or "")
         except ServiceError as exc:
             field = form.current if exc.code == "wrong_password" else form.password
             field.errors = [*list(field.errors), exc.message]

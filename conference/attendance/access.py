@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..errors import Forbidden
 from ..grants.checks import can_see_people
 from ..programme.models import Event
 
 
-def ensure_can_see_attendance(db: Session, user: User, event: Event) -> None:
+def ensure_can_see_attendance(db: DbSession, user: User, event: Event) -> None:
     if not can_see_people(db, user, event):
         raise Forbidden("forbidden", "attendance figures are for the people who run this event")
 

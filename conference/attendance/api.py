@@ -20,7 +20,7 @@ csrf.exempt(bp)
 def attendance(slug: str):
     event = get_event(db.session, slug)
     ensure_can_see_attendance(db.session, current_user, event)
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
     body = services.report_json(report)
     if request.args.get("by"):  # ?by=<registration field key>: the figures per answer of that field
         body["breakdown"] = breakdown.breakdown_json(

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..errors import ServiceError
 from ..programme.models import Event
 from ..registrations.fields import choice_fields, fields_of
@@ -41,7 +41,7 @@ class Breakdown:
     groups: list[Group]
 
 
-def breakdown_fields(db: Session, event: Event) -> list[RegistrationField]:
+def breakdown_fields(db: DbSession, event: Event) -> list[RegistrationField]:
     """The fields a report can be broken down by."""
     return choice_fields(fields_of(db, event))
 
@@ -55,7 +55,7 @@ def _values(field: RegistrationField, answer) -> list[str]:
 
 
 def breakdown(
-    db: Session,
+    db: DbSession,
     event: Event,
     key: str,
     *,

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..checkin.models import Checkin, CheckinList, CheckinMovement
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..grants.models import EventGrant
 from ..programme.models import Event, ProgrammeSession
@@ -45,7 +45,7 @@ def _minutes(rng: random.Random, low: float, high: float) -> timedelta:
     return timedelta(seconds=int(rng.uniform(low, high) * 60))
 
 
-def load_demo_attendance(db: Session, event: Event, now: datetime | None = None) -> int:
+def load_demo_attendance(db: DbSession, event: Event, now: datetime | None = None) -> int:
     """Add the demo records for whatever has ended and has none yet; returns how many sessions got some."""
     now = now or utcnow()
     people = [
@@ -86,7 +86,7 @@ def load_demo_attendance(db: Session, event: Event, now: datetime | None = None)
     return done
 
 
-def _has_demo_records(db: Session, session_id: int) -> bool:
+def _has_demo_records(db: DbSession, session_id: int) -> bool:
     marker = f"demo-{session_id}-%"
     return bool(
         db.scalar(select(exists().where(RoomVisit.session_id == session_id, RoomVisit.sid.like(marker))))
@@ -95,12 +95,13 @@ def _has_demo_records(db: Session, session_id: int) -> bool:
 
 
 def _in_this_breakout(person: Person, session: ProgrammeSession) -> bool:
+    assert session.parent is not None  # a breakout always has its main session
     siblings = [child.id for child in session.parent.children]
     return siblings[person.user_id % len(siblings)] == session.id
 
 
 def _session_attendance(
-    db: Session, session: ProgrammeSession, people: list[Person], staff_id: int | None
+    db: DbSession, session: ProgrammeSession, people: list[Person], staff_id: int | None
 ) -> None:
     rng = random.Random(f"demo-attendance-{session.event_id}-{session.id}")
     door = db.scalar(select(CheckinList).where(CheckinList.session_id == session.id).order_by(CheckinList.id))
@@ -117,7 +118,7 @@ def _session_attendance(
                 _visits(db, rng, session, person)
 
 
-def _visits(db: Session, rng: random.Random, session: ProgrammeSession, person: Person) -> None:
+def _visits(db: DbSession, rng: random.Random, session: ProgrammeSession, person: Person) -> None:
     joined = session.starts_at + _minutes(rng, -5, 12)
     left = max(session.ends_at - _minutes(rng, -5, 20), joined + timedelta(minutes=3))
     pieces = [(joined, left)]
@@ -140,7 +141,7 @@ def _visits(db: Session, rng: random.Random, session: ProgrammeSession, person: 
 
 
 def _door_visit(
-    db: Session,
+    db: DbSession,
     rng: random.Random,
     session: ProgrammeSession,
     door: CheckinList,
@@ -190,7 +191,7 @@ def _add_moves(db, list_id, person, moves, prefix, gate, staff_id) -> None:
         )
 
 
-def _entrance(db: Session, event: Event, people: list[Person], staff_id: int | None, now: datetime) -> None:
+def _entrance(db: DbSession, event: Event, people: list[Person], staff_id: int | None, now: datetime) -> None:
     """Morning entries and evening exits at the entrance, for each day whose sessions are all over."""
     entrance = db.scalar(
         select(CheckinList)

@@ -15,15 +15,16 @@ asked for; there is no counter to drift. See docs/attendance.md for the definiti
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, literal, select, union_all
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..checkin.models import CheckinList
 from ..countries import country_name, m49_subregion, region_names
+from ..database import off_hub
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..programme.models import Event, ProgrammeSession
@@ -188,7 +189,7 @@ def _tagged(mode: str, stays, *extra: str):
 
 
 def _attendees(
-    db: Session, pairs, keys: list[str]
+    db: DbSession, pairs, keys: list[str]
 ) -> tuple[dict[tuple, dict], dict[tuple, list[CountryCount]]]:
     """Per key: unique attendees by mode, and by country, from (mode, person, keys...) rows, in one query.
 
@@ -233,12 +234,12 @@ def _attendees(
     return totals, countries
 
 
-def _peaks(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
+def _peaks(db: DbSession, stays, keys: list[str]) -> dict[tuple, int]:
     width = len(keys)
     return {tuple(row[:width]): int(row[width] or 0) for row in db.execute(iv.peaks(stays, keys)).all()}
 
 
-def _now_and_peaks(db: Session, online, on_site, combined, keys: list[str]) -> tuple[dict, dict]:
+def _now_and_peaks(db: DbSession, online, on_site, combined, keys: list[str]) -> tuple[dict, dict]:
     """Now and peak per key for the three views at once (one query each: the stays are computed once).
 
     Returns ({key: ModeNumbers now}, {key: ModeNumbers peak})."""
@@ -258,7 +259,7 @@ def _now_and_peaks(db: Session, online, on_site, combined, keys: list[str]) -> t
     return ({k: numbers(nows, k) for k in found_keys}, {k: numbers(peaks, k) for k in found_keys})
 
 
-def _open_people(db: Session, stays, keys: list[str]) -> dict[tuple, int]:
+def _open_people(db: DbSession, stays, keys: list[str]) -> dict[tuple, int]:
     rows = db.execute(
         select(*(stays.c[k] for k in keys), func.count(func.distinct(stays.c.person_id)))
         .where(stays.c.is_open == 1)
@@ -290,7 +291,7 @@ def _with_breakouts(stays, name: str):
     return iv.merge(union_all(own, in_parent), ["person_id", "session_id"], 0, name)
 
 
-def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigures]:
+def session_figures(db: DbSession, event: Event, clock: Clock) -> list[SessionFigures]:
     """Figures for every session of the event (breakouts included), in programme order."""
     sessions = list(
         db.scalars(
@@ -327,10 +328,10 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
         .join(ProgrammeSession, ProgrammeSession.id == door_entries.c.session_id)
         .where(ProgrammeSession.parent_id.is_not(None)),
     ).cte("session_entries")
-    entries = dict(
+    entries: dict[int, int] = dict(
         db.execute(select(in_sessions.c.session_id, func.count()).group_by(in_sessions.c.session_id)).all()
     )
-    seconds = dict(
+    seconds: dict[int, int | None] = dict(
         db.execute(
             select(online.c.session_id, func.sum(online.c.end_ms - online.c.start_ms)).group_by(
                 online.c.session_id
@@ -368,7 +369,7 @@ def session_figures(db: Session, event: Event, clock: Clock) -> list[SessionFigu
 
 
 def event_figures(
-    db: Session, event: Event, clock: Clock, sessions: list[SessionFigures] | None = None
+    db: DbSession, event: Event, clock: Clock, sessions: list[SessionFigures] | None = None
 ) -> EventFigures:
     """The event's totals: participants, each mode, hybrids, now, peaks, countries and regions."""
     online = _online_person_stays(event.id, clock)
@@ -420,7 +421,7 @@ def regions_of(countries: list[CountryCount]) -> list[RegionCount]:
 
 
 def report(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> Report:
     """Everything the dashboard, the report page, the CSV and the API show, as of `now`."""
     clock = Clock.at(now, grace_seconds)
@@ -433,6 +434,14 @@ def report(
         totals=totals,
         sessions=sessions,
     )
+
+
+def report_off_hub(event: Event, *, grace_seconds: int = DEFAULT_GRACE_SECONDS) -> Report:
+    """`report(...)` built in a real thread under eventlet or gevent (database.off_hub): SQLAlchemy
+    takes most of a second of pure Python to build its queries for a few hundred people, which would
+    freeze every socket of the worker meanwhile. The same in place otherwise."""
+    built = off_hub(report, event, grace_seconds=grace_seconds)
+    return replace(built, event=event)  # the caller's own copy, not the thread's detached one
 
 
 # ---- over time ---------------------------------------------------------------------------------
@@ -454,7 +463,7 @@ def event_days(event: Event) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def day_window(db: Session, event: Event, day: date) -> tuple[datetime, datetime]:
+def day_window(db: DbSession, event: Event, day: date) -> tuple[datetime, datetime]:
     """From half an hour before the day's first session to half an hour after its last (08:00–18:00
     local when the day has no session), in whole quarter hours."""
     tz = event.tz
@@ -476,7 +485,7 @@ def day_window(db: Session, event: Event, day: date) -> tuple[datetime, datetime
 
 
 def time_series(
-    db: Session,
+    db: DbSession,
     event: Event,
     day: date,
     *,
@@ -514,7 +523,7 @@ def time_series(
 
 
 def stay_counts(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> dict[tuple[int, int], int]:
     """Number of online stays per (user id, session id), after merging within the grace period."""
     stays = _online_stays(event.id, Clock.at(now, grace_seconds))
@@ -547,7 +556,7 @@ class ParticipantRow:
 
 
 def participant_rows(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> list[ParticipantRow]:
     """One row per participant (people who attended at least once), by name."""
     clock = Clock.at(now, grace_seconds)
@@ -565,7 +574,7 @@ def participant_rows(
             ).group_by(online.c.person_id)
         ).all()
     }
-    door_rows = dict(
+    door_rows: dict[int, int] = dict(
         db.execute(
             select(door.c.person_id, func.count(func.distinct(door.c.session_id))).group_by(door.c.person_id)
         ).all()
@@ -631,7 +640,7 @@ class StayRow:
 
 
 def stay_rows(
-    db: Session, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
+    db: DbSession, event: Event, *, now: datetime | None = None, grace_seconds: int = DEFAULT_GRACE_SECONDS
 ) -> list[StayRow]:
     """Every stay of every participant in every session, online (merged within the grace period) and
     on site (door lists), by participant then time: who attended which session, how, and how long."""
@@ -676,7 +685,7 @@ def stay_rows(
 
 
 def attended_sessions(
-    db: Session,
+    db: DbSession,
     event: Event,
     *,
     user_id: int | None = None,

@@ -49,7 +49,7 @@ def init_app(app) -> None:
 def on_subscribe(user, payload: Subscribe):
     event = get_event(db.session, payload.event_slug)
     ensure_can_see_attendance(db.session, user, event)
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
     join_room(attendance_room(event.id))
     return ok(report=services.report_json(report))
 
@@ -67,8 +67,8 @@ def broadcast_now(event_id: int, server=None) -> None:
     event = db.session.get(Event, event_id)
     if event is None:
         return
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
-    (server or socketio.server).emit(
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
+    (server or socketio.server).emit(  # type: ignore[attr-defined]  # the stubs leave .server out
         UPDATE, services.report_json(report), to=attendance_room(event_id), namespace=LIVE
     )
 
@@ -77,10 +77,10 @@ def _may_have_subscribers(app, event_id: int) -> bool:
     """False only when certain that no dashboard of this event is open: computing the figures costs
     a few hundred milliseconds on a big event. With a message queue, subscribers may sit in another
     process, which this one cannot see."""
-    if app.config["SOCKETIO_MESSAGE_QUEUE"] or socketio.server is None:
+    if app.config["SOCKETIO_MESSAGE_QUEUE"] or socketio.server is None:  # type: ignore[attr-defined]  # the stubs leave .server out
         return True
     return (
-        next(iter(socketio.server.manager.get_participants(LIVE, attendance_room(event_id))), None)
+        next(iter(socketio.server.manager.get_participants(LIVE, attendance_room(event_id))), None)  # type: ignore[attr-defined]  # the stubs leave .server out
         is not None
     )
 
@@ -89,7 +89,7 @@ def schedule_broadcast(event_id: int) -> None:
     """Refresh the dashboards of an event soon, coalescing bursts of changes into one broadcast."""
     if not has_app_context() or event_id is None:
         return
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     if not _may_have_subscribers(app, event_id):
         return
     try:

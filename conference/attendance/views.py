@@ -89,7 +89,7 @@ def _event(slug: str):
 @login_required
 def dashboard(slug: str):
     event = _event(slug)
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
     day = _today_or_first_day(event)
     series = services.time_series(db.session, event, day, step_minutes=15, grace_seconds=grace_seconds())
     return render_template(
@@ -106,7 +106,7 @@ def dashboard(slug: str):
 @login_required
 def report_page(slug: str):
     event = _event(slug)
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
     day_charts = []
     for day in services.event_days(event):
         series = services.time_series(db.session, event, day, grace_seconds=grace_seconds())
@@ -149,7 +149,7 @@ def _csv(body: str, filename: str) -> Response:
 @login_required
 def sessions_csv(slug: str):
     event = _event(slug)
-    report = services.report(db.session, event, grace_seconds=grace_seconds())
+    report = services.report_off_hub(event, grace_seconds=grace_seconds())
     return _csv(exports.sessions_csv(report), f"{event.slug}-attendance-sessions.csv")
 
 

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 QUESTION_MAX = 500
 REPLY_MAX = 2000
 
 
-class BoardSettings(db.Model):
+class BoardSettings(Model):
     """When the board stops taking questions, replies and votes (read-only after). No row: the default."""
 
     __tablename__ = "board_settings"
@@ -30,7 +30,7 @@ class BoardSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class BoardQuestion(db.Model):
+class BoardQuestion(Model):
     __tablename__ = "board_questions"
     __table_args__ = (
         Index("ix_board_questions_event_id_id", "event_id", "id"),
@@ -58,7 +58,7 @@ class BoardQuestion(db.Model):
     )
 
 
-class BoardVote(db.Model):
+class BoardVote(Model):
     """One upvote per person and board question: the unique constraint is the rule."""
 
     __tablename__ = "board_votes"
@@ -70,7 +70,7 @@ class BoardVote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class BoardReply(db.Model):
+class BoardReply(Model):
     """A reply; `is_answer` when a speaker or moderator wrote it as the answer."""
 
     __tablename__ = "board_replies"

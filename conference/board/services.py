@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound
 from ..grants import checks
@@ -36,17 +36,17 @@ DEFAULT_OPEN_FOR = timedelta(days=14)
 # --- the open period ------------------------------------------------------------------------------
 
 
-def closes_at(db: Session, event: Event) -> datetime:
+def closes_at(db: DbSession, event: Event) -> datetime:
     """When the board turns read-only: the organisers' choice, else two weeks after the event ends."""
     settings = db.get(BoardSettings, event.id)
     return settings.closes_at if settings is not None else event.ends_at + DEFAULT_OPEN_FOR
 
 
-def is_open(db: Session, event: Event, now: datetime | None = None) -> bool:
+def is_open(db: DbSession, event: Event, now: datetime | None = None) -> bool:
     return (now or utcnow()) < closes_at(db, event)
 
 
-def set_closes_at(db: Session, user: User, event: Event, moment: datetime) -> BoardSettings:
+def set_closes_at(db: DbSession, user: User, event: Event, moment: datetime) -> BoardSettings:
     """Organisers set the end of the open period (any instant; in the past closes the board now)."""
     checks.ensure_can_manage(db, user, event)
     settings = db.get(BoardSettings, event.id)
@@ -59,7 +59,7 @@ def set_closes_at(db: Session, user: User, event: Event, moment: datetime) -> Bo
     return settings
 
 
-def _ensure_open(db: Session, event: Event) -> None:
+def _ensure_open(db: DbSession, event: Event) -> None:
     if not is_open(db, event):
         raise Conflict("board_closed", "the discussion board is closed: it can be read, not written")
 
@@ -67,7 +67,7 @@ def _ensure_open(db: Session, event: Event) -> None:
 # --- who may come in ------------------------------------------------------------------------------
 
 
-def may_take_part(db: Session, user: User, event: Event) -> bool:
+def may_take_part(db: DbSession, user: User, event: Event) -> bool:
     """Registered participants, the people who run the event and its speakers."""
     return (
         checks.runs_event(db, user, event)
@@ -76,7 +76,7 @@ def may_take_part(db: Session, user: User, event: Event) -> bool:
     )
 
 
-def ensure_may_take_part(db: Session, user: User, event: Event) -> None:
+def ensure_may_take_part(db: DbSession, user: User, event: Event) -> None:
     if not may_take_part(db, user, event):
         raise Forbidden("not_registered", "register for this event to use its discussion board")
 
@@ -84,7 +84,7 @@ def ensure_may_take_part(db: Session, user: User, event: Event) -> None:
 # --- moving a session's questions -------------------------------------------------------------
 
 
-def move_unanswered(db: Session, session_id: int) -> int:
+def move_unanswered(db: DbSession, session_id: int) -> int:
     """Copy the session's approved, unanswered live questions to the board, with their votes, once.
     Returns how many moved now (0 when they had moved already, or there were none)."""
     session = db.get(ProgrammeSession, session_id)
@@ -132,20 +132,20 @@ def move_unanswered(db: Session, session_id: int) -> int:
 # --- asking, replying, voting -----------------------------------------------------------------
 
 
-def may_answer(db: Session, user: User, event: Event, session_id: int | None) -> bool:
+def may_answer(db: DbSession, user: User, event: Event, session_id: int | None) -> bool:
     """Whether this person's reply to a question of that session (None: asked on the board) is its answer."""
     session = db.get(ProgrammeSession, session_id) if session_id else None
     return checks.can_answer_questions(db, user, event, session)
 
 
-def get_question(db: Session, event: Event, question_id: int) -> BoardQuestion:
+def get_question(db: DbSession, event: Event, question_id: int) -> BoardQuestion:
     question = db.get(BoardQuestion, question_id)
     if question is None or question.event_id != event.id:
         raise NotFound("question_not_found", f"there is no question {question_id} on this board")
     return question
 
 
-def ask(db: Session, user: User, event: Event, text: str, anonymous: bool = False) -> BoardQuestion:
+def ask(db: DbSession, user: User, event: Event, text: str, anonymous: bool = False) -> BoardQuestion:
     ensure_may_take_part(db, user, event)
     text = clean_text(text, QUESTION_MAX, "question")
     _ensure_open(db, event)
@@ -155,7 +155,7 @@ def ask(db: Session, user: User, event: Event, text: str, anonymous: bool = Fals
     return question
 
 
-def reply(db: Session, user: User, event: Event, question_id: int, text: str) -> BoardReply:
+def reply(db: DbSession, user: User, event: Event, question_id: int, text: str) -> BoardReply:
     """A reply; written by a speaker or a moderator of the question's session, it is the answer."""
     ensure_may_take_part(db, user, event)
     question = get_question(db, event, question_id)
@@ -169,7 +169,7 @@ def reply(db: Session, user: User, event: Event, question_id: int, text: str) ->
     return post
 
 
-def answer(db: Session, user: User, event: Event, question_id: int, text: str) -> BoardReply:
+def answer(db: DbSession, user: User, event: Event, question_id: int, text: str) -> BoardReply:
     """A written answer: refused to anyone but the event's speakers and the session's moderators."""
     question = get_question(db, event, question_id)
     session = db.get(ProgrammeSession, question.session_id) if question.session_id else None
@@ -177,7 +177,7 @@ def answer(db: Session, user: User, event: Event, question_id: int, text: str) -
     return reply(db, user, event, question_id, text)
 
 
-def vote(db: Session, user: User, event: Event, question_id: int) -> BoardQuestion:
+def vote(db: DbSession, user: User, event: Event, question_id: int) -> BoardQuestion:
     ensure_may_take_part(db, user, event)
     question = get_question(db, event, question_id)
     _ensure_open(db, event)
@@ -190,7 +190,7 @@ def vote(db: Session, user: User, event: Event, question_id: int) -> BoardQuesti
     return question
 
 
-def unvote(db: Session, user: User, event: Event, question_id: int) -> BoardQuestion:
+def unvote(db: DbSession, user: User, event: Event, question_id: int) -> BoardQuestion:
     ensure_may_take_part(db, user, event)
     question = get_question(db, event, question_id)
     _ensure_open(db, event)
@@ -235,7 +235,7 @@ class QuestionView:
         return any(r.is_answer for r in self.replies)
 
 
-def _vote_counts(db: Session, ids: list[int]) -> dict[int, int]:
+def _vote_counts(db: DbSession, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = db.execute(
@@ -246,7 +246,7 @@ def _vote_counts(db: Session, ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def board(db: Session, user: User, event: Event, *, sort: str = "votes") -> list[QuestionView]:
+def board(db: DbSession, user: User, event: Event, *, sort: str = "votes") -> list[QuestionView]:
     """Every question of the board as this viewer sees it (anonymous askers' names only to moderators
     of the event and to the askers themselves), most votes first, or newest first."""
     ensure_may_take_part(db, user, event)
@@ -276,7 +276,7 @@ def board(db: Session, user: User, event: Event, *, sort: str = "votes") -> list
             text=q.text,
             author=q.author.name if (not q.anonymous or sees_names or q.user_id == user.id) else None,
             anonymous=q.anonymous,
-            session_title=titles.get(q.session_id),
+            session_title=titles.get(q.session_id) if q.session_id is not None else None,
             session_id=q.session_id,
             votes=counts.get(q.id, 0),
             voted=q.id in mine,
@@ -304,7 +304,7 @@ class MyQuestion:
     board_id: int | None = None
 
 
-def my_questions(db: Session, user: User) -> list[MyQuestion]:
+def my_questions(db: DbSession, user: User) -> list[MyQuestion]:
     """Every question this person asked, live or on the board, with its answer wherever it was given:
     answered live in the session, or written on the board (a moved question keeps its answers)."""
     found: list[MyQuestion] = []
@@ -325,7 +325,7 @@ def my_questions(db: Session, user: User) -> list[MyQuestion]:
 
     def event_of(event_id: int) -> Event:
         if event_id not in events:
-            events[event_id] = db.get(Event, event_id)
+            events[event_id] = db.get_one(Event, event_id)
         return events[event_id]
 
     for question, session in live:

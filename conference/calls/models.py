@@ -12,10 +12,10 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class CallRoom(db.Model):
+class CallRoom(Model):
     """The call of one live room: locked or not, and its Janus room when an SFU carries it."""
 
     __tablename__ = "call_rooms"
@@ -30,7 +30,7 @@ class CallRoom(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CallMember(db.Model):
+class CallMember(Model):
     """One socket in one call. One call at a time per socket: the unique sid makes a second row
     impossible, and leaving the room (switch, recall, disconnect) removes it."""
 

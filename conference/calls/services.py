@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound
 from ..grants.checks import can_moderate, ensure_can_moderate
@@ -47,7 +47,7 @@ class Joined:
     created: bool  # False: this socket was in the call already (a repeated join)
 
 
-def call_available(db: Session, session: ProgrammeSession) -> bool:
+def call_available(db: DbSession, session: ProgrammeSession) -> bool:
     """A breakout room of a running round, or a session marked interactive, has a call."""
     if session.interactive:
         return True
@@ -60,14 +60,14 @@ def call_available(db: Session, session: ProgrammeSession) -> bool:
     return running is not None
 
 
-def _session(db: Session, session_id: int) -> ProgrammeSession:
+def _session(db: DbSession, session_id: int) -> ProgrammeSession:
     session = db.get(ProgrammeSession, session_id)
     if session is None:
         raise NotFound("session_not_found", f"there is no session {session_id}")
     return session
 
 
-def _call_room(db: Session, session_id: int) -> CallRoom:
+def _call_room(db: DbSession, session_id: int) -> CallRoom:
     room = db.get(CallRoom, session_id)
     if room is not None:
         return room
@@ -82,12 +82,12 @@ def _call_room(db: Session, session_id: int) -> CallRoom:
         return room
 
 
-def member_of(db: Session, sid: str) -> CallMember | None:
+def member_of(db: DbSession, sid: str) -> CallMember | None:
     return db.scalar(select(CallMember).where(CallMember.sid == sid))
 
 
 def join_call(
-    db: Session,
+    db: DbSession,
     user: User,
     session_id: int,
     sid: str,
@@ -134,7 +134,7 @@ def join_call(
     return Joined(member, room, created=True)
 
 
-def _take_video_slot(db: Session, member: CallMember, limits: CallLimits) -> bool:
+def _take_video_slot(db: DbSession, member: CallMember, limits: CallLimits) -> bool:
     """Give `member` the lowest free camera slot; False when all `limits.max_video` are taken."""
     for _attempt in range(3):
         taken = set(
@@ -157,7 +157,7 @@ def _take_video_slot(db: Session, member: CallMember, limits: CallLimits) -> boo
     return False
 
 
-def _open_to(db: Session, sfu: JanusClient, room: CallRoom, member: CallMember, limits: CallLimits) -> None:
+def _open_to(db: DbSession, sfu: JanusClient, room: CallRoom, member: CallMember, limits: CallLimits) -> None:
     member.janus_token = secrets.token_urlsafe(24)
     if room.janus_room is None:
         room.janus_room = secrets.randbits(_JANUS_ROOM_BITS) or 1
@@ -169,7 +169,7 @@ def _open_to(db: Session, sfu: JanusClient, room: CallRoom, member: CallMember, 
 
 
 def set_media(
-    db: Session, sid: str, *, audio: bool, video: bool, screen: bool, limits: CallLimits
+    db: DbSession, sid: str, *, audio: bool, video: bool, screen: bool, limits: CallLimits
 ) -> CallMember:
     """Microphone, camera and screen of one member. A camera or a screen needs a slot."""
     member = _member(db, sid)
@@ -187,7 +187,7 @@ def set_media(
     return member
 
 
-def raise_hand(db: Session, sid: str, raised: bool) -> CallMember:
+def raise_hand(db: DbSession, sid: str, raised: bool) -> CallMember:
     member = _member(db, sid)
     if raised and member.hand_raised_at is None:
         member.hand_raised_at = utcnow()
@@ -197,14 +197,14 @@ def raise_hand(db: Session, sid: str, raised: bool) -> CallMember:
     return member
 
 
-def _member(db: Session, sid: str) -> CallMember:
+def _member(db: DbSession, sid: str) -> CallMember:
     member = member_of(db, sid)
     if member is None:
         raise Conflict("not_in_call", "join the call first")
     return member
 
 
-def relay_target(db: Session, sid: str, session_id: int, to_member_id: int) -> tuple[CallMember, str]:
+def relay_target(db: DbSession, sid: str, session_id: int, to_member_id: int) -> tuple[CallMember, str]:
     """The sender's membership and the socket id of the member an offer, answer or candidate is for.
     Both must be in the same call: nobody outside it can reach or be reached."""
     sender = _member(db, sid)
@@ -216,7 +216,7 @@ def relay_target(db: Session, sid: str, session_id: int, to_member_id: int) -> t
     return sender, target.sid
 
 
-def leave_call(db: Session, sid: str, sfu: JanusClient | None = None) -> CallMember | None:
+def leave_call(db: DbSession, sid: str, sfu: JanusClient | None = None) -> CallMember | None:
     member = member_of(db, sid)
     if member is None:
         return None
@@ -225,7 +225,7 @@ def leave_call(db: Session, sid: str, sfu: JanusClient | None = None) -> CallMem
     return member
 
 
-def _remove(db: Session, member: CallMember, sfu: JanusClient | None) -> None:
+def _remove(db: DbSession, member: CallMember, sfu: JanusClient | None) -> None:
     room = db.get(CallRoom, member.session_id)
     db.delete(member)
     db.flush()
@@ -245,7 +245,7 @@ class Moderation:
 
 
 def moderate(
-    db: Session,
+    db: DbSession,
     user: User,
     session_id: int,
     action: str,
@@ -274,7 +274,7 @@ def moderate(
 
 
 def prune_absent(
-    db: Session, session_ids: list[int], sfu: JanusClient | None = None, *, commit: bool = True
+    db: DbSession, session_ids: list[int], sfu: JanusClient | None = None, *, commit: bool = True
 ) -> list[CallMember]:
     """Members of these rooms' calls whose socket is no longer in the room: removed, and returned."""
     gone = list(
@@ -294,7 +294,7 @@ def prune_absent(
     return gone
 
 
-def end_calls(db: Session, session_ids: list[int], sfu: JanusClient | None = None) -> dict[int, list[str]]:
+def end_calls(db: DbSession, session_ids: list[int], sfu: JanusClient | None = None) -> dict[int, list[str]]:
     """End the calls of these rooms (a breakout round recalled): {session_id: [member sids]}."""
     ended: dict[int, list[str]] = {}
     for member in db.scalars(select(CallMember).where(CallMember.session_id.in_(session_ids))):
@@ -318,7 +318,7 @@ def member_json(member: CallMember, name: str) -> dict:
     }
 
 
-def members_json(db: Session, session_id: int) -> list[dict]:
+def members_json(db: DbSession, session_id: int) -> list[dict]:
     rows = db.execute(
         select(CallMember, User.name)
         .join(User, User.id == CallMember.user_id)
@@ -330,7 +330,7 @@ def members_json(db: Session, session_id: int) -> list[dict]:
     return [member_json(member, name) for member, name in rows]
 
 
-def call_state(db: Session, session: ProgrammeSession) -> dict:
+def call_state(db: DbSession, session: ProgrammeSession) -> dict:
     """The call's part of a room's join state (a pure read)."""
     available = call_available(db, session)
     room = db.get(CallRoom, session.id) if available else None

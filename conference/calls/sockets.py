@@ -18,6 +18,7 @@ import contextlib
 import logging
 import threading
 import time
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_socketio import join_room as enter_socket_room
@@ -80,7 +81,7 @@ def on_join(user, payload: schemas.JoinCall):
         db.session,
         user,
         payload.session_id,
-        request.sid,
+        request.sid,  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
         limits=limits(),
         with_video=payload.video,
         sfu=sfu(),
@@ -92,7 +93,7 @@ def on_join(user, payload: schemas.JoinCall):
             "call:member-joined",
             {"session_id": payload.session_id, "member": me},
             call_room(payload.session_id),
-            request.sid,
+            request.sid,  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
         )
     config = current_app.config
     answer = {
@@ -117,7 +118,7 @@ def on_join(user, payload: schemas.JoinCall):
 @live.on("call:leave")
 @live_event(schemas.CallRef)
 def on_leave(user, payload: schemas.CallRef):
-    member = services.leave_call(db.session, request.sid, sfu())
+    member = services.leave_call(db.session, request.sid, sfu())  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     leave_socket_room(call_room(payload.session_id))
     if member is not None:
         _announce_left(member.session_id, member.id, "left")
@@ -127,10 +128,10 @@ def on_leave(user, payload: schemas.CallRef):
 @live.on("call:signal")
 @live_event(schemas.Signal)
 def on_signal(user, payload: schemas.Signal):
-    if not current_app.extensions[BUCKETS].take(request.sid, current_app.config):
+    if not current_app.extensions[BUCKETS].take(request.sid, current_app.config):  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
         return error("rate_limited", "too many call signals at once; slow down", retry_after=1)
-    sender, target_sid = services.relay_target(db.session, request.sid, payload.session_id, payload.to)
-    message = {"session_id": payload.session_id, "from": sender.id, "kind": payload.kind}
+    sender, target_sid = services.relay_target(db.session, request.sid, payload.session_id, payload.to)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+    message: dict[str, Any] = {"session_id": payload.session_id, "from": sender.id, "kind": payload.kind}
     if payload.sdp is not None:
         message["sdp"] = payload.sdp
     if payload.candidate is not None:
@@ -142,10 +143,10 @@ def on_signal(user, payload: schemas.Signal):
 @live.on("call:media")
 @live_event(schemas.Media)
 def on_media(user, payload: schemas.Media):
-    consume(db.session, f"call-state:{request.sid}", "call_state")
+    consume(db.session, f"call-state:{request.sid}", "call_state")  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     member = services.set_media(
         db.session,
-        request.sid,
+        request.sid,  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
         audio=payload.audio,
         video=payload.video,
         screen=payload.screen,
@@ -157,8 +158,8 @@ def on_media(user, payload: schemas.Media):
 @live.on("call:hand")
 @live_event(schemas.Hand)
 def on_hand(user, payload: schemas.Hand):
-    consume(db.session, f"call-state:{request.sid}", "call_state")
-    member = services.raise_hand(db.session, request.sid, payload.raised)
+    consume(db.session, f"call-state:{request.sid}", "call_state")  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+    member = services.raise_hand(db.session, request.sid, payload.raised)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     return _announce_updated(member, user.name)
 
 
@@ -176,14 +177,14 @@ def on_moderate(user, payload: schemas.Moderate):
         socketio.emit(
             "call:removed", {"session_id": payload.session_id, "by": user.name}, to=target.sid, namespace=LIVE
         )
-        socketio.server.leave_room(target.sid, room, namespace=LIVE)
+        socketio.server.leave_room(target.sid, room, namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
         _announce_left(payload.session_id, target.id, "removed")
         return ok()
     if payload.action == "mute":
         socketio.emit(
             "call:muted", {"session_id": payload.session_id, "by": user.name}, to=target.sid, namespace=LIVE
         )
-    name = db.session.get(type(user), target.user_id).name
+    name = db.session.get_one(type(user), target.user_id).name
     return _announce_updated(target, name)
 
 
@@ -225,7 +226,7 @@ def _prune_after_presence_change(_event_id, session_ids=(), **_extra) -> None:
         return
     for member in gone:
         with contextlib.suppress(KeyError, ValueError):  # the socket is on another worker or gone
-            socketio.server.leave_room(member.sid, call_room(member.session_id), namespace=LIVE)
+            socketio.server.leave_room(member.sid, call_room(member.session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
         _announce_left(member.session_id, member.id, "left_room")
 
 
@@ -241,7 +242,7 @@ def _end_calls_of_round(_main_session_id, session_ids=(), reason="recalled", **_
         _emit("call:ended", {"session_id": session_id, "reason": reason}, call_room(session_id))
         for sid in ended.get(session_id, []):
             with contextlib.suppress(KeyError, ValueError):
-                socketio.server.leave_room(sid, call_room(session_id), namespace=LIVE)
+                socketio.server.leave_room(sid, call_room(session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 class _SignalBuckets:

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..programme.models import Event
 
 RULE_KINDS = ("percent", "sessions")
 
 
-class CertificateRule(db.Model):
+class CertificateRule(Model):
     """Who earns a certificate: attendance of at least `min_percent` % of the event's sessions, or of
     every session listed in `session_ids`. No row: no certificates for this event."""
 
@@ -32,7 +32,7 @@ class CertificateRule(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """One person's certificate for one event. The code is random (not derived from anything), printed
     on the PDF and in its QR code; the public verification page looks it up."""
 

@@ -3,7 +3,7 @@ and a QR code to the public verification page.
 
 Text in Arabic (or any right-to-left script) is shaped (arabic-reshaper: the joined letter forms) and put
 in visual order (python-bidi) before ReportLab draws it, with a font that has Arabic glyphs: DejaVu Sans
-from Debian's fonts-dejavu-core (installed by .ci/run) or the same files elsewhere (FONT_DIRS).
+shipped with the package (certificates/fonts, from Debian's fonts-dejavu-core), so every install has it.
 The drawing is CPU work: callers run `render` through `offload.run_blocking` with plain values.
 """
 
@@ -28,11 +28,7 @@ from reportlab.pdfgen import canvas
 
 from ..errors import ServiceError
 
-FONT_DIRS = (
-    "/usr/share/fonts/truetype/dejavu",  # Debian/Ubuntu: fonts-dejavu-core
-    "/usr/share/fonts/dejavu",  # Fedora, Arch
-    "/usr/share/fonts/TTF",
-)
+FONT_DIRS = (str(Path(__file__).with_name("fonts")),)
 REGULAR, BOLD = "CertSans", "CertSans-Bold"
 _fonts_lock = threading.Lock()
 # Names like "عبد الله" must keep their letters: DejaVu Sans has no glyph for the Allah ligature (U+FDF2).
@@ -63,8 +59,8 @@ def _register_fonts() -> None:
                 return
         raise ServiceError(
             "certificate_font_missing",
-            "no font with Arabic glyphs found: install fonts-dejavu-core (DejaVuSans.ttf)",
-            status=500,
+            "the certificate font is missing from this installation (conference/certificates/fonts)",
+            status=503,
         )
 
 
@@ -90,7 +86,7 @@ def qr_png(data: str) -> bytes:
     code.add_data(data)
     code.make(fit=True)
     out = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(out, format="PNG")
+    code.make_image(fill_color="black", back_color="white").save(out, format="PNG")  # type: ignore[call-arg]  # the stubs type the PyPNG image, which takes no format; Pillow's is made here
     return out.getvalue()
 
 

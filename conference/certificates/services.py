@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..attendance.services import attended_sessions
 from ..countries import country_name
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..grants import checks
@@ -39,11 +39,11 @@ _CODE_INPUT = re.compile(r"^[0-9A-Za-z\- ]{1,40}$")
 # --- the rule ---------------------------------------------------------------------------------
 
 
-def rule_of(db: Session, event: Event) -> CertificateRule | None:
+def rule_of(db: DbSession, event: Event) -> CertificateRule | None:
     return db.get(CertificateRule, event.id)
 
 
-def counted_sessions(db: Session, event: Event) -> list[ProgrammeSession]:
+def counted_sessions(db: DbSession, event: Event) -> list[ProgrammeSession]:
     """The sessions a percentage counts: every session of the event except breakout rooms."""
     return list(
         db.scalars(
@@ -55,7 +55,7 @@ def counted_sessions(db: Session, event: Event) -> list[ProgrammeSession]:
 
 
 def set_rule(
-    db: Session, user: User, event: Event, kind: str, min_percent: int | None = None, session_ids=()
+    db: DbSession, user: User, event: Event, kind: str, min_percent: int | None = None, session_ids=()
 ) -> CertificateRule:
     checks.ensure_can_manage(db, user, event)
     if kind == "percent":
@@ -98,7 +98,7 @@ class Standing:
     certificate: Certificate | None
 
 
-def standings(db: Session, actor: User, event: Event) -> list[Standing]:
+def standings(db: DbSession, actor: User, event: Event) -> list[Standing]:
     """Every registered person who attended something, with their count, whether the rule is met and
     their certificate (for the organisers' page)."""
     checks.ensure_can_manage(db, actor, event)
@@ -125,7 +125,7 @@ def standings(db: Session, actor: User, event: Event) -> list[Standing]:
     ]
 
 
-def is_eligible(db: Session, event: Event, user: User) -> bool:
+def is_eligible(db: DbSession, event: Event, user: User) -> bool:
     attended = attended_sessions(db, event, user_id=user.id).get(user.id, set())
     return meets_rule(rule_of(db, event), attended, counted_sessions(db, event))
 
@@ -141,13 +141,13 @@ def printed(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def certificate_of(db: Session, event: Event, user: User) -> Certificate | None:
+def certificate_of(db: DbSession, event: Event, user: User) -> Certificate | None:
     return db.scalar(
         select(Certificate).where(Certificate.event_id == event.id, Certificate.user_id == user.id)
     )
 
 
-def issue(db: Session, event: Event, user: User) -> Certificate:
+def issue(db: DbSession, event: Event, user: User) -> Certificate:
     """The person's certificate, issued now if they meet the rule (once: a second call returns it)."""
     existing = certificate_of(db, event, user)
     if existing is not None:
@@ -159,7 +159,7 @@ def issue(db: Session, event: Event, user: User) -> Certificate:
     return _create(db, event, user)
 
 
-def _create(db: Session, event: Event, user: User) -> Certificate:
+def _create(db: DbSession, event: Event, user: User) -> Certificate:
     """Insert the certificate (the rule was checked); a concurrent request's row wins the race."""
     for _ in range(5):
         certificate = Certificate(event_id=event.id, user_id=user.id, code=new_code(), name=user.name)
@@ -175,7 +175,7 @@ def _create(db: Session, event: Event, user: User) -> Certificate:
     raise Conflict("code_collision", "no free certificate code; try again")  # pragma: no cover - 2^-60
 
 
-def issue_all(db: Session, actor: User, event: Event) -> int:
+def issue_all(db: DbSession, actor: User, event: Event) -> int:
     """Issue a certificate to everyone who meets the rule and has none yet. Returns how many were new."""
     new = 0
     for standing in standings(db, actor, event):
@@ -185,7 +185,7 @@ def issue_all(db: Session, actor: User, event: Event) -> int:
     return new
 
 
-def revoke(db: Session, actor: User, event: Event, certificate_id: int) -> Certificate:
+def revoke(db: DbSession, actor: User, event: Event, certificate_id: int) -> Certificate:
     checks.ensure_can_manage(db, actor, event)
     certificate = db.get(Certificate, certificate_id)
     if certificate is None or certificate.event_id != event.id:
@@ -210,7 +210,7 @@ def normalise(code: str) -> str | None:
     return bare
 
 
-def verify(db: Session, code: str) -> Certificate | None:
+def verify(db: DbSession, code: str) -> Certificate | None:
     """The valid certificate with this code, or None (unknown, malformed or revoked: "not valid")."""
     bare = normalise(code)
     if bare is None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..countries import country_name
+from ..db_session import DbSession
 from ..errors import Conflict
 from ..registrations.models import Registration
 from .models import ScanRecord
@@ -23,7 +23,7 @@ def clean_text(text: str, limit: int) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")[:limit]
 
 
-def stored_response(db: Session, scan_id: str, list_id: int | None = None) -> dict | None:
+def stored_response(db: DbSession, scan_id: str, list_id: int | None = None) -> dict | None:
     """The answer already given to this scan_id (None if new). A scan_id is one scan on one list:
     reusing it elsewhere is refused rather than answered with another list's data."""
     stored = db.execute(

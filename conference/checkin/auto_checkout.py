@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from .models import Checkin, CheckinList, CheckinMovement
 from .occupancy import announce_change, free_places
 
 
-def run_due_auto_checkouts(db: Session, now: datetime | None = None) -> list[int]:
+def run_due_auto_checkouts(db: DbSession, now: datetime | None = None) -> list[int]:
     """Check everyone out of lists whose `auto_checkout_at` has passed, once per list across processes.
 
     Each person inside gets an "out" movement (automatic = true, scanned_at = the checkout time).
@@ -29,16 +29,17 @@ def run_due_auto_checkouts(db: Session, now: datetime | None = None) -> list[int
     )
     done = []
     for list_id in due:
-        claimed = db.execute(
+        claimed = execute_dml(
+            db,
             update(CheckinList)
             .where(CheckinList.id == list_id, CheckinList.auto_checked_out_at.is_(None))
             .values(auto_checked_out_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         if claimed.rowcount != 1:
             db.rollback()
             continue
-        checkin_list = db.get(CheckinList, list_id)
+        checkin_list = db.get_one(CheckinList, list_id)  # claimed just now
         inside = (
             db.execute(
                 update(Checkin)

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..wire import BADGE_CODE_MAX
@@ -67,7 +67,7 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def signing_key_row(db: Session, event_id: int) -> EventSigningKey:
+def signing_key_row(db: DbSession, event_id: int) -> EventSigningKey:
     """The event's key row, created on first use; concurrent creators agree on the first one saved."""
     row = db.get(EventSigningKey, event_id)
     if row is not None:
@@ -85,7 +85,7 @@ def signing_key_row(db: Session, event_id: int) -> EventSigningKey:
         return db.scalars(select(EventSigningKey).where(EventSigningKey.event_id == event_id)).one()
 
 
-def ensure_signing_key(db: Session, event_id: int) -> None:
+def ensure_signing_key(db: DbSession, event_id: int) -> None:
     """Create the event's key inside the caller's transaction (a savepoint, no commit), for code
     that needs a badge before its own commit, e.g. a confirmation e-mail queued with a registration."""
     if db.get(EventSigningKey, event_id) is not None:
@@ -104,11 +104,11 @@ def ensure_signing_key(db: Session, event_id: int) -> None:
         pass
 
 
-def public_key_bytes(db: Session, event_id: int) -> bytes:
+def public_key_bytes(db: DbSession, event_id: int) -> bytes:
     return bytes.fromhex(signing_key_row(db, event_id).public_key)
 
 
-def current_version(db: Session, registration_id: int) -> int:
+def current_version(db: DbSession, registration_id: int) -> int:
     row = db.get(BadgeIssue, registration_id)
     return row.version if row is not None else 1
 
@@ -187,7 +187,7 @@ def parse_token(code: object) -> tuple[BadgeClaims, bytes, bytes]:
     return BadgeClaims(event_id, registration_id, version), payload, signature
 
 
-def verify_token(db: Session, code: object, event_id: int) -> BadgeClaims:
+def verify_token(db: DbSession, code: object, event_id: int) -> BadgeClaims:
     """The claims of a genuine badge of `event_id`, or InvalidBadge with the reason.
 
     The badge version is checked by the caller against the registration (see `check_version`).
@@ -205,20 +205,20 @@ def verify_token(db: Session, code: object, event_id: int) -> BadgeClaims:
     return claims
 
 
-def check_version(db: Session, claims: BadgeClaims) -> None:
+def check_version(db: DbSession, claims: BadgeClaims) -> None:
     current = current_version(db, claims.registration_id)
     if claims.version != current:
         raise InvalidBadge("reissued", "this badge was replaced by a newer one (lost badge reissued)")
 
 
-def badge_token(db: Session, registration) -> str:
+def badge_token(db: DbSession, registration) -> str:
     """The current badge code of a registration."""
     key = signing_key_row(db, registration.event_id)
     claims = BadgeClaims(registration.event_id, registration.id, current_version(db, registration.id))
     return sign_claims(key.private_key, claims)
 
 
-def reissue_badge(db: Session, registration, staff_user_id: int | None = None) -> int:
+def reissue_badge(db: DbSession, registration, staff_user_id: int | None = None) -> int:
     """Bump the badge version (a lost badge): the old code stops working. Returns the new version."""
     row = db.get(BadgeIssue, registration.id)
     if row is None:

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
+from ..db_session import DbSession, execute_dml
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.models import EventGrant
 from ..grants.services import grant, revoke
@@ -35,7 +35,7 @@ def _in_use(list_id: int):
     )
 
 
-def _lock(db: Session, list_id: int) -> None:
+def _lock(db: DbSession, list_id: int) -> None:
     """Take the list row's write lock before deciding. A scan locks the same row first, so on
     PostgreSQL the next statement sees every scan committed before us, and no scan slips in after
     (SQLite serialises writers by itself)."""
@@ -47,11 +47,11 @@ def _lock(db: Session, list_id: int) -> None:
     )
 
 
-def is_in_use(db: Session, checkin_list: CheckinList) -> bool:
+def is_in_use(db: DbSession, checkin_list: CheckinList) -> bool:
     return bool(db.scalar(select(_in_use(checkin_list.id))))
 
 
-def event_list(db: Session, event: Event, list_id: int) -> CheckinList:
+def event_list(db: DbSession, event: Event, list_id: int) -> CheckinList:
     checkin_list = get_list(db, list_id)
     if checkin_list.event_id != event.id:
         raise NotFound("list_not_found", f"there is no check-in list {list_id} in this event")
@@ -67,7 +67,7 @@ def _local_to_utc(moment: datetime | None, event: Event) -> datetime | None:
     return moment.astimezone(event.starts_at.tzinfo)
 
 
-def _resolve(db: Session, event: Event, data: CheckinListIn) -> dict:
+def _resolve(db: DbSession, event: Event, data: CheckinListIn) -> dict:
     """The list's columns from a validated payload, after the checks that need the event."""
     session = None
     if data.scope == "day":
@@ -102,7 +102,7 @@ def _name_taken(name: str) -> Conflict:
     return Conflict("name_taken", f"this event already has a list called “{name}”", field="name")
 
 
-def create_list(db: Session, event: Event, data: CheckinListIn) -> CheckinList:
+def create_list(db: DbSession, event: Event, data: CheckinListIn) -> CheckinList:
     values = _resolve(db, event, data)
     checkin_list = CheckinList(event_id=event.id, inside_count=0, **values)
     db.add(checkin_list)
@@ -114,7 +114,7 @@ def create_list(db: Session, event: Event, data: CheckinListIn) -> CheckinList:
     return checkin_list
 
 
-def update_list(db: Session, event: Event, checkin_list: CheckinList, data: CheckinListIn) -> CheckinList:
+def update_list(db: DbSession, event: Event, checkin_list: CheckinList, data: CheckinListIn) -> CheckinList:
     """Change a list. Its scope, day or session stay put once it holds records; its capacity never
     drops below the people inside now."""
     values = _resolve(db, event, data)
@@ -134,11 +134,12 @@ def update_list(db: Session, event: Event, checkin_list: CheckinList, data: Chec
         )
     capacity = values.pop("capacity")
     if capacity != checkin_list.capacity and capacity is not None:
-        fitted = db.execute(
+        fitted = execute_dml(
+            db,
             update(CheckinList)
             .where(CheckinList.id == checkin_list.id, CheckinList.inside_count <= capacity)
             .values(capacity=capacity)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         if fitted.rowcount != 1:
             db.rollback()
@@ -162,13 +163,14 @@ def update_list(db: Session, event: Event, checkin_list: CheckinList, data: Chec
     return checkin_list
 
 
-def delete_list(db: Session, event: Event, checkin_list: CheckinList) -> None:
+def delete_list(db: DbSession, event: Event, checkin_list: CheckinList) -> None:
     """Remove a list nobody was ever scanned on; one with records is refused so none is lost."""
     _lock(db, checkin_list.id)
-    removed = db.execute(
+    removed = execute_dml(
+        db,
         delete(CheckinList)
         .where(CheckinList.id == checkin_list.id, ~_in_use(checkin_list.id))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if removed.rowcount != 1:
         db.rollback()
@@ -181,7 +183,7 @@ def delete_list(db: Session, event: Event, checkin_list: CheckinList) -> None:
     db.expunge(checkin_list)
 
 
-def usage(db: Session, event: Event) -> dict[int, dict]:
+def usage(db: DbSession, event: Event) -> dict[int, dict]:
     """Per list: people checked in (first entries) and inside now, and whether it holds records."""
     checked = dict(
         db.execute(
@@ -204,12 +206,12 @@ def usage(db: Session, event: Event) -> dict[int, dict]:
 # --- staff ------------------------------------------------------------------------------------------
 
 
-def staff_of(db: Session, event: Event) -> list[EventGrant]:
+def staff_of(db: DbSession, event: Event) -> list[EventGrant]:
     rows = db.scalars(select(EventGrant).where(EventGrant.event_id == event.id, EventGrant.role == "staff"))
     return sorted(rows, key=lambda g: (g.user.name.lower(), g.id))
 
 
-def add_staff(db: Session, event: Event, email: str, granted_by: User | None) -> EventGrant:
+def add_staff(db: DbSession, event: Event, email: str, granted_by: User | None) -> EventGrant:
     """Make the account with this e-mail check-in staff of the event (idempotent)."""
     user = find_user_by_email(db, email)
     if user is None:
@@ -219,7 +221,7 @@ def add_staff(db: Session, event: Event, email: str, granted_by: User | None) ->
     return grant(db, event, user, "staff", granted_by=granted_by)
 
 
-def remove_staff(db: Session, event: Event, grant_id: int) -> None:
+def remove_staff(db: DbSession, event: Event, grant_id: int) -> None:
     row = db.get(EventGrant, grant_id)
     if row is None or row.event_id != event.id or row.role != "staff":
         raise NotFound("grant_not_found", "no such check-in staff grant at this event")

@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..db_types import MAX_DB_ID, utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
@@ -18,14 +18,14 @@ from .models import CheckinList
 SESSION_CHECKOUT_DELAY = timedelta(minutes=30)  # the default door list empties 30 min after the session
 
 
-def get_list(db: Session, list_id: int) -> CheckinList:
+def get_list(db: DbSession, list_id: int) -> CheckinList:
     checkin_list = db.get(CheckinList, list_id) if 0 < list_id <= MAX_DB_ID else None
     if checkin_list is None:
         raise NotFound("list_not_found", f"there is no check-in list {list_id}")
     return checkin_list
 
 
-def lists_of(db: Session, event_id: int) -> list[CheckinList]:
+def lists_of(db: DbSession, event_id: int) -> list[CheckinList]:
     order = {"event": 0, "day": 1, "session": 2}
     lists = list(
         db.scalars(select(CheckinList).where(CheckinList.event_id == event_id).order_by(CheckinList.id))
@@ -34,7 +34,7 @@ def lists_of(db: Session, event_id: int) -> list[CheckinList]:
 
 
 def ensure_list(
-    db: Session,
+    db: DbSession,
     event: Event,
     name: str,
     *,
@@ -77,7 +77,7 @@ def ensure_list(
     return checkin_list
 
 
-def ensure_default_lists(db: Session, event: Event) -> list[CheckinList]:
+def ensure_default_lists(db: DbSession, event: Event) -> list[CheckinList]:
     """The entrance, one list per day (checked out at 22:00 local) and one per session door
     (the room's capacity; everyone out 30 minutes after the session ends)."""
     tz = event.tz
@@ -138,7 +138,7 @@ def session_door_name(session: ProgrammeSession) -> str:
 
 
 def follow_session(
-    db: Session, session: ProgrammeSession, changes: dict | None = None, now: datetime | None = None
+    db: DbSession, session: ProgrammeSession, changes: dict | None = None, now: datetime | None = None
 ) -> list[CheckinList]:
     """The session's door lists (scope 'session') follow a moved or changed session, and commit.
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
 from ..wire import GATE_MAX  # the columns below are sized by it (a change needs a migration)
@@ -25,7 +25,7 @@ SCOPES = ("event", "day", "session")
 DIRECTIONS = ("in", "out")
 
 
-class CheckinList(db.Model):
+class CheckinList(Model):
     """What staff scan against: the entrance (event), one day, or one session's door."""
 
     __tablename__ = "checkin_lists"
@@ -59,7 +59,7 @@ class CheckinList(db.Model):
     session: Mapped[ProgrammeSession | None] = relationship()
 
 
-class Checkin(db.Model):
+class Checkin(Model):
     """The first entry of a registration on a list: the database allows exactly one."""
 
     __tablename__ = "checkins"
@@ -79,7 +79,7 @@ class Checkin(db.Model):
     staff_user: Mapped[User | None] = relationship()
 
 
-class CheckinMovement(db.Model):
+class CheckinMovement(Model):
     """Every accepted entry or exit (and automatic check-out); undo marks it, never deletes it."""
 
     __tablename__ = "checkin_movements"
@@ -103,7 +103,7 @@ class CheckinMovement(db.Model):
     staff_user: Mapped[User | None] = relationship(foreign_keys=[staff_user_id])
 
 
-class ScanRecord(db.Model):
+class ScanRecord(Model):
     """The audit log: every scan, accepted or refused, and every undo. `scan_id` makes scans idempotent:
     the stored `response` is what a repeated scan_id gets back."""
 
@@ -131,7 +131,7 @@ class ScanRecord(db.Model):
     response: Mapped[str] = mapped_column(Text, default="{}")
 
 
-class BadgeIssue(db.Model):
+class BadgeIssue(Model):
     """The current badge version of a registration (no row = version 1). Reissuing bumps it."""
 
     __tablename__ = "badge_issues"
@@ -144,7 +144,7 @@ class BadgeIssue(db.Model):
     reissued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class EventSigningKey(db.Model):
+class EventSigningKey(Model):
     """The Ed25519 key that signs an event's badges, kept in the database so every process agrees."""
 
     __tablename__ = "event_signing_keys"

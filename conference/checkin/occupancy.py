@@ -8,25 +8,26 @@ tells the live rooms their on-site numbers may have moved.
 from __future__ import annotations
 
 from sqlalchemy import case, update
-from sqlalchemy.orm import Session
 
 from .. import hooks
+from ..db_session import DbSession, execute_dml
 from .models import CheckinList
 
 
-def take_place(db: Session, checkin_list: CheckinList) -> bool:
+def take_place(db: DbSession, checkin_list: CheckinList) -> bool:
     """One more person inside, unless the room is full: the row count decides, atomically."""
-    result = db.execute(
+    result = execute_dml(
+        db,
         update(CheckinList)
         .where(CheckinList.id == checkin_list.id)
         .where((CheckinList.capacity.is_(None)) | (CheckinList.inside_count < CheckinList.capacity))
         .values(inside_count=CheckinList.inside_count + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     return result.rowcount == 1
 
 
-def add_place_taken(db: Session, list_id: int) -> None:
+def add_place_taken(db: DbSession, list_id: int) -> None:
     """One more person inside whatever the capacity (an undone exit puts them back)."""
     db.execute(
         update(CheckinList)
@@ -36,7 +37,7 @@ def add_place_taken(db: Session, list_id: int) -> None:
     )
 
 
-def lock_list(db: Session, list_id: int) -> None:
+def lock_list(db: DbSession, list_id: int) -> None:
     """Take the list row's write lock first, as every writer does."""
     db.execute(
         update(CheckinList)
@@ -46,7 +47,7 @@ def lock_list(db: Session, list_id: int) -> None:
     )
 
 
-def free_places(db: Session, list_id: int, count: int) -> None:
+def free_places(db: DbSession, list_id: int, count: int) -> None:
     """`count` fewer people inside, never below zero."""
     if count:
         db.execute(

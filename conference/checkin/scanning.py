@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
@@ -77,7 +78,7 @@ class ScanRequest:
 class ScanContext:
     """One scan being decided: who scans, at which list, what was sent, when it was scanned and received."""
 
-    db: Session
+    db: DbSession
     staff: User
     checkin_list: CheckinList
     request: ScanRequest
@@ -111,7 +112,7 @@ class _Retry(Exception):
     """The state changed under us between the read and the conditional write: decide again."""
 
 
-def scan(db: Session, staff: User, request: ScanRequest) -> dict:
+def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
     """Decide one scan, record it in the audit log, and return the answer (after the commit).
 
     The same `scan_id` again returns the stored answer and writes nothing.
@@ -231,11 +232,12 @@ def _reentry(scan: ScanContext, registration: Registration, checkin: Checkin) ->
     db = scan.db
     if not take_place(db, scan.checkin_list):
         return _Outcome("full", "capacity_reached", registration, checkin)
-    moved = db.execute(
+    moved = execute_dml(
+        db,
         update(Checkin)
         .where(Checkin.id == checkin.id, Checkin.inside.is_(False))
         .values(inside=True)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if moved.rowcount != 1:
         raise _Retry()  # someone else let them in meanwhile
@@ -248,11 +250,12 @@ def _exit(scan: ScanContext, registration: Registration, checkin: Checkin | None
     if checkin is None or not checkin.inside:
         return _Outcome("not_inside", "not_inside", registration, checkin)
     free_places(db, scan.checkin_list.id, 1)  # the list row first, as every writer does: no lock cycles
-    moved = db.execute(
+    moved = execute_dml(
+        db,
         update(Checkin)
         .where(Checkin.id == checkin.id, Checkin.inside.is_(True))
         .values(inside=False)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if moved.rowcount != 1:
         raise _Retry()  # they left meanwhile; the rollback gives the place back

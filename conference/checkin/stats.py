@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..programme.models import ProgrammeSession
 from .lists import lists_of
 from .models import Checkin, CheckinList, ScanRecord
 
 
-def list_stats(db: Session, checkin_list: CheckinList, now: datetime | None = None) -> dict:
+def list_stats(db: DbSession, checkin_list: CheckinList, now: datetime | None = None) -> dict:
     """Checked in, inside now, capacity, scans in the last minute, refusals, late uploads, conflicts."""
     now = now or utcnow()
     checked_in, inside = db.execute(
@@ -31,13 +31,13 @@ def list_stats(db: Session, checkin_list: CheckinList, now: datetime | None = No
             func.coalesce(func.sum(case((ScanRecord.late.is_(True), 1), else_=0)), 0),
         ).where(ScanRecord.list_id == checkin_list.id, ScanRecord.action == "scan")
     ).one()
-    last_minute = db.scalar(
+    last_minute = db.execute(
         select(func.count(ScanRecord.id)).where(
             ScanRecord.list_id == checkin_list.id,
             ScanRecord.action == "scan",
             ScanRecord.uploaded_at >= minute_ago,
         )
-    )
+    ).scalar_one()
     return {
         "list_id": checkin_list.id,
         "event_id": checkin_list.event_id,
@@ -55,12 +55,12 @@ def list_stats(db: Session, checkin_list: CheckinList, now: datetime | None = No
     }
 
 
-def event_stats(db: Session, event_id: int) -> list[dict]:
+def event_stats(db: DbSession, event_id: int) -> list[dict]:
     now = utcnow()
     return [list_stats(db, checkin_list, now) for checkin_list in lists_of(db, event_id)]
 
 
-def on_site_count(db: Session, session: ProgrammeSession) -> int:
+def on_site_count(db: DbSession, session: ProgrammeSession) -> int:
     """People inside now on the session's door list, else on the event's entrance list."""
     list_id = db.scalar(
         select(CheckinList.id).where(CheckinList.session_id == session.id).order_by(CheckinList.id).limit(1)

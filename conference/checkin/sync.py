@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..countries import country_name
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..registrations.models import Registration
@@ -23,7 +23,7 @@ from .scanning import ScanRequest, scan
 MAX_SYNC_BATCH = 500
 
 
-def sync(db: Session, staff: User, requests: Iterable[ScanRequest]) -> dict:
+def sync(db: DbSession, staff: User, requests: Iterable[ScanRequest]) -> dict:
     """Apply an offline scanner's queue in scan time order (first scan wins). Each scan commits on its
     own and is idempotent by scan_id, so a batch cut off halfway can simply be sent again."""
     items = sorted(requests, key=lambda r: (r.scanned_at or utcnow(), r.scan_id))
@@ -43,7 +43,7 @@ def sync(db: Session, staff: User, requests: Iterable[ScanRequest]) -> dict:
     return {"results": results, "conflicts": conflicts, "applied": len(results)}
 
 
-def conflicts_of(db: Session, event_id: int, limit: int = 50) -> list[dict]:
+def conflicts_of(db: DbSession, event_id: int, limit: int = 50) -> list[dict]:
     rows = db.scalars(
         select(ScanRecord)
         .join(CheckinList, CheckinList.id == ScanRecord.list_id)
@@ -54,7 +54,7 @@ def conflicts_of(db: Session, event_id: int, limit: int = 50) -> list[dict]:
     return [json.loads(row.response) for row in rows]
 
 
-def offline_snapshot(db: Session, checkin_list: CheckinList) -> dict:
+def offline_snapshot(db: DbSession, checkin_list: CheckinList) -> dict:
     """What a scanner needs to decide alone: the public key, badge versions, and who may not pass."""
     registrations = db.execute(
         select(

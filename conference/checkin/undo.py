@@ -7,9 +7,9 @@ import json
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound
 from ..grants.checks import ensure_can_scan
@@ -21,7 +21,7 @@ from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from .occupancy import add_place_taken, announce_change, free_places, lock_list
 
 
-def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> dict:
+def undo(db: DbSession, staff: User, scan_id: str, undo_id: str | None = None) -> dict:
     """Undo the entry or exit an accepted scan made (a mistaken check-in); logged in the audit log."""
     undo_id = undo_id or f"undo:{scan_id}"[:64]
     movement = db.scalar(
@@ -38,17 +38,18 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
         return replay
     now = utcnow()
     lock_list(db, checkin_list.id)
-    marked = db.execute(
+    marked = execute_dml(
+        db,
         update(CheckinMovement)
         .where(CheckinMovement.id == movement.id, CheckinMovement.undone_at.is_(None))
         .values(undone_at=now, undone_by_id=staff.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if marked.rowcount != 1:
         db.rollback()
         raise Conflict("already_undone", "this scan was already undone")
     _rebuild_state(db, checkin_list, movement.registration_id)
-    registration = db.get(Registration, movement.registration_id)
+    registration = db.get_one(Registration, movement.registration_id)
     response = {
         "result": "undone",
         "scan_id": scan_id,
@@ -85,7 +86,7 @@ def undo(db: Session, staff: User, scan_id: str, undo_id: str | None = None) -> 
     return response
 
 
-def _rebuild_state(db: Session, checkin_list: CheckinList, registration_id: int) -> None:
+def _rebuild_state(db: DbSession, checkin_list: CheckinList, registration_id: int) -> None:
     """Recompute the first entry and inside flag from the movements that still stand."""
     standing = list(
         db.scalars(
@@ -112,7 +113,9 @@ def _rebuild_state(db: Session, checkin_list: CheckinList, registration_id: int)
         now_inside = standing[-1].direction == "in"
         db.execute(
             update(Checkin)
-            .where(Checkin.id == checkin.id)
+            .where(
+                Checkin.list_id == checkin_list.id, Checkin.registration_id == registration_id
+            )  # `checkin`
             .values(
                 checked_in_at=first.scanned_at,
                 gate=first.gate,

@@ -134,7 +134,7 @@ def dashboard(slug: str):
 @bp.before_app_request
 def _start_auto_checkout() -> None:
     """Outside tests, one background task per process checks lists out when their time comes."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     if app.testing or app.extensions.get("checkin_auto_checkout") or not app.config["CHECKIN_AUTO_CHECKOUT"]:
         return
     app.extensions["checkin_auto_checkout"] = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def extension_of(filename: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
-def sniff(stream: BinaryIO, filename: str) -> FileKind:
+def sniff(stream: IO[bytes], filename: str) -> FileKind:
     """The kind of an uploaded file, from its content; RefusedFile if it is none we accept or if
     the name's extension says something else. Leaves the stream at its start."""
     extension = extension_of(filename)
@@ -98,7 +98,7 @@ def sniff(stream: BinaryIO, filename: str) -> FileKind:
     return kind
 
 
-def _kind_of(stream: BinaryIO, head: bytes, extension: str) -> FileKind | None:
+def _kind_of(stream: IO[bytes], head: bytes, extension: str) -> FileKind | None:
     if head.startswith(b"%PDF-"):
         return KINDS["pdf"]
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -116,7 +116,7 @@ def _kind_of(stream: BinaryIO, head: bytes, extension: str) -> FileKind | None:
     return None
 
 
-def _ooxml_kind(stream: BinaryIO) -> FileKind | None:
+def _ooxml_kind(stream: IO[bytes]) -> FileKind | None:
     """A ZIP is an Office document only with [Content_Types].xml declaring its main part."""
     try:
         with zipfile.ZipFile(stream) as package:
@@ -134,7 +134,7 @@ def _ooxml_kind(stream: BinaryIO) -> FileKind | None:
     return None
 
 
-def _ole2_kind(stream: BinaryIO, extension: str) -> FileKind | None:
+def _ole2_kind(stream: IO[bytes], extension: str) -> FileKind | None:
     """Legacy Office files share one container (OLE2); the stream names inside tell them apart.
     We look for the directory entries' UTF-16 names rather than parse the whole container."""
     stream.seek(0)

@@ -12,14 +12,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..programme.models import Event, ProgrammeSession
 
 VISIBILITIES = ("public", "participants")
 VISIBILITY_LABELS = {"public": "Everyone", "participants": "Registered participants only"}
 
 
-class Document(db.Model):
+class Document(Model):
     __tablename__ = "documents"
     __table_args__ = (
         CheckConstraint("visibility IN ('public', 'participants')", name="visibility"),

@@ -13,12 +13,13 @@ import logging
 import os
 import unicodedata
 from datetime import timedelta
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import NotFound, ServiceError
 from ..grants import checks
@@ -41,7 +42,7 @@ def max_bytes(max_upload_mb: float) -> int:
     return int(float(max_upload_mb) * 1024 * 1024)
 
 
-def _session_of(db: Session, event: Event, session_id: int | None) -> ProgrammeSession | None:
+def _session_of(db: DbSession, event: Event, session_id: int | None) -> ProgrammeSession | None:
     if session_id is None:
         return None
     session = db.get(ProgrammeSession, session_id)
@@ -50,7 +51,7 @@ def _session_of(db: Session, event: Event, session_id: int | None) -> ProgrammeS
     return session
 
 
-def _size(stream: BinaryIO) -> int:
+def _size(stream: IO[bytes]) -> int:
     stream.seek(0, os.SEEK_END)
     size = stream.tell()
     stream.seek(0)
@@ -65,12 +66,12 @@ def _title_from(filename: str) -> str:
 
 
 def upload(
-    db: Session,
+    db: DbSession,
     storage: Storage,
     event: Event,
     uploader: User | None,
-    stream: BinaryIO,
-    filename: str,
+    stream: IO[bytes] | None,
+    filename: str | None,
     data: DocumentIn,
     *,
     limit_bytes: int,
@@ -79,7 +80,7 @@ def upload(
     `no_file`, `empty_file`, `type_not_allowed`, `content_not_allowed`, `extension_mismatch`,
     `session_not_in_event`."""
     session = _session_of(db, event, data.session_id)
-    if not filename:
+    if not filename or stream is None:
         raise ServiceError("no_file", "choose a file to upload", field="file")
     size = _size(stream)
     if size > limit_bytes:
@@ -118,7 +119,7 @@ def upload(
     return document
 
 
-def update(db: Session, event: Event, document: Document, data: DocumentUpdate) -> Document:
+def update(db: DbSession, event: Event, document: Document, data: DocumentUpdate) -> Document:
     """Rename, move between the event and its sessions, or change the visibility."""
     if "session_id" in data.model_fields_set:
         session = _session_of(db, event, data.session_id)
@@ -131,7 +132,7 @@ def update(db: Session, event: Event, document: Document, data: DocumentUpdate) 
     return document
 
 
-def delete(db: Session, storage: Storage, event: Event, document: Document) -> None:
+def delete(db: DbSession, storage: Storage, event: Event, document: Document) -> None:
     """Remove the row, and once that is committed, the bytes."""
     key = document.storage_key
     db.delete(document)
@@ -142,14 +143,14 @@ def delete(db: Session, storage: Storage, event: Event, document: Document) -> N
         log.exception("could not remove stored document %s", key)
 
 
-def get_document(db: Session, event: Event, document_id: int) -> Document:
+def get_document(db: DbSession, event: Event, document_id: int) -> Document:
     document = db.get(Document, document_id)
     if document is None or document.event_id != event.id:
         raise NotFound("document_not_found", "no such document in this event")
     return document
 
 
-def documents_of(db: Session, event: Event) -> list[Document]:
+def documents_of(db: DbSession, event: Event) -> list[Document]:
     """Every document of the event: the event's own first, then by session time, then by title."""
     rows = db.scalars(
         select(Document).where(Document.event_id == event.id).options(joinedload(Document.session))
@@ -166,7 +167,9 @@ def documents_of(db: Session, event: Event) -> list[Document]:
     )
 
 
-def prune_orphans(db: Session, storage: Storage, *, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+def prune_orphans(
+    db: DbSession, storage: Storage, *, older_than: timedelta = timedelta(hours=1)
+) -> list[str]:
     """Remove stored files that no document points at (their event was deleted, which removes the
     rows by cascade). Files younger than `older_than` may belong to an upload still committing."""
     known = set(db.scalars(select(Document.storage_key)))
@@ -182,7 +185,7 @@ def prune_orphans(db: Session, storage: Storage, *, older_than: timedelta = time
 # --- who may see what -----------------------------------------------------------------------------
 
 
-def access(db: Session, user: User | None, document: Document) -> str:
+def access(db: DbSession, user: User | None, document: Document) -> str:
     """ "ok", "sign_in" (participants only, nobody signed in), "forbidden", or "not_found" (a draft
     event's files for anyone but its organisers: nothing to learn there)."""
     event = document.event
@@ -200,7 +203,7 @@ def access(db: Session, user: User | None, document: Document) -> str:
 
 
 def visible_documents(
-    db: Session,
+    db: DbSession,
     user: User | None,
     event: Event,
     session: ProgrammeSession | None = None,

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol
 
 from flask import Flask, current_app
 
@@ -24,7 +24,7 @@ _KEY = re.compile(r"^[a-f0-9]{32}\.[a-z0-9]{1,5}$")
 
 
 class Storage(Protocol):
-    def save(self, stream: BinaryIO, extension: str) -> str:
+    def save(self, stream: IO[bytes], extension: str) -> str:
         """Store the stream's bytes; return the generated key."""
 
     def open(self, key: str) -> BinaryIO:
@@ -51,7 +51,7 @@ class LocalStorage:
             raise FileNotFoundError(key)
         return self.root / key[:2] / key
 
-    def save(self, stream: BinaryIO, extension: str) -> str:
+    def save(self, stream: IO[bytes], extension: str) -> str:
         key = f"{secrets.token_hex(16)}.{extension}"
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,14 +8,14 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 LABEL_MAX = 200
 COMMENT_MAX = 2000
 RATING_MIN, RATING_MAX = 1, 5
 
 
-class FeedbackQuestion(db.Model):
+class FeedbackQuestion(Model):
     """One rating question (1 to 5) of an event's survey. Removed questions are retired, not deleted,
     so the answers given to them keep their label."""
 
@@ -32,7 +32,7 @@ class FeedbackQuestion(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class FeedbackResponse(db.Model):
+class FeedbackResponse(Model):
     """One person's answer about one session. UNIQUE(session_id, user_id) is "one answer per person"."""
 
     __tablename__ = "feedback_responses"

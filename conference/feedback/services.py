@@ -18,10 +18,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..attendance.services import attended_sessions
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, ServiceError
 from ..grants import checks
@@ -41,7 +41,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # --- questions --------------------------------------------------------------------------------
 
 
-def questions(db: Session, event: Event) -> list[FeedbackQuestion]:
+def questions(db: DbSession, event: Event) -> list[FeedbackQuestion]:
     """The event's active rating questions; the defaults are stored the first time they are needed."""
     found = _active(db, event)
     if found or db.scalar(select(FeedbackQuestion.id).where(FeedbackQuestion.event_id == event.id)):
@@ -59,7 +59,7 @@ def questions(db: Session, event: Event) -> list[FeedbackQuestion]:
     return _active(db, event)
 
 
-def _active(db: Session, event: Event) -> list[FeedbackQuestion]:
+def _active(db: DbSession, event: Event) -> list[FeedbackQuestion]:
     return list(
         db.scalars(
             select(FeedbackQuestion)
@@ -69,7 +69,7 @@ def _active(db: Session, event: Event) -> list[FeedbackQuestion]:
     )
 
 
-def set_questions(db: Session, user: User, event: Event, labels: list[str]) -> list[FeedbackQuestion]:
+def set_questions(db: DbSession, user: User, event: Event, labels: list[str]) -> list[FeedbackQuestion]:
     """Organisers set the rating questions, in order. A question taken out is retired (its answers keep
     their label); one put back with the same words comes back with its answers."""
     checks.ensure_can_manage(db, user, event)
@@ -104,7 +104,7 @@ def set_questions(db: Session, user: User, event: Event, labels: list[str]) -> l
 # --- who is asked -----------------------------------------------------------------------------
 
 
-def is_over(db: Session, session: ProgrammeSession, now: datetime | None = None) -> bool:
+def is_over(db: DbSession, session: ProgrammeSession, now: datetime | None = None) -> bool:
     """The session's end time passed, or a moderator closed its room."""
     if session.ends_at <= (now or utcnow()):
         return True
@@ -112,12 +112,12 @@ def is_over(db: Session, session: ProgrammeSession, now: datetime | None = None)
     return room is not None and room.is_closed
 
 
-def attended(db: Session, user: User, session: ProgrammeSession) -> bool:
+def attended(db: DbSession, user: User, session: ProgrammeSession) -> bool:
     found = attended_sessions(db, session.event, user_id=user.id)
     return session.id in found.get(user.id, set())
 
 
-def has_answered(db: Session, user: User, session: ProgrammeSession) -> bool:
+def has_answered(db: DbSession, user: User, session: ProgrammeSession) -> bool:
     return (
         db.scalar(
             select(FeedbackResponse.id).where(
@@ -138,7 +138,7 @@ class SurveyState:
         return self.status == "open"
 
 
-def survey_state(db: Session, user: User, session: ProgrammeSession) -> SurveyState:
+def survey_state(db: DbSession, user: User, session: ProgrammeSession) -> SurveyState:
     if not attended(db, user, session):
         return SurveyState("not_attended")
     if not is_over(db, session):
@@ -148,7 +148,7 @@ def survey_state(db: Session, user: User, session: ProgrammeSession) -> SurveySt
     return SurveyState("open", questions(db, session.event))
 
 
-def due_surveys(db: Session, user: User, event: Event) -> list[ProgrammeSession]:
+def due_surveys(db: DbSession, user: User, event: Event) -> list[ProgrammeSession]:
     """The sessions of the event this person attended, that are over, and that they have not rated yet."""
     mine = attended_sessions(db, event, user_id=user.id).get(user.id, set())
     if not mine:
@@ -172,7 +172,7 @@ def due_surveys(db: Session, user: User, event: Event) -> list[ProgrammeSession]
 
 
 def submit(
-    db: Session, user: User, session: ProgrammeSession, ratings: dict, comment: str = ""
+    db: DbSession, user: User, session: ProgrammeSession, ratings: dict, comment: str = ""
 ) -> FeedbackResponse:
     """Store one person's answer about one session: every active question rated 1 to 5, an optional
     comment. Refused to people who did not attend, before the session is over, and a second time."""
@@ -231,7 +231,7 @@ class SessionResult:
     comments: list[str]
 
 
-def results(db: Session, user: User, event: Event) -> list[SessionResult]:
+def results(db: DbSession, user: User, event: Event) -> list[SessionResult]:
     """Per session (programme order): answers, each question's average and spread, the comments."""
     checks.ensure_can_manage(db, user, event)
     qs = questions(db, event)
@@ -265,7 +265,7 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def results_csv(db: Session, user: User, event: Event) -> str:
+def results_csv(db: DbSession, user: User, event: Event) -> str:
     """Every answer, one row each (no names): session, time, a column per question, the comment."""
     checks.ensure_can_manage(db, user, event)
     qs = list(

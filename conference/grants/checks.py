@@ -7,10 +7,10 @@ Platform admins may do everything everywhere; everyone else needs a grant on *th
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..errors import Forbidden
 from ..programme.models import Event, ProgrammeSession, Speaker
 from .models import EventGrant
@@ -25,11 +25,11 @@ def _is_admin(user: User | None) -> bool:
 
 
 def _holds(
-    db: Session, user: User | None, event_id: int, roles: tuple[str, ...], session_ids: tuple[int, ...] = ()
+    db: DbSession, user: User | None, event_id: int, roles: tuple[str, ...], session_ids: tuple[int, ...] = ()
 ) -> bool:
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
-    scope = EventGrant.session_id.is_(None)
+    scope: ColumnElement[bool] = EventGrant.session_id.is_(None)
     if session_ids:
         scope = or_(scope, EventGrant.session_id.in_(session_ids))
     query = select(
@@ -45,12 +45,12 @@ def can_administer(user: User | None) -> bool:
     return _is_admin(user)
 
 
-def can_manage(db: Session, user: User | None, event: Event | int) -> bool:
+def can_manage(db: DbSession, user: User | None, event: Event | int) -> bool:
     """Change the event: its settings, programme, people, doors and grants."""
     return _is_admin(user) or _holds(db, user, _event_id(event), ("organiser",))
 
 
-def can_moderate(db: Session, user: User | None, session: ProgrammeSession) -> bool:
+def can_moderate(db: DbSession, user: User | None, session: ProgrammeSession) -> bool:
     """Run a session's live room: questions, polls, breakouts, settings (also its breakout rooms)."""
     if _is_admin(user):
         return True
@@ -58,17 +58,17 @@ def can_moderate(db: Session, user: User | None, session: ProgrammeSession) -> b
     return _holds(db, user, session.event_id, ("organiser", "moderator"), session_ids)
 
 
-def can_moderate_event(db: Session, user: User | None, event: Event | int) -> bool:
+def can_moderate_event(db: DbSession, user: User | None, event: Event | int) -> bool:
     """Moderate every session of the event (an event-wide moderator grant or organiser)."""
     return _is_admin(user) or _holds(db, user, _event_id(event), ("organiser", "moderator"))
 
 
-def can_scan(db: Session, user: User | None, event: Event | int) -> bool:
+def can_scan(db: DbSession, user: User | None, event: Event | int) -> bool:
     """Scan badges and undo scans at the event's doors."""
     return _is_admin(user) or _holds(db, user, _event_id(event), ("organiser", "staff"))
 
 
-def can_see_people(db: Session, user: User | None, event: Event | int) -> bool:
+def can_see_people(db: DbSession, user: User | None, event: Event | int) -> bool:
     """Personal data of the event (participants, attendance): anyone who holds a grant there."""
     if _is_admin(user):
         return True
@@ -81,12 +81,12 @@ def can_see_people(db: Session, user: User | None, event: Event | int) -> bool:
     )
 
 
-def runs_event(db: Session, user: User | None, event: Event | int) -> bool:
+def runs_event(db: DbSession, user: User | None, event: Event | int) -> bool:
     """Same as can_see_people: the person runs this event rather than attends it."""
     return can_see_people(db, user, event)
 
 
-def is_speaker(db: Session, user: User | None, event: Event | int) -> bool:
+def is_speaker(db: DbSession, user: User | None, event: Event | int) -> bool:
     """The account is linked to one of the event's speakers."""
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
@@ -96,7 +96,7 @@ def is_speaker(db: Session, user: User | None, event: Event | int) -> bool:
 
 
 def can_answer_questions(
-    db: Session, user: User | None, event: Event | int, session: ProgrammeSession | None = None
+    db: DbSession, user: User | None, event: Event | int, session: ProgrammeSession | None = None
 ) -> bool:
     """Answer a question in writing on the discussion board: the event's speakers, and the moderators of
     the session it was asked in (or of the whole event for a question asked on the board)."""
@@ -110,34 +110,34 @@ def ensure_can_administer(user: User | None) -> None:
         raise Forbidden("forbidden", "only platform admins may do this")
 
 
-def ensure_can_manage(db: Session, user: User | None, event: Event | int) -> None:
+def ensure_can_manage(db: DbSession, user: User | None, event: Event | int) -> None:
     if not can_manage(db, user, event):
         raise Forbidden("forbidden", "only this event's organisers may do this")
 
 
-def ensure_can_moderate(db: Session, user: User | None, session: ProgrammeSession) -> None:
+def ensure_can_moderate(db: DbSession, user: User | None, session: ProgrammeSession) -> None:
     if not can_moderate(db, user, session):
         raise Forbidden("forbidden", "only this session's moderators may do this")
 
 
-def ensure_can_scan(db: Session, user: User | None, event: Event | int) -> None:
+def ensure_can_scan(db: DbSession, user: User | None, event: Event | int) -> None:
     if not can_scan(db, user, event):
         raise Forbidden("forbidden", "you are not check-in staff of this event")
 
 
 def ensure_can_answer_questions(
-    db: Session, user: User | None, event: Event | int, session: ProgrammeSession | None = None
+    db: DbSession, user: User | None, event: Event | int, session: ProgrammeSession | None = None
 ) -> None:
     if not can_answer_questions(db, user, event, session):
         raise Forbidden("forbidden", "only the event's speakers and moderators answer questions")
 
 
-def ensure_can_see_people(db: Session, user: User | None, event: Event | int) -> None:
+def ensure_can_see_people(db: DbSession, user: User | None, event: Event | int) -> None:
     if not can_see_people(db, user, event):
         raise Forbidden("forbidden", "only the people who run this event may see its participants")
 
 
-def events_run_by(db: Session, user: User, *, roles: tuple[str, ...] | None = None) -> list[Event]:
+def events_run_by(db: DbSession, user: User, *, roles: tuple[str, ...] | None = None) -> list[Event]:
     """The events where the user holds a grant (of one of `roles`), or every event for an admin."""
     query = select(Event).order_by(Event.starts_at)
     if not _is_admin(user):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Literal, cast
 
 import click
 from flask.cli import with_appcontext
 
 from ..errors import ServiceError
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
 
 
 @click.command("grant")
@@ -23,7 +27,9 @@ from ..extensions import db
     help="Limit a moderator to this session id of the event.",
 )
 @with_appcontext
-def grant_command(event_slug: str, email: str, role: str, session_id: int | None) -> None:
+def grant_command(
+    event_slug: str, email: str, role: Literal["organiser", "moderator", "staff"], session_id: int | None
+) -> None:
     """Give the account EMAIL a role at the event EVENT_SLUG (run by the server's operator)."""
     from pydantic import ValidationError
 
@@ -35,7 +41,7 @@ def grant_command(event_slug: str, email: str, role: str, session_id: int | None
         event = get_event(db.session, event_slug)
         data = GrantIn(email=email, role=role, session_id=session_id)
         # The operator at the console acts as a platform admin: a stand-in that passes `can_administer`.
-        row = add_grant(db.session, event, data, _Operator())
+        row = add_grant(db.session, event, data, cast("User", _Operator()))  # it has what the checks read
     except ValidationError as exc:
         click.echo("error: " + "; ".join(f"{k}: {v}" for k, v in field_errors(exc).items()), err=True)
         sys.exit(1)

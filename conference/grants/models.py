@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 class GrantRole(str, enum.Enum):
@@ -23,7 +23,7 @@ GRANT_ROLES = tuple(r.value for r in GrantRole)
 GRANT_LABELS = {"organiser": "Organiser", "moderator": "Moderator", "staff": "Check-in staff"}
 
 
-class EventGrant(db.Model):
+class EventGrant(Model):
     """One person's role at one event; a moderator grant may name a single session instead."""
 
     __tablename__ = "event_grants"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..errors import NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
 from .models import GRANT_ROLES, EventGrant
 
 
-def _find(db: Session, event_id: int, user_id: int, role: str, session_id: int | None) -> EventGrant | None:
+def _find(db: DbSession, event_id: int, user_id: int, role: str, session_id: int | None) -> EventGrant | None:
     return db.scalar(
         select(EventGrant).where(
             EventGrant.event_id == event_id,
@@ -24,7 +24,7 @@ def _find(db: Session, event_id: int, user_id: int, role: str, session_id: int |
 
 
 def grant(
-    db: Session,
+    db: DbSession,
     event: Event,
     user: User,
     role: str,
@@ -67,7 +67,7 @@ def grant(
     return row
 
 
-def revoke(db: Session, event: Event, grant_id: int) -> None:
+def revoke(db: DbSession, event: Event, grant_id: int) -> None:
     """Remove one grant of this event."""
     row = db.get(EventGrant, grant_id)
     if row is None or row.event_id != event.id:
@@ -76,14 +76,14 @@ def revoke(db: Session, event: Event, grant_id: int) -> None:
     db.commit()
 
 
-def grants_of(db: Session, event: Event) -> list[EventGrant]:
+def grants_of(db: DbSession, event: Event) -> list[EventGrant]:
     """Everyone who runs the event, organisers first."""
     order = {"organiser": 0, "moderator": 1, "staff": 2}
     rows = list(db.scalars(select(EventGrant).where(EventGrant.event_id == event.id).order_by(EventGrant.id)))
     return sorted(rows, key=lambda g: (order[g.role], g.user.name.lower(), g.session_id or 0))
 
 
-def user_ids_with_grant(db: Session, event_id: int, roles: tuple[str, ...] = GRANT_ROLES) -> set[int]:
+def user_ids_with_grant(db: DbSession, event_id: int, roles: tuple[str, ...] = GRANT_ROLES) -> set[int]:
     return set(
         db.scalars(
             select(EventGrant.user_id).where(EventGrant.event_id == event_id, EventGrant.role.in_(roles))

@@ -12,11 +12,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
 from ..auth import login_required
+from ..db_session import DbSession
 from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..programme.models import Event, ProgrammeSession
@@ -29,7 +29,7 @@ from .models import GRANT_LABELS, EventGrant
 bp = Blueprint("grants", __name__, url_prefix="/manage")
 
 
-def ensure_may_name(db_session: Session, user: User | None, event: Event, role: str) -> None:
+def ensure_may_name(db_session: DbSession, user: User | None, event: Event, role: str) -> None:
     """Organisers are named by admins; moderators and staff by the event's organisers."""
     if role == "organiser":
         checks.ensure_can_administer(user)
@@ -37,7 +37,7 @@ def ensure_may_name(db_session: Session, user: User | None, event: Event, role: 
         checks.ensure_can_manage(db_session, user, event)
 
 
-def add_grant(db_session: Session, event: Event, data: GrantIn, granted_by: User | None) -> EventGrant:
+def add_grant(db_session: DbSession, event: Event, data: GrantIn, granted_by: User | None) -> EventGrant:
     """Grant a role at `event` to the account with `data.email` (a ServiceError names the field at fault)."""
     ensure_may_name(db_session, granted_by, event, data.role)
     user = find_user_by_email(db_session, data.email)
@@ -67,7 +67,7 @@ def add_grant(db_session: Session, event: Event, data: GrantIn, granted_by: User
     )
 
 
-def remove_grant(db_session: Session, event: Event, grant_id: int, removed_by: User | None) -> None:
+def remove_grant(db_session: DbSession, event: Event, grant_id: int, removed_by: User | None) -> None:
     row = db_session.get(EventGrant, grant_id)
     if row is None or row.event_id != event.id:
         raise NotFound("grant_not_found", "no such grant at this event")

@@ -55,11 +55,13 @@ def _format(moment: date | datetime, fmt: str, tz=None) -> str:
         if isinstance(moment, datetime):
             moment = moment.astimezone(tz).date() if tz else moment.date()
         return format_date(moment, pattern, locale=language)
+    assert skeleton is not None  # the first test returned for a format without one
     date_part, time_part = skeleton
     parts = []
     if date_part:
         parts.append(format_skeleton(date_part, moment, tzinfo=tz, locale=language))
     if time_part:
+        assert isinstance(moment, datetime)  # a format with a time of day is only used on instants
         parts.append(format_time(moment, time_part, tzinfo=tz, locale=language))
     return " ".join(parts)
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 class OutboxStatus(str, enum.Enum):
@@ -19,7 +19,7 @@ class OutboxStatus(str, enum.Enum):
     FAILED = "failed"  # a permanent refusal, or too many temporary failures
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "mail_outbox"
     __table_args__ = (CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),)
 

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, overload
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..extensions import db as flask_db
 from ..extensions import socketio
@@ -103,7 +103,7 @@ class SmtpTransport:
         s = self.settings
         context = ssl.create_default_context()
         if s.ssl:
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             if s.starttls:
@@ -218,19 +218,20 @@ def _claimable(now: datetime):
     )
 
 
-def claim(db: Session, message_id: int, now: datetime) -> bool:
+def claim(db: DbSession, message_id: int, now: datetime) -> bool:
     """Take one message for this sender; False when another sender has it (or it is not due)."""
-    claimed = db.execute(
+    claimed = execute_dml(
+        db,
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _claimable(now))
         .values(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     db.commit()
     return claimed == 1
 
 
-def _record(db: Session, message_id: int, **values) -> None:
+def _record(db: DbSession, message_id: int, **values) -> None:
     # Only the sender holding the claim records the outcome.
     db.execute(
         update(OutboxMessage)
@@ -241,7 +242,7 @@ def _record(db: Session, message_id: int, **values) -> None:
     db.commit()
 
 
-def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: DeliveryReport) -> None:
+def deliver_one(db: DbSession, row: OutboxMessage, transport: Transport, report: DeliveryReport) -> None:
     try:
         message = build_email(row, mail_from())
     except (ValueError, TypeError, KeyError) as exc:  # a row no library can turn into mail
@@ -289,7 +290,7 @@ def deliver_one(db: Session, row: OutboxMessage, transport: Transport, report: D
 
 
 def deliver_due(
-    db: Session, transport: Transport | None = None, *, limit: int = 100, now: datetime | None = None
+    db: DbSession, transport: Transport | None = None, *, limit: int = 100, now: datetime | None = None
 ) -> DeliveryReport:
     """Send every message that is due now (at most `limit`), one claim at a time."""
     transport = transport or transport_for(current_app)
@@ -305,12 +306,16 @@ def deliver_due(
     for message_id in candidates:
         if not claim(db, message_id, now):
             continue
-        row = db.get(OutboxMessage, message_id, populate_existing=True)
+        row = db.get_one(OutboxMessage, message_id, populate_existing=True)  # claimed: it is there
         deliver_one(db, row, transport, report)
         socketio.sleep(0)  # one long batch must not hold up the sockets this process serves
     return report
 
 
+@overload
+def run_sender(app: Flask, *, once: Literal[True]) -> DeliveryReport: ...
+@overload
+def run_sender(app: Flask, *, once: Literal[False] = False) -> None: ...
 def run_sender(app: Flask, *, once: bool = False) -> DeliveryReport | None:
     """Deliver due messages; with `once`, one pass and return its report, else poll for ever."""
     interval = float(app.config["MAIL_POLL_SECONDS"])
@@ -327,7 +332,7 @@ def run_sender(app: Flask, *, once: bool = False) -> DeliveryReport | None:
         if once:
             return report
         if report.attempted == 0:
-            socketio.sleep(interval)
+            socketio.sleep(interval)  # type: ignore[arg-type]  # the stubs say int; any number of seconds works
 
 
 def start_background_sender(app: Flask) -> bool:

@@ -9,8 +9,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app, has_request_context, render_template, request
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from .models import OutboxMessage
@@ -47,7 +47,7 @@ def _one_line(text: str, limit: int) -> str:
 
 
 def enqueue(
-    db: Session,
+    db: DbSession,
     *,
     to: str,
     subject: str,
@@ -76,7 +76,7 @@ def enqueue(
 
 
 def enqueue_template(
-    db: Session,
+    db: DbSession,
     *,
     to: str,
     subject: str,

@@ -69,14 +69,14 @@ def outbox_message(message_id: int):
 
 @bp.before_app_request
 def _start_sender() -> None:
-    start_background_sender(current_app._get_current_object())
+    start_background_sender(current_app._get_current_object())  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
 
 
 @mail_cli.command("send")
 @click.option("--once", is_flag=True, help="Deliver what is due now and stop, instead of polling.")
 def send_command(once: bool) -> None:
     """Deliver the outbox (SMTP, or .eml files when CONFERENCE_SMTP_URL is not set)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     click.echo(describe_delivery(app))
     if once:
         report = run_sender(app, once=True)

@@ -34,6 +34,7 @@ EVENT_SECTIONS = (
     Section("board_manage.settings", "Discussion board"),
     Section("feedback_manage.results", "Feedback"),
     Section("certificates_manage.manage", "Certificates"),
+    Section("matchmaking_manage.overview", "Matchmaking"),
 )
 
 

@@ -10,7 +10,7 @@ config = context.config
 
 # Interpret the config file for Python logging, unless the caller set up logging itself (the
 # conference CLI: quiet, or everything with --verbose; see cli.upgrade_schema).
-if config.attributes.get("configure_logger", True):
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
 

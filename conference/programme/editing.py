@@ -8,15 +8,16 @@ returns it; on any refusal nothing is written.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast, overload
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Table, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from .. import hooks
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
+from ..db_session import DbSession
 from ..errors import Conflict, ServiceError
 from .models import Event, ProgrammeSession, Speaker, Track
 from .schemas import EventCreateIn, EventIn, SessionIn, SpeakerIn, TrackIn
@@ -31,6 +32,10 @@ def invalid(field: str, message: str, code: str = "invalid_request", status: int
     return ServiceError(code, message, status=status, fields={field: message})
 
 
+@overload
+def to_utc(moment: datetime, zone: ZoneInfo) -> datetime: ...
+@overload
+def to_utc(moment: datetime | None, zone: ZoneInfo) -> datetime | None: ...
 def to_utc(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     """A local wall-clock time of the event (naive) or an explicit instant (aware), as UTC."""
     if moment is None:
@@ -40,6 +45,10 @@ def to_utc(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+@overload
+def local_input(moment: datetime, zone: ZoneInfo) -> str: ...
+@overload
+def local_input(moment: datetime | None, zone: ZoneInfo) -> str | None: ...
 def local_input(moment: datetime | None, zone: ZoneInfo) -> str | None:
     """The value of a `datetime-local` input showing `moment` in the event's zone."""
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else None
@@ -74,12 +83,12 @@ def _apply_event(event: Event, data: EventIn) -> None:
     event.languages = data.languages
 
 
-def _slug_taken(db: Session, slug: str, event_id: int | None) -> bool:
+def _slug_taken(db: DbSession, slug: str, event_id: int | None) -> bool:
     query = select(exists().where(Event.slug == slug, Event.id != (event_id or 0)))
     return bool(db.scalar(query))
 
 
-def _commit_event(db: Session, event: Event) -> None:
+def _commit_event(db: DbSession, event: Event) -> None:
     """Commit; the UNIQUE index on slugs decides a race between two organisers choosing one slug."""
     try:
         db.commit()
@@ -90,7 +99,7 @@ def _commit_event(db: Session, event: Event) -> None:
         raise
 
 
-def create_event(db: Session, data: EventCreateIn, *, created_by: User | None = None) -> Event:
+def create_event(db: DbSession, data: EventCreateIn, *, created_by: User | None = None) -> Event:
     """A new event, as a draft; its first organiser (by e-mail) is granted in the same transaction."""
     from ..grants.models import EventGrant
 
@@ -126,7 +135,7 @@ def create_event(db: Session, data: EventCreateIn, *, created_by: User | None = 
     return event
 
 
-def update_event(db: Session, event: Event, data: EventIn) -> Event:
+def update_event(db: DbSession, event: Event, data: EventIn) -> Event:
     """Change an event's settings; its sessions must still fit inside its new dates."""
     if _slug_taken(db, data.slug, event.id):
         raise invalid("slug", "another event already uses this address", "slug_taken", 409)
@@ -159,13 +168,13 @@ def update_event(db: Session, event: Event, data: EventIn) -> Event:
     return event
 
 
-def set_published(db: Session, event: Event, published: bool) -> Event:
+def set_published(db: DbSession, event: Event, published: bool) -> Event:
     event.published = published
     db.commit()
     return event
 
 
-def delete_event(db: Session, event: Event) -> None:
+def delete_event(db: DbSession, event: Event) -> None:
     """Delete a draft nobody registered for; a published event or one with registrations stays."""
     from ..registrations.models import Registration
 
@@ -182,11 +191,11 @@ def delete_event(db: Session, event: Event) -> None:
 # ---------------------------------------------------------------- tracks
 
 
-def get_track(db: Session, event: Event, track_id: int) -> Track:
+def get_track(db: DbSession, event: Event, track_id: int) -> Track:
     return row_of_event(db, Track, track_id, event, "track")
 
 
-def save_track(db: Session, event: Event, data: TrackIn, track: Track | None = None) -> Track:
+def save_track(db: DbSession, event: Event, data: TrackIn, track: Track | None = None) -> Track:
     """Create a track, or change `track`; names are unique within the event (a UNIQUE constraint)."""
     if track is None:
         track = Track(event_id=event.id)
@@ -205,10 +214,13 @@ def save_track(db: Session, event: Event, data: TrackIn, track: Track | None = N
     return track
 
 
-def delete_track(db: Session, track: Track) -> None:
+def delete_track(db: DbSession, track: Track) -> None:
     """Remove a track; its sessions stay, without a track."""
     db.execute(
-        ProgrammeSession.__table__.update().where(ProgrammeSession.track_id == track.id).values(track_id=None)
+        cast(Table, ProgrammeSession.__table__)  # a declarative __table__ is a Table, typed FromClause
+        .update()
+        .where(ProgrammeSession.track_id == track.id)
+        .values(track_id=None)
     )
     db.delete(track)
     db.commit()
@@ -218,7 +230,7 @@ def delete_track(db: Session, track: Track) -> None:
 
 
 def _check_session(
-    db: Session,
+    db: DbSession,
     event: Event,
     data: SessionIn,
     starts: datetime,
@@ -275,7 +287,7 @@ def _check_session(
 
 
 def save_session(
-    db: Session, event: Event, data: SessionIn, session: ProgrammeSession | None = None
+    db: DbSession, event: Event, data: SessionIn, session: ProgrammeSession | None = None
 ) -> ProgrammeSession:
     """Create a session, or change `session`; a change of times, room, capacity or stream is announced
     (`hooks.session_changed`) once committed, so the doors and the live pages follow."""
@@ -304,7 +316,7 @@ def save_session(
     return session
 
 
-def session_records(db: Session, session: ProgrammeSession) -> list[str]:
+def session_records(db: DbSession, session: ProgrammeSession) -> list[str]:
     """What the live room and the doors recorded for this session: the reasons it must stay."""
     from ..checkin.models import Checkin, CheckinList
     from ..rooms.breakouts.models import BreakoutRoom, BreakoutRound
@@ -331,7 +343,7 @@ def session_records(db: Session, session: ProgrammeSession) -> list[str]:
     return [label for label, query in checks if db.scalar(query)]
 
 
-def delete_session(db: Session, session: ProgrammeSession) -> None:
+def delete_session(db: DbSession, session: ProgrammeSession) -> None:
     """Delete a session nothing was recorded in; its attendance, votes and questions are never lost."""
     if db.scalar(select(exists().where(ProgrammeSession.parent_id == session.id))):
         raise Conflict("session_has_breakouts", "delete or move this session's breakouts first")
@@ -349,11 +361,11 @@ def delete_session(db: Session, session: ProgrammeSession) -> None:
 # ---------------------------------------------------------------- speakers
 
 
-def get_speaker(db: Session, event: Event, speaker_id: int) -> Speaker:
+def get_speaker(db: DbSession, event: Event, speaker_id: int) -> Speaker:
     return row_of_event(db, Speaker, speaker_id, event, "speaker")
 
 
-def save_speaker(db: Session, event: Event, data: SpeakerIn, speaker: Speaker | None = None) -> Speaker:
+def save_speaker(db: DbSession, event: Event, data: SpeakerIn, speaker: Speaker | None = None) -> Speaker:
     """Create a speaker, or change `speaker`, with the sessions they speak in and their account, if any."""
     user = None
     if data.user_email:
@@ -380,7 +392,7 @@ def save_speaker(db: Session, event: Event, data: SpeakerIn, speaker: Speaker | 
     return speaker
 
 
-def delete_speaker(db: Session, speaker: Speaker) -> None:
+def delete_speaker(db: DbSession, speaker: Speaker) -> None:
     db.delete(speaker)
     db.commit()
 
@@ -440,8 +452,9 @@ def track_values(track: Track) -> dict:
     }
 
 
-def speaker_values(speaker: Speaker, db: Session) -> dict:
-    email = db.get(User, speaker.user_id).email if speaker.user_id else None
+def speaker_values(speaker: Speaker, db: DbSession) -> dict:
+    user = db.get(User, speaker.user_id) if speaker.user_id else None
+    email = user.email if user is not None else None
     return {
         "name": speaker.name,
         "title": speaker.title,

@@ -169,7 +169,7 @@ def speaker_fields(event) -> list[dict]:
 
 def display(values: dict) -> dict:
     """Python values as form values: None empty, booleans "true"/"false", numbers as text."""
-    shown = {}
+    shown: dict[str, str | list[str]] = {}
     for name, value in values.items():
         if value is None:
             shown[name] = ""
@@ -184,7 +184,7 @@ def display(values: dict) -> dict:
 
 def typed(schema: type[BaseModel]) -> dict:
     """What was posted, to show again beside the errors."""
-    shown = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    shown: dict[str, str | list[str]] = {k: v for k, v in request.form.items() if k != "csrf_token"}
     for name, info in schema.model_fields.items():
         if info.annotation is bool:
             shown[name] = "true" if name in request.form else "false"

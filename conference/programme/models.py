@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model, db
 
 
 class SessionKind(str, enum.Enum):
@@ -41,7 +41,7 @@ MODERATED_BY_DEFAULT = {SessionKind.PLENARY.value, SessionKind.KEYNOTE.value}
 MODES_OFFERED = ("both", "in_person", "online")
 
 
-class Event(db.Model):
+class Event(Model):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="dates_ordered"),
@@ -92,7 +92,7 @@ class Event(db.Model):
         return f"<Event {self.slug}>"
 
 
-class Track(db.Model):
+class Track(Model):
     """A thematic area of an event's programme."""
 
     __tablename__ = "tracks"
@@ -116,7 +116,7 @@ session_speakers = Table(
 )
 
 
-class ProgrammeSession(db.Model):
+class ProgrammeSession(Model):
     """One slot of the agenda (a plenary, a thematic session, a breakout...). Not a database session."""
 
     __tablename__ = "programme_sessions"
@@ -162,7 +162,7 @@ class ProgrammeSession(db.Model):
         return f"<ProgrammeSession {self.id} {self.title[:30]!r}>"
 
 
-class Speaker(db.Model):
+class Speaker(Model):
     __tablename__ = "speakers"
     # A person's `guid` in schedule files (frab/pretalx), so re-imports find the same speaker.
     __table_args__ = (UniqueConstraint("event_id", "guid"),)

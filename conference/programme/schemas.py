@@ -101,7 +101,7 @@ class EventIn(_In):
     contact_email: str | None = Field(default=None, max_length=254)
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
-    modes_offered: Literal[MODES_OFFERED] = "both"  # type: ignore[valid-type]
+    modes_offered: Literal[MODES_OFFERED] = "both"  # type: ignore[valid-type]  # built at run time from the values; mypy sees Any
     in_person_capacity: int | None = Field(default=None, gt=0, le=MAX_CAPACITY)
     online_capacity: int | None = Field(default=None, gt=0, le=MAX_CAPACITY)
     requires_approval: bool = False
@@ -188,7 +188,7 @@ class TrackIn(_In):
 class SessionIn(_In):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=20_000)
-    kind: Literal[SESSION_KINDS]  # type: ignore[valid-type]
+    kind: Literal[SESSION_KINDS]  # type: ignore[valid-type]  # built at run time from the values; mypy sees Any
     track_id: Id | None = None
     room: str = Field(default="", max_length=120)
     starts_at: datetime

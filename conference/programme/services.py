@@ -6,8 +6,9 @@ from collections import OrderedDict
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from ..db_session import DbSession
 from ..errors import NotFound
 from ..wire import isoformat_utc
 from .models import Event, ProgrammeSession, Speaker
@@ -16,7 +17,7 @@ from .models import Event, ProgrammeSession, Speaker
 INTERNAL = object()
 
 
-def may_see(db: Session, viewer, event: Event) -> bool:
+def may_see(db: DbSession, viewer, event: Event) -> bool:
     """Published events are public; a draft is seen only by its organisers and platform admins."""
     if event.published:
         return True
@@ -25,13 +26,13 @@ def may_see(db: Session, viewer, event: Event) -> bool:
     return can_manage(db, viewer, event)
 
 
-def list_events(db: Session, viewer=None) -> list[Event]:
+def list_events(db: DbSession, viewer=None) -> list[Event]:
     """The published events, and the drafts `viewer` (a User, or None for anyone) may manage."""
     events = db.scalars(select(Event).order_by(Event.starts_at))
     return [e for e in events if e.published or may_see(db, viewer, e)]
 
 
-def get_event(db: Session, slug: str, *, viewer=INTERNAL) -> Event:
+def get_event(db: DbSession, slug: str, *, viewer=INTERNAL) -> Event:
     """The event at `slug`; with a `viewer` (a User or None), a draft they may not see is a 404 too."""
     event = db.scalar(select(Event).where(Event.slug == slug))
     if event is None or (viewer is not INTERNAL and not may_see(db, viewer, event)):
@@ -39,7 +40,7 @@ def get_event(db: Session, slug: str, *, viewer=INTERNAL) -> Event:
     return event
 
 
-def row_of_event(db: Session, model, row_id: int, event: Event, what: str):
+def row_of_event(db: DbSession, model, row_id: int, event: Event, what: str):
     """The `model` row `row_id` if it belongs to `event`; otherwise NotFound("<what>_not_found")."""
     row = db.get(model, row_id)
     if row is None or row.event_id != event.id:
@@ -47,11 +48,11 @@ def row_of_event(db: Session, model, row_id: int, event: Event, what: str):
     return row
 
 
-def get_session(db: Session, event: Event, session_id: int) -> ProgrammeSession:
+def get_session(db: DbSession, event: Event, session_id: int) -> ProgrammeSession:
     return row_of_event(db, ProgrammeSession, session_id, event, "session")
 
 
-def event_sessions(db: Session, event: Event) -> list[ProgrammeSession]:
+def event_sessions(db: DbSession, event: Event) -> list[ProgrammeSession]:
     return list(
         db.scalars(
             select(ProgrammeSession)
@@ -67,7 +68,7 @@ def local(moment: datetime, event: Event) -> datetime:
     return moment.astimezone(event.tz)
 
 
-def agenda_by_day(db: Session, event: Event) -> OrderedDict[date, list[ProgrammeSession]]:
+def agenda_by_day(db: DbSession, event: Event) -> OrderedDict[date, list[ProgrammeSession]]:
     """Sessions grouped by their local day in the event's time zone, in time order."""
     days: OrderedDict[date, list[ProgrammeSession]] = OrderedDict()
     for session in event_sessions(db, event):
@@ -116,7 +117,7 @@ def event_summary_json(event: Event) -> dict:
     }
 
 
-def event_detail_json(db: Session, event: Event) -> dict:
+def event_detail_json(db: DbSession, event: Event) -> dict:
     body = event_summary_json(event)
     body["description"] = event.description
     body["tracks"] = [

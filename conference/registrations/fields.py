@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import Event
 from .models import CHOICE_KINDS, RegistrationField
@@ -60,7 +60,7 @@ PRESETS: dict[str, dict] = {
 }
 
 
-def fields_of(db: Session, event: Event | int) -> list[RegistrationField]:
+def fields_of(db: DbSession, event: Event | int) -> list[RegistrationField]:
     event_id = event if isinstance(event, int) else event.id
     return list(
         db.scalars(
@@ -71,14 +71,14 @@ def fields_of(db: Session, event: Event | int) -> list[RegistrationField]:
     )
 
 
-def get_field(db: Session, event: Event, field_id: int) -> RegistrationField:
+def get_field(db: DbSession, event: Event, field_id: int) -> RegistrationField:
     field = db.get(RegistrationField, field_id)
     if field is None or field.event_id != event.id:
         raise NotFound("no_such_field", "this event has no such registration field")
     return field
 
 
-def _save(db: Session, field: RegistrationField) -> RegistrationField:
+def _save(db: DbSession, field: RegistrationField) -> RegistrationField:
     try:
         db.commit()
     except IntegrityError:
@@ -89,7 +89,7 @@ def _save(db: Session, field: RegistrationField) -> RegistrationField:
     return field
 
 
-def add_field(db: Session, event: Event, definition: FieldDefinition) -> RegistrationField:
+def add_field(db: DbSession, event: Event, definition: FieldDefinition) -> RegistrationField:
     """Add a field at the end of the form; a key the form already uses raises Conflict('duplicate_key')."""
     last = db.scalar(
         select(func.max(RegistrationField.position)).where(RegistrationField.event_id == event.id)
@@ -101,26 +101,26 @@ def add_field(db: Session, event: Event, definition: FieldDefinition) -> Registr
     return _save(db, field)
 
 
-def add_preset(db: Session, event: Event, preset: str) -> RegistrationField:
+def add_preset(db: DbSession, event: Event, preset: str) -> RegistrationField:
     if preset not in PRESETS:
         raise ServiceError("unknown_preset", "no such ready-made field")
     return add_field(db, event, FieldDefinition(key=preset, **PRESETS[preset]))
 
 
-def update_field(db: Session, field: RegistrationField, definition: FieldDefinition) -> RegistrationField:
+def update_field(db: DbSession, field: RegistrationField, definition: FieldDefinition) -> RegistrationField:
     """Change a field. Answers given already stay stored under the key they were given with."""
     for name, value in definition.model_dump().items():
         setattr(field, name, value)
     return _save(db, field)
 
 
-def remove_field(db: Session, field: RegistrationField) -> None:
+def remove_field(db: DbSession, field: RegistrationField) -> None:
     """Remove a field from the form; the answers people gave stay in their registrations."""
     db.delete(field)
     db.commit()
 
 
-def move_field(db: Session, field: RegistrationField, step: int) -> None:
+def move_field(db: DbSession, field: RegistrationField, step: int) -> None:
     """Move a field up (-1) or down (+1) in the form."""
     fields = fields_of(db, field.event_id)
     index = next(i for i, f in enumerate(fields) if f.id == field.id)

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..accounts.services import normalise_email
 from ..countries import normalise_country
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from ..programme.models import Event
@@ -135,7 +135,7 @@ def _read(
     return records, problems, answer_columns, ignored
 
 
-def plan_import(db: Session, event: Event, csv_text: str) -> ImportPlan:
+def plan_import(db: DbSession, event: Event, csv_text: str) -> ImportPlan:
     """What importing `csv_text` into `event` would do, and every bad row by line number; writes nothing."""
     fields_by_key = {f.key: f for f in fields_of(db, event)}
     records, problems, answer_columns, ignored = _read(csv_text, fields_by_key)
@@ -182,7 +182,7 @@ def plan_import(db: Session, event: Event, csv_text: str) -> ImportPlan:
     return ImportPlan(rows, problems, answer_columns, ignored)
 
 
-def _decide(db: Session, event: Event, rows: list[PlannedRow], problems: list) -> None:
+def _decide(db: DbSession, event: Event, rows: list[PlannedRow], problems: list) -> None:
     """Fill in each row's action, changes and status from what the database holds now."""
     users: dict[str, int] = {}
     for chunk in _chunks([r.email for r in rows], 500):
@@ -249,7 +249,7 @@ def _decide(db: Session, event: Event, rows: list[PlannedRow], problems: list) -
 
 
 def apply_import(
-    db: Session, event: Event, csv_text: str, *, expected_digest: str = "", invite: bool = False
+    db: DbSession, event: Event, csv_text: str, *, expected_digest: str = "", invite: bool = False
 ) -> ImportResult:
     """Write what the plan says, in one transaction; a bad row (or a plan changed since the preview) writes nothing.
 
@@ -314,14 +314,16 @@ def apply_import(
             )
         changed_ids = []
         for row in (r for r in plan.rows if r.action == "change"):
-            registration = db.get(Registration, row.registration_id)
+            registration = db.get_one(Registration, row.registration_id)  # the plan found it
             registration.answers = {**(registration.answers or {}), **row.answers}
             registration.mode = row.mode
             changed_ids.append(registration.id)
             if registration.status != row.status:
                 _set_status(db, registration, row.status, notify=False)
         db.flush()
-        created = _announce_new(db, event, [r.user_id for r in fresh])
+        created = _announce_new(
+            db, event, [r.user_id for r in fresh if r.user_id is not None]
+        )  # all have one now
         _promote(db, event.id, event.in_person_capacity)  # places freed by rows that moved online
         invited = _invite(db, created) if invite else 0
         db.commit()
@@ -340,11 +342,11 @@ def apply_import(
     )
 
 
-def _invite(db: Session, registration_ids: list[int]) -> int:
+def _invite(db: DbSession, registration_ids: list[int]) -> int:
     """Queue the invitations of the confirmed ones among these new registrations (no commit)."""
     from .mailings import invite_registrations
 
-    confirmed = []
+    confirmed: list[int] = []
     for chunk in _chunks(registration_ids, 500):
         confirmed += db.scalars(
             select(Registration.id).where(
@@ -354,7 +356,7 @@ def _invite(db: Session, registration_ids: list[int]) -> int:
     return invite_registrations(db, confirmed)
 
 
-def _announce_new(db: Session, event: Event, user_ids: list[int]) -> list[int]:
+def _announce_new(db: DbSession, event: Event, user_ids: list[int]) -> list[int]:
     """Send `registration_changed` for the registrations inserted in bulk (inside the transaction)."""
     ids = []
     for chunk in _chunks(user_ids, 500):

@@ -9,10 +9,10 @@ get their QR badge attached; confirmations carry an .ics file of the event.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..accounts.links import describe_lifetime, issue_link, link_url
 from ..accounts.models import LinkPurpose, User
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..hooks import registration_changed
@@ -30,7 +30,7 @@ def event_dates(event: Event) -> str:
     return f"{start:%A %-d %B %Y, %H:%M} to {end:%A %-d %B %Y, %H:%M}"
 
 
-def _badge_attachment(db: Session, registration: Registration) -> Attachment:
+def _badge_attachment(db: DbSession, registration: Registration) -> Attachment:
     from ..checkin.badges import badge_png, badge_token, ensure_signing_key
 
     ensure_signing_key(db, registration.event_id)
@@ -51,7 +51,7 @@ def _common(registration: Registration) -> dict:
 # --- invitations --------------------------------------------------------------------------------------
 
 
-def queue_invitation(db: Session, registration: Registration) -> None:
+def queue_invitation(db: DbSession, registration: Registration) -> None:
     """Queue one invitation and stamp `invited_at`, in the caller's transaction (no commit)."""
     if not registration.is_confirmed:
         raise ServiceError("not_confirmed", "only confirmed participants can be invited", status=409)
@@ -73,7 +73,7 @@ def queue_invitation(db: Session, registration: Registration) -> None:
     registration.invited_at = utcnow()
 
 
-def invite(db: Session, registration: Registration) -> Registration:
+def invite(db: DbSession, registration: Registration) -> Registration:
     """E-mail (again) one participant their invitation: the event, a 7-day sign-in link, the badge."""
     queue_invitation(db, registration)
     db.commit()
@@ -81,7 +81,7 @@ def invite(db: Session, registration: Registration) -> Registration:
 
 
 def pending_invitations(
-    db: Session, event: Event, *, only_not_signed_in: bool = True, email: str | None = None
+    db: DbSession, event: Event, *, only_not_signed_in: bool = True, email: str | None = None
 ) -> list[Registration]:
     query = (
         select(Registration)
@@ -97,7 +97,7 @@ def pending_invitations(
 
 
 def invite_pending(
-    db: Session, event: Event, only_not_signed_in: bool = True, *, email: str | None = None
+    db: DbSession, event: Event, only_not_signed_in: bool = True, *, email: str | None = None
 ) -> int:
     """Invite every confirmed participant (by default only those who never signed in) in one
     transaction; returns how many were invited."""
@@ -108,7 +108,7 @@ def invite_pending(
     return len(registrations)
 
 
-def invite_registrations(db: Session, registration_ids: list[int]) -> int:
+def invite_registrations(db: DbSession, registration_ids: list[int]) -> int:
     """Queue invitations for these registrations in the caller's transaction (the import's)."""
     count = 0
     for start in range(0, len(registration_ids), 500):
@@ -122,14 +122,14 @@ def invite_registrations(db: Session, registration_ids: list[int]) -> int:
 # --- confirmations and cancellations ---------------------------------------------------------------------
 
 
-def _ics(db: Session, registration: Registration) -> Attachment:
+def _ics(db: DbSession, registration: Registration) -> Attachment:
     """The event and its programme, in the event's time zone: the same file as the event page's."""
     event = registration.event
     base_url = absolute_url("programme.event_overview", slug=event.slug).rstrip("/") + "/"
     return Attachment(f"{event.slug}.ics", "text/calendar", event_calendar(db, event, base_url=base_url))
 
 
-def queue_confirmation(db: Session, registration: Registration) -> None:
+def queue_confirmation(db: DbSession, registration: Registration) -> None:
     attachments = [_ics(db, registration)]
     if registration.mode == Mode.IN_PERSON.value:
         attachments.append(_badge_attachment(db, registration))
@@ -147,7 +147,7 @@ def queue_confirmation(db: Session, registration: Registration) -> None:
     )
 
 
-def queue_cancellation(db: Session, registration: Registration) -> None:
+def queue_cancellation(db: DbSession, registration: Registration) -> None:
     event = registration.event
     enqueue_template(
         db,
@@ -160,7 +160,7 @@ def queue_cancellation(db: Session, registration: Registration) -> None:
     )
 
 
-def queue_status_notice(db: Session, registration: Registration, change: str) -> None:
+def queue_status_notice(db: DbSession, registration: Registration, change: str) -> None:
     """Pending approval, on the waiting list, or declined: a short notice of where the person stands."""
     event = registration.event
     subjects = {
@@ -180,7 +180,7 @@ def queue_status_notice(db: Session, registration: Registration, change: str) ->
 
 
 def on_registration_changed(
-    registration: Registration, *, db: Session, change: str, notify: bool = True, **_extra
+    registration: Registration, *, db: DbSession, change: str, notify: bool = True, **_extra
 ) -> None:
     """Receiver of hooks.registration_changed: runs inside the registration's transaction.
 

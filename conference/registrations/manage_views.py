@@ -126,8 +126,7 @@ def edit_field(slug: str, field_id: int):
             "notice": field.notice,
         }
         return _render_fields(event, values=values, editing=field)
-    values = request.form.to_dict()
-    values["required"] = "required" in request.form
+    values = {**request.form.to_dict(), "required": "required" in request.form}
     try:
         form_fields_service.update_field(db.session, field, _definition_from_form())
     except ValidationError as exc:
@@ -194,7 +193,7 @@ def _render_people(
 
 def _answer_filters(fields) -> list[tuple[str, str]]:
     """The custom-field filter's options: ("gender=Woman", "Gender: Woman"), ..."""
-    options = []
+    options: list[tuple[str, str]] = []
     for field in form_fields_service.choice_fields(fields):
         values = field.choices if field.has_choices else ["yes", "no"]
         options.extend((f"{field.key}={value}", f"{field.label}: {value}") for value in values)

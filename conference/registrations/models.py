@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..programme.models import Event
 
 
@@ -41,7 +41,7 @@ MODES = tuple(m.value for m in Mode)
 MODE_LABELS = {"in_person": "In person", "online": "Online"}
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("user_id", "event_id"),
@@ -88,7 +88,7 @@ FIELD_KINDS = tuple(k.value for k in FieldKind)
 CHOICE_KINDS = (FieldKind.CHOICE.value, FieldKind.MULTI.value)
 
 
-class RegistrationField(db.Model):
+class RegistrationField(Model):
     """A question of one event's registration form; the answers live in `Registration.answers[key]`."""
 
     __tablename__ = "registration_fields"

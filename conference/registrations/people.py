@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..accounts.services import create_user, find_user_by_email
+from ..db_session import DbSession
 from ..programme.models import Event
 from .fields import answer_text, choice_fields, fields_of
 from .imports import IMPORT_COLUMNS
@@ -85,7 +85,7 @@ def _answer_condition(fields: list[RegistrationField], answer: str):
     return Registration.answers[key].as_string() == value
 
 
-def search_people(db: Session, event: Event, query: PeopleQuery, *, per_page: int = PER_PAGE) -> PeoplePage:
+def search_people(db: DbSession, event: Event, query: PeopleQuery, *, per_page: int = PER_PAGE) -> PeoplePage:
     """One page of the event's registrations matching the search, by name."""
     conditions = [Registration.event_id == event.id]
     if query.status:
@@ -113,7 +113,7 @@ def search_people(db: Session, event: Event, query: PeopleQuery, *, per_page: in
     return PeoplePage([(r, u) for r, u in rows], total, page, per_page)
 
 
-def status_counts(db: Session, event: Event) -> dict[str, int]:
+def status_counts(db: DbSession, event: Event) -> dict[str, int]:
     rows = db.execute(
         select(Registration.status, func.count())
         .where(Registration.event_id == event.id)
@@ -125,7 +125,7 @@ def status_counts(db: Session, event: Event) -> dict[str, int]:
 
 
 def add_participant(
-    db: Session, event: Event, person: ParticipantIn, answers: dict | None = None
+    db: DbSession, event: Event, person: ParticipantIn, answers: dict | None = None
 ) -> tuple[Registration, bool]:
     """Register someone for the event as its organiser, creating the account when the e-mail is new,
     and queue their invitation when the organiser chose to send it now.
@@ -135,7 +135,7 @@ def add_participant(
     """
     user = find_user_by_email(db, person.email)
     created = user is None
-    if created:
+    if user is None:
         user = create_user(
             db,
             email=person.email,
@@ -149,7 +149,7 @@ def add_participant(
     ), created
 
 
-def export_csv(db: Session, event: Event) -> str:
+def export_csv(db: DbSession, event: Event) -> str:
     """Every registration with its answers; the first columns are the import's, so the file goes back in."""
     from ..attendance.exports import (
         safe_cell,  # the one formula-injection rule of the project's exports

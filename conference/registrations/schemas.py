@@ -31,8 +31,8 @@ RESERVED_KEYS = frozenset(
 )
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-FieldKindName = Literal[FIELD_KINDS]  # type: ignore[valid-type]
-ModeName = Literal[MODES]  # type: ignore[valid-type]
+FieldKindName = Literal[FIELD_KINDS]  # type: ignore[valid-type]  # built at run time from the values; mypy sees Any
+ModeName = Literal[MODES]  # type: ignore[valid-type]  # built at run time from the values; mypy sees Any
 InvitationChoice = Literal["now", "later", "none"]
 INVITATION_LABELS = {
     "now": "Send invitations now",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from ..hooks import registration_changed
@@ -27,7 +28,7 @@ def _now():
     return utcnow()
 
 
-def _lock_places(db: Session, event_id: int) -> tuple[int | None, int | None]:
+def _lock_places(db: DbSession, event_id: int) -> tuple[int | None, int | None]:
     """Serialise every decision about one event's places until this transaction ends.
 
     A write to the event's row does it on both databases: PostgreSQL locks the row until commit and
@@ -35,7 +36,7 @@ def _lock_places(db: Session, event_id: int) -> tuple[int | None, int | None]:
     Returns the capacities as they are now, read after the lock (in person, online).
     """
     db.execute(
-        update(Event.__table__)
+        update(cast(Table, Event.__table__))  # a declarative __table__ is a Table, typed FromClause
         .where(Event.__table__.c.id == event_id)
         .values(in_person_capacity=Event.__table__.c.in_person_capacity)
     )
@@ -45,7 +46,7 @@ def _lock_places(db: Session, event_id: int) -> tuple[int | None, int | None]:
     return row[0], row[1]
 
 
-def _confirmed(db: Session, event_id: int, mode: str, *, besides: int | None = None) -> int:
+def _confirmed(db: DbSession, event_id: int, mode: str, *, besides: int | None = None) -> int:
     query = (
         select(func.count())
         .select_from(Registration)
@@ -60,7 +61,7 @@ def _confirmed(db: Session, event_id: int, mode: str, *, besides: int | None = N
     return db.scalar(query) or 0
 
 
-def _set_status(db: Session, registration: Registration, status: str, *, notify: bool = True) -> None:
+def _set_status(db: DbSession, registration: Registration, status: str, *, notify: bool = True) -> None:
     """Change the status and tell the receivers of `registration_changed` inside this transaction.
 
     `notify=False` when organisers put the person in (an import, "add one"): they choose whether and
@@ -96,7 +97,7 @@ def _check_mode_offered(event: Event, mode: str) -> None:
 
 
 def _admit(
-    db: Session,
+    db: DbSession,
     event_id: int,
     registration: Registration,
     capacities,
@@ -124,7 +125,7 @@ def _admit(
     return Status.CONFIRMED.value
 
 
-def _promote(db: Session, event_id: int, in_person_capacity: int | None) -> list[Registration]:
+def _promote(db: DbSession, event_id: int, in_person_capacity: int | None) -> list[Registration]:
     """Give free in-person places to the waiting list, first come first served (under the lock)."""
     free = None if in_person_capacity is None else in_person_capacity - _confirmed(db, event_id, "in_person")
     if free is not None and free <= 0:
@@ -143,7 +144,7 @@ def _promote(db: Session, event_id: int, in_person_capacity: int | None) -> list
     return promoted
 
 
-def _commit(db: Session) -> None:
+def _commit(db: DbSession) -> None:
     try:
         db.commit()
     except IntegrityError:
@@ -154,7 +155,7 @@ def _commit(db: Session) -> None:
 
 
 def register(
-    db: Session,
+    db: DbSession,
     user: User,
     event: Event,
     mode: str,
@@ -220,13 +221,13 @@ def register(
     return registration
 
 
-def find_registration(db: Session, user_id: int, event_id: int) -> Registration | None:
+def find_registration(db: DbSession, user_id: int, event_id: int) -> Registration | None:
     return db.scalar(
         select(Registration).where(Registration.user_id == user_id, Registration.event_id == event_id)
     )
 
 
-def cancel_registration(db: Session, registration: Registration) -> Registration:
+def cancel_registration(db: DbSession, registration: Registration) -> Registration:
     """Cancel; an in-person place it held goes to the first person on the waiting list."""
     capacities = _lock_places(db, registration.event_id)
     db.refresh(registration)
@@ -238,7 +239,7 @@ def cancel_registration(db: Session, registration: Registration) -> Registration
 
 
 def change_mode(
-    db: Session, registration: Registration, mode: str, *, by_organiser: bool = False
+    db: DbSession, registration: Registration, mode: str, *, by_organiser: bool = False
 ) -> Registration:
     """Switch between in person and online, keeping the place rules.
 
@@ -291,14 +292,14 @@ def change_mode(
     return registration
 
 
-def update_answers(db: Session, registration: Registration, answers: dict) -> Registration:
+def update_answers(db: DbSession, registration: Registration, answers: dict) -> Registration:
     """Replace the answers to the event's form (already checked by fields.clean_answers)."""
     registration.answers = dict(answers)
     db.commit()
     return registration
 
 
-def approve(db: Session, registration: Registration) -> Registration:
+def approve(db: DbSession, registration: Registration) -> Registration:
     """An organiser accepts a pending registration: confirmed, or waitlisted when in person is full."""
     capacities = _lock_places(db, registration.event_id)
     db.refresh(registration)
@@ -317,7 +318,7 @@ def approve(db: Session, registration: Registration) -> Registration:
     return registration
 
 
-def decline(db: Session, registration: Registration) -> Registration:
+def decline(db: DbSession, registration: Registration) -> Registration:
     """An organiser says no to a pending (or waiting) registration."""
     capacities = _lock_places(db, registration.event_id)
     db.refresh(registration)
@@ -330,7 +331,7 @@ def decline(db: Session, registration: Registration) -> Registration:
     return registration
 
 
-def promote_waiting_list(db: Session, event: Event) -> list[Registration]:
+def promote_waiting_list(db: DbSession, event: Event) -> list[Registration]:
     """Fill free in-person places from the waiting list, e.g. after the capacity was raised."""
     capacities = _lock_places(db, event.id)
     promoted = _promote(db, event.id, capacities[0])
@@ -338,7 +339,7 @@ def promote_waiting_list(db: Session, event: Event) -> list[Registration]:
     return promoted
 
 
-def registrations_of(db: Session, user: User) -> list[Registration]:
+def registrations_of(db: DbSession, user: User) -> list[Registration]:
     return list(
         db.scalars(
             select(Registration).join(Event).where(Registration.user_id == user.id).order_by(Event.starts_at)
@@ -346,12 +347,12 @@ def registrations_of(db: Session, user: User) -> list[Registration]:
     )
 
 
-def confirmed_registration(db: Session, user_id: int, event_id: int) -> Registration | None:
+def confirmed_registration(db: DbSession, user_id: int, event_id: int) -> Registration | None:
     registration = find_registration(db, user_id, event_id)
     return registration if registration is not None and registration.is_confirmed else None
 
 
-def registration_counts(db: Session, event: Event) -> dict[str, int]:
+def registration_counts(db: DbSession, event: Event) -> dict[str, int]:
     """Confirmed registrations by mode, plus their total."""
     rows = db.execute(
         select(Registration.mode, func.count())
@@ -385,7 +386,7 @@ class ParticipantFilter:
 
 
 def list_participants(
-    db: Session, event: Event, filters: ParticipantFilter
+    db: DbSession, event: Event, filters: ParticipantFilter
 ) -> list[tuple[Registration, User]]:
     query = (
         select(Registration, User)
@@ -417,7 +418,7 @@ class ImportError_(ServiceError):
     """A participant list that cannot be imported; `line` is the 1-based line of the first bad row."""
 
 
-def import_participants(db: Session, event: Event, csv_text: str, *, invite: bool = False):
+def import_participants(db: DbSession, event: Event, csv_text: str, *, invite: bool = False):
     """Import an organisers' list in one transaction (see imports.py); any bad row imports nothing.
     With `invite`, each new participant's invitation is queued in that same transaction."""
     from .imports import apply_import

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, missing from types-WTForms 3.2
 from wtforms.validators import DataRequired
 
 from ..auth import login_required
@@ -69,7 +71,7 @@ def register(slug: str):
             answer_errors = exc.problems
     if form.validate_on_submit() and not answer_errors:
         try:
-            if live:
+            if live and existing is not None:  # live implies existing; said again for the type checker
                 services.change_mode(db.session, existing, form.mode.data)
                 services.update_answers(db.session, existing, cleaned)
                 flash(
@@ -127,4 +129,5 @@ def participants(slug: str):
     """The old address of the participants list: it lives in the event's back-office now."""
     event = get_event(db.session, slug)
     ensure_can_see_people(db.session, current_user, event)
-    return redirect(url_for("registrations_manage.participants", slug=event.slug, **request.args), code=301)
+    query: dict[str, Any] = request.args.to_dict()  # the first value of each, as **request.args gave
+    return redirect(url_for("registrations_manage.participants", slug=event.slug, **query), code=301)

@@ -6,10 +6,9 @@ live features: a moderator of a session (or of its whole event) runs its room an
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from .. import hooks
 from ..accounts.models import User
+from ..db_session import DbSession
 from ..errors import Forbidden, NotFound
 from ..grants.checks import can_moderate, ensure_can_moderate, runs_event  # noqa: F401 - re-exported
 from ..programme.models import ProgrammeSession
@@ -41,14 +40,14 @@ def agenda_room(event_id: int) -> str:
     return f"agenda:{event_id}"
 
 
-def get_live_session(db: Session, session_id: int) -> ProgrammeSession:
+def get_live_session(db: DbSession, session_id: int) -> ProgrammeSession:
     session = db.get(ProgrammeSession, session_id)
     if session is None:
         raise NotFound("session_not_found", f"there is no session {session_id}")
     return session
 
 
-def ensure_can_join(db: Session, user: User, session: ProgrammeSession) -> None:
+def ensure_can_join(db: DbSession, user: User, session: ProgrammeSession) -> None:
     """Registered participants of the event, and the people who run it, may enter its rooms."""
     if runs_event(db, user, session.event_id):
         return

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class LiveRoom(db.Model):
+class LiveRoom(Model):
     """The live state of one programme session's room, created the first time someone needs it.
 
     The pinned ("on air") question lives here as a single column, so at most one question is pinned
@@ -35,7 +35,7 @@ class LiveRoom(db.Model):
         return self.closed_at is not None
 
 
-class RoomPresence(db.Model):
+class RoomPresence(Model):
     """One connected socket inside one room. Shared by every server process through the database."""
 
     __tablename__ = "room_presence"
@@ -52,7 +52,7 @@ class RoomPresence(db.Model):
     screen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-class RoomVisit(db.Model):
+class RoomVisit(Model):
     """One socket's stay in a room, for attendance: opened on join, closed on leave/switch/disconnect."""
 
     __tablename__ = "room_visits"
@@ -80,7 +80,7 @@ QUESTION_STATUSES = tuple(s.value for s in QuestionStatus)
 PUBLIC_STATUSES = (QuestionStatus.APPROVED.value, QuestionStatus.ANSWERED.value)
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "questions"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'answered', 'dismissed')", name="status"),
@@ -104,7 +104,7 @@ class Question(db.Model):
         return self.status in PUBLIC_STATUSES
 
 
-class QuestionVote(db.Model):
+class QuestionVote(Model):
     """One upvote. UNIQUE(question_id, user_id) is the "one vote per person" rule itself."""
 
     __tablename__ = "question_votes"
@@ -116,7 +116,7 @@ class QuestionVote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ChatMessage(db.Model):
+class ChatMessage(Model):
     """A chat line; a moderator's delete hides it (deleted_at) but keeps the row for the record."""
 
     __tablename__ = "chat_messages"
@@ -133,7 +133,7 @@ class ChatMessage(db.Model):
     author: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class RateCounter(db.Model):
+class RateCounter(Model):
     """Fixed-window counters for the rate limiter, shared by every server process."""
 
     __tablename__ = "rate_counters"

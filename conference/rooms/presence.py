@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from .. import hooks
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict
 from ..programme.models import ProgrammeSession
 from .models import RoomPresence, RoomVisit
 
 
-def current_room_of(db: Session, sid: str) -> int | None:
+def current_room_of(db: DbSession, sid: str) -> int | None:
     """The session id of the room this socket is in, or None."""
     return db.scalar(select(RoomPresence.session_id).where(RoomPresence.sid == sid))
 
 
-def online_count(db: Session, session_id: int) -> int:
+def online_count(db: DbSession, session_id: int) -> int:
     """Distinct people connected to the room now, whatever their number of tabs."""
     return (
         db.scalar(
@@ -35,7 +35,7 @@ def online_count(db: Session, session_id: int) -> int:
     )
 
 
-def online_user_ids(db: Session, session_id: int) -> list[int]:
+def online_user_ids(db: DbSession, session_id: int) -> list[int]:
     return list(
         db.scalars(
             select(RoomPresence.user_id)
@@ -45,7 +45,7 @@ def online_user_ids(db: Session, session_id: int) -> list[int]:
     )
 
 
-def presence_of(db: Session, session: ProgrammeSession) -> dict:
+def presence_of(db: DbSession, session: ProgrammeSession) -> dict:
     """The `presence` payload: {session_id, online, on_site}."""
     return {
         "session_id": session.id,
@@ -54,7 +54,7 @@ def presence_of(db: Session, session: ProgrammeSession) -> dict:
     }
 
 
-def enter(db: Session, user_id: int, session_id: int, sid: str, *, screen: bool = False) -> int | None:
+def enter(db: DbSession, user_id: int, session_id: int, sid: str, *, screen: bool = False) -> int | None:
     """Put the socket in the room (leaving its previous one); returns the room it left, if any.
 
     Does not commit: the caller commits once the whole join is ready.
@@ -75,13 +75,13 @@ def enter(db: Session, user_id: int, session_id: int, sid: str, *, screen: bool 
     return previous
 
 
-def _remove(db: Session, sid: str) -> None:
+def _remove(db: DbSession, sid: str) -> None:
     now = utcnow()
     db.execute(delete(RoomPresence).where(RoomPresence.sid == sid))
     db.execute(update(RoomVisit).where(RoomVisit.sid == sid, RoomVisit.left_at.is_(None)).values(left_at=now))
 
 
-def leave_room(db: Session, sid: str, session_id: int | None = None) -> int | None:
+def leave_room(db: DbSession, sid: str, session_id: int | None = None) -> int | None:
     """Take the socket out of its room (only if that is `session_id`, when given) and commit.
 
     Returns the session id it left, or None when it was in no (matching) room.
@@ -94,15 +94,15 @@ def leave_room(db: Session, sid: str, session_id: int | None = None) -> int | No
     return current
 
 
-def reset_presence(db: Session) -> tuple[int, int]:
+def reset_presence(db: DbSession) -> tuple[int, int]:
     """Forget every socket and close every open visit: for a (re)start when no server is running.
 
     A crashed process cannot say goodbye for its sockets; `conference rooms-reset` calls this before
     the servers start. Returns (presence rows removed, visits closed).
     """
-    removed = db.execute(delete(RoomPresence)).rowcount
-    closed = db.execute(
-        update(RoomVisit).where(RoomVisit.left_at.is_(None)).values(left_at=utcnow())
+    removed = execute_dml(db, delete(RoomPresence)).rowcount
+    closed = execute_dml(
+        db, update(RoomVisit).where(RoomVisit.left_at.is_(None)).values(left_at=utcnow())
     ).rowcount
     db.commit()
     return removed, closed

@@ -16,8 +16,8 @@ from typing import Protocol
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from ..db_session import DbSession, execute_dml
 from ..errors import ServiceError
 from .models import RateCounter
 
@@ -40,7 +40,7 @@ class RateLimited(ServiceError):
 
 
 class RateLimiter(Protocol):
-    def hit(self, db: Session, key: str, limit: int, window: int) -> bool:
+    def hit(self, db: DbSession, key: str, limit: int, window: int) -> bool:
         """Count one action for `key`; False when `limit` actions already happened in this window."""
 
 
@@ -53,14 +53,15 @@ class DatabaseRateLimiter:
 
     ATTEMPTS = 5
 
-    def hit(self, db: Session, key: str, limit: int, window: int) -> bool:
+    def hit(self, db: DbSession, key: str, limit: int, window: int) -> bool:
         now = int(time.time())
         start = now - now % window
         for _ in range(self.ATTEMPTS):
-            bumped = db.execute(
+            bumped = execute_dml(
+                db,
                 update(RateCounter)
                 .where(RateCounter.key == key, RateCounter.window_start == start, RateCounter.hits < limit)
-                .values(hits=RateCounter.hits + 1)
+                .values(hits=RateCounter.hits + 1),
             ).rowcount
             if bumped:
                 return True
@@ -81,7 +82,7 @@ class DatabaseRateLimiter:
         raise ServiceError("busy", "the server is busy with this action; try again", status=503)
 
     @staticmethod
-    def _forget_old(db: Session, key: str, start: int) -> None:
+    def _forget_old(db: DbSession, key: str, start: int) -> None:
         db.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window_start < start))
 
 
@@ -104,7 +105,7 @@ def limits_for(action: str) -> tuple[int, int]:
     return tuple(configured.get(action, DEFAULT_LIMITS[action]))
 
 
-def consume(db: Session, key: str, action: str) -> None:
+def consume(db: DbSession, key: str, action: str) -> None:
     """Count one `action` for `key`, or raise `rate_limited`."""
     limit, window = limits_for(action)
     if not _limiter().hit(db, key, limit, window):
@@ -113,7 +114,7 @@ def consume(db: Session, key: str, action: str) -> None:
         )
 
 
-def hit(db: Session, key: str, limit: int, window: int) -> bool:
+def hit(db: DbSession, key: str, limit: int, window: int) -> bool:
     """Count one action for `key` with the installed limiter; False when over `limit` per `window` seconds.
 
     For features with their own limits (e.g. sign-in forms), in the caller's transaction.

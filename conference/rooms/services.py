@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from .. import hooks, wire
 from ..accounts.models import User
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
@@ -59,7 +59,7 @@ CHAT_MAX = wire.CHAT_MAX
 # --- rooms -----------------------------------------------------------------------------------
 
 
-def get_room(db: Session, session: ProgrammeSession) -> LiveRoom:
+def get_room(db: DbSession, session: ProgrammeSession) -> LiveRoom:
     """The session's live room state, created with the kind's default moderation on first use."""
     room = db.get(LiveRoom, session.id)
     if room is not None:
@@ -70,7 +70,7 @@ def get_room(db: Session, session: ProgrammeSession) -> LiveRoom:
         db.commit()
     except IntegrityError:  # another process created it first
         db.rollback()
-        room = db.get(LiveRoom, session.id)
+        room = db.get_one(LiveRoom, session.id)
     return room
 
 
@@ -119,14 +119,14 @@ def room_settings_payload(room: LiveRoom) -> dict:
     return {"session_id": room.session_id, "moderated": room.moderated, "closed": room.is_closed}
 
 
-def join_room(db: Session, user: User, session_id: int, sid: str) -> dict:
+def join_room(db: DbSession, user: User, session_id: int, sid: str) -> dict:
     """Put socket `sid` of `user` in the room (leaving any other) and return the full join state."""
     session, room = enter_room(db, user, session_id, sid)
     return room_state(db, user, session, room)
 
 
 def enter_room(
-    db: Session, user: User, session_id: int, sid: str, *, screen: bool = False
+    db: DbSession, user: User, session_id: int, sid: str, *, screen: bool = False
 ) -> tuple[ProgrammeSession, LiveRoom]:
     """Put socket `sid` of `user` in the room (leaving any other), committed; `room_state` reads it.
     `screen`: the hall's projector (a moderator's page), which follows the room without counting."""
@@ -140,7 +140,7 @@ def enter_room(
     return session, room
 
 
-def room_state(db: Session, user: User, session: ProgrammeSession, room: LiveRoom | None = None) -> dict:
+def room_state(db: DbSession, user: User, session: ProgrammeSession, room: LiveRoom | None = None) -> dict:
     """Everything a client needs to draw the room from scratch (after a join or a reconnect)."""
     room = room or get_room(db, session)
     moderator = can_moderate(db, user, session)
@@ -158,7 +158,7 @@ def room_state(db: Session, user: User, session: ProgrammeSession, room: LiveRoo
 
 
 def _room_for_change(
-    db: Session, user: User, session_id: int, *, moderator: bool = False
+    db: DbSession, user: User, session_id: int, *, moderator: bool = False
 ) -> tuple[ProgrammeSession, LiveRoom]:
     session = get_live_session(db, session_id)
     if moderator:
@@ -168,7 +168,7 @@ def _room_for_change(
     return session, get_room(db, session)
 
 
-def set_moderated(db: Session, user: User, session_id: int, moderated: bool) -> LiveRoom:
+def set_moderated(db: DbSession, user: User, session_id: int, moderated: bool) -> LiveRoom:
     """Turn the moderation queue on or off. Questions already pending stay in the queue."""
     _, room = _room_for_change(db, user, session_id, moderator=True)
     room.moderated = moderated
@@ -176,7 +176,7 @@ def set_moderated(db: Session, user: User, session_id: int, moderated: bool) -> 
     return room
 
 
-def close_room(db: Session, user: User, session_id: int) -> LiveRoom:
+def close_room(db: DbSession, user: User, session_id: int) -> LiveRoom:
     """Close the room: it stays readable, but no question, vote or chat line is accepted."""
     _, room = _room_for_change(db, user, session_id, moderator=True)
     db.execute(
@@ -189,7 +189,7 @@ def close_room(db: Session, user: User, session_id: int) -> LiveRoom:
     return room
 
 
-def reopen_room(db: Session, user: User, session_id: int) -> LiveRoom:
+def reopen_room(db: DbSession, user: User, session_id: int) -> LiveRoom:
     _, room = _room_for_change(db, user, session_id, moderator=True)
     room.closed_at = None
     db.commit()
@@ -201,7 +201,7 @@ def _ensure_open(room: LiveRoom) -> None:
         raise Conflict("room_closed", "this room is closed: questions, votes and chat are over")
 
 
-def ensure_room_open(db: Session, session_id: int) -> None:
+def ensure_room_open(db: DbSession, session_id: int) -> None:
     """For other live features (polls): a closed room takes no more answers from anyone."""
     room = db.get(LiveRoom, session_id)
     if room is not None:
@@ -229,7 +229,7 @@ def question_payload(question: Question, votes: int, pinned: bool, *, with_autho
     return body
 
 
-def vote_count(db: Session, question_id: int) -> int:
+def vote_count(db: DbSession, question_id: int) -> int:
     return (
         db.scalar(
             select(func.count()).select_from(QuestionVote).where(QuestionVote.question_id == question_id)
@@ -238,7 +238,7 @@ def vote_count(db: Session, question_id: int) -> int:
     )
 
 
-def question_views(db: Session, question: Question, room: LiveRoom | None = None) -> dict:
+def question_views(db: DbSession, question: Question, room: LiveRoom | None = None) -> dict:
     """The public view and the moderators' view (with the anonymous author) of one question."""
     room = room or db.get(LiveRoom, question.session_id)
     votes = vote_count(db, question.id)
@@ -249,7 +249,7 @@ def question_views(db: Session, question: Question, room: LiveRoom | None = None
     }
 
 
-def visible_questions(db: Session, user: User, session_id: int, room: LiveRoom) -> list[dict]:
+def visible_questions(db: DbSession, user: User, session_id: int, room: LiveRoom) -> list[dict]:
     """Moderators see the queue and the live list; others the live list plus their own pending ones."""
     moderator = can_moderate(db, user, get_live_session(db, session_id))
     query = select(Question).where(Question.session_id == session_id)
@@ -275,7 +275,7 @@ def visible_questions(db: Session, user: User, session_id: int, room: LiveRoom) 
     return result
 
 
-def _vote_counts(db: Session, question_ids: list[int]) -> dict[int, int]:
+def _vote_counts(db: DbSession, question_ids: list[int]) -> dict[int, int]:
     if not question_ids:
         return {}
     rows = db.execute(
@@ -286,7 +286,7 @@ def _vote_counts(db: Session, question_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def my_votes(db: Session, user_id: int, session_id: int) -> list[int]:
+def my_votes(db: DbSession, user_id: int, session_id: int) -> list[int]:
     return list(
         db.scalars(
             select(QuestionVote.question_id)
@@ -297,7 +297,7 @@ def my_votes(db: Session, user_id: int, session_id: int) -> list[int]:
     )
 
 
-def ask_question(db: Session, user: User, session_id: int, text: str, anonymous: bool = False) -> Question:
+def ask_question(db: DbSession, user: User, session_id: int, text: str, anonymous: bool = False) -> Question:
     """A new question: pending in a moderated room, approved at once otherwise."""
     text = clean_text(text, QUESTION_MAX, "question")
     _, room = _room_for_change(db, user, session_id)
@@ -312,14 +312,14 @@ def ask_question(db: Session, user: User, session_id: int, text: str, anonymous:
     return question
 
 
-def get_question(db: Session, question_id: int) -> Question:
+def get_question(db: DbSession, question_id: int) -> Question:
     question = db.get(Question, question_id)
     if question is None:
         raise NotFound("question_not_found", f"there is no question {question_id}")
     return question
 
 
-def _votable_question(db: Session, user: User, question_id: int) -> tuple[Question, LiveRoom]:
+def _votable_question(db: DbSession, user: User, question_id: int) -> tuple[Question, LiveRoom]:
     question = get_question(db, question_id)
     _, room = _room_for_change(db, user, question.session_id)
     if question.status not in PUBLIC_STATUSES:
@@ -329,7 +329,7 @@ def _votable_question(db: Session, user: User, question_id: int) -> tuple[Questi
     return question, room
 
 
-def vote(db: Session, user: User, question_id: int) -> Question:
+def vote(db: DbSession, user: User, question_id: int) -> Question:
     """Upvote once; a second vote by the same person is refused by UNIQUE(question_id, user_id)."""
     question, _ = _votable_question(db, user, question_id)
     ratelimit.consume(db, f"vote:{user.id}", "vote")
@@ -344,7 +344,7 @@ def vote(db: Session, user: User, question_id: int) -> Question:
     return question
 
 
-def _has_voted(db: Session, user_id: int, question_id: int) -> bool:
+def _has_voted(db: DbSession, user_id: int, question_id: int) -> bool:
     return (
         db.scalar(
             select(QuestionVote.id).where(
@@ -355,12 +355,13 @@ def _has_voted(db: Session, user_id: int, question_id: int) -> bool:
     )
 
 
-def unvote(db: Session, user: User, question_id: int) -> Question:
+def unvote(db: DbSession, user: User, question_id: int) -> Question:
     """Take one's vote back."""
     question, _ = _votable_question(db, user, question_id)
     ratelimit.consume(db, f"vote:{user.id}", "vote")
-    removed = db.execute(
-        delete(QuestionVote).where(QuestionVote.question_id == question.id, QuestionVote.user_id == user.id)
+    removed = execute_dml(
+        db,
+        delete(QuestionVote).where(QuestionVote.question_id == question.id, QuestionVote.user_id == user.id),
     ).rowcount
     if not removed:
         db.rollback()
@@ -382,7 +383,7 @@ _ALLOWED_FROM = {
 
 
 def moderate_question(
-    db: Session, user: User, question_id: int, action: str, text: str | None = None
+    db: DbSession, user: User, question_id: int, action: str, text: str | None = None
 ) -> tuple[Question, dict]:
     """Apply a moderator's action. Returns the question and what changed around it:
     `{"was_public": bool, "unpinned": Question | None}` (a pin takes the previous one off air).
@@ -433,7 +434,7 @@ def chat_payload(message: ChatMessage) -> dict:
     }
 
 
-def chat_tail(db: Session, session_id: int, limit: int = CHAT_TAIL) -> list[dict]:
+def chat_tail(db: DbSession, session_id: int, limit: int = CHAT_TAIL) -> list[dict]:
     """The last `limit` visible chat lines, oldest first."""
     rows = list(
         db.scalars(
@@ -446,7 +447,7 @@ def chat_tail(db: Session, session_id: int, limit: int = CHAT_TAIL) -> list[dict
     return [chat_payload(m) for m in reversed(rows)]
 
 
-def send_chat(db: Session, user: User, session_id: int, text: str) -> ChatMessage:
+def send_chat(db: DbSession, user: User, session_id: int, text: str) -> ChatMessage:
     text = clean_text(text, CHAT_MAX, "message")
     _, room = _room_for_change(db, user, session_id)
     _ensure_open(room)
@@ -457,16 +458,17 @@ def send_chat(db: Session, user: User, session_id: int, text: str) -> ChatMessag
     return message
 
 
-def delete_chat(db: Session, user: User, message_id: int) -> ChatMessage:
+def delete_chat(db: DbSession, user: User, message_id: int) -> ChatMessage:
     """A moderator hides a chat line; deleting it twice is refused."""
     message = db.get(ChatMessage, message_id)
     if message is None:
         raise NotFound("message_not_found", f"there is no chat message {message_id}")
     ensure_can_moderate(db, user, get_live_session(db, message.session_id))
-    hidden = db.execute(
+    hidden = execute_dml(
+        db,
         update(ChatMessage)
         .where(ChatMessage.id == message.id, ChatMessage.deleted_at.is_(None))
-        .values(deleted_at=utcnow(), deleted_by_id=user.id)
+        .values(deleted_at=utcnow(), deleted_by_id=user.id),
     ).rowcount
     if not hidden:
         db.rollback()
@@ -492,7 +494,7 @@ def clean_text(text: str, limit: int, what: str) -> str:
     return text
 
 
-def people_online(db: Session, session_id: int) -> list[dict]:
+def people_online(db: DbSession, session_id: int) -> list[dict]:
     """The distinct people connected to a room, by name (for the moderator console)."""
     users = db.scalars(
         select(User)

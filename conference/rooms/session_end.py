@@ -37,7 +37,7 @@ def init_app(app) -> None:
 
 def arm(session: ProgrammeSession) -> None:
     """Fire `ended` at the session's end time (once per session and end time in this process)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     session_id, ends_at = session.id, session.ends_at
     realtime_tasks.run_at(
         app, ends_at, lambda: _fire_if_due(session_id, ends_at), key=("session end", session_id, ends_at)
@@ -84,7 +84,7 @@ def _on_session_changed(event_id, session_id=None, changes=None, **_extra) -> No
 def resume() -> None:
     """Once per app and process: arm the timers of the rooms still to end, and announce the ones that
     ended lately while no timer ran (their receivers do nothing when there is nothing left to do)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     if app.extensions.get(RESUMED):
         return
     app.extensions[RESUMED] = True

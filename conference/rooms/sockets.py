@@ -53,7 +53,7 @@ def broadcast_presence(session_id: int, server=None) -> None:
     """Send the room's current numbers to everyone in it."""
     session = get_live_session(db.session, session_id)
     payload = presence.presence_of(db.session, session)
-    (server or socketio.server).emit("presence", payload, to=room_name(session_id), namespace=LIVE)
+    (server or socketio.server).emit("presence", payload, to=room_name(session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 PRESENCE_COALESCER = "rooms.presence"
@@ -86,7 +86,7 @@ def _flush_presence(session_id: int) -> None:
 @live.on("join")
 @live_event(JoinRoom)
 def on_join(user, payload: JoinRoom):
-    sid = request.sid
+    sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     previous = services.current_room_of(db.session, sid)
     session, room = services.enter_room(db.session, user, payload.session_id, sid, screen=payload.screen)
     for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
@@ -120,10 +120,10 @@ def _after_join(user, session_id: int) -> None:
 @live.on("leave")
 @live_event(SessionRef)
 def on_leave(user, payload: SessionRef):
-    left = services.leave_room(db.session, request.sid, payload.session_id)
+    left = services.leave_room(db.session, request.sid, payload.session_id)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     if left is None:
         return ok(left=False)
-    _leave_socket_rooms(request.sid, left)
+    _leave_socket_rooms(request.sid, left)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     _people_moved(left)
     return ok(left=True)
 
@@ -191,7 +191,7 @@ def on_room_settings(user, payload: RoomSettings):
 def on_room_close(user, payload: SessionRef):
     room = services.close_room(db.session, user, payload.session_id)
     reply = _announce_settings(room)
-    session = db.session.get(ProgrammeSession, room.session_id)
+    session = db.session.get_one(ProgrammeSession, room.session_id)
     session_end.announce(session.event_id, session.id, "closed")
     return reply
 

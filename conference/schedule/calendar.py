@@ -6,19 +6,22 @@ a VTIMEZONE built from the zone database for the event's dates (so a calendar sh
 even across a clock change), and every VEVENT keeps one UID per session for good, so a calendar
 that imports the file again updates its entries instead of doubling them.
 
-`event_calendar` and `session_calendar` are plain functions (the mail feature attaches the event's
+`event_calendar`, `session_calendar` and `personal_calendar` (the programme plus one person's own
+entries, such as their accepted meetings) are plain functions (the mail feature attaches the event's
 file to confirmation e-mails); `base_url` is the event's public address ending in "/", or "".
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from icalendar import Calendar
 from icalendar import Event as VEvent
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from ..db_session import DbSession
 from ..db_types import utcnow
 from ..programme.models import Event, ProgrammeSession
 
@@ -101,11 +104,49 @@ def _event_component(event: Event, base_url: str, stamp) -> VEvent:
     return component
 
 
-def event_calendar(db: Session, event: Event, *, base_url: str = "", with_sessions: bool = True) -> bytes:
-    """The event as one entry, followed by every session of its programme (UTF-8 bytes)."""
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One person's own entry in their calendar (a meeting), beside the programme's sessions."""
+
+    uid: str  # stable for the entry's life, so a calendar updates it instead of doubling it
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    description: str = ""
+    location: str = ""
+    url: str = ""
+
+
+def _entry_component(entry: CalendarEntry, event: Event, stamp) -> VEvent:
+    tz = event.tz
+    component = VEvent()
+    component.add("uid", entry.uid)
+    component.add("dtstamp", stamp)
+    component.add("dtstart", entry.starts_at.astimezone(tz))
+    component.add("dtend", entry.ends_at.astimezone(tz))
+    component.add("summary", entry.summary)
+    for name in ("description", "location", "url"):
+        if getattr(entry, name):
+            component.add(name, getattr(entry, name))
+    return component
+
+
+def event_calendar(
+    db: DbSession,
+    event: Event,
+    *,
+    base_url: str = "",
+    with_sessions: bool = True,
+    entries: tuple[CalendarEntry, ...] | list[CalendarEntry] = (),
+    name: str | None = None,
+) -> bytes:
+    """The event as one entry, followed by every session of its programme (UTF-8 bytes), and then
+    `entries` (one person's own, for their personal agenda)."""
     stamp = utcnow()
-    calendar = _calendar(event, event.title)
+    calendar = _calendar(event, name or event.title)
     calendar.add_component(_event_component(event, base_url, stamp))
+    for entry in entries:
+        calendar.add_component(_entry_component(entry, event, stamp))
     if with_sessions:
         sessions = db.scalars(
             select(ProgrammeSession)
@@ -118,9 +159,9 @@ def event_calendar(db: Session, event: Event, *, base_url: str = "", with_sessio
     return _finish(calendar, event)
 
 
-def session_calendar(db: Session, session: ProgrammeSession, *, base_url: str = "") -> bytes:
+def session_calendar(db: DbSession, session: ProgrammeSession, *, base_url: str = "") -> bytes:
     """One session of the programme (UTF-8 bytes)."""
-    event = db.get(Event, session.event_id)
+    event = db.get_one(Event, session.event_id)
     calendar = _calendar(event, session.title)
     calendar.add_component(_session_component(session, event, base_url, utcnow()))
     return _finish(calendar, event)

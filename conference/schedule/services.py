@@ -41,8 +41,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from ..db_session import DbSession
 from ..errors import Conflict, ServiceError
 from ..hooks import session_changed
 from ..programme.models import SESSION_KINDS, Event, ProgrammeSession, Speaker, Track
@@ -73,7 +74,7 @@ _TYPE_TO_KIND = {
 # Export
 
 
-def _ensure_guids(db: Session, event: Event) -> None:
+def _ensure_guids(db: DbSession, event: Event) -> None:
     """Give every session and speaker of the event a stored guid (once), so exports stay stable.
 
     A conditional UPDATE per row: when two exports run at once, the first guid written wins and
@@ -161,7 +162,9 @@ def _talk_json(session: ProgrammeSession, event: Event, base_url: str, include_p
     }
 
 
-def export_schedule(db: Session, event: Event, *, base_url: str = "", include_private: bool = False) -> dict:
+def export_schedule(
+    db: DbSession, event: Event, *, base_url: str = "", include_private: bool = False
+) -> dict:
     """The event's programme as a `schedule.json` document.
 
     `base_url` is the event's public address ending in "/" (talk URLs are built on it);
@@ -419,6 +422,7 @@ def _plan(event: Event, parsed: ScheduleFile, errors: list[Problem]) -> list[_Pl
         for room_name, talks in day.rooms.items():
             for talk_index, talk in enumerate(talks):
                 path = f"days[{day_index}].rooms.{room_name}[{talk_index}]"
+                starts_at: datetime | None  # None when the local time does not exist
                 if talk.date is not None and talk.date.tzinfo is not None:
                     starts_at = talk.date.astimezone(UTC)
                     time_path = f"{path}.date"
@@ -476,7 +480,7 @@ def _speaker_key(person: PersonIn, base_url: str) -> str | None:
 class _Importer:
     """One import run: finds or creates tracks and speakers once each, counts what it touched."""
 
-    def __init__(self, db: Session, event: Event, parsed: ScheduleFile, report: ImportReport):
+    def __init__(self, db: DbSession, event: Event, parsed: ScheduleFile, report: ImportReport):
         self.db, self.event, self.parsed, self.report = db, event, parsed, report
         self.base_url = parsed.schedule.base_url or ""
         self.tracks = {t.name: t for t in db.scalars(select(Track).where(Track.event_id == event.id))}
@@ -485,7 +489,7 @@ class _Importer:
         self.speaker_state: dict[int, str] = {}
         self.speakers_by_key: dict[str, Speaker] = {}
         self.changes: list[tuple[ProgrammeSession, dict]] = []
-        colours = {}
+        colours: dict[str, str | None] = {}
         for track in parsed.schedule.conference.tracks:
             colours.setdefault(track.name, _colour(track.color))
         self.colours = colours
@@ -568,8 +572,8 @@ class _Importer:
         return _derived_guid(self.event, key) if taken is not None else key
 
     def apply(self, planned: list[_PlannedTalk]) -> None:
-        for track in self.parsed.schedule.conference.tracks:
-            self.track(track.name)
+        for track_in in self.parsed.schedule.conference.tracks:
+            self.track(track_in.name)
         sessions: dict[str, ProgrammeSession] = {}
         # What changed in each session of the file: None for a session this import creates.
         changes_of: dict[str, dict | None] = {}
@@ -620,12 +624,12 @@ class _Importer:
             )
             - in_file
         )
-        for key, changes in changes_of.items():
-            if changes is None:
+        for key, changed in changes_of.items():
+            if changed is None:
                 self.report.sessions.created += 1
-            elif changes:
+            elif changed:
                 self.report.sessions.updated += 1
-                self.changes.append((sessions[key], changes))
+                self.changes.append((sessions[key], changed))
             else:
                 self.report.sessions.unchanged += 1
         for state in self.track_state.values():
@@ -677,7 +681,8 @@ class _Importer:
             )
         }
         for item in planned:
-            seen, current = set(), sessions[item.key].id
+            seen: set[int] = set()
+            current: int | None = sessions[item.key].id
             while current is not None and current not in seen:
                 seen.add(current)
                 current = parent_of.get(current)
@@ -688,7 +693,7 @@ class _Importer:
                 return
 
 
-def import_schedule(db: Session, event: Event, data: Any, *, apply: bool = True) -> ImportReport:
+def import_schedule(db: DbSession, event: Event, data: Any, *, apply: bool = True) -> ImportReport:
     """Bring a `schedule.json` document (parsed JSON) into `event`, all or nothing.
 
     With `apply=False` (a preview) the same work is done and rolled back, so the report shows what

@@ -70,7 +70,8 @@ def test_local_storage_refuses_keys_it_did_not_make(tmp_path):
     storage = LocalStorage(tmp_path / "store")
     (tmp_path / "secret.txt").write_text("not yours")
     key = storage.save(io.BytesIO(b"data"), "pdf")
-    assert storage.open(key).read() == b"data"
+    with storage.open(key) as stored:
+        assert stored.read() == b"data"
     for forged in ("../secret.txt", "../../secret.txt", "/etc/passwd", key.upper(), ""):
         with pytest.raises(FileNotFoundError):
             storage.open(forged)

@@ -21,6 +21,10 @@ PUBLIC_API = {
     "/api/v1/events/<slug>/schedule.json",
     "/api/v1/events/<slug>/documents",
 }
+# Participants' own calls (practices, interest, meetings: tests/matchmaking checks their rights);
+# the matchmaking's organisers-only call (its live sessions) stays in the table.
+PARTICIPANT_API = ("/api/v1/events/<slug>/matchmaking/",)
+ORGANISER_ONLY = {"/api/v1/events/<slug>/matchmaking/sessions"}
 
 
 def _concrete(rule: str, slug: str) -> str:
@@ -36,6 +40,8 @@ def _routes(app) -> list[tuple[str, str]]:
         back_office = path.startswith("/manage/") and path != "/manage/"
         api = path.startswith(("/api/v1/events/<slug>", "/api/v1/checkin-lists"))
         if not (back_office or api):
+            continue
+        if path.startswith(PARTICIPANT_API) and path not in ORGANISER_ONLY:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             if api and method == "GET" and path in PUBLIC_API:

@@ -64,6 +64,7 @@ def two_servers(app, redis_available):
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
+            process.stdout.close()
 
 
 class Listener:

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...accounts.models import User
 from ...db_types import UTCDateTime, utcnow
-from ...extensions import db
+from ...extensions import Model
 from ...wire import ANNOUNCEMENT_MAX
 
 TEXT_MAX = ANNOUNCEMENT_MAX  # stated once in conference.wire; the column below is sized by it
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     __tablename__ = "announcements"
     __table_args__ = (
         Index("ix_announcements_event_id_id", "event_id", "id"),

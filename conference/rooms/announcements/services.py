@@ -7,9 +7,9 @@ broadcast `announcement:new` / `announcement:withdrawn` to the event's room).
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
 
 from ...accounts.models import User
+from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound
 from ...grants import checks
@@ -22,17 +22,17 @@ from .models import TEXT_MAX, Announcement
 KEEP = 50  # the most recent announcements kept per event; older ones are deleted when a new one is sent
 
 
-def may_announce(db: Session, user: User | None, event: Event) -> bool:
+def may_announce(db: DbSession, user: User | None, event: Event) -> bool:
     """The event's organisers and event-wide moderators (and admins)."""
     return checks.can_moderate_event(db, user, event)
 
 
-def ensure_may_announce(db: Session, user: User | None, event: Event) -> None:
+def ensure_may_announce(db: DbSession, user: User | None, event: Event) -> None:
     if not may_announce(db, user, event):
         raise Forbidden("forbidden", "only this event's organisers and moderators may send announcements")
 
 
-def may_withdraw(db: Session, user: User | None, announcement: Announcement) -> bool:
+def may_withdraw(db: DbSession, user: User | None, announcement: Announcement) -> bool:
     """Organisers withdraw any announcement of their event; a moderator only the ones they sent."""
     if checks.can_manage(db, user, announcement.event_id):
         return True
@@ -43,7 +43,7 @@ def may_withdraw(db: Session, user: User | None, announcement: Announcement) -> 
     )
 
 
-def get_event_by_id(db: Session, event_id: int) -> Event:
+def get_event_by_id(db: DbSession, event_id: int) -> Event:
     event = db.get(Event, event_id)
     if event is None:
         raise NotFound("event_not_found", f"there is no event {event_id}")
@@ -61,7 +61,7 @@ def announcement_payload(announcement: Announcement) -> dict:
     }
 
 
-def current_announcement(db: Session, event_id: int) -> Announcement | None:
+def current_announcement(db: DbSession, event_id: int) -> Announcement | None:
     """The newest announcement of the event that was not withdrawn: the one the banners show."""
     return db.scalar(
         select(Announcement)
@@ -71,7 +71,7 @@ def current_announcement(db: Session, event_id: int) -> Announcement | None:
     )
 
 
-def recent_announcements(db: Session, event: Event, limit: int = KEEP) -> list[Announcement]:
+def recent_announcements(db: DbSession, event: Event, limit: int = KEEP) -> list[Announcement]:
     """Newest first, withdrawn ones included (the back-office shows them as withdrawn)."""
     return list(
         db.scalars(
@@ -83,7 +83,7 @@ def recent_announcements(db: Session, event: Event, limit: int = KEEP) -> list[A
     )
 
 
-def send_announcement(db: Session, user: User, event: Event, text: str) -> Announcement:
+def send_announcement(db: DbSession, user: User, event: Event, text: str) -> Announcement:
     """Store a new announcement for every live room of `event`; the caller broadcasts it."""
     ensure_may_announce(db, user, event)
     text = clean_text(text, TEXT_MAX, "announcement")
@@ -96,7 +96,7 @@ def send_announcement(db: Session, user: User, event: Event, text: str) -> Annou
     return announcement
 
 
-def _forget_old(db: Session, event_id: int) -> None:
+def _forget_old(db: DbSession, event_id: int) -> None:
     kept = (
         select(Announcement.id)
         .where(Announcement.event_id == event_id)
@@ -111,7 +111,7 @@ def _forget_old(db: Session, event_id: int) -> None:
 
 
 def withdraw_announcement(
-    db: Session, user: User, announcement_id: int, event: Event | None = None
+    db: DbSession, user: User, announcement_id: int, event: Event | None = None
 ) -> Announcement:
     """Take an announcement down (it stays listed as withdrawn). `event`, when given, must be its event."""
     announcement = db.get(Announcement, announcement_id)
@@ -121,11 +121,12 @@ def withdraw_announcement(
         raise Forbidden(
             "forbidden", "only this event's organisers (or the moderator who sent it) may withdraw it"
         )
-    taken_down = db.execute(
+    taken_down = execute_dml(
+        db,
         update(Announcement)
         .where(Announcement.id == announcement.id, Announcement.withdrawn_at.is_(None))
         .values(withdrawn_at=utcnow(), withdrawn_by_id=user.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     if not taken_down:
         db.rollback()
@@ -135,7 +136,7 @@ def withdraw_announcement(
     return announcement
 
 
-def join_state(db: Session, _user: User, session: ProgrammeSession) -> dict:
+def join_state(db: DbSession, _user: User, session: ProgrammeSession) -> dict:
     """Part of every `join` ack: the event's current announcement, so late joiners and reconnects see it."""
     current = current_announcement(db, session.event_id)
     return {"announcement": announcement_payload(current) if current is not None else None}

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ...auth import login_required
 from ...errors import ServiceError
@@ -74,7 +75,7 @@ def withdraw(slug: str, announcement_id: int):
     return redirect(url_for(".announcements", slug=event.slug), 303)
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "string_too_short":
         return "Write the announcement first."
     if error["type"] == "string_too_long":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ...accounts.models import User
+from ...db_session import DbSession
 from ...programme.models import Event, ProgrammeSession
 from . import services
 from .models import BreakoutRound
@@ -14,7 +14,7 @@ PARENT_TITLE = "Regional breakout sessions"
 DEMO_MODERATOR = "moderator1@symposium.example"
 
 
-def prepare_demo_round(db: Session, event: Event) -> BreakoutRound | None:
+def prepare_demo_round(db: DbSession, event: Event) -> BreakoutRound | None:
     """A self-select draft round over the existing breakouts (en and ar), unless the session has one."""
     parent = db.scalar(
         select(ProgrammeSession).where(

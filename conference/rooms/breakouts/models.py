@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...accounts.models import User
 from ...db_types import UTCDateTime, utcnow
-from ...extensions import db
+from ...extensions import Model
 from ...programme.models import ProgrammeSession
 
 
@@ -40,7 +40,7 @@ class AssignmentSource(str, enum.Enum):
 ROUND_MODES = tuple(m.value for m in RoundMode)
 
 
-class BreakoutRound(db.Model):
+class BreakoutRound(Model):
     __tablename__ = "breakout_rounds"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'running', 'recalled')", name="status"),
@@ -75,7 +75,7 @@ class BreakoutRound(db.Model):
     )
 
 
-class BreakoutRoom(db.Model):
+class BreakoutRoom(Model):
     """One breakout session used by one round, with a counter of the places taken in it."""
 
     __tablename__ = "breakout_rooms"
@@ -100,7 +100,7 @@ class BreakoutRoom(db.Model):
     session: Mapped[ProgrammeSession] = relationship()
 
 
-class BreakoutAssignment(db.Model):
+class BreakoutAssignment(Model):
     """Where one participant is in one round; kept after the recall as the round's record."""
 
     __tablename__ = "breakout_assignments"

@@ -8,14 +8,16 @@ taking the last place of a room — the database answers, on SQLite and PostgreS
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ...accounts.models import User
+from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.services import user_ids_with_grant
@@ -71,7 +73,7 @@ class TimerTick:
 # --- lookups ---------------------------------------------------------------------------------
 
 
-def get_round(db: Session, round_id: int) -> BreakoutRound:
+def get_round(db: DbSession, round_id: int) -> BreakoutRound:
     found = db.get(BreakoutRound, round_id)
     if found is None:
         raise NotFound("round_not_found", f"there is no breakout round {round_id}")
@@ -79,7 +81,7 @@ def get_round(db: Session, round_id: int) -> BreakoutRound:
     return found
 
 
-def get_room(db: Session, round_: BreakoutRound, room_id: int) -> BreakoutRoom:
+def get_room(db: DbSession, round_: BreakoutRound, room_id: int) -> BreakoutRoom:
     room = db.get(BreakoutRoom, room_id)
     if room is None or room.round_id != round_.id:
         raise NotFound("room_not_found", f"breakout room {room_id} is not part of this round")
@@ -93,11 +95,11 @@ def main_session_of(session: ProgrammeSession) -> ProgrammeSession:
     return session
 
 
-def open_round(db: Session, main_session_id: int) -> BreakoutRound | None:
+def open_round(db: DbSession, main_session_id: int) -> BreakoutRound | None:
     return db.scalar(select(BreakoutRound).where(BreakoutRound.open_session_id == main_session_id))
 
 
-def latest_round(db: Session, main_session_id: int) -> BreakoutRound | None:
+def latest_round(db: DbSession, main_session_id: int) -> BreakoutRound | None:
     return db.scalar(
         select(BreakoutRound)
         .where(BreakoutRound.session_id == main_session_id)
@@ -105,7 +107,7 @@ def latest_round(db: Session, main_session_id: int) -> BreakoutRound | None:
     )
 
 
-def rounds_of(db: Session, main_session_id: int) -> list[BreakoutRound]:
+def rounds_of(db: DbSession, main_session_id: int) -> list[BreakoutRound]:
     return list(
         db.scalars(
             select(BreakoutRound)
@@ -115,7 +117,7 @@ def rounds_of(db: Session, main_session_id: int) -> list[BreakoutRound]:
     )
 
 
-def assignment_of(db: Session, round_id: int, user_id: int) -> BreakoutAssignment | None:
+def assignment_of(db: DbSession, round_id: int, user_id: int) -> BreakoutAssignment | None:
     return db.scalar(
         select(BreakoutAssignment).where(
             BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id == user_id
@@ -123,7 +125,7 @@ def assignment_of(db: Session, round_id: int, user_id: int) -> BreakoutAssignmen
     )
 
 
-def ensure_may_enter(db: Session, user: User, session: ProgrammeSession) -> None:
+def ensure_may_enter(db: DbSession, user: User, session: ProgrammeSession) -> None:
     """While a round runs, each of its rooms admits only the people placed in it.
 
     Without this a plain `join` to a breakout's session would get around the round's capacity and
@@ -156,11 +158,18 @@ def _ensure_running(round_: BreakoutRound) -> None:
         raise Conflict("round_not_running", "this breakout round is not running")
 
 
+def _running_end(round_: BreakoutRound) -> datetime:
+    """The end of a running round: set when it starts, so only a draft has none."""
+    if round_.ends_at is None:
+        raise Conflict("round_not_running", "this breakout round is not running")
+    return round_.ends_at
+
+
 # --- creating a round --------------------------------------------------------------------------
 
 
 def create_round(
-    db: Session,
+    db: DbSession,
     user: User,
     session_id: int,
     rooms: list[RoomSpec],
@@ -205,7 +214,7 @@ def _check_duration(duration_s: int) -> None:
         )
 
 
-def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -> list[ProgrammeSession]:
+def _room_sessions(db: DbSession, main: ProgrammeSession, specs: list[RoomSpec]) -> list[ProgrammeSession]:
     existing = {
         c.title: c
         for c in db.scalars(
@@ -256,7 +265,7 @@ def _room_sessions(db: Session, main: ProgrammeSession, specs: list[RoomSpec]) -
 
 
 def assign(
-    db: Session, user: User, round_id: int, pairs: list[tuple[int, int | None]]
+    db: DbSession, user: User, round_id: int, pairs: list[tuple[int, int | None]]
 ) -> list[AssignmentChange]:
     """Put each (user_id, room_id) in place; room_id None removes the person's assignment.
 
@@ -273,7 +282,8 @@ def assign(
             raise NotFound("room_not_found", f"breakout room {room_id} is not part of this round")
     _ensure_participants(db, round_, [user_id for user_id, _ in pairs])
     existing = _assignments_by_user(db, round_.id, [user_id for user_id, _ in pairs])
-    changes, deltas = [], Counter()
+    changes: list[AssignmentChange] = []
+    deltas: Counter[int] = Counter()
     for user_id, room_id in pairs:
         current = existing.get(user_id)
         if (
@@ -299,13 +309,13 @@ def assign(
             )
         if room_id is not None:
             deltas[room_id] += 1
-        changes.append(AssignmentChange(user_id, rooms.get(room_id)))
+        changes.append(AssignmentChange(user_id, rooms.get(room_id) if room_id is not None else None))
     _apply_deltas(db, deltas)
     _commit_assignments(db)
     return changes
 
 
-def _ensure_participants(db: Session, round_: BreakoutRound, user_ids: list[int]) -> None:
+def _ensure_participants(db: DbSession, round_: BreakoutRound, user_ids: list[int]) -> None:
     """Only people with a confirmed registration for the event (or organisers) can be placed."""
     if not user_ids:
         return
@@ -332,8 +342,8 @@ def _ensure_participants(db: Session, round_: BreakoutRound, user_ids: list[int]
         )
 
 
-def _assignments_by_user(db: Session, round_id: int, user_ids: list[int]) -> dict[int, BreakoutAssignment]:
-    rows = (
+def _assignments_by_user(db: DbSession, round_id: int, user_ids: list[int]) -> dict[int, BreakoutAssignment]:
+    rows: Iterable[BreakoutAssignment] = (
         db.scalars(
             select(BreakoutAssignment).where(
                 BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id.in_(user_ids)
@@ -345,7 +355,7 @@ def _assignments_by_user(db: Session, round_id: int, user_ids: list[int]) -> dic
     return {a.user_id: a for a in rows}
 
 
-def _apply_deltas(db: Session, deltas: Counter) -> None:
+def _apply_deltas(db: DbSession, deltas: Counter) -> None:
     for room_id, delta in deltas.items():
         if delta:
             db.execute(
@@ -355,7 +365,7 @@ def _apply_deltas(db: Session, deltas: Counter) -> None:
             )
 
 
-def _commit_assignments(db: Session) -> None:
+def _commit_assignments(db: DbSession) -> None:
     try:
         db.commit()
     except IntegrityError:
@@ -367,7 +377,7 @@ def _commit_assignments(db: Session) -> None:
 
 
 def auto_assign(
-    db: Session, user: User, round_id: int, user_ids: list[int], *, by: str | None = None
+    db: DbSession, user: User, round_id: int, user_ids: list[int], *, by: str | None = None
 ) -> AutoResult:
     """Spread the not-yet-placed people of `user_ids` over the rooms, within capacity.
 
@@ -401,13 +411,14 @@ def auto_assign(
         result.changes.append(AssignmentChange(person_id, rooms[room_id]))
     for room_id, added in placement.added.items():
         # Conditional: a self-select that took the last places meanwhile makes this fail, not overfill.
-        done = db.execute(
+        done = execute_dml(
+            db,
             update(BreakoutRoom)
             .where(
                 BreakoutRoom.id == room_id,
                 BreakoutRoom.taken == taken_before[room_id],
             )
-            .values(taken=BreakoutRoom.taken + added)
+            .values(taken=BreakoutRoom.taken + added),
         )
         if done.rowcount != 1:
             db.rollback()
@@ -420,7 +431,7 @@ def auto_assign(
 
 
 def enter_breakout(
-    db: Session, user: User, round_id: int, room_id: int | None = None
+    db: DbSession, user: User, round_id: int, room_id: int | None = None
 ) -> tuple[BreakoutRound, BreakoutRoom]:
     """`breakout:join`: the room this person goes into now (their choice, or their assignment).
 
@@ -430,9 +441,9 @@ def enter_breakout(
     round_ = get_round(db, round_id)
     _ensure_running(round_)
     moderator = can_moderate(db, user, round_.session)
-    if room_id is None and moderator:
-        raise ServiceError("room_required", "choose the breakout room to drop into")
     if moderator:
+        if room_id is None:
+            raise ServiceError("room_required", "choose the breakout room to drop into")
         return round_, get_room(db, round_, room_id)
     ensure_can_join(db, user, round_.session)
     current = assignment_of(db, round_.id, user.id)
@@ -459,13 +470,14 @@ def enter_breakout(
     else:
         previous_room_id = current.room_id  # the UPDATE below refreshes `current` in memory
         _take_place(db, room)
-        moved = db.execute(
+        moved = execute_dml(
+            db,
             update(BreakoutAssignment)
             .where(
                 BreakoutAssignment.id == current.id,
                 BreakoutAssignment.room_id == previous_room_id,
             )
-            .values(room_id=room.id, source=AssignmentSource.SELF.value, joined_at=utcnow())
+            .values(room_id=room.id, source=AssignmentSource.SELF.value, joined_at=utcnow()),
         )
         if moved.rowcount != 1:
             db.rollback()
@@ -488,22 +500,23 @@ def _ensure_may_choose(round_: BreakoutRound, current: BreakoutAssignment | None
         raise Forbidden("assigned_elsewhere", "the moderators assigned you to another room")
 
 
-def _take_place(db: Session, room: BreakoutRoom) -> None:
+def _take_place(db: DbSession, room: BreakoutRoom) -> None:
     """One place in `room`, or `room_full`: the row count of a conditional UPDATE decides."""
-    taken = db.execute(
+    taken = execute_dml(
+        db,
         update(BreakoutRoom)
         .where(
             BreakoutRoom.id == room.id,
             (BreakoutRoom.capacity.is_(None)) | (BreakoutRoom.taken < BreakoutRoom.capacity),
         )
-        .values(taken=BreakoutRoom.taken + 1)
+        .values(taken=BreakoutRoom.taken + 1),
     )
     if taken.rowcount != 1:
         db.rollback()
         raise Conflict("room_full", f"{room.session.title} is full; choose another room")
 
 
-def _mark_joined(db: Session, assignment: BreakoutAssignment) -> None:
+def _mark_joined(db: DbSession, assignment: BreakoutAssignment) -> None:
     if assignment.joined_at is None:
         db.execute(
             update(BreakoutAssignment)
@@ -520,13 +533,14 @@ def _mark_joined(db: Session, assignment: BreakoutAssignment) -> None:
 # --- running the round -------------------------------------------------------------------------
 
 
-def start_round(db: Session, user: User, round_id: int, duration_s: int | None = None) -> BreakoutRound:
+def start_round(db: DbSession, user: User, round_id: int, duration_s: int | None = None) -> BreakoutRound:
     round_ = get_round(db, round_id)
     ensure_can_moderate(db, user, round_.session)
     duration = duration_s if duration_s is not None else round_.duration_s
     _check_duration(duration)
     now = utcnow()
-    started = db.execute(
+    started = execute_dml(
+        db,
         update(BreakoutRound)
         .where(
             BreakoutRound.id == round_.id,
@@ -538,7 +552,7 @@ def start_round(db: Session, user: User, round_id: int, duration_s: int | None =
             ends_at=now + timedelta(seconds=duration),
             duration_s=duration,
             warned=duration <= WARNING_BEFORE_END_S,
-        )
+        ),
     )
     db.commit()
     if started.rowcount != 1:
@@ -549,22 +563,23 @@ def start_round(db: Session, user: User, round_id: int, duration_s: int | None =
     return get_round(db, round_id)
 
 
-def extend_round(db: Session, user: User, round_id: int, seconds: int) -> BreakoutRound:
+def extend_round(db: DbSession, user: User, round_id: int, seconds: int) -> BreakoutRound:
     """Push the end of a running round back by `seconds` (counted from now if it is already due)."""
     round_ = get_round(db, round_id)
     ensure_can_moderate(db, user, round_.session)
     if not 1 <= seconds <= MAX_DURATION_S:
         raise ServiceError("invalid_duration", "extend by 1 second to 4 hours")
     _ensure_running(round_)
-    new_end = max(round_.ends_at, utcnow()) + timedelta(seconds=seconds)
-    extended = db.execute(
+    new_end = max(_running_end(round_), utcnow()) + timedelta(seconds=seconds)
+    extended = execute_dml(
+        db,
         update(BreakoutRound)
         .where(
             BreakoutRound.id == round_.id,
             BreakoutRound.status == RoundStatus.RUNNING.value,
             BreakoutRound.ends_at == round_.ends_at,
         )
-        .values(ends_at=new_end, warned=(new_end - utcnow()).total_seconds() <= WARNING_BEFORE_END_S)
+        .values(ends_at=new_end, warned=(new_end - utcnow()).total_seconds() <= WARNING_BEFORE_END_S),
     )
     db.commit()
     if extended.rowcount != 1:
@@ -572,7 +587,7 @@ def extend_round(db: Session, user: User, round_id: int, seconds: int) -> Breako
     return get_round(db, round_id)
 
 
-def post_message(db: Session, user: User, round_id: int, text: str) -> BreakoutRound:
+def post_message(db: DbSession, user: User, round_id: int, text: str) -> BreakoutRound:
     round_ = get_round(db, round_id)
     ensure_can_moderate(db, user, round_.session)
     text = (text or "").strip()
@@ -586,7 +601,7 @@ def post_message(db: Session, user: User, round_id: int, text: str) -> BreakoutR
     return round_
 
 
-def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "moderator") -> BreakoutRound:
+def recall_round(db: DbSession, user: User | None, round_id: int, *, by: str = "moderator") -> BreakoutRound:
     """End the round (a draft is simply dropped); its assignments stay as the record."""
     round_ = get_round(db, round_id)
     if by == "moderator":
@@ -594,7 +609,8 @@ def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "mo
     conditions = [BreakoutRound.id == round_.id, BreakoutRound.status.in_(OPEN_STATUSES)]
     if by == "timer":
         conditions += [BreakoutRound.status == RoundStatus.RUNNING.value, BreakoutRound.ends_at <= utcnow()]
-    recalled = db.execute(
+    recalled = execute_dml(
+        db,
         update(BreakoutRound)
         .where(*conditions)
         .values(
@@ -602,7 +618,7 @@ def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "mo
             recalled_at=utcnow(),
             recalled_by=by,
             open_session_id=None,
-        )
+        ),
     )
     db.commit()
     if recalled.rowcount != 1:
@@ -610,15 +626,16 @@ def recall_round(db: Session, user: User | None, round_id: int, *, by: str = "mo
     return get_round(db, round_id)
 
 
-def timer_tick(db: Session, round_id: int, now: datetime | None = None) -> TimerTick:
+def timer_tick(db: DbSession, round_id: int, now: datetime | None = None) -> TimerTick:
     """What the countdown does now: warn once a minute before the end, recall at the end."""
     now = now or utcnow()
     round_ = get_round(db, round_id)
     if round_.status != RoundStatus.RUNNING.value:
         return TimerTick("stop", round_)
-    remaining = int((round_.ends_at - now).total_seconds() + 0.999)
+    remaining = int((_running_end(round_) - now).total_seconds() + 0.999)
     if remaining <= 0:
-        recalled = db.execute(
+        recalled = execute_dml(
+            db,
             update(BreakoutRound)
             .where(
                 BreakoutRound.id == round_.id,
@@ -627,25 +644,26 @@ def timer_tick(db: Session, round_id: int, now: datetime | None = None) -> Timer
             )
             .values(
                 status=RoundStatus.RECALLED.value, recalled_at=now, recalled_by="timer", open_session_id=None
-            )
+            ),
         )
         db.commit()
         if recalled.rowcount == 1:
             return TimerTick("recalled", get_round(db, round_id))
         return (
             timer_tick(db, round_id, now)
-            if get_round(db, round_id).ends_at > now
+            if _running_end(get_round(db, round_id)) > now
             else TimerTick("stop", round_)
         )
     if remaining <= WARNING_BEFORE_END_S and not round_.warned:
-        warned = db.execute(
+        warned = execute_dml(
+            db,
             update(BreakoutRound)
             .where(
                 BreakoutRound.id == round_.id,
                 BreakoutRound.status == RoundStatus.RUNNING.value,
                 BreakoutRound.warned.is_(False),
             )
-            .values(warned=True)
+            .values(warned=True),
         )
         db.commit()
         if warned.rowcount == 1:
@@ -653,7 +671,7 @@ def timer_tick(db: Session, round_id: int, now: datetime | None = None) -> Timer
     return TimerTick("countdown", round_, remaining)
 
 
-def call_moderator(db: Session, user: User, session_id: int, message: str = "") -> dict:
+def call_moderator(db: DbSession, user: User, session_id: int, message: str = "") -> dict:
     """A participant inside a breakout asks for help; throttled to one call per 30 seconds."""
     message = (message or "").strip()
     if len(message) > 300:
@@ -669,14 +687,15 @@ def call_moderator(db: Session, user: User, session_id: int, message: str = "") 
     if room is None or assignment is None or assignment.room_id != room.id:
         raise Forbidden("not_in_breakout", "only the people in this breakout can call a moderator from it")
     now = utcnow()
-    called = db.execute(
+    called = execute_dml(
+        db,
         update(BreakoutAssignment)
         .where(
             BreakoutAssignment.id == assignment.id,
             BreakoutAssignment.last_alert_at.is_(None)
             | (BreakoutAssignment.last_alert_at <= now - timedelta(seconds=ALERT_INTERVAL_S)),
         )
-        .values(last_alert_at=now)
+        .values(last_alert_at=now),
     )
     db.commit()
     if called.rowcount != 1:
@@ -691,7 +710,7 @@ def call_moderator(db: Session, user: User, session_id: int, message: str = "") 
     }
 
 
-def balance_candidates(db: Session, round_: BreakoutRound, among: str = "registered") -> list[int]:
+def balance_candidates(db: DbSession, round_: BreakoutRound, among: str = "registered") -> list[int]:
     """Whom auto-balance places: the event's confirmed attendees, or those in the main room now."""
     if among == "present":
         from ..presence import online_user_ids  # the live rooms' public presence API
@@ -742,7 +761,7 @@ def round_json(round_: BreakoutRound, now: datetime | None = None) -> dict:
         "recalled_by": round_.recalled_by,
         "message": (
             {"text": round_.last_message, "at": isoformat_utc(round_.last_message_at)}
-            if round_.last_message
+            if round_.last_message and round_.last_message_at
             else None
         ),
     }
@@ -761,7 +780,7 @@ def room_json(room: BreakoutRoom, joined: int = 0) -> dict:
     }
 
 
-def rooms_json(db: Session, round_: BreakoutRound) -> list[dict]:
+def rooms_json(db: DbSession, round_: BreakoutRound) -> list[dict]:
     joined = dict(
         db.execute(
             select(BreakoutAssignment.room_id, func.count(BreakoutAssignment.joined_at))
@@ -787,7 +806,7 @@ def assignment_json(assignment: BreakoutAssignment | None) -> dict | None:
     }
 
 
-def round_record(db: Session, round_: BreakoutRound) -> list[dict]:
+def round_record(db: DbSession, round_: BreakoutRound) -> list[dict]:
     """Who was placed in which room, and who really went (joined_at), room by room."""
     rows = db.execute(
         select(BreakoutAssignment, User)
@@ -820,14 +839,14 @@ def round_record(db: Session, round_: BreakoutRound) -> list[dict]:
     ]
 
 
-def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+def join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     """The `breakouts` part of the `join` state, for a main session or one of its breakouts."""
     main = main_session_of(session)
     moderator = can_moderate(db, user, main)
     # A draft is shown too: participants learn their room before the start (their page shows the
     # round only while it runs), so they can be moved in the moment it opens.
     round_ = open_round(db, main.id) or latest_round(db, main.id)
-    state = {
+    state: dict[str, Any] = {
         "main_session_id": main.id,
         "in_breakout": session.id if session.id != main.id else None,
         "round": None,
@@ -849,7 +868,7 @@ def join_state(db: Session, user: User, session: ProgrammeSession) -> dict:
     return {"breakouts": state}
 
 
-def record_rows(db: Session, round_: BreakoutRound) -> list[dict]:
+def record_rows(db: DbSession, round_: BreakoutRound) -> list[dict]:
     """Flat rows for the CSV export of a round's record."""
     rows = []
     for room in round_record(db, round_):

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def _emit(event: str, payload: dict, rooms: list[str]) -> None:
-    socketio.emit(event, payload, to=rooms, namespace=LIVE)
+    socketio.emit(event, payload, to=rooms, namespace=LIVE)  # type: ignore[arg-type]  # the stubs say str; Flask-SocketIO takes a list of rooms too
 
 
 def everywhere(round_: BreakoutRound) -> list[str]:
@@ -219,7 +219,7 @@ def timer_payload(round_: BreakoutRound, kind: str = "countdown") -> dict:
 
 def ensure_timer(round_id: int) -> None:
     """Run the countdown of a running round in this process, once (also after a restart, on join)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     interval = float(app.config["BREAKOUT_TIMER_INTERVAL_S"])
     realtime_tasks.run_at(app, 0, lambda: _tick(round_id, interval), key=("breakout countdown", round_id))
 

@@ -85,8 +85,15 @@ def close_due_and_announce(session_id: int | None = None) -> None:
 
 def start_timer(poll: Poll) -> None:
     """Close the poll at its deadline (in this process; a later join or vote catches a missed one)."""
-    poll_id = poll.id
-    realtime_tasks.run_at(current_app._get_current_object(), poll.closes_at, lambda: _close_if_due(poll_id))
+    poll_id, closes_at = poll.id, poll.closes_at
+    if closes_at is None:  # a poll without a deadline has no timer (the callers check it already)
+        return
+    realtime_tasks.run_at(
+        current_app._get_current_object(),  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
+        closes_at,
+        lambda: _close_if_due(poll_id),
+        key=("poll deadline", poll_id),  # one timer per poll here, and one across workers
+    )
 
 
 def _close_if_due(poll_id: int) -> None:
@@ -97,7 +104,7 @@ def _close_if_due(poll_id: int) -> None:
 
 def resume_timers() -> None:
     """Once per app and process: re-arm the timers of open timed polls (e.g. after a restart)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
     if app.extensions.get("polls.timers_resumed"):
         return
     app.extensions["polls.timers_resumed"] = True

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
+from sqlalchemy import select
+
+from ...db_session import DbSession
 from ...programme.models import Event, ProgrammeSession
 from .models import Poll, PollOption
 
-DEMO_POLLS = [
+DEMO_POLLS: list[dict[str, Any]] = [
     {
         "title": "Which area should AI governance in the region address first?",
         "kind": "single",
@@ -46,7 +48,7 @@ DEMO_POLLS = [
 ]
 
 
-def add_demo_polls(db: Session, event: Event) -> int:
+def add_demo_polls(db: DbSession, event: Event) -> int:
     """Add the draft polls to the opening session unless it already has polls; returns how many were added."""
     opening = db.scalar(
         select(ProgrammeSession).where(

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...db_types import UTCDateTime, utcnow
-from ...extensions import db
+from ...extensions import Model
 
 
 class PollKind(str, enum.Enum):
@@ -57,7 +57,7 @@ def _in(column: str, values: tuple) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Poll(db.Model):
+class Poll(Model):
     __tablename__ = "polls"
     __table_args__ = (
         CheckConstraint(_in("kind", POLL_KINDS), name="kind"),
@@ -101,7 +101,7 @@ class Poll(db.Model):
         return f"<Poll {self.id} {self.kind} {self.status}>"
 
 
-class PollOption(db.Model):
+class PollOption(Model):
     __tablename__ = "poll_options"
     __table_args__ = (
         UniqueConstraint("poll_id", "position"),
@@ -117,7 +117,7 @@ class PollOption(db.Model):
     poll: Mapped[Poll] = relationship(back_populates="options")
 
 
-class PollBallot(db.Model):
+class PollBallot(Model):
     """One person's whole vote on one poll (all the choices of a multiple-choice poll together)."""
 
     __tablename__ = "poll_ballots"
@@ -139,7 +139,7 @@ class PollBallot(db.Model):
     )
 
 
-class PollAnswer(db.Model):
+class PollAnswer(Model):
     """One part of a ballot: a chosen option, the rating, one word, or the text."""
 
     __tablename__ = "poll_answers"

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ... import wire
 from ...accounts.models import User
+from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
@@ -136,7 +137,7 @@ def _checked_max_choices(kind: str, max_choices: int | None, n_options: int) -> 
     return max_choices
 
 
-def create_poll(db: Session, user: User, session_id: int, spec: PollSpec) -> Poll:
+def create_poll(db: DbSession, user: User, session_id: int, spec: PollSpec) -> Poll:
     """A new draft poll in a session's room (moderators)."""
     ensure_can_moderate(db, user, get_live_session(db, session_id))
     spec = _checked_spec(spec)
@@ -158,7 +159,7 @@ def _apply_spec(poll: Poll, spec: PollSpec) -> None:
     poll.options = [PollOption(position=i, text=text) for i, text in enumerate(spec.options)]
 
 
-def update_poll(db: Session, user: User, poll_id: int, spec: PollSpec) -> Poll:
+def update_poll(db: DbSession, user: User, poll_id: int, spec: PollSpec) -> Poll:
     """Rewrite a draft (moderators). An open or closed poll keeps what people voted on."""
     poll = get_poll(db, poll_id)
     _ensure_runs_poll(db, user, poll)
@@ -172,13 +173,13 @@ def update_poll(db: Session, user: User, poll_id: int, spec: PollSpec) -> Poll:
     return poll
 
 
-def delete_poll(db: Session, user: User, poll_id: int) -> Poll:
+def delete_poll(db: DbSession, user: User, poll_id: int) -> Poll:
     """Delete a draft or a closed poll with its ballots (moderators); an open poll is closed first."""
     poll = get_poll(db, poll_id)
     _ensure_runs_poll(db, user, poll)
     options = list(poll.options)  # loaded now: the caller may still describe what was deleted
-    removed = db.execute(
-        delete(Poll).where(Poll.id == poll_id, Poll.status != PollStatus.OPEN.value)
+    removed = execute_dml(
+        db, delete(Poll).where(Poll.id == poll_id, Poll.status != PollStatus.OPEN.value)
     ).rowcount
     if removed != 1:
         db.rollback()
@@ -191,30 +192,31 @@ def delete_poll(db: Session, user: User, poll_id: int) -> Poll:
     return poll
 
 
-def get_poll(db: Session, poll_id: int) -> Poll:
+def get_poll(db: DbSession, poll_id: int) -> Poll:
     poll = db.get(Poll, poll_id)
     if poll is None:
         raise NotFound("poll_not_found", f"there is no poll {poll_id}")
     return poll
 
 
-def polls_of_session(db: Session, session_id: int) -> list[Poll]:
+def polls_of_session(db: DbSession, session_id: int) -> list[Poll]:
     return list(db.scalars(select(Poll).where(Poll.session_id == session_id).order_by(Poll.id)))
 
 
 # --------------------------------------------------------------------------- opening and closing
 
 
-def open_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
+def open_poll(db: DbSession, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
     """Launch a draft: votes are taken from now on, until it is closed or its time is up."""
     poll = get_poll(db, poll_id)
     _ensure_runs_poll(db, user, poll)
     now = now or utcnow()
     closes_at = now + timedelta(seconds=poll.duration_s) if poll.duration_s else None
-    opened = db.execute(
+    opened = execute_dml(
+        db,
         update(Poll)
         .where(Poll.id == poll_id, Poll.status == PollStatus.DRAFT.value)
-        .values(status=PollStatus.OPEN.value, opened_at=now, closes_at=closes_at)
+        .values(status=PollStatus.OPEN.value, opened_at=now, closes_at=closes_at),
     ).rowcount
     if opened != 1:
         db.rollback()
@@ -224,7 +226,7 @@ def open_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = N
     return poll
 
 
-def close_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
+def close_poll(db: DbSession, user: User, poll_id: int, *, now: datetime | None = None) -> Poll:
     """Close an open poll now (moderators); its tally is final from this commit on."""
     poll = get_poll(db, poll_id)
     _ensure_runs_poll(db, user, poll)
@@ -234,18 +236,19 @@ def close_poll(db: Session, user: User, poll_id: int, *, now: datetime | None = 
     return poll
 
 
-def _close(db: Session, poll_id: int, now: datetime, *, only_if_due: bool = False) -> bool:
+def _close(db: DbSession, poll_id: int, now: datetime, *, only_if_due: bool = False) -> bool:
     condition = [Poll.id == poll_id, Poll.status == PollStatus.OPEN.value]
     if only_if_due:
         condition.append(Poll.closes_at <= now)
-    closed = db.execute(
+    closed = execute_dml(
+        db,
         update(Poll)
         .where(*condition)
         .values(
             status=PollStatus.CLOSED.value,
             # A timed poll closes at its deadline even when it is noticed later (e.g. after a restart).
             closed_at=func.coalesce(Poll.closes_at, now) if only_if_due else now,
-        )
+        ),
     ).rowcount
     if closed != 1:
         db.rollback()
@@ -254,7 +257,9 @@ def _close(db: Session, poll_id: int, now: datetime, *, only_if_due: bool = Fals
     return True
 
 
-def close_due_polls(db: Session, *, session_id: int | None = None, now: datetime | None = None) -> list[Poll]:
+def close_due_polls(
+    db: DbSession, *, session_id: int | None = None, now: datetime | None = None
+) -> list[Poll]:
     """Close the timed polls whose time is up (in one session, or everywhere); returns those closed now.
 
     The timer closes a poll at its deadline; this catches the ones a restarted process never timed.
@@ -267,7 +272,7 @@ def close_due_polls(db: Session, *, session_id: int | None = None, now: datetime
     return [get_poll(db, poll_id) for poll_id in closed]
 
 
-def close_if_due(db: Session, poll_id: int, *, now: datetime | None = None) -> Poll | None:
+def close_if_due(db: DbSession, poll_id: int, *, now: datetime | None = None) -> Poll | None:
     """Close this poll if its deadline has passed and it is still open; the poll, or None."""
     if _close(db, poll_id, now or utcnow(), only_if_due=True):
         poll = get_poll(db, poll_id)
@@ -297,7 +302,7 @@ class VoteReceipt:
 
 
 def cast_vote(
-    db: Session, user: User, poll_id: int, vote: Vote, *, now: datetime | None = None
+    db: DbSession, user: User, poll_id: int, vote: Vote, *, now: datetime | None = None
 ) -> VoteReceipt:
     """Record a person's ballot, or replace it when the poll allows changes. Commits before returning."""
     now = now or utcnow()
@@ -325,7 +330,7 @@ def cast_vote(
     return _change_ballot(db, poll, user, answers, now)
 
 
-def _claim_vote_slot(db: Session, poll: Poll, now: datetime) -> int:
+def _claim_vote_slot(db: DbSession, poll: Poll, now: datetime) -> int:
     """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
     version = db.execute(
         update(Poll)
@@ -343,9 +348,10 @@ def _claim_vote_slot(db: Session, poll: Poll, now: datetime) -> int:
     return version
 
 
-def _change_ballot(db: Session, poll: Poll, user: User, answers: list[dict], now: datetime) -> VoteReceipt:
+def _change_ballot(db: DbSession, poll: Poll, user: User, answers: list[dict], now: datetime) -> VoteReceipt:
     version = _claim_vote_slot(db, poll, now)
     ballot_id = _ballot_id(db, poll.id, user.id)
+    assert ballot_id is not None  # the caller found it; only deleting the poll removes a ballot
     # The conditional UPDATE takes the ballot row's lock first (PostgreSQL), so two changes at once
     # replace the answers one after the other instead of mixing them.
     db.execute(
@@ -358,12 +364,12 @@ def _change_ballot(db: Session, poll: Poll, user: User, answers: list[dict], now
         row.ballot_id = ballot_id
         db.add(row)
     db.commit()
-    ballot = db.get(PollBallot, ballot_id)
+    ballot = db.get_one(PollBallot, ballot_id)
     db.refresh(ballot)
     return VoteReceipt(ballot, True, version)
 
 
-def _ballot_id(db: Session, poll_id: int, user_id: int) -> int | None:
+def _ballot_id(db: DbSession, poll_id: int, user_id: int) -> int | None:
     return db.scalar(
         select(PollBallot.id).where(PollBallot.poll_id == poll_id, PollBallot.user_id == user_id)
     )
@@ -373,7 +379,7 @@ def _answer_rows(poll_id: int, answers: list[dict]) -> list[PollAnswer]:
     return [PollAnswer(poll_id=poll_id, **answer) for answer in answers]
 
 
-def _answers_for(db: Session, poll: Poll, vote: Vote) -> list[dict]:
+def _answers_for(db: DbSession, poll: Poll, vote: Vote) -> list[dict]:
     """The answer rows this vote means for this poll's kind, or a ServiceError."""
     given = {name for name in ("choices", "rating", "words", "text") if getattr(vote, name) is not None}
     if poll.kind in CHOICE_KINDS:
@@ -381,7 +387,8 @@ def _answers_for(db: Session, poll: Poll, vote: Vote) -> list[dict]:
         return [{"option_id": o} for o in _checked_choices(db, poll, vote.choices)]
     if poll.kind == PollKind.RATING.value:
         _only(given, {"rating"}, "send a `rating`")
-        if not 1 <= vote.rating <= poll.scale:
+        assert poll.scale is not None  # create_poll gives every rating poll its scale
+        if vote.rating is None or not 1 <= vote.rating <= poll.scale:
             raise ServiceError("rating_out_of_range", f"the rating is a whole number from 1 to {poll.scale}")
         return [{"rating": vote.rating}]
     if poll.kind == PollKind.WORD_CLOUD.value:
@@ -402,13 +409,13 @@ def _only(given: set[str], allowed: set[str], message: str) -> None:
         raise ServiceError("invalid_answer", message)
 
 
-def _checked_choices(db: Session, poll: Poll, choices: list[int]) -> list[int]:
+def _checked_choices(db: DbSession, poll: Poll, choices: list[int] | None) -> list[int]:
     if not choices:
         raise ServiceError("invalid_choices", "choose at least one option")
     if len(set(choices)) != len(choices):
         raise ServiceError("invalid_choices", "each option can be chosen once")
     limit = 1 if poll.kind == PollKind.SINGLE.value else poll.max_choices
-    if len(choices) > limit:
+    if limit is not None and len(choices) > limit:  # a multiple-choice poll always has its limit
         raise ServiceError("too_many_choices", f"choose at most {limit} option{'s' if limit != 1 else ''}")
     own = set(db.scalars(select(PollOption.id).where(PollOption.poll_id == poll.id)))
     if not set(choices) <= own:
@@ -421,7 +428,7 @@ def normalise_word(word: str) -> str:
     return " ".join(str(word).split()).casefold()
 
 
-def _checked_words(words: list[str]) -> list[str]:
+def _checked_words(words: Sequence[str | None]) -> list[str]:
     cleaned = [normalise_word(w or "") for w in words]
     if not cleaned or any(not w for w in cleaned):
         raise ServiceError("empty_answer", "write a word first")
@@ -435,7 +442,7 @@ def _checked_words(words: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- tallies and visibility
 
 
-def tally(db: Session, poll: Poll) -> dict:
+def tally(db: DbSession, poll: Poll) -> dict:
     """The full current results of a poll, counted by the database."""
     version = db.scalar(select(Poll.votes_version).where(Poll.id == poll.id))
     total = db.scalar(select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll.id))
@@ -457,6 +464,7 @@ def tally(db: Session, poll: Poll) -> dict:
                 .group_by(PollAnswer.rating)
             ).all()
         )
+        assert poll.scale is not None  # create_poll gives every rating poll its scale
         result["counts"] = {str(n): counts.get(n, 0) for n in range(1, poll.scale + 1)}
         mean = db.scalar(select(func.avg(PollAnswer.rating)).where(PollAnswer.poll_id == poll.id))
         result["mean"] = round(float(mean), 2) if mean is not None else None
@@ -491,19 +499,19 @@ def results_public(poll: Poll) -> bool:
     return False
 
 
-def _runs_poll(db: Session, user: User, poll: Poll) -> bool:
+def _runs_poll(db: DbSession, user: User, poll: Poll) -> bool:
     return can_moderate(db, user, get_live_session(db, poll.session_id))
 
 
-def _ensure_runs_poll(db: Session, user: User, poll: Poll) -> None:
+def _ensure_runs_poll(db: DbSession, user: User, poll: Poll) -> None:
     ensure_can_moderate(db, user, get_live_session(db, poll.session_id))
 
 
-def may_see_results(db: Session, user: User, poll: Poll) -> bool:
+def may_see_results(db: DbSession, user: User, poll: Poll) -> bool:
     return results_public(poll) or _runs_poll(db, user, poll)
 
 
-def may_see_poll(db: Session, user: User, poll: Poll) -> bool:
+def may_see_poll(db: DbSession, user: User, poll: Poll) -> bool:
     """Participants see open polls, and closed ones whose results are theirs to see; moderators all."""
     return may_see_poll_as_participant(poll) or _runs_poll(db, user, poll)
 
@@ -555,7 +563,7 @@ def ballot_dict(ballot: PollBallot) -> dict:
     }
 
 
-def my_ballots(db: Session, user: User, poll_ids: list[int]) -> dict[int, PollBallot]:
+def my_ballots(db: DbSession, user: User, poll_ids: list[int]) -> dict[int, PollBallot]:
     if not poll_ids:
         return {}
     ballots = db.scalars(
@@ -564,7 +572,7 @@ def my_ballots(db: Session, user: User, poll_ids: list[int]) -> dict[int, PollBa
     return {b.poll_id: b for b in ballots}
 
 
-def polls_state(db: Session, user: User, session: ProgrammeSession) -> dict:
+def polls_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     """The `polls` part of the join state: the polls this user may see, their own ballot, and the
     results they may see. Call `close_due_polls` first so an expired poll is shown closed."""
     now = utcnow()
@@ -585,7 +593,7 @@ def polls_state(db: Session, user: User, session: ProgrammeSession) -> dict:
 CSV_HEADER = ["poll_id", "poll_title", "kind", "status", "answer", "count", "total_voters"]
 
 
-def export_csv(db: Session, user: User, poll_id: int) -> str:
+def export_csv(db: DbSession, user: User, poll_id: int) -> str:
     """The poll's full results as CSV (moderators): one row per option, rating, word or text."""
     poll = get_poll(db, poll_id)
     if not runs_event(db, user, get_live_session(db, poll.session_id).event_id):
@@ -599,7 +607,7 @@ def export_csv(db: Session, user: User, poll_id: int) -> str:
     return out.getvalue()
 
 
-def _all_counts(db: Session, poll: Poll) -> list[tuple[str, int]]:
+def _all_counts(db: DbSession, poll: Poll) -> list[tuple[str, int]]:
     if poll.kind in CHOICE_KINDS:
         counts = tally(db, poll)["counts"]
         return [(o.text, counts[str(o.id)]) for o in poll.options]
@@ -615,6 +623,7 @@ def _all_counts(db: Session, poll: Poll) -> list[tuple[str, int]]:
             .group_by(column)
             .order_by(n.desc(), column)
         ).all()
+        if value is not None  # none is: the query leaves them out; said for the type checker
     ]
 
 

@@ -1,0 +1,53 @@
+"""offload.run_blocking and database.off_hub: real threads under eventlet, in place otherwise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conference.database import off_hub
+from conference.extensions import db as _db
+from conference.offload import green_library, run_blocking
+
+
+def test_without_a_green_hub_work_runs_in_place(app):
+    assert green_library() is None  # the tests' own process runs threads, not eventlet
+    assert run_blocking(threading.get_ident) == threading.get_ident()
+    assert run_blocking(divmod, 7, 2) == (3, 1)
+    assert run_blocking(int, "42", base=16) == 66
+    with pytest.raises(ValueError, match="invalid literal"):
+        run_blocking(int, "not a number")
+    with app.app_context():
+        assert off_hub(lambda session, n: (session is _db.session, n), 5) == (True, 5)
+
+
+def test_under_eventlet_blocking_work_runs_in_threads_and_the_hub_goes_on(app, make_event, tmp_path):
+    event = make_event()
+    probe = Path(__file__).with_name("offload_probe.py")
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    done = subprocess.run(
+        [sys.executable, str(probe), database],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=str(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["library"] == "eventlet"
+    # Three 0.4 s calls that never yield ran side by side in threads, not one after another on the hub.
+    assert found["three_naps_seconds"] < 1.0
+    assert found["hub_thread"] not in found["nap_threads"]
+    assert found["naps_worst_pause"] < 0.1
+    assert found["error"].startswith("ValueError: invalid literal")
+    assert found["sqlite_dbapi_offloaded"] is True
+    read = found["off_hub"]
+    assert read == {**read, "count": 1, "own_session": True, "title": event.title}
+    assert read["thread"] != found["hub_thread"]
+    assert found["off_hub_worst_pause"] < 0.1

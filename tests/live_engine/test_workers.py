@@ -1,0 +1,280 @@
+"""Two workers behind nginx, one of them killed during a vote storm (issue #13, item 6).
+
+`conference serve --workers 2` on PostgreSQL and Redis, Debian's nginx in front with the repository's
+deploy/nginx/conference.conf (only its ports changed), and a few hundred voters connecting through
+nginx (long-polling first, then WebSocket, so stickiness matters). While the votes arrive, one
+worker is killed with SIGKILL. Afterwards: every acknowledged vote is in the database, each voter
+has exactly one ballot, the voters of the dead worker reconnected (through nginx, to the other) and
+a fresh join shows everyone the exact total.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import socketio as socketio_client
+from browser_support import free_port
+from pg_support import postgres_app
+from serve_support import PROJECT_DIR, serve_env, wait_until_up
+from sqlalchemy import select
+
+from conference.accounts.models import User
+from conference.extensions import db as _db
+from conference.programme.models import ProgrammeSession
+from conference.rooms.polls import services as polls
+from conference.rooms.polls.models import PollBallot
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+VOTERS = int(os.environ.get("TEST_VOTERS", "100"))  # CI time: each voter costs the test about 0.5 s
+WAIT = 20
+NGINX_CONF = PROJECT_DIR / "deploy" / "nginx" / "conference.conf"
+
+
+def _required(what: str, exc: Exception | str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} required in CI: {exc}")
+    pytest.skip(f"{what} is not available: {exc}")
+
+
+@pytest.fixture()
+def app():
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 -- any failure to reach Redis means skip (or fail in CI)
+        _required("Redis on 127.0.0.1:6379", exc)
+    if not shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin"):
+        _required("nginx (Debian's nginx package)", "no nginx binary")
+    with postgres_app("workers") as app:
+        yield app
+
+
+def free_port_pair() -> int:
+    """A port P with P+1 free too (the workers listen on consecutive ports)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            import socket
+
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise AssertionError("no two consecutive free ports")
+
+
+def start_workers(
+    database_url: str, port: int, channel: str, log: Path
+) -> tuple[subprocess.Popen, list[int]]:
+    """`conference serve --workers 2` (its output goes to `log`); returns the supervisor and its
+    workers' pids once both answer."""
+    with log.open("w") as output:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "conference", "serve", "--workers", "2", "--port", str(port)],
+            cwd=str(PROJECT_DIR),
+            env=serve_env(
+                database_url, CONFERENCE_MESSAGE_QUEUE=REDIS_URL, CONFERENCE_SOCKETIO_CHANNEL=channel
+            ),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    pids: list[int] = []
+    while len(pids) < 2 and time.monotonic() < deadline:
+        assert supervisor.poll() is None, log.read_text()
+        pids = [int(pid) for pid in re.findall(r"worker \d+/2: pid (\d+) on ", log.read_text())]
+        time.sleep(0.1)
+    assert len(pids) == 2, log.read_text()
+    for worker_port in (port, port + 1):
+        wait_until_up(supervisor, f"http://127.0.0.1:{worker_port}")
+    return supervisor, pids
+
+
+def start_nginx(tmp_path: Path, listen: int, worker_port: int) -> subprocess.Popen:
+    """nginx with the repository's configuration, moved to loopback ports, in the foreground."""
+    site = NGINX_CONF.read_text()
+    for old, new in (
+        ("listen 80;", f"listen 127.0.0.1:{listen};"),
+        ("127.0.0.1:5000", f"127.0.0.1:{worker_port}"),
+        ("127.0.0.1:5001", f"127.0.0.1:{worker_port + 1}"),
+    ):
+        assert site.count(old) == 1, f"deploy/nginx/conference.conf no longer has {old!r}"
+        site = site.replace(old, new)
+    (tmp_path / "conference.conf").write_text(site)
+    temp = {name: tmp_path / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    main = f"""
+user root;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log warn;
+daemon off;
+worker_processes 1;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp["client_body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    include {tmp_path}/conference.conf;
+}}
+"""
+    (tmp_path / "nginx.conf").write_text(main)
+    binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    process = subprocess.Popen(
+        [binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_until_up(process, f"http://127.0.0.1:{listen}")
+    return process
+
+
+class Voter:
+    """One person on a python-socketio client that reconnects by itself (through nginx)."""
+
+    def __init__(self, url: str, token: str, key: str):
+        self.client = socketio_client.Client(
+            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1, randomization_factor=0.2
+        )
+        self.connected = threading.Event()
+        self.connects = 0
+        self.client.on("connect", self._connected, namespace="/live")
+        self.client.on("disconnect", lambda *_: self.connected.clear(), namespace="/live")
+        # A stable key per person, as a browser's session cookie is, for nginx's sticky hash.
+        self.client.connect(
+            url,
+            namespaces=["/live"],
+            transports=["polling", "websocket"],
+            auth={"token": token},
+            headers={"Cookie": f"session={key}"},
+            wait_timeout=WAIT,
+        )
+        self.ack: dict | None = None  # the vote's acknowledgement
+
+    def _connected(self) -> None:
+        self.connects += 1
+        self.connected.set()
+
+    def call(self, event: str, payload: dict) -> dict:
+        return self.client.call(event, payload, namespace="/live", timeout=WAIT)
+
+    def vote(self, poll_id: int, option_id: int, start: threading.Barrier) -> None:
+        start.wait()
+        for _ in range(10):
+            try:
+                ack = self.call("poll:vote", {"poll_id": poll_id, "choices": [option_id]})
+            except (socketio_client.exceptions.SocketIOError, TimeoutError):
+                self.connected.wait(WAIT)  # the worker went away: wait for the reconnection, send again
+                continue
+            if ack["ok"] or ack["error"]["code"] == "already_voted":  # stored (perhaps unacknowledged)
+                self.ack = ack
+                return
+            raise AssertionError(ack)
+        raise AssertionError("no acknowledgement after 10 tries")
+
+
+def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
+    app, tmp_path, make_event, make_user, make_registration, make_token
+):
+    event = make_event()
+    moderator = make_user("moderator")
+    voters = [make_user(name=f"Voter {i}", password=None) for i in range(VOTERS)]  # token-only: no hashing
+    for person in voters:
+        make_registration(person, event, "online")
+    tokens = [make_token(person) for person in voters]
+    with app.app_context():
+        plenary = _db.session.scalar(select(ProgrammeSession).filter_by(event_id=event.id, kind="plenary"))
+        poll = polls.create_poll(
+            _db.session,
+            _db.session.get(User, moderator.id),
+            plenary.id,
+            polls.PollSpec(title="Storm", kind="single", options=["Yes", "No"]),
+        )
+        poll = polls.open_poll(_db.session, _db.session.get(User, moderator.id), poll.id)
+        poll_id, option_ids = poll.id, [o.id for o in poll.options]
+
+    port, listen = free_port_pair(), free_port()
+    channel = f"conference-test-{uuid.uuid4().hex[:10]}"
+    log = tmp_path / "workers.log"
+    supervisor, worker_pids = start_workers(app.config["SQLALCHEMY_DATABASE_URI"], port, channel, log)
+    nginx = start_nginx(tmp_path, listen, port)
+    people: list[Voter] = []
+    try:
+        url = f"http://127.0.0.1:{listen}"
+        with ThreadPoolExecutor(16) as pool:
+            people = list(
+                pool.map(lambda i: Voter(url, tokens[i], f"voter-{i}-{uuid.uuid4().hex}"), range(VOTERS))
+            )
+            joined = list(pool.map(lambda v: v.call("join", {"session_id": plenary.id}), people))
+        assert all(ack["ok"] for ack in joined)
+
+        start = threading.Barrier(VOTERS + 1)
+        threads = [
+            threading.Thread(target=v.vote, args=(poll_id, option_ids[i % 2], start), daemon=True)
+            for i, v in enumerate(people)
+        ]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        while sum(v.ack is not None for v in people) < VOTERS // 4:
+            time.sleep(0.005)
+        os.kill(worker_pids[0], signal.SIGKILL)  # mid-storm: the rest is in flight or not sent yet
+        killed_after = sum(v.ack is not None for v in people)
+        for thread in threads:
+            thread.join(timeout=90)
+        assert not any(thread.is_alive() for thread in threads), "some votes never got an answer"
+
+        acked = {i: v.ack for i, v in enumerate(people) if v.ack and v.ack["ok"]}
+        moved = [v for v in people if v.connects > 1]
+        assert killed_after < VOTERS, "the storm ended before the kill: the test proved nothing"
+        assert moved, "no voter was on the killed worker"
+
+        with app.app_context():
+            ballots = {
+                b.user_id: b
+                for b in _db.session.scalars(select(PollBallot).where(PollBallot.poll_id == poll_id))
+            }
+        assert len(ballots) == VOTERS  # everyone's vote is stored once (the one-ballot rule held)
+        for i, ack in acked.items():
+            assert ack["ballot"]["choices"] == [option_ids[i % 2]]
+            assert voters[i].id in ballots, f"voter {i}'s acknowledged vote is lost"
+
+        # Catching up: a join (what the client does after a reconnect) gives the exact total to those
+        # who moved to the other worker, and to some who stayed.
+        stayed = [v for v in people if v.connects == 1][:10]
+        with ThreadPoolExecutor(16) as pool:
+            states = list(pool.map(lambda v: v.call("join", {"session_id": plenary.id}), moved + stayed))
+        assert len(states) > 10
+        for state in states:
+            assert state["ok"], state
+            entries = state["state"]["polls"]
+            entries = entries["polls"] if isinstance(entries, dict) else entries
+            (shown,) = [p for p in entries if p["id"] == poll_id]
+            assert shown["tally"]["total"] == VOTERS
+            assert shown["my_ballot"] is not None
+    finally:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda v: v.client.disconnect(), people))
+        supervisor.send_signal(signal.SIGTERM)
+        try:
+            supervisor.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            supervisor.kill()
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        print(log.read_text()[-5000:])  # shown when the test fails
