@@ -87,17 +87,15 @@ def _message(error: ErrorDetails) -> str:
 
 
 def field_problems(exc: ValidationError) -> dict[str, list[str]]:
-    """Pydantic's errors as {top-level field: [messages]}; a nested place ("choices", 2) is named in
-    the message ("2: ..."), a problem of the whole body stands under ""."""
+    """Pydantic's errors as {field: [messages]}: a nested place is named by its path ("links.0.url"),
+    a problem of the whole body stands under ""."""
     problems: dict[str, list[str]] = {}
     for error in exc.errors():
         problem = (error.get("ctx") or {}).get("error")
         location = [str(part) for part in error["loc"]]
         if isinstance(problem, FieldProblem):
             location = [problem.field]
-        name, rest = (location[0], location[1:]) if location else ("", [])
-        message = _message(error)
-        problems.setdefault(name, []).append(f"{'.'.join(rest)}: {message}" if rest else message)
+        problems.setdefault(".".join(location), []).append(_message(error))
     return problems
 
 

@@ -76,7 +76,7 @@ def test_one_shape_for_every_validation_error():
         Poll.model_validate({"options": [1, "x"], "colour": "red"})
     assert wire.field_problems(caught.value) == {
         "title": ["This field is required."],
-        "options": ["1: Input should be a valid integer, unable to parse string as an integer"],
+        "options.1": ["Input should be a valid integer, unable to parse string as an integer"],
         "colour": ["unknown field"],
     }
     with pytest.raises(wire.InvalidPayload) as raised:

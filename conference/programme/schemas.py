@@ -13,7 +13,15 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from ..countries import normalise_country
 from ..wire import Id, field_problems
@@ -242,10 +250,14 @@ class SpeakerIn(_In):
     def _user(cls, value):
         return _email(value)
 
-    @field_validator("session_ids")
+    @field_validator("session_ids", mode="wrap")
     @classmethod
-    def _ids(cls, value: list[int]) -> list[int]:
-        return list(dict.fromkeys(value))
+    def _ids(cls, value: object, handler: ValidatorFunctionWrapHandler) -> list[int]:
+        try:
+            ids = handler(value)
+        except ValidationError:
+            raise ValueError("unknown session") from None  # one message for the list, as the form shows it
+        return list(dict.fromkeys(ids))
 
 
 class GrantIn(_In):
@@ -261,7 +273,10 @@ class GrantIn(_In):
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
     """{field: message} for a form, which shows the first problem beside each field (`_form` above it)."""
-    return {name or "_form": messages[0] for name, messages in field_problems(exc).items()}
+    errors: dict[str, str] = {}
+    for name, messages in field_problems(exc).items():
+        errors.setdefault(name.split(".")[0] or "_form", messages[0])
+    return errors
 
 
 def form_values(schema: type[BaseModel], form) -> dict:
