@@ -113,11 +113,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ENV_NAME", "development", "development, testing or production (CONFERENCE_ENV picks the class)"),
     Setting("TESTING", False, "Flask's testing mode: no background tasks (mail sender, auto check-out)"),
     Setting(
-        "BABEL_TRANSLATION_DIRECTORIES",
-        None,
-        "where Flask-Babel finds the catalogues; i18n.init_app sets it to the package's translations folder",
-    ),
-    Setting(
         "SECRET_KEY",
         None,
         "signs sessions and CSRF tokens; required in production (32+ characters); "
