@@ -84,10 +84,10 @@ def _trust_proxies(app: Flask) -> None:
 
 def _finish_config(app: Flask) -> None:
     instance = Path(app.instance_path)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'conference.db'}"
-    if not app.config.get("SECRET_KEY"):
+    if not app.config["SECRET_KEY"]:
         if app.config["ENV_NAME"] == "production":
             raise RuntimeError(
                 "production needs CONFERENCE_SECRET_KEY: refusing to start with a generated key"
@@ -107,7 +107,7 @@ def _finish_config(app: Flask) -> None:
                 "or CONFERENCE_TRUSTED_HOSTS (the host names the site answers to)"
             )
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
     if uri.startswith("sqlite"):
         # Several greenlets or threads write at once: wait for the lock instead of failing at once.
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
@@ -128,11 +128,11 @@ def _finish_config(app: Flask) -> None:
 def _init_socketio(app: Flask) -> None:
     from . import fanout
 
-    allowed = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None
+    allowed = app.config["SOCKETIO_ALLOWED_ORIGINS"] or None
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         # Our manager: Socket.IO's Redis one (on SOCKETIO_CHANNEL: clusters sharing one Redis need
         # their own, pub/sub ignores database numbers) that also carries the orders to close a
         # person's sockets in every process, or a local one without a queue.

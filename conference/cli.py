@@ -292,7 +292,7 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
     if workers > 1:
         from .workers import supervise
 
-        if not app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+        if not app.config["SOCKETIO_MESSAGE_QUEUE"]:
             raise click.ClickException(
                 "several workers share their rooms through a message queue: set CONFERENCE_MESSAGE_QUEUE "
                 "(e.g. redis://localhost:6379/0)"

@@ -3,8 +3,9 @@
 - `connect` authenticates once, with the Flask-Login cookie or `auth={"token": ...}`, and refuses
   anything else with a reason.
 - `live_event(Schema)` wraps each client→server handler: it re-checks the identity (a user who signed
-  out over HTTP is refused from then on), validates the payload with pydantic, runs the handler, and
-  turns a ServiceError or a validation error into the `{"ok": false, "error": {...}}` ack.
+  out over HTTP is refused from then on), validates the payload (`wire.validate`, code
+  "invalid_payload"), runs the handler, and turns a ServiceError (a validation error is one) into the
+  `{"ok": false, "error": {...}}` ack.
 
 Feature modules collect their handlers with `live = LiveEvents()` and `@live.on(EVENT)` above this
 decorator; their feature's `init_app` registers them on the app's Socket.IO server (`live.register()`).
@@ -22,7 +23,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context, request
 from flask_login import current_user, user_logged_out
 from flask_socketio import ConnectionRefusedError  # type: ignore[attr-defined]  # re-exported by flask_socketio, missing from its stubs; the builtin one would lose the reason
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import fanout, hooks
@@ -33,6 +34,7 @@ from .db_types import utcnow
 from .errors import ServiceError
 from .extensions import db, socketio
 from .observability import database_unreachable, log_event
+from .wire import validate
 
 LIVE = "/live"
 SOCKET_SCOPES = frozenset({"live", "checkin", "read"})
@@ -273,15 +275,8 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
                         f"this API token lacks the {needed!r} scope",
                         required_scope=needed,
                     )
-            payload = data
-            if schema is not None:
-                if not isinstance(data, dict):
-                    return error("invalid_payload", "the payload must be a JSON object")
-                try:
-                    payload = schema.model_validate(data)
-                except ValidationError as exc:
-                    return error("invalid_payload", _describe(exc), fields=_fields(exc))
             try:
+                payload = data if schema is None else validate(schema, data, code="invalid_payload")
                 return fn(user, payload)
             except ServiceError as exc:
                 db.session.rollback()
@@ -301,18 +296,6 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
         return handler
 
     return decorator
-
-
-def _fields(exc: ValidationError) -> list[str]:
-    return [".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()]
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for e in exc.errors()[:3]:
-        where = ".".join(str(p) for p in e["loc"]) or "payload"
-        parts.append(f"{where}: {e['msg']}")
-    return "; ".join(parts)
 
 
 def connected_sids() -> list[str]:

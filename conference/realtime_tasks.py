@@ -101,10 +101,10 @@ class Leases:
 
 
 def _leases_for(app: Flask) -> Leases | None:
-    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"] or ""
     if not queue.startswith(("redis://", "rediss://", "unix://")):
         return None
-    return Leases(queue, app.config.get("SOCKETIO_CHANNEL", "flask-socketio"))
+    return Leases(queue, app.config["SOCKETIO_CHANNEL"])
 
 
 @dataclass

@@ -12,6 +12,7 @@ from .countries import country_name, display_country_names
 from .errors import ServiceError
 from .extensions import db
 from .observability import database_unreachable, log_event, request_id
+from .wire import client_limits, isoformat_utc
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,10 @@ def register_web(app: Flask) -> None:
         country_name=country_name,
         country_names=display_country_names,
         config_endpoints=app.view_functions.keys,
+        limits=client_limits(),  # conference.wire's limits: maxlength attributes and data-limits
         **_permission_helpers(),
     )
-    app.jinja_env.filters["isoutc"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
+    app.jinja_env.filters["isoutc"] = isoformat_utc
 
 
 def _permission_helpers() -> dict:

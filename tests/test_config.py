@@ -137,3 +137,14 @@ def test_production_always_sends_cookies_over_https_only(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("CONFERENCE_SECURE_COOKIES", "1")
     assert _app(tmp_path).config["SESSION_COOKIE_SECURE"]
+
+
+def test_the_code_states_no_default_of_its_own():
+    """A default is stated once, in SETTINGS: no `config.get("KEY", fallback)` beside it."""
+    fallback = re.compile(r"""config\.get\(\s*["']([A-Z][A-Z0-9_]*)["']\s*,""")
+    found = {
+        f"{path.relative_to(PROJECT)}: {key}"
+        for path in (PROJECT / "conference").rglob("*.py")
+        for key in fallback.findall(path.read_text(encoding="utf-8"))
+    }
+    assert found == set()

@@ -32,7 +32,7 @@ _fast_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def _hasher() -> PasswordHasher:
-    if has_app_context() and current_app.config.get("PASSWORD_HASH_FAST"):
+    if has_app_context() and current_app.config["PASSWORD_HASH_FAST"]:
         return _fast_hasher
     return _strong_hasher
 

@@ -59,7 +59,7 @@ class TooManyAttempts(ServiceError):
 
 
 def limits(action: str) -> tuple[int, int]:
-    configured = current_app.config.get("ACCOUNTS_RATE_LIMITS") or {}
+    configured = current_app.config["ACCOUNTS_RATE_LIMITS"]
     return tuple(configured.get(action, DEFAULT_LIMITS[action]))
 
 

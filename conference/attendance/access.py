@@ -9,7 +9,6 @@ from ..db_session import DbSession
 from ..errors import Forbidden
 from ..grants.checks import can_see_people
 from ..programme.models import Event
-from .services import DEFAULT_GRACE_SECONDS
 
 
 def ensure_can_see_attendance(db: DbSession, user: User, event: Event) -> None:
@@ -18,7 +17,7 @@ def ensure_can_see_attendance(db: DbSession, user: User, event: Event) -> None:
 
 
 def grace_seconds() -> int:
-    return int(current_app.config.get("ATTENDANCE_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
+    return int(current_app.config["ATTENDANCE_GRACE_SECONDS"])
 
 
 def attendance_room(event_id: int) -> str:

@@ -28,8 +28,8 @@ from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..programme.models import Event, ProgrammeSession
-from ..programme.services import iso_utc
 from ..registrations.models import Registration
+from ..wire import isoformat_utc
 from . import intervals as iv
 from .wording import summary_sentence
 
@@ -723,8 +723,8 @@ def session_json(s: SessionFigures) -> dict:
         "title": s.title,
         "kind": s.kind,
         "parent_id": s.parent_id,
-        "starts_at": iso_utc(s.starts_at),
-        "ends_at": iso_utc(s.ends_at),
+        "starts_at": isoformat_utc(s.starts_at),
+        "ends_at": isoformat_utc(s.ends_at),
         "has_door_list": s.has_door_list,
         "on_site": s.on_site,
         "online": s.online,
@@ -742,7 +742,7 @@ def report_json(r: Report) -> dict:
     t = r.totals
     return {
         "event": {"slug": r.event.slug, "title": r.event.title, "timezone": r.event.timezone},
-        "as_of": iso_utc(r.as_of),
+        "as_of": isoformat_utc(r.as_of),
         "grace_seconds": r.grace_seconds,
         "summary": t.summary,
         "totals": {

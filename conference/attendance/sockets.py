@@ -26,7 +26,6 @@ from .schemas import Subscribe
 
 log = logging.getLogger(__name__)
 UPDATE = "attendance:update"
-DEFAULT_BROADCAST_SECONDS = 5.0
 
 REFRESH = "attendance.refresh"
 live = LiveEvents()  # registered by the feature's init_app
@@ -38,7 +37,7 @@ def init_app(app) -> None:
     realtime_tasks.Coalescer(
         app,
         REFRESH,
-        lambda: float(app.config.get("ATTENDANCE_BROADCAST_SECONDS", DEFAULT_BROADCAST_SECONDS)),
+        lambda: float(app.config["ATTENDANCE_BROADCAST_SECONDS"]),
         _refresh,
     )
     hooks.checkin_changed.connect(_on_checkin_changed)
@@ -78,7 +77,7 @@ def _may_have_subscribers(app, event_id: int) -> bool:
     """False only when certain that no dashboard of this event is open: computing the figures costs
     a few hundred milliseconds on a big event. With a message queue, subscribers may sit in another
     process, which this one cannot see."""
-    if app.config.get("SOCKETIO_MESSAGE_QUEUE") or socketio.server is None:  # type: ignore[attr-defined]  # the stubs leave .server out
+    if app.config["SOCKETIO_MESSAGE_QUEUE"] or socketio.server is None:  # type: ignore[attr-defined]  # the stubs leave .server out
         return True
     return (
         next(iter(socketio.server.manager.get_participants(LIVE, attendance_room(event_id))), None)  # type: ignore[attr-defined]  # the stubs leave .server out

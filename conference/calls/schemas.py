@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from ..rooms.schemas import Id
+from ..wire import Id
 
 # A browser's SDP for audio, video and a screen with a few codecs stays well under this.
 MAX_SDP_CHARS = 64_000

@@ -24,9 +24,9 @@ from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound
 from ..grants.checks import can_moderate, ensure_can_moderate
 from ..programme.models import ProgrammeSession
-from ..programme.services import iso_utc
 from ..rooms.breakouts.models import BreakoutRoom, BreakoutRound, RoundStatus
 from ..rooms.models import RoomPresence
+from ..wire import isoformat_utc
 from .janus import JanusClient
 from .models import CallMember, CallRoom
 
@@ -314,7 +314,7 @@ def member_json(member: CallMember, name: str) -> dict:
         "video": member.video,
         "screen": member.screen,
         "may_publish_video": member.video_slot is not None,
-        "hand_raised_at": iso_utc(member.hand_raised_at) if member.hand_raised_at else None,
+        "hand_raised_at": isoformat_utc(member.hand_raised_at),
     }
 
 

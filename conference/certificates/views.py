@@ -22,7 +22,7 @@ manage_bp = Blueprint("certificates_manage", __name__, url_prefix="/manage/event
 
 def verify_url(code: str) -> str:
     """The public check's absolute URL (PUBLIC_BASE_URL when configured, else this host)."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
+    base = current_app.config["PUBLIC_BASE_URL"]
     path = url_for("certificates.check", code=services.printed(code))
     return (
         base.rstrip("/") + path

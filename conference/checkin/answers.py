@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -86,8 +85,3 @@ def attendee_card(registration: Registration) -> dict:
         "country_name": country_name(user.country) if user.country else "",
         "mode": registration.mode,
     }
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 as stored, with "Z" for UTC; a scan keeps the zone its scanner sent."""
-    return moment.isoformat().replace("+00:00", "Z") if moment else None

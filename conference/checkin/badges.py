@@ -27,13 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
+from ..wire import BADGE_CODE_MAX
 from .models import BadgeIssue, EventSigningKey
 
 FORMAT = 1
 DOMAIN = b"conference-badge-v1:"
 SIGNATURE_BYTES = 64
 MAX_ID = 2**28  # four varint bytes each: the largest token is 103 characters, QR version 6-M
-MAX_TOKEN_CHARS = 128  # anything longer is not one of ours: refuse before decoding
+MAX_TOKEN_CHARS = BADGE_CODE_MAX  # anything longer is not one of ours: refuse before decoding
 QR_MAX_VERSION = 6
 QR_ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 

@@ -20,6 +20,7 @@ from ..errors import Conflict, NotFound, ServiceError
 from ..grants.models import EventGrant
 from ..grants.services import grant, revoke
 from ..programme.models import Event, ProgrammeSession
+from ..wire import isoformat_utc
 from .lists import get_list, lists_of
 from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from .schemas import CheckinListIn
@@ -241,7 +242,7 @@ def list_json(checkin_list: CheckinList, event: Event, numbers: dict | None = No
         "allow_reentry": checkin_list.allow_reentry,
         "admits_online": checkin_list.admits_online,
         "admits_after_end": checkin_list.admits_after_end,
-        "auto_checkout_at": auto.isoformat().replace("+00:00", "Z") if auto else None,
+        "auto_checkout_at": isoformat_utc(auto),
         "auto_checkout_local": auto.astimezone(event.tz).strftime("%Y-%m-%dT%H:%M") if auto else None,
         "inside_now": checkin_list.inside_count,
     }

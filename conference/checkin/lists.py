@@ -12,7 +12,7 @@ from ..db_session import DbSession
 from ..db_types import MAX_DB_ID, utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import Event, ProgrammeSession
-from .answers import iso
+from ..wire import isoformat_utc
 from .models import CheckinList
 
 SESSION_CHECKOUT_DELAY = timedelta(minutes=30)  # the default door list empties 30 min after the session
@@ -127,8 +127,8 @@ def list_as_dict(checkin_list: CheckinList) -> dict:
         "allow_reentry": checkin_list.allow_reentry,
         "admits_after_end": checkin_list.admits_after_end,
         # a session's door stops admitting then (the offline scanner decides it alone too)
-        "session_ends_at": iso(checkin_list.session.ends_at) if checkin_list.session else None,
-        "auto_checkout_at": iso(checkin_list.auto_checkout_at),
+        "session_ends_at": isoformat_utc(checkin_list.session.ends_at) if checkin_list.session else None,
+        "auto_checkout_at": isoformat_utc(checkin_list.auto_checkout_at),
         "capacity": checkin_list.capacity,
     }
 

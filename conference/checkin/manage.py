@@ -13,8 +13,9 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
 from ..manage.access import current_account, event_to_manage
-from ..payloads import InvalidPayload, form_data, json_body, parse
+from ..payloads import form_data, json_body, parse
 from ..programme.services import event_sessions
+from ..wire import form_errors
 from . import doors
 from .lists import ensure_default_lists, get_list, lists_of
 from .schemas import CheckinListIn, StaffIn
@@ -23,12 +24,6 @@ bp = Blueprint("checkin_manage", __name__, url_prefix="/manage/events/<slug>/doo
 api_bp = Blueprint("checkin_manage_api", __name__, url_prefix="/api/v1")
 
 LIST_CHECKBOXES = ("allow_reentry", "admits_online", "admits_after_end")
-
-
-def _field_errors(exc: ServiceError) -> dict:
-    if isinstance(exc, InvalidPayload):
-        return exc.fields
-    return {exc.details.get("field", ""): [exc.message]}
 
 
 def _page(
@@ -73,13 +68,13 @@ def create(slug: str):
     event = event_to_manage(slug)
     values = _list_form()
     try:
-        checkin_list = doors.create_list(db.session, event, parse(CheckinListIn, values))
+        checkin_list = doors.create_list(db.session, event, parse(CheckinListIn, values, form=True))
     except ServiceError as exc:
         db.session.rollback()
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=_field_errors(exc),
+            errors=form_errors(exc),
             values=values,
             form_id="new",
         )
@@ -94,13 +89,13 @@ def edit(slug: str, list_id: int):
     checkin_list = doors.event_list(db.session, event, list_id)
     values = _list_form()
     try:
-        doors.update_list(db.session, event, checkin_list, parse(CheckinListIn, values))
+        doors.update_list(db.session, event, checkin_list, parse(CheckinListIn, values, form=True))
     except ServiceError as exc:
         db.session.rollback()
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=_field_errors(exc),
+            errors=form_errors(exc),
             values=values,
             form_id=f"list-{list_id}",
         )
@@ -141,14 +136,14 @@ def add_staff(slug: str):
     event = event_to_manage(slug)
     values = form_data()
     try:
-        data = parse(StaffIn, values)
+        data = parse(StaffIn, values, form=True)
         row = doors.add_staff(db.session, event, data.email, current_user._get_current_object())
     except ServiceError as exc:
         db.session.rollback()
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=_field_errors(exc),
+            errors=form_errors(exc),
             values=values,
             form_id="staff",
         )

@@ -29,6 +29,7 @@ from ..db_types import UTCDateTime, utcnow
 from ..extensions import Model
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
+from ..wire import GATE_MAX  # the columns below are sized by it (a change needs a migration)
 
 SCOPES = ("event", "day", "session")
 DIRECTIONS = ("in", "out")
@@ -82,7 +83,7 @@ class Checkin(Model):
     )
     list_id: Mapped[int] = mapped_column(ForeignKey("checkin_lists.id", ondelete="CASCADE"), index=True)
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    gate: Mapped[str] = mapped_column(String(80), default="")
+    gate: Mapped[str] = mapped_column(String(GATE_MAX), default="")
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     inside: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -104,7 +105,7 @@ class CheckinMovement(Model):
     direction: Mapped[str] = mapped_column(String(3))
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    gate: Mapped[str] = mapped_column(String(80), default="")
+    gate: Mapped[str] = mapped_column(String(GATE_MAX), default="")
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     scan_id: Mapped[str | None] = mapped_column(String(64))
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -131,7 +132,7 @@ class ScanRecord(Model):
     code: Mapped[str] = mapped_column(String(256), default="")  # truncated: the log must stay small
     result: Mapped[str] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(String(64), default="")
-    gate: Mapped[str] = mapped_column(String(80), default="")
+    gate: Mapped[str] = mapped_column(String(GATE_MAX), default="")
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

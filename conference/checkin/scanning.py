@@ -27,8 +27,9 @@ from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..grants.checks import ensure_can_scan
 from ..registrations.models import Registration
+from ..wire import GATE_MAX, isoformat_utc
 from . import timeline
-from .answers import CODE_LOG_CHARS, attendee_card, clean_text, iso, stored_response
+from .answers import CODE_LOG_CHARS, attendee_card, clean_text, stored_response
 from .auto_checkout import run_due_auto_checkouts
 from .badges import InvalidBadge, check_version, verify_token
 from .lists import get_list
@@ -118,7 +119,7 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
     """
     checkin_list = get_list(db, request.list_id)
     ensure_can_scan(db, staff, checkin_list.event_id)
-    request.gate = clean_text(request.gate, 80)
+    request.gate = clean_text(request.gate, GATE_MAX)
     replay = _replay(db, request, checkin_list.id)
     if replay is not None:
         return replay
@@ -384,7 +385,7 @@ def _late(scan: ScanContext, registration: Registration, checkin: Checkin | None
     if placed.reason == "reentry":
         extra["reentry"] = True
     if placed.auto_exit is not None:
-        extra["auto_checked_out_at"] = iso(placed.auto_exit)
+        extra["auto_checked_out_at"] = isoformat_utc(placed.auto_exit)
     if moved_first:
         extra["first_entry_moved"] = True
     return _Outcome(placed.result, placed.reason, registration, checkin, extra=extra, changed=True)
@@ -430,8 +431,8 @@ def _response(scan: ScanContext, outcome: _Outcome, late: bool, conflict: bool) 
         "list_id": scan.checkin_list.id,
         "direction": request.direction,
         "gate": request.gate,
-        "scanned_at": iso(scan.scanned_at),
-        "uploaded_at": iso(scan.now),
+        "scanned_at": isoformat_utc(scan.scanned_at),
+        "uploaded_at": isoformat_utc(scan.now),
         "offline": request.offline,
         "late": late,
         "conflict": conflict,
@@ -444,7 +445,7 @@ def _response(scan: ScanContext, outcome: _Outcome, late: bool, conflict: bool) 
         if outcome.extra.get("first_entry_moved"):
             scan.db.refresh(checkin)  # moved back to this older offline scan by a conditional UPDATE
         first_staff = scan.db.get(User, checkin.staff_user_id) if checkin.staff_user_id else None
-        response["first_checked_in_at"] = iso(checkin.checked_in_at)
+        response["first_checked_in_at"] = isoformat_utc(checkin.checked_in_at)
         response["first_checked_in_gate"] = checkin.gate
         response["first_checked_in_by"] = first_staff.name if first_staff else None
     if outcome.result == "full":

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..db_types import MAX_DB_ID
+from ..wire import GATE_MAX, SCAN_CODE_MAX, Id
 
 SCAN_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 
@@ -31,10 +31,10 @@ Moment = Annotated[datetime, AfterValidator(_plausible_time)]
 class ScanIn(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    code: str = Field(max_length=4096)  # longer than a badge is answered "invalid_badge"; absurd is a 400
-    list_id: int = Field(alias="list", gt=0, le=MAX_DB_ID)
+    code: str = Field(max_length=SCAN_CODE_MAX)  # longer than a badge: "invalid_badge"; absurd: a 400
+    list_id: Id = Field(alias="list")
     scan_id: str = Field(pattern=SCAN_ID_PATTERN)
-    gate: str = Field(default="", max_length=80)
+    gate: str = Field(default="", max_length=GATE_MAX)
     scanned_at: Moment | None = None
     direction: Literal["in", "out"] = "in"
 
@@ -67,7 +67,7 @@ class UndoIn(BaseModel):
 
 
 class WatchIn(BaseModel):
-    event_id: int = Field(gt=0, le=MAX_DB_ID)
+    event_id: Id
 
 
 class CheckinListIn(BaseModel):
@@ -81,7 +81,7 @@ class CheckinListIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scope: Literal["event", "day", "session"] = "event"
     day: date | None = None
-    session_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    session_id: Id | None = None
     capacity: int | None = Field(default=None, gt=0, le=1_000_000)
     allow_reentry: bool = True
     admits_online: bool = False

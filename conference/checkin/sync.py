@@ -15,7 +15,7 @@ from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..registrations.models import Registration
-from .answers import iso
+from ..wire import isoformat_utc
 from .badges import public_key_bytes
 from .lists import list_as_dict
 from .models import BadgeIssue, Checkin, CheckinList, ScanRecord
@@ -92,7 +92,7 @@ def offline_snapshot(db: DbSession, checkin_list: CheckinList) -> dict:
         "event_id": checkin_list.event_id,
         "list": list_as_dict(checkin_list),
         "public_key": public_key_bytes(db, checkin_list.event_id).hex(),
-        "generated_at": iso(utcnow()),
+        "generated_at": isoformat_utc(utcnow()),
         "cancelled": [r.id for r in registrations if r.status != "confirmed"],
         "versions": {str(k): v for k, v in versions.items() if v != 1},
         "checked_in": [rid for rid, _inside in checked],

@@ -14,7 +14,8 @@ from ..db_types import utcnow
 from ..errors import Conflict, NotFound
 from ..grants.checks import ensure_can_scan
 from ..registrations.models import Registration
-from .answers import attendee_card, iso, stored_response
+from ..wire import isoformat_utc
+from .answers import attendee_card, stored_response
 from .lists import get_list
 from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
 from .occupancy import add_place_taken, announce_change, free_places, lock_list
@@ -55,7 +56,7 @@ def undo(db: DbSession, staff: User, scan_id: str, undo_id: str | None = None) -
         "undo_id": undo_id,
         "list_id": checkin_list.id,
         "direction": movement.direction,
-        "undone_at": iso(now),
+        "undone_at": isoformat_utc(now),
         "attendee": attendee_card(registration),
     }
     db.add(

@@ -135,11 +135,7 @@ def dashboard(slug: str):
 def _start_auto_checkout() -> None:
     """Outside tests, one background task per process checks lists out when their time comes."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
-    if (
-        app.testing
-        or app.extensions.get("checkin_auto_checkout")
-        or not app.config.get("CHECKIN_AUTO_CHECKOUT", True)
-    ):
+    if app.testing or app.extensions.get("checkin_auto_checkout") or not app.config["CHECKIN_AUTO_CHECKOUT"]:
         return
     app.extensions["checkin_auto_checkout"] = True
     socketio.start_background_task(_auto_checkout_loop, app)

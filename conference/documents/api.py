@@ -39,7 +39,7 @@ def index(slug: str):
 def create(slug: str):
     """multipart/form-data: `file`, and optionally `title`, `session_id`, `visibility`."""
     event = event_to_manage(slug)
-    data = parse(DocumentIn, form_data())
+    data = parse(DocumentIn, form_data(), form=True)
     upload = request.files.get("file")
     document = services.upload(
         db.session,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..db_types import MAX_DB_ID
+from ..wire import Id
 
 
 def _clean_title(value: str | None) -> str | None:
@@ -24,7 +24,7 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=200)
-    session_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    session_id: Id | None = None
     visibility: Literal["public", "participants"] = "public"
 
     _title = field_validator("title")(_clean_title)
@@ -37,7 +37,7 @@ class DocumentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=200)
-    session_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    session_id: Id | None = None
     visibility: Literal["public", "participants"] | None = None
 
     _title = field_validator("title")(_clean_title)

@@ -25,6 +25,7 @@ from ..errors import NotFound, ServiceError
 from ..grants import checks
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.services import confirmed_registration
+from ..wire import isoformat_utc
 from .filetypes import RefusedFile, extension_of, sniff
 from .models import Document
 from .schemas import DocumentIn, DocumentUpdate
@@ -283,5 +284,5 @@ def document_json(document: Document, download_url: str) -> dict:
         "size": document.size,
         "filename": download_name(document),
         "url": download_url,
-        "created_at": document.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": isoformat_utc(document.created_at),
     }

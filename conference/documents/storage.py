@@ -92,7 +92,7 @@ class LocalStorage:
 
 
 def upload_dir(app: Flask) -> Path:
-    configured = app.config.get("UPLOAD_DIR")
+    configured = app.config["UPLOAD_DIR"]
     return Path(configured) if configured else Path(app.instance_path) / "uploads"
 
 

@@ -27,9 +27,10 @@ from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
 from ..manage.access import event_to_manage
-from ..payloads import InvalidPayload, form_data, parse
+from ..payloads import form_data, parse
 from ..programme.models import Event
 from ..programme.services import event_sessions, get_event
+from ..wire import form_errors
 from . import services
 from .filetypes import ACCEPTED_EXTENSIONS, KINDS
 from .models import VISIBILITY_LABELS
@@ -119,12 +120,6 @@ def _page(
     ), status
 
 
-def _field_errors(exc: ServiceError) -> dict:
-    if isinstance(exc, InvalidPayload):
-        return exc.fields
-    return {exc.details.get("field", ""): [exc.message]}
-
-
 @bp.route("/manage/events/<slug>/documents", methods=["GET", "POST"])
 @login_required
 def manage(slug: str):
@@ -134,7 +129,7 @@ def manage(slug: str):
     values = form_data()
     upload = request.files.get("file")
     try:
-        data = parse(DocumentIn, values)
+        data = parse(DocumentIn, values, form=True)
         document = services.upload(
             db.session,
             get_storage(),
@@ -148,7 +143,7 @@ def manage(slug: str):
     except ServiceError as exc:
         db.session.rollback()
         return _page(
-            event, status=exc.status if exc.status == 413 else 400, errors=_field_errors(exc), values=values
+            event, status=exc.status if exc.status == 413 else 400, errors=form_errors(exc), values=values
         )
     flash(_("“%(title)s” was added.", title=document.title), "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
@@ -163,13 +158,13 @@ def edit(slug: str, document_id: int):
     values.setdefault("session_id", None)  # "the whole event" is sent as an empty choice
     values.setdefault("title", "")  # a title erased in the form is an error, not "unchanged"
     try:
-        services.update(db.session, event, document, parse(DocumentUpdate, values))
+        services.update(db.session, event, document, parse(DocumentUpdate, values, form=True))
     except ServiceError as exc:
         db.session.rollback()
         return _page(
             event,
             status=400,
-            edit_errors={document.id: _field_errors(exc)},
+            edit_errors={document.id: form_errors(exc)},
             edit_values={document.id: values},
         )
     flash(_("“%(title)s” was saved.", title=document.title), "success")

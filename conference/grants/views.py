@@ -22,6 +22,7 @@ from ..extensions import db
 from ..programme.models import Event, ProgrammeSession
 from ..programme.schemas import GrantIn, field_errors, form_values
 from ..programme.services import get_event
+from ..wire import FORM
 from . import checks, services
 from .models import GRANT_LABELS, EventGrant
 
@@ -106,7 +107,7 @@ def team(slug: str):
         return _team_page(event, {"role": "moderator"}, {})
     typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
-        data = GrantIn.model_validate(form_values(GrantIn, request.form))
+        data = GrantIn.model_validate(form_values(GrantIn, request.form), context=FORM)
         row = add_grant(db.session, event, data, current_user)
     except ServiceError as exc:
         if isinstance(exc, Forbidden):

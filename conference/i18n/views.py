@@ -29,6 +29,6 @@ def choose_language():
         max_age=COOKIE_MAX_AGE,
         samesite="Lax",
         httponly=True,
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
     )
     return response

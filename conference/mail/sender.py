@@ -167,11 +167,11 @@ class FileTransport:
 
 
 def outbox_directory(app: Flask) -> Path:
-    return Path(app.config.get("MAIL_OUTBOX_DIR") or Path(app.instance_path) / "outbox")
+    return Path(app.config["MAIL_OUTBOX_DIR"] or Path(app.instance_path) / "outbox")
 
 
 def transport_for(app: Flask) -> Transport:
-    url = app.config.get("MAIL_SMTP_URL")
+    url = app.config["MAIL_SMTP_URL"]
     if url:
         return SmtpTransport(SmtpSettings.from_url(url))
     return FileTransport(outbox_directory(app))
@@ -179,7 +179,7 @@ def transport_for(app: Flask) -> Transport:
 
 def describe_delivery(app: Flask) -> str:
     """One line for `conference demo` and the outbox page: where mail goes."""
-    if app.config.get("MAIL_SMTP_URL"):
+    if app.config["MAIL_SMTP_URL"]:
         settings = SmtpSettings.from_url(app.config["MAIL_SMTP_URL"])
         return f"mail is sent through the SMTP server {settings.host}:{settings.port}"
     return (
@@ -203,19 +203,15 @@ class DeliveryReport:
         return self.sent + self.retrying + self.failed
 
 
-def _config(name: str, default):
-    return current_app.config.get(name, default)
-
-
 def retry_delay(attempts: int) -> timedelta:
     """Exponential back-off after the `attempts`-th failure: base, 2x base, 4x base... capped."""
-    base = float(_config("MAIL_RETRY_BASE_SECONDS", 60))
-    cap = float(_config("MAIL_RETRY_MAX_SECONDS", 6 * 3600))
+    base = float(current_app.config["MAIL_RETRY_BASE_SECONDS"])
+    cap = float(current_app.config["MAIL_RETRY_MAX_SECONDS"])
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 def _claimable(now: datetime):
-    stale_before = now - timedelta(seconds=float(_config("MAIL_SENDING_STALE_SECONDS", 600)))
+    stale_before = now - timedelta(seconds=float(current_app.config["MAIL_SENDING_STALE_SECONDS"]))
     return or_(
         and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < stale_before),
@@ -256,7 +252,7 @@ def deliver_one(db: DbSession, row: OutboxMessage, transport: Transport, report:
     try:
         transport.send(message, row)
     except TemporaryFailure as exc:
-        if row.attempts >= int(_config("MAIL_MAX_ATTEMPTS", 8)):
+        if row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
             _record(
                 db, row.id, status=FAILED, last_error=f"gave up after {row.attempts} attempts: {exc}"[:2000]
             )
@@ -282,7 +278,7 @@ def deliver_one(db: DbSession, row: OutboxMessage, transport: Transport, report:
         _record(
             db,
             row.id,
-            status=QUEUED if row.attempts < int(_config("MAIL_MAX_ATTEMPTS", 8)) else FAILED,
+            status=QUEUED if row.attempts < int(current_app.config["MAIL_MAX_ATTEMPTS"]) else FAILED,
             last_error=f"unexpected error: {exc!r}"[:2000],
             next_attempt_at=utcnow() + retry_delay(row.attempts),
         )
@@ -322,7 +318,7 @@ def run_sender(app: Flask, *, once: Literal[True]) -> DeliveryReport: ...
 def run_sender(app: Flask, *, once: Literal[False] = False) -> None: ...
 def run_sender(app: Flask, *, once: bool = False) -> DeliveryReport | None:
     """Deliver due messages; with `once`, one pass and return its report, else poll for ever."""
-    interval = float(app.config.get("MAIL_POLL_SECONDS", 5))
+    interval = float(app.config["MAIL_POLL_SECONDS"])
     while True:
         with app.app_context():
             try:
@@ -341,7 +337,7 @@ def run_sender(app: Flask, *, once: bool = False) -> DeliveryReport | None:
 
 def start_background_sender(app: Flask) -> bool:
     """Start one sender per process (outside tests); True when this call started it."""
-    if app.testing or not app.config.get("MAIL_BACKGROUND_SENDER", True) or app.extensions.get("mail_sender"):
+    if app.testing or not app.config["MAIL_BACKGROUND_SENDER"] or app.extensions.get("mail_sender"):
         return False
     app.extensions["mail_sender"] = True
     socketio.start_background_task(run_sender, app)

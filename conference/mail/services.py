@@ -15,7 +15,6 @@ from ..db_types import utcnow
 from ..errors import ServiceError
 from .models import OutboxMessage
 
-DEFAULT_MAIL_FROM = "Conference <no-reply@conference.localhost>"
 MAX_SUBJECT = 300
 
 
@@ -34,7 +33,7 @@ class Attachment:
 
 
 def mail_from() -> str:
-    return current_app.config.get("MAIL_FROM") or DEFAULT_MAIL_FROM
+    return current_app.config["MAIL_FROM"]
 
 
 def sender_domain() -> str:
@@ -98,7 +97,7 @@ def enqueue_template(
 def absolute_url(endpoint: str, **values) -> str:
     """A link for a message read elsewhere: PUBLIC_BASE_URL when configured, else this request's
     host, else the embedded server's default address (the CLI has no request)."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
+    base = current_app.config["PUBLIC_BASE_URL"]
     if not base and has_request_context():
         base = request.host_url
     base = (base or "http://127.0.0.1:5000").rstrip("/")

@@ -22,6 +22,7 @@ from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..programme.models import Event
 from ..registrations.models import Registration, Status
+from ..wire import isoformat_utc
 from .models import SLOT_MINUTES, Meeting, MeetingOptIn, MeetingSlot, Practice
 from .schemas import MeetingAnswer, MeetingIn, MeetingProposal, MeetingTime
 from .services import is_registered
@@ -337,8 +338,8 @@ def meeting_json(meeting: Meeting, viewer_id: int) -> dict:
             "country": other.country,
         },
         "practice_id": meeting.practice_id,
-        "starts_at": meeting.starts_at.isoformat().replace("+00:00", "Z"),
-        "ends_at": meeting.ends_at.isoformat().replace("+00:00", "Z"),
+        "starts_at": isoformat_utc(meeting.starts_at),
+        "ends_at": isoformat_utc(meeting.ends_at),
         "mode": meeting.mode,
         "place": meeting.place,
         "link": meeting.link,

@@ -22,6 +22,7 @@ from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..grants import checks
 from ..programme.models import Event, ProgrammeSession, Track
 from ..registrations.services import confirmed_registration
+from ..wire import isoformat_utc
 from .models import (
     FOLLOW_UP,
     FOLLOW_UP_LABELS,
@@ -481,7 +482,7 @@ def note_json(note: FollowUpNote) -> dict:
         "from_status": note.from_status,
         "to_status": note.to_status,
         "author": note.author.name if note.author else None,
-        "created_at": note.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": isoformat_utc(note.created_at),
     }
 
 

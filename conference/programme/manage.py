@@ -18,6 +18,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
 from ..manage.access import event_to_manage
+from ..wire import FORM
 from . import editing
 from . import services as programme_services
 from .models import MODES_OFFERED, SESSION_KINDS
@@ -195,7 +196,7 @@ def typed(schema: type[BaseModel]) -> dict:
 def submit(schema: type[BaseModel], save):
     """Validate the posted form with `schema` and call `save(data)`: (result, None) or (None, errors)."""
     try:
-        data = schema.model_validate(form_values(schema, request.form))
+        data = schema.model_validate(form_values(schema, request.form), context=FORM)
         return save(data), None
     except ValidationError as exc:
         return None, field_errors(exc)

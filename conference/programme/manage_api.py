@@ -2,20 +2,21 @@
 speakers and grants — validated by the same pydantic models as the forms (`schemas`), checked by
 `grants.checks`. A bearer token authenticates alone; a browser session needs its CSRF token on every
 write (checked for the whole app in `auth.authenticate_request`). Errors are 4xx JSON with
-`details.fields = {field: message}`.
+`details.fields = {field: [messages]}` (`wire.InvalidPayload`); a rule's own error names its field
+as `details.fields = {field: message}` (`editing.field_error`).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from pydantic import BaseModel, ValidationError
+from flask import Blueprint, jsonify
 
-from ..errors import ServiceError
 from ..extensions import csrf, db
 from ..grants import checks
 from ..grants import services as grant_services
 from ..grants.views import add_grant, grant_json, remove_grant
 from ..manage.access import current_account, event_to_manage
+from ..payloads import json_body
+from ..wire import ModelT, isoformat_utc, validate
 from . import editing
 from . import services as programme_services
 from .schemas import (
@@ -25,34 +26,17 @@ from .schemas import (
     SessionIn,
     SpeakerIn,
     TrackIn,
-    field_errors,
 )
-from .services import event_summary_json, iso_utc, session_json, speaker_json
+from .services import event_summary_json, session_json, speaker_json
 
 bp = Blueprint("programme_manage_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
-def _json_object() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError("invalid_json", "the body must be a JSON object (Content-Type: application/json)")
-    return data
-
-
-def _validate(schema: type[BaseModel], data: dict):
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        fields = field_errors(exc)
-        message = "; ".join(f"{name}: {problem}" for name, problem in list(fields.items())[:3])
-        raise ServiceError("invalid_request", message, fields=fields) from None
-
-
-def _body(schema: type[BaseModel], current: dict | None = None):
+def _body(schema: type[ModelT], current: dict | None = None) -> ModelT:
     """The request's JSON validated by `schema`; for a PATCH, laid over the `current` values."""
-    data = _json_object()
-    return _validate(schema, {**current, **data} if current is not None else data)
+    data = json_body()
+    return validate(schema, {**current, **data} if current is not None else data)
 
 
 def event_settings_json(event) -> dict:
@@ -63,12 +47,8 @@ def event_settings_json(event) -> dict:
             "published": event.published,
             "description": event.description,
             "contact_email": event.contact_email or None,
-            "registration_opens_at": iso_utc(event.registration_opens_at)
-            if event.registration_opens_at
-            else None,
-            "registration_closes_at": iso_utc(event.registration_closes_at)
-            if event.registration_closes_at
-            else None,
+            "registration_opens_at": isoformat_utc(event.registration_opens_at),
+            "registration_closes_at": isoformat_utc(event.registration_closes_at),
             "modes_offered": event.modes_offered,
             "in_person_capacity": event.in_person_capacity,
             "online_capacity": event.online_capacity,

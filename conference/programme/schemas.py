@@ -13,10 +13,18 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from ..countries import normalise_country
-from ..db_types import MAX_DB_ID
+from ..wire import Id, field_problems
 from .models import MODES_OFFERED, SESSION_KINDS
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -24,7 +32,6 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 MAX_CAPACITY = 1_000_000
-DbId = Field(gt=0, le=MAX_DB_ID)
 
 
 def _email(value: str | None) -> str | None:
@@ -190,14 +197,14 @@ class SessionIn(_In):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=20_000)
     kind: Literal[SESSION_KINDS]  # type: ignore[valid-type]  # built at run time from the values; mypy sees Any
-    track_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    track_id: Id | None = None
     room: str = Field(default="", max_length=120)
     starts_at: datetime
     ends_at: datetime
     capacity: int | None = Field(default=None, gt=0, le=MAX_CAPACITY)
     language: str = Field(default="en", min_length=2, max_length=35)
     stream_url: str | None = Field(default=None, max_length=500)
-    parent_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    parent_id: Id | None = None
     # None: by kind (plenaries and keynotes wait for a moderator); True / False: always / never.
     questions_moderated: bool | None = None
     interactive: bool = False  # a call in the live room (breakout rooms always have one)
@@ -231,7 +238,7 @@ class SpeakerIn(_In):
     bio: str = Field(default="", max_length=5000)
     # The speaker's own account on the platform, if they have one.
     user_email: str | None = Field(default=None, max_length=254)
-    session_ids: list[int] = Field(default_factory=list, max_length=500)
+    session_ids: list[Id] = Field(default_factory=list, max_length=500)
 
     @field_validator("country", mode="before")
     @classmethod
@@ -243,18 +250,20 @@ class SpeakerIn(_In):
     def _user(cls, value):
         return _email(value)
 
-    @field_validator("session_ids")
+    @field_validator("session_ids", mode="wrap")
     @classmethod
-    def _ids(cls, value: list[int]) -> list[int]:
-        if any(not 0 < i <= MAX_DB_ID for i in value):
-            raise ValueError("unknown session")
-        return list(dict.fromkeys(value))
+    def _ids(cls, value: object, handler: ValidatorFunctionWrapHandler) -> list[int]:
+        try:
+            ids = handler(value)
+        except ValidationError:
+            raise ValueError("unknown session") from None  # one message for the list, as the form shows it
+        return list(dict.fromkeys(ids))
 
 
 class GrantIn(_In):
     email: str = Field(min_length=3, max_length=254)
     role: Literal["organiser", "moderator", "staff"]
-    session_id: int | None = Field(default=None, gt=0, le=MAX_DB_ID)
+    session_id: Id | None = None
 
     @field_validator("email")
     @classmethod
@@ -263,18 +272,11 @@ class GrantIn(_In):
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """{field: message} for the form and for `details.fields` of the API (first problem per field)."""
-    fields: dict[str, str] = {}
-    for error in exc.errors():
-        location = [str(p) for p in error["loc"]]
-        name = location[0] if location else "body"
-        message = (
-            "unknown field"
-            if error["type"] == "extra_forbidden"
-            else error["msg"].removeprefix("Value error, ")
-        )
-        fields.setdefault(name, message)
-    return fields
+    """{field: message} for a form, which shows the first problem beside each field (`_form` above it)."""
+    errors: dict[str, str] = {}
+    for name, messages in field_problems(exc).items():
+        errors.setdefault(name.split(".")[0] or "_form", messages[0])
+    return errors
 
 
 def form_values(schema: type[BaseModel], form) -> dict:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..db_session import DbSession
 from ..errors import NotFound
+from ..wire import isoformat_utc
 from .models import Event, ProgrammeSession, Speaker
 
 # `get_event(..., viewer=INTERNAL)`: a lookup by the code itself, which sees drafts too.
@@ -75,11 +76,6 @@ def agenda_by_day(db: DbSession, event: Event) -> OrderedDict[date, list[Program
     return days
 
 
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, the form the API promises."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def speaker_json(speaker: Speaker) -> dict:
     return {
         "id": speaker.id,
@@ -100,8 +96,8 @@ def session_json(session: ProgrammeSession, *, with_stream: bool = True) -> dict
         "kind": session.kind,
         "track_id": session.track_id,
         "parent_id": session.parent_id,
-        "starts_at": iso_utc(session.starts_at),
-        "ends_at": iso_utc(session.ends_at),
+        "starts_at": isoformat_utc(session.starts_at),
+        "ends_at": isoformat_utc(session.ends_at),
         "room": session.room,
         "capacity": session.capacity,
         "language": session.language,
@@ -121,8 +117,8 @@ def event_summary_json(event: Event) -> dict:
         "city": event.city,
         "country": event.country,
         "timezone": event.timezone,
-        "starts_at": iso_utc(event.starts_at),
-        "ends_at": iso_utc(event.ends_at),
+        "starts_at": isoformat_utc(event.starts_at),
+        "ends_at": isoformat_utc(event.ends_at),
     }
 
 

@@ -8,12 +8,12 @@ authenticates alone; a browser session needs its CSRF token on every write (`aut
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from pydantic import BaseModel, ValidationError
 
-from ..errors import NotFound, ServiceError
+from ..errors import NotFound
 from ..extensions import csrf, db
 from ..manage.access import event_to_manage, event_to_see_people
-from ..programme.services import iso_utc
+from ..payloads import json_body
+from ..wire import ModelT, isoformat_utc, validate
 from . import fields as form_fields
 from . import imports, people, services
 from .models import Registration
@@ -22,23 +22,14 @@ from .schemas import (
     ImportRequest,
     ModeChange,
     ParticipantAdd,
-    field_errors,
 )
 
 bp = Blueprint("registrations_api", __name__, url_prefix="/api/v1/events/<slug>")
 csrf.exempt(bp)  # cookie writes are still checked by auth.authenticate_request
 
 
-def _body(schema: type[BaseModel]):
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError("invalid_json", "the body must be a JSON object (Content-Type: application/json)")
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        problems = field_errors(exc)
-        message = "; ".join(f"{name or 'body'}: {', '.join(msgs)}" for name, msgs in problems.items())
-        raise ServiceError("invalid_request", message, fields=problems) from None
+def _body(schema: type[ModelT]) -> ModelT:
+    return validate(schema, json_body())
 
 
 def registration_json(registration: Registration) -> dict:
@@ -48,10 +39,8 @@ def registration_json(registration: Registration) -> dict:
         "mode": registration.mode,
         "status": registration.status,
         "answers": registration.answers or {},
-        "created_at": iso_utc(registration.created_at),
-        "status_changed_at": iso_utc(registration.status_changed_at)
-        if registration.status_changed_at
-        else None,
+        "created_at": isoformat_utc(registration.created_at),
+        "status_changed_at": isoformat_utc(registration.status_changed_at),
         "user": {
             "id": user.id,
             "name": user.name,

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..grants import checks
 from ..manage.access import event_to_manage
 from ..programme.services import get_event
+from ..wire import field_problems, form_errors
 from . import fields as form_fields_service
 from . import imports, mailings, people, services
 from .models import FIELD_KINDS, MODE_LABELS, Registration
@@ -35,7 +36,6 @@ from .schemas import (
     ImportConfirm,
     ModeChange,
     ParticipantIn,
-    field_errors,
     form_payload,
 )
 
@@ -91,11 +91,9 @@ def form_fields(slug: str):
     try:
         field = form_fields_service.add_field(db.session, event, _definition_from_form())
     except ValidationError as exc:
-        return _render_fields(event, values=values, errors=field_errors(exc), status=400)
+        return _render_fields(event, values=values, errors=field_problems(exc), status=400)
     except ServiceError as exc:
-        return _render_fields(
-            event, values=values, errors={exc.details.get("field", ""): [exc.message]}, status=400
-        )
+        return _render_fields(event, values=values, errors=form_errors(exc), status=400)
     flash(_("Added “%(label)s”.", label=field.label), "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
@@ -132,12 +130,12 @@ def edit_field(slug: str, field_id: int):
     try:
         form_fields_service.update_field(db.session, field, _definition_from_form())
     except ValidationError as exc:
-        return _render_fields(event, values=values, errors=field_errors(exc), status=400, editing=field)
+        return _render_fields(event, values=values, errors=field_problems(exc), status=400, editing=field)
     except ServiceError as exc:
         return _render_fields(
             event,
             values=values,
-            errors={exc.details.get("field", ""): [exc.message]},
+            errors=form_errors(exc),
             status=400,
             editing=field,
         )
@@ -237,7 +235,7 @@ def add_participant(slug: str):
     try:
         person = ParticipantIn.model_validate(form_payload(request.form))
     except ValidationError as exc:
-        errors = field_errors(exc)
+        errors = field_problems(exc)
     try:  # organisers may leave questions unanswered; what they do answer must fit the question
         answers = form_fields_service.clean_answers(fields, raw, enforce_required=False)
     except form_fields_service.InvalidAnswers as exc:

@@ -1,7 +1,7 @@
 """Payloads of the registration back-office, validated at the edge; the forms and the JSON API share them.
 
 `form_payload()` turns a browser form (a MultiDict) into the same dict a JSON client would send, so
-one pydantic model decides for both; `field_errors()` turns its errors into messages per field.
+one pydantic model decides for both; `wire.field_problems()` turns its errors into messages per field.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -23,6 +22,7 @@ from ..accounts.services import normalise_email
 from ..countries import normalise_country
 from ..errors import ServiceError
 from ..names import check_name
+from ..wire import FieldProblem
 from .models import CHOICE_KINDS, FIELD_KINDS, MODES
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -97,14 +97,8 @@ class FieldDefinition(Payload):
         return self
 
 
-class _FieldProblem(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
 def _field_error(field: str, message: str) -> ValueError:
-    return _FieldProblem(field, message)
+    return FieldProblem(field, message)
 
 
 class ParticipantIn(Payload):
@@ -176,23 +170,3 @@ def form_payload(form, *, lists: tuple[str, ...] = (), booleans: tuple[str, ...]
     for name in booleans:
         data[name] = form.get(name) in ("on", "yes", "true", "1")
     return data
-
-
-def field_errors(exc: ValidationError) -> dict[str, list[str]]:
-    """Pydantic's errors as messages per form field (the whole-form ones under "")."""
-    errors: dict[str, list[str]] = {}
-    for error in exc.errors():
-        problem = (error.get("ctx") or {}).get("error")
-        if isinstance(problem, _FieldProblem):
-            name, message = problem.field, str(problem)
-        else:
-            name = str(error["loc"][0]) if error["loc"] else ""
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "missing" or (
-                error["type"] == "string_too_short" and error.get("input") == ""
-            ):
-                message = "This field is required."
-            elif error["type"] == "literal_error":
-                message = "Choose one of the options."
-        errors.setdefault(name, []).append(message)
-    return errors

@@ -25,10 +25,10 @@ from ..extensions import db, socketio
 from ..grants import checks
 from ..programme.models import Event, ProgrammeSession
 from ..realtime import LIVE, LiveEvents, live_event, ok
+from ..wire import Id
 from . import services
 from .access import agenda_room, room_name
 from .announcements import services as announcements
-from .schemas import Id
 
 log = logging.getLogger(__name__)
 

@@ -107,7 +107,7 @@ def _limiter() -> RateLimiter:
 
 
 def limits_for(action: str) -> tuple[int, int]:
-    configured = current_app.config.get("ROOMS_RATE_LIMITS", {}) if has_app_context() else {}
+    configured = current_app.config["ROOMS_RATE_LIMITS"] if has_app_context() else {}
     return tuple(configured.get(action, DEFAULT_LIMITS[action]))
 
 

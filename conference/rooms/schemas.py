@@ -1,7 +1,7 @@
 """Payloads of the /live room events, validated before any handler runs.
 
 Lengths are checked again by the services (they are the rules); here they give early, precise
-errors. Ids are strict integers: "5" or true is refused, not guessed, and so is an id beyond the
+errors. Ids are `wire.Id`: "5" or true is refused, not guessed, and so is an id beyond the
 database's integer range (it could only fail in the driver).
 """
 
@@ -11,11 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..db_types import MAX_DB_ID
+from ..wire import CHAT_MAX, QUESTION_MAX, Id
 
-Id = Annotated[int, Field(strict=True, gt=0, le=MAX_DB_ID)]
-QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=QUESTION_MAX)]
+ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CHAT_MAX)]
 
 
 class Payload(BaseModel):

@@ -11,13 +11,14 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import hooks
+from .. import hooks, wire
 from ..accounts.models import User
 from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
 from ..programme.streams import stream_or_none
+from ..wire import isoformat_utc
 from . import ratelimit
 from .access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from .models import (
@@ -51,8 +52,8 @@ __all__ = [
 ]
 
 CHAT_TAIL = 50
-QUESTION_MAX = 500
-CHAT_MAX = 1000
+QUESTION_MAX = wire.QUESTION_MAX  # stated once in conference.wire, sent to the JavaScript
+CHAT_MAX = wire.CHAT_MAX
 
 
 # --- rooms -----------------------------------------------------------------------------------
@@ -80,8 +81,8 @@ def session_payload(session: ProgrammeSession, room: LiveRoom) -> dict:
         "title": session.title,
         "kind": session.kind,
         "parent_id": session.parent_id,
-        "starts_at": _iso(session.starts_at),
-        "ends_at": _iso(session.ends_at),
+        "starts_at": isoformat_utc(session.starts_at, milliseconds=True),
+        "ends_at": isoformat_utc(session.ends_at, milliseconds=True),
         "language": session.language,
         "capacity": session.capacity,
         "stream_url": session.stream_url,
@@ -102,8 +103,8 @@ def session_update_payload(session: ProgrammeSession, changed=()) -> dict:
         "title": session.title,
         "kind": session.kind,
         "parent_id": session.parent_id,
-        "starts_at": _iso(session.starts_at),
-        "ends_at": _iso(session.ends_at),
+        "starts_at": isoformat_utc(session.starts_at, milliseconds=True),
+        "ends_at": isoformat_utc(session.ends_at, milliseconds=True),
         "room": session.room,
         "capacity": session.capacity,
         "language": session.language,
@@ -222,7 +223,7 @@ def question_payload(question: Question, votes: int, pinned: bool, *, with_autho
         "pinned": pinned,
         "anonymous": question.anonymous,
         "edited": question.edited,
-        "created_at": _iso(question.created_at),
+        "created_at": isoformat_utc(question.created_at, milliseconds=True),
     }
     if with_author or not question.anonymous:
         body["author"] = {"id": question.author.id, "name": question.author.name}
@@ -430,7 +431,7 @@ def chat_payload(message: ChatMessage) -> dict:
         "session_id": message.session_id,
         "text": message.text,
         "author": {"id": message.author.id, "name": message.author.name},
-        "created_at": _iso(message.created_at),
+        "created_at": isoformat_utc(message.created_at, milliseconds=True),
     }
 
 
@@ -492,11 +493,6 @@ def clean_text(text: str, limit: int, what: str) -> str:
     if "\x00" in text:
         raise ServiceError("invalid_text", f"the {what} contains a NUL character")
     return text
-
-
-def _iso(moment) -> str:
-    """UTC with a Z and always milliseconds, so that clients may sort the strings."""
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def people_online(db: DbSession, session_id: int) -> list[dict]:

@@ -64,7 +64,7 @@ def init_app(app) -> None:
     """The room events, presence coalescing, the disconnect clean-up and the check-in receiver."""
     live.register()
     realtime_tasks.Coalescer(
-        app, PRESENCE_COALESCER, lambda: app.config.get("ROOMS_PRESENCE_COALESCE_SECONDS", 0), _flush_presence
+        app, PRESENCE_COALESCER, lambda: app.config["ROOMS_PRESENCE_COALESCE_SECONDS"], _flush_presence
     )
     on_disconnect(app, _left_on_disconnect)
     hooks.checkin_changed.connect(_on_checkin_changed)

@@ -80,7 +80,7 @@ def live_qr(slug: str, session_id: int):
 
 def live_page_url(slug: str, session_id: int) -> str:
     """The live page's absolute URL: PUBLIC_BASE_URL when configured (behind a proxy), else this host."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
+    base = current_app.config["PUBLIC_BASE_URL"]
     if base:
         return base.rstrip("/") + url_for("rooms.live", slug=slug, session_id=session_id)
     return url_for("rooms.live", slug=slug, session_id=session_id, _external=True)

@@ -5,6 +5,7 @@
  * User text enters the DOM through textContent only (dom.js).
  */
 import { el, minutesSeconds, replaceChildren, setText, show, smallButton } from "./dom.js";
+import { LIMITS } from "./limits.js";
 import Live from "./live.js";
 import { languageName, t } from "./i18n.js";
 
@@ -276,7 +277,7 @@ function startBreakouts(root) {
     var call = $("call");
     if (call) call.addEventListener("click", function () {
       var note = window.prompt(t("What do you need? (optional)")) || "";
-      Live.emit("breakout:call_moderator", { session_id: Live.sessionId, message: note.slice(0, 300) }).then(function (ack) {
+      Live.emit("breakout:call_moderator", { session_id: Live.sessionId, message: note.slice(0, LIMITS.breakout_call_max) }).then(function (ack) {
         if (!fail(ack)) setText($("status"), "A moderator has been called.");
       });
     });

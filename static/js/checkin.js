@@ -2,6 +2,7 @@
 // and an offline mode that verifies badges on the device and queues scans in IndexedDB.
 import { el, timeOfDay } from "./dom.js";
 import { nt, t } from "./i18n.js";
+import { LIMITS } from "./limits.js";
 
 const scanner = document.getElementById("scanner");
 if (scanner) { startScanner(scanner); }
@@ -229,7 +230,7 @@ function startScanner(root) {
     } catch (err) { return null; }
   }
   function parseToken(code) {
-    if (code.length > 128) return null;
+    if (code.length > LIMITS.badge_code_max) return null;
     const raw = b64urlToBytes(code);
     if (!raw || raw.length < 68 || raw[0] !== 1) return null;
     const payload = raw.slice(0, raw.length - 64);
@@ -307,7 +308,7 @@ function startScanner(root) {
     if (!overlay.hidden) return; // one answer on screen at a time
     state.busy = true;
     state.lastCode = code;
-    const scan = { code, list: listId(), scan_id: uuid(), gate: gateInput.value.trim().slice(0, 80),
+    const scan = { code, list: listId(), scan_id: uuid(), gate: gateInput.value.trim().slice(0, LIMITS.gate_max),
                    direction: direction(), scanned_at: new Date().toISOString() };
     try {
       let answer = null;

@@ -8,6 +8,7 @@
  * User text enters the page through textContent only (dom.js); charts are plain DOM (bars, cloud, list).
  */
 import { el, minutesSeconds, replaceChildren, showAckError, smallButton } from "./dom.js";
+import { LIMITS } from "./limits.js";
 import Live from "./live.js";
 import { nt, t } from "./i18n.js";
 
@@ -215,13 +216,13 @@ function startPolls(root) {
       fieldset.appendChild(scale);
     } else if (poll.kind === "word_cloud") {
       var words = (ballot && ballot.words) || [];
-      for (var i = 0; i < 3; i++) {
-        fieldset.appendChild(el("input", { type: "text", name: name, maxLength: 40, value: words[i] || "",
+      for (var i = 0; i < LIMITS.poll_words_per_ballot; i++) {
+        fieldset.appendChild(el("input", { type: "text", name: name, maxLength: LIMITS.poll_word_max, value: words[i] || "",
                                            placeholder: i === 0 ? t("A word or two") : t("Another (optional)"),
                                            "aria-label": t("Word %(number)s", { number: i + 1 }), className: "poll-word-input" }));
       }
     } else {
-      var area = el("textarea", { name: name, maxLength: 500, rows: 3, "aria-label": t("Your answer") });
+      var area = el("textarea", { name: name, maxLength: LIMITS.poll_text_max, rows: 3, "aria-label": t("Your answer") });
       area.value = (ballot && ballot.text) || "";
       fieldset.appendChild(area);
     }

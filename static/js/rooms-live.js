@@ -1,5 +1,6 @@
 /* The participants' live page: ask, vote, sort, chat. Everything is redrawn from the stores. */
 import { el, replaceChildren } from "./dom.js";
+import { LIMITS } from "./limits.js";
 import * as R from "./rooms-store.js";
 import Live from "./live.js";
 
@@ -72,7 +73,7 @@ Live.on("room:updated", function (room) { if (room.session_id === Live.sessionId
 
 var text = document.getElementById("ask-text");
 var counter = document.querySelector("[data-counter-for=ask-text]");
-text.addEventListener("input", function () { counter.textContent = text.value.length + "/500"; });
+text.addEventListener("input", function () { counter.textContent = text.value.length + "/" + LIMITS.question_max; });
 
 document.getElementById("ask-form").addEventListener("submit", function (e) {
   e.preventDefault();
@@ -83,7 +84,7 @@ document.getElementById("ask-form").addEventListener("submit", function (e) {
     R.showError("ask-error", ack);
     if (ack.ok) {
       text.value = "";
-      counter.textContent = "0/500";
+      counter.textContent = "0/" + LIMITS.question_max;
       document.getElementById("ask-anonymous").checked = false;  // each question chooses anew (issue #16)
       questions.upsert(ack.question);
       renderQuestions();

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ...accounts.models import User
 from ...db_types import UTCDateTime, utcnow
 from ...extensions import Model
+from ...wire import ANNOUNCEMENT_MAX
 
-TEXT_MAX = 500
+TEXT_MAX = ANNOUNCEMENT_MAX  # stated once in conference.wire; the column below is sized by it
 
 
 class Announcement(Model):

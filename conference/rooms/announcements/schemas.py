@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from ...db_types import MAX_DB_ID
+from ...wire import Id
 from .models import TEXT_MAX
 
-Id = Annotated[int, Field(strict=True, gt=0, le=MAX_DB_ID)]
 AnnouncementText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
 
 

@@ -14,8 +14,9 @@ from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound
 from ...grants import checks
 from ...programme.models import Event, ProgrammeSession
+from ...wire import isoformat_utc
 from .. import ratelimit
-from ..services import _iso, clean_text
+from ..services import clean_text
 from .models import TEXT_MAX, Announcement
 
 KEEP = 50  # the most recent announcements kept per event; older ones are deleted when a new one is sent
@@ -55,7 +56,7 @@ def announcement_payload(announcement: Announcement) -> dict:
         "id": announcement.id,
         "event_id": announcement.event_id,
         "text": announcement.text,
-        "created_at": _iso(announcement.created_at),
+        "created_at": isoformat_utc(announcement.created_at, milliseconds=True),
         "author": {"id": author.id, "name": author.name} if author is not None else None,
     }
 

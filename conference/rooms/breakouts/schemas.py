@@ -6,15 +6,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ...db_types import MAX_DB_ID
+from ...wire import (
+    BREAKOUT_BROADCAST_MAX,
+    BREAKOUT_CALL_MAX,
+    BREAKOUT_DURATION_MAX_S,
+    BREAKOUT_NAME_MAX,
+    BREAKOUT_ROOMS_MAX,
+    Id,
+)
 
-Id = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BREAKOUT_NAME_MAX)]
 Language = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35),
 ]
-Duration = Annotated[int, Field(ge=1, le=4 * 3600)]
+Duration = Annotated[int, Field(ge=1, le=BREAKOUT_DURATION_MAX_S)]
 
 
 class _Payload(BaseModel):
@@ -29,7 +35,7 @@ class RoomIn(_Payload):
 
 class CreateRound(_Payload):
     session_id: Id
-    rooms: Annotated[list[RoomIn], Field(max_length=50)] = []
+    rooms: Annotated[list[RoomIn], Field(max_length=BREAKOUT_ROOMS_MAX)] = []
     mode: Literal["self_select", "assigned", "mixed"] = "self_select"
     duration_s: Duration = 900
 
@@ -60,7 +66,9 @@ class Join(_Payload):
 
 class Message(_Payload):
     round_id: Id
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BREAKOUT_BROADCAST_MAX)
+    ]
 
 
 class Extend(_Payload):
@@ -74,4 +82,4 @@ class RoundRef(_Payload):
 
 class CallModerator(_Payload):
     session_id: Id
-    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=BREAKOUT_CALL_MAX)] = ""

@@ -22,8 +22,8 @@ from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.services import user_ids_with_grant
 from ...programme.models import ProgrammeSession, SessionKind
-from ...programme.services import iso_utc
 from ...registrations.models import Registration
+from ...wire import BREAKOUT_DURATION_MAX_S, isoformat_utc
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from . import balancing
 from .models import (
@@ -38,7 +38,7 @@ from .models import (
 
 WARNING_BEFORE_END_S = 60
 ALERT_INTERVAL_S = 30
-MAX_DURATION_S = 4 * 3600
+MAX_DURATION_S = BREAKOUT_DURATION_MAX_S  # stated once in conference.wire
 OPEN_STATUSES = (RoundStatus.DRAFT.value, RoundStatus.RUNNING.value)
 
 
@@ -706,7 +706,7 @@ def call_moderator(db: DbSession, user: User, session_id: int, message: str = ""
         "room": {"id": room.id, "session_id": breakout.id, "name": breakout.title},
         "user": {"id": user.id, "name": user.name, "country": user.country},
         "message": message,
-        "at": iso_utc(now),
+        "at": isoformat_utc(now),
     }
 
 
@@ -754,13 +754,13 @@ def round_json(round_: BreakoutRound, now: datetime | None = None) -> dict:
         "status": round_.status,
         "mode": round_.mode,
         "duration_s": round_.duration_s,
-        "started_at": iso_utc(round_.started_at) if round_.started_at else None,
-        "ends_at": iso_utc(round_.ends_at) if round_.ends_at else None,
+        "started_at": isoformat_utc(round_.started_at),
+        "ends_at": isoformat_utc(round_.ends_at),
         "remaining_s": remaining,
-        "recalled_at": iso_utc(round_.recalled_at) if round_.recalled_at else None,
+        "recalled_at": isoformat_utc(round_.recalled_at),
         "recalled_by": round_.recalled_by,
         "message": (
-            {"text": round_.last_message, "at": iso_utc(round_.last_message_at)}
+            {"text": round_.last_message, "at": isoformat_utc(round_.last_message_at)}
             if round_.last_message and round_.last_message_at
             else None
         ),
@@ -802,7 +802,7 @@ def assignment_json(assignment: BreakoutAssignment | None) -> dict | None:
         "session_id": assignment.room.session_id,
         "name": assignment.room.session.title,
         "source": assignment.source,
-        "joined_at": iso_utc(assignment.joined_at) if assignment.joined_at else None,
+        "joined_at": isoformat_utc(assignment.joined_at),
     }
 
 
@@ -824,7 +824,7 @@ def round_record(db: DbSession, round_: BreakoutRound) -> list[dict]:
                 "country": person.country,
                 "organisation": person.organisation,
                 "source": assignment.source,
-                "joined_at": iso_utc(assignment.joined_at) if assignment.joined_at else None,
+                "joined_at": isoformat_utc(assignment.joined_at),
             }
         )
     return [
@@ -861,7 +861,7 @@ def join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
         round=round_json(round_),
         rooms=rooms_json(db, round_),
         my_assignment=assignment_json(assignment_of(db, round_.id, user.id)),
-        ends_at=iso_utc(round_.ends_at) if round_.ends_at else None,
+        ends_at=isoformat_utc(round_.ends_at),
     )
     if moderator:
         state["record"] = round_record(db, round_)

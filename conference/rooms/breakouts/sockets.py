@@ -17,8 +17,8 @@ from flask import current_app
 
 from ... import hooks, realtime_tasks
 from ...extensions import db, socketio
-from ...programme.services import iso_utc
 from ...realtime import LIVE, LiveEvents, live_event, ok
+from ...wire import isoformat_utc
 from ..access import moderators_room, room_name, user_room
 from . import schemas, services
 from .models import BreakoutRound, RoundStatus
@@ -63,9 +63,7 @@ live = LiveEvents()  # registered by init_app
 def init_app(app) -> None:
     """The breakout events, the counts coalescer, the entry rule, and the breakouts' part of a join."""
     live.register()
-    realtime_tasks.Coalescer(
-        app, COUNTS, lambda: app.config.get("BREAKOUT_COUNTS_INTERVAL_S", 0.5), _announce_counts
-    )
+    realtime_tasks.Coalescer(app, COUNTS, lambda: app.config["BREAKOUT_COUNTS_INTERVAL_S"], _announce_counts)
     hooks.add_join_state(services.join_state, app)
     hooks.add_after_join(resume_countdown_after_join, app)
     hooks.add_entry_rule(services.ensure_may_enter, app)
@@ -141,7 +139,7 @@ def message(user, payload: schemas.Message):
     body = {
         "round_id": round_.id,
         "text": round_.last_message,
-        "at": iso_utc(round_.last_message_at) if round_.last_message_at else None,  # set by post_message
+        "at": isoformat_utc(round_.last_message_at),
         "from": user.name,
     }
     _emit("breakout:message", body, everywhere(round_))
@@ -222,7 +220,7 @@ def timer_payload(round_: BreakoutRound, kind: str = "countdown") -> dict:
 def ensure_timer(round_id: int) -> None:
     """Run the countdown of a running round in this process, once (also after a restart, on join)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types current_app as the app it proxies
-    interval = float(app.config.get("BREAKOUT_TIMER_INTERVAL_S", 10))
+    interval = float(app.config["BREAKOUT_TIMER_INTERVAL_S"])
     realtime_tasks.run_at(app, 0, lambda: _tick(round_id, interval), key=("breakout countdown", round_id))
 
 

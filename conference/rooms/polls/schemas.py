@@ -3,15 +3,10 @@ services.py so that each broken rule gets its own error code."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from ...db_types import MAX_DB_ID
+from ...wire import Id as PollId
 from .services import PollSpec, Vote
-
-# Ids are positive and within the database's integer range; anything else names no row.
-PollId = Annotated[int, Field(strict=True, gt=0, le=MAX_DB_ID)]
 
 # Generous caps: anything larger is not a poll but an attempt to fill memory.
 _LONG_TEXT = 10_000

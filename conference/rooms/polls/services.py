@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ... import wire
 from ...accounts.models import User
 from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
 from ...programme.models import ProgrammeSession
+from ...wire import isoformat_utc
 from .. import ratelimit
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from ..services import ensure_room_open
@@ -40,13 +42,14 @@ from .models import (
     ResultsVisibility,
 )
 
-TITLE_MAX = 300
-OPTION_MAX = 200
-OPTIONS_MIN, OPTIONS_MAX = 2, 20
-WORD_MAX = 40
-WORDS_PER_BALLOT = 3
-TEXT_MAX = 500
-DURATION_MAX_S = 24 * 3600
+# The limits a person meets are stated once, in conference.wire (the JavaScript gets them from there).
+TITLE_MAX = wire.POLL_TITLE_MAX
+OPTION_MAX = wire.POLL_OPTION_MAX
+OPTIONS_MIN, OPTIONS_MAX = wire.POLL_OPTIONS_MIN, wire.POLL_OPTIONS_MAX
+WORD_MAX = wire.POLL_WORD_MAX
+WORDS_PER_BALLOT = wire.POLL_WORDS_PER_BALLOT
+TEXT_MAX = wire.POLL_TEXT_MAX
+DURATION_MAX_S = wire.POLL_DURATION_MAX_S
 # Live updates carry the most frequent words and the newest texts; the CSV export has them all.
 WORDS_SHOWN = 100
 TEXTS_SHOWN = 200
@@ -538,15 +541,11 @@ def poll_dict(poll: Poll, *, now: datetime | None = None) -> dict:
         "results": poll.results_visibility,
         "duration_s": poll.duration_s,
         "allow_change": poll.allow_change,
-        "opened_at": _iso(poll.opened_at),
-        "closes_at": _iso(poll.closes_at),
-        "closed_at": _iso(poll.closed_at),
+        "opened_at": isoformat_utc(poll.opened_at),
+        "closes_at": isoformat_utc(poll.closes_at),
+        "closed_at": isoformat_utc(poll.closed_at),
         "remaining_s": remaining,
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def ballot_dict(ballot: PollBallot) -> dict:
@@ -561,8 +560,8 @@ def ballot_dict(ballot: PollBallot) -> dict:
         "rating": ratings[0] if ratings else None,
         "words": words or None,
         "text": texts[0] if texts else None,
-        "cast_at": _iso(ballot.cast_at),
-        "changed_at": _iso(ballot.changed_at),
+        "cast_at": isoformat_utc(ballot.cast_at),
+        "changed_at": isoformat_utc(ballot.changed_at),
     }
 
 
