@@ -38,6 +38,9 @@ class CallMember(Model):
     # A camera needs a numbered slot (1..CALLS_MAX_VIDEO): the constraint, not a count before the insert,
     # keeps two people who switch their camera on at once from both taking the last one.
     __table_args__ = (UniqueConstraint("session_id", "video_slot"),)
+    # Leaving is idempotent: a disconnect and a room switch (or two workers) may remove the same row at
+    # once, and the second removal finding nothing is expected, not a warning.
+    __mapper_args__ = {"confirm_deleted_rows": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sid: Mapped[str] = mapped_column(String(64), unique=True)
