@@ -40,7 +40,7 @@ class CallMember(Model):
     __table_args__ = (UniqueConstraint("session_id", "video_slot"),)
     # Leaving is idempotent: a disconnect and a room switch (or two workers) may remove the same row at
     # once, and the second removal finding nothing is expected, not a warning.
-    __mapper_args__ = {"confirm_deleted_rows": False}
+    __mapper_args__ = {"confirm_deleted_rows": False}  # noqa: RUF012 - SQLAlchemy reads it once, at mapping
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sid: Mapped[str] = mapped_column(String(64), unique=True)

@@ -82,7 +82,8 @@ def add_demo_matchmaking(db: DbSession, event: Event) -> None:
     )
     by_country: dict[str, list[User]] = defaultdict(list)
     for person in people:
-        by_country[person.country].append(person)
+        if person.country:
+            by_country[person.country].append(person)
     countries = sorted(by_country, key=lambda c: -len(by_country[c]))
     if len(countries) < 8:
         return

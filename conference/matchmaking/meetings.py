@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
-from ..db_session import DbSession
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..programme.models import Event
@@ -133,7 +133,7 @@ def _tell(db: DbSession, meeting: Meeting, by: User, what: str) -> None:
     """An e-mail to the other person, queued in the caller's transaction (sent only if it commits)."""
     from ..mail.services import absolute_url, enqueue_template
 
-    event = db.get(Event, meeting.event_id)
+    event = db.get_one(Event, meeting.event_id)  # the meeting's foreign key
     to = meeting.other(by.id)
     local = meeting.starts_at.astimezone(event.tz)
     enqueue_template(
@@ -219,11 +219,12 @@ def _your_turn(meeting: Meeting, user: User, revision: int) -> None:
 
 def _claim(db: DbSession, meeting: Meeting, revision: int, values: dict) -> None:
     """The conditional UPDATE every answer goes through: only from the revision the person saw."""
-    changed = db.execute(
+    changed = execute_dml(
+        db,
         update(Meeting)
         .where(Meeting.id == meeting.id, Meeting.status == "pending", Meeting.revision == revision)
         .values(revision=revision + 1, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     if not changed:
         db.rollback()
@@ -288,11 +289,12 @@ def cancel(db: DbSession, meeting: Meeting, user: User) -> Meeting:
     """Either person calls a pending or accepted meeting off; its time is free again."""
     if meeting.status not in ("pending", "accepted"):
         raise Conflict("meeting_not_open", f"this meeting is {meeting.status} already")
-    changed = db.execute(
+    changed = execute_dml(
+        db,
         update(Meeting)
         .where(Meeting.id == meeting.id, Meeting.status.in_(("pending", "accepted")))
         .values(status="cancelled", awaiting_id=None, revision=Meeting.revision + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     if not changed:
         db.rollback()

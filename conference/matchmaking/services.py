@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import User
 from ..accounts.services import find_user_by_email
 from ..countries import country_name
-from ..db_session import DbSession
+from ..db_session import DbSession, execute_dml
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..grants import checks
@@ -48,7 +49,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 # --- who may do what ------------------------------------------------------------------------------
 
 
-def _signed_in(user: User | None) -> bool:
+def _signed_in(user: User | None) -> TypeGuard[User]:
     return user is not None and getattr(user, "is_authenticated", True) and user.id is not None
 
 
@@ -108,9 +109,10 @@ def create_practice(db: DbSession, event: Event, user: User, data: PracticeIn) -
     if data.owner_email:
         if not checks.can_manage(db, user, event):
             raise Forbidden("forbidden", "only organisers offer a practice on someone else's behalf")
-        owner = find_user_by_email(db, data.owner_email)
-        if owner is None:
+        found = find_user_by_email(db, data.owner_email)
+        if found is None:
             raise ServiceError("owner_not_found", "no account with that e-mail address", field="owner_email")
+        owner = found
     country = data.country or owner.country
     if not country:
         raise ServiceError("country_required", "say which country shares the practice", field="country")
@@ -238,11 +240,11 @@ def express_interest(db: DbSession, practice: Practice, user: User, data: Intere
                 )
                 db.add(member)
         except IntegrityError:  # the same person from two tabs at once
-            member = db.scalar(
+            member = db.execute(
                 select(InterestMember).where(
                     InterestMember.interest_id == interest.id, InterestMember.user_id == user.id
                 )
-            )
+            ).scalar_one()
     member.wants, member.note = data.wants, data.note
     db.commit()
     db.refresh(interest)
@@ -251,6 +253,7 @@ def express_interest(db: DbSession, practice: Practice, user: User, data: Intere
 
 def withdraw_interest(db: DbSession, practice: Practice, user: User) -> Interest | None:
     """The person leaves their country's expression; the last one out removes it (and its follow-up)."""
+    interest: Interest | None
     member = db.scalar(
         select(InterestMember)
         .join(Interest)
@@ -295,11 +298,12 @@ def follow_up(db: DbSession, interest: Interest, user: User, data: FollowUpIn) -
                 f"a possibility that is {FOLLOW_UP_LABELS[before].lower()} moves to: {allowed}",
                 status_now=before,
             )
-        moved = db.execute(
+        moved = execute_dml(
+            db,
             update(Interest)
             .where(Interest.id == interest.id, Interest.status == before)
             .values(status=data.status, status_changed_at=utcnow())
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         ).rowcount
         if not moved:
             db.rollback()

@@ -3,6 +3,8 @@ expressions of interest and follow-up, meetings, and each person's agenda with i
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -203,7 +205,9 @@ def moderate_practice(slug: str, practice_id: int):
     """Organisers hide a practice from the table, or show it again."""
     event = _event(slug)
     practice = services.get_practice(db.session, event, practice_id, _user())
-    status = "hidden" if request.form.get("status") == "hidden" else "published"
+    status: Literal["published", "hidden"] = (
+        "hidden" if request.form.get("status") == "hidden" else "published"
+    )
     services.update_practice(db.session, practice, _user(), PracticeUpdate(status=status))
     live.practice_changed(practice)
     flash(f"“{practice.title}” is {'hidden' if status == 'hidden' else 'shown on the table'}.", "success")
