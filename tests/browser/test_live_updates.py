@@ -54,7 +54,10 @@ def test_stream_card_moved_session_agenda_and_announcement(
     live.evaluate("window.__sameDocument = true")
     card = live.locator("[data-stream-card-title]")
     assert card.is_visible() and live.locator("#stream-box iframe").count() == 0
-    assert "This session starts at" in card.inner_text() and card.inner_text().endswith("in 2 h")
+    # "starts at 14:00" the same day, "starts on Monday 30 November at 00:19" when 2 h from now is
+    # already tomorrow in the event's zone (Seoul): both are right, depending on when the test runs.
+    text = card.inner_text()
+    assert text.startswith("This session starts ") and text.endswith("in 2 h"), text
 
     agenda = alice_context.new_page()
     agenda.goto(f"{live_server}/events/moving/agenda")
