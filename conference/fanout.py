@@ -119,7 +119,7 @@ def client_manager(app):
     (passed explicitly so an app never inherits the manager of an app built before it)."""
     url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     if url and url.startswith(("redis://", "rediss://")):
-        manager = QueueManager(url, app.config.get("SOCKETIO_CHANNEL", "flask-socketio"))
+        manager = QueueManager(url, app.config["SOCKETIO_CHANNEL"])
     elif url:
         raise RuntimeError("CONFERENCE_MESSAGE_QUEUE must be a redis:// or rediss:// URL")
     else:
