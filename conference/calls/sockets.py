@@ -225,8 +225,7 @@ def _prune_after_presence_change(_event_id, session_ids=(), **_extra) -> None:
         log.exception("calls of sessions %s not pruned", list(session_ids))
         return
     for member in gone:
-        with contextlib.suppress(KeyError, ValueError):  # the socket is on another worker or gone
-            socketio.server.leave_room(member.sid, call_room(member.session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
+        _out_of_call_room(member.sid, member.session_id)
         _announce_left(member.session_id, member.id, "left_room")
 
 
@@ -241,8 +240,13 @@ def _end_calls_of_round(_main_session_id, session_ids=(), reason="recalled", **_
     for session_id in session_ids:
         _emit("call:ended", {"session_id": session_id, "reason": reason}, call_room(session_id))
         for sid in ended.get(session_id, []):
-            with contextlib.suppress(KeyError, ValueError):
-                socketio.server.leave_room(sid, call_room(session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
+            _out_of_call_room(sid, session_id)
+
+
+def _out_of_call_room(sid: str, session_id: int) -> None:
+    """Take a socket out of the call's Socket.IO room (it may be on another worker, or gone)."""
+    with contextlib.suppress(KeyError, ValueError):
+        socketio.server.leave_room(sid, call_room(session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 class _SignalBuckets:
