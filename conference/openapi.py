@@ -38,6 +38,7 @@ from .matchmaking.schemas import (
 )
 from .programme.schemas import EventCreateIn, EventIn, GrantIn, SessionIn, SpeakerIn, TrackIn
 from .registrations.schemas import FieldDefinition, ImportRequest, ModeChange, ParticipantAdd
+from .rooms.polls.schemas import PollTranslations
 
 PREFIX = "/api/v1"
 OWN_ENDPOINTS = ("openapi.openapi_json", "openapi.reference")
@@ -71,6 +72,7 @@ REQUEST_BODIES: dict[str, dict[str, type[BaseModel]]] = {
     "matchmaking_api.interest": {"POST": InterestIn},
     "matchmaking_api.follow_up": {"POST": FollowUpIn},
     "matchmaking_api.sessions": {"PUT": SessionsIn},
+    "polls_api.put_translations": {"PUT": PollTranslations},
     "matchmaking_api.meeting_list": {"POST": MeetingIn},
     "matchmaking_api.availability": {"PUT": AvailabilityIn},
     "matchmaking_api.accept_meeting": {"POST": MeetingAnswer},

@@ -158,6 +158,9 @@ BREAKOUT_CALL_MAX = 300  # characters of a call for a moderator
 BADGE_CODE_MAX = 128  # characters of a badge's code; anything longer is not one of ours
 SCAN_CODE_MAX = 4096  # characters a scan may send: longer than a badge is invalid_badge, beyond this a 400
 GATE_MAX = 80  # characters of a scanner's gate name
+CONTENT_TITLE_MAX = 300  # characters of an event's or a session's title (and of each translation)
+CONTENT_DESCRIPTION_MAX = 20_000  # characters of an event's or a session's description
+PRACTICE_TITLE_MAX = 200  # characters of a matchmaking practice's title
 
 LIMITS: dict[str, int] = {
     "question_max": QUESTION_MAX,
@@ -178,6 +181,9 @@ LIMITS: dict[str, int] = {
     "badge_code_max": BADGE_CODE_MAX,
     "scan_code_max": SCAN_CODE_MAX,
     "gate_max": GATE_MAX,
+    "content_title_max": CONTENT_TITLE_MAX,
+    "content_description_max": CONTENT_DESCRIPTION_MAX,
+    "practice_title_max": PRACTICE_TITLE_MAX,
 }
 
 

@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
     """Flask-Babel with our locale selector, the /language switch and the template helpers."""
     from flask_babel import Babel
 
-    from . import formatting, jscatalogue, selection, views
+    from . import content, formatting, jscatalogue, selection, views
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
@@ -41,3 +41,5 @@ def init_app(app: Flask) -> None:
         language_name=language_name,  # fixed markup passed into a translated sentence (_('%(n)s online', n=Markup(...)))
     )
     formatting.register_filters(app)
+    # {{ session|localized("title") }}: the organiser's translation into the page's language, else the original.
+    app.jinja_env.filters["localized"] = content.localized

@@ -69,6 +69,8 @@ class Practice(Model):
     # [{"title": ..., "url": ...}]: documents and pages about the practice, by address.
     links: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="published")
+    # Organisers' translations of the texts above, {field: {language: text}} (i18n/content.py).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from ..countries import normalise_country
 from ..db_types import MAX_DB_ID
+from ..i18n.content import Translations, translations_validator
+from ..wire import PRACTICE_TITLE_MAX
 from .models import FOLLOW_UP, MEETING_MODES, WANTS
 
 
@@ -23,6 +25,9 @@ def db_id(**kwargs):
 
 
 MAX_LINKS = 5
+SUMMARY_MAX = 4000
+# What a practice's owner or the organisers may translate, and each translation's longest length.
+TRANSLATABLE = {"title": PRACTICE_TITLE_MAX, "summary": SUMMARY_MAX}
 
 
 def _clean_line(value: str) -> str:
@@ -71,14 +76,18 @@ def _country(value):
 class PracticeIn(_In):
     """A new practice. `owner_email`: organisers offering a practice for someone else."""
 
-    title: str = Field(min_length=1, max_length=200)
-    summary: str = Field(default="", max_length=4000)
+    title: str = Field(min_length=1, max_length=PRACTICE_TITLE_MAX)
+    summary: str = Field(default="", max_length=SUMMARY_MAX)
     country: str | None = Field(default=None, max_length=2)
     organisation: str = Field(default="", max_length=200)
     track_id: int | None = db_id(default=None)
     session_id: int | None = db_id(default=None)
     links: list[LinkIn] = Field(default_factory=list, max_length=MAX_LINKS)
     owner_email: str | None = Field(default=None, max_length=254)
+    # {"title" | "summary": {language: text}}: shown to viewers of that language (i18n/content.py).
+    translations: Translations = Field(default_factory=dict)
+
+    _translations = field_validator("translations", mode="before")(translations_validator(TRANSLATABLE))
 
     _title = field_validator("title", "organisation")(_clean_line)
     _summary = field_validator("summary")(_clean_text)
@@ -95,15 +104,18 @@ class PracticeIn(_In):
 class PracticeUpdate(_In):
     """Fields left out stay as they are; `track_id`/`session_id` null clears them."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    summary: str | None = Field(default=None, max_length=4000)
+    title: str | None = Field(default=None, min_length=1, max_length=PRACTICE_TITLE_MAX)
+    summary: str | None = Field(default=None, max_length=SUMMARY_MAX)
     country: str | None = Field(default=None, max_length=2)
     organisation: str | None = Field(default=None, max_length=200)
     track_id: int | None = db_id(default=None)
     session_id: int | None = db_id(default=None)
     links: list[LinkIn] | None = Field(default=None, max_length=MAX_LINKS)
     status: Literal["published", "hidden"] | None = None
+    # Replaces every translation when given ({} removes them).
+    translations: Translations | None = None
 
+    _translations = field_validator("translations", mode="before")(translations_validator(TRANSLATABLE))
     _title = field_validator("title", "organisation")(lambda v: None if v is None else _clean_line(v))
     _summary = field_validator("summary")(lambda v: None if v is None else _clean_text(v))
     _country = field_validator("country", mode="before")(_country)

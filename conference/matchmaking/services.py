@@ -128,6 +128,7 @@ def create_practice(db: DbSession, event: Event, user: User, data: PracticeIn) -
         session_id=_session(db, event, data.session_id),
         links=_links(data.links),
         status="published",
+        translations=data.translations,
     )
     db.add(practice)
     db.commit()
@@ -172,6 +173,8 @@ def update_practice(db: DbSession, practice: Practice, user: User, data: Practic
         practice.session_id = _session(db, event, data.session_id)
     if "links" in given and data.links is not None:
         practice.links = _links(data.links)
+    if "translations" in given and data.translations is not None:
+        practice.translations = data.translations
     db.commit()
     return practice
 
@@ -497,6 +500,7 @@ def practice_json(practice: Practice, *, with_people: bool = False) -> dict:
         "id": practice.id,
         "title": practice.title,
         "summary": practice.summary,
+        "translations": practice.translations or {},
         "country": practice.country,
         "country_name": country_name(practice.country),
         "organisation": practice.organisation,

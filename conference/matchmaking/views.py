@@ -13,14 +13,18 @@ from ..countries import country_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..i18n.content import form_translations, language_choices
 from ..payloads import InvalidPayload, form_data, parse
 from ..programme.services import event_sessions, get_event
 from ..schedule.calendar import CalendarEntry, event_calendar
 from ..schedule.views import calendar_response, event_base_url
+from ..wire import PRACTICE_TITLE_MAX
 from . import live, meetings, services
 from .exports import table_csv
 from .models import FOLLOW_UP, FOLLOW_UP_LABELS, MEETING_MODES, WANT_LABELS, WANTS
 from .schemas import (
+    SUMMARY_MAX,
+    TRANSLATABLE,
     FollowUpIn,
     InterestIn,
     MeetingAnswer,
@@ -62,8 +66,10 @@ def links_from_form(text: str | None) -> list[dict]:
 def practice_form() -> tuple[dict, dict]:
     """(what the pydantic model gets, what the form shows again after an error)."""
     values = form_data()
-    shown = dict(values)
-    data = {k: v for k, v in values.items() if k not in ("links",)}
+    translations = form_translations(values, TRANSLATABLE)
+    shown = {k: v for k, v in values.items() if not k.startswith("tr-")}
+    shown["translations"] = translations
+    data = {k: v for k, v in shown.items() if k not in ("links",)}
     data["links"] = links_from_form(values.get("links"))
     return data, shown
 
@@ -136,6 +142,11 @@ def _practice_form_page(event, *, practice=None, errors=None, values=None, statu
         errors=errors or {},
         values=values or {},
         may_manage=checks.can_manage(db.session, _user(), event),
+        translations_field={
+            "name": "translations",
+            "texts": [("title", "Title", PRACTICE_TITLE_MAX), ("summary", "Summary", SUMMARY_MAX)],
+            "languages": language_choices(),
+        },
     ), status
 
 
@@ -179,6 +190,7 @@ def edit_practice(slug: str, practice_id: int):
             "track_id": str(practice.track_id or ""),
             "session_id": str(practice.session_id or ""),
             "links": "\n".join(f"{link['title']} | {link['url']}" for link in practice.links or []),
+            "translations": practice.translations or {},
         }
         return _practice_form_page(event, practice=practice, values=values)
     data, shown = practice_form()

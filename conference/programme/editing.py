@@ -67,6 +67,7 @@ def _apply_event(event: Event, data: EventIn) -> None:
     event.title = data.title
     event.slug = data.slug
     event.description = data.description
+    event.translations = data.translations
     event.venue = data.venue
     event.city = data.city
     event.country = data.country
@@ -304,6 +305,7 @@ def save_session(
     session.language, session.stream_url = data.language, data.stream_url
     session.questions_moderated = data.questions_moderated
     session.interactive = data.interactive
+    session.translations = data.translations
     db.commit()
     if before is not None:
         changes = {
@@ -421,6 +423,7 @@ def event_values(event: Event) -> dict:
         "online_capacity": event.online_capacity,
         "requires_approval": event.requires_approval,
         "languages": event.languages,
+        "translations": event.translations,
     }
 
 
@@ -440,6 +443,7 @@ def session_values(session: ProgrammeSession) -> dict:
         "parent_id": session.parent_id,
         "questions_moderated": session.questions_moderated,
         "interactive": session.interactive,
+        "translations": session.translations,
     }
 
 

@@ -7,6 +7,8 @@ what was typed (HTTP 400).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,8 +19,9 @@ from ..countries import country_names
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..i18n.content import form_translations, language_choices
 from ..manage.access import event_to_manage
-from ..wire import FORM
+from ..wire import CONTENT_DESCRIPTION_MAX, CONTENT_TITLE_MAX, FORM
 from . import editing
 from . import services as programme_services
 from .models import MODES_OFFERED, SESSION_KINDS
@@ -40,6 +43,20 @@ assert set(MODE_CHOICES) == set(MODES_OFFERED)
 
 def _field(name, label, kind="text", **extra) -> dict:
     return {"name": name, "label": label, "type": kind, **extra}
+
+
+def _translations_field() -> dict:
+    """Each translatable text in each language: `tr-<field>-<language>` inputs in a fieldset."""
+    return _field(
+        "translations",
+        "Translations",
+        "translations",
+        texts=[
+            ("title", "Title", CONTENT_TITLE_MAX),
+            ("description", "Description", CONTENT_DESCRIPTION_MAX),
+        ],
+        languages=language_choices(),
+    )
 
 
 def _countries() -> list[tuple[str, str]]:
@@ -84,6 +101,7 @@ def event_fields(creating: bool) -> list[dict]:
             maxlength=100,
             hint="Language tags separated by commas, the main one first: en,ar",
         ),
+        _translations_field(),
     ]
     if creating:
         fields.append(
@@ -141,6 +159,7 @@ def session_fields(event, session=None) -> list[dict]:
             hint="For workshop tables and small groups; breakout rooms always have one.",
         ),
         _field("description", "Description", "textarea"),
+        _translations_field(),
     ]
 
 
@@ -169,7 +188,7 @@ def speaker_fields(event) -> list[dict]:
 
 def display(values: dict) -> dict:
     """Python values as form values: None empty, booleans "true"/"false", numbers as text."""
-    shown: dict[str, str | list[str]] = {}
+    shown: dict[str, Any] = {}
     for name, value in values.items():
         if value is None:
             shown[name] = ""
@@ -177,6 +196,8 @@ def display(values: dict) -> dict:
             shown[name] = "true" if value else "false"
         elif isinstance(value, list):
             shown[name] = [str(v) for v in value]
+        elif isinstance(value, dict):  # translations: {field: {language: text}}
+            shown[name] = value
         else:
             shown[name] = str(value)
     return shown
@@ -184,9 +205,11 @@ def display(values: dict) -> dict:
 
 def typed(schema: type[BaseModel]) -> dict:
     """What was posted, to show again beside the errors."""
-    shown: dict[str, str | list[str]] = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    shown: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
     for name, info in schema.model_fields.items():
-        if info.annotation is bool:
+        if name == "translations":
+            shown[name] = form_translations(request.form, getattr(schema, "TRANSLATABLE", {}))
+        elif info.annotation is bool:
             shown[name] = "true" if name in request.form else "false"
         elif getattr(info.annotation, "__origin__", None) is list:
             shown[name] = request.form.getlist(name)

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -75,6 +76,8 @@ class Event(Model):
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The event's languages as BCP 47 tags separated by commas, the first being the default ("en,ar").
     languages: Mapped[str] = mapped_column(String(100), default="en", server_default="en")
+    # Organisers' translations of the texts above, {field: {language: text}} (i18n/content.py).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     tracks: Mapped[list[Track]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Track.position"
@@ -147,6 +150,8 @@ class ProgrammeSession(Model):
     interactive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A stable identifier shared with schedule files (frab/pretalx `guid`), so re-imports match.
     guid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Organisers' translations of the texts above, {field: {language: text}} (i18n/content.py).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     track: Mapped[Track | None] = relationship()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,7 +24,8 @@ from pydantic import (
 )
 
 from ..countries import normalise_country
-from ..wire import Id, field_problems
+from ..i18n.content import Translations, form_translations, translations_validator
+from ..wire import CONTENT_DESCRIPTION_MAX, CONTENT_TITLE_MAX, Id, field_problems
 from .models import MODES_OFFERED, SESSION_KINDS
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -80,8 +81,14 @@ def normalise_stream_url(value: str) -> str:
     return value
 
 
+# What organisers may translate on an event or a session, and each translation's longest length.
+TRANSLATABLE = {"title": CONTENT_TITLE_MAX, "description": CONTENT_DESCRIPTION_MAX}
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # The fields a `translations` value may translate (forms read them from tr-<field>-<language>).
+    TRANSLATABLE: ClassVar[dict[str, int]] = {}
 
     @field_validator("*")
     @classmethod
@@ -97,9 +104,11 @@ class _In(BaseModel):
 class EventIn(_In):
     """An event's settings, as the edit form shows them."""
 
-    title: str = Field(min_length=1, max_length=300)
+    TRANSLATABLE = TRANSLATABLE
+
+    title: str = Field(min_length=1, max_length=CONTENT_TITLE_MAX)
     slug: str = Field(min_length=1, max_length=80, pattern=SLUG_PATTERN)
-    description: str = Field(default="", max_length=20_000)
+    description: str = Field(default="", max_length=CONTENT_DESCRIPTION_MAX)
     venue: str = Field(default="", max_length=200)
     city: str = Field(default="", max_length=100)
     country: str | None = Field(default=None, max_length=2)
@@ -114,6 +123,10 @@ class EventIn(_In):
     online_capacity: int | None = Field(default=None, gt=0, le=MAX_CAPACITY)
     requires_approval: bool = False
     languages: str = Field(default="en", min_length=2, max_length=100)
+    # {"title" | "description": {language: text}}: shown to viewers of that language (i18n/content.py).
+    translations: Translations = Field(default_factory=dict)
+
+    _translations = field_validator("translations", mode="before")(translations_validator(TRANSLATABLE))
 
     @field_validator("country", mode="before")
     @classmethod
@@ -194,8 +207,10 @@ class TrackIn(_In):
 
 
 class SessionIn(_In):
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=20_000)
+    TRANSLATABLE = TRANSLATABLE
+
+    title: str = Field(min_length=1, max_length=CONTENT_TITLE_MAX)
+    description: str = Field(default="", max_length=CONTENT_DESCRIPTION_MAX)
     kind: Literal[SESSION_KINDS]  # type: ignore[valid-type]  # built at run time from the values; mypy sees Any
     track_id: Id | None = None
     room: str = Field(default="", max_length=120)
@@ -208,6 +223,10 @@ class SessionIn(_In):
     # None: by kind (plenaries and keynotes wait for a moderator); True / False: always / never.
     questions_moderated: bool | None = None
     interactive: bool = False  # a call in the live room (breakout rooms always have one)
+    # {"title" | "description": {language: text}}: shown to viewers of that language (i18n/content.py).
+    translations: Translations = Field(default_factory=dict)
+
+    _translations = field_validator("translations", mode="before")(translations_validator(TRANSLATABLE))
 
     @field_validator("language")
     @classmethod
@@ -282,9 +301,12 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 def form_values(schema: type[BaseModel], form) -> dict:
     """A submitted HTML form as the dict `schema` validates: blank optional fields take their default,
     an unticked checkbox is False, repeated fields are lists; other posted keys are ignored."""
-    values: dict = {}
+    values: dict[str, Any] = {}
     for name, info in schema.model_fields.items():
         annotation = info.annotation
+        if name == "translations":
+            values[name] = form_translations(form, getattr(schema, "TRANSLATABLE", {}))
+            continue
         if annotation is bool:
             values[name] = name in form
             continue

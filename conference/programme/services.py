@@ -103,6 +103,7 @@ def session_json(session: ProgrammeSession, *, with_stream: bool = True) -> dict
         "language": session.language,
         "stream_url": session.stream_url,
         "speakers": [speaker_json(s) for s in session.speakers],
+        "translations": session.translations or {},
     }
     if not with_stream:
         del body["stream_url"]
@@ -119,6 +120,7 @@ def event_summary_json(event: Event) -> dict:
         "timezone": event.timezone,
         "starts_at": isoformat_utc(event.starts_at),
         "ends_at": isoformat_utc(event.ends_at),
+        "translations": event.translations or {},
     }
 
 

@@ -12,10 +12,11 @@ def init_app(app) -> None:
     from .breakouts.views import bp as breakouts_bp
     from .commands import rooms_reset
     from .polls import sockets as poll_sockets
+    from .polls.views import api as polls_api
     from .polls.views import bp as polls_bp
     from .views import bp as rooms_bp
 
-    for blueprint in (rooms_bp, polls_bp, breakouts_bp, announcements_bp):
+    for blueprint in (rooms_bp, polls_bp, polls_api, breakouts_bp, announcements_bp):
         app.register_blueprint(blueprint)
     for part in (sockets, live_updates, session_end, announcement_sockets, poll_sockets, breakout_sockets):
         part.init_app(app)

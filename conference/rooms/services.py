@@ -79,6 +79,8 @@ def session_payload(session: ProgrammeSession, room: LiveRoom) -> dict:
         "id": session.id,
         "event_id": session.event_id,
         "title": session.title,
+        # Every translation of the title: each viewer's page picks its own language (docs/protocol.md).
+        "translations": {"title": (session.translations or {}).get("title", {})},
         "kind": session.kind,
         "parent_id": session.parent_id,
         "starts_at": isoformat_utc(session.starts_at, milliseconds=True),
@@ -101,6 +103,8 @@ def session_update_payload(session: ProgrammeSession, changed=()) -> dict:
         "session_id": session.id,
         "event_id": session.event_id,
         "title": session.title,
+        # Every translation of the title: each viewer's page picks its own language (docs/protocol.md).
+        "translations": {"title": (session.translations or {}).get("title", {})},
         "kind": session.kind,
         "parent_id": session.parent_id,
         "starts_at": isoformat_utc(session.starts_at, milliseconds=True),

@@ -8,7 +8,7 @@
  * the server and is never assigned as HTML here.
  */
 import { liveAvailable, openLive, request } from "./live-connection.js";
-import { t } from "./i18n.js";
+import { localized, t } from "./i18n.js";
 
 var eventId = Number(document.body.dataset.watchEventId);
 var days = document.getElementById("agenda-days");
@@ -40,7 +40,7 @@ function followAgenda() {
         document.dispatchEvent(new CustomEvent("agenda:redrawn"));
         var last = moved[moved.length - 1];
         status.textContent = moved.length === 1
-          ? (last.room ? t("Updated just now: “%(title)s” (%(room)s).", { title: last.title, room: last.room }) : t("Updated just now: “%(title)s”.", { title: last.title }))
+          ? (last.room ? t("Updated just now: “%(title)s” (%(room)s).", { title: localized(last, "title"), room: last.room }) : t("Updated just now: “%(title)s”.", { title: localized(last, "title") }))
           : t("The agenda was updated just now.");
         status.hidden = false;
       })

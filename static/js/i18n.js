@@ -39,3 +39,12 @@ const languageNames = typeof Intl.DisplayNames === "function" ? new Intl.Display
 export function languageName(code) {
   try { return (code && languageNames && languageNames.of(code)) || code || ""; } catch (e) { return code || ""; }
 }
+
+const baseLanguage = locale.split("-")[0];
+
+// An organiser's text in the page's language: `item.translations[field][language]` when the payload
+// carries one (sessions, polls, options, practices), else the original `item[field]`.
+export function localized(item, field) {
+  const texts = item && item.translations && item.translations[field];
+  return (texts && texts[baseLanguage]) || (item ? item[field] : "") || "";
+}

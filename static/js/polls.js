@@ -10,7 +10,7 @@
 import { el, minutesSeconds, replaceChildren, showAckError, smallButton } from "./dom.js";
 import { LIMITS } from "./limits.js";
 import Live from "./live.js";
-import { nt, t } from "./i18n.js";
+import { localized, nt, t } from "./i18n.js";
 
 var root = document.querySelector("[data-polls]");
 if (root) { startPolls(root); }
@@ -86,7 +86,7 @@ function startPolls(root) {
     if (poll.kind === "rating") {
       rows = Object.keys(tally.counts).map(function (value) { return { label: value, count: tally.counts[value] }; });
     } else {
-      rows = poll.options.map(function (o) { return { label: o.text, count: tally.counts[String(o.id)] || 0 }; });
+      rows = poll.options.map(function (o) { return { label: localized(o, "text"), count: tally.counts[String(o.id)] || 0 }; });
     }
     var list = el("ol", { className: "poll-bars plain" + (poll.kind === "rating" ? " poll-rating" : "") });
     rows.forEach(function (row) {
@@ -176,7 +176,7 @@ function startPolls(root) {
     if (b.choices) {
       return b.choices.map(function (id) {
         var option = poll.options.find(function (o) { return o.id === id; });
-        return option ? option.text : "?";
+        return option ? localized(option, "text") : "?";
       }).join(", ");
     }
     if (b.rating !== null && b.rating !== undefined) { return b.rating + " / " + poll.scale; }
@@ -189,7 +189,7 @@ function startPolls(root) {
     var form = el("form", { className: "poll-form", autocomplete: "off" });
     var name = "poll-" + poll.id;
     var fieldset = el("fieldset", {});
-    fieldset.appendChild(el("legend", { className: "visually-hidden" }, poll.title));
+    fieldset.appendChild(el("legend", { className: "visually-hidden" }, localized(poll, "title")));
     if (poll.kind === "single" || poll.kind === "multiple") {
       var chosen = new Set((ballot && ballot.choices) || []);
       poll.options.forEach(function (o) {
@@ -197,7 +197,7 @@ function startPolls(root) {
                                   checked: chosen.has(o.id) });
         var label = el("label", { className: "choice" });
         label.appendChild(input);
-        label.appendChild(document.createTextNode(" " + o.text));
+        label.appendChild(document.createTextNode(" " + localized(o, "text")));
         fieldset.appendChild(label);
       });
       if (poll.kind === "multiple") {
@@ -280,7 +280,7 @@ function startPolls(root) {
     var poll = entry.poll;
     var card = el("article", { className: "poll-card poll-" + poll.status, "data-poll": String(poll.id) });
     var head = el("header", { className: "poll-head" });
-    head.appendChild(el("h3", { className: "poll-title" }, poll.title));
+    head.appendChild(el("h3", { className: "poll-title" }, localized(poll, "title")));
     head.appendChild(el("span", { className: "badge" }, poll.status === "open" ? "open" : "closed"));
     if (poll.status === "open" && entry.deadline) { head.appendChild(countdown(entry)); }
     card.appendChild(head);
@@ -418,7 +418,7 @@ function startPolls(root) {
     var poll = current.poll;
     var card = el("article", { className: "poll-card poll-screen poll-" + poll.status, "data-poll": String(poll.id) });
     card.appendChild(el("p", { className: "screen-label" }, poll.status === "open" ? t("Poll — vote now") : t("Poll results")));
-    card.appendChild(el("h2", { className: "poll-title" }, poll.title));
+    card.appendChild(el("h2", { className: "poll-title" }, localized(poll, "title")));
     if (poll.status === "open" && current.deadline) { card.appendChild(countdown(current)); }
     if (resultsPublic(poll)) {
       card.appendChild(chart({ poll: poll, tally: current.tally || emptyTally(poll) }));

@@ -8,7 +8,7 @@
  */
 import { el, replaceChildren, showAckError } from "./dom.js";
 import Live from "./live.js";
-import { language, nt, t } from "./i18n.js";
+import { language, localized, nt, t } from "./i18n.js";
 
 var body = document.body;
 var eventId = Number(body.dataset.eventId);
@@ -60,17 +60,18 @@ function phaseOf(s, now) {
 var shownTitle = (document.querySelector("[data-session-title]") || {}).textContent || "";
 
 function renderHeading(s) {
-  document.querySelectorAll("[data-session-title]").forEach(function (el) { el.textContent = s.title; });
+  var title = localized(s, "title");
+  document.querySelectorAll("[data-session-title]").forEach(function (el) { el.textContent = title; });
   var start = new Date(s.starts_at);
   var range = clock.format(start) + "–" + clock.format(new Date(s.ends_at)) + " " + shortZone(start);
   document.querySelectorAll("[data-session-when]").forEach(function (node) {
     // The range keeps its left-to-right order on Arabic pages ("09:00–09:45", not "09:45–09:00").
     replaceChildren(node, [el("span", { dir: "ltr" }, range), s.room ? " · " + s.room : ""].filter(Boolean));
   });
-  if (s.title && shownTitle && s.title !== shownTitle) {
-    document.title = document.title.split(shownTitle).join(s.title);
+  if (title && shownTitle && title !== shownTitle) {
+    document.title = document.title.split(shownTitle).join(title);
   }
-  shownTitle = s.title;
+  shownTitle = title;
 }
 
 /* --- the stream box ---------------------------------------------------------------------- */
@@ -159,7 +160,7 @@ function renderStream(s, now) {
   box.dataset.phase = phase;
   var playing = phase === "live" && !!s.stream;
   if (playing) {
-    showPlayer(s.stream, s.title);
+    showPlayer(s.stream, localized(s, "title"));
   } else {
     clearPlayer();
     var start = new Date(s.starts_at);

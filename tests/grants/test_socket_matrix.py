@@ -47,6 +47,7 @@ PAYLOADS = {
     "chat:delete": {"message_id": 1},
     "poll:create": {"session_id": 1, "title": "Another?", "kind": "single", "options": ["Yes", "No"]},
     "poll:update": {"poll_id": 1, "title": "Ready?", "kind": "single", "options": ["Yes", "No"]},
+    "poll:translate": {"poll_id": 1, "title": {"fr": "Prêts ?"}},
     "poll:delete": {"poll_id": 1},
     "poll:open": {"poll_id": 1},
     "poll:close": {"poll_id": 1},

@@ -59,6 +59,17 @@ def announce_opened(poll: Poll) -> None:
         start_timer(poll)
 
 
+def announce_translated(poll: Poll) -> dict:
+    """`poll:translated` to whoever sees the poll (the room once it was opened, else its moderators);
+    the poll as sent."""
+    body = services.poll_dict(poll)
+    room = room_name(poll.session_id) if services.may_see_poll_as_participant(poll) else None
+    socketio.emit(
+        "poll:translated", {"poll": body}, to=room or moderators_room(poll.session_id), namespace=LIVE
+    )
+    return body
+
+
 def announce_closed(poll: Poll) -> None:
     """Send the exact final counts to whoever may see them; the rest of the room learns it closed."""
     tallies().discard(poll.id)  # the final counts go out here, not as an update

@@ -11,6 +11,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -89,6 +90,8 @@ class Poll(Model):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The moderators' translations of the question, {"title": {language: text}} (i18n/content.py).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     options: Mapped[list[PollOption]] = relationship(
         back_populates="poll",
@@ -113,6 +116,8 @@ class PollOption(Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(String(200))
+    # Translations of the option, {"text": {language: text}} (i18n/content.py).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     poll: Mapped[Poll] = relationship(back_populates="options")
 

@@ -25,6 +25,9 @@ class PollFields(_Strict):
     results: StrictStr = "live"
     duration_s: StrictInt | None = None
     allow_change: StrictBool = False
+    # {"title": {language: text}}; option_translations: one {language: text} per option, in order.
+    translations: dict[StrictStr, dict[StrictStr, StrictStr]] = Field(default_factory=dict, max_length=5)
+    option_translations: list[dict[StrictStr, StrictStr]] = Field(default_factory=list, max_length=100)
 
     def spec(self) -> PollSpec:
         return PollSpec(
@@ -36,6 +39,8 @@ class PollFields(_Strict):
             results=self.results,
             duration_s=self.duration_s,
             allow_change=self.allow_change,
+            translations=dict(self.translations),
+            option_translations=list(self.option_translations),
         )
 
 
@@ -44,6 +49,18 @@ class PollCreate(PollFields):
 
 
 class PollUpdate(PollFields):
+    poll_id: PollId
+
+
+class PollTranslations(_Strict):
+    """The translations of a poll's question and options (`poll:translate`, and the API's
+    PUT .../polls/<poll_id>/translations): replaces them all; the service checks languages and lengths."""
+
+    title: dict[StrictStr, StrictStr] = Field(default_factory=dict, max_length=20)
+    options: list[dict[StrictStr, StrictStr]] = Field(default_factory=list, max_length=100)
+
+
+class PollTranslate(PollTranslations):
     poll_id: PollId
 
 

@@ -23,6 +23,7 @@ from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
+from ...i18n.content import check_translations
 from ...programme.models import ProgrammeSession
 from ...wire import isoformat_utc
 from .. import ratelimit
@@ -70,6 +71,27 @@ class PollSpec:
     results: str = ResultsVisibility.LIVE.value
     duration_s: int | None = None
     allow_change: bool = False
+    # {"title": {language: text}} and, option by option, {language: text} (i18n/content.py).
+    translations: dict = field(default_factory=dict)
+    option_translations: list = field(default_factory=list)
+
+
+def _checked_translations(title: object, options: object, n_options: int) -> tuple[dict, list[dict]]:
+    """Clean translations of a poll's title and of its options (in the options' order), or a
+    ServiceError("invalid_translations") naming what is wrong."""
+    try:
+        clean_title = check_translations(title, {"title": TITLE_MAX})
+        if options is None:
+            options = []
+        if not isinstance(options, list) or len(options) > n_options:
+            raise ValueError(f"give at most one {{language: text}} per option ({n_options})")
+        clean_options = [
+            check_translations({"text": o}, {"text": OPTION_MAX}).get("text", {}) for o in options
+        ]
+    except ValueError as exc:
+        raise ServiceError("invalid_translations", str(exc), field="translations") from None
+    clean_options += [{}] * (n_options - len(clean_options))
+    return clean_title, clean_options
 
 
 def _checked_spec(spec: PollSpec) -> PollSpec:
@@ -103,6 +125,9 @@ def _checked_spec(spec: PollSpec) -> PollSpec:
                 raise ServiceError("invalid_scale", "the rating scale is 5 or 10")
         elif scale is not None:
             raise ServiceError("scale_not_allowed", "only rating polls have a scale")
+    translations, option_translations = _checked_translations(
+        spec.translations, spec.option_translations, len(options)
+    )
     return PollSpec(
         title=title,
         kind=spec.kind,
@@ -112,6 +137,8 @@ def _checked_spec(spec: PollSpec) -> PollSpec:
         results=spec.results,
         duration_s=spec.duration_s,
         allow_change=bool(spec.allow_change),
+        translations=translations,
+        option_translations=option_translations,
     )
 
 
@@ -157,7 +184,11 @@ def _apply_spec(poll: Poll, spec: PollSpec) -> None:
         spec.duration_s,
         spec.allow_change,
     )
-    poll.options = [PollOption(position=i, text=text) for i, text in enumerate(spec.options)]
+    poll.translations = spec.translations
+    poll.options = [
+        PollOption(position=i, text=text, translations={"text": texts} if texts else {})
+        for i, (text, texts) in enumerate(zip(spec.options, spec.option_translations, strict=True))
+    ]
 
 
 def update_poll(db: DbSession, user: User, poll_id: int, spec: PollSpec) -> Poll:
@@ -170,6 +201,18 @@ def update_poll(db: DbSession, user: User, poll_id: int, spec: PollSpec) -> Poll
     poll.options = []
     db.flush()  # old options go before the new ones take their positions
     _apply_spec(poll, spec)
+    db.commit()
+    return poll
+
+
+def translate_poll(db: DbSession, user: User, poll_id: int, title: object, options: object = None) -> Poll:
+    """Replace the translations of a poll's title and options (moderators), in any state: they
+    change how the question reads in other languages, not what anyone voted on."""
+    poll = get_poll(db, poll_id)
+    _ensure_runs_poll(db, user, poll)
+    poll.translations, option_texts = _checked_translations(title, options, len(poll.options))
+    for option, texts in zip(poll.options, option_texts, strict=True):
+        option.translations = {"text": texts} if texts else {}
     db.commit()
     return poll
 
@@ -533,9 +576,12 @@ def poll_dict(poll: Poll, *, now: datetime | None = None) -> dict:
         "id": poll.id,
         "session_id": poll.session_id,
         "title": poll.title,
+        # Every translation ({"title": {language: text}}; each option's {"text": {...}}): the viewers of
+        # one broadcast speak different languages, and each client picks its own (docs/protocol.md).
+        "translations": poll.translations or {},
         "kind": poll.kind,
         "status": poll.status,
-        "options": [{"id": o.id, "text": o.text} for o in poll.options],
+        "options": [{"id": o.id, "text": o.text, "translations": o.translations or {}} for o in poll.options],
         "max_choices": poll.max_choices,
         "scale": poll.scale,
         "results": poll.results_visibility,

@@ -14,7 +14,7 @@ from ...extensions import db, socketio
 from ...realtime import LIVE, LiveEvents, live_event, ok
 from ..access import moderators_room, room_name
 from . import broadcast, services
-from .schemas import PollCreate, PollRef, PollUpdate, PollVote
+from .schemas import PollCreate, PollRef, PollTranslate, PollUpdate, PollVote
 
 live = LiveEvents()  # registered by init_app
 
@@ -40,6 +40,15 @@ def create_poll(user, payload: PollCreate):
 def update_poll(user, payload: PollUpdate):
     poll = services.update_poll(db.session, user, payload.poll_id, payload.spec())
     return _saved(poll)
+
+
+@live.on("poll:translate")
+@live_event(PollTranslate)
+def translate_poll(user, payload: PollTranslate):
+    poll = services.translate_poll(
+        db.session, user, payload.poll_id, {"title": payload.title}, payload.options
+    )
+    return ok(poll=broadcast.announce_translated(poll))
 
 
 def _saved(poll) -> dict:
