@@ -3,7 +3,7 @@
  * watch), [data-polls="screen"] (the hall's projector).
  *
  * The store is rebuilt from every join state (Live.onState) and kept current by the broadcasts
- * poll:opened / poll:results / poll:closed / poll:saved / poll:deleted. A tally older than the one
+ * poll:opened / poll:results / poll:closed / poll:saved / poll:translated / poll:deleted. A tally older than the one
  * shown (by `version`) and any update after a poll closed are ignored: poll:closed is exact.
  * User text enters the page through textContent only (dom.js); charts are plain DOM (bars, cloud, list).
  */
@@ -314,6 +314,19 @@ function startPolls(root) {
     if (spec.kind === "multiple" && f.max_choices.value) { spec.max_choices = Number(f.max_choices.value); }
     if (spec.kind === "rating") { spec.scale = Number(f.scale.value); }
     if (f.duration_s.value) { spec.duration_s = Number(f.duration_s.value); }
+    var titles = {}, optionTexts = spec.options.map(function () { return {}; });
+    builder.querySelectorAll("[data-tr-title]").forEach(function (input) {
+      if (input.value.trim()) { titles[input.getAttribute("data-tr-title")] = input.value.trim(); }
+    });
+    builder.querySelectorAll("[data-tr-options]").forEach(function (area) {
+      var code = area.getAttribute("data-tr-options");
+      // Line i translates option i: an empty line leaves that option in its original text.
+      area.value.split("\n").forEach(function (line, i) {
+        if (line.trim() && i < optionTexts.length) { optionTexts[i][code] = line.trim(); }
+      });
+    });
+    spec.translations = { title: titles };
+    spec.option_translations = optionTexts;
     return spec;
   }
 
@@ -335,6 +348,16 @@ function startPolls(root) {
     f.results.value = poll ? poll.results : "live";
     f.duration_s.value = poll && poll.duration_s ? poll.duration_s : "";
     f.allow_change.checked = poll ? poll.allow_change : false;
+    var titles = (poll && poll.translations && poll.translations.title) || {};
+    builder.querySelectorAll("[data-tr-title]").forEach(function (input) {
+      input.value = titles[input.getAttribute("data-tr-title")] || "";
+    });
+    builder.querySelectorAll("[data-tr-options]").forEach(function (area) {
+      var code = area.getAttribute("data-tr-options");
+      area.value = poll ? poll.options.map(function (o) {
+        return (o.translations && o.translations.text && o.translations.text[code]) || "";
+      }).join("\n").replace(/\n+$/, "") : "";
+    });
     builder.querySelector("[data-editing]").hidden = !poll;
     showKindFields();
   }
@@ -463,6 +486,7 @@ function startPolls(root) {
   Live.onState(function (state) { resetFromState(state); render(); });
   Live.on("poll:opened", function (data) { if (upsertPoll(data.poll, { tally: null })) { render(); } });
   Live.on("poll:saved", function (data) { if (upsertPoll(data.poll)) { render(); } });
+  Live.on("poll:translated", function (data) { if (upsertPoll(data.poll)) { render(); } });
   Live.on("poll:results", function (tally) { if (applyResults(tally)) { render(); } });
   Live.on("poll:closed", function (data) {
     var entry = entries.get(data.poll_id);

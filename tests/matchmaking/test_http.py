@@ -628,3 +628,48 @@ def test_the_live_page_and_screen_carry_the_panel_only_in_matchmaking_sessions(a
         clients["organiser"].get(f"/events/symposium/sessions/{mm.session_id}/screen").get_data(as_text=True)
     )
     assert "data-matchmaking-live" in screen and "mm-screen" in screen
+
+
+def test_a_practice_carries_translations_of_its_title_shown_in_the_viewers_language(app, mm, bearer, clients):
+    bad = app.test_client().post(
+        f"{API}/practices",
+        json={"title": "One-stop shop", "translations": {"title": {"pt": "Balcão único"}}},
+        headers=bearer(mm.owner),
+    )
+    assert bad.status_code == 400 and "translations" in bad.json["error"]["details"]["fields"]
+    created = app.test_client().post(
+        f"{API}/practices",
+        json={"title": "One-stop shop", "translations": {"title": {"fr": "Guichet unique"}}},
+        headers=bearer(mm.owner),
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["translations"] == {"title": {"fr": "Guichet unique"}}
+    practice_id = created.json["id"]
+    changed = app.test_client().patch(
+        f"{API}/practices/{practice_id}",
+        json={"translations": {"title": {"ar": "الشباك الموحد"}, "summary": {"ar": "ملخص"}}},
+        headers=bearer(mm.owner),
+    )
+    assert changed.status_code == 200, changed.json
+    thai = clients["thai"]
+    thai.set_cookie("lang", "ar")
+    page = thai.get(f"/events/symposium/matchmaking/practices/{practice_id}").get_data(as_text=True)
+    assert "الشباك الموحد" in page
+    thai.set_cookie("lang", "fr")
+    page = thai.get(f"/events/symposium/matchmaking/practices/{practice_id}").get_data(as_text=True)
+    assert "One-stop shop" in page and "Guichet unique" not in page  # the French one was replaced
+
+
+def test_the_practice_form_edits_translations(app, mm, clients):
+    owner = clients["owner"]
+    response = post_form(
+        owner,
+        "/events/symposium/matchmaking/practices/new",
+        {"title": "Open data portal", "country": "KR", "tr-title-zh": "开放数据门户"},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:1500]
+    with app.app_context():
+        practice = _db.session.scalar(select(Practice).where(Practice.title == "Open data portal"))
+        assert practice.translations == {"title": {"zh": "开放数据门户"}}
+        edit_url = f"/events/symposium/matchmaking/practices/{practice.id}/edit"
+    assert "开放数据门户" in owner.get(edit_url).get_data(as_text=True)
