@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from conftest import post_form
@@ -13,7 +14,10 @@ from conference.extensions import db as _db
 from conference.i18n.content import check_translations, localized
 from conference.programme.models import Event, ProgrammeSession
 
-FRENCH = {"title": {"fr": "Séance d'ouverture", "ar": "الجلسة الافتتاحية"}, "description": {"fr": "Bienvenue"}}
+FRENCH = {
+    "title": {"fr": "Séance d'ouverture", "ar": "الجلسة الافتتاحية"},
+    "description": {"fr": "Bienvenue"},
+}
 
 
 def translate_opening(app, slug: str) -> int:
@@ -43,22 +47,25 @@ def test_the_viewers_language_picks_the_translation_and_others_see_the_original(
     assert "Séance d&#39;ouverture" in french and "Colloque en français" in french
     assert "AI Ethics" in french  # no translation: the original
 
-    arabic = in_language(app.test_client(), "ar").get(f"/events/sym/sessions/{session_id}").get_data(as_text=True)
+    arabic = (
+        in_language(app.test_client(), "ar").get(f"/events/sym/sessions/{session_id}").get_data(as_text=True)
+    )
     assert "الجلسة الافتتاحية" in arabic
     assert "A test event" not in arabic and "Symposium" in arabic  # the event's title falls back
 
-    spanish = in_language(app.test_client(), "es").get(f"/events/sym/sessions/{session_id}").get_data(as_text=True)
+    spanish = (
+        in_language(app.test_client(), "es").get(f"/events/sym/sessions/{session_id}").get_data(as_text=True)
+    )
     assert "Opening session" in spanish and "Séance" not in spanish
 
 
 def test_localized_falls_back_to_the_original_for_a_missing_or_blank_translation():
-    class Row:
-        title = "Original"
-        translations = {"title": {"fr": "Traduit", "es": ""}}
+    row = SimpleNamespace(title="Original", translations={"title": {"fr": "Traduit", "es": ""}})
 
-    assert localized(Row(), "title", "fr") == "Traduit"
-    assert localized(Row(), "title", "es") == "Original"
-    assert localized(Row(), "title", "zh") == "Original"
+    assert localized(row, "title", "fr") == "Traduit"
+    assert localized(row, "title", "es") == "Original"
+    assert localized(row, "title", "zh") == "Original"
+    assert localized(SimpleNamespace(title="Original", translations=None), "title", "fr") == "Original"
 
 
 @pytest.mark.parametrize(
@@ -120,7 +127,9 @@ def test_the_agenda_loads_translations_without_a_query_per_session(app, make_eve
     assert many == few
 
 
-def test_the_api_sets_translations_and_refuses_an_unknown_language(app, client, make_event, make_user, make_token):
+def test_the_api_sets_translations_and_refuses_an_unknown_language(
+    app, client, make_event, make_user, make_token
+):
     make_event("sym")
     organiser = make_user("organiser")
     headers = {"Authorization": f"Bearer {make_token(organiser)}"}
@@ -128,7 +137,9 @@ def test_the_api_sets_translations_and_refuses_an_unknown_language(app, client, 
         ethics = _db.session.scalar(select(ProgrammeSession).where(ProgrammeSession.title == "AI Ethics")).id
 
     bad = client.patch(
-        f"/api/v1/events/sym/sessions/{ethics}", json={"translations": {"title": {"xx": "?"}}}, headers=headers
+        f"/api/v1/events/sym/sessions/{ethics}",
+        json={"translations": {"title": {"xx": "?"}}},
+        headers=headers,
     )
     assert bad.status_code == 400
     assert bad.json["error"]["code"] == "invalid_request"
@@ -146,10 +157,13 @@ def test_the_api_sets_translations_and_refuses_an_unknown_language(app, client, 
     assert saved.status_code == 200, saved.json
     assert saved.json["translations"] == {"title": {"zh": "人工智能伦理"}}  # the blank one is dropped
     public = client.get("/api/v1/events/sym").json
-    assert next(s for s in public["sessions"] if s["id"] == ethics)["translations"]["title"]["zh"] == "人工智能伦理"
-    assert client.patch("/api/v1/events/sym", json={"translations": {"title": {"ar": "ندوة"}}}, headers=headers).json[
-        "translations"
-    ] == {"title": {"ar": "ندوة"}}
+    assert (
+        next(s for s in public["sessions"] if s["id"] == ethics)["translations"]["title"]["zh"]
+        == "人工智能伦理"
+    )
+    assert client.patch(
+        "/api/v1/events/sym", json={"translations": {"title": {"ar": "ندوة"}}}, headers=headers
+    ).json["translations"] == {"title": {"ar": "ندوة"}}
 
     chinese = in_language(app.test_client(), "zh").get("/events/sym/agenda").get_data(as_text=True)
     assert "人工智能伦理" in chinese
@@ -180,11 +194,16 @@ def test_the_session_form_edits_translations(app, make_event, make_user, logged_
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     with app.app_context():
         saved = _db.session.get(ProgrammeSession, ethics.id)
-        assert saved.translations == {"title": {"ar": "أخلاقيات الذكاء الاصطناعي"}, "description": {"ru": "Этика"}}
+        assert saved.translations == {
+            "title": {"ar": "أخلاقيات الذكاء الاصطناعي"},
+            "description": {"ru": "Этика"},
+        }
     assert "أخلاقيات الذكاء الاصطناعي" in client.get(url).get_data(as_text=True)  # shown again to edit
 
 
-def test_the_event_form_refuses_an_overlong_translation_beside_the_field(app, make_event, make_user, logged_in_client):
+def test_the_event_form_refuses_an_overlong_translation_beside_the_field(
+    app, make_event, make_user, logged_in_client
+):
     make_event("sym")
     client = logged_in_client(make_user("organiser"))
     page = client.get("/manage/events/sym/edit").get_data(as_text=True)

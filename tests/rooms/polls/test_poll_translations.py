@@ -29,7 +29,10 @@ def test_a_draft_carries_its_translations_and_the_open_poll_sends_them_to_everyo
         option_translations=[{"fr": "Oui"}, {"fr": "Non", "zh": "不"}],
     )
     assert poll["translations"] == {"title": {"fr": "Prêts ?", "ar": "مستعدون؟"}}
-    assert [o["translations"] for o in poll["options"]] == [{"text": {"fr": "Oui"}}, {"text": {"fr": "Non", "zh": "不"}}]
+    assert [o["translations"] for o in poll["options"]] == [
+        {"text": {"fr": "Oui"}},
+        {"text": {"fr": "Non", "zh": "不"}},
+    ]
     received(alice)
     assert call(mod, "poll:open", {"poll_id": poll["id"]})["ok"]
     opened = received(alice, "poll:opened")[0]["poll"]
@@ -54,7 +57,9 @@ def test_poll_translate_changes_an_open_poll_for_the_room_and_refuses_junk(app, 
         assert not bad["ok"] and bad["error"]["code"] == "invalid_translations", bad
     assert received(alice, "poll:translated") == []
 
-    ack = call(mod, "poll:translate", {"poll_id": poll["id"], "title": {"es": "¿Listos?"}, "options": [{"es": "Sí"}]})
+    ack = call(
+        mod, "poll:translate", {"poll_id": poll["id"], "title": {"es": "¿Listos?"}, "options": [{"es": "Sí"}]}
+    )
     assert ack["ok"], ack
     shown = received(alice, "poll:translated")[0]["poll"]
     assert shown["translations"] == {"title": {"es": "¿Listos?"}}
@@ -78,10 +83,15 @@ def test_the_api_sets_a_polls_translations_for_its_moderators_only(app, client, 
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_translations"
     assert put(cast.moderator, {"title": "Prêts ?"}).status_code == 400  # not {language: text}
     wrong_session = url.replace(f"/sessions/{cast.plenary}/", f"/sessions/{cast.thematic}/")
-    assert client.put(
-        wrong_session, json={}, headers={"Authorization": f"Bearer {make_token(cast.moderator)}"}
-    ).status_code == 404
+    assert (
+        client.put(
+            wrong_session, json={}, headers={"Authorization": f"Bearer {make_token(cast.moderator)}"}
+        ).status_code
+        == 404
+    )
     ok = put(cast.moderator, {"title": {"ru": "Готовы?"}, "options": [{"ru": "Да"}, {"ru": "Нет"}]})
     assert ok.status_code == 200, ok.json
     assert ok.json["translations"] == {"title": {"ru": "Готовы?"}}
-    assert received(mod, "poll:translated")[0]["poll"]["options"][1]["translations"] == {"text": {"ru": "Нет"}}
+    assert received(mod, "poll:translated")[0]["poll"]["options"][1]["translations"] == {
+        "text": {"ru": "Нет"}
+    }
