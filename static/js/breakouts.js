@@ -192,8 +192,22 @@ function startBreakouts(root) {
 
   // --- state and broadcasts -----------------------------------------------------------------
 
+  // Moving into a breakout (or back) rebuilds the page for another room: the focus goes to the page's
+  // heading, which now names that room, so a keyboard or screen-reader user starts from there.
+  var shownRoom = null;
+  function focusHeadingAfterMove() {
+    var moved = shownRoom !== null && shownRoom !== Live.sessionId;
+    shownRoom = Live.sessionId;
+    if (!moved) return;
+    var heading = document.querySelector("main h1");
+    if (!heading) return;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    setTimeout(function () { heading.focus(); }, 0);  // after every state handler has redrawn it
+  }
+
   function start() {
     Live.onState(function (full) {
+      focusHeadingAfterMove();
       state = full.breakouts || null;
       if (!state) { root.hidden = true; return; }
       setDeadline(state.round ? state.round.remaining_s : null);

@@ -12,6 +12,7 @@
  * screen, only replaces a track and never renegotiates.
  * User text enters the DOM through textContent only (dom.js). Tests reach the state as window.Call.
  */
+import { modal } from "./dialogs.js";
 import { el, setText, show, smallButton } from "./dom.js";
 import Live from "./live.js";
 import { nt, t } from "./i18n.js";
@@ -123,6 +124,7 @@ function startCalls(root) {
   /* --- the device check ---------------------------------------------------------------------- */
 
   var check = $("check");
+  var checkBox = modal(check, cancelCheck);  // focus in on opening, back on closing, Escape cancels
 
   function openCheck() {
     setText($("check-error"), "");
@@ -130,13 +132,18 @@ function startCalls(root) {
     $("check-mic").checked = !!local.audio;
     $("check-cam").checked = !!local.video;
     levels();  // the click is the gesture that lets the audio context run
-    if (check.showModal) { check.showModal(); } else { check.setAttribute("open", ""); }
+    checkBox.open($("check-mic"));
   }
 
-  function closeCheck() {
+  function closeCheck(next) {
     unwatchLevel("check");
     $("preview").srcObject = null;
-    if (check.close) { check.close(); } else { check.removeAttribute("open"); }
+    checkBox.close(next);
+  }
+
+  function cancelCheck() {
+    stopTrack("audio"); stopTrack("video");
+    closeCheck();
   }
 
   function checkDevice(kind, wanted) {
@@ -165,11 +172,8 @@ function startCalls(root) {
   $("open-check").addEventListener("click", openCheck);
   $("check-mic").addEventListener("change", function (e) { checkDevice("audio", e.target.checked); });
   $("check-cam").addEventListener("change", function (e) { checkDevice("video", e.target.checked); });
-  $("cancel").addEventListener("click", function () {
-    stopTrack("audio"); stopTrack("video");
-    closeCheck();
-  });
-  $("join").addEventListener("click", function () { closeCheck(); join(); });
+  $("cancel").addEventListener("click", cancelCheck);
+  $("join").addEventListener("click", function () { closeCheck($("mic")); join(); });
 
   /* --- joining and leaving ------------------------------------------------------------------- */
 
@@ -192,9 +196,11 @@ function startCalls(root) {
       members.clear();
       setText($("grid"), "");
       call.members.forEach(function (member) { upsertMember(member); });
+      var focusWasInLobby = $("lobby").contains(document.activeElement) || document.activeElement === document.body;
       show($("lobby"), false);
       show($("inside"), true);
       show($("lock"), Live.me.is_moderator);
+      if (focusWasInLobby) { $("mic").focus(); }  // the lobby's button is gone: the controls take the focus
       transport = call.mode === "janus" ? janusTransport(call) : meshTransport(call);
       return transport.start().then(function () {
         syncMedia();

@@ -1,5 +1,6 @@
 // Staff scanner: camera (jsQR) or handheld scanner/typed code, full-screen green/red answer,
 // and an offline mode that verifies badges on the device and queues scans in IndexedDB.
+import { announcer } from "./announcer.js";
 import { el, timeOfDay } from "./dom.js";
 import { nt, t } from "./i18n.js";
 import { LIMITS } from "./limits.js";
@@ -393,7 +394,11 @@ function startScanner(root) {
     }
     byId("result-reason").textContent = ok && !answer.reason ? "" : reason;
     byId("result-undo").hidden = !(ok && state.lastScanId);
-    overlay.hidden = false; // role=alert announces it; the focus stays in the field for the next handheld scan
+    overlay.hidden = false; // the focus stays in the field for the next handheld scan
+    // Said quickly for one scan; a run of handheld scans is summed ("4 scans — Admitted · Name").
+    const said = announcer({ delay: 250, gap: 1500 });
+    said.count("scans", (n) => (n > 1 ? nt("%(num)s scan", "%(num)s scans", n) + " —" : ""));
+    said.say([byId("result-title").textContent, person.name, byId("result-reason").textContent].filter(Boolean).join(" · "), "scan");
     addRecent(TITLES[answer.result] || answer.result, person.name || "", answer.offline ? "r-queued" : (ok ? "r-ok" : "r-bad"));
     clearTimeout(state.overlayTimer);
     state.overlayTimer = setTimeout(hideOverlay, RESULT_SHOW_MS);

@@ -26,7 +26,9 @@ export function smallButton(label, className, onClick) {
 
 /* Sets a node's text; null and undefined read as empty. A missing node is ignored. */
 export function setText(node, value) {
-  if (node) { node.textContent = value === null || value === undefined ? "" : String(value); }
+  var text = value === null || value === undefined ? "" : String(value);
+  // The same text is left alone: a replaced text node makes a live region speak again.
+  if (node && node.textContent !== text) { node.textContent = text; }
 }
 
 /* Shows or hides a node (the `hidden` attribute). A missing node is ignored. */

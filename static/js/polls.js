@@ -10,6 +10,7 @@
 import { el, minutesSeconds, replaceChildren, showAckError, smallButton } from "./dom.js";
 import { LIMITS } from "./limits.js";
 import Live from "./live.js";
+import { announcer } from "./announcer.js";
 import { localized, nt, t } from "./i18n.js";
 
 var root = document.querySelector("[data-polls]");
@@ -484,7 +485,11 @@ function startPolls(root) {
   }
 
   Live.onState(function (state) { resetFromState(state); render(); });
-  Live.on("poll:opened", function (data) { if (upsertPoll(data.poll, { tally: null })) { render(); } });
+  Live.on("poll:opened", function (data) {
+    if (!upsertPoll(data.poll, { tally: null })) { return; }
+    render();
+    announcer().say(t("Poll opened: %(title)s", { title: localized(data.poll, "title") }), "poll:" + data.poll.id);
+  });
   Live.on("poll:saved", function (data) { if (upsertPoll(data.poll)) { render(); } });
   Live.on("poll:translated", function (data) { if (upsertPoll(data.poll)) { render(); } });
   Live.on("poll:results", function (tally) { if (applyResults(tally)) { render(); } });
@@ -492,7 +497,10 @@ function startPolls(root) {
     var entry = entries.get(data.poll_id);
     var extra = data.results ? { tally: data.results } : {};
     // The room's copy of a hidden poll's close carries no results: keep what moderators already hold.
-    if (upsertPoll(data.poll, extra) || entry) { render(); }
+    if (upsertPoll(data.poll, extra) || entry) {
+      render();
+      announcer().say(t("Poll closed: %(title)s", { title: localized(data.poll, "title") }), "poll:" + data.poll_id);
+    }
   });
   Live.on("poll:deleted", function (data) { if (entries.delete(data.poll_id)) { render(); } });
 }

@@ -5,6 +5,7 @@
  * question (no author) and the moderators' copy (with author); merging keeps the author.
  * User text only ever enters the page through textContent (dom.js).
  */
+import { announcer } from "./announcer.js";
 import { el, hoursMinutes, showAckError } from "./dom.js";
 import Live from "./live.js";
 import { nt, t } from "./i18n.js";
@@ -131,7 +132,14 @@ function bindChat(chat, render) {
       }
     });
   });
-  Live.on("chat:message", function (data) { if (chat.add(data.message)) { render(); } });
+  Live.on("chat:message", function (data) {
+    var known = chat.byId.has(data.message.id);
+    if (!chat.add(data.message)) { return; }
+    render();
+    if (!known && !(data.message.author && data.message.author.id === Live.me.id)) {
+      announcer().count("chat", function (n) { return nt("%(num)s new chat message", "%(num)s new chat messages", n); });
+    }
+  });
   Live.on("chat:deleted", function (data) {
     if (data.session_id === Live.sessionId && chat.byId.delete(data.message_id)) { render(); }
   });
@@ -151,7 +159,20 @@ function renderPinned(box, pinned) {
 
 /* The question broadcasts, the same on every live page: each one that changes the store redraws. */
 function bindQuestions(store, render) {
-  Live.on("question:new", function (data) { if (store.upsert(data.question)) { render(); } });
+  Live.on("question:new", function (data) {
+    var known = store.byId.has(data.question.id);  // one's own question came with the ack already
+    if (!store.upsert(data.question)) { return; }
+    render();
+    if (known) { return; }
+    // Said through the page's one live region, summed over a burst (announcer.js), never item by item.
+    if (data.question.status === "pending") {
+      announcer().count("pending", function (n) {
+        return nt("%(num)s question waiting for moderation", "%(num)s questions waiting for moderation", n);
+      });
+    } else {
+      announcer().count("questions", function (n) { return nt("%(num)s new question", "%(num)s new questions", n); });
+    }
+  });
   Live.on("question:updated", function (data) { if (store.upsert(data.question)) { render(); } });
   Live.on("question:removed", function (data) {
     if (data.session_id === Live.sessionId && store.remove(data.question_id)) { render(); }
