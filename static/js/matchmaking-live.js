@@ -4,6 +4,7 @@
  * (docs/protocol.md). Every text enters the page through textContent; the words come from the
  * template. */
 import { replaceChildren, setText, show } from "./dom.js";
+import { localized } from "./i18n.js";
 import Live from "./live.js";
 
 var box = document.querySelector("[data-matchmaking-live]");
@@ -21,7 +22,7 @@ function interestedText(practice, none) {
 function row(practice) {
   var item = rowTemplate.content.firstElementChild.cloneNode(true);
   item.dataset.practiceId = String(practice.id);
-  setText(item.querySelector('[data-field="title"]'), practice.title);
+  setText(item.querySelector('[data-field="title"]'), localized(practice, "title"));
   setText(item.querySelector('[data-field="country"]'), practice.country_name);
   var interested = item.querySelector('[data-field="interested"]');
   setText(interested, interestedText(practice, interested.dataset.none || ""));

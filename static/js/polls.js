@@ -304,6 +304,7 @@ function startPolls(root) {
 
   var builder = document.getElementById("poll-builder");
   var editingId = null;
+  var translatingId = null;  // a launched poll whose translations (only) the builder edits
 
   function formSpec() {
     var f = builder.elements;
@@ -338,9 +339,10 @@ function startPolls(root) {
     });
   }
 
-  function fillBuilder(poll) {
+  function fillBuilder(poll, translating) {
     var f = builder.elements;
-    editingId = poll ? poll.id : null;
+    editingId = poll && !translating ? poll.id : null;
+    translatingId = poll && translating ? poll.id : null;
     f.title.value = poll ? poll.title : "";
     f.kind.value = poll ? poll.kind : "single";
     f.options.value = poll ? poll.options.map(function (o) { return o.text; }).join("\n") : "";
@@ -359,11 +361,25 @@ function startPolls(root) {
         return (o.translations && o.translations.text && o.translations.text[code]) || "";
       }).join("\n").replace(/\n+$/, "") : "";
     });
-    builder.querySelector("[data-editing]").hidden = !poll;
+    builder.querySelector("[data-editing]").hidden = !editingId;
+    builder.querySelector("[data-translating]").hidden = !translatingId;
+    builder.querySelector("[data-launch]").hidden = !!translatingId;
+    if (translatingId) { builder.querySelector("[data-poll-translations]").open = true; }
     showKindFields();
   }
 
+  function saveTranslations() {
+    var spec = formSpec();
+    var payload = { poll_id: translatingId, title: spec.translations.title, options: spec.option_translations };
+    return Live.emit("poll:translate", payload).then(function (ack) {
+      showError(document.getElementById("poll-builder-error"), ack);
+      if (ack.ok) { upsertPoll(ack.poll); fillBuilder(null); render(); }
+      return ack;
+    });
+  }
+
   function saveDraft(launch) {
+    if (translatingId) { return saveTranslations(); }
     var errorBox = document.getElementById("poll-builder-error");
     var spec = formSpec();
     var event = editingId ? "poll:update" : "poll:create";
@@ -412,7 +428,15 @@ function startPolls(root) {
       actions.appendChild(smallButton(t("Delete"), "danger", function () { control("poll:delete", poll.id); }));
     } else if (poll.status === "open") {
       actions.appendChild(smallButton(t("Close now"), "danger poll-close", function () { control("poll:close", poll.id); }));
-    } else {
+    }
+    if (poll.status !== "draft") {
+      actions.appendChild(smallButton(t("Translations"), "secondary", function () {
+        fillBuilder(poll, true);
+        var first = builder.querySelector("[data-tr-title]");
+        if (first) { first.focus(); }
+      }));
+    }
+    if (poll.status === "closed") {
       actions.appendChild(el("a", { className: "button small secondary",
         href: "/events/" + encodeURIComponent(Live.eventSlug) + "/sessions/" + poll.session_id + "/polls/" + poll.id + ".csv" },
         t("Export CSV")));
@@ -429,7 +453,9 @@ function startPolls(root) {
     builder.elements.kind.addEventListener("change", showKindFields);
     builder.addEventListener("submit", function (e) { e.preventDefault(); saveDraft(false); });
     builder.querySelector("[data-launch]").addEventListener("click", function () { saveDraft(true); });
-    builder.querySelector("[data-cancel-edit]").addEventListener("click", function () { fillBuilder(null); });
+    builder.querySelectorAll("[data-cancel-edit]").forEach(function (button) {
+      button.addEventListener("click", function () { fillBuilder(null); });
+    });
     fillBuilder(null);
   }
 
