@@ -77,8 +77,8 @@ class PollSpec:
 
 
 def _checked_translations(title: object, options: object, n_options: int) -> tuple[dict, list[dict]]:
-    """Clean translations of a poll's title and of its options (in the options' order), or a
-    ServiceError("invalid_translations") naming what is wrong."""
+    """Clean translations of a poll's title and of its options (in the options' order, trailing
+    empty ones left out), or a ServiceError("invalid_translations") naming what is wrong."""
     try:
         clean_title = check_translations(title, {"title": TITLE_MAX})
         if options is None:
@@ -90,7 +90,8 @@ def _checked_translations(title: object, options: object, n_options: int) -> tup
         ]
     except ValueError as exc:
         raise ServiceError("invalid_translations", str(exc), field="translations") from None
-    clean_options += [{}] * (n_options - len(clean_options))
+    while clean_options and not clean_options[-1]:
+        clean_options.pop()  # options without translations at the end need no entry
     return clean_title, clean_options
 
 
@@ -186,9 +187,14 @@ def _apply_spec(poll: Poll, spec: PollSpec) -> None:
     )
     poll.translations = spec.translations
     poll.options = [
-        PollOption(position=i, text=text, translations={"text": texts} if texts else {})
-        for i, (text, texts) in enumerate(zip(spec.options, spec.option_translations, strict=True))
+        PollOption(position=i, text=text, translations=_option_translations(spec.option_translations, i))
+        for i, text in enumerate(spec.options)
     ]
+
+
+def _option_translations(texts_by_option: list[dict], position: int) -> dict:
+    texts = texts_by_option[position] if position < len(texts_by_option) else {}
+    return {"text": texts} if texts else {}
 
 
 def update_poll(db: DbSession, user: User, poll_id: int, spec: PollSpec) -> Poll:
@@ -211,8 +217,8 @@ def translate_poll(db: DbSession, user: User, poll_id: int, title: object, optio
     poll = get_poll(db, poll_id)
     _ensure_runs_poll(db, user, poll)
     poll.translations, option_texts = _checked_translations(title, options, len(poll.options))
-    for option, texts in zip(poll.options, option_texts, strict=True):
-        option.translations = {"text": texts} if texts else {}
+    for position, option in enumerate(poll.options):
+        option.translations = _option_translations(option_texts, position)
     db.commit()
     return poll
 
