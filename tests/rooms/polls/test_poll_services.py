@@ -73,7 +73,11 @@ def test_a_moderator_creates_a_draft_with_its_options_in_order(db, room):
     poll = services.create_poll(db, room.mod, room.session_id, spec("multiple", max_choices=2))
     assert poll.status == "draft" and poll.max_choices == 2
     assert [o.text for o in poll.options] == ["Health", "Education", "Climate", "Trade"]
-    assert services.poll_dict(poll)["options"][0] == {"id": poll.options[0].id, "text": "Health", "translations": {}}
+    assert services.poll_dict(poll)["options"][0] == {
+        "id": poll.options[0].id,
+        "text": "Health",
+        "translations": {},
+    }
 
 
 def test_defaults_fill_in_per_kind(db, room):
