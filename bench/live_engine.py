@@ -346,7 +346,10 @@ class NodeServer(Server):
 
 
 def make_server(target: str, workdir: Path) -> Server:
-    return {"project": ProjectServer, "bare": BareServer, "node": NodeServer}[target](workdir)
+    """A server for the target; the project's share one SQLite file (migrated once, an event each)."""
+    if target == "project":
+        return ProjectServer(workdir, f"sqlite:///{workdir / 'project.db'}")
+    return {"bare": BareServer, "node": NodeServer}[target](workdir)
 
 
 # =========================================================================== the fleet
@@ -480,7 +483,7 @@ class Bench:
 
     def record(self, scenario: str, target: str, figures: dict) -> None:
         self.results.setdefault(scenario, {})[target] = figures
-        shown = {k: v for k, v in figures.items() if not isinstance(v, dict | list)}
+        shown = {k: v for k, v in figures.items() if not isinstance(v, list) and v != {}}
         log(f"{scenario} / {target}: {shown}")
 
     # ------------------------------------------------------------------ join, vote, Q&A in one room
@@ -795,7 +798,7 @@ class Bench:
         fleet = Fleet(args.fleet_processes)
         try:
             joined = connect(
-                fleet, url, ids["tokens"], ids["session_id"], args.connect_concurrency, cookies=channel
+                fleet, url, ids["tokens"], ids["session_id"], args.worker_connect_concurrency, cookies=channel
             )
             senders = max(len(fleet), int(args.worker_clients * args.chat_senders))
             per_process = senders // len(fleet)
@@ -829,6 +832,7 @@ class Bench:
                     "workers": count,
                     "clients": args.worker_clients,
                     "joined": joined["joined"],
+                    "join_errors": joined["errors"],
                     "join_seconds": joined["seconds"],
                     "messages": expected,
                     "errors": dict(errors),
@@ -856,7 +860,7 @@ class Bench:
             self.notes.append("profile: not run, py-spy is not installed (pip install -e '.[bench]')")
             log(self.notes[-1])
             return
-        server = ProjectServer(self.workdir)
+        server = make_server("project", self.workdir)
         ids = server.prepare(args.clients)
         url = server.start()
         fleet = Fleet(args.fleet_processes)
@@ -911,7 +915,19 @@ def spying(bench: Bench, pyspy: str, pid: int, phase: str) -> Iterator[Path | No
     """py-spy recording `pid` (raw collapsed stacks, 100 Hz, not pausing it) for the block; yields the
     file, or None when py-spy could not attach (the reason goes into the notes)."""
     path = bench.workdir / f"py-spy-{phase}.txt"
-    command = [pyspy, "record", "--pid", str(pid), "--format", "raw", "--rate", "100", "--nonblocking"]
+    command = [
+        pyspy,
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--rate",
+        "100",
+        "--nonblocking",
+        "--gil",
+        "--function",
+    ]
     process = subprocess.Popen(
         [*command, "--output", str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -933,17 +949,26 @@ def spying(bench: Bench, pyspy: str, pid: int, phase: str) -> Iterator[Path | No
             process.kill()
 
 
+# Where a sample's time goes: the innermost frame that belongs to one of these (first match wins,
+# in stack order from the leaf), and whether the stack passes through it at all.
 PROFILE_GROUPS = {
+    "database driver (sqlite3, psycopg2)": ("sqlite3/", "psycopg"),
     "SQLAlchemy": ("sqlalchemy/",),
-    "database driver (sqlite3, psycopg)": ("sqlite3/", "psycopg", "<built-in method execute"),
-    "Flask contexts and request copies (flask/ctx.py, werkzeug)": ("flask/ctx.py", "werkzeug/"),
-    "Flask-SocketIO dispatch (flask_socketio/)": ("flask_socketio/",),
-    "python-socketio / engineio packets": ("socketio/", "engineio/"),
     "JSON (json/, orjson)": ("json/", "orjson"),
     "pydantic validation": ("pydantic",),
-    "eventlet hub and green sockets": ("eventlet/",),
+    "Flask contexts and request copies (flask/, werkzeug/)": ("flask/", "werkzeug/"),
+    "Flask-SocketIO dispatch (flask_socketio/)": ("flask_socketio/",),
+    "python-socketio / engineio packets": ("socketio/", "engineio/"),
+    "eventlet hub, green sockets, tpool": ("eventlet/",),
     "this project (conference/)": ("conference/",),
 }
+
+
+def frame_group(frame: str) -> str | None:
+    for group, needles in PROFILE_GROUPS.items():
+        if any(needle in frame for needle in needles):
+            return group
+    return None
 
 
 def summarise_profile(raw: str) -> dict:
@@ -951,7 +976,8 @@ def summarise_profile(raw: str) -> dict:
     total = 0
     own: Counter = Counter()
     inclusive: Counter = Counter()
-    groups: Counter = Counter()
+    group_own: Counter = Counter()
+    group_inclusive: Counter = Counter()
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
@@ -963,15 +989,20 @@ def summarise_profile(raw: str) -> dict:
         for frame in set(frames):
             if "conference/" in frame:
                 inclusive[frame] += n
-        for group, needles in PROFILE_GROUPS.items():
-            if any(needle in frame for frame in frames for needle in needles):
-                groups[group] += n
+        groups = [frame_group(frame) for frame in frames]
+        innermost = next((g for g in reversed(groups) if g), "other (standard library, C code)")
+        group_own[innermost] += n
+        for group in set(groups) - {None}:
+            group_inclusive[group] += n
     if not total:
         return {"samples": 0}
-    share = lambda n: round(100 * n / total, 1)  # noqa: E731
+
+    def share(n: int) -> float:
+        return round(100 * n / total, 1)
+
     return {
         "samples": total,
-        "groups": {g: share(n) for g, n in groups.most_common()},
+        "groups": [(g, share(n), share(group_inclusive.get(g, n))) for g, n in group_own.most_common()],
         "top_own": [(f, share(n)) for f, n in own.most_common(12)],
         "top_project": [(f, share(n)) for f, n in inclusive.most_common(12)],
     }
@@ -1176,31 +1207,40 @@ def write_results(bench: Bench, started: float, load: tuple[float, float, float]
             "",
             "A chat storm in one room: every client receives every line (broadcast throughput).",
             "",
-            "| workers | clients | lines | deliveries/s | delivery p50 / p99 | received / expected | server CPU | fleet CPU |",
+            "| workers | joined / clients | lines | deliveries/s | delivery p50 / p99 | received / expected | server CPU | fleet CPU |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for count, f in sorted(r["workers"].items(), key=lambda item: int(item[0])):
             lines.append(
-                f"| {count} | {f['clients']} | {f['messages']} | {f['deliveries_per_s']:,.0f} | "
+                f"| {count} | {f['joined']} / {f['clients']} | {f['messages']} | {f['deliveries_per_s']:,.0f} | "
                 f"{fmt_ms(f['delivery_p50_ms'])} / {fmt_ms(f['delivery_p99_ms'])} | "
                 f"{f['deliveries']:,} / {f['deliveries_expected']:,} | {f['server_cpu_s']:.1f} s | {f['fleet_cpu_s']:.1f} s |"
             )
         lines.append("")
     lines += targets_table(bench)
     if r.get("profile"):
-        lines += ["## Profiles (py-spy, 100 Hz, attached to the project's server)", ""]
+        lines += [
+            "## Profiles (py-spy, 100 Hz, samples holding the GIL, attached to the project's server)",
+            "",
+        ]
         for phase, f in r["profile"].items():
             lines += [
                 f"### {phase} storm ({f['samples']:,} samples; raw stacks: `{Path(f['raw']).name}`)",
                 "",
             ]
-            lines += ["Share of samples whose stack passes through:", ""]
-            lines += [f"- {group}: {pct} %" for group, pct in f.get("groups", {}).items()]
+            lines += ["| where the time goes (innermost) | own % | on the stack % |", "| --- | --- | --- |"]
+            lines += [f"| {group} | {own} | {incl} |" for group, own, incl in f.get("groups", [])]
             lines += ["", "Most own time (the innermost frame):", ""]
             lines += [f"- {pct} % `{frame}`" for frame, pct in f.get("top_own", [])]
             lines += ["", "The project's functions by inclusive time:", ""]
             lines += [f"- {pct} % `{frame}`" for frame, pct in f.get("top_project", [])]
             lines.append("")
+    for scenario, by_target in r.items():
+        for target, figures in by_target.items():
+            for key in ("errors", "join_errors"):
+                if figures.get(key):
+                    codes = ", ".join(f"{code} {n}" for code, n in figures[key].items())
+                    bench.notes.append(f"{scenario} / {target}: refused or failed ({key}): {codes}")
     if bench.notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in bench.notes] + [""]
     path.write_text("\n".join(lines))
@@ -1298,6 +1338,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--connect-concurrency", type=int, default=250, help="handshakes in flight per process"
     )
+    parser.add_argument(
+        "--worker-connect-concurrency",
+        type=int,
+        default=25,
+        help="handshakes in flight per process in the workers scenario (its join is not what is measured)",
+    )
     parser.add_argument("--spread", type=float, default=0.0, help="votes are sent within this many seconds")
     parser.add_argument("--qa-seconds", type=float, help="length of the Q&A burst; 10")
     parser.add_argument("--scanners", type=int, default=16)
@@ -1308,9 +1354,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-settle", type=float, default=5.0, help="seconds before the idle RSS is read")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--keep-workdir", action="store_true", help="keep the servers' logs and databases")
     args = parser.parse_args(argv)
     full = {"clients": 2000, "idle_clients": 10000, "qa_seconds": 10.0, "scans": 4000, "worker_clients": 1000}
-    quick = {"clients": 200, "idle_clients": 1000, "qa_seconds": 3.0, "scans": 800, "worker_clients": 200}
+    quick = {"clients": 100, "idle_clients": 500, "qa_seconds": 2.0, "scans": 400, "worker_clients": 100}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -1336,6 +1383,9 @@ def main(argv: list[str] | None = None) -> None:
     ensure_node_modules()
     with tempfile.TemporaryDirectory(prefix="live-engine-") as tmp:
         workdir = Path(tmp)
+        if args.keep_workdir:
+            workdir = Path(tempfile.mkdtemp(prefix="live-engine-kept-"))
+            log(f"server logs and profiles are kept in {workdir}")
         bench = Bench(args, workdir)
         room = [s for s in ("join", "vote", "qa") if s in args.scenarios]
         for target in args.targets:
