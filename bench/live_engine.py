@@ -597,7 +597,7 @@ class Bench:
         moderator.call("room:settings", {"session_id": ids["session_id"], "moderated": False})
         scale = args.clients / 2000
         ask_rate, upvote_rate = 50 * scale, 500 * scale
-        time.sleep(6)  # the vote storm's rate-limit windows (10 votes / 5 s) are over
+        time.sleep(1)
         cpu0 = cpu_seconds(server.pid)
         start_at = now_ms() + 1000
         answers = fleet.all(
@@ -1086,8 +1086,22 @@ def verdict(ok: bool | None, why: str) -> str:
     return "met" if ok else f"missed — {why}"
 
 
-def write_results(bench: Bench, started: float, load: tuple[float, float, float], path: Path) -> None:
+def run_facts(started: float, load: tuple[float, float, float], argv: list[str]) -> dict:
+    """When, where and what ran: the header of RESULTS.md (kept in RESULTS.json with the figures)."""
+    return {
+        "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "minutes": round((time.time() - started) / 60, 1),
+        "load": list(load),
+        "machine": machine(),
+        "commit": git_commit(),
+        "versions": versions(),
+        "argv": argv,
+    }
+
+
+def write_results(bench: Bench, facts: dict, path: Path) -> None:
     args, r = bench.args, bench.results
+    load = facts["load"]
     lines = [
         "# Live engine benchmark (issue #13)",
         "",
@@ -1102,11 +1116,11 @@ def write_results(bench: Bench, started: float, load: tuple[float, float, float]
             "",
         ]
     lines += [
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, the run took {(time.time() - started) / 60:.1f} min",
-        f"- Machine: {machine()}; load average when it started {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}",
-        f"- Git commit: {git_commit()}",
-        "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
-        f"- Command: `{' '.join(['bench/live_engine.py', *sys.argv[1:]])}`",
+        f"- Date: {facts['date']}, the run took {facts['minutes']:.1f} min",
+        f"- Machine: {facts['machine']}; load average when it started {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}",
+        f"- Git commit: {facts['commit']}",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in facts["versions"].items()),
+        f"- Command: `{' '.join(['bench/live_engine.py', *facts['argv']])}`",
         f"- Fleet: {args.fleet_processes} Node socket.io-client processes, WebSocket transport, "
         f"{args.connect_concurrency} handshakes in flight per process",
         "",
@@ -1246,71 +1260,147 @@ def write_results(bench: Bench, started: float, load: tuple[float, float, float]
     path.write_text("\n".join(lines))
 
 
+def profile_hint(bench: Bench, phase: str) -> str:
+    """What the py-spy profile of that storm shows, in one clause (or where to look)."""
+    f = bench.results.get("profile", {}).get(phase)
+    if not f or not f.get("samples"):
+        return f"no {phase} profile in this run (scenario `profile`)"
+    groups = ", ".join(f"{group.split(' (')[0]} {own} %" for group, own, _ in f["groups"][:3])
+    project = f["top_project"][1:2] or f["top_project"][:1]
+    heaviest = (
+        f"; heaviest project frame below the handler: `{project[0][0]}` ({project[0][1]} %)"
+        if project
+        else ""
+    )
+    return f"py-spy ({phase} storm), where the server's Python time goes: {groups}{heaviest}"
+
+
+def per_event(figures: dict, key: str, count_key: str) -> float | None:
+    count = figures.get(count_key) or 0
+    return 1000 * figures[key] / count if count and figures.get(key) is not None else None
+
+
 def targets_table(bench: Bench) -> list[str]:
-    """The issue's targets beside the measured figures, with met / missed — why."""
+    """The issue's targets beside the measured figures, with met / missed — why (from the figures
+    and the profiles of this run)."""
     r = bench.results
-    get = lambda scenario, target, key: r.get(scenario, {}).get(target, {}).get(key)  # noqa: E731
+
+    def get(scenario: str, target: str, key: str):
+        return r.get(scenario, {}).get(target, {}).get(key)
+
     rows = []
     votes, bare_votes = get("vote", "project", "votes_per_s"), get("vote", "bare", "votes_per_s")
-    exact, bare_exact = get("vote", "project", "exact_s"), get("vote", "bare", "exact_s")
-    lost = get("vote", "project", "lost")
+    cpu, bare_cpu = (
+        get("vote", "project", "server_cpu_ms_per_vote"),
+        get("vote", "bare", "server_cpu_ms_per_vote"),
+    )
     if votes is not None and bare_votes is not None:
+        why = f"server CPU {cpu:.1f} ms per vote against the bare stack's {bare_cpu:.1f} ms; " + profile_hint(
+            bench, "vote"
+        )
         rows.append(
             (
                 "vote storm: votes/s ≥ the bare stack's",
                 f"{votes:,.0f} vs {bare_votes:,.0f}",
-                verdict(votes >= bare_votes, "see the vote profile: where the server's time goes per vote"),
+                verdict(votes >= bare_votes, why),
             )
         )
+    lost = get("vote", "project", "lost")
     if lost is not None:
-        rows.append(("vote storm: 0 lost", str(lost), verdict(lost == 0, "acknowledged votes missing")))
+        rows.append(
+            (
+                "vote storm: 0 lost",
+                str(lost),
+                verdict(lost == 0, "acknowledged votes are missing from the tally or the database"),
+            )
+        )
+    exact, bare_exact = get("vote", "project", "exact_s"), get("vote", "bare", "exact_s")
     if exact is not None and bare_exact:
+        p99 = get("vote", "project", "p99_ms")
+        why = f"the last acks come late (p99 {fmt_ms(p99)}), and the tally follows them; " + profile_hint(
+            bench, "vote"
+        )
         rows.append(
             (
                 "vote storm: every client exact within 1.5× the bare stack's time",
                 f"{exact:.2f} s vs {bare_exact:.2f} s ({exact / bare_exact:.2f}×)",
-                verdict(exact <= 1.5 * bare_exact, "tallies reach the clients later (see the vote profile)"),
+                verdict(exact <= 1.5 * bare_exact, why),
             )
         )
     join, bare_join = get("join", "project", "seconds"), get("join", "bare", "seconds")
     if join is not None and bare_join:
+        project_join = r["join"]["project"]
+        bare_cpu_join = r["join"]["bare"]
+        why = (
+            f"server CPU {per_event(project_join, 'server_cpu_s', 'joined'):.1f} ms per join against the bare "
+            f"stack's {per_event(bare_cpu_join, 'server_cpu_s', 'joined'):.1f} ms; "
+            + profile_hint(bench, "join")
+        )
         rows.append(
             (
                 "join storm within 1.2× the bare stack's time",
                 f"{join:.1f} s vs {bare_join:.1f} s ({join / bare_join:.2f}×)",
-                verdict(join <= 1.2 * bare_join, "the join snapshot's queries (see the join profile)"),
+                verdict(join <= 1.2 * bare_join, why),
             )
         )
-    per_client = get("idle", "project", "kb_per_client")
+    per_client, bare_client = get("idle", "project", "kb_per_client"), get("idle", "bare", "kb_per_client")
     if per_client is not None:
+        why = (
+            f"the bare Flask-SocketIO + eventlet app holds {bare_client:.0f} KB per client by itself (Node: "
+            f"{get('idle', 'node', 'kb_per_client') or 0:.0f} KB): most of it is the stack's per-socket state "
+            f"(a green thread, its stack and the WebSocket's buffers, Engine.IO and Socket.IO sessions), "
+            f"the project adds {per_client - bare_client:.0f} KB"
+            if bare_client is not None
+            else "per-socket state (no bare run to compare with)"
+        )
         rows.append(
             (
                 "idle clients held at ≤ 50 KB each",
                 f"{per_client:.1f} KB ({bench.args.idle_clients:,} clients)",
-                verdict(per_client <= 50, "per-socket state (engineio/socketio session, presence, caches)"),
+                verdict(per_client <= 50, why),
             )
         )
     qa = get("qa", "project", "ack_p99_ms")
     if qa is not None:
-        rows.append(
-            ("Q&A burst p99 ≤ 500 ms", fmt_ms(qa), verdict(qa <= 500, "each ask/upvote commits alone"))
+        f = r["qa"]["project"]
+        events = f["asked"] + f["upvoted"]
+        why = (
+            f"server CPU {1000 * f['server_cpu_s'] / max(1, events):.1f} ms per question or upvote "
+            f"(each broadcast to {f['clients']:,} clients) against the bare stack's "
+            f"{1000 * get('qa', 'bare', 'server_cpu_s') / max(1, events):.1f} ms"
+            if get("qa", "bare", "server_cpu_s") is not None
+            else "see the server CPU per event"
         )
+        rows.append(("Q&A burst p99 ≤ 500 ms (ask and upvote acks)", fmt_ms(qa), verdict(qa <= 500, why)))
     rate, p99 = get("checkin", "project", "scans_per_s"), get("checkin", "project", "p99_ms")
     if rate is not None:
+        f = r["checkin"]["project"]
+        per_scan = 1000 * f["server_cpu_s"] / max(1, f["scans"])
+        why = (
+            f"server CPU {per_scan:.1f} ms per scan: one worker's single hub can do at most "
+            f"{1000 / per_scan:,.0f} scans/s on one core, and 16 scanners queue behind each other"
+        )
         rows.append(
             (
                 "check-in rush ≥ 400 scans/s, p99 ≤ 100 ms",
                 f"{rate:,.0f} scans/s, p99 {fmt_ms(p99)}",
-                verdict(rate >= 400 and (p99 or 0) <= 100, "one commit per scan on one hub"),
+                verdict(rate >= 400 and (p99 or 0) <= 100, why),
             )
         )
-    one, four = get("workers", "1", "deliveries_per_s"), get("workers", "4", "deliveries_per_s")
-    if one and four is not None:
+    one = get("workers", "1", "deliveries_per_s")
+    most = max((int(k) for k in r.get("workers", {})), default=0)
+    top = get("workers", str(most), "deliveries_per_s")
+    if one and top is not None and most > 1:
+        f = r["workers"][str(most)]
+        why = (
+            f"{os.cpu_count()} cores are shared by {most} workers, nginx, Redis, PostgreSQL and the fleet "
+            f"(fleet CPU {f['fleet_cpu_s']:.1f} s, servers {f['server_cpu_s']:.1f} s in the storm)"
+        )
         rows.append(
             (
-                "four workers ≥ 2× one worker's broadcast throughput",
-                f"{four:,.0f} vs {one:,.0f} deliveries/s ({four / one:.2f}×)",
-                verdict(four >= 2 * one, "four workers, nginx, Redis and the fleet share two cores"),
+                f"four workers ≥ 2× one worker's broadcast throughput (here {most} workers)",
+                f"{top:,.0f} vs {one:,.0f} deliveries/s ({top / one:.2f}×)",
+                verdict(top >= 2 * one, why),
             )
         )
     if not rows:
@@ -1354,6 +1444,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-settle", type=float, default=5.0, help="seconds before the idle RSS is read")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--render", metavar="RESULTS.json", help="only write RESULTS.md again from a run's RESULTS.json"
+    )
     parser.add_argument("--keep-workdir", action="store_true", help="keep the servers' logs and databases")
     args = parser.parse_args(argv)
     full = {"clients": 2000, "idle_clients": 10000, "qa_seconds": 10.0, "scans": 4000, "worker_clients": 1000}
@@ -1375,7 +1468,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def render(path: Path) -> None:
+    """Write RESULTS.md again from a RESULTS.json (after changing the report, without re-running)."""
+    saved = json.loads(path.read_text())
+    bench = Bench(parse_args(saved["facts"]["argv"]), path.parent)
+    bench.results, bench.notes = saved["results"], saved["notes"]
+    write_results(bench, saved["facts"], path.with_suffix(".md"))
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--render"]:
+        return render(Path(argv[1]))
     args = parse_args(argv)
     started, load = time.time(), os.getloadavg()
     needed = max(args.clients, args.idle_clients if "idle" in args.scenarios else 0) + 1000
@@ -1404,7 +1508,10 @@ def main(argv: list[str] | None = None) -> None:
             keep.mkdir(exist_ok=True)
             for raw in workdir.glob("py-spy-*.txt"):
                 shutil.copy(raw, keep / raw.name)
-        write_results(bench, started, load, args.output)
+        facts = run_facts(started, load, argv)
+        saved = {"facts": facts, "results": bench.results, "notes": bench.notes}
+        args.output.with_suffix(".json").write_text(json.dumps(saved, indent=1) + "\n")
+        write_results(bench, facts, args.output)
     log(f"wrote {args.output} in {(time.time() - started) / 60:.1f} min")
 
 
