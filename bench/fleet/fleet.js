@@ -64,8 +64,28 @@ class Client {
     this.lastChat = 0;
   }
 
-  connect(url, sessionId, cookie, timeoutMs, hist, errors) {
+  // Connect and join; a failure is retried after a second, `retries` times (as a page reconnects).
+  async connectWithRetries(url, sessionId, cookie, timeoutMs, retries, hist, errors) {
     const started = now();
+    for (let attempt = 0; ; attempt++) {
+      const code = await this.connect(url, sessionId, cookie, timeoutMs);
+      if (code === null) {
+        hist.add(now() - started);
+        this.dropped = null;
+        return attempt;
+      }
+      this.socket.close();
+      if (attempt >= retries) {
+        errors.add(code);
+        this.dropped = code;
+        return attempt;
+      }
+      await sleep(1000);
+    }
+  }
+
+  // Resolves null when joined, else the reason.
+  connect(url, sessionId, cookie, timeoutMs) {
     return new Promise((resolve) => {
       const options = {
         transports: ["websocket"],
@@ -81,12 +101,7 @@ class Client {
       const done = (ok, code) => {
         if (settled) return;
         settled = true;
-        if (ok) hist.add(now() - started);
-        else {
-          errors.add(code);
-          this.dropped = code;
-        }
-        resolve(ok);
+        resolve(ok ? null : code);
       };
       socket.on("connect_error", (err) => done(false, "connect_error: " + ((err.data && err.data.code) || err.message)));
       socket.on("disconnect", (reason) => {
@@ -165,12 +180,14 @@ const commands = {
     clients = clients.concat(fresh);
     const hist = new Histogram();
     const errors = new Errors();
+    let retried = 0;
     await sleep(order.start_at - now());
     const started = now();
-    await pooled(fresh, order.concurrency, (client) =>
-      client.connect(order.url, order.session_id, order.cookies ? `${order.cookie_prefix}-${client.index}` : null, order.timeout_ms, hist, errors),
-    );
-    return { joined: hist.n, failed: fresh.length - hist.n, errors: errors.codes, hist: hist.counts, started, finished: now() };
+    await pooled(fresh, order.concurrency, async (client) => {
+      const cookie = order.cookies ? `${order.cookie_prefix}-${client.index}` : null;
+      retried += await client.connectWithRetries(order.url, order.session_id, cookie, order.timeout_ms, order.retries, hist, errors);
+    });
+    return { joined: hist.n, failed: fresh.length - hist.n, retried, errors: errors.codes, hist: hist.counts, started, finished: now() };
   },
 
   async vote(order) {
