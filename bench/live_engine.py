@@ -1252,7 +1252,7 @@ def write_results(bench: Bench, facts: dict, path: Path) -> None:
         ]
         for phase, f in r["profile"].items():
             lines += [
-                f"### {phase} storm ({f['samples']:,} samples; raw stacks: `{Path(f['raw']).name}`)",
+                f"### {phase} storm ({f['samples']:,} samples; raw stacks in `bench/profiles/{Path(f['raw']).name}`, not committed)",
                 "",
             ]
             lines += ["| where the time goes (innermost) | own % | on the stack % |", "| --- | --- | --- |"]
@@ -1279,9 +1279,15 @@ def profile_hint(bench: Bench, phase: str) -> str:
     if not f or not f.get("samples"):
         return f"no {phase} profile in this run (scenario `profile`)"
     groups = ", ".join(f"{group.split(' (')[0]} {own} %" for group, own, _ in f["groups"][:3])
-    project = f["top_project"][1:2] or f["top_project"][:1]
+    wrappers = (
+        "conference/realtime.py",
+        "conference/socket_edges.py",
+        "conference/offload.py",
+        "database.py",
+    )
+    project = [(frame, pct) for frame, pct in f["top_project"] if not any(w in frame for w in wrappers)]
     heaviest = (
-        f"; heaviest project frame below the handler: `{project[0][0]}` ({project[0][1]} %)"
+        f"; the heaviest project function (the event wrappers aside): `{project[0][0]}` ({project[0][1]} %)"
         if project
         else ""
     )
