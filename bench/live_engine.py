@@ -54,6 +54,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from serve_support import start_nginx, stop  # noqa: E402  -- the tests' nginx and process helpers
 
 FLEET_DIR = BENCH / "fleet"
 NODE_DIR = BENCH / "reference" / "node"
@@ -97,6 +100,13 @@ def percentile(histogram: Counter, q: float) -> float | None:
         if seen >= rank:
             return float(ms)
     return float(max(histogram))
+
+
+def merged_errors(answers: list[dict], key: str = "errors") -> dict[str, int]:
+    total: Counter = Counter()
+    for answer in answers:
+        total.update(answer[key])
+    return dict(total)
 
 
 def fmt_ms(value: float | None) -> str:
@@ -220,14 +230,8 @@ def rss_kb(pid: int) -> int:
 
 
 def stop_process(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    if process is not None:
+        stop(process)  # tests/serve_support.py: SIGTERM, then SIGKILL after 10 s
 
 
 # =========================================================================== servers
@@ -320,13 +324,13 @@ class ProjectServer(Server):
         return env
 
     def prepare(self, n: int) -> dict:
-        from storm_setup import seed
+        from poll_storm import seed
 
         self.max_connections = max(self.max_connections, n + 500)
         return seed(self.database_url, n)
 
     def ballots(self, poll_id: int) -> int | None:
-        from storm_setup import ballots_in_database
+        from poll_storm import ballots_in_database
 
         return ballots_in_database(self.database_url, poll_id)
 
@@ -438,19 +442,25 @@ def connect(
         ]
     )
     hist = merge(a["hist"] for a in answers)
-    errors: Counter = Counter()
-    for a in answers:
-        errors.update(a["errors"])
+    errors = merged_errors(answers)
     return {
         "joined": sum(a["joined"] for a in answers),
         "failed": sum(a["failed"] for a in answers),
         "retried": sum(a["retried"] for a in answers),
-        "errors": dict(errors),
+        "errors": errors,
         "seconds": (max(a["finished"] for a in answers) - start_at) / 1000,
         "p50": percentile(hist, 0.5),
         "p99": percentile(hist, 0.99),
         "answers": answers,
     }
+
+
+def storm(fleet: Fleet, pid: int, pause: float, **order) -> tuple[float, float, list[dict]]:
+    """After `pause` seconds (the room settles), every fleet process starts `order` one second later;
+    returns the server's CPU seconds before, the start (wall-clock ms) and the answers."""
+    time.sleep(pause)
+    cpu0, start_at = cpu_seconds(pid), now_ms() + 1000
+    return cpu0, start_at, fleet.all({**order, "start_at": start_at})
 
 
 class Moderator:
@@ -491,14 +501,18 @@ class Bench:
 
     # ------------------------------------------------------------------ join, vote, Q&A in one room
 
-    def room_scenarios(self, target: str) -> None:
-        args = self.args
+    def serve(self, target: str, clients: int) -> tuple[Server, dict, str, Fleet]:
+        """A fresh server of the target with `clients` attendees, and a fresh fleet."""
         server = make_server(target, self.workdir)
-        log(f"{target}: preparing {args.clients} attendees")
-        ids = server.prepare(args.clients)
+        log(f"{target}: preparing {clients} attendees")
+        ids = server.prepare(clients)
         url = server.start()
         log(f"{target}: serving on {url} (pid {server.pid}, log {server.logfile})")
-        fleet = Fleet(args.fleet_processes)
+        return server, ids, url, Fleet(self.args.fleet_processes)
+
+    def room_scenarios(self, target: str) -> None:
+        args = self.args
+        server, ids, url, fleet = self.serve(target, args.clients)
         moderator = None
         try:
             cpu0, fleet0 = cpu_seconds(server.pid), [0.0] * len(fleet)
@@ -560,9 +574,7 @@ class Bench:
         accepted = sum(a["ok"] for a in answers)
         last_ack = max(a["last_ack"] for a in answers)
         hist = merge(a["hist"] for a in answers)
-        errors: Counter = Counter()
-        for a in answers:
-            errors.update(a["errors"])
+        errors = merged_errors(answers)
         exact = fleet.all({"cmd": "exact", "total": accepted, "timeout_ms": 60000})
         cpu1 = cpu_seconds(server.pid)
         exact_last = max((a["last"] for a in exact if a["last"]), default=None)
@@ -578,7 +590,7 @@ class Bench:
             {
                 "clients": args.clients,
                 "accepted": accepted,
-                "errors": dict(errors),
+                "errors": errors,
                 "votes_per_s": accepted / max(0.001, (last_ack - start_at) / 1000) if accepted else 0.0,
                 "p50_ms": percentile(hist, 0.5),
                 "p99_ms": percentile(hist, 0.99),
@@ -601,27 +613,22 @@ class Bench:
         moderator.call("room:settings", {"session_id": ids["session_id"], "moderated": False})
         scale = args.clients / 2000
         ask_rate, upvote_rate = 50 * scale, 500 * scale
-        time.sleep(1)
-        cpu0 = cpu_seconds(server.pid)
-        start_at = now_ms() + 1000
-        answers = fleet.all(
-            {
-                "cmd": "qa",
-                "session_id": ids["session_id"],
-                "start_at": start_at,
-                "duration_ms": args.qa_seconds * 1000,
-                "ask_rate": ask_rate / len(fleet),
-                "upvote_rate": upvote_rate / len(fleet),
-                "upvote_delay_ms": 500,
-                "timeout_ms": 60000,
-            }
+        cpu0, _, answers = storm(
+            fleet,
+            server.pid,
+            1,
+            cmd="qa",
+            session_id=ids["session_id"],
+            duration_ms=args.qa_seconds * 1000,
+            ask_rate=ask_rate / len(fleet),
+            upvote_rate=upvote_rate / len(fleet),
+            upvote_delay_ms=500,
+            timeout_ms=60000,
         )
         asked = sum(a["asked"] for a in answers)
         drained = fleet.all({"cmd": "qa_drain", "expected": asked, "timeout_ms": 60000})
         cpu1 = cpu_seconds(server.pid)
-        errors: Counter = Counter()
-        for a in answers:
-            errors.update(a["errors"])
+        errors = merged_errors(answers)
         asks, ups = merge(a["ask_hist"] for a in answers), merge(a["upvote_hist"] for a in answers)
         delivered = merge(a["hist"] for a in drained)
         self.record(
@@ -635,7 +642,7 @@ class Bench:
                 "asked": asked,
                 "upvoted": sum(a["upvoted"] for a in answers),
                 "skipped_no_question_yet": sum(a["skipped"] for a in answers),
-                "errors": dict(errors),
+                "errors": errors,
                 "ask_p50_ms": percentile(asks, 0.5),
                 "ask_p99_ms": percentile(asks, 0.99),
                 "upvote_p50_ms": percentile(ups, 0.5),
@@ -654,11 +661,7 @@ class Bench:
 
     def idle(self, target: str) -> None:
         args = self.args
-        server = make_server(target, self.workdir)
-        log(f"{target}: preparing {args.idle_clients} idle attendees")
-        ids = server.prepare(args.idle_clients)
-        url = server.start()
-        fleet = Fleet(args.fleet_processes)
+        server, ids, url, fleet = self.serve(target, args.idle_clients)
         warm = min(100, args.idle_clients // 10)
         try:
             connect(fleet, url, ids["tokens"][:warm], ids["session_id"], args.connect_concurrency)
@@ -720,9 +723,7 @@ class Bench:
             )
             elapsed = (max(a["finished"] for a in answers) - start_at) / 1000
             hist = merge(a["hist"] for a in answers)
-            results: Counter = Counter()
-            for a in answers:
-                results.update(a["results"])
+            results = merged_errors(answers, "results")
             scans = sum(a["scans"] for a in answers)
             self.record(
                 "checkin",
@@ -734,7 +735,7 @@ class Bench:
                     "scans_per_s": scans / elapsed,
                     "p50_ms": percentile(hist, 0.5),
                     "p99_ms": percentile(hist, 0.99),
-                    "results": dict(results),
+                    "results": results,
                     "server_errors": sum(v for k, v in results.items() if k.startswith("http_5")),
                     "server_cpu_s": cpu_seconds(server.pid) - cpu0,
                     "fleet_cpu_s": sum(a["cpu_s"] for a in answers),
@@ -759,20 +760,17 @@ class Bench:
             self.notes.append(f"workers: not run, PostgreSQL or Redis unavailable ({exc})")
             log(self.notes[-1])
             return
-        sys.path.insert(0, str(ROOT / "tests"))
-        from serve_support import start_nginx
-
         name = f"bench_{secrets.token_hex(6)}"
         admin.execute(f'CREATE DATABASE "{name}"')
         database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         try:
             for count in args.worker_counts:
-                self.workers_run(count, database_url, start_nginx)
+                self.workers_run(count, database_url)
         finally:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             admin.close()
 
-    def workers_run(self, count: int, database_url: str, start_nginx) -> None:
+    def workers_run(self, count: int, database_url: str) -> None:
         args = self.args
         channel = f"bench-{secrets.token_hex(6)}"
         server = ProjectServer(
@@ -807,26 +805,21 @@ class Bench:
             )
             senders = max(len(fleet), int(args.worker_clients * args.chat_senders))
             per_process = senders // len(fleet)
-            time.sleep(2)
-            cpu0 = cpu_seconds(server.pid)
-            start_at = now_ms() + 1000
-            sent = fleet.all(
-                {
-                    "cmd": "chat",
-                    "session_id": ids["session_id"],
-                    "start_at": start_at,
-                    "senders": per_process,
-                    "per_sender": 3,
-                    "interval_ms": 700,  # within the chat limit (5 lines / 3 s per person)
-                    "timeout_ms": 120000,
-                }
+            cpu0, start_at, sent = storm(
+                fleet,
+                server.pid,
+                2,
+                cmd="chat",
+                session_id=ids["session_id"],
+                senders=per_process,
+                per_sender=3,
+                interval_ms=700,  # within the chat limit (5 lines / 3 s per person)
+                timeout_ms=120000,
             )
             expected = sum(a["sent"] for a in sent)
             drained = fleet.all({"cmd": "chat_drain", "expected": expected, "timeout_ms": 180000})
             cpu1 = cpu_seconds(server.pid)
-            errors: Counter = Counter()
-            for a in sent:
-                errors.update(a["errors"])
+            errors = merged_errors(sent)
             deliveries = sum(a["deliveries"] for a in drained)
             last = max(a["last"] for a in drained)
             hist = merge(a["hist"] for a in drained)
@@ -840,7 +833,7 @@ class Bench:
                     "join_errors": joined["errors"],
                     "join_seconds": joined["seconds"],
                     "messages": expected,
-                    "errors": dict(errors),
+                    "errors": errors,
                     "deliveries": deliveries,
                     "deliveries_expected": expected * args.worker_clients,
                     "deliveries_per_s": deliveries / max(0.001, (last - start_at) / 1000),
@@ -865,10 +858,7 @@ class Bench:
             self.notes.append("profile: not run, py-spy is not installed (pip install -e '.[bench]')")
             log(self.notes[-1])
             return
-        server = make_server("project", self.workdir)
-        ids = server.prepare(args.clients)
-        url = server.start()
-        fleet = Fleet(args.fleet_processes)
+        server, ids, url, fleet = self.serve("project", args.clients)
         moderator = None
         profiles = {}
         try:

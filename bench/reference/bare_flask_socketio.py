@@ -78,24 +78,27 @@ def presence(r: dict) -> dict:
     return {"session_id": r["id"], "online": len(r["online"]), "on_site": 0}
 
 
-def later(seconds: float, job) -> None:
+def coalesced(holder: dict, flag: str, seconds: float, job) -> None:
+    """Run job once `seconds` from now, however many times this is called meanwhile."""
+    if holder[flag]:
+        return
+    holder[flag] = True
+
     def run() -> None:
         socketio.sleep(seconds)
+        holder[flag] = False
         job()
 
     socketio.start_background_task(run)
 
 
 def schedule_presence(r: dict) -> None:
-    if r["presence_due"]:
-        return
-    r["presence_due"] = True
-
-    def send() -> None:
-        r["presence_due"] = False
-        socketio.emit("presence", presence(r), to=f"session:{r['id']}", namespace=LIVE)
-
-    later(PRESENCE_S, send)
+    coalesced(
+        r,
+        "presence_due",
+        PRESENCE_S,
+        lambda: socketio.emit("presence", presence(r), to=f"session:{r['id']}", namespace=LIVE),
+    )
 
 
 def poll_shape(p: dict) -> dict:
@@ -130,16 +133,11 @@ def question_shape(q: dict) -> dict:
 
 
 def schedule_tally(p: dict) -> None:
-    if p["tally_due"]:
-        return
-    p["tally_due"] = True
-
     def send() -> None:
-        p["tally_due"] = False
         if p["status"] == "open":
             socketio.emit("poll:results", tally(p), to=f"session:{p['session_id']}", namespace=LIVE)
 
-    later(TALLY_S, send)
+    coalesced(p, "tally_due", TALLY_S, send)
 
 
 def positive(value) -> bool:
@@ -210,15 +208,28 @@ def on_room_settings(sid: str, user: dict, data: dict) -> dict:
     return {"ok": True, "room": shape}
 
 
-def on_question_ask(sid: str, user: dict, data: dict) -> dict:
+def room_for_text(user: dict, data: dict, longest: int, kind: str) -> tuple[dict | None, dict | None]:
+    """The open room a question or chat line goes to, or the error: bad text, closed, rate limited."""
     text = data.get("text")
-    if not positive(data.get("session_id")) or not isinstance(text, str) or not 0 < len(text.strip()) <= 500:
-        return fail("invalid_payload")
+    if (
+        not positive(data.get("session_id"))
+        or not isinstance(text, str)
+        or not 0 < len(text.strip()) <= longest
+    ):
+        return None, fail("invalid_payload")
     r = room(data["session_id"])
     if r["closed"]:
-        return fail("room_closed")
-    if limited(user, "question"):
-        return fail("rate_limited")
+        return None, fail("room_closed")
+    if limited(user, kind):
+        return None, fail("rate_limited")
+    return r, None
+
+
+def on_question_ask(sid: str, user: dict, data: dict) -> dict:
+    r, error = room_for_text(user, data, 500, "question")
+    if r is None:
+        return error
+    text = data["text"]
     q = {
         "id": next(ids),
         "session_id": r["id"],
@@ -255,14 +266,10 @@ def on_question_vote(sid: str, user: dict, data: dict) -> dict:
 
 
 def on_chat_send(sid: str, user: dict, data: dict) -> dict:
-    text = data.get("text")
-    if not positive(data.get("session_id")) or not isinstance(text, str) or not 0 < len(text.strip()) <= 1000:
-        return fail("invalid_payload")
-    r = room(data["session_id"])
-    if r["closed"]:
-        return fail("room_closed")
-    if limited(user, "chat"):
-        return fail("rate_limited")
+    r, error = room_for_text(user, data, 1000, "chat")
+    if r is None:
+        return error
+    text = data["text"]
     author = {"id": user["id"], "name": user["name"]}
     message = {"id": next(ids), "session_id": r["id"], "text": text, "author": author, "created_at": iso()}
     r["chat"] = [*r["chat"][-49:], message]

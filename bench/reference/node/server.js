@@ -91,6 +91,35 @@ function scheduleTally(p) {
 
 const positive = (v) => Number.isInteger(v) && v > 0;
 
+// The open room a question or chat line goes to, or the error: bad text, closed, rate limited.
+function roomForText(user, data, longest, kind) {
+  const text = typeof data.text === "string" ? data.text.trim() : "";
+  if (!positive(data.session_id) || !text || text.length > longest) return { error: fail("invalid_payload") };
+  const r = room(data.session_id);
+  if (r.closed) return { error: fail("room_closed") };
+  if (limited(user, kind)) return { error: fail("rate_limited") };
+  return { r };
+}
+
+// A moderator opens a draft or closes an open poll: the room hears poll:opened or poll:closed.
+function movePoll(user, data, from, code, to) {
+  const p = polls.get(data.poll_id);
+  if (!user.moderator) return fail("forbidden");
+  if (!p) return fail("poll_not_found");
+  if (p.status !== from) return fail(code);
+  p.status = to;
+  const room = live.to(`session:${p.session_id}`);
+  if (to === "open") {
+    p.opened_at = iso();
+    room.emit("poll:opened", { poll: pollShape(p) });
+    return { ok: true, poll: pollShape(p) };
+  }
+  p.closed_at = iso();
+  const results = tally(p);
+  room.emit("poll:closed", { poll_id: p.id, poll: pollShape(p), results });
+  return { ok: true, poll: pollShape(p), results };
+}
+
 const handlers = {
   join(socket, user, data) {
     if (!positive(data.session_id)) return fail("invalid_payload");
@@ -129,11 +158,8 @@ const handlers = {
     return { ok: true, room: shape };
   },
   "question:ask"(socket, user, data) {
-    const text = typeof data.text === "string" ? data.text.trim() : "";
-    if (!positive(data.session_id) || !text || text.length > 500) return fail("invalid_payload");
-    const r = room(data.session_id);
-    if (r.closed) return fail("room_closed");
-    if (limited(user, "question")) return fail("rate_limited");
+    const { r, error } = roomForText(user, data, 500, "question");
+    if (error) return error;
     const q = {
       id: nextId++, session_id: r.id, text: data.text, voters: new Set(), status: r.moderated ? "pending" : "approved",
       anonymous: Boolean(data.anonymous), created_at: iso(), author: { id: user.id, name: user.name },
@@ -155,11 +181,8 @@ const handlers = {
     return { ok: true, question: shape, voted: true };
   },
   "chat:send"(socket, user, data) {
-    const text = typeof data.text === "string" ? data.text.trim() : "";
-    if (!positive(data.session_id) || !text || text.length > 1000) return fail("invalid_payload");
-    const r = room(data.session_id);
-    if (r.closed) return fail("room_closed");
-    if (limited(user, "chat")) return fail("rate_limited");
+    const { r, error } = roomForText(user, data, 1000, "chat");
+    if (error) return error;
     const message = { id: nextId++, session_id: r.id, text: data.text, author: { id: user.id, name: user.name }, created_at: iso() };
     r.chat.push(message);
     if (r.chat.length > 50) r.chat.shift();
@@ -181,25 +204,10 @@ const handlers = {
     return { ok: true, poll: pollShape(p) };
   },
   "poll:open"(socket, user, data) {
-    const p = polls.get(data.poll_id);
-    if (!user.moderator) return fail("forbidden");
-    if (!p) return fail("poll_not_found");
-    if (p.status !== "draft") return fail("not_a_draft");
-    p.status = "open";
-    p.opened_at = iso();
-    live.to(`session:${p.session_id}`).emit("poll:opened", { poll: pollShape(p) });
-    return { ok: true, poll: pollShape(p) };
+    return movePoll(user, data, "draft", "not_a_draft", "open");
   },
   "poll:close"(socket, user, data) {
-    const p = polls.get(data.poll_id);
-    if (!user.moderator) return fail("forbidden");
-    if (!p) return fail("poll_not_found");
-    if (p.status !== "open") return fail("poll_not_open");
-    p.status = "closed";
-    p.closed_at = iso();
-    const results = tally(p);
-    live.to(`session:${p.session_id}`).emit("poll:closed", { poll_id: p.id, poll: pollShape(p), results });
-    return { ok: true, poll: pollShape(p), results };
+    return movePoll(user, data, "open", "poll_not_open", "closed");
   },
   "poll:vote"(socket, user, data) {
     const p = polls.get(data.poll_id);
