@@ -340,7 +340,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("JANUS_API_SECRET", None, "janus.jcfg's api_secret, when Janus requires one", "JANUS_API_SECRET"),
     Setting(
-        "JANUS_ADMIN_KEY", None, "the videoroom and audiobridge plugins' admin_key, when set", "JANUS_ADMIN_KEY"
+        "JANUS_ADMIN_KEY",
+        None,
+        "the videoroom and audiobridge plugins' admin_key, when set",
+        "JANUS_ADMIN_KEY",
     ),
     Setting(
         "CALLS_AUDIOBRIDGE_FROM",

@@ -40,9 +40,7 @@ def _require_janus() -> str:
 
 
 def _write_config(folder: Path, port: int) -> None:
-    other_plugins = sorted(
-        p.name for p in (LIB / "plugins").glob("libjanus_*.so") if p.name not in PLUGINS
-    )
+    other_plugins = sorted(p.name for p in (LIB / "plugins").glob("libjanus_*.so") if p.name not in PLUGINS)
     other_transports = sorted(
         p.name for p in (LIB / "transports").glob("libjanus_*.so") if p.name != "libjanus_http.so"
     )

@@ -124,7 +124,12 @@ class JanusClient:
     def mute(self, room: int, secret: str, participant_id: int, muted: bool = True) -> bool:
         """An audiobridge participant muted (or unmuted) by Janus itself; False when they have not
         joined the audiobridge yet."""
-        request = {"request": "mute" if muted else "unmute", "room": room, "secret": secret, "id": participant_id}
+        request = {
+            "request": "mute" if muted else "unmute",
+            "room": room,
+            "secret": secret,
+            "id": participant_id,
+        }
         try:
             self._request(AUDIOBRIDGE, request)
         except SfuUnavailable as exc:
