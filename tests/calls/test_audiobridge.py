@@ -15,6 +15,8 @@ from janus_support import running_janus
 from rooms.support import call, received
 
 from conference.calls.janus import AUDIOBRIDGE, JanusClient, SfuUnavailable
+from conference.calls.models import CallRoom
+from conference.extensions import db
 
 
 @pytest.fixture()
@@ -122,6 +124,12 @@ def test_a_moderators_mute_and_removal_are_applied_by_janus(app, cast, joined, w
     assert ack["ok"] is True and ack["member"]["audio"] is False
     assert participants(bridge.url, room)[alice_id]["muted"] is True
     assert received(alice, "call:muted")[0]["by"] == "Mona Moderator"
+
+    # Someone who has not reached the bridge yet: nothing to mute there, and no error.
+    with app.app_context():
+        secret = db.session.get(CallRoom, workshop_call).janus_secret
+    assert secret and secret not in json.dumps([alice_call, bob_call])  # only the server holds it
+    assert JanusClient(bridge.url).mute(room, secret, 999_999) is False
 
     # A removal kicks Bob out of the bridge, and his token no longer lets him back in.
     assert call(mod, "call:moderate", {"session_id": workshop_call, "action": "remove", "member_id": bob_id})[
