@@ -19,12 +19,20 @@ from conference.calls.models import CallRoom
 from conference.extensions import db
 
 
-@pytest.fixture()
-def bridge(app, tmp_path):
-    """Janus, with every call audio only (a room of one person is already "large")."""
-    with running_janus(tmp_path, free_port()) as server:
-        app.config.update(JANUS_URL=server.url, JANUS_ADMIN_KEY=server.admin_key, CALLS_AUDIOBRIDGE_FROM=1)
+@pytest.fixture(scope="module")
+def janus_server(tmp_path_factory):
+    """One Janus for this module's tests (their rooms are random numbers: they never meet)."""
+    with running_janus(tmp_path_factory.mktemp("janus"), free_port()) as server:
         yield server
+
+
+@pytest.fixture()
+def bridge(app, janus_server):
+    """Janus, with every call audio only (a room of one person is already "large")."""
+    app.config.update(
+        JANUS_URL=janus_server.url, JANUS_ADMIN_KEY=janus_server.admin_key, CALLS_AUDIOBRIDGE_FROM=1
+    )
+    return janus_server
 
 
 def _post(url: str, body: dict) -> dict:
