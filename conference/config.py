@@ -354,6 +354,13 @@ SETTINGS: tuple[Setting, ...] = (
         _whole(0),
     ),
     Setting(
+        "CALLS_AUDIOBRIDGE_MAX_MEMBERS",
+        300,
+        "people in one audio-only (audiobridge) call at once, instead of CALLS_MAX_MEMBERS",
+        "CALLS_AUDIOBRIDGE_MAX_MEMBERS",
+        _whole(2),
+    ),
+    Setting(
         "CHECKIN_AUTO_CHECKOUT",
         True,
         "a background task checks lists out when their time comes",

@@ -43,6 +43,7 @@ class CallLimits:
     # With Janus: a call opening while this many people are in its room goes through the audiobridge
     # (audio only); 0: never.
     audiobridge_from: int = 0
+    audiobridge_max_members: int = 0  # people in one audiobridge call (it mixes: it carries many more)
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,9 @@ def join_call(
     if room.locked and not can_moderate(db, user, session):
         raise Forbidden("call_locked", "a moderator locked this call: nobody new can join now")
     members = db.scalar(select(func.count()).where(CallMember.session_id == session_id)) or 0
-    if members >= limits.max_members:
-        raise Conflict("call_full", f"this call already has {limits.max_members} people")
+    cap = limits.audiobridge_max_members if audio_only(room) else limits.max_members
+    if members >= cap:
+        raise Conflict("call_full", f"this call already has {cap} people")
     member = CallMember(sid=sid, session_id=session_id, user_id=user.id)
     db.add(member)
     try:

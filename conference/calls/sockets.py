@@ -56,6 +56,7 @@ def limits() -> services.CallLimits:
         max_video=config["CALLS_MAX_VIDEO"],
         max_members=config["CALLS_MAX_MEMBERS"],
         audiobridge_from=config["CALLS_AUDIOBRIDGE_FROM"],
+        audiobridge_max_members=config["CALLS_AUDIOBRIDGE_MAX_MEMBERS"],
     )
 
 

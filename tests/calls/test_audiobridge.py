@@ -106,13 +106,20 @@ def test_a_large_call_is_an_audiobridge_only_the_people_let_in_can_join(
     assert gone.value.janus_code == 485  # no such room
 
 
-def test_a_moderators_mute_and_removal_are_applied_by_janus(app, cast, joined, workshop_call, bridge):
+def test_a_moderators_mute_and_removal_are_applied_by_janus(
+    app, cast, joined, workshop_call, bridge, make_user, make_registration
+):
+    app.config.update(CALLS_MAX_MEMBERS=2, CALLS_AUDIOBRIDGE_MAX_MEMBERS=3)  # a bridge carries more
     alice = joined(cast.alice, workshop_call)
     bob = joined(cast.bob, workshop_call)
     mod = joined(cast.moderator, workshop_call)
     alice_call = call(alice, "call:join", {"session_id": workshop_call})["call"]
     bob_call = call(bob, "call:join", {"session_id": workshop_call})["call"]
-    call(mod, "call:join", {"session_id": workshop_call})
+    assert call(mod, "call:join", {"session_id": workshop_call})["ok"] is True  # the third of 3
+    carol = make_user(name="Carol Fourth")
+    make_registration(carol, cast.event, "online")
+    full = call(joined(carol, workshop_call), "call:join", {"session_id": workshop_call})
+    assert full["ok"] is False and full["error"]["code"] == "call_full"
     room = alice_call["janus"]["room"]
     alice_id, bob_id = alice_call["me"]["id"], bob_call["me"]["id"]
     bridge_join(bridge.url, room, alice_call["janus"]["token"], alice_id)
