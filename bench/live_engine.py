@@ -432,7 +432,7 @@ def connect(
                 "tokens": share,
                 "session_id": session_id,
                 "concurrency": concurrency,
-                "timeout_ms": 180000,
+                "timeout_ms": 60000,
                 "retries": retries,
                 "start_at": start_at,
                 "cookies": bool(cookies),
@@ -1435,7 +1435,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--targets", default=",".join(TARGETS), help=f"comma-separated: {','.join(TARGETS)}")
     parser.add_argument("--fleet-processes", type=int, default=4, help="Node processes holding the clients")
     parser.add_argument(
-        "--connect-concurrency", type=int, default=250, help="handshakes in flight per process"
+        "--connect-concurrency", type=int, default=100, help="handshakes in flight per process"
     )
     parser.add_argument(
         "--worker-connect-concurrency",
@@ -1459,7 +1459,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep-workdir", action="store_true", help="keep the servers' logs and databases")
     args = parser.parse_args(argv)
     full = {"clients": 2000, "idle_clients": 10000, "qa_seconds": 10.0, "scans": 4000, "worker_clients": 1000}
-    quick = {"clients": 100, "idle_clients": 500, "qa_seconds": 2.0, "scans": 400, "worker_clients": 100}
+    quick = {"clients": 100, "idle_clients": 300, "qa_seconds": 2.0, "scans": 300, "worker_clients": 100}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -1490,6 +1490,8 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["--render"]:
         return render(Path(argv[1]))
     args = parse_args(argv)
+    # A SIGTERM ends the run through the `finally` blocks: servers, nginx and the fleet are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     started, load = time.time(), os.getloadavg()
     needed = max(args.clients, args.idle_clients if "idle" in args.scenarios else 0) + 1000
     log(f"file-descriptor limit {raise_fd_limit(needed)} (needed {needed})")

@@ -24,7 +24,7 @@ def live_engine():
 
 def test_quick_and_full_sizes(live_engine):
     quick = live_engine.parse_args(["--quick"])
-    assert (quick.clients, quick.idle_clients, quick.worker_counts) == (100, 500, [1, 2])
+    assert (quick.clients, quick.idle_clients, quick.worker_counts) == (100, 300, [1, 2])
     full = live_engine.parse_args(["--scenarios", "vote,idle", "--targets", "project,node"])
     assert (full.clients, full.idle_clients, full.worker_counts) == (2000, 10000, [1, 2, 4])
     assert full.scenarios == ["vote", "idle"] and full.targets == ["project", "node"]
