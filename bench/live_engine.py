@@ -1103,11 +1103,17 @@ def write_results(bench: Bench, facts: dict, path: Path) -> None:
         "Written by `bench/live_engine.py`; re-run it to replace this file.",
         "",
     ]
-    if args.quick:
+    loaded = load[0] > (os.cpu_count() or 1)  # more runnable work than cores when it started
+    if args.quick or loaded:
+        what = "A quick run" if args.quick else "A run"
+        where = (
+            f" on a loaded machine (load average {load[0]:.1f} on {os.cpu_count()} cores)" if loaded else ""
+        )
+        size = "Small numbers of clients (`--quick`)" if args.quick else "Full size"
+        beside = ", with other work running beside it" if loaded else ""
         lines += [
-            "> **A quick run on a loaded machine.** Small numbers of clients (`--quick`), with other "
-            "work running beside it: these figures prove the script end to end and are **not** the "
-            "issue's measurements. Re-run `bench/live_engine.py` (full size) on a quiet machine.",
+            f"> **{what}{where}.** {size}{beside}: these figures prove the script end to end and are "
+            "**not** the issue's measurements. Re-run `bench/live_engine.py` (full size) on a quiet machine.",
             "",
         ]
     lines += [
@@ -1356,8 +1362,8 @@ def targets_table(bench: Bench) -> list[str]:
     if per_client is not None:
         why = (
             f"the bare Flask-SocketIO + eventlet app holds {bare_client:.0f} KB per client by itself (Node: "
-            f"{get('idle', 'node', 'kb_per_client') or 0:.0f} KB): most of it is the stack's per-socket state "
-            f"(a green thread, its stack and the WebSocket's buffers, Engine.IO and Socket.IO sessions), "
+            f"{get('idle', 'node', 'kb_per_client') or 0:.0f} KB), and it keeps almost nothing per socket "
+            f"itself: most of the cost is eventlet + Flask-SocketIO's own per-connection state; "
             f"the project adds {per_client - bare_client:.0f} KB"
             if bare_client is not None
             else "per-socket state (no bare run to compare with)"
