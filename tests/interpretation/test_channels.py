@@ -308,3 +308,14 @@ def test_a_new_floor_address_is_announced_to_the_room(app, world, live_client, m
     assert answer.status_code == 200, answer.json
     heard = received(viewer, "interpretation:channels")
     assert heard[-1]["channels"][0]["stream"]["embed_url"].endswith("/newfloor123")
+
+
+def test_a_deleted_session_takes_its_channels_along(app, client, world, make_token):
+    add(app, world.thematic, language="ar", stream_url=AR)
+    add(app, world.plenary, language="ar", stream_url=AR)
+    token = make_token(world.organiser)
+    answer = client.delete(
+        f"/api/v1/events/symposium/sessions/{world.thematic}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 204
+    assert count(app) == 1
