@@ -118,8 +118,10 @@ function renderConsole() {
     if (c.id === null) {
       item.appendChild(el("span", { className: "muted" }, t("(the session's stream)")));
     } else {
-      var button = el("button", { type: "button", className: "button small secondary" },
-                      c.live ? t("Switch off") : t("Switch on"));
+      var action = c.live ? t("Switch off") : t("Switch on");
+      // Each button names its channel for screen readers ("Switch off · Arabic"), not only its action.
+      var button = el("button", { type: "button", className: "button small secondary", "aria-label": action + " · " + nameOf(c) },
+                      action);
       button.addEventListener("click", function () { toggle(c, button); });
       item.appendChild(button);
     }
