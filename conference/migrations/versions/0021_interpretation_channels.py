@@ -2,7 +2,7 @@
 UNIQUE(session_id, language), at most one floor per session
 
 Revision ID: 0021_interpretation_channels
-Revises: 0020_security_checkin
+Revises: 0021_call_audiobridge (re-chained after main gained it; written on 0020_security_checkin)
 Create Date: 2026-11-29 15:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_interpretation_channels"
-down_revision = "0020_security_checkin"
+down_revision = "0021_call_audiobridge"
 branch_labels = None
 depends_on = None
 
