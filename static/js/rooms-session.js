@@ -154,13 +154,22 @@ function showPlayer(stream, title) {
   }
 }
 
+/* The stream of the language the viewer picked (interpretation.js), or undefined: the session's own. */
+var chosenStream;
+
+function chooseStream(stream) {
+  chosenStream = stream;
+  render();
+}
+
 function renderStream(s, now) {
   if (!box) { return; }
   var phase = phaseOf(s, now);
   box.dataset.phase = phase;
-  var playing = phase === "live" && !!s.stream;
+  var stream = chosenStream !== undefined ? chosenStream : s.stream;
+  var playing = phase === "live" && !!stream;
   if (playing) {
-    showPlayer(s.stream, localized(s, "title"));
+    showPlayer(stream, localized(s, "title"));
   } else {
     clearPlayer();
     var start = new Date(s.starts_at);
@@ -278,4 +287,4 @@ if (form) {
   });
 }
 
-export { phaseOf, inHowLong, render };
+export { phaseOf, inHowLong, render, chooseStream };

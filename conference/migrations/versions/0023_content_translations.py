@@ -1,8 +1,8 @@
 """organisers' content in several languages: a `translations` JSON column ({field: {language: text}})
 on events, programme sessions, polls, poll options and matchmaking practices
 
-Revision ID: 0021_content_translations
-Revises: 0020_security_checkin
+Revision ID: 0023_content_translations
+Revises: 0022_interpretation_channels
 Create Date: 2026-11-29 15:00:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2026-11-29 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_content_translations"
-down_revision = "0020_security_checkin"
+revision = "0023_content_translations"
+down_revision = "0022_interpretation_channels"
 branch_labels = None
 depends_on = None
 
