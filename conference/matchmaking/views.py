@@ -19,7 +19,7 @@ from ..schedule.calendar import CalendarEntry, event_calendar
 from ..schedule.views import calendar_response, event_base_url
 from . import live, meetings, services
 from .exports import table_csv
-from .models import FOLLOW_UP, FOLLOW_UP_LABELS, MEETING_MODES, WANT_LABELS, WANTS
+from .models import FOLLOW_UP, FOLLOW_UP_LABELS, MEETING_MODES, MEETING_STATUS_LABELS, WANT_LABELS, WANTS
 from .schemas import (
     FollowUpIn,
     InterestIn,
@@ -479,4 +479,9 @@ def is_matchmaking_session(session) -> bool:
 
 @bp.app_context_processor
 def _helpers():
-    return {"matchmaking_totals": matchmaking_totals, "is_matchmaking_session": is_matchmaking_session}
+    return {
+        "matchmaking_totals": matchmaking_totals,
+        "is_matchmaking_session": is_matchmaking_session,
+        "mm_status_labels": FOLLOW_UP_LABELS,
+        "meeting_status_labels": MEETING_STATUS_LABELS,
+    }
