@@ -24,7 +24,7 @@ def averages_chart(title: str, rows: list[tuple[str, float | None, int]], *, wid
                 "%(average)s / 5 (%(num)s answer)",
                 "%(average)s / 5 (%(num)s answers)",
                 answers,
-                average=f"{average:.2f}",
+                average=format(average, ".2f"),
             )
             if average
             else _("no answers")
