@@ -136,13 +136,12 @@ def render(text: CertificateText) -> bytes:
     c.drawImage(ImageReader(io.BytesIO(qr_png(text.verify_url))), qr_x, 20 * mm, qr_size, qr_size)
     c.setFillColor(HexColor("#57606a"))
     c.setFont(REGULAR, 10)
-    # The code and the address are isolated (U+2066 … U+2069) so a right-to-left sentence keeps them whole.
+    # The code and the address are left-to-right runs: inside a right-to-left sentence they stay whole.
     lines = (
-        (32 * mm, visual(words["code"] % {"code": f"\u2066{text.code}\u2069"})),
-        (26 * mm, visual(words["check"] % {"url": f"\u2066{text.verify_url}\u2069"})),
+        (32 * mm, visual(words["code"] % {"code": text.code})),
+        (26 * mm, visual(words["check"] % {"url": text.verify_url})),
     )
-    for y, marked in lines:
-        line = marked.replace("\u2066", "").replace("\u2069", "")  # the font has no glyph for the marks
+    for y, line in lines:
         if text.rtl:
             c.drawRightString(width - 24 * mm, y, line)
         else:

@@ -524,7 +524,8 @@ def test_a_meeting_mail_speaks_its_recipients_language_not_the_senders(app, db, 
     ).all()
     assert requested.subject == f"Thida Thai يطلب اجتماعًا معك · {_e(db, mm).title}"
     assert (
-        "يطلب Thida Thai (Test Org) اجتماعًا معك" in requested.text and "الاثنين، 6 مايو، 10:00–10:30" in requested.text
+        "يطلب Thida Thai (Test Org) اجتماعًا معك" in requested.text
+        and "الاثنين، 6 مايو، 10:00–10:30" in requested.text
     )
     assert 'lang="ar" dir="rtl"' in requested.html
     assert accepted.subject == f"Kim Owner accepted your meeting · {_e(db, mm).title}"  # to Thida: English
