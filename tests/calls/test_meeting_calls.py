@@ -251,3 +251,21 @@ def test_signals_to_a_meeting_are_rate_limited(app, live_client, mtg):
     offer = {"meeting_id": mtg.now, "to": host_call["me"]["id"], "kind": "offer", "sdp": OFFER}
     codes = [call(asker, "call:signal", offer).get("error", {}).get("code") for _ in range(5)]
     assert codes == [None, None, None, "rate_limited", "rate_limited"]
+
+
+def test_the_call_page_is_for_the_two_people_only(logged_in_client, mtg):
+    path = f"/events/meeting-calls/meetings/{mtg.now}/call"
+    page = logged_in_client(mtg.asker).get(path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'data-meeting-id="{mtg.now}"' in html and "Call with Hana Host" in html
+    assert "js/calls-meeting.js" in html and 'data-call="open-check"' in html
+    assert logged_in_client(mtg.guest).get(path).status_code == 404  # a party of another meeting
+    assert logged_in_client(mtg.stranger).get(path).status_code == 404
+
+
+def test_the_meetings_list_leads_to_the_calls_of_accepted_meetings(logged_in_client, mtg):
+    html = logged_in_client(mtg.host).get("/events/meeting-calls/meetings").get_data(as_text=True)
+    assert f"/events/meeting-calls/meetings/{mtg.now}/call" in html
+    assert f"/events/meeting-calls/meetings/{mtg.later}/call" in html
+    assert f"/events/meeting-calls/meetings/{mtg.pending}/call" not in html  # not accepted
