@@ -23,5 +23,10 @@ def meeting_call(slug: str, meeting_id: int):
     meeting = get_meeting(db.session, event, meeting_id, current_user._get_current_object())
     opens, closes = call_window(meeting)
     return render_template(
-        "calls/meeting.html", event=event, meeting=meeting, other=meeting.other(current_user.id), opens=opens, closes=closes
+        "calls/meeting.html",
+        event=event,
+        meeting=meeting,
+        other=meeting.other(current_user.id),
+        opens=opens,
+        closes=closes,
     )

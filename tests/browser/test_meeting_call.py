@@ -16,7 +16,9 @@ from conference.matchmaking.schemas import MeetingAnswer, MeetingIn
 from conference.programme.models import Event
 
 
-def test_the_two_people_of_a_meeting_see_each_other(app, make_event, make_user, make_registration, live_server):
+def test_the_two_people_of_a_meeting_see_each_other(
+    app, make_event, make_user, make_registration, live_server
+):
     event = make_event("forum", starts_at=datetime.now(UTC) - timedelta(hours=1))
     asker, host = make_user(name="Ari Asker"), make_user(name="Hana Host")
     for person in (asker, host):
