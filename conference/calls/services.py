@@ -52,6 +52,7 @@ class Joined:
     member: CallMember
     room: CallRoom
     created: bool  # False: this socket was in the call already (a repeated join)
+    replaced: CallMember | None = None  # this socket's part in another call, ended by this join
 
 
 def call_available(db: DbSession, session: ProgrammeSession) -> bool:
@@ -115,8 +116,10 @@ def join_call(
     existing = member_of(db, sid)
     if existing is not None and existing.session_id == session_id:
         return Joined(existing, _call_room(db, session_id), created=False)
-    if existing is not None:  # a member of another room's call: that part ended with the room
+    replaced = None
+    if existing is not None:  # a member of another call (a room's, or a meeting's): that part ends
         _remove(db, existing, sfu)
+        replaced = existing
     # Sockets a crashed or restarted worker left in the call (their room presence is gone) hold no
     # place and no camera slot: clear them before counting.
     prune_absent(db, [session_id], sfu, commit=False)
@@ -139,7 +142,7 @@ def join_call(
     if with_video and not audio_only(room):
         _take_video_slot(db, member, limits)
     db.commit()
-    return Joined(member, room, created=True)
+    return Joined(member, room, created=True, replaced=replaced)
 
 
 def same_call(member: CallMember):

@@ -114,6 +114,9 @@ def on_join(user, payload: schemas.JoinCall):
         with_video=payload.video,
         sfu=sfu(),
     )
+    if joined.replaced is not None:  # the other call (a meeting's, say) hears that this socket left it
+        _out_of_call_room(joined.replaced.sid, services.call_key(joined.replaced))
+        _announce_left(joined.replaced, "left")
     enter_socket_room(call_room(payload.session_id))
     me = services.member_json(joined.member, user.name)
     if joined.created:

@@ -3,7 +3,6 @@ around its time, signalling only between them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,79 +11,12 @@ from sqlalchemy import select
 
 from conference.accounts.models import User
 from conference.calls.models import CallMember
-from conference.db_types import utcnow
 from conference.extensions import db
 from conference.matchmaking import meetings
 from conference.matchmaking.models import Meeting
-from conference.matchmaking.schemas import MeetingAnswer, MeetingIn
-from conference.programme.models import Event
+from conference.programme.models import Event, ProgrammeSession
 
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-
-
-@dataclass
-class Meetings:
-    now: int  # accepted, starting within five minutes: its call is open
-    other: int  # another accepted meeting, now, of two other people
-    pending: int  # asked, not answered yet
-    later: int  # accepted, in three hours: its call is not open yet
-    asker: User
-    host: User
-    guest: User  # a party of `other`
-    other_host: User
-    stranger: User  # registered, in no meeting
-
-
-def _next_five_minutes(after: datetime) -> datetime:
-    moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return moment + timedelta(minutes=(-moment.minute) % 5)
-
-
-@pytest.fixture()
-def mtg(app, make_event, make_user, make_registration) -> Meetings:
-    """An event running now; two accepted meetings about to start, a pending one and a later one."""
-    event = make_event("meeting-calls", starts_at=datetime.now(UTC) - timedelta(hours=1))
-    people = {
-        name: make_user(name=label)
-        for name, label in (
-            ("asker", "Ari Asker"),
-            ("host", "Hana Host"),
-            ("guest", "Gus Guest"),
-            ("other_host", "Oli Host"),
-            ("stranger", "Sam Stranger"),
-        )
-    }
-    for person in people.values():
-        make_registration(person, event)
-    soon = _next_five_minutes(utcnow())
-    with app.app_context():
-        session = db.session
-        this = session.get_one(Event, event.id)
-        user = {name: session.get_one(User, person.id) for name, person in people.items()}
-        for name in ("host", "other_host"):
-            meetings.set_open_to_meetings(session, this, user[name], True)
-
-        def ask(by: str, of: str, starts: datetime, *, accepted: bool = True) -> int:
-            data = MeetingIn(
-                recipient_id=user[of].id,
-                starts_at=starts,
-                duration_minutes=30,
-                mode="in_person",
-                place="Table 3",
-            )
-            meeting = meetings.request_meeting(session, this, user[by], data)
-            if accepted:
-                meetings.accept(session, meeting, user[of], MeetingAnswer(revision=meeting.revision))
-            return meeting.id
-
-        ids = {
-            "now": ask("asker", "host", soon),
-            "other": ask("guest", "other_host", soon),
-            "pending": ask("stranger", "host", soon + timedelta(hours=1), accepted=False),
-            "later": ask("asker", "host", soon + timedelta(hours=3)),
-        }
-        session.expunge_all()
-    return Meetings(**ids, **people)
 
 
 def joined_meeting(live_client, user, meeting_id: int, *, video: bool = False):
@@ -269,3 +201,24 @@ def test_the_meetings_list_leads_to_the_calls_of_accepted_meetings(logged_in_cli
     assert f"/events/meeting-calls/meetings/{mtg.now}/call" in html
     assert f"/events/meeting-calls/meetings/{mtg.later}/call" in html
     assert f"/events/meeting-calls/meetings/{mtg.pending}/call" not in html  # not accepted
+
+
+def test_joining_a_room_call_ends_the_meeting_call_of_that_socket(app, live_client, mtg):
+    with app.app_context():
+        workshop = db.session.scalars(
+            select(ProgrammeSession)
+            .join(Event, Event.id == ProgrammeSession.event_id)
+            .where(Event.slug == "meeting-calls", ProgrammeSession.kind == "workshop")
+        ).one()
+        workshop.interactive = True
+        workshop_id = workshop.id
+        db.session.commit()
+    asker, asker_call = joined_meeting(live_client, mtg.asker, mtg.now)
+    host, _ = joined_meeting(live_client, mtg.host, mtg.now)
+    drain(asker, host)
+    assert call(asker, "join", {"session_id": workshop_id})["ok"]
+    assert call(asker, "call:join", {"session_id": workshop_id})["ok"]
+    assert received(host, "call:member-left") == [
+        {"meeting_id": mtg.now, "member_id": asker_call["me"]["id"], "reason": "left"}
+    ]
+    assert set(rows(app)) == {(None, mtg.now, mtg.host.id), (workshop_id, None, mtg.asker.id)}
