@@ -1,7 +1,7 @@
 """calls: a call is keyed by a live room or by a matchmaking meeting (its two people, peer to peer)
 
-Revision ID: 0022_meeting_calls
-Revises: 0021_call_audiobridge
+Revision ID: 0023_meeting_calls
+Revises: 0022_interpretation_channels
 Create Date: 2026-11-29 15:30:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-11-29 15:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_meeting_calls"
-down_revision = "0021_call_audiobridge"
+revision = "0023_meeting_calls"
+down_revision = "0022_interpretation_channels"
 branch_labels = None
 depends_on = None
 
