@@ -63,7 +63,8 @@ def _admissible(db: DbSession, user: User, meeting_id: int) -> Meeting:
     if not opens <= now <= closes:
         raise Conflict(
             "meeting_call_closed",
-            "the meeting's call is open from 15 minutes before the meeting until 30 minutes after it",
+            f"the meeting's call is open from {OPENS_BEFORE.seconds // 60} minutes before the meeting"
+            f" until {CLOSES_AFTER.seconds // 60} minutes after it",
             opens_at=isoformat_utc(opens),
             closes_at=isoformat_utc(closes),
         )
