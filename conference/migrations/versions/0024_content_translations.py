@@ -1,8 +1,8 @@
 """organisers' content in several languages: a `translations` JSON column ({field: {language: text}})
 on events, programme sessions, polls, poll options and matchmaking practices
 
-Revision ID: 0023_content_translations
-Revises: 0022_interpretation_channels
+Revision ID: 0024_content_translations
+Revises: 0023_meeting_calls
 Create Date: 2026-11-29 15:00:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2026-11-29 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_content_translations"
-down_revision = "0022_interpretation_channels"
+revision = "0024_content_translations"
+down_revision = "0023_meeting_calls"
 branch_labels = None
 depends_on = None
 
