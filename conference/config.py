@@ -271,6 +271,16 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_PRESENCE_COALESCE_SECONDS",
         _SECONDS,
     ),
+    # The shared half of a room's join state (questions, chat, polls, breakouts, call) is built once
+    # and handed to the people who join the room within this many seconds; any broadcast change of
+    # the room makes it out of date at once (rooms/snapshots.py). 0 builds it for every join.
+    Setting(
+        "ROOMS_JOIN_SNAPSHOT_SECONDS",
+        0.5,
+        "the shared part of a room's join state is reused for this many seconds by later joiners (0: built for each join)",
+        "ROOMS_JOIN_SNAPSHOT_SECONDS",
+        _SECONDS,
+    ),
     Setting(
         "BREAKOUT_COUNTS_INTERVAL_S",
         0.5,

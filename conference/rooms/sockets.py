@@ -91,18 +91,30 @@ def on_join(user, payload: JoinRoom):
     session, room = services.enter_room(db.session, user, payload.session_id, sid, screen=payload.screen)
     for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
         step(db.session, user, session)
-    state = services.room_state(db.session, user, session, room)
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
-    enter_socket_room(room_name(payload.session_id))
-    enter_socket_room(event_room(state["session"]["event_id"]))
-    enter_socket_room(user_room(user.id))
-    if state["is_moderator"]:
-        enter_socket_room(moderators_room(payload.session_id))
+    # Into the Socket.IO rooms first, then the state: a change broadcast from now on reaches this
+    # socket, and the snapshot holds every change broadcast before (see rooms/snapshots.py).
+    moderator = can_moderate(db.session, user, session)
+    _enter_socket_rooms(session, user, moderator)
+    db.session.commit()  # nothing to write: the reads below start a transaction of their own, now
+    try:
+        state = services.room_state(db.session, user, session, room, cached=True, moderator=moderator)
+    except Exception:
+        _leave_socket_rooms(sid, payload.session_id)
+        raise
     _people_moved(payload.session_id, previous)
     ack = ok(state=state)
     _after_join(user, payload.session_id)
     return ack
+
+
+def _enter_socket_rooms(session: ProgrammeSession, user, moderator: bool) -> None:
+    enter_socket_room(room_name(session.id))
+    enter_socket_room(event_room(session.event_id))
+    enter_socket_room(user_room(user.id))
+    if moderator:
+        enter_socket_room(moderators_room(session.id))
 
 
 def _after_join(user, session_id: int) -> None:

@@ -13,9 +13,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ... import wire
 from ...accounts.models import User
@@ -23,6 +25,7 @@ from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
+from ...hooks import Joiner
 from ...programme.models import ProgrammeSession
 from ...wire import isoformat_utc
 from .. import ratelimit
@@ -569,7 +572,9 @@ def my_ballots(db: DbSession, user: User, poll_ids: list[int]) -> dict[int, Poll
     if not poll_ids:
         return {}
     ballots = db.scalars(
-        select(PollBallot).where(PollBallot.user_id == user.id, PollBallot.poll_id.in_(poll_ids))
+        select(PollBallot)
+        .where(PollBallot.user_id == user.id, PollBallot.poll_id.in_(poll_ids))
+        .options(selectinload(PollBallot.answers))
     )
     return {b.poll_id: b for b in ballots}
 
@@ -577,17 +582,138 @@ def my_ballots(db: DbSession, user: User, poll_ids: list[int]) -> dict[int, Poll
 def polls_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     """The `polls` part of the join state: the polls this user may see, their own ballot, and the
     results they may see. Call `close_due_polls` first so an expired poll is shown closed."""
+    joiner = Joiner(user, can_moderate(db, user, session))
+    return polls_personal_state(db, joiner, session, polls_shared_state(db, session))
+
+
+def polls_shared_state(db: DbSession, session: ProgrammeSession) -> dict:
+    """The polls everyone in the room sees (open ones, and closed ones whose results are public),
+    with the results every participant may see: a fixed number of queries however many polls."""
+    polls = [
+        p
+        for p in _polls_with_options(db, session.id, (PollStatus.OPEN.value, PollStatus.CLOSED.value))
+        if may_see_poll_as_participant(p)
+    ]
+    tallies = tallies_of(db, [p for p in polls if results_public(p)])
+    # `_closes_at` (never sent): each joiner's seconds left are counted from it
+    return {"polls": [{**poll_dict(p), "tally": tallies.get(p.id), "_closes_at": p.closes_at} for p in polls]}
+
+
+def polls_personal_state(db: DbSession, joiner: Joiner, session: ProgrammeSession, shared: dict) -> dict:
+    """Your ballots on the room's polls; a moderator also gets the drafts and every result."""
     now = utcnow()
-    polls = [p for p in polls_of_session(db, session.id) if may_see_poll(db, user, p)]
-    ballots = my_ballots(db, user, [p.id for p in polls])
-    entries = []
+    if joiner.moderator:
+        polls = _polls_with_options(db, session.id)
+        tallies = tallies_of(db, polls)
+        entries = [{**poll_dict(p, now=now), "tally": tallies.get(p.id)} for p in polls]
+    else:
+        entries = [_with_remaining(entry, now) for entry in shared["polls"]]
+    ballots = my_ballots(db, joiner.user, [entry["id"] for entry in entries])
+    return {
+        "polls": [
+            {**entry, "my_ballot": ballot_dict(ballots[entry["id"]]) if entry["id"] in ballots else None}
+            for entry in entries
+        ]
+    }
+
+
+def _with_remaining(shared_entry: dict, now: datetime) -> dict:
+    """A shared poll with its seconds left counted for this joiner (the shared state may be a moment old)."""
+    entry = dict(shared_entry)
+    closes_at = entry.pop("_closes_at")
+    if entry["status"] == PollStatus.OPEN.value and closes_at is not None:
+        entry["remaining_s"] = max(0.0, round((closes_at - now).total_seconds(), 3))
+    return entry
+
+
+def _polls_with_options(
+    db: DbSession, session_id: int, statuses: tuple[str, ...] | None = None
+) -> list[Poll]:
+    query = select(Poll).where(Poll.session_id == session_id).options(selectinload(Poll.options))
+    if statuses is not None:
+        query = query.where(Poll.status.in_(statuses))
+    # populate_existing: polls this session loaded before (closed meanwhile) are read again
+    return list(db.scalars(query.order_by(Poll.id).execution_options(populate_existing=True)))
+
+
+def tallies_of(db: DbSession, polls: list[Poll]) -> dict[int, dict]:
+    """`tally(poll)` of many polls at once, in one query per kind of count (not per poll)."""
+    if not polls:
+        return {}
+    ids = [p.id for p in polls]
+    versions = dict(db.execute(select(Poll.id, Poll.votes_version).where(Poll.id.in_(ids))).all())
+    totals = dict(
+        db.execute(
+            select(PollBallot.poll_id, func.count())
+            .where(PollBallot.poll_id.in_(ids))
+            .group_by(PollBallot.poll_id)
+        ).all()
+    )
+    results: dict[int, dict[str, Any]] = {
+        p.id: {"poll_id": p.id, "kind": p.kind, "total": totals.get(p.id, 0), "version": versions.get(p.id)}
+        for p in polls
+    }
+    by_kind: dict[str, list[Poll]] = {}
     for poll in polls:
-        entry = poll_dict(poll, now=now)
-        ballot = ballots.get(poll.id)
-        entry["my_ballot"] = ballot_dict(ballot) if ballot else None
-        entry["tally"] = tally(db, poll) if may_see_results(db, user, poll) else None
-        entries.append(entry)
-    return {"polls": entries}
+        by_kind.setdefault("choice" if poll.kind in CHOICE_KINDS else poll.kind, []).append(poll)
+    if "choice" in by_kind:
+        counts = _grouped(db, PollAnswer.option_id, by_kind["choice"])
+        for poll in by_kind["choice"]:
+            mine = counts.get(poll.id, {})
+            results[poll.id]["counts"] = {str(o.id): mine.get(o.id, 0) for o in poll.options}
+    if PollKind.RATING.value in by_kind:
+        counts = _grouped(db, PollAnswer.rating, by_kind[PollKind.RATING.value])
+        for poll in by_kind[PollKind.RATING.value]:
+            mine = counts.get(poll.id, {})
+            assert poll.scale is not None  # create_poll gives every rating poll its scale
+            results[poll.id]["counts"] = {str(n): mine.get(n, 0) for n in range(1, poll.scale + 1)}
+            answers = sum(mine.values())
+            mean = sum(rating * n for rating, n in mine.items()) / answers if answers else None
+            results[poll.id]["mean"] = round(float(mean), 2) if mean is not None else None
+    if PollKind.WORD_CLOUD.value in by_kind:
+        counts = _grouped(db, PollAnswer.word, by_kind[PollKind.WORD_CLOUD.value])
+        for poll in by_kind[PollKind.WORD_CLOUD.value]:
+            ranked = sorted(counts.get(poll.id, {}).items(), key=lambda item: (-item[1], item[0]))
+            results[poll.id]["words"] = dict(ranked[:WORDS_SHOWN])
+    if PollKind.OPEN_TEXT.value in by_kind:
+        texts = _newest_texts(db, by_kind[PollKind.OPEN_TEXT.value])
+        for poll in by_kind[PollKind.OPEN_TEXT.value]:
+            results[poll.id]["texts"] = texts.get(poll.id, [])
+    return results
+
+
+def _grouped(db: DbSession, column, polls: list[Poll]) -> dict[int, dict]:
+    """{poll id: {value: answers}} for the non-empty values of `column` (one query)."""
+    found: dict[int, dict] = {}
+    rows = db.execute(
+        select(PollAnswer.poll_id, column, func.count())
+        .where(PollAnswer.poll_id.in_([p.id for p in polls]), column.is_not(None))
+        .group_by(PollAnswer.poll_id, column)
+    )
+    for poll_id, value, n in rows:
+        found.setdefault(poll_id, {})[value] = n
+    return found
+
+
+def _newest_texts(db: DbSession, polls: list[Poll]) -> dict[int, list[str]]:
+    """The TEXTS_SHOWN newest texts of each poll, newest first (one query, a window per poll)."""
+    rank = (
+        func.row_number().over(partition_by=PollAnswer.poll_id, order_by=PollAnswer.id.desc()).label("rank")
+    )
+    newest = (
+        select(PollAnswer.poll_id, PollAnswer.id, PollAnswer.text, rank)
+        .where(PollAnswer.poll_id.in_([p.id for p in polls]), PollAnswer.text.is_not(None))
+        .subquery()
+    )
+    found: dict[int, list[str]] = {}
+    rows = db.execute(
+        select(newest.c.poll_id, newest.c.text)
+        .where(newest.c.rank <= TEXTS_SHOWN)
+        .order_by(newest.c.poll_id, newest.c.id.desc())
+    )
+    for poll_id, text in rows:
+        found.setdefault(poll_id, []).append(text)
+    return found
 
 
 # --------------------------------------------------------------------------- export

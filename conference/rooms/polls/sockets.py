@@ -24,7 +24,7 @@ def init_app(app) -> None:
     live.register()
     broadcast.init_app(app)
     hooks.add_before_join_state(close_due_polls_before_join_state, app)
-    hooks.add_join_state(polls_join_state, app)
+    hooks.add_join_state_part(services.polls_shared_state, services.polls_personal_state, app=app)
     hooks.add_after_join(resume_poll_timers_after_join, app)
 
 
@@ -94,11 +94,6 @@ def close_due_polls_before_join_state(_db_session, _user, session) -> None:
     """A deadline passed while no timer ran (e.g. a restart): close those polls for everyone, so the
     joining person's state shows them closed."""
     broadcast.close_due_and_announce(session.id)
-
-
-def polls_join_state(db_session, user, session) -> dict:
-    """Open polls (and closed ones whose results are public), your ballot, the results you may see."""
-    return services.polls_state(db_session, user, session)
 
 
 def resume_poll_timers_after_join(_db_session, _user, _session) -> None:
