@@ -31,10 +31,12 @@ The personal half is read after T1 in a fresh transaction of the joiner's sessio
 every change committed before T1; later ones reach the joiner as broadcasts (its `user:<id>` and
 `moderators:<id>` rooms are entered at T1 as well).
 
-The label is exact (not a guess about what a broadcast changed), so the window only bounds the
-staleness of what no broadcast announces at once: time itself (`remaining_s` is computed for each
-joiner) and the presence numbers between two coalesced `presence` broadcasts (each joiner counts
-the people online for themselves; the joiner's own arrival is broadcast to them once they are in).
+One kind of broadcast does not count: `presence` (numbers only, several a second in a join storm,
+where counting it would rebuild the shared part at every flush). The shared part's only presence
+number is `on_site` (`online` is counted for each joiner, their own arrival included); a joiner whose
+snapshot has an older one receives the `presence` broadcast that their own join announces, read
+after they entered the room. So the window bounds the staleness of that number and of time itself
+(`remaining_s` is counted for each joiner), never of a question, a line of chat, a poll or a room.
 
 Single flight: the people who join a room while its shared part is being built wait for that build
 instead of each starting their own (`SnapshotCache.get`).
@@ -59,6 +61,7 @@ EXTENSION = "rooms.join_snapshots"
 # Broadcasts to these rooms can change a shared join state. Sockets (`to=sid`) and `user:<id>`
 # rooms carry personal news only: the personal half is never cached.
 TRACKED_PREFIXES = ("session:", "moderators:", "call:", "event:")
+UNTRACKED_EVENTS = frozenset({"presence"})  # see the module docstring
 WAIT_FOR_BUILD_S = 30.0  # a waiter builds for itself after this long (a build that hangs)
 
 
@@ -174,8 +177,8 @@ def init_app(app: Flask) -> None:
         versions, SnapshotCache(lambda: app.config["ROOMS_JOIN_SNAPSHOT_SECONDS"])
     )
 
-    def delivered(_event: str, namespace: str, room) -> None:
-        if namespace != LIVE:
+    def delivered(event: str, namespace: str, room) -> None:
+        if namespace != LIVE or event in UNTRACKED_EVENTS:
             return
         for name in room if isinstance(room, (list, tuple)) else [room]:
             if name is None or (isinstance(name, str) and name.startswith(TRACKED_PREFIXES)):

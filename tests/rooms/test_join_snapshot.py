@@ -112,7 +112,6 @@ def join_queries(app, client, session_id: int) -> tuple[dict, int]:
 def test_a_join_costs_the_same_queries_in_a_room_of_10_and_of_500(app, cast, live_client, joined):
     """Counted on a cold cache (every join builds the shared part) and on a warm one, for an attendee
     and a moderator: the same number of statements in both rooms."""
-    app.config["ROOMS_PRESENCE_COALESCE_SECONDS"] = 30  # no presence broadcast meanwhile
     fill_room(app, cast, cast.plenary, 10)
     fill_room(app, cast, cast.thematic, 500)
     for room in (cast.plenary, cast.thematic):  # what a room's first join does once (its row, timers)
@@ -136,10 +135,9 @@ def test_a_join_costs_the_same_queries_in_a_room_of_10_and_of_500(app, cast, liv
 
 @pytest.fixture()
 def shared_window(app):
-    """A long snapshot window and presence coalescing, so that only the changes under test make a
-    room's shared part out of date (the tests' config broadcasts every presence change at once)."""
+    """A long snapshot window, so that only the changes under test make a room's shared part out of
+    date (presence broadcasts, sent at once for every join in the tests' config, do not)."""
     app.config["ROOMS_JOIN_SNAPSHOT_SECONDS"] = 60
-    app.config["ROOMS_PRESENCE_COALESCE_SECONDS"] = 30
     return snapshots.of(app).cache
 
 
