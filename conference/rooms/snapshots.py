@@ -53,6 +53,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from .. import fanout
+from ..errors import NotFound
 from ..extensions import db
 from ..programme.models import ProgrammeSession
 
@@ -202,8 +203,8 @@ def shared_state(
     def fresh_build() -> dict:
         with Session(db.engine, expire_on_commit=False) as fresh:
             session = fresh.get(ProgrammeSession, session_id)
-            if session is None:  # deleted since the join: the caller's reads will say so
-                return {}
+            if session is None:  # deleted since the join committed
+                raise NotFound("session_not_found", f"there is no session {session_id}")
             return build(fresh, session)
 
     return snapshots.cache.get(session_id, label, fresh_build)

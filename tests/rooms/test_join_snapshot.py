@@ -118,16 +118,24 @@ def test_a_join_costs_the_same_queries_in_a_room_of_10_and_of_500(app, cast, liv
         joined(cast.bob, room)
     for who in (cast.alice, cast.moderator):  # and a person's first (their rate-limit counter)
         joined(who, cast.workshop)
-    counts = {}
+    counts, states = {}, {}
     for window in (0, 60):
         app.config["ROOMS_JOIN_SNAPSHOT_SECONDS"] = window
         for who in ("moderator", "alice"):  # with a window, the moderator builds and Alice reuses
             for room in (cast.plenary, cast.thematic):
-                _state, counts[window, who, room] = join_queries(app, live_client(getattr(cast, who)), room)
+                states[who, room], counts[window, who, room] = join_queries(
+                    app, live_client(getattr(cast, who)), room
+                )
     for window in (0, 60):
         for who in ("alice", "moderator"):
             assert counts[window, who, cast.plenary] == counts[window, who, cast.thematic], counts
     assert counts[60, "alice", cast.thematic] < counts[0, "alice", cast.thematic]
+    large = states["moderator", cast.thematic]
+    assert len(large["questions"]) == 375 and len(large["chat"]) == 50 and len(large["polls"]) == 16
+    with app.app_context():  # the batched tallies are each poll's own tally, exactly
+        for entry in large["polls"]:
+            assert entry["tally"] == polls.tally(_db.session, polls.get_poll(_db.session, entry["id"]))
+    assert len(states["alice", cast.thematic]["questions"]) == 250  # approved and answered ones
 
 
 # --- the shared part: once per room and window, out of date at the first broadcast change -----------
@@ -330,3 +338,69 @@ def test_ballots_drafts_and_hidden_results_go_to_whom_they_belong(
     assert polls(other)["Hidden"]["tally"] is None and polls(own)["Hidden"]["tally"] is None
     assert polls(mod)["Hidden"]["tally"]["counts"][str(hidden_choice)] == 1
     assert all("_closes_at" not in p for state in (own, other, mod) for p in state["polls"])
+
+
+# --- PostgreSQL: the batched queries (correlated counts, a window per poll) run there as well ------
+
+
+def test_the_join_state_reads_the_same_on_postgresql():
+    from datetime import UTC, datetime
+
+    from pg_support import postgres_app
+
+    from conference.accounts.services import create_user
+    from conference.programme.models import ProgrammeSession
+    from conference.registrations.services import register
+    from conference.rooms import services
+
+    with postgres_app("snapshot") as app, app.app_context():
+        db = _db.session
+        start = datetime(2030, 5, 6, tzinfo=UTC)
+        event = Event(
+            slug="pg", title="PG", timezone="Asia/Seoul", starts_at=start, ends_at=start + timedelta(days=1)
+        )
+        db.add(event)
+        db.flush()
+        session = ProgrammeSession(
+            event_id=event.id,
+            title="Thematic",
+            kind="thematic",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
+        db.add(session)
+        db.commit()
+        admin = create_user(db, email="admin@example.org", name="Ada Admin", role="admin", password="x" * 12)
+        people = []
+        for i in range(3):
+            person = create_user(
+                db, email=f"p{i}@example.org", name=f"Person {i}", role="attendee", password="x" * 12
+            )
+            register(db, person, event, "online")
+            people.append(person)
+        asked = services.ask_question(db, people[0], session.id, "Anonymous?", anonymous=True)
+        services.vote(db, people[1], asked.id)
+        specs = {
+            "single": polls.PollSpec("One", "single", options=["a", "b", "c"]),
+            "rating": polls.PollSpec("Rate", "rating", scale=5),
+            "word_cloud": polls.PollSpec("Words", "word_cloud"),
+            "open_text": polls.PollSpec("Say", "open_text"),
+        }
+        for kind, spec in specs.items():
+            poll = polls.create_poll(db, admin, session.id, spec)
+            polls.open_poll(db, admin, poll.id)
+            for i, person in enumerate(people):
+                polls.cast_vote(db, person, poll.id, _vote(kind, poll, i))
+
+        state = services.room_state(db, people[2], session, cached=True)
+        assert [q["votes"] for q in state["questions"]] == [1] and "author" not in state["questions"][0]
+        tallies = {p["kind"]: p["tally"] for p in state["polls"]}
+        assert tallies["single"]["total"] == 3 and sum(tallies["single"]["counts"].values()) == 3
+        assert tallies["rating"]["mean"] == 2.0 and tallies["rating"]["counts"]["1"] == 1
+        assert tallies["word_cloud"]["words"] == {"w0": 1, "w1": 1, "w2": 1}
+        assert tallies["open_text"]["texts"] == ["answer 2", "answer 1", "answer 0"]
+        for entry in state["polls"]:  # the batched tallies are the one-poll tally, exactly
+            assert entry["tally"] == polls.tally(db, polls.get_poll(db, entry["id"]))
+        mine = services.room_state(db, people[0], session)
+        assert mine["questions"][0]["author"]["name"] == "Person 0"
+        assert all(p["my_ballot"] is not None for p in mine["polls"])

@@ -893,6 +893,7 @@ def join_state_shared(db: DbSession, session: ProgrammeSession) -> dict:
     }
     if round_ is None:
         return {"breakouts": state}
+    db.refresh(round_)  # a round this database session loaded before may have moved on since
     state.update(
         round=round_json(round_),
         rooms=rooms_json(db, round_),
