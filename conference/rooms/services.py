@@ -162,8 +162,9 @@ def room_state(
     room's shared part (cached per room when `cached`, see snapshots.py) and this person's view.
 
     The `join` handler calls it with `cached=True` only once the socket is in the room's Socket.IO
-    rooms; other callers get a state built now. `room` is accepted for the callers that hold it."""
-    joiner = hooks.Joiner(user, can_moderate(db, user, session))
+    rooms; other callers get a state built now. `room` is accepted for the callers that hold it;
+    `moderator` saves asking again when the caller knows."""
+    joiner = hooks.Joiner(user, can_moderate(db, user, session) if moderator is None else moderator)
     if cached:
         shared = snapshots.shared_state(session.id, snapshot_rooms(session), shared_room_state)
     else:
