@@ -165,8 +165,9 @@ function connect() {
     reopenAfterServerClose: true
   });
   Live.socket = socket;
-  socket.on("presence", updatePresence);
-  socket.on("room:updated", function (room) {
+  // Both go through Live.on: one that arrives before the join's ack is applied after its state.
+  Live.on("presence", updatePresence);
+  Live.on("room:updated", function (room) {
     if (room.session_id === Live.sessionId) { updateRoom(room); }
   });
 }
