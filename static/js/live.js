@@ -5,7 +5,7 @@
  *   Live.sessionId        the room this page is in now
  *   Live.socket           the socket.io socket on /live
  *   Live.emit(ev, data)   Promise<ack>; never rejects ({ok:false,error:{code:"timeout"}} on timeout)
- *   Live.on(ev, fn)       server broadcasts
+ *   Live.on(ev, fn)       server broadcasts (held back while a join is on its way, see below)
  *   Live.onState(fn)      fn(state) after every (re)join: rebuild the UI from it
  *   Live.switchRoom(id)   leave the current room and join another; fires onState again
  *   Live.me               {id, name, is_moderator}
