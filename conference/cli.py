@@ -299,7 +299,7 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
             )
         supervise(host, port, workers, max_connections)
         return
-    _prepare_process(max_connections)
+    prepare_process(max_connections)
     if not app.config.get("INSTANCE_ID"):
         app.config["INSTANCE_ID"] = f"{socket.gethostname()}:{port}"  # the same again after a restart
     hooks.server_starting.send(app)  # forget this process's stale sockets, resume due timers
@@ -314,7 +314,7 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)
 
 
-def _prepare_process(max_connections: int) -> None:
+def prepare_process(max_connections: int) -> None:
     """Make a serving process fit for thousands of sockets on one hub.
 
     - The file-descriptor limit goes up to what the system allows (a socket is a descriptor; 1,024,

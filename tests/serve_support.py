@@ -1,9 +1,14 @@
-"""Real `conference serve` processes for the live-engine tests: the production async mode (eventlet),
-the command people run, on a loopback port, on a database the test prepared."""
+"""Real `conference serve` processes for the tests marked `real_server`: the command people run, on a
+loopback port, on a database the test prepared, in the async mode of this run (`pytest --async-mode
+gevent`; eventlet, the default mode, otherwise). Flask-SocketIO's test client never goes through
+eventlet or gevent (it calls the handlers in the test's thread), so these tests are the ones that
+show the two modes behave alike; .ci/run runs them under both."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,14 +23,16 @@ from browser_support import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
+NGINX_CONF = PROJECT_DIR / "deploy" / "nginx" / "conference.conf"
+ASYNC_MODE = "eventlet"  # set from `pytest --async-mode` by tests/conftest.py
 
 
 def serve_env(database_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a served process: the test's database, the eventlet mode, nothing inherited."""
+    """The environment of a served process: the test's database, this run's async mode, nothing inherited."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONFERENCE_")}
     env.update(
         CONFERENCE_ENV="testing",  # the test's secret key and fast password hashing
-        CONFERENCE_ASYNC_MODE="eventlet",
+        CONFERENCE_ASYNC_MODE=ASYNC_MODE,
         CONFERENCE_DATABASE_URL=database_url,
         # Production's coalescing (the testing config refreshes dashboards and presence at every change).
         CONFERENCE_ATTENDANCE_BROADCAST_SECONDS="5",
@@ -60,7 +67,7 @@ def wait_until_up(process: subprocess.Popen, url: str) -> None:
         try:
             requests.get(url + "/", timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or not answering yet
             time.sleep(0.1)
     stop(process)
     raise AssertionError(f"the server at {url} did not answer within {START_TIMEOUT} s")
@@ -108,7 +115,7 @@ def conference_serve(database_url: str, **environment: str) -> Iterator[tuple[st
         **os.environ,
         "CONFERENCE_ENV": "development",
         "CONFERENCE_DATABASE_URL": database_url,
-        "CONFERENCE_ASYNC_MODE": "eventlet",
+        "CONFERENCE_ASYNC_MODE": ASYNC_MODE,
         "CONFERENCE_SECRET_KEY": "serve-support-secret-key-serve-support!",
         "CONFERENCE_MAIL_BACKGROUND_SENDER": "0",
         "CONFERENCE_CHECKIN_AUTO_CHECKOUT": "0",
@@ -143,3 +150,57 @@ def conference_serve(database_url: str, **environment: str) -> Iterator[tuple[st
             server.kill()
             server.wait(timeout=10)
         stderr_path.unlink(missing_ok=True)
+
+
+def free_port_pair() -> int:
+    """A port P with P+1 free too (the workers listen on consecutive ports)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise AssertionError("no two consecutive free ports")
+
+
+def start_nginx(tmp_path: Path, listen: int, worker_port: int) -> subprocess.Popen:
+    """nginx with the repository's configuration, moved to loopback ports, in the foreground."""
+    site = NGINX_CONF.read_text()
+    for old, new in (
+        ("listen 80;", f"listen 127.0.0.1:{listen};"),
+        ("127.0.0.1:5000", f"127.0.0.1:{worker_port}"),
+        ("127.0.0.1:5001", f"127.0.0.1:{worker_port + 1}"),
+    ):
+        assert site.count(old) == 1, f"deploy/nginx/conference.conf no longer has {old!r}"
+        site = site.replace(old, new)
+    (tmp_path / "conference.conf").write_text(site)
+    temp = {name: tmp_path / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    main = f"""
+user root;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log warn;
+daemon off;
+worker_processes 1;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp["client_body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    include {tmp_path}/conference.conf;
+}}
+"""
+    (tmp_path / "nginx.conf").write_text(main)
+    binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    process = subprocess.Popen(
+        [binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_until_up(process, f"http://127.0.0.1:{listen}")
+    return process

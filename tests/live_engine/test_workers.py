@@ -26,7 +26,7 @@ import pytest
 import socketio as socketio_client
 from browser_support import free_port
 from pg_support import postgres_app
-from serve_support import PROJECT_DIR, serve_env, wait_until_up
+from serve_support import PROJECT_DIR, free_port_pair, serve_env, start_nginx, wait_until_up
 from sqlalchemy import select
 
 from conference.accounts.models import User
@@ -35,10 +35,11 @@ from conference.programme.models import ProgrammeSession
 from conference.rooms.polls import services as polls
 from conference.rooms.polls.models import PollBallot
 
+pytestmark = pytest.mark.real_server
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 VOTERS = int(os.environ.get("TEST_VOTERS", "100"))  # CI time: each voter costs the test about 0.5 s
 WAIT = 20
-NGINX_CONF = PROJECT_DIR / "deploy" / "nginx" / "conference.conf"
 
 
 def _required(what: str, exc: Exception | str) -> None:
@@ -59,21 +60,6 @@ def app():
         _required("nginx (Debian's nginx package)", "no nginx binary")
     with postgres_app("workers") as app:
         yield app
-
-
-def free_port_pair() -> int:
-    """A port P with P+1 free too (the workers listen on consecutive ports)."""
-    for _ in range(50):
-        port = free_port()
-        try:
-            import socket
-
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise AssertionError("no two consecutive free ports")
 
 
 def start_workers(
@@ -101,47 +87,6 @@ def start_workers(
     for worker_port in (port, port + 1):
         wait_until_up(supervisor, f"http://127.0.0.1:{worker_port}")
     return supervisor, pids
-
-
-def start_nginx(tmp_path: Path, listen: int, worker_port: int) -> subprocess.Popen:
-    """nginx with the repository's configuration, moved to loopback ports, in the foreground."""
-    site = NGINX_CONF.read_text()
-    for old, new in (
-        ("listen 80;", f"listen 127.0.0.1:{listen};"),
-        ("127.0.0.1:5000", f"127.0.0.1:{worker_port}"),
-        ("127.0.0.1:5001", f"127.0.0.1:{worker_port + 1}"),
-    ):
-        assert site.count(old) == 1, f"deploy/nginx/conference.conf no longer has {old!r}"
-        site = site.replace(old, new)
-    (tmp_path / "conference.conf").write_text(site)
-    temp = {name: tmp_path / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    main = f"""
-user root;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log warn;
-daemon off;
-worker_processes 1;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp["client_body"]};
-    proxy_temp_path {temp["proxy"]};
-    fastcgi_temp_path {temp["fastcgi"]};
-    uwsgi_temp_path {temp["uwsgi"]};
-    scgi_temp_path {temp["scgi"]};
-    include {tmp_path}/conference.conf;
-}}
-"""
-    (tmp_path / "nginx.conf").write_text(main)
-    binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
-    process = subprocess.Popen(
-        [binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    wait_until_up(process, f"http://127.0.0.1:{listen}")
-    return process
 
 
 class Voter:
@@ -277,4 +222,5 @@ def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
             supervisor.kill()
         nginx.terminate()
         nginx.wait(timeout=10)
+        nginx.stdout.close()
         print(log.read_text()[-5000:])  # shown when the test fails
