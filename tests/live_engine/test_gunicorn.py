@@ -16,7 +16,6 @@ import threading
 import uuid
 from pathlib import Path
 
-import pytest
 import requests
 import socketio as socketio_client
 from live_engine.test_workers import REDIS_URL, app  # noqa: F401 - the fixture: PostgreSQL, Redis, nginx
