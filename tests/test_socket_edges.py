@@ -158,7 +158,7 @@ def test_edge_packets_get_an_error_ack_or_a_clean_disconnect_and_never_wedge_the
                 "message": 'an event is ["name", payload]: the name is missing',
             },
         }, payload
-        assert answers[JOIN_ID]["ok"] is True, payload
+        assert answers[JOIN_ID]["ok"] is True, (payload, answers[JOIN_ID])
 
     # Broken packets: the request is answered at once, the connection is closed, the server serves on.
     for packet in (
