@@ -165,25 +165,35 @@ def free_port_pair() -> int:
     raise AssertionError("no two consecutive free ports")
 
 
-def start_nginx(tmp_path: Path, listen: int, worker_port: int) -> subprocess.Popen:
-    """nginx with the repository's configuration, moved to loopback ports, in the foreground."""
+def start_nginx(
+    directory: Path, listen: int, worker_ports: list[int], worker_connections: int = 4096
+) -> subprocess.Popen:
+    """nginx (Debian's package) in the foreground with the repository's deploy/nginx/conference.conf,
+    moved to loopback ports: it listens on `listen` and balances over one upstream line per worker
+    port (the file lists two, for ports 5000 and 5001). Used by tests/live_engine/test_workers.py
+    and bench/live_engine.py."""
     site = NGINX_CONF.read_text()
-    for old, new in (
-        ("listen 80;", f"listen 127.0.0.1:{listen};"),
-        ("127.0.0.1:5000", f"127.0.0.1:{worker_port}"),
-        ("127.0.0.1:5001", f"127.0.0.1:{worker_port + 1}"),
-    ):
-        assert site.count(old) == 1, f"deploy/nginx/conference.conf no longer has {old!r}"
-        site = site.replace(old, new)
-    (tmp_path / "conference.conf").write_text(site)
-    temp = {name: tmp_path / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    upstream = [
+        line for line in site.splitlines(keepends=True) if line.strip().startswith("server 127.0.0.1:")
+    ]
+    assert site.count("listen 80;") == 1, "deploy/nginx/conference.conf no longer has 'listen 80;'"
+    assert [line.split()[1] for line in upstream] == ["127.0.0.1:5000", "127.0.0.1:5001"], (
+        "deploy/nginx/conference.conf no longer lists the workers on 127.0.0.1:5000 and :5001"
+    )
+    servers = "".join(upstream[0].replace("127.0.0.1:5000", f"127.0.0.1:{port}") for port in worker_ports)
+    site = site.replace(upstream[0] + upstream[1], servers).replace(
+        "listen 80;", f"listen 127.0.0.1:{listen};"
+    )
+    (directory / "conference.conf").write_text(site)
+    temp = {name: directory / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
     main = f"""
 user root;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log warn;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
 daemon off;
 worker_processes 1;
-events {{ worker_connections 4096; }}
+worker_rlimit_nofile {2 * worker_connections + 64};
+events {{ worker_connections {worker_connections}; }}
 http {{
     access_log off;
     client_body_temp_path {temp["client_body"]};
@@ -191,13 +201,14 @@ http {{
     fastcgi_temp_path {temp["fastcgi"]};
     uwsgi_temp_path {temp["uwsgi"]};
     scgi_temp_path {temp["scgi"]};
-    include {tmp_path}/conference.conf;
+    include {directory}/conference.conf;
 }}
 """
-    (tmp_path / "nginx.conf").write_text(main)
+    (directory / "nginx.conf").write_text(main)
     binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    assert binary, "no nginx binary (Debian's nginx package)"
     process = subprocess.Popen(
-        [binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        [binary, "-p", str(directory), "-c", str(directory / "nginx.conf")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

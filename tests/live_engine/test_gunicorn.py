@@ -124,7 +124,7 @@ def test_two_gunicorn_gevent_workers_behind_nginx_share_a_room(
             workers.append(
                 start_gunicorn(database_url, port + i, channel, instance, tmp_path / f"{instance}.log")
             )
-        nginx = start_nginx(tmp_path, listen, port)
+        nginx = start_nginx(tmp_path, listen, [port, port + 1])
         url = f"http://127.0.0.1:{listen}"
         assert requests.get(f"{url}/readyz", timeout=WAIT).json()["checks"]["message_queue"]["ok"] is True
 

@@ -167,7 +167,7 @@ def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
     channel = f"conference-test-{uuid.uuid4().hex[:10]}"
     log = tmp_path / "workers.log"
     supervisor, worker_pids = start_workers(app.config["SQLALCHEMY_DATABASE_URI"], port, channel, log)
-    nginx = start_nginx(tmp_path, listen, port)
+    nginx = start_nginx(tmp_path, listen, [port, port + 1])
     people: list[Voter] = []
     try:
         url = f"http://127.0.0.1:{listen}"
