@@ -261,7 +261,9 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
                 _rollback_quietly()
                 if not database_unreachable(exc):
                     raise
-                log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__)
+                log_event(
+                    log, logging.ERROR, "database_unavailable", handler=fn.__name__, error=type(exc).__name__
+                )
                 return _database_unavailable()
             if user is None:
                 return error("unauthenticated", "your sign-in has ended; please sign in again")
@@ -284,7 +286,13 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
             except SQLAlchemyError as exc:
                 _rollback_quietly()
                 if database_unreachable(exc):
-                    log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__)
+                    log_event(
+                        log,
+                        logging.ERROR,
+                        "database_unavailable",
+                        handler=fn.__name__,
+                        error=type(exc).__name__,
+                    )
                     return _database_unavailable()
                 log.exception("database error in %s", fn.__name__)
                 return error("storage_failed", "the server could not save this; nothing was changed")

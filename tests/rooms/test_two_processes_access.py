@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 
+import pytest
 import requests
 import socketio as socketio_client
 from conftest import PASSWORD
@@ -22,6 +23,8 @@ from sqlalchemy import select
 from conference.accounts.models import ApiToken
 from conference.extensions import db as _db
 from conference.grants.models import EventGrant
+
+pytestmark = pytest.mark.real_server
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
