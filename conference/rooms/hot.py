@@ -61,6 +61,7 @@ class Member:
     user_id: int
     name: str
     rooms: dict[int, Access] = field(default_factory=dict)
+    events: set[int] = field(default_factory=set)  # events whose rooms this socket entered
 
 
 @dataclass(frozen=True)
@@ -162,15 +163,37 @@ def _fresh(stamp: float) -> bool:
 def remember_join(sid: str, user: User, session: dict, moderator: bool) -> None:
     """The join checked who this is and that they may be in the room (`session`: the join state's
     session part): keep it for the hot events."""
-    if session["parent_id"] is not None:  # a breakout room: entry rules, checked every time
-        return
-    session_id, event_id = session["id"], session["event_id"]
-    ctx = context()
+    _keep_access(
+        context(),
+        sid,
+        user,
+        session["id"],
+        Access(session["event_id"], moderator, time.monotonic()),
+        ruled=session["parent_id"] is not None,
+        generation=None,
+    )
+
+
+def _keep_access(
+    ctx: HotContext,
+    sid: str,
+    user: User,
+    session_id: int,
+    granted: Access,
+    *,
+    ruled: bool,
+    generation: int | None,
+) -> Member:
+    """Remember the socket's person and the event it entered; the access itself unless the room has
+    entry rules (a breakout room: checked every time) or an invalidation raced with the check."""
     with ctx.lock:
         member = ctx.members.get(sid)
         if member is None or member.user_id != user.id:
             member = ctx.members[sid] = Member(user.id, user.name)
-        member.rooms[session_id] = Access(event_id, moderator, time.monotonic())
+        member.events.add(granted.event_id)
+        if not ruled and (generation is None or ctx.generation == generation):
+            member.rooms[session_id] = granted
+        return member
 
 
 def forget_room(sid: str, session_id: int) -> None:
@@ -208,16 +231,9 @@ def access(db: DbSession, sid: str, session_id: int) -> tuple[Member, Access]:
     session = get_live_session(db, session_id)
     ensure_can_join(db, user, session)
     granted = Access(session.event_id, can_moderate(db, user, session), time.monotonic())
-    if session.parent_id is not None:  # a breakout room: who may be there changes with its round
-        return Member(user.id, user.name), granted
-    with ctx.lock:
-        member = ctx.members.get(sid)
-        if member is None or member.user_id != user.id:
-            member = Member(user.id, user.name)
-            if ctx.generation == generation:
-                ctx.members[sid] = member
-        if ctx.generation == generation:
-            member.rooms[session_id] = granted
+    member = _keep_access(
+        ctx, sid, user, session_id, granted, ruled=session.parent_id is not None, generation=generation
+    )
     return member, granted
 
 
@@ -266,6 +282,24 @@ def poll_info(db: DbSession, poll_id: int) -> PollInfo | None:
     )
     _keep(ctx, ctx.polls, poll_id, info, generation)
     return info
+
+
+def remember_poll(poll) -> None:
+    """A poll just opened (committed, its options loaded): the first votes need not read it."""
+    ctx = context()
+    info = PollInfo(
+        poll.id,
+        poll.session_id,
+        poll.status,
+        poll.kind,
+        frozenset(o.id for o in poll.options),
+        poll.max_choices,
+        poll.scale,
+        poll.allow_change,
+        poll.closes_at,
+        time.monotonic(),
+    )
+    _keep(ctx, ctx.polls, poll.id, info, ctx.generation)
 
 
 def question_info(db: DbSession, question_id: int) -> QuestionInfo:
@@ -356,10 +390,9 @@ def apply_order(app: Flask | None, order: dict) -> int:
             for sid, member in ctx.members.items():
                 if member.user_id != user_id:
                     continue
-                lost = [s for s, a in member.rooms.items() if a.event_id == event_id]
-                for session_id in lost:
+                for session_id in [s for s, a in member.rooms.items() if a.event_id == event_id]:
                     del member.rooms[session_id]
-                if lost and what == "member":
+                if what == "member" and event_id in member.events:
                     closing.append(sid)
     if not closing:
         return 0

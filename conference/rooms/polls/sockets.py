@@ -67,7 +67,8 @@ def delete_poll(user, payload: PollRef):
 @live_event(PollRef)
 def open_poll(user, payload: PollRef):
     poll = services.open_poll(db.session, user, payload.poll_id)
-    broadcast.announce_opened(poll)
+    broadcast.announce_opened(poll)  # loads its options
+    hot.remember_poll(poll)
     return ok(poll=services.poll_dict(poll))
 
 
