@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session
 from .. import fanout, hooks
 from ..accounts.models import User
 from ..db_session import DbSession
-from ..errors import NotFound
+from ..errors import NotFound, ServiceError
+from ..realtime import close_local_sockets_by_sid, on_disconnect, socket_user
 from ..wire import isoformat_utc
 from .access import can_moderate, ensure_can_join, get_live_session
 from .models import PUBLIC_STATUSES, LiveRoom, Question
@@ -220,13 +221,9 @@ def access(db: DbSession, sid: str, session_id: int) -> tuple[Member, Access]:
         known = member.rooms.get(session_id)
         if known is not None and _fresh(known.checked_at):
             return member, known
-    from ..realtime import socket_user  # the full check of the login or token, with its queries
-
     generation = ctx.generation
-    user = socket_user(sid)
+    user = socket_user(sid)  # the full check of the login or token, with its queries
     if user is None:
-        from ..errors import ServiceError
-
         raise ServiceError("unauthenticated", "your sign-in has ended; please sign in again", status=401)
     session = get_live_session(db, session_id)
     ensure_can_join(db, user, session)
@@ -396,8 +393,6 @@ def apply_order(app: Flask | None, order: dict) -> int:
                     closing.append(sid)
     if not closing:
         return 0
-    from ..realtime import close_local_sockets_by_sid
-
     return close_local_sockets_by_sid(closing)
 
 
@@ -428,8 +423,6 @@ def _after_rollback(session: Session, previous) -> None:
 
 def init_app(app: Flask) -> None:
     """Forget each socket's entries when it goes; watch registrations."""
-    from ..realtime import on_disconnect
-
     on_disconnect(app, forget_connection)
     hooks.registration_changed.connect(_on_registration_changed)
     if not event.contains(Session, "after_commit", _after_commit):
