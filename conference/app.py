@@ -165,6 +165,7 @@ def _register_features(app: Flask) -> None:
         hooks,
         i18n,
         input_guard,
+        interpretation,
         mail,
         manage,
         matchmaking,
@@ -192,6 +193,7 @@ def _register_features(app: Flask) -> None:
         registrations,
         rooms,  # rooms, Q&A, chat, agenda updates, announcements, polls, breakouts
         calls,  # audio and video in breakouts and interactive sessions
+        interpretation,  # a stream per language: channels, the picker's /live event
         checkin,
         attendance,
         manage,

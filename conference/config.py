@@ -364,7 +364,27 @@ SETTINGS: tuple[Setting, ...] = (
         _base_url,
     ),
     Setting("JANUS_API_SECRET", None, "janus.jcfg's api_secret, when Janus requires one", "JANUS_API_SECRET"),
-    Setting("JANUS_ADMIN_KEY", None, "the videoroom plugin's admin_key, when set", "JANUS_ADMIN_KEY"),
+    Setting(
+        "JANUS_ADMIN_KEY",
+        None,
+        "the videoroom and audiobridge plugins' admin_key, when set",
+        "JANUS_ADMIN_KEY",
+    ),
+    Setting(
+        "CALLS_AUDIOBRIDGE_FROM",
+        25,
+        "with Janus: a call that opens while this many people are in its room is audio only, mixed by "
+        "Janus's audiobridge; 0: never",
+        "CALLS_AUDIOBRIDGE_FROM",
+        _whole(0),
+    ),
+    Setting(
+        "CALLS_AUDIOBRIDGE_MAX_MEMBERS",
+        300,
+        "people in one audio-only (audiobridge) call at once, instead of CALLS_MAX_MEMBERS",
+        "CALLS_AUDIOBRIDGE_MAX_MEMBERS",
+        _whole(2),
+    ),
     Setting(
         "CHECKIN_AUTO_CHECKOUT",
         True,

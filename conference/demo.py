@@ -540,6 +540,9 @@ def load_demo(db: DbSession) -> DemoSummary:
     from .matchmaking.demo import add_demo_matchmaking
 
     add_demo_matchmaking(db, event)
+    from .interpretation.demo import add_demo_channels
+
+    add_demo_channels(db, event)  # the opening session in Arabic and French
     return summarise(db, event, accounts)
 
 

@@ -25,6 +25,7 @@ from .checkin.schemas import CheckinListIn, ScanIn, ScanOut, SyncIn, SyncOut, Un
 from .db_types import MAX_DB_ID
 from .documents.schemas import DocumentIn, DocumentUpdate
 from .feedback.views import FeedbackIn
+from .interpretation.schemas import ChannelIn
 from .matchmaking.schemas import (
     AvailabilityIn,
     FollowUpIn,
@@ -59,6 +60,8 @@ REQUEST_BODIES: dict[str, dict[str, type[BaseModel]]] = {
     "programme_manage_api.create_speaker": {"POST": SpeakerIn},
     "programme_manage_api.update_speaker": {"PATCH": SpeakerIn},
     "programme_manage_api.create_grant": {"POST": GrantIn},
+    "interpretation_api.create_channel": {"POST": ChannelIn},
+    "interpretation_api.update_channel": {"PATCH": ChannelIn},
     "registrations_api.add_registration": {"POST": ParticipantAdd},
     "registrations_api.change_registration": {"PATCH": ModeChange},
     "registrations_api.import_registrations": {"POST": ImportRequest},

@@ -1,5 +1,5 @@
 """A real Janus server for tests: Debian's `janus` package, started on loopback ports with a config
-of our own (HTTP API only, the videoroom plugin only, an admin key), stopped afterwards.
+of our own (HTTP API only, the videoroom and audiobridge plugins only, an admin key), stopped afterwards.
 
 Without the package the tests skip with the reason, unless CI is set (.ci/run installs it): then a
 missing Janus is a failure.
@@ -21,6 +21,7 @@ import pytest
 
 LIB = Path("/usr/lib/x86_64-linux-gnu/janus")
 ADMIN_KEY = "test-admin-key"
+PLUGINS = ("libjanus_videoroom.so", "libjanus_audiobridge.so")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class JanusServer:
 
 def _require_janus() -> str:
     binary = shutil.which("janus")
-    if binary is None or not (LIB / "plugins" / "libjanus_videoroom.so").exists():
+    if binary is None or not all((LIB / "plugins" / plugin).exists() for plugin in PLUGINS):
         if os.environ.get("CI"):
             pytest.fail("Janus required in CI: apt-get install janus")
         pytest.skip("Debian's janus package is not installed (apt-get install janus)")
@@ -39,9 +40,7 @@ def _require_janus() -> str:
 
 
 def _write_config(folder: Path, port: int) -> None:
-    other_plugins = sorted(
-        p.name for p in (LIB / "plugins").glob("libjanus_*.so") if p.name != "libjanus_videoroom.so"
-    )
+    other_plugins = sorted(p.name for p in (LIB / "plugins").glob("libjanus_*.so") if p.name not in PLUGINS)
     other_transports = sorted(
         p.name for p in (LIB / "transports").glob("libjanus_*.so") if p.name != "libjanus_http.so"
     )
@@ -84,6 +83,13 @@ cors: {{ }}
 }}
 """
     )
+    (folder / "janus.plugin.audiobridge.jcfg").write_text(
+        f"""general: {{
+  admin_key = "{ADMIN_KEY}"
+  lock_rtp_forward = true
+}}
+"""
+    )
 
 
 @contextmanager
@@ -105,7 +111,7 @@ def running_janus(tmp_path: Path, port: int):
             try:
                 with urllib.request.urlopen(f"{url}/info", timeout=1) as answer:
                     info = json.loads(answer.read())
-                if "janus.plugin.videoroom" in info.get("plugins", {}):
+                if {"janus.plugin.videoroom", "janus.plugin.audiobridge"} <= set(info.get("plugins", {})):
                     break
             except OSError:
                 pass

@@ -27,6 +27,9 @@ class CallRoom(Model):
     janus_room: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     # Janus asks it for every change to the room (allowed tokens, kicks, destroy): only we hold it.
     janus_secret: Mapped[str | None] = mapped_column(String(64))
+    # The Janus plugin carrying the room while it exists: "videoroom", or "audiobridge" (audio only,
+    # mixed by Janus) for a room that was large when its call opened.
+    janus_plugin: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

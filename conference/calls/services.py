@@ -7,7 +7,9 @@ the call; `prune_absent` applies it after every presence change.
 
 With a Janus SFU (`sfu` given), the room's Janus room is created with the first member, each member
 gets a token of their own in its allowed list, and leaving removes it; otherwise browsers connect peer
-to peer and relay their offers, answers and candidates through `/live` (`relay_target`).
+to peer and relay their offers, answers and candidates through `/live` (`relay_target`). A call that
+opens while its live room holds `limits.audiobridge_from` people or more is audio only: Janus's
+audiobridge mixes it, nobody takes a camera slot, and a moderator's mute is applied by Janus.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..programme.models import ProgrammeSession
 from ..rooms.breakouts.models import BreakoutRoom, BreakoutRound, RoundStatus
 from ..rooms.models import RoomPresence
 from ..wire import isoformat_utc
-from .janus import JanusClient
+from .janus import AUDIOBRIDGE, VIDEOROOM, JanusClient
 from .models import CallMember, CallRoom
 
 # Janus room numbers are chosen by us (random, below 2**53 so that JavaScript reads them exactly).
@@ -38,6 +40,10 @@ _JANUS_ROOM_BITS = 52
 class CallLimits:
     max_video: int  # cameras (or shared screens) at once; beyond it people join with audio only
     max_members: int  # people in one call at once
+    # With Janus: a call opening while this many people are in its room goes through the audiobridge
+    # (audio only); 0: never.
+    audiobridge_from: int = 0
+    audiobridge_max_members: int = 0  # people in one audiobridge call (it mixes: it carries many more)
 
 
 @dataclass(frozen=True)
@@ -117,8 +123,9 @@ def join_call(
     if room.locked and not can_moderate(db, user, session):
         raise Forbidden("call_locked", "a moderator locked this call: nobody new can join now")
     members = db.scalar(select(func.count()).where(CallMember.session_id == session_id)) or 0
-    if members >= limits.max_members:
-        raise Conflict("call_full", f"this call already has {limits.max_members} people")
+    cap = limits.audiobridge_max_members if audio_only(room) else limits.max_members
+    if members >= cap:
+        raise Conflict("call_full", f"this call already has {cap} people")
     member = CallMember(sid=sid, session_id=session_id, user_id=user.id)
     db.add(member)
     try:
@@ -126,10 +133,10 @@ def join_call(
     except IntegrityError as exc:  # the same socket joined twice at once: the other join won
         db.rollback()
         raise Conflict("join_in_progress", "this connection is already joining the call; try again") from exc
-    if with_video:
-        _take_video_slot(db, member, limits)
     if sfu is not None:
         _open_to(db, sfu, room, member, limits)
+    if with_video and not audio_only(room):
+        _take_video_slot(db, member, limits)
     db.commit()
     return Joined(member, room, created=True)
 
@@ -157,15 +164,36 @@ def _take_video_slot(db: DbSession, member: CallMember, limits: CallLimits) -> b
     return False
 
 
+def audio_only(room: CallRoom) -> bool:
+    """The call goes through Janus's audiobridge: audio only, no camera or screen."""
+    return room.janus_plugin == AUDIOBRIDGE
+
+
+def _large_room(db: DbSession, session_id: int, limits: CallLimits) -> bool:
+    if limits.audiobridge_from <= 0:
+        return False
+    present = db.scalar(
+        select(func.count(func.distinct(RoomPresence.user_id))).where(RoomPresence.session_id == session_id)
+    )
+    return (present or 0) >= limits.audiobridge_from
+
+
 def _open_to(db: DbSession, sfu: JanusClient, room: CallRoom, member: CallMember, limits: CallLimits) -> None:
     member.janus_token = secrets.token_urlsafe(24)
     if room.janus_room is None:
         room.janus_room = secrets.randbits(_JANUS_ROOM_BITS) or 1
         room.janus_secret = secrets.token_urlsafe(24)
+        room.janus_plugin = AUDIOBRIDGE if _large_room(db, room.session_id, limits) else VIDEOROOM
         db.flush()
-        sfu.create_room(room.janus_room, room.janus_secret, limits.max_video, member.janus_token)
+        sfu.create_room(
+            room.janus_room, room.janus_secret, limits.max_video, member.janus_token, room.janus_plugin
+        )
     else:
-        sfu.allow(room.janus_room, room.janus_secret or "", member.janus_token, True)
+        sfu.allow(room.janus_room, room.janus_secret or "", member.janus_token, True, _plugin(room))
+
+
+def _plugin(room: CallRoom) -> str:
+    return room.janus_plugin or VIDEOROOM
 
 
 def set_media(
@@ -174,6 +202,9 @@ def set_media(
     """Microphone, camera and screen of one member. A camera or a screen needs a slot."""
     member = _member(db, sid)
     wants_picture = video or screen
+    room = db.get(CallRoom, member.session_id)
+    if wants_picture and room is not None and audio_only(room):
+        raise Conflict("audio_only", "this call is audio only: it has too many people for cameras")
     if wants_picture and member.video_slot is None and not _take_video_slot(db, member, limits):
         db.rollback()
         raise Conflict(
@@ -230,11 +261,12 @@ def _remove(db: DbSession, member: CallMember, sfu: JanusClient | None) -> None:
     db.delete(member)
     db.flush()
     if sfu is not None and room is not None and room.janus_room is not None and member.janus_token:
-        sfu.allow(room.janus_room, room.janus_secret or "", member.janus_token, False)
-        sfu.kick(room.janus_room, room.janus_secret or "", member.id)
+        plugin = _plugin(room)
+        sfu.allow(room.janus_room, room.janus_secret or "", member.janus_token, False, plugin)
+        sfu.kick(room.janus_room, room.janus_secret or "", member.id, plugin)
         if not db.scalar(select(CallMember.id).where(CallMember.session_id == member.session_id).limit(1)):
-            sfu.destroy_room(room.janus_room, room.janus_secret or "")
-            room.janus_room = room.janus_secret = None
+            sfu.destroy_room(room.janus_room, room.janus_secret or "", plugin)
+            room.janus_room = room.janus_secret = room.janus_plugin = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +297,9 @@ def moderate(
         raise NotFound("member_not_found", "that person is not in this call (any more)")
     if action == "mute":
         target.audio = False
+        if sfu is not None and room.janus_room is not None and audio_only(room):
+            # Janus stops mixing their audio, whatever their browser does.
+            sfu.mute(room.janus_room, room.janus_secret or "", target.id)
     elif action == "lower_hand":
         target.hand_raised_at = None
     elif action == "remove":
@@ -337,5 +372,6 @@ def call_state(db: DbSession, session: ProgrammeSession) -> dict:
     return {
         "available": available,
         "locked": bool(room and room.locked),
+        "audio_only": bool(room and audio_only(room)),
         "members": members_json(db, session.id) if available else [],
     }

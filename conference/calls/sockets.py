@@ -52,7 +52,12 @@ def init_app(app: Flask) -> None:
 
 def limits() -> services.CallLimits:
     config = current_app.config
-    return services.CallLimits(max_video=config["CALLS_MAX_VIDEO"], max_members=config["CALLS_MAX_MEMBERS"])
+    return services.CallLimits(
+        max_video=config["CALLS_MAX_VIDEO"],
+        max_members=config["CALLS_MAX_MEMBERS"],
+        audiobridge_from=config["CALLS_AUDIOBRIDGE_FROM"],
+        audiobridge_max_members=config["CALLS_AUDIOBRIDGE_MAX_MEMBERS"],
+    )
 
 
 def sfu() -> JanusClient | None:
@@ -102,7 +107,8 @@ def on_join(user, payload: schemas.JoinCall):
         "me": me,
         "members": services.members_json(db.session, payload.session_id),
         "locked": joined.room.locked,
-        "max_video": config["CALLS_MAX_VIDEO"],
+        "audio_only": services.audio_only(joined.room),
+        "max_video": 0 if services.audio_only(joined.room) else config["CALLS_MAX_VIDEO"],
         "ice_servers": ice_servers_for(config["CALLS_ICE_SERVERS"], user.id),
     }
     if joined.room.janus_room is not None:
@@ -111,6 +117,7 @@ def on_join(user, payload: schemas.JoinCall):
             "room": joined.room.janus_room,
             "token": joined.member.janus_token,
             "publisher_id": joined.member.id,
+            "plugin": joined.room.janus_plugin,
         }
     return ok(call=answer)
 

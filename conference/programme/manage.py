@@ -342,9 +342,8 @@ def _edit_page(slug, kind, schema, fields_for, load, values_of, save, delete_end
         values = typed(schema)
     title = f"Edit the {kind}" if item is not None else f"New {kind}"
     delete_url = url_for(delete_endpoint, slug=slug, item_id=item.id) if item is not None else None
-    return _form_page(
-        title, event, fields, values, errors, request.path, extra={"delete_url": delete_url, "kind": kind}
-    )
+    extra = {"delete_url": delete_url, "kind": kind, "item_id": item.id if item is not None else None}
+    return _form_page(title, event, fields, values, errors, request.path, extra=extra)
 
 
 def _delete(slug, kind, load, remove, item_id):

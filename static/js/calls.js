@@ -6,7 +6,8 @@
  *   mesh   peer to peer: the newcomer offers to everyone already there, offers, answers and ICE
  *          candidates are relayed by the server to one member at a time (`call:signal`);
  *   janus  a Janus SFU (the server created the room and gave us a token): janus.js publishes our
- *          tracks and subscribes to the others'.
+ *          tracks and subscribes to the others' (videoroom) or, in a large audio-only call, sends
+ *          our microphone to Janus's audiobridge and plays the one mix it sends back.
  * Microphone and camera are off until the person switches them on; each peer connection carries an
  * audio and a video transceiver from the start, so switching a device on or off, or sharing the
  * screen, only replaces a track and never renegotiates.
@@ -36,7 +37,12 @@ function startCalls(root) {
     inCall: function () { return !!call; },
     me: function () { return call && call.me; },
     members: function () { return Array.from(members.values()).map(function (m) { return m.member; }); },
-    mode: function () { return call && call.mode; }
+    mode: function () { return call && call.mode; },
+    audioOnly: function () { return !!(call && call.audio_only); },
+    /* The received audio's statistics (audiobridge): {bytesReceived, totalAudioEnergy, audioLevel}. */
+    inboundAudio: function () {
+      return transport && transport.inboundAudio ? transport.inboundAudio() : Promise.resolve(null);
+    }
   };
   window.Call = Call;
 
@@ -129,6 +135,7 @@ function startCalls(root) {
     show($("check-error"), false);
     $("check-mic").checked = !!local.audio;
     $("check-cam").checked = !!local.video;
+    show($("check-cam").closest("label"), !(available && available.audio_only));  // no camera in an audio-only call
     levels();  // the click is the gesture that lets the audio context run
     if (check.showModal) { check.showModal(); } else { check.setAttribute("open", ""); }
   }
@@ -183,7 +190,10 @@ function startCalls(root) {
         return ack;
       }
       call = ack.call;
-      if (local.video && !call.me.may_publish_video) {
+      if (call.audio_only) {
+        stopTrack("video");
+        status(t("Many people are in this room: the call is audio only."));
+      } else if (local.video && !call.me.may_publish_video) {
         stopTrack("video");
         status(t("%(max)s cameras are on already: you joined with your microphone only.", { max: call.max_video }));
       } else {
@@ -195,7 +205,8 @@ function startCalls(root) {
       show($("lobby"), false);
       show($("inside"), true);
       show($("lock"), Live.me.is_moderator);
-      transport = call.mode === "janus" ? janusTransport(call) : meshTransport(call);
+      transport = call.mode !== "janus" ? meshTransport(call)
+        : call.janus.plugin === "audiobridge" ? bridgeTransport(call) : janusTransport(call);
       return transport.start().then(function () {
         syncMedia();
         drawControls();
@@ -320,7 +331,9 @@ function startCalls(root) {
     setText($("cam"), local.video ? t("Camera off") : t("Camera on"));
     $("screen").setAttribute("aria-pressed", String(!!local.screen));
     setText($("screen"), local.screen ? t("Stop sharing") : t("Share screen"));
-    show($("screen"), !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia));
+    var pictures = !(call && call.audio_only);
+    show($("cam"), pictures);
+    show($("screen"), pictures && !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia));
     $("hand").setAttribute("aria-pressed", String(hand));
     setText($("hand"), hand ? t("Lower hand") : t("Raise hand"));
     var locked = !!(available && available.locked);
@@ -732,6 +745,122 @@ function startCalls(root) {
         if (session) { session.destroy({ notifyDestroyed: false }); }
         session = null;
         subscribers.clear();
+      }
+    };
+  }
+
+  /* --- janus audiobridge: a large audio-only call, mixed by Janus ------------------------------- */
+
+  function bridgeTransport(joined) {
+    var base = root.dataset.vendor;
+    var session = null;
+    var handle = null;
+    var negotiated = false;
+    var sent = null;  // the microphone track Janus has from us
+    var player = el("audio", { autoplay: true, hidden: true });
+    player.dataset.call = "mix";
+    root.append(player);
+
+    function speaking(memberId, on) {
+      var entry = members.get(memberId);
+      if (entry) { entry.tile.classList.toggle("speaking", on && entry.member.audio); }
+    }
+
+    /* One offer: an audio transceiver that sends our microphone (once there is one) and receives the
+     * mix. Switching the microphone on later replaces the track, without renegotiating. */
+    function negotiate() {
+      handle.createOffer({
+        tracks: [{ type: "audio", capture: local.audio || false, recv: true, dontStop: true }],
+        success: function (jsep) {
+          handle.send({ message: { request: "configure", muted: !micOn() }, jsep: jsep });
+          negotiated = true;
+          sent = local.audio || null;
+        },
+        error: function () { mediaBlocked(); }
+      });
+    }
+
+    return {
+      start: function () {
+        return loadScript(base + "webrtc-adapter-8.2.2/adapter.js")
+          .then(function () { return import(base + "janus-gateway-1.1.4/janus.es.js"); })
+          .then(function (module) {
+            var Janus = module.default;
+            return new Promise(function (resolve, reject) {
+              Janus.init({
+                debug: window.__janusDebug ? "all" : false,
+                dependencies: Janus.useDefaultDependencies({ adapter: window.adapter }),
+                callback: function () {
+                  session = new Janus({
+                    server: joined.janus.url,
+                    iceServers: joined.ice_servers,
+                    success: function () {
+                      session.attach({
+                        plugin: "janus.plugin.audiobridge",
+                        success: function (attached) {
+                          handle = attached;
+                          handle.send({ message: { request: "join", room: joined.janus.room, id: joined.me.id,
+                            display: joined.me.name, token: joined.janus.token, muted: !micOn() } });
+                        },
+                        onmessage: function (msg, jsep) {
+                          var what = msg.audiobridge;
+                          if (what === "joined" && msg.id === joined.me.id && !negotiated) { negotiate(); resolve(); }
+                          if (what === "talking" || what === "stopped-talking") { speaking(msg.id, what === "talking"); }
+                          if (jsep) { handle.handleRemoteJsep({ jsep: jsep }); }
+                          if (msg.error) {
+                            setText($("error"), t("The call server refused: %(reason)s", { reason: msg.error }));
+                            show($("error"), true);
+                            if (!negotiated) { reject(new Error(msg.error)); }
+                          }
+                        },
+                        onremotetrack: function (track, _mid, on) {
+                          if (track.kind !== "audio") { return; }
+                          player.srcObject = on ? new MediaStream([track]) : null;
+                          if (on) { player.play().catch(function () {}); }
+                        },
+                        iceState: function (state) { if (state === "failed") { mediaBlocked(); } },
+                        error: reject
+                      });
+                    },
+                    error: function (err) { reject(err); }
+                  });
+                }
+              });
+            });
+          }).catch(function (err) {
+            setText($("error"), t("The call server could not be reached: %(reason)s", { reason: err && err.message ? err.message : err }));
+            show($("error"), true);
+          });
+      },
+      signal: null,
+      setTracks: function (audio) {
+        if (!handle || !negotiated) { return; }
+        if (audio && audio !== sent) {
+          sent = audio;
+          handle.replaceTracks({ tracks: [{ type: "audio", capture: audio, dontStop: true }], error: function () { mediaBlocked(); } });
+        }
+        handle.send({ message: { request: "configure", muted: !micOn() } });
+      },
+      drop: function (memberId) { speaking(memberId, false); },
+      inboundAudio: function () {
+        var pc = handle && handle.webrtcStuff && handle.webrtcStuff.pc;
+        if (!pc) { return Promise.resolve(null); }
+        return pc.getStats().then(function (report) {
+          var found = null;
+          report.forEach(function (entry) {
+            if (entry.type === "inbound-rtp" && entry.kind === "audio") {
+              found = { bytesReceived: entry.bytesReceived || 0, totalAudioEnergy: entry.totalAudioEnergy || 0, audioLevel: entry.audioLevel || 0 };
+            }
+          });
+          return found;
+        });
+      },
+      stop: function () {
+        if (session) { session.destroy({ notifyDestroyed: false }); }
+        session = null;
+        handle = null;
+        player.srcObject = null;
+        player.remove();
       }
     };
   }

@@ -153,13 +153,22 @@ function showPlayer(stream, title) {
   }
 }
 
+/* The stream of the language the viewer picked (interpretation.js), or undefined: the session's own. */
+var chosenStream;
+
+function chooseStream(stream) {
+  chosenStream = stream;
+  render();
+}
+
 function renderStream(s, now) {
   if (!box) { return; }
   var phase = phaseOf(s, now);
   box.dataset.phase = phase;
-  var playing = phase === "live" && !!s.stream;
+  var stream = chosenStream !== undefined ? chosenStream : s.stream;
+  var playing = phase === "live" && !!stream;
   if (playing) {
-    showPlayer(s.stream, s.title);
+    showPlayer(stream, s.title);
   } else {
     clearPlayer();
     var start = new Date(s.starts_at);
@@ -277,4 +286,4 @@ if (form) {
   });
 }
 
-export { phaseOf, inHowLong, render };
+export { phaseOf, inHowLong, render, chooseStream };

@@ -65,6 +65,7 @@ def pages_of(app, event) -> dict[str, list[str]]:
             f"{m}/programme",
             f"{m}/programme/sessions/{plenary}",
             f"{m}/programme/sessions/new",
+            f"{m}/programme/sessions/{plenary}/channels/new",
             f"{m}/programme/tracks/{track}",
             f"{m}/programme/speakers/{speaker}",
             f"{m}/programme-file",
@@ -81,6 +82,22 @@ def pages_of(app, event) -> dict[str, list[str]]:
     }
 
 
+def add_interpretation(app, event) -> None:
+    from conference.interpretation import services
+    from conference.interpretation.schemas import ChannelIn
+
+    with app.app_context():
+        plenary = db.session.query(ProgrammeSession).filter_by(event_id=event.id, kind="plenary").one()
+        plenary.stream_url = "https://www.youtube.com/watch?v=floor123456"
+        db.session.commit()
+        services.create_channel(
+            db.session, plenary, ChannelIn(language="ar", stream_url="https://vimeo.com/76979871")
+        )
+        services.create_channel(
+            db.session, plenary, ChannelIn(language="fr", stream_url="https://vimeo.com/76979872", live=False)
+        )
+
+
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_no_axe_violation_on_any_page(
     app, make_event, make_user, make_registration, live_server, browser, language
@@ -94,6 +111,7 @@ def test_no_axe_violation_on_any_page(
         "admin": make_user("admin", name="Ada Admin"),
     }
     make_registration(people["participant"], event, "in_person")
+    add_interpretation(app, event)  # the live page's picker, the console's switches, the screen's list
     found: dict[str, list] = {}
     for role, paths in pages_of(app, event).items():
         context = browser.new_context(locale=language, viewport={"width": 1280, "height": 900})

@@ -70,6 +70,7 @@ PAYLOADS = {
     "call:media": {"session_id": 1, "audio": True, "video": False},
     "call:hand": {"session_id": 1, "raised": True},
     "call:moderate": {"session_id": 1, "action": "mute", "member_id": 1},
+    "interpretation:live": {"session_id": 1, "language": "ar", "live": False},
 }
 
 
