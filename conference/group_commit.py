@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,10 @@ class GroupWriter:
         self.items = 0  # items committed
 
     def submit(self, work: Callable[[Session], R]) -> R:
+        if has_app_context():
+            # The sender's own session gives its pooled connection back before waiting: else a
+            # storm of senders, each holding one after a read, leaves the writer none (pool timeout).
+            db.session.rollback()
         item = _Item(work)
         with self._lock:
             self._queue.append(item)
