@@ -4,6 +4,7 @@ the command people run, on a loopback port, on a database the test prepared."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from browser_support import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
+NGINX_CONF = PROJECT_DIR / "deploy" / "nginx" / "conference.conf"
 
 
 def serve_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -143,3 +145,55 @@ def conference_serve(database_url: str, **environment: str) -> Iterator[tuple[st
             server.kill()
             server.wait(timeout=10)
         stderr_path.unlink(missing_ok=True)
+
+
+def start_nginx(
+    directory: Path, listen: int, worker_ports: list[int], worker_connections: int = 4096
+) -> subprocess.Popen:
+    """nginx (Debian's package) in the foreground with the repository's deploy/nginx/conference.conf,
+    moved to loopback ports: it listens on `listen` and balances over one upstream line per worker
+    port (the file lists two, for ports 5000 and 5001). Used by tests/live_engine/test_workers.py
+    and bench/live_engine.py."""
+    site = NGINX_CONF.read_text()
+    upstream = [
+        line for line in site.splitlines(keepends=True) if line.strip().startswith("server 127.0.0.1:")
+    ]
+    assert site.count("listen 80;") == 1, "deploy/nginx/conference.conf no longer has 'listen 80;'"
+    assert [line.split()[1] for line in upstream] == ["127.0.0.1:5000", "127.0.0.1:5001"], (
+        "deploy/nginx/conference.conf no longer lists the workers on 127.0.0.1:5000 and :5001"
+    )
+    servers = "".join(upstream[0].replace("127.0.0.1:5000", f"127.0.0.1:{port}") for port in worker_ports)
+    site = site.replace(upstream[0] + upstream[1], servers).replace(
+        "listen 80;", f"listen 127.0.0.1:{listen};"
+    )
+    (directory / "conference.conf").write_text(site)
+    temp = {name: directory / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    main = f"""
+user root;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile {2 * worker_connections + 64};
+events {{ worker_connections {worker_connections}; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp["client_body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    include {directory}/conference.conf;
+}}
+"""
+    (directory / "nginx.conf").write_text(main)
+    binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    assert binary, "no nginx binary (Debian's nginx package)"
+    process = subprocess.Popen(
+        [binary, "-p", str(directory), "-c", str(directory / "nginx.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_until_up(process, f"http://127.0.0.1:{listen}")
+    return process

@@ -11,6 +11,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select, update
 
 from ..db_session import DbSession, execute_dml
@@ -95,8 +97,8 @@ def use_link(db: DbSession, token: object) -> SignInLink:
 # --- the messages that carry links ---------------------------------------------------------------------
 
 LINK_SUBJECTS = {
-    LinkPurpose.SIGNIN.value: "Your sign-in link",
-    LinkPurpose.RESET.value: "Reset your password",
+    LinkPurpose.SIGNIN.value: _l("Your sign-in link"),
+    LinkPurpose.RESET.value: _l("Reset your password"),
 }
 
 
@@ -109,7 +111,8 @@ def link_url(token: str) -> str:
 def send_link(db: DbSession, email: str, purpose: str, *, reason: str = "") -> bool:
     """E-mail a sign-in or reset link to the account with this address, if there is one, and
     commit. Returns whether a message was queued; callers answer the same way either way."""
-    from ..mail.services import enqueue_template
+    from ..i18n.selection import current_language
+    from ..mail.services import enqueue_template, written_in
     from .services import find_user_by_email
 
     user = find_user_by_email(db, email)
@@ -117,17 +120,19 @@ def send_link(db: DbSession, email: str, purpose: str, *, reason: str = "") -> b
         db.commit()  # the rate counters
         return False
     token = issue_link(db, user, purpose)
-    enqueue_template(
-        db,
-        to=user.email,
-        subject=LINK_SUBJECTS[purpose],
-        template=f"link_{purpose}",
-        kind=purpose,
-        user=user,
-        url=link_url(token),
-        reason=reason,
-        lifetime=_describe(LIFETIMES[purpose]),
-    )
+    # The account's language, else the language of the page the person asked from (their own browser).
+    with written_in(user, fallback=current_language()):
+        enqueue_template(
+            db,
+            to=user.email,
+            subject=LINK_SUBJECTS[purpose],
+            template=f"link_{purpose}",
+            kind=purpose,
+            user=user,
+            url=link_url(token),
+            reason=reason,
+            lifetime=_describe(LIFETIMES[purpose]),
+        )
     db.commit()
     return True
 
@@ -136,11 +141,11 @@ def _describe(lifetime: timedelta) -> str:
     minutes = int(lifetime.total_seconds() // 60)
     if minutes % (24 * 60) == 0:
         days = minutes // (24 * 60)
-        return f"{days} day{'s' if days > 1 else ''}"
+        return ngettext("%(num)s day", "%(num)s days", days)
     if minutes % 60 == 0:
         hours = minutes // 60
-        return f"{hours} hour{'s' if hours > 1 else ''}"
-    return f"{minutes} minutes"
+        return ngettext("%(num)s hour", "%(num)s hours", hours)
+    return ngettext("%(num)s minute", "%(num)s minutes", minutes)
 
 
 def describe_lifetime(purpose: str) -> str:

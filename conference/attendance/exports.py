@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 
 from ..countries import country_name, m49_subregion
+from ..i18n.columns import header_row
 from ..programme.models import Event
 from .services import ParticipantRow, Report, StayRow
 
@@ -25,7 +26,7 @@ def safe_cell(value) -> str:
 def _write(header: list[str], rows: list[list]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow(header_row(header))
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()

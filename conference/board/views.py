@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel, Field, ValidationError
 
 from ..auth import login_required
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n.messages import page_message
 from ..manage.access import event_to_manage
 from ..payloads import form_data, parse
 from ..programme.editing import local_input, to_utc
@@ -61,11 +63,11 @@ def _refused(event, exc: ServiceError | ValidationError, typed: dict):
     db.session.rollback()
     if isinstance(exc, ValidationError):
         return _page(
-            event, error="Write some text first (at most the length shown).", status=400, typed=typed
+            event, error=_("Write some text first (at most the length shown)."), status=400, typed=typed
         )
     if exc.status in (401, 403, 404):
         raise exc
-    return _page(event, error=exc.message, status=exc.status if exc.status < 500 else 400, typed=typed)
+    return _page(event, error=page_message(exc), status=exc.status if exc.status < 500 else 400, typed=typed)
 
 
 @bp.get("/events/<slug>/board")
@@ -85,7 +87,7 @@ def ask(slug: str):
         services.ask(db.session, current_user, event, form.text, form.anonymous)
     except (ServiceError, ValidationError) as exc:
         return _refused(event, exc, typed)
-    flash("Your question is on the board.", "success")
+    flash(_("Your question is on the board."), "success")
     return _back(event)
 
 
@@ -134,11 +136,11 @@ def settings(slug: str):
         try:
             form = parse(PeriodForm, form_data())
             services.set_closes_at(db.session, current_user, event, to_utc(form.closes_at, event.tz))
-            flash("The board's open period is saved.", "success")
+            flash(_("The board's open period is saved."), "success")
             return redirect(url_for(".settings", slug=event.slug), 303)
         except ServiceError as exc:
             db.session.rollback()
-            error, status = "Give the date and time the board closes.", exc.status
+            error, status = _("Give the date and time the board closes."), exc.status
     closes = services.closes_at(db.session, event)
     return render_template(
         "board/manage.html",

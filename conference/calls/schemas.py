@@ -17,7 +17,16 @@ class _Strict(BaseModel):
 
 
 class CallRef(_Strict):
-    session_id: Id
+    """Which call: a live room's (`session_id`) or a matchmaking meeting's (`meeting_id`), one of them."""
+
+    session_id: Id | None = None
+    meeting_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_call(self) -> CallRef:
+        if (self.session_id is None) == (self.meeting_id is None):
+            raise ValueError("name one call: `session_id` (a live room) or `meeting_id` (a meeting)")
+        return self
 
 
 class JoinCall(CallRef):
@@ -56,7 +65,10 @@ class Hand(CallRef):
     raised: StrictBool
 
 
-class Moderate(CallRef):
+class Moderate(_Strict):
+    """Moderators act on a live room's call; a meeting's call has two equal people and no moderator."""
+
+    session_id: Id
     action: Literal["mute", "lower_hand", "remove", "lock", "unlock"]
     member_id: Id | None = None
 

@@ -25,6 +25,7 @@ from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound
 from ..grants.checks import can_moderate, ensure_can_moderate
+from ..matchmaking.models import Meeting
 from ..programme.models import ProgrammeSession
 from ..rooms.breakouts.models import BreakoutRoom, BreakoutRound, RoundStatus
 from ..rooms.models import RoomPresence
@@ -51,6 +52,7 @@ class Joined:
     member: CallMember
     room: CallRoom
     created: bool  # False: this socket was in the call already (a repeated join)
+    replaced: CallMember | None = None  # this socket's part in another call, ended by this join
 
 
 def call_available(db: DbSession, session: ProgrammeSession) -> bool:
@@ -114,8 +116,10 @@ def join_call(
     existing = member_of(db, sid)
     if existing is not None and existing.session_id == session_id:
         return Joined(existing, _call_room(db, session_id), created=False)
-    if existing is not None:  # a member of another room's call: that part ended with the room
+    replaced = None
+    if existing is not None:  # a member of another call (a room's, or a meeting's): that part ends
         _remove(db, existing, sfu)
+        replaced = existing
     # Sockets a crashed or restarted worker left in the call (their room presence is gone) hold no
     # place and no camera slot: clear them before counting.
     prune_absent(db, [session_id], sfu, commit=False)
@@ -138,7 +142,22 @@ def join_call(
     if with_video and not audio_only(room):
         _take_video_slot(db, member, limits)
     db.commit()
-    return Joined(member, room, created=True)
+    return Joined(member, room, created=True, replaced=replaced)
+
+
+def same_call(member: CallMember):
+    """The SQL condition "a member of `member`'s call" (a live room's, or a meeting's)."""
+    if member.meeting_id is not None:
+        return CallMember.meeting_id == member.meeting_id
+    return CallMember.session_id == member.session_id
+
+
+def call_key(member: CallMember) -> dict[str, int]:
+    """What names `member`'s call in payloads: {"session_id": ...} or {"meeting_id": ...}."""
+    if member.meeting_id is not None:
+        return {"meeting_id": member.meeting_id}
+    assert member.session_id is not None  # the CHECK: one of the two is set
+    return {"session_id": member.session_id}
 
 
 def _take_video_slot(db: DbSession, member: CallMember, limits: CallLimits) -> bool:
@@ -146,9 +165,7 @@ def _take_video_slot(db: DbSession, member: CallMember, limits: CallLimits) -> b
     for _attempt in range(3):
         taken = set(
             db.scalars(
-                select(CallMember.video_slot).where(
-                    CallMember.session_id == member.session_id, CallMember.video_slot.is_not(None)
-                )
+                select(CallMember.video_slot).where(same_call(member), CallMember.video_slot.is_not(None))
             )
         )
         free = next((n for n in range(1, limits.max_video + 1) if n not in taken), None)
@@ -202,7 +219,7 @@ def set_media(
     """Microphone, camera and screen of one member. A camera or a screen needs a slot."""
     member = _member(db, sid)
     wants_picture = video or screen
-    room = db.get(CallRoom, member.session_id)
+    room = _room_of(db, member)
     if wants_picture and room is not None and audio_only(room):
         raise Conflict("audio_only", "this call is audio only: it has too many people for cameras")
     if wants_picture and member.video_slot is None and not _take_video_slot(db, member, limits):
@@ -235,15 +252,33 @@ def _member(db: DbSession, sid: str) -> CallMember:
     return member
 
 
-def relay_target(db: DbSession, sid: str, session_id: int, to_member_id: int) -> tuple[CallMember, str]:
+def relay_target(
+    db: DbSession,
+    sid: str,
+    to_member_id: int,
+    *,
+    session_id: int | None = None,
+    meeting_id: int | None = None,
+) -> tuple[CallMember, str]:
     """The sender's membership and the socket id of the member an offer, answer or candidate is for.
-    Both must be in the same call: nobody outside it can reach or be reached."""
+    Both must be in the same call (the room's `session_id`, or the meeting's `meeting_id`): nobody
+    outside it can reach or be reached. A meeting's call also ends for signalling when the meeting
+    is no longer accepted (cancelled while the two were talking)."""
     sender = _member(db, sid)
-    if sender.session_id != session_id:
-        raise Conflict("not_in_call", "you are not in this room's call")
+    if sender.session_id != session_id or sender.meeting_id != meeting_id:
+        raise Conflict("not_in_call", "you are not in this call")
     target = db.get(CallMember, to_member_id)
-    if target is None or target.session_id != sender.session_id or target.id == sender.id:
+    if (
+        target is None
+        or target.id == sender.id
+        or target.session_id != sender.session_id
+        or target.meeting_id != sender.meeting_id
+    ):
         raise NotFound("member_not_found", "that person is not in this call (any more)")
+    if meeting_id is not None:
+        meeting = db.get(Meeting, meeting_id)
+        if meeting is None or meeting.status != "accepted":
+            raise Conflict("meeting_not_accepted", "this meeting is no longer accepted: its call has ended")
     return sender, target.sid
 
 
@@ -256,8 +291,13 @@ def leave_call(db: DbSession, sid: str, sfu: JanusClient | None = None) -> CallM
     return member
 
 
+def _room_of(db: DbSession, member: CallMember) -> CallRoom | None:
+    """The live room's call row (meeting calls have none: they are always peer to peer)."""
+    return db.get(CallRoom, member.session_id) if member.session_id is not None else None
+
+
 def _remove(db: DbSession, member: CallMember, sfu: JanusClient | None) -> None:
-    room = db.get(CallRoom, member.session_id)
+    room = _room_of(db, member)
     db.delete(member)
     db.flush()
     if sfu is not None and room is not None and room.janus_room is not None and member.janus_token:
@@ -333,6 +373,7 @@ def end_calls(db: DbSession, session_ids: list[int], sfu: JanusClient | None = N
     """End the calls of these rooms (a breakout round recalled): {session_id: [member sids]}."""
     ended: dict[int, list[str]] = {}
     for member in db.scalars(select(CallMember).where(CallMember.session_id.in_(session_ids))):
+        assert member.session_id is not None  # selected by session
         ended.setdefault(member.session_id, []).append(member.sid)
         _remove(db, member, sfu)
     db.execute(delete(CallRoom).where(CallRoom.session_id.in_(session_ids), CallRoom.janus_room.is_(None)))

@@ -3,7 +3,8 @@ and what moderators do. Thin handlers around services.py.
 
 Who hears what:
 - `call:member-joined`, `call:member-left`, `call:member-updated`, `call:locked`, `call:ended` go to
-  the call's Socket.IO room `call:<session id>`, whose sockets are exactly the call's members;
+  the call's Socket.IO room `call:<session id>` (a meeting's: `call:meeting:<meeting id>`), whose
+  sockets are exactly the call's members;
 - `call:signal` (an offer, answer or ICE candidate) goes to ONE socket: the member it is for, and
   only when sender and receiver are in the same call (checked in the database on every signal);
 - `call:muted` and `call:removed` go to the socket of the member a moderator acted on.
@@ -28,6 +29,7 @@ from .. import hooks
 from ..extensions import db, socketio
 from ..realtime import LIVE, LiveEvents, error, live_event, ok, on_disconnect
 from ..rooms.ratelimit import consume
+from . import meetings as meeting_calls
 from . import schemas, services
 from .ice import ice_servers_for
 from .janus import JanusClient
@@ -39,6 +41,24 @@ BUCKETS = "conference.calls.signal_buckets"
 
 def call_room(session_id: int) -> str:
     return f"call:{session_id}"
+
+
+def meeting_call_room(meeting_id: int) -> str:
+    return f"call:meeting:{meeting_id}"
+
+
+def room_of_key(key: dict[str, int]) -> str:
+    """The Socket.IO room of the call `key` names ({"session_id": ...} or {"meeting_id": ...})."""
+    if "meeting_id" in key:
+        return meeting_call_room(key["meeting_id"])
+    return call_room(key["session_id"])
+
+
+def _key(payload: schemas.CallRef) -> dict[str, int]:
+    if payload.meeting_id is not None:
+        return {"meeting_id": payload.meeting_id}
+    assert payload.session_id is not None  # the schema: one of the two
+    return {"session_id": payload.session_id}
 
 
 def init_app(app: Flask) -> None:
@@ -82,6 +102,9 @@ def _emit(event: str, payload: dict, to: str, skip_sid: str | None = None) -> No
 @live_event(schemas.JoinCall)
 def on_join(user, payload: schemas.JoinCall):
     consume(db.session, f"call-join:{user.id}", "call_join")
+    if payload.meeting_id is not None:
+        return _join_meeting_call(user, payload.meeting_id, payload.video)
+    assert payload.session_id is not None  # the schema: one of the two
     joined = services.join_call(
         db.session,
         user,
@@ -91,6 +114,9 @@ def on_join(user, payload: schemas.JoinCall):
         with_video=payload.video,
         sfu=sfu(),
     )
+    if joined.replaced is not None:  # the other call (a meeting's, say) hears that this socket left it
+        _out_of_call_room(joined.replaced.sid, services.call_key(joined.replaced))
+        _announce_left(joined.replaced, "left")
     enter_socket_room(call_room(payload.session_id))
     me = services.member_json(joined.member, user.name)
     if joined.created:
@@ -122,13 +148,54 @@ def on_join(user, payload: schemas.JoinCall):
     return ok(call=answer)
 
 
+def _join_meeting_call(user, meeting_id: int, video: bool) -> dict:
+    """A meeting's call: its two people, always peer to peer (Janus is for rooms)."""
+    joined = meeting_calls.join_meeting_call(
+        db.session,
+        user,
+        meeting_id,
+        request.sid,  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+        limits=limits(),
+        with_video=video,
+    )
+    for gone in joined.replaced:
+        _out_of_call_room(gone.sid, services.call_key(gone))
+        _announce_left(gone, "replaced" if gone.meeting_id == meeting_id else "left")
+        if gone.sid != request.sid:  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+            # the person's other tab: its part ended here
+            socketio.emit(
+                "call:ended",
+                {"meeting_id": meeting_id, "reason": "joined_elsewhere"},
+                to=gone.sid,
+                namespace=LIVE,
+            )
+    room = meeting_call_room(meeting_id)
+    enter_socket_room(room)
+    me = services.member_json(joined.member, user.name)
+    if joined.created:
+        _emit("call:member-joined", {"meeting_id": meeting_id, "member": me}, room, request.sid)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+    config = current_app.config
+    return ok(
+        call={
+            "meeting_id": meeting_id,
+            "mode": "mesh",
+            "me": me,
+            "members": meeting_calls.meeting_members_json(db.session, meeting_id),
+            "locked": False,
+            "audio_only": False,
+            "max_video": config["CALLS_MAX_VIDEO"],
+            "ice_servers": ice_servers_for(config["CALLS_ICE_SERVERS"], user.id),
+        }
+    )
+
+
 @live.on("call:leave")
 @live_event(schemas.CallRef)
 def on_leave(user, payload: schemas.CallRef):
     member = services.leave_call(db.session, request.sid, sfu())  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-    leave_socket_room(call_room(payload.session_id))
+    leave_socket_room(room_of_key(_key(payload)))
     if member is not None:
-        _announce_left(member.session_id, member.id, "left")
+        _announce_left(member, "left")
     return ok(left=member is not None)
 
 
@@ -137,8 +204,14 @@ def on_leave(user, payload: schemas.CallRef):
 def on_signal(user, payload: schemas.Signal):
     if not current_app.extensions[BUCKETS].take(request.sid, current_app.config):  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
         return error("rate_limited", "too many call signals at once; slow down", retry_after=1)
-    sender, target_sid = services.relay_target(db.session, request.sid, payload.session_id, payload.to)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-    message: dict[str, Any] = {"session_id": payload.session_id, "from": sender.id, "kind": payload.kind}
+    sender, target_sid = services.relay_target(
+        db.session,
+        request.sid,  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+        payload.to,
+        session_id=payload.session_id,
+        meeting_id=payload.meeting_id,
+    )
+    message: dict[str, Any] = {**_key(payload), "from": sender.id, "kind": payload.kind}
     if payload.sdp is not None:
         message["sdp"] = payload.sdp
     if payload.candidate is not None:
@@ -185,7 +258,7 @@ def on_moderate(user, payload: schemas.Moderate):
             "call:removed", {"session_id": payload.session_id, "by": user.name}, to=target.sid, namespace=LIVE
         )
         socketio.server.leave_room(target.sid, room, namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
-        _announce_left(payload.session_id, target.id, "removed")
+        _announce_left(target, "removed")
         return ok()
     if payload.action == "mute":
         socketio.emit(
@@ -197,20 +270,14 @@ def on_moderate(user, payload: schemas.Moderate):
 
 def _announce_updated(member, name: str) -> dict:
     as_json = services.member_json(member, name)
-    _emit(
-        "call:member-updated",
-        {"session_id": member.session_id, "member": as_json},
-        call_room(member.session_id),
-    )
+    key = services.call_key(member)
+    _emit("call:member-updated", {**key, "member": as_json}, room_of_key(key))
     return ok(member=as_json)
 
 
-def _announce_left(session_id: int, member_id: int, reason: str) -> None:
-    _emit(
-        "call:member-left",
-        {"session_id": session_id, "member_id": member_id, "reason": reason},
-        call_room(session_id),
-    )
+def _announce_left(member, reason: str) -> None:
+    key = services.call_key(member)
+    _emit("call:member-left", {**key, "member_id": member.id, "reason": reason}, room_of_key(key))
 
 
 # --- the call follows the room -------------------------------------------------------------------
@@ -220,7 +287,7 @@ def _leave_on_disconnect(sid: str, _user) -> None:
     current_app.extensions[BUCKETS].forget(sid)
     member = services.leave_call(db.session, sid, sfu())
     if member is not None:
-        _announce_left(member.session_id, member.id, "disconnected")
+        _announce_left(member, "disconnected")
 
 
 def _prune_after_presence_change(_event_id, session_ids=(), **_extra) -> None:
@@ -232,8 +299,8 @@ def _prune_after_presence_change(_event_id, session_ids=(), **_extra) -> None:
         log.exception("calls of sessions %s not pruned", list(session_ids))
         return
     for member in gone:
-        _out_of_call_room(member.sid, member.session_id)
-        _announce_left(member.session_id, member.id, "left_room")
+        _out_of_call_room(member.sid, services.call_key(member))
+        _announce_left(member, "left_room")
 
 
 def _end_calls_of_round(_main_session_id, session_ids=(), reason="recalled", **_extra) -> None:
@@ -247,13 +314,13 @@ def _end_calls_of_round(_main_session_id, session_ids=(), reason="recalled", **_
     for session_id in session_ids:
         _emit("call:ended", {"session_id": session_id, "reason": reason}, call_room(session_id))
         for sid in ended.get(session_id, []):
-            _out_of_call_room(sid, session_id)
+            _out_of_call_room(sid, {"session_id": session_id})
 
 
-def _out_of_call_room(sid: str, session_id: int) -> None:
+def _out_of_call_room(sid: str, key: dict[str, int]) -> None:
     """Take a socket out of the call's Socket.IO room (it may be on another worker, or gone)."""
     with contextlib.suppress(KeyError, ValueError):
-        socketio.server.leave_room(sid, call_room(session_id), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
+        socketio.server.leave_room(sid, room_of_key(key), namespace=LIVE)  # type: ignore[attr-defined]  # the stubs leave .server out
 
 
 class _SignalBuckets:

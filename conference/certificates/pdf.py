@@ -4,6 +4,8 @@ and a QR code to the public verification page.
 Text in Arabic (or any right-to-left script) is shaped (arabic-reshaper: the joined letter forms) and put
 in visual order (python-bidi) before ReportLab draws it, with a font that has Arabic glyphs: DejaVu Sans
 shipped with the package (certificates/fonts, from Debian's fonts-dejavu-core), so every install has it.
+The words come translated in `CertificateText.labels` (gettext in the request, see services.pdf_text);
+a right-to-left language mirrors the page: the QR code on the left, the code and address on the right.
 The drawing is CPU work: callers run `render` through `offload.run_blocking` with plain values.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import io
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import qrcode
@@ -43,6 +45,18 @@ class CertificateText:
     place: str  # e.g. "Incheon, Republic of Korea"
     code: str  # as printed, e.g. "7K3D-9QHX-M2PA"
     verify_url: str
+    labels: dict[str, str] = field(default_factory=dict)  # the page's words in its language (ENGLISH's keys)
+    rtl: bool = False  # a right-to-left language: the page is mirrored
+
+
+# The words of the page in English: services.pdf_text passes them translated.
+ENGLISH = {
+    "title": "Certificate of attendance",
+    "certify": "This is to certify that",
+    "attended": "attended",
+    "code": "Certificate code: %(code)s",
+    "check": "Check it at %(url)s",
+}
 
 
 def _register_fonts() -> None:
@@ -96,7 +110,8 @@ def render(text: CertificateText) -> bytes:
     out = io.BytesIO()
     width, height = landscape(A4)
     c = canvas.Canvas(out, pagesize=(width, height))
-    c.setTitle(f"Certificate of attendance – {text.event_title}")
+    words = {**ENGLISH, **text.labels}
+    c.setTitle(f"{words['title']} – {text.event_title}")
     c.setAuthor("conference")
     c.setStrokeColor(HexColor("#1f6feb"))
     c.setLineWidth(3)
@@ -109,21 +124,28 @@ def render(text: CertificateText) -> bytes:
         c.setFont(font, _fit(c, shown, font, size, usable))
         c.drawCentredString(middle, y, shown)
 
-    centred(height - 45 * mm, "Certificate of attendance", BOLD, 30, "#1f6feb")
-    centred(height - 62 * mm, "This is to certify that", REGULAR, 14)
+    centred(height - 45 * mm, words["title"], BOLD, 30, "#1f6feb")
+    centred(height - 62 * mm, words["certify"], REGULAR, 14)
     centred(height - 82 * mm, text.name, BOLD, 28)
-    centred(height - 98 * mm, "attended", REGULAR, 14)
+    centred(height - 98 * mm, words["attended"], REGULAR, 14)
     centred(height - 114 * mm, text.event_title, BOLD, 20)
     centred(height - 126 * mm, f"{text.dates} · {text.place}" if text.place else text.dates, REGULAR, 13)
 
     qr_size = 38 * mm
-    c.drawImage(
-        ImageReader(io.BytesIO(qr_png(text.verify_url))), width - 22 * mm - qr_size, 20 * mm, qr_size, qr_size
-    )
+    qr_x = 22 * mm if text.rtl else width - 22 * mm - qr_size
+    c.drawImage(ImageReader(io.BytesIO(qr_png(text.verify_url))), qr_x, 20 * mm, qr_size, qr_size)
     c.setFillColor(HexColor("#57606a"))
     c.setFont(REGULAR, 10)
-    c.drawString(24 * mm, 32 * mm, f"Certificate code: {text.code}")
-    c.drawString(24 * mm, 26 * mm, f"Check it at {text.verify_url}")
+    # The code and the address are left-to-right runs: inside a right-to-left sentence they stay whole.
+    lines = (
+        (32 * mm, visual(words["code"] % {"code": text.code})),
+        (26 * mm, visual(words["check"] % {"url": text.verify_url})),
+    )
+    for y, line in lines:
+        if text.rtl:
+            c.drawRightString(width - 24 * mm, y, line)
+        else:
+            c.drawString(24 * mm, y, line)
     c.showPage()
     c.save()
     return out.getvalue()

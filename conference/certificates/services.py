@@ -16,6 +16,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from babel.dates import format_interval, format_skeleton
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +28,7 @@ from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..grants import checks
+from ..i18n.selection import current_language, text_direction
 from ..programme.models import Event, ProgrammeSession
 from ..registrations.models import Registration
 from .models import Certificate, CertificateRule
@@ -161,7 +164,7 @@ def issue(db: DbSession, event: Event, user: User) -> Certificate:
 
 def _create(db: DbSession, event: Event, user: User) -> Certificate:
     """Insert the certificate (the rule was checked); a concurrent request's row wins the race."""
-    for _ in range(5):
+    for _attempt in range(5):
         certificate = Certificate(event_id=event.id, user_id=user.id, code=new_code(), name=user.name)
         db.add(certificate)
         try:
@@ -222,7 +225,13 @@ def verify(db: DbSession, code: str) -> Certificate | None:
 
 
 def event_dates(event: Event) -> str:
+    """The event's days in its zone ("6–8 May 2030"), in the language in force (Babel's intervals)."""
     start, end = event.starts_at.astimezone(event.tz), event.ends_at.astimezone(event.tz)
+    language = current_language()
+    if language != "en":
+        if start.date() == end.date():
+            return format_skeleton("yMMMMd", start.date(), locale=language)
+        return format_interval(start.date(), end.date(), "yMMMMd", locale=language)
     if (start.year, start.month) == (end.year, end.month):
         return (
             f"{start.day}–{end.day} {end.strftime('%B %Y')}"
@@ -235,6 +244,7 @@ def event_dates(event: Event) -> str:
 
 
 def pdf_text(certificate: Certificate, verify_url: str) -> CertificateText:
+    """The PDF's text in the language in force (wrap the call in `force_locale` to choose another)."""
     event = certificate.event
     place = ", ".join(p for p in (event.city, country_name(event.country) if event.country else "") if p)
     return CertificateText(
@@ -244,4 +254,12 @@ def pdf_text(certificate: Certificate, verify_url: str) -> CertificateText:
         place=place,
         code=printed(certificate.code),
         verify_url=verify_url,
+        labels={
+            "title": _("Certificate of attendance"),
+            "certify": _("This is to certify that"),
+            "attended": _("attended"),
+            "code": _("Certificate code: %(code)s"),
+            "check": _("Check it at %(url)s"),
+        },
+        rtl=text_direction() == "rtl",
     )

@@ -5,11 +5,15 @@ own certificate (`/events/<slug>/certificate`), and the back-office section
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth import login_required
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n.messages import page_message
+from ..i18n.selection import current_language, written_in
 from ..manage.access import event_to_manage
 from ..offload import run_blocking
 from ..programme.services import get_event
@@ -31,8 +35,14 @@ def verify_url(code: str) -> str:
     )
 
 
-def _pdf_response(certificate: Certificate) -> Response:
-    text = services.pdf_text(certificate, verify_url(certificate.code))
+def _pdf_response(certificate: Certificate, *, holders_language: bool = False) -> Response:
+    """The PDF in the page's language; for organisers, in the holder's (their account's language, else
+    the event's default, else the page's)."""
+    if holders_language:
+        with written_in(certificate.user, certificate.event, fallback=current_language()):
+            text = services.pdf_text(certificate, verify_url(certificate.code))
+    else:
+        text = services.pdf_text(certificate, verify_url(certificate.code))
     body = run_blocking(pdf.render, text)  # CPU work off the hub, plain values in
     return Response(
         body,
@@ -127,8 +137,8 @@ def set_rule(slug: str):
         db.session.rollback()
         if exc.status == 403:
             raise
-        return _manage_page(event, error=exc.message, status=exc.status)
-    flash("The rule is saved.", "success")
+        return _manage_page(event, error=page_message(exc), status=exc.status)
+    flash(_("The rule is saved."), "success")
     return redirect(url_for(".manage", slug=event.slug), 303)
 
 
@@ -137,7 +147,7 @@ def set_rule(slug: str):
 def issue_all(slug: str):
     event = event_to_manage(slug)
     count = services.issue_all(db.session, current_user, event)
-    flash(f"{count} new certificate{'' if count == 1 else 's'} issued.", "success")
+    flash(ngettext("%(num)s new certificate issued.", "%(num)s new certificates issued.", count), "success")
     return redirect(url_for(".manage", slug=event.slug), 303)
 
 
@@ -146,7 +156,7 @@ def issue_all(slug: str):
 def revoke(slug: str, certificate_id: int):
     event = event_to_manage(slug)
     services.revoke(db.session, current_user, event, certificate_id)
-    flash("The certificate is revoked: its code now shows “not valid”.", "success")
+    flash(_("The certificate is revoked: its code now shows “not valid”."), "success")
     return redirect(url_for(".manage", slug=event.slug), 303)
 
 
@@ -159,4 +169,4 @@ def certificate_pdf(slug: str, certificate_id: int):
         raise ServiceError(
             "certificate_not_found", f"no certificate {certificate_id} in this event", status=404
         )
-    return _pdf_response(certificate)
+    return _pdf_response(certificate, holders_language=True)

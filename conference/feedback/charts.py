@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif"
@@ -18,7 +20,14 @@ def averages_chart(title: str, rows: list[tuple[str, float | None, int]], *, wid
         short = label if len(label) <= 38 else label[:37] + "…"
         length = (average or 0) / 5 * plot_w
         said = (
-            f"{average:.2f} / 5 ({answers} answer{'' if answers == 1 else 's'})" if average else "no answers"
+            ngettext(
+                "%(average)s / 5 (%(num)s answer)",
+                "%(average)s / 5 (%(num)s answers)",
+                answers,
+                average=format(average, ".2f"),
+            )
+            if average
+            else _("no answers")
         )
         body.append(
             f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" text-anchor="end" fill="#1b1f24">{escape(short)}</text>'
@@ -32,7 +41,7 @@ def averages_chart(title: str, rows: list[tuple[str, float | None, int]], *, wid
         )
     if not rows:
         body.append(
-            f'<text x="{width / 2}" y="{height / 2 + 4}" text-anchor="middle" fill="#57606a">No sessions</text>'
+            f'<text x="{width / 2}" y="{height / 2 + 4}" text-anchor="middle" fill="#57606a">{escape(_("No sessions"))}</text>'
         )
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" width="{width}" '

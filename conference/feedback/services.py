@@ -25,6 +25,7 @@ from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, Forbidden, ServiceError
 from ..grants import checks
+from ..i18n.columns import header_row
 from ..programme.models import Event, ProgrammeSession
 from ..rooms.models import LiveRoom
 from .models import COMMENT_MAX, LABEL_MAX, RATING_MAX, RATING_MIN, FeedbackQuestion, FeedbackResponse
@@ -282,7 +283,8 @@ def results_csv(db: DbSession, user: User, event: Event) -> str:
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["session_id", "session", "answered_at", *(q.label for q in qs), "comment"])
+    head, tail = header_row(["session_id", "session", "answered_at"]), header_row(["comment"])
+    writer.writerow([*head, *(q.label for q in qs), *tail])
     rows = db.scalars(
         select(FeedbackResponse)
         .where(FeedbackResponse.event_id == event.id)

@@ -4,12 +4,14 @@ results (`/manage/events/<slug>/feedback`: chart, averages, comments, questions,
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from ..auth import login_required
 from ..errors import NotFound, ServiceError
 from ..extensions import db
+from ..i18n.messages import page_message
 from ..manage.access import current_account, event_to_manage
 from ..payloads import json_body, parse
 from ..programme.models import ProgrammeSession
@@ -55,11 +57,11 @@ def survey(slug: str, session_id: int):
         ratings = {key.removeprefix("q"): value for key, value in request.form.items() if key.startswith("q")}
         try:
             services.submit(db.session, current_user, session, ratings, request.form.get("comment", ""))
-            flash("Thank you: your feedback is saved.", "success")
+            flash(_("Thank you: your feedback is saved."), "success")
             return redirect(url_for(".survey", slug=event.slug, session_id=session.id), 303)
         except ServiceError as exc:
             db.session.rollback()
-            error, status = exc.message, exc.status
+            error, status = page_message(exc), exc.status
     state = services.survey_state(db.session, current_user, session)
     return render_template(
         "feedback/survey.html",
@@ -113,7 +115,7 @@ def _results_page(event, *, error: str | None = None, typed: str | None = None, 
         "feedback/results.html",
         event=event,
         results=found,
-        chart=averages_chart("Average rating per session", rows),
+        chart=averages_chart(_("Average rating per session"), rows),
         questions=services.questions(db.session, event),
         error=error,
         typed=typed,
@@ -127,13 +129,13 @@ def set_questions(slug: str):
     labels = request.form.get("questions", "").splitlines()
     try:
         services.set_questions(db.session, current_user, event, labels)
-        flash("The survey's questions are saved.", "success")
+        flash(_("The survey's questions are saved."), "success")
     except ServiceError as exc:
         db.session.rollback()
         if exc.status == 403:
             raise
         return _results_page(
-            event, error=exc.message, typed=request.form.get("questions", ""), status=exc.status
+            event, error=page_message(exc), typed=request.form.get("questions", ""), status=exc.status
         )
     return redirect(url_for(".results", slug=event.slug), 303)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import g, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -63,3 +66,25 @@ def html_lang() -> str:
 def text_direction(code: str | None = None) -> str:
     """ "rtl" for Arabic, else "ltr"."""
     return "rtl" if (code or current_language()) in RTL_LANGUAGES else "ltr"
+
+
+def recipient_language(user, event=None, *, fallback: str | None = None) -> str:
+    """The language a message to `user` is written in: their account's choice, else the event's
+    default language (the first of `Event.languages`), else `fallback`, else English."""
+    chosen = supported(getattr(user, "language", None))
+    if chosen:
+        return chosen
+    if event is not None:
+        default = supported((event.languages or "").split(",")[0])
+        if default:
+            return default
+    return supported(fallback) or DEFAULT_LANGUAGE
+
+
+@contextmanager
+def written_in(user, event=None, *, fallback: str | None = None) -> Iterator[str]:
+    """Compose a message (subject, text, HTML, dates) in the recipient's language, whatever the
+    language of the request that caused it: `with written_in(user, event): enqueue_template(...)`."""
+    language = recipient_language(user, event, fallback=fallback)
+    with force_locale(language):
+        yield language

@@ -13,6 +13,7 @@ from flask import current_app, has_request_context, render_template, request
 from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
+from ..i18n.selection import recipient_language, written_in  # noqa: F401 - the mail's language, named here too
 from .models import OutboxMessage
 
 MAX_SUBJECT = 300
@@ -85,7 +86,9 @@ def enqueue_template(
     kind: str = "",
     **context,
 ) -> OutboxMessage:
-    """Compose from `templates/mail/<template>.txt` and `.html` and queue the message."""
+    """Compose from `templates/mail/<template>.txt` and `.html` and queue the message (in the language
+    in force: wrap the call, and the subject's composition, in `written_in`)."""
+    subject = str(subject)  # a lazy string reads in the language in force
     context.setdefault("subject", subject)
     text = render_template(f"mail/{template}.txt", **context)
     html = render_template(f"mail/{template}.html", **context)

@@ -10,31 +10,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 
 @dataclass(frozen=True)
 class Section:
     endpoint: str
-    label: str
+    label: str | LazyString  # read in the page's language
     # Which check of conference.grants.checks decides whether the section is shown.
     needs: str = "manage"
 
 
 EVENT_SECTIONS = (
-    Section("manage.event_dashboard", "Overview", "see_people"),
-    Section("programme_manage.edit_event", "Event"),
-    Section("programme_manage.programme", "Programme"),
-    Section("schedule.manage", "Programme file"),
-    Section("documents.manage", "Documents"),
-    Section("registrations_manage.form_fields", "Registration form"),
-    Section("registrations_manage.participants", "Participants", "see_people"),
-    Section("checkin_manage.doors", "Doors"),
-    Section("grants.team", "Team"),
-    Section("rooms_manage.announcements", "Announcements", "moderate_event"),
-    Section("board_manage.settings", "Discussion board"),
-    Section("feedback_manage.results", "Feedback"),
-    Section("certificates_manage.manage", "Certificates"),
-    Section("matchmaking_manage.overview", "Matchmaking"),
+    Section("manage.event_dashboard", _l("Overview"), "see_people"),
+    Section("programme_manage.edit_event", _l("Event")),
+    Section("programme_manage.programme", _l("Programme")),
+    Section("schedule.manage", _l("Programme file")),
+    Section("documents.manage", _l("Documents")),
+    Section("registrations_manage.form_fields", _l("Registration form")),
+    Section("registrations_manage.participants", _l("Participants"), "see_people"),
+    Section("checkin_manage.doors", _l("Doors")),
+    Section("grants.team", _l("Team")),
+    Section("rooms_manage.announcements", _l("Announcements"), "moderate_event"),
+    Section("board_manage.settings", _l("Discussion board")),
+    Section("feedback_manage.results", _l("Feedback")),
+    Section("certificates_manage.manage", _l("Certificates")),
+    Section("matchmaking_manage.overview", _l("Matchmaking")),
 )
 
 

@@ -12,6 +12,7 @@ import io
 
 from ..attendance.exports import safe_cell
 from ..countries import country_name
+from ..i18n.columns import header_row
 from ..programme.models import Event
 from .models import FOLLOW_UP_LABELS, WANT_LABELS
 from .services import Table
@@ -36,7 +37,7 @@ HEADER = [
 def table_csv(event: Event, table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(header_row(HEADER))
     for row in table.rows:
         practice = row.practice
         head = [
@@ -54,9 +55,9 @@ def table_csv(event: Event, table: Table) -> str:
             tail = [
                 interest.country,
                 country_name(interest.country),
-                "; ".join(WANT_LABELS[w] for w in interest.wants),
+                "; ".join(str(WANT_LABELS[w]) for w in interest.wants),
                 len(interest.members),
-                FOLLOW_UP_LABELS[interest.status],
+                str(FOLLOW_UP_LABELS[interest.status]),
                 interest.status_changed_at.astimezone(event.tz).strftime("%Y-%m-%d %H:%M"),
             ]
             writer.writerow([safe_cell(cell) for cell in [*head, *tail]])

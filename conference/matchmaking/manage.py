@@ -4,6 +4,7 @@ possibilities to follow up, and the sessions where matchmaking happens live."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 
 from ..auth import login_required
 from ..errors import ServiceError
@@ -57,5 +58,12 @@ def live_sessions(slug: str):
     except ValueError:
         data = parse(SessionsIn, {"session_ids": ids})  # reports the bad value as a 400
     chosen = services.set_matchmaking_sessions(db.session, event, data.session_ids)
-    flash(f"{len(chosen)} session(s) show the matchmaking live.", "success")
+    flash(
+        ngettext(
+            "%(num)s session shows the matchmaking live.",
+            "%(num)s sessions show the matchmaking live.",
+            len(chosen),
+        ),
+        "success",
+    )
     return redirect(url_for("matchmaking_manage.overview", slug=event.slug), 303)

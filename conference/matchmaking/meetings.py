@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -121,35 +123,42 @@ def _busy(db: DbSession, user_ids: tuple[int, ...], starts: datetime, ends: date
 
 
 SUBJECTS = {
-    "requested": "{by} asks you for a meeting",
-    "proposed": "{by} proposes another time for your meeting",
-    "accepted": "{by} accepted your meeting",
-    "declined": "{by} declined your meeting",
-    "cancelled": "{by} cancelled your meeting",
+    "requested": _l("%(by)s asks you for a meeting · %(title)s"),
+    "proposed": _l("%(by)s proposes another time for your meeting · %(title)s"),
+    "accepted": _l("%(by)s accepted your meeting · %(title)s"),
+    "declined": _l("%(by)s declined your meeting · %(title)s"),
+    "cancelled": _l("%(by)s cancelled your meeting · %(title)s"),
 }
 
 
 def _tell(db: DbSession, meeting: Meeting, by: User, what: str) -> None:
     """An e-mail to the other person, queued in the caller's transaction (sent only if it commits)."""
-    from ..mail.services import absolute_url, enqueue_template
+    from ..i18n.formatting import local_time
+    from ..mail.services import absolute_url, enqueue_template, written_in
 
     event = db.get_one(Event, meeting.event_id)  # the meeting's foreign key
     to = meeting.other(by.id)
-    local = meeting.starts_at.astimezone(event.tz)
-    enqueue_template(
-        db,
-        to=to.email,
-        subject=f"{SUBJECTS[what].format(by=by.name)} · {event.title}",
-        template="meeting",
-        kind=f"meeting_{what}",
-        recipient=to,
-        by=by,
-        what=what,
-        meeting=meeting,
-        event=event,
-        when=f"{local:%A %-d %B, %H:%M}–{meeting.ends_at.astimezone(event.tz):%H:%M}",
-        url=absolute_url("matchmaking.meetings_page", slug=event.slug),
-    )
+    tz = event.tz
+    with written_in(to, event):  # the recipient's language, not the sender's
+        enqueue_template(
+            db,
+            to=to.email,
+            subject=str(SUBJECTS[what]) % {"by": by.name, "title": event.title},
+            template="meeting",
+            kind=f"meeting_{what}",
+            recipient=to,
+            by=by,
+            what=what,
+            meeting=meeting,
+            event=event,
+            when=_(
+                "%(day)s, %(start)s–%(end)s",
+                day=local_time(meeting.starts_at, tz, "%A %-d %B"),
+                start=local_time(meeting.starts_at, tz),
+                end=local_time(meeting.ends_at, tz),
+            ),
+            url=absolute_url("matchmaking.meetings_page", slug=event.slug),
+        )
 
 
 def request_meeting(db: DbSession, event: Event, user: User, data: MeetingIn) -> Meeting:

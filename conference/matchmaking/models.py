@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,22 +24,29 @@ from ..programme.models import Event, ProgrammeSession, Track
 
 PRACTICE_STATUSES = ("published", "hidden")
 WANTS = ("study_visit", "documents", "expert_exchange", "adaptation")
+# Labels are lazy: they are read in the language of the page or the file that shows them.
 WANT_LABELS = {
-    "study_visit": "Study visit",
-    "documents": "Documents",
-    "expert_exchange": "Expert exchange",
-    "adaptation": "Adaptation",
+    "study_visit": _l("Study visit"),
+    "documents": _l("Documents"),
+    "expert_exchange": _l("Expert exchange"),
+    "adaptation": _l("Adaptation"),
 }
 # The follow-up of one partnership possibility, in the order it usually moves.
 FOLLOW_UP = ("proposed", "contacted", "in_progress", "done", "dropped")
 FOLLOW_UP_LABELS = {
-    "proposed": "Proposed",
-    "contacted": "Contacted",
-    "in_progress": "In progress",
-    "done": "Done",
-    "dropped": "Dropped",
+    "proposed": _l("Proposed"),
+    "contacted": _l("Contacted"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "dropped": _l("Dropped"),
 }
 MEETING_STATUSES = ("pending", "accepted", "declined", "cancelled")
+MEETING_STATUS_LABELS = {
+    "pending": _l("pending"),
+    "accepted": _l("accepted"),
+    "declined": _l("declined"),
+    "cancelled": _l("cancelled"),
+}
 MEETING_MODES = ("in_person", "online")
 SLOT_MINUTES = 5
 

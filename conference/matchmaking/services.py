@@ -26,7 +26,6 @@ from ..registrations.services import confirmed_registration
 from ..wire import isoformat_utc
 from .models import (
     FOLLOW_UP,
-    FOLLOW_UP_LABELS,
     FollowUpNote,
     Interest,
     InterestMember,
@@ -47,6 +46,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 
 # --- who may do what ------------------------------------------------------------------------------
+
+
+def _status_words(status: str) -> str:
+    """A follow-up status in the API's English ("in_progress" → "in progress")."""
+    return status.replace("_", " ")
 
 
 def _signed_in(user: User | None) -> TypeGuard[User]:
@@ -292,10 +296,10 @@ def follow_up(db: DbSession, interest: Interest, user: User, data: FollowUpIn) -
     after = None
     if data.status is not None and data.status != before:
         if data.status not in TRANSITIONS[before]:
-            allowed = ", ".join(FOLLOW_UP_LABELS[s].lower() for s in TRANSITIONS[before])
+            allowed = ", ".join(_status_words(s) for s in TRANSITIONS[before])
             raise Conflict(
                 "invalid_transition",
-                f"a possibility that is {FOLLOW_UP_LABELS[before].lower()} moves to: {allowed}",
+                f"a possibility that is {_status_words(before)} moves to: {allowed}",
                 status_now=before,
             )
         moved = execute_dml(
@@ -310,7 +314,7 @@ def follow_up(db: DbSession, interest: Interest, user: User, data: FollowUpIn) -
             raise Conflict("status_changed", "someone changed this possibility's status a moment ago; reload")
         after = data.status
     elif not data.note:
-        raise ServiceError("nothing_to_do", f"the possibility is {FOLLOW_UP_LABELS[before].lower()} already")
+        raise ServiceError("nothing_to_do", f"the possibility is {_status_words(before)} already")
     note = FollowUpNote(
         interest_id=interest.id,
         author_id=user.id,

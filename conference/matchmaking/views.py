@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import login_required
@@ -13,13 +14,14 @@ from ..countries import country_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
-from ..payloads import InvalidPayload, form_data, parse
+from ..i18n.messages import page_field_errors, page_message
+from ..payloads import form_data, parse
 from ..programme.services import event_sessions, get_event
 from ..schedule.calendar import CalendarEntry, event_calendar
 from ..schedule.views import calendar_response, event_base_url
 from . import live, meetings, services
 from .exports import table_csv
-from .models import FOLLOW_UP, FOLLOW_UP_LABELS, MEETING_MODES, WANT_LABELS, WANTS
+from .models import FOLLOW_UP, FOLLOW_UP_LABELS, MEETING_MODES, MEETING_STATUS_LABELS, WANT_LABELS, WANTS
 from .schemas import (
     FollowUpIn,
     InterestIn,
@@ -42,9 +44,8 @@ def _user():
 
 
 def field_errors(exc: ServiceError) -> dict:
-    if isinstance(exc, InvalidPayload):
-        return exc.fields
-    return {exc.details.get("field", ""): [exc.message]}
+    """The form's messages in the viewer's language."""
+    return page_field_errors(exc)
 
 
 def links_from_form(text: str | None) -> list[dict]:
@@ -157,7 +158,7 @@ def new_practice(slug: str):
         db.session.rollback()
         return _practice_form_page(event, errors=field_errors(exc), values=shown, status=exc.status)
     live.practice_changed(practice)
-    flash(f"“{practice.title}” is on the matchmaking table.", "success")
+    flash(_("“%(title)s” is on the matchmaking table.", title=practice.title), "success")
     return redirect(url_for("matchmaking.practice", slug=event.slug, practice_id=practice.id), 303)
 
 
@@ -195,7 +196,7 @@ def edit_practice(slug: str, practice_id: int):
             event, practice=practice, errors=field_errors(exc), values=shown, status=exc.status
         )
     live.practice_changed(practice)
-    flash("The practice was saved.", "success")
+    flash(_("The practice was saved."), "success")
     return redirect(url_for("matchmaking.practice", slug=event.slug, practice_id=practice.id), 303)
 
 
@@ -210,7 +211,10 @@ def moderate_practice(slug: str, practice_id: int):
     )
     services.update_practice(db.session, practice, _user(), PracticeUpdate(status=status))
     live.practice_changed(practice)
-    flash(f"“{practice.title}” is {'hidden' if status == 'hidden' else 'shown on the table'}.", "success")
+    if status == "hidden":
+        flash(_("“%(title)s” is hidden.", title=practice.title), "success")
+    else:
+        flash(_("“%(title)s” is shown on the table.", title=practice.title), "success")
     if request.form.get("next_page") == "manage":
         return redirect(url_for("matchmaking_manage.overview", slug=event.slug), 303)
     return redirect(url_for("matchmaking.practice", slug=event.slug, practice_id=practice.id), 303)
@@ -224,7 +228,7 @@ def delete_practice(slug: str, practice_id: int):
     title = practice.title
     services.delete_practice(db.session, practice, _user())
     live.practice_removed(event.id, practice_id)
-    flash(f"“{title}” was deleted.", "success")
+    flash(_("“%(title)s” was deleted.", title=title), "success")
     return redirect(url_for("matchmaking.table", slug=event.slug), 303)
 
 
@@ -278,9 +282,9 @@ def express_interest(slug: str, practice_id: int):
         return _practice_page(event, practice, errors=field_errors(exc), values=values, status=exc.status)
     live.interest_changed(outcome.interest)
     if outcome.new_interest:
-        flash("Your country's interest is recorded.", "success")
+        flash(_("Your country's interest is recorded."), "success")
     else:
-        flash("You are added to your country's expression of interest.", "success")
+        flash(_("You are added to your country's expression of interest."), "success")
     return redirect(url_for("matchmaking.practice", slug=event.slug, practice_id=practice.id), 303)
 
 
@@ -291,7 +295,7 @@ def withdraw_interest(slug: str, practice_id: int):
     practice = services.get_practice(db.session, event, practice_id, _user())
     services.withdraw_interest(db.session, practice, _user())
     live.practice_changed(practice)
-    flash("You withdrew your interest.", "success")
+    flash(_("You withdrew your interest."), "success")
     return redirect(url_for("matchmaking.practice", slug=event.slug, practice_id=practice.id), 303)
 
 
@@ -309,10 +313,19 @@ def follow_up(slug: str, interest_id: int):
             raise
         db.session.rollback()
         return _practice_page(
-            event, practice, errors={f"follow-{interest_id}": [exc.message]}, values=values, status=exc.status
+            event,
+            practice,
+            errors={f"follow-{interest_id}": [page_message(exc)]},
+            values=values,
+            status=exc.status,
         )
     flash(
-        f"{interest.practice.title} × {interest.country}: {FOLLOW_UP_LABELS[interest.status].lower()}.",
+        _(
+            "%(practice)s × %(country)s: %(status)s.",
+            practice=interest.practice.title,
+            country=interest.country,
+            status=str(FOLLOW_UP_LABELS[interest.status]).lower(),
+        ),
         "success",
     )
     back = request.form.get("next_page")
@@ -361,7 +374,7 @@ def meetings_page(slug: str):
             raise
         db.session.rollback()
         return _meetings_page(event, errors=field_errors(exc), values=values, status=exc.status)
-    flash(f"Your request was sent to {meeting.recipient.name}.", "success")
+    flash(_("Your request was sent to %(name)s.", name=meeting.recipient.name), "success")
     return redirect(url_for("matchmaking.meetings_page", slug=event.slug), 303)
 
 
@@ -372,9 +385,9 @@ def availability(slug: str):
     open_ = request.form.get("open") == "1"
     meetings.set_open_to_meetings(db.session, event, _user(), open_)
     flash(
-        "Anyone at the event may now ask you for a meeting."
+        _("Anyone at the event may now ask you for a meeting.")
         if open_
-        else "Only the owners of practices take meeting requests; you no longer do unless you own one.",
+        else _("Only the owners of practices take meeting requests; you no longer do unless you own one."),
         "success",
     )
     return redirect(url_for("matchmaking.meetings_page", slug=event.slug), 303)
@@ -390,16 +403,16 @@ def answer_meeting(slug: str, meeting_id: int, action: str):
     try:
         if action == "accept":
             meetings.accept(db.session, meeting, user, parse(MeetingAnswer, values))
-            message = "Meeting accepted: it is in both your agendas."
+            message = _("Meeting accepted: it is in both your agendas.")
         elif action == "decline":
             meetings.decline(db.session, meeting, user, parse(MeetingAnswer, values))
-            message = "Meeting declined."
+            message = _("Meeting declined.")
         elif action == "propose":
             meetings.propose(db.session, meeting, user, parse(MeetingProposal, values))
-            message = "Your new time was sent."
+            message = _("Your new time was sent.")
         elif action == "cancel":
             meetings.cancel(db.session, meeting, user)
-            message = "Meeting cancelled."
+            message = _("Meeting cancelled.")
         else:
             raise ServiceError("unknown_action", "no such action on a meeting", status=404)
     except ServiceError as exc:
@@ -407,7 +420,7 @@ def answer_meeting(slug: str, meeting_id: int, action: str):
             raise
         db.session.rollback()
         return _meetings_page(
-            event, errors={f"meeting-{meeting_id}": [exc.message]}, values=values, status=exc.status
+            event, errors={f"meeting-{meeting_id}": [page_message(exc)]}, values=values, status=exc.status
         )
     flash(message, "success")
     return redirect(url_for("matchmaking.meetings_page", slug=event.slug) + f"#meeting-{meeting_id}", 303)
@@ -431,18 +444,19 @@ def my_agenda(slug: str):
 
 def meeting_entry(meeting, user_id: int, meetings_url: str) -> CalendarEntry:
     other = meeting.other(user_id)
-    lines = [f"With {other.name}" + (f" ({other.organisation})" if other.organisation else "")]
+    who = other.name + (f" ({other.organisation})" if other.organisation else "")
+    lines = [_("With %(name)s", name=who)]
     if meeting.practice is not None:
-        lines.append(f"About: {meeting.practice.title}")
+        lines.append(_("About: %(practice)s", practice=meeting.practice.title))
     if meeting.note:
         lines.append(meeting.note)
     if meeting.mode == "online":
-        lines.append(f"Online: {meeting.link}")
+        lines.append(_("Online: %(link)s", link=meeting.link))
     return CalendarEntry(
         uid=f"meeting-{meeting.id}-event-{meeting.event_id}@conference.invalid",
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
-        summary=f"Meeting with {other.name}",
+        summary=_("Meeting with %(name)s", name=other.name),
         description="\n\n".join(lines),
         location=meeting.place if meeting.mode == "in_person" else meeting.link,
         url=meetings_url,
@@ -460,7 +474,11 @@ def my_agenda_ics(slug: str):
         for m in meetings.meetings_of(db.session, event, user, statuses=("accepted",))
     ]
     body = event_calendar(
-        db.session, event, base_url=event_base_url(event), entries=entries, name=f"{event.title} · my agenda"
+        db.session,
+        event,
+        base_url=event_base_url(event),
+        entries=entries,
+        name=_("%(title)s · my agenda", title=event.title),
     )
     response = calendar_response(body, f"{event.slug}-my-agenda.ics")
     response.headers["Cache-Control"] = "private, no-store"
@@ -479,4 +497,9 @@ def is_matchmaking_session(session) -> bool:
 
 @bp.app_context_processor
 def _helpers():
-    return {"matchmaking_totals": matchmaking_totals, "is_matchmaking_session": is_matchmaking_session}
+    return {
+        "matchmaking_totals": matchmaking_totals,
+        "is_matchmaking_session": is_matchmaking_session,
+        "mm_status_labels": FOLLOW_UP_LABELS,
+        "meeting_status_labels": MEETING_STATUS_LABELS,
+    }

@@ -29,6 +29,7 @@ from ..countries import normalise_country
 from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
+from ..i18n.columns import key_for_heading
 from ..names import check_name
 from ..programme.models import Event
 from .fields import clean_answer, fields_of
@@ -114,7 +115,8 @@ def _read(
     text: str, fields_by_key: dict
 ) -> tuple[list[tuple[int, dict]], list[tuple[int, str]], list[str], list[str]]:
     reader = csv.DictReader(io.StringIO(text))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    # The keys, or their headings in any language of the interface (an export in Arabic goes back in).
+    header = [key_for_heading(h or "", IMPORT_COLUMNS) for h in (reader.fieldnames or [])]
     missing = [c for c in IMPORT_COLUMNS if c not in header]
     if missing:
         return [], [(1, f"line 1: missing column(s): {', '.join(missing)}")], [], []

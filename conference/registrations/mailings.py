@@ -8,6 +8,7 @@ get their QR badge attached; confirmations carry an .ics file of the event.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.links import describe_lifetime, issue_link, link_url
@@ -16,18 +17,30 @@ from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..hooks import registration_changed
-from ..mail.services import Attachment, absolute_url, enqueue_template
+from ..i18n.formatting import local_time
+from ..mail.services import Attachment, absolute_url, enqueue_template, written_in
 from ..programme.models import Event
 from ..schedule.calendar import event_calendar
 from .models import Mode, Registration, Status
 
 
 def event_dates(event: Event) -> str:
-    """The event's dates in its own time zone, as people there read them."""
-    start, end = event.starts_at.astimezone(event.tz), event.ends_at.astimezone(event.tz)
+    """The event's dates in its own time zone, as people there read them, in the language in force."""
+    tz = event.tz
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+
+    def day(moment) -> str:
+        return local_time(moment, tz, "%A %-d %B %Y")
+
     if start.date() == end.date():
-        return f"{start:%A %-d %B %Y}, {start:%H:%M}–{end:%H:%M}"
-    return f"{start:%A %-d %B %Y, %H:%M} to {end:%A %-d %B %Y, %H:%M}"
+        return _(
+            "%(day)s, %(start)s–%(end)s", day=day(start), start=local_time(start, tz), end=local_time(end, tz)
+        )
+    return _(
+        "%(start)s to %(end)s",
+        start=_("%(day)s, %(time)s", day=day(start), time=local_time(start, tz)),
+        end=_("%(day)s, %(time)s", day=day(end), time=local_time(end, tz)),
+    )
 
 
 def _badge_attachment(db: DbSession, registration: Registration) -> Attachment:
@@ -43,7 +56,7 @@ def _common(registration: Registration) -> dict:
         "user": registration.user,
         "event": event,
         "when": event_dates(event),
-        "mode_label": registration.mode_label,
+        "mode_label": _("In person") if registration.mode == Mode.IN_PERSON.value else _("Online"),
         "in_person": registration.mode == Mode.IN_PERSON.value,
     }
 
@@ -58,18 +71,19 @@ def queue_invitation(db: DbSession, registration: Registration) -> None:
     user, event = registration.user, registration.event
     attachments = [_badge_attachment(db, registration)] if registration.mode == Mode.IN_PERSON.value else []
     token = issue_link(db, user, LinkPurpose.INVITATION.value)
-    enqueue_template(
-        db,
-        to=user.email,
-        subject=f"Your invitation: {event.title}",
-        template="invitation",
-        kind="invitation",
-        attachments=attachments,
-        url=link_url(token),
-        lifetime=describe_lifetime(LinkPurpose.INVITATION.value),
-        event_url=absolute_url("programme.event_overview", slug=event.slug),
-        **_common(registration),
-    )
+    with written_in(user, event):
+        enqueue_template(
+            db,
+            to=user.email,
+            subject=_("Your invitation: %(title)s", title=event.title),
+            template="invitation",
+            kind="invitation",
+            attachments=attachments,
+            url=link_url(token),
+            lifetime=describe_lifetime(LinkPurpose.INVITATION.value),
+            event_url=absolute_url("programme.event_overview", slug=event.slug),
+            **_common(registration),
+        )
     registration.invited_at = utcnow()
 
 
@@ -134,49 +148,52 @@ def queue_confirmation(db: DbSession, registration: Registration) -> None:
     if registration.mode == Mode.IN_PERSON.value:
         attachments.append(_badge_attachment(db, registration))
     event = registration.event
-    enqueue_template(
-        db,
-        to=registration.user.email,
-        subject=f"Registration confirmed: {event.title}",
-        template="confirmation",
-        kind="confirmation",
-        attachments=attachments,
-        agenda_url=absolute_url("programme.agenda", slug=event.slug),
-        mine_url=absolute_url("registrations.mine"),
-        **_common(registration),
-    )
+    with written_in(registration.user, event):
+        enqueue_template(
+            db,
+            to=registration.user.email,
+            subject=_("Registration confirmed: %(title)s", title=event.title),
+            template="confirmation",
+            kind="confirmation",
+            attachments=attachments,
+            agenda_url=absolute_url("programme.agenda", slug=event.slug),
+            mine_url=absolute_url("registrations.mine"),
+            **_common(registration),
+        )
 
 
 def queue_cancellation(db: DbSession, registration: Registration) -> None:
     event = registration.event
-    enqueue_template(
-        db,
-        to=registration.user.email,
-        subject=f"Registration cancelled: {event.title}",
-        template="cancellation",
-        kind="cancellation",
-        register_url=absolute_url("registrations.register", slug=event.slug),
-        **_common(registration),
-    )
+    with written_in(registration.user, event):
+        enqueue_template(
+            db,
+            to=registration.user.email,
+            subject=_("Registration cancelled: %(title)s", title=event.title),
+            template="cancellation",
+            kind="cancellation",
+            register_url=absolute_url("registrations.register", slug=event.slug),
+            **_common(registration),
+        )
 
 
 def queue_status_notice(db: DbSession, registration: Registration, change: str) -> None:
     """Pending approval, on the waiting list, or declined: a short notice of where the person stands."""
     event = registration.event
-    subjects = {
-        "pending": f"Registration received, awaiting approval: {event.title}",
-        "waitlisted": f"On the waiting list: {event.title}",
-        "declined": f"Registration declined: {event.title}",
-    }
-    enqueue_template(
-        db,
-        to=registration.user.email,
-        subject=subjects[change],
-        template=f"status_{change}",
-        kind=change,
-        mine_url=absolute_url("registrations.mine"),
-        **_common(registration),
-    )
+    with written_in(registration.user, event):
+        subjects = {
+            "pending": _("Registration received, awaiting approval: %(title)s", title=event.title),
+            "waitlisted": _("On the waiting list: %(title)s", title=event.title),
+            "declined": _("Registration declined: %(title)s", title=event.title),
+        }
+        enqueue_template(
+            db,
+            to=registration.user.email,
+            subject=subjects[change],
+            template=f"status_{change}",
+            kind=change,
+            mine_url=absolute_url("registrations.mine"),
+            **_common(registration),
+        )
 
 
 def on_registration_changed(

@@ -13,6 +13,7 @@ from sqlalchemy import String, cast, func, select
 from ..accounts.models import User
 from ..accounts.services import create_user, find_user_by_email
 from ..db_session import DbSession
+from ..i18n.columns import header_row
 from ..programme.models import Event
 from .fields import answer_text, choice_fields, fields_of
 from .imports import IMPORT_COLUMNS
@@ -158,7 +159,7 @@ def export_csv(db: DbSession, event: Event) -> str:
     fields = fields_of(db, event)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*IMPORT_COLUMNS, "status", "registered_at", *(f.key for f in fields)])
+    writer.writerow([*header_row([*IMPORT_COLUMNS, "status", "registered_at"]), *(f.key for f in fields)])
     rows = db.execute(
         select(Registration, User)
         .join(User, Registration.user_id == User.id)

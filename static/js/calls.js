@@ -1,8 +1,13 @@
-/* The call of a breakout room or an interactive session (see docs/protocol.md, "Calls").
- *
- * Built on Live (static/js/live.js): the join state's `call` part says whether the room has a call
- * and who is in it; `call:*` events keep it current. Two transports carry the media, never through
- * our server:
+/* A call's block (see docs/protocol.md, "Calls"): a breakout room's or an interactive session's
+ * call on the live page (calls-live.js), or a matchmaking meeting's on its call page
+ * (calls-meeting.js). Each entry gives `startCalls(root, host)` its host:
+ *   key()          which call: {session_id} (the live page's room) or {meeting_id}
+ *   emit(ev, data) Promise<ack> on the /live socket;  on(ev, fn) its broadcasts
+ *   isModerator()  may moderate this call (never in a meeting's)
+ *   onState(fn)    optional: fn(state) after every room (re)join; its `call` part says whether the
+ *                  room has a call and who is in it. Without it the call is always available.
+ *   onReconnect(fn) optional: fn() after the socket reconnected (the server forgot our part).
+ * `call:*` events keep it current. Two transports carry the media, never through our server:
  *   mesh   peer to peer: the newcomer offers to everyone already there, offers, answers and ICE
  *          candidates are relayed by the server to one member at a time (`call:signal`);
  *   janus  a Janus SFU (the server created the room and gave us a token): janus.js publishes our
@@ -14,16 +19,18 @@
  * User text enters the DOM through textContent only (dom.js). Tests reach the state as window.Call.
  */
 import { el, setText, show, smallButton } from "./dom.js";
-import Live from "./live.js";
 import { nt, t } from "./i18n.js";
-
-var root = document.getElementById("call");
-if (root) { startCalls(root); }
 
 var SPEAKING_LEVEL = 0.04;
 
-function startCalls(root) {
+export function startCalls(root, host) {
   function $(name) { return root.querySelector('[data-call="' + name + '"]'); }
+  /* `body` with the call's key ({session_id} or {meeting_id}): the one we are in, else the page's. */
+  function keyed(body) {
+    var key = call ? (call.meeting_id ? { meeting_id: call.meeting_id } : { session_id: call.session_id }) : host.key();
+    return Object.assign({}, key, body || {});
+  }
+  var Live = { emit: host.emit, on: host.on };
 
   var available = null;     // the room's `call` join state (available, locked, members, mode)
   var call = null;          // the join ack's `call` while we are in it
@@ -181,9 +188,8 @@ function startCalls(root) {
   /* --- joining and leaving ------------------------------------------------------------------- */
 
   function join() {
-    var sessionId = Live.sessionId;
     status(t("Joining the call…"));
-    return Live.emit("call:join", { session_id: sessionId, video: !!local.video }).then(function (ack) {
+    return Live.emit("call:join", Object.assign(host.key(), { video: !!local.video })).then(function (ack) {
       if (failure($("error"), ack, "could not join the call") || !ack.ok) {
         status(ack.error && ack.error.message);
         releaseDevices();
@@ -204,7 +210,7 @@ function startCalls(root) {
       call.members.forEach(function (member) { upsertMember(member); });
       show($("lobby"), false);
       show($("inside"), true);
-      show($("lock"), Live.me.is_moderator);
+      show($("lock"), host.isModerator());
       transport = call.mode !== "janus" ? meshTransport(call)
         : call.janus.plugin === "audiobridge" ? bridgeTransport(call) : janusTransport(call);
       return transport.start().then(function () {
@@ -234,9 +240,9 @@ function startCalls(root) {
   }
 
   function leave() {
-    var sessionId = call && call.session_id;
+    var body = call && keyed();
     teardown(t("You left the call."));
-    if (sessionId) { Live.emit("call:leave", { session_id: sessionId }); }
+    if (body) { Live.emit("call:leave", body); }
   }
   $("leave").addEventListener("click", leave);
 
@@ -281,7 +287,7 @@ function startCalls(root) {
     entry.tile.classList.toggle("no-video", !(m.video || m.screen));
     entry.tile.setAttribute("aria-label", m.name + (flags.length ? ", " + flags.join(", ") : ""));
     entry.actions.replaceChildren();
-    if (Live.me.is_moderator && !mine) {
+    if (host.isModerator() && !mine) {
       if (m.audio) { entry.actions.append(smallButton(t("Mute"), "secondary", function () { moderate("mute", m.id); })); }
       if (m.hand_raised_at) { entry.actions.append(smallButton(t("Lower hand"), "secondary", function () { moderate("lower_hand", m.id); })); }
       entry.actions.append(smallButton(t("Remove"), "danger", function () { moderate("remove", m.id); }));
@@ -344,7 +350,7 @@ function startCalls(root) {
   /* Tell the server what is on, then hand the tracks to the transport. */
   function syncMedia() {
     if (!call) { return Promise.resolve(); }
-    var wanted = { session_id: call.session_id, audio: micOn(), video: !!local.video, screen: !!local.screen };
+    var wanted = keyed({ audio: micOn(), video: !!local.video, screen: !!local.screen });
     return Live.emit("call:media", wanted).then(function (ack) {
       if (!ack.ok) {
         if (ack.error && ack.error.code === "video_full") { stopTrack("video"); stopTrack("screen"); }
@@ -388,7 +394,7 @@ function startCalls(root) {
   $("hand").addEventListener("click", function () {
     var me = call && members.get(call.me.id);
     var raised = !(me && me.member.hand_raised_at);
-    Live.emit("call:hand", { session_id: call.session_id, raised: raised }).then(function (ack) {
+    Live.emit("call:hand", keyed({ raised: raised })).then(function (ack) {
       if (!failure($("error"), ack, "could not raise the hand")) { upsertMember(ack.member); drawControls(); }
     });
   });
@@ -401,15 +407,15 @@ function startCalls(root) {
   $("audio-only").addEventListener("click", function () {
     audioOnly = true;
     stopTrack("video"); stopTrack("screen");
-    var sessionId = call && call.session_id;
+    var body = call && keyed();
     if (transport) { transport.stop(); transport = null; }
-    if (sessionId) {
-      Live.emit("call:leave", { session_id: sessionId }).then(function () { return join(); });
+    if (body) {
+      Live.emit("call:leave", body).then(function () { return join(); });
     }
   });
 
   function moderate(action, memberId) {
-    var payload = { session_id: Live.sessionId, action: action };
+    var payload = Object.assign(host.key(), { action: action });
     if (memberId) { payload.member_id = memberId; }
     return Live.emit("call:moderate", payload).then(function (ack) { failure($("error"), ack, "could not do that"); });
   }
@@ -422,7 +428,11 @@ function startCalls(root) {
 
   /* --- the server's news ----------------------------------------------------------------------- */
 
-  function here(payload) { return payload && payload.session_id === Live.sessionId; }
+  function here(payload) {
+    var key = host.key();
+    if (!payload) { return false; }
+    return key.meeting_id ? payload.meeting_id === key.meeting_id : payload.session_id === key.session_id;
+  }
 
   Live.on("call:member-joined", function (p) { if (here(p) && call) { upsertMember(p.member); } });
   Live.on("call:member-updated", function (p) {
@@ -447,7 +457,9 @@ function startCalls(root) {
   });
   Live.on("call:removed", function (p) { if (here(p)) { teardown((p.by || "A moderator") + " removed you from the call."); } });
   Live.on("call:ended", function (p) {
-    if (here(p) && call) { teardown(p.reason === "recalled" ? t("The breakout round ended: the call is over.") : t("The call ended.")); }
+    if (!here(p) || !call) { return; }
+    teardown(p.reason === "recalled" ? t("The breakout round ended: the call is over.")
+      : p.reason === "joined_elsewhere" ? t("You joined this call in another window.") : t("The call ended."));
   });
   Live.on("breakout:timer", function (p) {
     if (call && p && p.warning) {
@@ -456,7 +468,25 @@ function startCalls(root) {
     }
   });
 
-  Live.onState(function (state) {
+  function rejoinKeepingDevices() {
+    var keep = { audio: local.audio, video: local.video };
+    teardownKeepingDevices();
+    local.audio = keep.audio; local.video = keep.video;
+    join();
+  }
+
+  if (host.onReconnect) {
+    // The server ended our part when the socket dropped: join again with the same devices.
+    host.onReconnect(function () { if (call) { rejoinKeepingDevices(); } });
+  }
+
+  if (!host.onState) {
+    // A meeting's call: always there for its two people (joining says when it is not open).
+    available = { available: true, locked: false, members: [] };
+    show(root, true);
+    show($("lobby"), true);
+    drawControls();
+  } else host.onState(function (state) {
     var part = state.call || { available: false, members: [] };
     if (call && call.session_id !== state.session.id) { teardown(t("You left the call with the room.")); }
     available = part;
@@ -465,16 +495,11 @@ function startCalls(root) {
       show($("lobby"), !!part.available);
       var count = part.members.length;
       setText($("count"), count === 0 ? t("Nobody is in the call yet.") : nt("%(num)s person is in the call.", "%(num)s people are in the call.", count));
-      if (part.locked && !Live.me.is_moderator) { status(t("The call is locked by a moderator.")); }
+      if (part.locked && !host.isModerator()) { status(t("The call is locked by a moderator.")); }
     } else {
       // A reconnection: the server forgot this socket's part in the call; join again.
       var stillIn = part.members.some(function (m) { return m.id === call.me.id; });
-      if (!stillIn) {
-        var keep = { audio: local.audio, video: local.video };
-        teardownKeepingDevices();
-        local.audio = keep.audio; local.video = keep.video;
-        join();
-      }
+      if (!stillIn) { rejoinKeepingDevices(); }
     }
     drawControls();
   });
@@ -492,7 +517,7 @@ function startCalls(root) {
     var peers = new Map();  // member id → {pc, stream, pending: [candidates], offerer}
 
     function send(to, body) {
-      body.session_id = joined.session_id;
+      if (joined.meeting_id) { body.meeting_id = joined.meeting_id; } else { body.session_id = joined.session_id; }
       body.to = to;
       return Live.emit("call:signal", body);
     }

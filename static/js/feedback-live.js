@@ -1,8 +1,10 @@
 /* The session's feedback survey on its live page: shown once the session is over (on load when it is,
  * or when the server says `session:ended`) to people who attended it, and sent with fetch.
  * The server decides (status open / answered / not_over / not_attended); the page only asks it.
- * The box carries data-feedback-url (the survey's JSON). User text enters through textContent. */
+ * The box carries data-feedback-url (the survey's JSON). User text enters through textContent; the
+ * words come from the page's catalogue (i18n.js), a refusal's by its code (the API's message is English). */
 import { el, replaceChildren, setText, show } from "./dom.js";
+import { t } from "./i18n.js";
 import Live from "./live.js";
 
 var box = document.getElementById("feedback-box");
@@ -11,21 +13,37 @@ var note = document.getElementById("feedback-note");
 var errorBox = document.getElementById("feedback-error");
 var csrf = document.querySelector('meta[name="csrf-token"]');
 
+function refusal(error) {
+  var code = error && error.code;
+  var known = {
+    already_answered: t("You have already given feedback on this session."),
+    session_not_over: t("The survey opens when the session is over."),
+    not_attended: t("Only people who attended this session give feedback on it."),
+    invalid_ratings: t("Rate every question from 1 to 5."),
+    invalid_rating: t("Rate every question from 1 to 5."),
+    invalid_comment: t("The comment is too long."),
+  };
+  return known[code] || t("The feedback could not be sent.");
+}
+
 function ratingField(question) {
   var fieldset = el("fieldset", { className: "rating" });
-  fieldset.appendChild(el("legend", {}, question.label));
+  var legend = el("legend", {}, question.label);
+  legend.setAttribute("dir", "auto");
+  fieldset.appendChild(legend);
   for (var value = 1; value <= 5; value += 1) {
     var label = el("label", { className: "choice" });
     label.appendChild(el("input", { type: "radio", name: "q" + question.id, value: String(value), required: true }));
     label.appendChild(document.createTextNode(" " + value));
     fieldset.appendChild(label);
   }
+  fieldset.appendChild(el("span", { className: "muted" }, t("1 = poor, 5 = excellent")));
   return fieldset;
 }
 
 function draw(state) {
   if (state.status === "answered") {
-    setText(note, "Thank you: your feedback on this session is saved.");
+    setText(note, t("Thank you: your feedback on this session is saved."));
     show(note, true);
     show(form, false);
     show(box, true);
@@ -35,8 +53,8 @@ function draw(state) {
   var fields = state.questions.map(ratingField);
   var comment = el("textarea", { id: "feedback-comment", name: "comment", rows: 2, maxLength: state.comment_max });
   comment.setAttribute("dir", "auto");
-  fields.push(el("label", { htmlFor: "feedback-comment" }, "Comment (optional)"), comment);
-  fields.push(el("button", { type: "submit", className: "button small" }, "Send feedback"));
+  fields.push(el("label", { htmlFor: "feedback-comment" }, t("Comment (optional)")), comment);
+  fields.push(el("button", { type: "submit", className: "button small" }, t("Send feedback")));
   replaceChildren(form, fields);
   show(note, false);
   show(form, true);
@@ -68,10 +86,10 @@ if (form) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
       if (result.ok) { show(errorBox, false); draw(result.body); return; }
-      setText(errorBox, (result.body.error && result.body.error.message) || "The feedback could not be sent.");
+      setText(errorBox, refusal(result.body.error));
       show(errorBox, true);
     }).catch(function () {
-      setText(errorBox, "The feedback could not be sent: check the connection and try again.");
+      setText(errorBox, t("The feedback could not be sent: check the connection and try again."));
       show(errorBox, true);
     });
   });

@@ -177,3 +177,72 @@ def test_visual_order_of_right_to_left_text():
     assert all("\ufe70" <= ch <= "\ufeff" or ch == " " for ch in shown)  # every letter in its joined form
     assert unicodedata.normalize("NFKC", shown)[::-1] == "محمد عبد الله"  # drawn right to left
     assert visual("Alice Asker") == "Alice Asker"
+
+
+def _arabic_lines(text: str) -> list[str]:
+    """The lines drawn in Arabic, read back in reading order (see the test above) and unshaped."""
+    return [
+        unicodedata.normalize("NFKC", line.strip())
+        for line in text.splitlines()
+        if any("\ufe70" <= ch <= "\ufeff" for ch in line)
+    ]
+
+
+def test_the_pdf_speaks_arabic_for_an_arabic_page_and_for_an_arabic_holder(
+    app, past, logged_in_client, make_user, make_registration
+):
+    person = make_user(name="Layla Haddad", country="EG")
+    make_registration(person, past.event, "online")
+    organiser = logged_in_client(past.organiser)
+    _rule(organiser, past, kind="percent", min_percent="30")
+    online_visit(app, person, past.plenary)
+    page = logged_in_client(person)
+    arabic_page = page.get(f"/events/{past.event.slug}/certificate", headers={"Accept-Language": "ar"})
+    assert "شهادة حضور" in arabic_page.data.decode()
+    body = page.get(f"/events/{past.event.slug}/certificate.pdf", headers={"Accept-Language": "ar"}).data
+    text, decoded = _pdf_text_and_qr(body)
+    lines = _arabic_lines(text)
+    assert "شهادة حضور" in lines and "نشهد بأن" in lines
+    assert "Certificate of attendance" not in text and "Layla Haddad" in text and len(decoded) == 1
+    # The organisers' copy is in the holder's language (their account's), not the organiser's page.
+    with app.app_context():
+        db.session.get(User, person.id).language = "ar"
+        certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == person.id))
+        db.session.commit()
+    copy = organiser.get(
+        f"/manage/events/{past.event.slug}/certificates/{certificate.id}.pdf",
+        headers={"Accept-Language": "en"},
+    )
+    assert "شهادة حضور" in _arabic_lines(_pdf_text_and_qr(copy.data)[0])
+    english = page.get(f"/events/{past.event.slug}/certificate.pdf", headers={"Accept-Language": "en"})
+    assert "Certificate of attendance" not in _pdf_text_and_qr(english.data)[0]  # the account says Arabic now
+
+
+def test_certificate_dates_follow_the_language(app, past):
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        event = db.session.merge(past.event)
+        english = services.event_dates(event)
+        with force_locale("fr"):
+            french = services.event_dates(event)
+        with force_locale("ar"):
+            arabic = services.event_dates(event)
+    assert english != french and any(
+        month in french
+        for month in (
+            "janv",
+            "févr",
+            "mars",
+            "avr",
+            "mai",
+            "juin",
+            "juil",
+            "août",
+            "sept",
+            "oct",
+            "nov",
+            "déc",
+        )
+    )
+    assert any("\u0600" <= ch <= "\u06ff" for ch in arabic)

@@ -26,7 +26,7 @@ import pytest
 import socketio as socketio_client
 from browser_support import free_port
 from pg_support import postgres_app
-from serve_support import PROJECT_DIR, serve_env, wait_until_up
+from serve_support import PROJECT_DIR, serve_env, start_nginx, wait_until_up
 from sqlalchemy import select
 
 from conference.accounts.models import User
@@ -38,7 +38,6 @@ from conference.rooms.polls.models import PollBallot
 REDIS_URL = "redis://127.0.0.1:6379/0"
 VOTERS = int(os.environ.get("TEST_VOTERS", "100"))  # CI time: each voter costs the test about 0.5 s
 WAIT = 20
-NGINX_CONF = PROJECT_DIR / "deploy" / "nginx" / "conference.conf"
 
 
 def _required(what: str, exc: Exception | str) -> None:
@@ -101,47 +100,6 @@ def start_workers(
     for worker_port in (port, port + 1):
         wait_until_up(supervisor, f"http://127.0.0.1:{worker_port}")
     return supervisor, pids
-
-
-def start_nginx(tmp_path: Path, listen: int, worker_port: int) -> subprocess.Popen:
-    """nginx with the repository's configuration, moved to loopback ports, in the foreground."""
-    site = NGINX_CONF.read_text()
-    for old, new in (
-        ("listen 80;", f"listen 127.0.0.1:{listen};"),
-        ("127.0.0.1:5000", f"127.0.0.1:{worker_port}"),
-        ("127.0.0.1:5001", f"127.0.0.1:{worker_port + 1}"),
-    ):
-        assert site.count(old) == 1, f"deploy/nginx/conference.conf no longer has {old!r}"
-        site = site.replace(old, new)
-    (tmp_path / "conference.conf").write_text(site)
-    temp = {name: tmp_path / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    main = f"""
-user root;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log warn;
-daemon off;
-worker_processes 1;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp["client_body"]};
-    proxy_temp_path {temp["proxy"]};
-    fastcgi_temp_path {temp["fastcgi"]};
-    uwsgi_temp_path {temp["uwsgi"]};
-    scgi_temp_path {temp["scgi"]};
-    include {tmp_path}/conference.conf;
-}}
-"""
-    (tmp_path / "nginx.conf").write_text(main)
-    binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
-    process = subprocess.Popen(
-        [binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    wait_until_up(process, f"http://127.0.0.1:{listen}")
-    return process
 
 
 class Voter:
@@ -212,7 +170,7 @@ def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
     channel = f"conference-test-{uuid.uuid4().hex[:10]}"
     log = tmp_path / "workers.log"
     supervisor, worker_pids = start_workers(app.config["SQLALCHEMY_DATABASE_URI"], port, channel, log)
-    nginx = start_nginx(tmp_path, listen, port)
+    nginx = start_nginx(tmp_path, listen, [port, port + 1])
     people: list[Voter] = []
     try:
         url = f"http://127.0.0.1:{listen}"

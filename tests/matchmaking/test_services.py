@@ -505,3 +505,27 @@ def test_a_refused_accept_sends_no_mail(db, mm):
         select(OutboxMessage.kind).where(OutboxMessage.kind.startswith("meeting_")).order_by(OutboxMessage.id)
     ).all()
     assert kinds == ["meeting_requested", "meeting_requested", "meeting_accepted"]
+
+
+def test_a_meeting_mail_speaks_its_recipients_language_not_the_senders(app, db, mm):
+    """The owner reads Arabic (their account's choice); the Thai participant asks from an English page."""
+    from flask_babel import force_locale
+
+    from conference.mail.models import OutboxMessage
+
+    offer(db, mm)
+    _u(db, mm.owner).language = "ar"
+    db.commit()
+    with app.test_request_context(headers={"Accept-Language": "en"}), force_locale("en"):
+        meeting = ask(db, mm, mm.thai, mm.owner)
+        answer(db, meeting, mm.owner, "accept")
+    requested, accepted = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind.startswith("meeting_")).order_by(OutboxMessage.id)
+    ).all()
+    assert requested.subject == f"Thida Thai يطلب اجتماعًا معك · {_e(db, mm).title}"
+    assert (
+        "يطلب Thida Thai (Test Org) اجتماعًا معك" in requested.text
+        and "الاثنين، 6 مايو، 10:00–10:30" in requested.text
+    )
+    assert 'lang="ar" dir="rtl"' in requested.html
+    assert accepted.subject == f"Kim Owner accepted your meeting · {_e(db, mm).title}"  # to Thida: English

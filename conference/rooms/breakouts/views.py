@@ -11,6 +11,7 @@ from flask_login import current_user
 from ...auth import json_error, login_required
 from ...errors import NotFound, ServiceError
 from ...extensions import db
+from ...i18n.columns import header_row
 from ...programme.services import get_event, get_session
 from . import services
 
@@ -66,7 +67,7 @@ def record_csv(slug: str, session_id: int):
         raise NotFound("round_not_found", f"session {session.id} has no breakout round {wanted}")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
+    writer.writerow(dict(zip(CSV_COLUMNS, header_row(CSV_COLUMNS), strict=True)))  # in the viewer's language
     for round_ in rounds:
         for row in services.record_rows(db.session, round_):
             writer.writerow({key: _cell(value) for key, value in row.items()})

@@ -23,6 +23,7 @@ from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
+from ...i18n.columns import header_row
 from ...programme.models import ProgrammeSession
 from ...wire import isoformat_utc
 from .. import hot, ratelimit
@@ -664,7 +665,7 @@ def export_csv(db: DbSession, user: User, poll_id: int) -> str:
     total = db.scalar(select(func.count()).select_from(PollBallot).where(PollBallot.poll_id == poll.id))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(header_row(CSV_HEADER))
     for answer, count in _all_counts(db, poll):
         writer.writerow([poll.id, _cell(poll.title), poll.kind, poll.status, _cell(answer), count, total])
     return out.getvalue()

@@ -1,7 +1,7 @@
 """interpretation channels: one stream per language for a session (the floor and each booth),
 UNIQUE(session_id, language), at most one floor per session
 
-Revision ID: 0021_interpretation_channels
+Revision ID: 0022_interpretation_channels
 Revises: 0021_call_audiobridge (re-chained after main gained it; written on 0020_security_checkin)
 Create Date: 2026-11-29 15:00:00
 
@@ -10,7 +10,7 @@ Create Date: 2026-11-29 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_interpretation_channels"
+revision = "0022_interpretation_channels"
 down_revision = "0021_call_audiobridge"
 branch_labels = None
 depends_on = None

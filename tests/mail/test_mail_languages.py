@@ -1,0 +1,114 @@
+"""Mails speak their recipient's language: the account's choice, else the event's default language,
+whatever the language of the request that caused them (subject, text, HTML, dates, plural forms)."""
+
+from __future__ import annotations
+
+from conftest import post_form
+from mail_support import deliver, text_of
+
+from conference.accounts.models import User
+from conference.extensions import db as _db
+from conference.programme.models import Event
+
+
+def _set(app, model, ident, **values):
+    with app.app_context():
+        row = _db.session.get(model, ident)
+        for key, value in values.items():
+            setattr(row, key, value)
+        _db.session.commit()
+
+
+def html_of(message) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def test_an_arabic_speaker_gets_an_arabic_confirmation_from_an_english_browser(
+    app, make_user, make_event, smtp_server, logged_in_client
+):
+    event = make_event()
+    user = make_user(email="layla@example.org", name="ليلى")
+    _set(app, User, user.id, language="ar")
+    client = logged_in_client(user)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert post_form(client, f"/events/{event.slug}/register", {"mode": "in_person"}).status_code == 303
+    assert deliver(app).sent == 1
+    [confirmation] = smtp_server.messages
+    assert confirmation["Subject"] == f"تأكد التسجيل: {event.title}"
+    text = text_of(confirmation)
+    assert "ليلى" in text and "Hello" not in text and "Your registration" not in text
+    assert "الاثنين، 6 مايو 2030" in text and "08:30" in text  # the date in Arabic, the event's zone
+    assert "مرحبًا ليلى،" in text and "شارة QR الخاصة بك مرفقة" in text  # in-person: the badge sentence
+    html = html_of(confirmation)
+    assert 'lang="ar" dir="rtl"' in html and "مرحبًا ليلى،" in html
+
+
+def test_without_a_choice_the_event_default_language_wins_over_the_browser(
+    app, make_user, make_event, smtp_server, logged_in_client
+):
+    event = make_event()
+    _set(app, Event, event.id, languages="ar,en")
+    user = make_user(email="omar@example.org")  # no language chosen
+    client = logged_in_client(user)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    assert post_form(client, f"/events/{event.slug}/register", {"mode": "online"}).status_code == 303
+    deliver(app)
+    [confirmation] = smtp_server.messages
+    assert confirmation["Subject"].startswith("تأكد التسجيل")
+    assert "Inscription" not in confirmation["Subject"]
+
+
+def test_a_french_speaker_reads_french_and_english_stays_english(
+    app, make_user, make_event, smtp_server, logged_in_client
+):
+    event = make_event()
+    french = make_user(email="claire@example.org")
+    _set(app, User, french.id, language="fr")
+    english = make_user(email="john@example.org")
+    for user in (french, english):
+        post_form(logged_in_client(user), f"/events/{event.slug}/register", {"mode": "online"})
+    deliver(app)
+    [claire] = smtp_server.mailbox.to("claire@example.org")
+    [john] = smtp_server.mailbox.to("john@example.org")
+    assert claire["Subject"] == f"Inscription confirmée : {event.title}"
+    assert "lundi 6 mai 2030" in text_of(claire)
+    assert john["Subject"] == f"Registration confirmed: {event.title}"
+    assert "Monday 6 May 2030, 08:30" in text_of(john)
+
+
+def test_a_reset_link_in_arabic_counts_its_lifetime_with_arabic_plural_forms(
+    app, make_user, smtp_server, client
+):
+    user = make_user(email="amal@example.org")
+    _set(app, User, user.id, language="ar")
+    response = post_form(client, "/forgot", {"email": "amal@example.org"})
+    assert response.status_code == 200
+    deliver(app)
+    [message] = smtp_server.messages
+    assert message["Subject"] == "إعادة تعيين كلمة المرور"
+    text = text_of(message)
+    assert "ساعة واحدة" in text  # one hour: the "one" form of Arabic, without the digit
+    assert "1 hour" not in text and "If you did not ask" not in text
+
+
+def test_the_lifetime_follows_each_languages_plural_rules(app):
+    from datetime import timedelta
+
+    from flask_babel import force_locale
+
+    from conference.accounts.links import _describe
+
+    with app.test_request_context():
+        cases = {
+            "en": ["1 hour", "7 days", "30 minutes"],
+            "ar": ["ساعة واحدة", "7 أيام", "30 دقيقة"],
+            "ru": ["1 час", "7 дней", "30 минут"],
+        }
+        for language, (hour, week, half_hour) in cases.items():
+            with force_locale(language):
+                assert _describe(timedelta(hours=1)) == hour
+                assert _describe(timedelta(days=7)) == week
+                assert _describe(timedelta(minutes=30)) == half_hour
+        with force_locale("ar"):
+            assert _describe(timedelta(days=2)) == "يومين"
+            assert _describe(timedelta(days=11)) == "11 يومًا"
