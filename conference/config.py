@@ -281,6 +281,31 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_JOIN_SNAPSHOT_SECONDS",
         _SECONDS,
     ),
+    # Group commit of the hot live writes (votes, upvotes, questions, chat): conference/group_commit.py
+    Setting(
+        "LIVE_WRITE_WINDOW_SECONDS",
+        0.02,
+        "hot live writes (votes, upvotes, questions, chat) arriving within this many seconds share one "
+        "commit; the batch leaves early after 2 ms without a new arrival (0: only what is already waiting)",
+        "LIVE_WRITE_WINDOW_SECONDS",
+        _SECONDS,
+    ),
+    Setting(
+        "LIVE_WRITE_BATCH_MAX",
+        200,
+        "at most this many hot live writes in one commit",
+        "LIVE_WRITE_BATCH_MAX",
+        _whole(1),
+    ),
+    Setting(
+        "LIVE_CONTEXT_TTL_SECONDS",
+        60.0,
+        "what the hot live events keep in memory about a person's right to a room, a room, a poll or a "
+        "question is checked again against the database after this many seconds (changes are also "
+        "pushed to every process at once)",
+        "LIVE_CONTEXT_TTL_SECONDS",
+        _SECONDS,
+    ),
     Setting(
         "BREAKOUT_COUNTS_INTERVAL_S",
         0.5,

@@ -13,6 +13,8 @@ Orders (`kind`):
 - `session`: the cookie-authenticated sockets of `user_id` older than `session_version` (signed
   out, password changed); their API-token sockets stay.
 - `token`: the sockets opened with the token whose digest is `token_hash` (revoked).
+- `hot`: not a close but a cache invalidation of conference.rooms.hot (`what`: room, poll,
+  question, or member = a registration ended: that person's sockets in the event's rooms close).
 
 Delivery watchers (`watch_deliveries(app, fn)`): `fn(event, namespace, room)` runs in each process just
 before a broadcast reaches that process's sockets, for the broadcasts it sends and for those another
@@ -84,6 +86,7 @@ class QueueManager(_Watched, socketio_server.RedisManager):
         self._init_watchers()
         self.reachable = True
         self.last_error: str | None = None
+        self.app = None  # the app this manager serves (for orders about its caches); set by client_manager
         self._lock = threading.Lock()
 
     def _note(self, ok: bool, error: str | None = None) -> None:
@@ -134,7 +137,7 @@ class QueueManager(_Watched, socketio_server.RedisManager):
                 continue
             if data.get("host_id") != self.host_id:
                 try:
-                    _apply(data.get("order") or {})
+                    _apply(data.get("order") or {}, self.app)
                 except Exception:
                     log.exception("could not apply a socket order from another process")
 
@@ -164,6 +167,7 @@ def client_manager(app):
     url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     if url and url.startswith(("redis://", "rediss://")):
         manager = QueueManager(url, app.config["SOCKETIO_CHANNEL"])
+        manager.app = app
     elif url:
         raise RuntimeError("CONFERENCE_MESSAGE_QUEUE must be a redis:// or rediss:// URL")
     else:
@@ -197,11 +201,16 @@ def queue_status(app) -> dict:
     return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
-def _apply(order: dict) -> int:
-    """Close this process's sockets that match `order`; the number closed."""
+def _apply(order: dict, app=None) -> int:
+    """Close this process's sockets that match `order` (or apply a `hot` cache order of `app`);
+    the number closed."""
     from .realtime import close_local_sockets
 
     kind = order.get("kind")
+    if kind == "hot":
+        from .rooms.hot import apply_order
+
+        return apply_order(app, order)
     if kind == "user":
         return close_local_sockets(lambda i: i.user_id == order.get("user_id"))
     if kind == "session":
@@ -224,7 +233,7 @@ def _apply(order: dict) -> int:
 def close_sockets(app, kind: str, **fields) -> int:
     """Close the matching sockets here and in every other process; the number closed here."""
     order = {"kind": kind, **fields}
-    closed = _apply(order)
+    closed = _apply(order, app)
     manager = app.extensions.get(QUEUE_EXTENSION)
     if isinstance(manager, QueueManager):
         manager.publish_order(order)

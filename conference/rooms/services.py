@@ -20,7 +20,7 @@ from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
 from ..programme.streams import stream_or_none
 from ..wire import isoformat_utc
-from . import ratelimit, snapshots
+from . import hot, ratelimit, snapshots
 from .access import (
     can_moderate,
     ensure_can_join,
@@ -285,6 +285,7 @@ def set_moderated(db: DbSession, user: User, session_id: int, moderated: bool) -
     _, room = _room_for_change(db, user, session_id, moderator=True)
     room.moderated = moderated
     db.commit()
+    hot.room_changed(room.session_id)
     return room
 
 
@@ -297,6 +298,7 @@ def close_room(db: DbSession, user: User, session_id: int) -> LiveRoom:
         .values(closed_at=utcnow())
     )
     db.commit()
+    hot.room_changed(room.session_id)
     db.refresh(room)
     return room
 
@@ -305,10 +307,11 @@ def reopen_room(db: DbSession, user: User, session_id: int) -> LiveRoom:
     _, room = _room_for_change(db, user, session_id, moderator=True)
     room.closed_at = None
     db.commit()
+    hot.room_changed(room.session_id)
     return room
 
 
-def _ensure_open(room: LiveRoom) -> None:
+def _ensure_open(room) -> None:
     if room.is_closed:
         raise Conflict("room_closed", "this room is closed: questions, votes and chat are over")
 
@@ -482,6 +485,73 @@ def unvote(db: DbSession, user: User, question_id: int) -> Question:
     return question
 
 
+# --- the hot writes, run by conference.group_commit inside a batch (no commit, no rollback here) -----
+
+
+def store_question(
+    db: DbSession, user_id: int, session_id: int, text: str, anonymous: bool, moderated: bool
+) -> Question:
+    """Insert a question (pending in a moderated room); the caller checked the text and the room."""
+    ratelimit.consume(db, f"question:{user_id}", "question")
+    status = QuestionStatus.PENDING if moderated else QuestionStatus.APPROVED
+    question = Question(
+        session_id=session_id, user_id=user_id, text=text, anonymous=anonymous, status=status.value
+    )
+    db.add(question)
+    db.flush()
+    return question
+
+
+def store_upvote(db: DbSession, user_id: int, question_id: int) -> int:
+    """Upvote once (UNIQUE(question_id, user_id) refuses a second one); the question's new total."""
+    ratelimit.consume(db, f"vote:{user_id}", "vote")
+    try:
+        with db.begin_nested():
+            db.add(QuestionVote(question_id=question_id, user_id=user_id))
+    except IntegrityError as exc:
+        if not _has_voted(db, user_id, question_id):
+            raise  # some other integrity failure: reported as a storage error, not as a vote
+        raise Conflict("already_voted", "you have already voted for this question") from exc
+    return vote_count(db, question_id)
+
+
+def remove_upvote(db: DbSession, user_id: int, question_id: int) -> int:
+    """Take one's upvote back; the question's new total."""
+    ratelimit.consume(db, f"vote:{user_id}", "vote")
+    removed = execute_dml(
+        db,
+        delete(QuestionVote).where(QuestionVote.question_id == question_id, QuestionVote.user_id == user_id),
+    ).rowcount
+    if not removed:
+        raise Conflict("not_voted", "you have not voted for this question")
+    return vote_count(db, question_id)
+
+
+def store_chat(db: DbSession, user_id: int, session_id: int, text: str) -> ChatMessage:
+    """Insert a chat line; the caller checked the text and the room."""
+    ratelimit.consume(db, f"chat:{user_id}", "chat")
+    message = ChatMessage(session_id=session_id, user_id=user_id, text=text)
+    db.add(message)
+    db.flush()
+    return message
+
+
+def chat_payload_of(message_id: int, session_id: int, text: str, author: tuple[int, str], created_at) -> dict:
+    """`chat_payload` from known values (no lazy load of the author)."""
+    return {
+        "id": message_id,
+        "session_id": session_id,
+        "text": text,
+        "author": {"id": author[0], "name": author[1]},
+        "created_at": isoformat_utc(created_at, milliseconds=True),
+    }
+
+
+def ensure_open(room) -> None:
+    """A closed room (a LiveRoom or what conference.rooms.hot knows of it) takes nothing more."""
+    _ensure_open(room)
+
+
 MODERATION_ACTIONS = ("approve", "dismiss", "answer", "pin", "unpin", "edit")
 # action -> statuses it may start from
 _ALLOWED_FROM = {
@@ -530,6 +600,9 @@ def moderate_question(
         question.text = clean_text(text or "", QUESTION_MAX, "question")
         question.edited = True
     db.commit()
+    hot.question_changed(question.id)
+    if action in ("pin", "unpin", "dismiss"):
+        hot.room_changed(room.session_id)
     return question, {"was_public": was_public, "unpinned": unpinned, "room": room}
 
 

@@ -29,7 +29,7 @@ from ...hooks import Joiner
 from ...i18n.columns import header_row
 from ...programme.models import ProgrammeSession
 from ...wire import isoformat_utc
-from .. import ratelimit
+from .. import hot, ratelimit
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from ..services import ensure_room_open
 from .models import (
@@ -175,6 +175,7 @@ def update_poll(db: DbSession, user: User, poll_id: int, spec: PollSpec) -> Poll
     db.flush()  # old options go before the new ones take their positions
     _apply_spec(poll, spec)
     db.commit()
+    hot.poll_changed(poll.id)
     return poll
 
 
@@ -190,6 +191,7 @@ def delete_poll(db: DbSession, user: User, poll_id: int) -> Poll:
         db.rollback()
         raise Conflict("poll_open", "close the poll before deleting it")
     db.commit()
+    hot.poll_changed(poll_id)
     # The database cascaded the delete; forget the objects so their ids can be reused cleanly.
     for obj in (poll, *options):
         if obj in db:
@@ -227,6 +229,7 @@ def open_poll(db: DbSession, user: User, poll_id: int, *, now: datetime | None =
         db.rollback()
         raise Conflict("not_a_draft", "this poll has already been opened")
     db.commit()
+    hot.poll_changed(poll_id)
     db.refresh(poll)
     return poll
 
@@ -259,6 +262,7 @@ def _close(db: DbSession, poll_id: int, now: datetime, *, only_if_due: bool = Fa
         db.rollback()
         return False
     db.commit()
+    hot.poll_changed(poll_id)
     return True
 
 
@@ -335,6 +339,56 @@ def cast_vote(
     return _change_ballot(db, poll, user, answers, now)
 
 
+def record_vote(db: DbSession, user_id: int, poll, answers: list[dict], now: datetime) -> dict:
+    """The hot path of a vote, inside a group-commit batch (no commit or rollback here): the caller
+    knows the poll (conference.rooms.hot) and checked the person, the room and the answers. The
+    conditional UPDATE still refuses a poll closed meanwhile, and UNIQUE(poll_id, user_id) a second
+    ballot. Returns {"ballot": ballot_dict, "changed": bool, "version": int}."""
+    version = _vote_slot(db, poll.id, now)
+    ballot = PollBallot(poll_id=poll.id, user_id=user_id, cast_at=now)
+    ballot.answers = _answer_rows(poll.id, answers)
+    try:
+        with db.begin_nested():
+            db.add(ballot)
+        return {"ballot": ballot_dict(ballot), "changed": False, "version": version}
+    except IntegrityError:
+        if _ballot_id(db, poll.id, user_id) is None:
+            raise  # not the one-ballot rule: reported as a storage failure
+    if not poll.allow_change:
+        raise Conflict("already_voted", "you have already voted in this poll; answers cannot be changed")
+    ratelimit.consume(db, f"poll_vote_change:{user_id}:{poll.id}", "poll_vote_change")
+    ballot_id = _ballot_id(db, poll.id, user_id)
+    assert ballot_id is not None
+    db.execute(
+        update(PollBallot)
+        .where(PollBallot.id == ballot_id)
+        .values(revision=PollBallot.revision + 1, changed_at=now)
+    )
+    db.execute(delete(PollAnswer).where(PollAnswer.ballot_id == ballot_id))
+    for row in _answer_rows(poll.id, answers):
+        row.ballot_id = ballot_id
+        db.add(row)
+    db.flush()
+    changed = db.get_one(PollBallot, ballot_id, populate_existing=True)
+    return {"ballot": ballot_dict(changed), "changed": True, "version": version}
+
+
+def _vote_slot(db: DbSession, poll_id: int, now: datetime) -> int:
+    version = db.execute(
+        update(Poll)
+        .where(
+            Poll.id == poll_id,
+            Poll.status == PollStatus.OPEN.value,
+            (Poll.closes_at.is_(None)) | (Poll.closes_at > now),
+        )
+        .values(votes_version=Poll.votes_version + 1)
+        .returning(Poll.votes_version)
+    ).scalar_one_or_none()
+    if version is None:
+        raise Conflict("poll_closed", "this poll is closed")
+    return version
+
+
 def _claim_vote_slot(db: DbSession, poll: Poll, now: datetime) -> int:
     """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
     version = db.execute(
@@ -387,10 +441,18 @@ def _answer_rows(poll_id: int, answers: list[dict]) -> list[PollAnswer]:
 
 def _answers_for(db: DbSession, poll: Poll, vote: Vote) -> list[dict]:
     """The answer rows this vote means for this poll's kind, or a ServiceError."""
+    return answers_for(
+        poll, vote, lambda: set(db.scalars(select(PollOption.id).where(PollOption.poll_id == poll.id)))
+    )
+
+
+def answers_for(poll, vote: Vote, option_ids) -> list[dict]:
+    """The answer rows `vote` means for `poll` (a Poll or what conference.rooms.hot knows of it),
+    or a ServiceError; `option_ids()` gives the poll's option ids (asked for choice polls only)."""
     given = {name for name in ("choices", "rating", "words", "text") if getattr(vote, name) is not None}
     if poll.kind in CHOICE_KINDS:
         _only(given, {"choices"}, "choose one or more options: send `choices`")
-        return [{"option_id": o} for o in _checked_choices(db, poll, vote.choices)]
+        return [{"option_id": o} for o in _checked_choices(poll, vote.choices, option_ids)]
     if poll.kind == PollKind.RATING.value:
         _only(given, {"rating"}, "send a `rating`")
         assert poll.scale is not None  # create_poll gives every rating poll its scale
@@ -415,7 +477,7 @@ def _only(given: set[str], allowed: set[str], message: str) -> None:
         raise ServiceError("invalid_answer", message)
 
 
-def _checked_choices(db: DbSession, poll: Poll, choices: list[int] | None) -> list[int]:
+def _checked_choices(poll, choices: list[int] | None, option_ids) -> list[int]:
     if not choices:
         raise ServiceError("invalid_choices", "choose at least one option")
     if len(set(choices)) != len(choices):
@@ -423,8 +485,7 @@ def _checked_choices(db: DbSession, poll: Poll, choices: list[int] | None) -> li
     limit = 1 if poll.kind == PollKind.SINGLE.value else poll.max_choices
     if limit is not None and len(choices) > limit:  # a multiple-choice poll always has its limit
         raise ServiceError("too_many_choices", f"choose at most {limit} option{'s' if limit != 1 else ''}")
-    own = set(db.scalars(select(PollOption.id).where(PollOption.poll_id == poll.id)))
-    if not set(choices) <= own:
+    if not set(choices) <= set(option_ids()):
         raise ServiceError("unknown_option", "that option is not part of this poll")
     return choices
 
