@@ -1,11 +1,12 @@
 """What a crowd arriving in one live room costs: join latency and presence frames sent.
 
-    .venv/bin/python bench/room_arrivals.py [--people N] [--coalesce SECONDS]
+    .venv/bin/python bench/room_arrivals.py [--people N] [--coalesce SECONDS] [--snapshot SECONDS]
 
 Loads the demo symposium into a temporary SQLite file, connects N registered participants to the
 opening plenary with Flask-SocketIO's test client (threading mode), and prints the time per join and
 the number of `presence` frames the clients received, with the given coalescing interval
-(ROOMS_PRESENCE_COALESCE_SECONDS; 0 = one broadcast per join).
+(ROOMS_PRESENCE_COALESCE_SECONDS; 0 = one broadcast per join), and how many times the room's shared
+join state was built with the given snapshot window (ROOMS_JOIN_SNAPSHOT_SECONDS; 0 = every join).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--coalesce", type=float, default=0.5)
+    parser.add_argument("--snapshot", type=float, default=0.5)
     args = parser.parse_args()
     os.environ.setdefault("CONFERENCE_ASYNC_MODE", "threading")
     tmp = tempfile.TemporaryDirectory()
@@ -43,6 +45,7 @@ def main() -> None:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp.name) / 'bench.db'}",
             "SECRET_KEY": "bench",
             "ROOMS_PRESENCE_COALESCE_SECONDS": args.coalesce,
+            "ROOMS_JOIN_SNAPSHOT_SECONDS": args.snapshot,
         }
     )
     with app.app_context():
@@ -73,6 +76,12 @@ def main() -> None:
     print(
         f"presence frames received: {frames:,} with coalescing {args.coalesce} s "
         f"(one broadcast per join would be {len(clients) * (len(clients) + 1) // 2:,})"
+    )
+    from conference.rooms import snapshots
+
+    print(
+        f"shared join state built {snapshots.of(app).cache.builds} times for {len(clients)} joins "
+        f"with a {args.snapshot} s window (each build is a fixed number of queries)"
     )
     for client in clients:
         client.disconnect(namespace="/live")

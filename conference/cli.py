@@ -280,15 +280,28 @@ def send_invitations(event_slug: str, everyone: bool, not_signed_in: bool, email
     help="Run this many worker processes on PORT, PORT+1, ... (they share the database and need "
     "CONFERENCE_MESSAGE_QUEUE); put a load balancer with sticky sessions in front (deploy/nginx).",
 )
+@click.option(
+    "--async-mode",
+    type=click.Choice(["eventlet", "gevent", "threading"]),
+    default=None,
+    help="Overrides CONFERENCE_ASYNC_MODE (eventlet by default) for this server and its workers.",
+)
 @with_appcontext
-def serve(host: str, port: int, max_connections: int, workers: int) -> None:
-    """Serve the app with Socket.IO (eventlet by default)."""
+def serve(host: str, port: int, max_connections: int, workers: int, async_mode: str | None) -> None:
+    """Serve the app with Socket.IO (eventlet by default, or gevent)."""
     from .extensions import socketio
     from .mail.sender import start_background_sender
     from .observability import log_to_stderr
 
-    log_to_stderr()  # errors (with request ids) and warnings reach the terminal or the service's journal
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if async_mode and async_mode != app.config["SOCKETIO_ASYNC_MODE"]:
+        # The `conference` command applies the option before it imports anything (console.py);
+        # `flask serve` cannot: the process is not patched for it.
+        raise click.ClickException(
+            f"--async-mode {async_mode} works with the `conference` command "
+            f"(or set CONFERENCE_ASYNC_MODE={async_mode})"
+        )
+    log_to_stderr()  # errors (with request ids) and warnings reach the terminal or the service's journal
     if workers > 1:
         from .workers import supervise
 
@@ -299,7 +312,7 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
             )
         supervise(host, port, workers, max_connections)
         return
-    _prepare_process(max_connections)
+    prepare_process(max_connections)
     if not app.config.get("INSTANCE_ID"):
         app.config["INSTANCE_ID"] = f"{socket.gethostname()}:{port}"  # the same again after a restart
     hooks.server_starting.send(app)  # forget this process's stale sockets, resume due timers
@@ -314,7 +327,7 @@ def serve(host: str, port: int, max_connections: int, workers: int) -> None:
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)
 
 
-def _prepare_process(max_connections: int) -> None:
+def prepare_process(max_connections: int) -> None:
     """Make a serving process fit for thousands of sockets on one hub.
 
     - The file-descriptor limit goes up to what the system allows (a socket is a descriptor; 1,024,

@@ -271,6 +271,41 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_PRESENCE_COALESCE_SECONDS",
         _SECONDS,
     ),
+    # The shared half of a room's join state (questions, chat, polls, breakouts, call) is built once
+    # and handed to the people who join the room within this many seconds; any broadcast change of
+    # the room makes it out of date at once (rooms/snapshots.py). 0 builds it for every join.
+    Setting(
+        "ROOMS_JOIN_SNAPSHOT_SECONDS",
+        0.5,
+        "the shared part of a room's join state is reused for this many seconds by later joiners (0: built for each join)",
+        "ROOMS_JOIN_SNAPSHOT_SECONDS",
+        _SECONDS,
+    ),
+    # Group commit of the hot live writes (votes, upvotes, questions, chat): conference/group_commit.py
+    Setting(
+        "LIVE_WRITE_WINDOW_SECONDS",
+        0.02,
+        "hot live writes (votes, upvotes, questions, chat) arriving within this many seconds share one "
+        "commit; the batch leaves early after 2 ms without a new arrival (0: only what is already waiting)",
+        "LIVE_WRITE_WINDOW_SECONDS",
+        _SECONDS,
+    ),
+    Setting(
+        "LIVE_WRITE_BATCH_MAX",
+        200,
+        "at most this many hot live writes in one commit",
+        "LIVE_WRITE_BATCH_MAX",
+        _whole(1),
+    ),
+    Setting(
+        "LIVE_CONTEXT_TTL_SECONDS",
+        60.0,
+        "what the hot live events keep in memory about a person's right to a room, a room, a poll or a "
+        "question is checked again against the database after this many seconds (changes are also "
+        "pushed to every process at once)",
+        "LIVE_CONTEXT_TTL_SECONDS",
+        _SECONDS,
+    ),
     Setting(
         "BREAKOUT_COUNTS_INTERVAL_S",
         0.5,

@@ -23,6 +23,18 @@ def command_line(args: list[str]) -> tuple[str | None, bool]:
     return None, verbose
 
 
+def option_value(args: list[str], name: str) -> str | None:
+    """The value of `name VALUE` or `name=VALUE` in `args` (the last one wins), else None."""
+    value = None
+    args_left = iter(args)
+    for arg in args_left:
+        if arg == name:
+            value = next(args_left, None)
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
 def main() -> None:
     command, verbose = command_line(sys.argv[1:])
     if not verbose:
@@ -33,6 +45,11 @@ def main() -> None:
         warnings.filterwarnings(
             "ignore", message=r"\s*Eventlet is deprecated"
         )  # the text starts with a newline
+    # `conference serve --async-mode gevent` is CONFERENCE_ASYNC_MODE=gevent: it has to be known
+    # before anything is imported (the patching below), and the workers of --workers N inherit it.
+    chosen = option_value(sys.argv[1:], "--async-mode") if command == "serve" else None
+    if chosen in ("eventlet", "gevent", "threading"):
+        os.environ["CONFERENCE_ASYNC_MODE"] = chosen
     mode = os.environ.get("CONFERENCE_ASYNC_MODE") or "eventlet"
     if command == "serve" and mode == "eventlet":
         import eventlet

@@ -13,6 +13,13 @@ Orders (`kind`):
 - `session`: the cookie-authenticated sockets of `user_id` older than `session_version` (signed
   out, password changed); their API-token sockets stay.
 - `token`: the sockets opened with the token whose digest is `token_hash` (revoked).
+- `hot`: not a close but a cache invalidation of conference.rooms.hot (`what`: room, poll,
+  question, or member = a registration ended: that person's sockets in the event's rooms close).
+
+Delivery watchers (`watch_deliveries(app, fn)`): `fn(event, namespace, room)` runs in each process just
+before a broadcast reaches that process's sockets, for the broadcasts it sends and for those another
+process sent through the queue, in the order the queue delivers them. The live rooms use it to know
+that a room's join snapshot is out of date (conference/rooms/snapshots.py).
 
 Without a message queue there is one process and the local close is all there is. With the queue
 down, the local close still happens, the process keeps serving its own clients (python-socketio
@@ -26,15 +33,47 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import socketio as socketio_server
 
 log = logging.getLogger("conference.fanout")
 CONTROL_METHOD = "conference"
 QUEUE_EXTENSION = "conference.queue_manager"
+DeliveryWatcher = Callable[[str, str, object], None]  # (event, namespace, room: str | list | None)
 
 
-class QueueManager(socketio_server.RedisManager):
+class _Watched:
+    """The delivery watchers of a manager: called before every emit reaches this process's sockets."""
+
+    watchers: list[DeliveryWatcher]
+
+    def _init_watchers(self) -> None:
+        self.watchers = []
+
+    def _delivering(self, event: str, namespace: str | None, room) -> None:
+        for watcher in self.watchers:
+            try:
+                watcher(event, namespace or "/", room)
+            except Exception:  # a watcher must never stop a broadcast
+                log.exception("delivery watcher %r failed", watcher)
+
+
+class LocalManager(_Watched, socketio_server.Manager):
+    """The manager of a process without a message queue: python-socketio's, with delivery watchers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._init_watchers()
+
+    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        self._delivering(event, namespace, to or room)
+        return super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
+        )
+
+
+class QueueManager(_Watched, socketio_server.RedisManager):
     """python-socketio's Redis manager, with a connect timeout, our own control messages, and a
     memory of whether the queue answered last time (for /readyz and the log)."""
 
@@ -44,8 +83,10 @@ class QueueManager(socketio_server.RedisManager):
             channel=channel,
             redis_options={"socket_connect_timeout": 2, "health_check_interval": 15},
         )
+        self._init_watchers()
         self.reachable = True
         self.last_error: str | None = None
+        self.app = None  # the app this manager serves (for orders about its caches); set by client_manager
         self._lock = threading.Lock()
 
     def _note(self, ok: bool, error: str | None = None) -> None:
@@ -96,9 +137,15 @@ class QueueManager(socketio_server.RedisManager):
                 continue
             if data.get("host_id") != self.host_id:
                 try:
-                    _apply(data.get("order") or {})
+                    _apply(data.get("order") or {}, self.app)
                 except Exception:
                     log.exception("could not apply a socket order from another process")
+
+    def _handle_emit(self, message):
+        # Both ways in: this process's own emits (handled here before they are published) and the
+        # emits of other processes, read from the queue one after another.
+        self._delivering(message.get("event"), message.get("namespace"), message.get("room"))
+        return super()._handle_emit(message)
 
     def publish_order(self, order: dict) -> None:
         self._publish({"method": CONTROL_METHOD, "order": order, "host_id": self.host_id})
@@ -120,12 +167,20 @@ def client_manager(app):
     url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     if url and url.startswith(("redis://", "rediss://")):
         manager = QueueManager(url, app.config["SOCKETIO_CHANNEL"])
+        manager.app = app
     elif url:
         raise RuntimeError("CONFERENCE_MESSAGE_QUEUE must be a redis:// or rediss:// URL")
     else:
-        manager = socketio_server.Manager()
+        manager = LocalManager()
     app.extensions[QUEUE_EXTENSION] = manager
     return manager
+
+
+def watch_deliveries(app, watcher: DeliveryWatcher) -> None:
+    """Call `watcher(event, namespace, room)` before each broadcast reaches this process's sockets."""
+    manager = app.extensions[QUEUE_EXTENSION]
+    if watcher not in manager.watchers:
+        manager.watchers.append(watcher)
 
 
 def queue_status(app) -> dict:
@@ -146,11 +201,16 @@ def queue_status(app) -> dict:
     return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
-def _apply(order: dict) -> int:
-    """Close this process's sockets that match `order`; the number closed."""
+def _apply(order: dict, app=None) -> int:
+    """Close this process's sockets that match `order` (or apply a `hot` cache order of `app`);
+    the number closed."""
     from .realtime import close_local_sockets
 
     kind = order.get("kind")
+    if kind == "hot":
+        from .rooms.hot import apply_order
+
+        return apply_order(app, order)
     if kind == "user":
         return close_local_sockets(lambda i: i.user_id == order.get("user_id"))
     if kind == "session":
@@ -173,7 +233,7 @@ def _apply(order: dict) -> int:
 def close_sockets(app, kind: str, **fields) -> int:
     """Close the matching sockets here and in every other process; the number closed here."""
     order = {"kind": kind, **fields}
-    closed = _apply(order)
+    closed = _apply(order, app)
     manager = app.extensions.get(QUEUE_EXTENSION)
     if isinstance(manager, QueueManager):
         manager.publish_order(order)

@@ -7,7 +7,9 @@ registries that live on each app (`Hooks`, filled by the features' `init_app`), 
 - The check-in feature tells the live rooms how many people are on site (`set_on_site_counter`)
   and announces check-ins (`checkin_changed`), so the moderator console's numbers move.
 - Live features add their part to the state a client receives when it joins a room
-  (`add_join_state`), e.g. the open polls, do their work around a join (`add_before_join_state`,
+  (`add_join_state_part`: the part everyone in the room shares, built once per room and
+  ROOMS_JOIN_SNAPSHOT_SECONDS, and the joiner's own view of it; `add_join_state` for a part that is
+  only personal), e.g. the open polls, do their work around a join (`add_before_join_state`,
   `add_after_join`), and may narrow who enters a room (`add_entry_rule`), e.g. a running breakout
   admits only the people placed in it.
 - The live rooms announce that people entered or left a room (`presence_changed`), so the
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from blinker import Namespace
 from flask import Flask, current_app
@@ -76,6 +79,43 @@ breakout_round_ended = _signals.signal("breakout-round-ended")
 
 OnSiteCounter = Callable[[DbSession, ProgrammeSession], int]
 JoinStateProvider = Callable[[DbSession, User, ProgrammeSession], dict]
+
+
+@dataclass(frozen=True)
+class Joiner:
+    """The person a join state is personalised for: the user, and whether they moderate the room."""
+
+    user: User
+    moderator: bool
+
+
+SharedJoinState = Callable[[DbSession, ProgrammeSession], dict]
+PersonalJoinState = Callable[[DbSession, Joiner, ProgrammeSession, dict], dict]
+JoinStateRooms = Callable[[ProgrammeSession], list[str]]
+
+
+@dataclass(frozen=True)
+class JoinStatePart:
+    """One feature's keys of the `join` state, in two halves (see conference/rooms/snapshots.py).
+
+    - `shared(db, session) -> dict`: what everyone in the room sees alike (no user, no names a
+      participant may not see). Built once per room and ROOMS_JOIN_SNAPSHOT_SECONDS in a fresh
+      database session, from a number of queries that does not grow with the room; reused by the
+      people who join meanwhile, so it is read-only: never mutate it (or anything inside it).
+    - `personal(db, joiner, session, shared) -> dict`: the joiner's own view, from the room's shared
+      state (read-only): returns this part's keys as this person sees them (your ballot, a
+      moderator's extras), in new containers instead of edited shared ones. None: shared as it is.
+    - `rooms(session) -> [Socket.IO room names]`: the rooms, besides `session:<id>` and
+      `moderators:<id>`, whose broadcasts announce a change of this part (an event's announcements go
+      to `event:<id>`, a main session's breakout counts to the main room). A broadcast to one of
+      them makes the room's cached snapshot out of date.
+    """
+
+    shared: SharedJoinState
+    personal: PersonalJoinState | None = None
+    rooms: JoinStateRooms | None = None
+
+
 JoinStep = Callable[[DbSession, User, ProgrammeSession], None]
 EntryRule = Callable[[DbSession, User, ProgrammeSession], None]
 
@@ -88,9 +128,11 @@ class Hooks:
 
     - `on_site_counter(db, session) -> int`: people checked in on site for the session now. Asked
       whenever a room's presence is built (join, presence broadcasts). One at most (check-in's).
-    - `join_state_providers`: `provider(db, user, session) -> dict`, run while the `join` ack's state
-      is built, after the join committed. Must only read: its keys are merged into the state, and
-      two providers may not return the same key.
+    - `join_state_parts`: `JoinStatePart`s, the features' shared and personal halves of the `join`
+      state (the shared half cached per room); two parts may not return the same key.
+    - `join_state_providers`: `provider(db, user, session) -> dict`, a part that is only personal,
+      run for every joiner after the join committed. Must only read: its keys are merged into the
+      state, and no key may be returned twice.
     - `before_join_state_steps`: `step(db, user, session)`, run by the `join` handler once the join
       committed and before the state is read, to bring it up to date (close the polls whose deadline
       passed while no timer ran); may write, commit and broadcast.
@@ -102,6 +144,7 @@ class Hooks:
     """
 
     on_site_counter: OnSiteCounter | None = None
+    join_state_parts: list[JoinStatePart] = field(default_factory=list)
     join_state_providers: list[JoinStateProvider] = field(default_factory=list)
     before_join_state_steps: list[JoinStep] = field(default_factory=list)
     after_join_steps: list[JoinStep] = field(default_factory=list)
@@ -144,17 +187,36 @@ def remove_join_state(provider: JoinStateProvider, app: Flask | None = None) -> 
     of(app).join_state_providers.remove(provider)
 
 
+def add_join_state_part(
+    shared: SharedJoinState,
+    personal: PersonalJoinState | None = None,
+    rooms: JoinStateRooms | None = None,
+    app: Flask | None = None,
+) -> JoinStatePart:
+    """Register a feature's part of the `join` state: its shared half, cached per room, and the
+    joiner's own view of it (see `JoinStatePart`)."""
+    part = JoinStatePart(shared, personal, rooms)
+    _add(of(app).join_state_parts, part)
+    return part
+
+
+def remove_join_state_part(part: JoinStatePart, app: Flask | None = None) -> None:
+    of(app).join_state_parts.remove(part)
+
+
+def merge_join_state(state: dict, part: dict, name: Any) -> None:
+    """Add a part's keys to the state; a key returned twice is a wiring error."""
+    clash = state.keys() & part.keys()
+    if clash:
+        raise RuntimeError(f"join state part {name} returns keys already set: {sorted(clash)}")
+    state.update(part)
+
+
 def extra_join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
-    """What every provider adds to the join state; a key returned twice is a wiring error."""
+    """What every personal-only provider adds to the join state."""
     state: dict = {}
     for provider in of().join_state_providers:
-        part = provider(db, user, session)
-        clash = state.keys() & part.keys()
-        if clash:
-            raise RuntimeError(
-                f"join state provider {provider.__name__} returns keys already set: {sorted(clash)}"
-            )
-        state.update(part)
+        merge_join_state(state, provider(db, user, session), getattr(provider, "__name__", provider))
     return state
 
 

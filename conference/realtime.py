@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -47,10 +48,12 @@ class SocketIdentity:
     session_version: int | None  # set for cookie logins
     token_hash: str | None  # set for token logins
     scopes: frozenset[str] | None = None  # the token's scopes (None: a cookie login, no narrowing)
+    expires_at: datetime | None = None  # the token's expiry: refused from then on, closed at it
 
 
 # Connection state is per process by nature: a socket lives in the process that accepted it.
 _identities: dict[str, SocketIdentity] = {}
+_revoked: set[str] = set()  # sids being closed because their login ended: refused from now on
 DISCONNECT_HOOKS = "conference.disconnect_hooks"
 
 
@@ -115,7 +118,7 @@ def authenticate_connection(auth) -> SocketIdentity:
             raise ConnectionRefusedError(
                 "this API token has no live, checkin or read scope", {"code": "insufficient_scope"}
             )
-        return SocketIdentity(row.user_id, None, row.token_hash, row.scope_set)
+        return SocketIdentity(row.user_id, None, row.token_hash, row.scope_set, row.expires_at)
     if current_user.is_authenticated:
         return SocketIdentity(current_user.id, current_user.session_version, None)
     raise ConnectionRefusedError(
@@ -125,8 +128,9 @@ def authenticate_connection(auth) -> SocketIdentity:
 
 def socket_user(sid: str | None = None) -> User | None:
     """The user behind this socket if their login is still valid, else None."""
-    identity = _identities.get(sid or request.sid)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-    if identity is None:
+    sid = sid or request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+    identity = _identities.get(sid)
+    if identity is None or sid in _revoked:
         return None
     user = db.session.get(User, identity.user_id)
     if user is None:
@@ -138,6 +142,15 @@ def socket_user(sid: str | None = None) -> User | None:
         if token is None or not token.is_live(utcnow()):
             return None
     return user
+
+
+def identity_alive(sid: str) -> bool:
+    """Without a query: the socket's login has not been ended by an order (sign-out, revoked token,
+    lost grant: see conference.fanout) and its token has not expired."""
+    identity = _identities.get(sid)
+    if identity is None or sid in _revoked:
+        return False
+    return identity.expires_at is None or identity.expires_at > utcnow()
 
 
 def socket_scopes(sid: str | None = None) -> frozenset[str] | None:
@@ -154,6 +167,7 @@ def close_local_sockets(matches: Callable[[SocketIdentity], bool]) -> int:
     for sid, identity in list(_identities.items()):
         if not matches(identity):
             continue
+        _revoked.add(sid)  # refused at once, even before the disconnect below has run
         try:
             if server is not None:
                 server.disconnect(sid, namespace=LIVE, ignore_queue=True)
@@ -161,6 +175,34 @@ def close_local_sockets(matches: Callable[[SocketIdentity], bool]) -> int:
         except Exception:  # a socket that is already going away
             log.debug("could not close socket %s", sid, exc_info=True)
     return closed
+
+
+def close_local_sockets_by_sid(sids: list[str]) -> int:
+    """Disconnect these sockets of this process (refused from now on); the number closed."""
+    return sum(_close_sid(sid) for sid in sids if sid in _identities)
+
+
+def _close_sid(sid: str) -> int:
+    _revoked.add(sid)
+    server = socketio.server  # type: ignore[attr-defined]
+    try:
+        if server is not None:
+            server.disconnect(sid, namespace=LIVE, ignore_queue=True)
+        return 1
+    except Exception:  # a socket that is already going away
+        log.debug("could not close socket %s", sid, exc_info=True)
+        return 0
+
+
+def _close_at_expiry(sid: str, identity: SocketIdentity) -> None:
+    """A background task: close the token socket `sid` when its token expires (if still open)."""
+    while _identities.get(sid) is identity:
+        assert identity.expires_at is not None
+        left = (identity.expires_at - utcnow()).total_seconds()
+        if left <= 0:
+            _close_sid(sid)
+            return
+        socketio.sleep(min(left, 30.0))  # type: ignore[arg-type]  # the stubs say int; any number works. Wakes now and then to notice a socket that went away
 
 
 def _end_live_sockets_of_signed_out_user(app, user=None, **_extra) -> None:
@@ -210,7 +252,11 @@ def handle_connect(auth=None):
         raise ConnectionRefusedError(
             "the database is not reachable at the moment; try again shortly", {"code": "database_unavailable"}
         ) from None
-    _identities[request.sid] = identity  # type: ignore[attr-defined]
+    sid = request.sid  # type: ignore[attr-defined]
+    _identities[sid] = identity
+    _revoked.discard(sid)
+    if identity.expires_at is not None:
+        socketio.start_background_task(_close_at_expiry, sid, identity)
     return True
 
 
@@ -241,6 +287,7 @@ def handle_disconnect(*_args):
                 log.exception("disconnect hook %s failed", getattr(hook, "__name__", hook))
     finally:
         _identities.pop(sid, None)
+        _revoked.discard(sid)
 
 
 @_live.on("*")
@@ -261,41 +308,72 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
                 _rollback_quietly()
                 if not database_unreachable(exc):
                     raise
-                log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__)
+                log_event(
+                    log, logging.ERROR, "database_unavailable", handler=fn.__name__, error=type(exc).__name__
+                )
                 return _database_unavailable()
             if user is None:
-                return error("unauthenticated", "your sign-in has ended; please sign in again")
-            scopes = socket_scopes()
-            if scopes is not None:
-                event = str((getattr(request, "event", None) or {}).get("message") or "")
-                needed = scope_for_live_event(event)
-                if needed not in scopes:
-                    return error(
-                        "insufficient_scope",
-                        f"this API token lacks the {needed!r} scope",
-                        required_scope=needed,
-                    )
-            try:
-                payload = data if schema is None else validate(schema, data, code="invalid_payload")
-                return fn(user, payload)
-            except ServiceError as exc:
-                db.session.rollback()
-                return {"ok": False, "error": exc.to_dict()}
-            except SQLAlchemyError as exc:
-                _rollback_quietly()
-                if database_unreachable(exc):
-                    log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__)
-                    return _database_unavailable()
-                log.exception("database error in %s", fn.__name__)
-                return error("storage_failed", "the server could not save this; nothing was changed")
-            except Exception:
-                db.session.rollback()
-                log.exception("unexpected error in %s", fn.__name__)
-                return error("internal_error", "something went wrong on the server; nothing was changed")
+                return _signed_out()
+            return _guarded(fn, schema, data, user)
 
         return handler
 
     return decorator
+
+
+def hot_event(schema: type[BaseModel]) -> Callable:
+    """Like `live_event` for the hot events (votes, questions, chat), without a query: the login is
+    checked in memory (`identity_alive`), and the handler `fn(sid, payload)` finds who the person is
+    and what they may do in conference.rooms.hot, which is kept up to date by invalidation orders."""
+
+    def decorator(fn: Callable) -> Callable:
+        @wraps(fn)
+        def handler(data=None, *_extra):
+            sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+            if not identity_alive(sid):
+                return _signed_out()
+            return _guarded(fn, schema, data, sid)
+
+        return handler
+
+    return decorator
+
+
+def _signed_out() -> dict:
+    return error("unauthenticated", "your sign-in has ended; please sign in again")
+
+
+def _guarded(fn: Callable, schema: type[BaseModel] | None, data: Any, who: Any) -> dict:
+    """The scope check, the payload's validation, `fn(who, payload)`, and its errors as acks."""
+    scopes = socket_scopes()
+    if scopes is not None:
+        event = str((getattr(request, "event", None) or {}).get("message") or "")
+        needed = scope_for_live_event(event)
+        if needed not in scopes:
+            return error(
+                "insufficient_scope",
+                f"this API token lacks the {needed!r} scope",
+                required_scope=needed,
+            )
+    try:
+        payload = data if schema is None else validate(schema, data, code="invalid_payload")
+        return fn(who, payload)
+    except ServiceError as exc:
+        _rollback_quietly()
+        return {"ok": False, "error": exc.to_dict()}
+    except SQLAlchemyError as exc:
+        _rollback_quietly()
+        if database_unreachable(exc):
+            log_event(
+                log, logging.ERROR, "database_unavailable", handler=fn.__name__, error=type(exc).__name__
+            )
+            return _database_unavailable()
+        log.exception("database error in %s", fn.__name__)
+        return error("storage_failed", "the server could not save this; nothing was changed")
+    except Exception:
+        _rollback_quietly()
+        log.exception("unexpected error in %s", fn.__name__)
+        return error("internal_error", "something went wrong on the server; nothing was changed")
 
 
 def connected_sids() -> list[str]:

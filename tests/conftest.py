@@ -37,6 +37,28 @@ class ClosingClient(FlaskClient):
         return response
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--async-mode",
+        choices=("eventlet", "gevent"),
+        default="eventlet",
+        help="the async mode of the real server processes the `real_server` tests start "
+        "(.ci/run runs those tests once more with gevent)",
+    )
+
+
+def pytest_configure(config):
+    import serve_support
+
+    serve_support.ASYNC_MODE = config.getoption("--async-mode")
+
+
+@pytest.fixture()
+def async_mode(request) -> str:
+    """The async mode of the real servers this run starts (`--async-mode`, eventlet by default)."""
+    return request.config.getoption("--async-mode")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _closing_test_clients():
     """Every app's test client is a ClosingClient (some test modules build their own apps)."""

@@ -1,10 +1,14 @@
-"""Real `conference serve` processes for the live-engine tests: the production async mode (eventlet),
-the command people run, on a loopback port, on a database the test prepared."""
+"""Real `conference serve` processes for the tests marked `real_server`: the command people run, on a
+loopback port, on a database the test prepared, in the async mode of this run (`pytest --async-mode
+gevent`; eventlet, the default mode, otherwise). Flask-SocketIO's test client never goes through
+eventlet or gevent (it calls the handlers in the test's thread), so these tests are the ones that
+show the two modes behave alike; .ci/run runs them under both."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,14 +24,15 @@ from browser_support import free_port
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
 NGINX_CONF = PROJECT_DIR / "deploy" / "nginx" / "conference.conf"
+ASYNC_MODE = "eventlet"  # set from `pytest --async-mode` by tests/conftest.py
 
 
 def serve_env(database_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a served process: the test's database, the eventlet mode, nothing inherited."""
+    """The environment of a served process: the test's database, this run's async mode, nothing inherited."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONFERENCE_")}
     env.update(
         CONFERENCE_ENV="testing",  # the test's secret key and fast password hashing
-        CONFERENCE_ASYNC_MODE="eventlet",
+        CONFERENCE_ASYNC_MODE=ASYNC_MODE,
         CONFERENCE_DATABASE_URL=database_url,
         # Production's coalescing (the testing config refreshes dashboards and presence at every change).
         CONFERENCE_ATTENDANCE_BROADCAST_SECONDS="5",
@@ -62,7 +67,7 @@ def wait_until_up(process: subprocess.Popen, url: str) -> None:
         try:
             requests.get(url + "/", timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or not answering yet
             time.sleep(0.1)
     stop(process)
     raise AssertionError(f"the server at {url} did not answer within {START_TIMEOUT} s")
@@ -110,7 +115,7 @@ def conference_serve(database_url: str, **environment: str) -> Iterator[tuple[st
         **os.environ,
         "CONFERENCE_ENV": "development",
         "CONFERENCE_DATABASE_URL": database_url,
-        "CONFERENCE_ASYNC_MODE": "eventlet",
+        "CONFERENCE_ASYNC_MODE": ASYNC_MODE,
         "CONFERENCE_SECRET_KEY": "serve-support-secret-key-serve-support!",
         "CONFERENCE_MAIL_BACKGROUND_SENDER": "0",
         "CONFERENCE_CHECKIN_AUTO_CHECKOUT": "0",
@@ -145,6 +150,19 @@ def conference_serve(database_url: str, **environment: str) -> Iterator[tuple[st
             server.kill()
             server.wait(timeout=10)
         stderr_path.unlink(missing_ok=True)
+
+
+def free_port_pair() -> int:
+    """A port P with P+1 free too (the workers listen on consecutive ports)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise AssertionError("no two consecutive free ports")
 
 
 def start_nginx(

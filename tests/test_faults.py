@@ -160,6 +160,7 @@ def test_the_database_briefly_unreachable_gives_clear_errors_then_recovers(postg
     live.disconnect(namespace=LIVE)
 
 
+@pytest.mark.real_server
 def test_with_the_message_queue_down_a_worker_serves_its_own_clients_and_says_so(
     app, make_event, make_user, make_registration, make_token
 ):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conference.console import command_line
+from conference.console import command_line, option_value
 
 
 def _conference(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -65,3 +65,23 @@ def test_verbose_shows_the_migrations_and_library_notices(tmp_path):
 )
 def test_the_console_finds_the_command_and_the_verbose_flag_before_click_runs(args, expected):
     assert command_line(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["serve", "--async-mode", "gevent", "--workers", "2"], "gevent"),
+        (["serve", "--async-mode=gevent"], "gevent"),
+        (["serve", "--async-mode", "gevent", "--async-mode", "eventlet"], "eventlet"),
+        (["serve", "--port", "8000"], None),
+        (["serve", "--async-mode"], None),
+    ],
+)
+def test_the_console_reads_the_async_mode_before_it_patches_anything(args, expected):
+    assert option_value(args, "--async-mode") == expected
+
+
+def test_flask_serve_with_another_async_mode_than_the_config_says_is_refused(runner):
+    result = runner.invoke(args=["serve", "--async-mode", "gevent"])
+    assert result.exit_code == 1
+    assert "works with the `conference` command" in result.output

@@ -157,6 +157,7 @@ def test_an_unhandled_error_is_logged_with_its_request_id_in_one_json_line(tmp_p
     ] != ("<bad id>")
 
 
+@pytest.mark.real_server
 def test_conference_serve_logs_to_stderr(app):
     from serve_support import conference_serve
 

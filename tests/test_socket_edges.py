@@ -1,4 +1,5 @@
-"""Socket.IO edge packets against a real server (`conference serve`, eventlet, in a subprocess), sent as
+"""Socket.IO edge packets against a real server (`conference serve` in a subprocess, in this run's async
+mode: eventlet, and gevent in .ci/run's second pass), sent as
 raw engine.io long-polling requests (issue #14 item 14): an event that is not `["name", ...]` gets an
 error ack (or, without an ack id, a clean disconnect), a binary packet without attachments closes the
 connection instead of wedging it, JSON nested too deep closes it, and an oversized long-polling POST
@@ -15,9 +16,12 @@ import time
 
 import pytest
 import requests
+import serve_support
 
 from conference.extensions import db as _db
 from conference.programme.models import ProgrammeSession
+
+pytestmark = pytest.mark.real_server
 
 WAIT = 10
 JOIN_ID = 7
@@ -32,6 +36,7 @@ def server(app, tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONFERENCE_")}
     env.update(
         CONFERENCE_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        CONFERENCE_ASYNC_MODE=serve_support.ASYNC_MODE,
         CONFERENCE_SECRET_KEY="s" * 40,
         CONFERENCE_MAIL_OUTBOX_DIR=str(tmp_path / "outbox"),
         CONFERENCE_UPLOAD_DIR=str(tmp_path / "uploads"),
@@ -153,7 +158,7 @@ def test_edge_packets_get_an_error_ack_or_a_clean_disconnect_and_never_wedge_the
                 "message": 'an event is ["name", payload]: the name is missing',
             },
         }, payload
-        assert answers[JOIN_ID]["ok"] is True, payload
+        assert answers[JOIN_ID]["ok"] is True, (payload, answers[JOIN_ID])
 
     # Broken packets: the request is answered at once, the connection is closed, the server serves on.
     for packet in (

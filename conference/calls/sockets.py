@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
     live.register()
     app.extensions[BUCKETS] = _SignalBuckets()
     on_disconnect(app, _leave_on_disconnect)
-    hooks.add_join_state(_join_state, app)
+    hooks.add_join_state_part(_join_state, rooms=lambda session: [call_room(session.id)], app=app)
     hooks.presence_changed.connect(_prune_after_presence_change)
     hooks.breakout_round_ended.connect(_end_calls_of_round)
 
@@ -87,7 +87,8 @@ def sfu() -> JanusClient | None:
     return JanusClient(config["JANUS_URL"], config["JANUS_API_SECRET"], config["JANUS_ADMIN_KEY"])
 
 
-def _join_state(db_session, _user, session) -> dict:
+def _join_state(db_session, session) -> dict:
+    """The call as everyone in the room sees it (its members change with `call:*` broadcasts)."""
     state = services.call_state(db_session, session)
     state["mode"] = "janus" if current_app.config["JANUS_URL"] else "mesh"
     state["max_video"] = current_app.config["CALLS_MAX_VIDEO"]

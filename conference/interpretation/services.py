@@ -179,4 +179,10 @@ def set_live(db: DbSession, user: User, session: ProgrammeSession, language: str
 
 def join_state(db: DbSession, _user: User, session: ProgrammeSession) -> dict:
     """Part of every `join` ack: the session's channels, so the picker is drawn after every reconnect."""
+    return shared_join_state(db, session)
+
+
+def shared_join_state(db: DbSession, session: ProgrammeSession) -> dict:
+    """The same for everyone in the room (a `JoinStatePart`'s shared half, cached per room): every
+    change of the channels is broadcast to the room (`interpretation:channels`)."""
     return {"interpretation": {"channels": channel_list(db, session)}}

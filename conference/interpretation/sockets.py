@@ -60,4 +60,4 @@ def _on_session_changed(_event_id, session_id: int | None = None, changes: dict 
 def init_app(app) -> None:
     live.register()
     hooks.session_changed.connect(_on_session_changed)  # blinker keeps one of each receiver
-    hooks.add_join_state(services.join_state, app)
+    hooks.add_join_state_part(services.shared_join_state, app=app)

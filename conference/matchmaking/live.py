@@ -24,7 +24,8 @@ from .models import Interest, Practice
 log = logging.getLogger(__name__)
 
 
-def join_state(db_session, _user, session) -> dict:
+def join_state(db_session, session) -> dict:
+    """The practices on a matchmaking session's live page: the same for everyone in the room."""
     if not services.is_matchmaking_session(db_session, session):
         return {}
     practices = services.practices_of(db_session, session.event)
@@ -69,4 +70,4 @@ def interest_changed(interest: Interest) -> None:
 def init_app(app) -> None:
     from .. import hooks
 
-    hooks.add_join_state(join_state, app)
+    hooks.add_join_state_part(join_state, app=app)

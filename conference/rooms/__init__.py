@@ -5,7 +5,7 @@ def init_app(app) -> None:
     """Rooms with their Q&A and chat, the agenda's live updates, announcements, polls and breakouts:
     pages, /live events, background tasks, join hooks and `conference rooms-reset`."""
     from .. import hooks
-    from . import live_updates, session_end, sockets, startup
+    from . import live_updates, session_end, snapshots, sockets, startup
     from .announcements import sockets as announcement_sockets
     from .announcements.views import bp as announcements_bp
     from .breakouts import sockets as breakout_sockets
@@ -18,7 +18,15 @@ def init_app(app) -> None:
 
     for blueprint in (rooms_bp, polls_bp, polls_api, breakouts_bp, announcements_bp):
         app.register_blueprint(blueprint)
-    for part in (sockets, live_updates, session_end, announcement_sockets, poll_sockets, breakout_sockets):
+    for part in (
+        snapshots,
+        sockets,
+        live_updates,
+        session_end,
+        announcement_sockets,
+        poll_sockets,
+        breakout_sockets,
+    ):
         part.init_app(app)
     app.cli.add_command(rooms_reset)
     hooks.server_starting.connect(startup.on_server_starting)

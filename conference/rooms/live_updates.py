@@ -27,7 +27,7 @@ from ..programme.models import Event, ProgrammeSession
 from ..realtime import LIVE, LiveEvents, live_event, ok
 from ..wire import Id
 from . import services
-from .access import agenda_room, room_name
+from .access import agenda_room, event_room, room_name
 from .announcements import services as announcements
 
 log = logging.getLogger(__name__)
@@ -93,4 +93,6 @@ def init_app(app) -> None:
     """The agenda events, the session-change receiver and the announcement part of the join state."""
     live.register()
     hooks.session_changed.connect(_on_session_changed)  # blinker keeps one of each receiver
-    hooks.add_join_state(announcements.join_state, app)
+    hooks.add_join_state_part(
+        announcements.join_state, rooms=lambda session: [event_room(session.event_id)], app=app
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import hooks, wire
 from ..accounts.models import User
@@ -19,8 +20,15 @@ from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
 from ..programme.streams import stream_or_none
 from ..wire import isoformat_utc
-from . import ratelimit
-from .access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
+from . import hot, ratelimit, snapshots
+from .access import (
+    can_moderate,
+    ensure_can_join,
+    ensure_can_moderate,
+    get_live_session,
+    moderators_room,
+    room_name,
+)
 from .models import (
     PUBLIC_STATUSES,
     ChatMessage,
@@ -145,21 +153,124 @@ def enter_room(
     return session, room
 
 
-def room_state(db: DbSession, user: User, session: ProgrammeSession, room: LiveRoom | None = None) -> dict:
-    """Everything a client needs to draw the room from scratch (after a join or a reconnect)."""
-    room = room or get_room(db, session)
-    moderator = can_moderate(db, user, session)
-    questions = visible_questions(db, user, session.id, room)
+def room_state(
+    db: DbSession,
+    user: User,
+    session: ProgrammeSession,
+    room: LiveRoom | None = None,
+    *,
+    cached: bool = False,
+    moderator: bool | None = None,
+) -> dict:
+    """Everything a client needs to draw the room from scratch (after a join or a reconnect): the
+    room's shared part (cached per room when `cached`, see snapshots.py) and this person's view.
+
+    The `join` handler calls it with `cached=True` only once the socket is in the room's Socket.IO
+    rooms; other callers get a state built now. `room` is accepted for the callers that hold it;
+    `moderator` saves asking again when the caller knows."""
+    joiner = hooks.Joiner(user, can_moderate(db, user, session) if moderator is None else moderator)
+    if cached:
+        shared = snapshots.shared_state(session.id, snapshot_rooms(session), shared_room_state)
+    else:
+        shared = shared_room_state(db, session)
+    return personal_room_state(db, joiner, session, shared)
+
+
+def snapshot_rooms(session: ProgrammeSession) -> list[str]:
+    """The Socket.IO rooms whose broadcasts may change the room's shared state."""
+    rooms = [room_name(session.id), moderators_room(session.id)]
+    for part in hooks.of().join_state_parts:
+        if part.rooms is not None:
+            rooms.extend(r for r in part.rooms(session) if r not in rooms)
+    return rooms
+
+
+def shared_room_state(db: DbSession, session: ProgrammeSession) -> dict:
+    """What everyone in the room sees alike, from a number of queries that does not grow with the
+    room: the session and its settings, the on-site count, the public questions (anonymous ones
+    without their author) with their votes, the chat tail, and every feature's shared part."""
+    room = get_room(db, session)
     state = {
         "session": session_payload(session, room),
         "presence": presence_of(db, session),
-        "questions": questions,
-        "my_votes": my_votes(db, user.id, session.id),
+        "questions": _question_rows_payload(
+            db,
+            select(Question).where(Question.session_id == session.id, Question.status.in_(PUBLIC_STATUSES)),
+            room.pinned_question_id,
+            with_author=lambda _q: False,
+        ),
         "chat": chat_tail(db, session.id),
-        "is_moderator": moderator,
     }
-    state.update(hooks.extra_join_state(db, user, session))
+    for part in hooks.of().join_state_parts:
+        hooks.merge_join_state(state, part.shared(db, session), getattr(part.shared, "__qualname__", part))
     return state
+
+
+def personal_room_state(db: DbSession, joiner: hooks.Joiner, session: ProgrammeSession, shared: dict) -> dict:
+    """One person's state from the room's shared state (which stays untouched): the people online
+    now (your own arrival included), your upvotes, your own questions (pending ones, and your name on
+    your anonymous ones), a moderator's queue and the anonymous askers' names, each feature's
+    personal view, and the personal-only providers' keys."""
+    user = joiner.user
+    state = dict(shared)
+    state["presence"] = {**shared["presence"], "online": online_count(db, session.id)}
+    state["questions"] = _personal_questions(db, joiner, session, shared["questions"])
+    state["my_votes"] = my_votes(db, user.id, session.id)
+    state["is_moderator"] = joiner.moderator
+    for part in hooks.of().join_state_parts:
+        if part.personal is None:
+            continue
+        state.update(part.personal(db, joiner, session, shared))
+    for key, value in hooks.extra_join_state(db, user, session).items():
+        hooks.merge_join_state(state, {key: value}, "provider")
+    return state
+
+
+def _question_rows_payload(db: DbSession, query, pinned_id: int | None, *, with_author) -> list[dict]:
+    """Questions of `query` as payloads, authors and vote counts read with them (one query)."""
+    votes = (
+        select(func.count())
+        .select_from(QuestionVote)
+        .where(QuestionVote.question_id == Question.id)
+        .correlate(Question)
+        .scalar_subquery()
+    )
+    rows = db.execute(query.add_columns(votes).options(joinedload(Question.author))).all()
+    result = [
+        question_payload(q, count or 0, pinned_id == q.id, with_author=with_author(q)) for q, count in rows
+    ]
+    result.sort(key=_question_order)
+    return result
+
+
+def _question_order(question: dict) -> tuple:
+    return (-question["votes"], question["created_at"], question["id"])
+
+
+def _personal_questions(
+    db: DbSession, joiner: hooks.Joiner, session: ProgrammeSession, public: list[dict]
+) -> list[dict]:
+    """The public list, plus what this person may see besides: a moderator the queue and every
+    anonymous author, an attendee their own pending questions and their name on their own."""
+    query = select(Question).where(
+        Question.session_id == session.id, Question.status != QuestionStatus.DISMISSED.value
+    )
+    if joiner.moderator:
+        query = query.where((Question.status == QuestionStatus.PENDING.value) | Question.anonymous.is_(True))
+    else:
+        query = query.where(Question.user_id == joiner.user.id)
+    pinned = next((q["id"] for q in public if q["pinned"]), None)
+    extra = _question_rows_payload(db, query, pinned, with_author=lambda _q: True)
+    if not extra:
+        return public
+    by_id = {q["id"]: q for q in public}
+    for question in extra:
+        shown = by_id.get(question["id"])
+        # The shared list's counts and pin go with its moment; a change since reaches you as a broadcast.
+        by_id[question["id"]] = (
+            {**question, "votes": shown["votes"], "pinned": shown["pinned"]} if shown else question
+        )
+    return sorted(by_id.values(), key=_question_order)
 
 
 def _room_for_change(
@@ -178,6 +289,7 @@ def set_moderated(db: DbSession, user: User, session_id: int, moderated: bool) -
     _, room = _room_for_change(db, user, session_id, moderator=True)
     room.moderated = moderated
     db.commit()
+    hot.room_changed(room.session_id)
     return room
 
 
@@ -190,6 +302,7 @@ def close_room(db: DbSession, user: User, session_id: int) -> LiveRoom:
         .values(closed_at=utcnow())
     )
     db.commit()
+    hot.room_changed(room.session_id)
     db.refresh(room)
     return room
 
@@ -198,10 +311,11 @@ def reopen_room(db: DbSession, user: User, session_id: int) -> LiveRoom:
     _, room = _room_for_change(db, user, session_id, moderator=True)
     room.closed_at = None
     db.commit()
+    hot.room_changed(room.session_id)
     return room
 
 
-def _ensure_open(room: LiveRoom) -> None:
+def _ensure_open(room) -> None:
     if room.is_closed:
         raise Conflict("room_closed", "this room is closed: questions, votes and chat are over")
 
@@ -375,6 +489,73 @@ def unvote(db: DbSession, user: User, question_id: int) -> Question:
     return question
 
 
+# --- the hot writes, run by conference.group_commit inside a batch (no commit, no rollback here) -----
+
+
+def store_question(
+    db: DbSession, user_id: int, session_id: int, text: str, anonymous: bool, moderated: bool
+) -> Question:
+    """Insert a question (pending in a moderated room); the caller checked the text and the room."""
+    ratelimit.consume(db, f"question:{user_id}", "question")
+    status = QuestionStatus.PENDING if moderated else QuestionStatus.APPROVED
+    question = Question(
+        session_id=session_id, user_id=user_id, text=text, anonymous=anonymous, status=status.value
+    )
+    db.add(question)
+    db.flush()
+    return question
+
+
+def store_upvote(db: DbSession, user_id: int, question_id: int) -> int:
+    """Upvote once (UNIQUE(question_id, user_id) refuses a second one); the question's new total."""
+    ratelimit.consume(db, f"vote:{user_id}", "vote")
+    try:
+        with db.begin_nested():
+            db.add(QuestionVote(question_id=question_id, user_id=user_id))
+    except IntegrityError as exc:
+        if not _has_voted(db, user_id, question_id):
+            raise  # some other integrity failure: reported as a storage error, not as a vote
+        raise Conflict("already_voted", "you have already voted for this question") from exc
+    return vote_count(db, question_id)
+
+
+def remove_upvote(db: DbSession, user_id: int, question_id: int) -> int:
+    """Take one's upvote back; the question's new total."""
+    ratelimit.consume(db, f"vote:{user_id}", "vote")
+    removed = execute_dml(
+        db,
+        delete(QuestionVote).where(QuestionVote.question_id == question_id, QuestionVote.user_id == user_id),
+    ).rowcount
+    if not removed:
+        raise Conflict("not_voted", "you have not voted for this question")
+    return vote_count(db, question_id)
+
+
+def store_chat(db: DbSession, user_id: int, session_id: int, text: str) -> ChatMessage:
+    """Insert a chat line; the caller checked the text and the room."""
+    ratelimit.consume(db, f"chat:{user_id}", "chat")
+    message = ChatMessage(session_id=session_id, user_id=user_id, text=text)
+    db.add(message)
+    db.flush()
+    return message
+
+
+def chat_payload_of(message_id: int, session_id: int, text: str, author: tuple[int, str], created_at) -> dict:
+    """`chat_payload` from known values (no lazy load of the author)."""
+    return {
+        "id": message_id,
+        "session_id": session_id,
+        "text": text,
+        "author": {"id": author[0], "name": author[1]},
+        "created_at": isoformat_utc(created_at, milliseconds=True),
+    }
+
+
+def ensure_open(room) -> None:
+    """A closed room (a LiveRoom or what conference.rooms.hot knows of it) takes nothing more."""
+    _ensure_open(room)
+
+
 MODERATION_ACTIONS = ("approve", "dismiss", "answer", "pin", "unpin", "edit")
 # action -> statuses it may start from
 _ALLOWED_FROM = {
@@ -423,6 +604,9 @@ def moderate_question(
         question.text = clean_text(text or "", QUESTION_MAX, "question")
         question.edited = True
     db.commit()
+    hot.question_changed(question.id)
+    if action in ("pin", "unpin", "dismiss"):
+        hot.room_changed(room.session_id)
     return question, {"was_public": was_public, "unpinned": unpinned, "room": room}
 
 
@@ -445,6 +629,7 @@ def chat_tail(db: DbSession, session_id: int, limit: int = CHAT_TAIL) -> list[di
         db.scalars(
             select(ChatMessage)
             .where(ChatMessage.session_id == session_id, ChatMessage.deleted_at.is_(None))
+            .options(joinedload(ChatMessage.author))
             .order_by(ChatMessage.id.desc())
             .limit(limit)
         )

@@ -16,11 +16,12 @@ from flask_socketio import join_room as enter_socket_room
 from flask_socketio import leave_room as leave_socket_room
 from sqlalchemy import select
 
-from .. import hooks, realtime_tasks
+from .. import group_commit, hooks, realtime_tasks
+from ..errors import NotFound
 from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
-from ..realtime import LIVE, LiveEvents, live_event, ok, on_disconnect
-from . import presence, services, session_end
+from ..realtime import LIVE, LiveEvents, hot_event, live_event, ok, on_disconnect
+from . import hot, presence, services, session_end
 from .access import (
     can_moderate,
     ensure_can_moderate,
@@ -67,6 +68,7 @@ def init_app(app) -> None:
         app, PRESENCE_COALESCER, lambda: app.config["ROOMS_PRESENCE_COALESCE_SECONDS"], _flush_presence
     )
     on_disconnect(app, _left_on_disconnect)
+    hot.init_app(app)
     hooks.checkin_changed.connect(_on_checkin_changed)
 
 
@@ -91,18 +93,31 @@ def on_join(user, payload: JoinRoom):
     session, room = services.enter_room(db.session, user, payload.session_id, sid, screen=payload.screen)
     for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
         step(db.session, user, session)
-    state = services.room_state(db.session, user, session, room)
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
-    enter_socket_room(room_name(payload.session_id))
-    enter_socket_room(event_room(state["session"]["event_id"]))
-    enter_socket_room(user_room(user.id))
-    if state["is_moderator"]:
-        enter_socket_room(moderators_room(payload.session_id))
+    # Into the Socket.IO rooms first, then the state: a change broadcast from now on reaches this
+    # socket, and the snapshot holds every change broadcast before (see rooms/snapshots.py).
+    moderator = can_moderate(db.session, user, session)
+    _enter_socket_rooms(session, user, moderator)
+    db.session.commit()  # nothing to write: the reads below start a transaction of their own, now
+    try:
+        state = services.room_state(db.session, user, session, room, cached=True, moderator=moderator)
+    except Exception:
+        _leave_socket_rooms(sid, payload.session_id)
+        raise
     _people_moved(payload.session_id, previous)
+    hot.remember_join(sid, user, state["session"], state["is_moderator"])
     ack = ok(state=state)
     _after_join(user, payload.session_id)
     return ack
+
+
+def _enter_socket_rooms(session: ProgrammeSession, user, moderator: bool) -> None:
+    enter_socket_room(room_name(session.id))
+    enter_socket_room(event_room(session.event_id))
+    enter_socket_room(user_room(user.id))
+    if moderator:
+        enter_socket_room(moderators_room(session.id))
 
 
 def _after_join(user, session_id: int) -> None:
@@ -124,6 +139,7 @@ def on_leave(user, payload: SessionRef):
     if left is None:
         return ok(left=False)
     _leave_socket_rooms(request.sid, left)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+    hot.forget_room(request.sid, left)  # type: ignore[attr-defined]
     _people_moved(left)
     return ok(left=True)
 
@@ -234,28 +250,73 @@ def announce_question(event: str, question: Question) -> dict:
     return views
 
 
+def announce_question_views(event: str, info: hot.QuestionInfo, views: dict) -> None:
+    """`announce_question` for the hot path: the views are built from what is known, no query."""
+    if info.is_public:
+        broadcast(event, {"question": views["public"]}, room_name(info.session_id))
+        if info.anonymous:
+            broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id))
+    else:
+        broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id))
+        broadcast(event, {"question": views["moderator"]}, user_room(info.user_id))
+
+
+def _views(info: hot.QuestionInfo, votes: int, room: hot.RoomInfo) -> dict:
+    pinned = room.pinned_question_id == info.id
+    return {
+        "public": info.payload(votes, pinned, with_author=False),
+        "moderator": info.payload(votes, pinned, with_author=True),
+    }
+
+
 @live.on("question:ask")
-@live_event(AskQuestion)
-def on_question_ask(user, payload: AskQuestion):
-    question = services.ask_question(db.session, user, payload.session_id, payload.text, payload.anonymous)
-    views = announce_question("question:new", question)
+@hot_event(AskQuestion)
+def on_question_ask(sid: str, payload: AskQuestion):
+    text = services.clean_text(payload.text, services.QUESTION_MAX, "question")
+    member, _ = hot.access(db.session, sid, payload.session_id)
+    room = hot.room_info(db.session, payload.session_id)
+    services.ensure_open(room)
+    generation = hot.context().generation
+
+    def store(session) -> hot.QuestionInfo:
+        question = services.store_question(
+            session, member.user_id, payload.session_id, text, payload.anonymous, room.moderated
+        )
+        return hot.info_of_question(question, member.name)
+
+    info = group_commit.submit(store)
+    hot.remember_question(info, generation)
+    views = _views(info, 0, room)
+    announce_question_views("question:new", info, views)
     return ok(question=views["moderator"])  # the asker may see their own name
 
 
 @live.on("question:vote")
-@live_event(QuestionRef)
-def on_question_vote(user, payload: QuestionRef):
-    question = services.vote(db.session, user, payload.question_id)
-    views = announce_question("question:updated", question)
-    return ok(question=_view_for(user, question, views), voted=True)
+@hot_event(QuestionRef)
+def on_question_vote(sid: str, payload: QuestionRef):
+    return _upvote(sid, payload.question_id, voted=True)
 
 
 @live.on("question:unvote")
-@live_event(QuestionRef)
-def on_question_unvote(user, payload: QuestionRef):
-    question = services.unvote(db.session, user, payload.question_id)
-    views = announce_question("question:updated", question)
-    return ok(question=_view_for(user, question, views), voted=False)
+@hot_event(QuestionRef)
+def on_question_unvote(sid: str, payload: QuestionRef):
+    return _upvote(sid, payload.question_id, voted=False)
+
+
+def _upvote(sid: str, question_id: int, *, voted: bool) -> dict:
+    info = hot.question_info(db.session, question_id)
+    member, access = hot.access(db.session, sid, info.session_id)
+    if not info.is_public:
+        # A pending or dismissed question is not on the public list: to others it does not exist.
+        raise NotFound("question_not_found", f"there is no question {question_id}")
+    room = hot.room_info(db.session, info.session_id)
+    services.ensure_open(room)
+    change = services.store_upvote if voted else services.remove_upvote
+    votes = group_commit.submit(lambda session: change(session, member.user_id, info.id))
+    views = _views(info, votes, room)
+    announce_question_views("question:updated", info, views)
+    mine = info.user_id == member.user_id or access.moderator
+    return ok(question=views["moderator" if mine else "public"], voted=voted)
 
 
 @live.on("question:moderate")
@@ -295,11 +356,20 @@ def _view_for(user, question: Question, views: dict) -> dict:
 
 
 @live.on("chat:send")
-@live_event(SendChat)
-def on_chat_send(user, payload: SendChat):
-    message = services.send_chat(db.session, user, payload.session_id, payload.text)
-    body = services.chat_payload(message)
-    broadcast("chat:message", {"message": body}, room_name(message.session_id))
+@hot_event(SendChat)
+def on_chat_send(sid: str, payload: SendChat):
+    text = services.clean_text(payload.text, services.CHAT_MAX, "message")
+    member, _ = hot.access(db.session, sid, payload.session_id)
+    services.ensure_open(hot.room_info(db.session, payload.session_id))
+
+    def store(session) -> dict:
+        message = services.store_chat(session, member.user_id, payload.session_id, text)
+        return services.chat_payload_of(
+            message.id, payload.session_id, text, (member.user_id, member.name), message.created_at
+        )
+
+    body = group_commit.submit(store)
+    broadcast("chat:message", {"message": body}, room_name(payload.session_id))
     return ok(message=body)
 
 

@@ -5,13 +5,18 @@
  *   Live.sessionId        the room this page is in now
  *   Live.socket           the socket.io socket on /live
  *   Live.emit(ev, data)   Promise<ack>; never rejects ({ok:false,error:{code:"timeout"}} on timeout)
- *   Live.on(ev, fn)       server broadcasts
+ *   Live.on(ev, fn)       server broadcasts (held back while a join is on its way, see below)
  *   Live.onState(fn)      fn(state) after every (re)join: rebuild the UI from it
  *   Live.switchRoom(id)   leave the current room and join another; fires onState again
  *   Live.me               {id, name, is_moderator}
  *
  * python-socketio does not replay what was missed while disconnected, so after every reconnect the
  * page joins again and everyone rebuilds from the fresh state snapshot.
+ *
+ * The server puts the socket in the room before it reads the snapshot, so a change may arrive as a
+ * broadcast before the join's ack and be missing from the (possibly shared, a moment older) snapshot:
+ * broadcasts that arrive while a join is on its way are held back and handed to their handlers after
+ * the state was applied (stores upsert by id, so one already in the snapshot changes nothing).
  */
 import { el, setText, show } from "./dom.js";
 import { openLive, request } from "./live-connection.js";
@@ -22,6 +27,8 @@ var stateHandlers = [];
 var lastState = null;
 var resolveReady;
 var everJoined = false;
+var joining = 0;       // joins on their way
+var heldBack = [];     // [handler, args] of the broadcasts that arrived meanwhile
 
 var Live = {
   sessionId: Number(body.dataset.sessionId),
@@ -53,8 +60,26 @@ Live.emit = function (event, payload) {
 };
 
 Live.on = function (event, handler) {
-  Live.socket.on(event, handler);
+  Live.socket.on(event, function () {
+    if (joining > 0) {
+      heldBack.push([handler, Array.prototype.slice.call(arguments)]);
+      return;
+    }
+    handler.apply(null, arguments);
+  });
 };
+
+function replayHeldBack() {
+  var held = heldBack;
+  heldBack = [];
+  held.forEach(function (item) {
+    try {
+      item[0].apply(null, item[1]);
+    } catch (e) {
+      if (window.console) { console.error("Live broadcast handler failed", e); }
+    }
+  });
+}
 
 Live.onState = function (handler) {
   stateHandlers.push(handler);
@@ -89,13 +114,16 @@ function join(sessionId) {
   // The hall's projector screen follows the room without counting as a person online.
   var payload = document.body.classList.contains("screen-page")
     ? { session_id: sessionId, screen: true } : { session_id: sessionId };
+  joining += 1;
   return Live.emit("join", payload).then(function (ack) {
+    joining -= 1;
     if (ack.ok) {
       banner(null);
       applyState(ack.state);
     } else {
       banner(t("Could not enter the room: %(reason)s", { reason: (ack.error && ack.error.message) || t("unknown error") }), "error");
     }
+    if (joining === 0) { replayHeldBack(); }
     return ack;
   });
 }
@@ -137,8 +165,9 @@ function connect() {
     reopenAfterServerClose: true
   });
   Live.socket = socket;
-  socket.on("presence", updatePresence);
-  socket.on("room:updated", function (room) {
+  // Both go through Live.on: one that arrives before the join's ack is applied after its state.
+  Live.on("presence", updatePresence);
+  Live.on("room:updated", function (room) {
     if (room.session_id === Live.sessionId) { updateRoom(room); }
   });
 }

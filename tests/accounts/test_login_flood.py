@@ -9,6 +9,7 @@ import statistics
 import threading
 import time
 
+import pytest
 import requests
 from serve_support import conference_serve
 from sqlalchemy import select
@@ -34,6 +35,7 @@ def _login(browser: requests.Session, base: str, email: str, password: str, **he
     )
 
 
+@pytest.mark.real_server
 def test_a_login_flood_does_not_stall_the_server_and_guessing_is_refused(app, make_user):
     victim = make_user(email="admin@example.org")
     app.config["PASSWORD_HASH_FAST"] = False  # the stored hash costs what production's does

@@ -126,18 +126,20 @@ def test_reconnect_gives_the_same_state(cast, live_client):
 
 
 def test_extra_join_state_is_merged_in(app, cast, live_client):
-    from conference.rooms.polls.sockets import polls_join_state
+    from conference.rooms.polls import services as poll_services
 
     def polls_state(_db, user, session):
         return {"polls": [{"for": user.id, "session": session.id}]}
 
-    hooks.remove_join_state(polls_join_state, app)  # two providers may not both set "polls"
+    polls_part = hooks.JoinStatePart(poll_services.polls_shared_state, poll_services.polls_personal_state)
+    hooks.remove_join_state_part(polls_part, app)  # two parts may not both set "polls"
     hooks.add_join_state(polls_state, app)
     try:
         ack = call(live_client(cast.alice), "join", {"session_id": cast.plenary})
         assert ack["state"]["polls"] == [{"for": cast.alice.id, "session": cast.plenary}]
     finally:
         hooks.remove_join_state(polls_state, app)
+        hooks.add_join_state_part(polls_part.shared, polls_part.personal, app=app)
 
 
 def test_checkin_changed_broadcasts_the_on_site_number(app, cast, joined, monkeypatch):

@@ -1,6 +1,8 @@
 """What Flask-SocketIO's test client cannot show: the transport's limits on a real server.
 
-The app runs on a loopback port (threading mode) and python-socketio's own client talks to it.
+The app runs as `conference serve` on a loopback port, in this run's async mode (eventlet, and gevent
+in .ci/run's second pass: the two modes' WebSocket servers differ), and python-socketio's own
+client talks to it.
 """
 
 from __future__ import annotations
@@ -9,18 +11,22 @@ import threading
 
 import pytest
 import socketio as socketio_client
-from browser_support import served
+from serve_support import served
 from sqlalchemy import func, select
 
 from conference.extensions import db
 from conference.rooms.models import ChatMessage
+
+pytestmark = pytest.mark.real_server
 
 WAIT = 10  # seconds to wait for a network event before the test fails
 
 
 @pytest.fixture()
 def server(app):
-    with served(app) as base_url:
+    with app.app_context():
+        db.engine.dispose()  # the server process writes to the same SQLite file
+    with served(app.config["SQLALCHEMY_DATABASE_URI"]) as base_url:
         yield base_url
 
 

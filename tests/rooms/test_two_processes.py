@@ -1,5 +1,6 @@
 """Two server processes behind one Redis message queue and one database: a room is one room.
 
+Both are `conference serve` in this run's async mode (eventlet; gevent in .ci/run's second pass).
 Presence lives in the database and broadcasts cross processes through Redis, so a person connected
 to process A and a person connected to process B see the same numbers and the same questions.
 Skips when Redis is absent on 127.0.0.1:6379, except when CI is set.
@@ -8,15 +9,14 @@ Skips when Redis is absent on 127.0.0.1:6379, except when CI is set.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 import socketio as socketio_client
-from browser_support import free_port
+from serve_support import start_server, stop
+
+pytestmark = pytest.mark.real_server
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WAIT = 15
@@ -36,35 +36,27 @@ def redis_available():
 
 @pytest.fixture()
 def two_servers(app, redis_available):
+    """Two `conference serve` processes (this run's async mode) on the test's database and one Redis."""
     channel = f"conference-test-{uuid.uuid4().hex[:10]}"  # other test runs may share this Redis
-    script = Path(__file__).with_name("serve_process.py")
     processes, urls = [], []
     try:
         for _ in range(2):
-            port = free_port()
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(script),
-                    app.config["SQLALCHEMY_DATABASE_URI"],
-                    REDIS_URL,
-                    channel,
-                    str(port),
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                cwd=str(Path(__file__).resolve().parents[2]),
+            process, url = start_server(
+                app.config["SQLALCHEMY_DATABASE_URI"],
+                CONFERENCE_MESSAGE_QUEUE=REDIS_URL,
+                CONFERENCE_SOCKETIO_CHANNEL=channel,
+                # The testing config's immediate broadcasts, as the in-process tests have them.
+                CONFERENCE_ATTENDANCE_BROADCAST_SECONDS="0",
+                CONFERENCE_ROOMS_PRESENCE_COALESCE_SECONDS="0",
             )
             processes.append(process)
-            assert process.stdout.readline().strip() == "ready"
-            urls.append(f"http://127.0.0.1:{port}")
+            urls.append(url)
         yield urls
     finally:
         for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
-            process.stdout.close()
+            output = stop(process)
+            if "Traceback" in output:
+                print(output)  # shown by pytest when the test fails
 
 
 class Listener:

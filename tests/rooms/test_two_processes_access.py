@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
+import pytest
 import requests
 import socketio as socketio_client
 from conftest import PASSWORD
@@ -22,6 +24,8 @@ from sqlalchemy import select
 from conference.accounts.models import ApiToken
 from conference.extensions import db as _db
 from conference.grants.models import EventGrant
+
+pytestmark = pytest.mark.real_server
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -138,3 +142,26 @@ def test_losing_a_grant_stops_the_dashboard_on_the_other_process(
         assert len(dashboard.events) == received_before
     finally:
         dashboard.close()
+
+
+def test_a_room_closed_on_one_process_refuses_the_next_chat_on_the_other(app, cast, make_token, two_servers):
+    """The hot events keep the room's state in memory (conference.rooms.hot): the close reaches the
+    other process's memory over the message queue within moments, not after its cache's lifetime."""
+    url_a, url_b = two_servers
+    moderator = Socket(url_a, token=make_token(cast.moderator))
+    alice = Socket(url_b, token=make_token(cast.alice))
+    try:
+        assert moderator.call("join", {"session_id": cast.thematic})["ok"]
+        assert alice.call("join", {"session_id": cast.thematic})["ok"]
+        assert alice.call("chat:send", {"session_id": cast.thematic, "text": "open?"})["ok"]  # now known on B
+        assert moderator.call("room:close", {"session_id": cast.thematic})["ok"]
+        deadline = time.monotonic() + 2.0
+        while True:
+            ack = alice.call("chat:send", {"session_id": cast.thematic, "text": "still open?"})
+            if not ack["ok"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert ack["ok"] is False and ack["error"]["code"] == "room_closed", ack
+    finally:
+        moderator.close()
+        alice.close()

@@ -136,7 +136,7 @@ def withdraw_announcement(
     return announcement
 
 
-def join_state(db: DbSession, _user: User, session: ProgrammeSession) -> dict:
+def join_state(db: DbSession, session: ProgrammeSession) -> dict:
     """Part of every `join` ack: the event's current announcement, so late joiners and reconnects see it."""
     current = current_announcement(db, session.event_id)
     return {"announcement": announcement_payload(current) if current is not None else None}

@@ -15,16 +15,25 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ...accounts.models import User
 from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.services import user_ids_with_grant
+from ...hooks import Joiner
 from ...programme.models import ProgrammeSession, SessionKind
 from ...registrations.models import Registration
 from ...wire import BREAKOUT_DURATION_MAX_S, isoformat_utc
-from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
+from ..access import (
+    can_moderate,
+    ensure_can_join,
+    ensure_can_moderate,
+    get_live_session,
+    moderators_room,
+    room_name,
+)
 from . import balancing
 from .models import (
     ROUND_MODES,
@@ -747,7 +756,7 @@ def round_json(round_: BreakoutRound, now: datetime | None = None) -> dict:
     now = now or utcnow()
     remaining = None
     if round_.status == RoundStatus.RUNNING.value and round_.ends_at is not None:
-        remaining = max(0, int((round_.ends_at - now).total_seconds() + 0.999))
+        remaining = _remaining_s(round_.ends_at, now)
     return {
         "id": round_.id,
         "session_id": round_.session_id,
@@ -765,6 +774,10 @@ def round_json(round_: BreakoutRound, now: datetime | None = None) -> dict:
             else None
         ),
     }
+
+
+def _remaining_s(ends_at: datetime, now: datetime) -> int:
+    return max(0, int((ends_at - now).total_seconds() + 0.999))
 
 
 def room_json(room: BreakoutRoom, joined: int = 0) -> dict:
@@ -788,9 +801,20 @@ def rooms_json(db: DbSession, round_: BreakoutRound) -> list[dict]:
             .group_by(BreakoutAssignment.room_id)
         ).all()
     )
-    for room in round_.rooms:
-        db.refresh(room)
-    return [room_json(room, joined.get(room.id, 0)) for room in round_.rooms]
+    return [room_json(room, joined.get(room.id, 0)) for room in _rooms_read_now(db, round_)]
+
+
+def _rooms_read_now(db: DbSession, round_: BreakoutRound) -> list[BreakoutRoom]:
+    """The round's rooms with their sessions, read from the database now (one query)."""
+    return list(
+        db.scalars(
+            select(BreakoutRoom)
+            .where(BreakoutRoom.round_id == round_.id)
+            .options(joinedload(BreakoutRoom.session))
+            .order_by(BreakoutRoom.position)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def assignment_json(assignment: BreakoutAssignment | None) -> dict | None:
@@ -835,14 +859,27 @@ def round_record(db: DbSession, round_: BreakoutRound) -> list[dict]:
             "language": room.session.language,
             "members": members.get(room.id, []),
         }
-        for room in round_.rooms
+        for room in _rooms_read_now(db, round_)
     ]
 
 
 def join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     """The `breakouts` part of the `join` state, for a main session or one of its breakouts."""
+    joiner = Joiner(user, can_moderate(db, user, session))
+    return join_state_personal(db, joiner, session, join_state_shared(db, session))
+
+
+def join_state_rooms(session: ProgrammeSession) -> list[str]:
+    """A breakout room's shared state follows its main session's round: counts and drafts are
+    broadcast to the main room and its moderators."""
+    if session.parent_id is None:
+        return []
+    return [room_name(session.parent_id), moderators_room(session.parent_id)]
+
+
+def join_state_shared(db: DbSession, session: ProgrammeSession) -> dict:
+    """The round everyone in the room sees (its rooms and their counts), in a few queries."""
     main = main_session_of(session)
-    moderator = can_moderate(db, user, main)
     # A draft is shown too: participants learn their room before the start (their page shows the
     # round only while it runs), so they can be moved in the moment it opens.
     round_ = open_round(db, main.id) or latest_round(db, main.id)
@@ -851,20 +888,40 @@ def join_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
         "in_breakout": session.id if session.id != main.id else None,
         "round": None,
         "rooms": [],
-        "my_assignment": None,
         "ends_at": None,
+        "_round": None,  # (id, ends_at), never sent: for each joiner's own part
     }
     if round_ is None:
         return {"breakouts": state}
-    db.refresh(round_)
+    db.refresh(round_)  # a round this database session loaded before may have moved on since
     state.update(
         round=round_json(round_),
         rooms=rooms_json(db, round_),
-        my_assignment=assignment_json(assignment_of(db, round_.id, user.id)),
         ends_at=isoformat_utc(round_.ends_at),
+        _round=(round_.id, round_.ends_at),
     )
-    if moderator:
-        state["record"] = round_record(db, round_)
+    return {"breakouts": state}
+
+
+def join_state_personal(db: DbSession, joiner: Joiner, session: ProgrammeSession, shared: dict) -> dict:
+    """Your own room in the round, the seconds left counted now, and a moderator's record."""
+    state = dict(shared["breakouts"])
+    round_ref = state.pop("_round")
+    state["my_assignment"] = None
+    if round_ref is None:
+        return {"breakouts": state}
+    round_id, ends_at = round_ref
+    if state["round"]["remaining_s"] is not None and ends_at is not None:
+        state["round"] = {**state["round"], "remaining_s": _remaining_s(ends_at, utcnow())}
+    assignment = db.scalar(
+        select(BreakoutAssignment)
+        .where(BreakoutAssignment.round_id == round_id, BreakoutAssignment.user_id == joiner.user.id)
+        .options(joinedload(BreakoutAssignment.room).joinedload(BreakoutRoom.session))
+    )
+    state["my_assignment"] = assignment_json(assignment)
+    main = main_session_of(session)
+    if joiner.moderator if main.id == session.id else can_moderate(db, joiner.user, main):
+        state["record"] = round_record(db, get_round(db, round_id))
     return {"breakouts": state}
 
 

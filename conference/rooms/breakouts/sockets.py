@@ -64,7 +64,9 @@ def init_app(app) -> None:
     """The breakout events, the counts coalescer, the entry rule, and the breakouts' part of a join."""
     live.register()
     realtime_tasks.Coalescer(app, COUNTS, lambda: app.config["BREAKOUT_COUNTS_INTERVAL_S"], _announce_counts)
-    hooks.add_join_state(services.join_state, app)
+    hooks.add_join_state_part(
+        services.join_state_shared, services.join_state_personal, services.join_state_rooms, app=app
+    )
     hooks.add_after_join(resume_countdown_after_join, app)
     hooks.add_entry_rule(services.ensure_may_enter, app)
 

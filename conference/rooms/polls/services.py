@@ -13,9 +13,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ... import wire
 from ...accounts.models import User
@@ -23,11 +25,12 @@ from ...db_session import DbSession, execute_dml
 from ...db_types import utcnow
 from ...errors import Conflict, Forbidden, NotFound, ServiceError
 from ...grants.checks import runs_event
+from ...hooks import Joiner
 from ...i18n.columns import header_row
 from ...i18n.content import check_translations
 from ...programme.models import ProgrammeSession
 from ...wire import isoformat_utc
-from .. import ratelimit
+from .. import hot, ratelimit
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
 from ..services import ensure_room_open
 from .models import (
@@ -209,6 +212,7 @@ def update_poll(db: DbSession, user: User, poll_id: int, spec: PollSpec) -> Poll
     db.flush()  # old options go before the new ones take their positions
     _apply_spec(poll, spec)
     db.commit()
+    hot.poll_changed(poll.id)
     return poll
 
 
@@ -236,6 +240,7 @@ def delete_poll(db: DbSession, user: User, poll_id: int) -> Poll:
         db.rollback()
         raise Conflict("poll_open", "close the poll before deleting it")
     db.commit()
+    hot.poll_changed(poll_id)
     # The database cascaded the delete; forget the objects so their ids can be reused cleanly.
     for obj in (poll, *options):
         if obj in db:
@@ -273,6 +278,7 @@ def open_poll(db: DbSession, user: User, poll_id: int, *, now: datetime | None =
         db.rollback()
         raise Conflict("not_a_draft", "this poll has already been opened")
     db.commit()
+    hot.poll_changed(poll_id)
     db.refresh(poll)
     return poll
 
@@ -305,6 +311,7 @@ def _close(db: DbSession, poll_id: int, now: datetime, *, only_if_due: bool = Fa
         db.rollback()
         return False
     db.commit()
+    hot.poll_changed(poll_id)
     return True
 
 
@@ -381,6 +388,56 @@ def cast_vote(
     return _change_ballot(db, poll, user, answers, now)
 
 
+def record_vote(db: DbSession, user_id: int, poll, answers: list[dict], now: datetime) -> dict:
+    """The hot path of a vote, inside a group-commit batch (no commit or rollback here): the caller
+    knows the poll (conference.rooms.hot) and checked the person, the room and the answers. The
+    conditional UPDATE still refuses a poll closed meanwhile, and UNIQUE(poll_id, user_id) a second
+    ballot. Returns {"ballot": ballot_dict, "changed": bool, "version": int}."""
+    version = _vote_slot(db, poll.id, now)
+    ballot = PollBallot(poll_id=poll.id, user_id=user_id, cast_at=now)
+    ballot.answers = _answer_rows(poll.id, answers)
+    try:
+        with db.begin_nested():
+            db.add(ballot)
+        return {"ballot": ballot_dict(ballot), "changed": False, "version": version}
+    except IntegrityError:
+        if _ballot_id(db, poll.id, user_id) is None:
+            raise  # not the one-ballot rule: reported as a storage failure
+    if not poll.allow_change:
+        raise Conflict("already_voted", "you have already voted in this poll; answers cannot be changed")
+    ratelimit.consume(db, f"poll_vote_change:{user_id}:{poll.id}", "poll_vote_change")
+    ballot_id = _ballot_id(db, poll.id, user_id)
+    assert ballot_id is not None
+    db.execute(
+        update(PollBallot)
+        .where(PollBallot.id == ballot_id)
+        .values(revision=PollBallot.revision + 1, changed_at=now)
+    )
+    db.execute(delete(PollAnswer).where(PollAnswer.ballot_id == ballot_id))
+    for row in _answer_rows(poll.id, answers):
+        row.ballot_id = ballot_id
+        db.add(row)
+    db.flush()
+    changed = db.get_one(PollBallot, ballot_id, populate_existing=True)
+    return {"ballot": ballot_dict(changed), "changed": True, "version": version}
+
+
+def _vote_slot(db: DbSession, poll_id: int, now: datetime) -> int:
+    version = db.execute(
+        update(Poll)
+        .where(
+            Poll.id == poll_id,
+            Poll.status == PollStatus.OPEN.value,
+            (Poll.closes_at.is_(None)) | (Poll.closes_at > now),
+        )
+        .values(votes_version=Poll.votes_version + 1)
+        .returning(Poll.votes_version)
+    ).scalar_one_or_none()
+    if version is None:
+        raise Conflict("poll_closed", "this poll is closed")
+    return version
+
+
 def _claim_vote_slot(db: DbSession, poll: Poll, now: datetime) -> int:
     """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
     version = db.execute(
@@ -433,10 +490,18 @@ def _answer_rows(poll_id: int, answers: list[dict]) -> list[PollAnswer]:
 
 def _answers_for(db: DbSession, poll: Poll, vote: Vote) -> list[dict]:
     """The answer rows this vote means for this poll's kind, or a ServiceError."""
+    return answers_for(
+        poll, vote, lambda: set(db.scalars(select(PollOption.id).where(PollOption.poll_id == poll.id)))
+    )
+
+
+def answers_for(poll, vote: Vote, option_ids) -> list[dict]:
+    """The answer rows `vote` means for `poll` (a Poll or what conference.rooms.hot knows of it),
+    or a ServiceError; `option_ids()` gives the poll's option ids (asked for choice polls only)."""
     given = {name for name in ("choices", "rating", "words", "text") if getattr(vote, name) is not None}
     if poll.kind in CHOICE_KINDS:
         _only(given, {"choices"}, "choose one or more options: send `choices`")
-        return [{"option_id": o} for o in _checked_choices(db, poll, vote.choices)]
+        return [{"option_id": o} for o in _checked_choices(poll, vote.choices, option_ids)]
     if poll.kind == PollKind.RATING.value:
         _only(given, {"rating"}, "send a `rating`")
         assert poll.scale is not None  # create_poll gives every rating poll its scale
@@ -461,7 +526,7 @@ def _only(given: set[str], allowed: set[str], message: str) -> None:
         raise ServiceError("invalid_answer", message)
 
 
-def _checked_choices(db: DbSession, poll: Poll, choices: list[int] | None) -> list[int]:
+def _checked_choices(poll, choices: list[int] | None, option_ids) -> list[int]:
     if not choices:
         raise ServiceError("invalid_choices", "choose at least one option")
     if len(set(choices)) != len(choices):
@@ -469,8 +534,7 @@ def _checked_choices(db: DbSession, poll: Poll, choices: list[int] | None) -> li
     limit = 1 if poll.kind == PollKind.SINGLE.value else poll.max_choices
     if limit is not None and len(choices) > limit:  # a multiple-choice poll always has its limit
         raise ServiceError("too_many_choices", f"choose at most {limit} option{'s' if limit != 1 else ''}")
-    own = set(db.scalars(select(PollOption.id).where(PollOption.poll_id == poll.id)))
-    if not set(choices) <= own:
+    if not set(choices) <= set(option_ids()):
         raise ServiceError("unknown_option", "that option is not part of this poll")
     return choices
 
@@ -622,7 +686,9 @@ def my_ballots(db: DbSession, user: User, poll_ids: list[int]) -> dict[int, Poll
     if not poll_ids:
         return {}
     ballots = db.scalars(
-        select(PollBallot).where(PollBallot.user_id == user.id, PollBallot.poll_id.in_(poll_ids))
+        select(PollBallot)
+        .where(PollBallot.user_id == user.id, PollBallot.poll_id.in_(poll_ids))
+        .options(selectinload(PollBallot.answers))
     )
     return {b.poll_id: b for b in ballots}
 
@@ -630,17 +696,138 @@ def my_ballots(db: DbSession, user: User, poll_ids: list[int]) -> dict[int, Poll
 def polls_state(db: DbSession, user: User, session: ProgrammeSession) -> dict:
     """The `polls` part of the join state: the polls this user may see, their own ballot, and the
     results they may see. Call `close_due_polls` first so an expired poll is shown closed."""
+    joiner = Joiner(user, can_moderate(db, user, session))
+    return polls_personal_state(db, joiner, session, polls_shared_state(db, session))
+
+
+def polls_shared_state(db: DbSession, session: ProgrammeSession) -> dict:
+    """The polls everyone in the room sees (open ones, and closed ones whose results are public),
+    with the results every participant may see: a fixed number of queries however many polls."""
+    polls = [
+        p
+        for p in _polls_with_options(db, session.id, (PollStatus.OPEN.value, PollStatus.CLOSED.value))
+        if may_see_poll_as_participant(p)
+    ]
+    tallies = tallies_of(db, [p for p in polls if results_public(p)])
+    # `_closes_at` (never sent): each joiner's seconds left are counted from it
+    return {"polls": [{**poll_dict(p), "tally": tallies.get(p.id), "_closes_at": p.closes_at} for p in polls]}
+
+
+def polls_personal_state(db: DbSession, joiner: Joiner, session: ProgrammeSession, shared: dict) -> dict:
+    """Your ballots on the room's polls; a moderator also gets the drafts and every result."""
     now = utcnow()
-    polls = [p for p in polls_of_session(db, session.id) if may_see_poll(db, user, p)]
-    ballots = my_ballots(db, user, [p.id for p in polls])
-    entries = []
+    if joiner.moderator:
+        polls = _polls_with_options(db, session.id)
+        tallies = tallies_of(db, polls)
+        entries = [{**poll_dict(p, now=now), "tally": tallies.get(p.id)} for p in polls]
+    else:
+        entries = [_with_remaining(entry, now) for entry in shared["polls"]]
+    ballots = my_ballots(db, joiner.user, [entry["id"] for entry in entries])
+    return {
+        "polls": [
+            {**entry, "my_ballot": ballot_dict(ballots[entry["id"]]) if entry["id"] in ballots else None}
+            for entry in entries
+        ]
+    }
+
+
+def _with_remaining(shared_entry: dict, now: datetime) -> dict:
+    """A shared poll with its seconds left counted for this joiner (the shared state may be a moment old)."""
+    entry = dict(shared_entry)
+    closes_at = entry.pop("_closes_at")
+    if entry["status"] == PollStatus.OPEN.value and closes_at is not None:
+        entry["remaining_s"] = max(0.0, round((closes_at - now).total_seconds(), 3))
+    return entry
+
+
+def _polls_with_options(
+    db: DbSession, session_id: int, statuses: tuple[str, ...] | None = None
+) -> list[Poll]:
+    query = select(Poll).where(Poll.session_id == session_id).options(selectinload(Poll.options))
+    if statuses is not None:
+        query = query.where(Poll.status.in_(statuses))
+    # populate_existing: polls this session loaded before (closed meanwhile) are read again
+    return list(db.scalars(query.order_by(Poll.id).execution_options(populate_existing=True)))
+
+
+def tallies_of(db: DbSession, polls: list[Poll]) -> dict[int, dict]:
+    """`tally(poll)` of many polls at once, in one query per kind of count (not per poll)."""
+    if not polls:
+        return {}
+    ids = [p.id for p in polls]
+    versions = dict(db.execute(select(Poll.id, Poll.votes_version).where(Poll.id.in_(ids))).all())
+    totals = dict(
+        db.execute(
+            select(PollBallot.poll_id, func.count())
+            .where(PollBallot.poll_id.in_(ids))
+            .group_by(PollBallot.poll_id)
+        ).all()
+    )
+    results: dict[int, dict[str, Any]] = {
+        p.id: {"poll_id": p.id, "kind": p.kind, "total": totals.get(p.id, 0), "version": versions.get(p.id)}
+        for p in polls
+    }
+    by_kind: dict[str, list[Poll]] = {}
     for poll in polls:
-        entry = poll_dict(poll, now=now)
-        ballot = ballots.get(poll.id)
-        entry["my_ballot"] = ballot_dict(ballot) if ballot else None
-        entry["tally"] = tally(db, poll) if may_see_results(db, user, poll) else None
-        entries.append(entry)
-    return {"polls": entries}
+        by_kind.setdefault("choice" if poll.kind in CHOICE_KINDS else poll.kind, []).append(poll)
+    if "choice" in by_kind:
+        counts = _grouped(db, PollAnswer.option_id, by_kind["choice"])
+        for poll in by_kind["choice"]:
+            mine = counts.get(poll.id, {})
+            results[poll.id]["counts"] = {str(o.id): mine.get(o.id, 0) for o in poll.options}
+    if PollKind.RATING.value in by_kind:
+        counts = _grouped(db, PollAnswer.rating, by_kind[PollKind.RATING.value])
+        for poll in by_kind[PollKind.RATING.value]:
+            mine = counts.get(poll.id, {})
+            assert poll.scale is not None  # create_poll gives every rating poll its scale
+            results[poll.id]["counts"] = {str(n): mine.get(n, 0) for n in range(1, poll.scale + 1)}
+            answers = sum(mine.values())
+            mean = sum(rating * n for rating, n in mine.items()) / answers if answers else None
+            results[poll.id]["mean"] = round(float(mean), 2) if mean is not None else None
+    if PollKind.WORD_CLOUD.value in by_kind:
+        counts = _grouped(db, PollAnswer.word, by_kind[PollKind.WORD_CLOUD.value])
+        for poll in by_kind[PollKind.WORD_CLOUD.value]:
+            ranked = sorted(counts.get(poll.id, {}).items(), key=lambda item: (-item[1], item[0]))
+            results[poll.id]["words"] = dict(ranked[:WORDS_SHOWN])
+    if PollKind.OPEN_TEXT.value in by_kind:
+        texts = _newest_texts(db, by_kind[PollKind.OPEN_TEXT.value])
+        for poll in by_kind[PollKind.OPEN_TEXT.value]:
+            results[poll.id]["texts"] = texts.get(poll.id, [])
+    return results
+
+
+def _grouped(db: DbSession, column, polls: list[Poll]) -> dict[int, dict]:
+    """{poll id: {value: answers}} for the non-empty values of `column` (one query)."""
+    found: dict[int, dict] = {}
+    rows = db.execute(
+        select(PollAnswer.poll_id, column, func.count())
+        .where(PollAnswer.poll_id.in_([p.id for p in polls]), column.is_not(None))
+        .group_by(PollAnswer.poll_id, column)
+    )
+    for poll_id, value, n in rows:
+        found.setdefault(poll_id, {})[value] = n
+    return found
+
+
+def _newest_texts(db: DbSession, polls: list[Poll]) -> dict[int, list[str]]:
+    """The TEXTS_SHOWN newest texts of each poll, newest first (one query, a window per poll)."""
+    rank = (
+        func.row_number().over(partition_by=PollAnswer.poll_id, order_by=PollAnswer.id.desc()).label("rank")
+    )
+    newest = (
+        select(PollAnswer.poll_id, PollAnswer.id, PollAnswer.text, rank)
+        .where(PollAnswer.poll_id.in_([p.id for p in polls]), PollAnswer.text.is_not(None))
+        .subquery()
+    )
+    found: dict[int, list[str]] = {}
+    rows = db.execute(
+        select(newest.c.poll_id, newest.c.text)
+        .where(newest.c.rank <= TEXTS_SHOWN)
+        .order_by(newest.c.poll_id, newest.c.id.desc())
+    )
+    for poll_id, text in rows:
+        found.setdefault(poll_id, []).append(text)
+    return found
 
 
 # --------------------------------------------------------------------------- export

@@ -8,12 +8,16 @@ See docs/protocol.md ("Polls on /live").
 
 from __future__ import annotations
 
-from ... import hooks
-from ...errors import ServiceError
+from ... import group_commit, hooks
+from ...db_types import utcnow
+from ...errors import Conflict, NotFound, ServiceError
 from ...extensions import db, socketio
-from ...realtime import LIVE, LiveEvents, live_event, ok
+from ...realtime import LIVE, LiveEvents, hot_event, live_event, ok
+from .. import hot
+from .. import services as room_services
 from ..access import moderators_room, room_name
 from . import broadcast, services
+from .models import PollStatus
 from .schemas import PollCreate, PollRef, PollTranslate, PollUpdate, PollVote
 
 live = LiveEvents()  # registered by init_app
@@ -24,7 +28,7 @@ def init_app(app) -> None:
     live.register()
     broadcast.init_app(app)
     hooks.add_before_join_state(close_due_polls_before_join_state, app)
-    hooks.add_join_state(polls_join_state, app)
+    hooks.add_join_state_part(services.polls_shared_state, services.polls_personal_state, app=app)
     hooks.add_after_join(resume_poll_timers_after_join, app)
 
 
@@ -72,7 +76,8 @@ def delete_poll(user, payload: PollRef):
 @live_event(PollRef)
 def open_poll(user, payload: PollRef):
     poll = services.open_poll(db.session, user, payload.poll_id)
-    broadcast.announce_opened(poll)
+    broadcast.announce_opened(poll)  # loads its options
+    hot.remember_poll(poll)
     return ok(poll=services.poll_dict(poll))
 
 
@@ -85,10 +90,12 @@ def close_poll(user, payload: PollRef):
 
 
 @live.on("poll:vote")
-@live_event(PollVote)
-def vote(user, payload: PollVote):
+@hot_event(PollVote)
+def vote(sid: str, payload: PollVote):
+    """The hot path: the person, the room and the poll come from conference.rooms.hot, the ballot
+    is written in the next group commit (conference.group_commit), the ack leaves once committed."""
     try:
-        receipt = services.cast_vote(db.session, user, payload.poll_id, payload.vote())
+        receipt = _cast(sid, payload)
     except ServiceError as exc:
         if exc.code == "poll_closed":
             # Perhaps its time ran out while no timer was running here: close it for everyone.
@@ -96,18 +103,38 @@ def vote(user, payload: PollVote):
             broadcast.close_due_and_announce()
         raise
     broadcast.tallies().touch(payload.poll_id)
-    return ok(ballot=services.ballot_dict(receipt.ballot), changed=receipt.changed, version=receipt.version)
+    return ok(**receipt)
+
+
+def _cast(sid: str, payload: PollVote) -> dict:
+    poll = hot.poll_info(db.session, payload.poll_id)
+    if poll is None:
+        raise NotFound("poll_not_found", f"there is no poll {payload.poll_id}")
+    draft = poll.status == PollStatus.DRAFT.value
+    try:
+        member, access = hot.access(db.session, sid, poll.session_id)
+    except ServiceError:
+        if draft:  # a draft is not there for those who do not run the room
+            raise NotFound("poll_not_found", f"there is no poll {payload.poll_id}") from None
+        raise
+    if draft:
+        if not access.moderator:
+            raise NotFound("poll_not_found", f"there is no poll {payload.poll_id}")
+        raise Conflict("poll_not_open", "this poll has not been opened yet")
+    room_services.ensure_open(hot.room_info(db.session, poll.session_id))
+    answers = services.answers_for(poll, payload.vote(), lambda: poll.option_ids)
+    now = utcnow()
+    if poll.status != PollStatus.OPEN.value or (poll.closes_at is not None and poll.closes_at <= now):
+        raise Conflict("poll_closed", "this poll is closed")
+    return group_commit.submit(
+        lambda session: services.record_vote(session, member.user_id, poll, answers, now)
+    )
 
 
 def close_due_polls_before_join_state(_db_session, _user, session) -> None:
     """A deadline passed while no timer ran (e.g. a restart): close those polls for everyone, so the
     joining person's state shows them closed."""
     broadcast.close_due_and_announce(session.id)
-
-
-def polls_join_state(db_session, user, session) -> dict:
-    """Open polls (and closed ones whose results are public), your ballot, the results you may see."""
-    return services.polls_state(db_session, user, session)
 
 
 def resume_poll_timers_after_join(_db_session, _user, _session) -> None:
