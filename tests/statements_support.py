@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,12 +10,16 @@ from sqlalchemy import event
 
 
 @contextmanager
-def statements(engine) -> Iterator[list[str]]:
-    """Every statement `engine` runs inside the block, in order (any thread, any connection)."""
+def statements(engine, *, this_thread_only: bool = False) -> Iterator[list[str]]:
+    """Every statement `engine` runs inside the block, in order: on any thread and connection (the
+    group-commit writer has its own), or with `this_thread_only` only the caller's (background tasks
+    such as coalesced broadcasts are not the code under test)."""
     seen: list[str] = []
+    me = threading.get_ident()
 
     def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        seen.append(" ".join(statement.split()))
+        if not this_thread_only or threading.get_ident() == me:
+            seen.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -18,15 +18,12 @@ from pathlib import Path
 
 import requests
 import socketio as socketio_client
-from live_engine.test_workers import REDIS_URL, app  # noqa: F401 - the fixture: PostgreSQL, Redis, nginx
+from live_engine.test_workers import REDIS_URL, app, open_poll_for_voters  # noqa: F401 - the fixture: PostgreSQL, Redis, nginx
 from serve_support import PROJECT_DIR, free_port, free_port_pair, serve_env, start_nginx, stop, wait_until_up
 from sqlalchemy import select
 
-from conference.accounts.models import User
 from conference.extensions import db as _db
-from conference.programme.models import ProgrammeSession
 from conference.rooms.models import RoomPresence
-from conference.rooms.polls import services as polls
 
 # The README's options: the gevent worker, one per process, and no control socket (gunicorn 27
 # opens one at a fixed path in the home folder by default: two gunicorns on one host would share it).
@@ -94,23 +91,9 @@ class Person:
 def test_two_gunicorn_gevent_workers_behind_nginx_share_a_room(
     app, tmp_path, make_event, make_user, make_registration, make_token
 ):
-    event = make_event()
-    moderator = make_user("moderator")
-    people = [make_user(name=f"Person {i}", password=None) for i in range(PEOPLE)]
-    for person in people:
-        make_registration(person, event, "online")
-    tokens = [make_token(person) for person in people]
-    with app.app_context():
-        plenary = _db.session.scalar(select(ProgrammeSession).filter_by(event_id=event.id, kind="plenary"))
-        poll = polls.create_poll(
-            _db.session,
-            _db.session.get(User, moderator.id),
-            plenary.id,
-            polls.PollSpec(title="Lunch?", kind="single", options=["Yes", "No"]),
-        )
-        poll = polls.open_poll(_db.session, _db.session.get(User, moderator.id), poll.id)
-        poll_id, yes = poll.id, poll.options[0].id
-        plenary_id = plenary.id
+    people, tokens, plenary_id, poll_id, (yes, _no) = open_poll_for_voters(
+        app, PEOPLE, "Lunch?", make_event, make_user, make_registration, make_token
+    )
 
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     port, listen = free_port_pair(), free_port()

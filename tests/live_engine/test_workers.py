@@ -143,12 +143,12 @@ class Voter:
         raise AssertionError("no acknowledgement after 10 tries")
 
 
-def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
-    app, tmp_path, make_event, make_user, make_registration, make_token
-):
+def open_poll_for_voters(app, count: int, title: str, make_event, make_user, make_registration, make_token):
+    """An event whose plenary has an open yes/no poll, and `count` registered people with API tokens
+    (token-only: no password hashing). Returns (people, tokens, plenary id, poll id, option ids)."""
     event = make_event()
     moderator = make_user("moderator")
-    voters = [make_user(name=f"Voter {i}", password=None) for i in range(VOTERS)]  # token-only: no hashing
+    voters = [make_user(name=f"Voter {i}", password=None) for i in range(count)]
     for person in voters:
         make_registration(person, event, "online")
     tokens = [make_token(person) for person in voters]
@@ -158,10 +158,18 @@ def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
             _db.session,
             _db.session.get(User, moderator.id),
             plenary.id,
-            polls.PollSpec(title="Storm", kind="single", options=["Yes", "No"]),
+            polls.PollSpec(title=title, kind="single", options=["Yes", "No"]),
         )
         poll = polls.open_poll(_db.session, _db.session.get(User, moderator.id), poll.id)
-        poll_id, option_ids = poll.id, [o.id for o in poll.options]
+        return voters, tokens, plenary.id, poll.id, [o.id for o in poll.options]
+
+
+def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
+    app, tmp_path, make_event, make_user, make_registration, make_token
+):
+    voters, tokens, plenary_id, poll_id, option_ids = open_poll_for_voters(
+        app, VOTERS, "Storm", make_event, make_user, make_registration, make_token
+    )
 
     port, listen = free_port_pair(), free_port()
     channel = f"conference-test-{uuid.uuid4().hex[:10]}"
@@ -175,7 +183,7 @@ def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
             people = list(
                 pool.map(lambda i: Voter(url, tokens[i], f"voter-{i}-{uuid.uuid4().hex}"), range(VOTERS))
             )
-            joined = list(pool.map(lambda v: v.call("join", {"session_id": plenary.id}), people))
+            joined = list(pool.map(lambda v: v.call("join", {"session_id": plenary_id}), people))
         assert all(ack["ok"] for ack in joined)
 
         start = threading.Barrier(VOTERS + 1)
@@ -213,7 +221,7 @@ def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
         # who moved to the other worker, and to some who stayed.
         stayed = [v for v in people if v.connects == 1][:10]
         with ThreadPoolExecutor(16) as pool:
-            states = list(pool.map(lambda v: v.call("join", {"session_id": plenary.id}), moved + stayed))
+            states = list(pool.map(lambda v: v.call("join", {"session_id": plenary_id}), moved + stayed))
         assert len(states) > 10
         for state in states:
             assert state["ok"], state

@@ -8,8 +8,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from query_support import count_queries
 from rooms.support import call, received
+from statements_support import statements as recorded_statements
 
 from conference import hooks
 from conference.accounts.models import User
@@ -103,7 +103,7 @@ def _vote(kind: str, poll, i: int) -> polls.Vote:
 def join_queries(app, client, session_id: int) -> tuple[dict, int]:
     with app.app_context():
         engine = _db.engine
-    with count_queries(engine) as statements:
+    with recorded_statements(engine, this_thread_only=True) as statements:
         ack = call(client, "join", {"session_id": session_id})
     assert ack["ok"], ack
     return ack["state"], len(statements)

@@ -408,21 +408,14 @@ def record_vote(db: DbSession, user_id: int, poll, answers: list[dict], now: dat
     ratelimit.consume(db, f"poll_vote_change:{user_id}:{poll.id}", "poll_vote_change")
     ballot_id = _ballot_id(db, poll.id, user_id)
     assert ballot_id is not None
-    db.execute(
-        update(PollBallot)
-        .where(PollBallot.id == ballot_id)
-        .values(revision=PollBallot.revision + 1, changed_at=now)
-    )
-    db.execute(delete(PollAnswer).where(PollAnswer.ballot_id == ballot_id))
-    for row in _answer_rows(poll.id, answers):
-        row.ballot_id = ballot_id
-        db.add(row)
+    _replace_answers(db, poll.id, ballot_id, answers, now)
     db.flush()
     changed = db.get_one(PollBallot, ballot_id, populate_existing=True)
     return {"ballot": ballot_dict(changed), "changed": True, "version": version}
 
 
 def _vote_slot(db: DbSession, poll_id: int, now: datetime) -> int:
+    """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
     version = db.execute(
         update(Poll)
         .where(
@@ -439,21 +432,12 @@ def _vote_slot(db: DbSession, poll_id: int, now: datetime) -> int:
 
 
 def _claim_vote_slot(db: DbSession, poll: Poll, now: datetime) -> int:
-    """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
-    version = db.execute(
-        update(Poll)
-        .where(
-            Poll.id == poll.id,
-            Poll.status == PollStatus.OPEN.value,
-            (Poll.closes_at.is_(None)) | (Poll.closes_at > now),
-        )
-        .values(votes_version=Poll.votes_version + 1)
-        .returning(Poll.votes_version)
-    ).scalar_one_or_none()
-    if version is None:
+    """Bump the poll's version if it is still open (see _vote_slot); a closed poll ends the transaction."""
+    try:
+        return _vote_slot(db, poll.id, now)
+    except Conflict:
         db.rollback()
-        raise Conflict("poll_closed", "this poll is closed")
-    return version
+        raise
 
 
 def _change_ballot(db: DbSession, poll: Poll, user: User, answers: list[dict], now: datetime) -> VoteReceipt:
@@ -461,21 +445,25 @@ def _change_ballot(db: DbSession, poll: Poll, user: User, answers: list[dict], n
     version = _claim_vote_slot(db, poll, now)
     ballot_id = _ballot_id(db, poll.id, user.id)
     assert ballot_id is not None  # the caller found it; only deleting the poll removes a ballot
-    # The conditional UPDATE takes the ballot row's lock first (PostgreSQL), so two changes at once
-    # replace the answers one after the other instead of mixing them.
+    _replace_answers(db, poll.id, ballot_id, answers, now)
+    db.commit()
+    ballot = db.get_one(PollBallot, ballot_id)
+    db.refresh(ballot)
+    return VoteReceipt(ballot, True, version)
+
+
+def _replace_answers(db: DbSession, poll_id: int, ballot_id: int, answers: list[dict], now: datetime) -> None:
+    # The UPDATE takes the ballot row's lock first (PostgreSQL), so two changes at once replace the
+    # answers one after the other instead of mixing them.
     db.execute(
         update(PollBallot)
         .where(PollBallot.id == ballot_id)
         .values(revision=PollBallot.revision + 1, changed_at=now)
     )
     db.execute(delete(PollAnswer).where(PollAnswer.ballot_id == ballot_id))
-    for row in _answer_rows(poll.id, answers):
+    for row in _answer_rows(poll_id, answers):
         row.ballot_id = ballot_id
         db.add(row)
-    db.commit()
-    ballot = db.get_one(PollBallot, ballot_id)
-    db.refresh(ballot)
-    return VoteReceipt(ballot, True, version)
 
 
 def _ballot_id(db: DbSession, poll_id: int, user_id: int) -> int | None:
