@@ -51,3 +51,36 @@ def test_under_eventlet_blocking_work_runs_in_threads_and_the_hub_goes_on(app, m
     assert read == {**read, "count": 1, "own_session": True, "title": event.title}
     assert read["thread"] != found["hub_thread"]
     assert found["off_hub_worst_pause"] < 0.1
+
+
+def test_a_write_transaction_hops_to_a_thread_until_it_holds_the_write_lock(tmp_path, monkeypatch):
+    """The first data change may wait for SQLite's write lock: it runs in a thread. After it, the
+    lock is the transaction's own until its end: the next statements stay where they are."""
+    import sqlite3
+
+    from conference import database
+
+    hops: list[str] = []
+    real = database.run_blocking
+
+    def counted(fn, *args, **kwargs):
+        hops.append(args[0].split()[0] if args and isinstance(args[0], str) else fn.__name__)
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(database, "run_blocking", counted)
+    connection = database.OffloadedDBAPI(sqlite3).connect(str(tmp_path / "hops.db"))
+    connection.execute("CREATE TABLE t (n INTEGER)")
+    connection.commit()
+    hops.clear()
+    for round_ in range(2):
+        cursor = connection.cursor()
+        cursor.execute("SAVEPOINT a")  # no lock yet: still may wait, so it hops
+        cursor.execute("INSERT INTO t VALUES (?)", (1,))
+        cursor.execute("RELEASE SAVEPOINT a")
+        cursor.execute("UPDATE t SET n = n + 1")
+        cursor.executemany("INSERT INTO t VALUES (?)", [(2,), (3,)])
+        cursor.execute("SELECT count(*) FROM t")
+        assert cursor.fetchone() == (3 * (round_ + 1),)
+        connection.commit()
+    assert hops == ["SAVEPOINT", "INSERT", "commit"] * 2
+    connection.close()
