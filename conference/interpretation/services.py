@@ -50,15 +50,7 @@ def get_channel(db: DbSession, session: ProgrammeSession, channel_id: int) -> In
 
 def channel_json(channel: InterpretationChannel) -> dict:
     """A channel row as the organisers' API shows it."""
-    return {
-        "id": channel.id,
-        "session_id": channel.session_id,
-        "language": channel.language,
-        "label": channel.label,
-        "stream_url": channel.stream_url,
-        "floor": channel.is_floor,
-        "live": channel.live,
-    }
+    return {"id": channel.id, "session_id": channel.session_id, **channel_values(channel)}
 
 
 def channel_values(channel: InterpretationChannel) -> dict:
