@@ -302,12 +302,16 @@ def load_schedule_text(raw: bytes | str) -> Any:
     if isinstance(raw, bytes):
         if len(raw) > MAX_FILE_BYTES:
             raise ServiceError(
-                "file_too_large", f"a schedule file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB"
+                "file_too_large",
+                f"a schedule file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB",
+                limit_bytes=MAX_FILE_BYTES,
             )
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ServiceError("invalid_json", f"the file is not UTF-8 text (byte {exc.start})") from None
+            raise ServiceError(
+                "invalid_json", f"the file is not UTF-8 text (byte {exc.start})", byte=exc.start
+            ) from None
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:

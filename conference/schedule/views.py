@@ -23,6 +23,7 @@ from ..auth import login_required
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..i18n.messages import page_message
 from ..manage.access import event_to_manage
 from ..programme.models import Event
 from ..programme.services import get_event, get_session
@@ -150,7 +151,7 @@ def manage(slug: str):
     try:
         data = services.load_schedule_text(raw)
     except ServiceError as exc:
-        return _render(event, 400, file_error=exc.message)
+        return _render(event, 400, file_error=page_message(exc))
     report = services.import_schedule(db.session, event, data, apply=(action == "apply"))
     if not report.ok:
         return _render(event, 400, report=report)
