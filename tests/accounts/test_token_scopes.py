@@ -106,7 +106,9 @@ def test_a_token_needs_a_scope_and_a_future_expiry(app, client, make_user, login
     user = make_user()
     login(client, user)
     none = post_form(client, "/account/tokens", {"label": "nothing"})
-    assert none.status_code == 400 and "at least one scope" in none.get_data(as_text=True)
+    assert none.status_code == 400 and "Choose one or more of the scopes offered." in none.get_data(
+        as_text=True
+    )
     bad = post_form(client, "/account/tokens", {"label": "odd", "scopes": "root"})
     assert bad.status_code == 400
     assert (
