@@ -9,6 +9,8 @@ Public API for other features: `join_room`, `leave_room`, `online_count`, `curre
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -506,17 +508,54 @@ def store_question(
     return question
 
 
-def store_upvote(db: DbSession, user_id: int, question_id: int) -> int:
-    """Upvote once (UNIQUE(question_id, user_id) refuses a second one); the question's new total."""
-    ratelimit.consume(db, f"vote:{user_id}", "vote")
-    try:
-        with db.begin_nested():
-            db.add(QuestionVote(question_id=question_id, user_id=user_id))
-    except IntegrityError as exc:
-        if not _has_voted(db, user_id, question_id):
-            raise  # some other integrity failure: reported as a storage error, not as a vote
-        raise Conflict("already_voted", "you have already voted for this question") from exc
-    return vote_count(db, question_id)
+def store_upvotes(db: DbSession, upvotes: list[tuple[int, int]]) -> list[int | Exception]:
+    """Upvotes (user id, question id), a group-commit batch's worth at once (no commit or rollback
+    here): one INSERT ... ON CONFLICT (question_id, user_id) DO NOTHING RETURNING, so that
+    UNIQUE(question_id, user_id) refuses a second upvote (`already_voted`) without failing the others;
+    then each stored one counts against its person's flood limit (a refused one is taken back), and
+    one query counts the questions' new totals. One result per upvote, in order: the question's new
+    total or the upvote's refusal."""
+    votes = QuestionVote.__table__
+    connection = db.connection()
+    now = utcnow()
+    stored = connection.execute(
+        insert_for(db)(votes)
+        .on_conflict_do_nothing(index_elements=[votes.c.question_id, votes.c.user_id])
+        .returning(votes.c.id, votes.c.question_id, votes.c.user_id),
+        [{"question_id": q, "user_id": u, "created_at": now} for u, q in upvotes],
+    ).all()
+    row_of = {(user_id, question_id): vote_id for vote_id, question_id, user_id in stored}
+    results: list[int | Exception | None] = [None] * len(upvotes)
+    for n, key in enumerate(upvotes):
+        vote_id = row_of.pop(key, None)
+        if vote_id is None:  # voted before, or twice in this batch
+            results[n] = Conflict("already_voted", "you have already voted for this question")
+            continue
+        try:
+            ratelimit.consume(db, f"vote:{key[0]}", "vote")
+        except ratelimit.RateLimited as exc:
+            connection.execute(delete(QuestionVote).where(QuestionVote.id == vote_id))
+            results[n] = exc
+    questions = {question_id for (_user, question_id), r in zip(upvotes, results, strict=True) if r is None}
+    totals = vote_counts(db, questions)
+    return [r if r is not None else totals.get(q, 0) for (_u, q), r in zip(upvotes, results, strict=True)]
+
+
+def vote_counts(db: DbSession, question_ids: set[int]) -> dict[int, int]:
+    """Upvotes per question, for these questions (one query)."""
+    if not question_ids:
+        return {}
+    rows = db.execute(
+        select(QuestionVote.question_id, func.count())
+        .where(QuestionVote.question_id.in_(sorted(question_ids)))
+        .group_by(QuestionVote.question_id)
+    ).all()
+    return dict(rows)
+
+
+def insert_for(db: DbSession):
+    """The dialect's INSERT, for ON CONFLICT (SQLite and PostgreSQL)."""
+    return postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def remove_upvote(db: DbSession, user_id: int, question_id: int) -> int:

@@ -311,8 +311,10 @@ def _upvote(sid: str, question_id: int, *, voted: bool) -> dict:
         raise NotFound("question_not_found", f"there is no question {question_id}")
     room = hot.room_info(db.session, info.session_id)
     services.ensure_open(room)
-    change = services.store_upvote if voted else services.remove_upvote
-    votes = group_commit.submit(lambda session: change(session, member.user_id, info.id))
+    if voted:
+        votes = group_commit.submit_bulk(services.store_upvotes, (member.user_id, info.id))
+    else:
+        votes = group_commit.submit(lambda session: services.remove_upvote(session, member.user_id, info.id))
     views = _views(info, votes, room)
     announce_question_views("question:updated", info, views)
     mine = info.user_id == member.user_id or access.moderator
