@@ -46,8 +46,12 @@ from .schemas import (
 log = logging.getLogger(__name__)
 
 
-def broadcast(event: str, payload: dict, to: str) -> None:
-    socketio.emit(event, payload, to=to, namespace=LIVE)
+def broadcast(event: str, payload: dict, to: str, server=None) -> None:
+    """`event` to Socket.IO room `to` (through `server`, the app's own, when a background task sends it)."""
+    if server is None:
+        socketio.emit(event, payload, to=to, namespace=LIVE)
+    else:
+        server.emit(event, payload, to=to, namespace=LIVE)
 
 
 def broadcast_presence(session_id: int, server=None) -> None:
@@ -58,6 +62,7 @@ def broadcast_presence(session_id: int, server=None) -> None:
 
 
 PRESENCE_COALESCER = "rooms.presence"
+UPVOTES_COALESCER = "rooms.upvotes"
 live = LiveEvents()  # registered by init_app
 
 
@@ -66,6 +71,9 @@ def init_app(app) -> None:
     live.register()
     realtime_tasks.Coalescer(
         app, PRESENCE_COALESCER, lambda: app.config["ROOMS_PRESENCE_COALESCE_SECONDS"], _flush_presence
+    )
+    realtime_tasks.Coalescer(
+        app, UPVOTES_COALESCER, lambda: app.config["ROOMS_UPVOTE_COALESCE_SECONDS"], _flush_upvotes
     )
     on_disconnect(app, _left_on_disconnect)
     hot.init_app(app)
@@ -250,15 +258,38 @@ def announce_question(event: str, question: Question) -> dict:
     return views
 
 
-def announce_question_views(event: str, info: hot.QuestionInfo, views: dict) -> None:
+def announce_question_views(event: str, info: hot.QuestionInfo, views: dict, server=None) -> None:
     """`announce_question` for the hot path: the views are built from what is known, no query."""
     if info.is_public:
-        broadcast(event, {"question": views["public"]}, room_name(info.session_id))
+        broadcast(event, {"question": views["public"]}, room_name(info.session_id), server)
         if info.anonymous:
-            broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id))
+            broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id), server)
     else:
-        broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id))
-        broadcast(event, {"question": views["moderator"]}, user_room(info.user_id))
+        broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id), server)
+        broadcast(event, {"question": views["moderator"]}, user_room(info.user_id), server)
+
+
+def announce_upvotes(info: hot.QuestionInfo, votes: int, room: hot.RoomInfo) -> None:
+    """A question's upvote total changed (committed): `question:updated` at most once per question and
+    ROOMS_UPVOTE_COALESCE_SECONDS, with the total read when it leaves (so the last one is current);
+    at once, with `votes`, when that is 0."""
+    if float(current_app.config["ROOMS_UPVOTE_COALESCE_SECONDS"]) <= 0:
+        announce_question_views("question:updated", info, _views(info, votes, room))
+    else:
+        realtime_tasks.coalescer(current_app, UPVOTES_COALESCER).touch(info.id)
+
+
+def _flush_upvotes(question_id: int) -> None:
+    try:
+        info = hot.question_info(db.session, question_id)
+    except NotFound:
+        return  # deleted meanwhile
+    if not info.is_public:
+        return  # dismissed meanwhile: its `question:removed` was its last word
+    room = hot.room_info(db.session, info.session_id)
+    votes = services.vote_count(db.session, question_id)
+    server = realtime_tasks.live_server(current_app)
+    announce_question_views("question:updated", info, _views(info, votes, room), server)
 
 
 def _views(info: hot.QuestionInfo, votes: int, room: hot.RoomInfo) -> dict:
@@ -316,7 +347,7 @@ def _upvote(sid: str, question_id: int, *, voted: bool) -> dict:
     else:
         votes = group_commit.submit(lambda session: services.remove_upvote(session, member.user_id, info.id))
     views = _views(info, votes, room)
-    announce_question_views("question:updated", info, views)
+    announce_upvotes(info, votes, room)
     mine = info.user_id == member.user_id or access.moderator
     return ok(question=views["moderator" if mine else "public"], voted=voted)
 
