@@ -8,7 +8,11 @@ Public API for other features: `join_room`, `leave_room`, `online_count`, `curre
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -494,18 +498,90 @@ def unvote(db: DbSession, user: User, question_id: int) -> Question:
 # --- the hot writes, run by conference.group_commit inside a batch (no commit, no rollback here) -----
 
 
+@dataclass(frozen=True)
+class NewQuestion:
+    """A question for `store_questions`; the caller checked the text and the room."""
+
+    user_id: int
+    author_name: str
+    session_id: int
+    text: str
+    anonymous: bool
+    moderated: bool  # a moderated room's question waits for approval (pending)
+
+
 def store_question(
     db: DbSession, user_id: int, session_id: int, text: str, anonymous: bool, moderated: bool
-) -> Question:
-    """Insert a question (pending in a moderated room); the caller checked the text and the room."""
-    ratelimit.consume(db, f"question:{user_id}", "question")
-    status = QuestionStatus.PENDING if moderated else QuestionStatus.APPROVED
-    question = Question(
-        session_id=session_id, user_id=user_id, text=text, anonymous=anonymous, status=status.value
+) -> int:
+    """`store_questions` for one question: its id, or the refusal raised."""
+    result = store_questions(db, [NewQuestion(user_id, "", session_id, text, anonymous, moderated)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result.id
+
+
+def store_questions(db: DbSession, questions: list[NewQuestion]) -> list[hot.QuestionInfo | Exception]:
+    """Questions, a group-commit batch's worth at once (no commit or rollback here): each counted
+    against its person's flood limit (`rate_limited` stores nothing of it), the rest inserted by one
+    INSERT ... RETURNING id. One result per question, in order: what conference.rooms.hot keeps of
+    it, or its refusal."""
+    now = utcnow()
+    results: list[hot.QuestionInfo | Exception | None] = [None] * len(questions)
+    rows: list[dict] = []
+    for n, question in enumerate(questions):
+        try:
+            ratelimit.consume(db, f"question:{question.user_id}", "question")
+        except ratelimit.RateLimited as exc:
+            results[n] = exc
+            continue
+        status = QuestionStatus.PENDING if question.moderated else QuestionStatus.APPROVED
+        rows.append(
+            {
+                "session_id": question.session_id,
+                "user_id": question.user_id,
+                "text": question.text,
+                "anonymous": question.anonymous,
+                "status": status.value,
+                "edited": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    ids = _insert_returning_ids(db, Question, rows)
+    for n, question in enumerate(questions):
+        if results[n] is None:
+            row = rows.pop(0)
+            results[n] = hot.QuestionInfo(
+                ids.pop(0),
+                question.session_id,
+                question.user_id,
+                question.author_name,
+                row["status"],
+                question.text,
+                question.anonymous,
+                False,
+                isoformat_utc(now, milliseconds=True) or "",
+                time.monotonic(),
+            )
+    return _filled(results)
+
+
+def _filled(results: list[Any]) -> list[Any]:
+    """A batch's results, every item answered."""
+    if any(result is None for result in results):
+        raise RuntimeError("an item of the batch was left without a result")
+    return results
+
+
+def _insert_returning_ids(db: DbSession, model, rows: list[dict]) -> list[int]:
+    """INSERT the rows (one statement, executemany); their new ids in the rows' order."""
+    if not rows:
+        return []
+    return list(
+        db.connection()
+        .execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+        .scalars()
     )
-    db.add(question)
-    db.flush()
-    return question
 
 
 def store_upvotes(db: DbSession, upvotes: list[tuple[int, int]]) -> list[int | Exception]:
@@ -570,13 +646,47 @@ def remove_upvote(db: DbSession, user_id: int, question_id: int) -> int:
     return vote_count(db, question_id)
 
 
-def store_chat(db: DbSession, user_id: int, session_id: int, text: str) -> ChatMessage:
-    """Insert a chat line; the caller checked the text and the room."""
-    ratelimit.consume(db, f"chat:{user_id}", "chat")
-    message = ChatMessage(session_id=session_id, user_id=user_id, text=text)
-    db.add(message)
-    db.flush()
-    return message
+@dataclass(frozen=True)
+class NewChat:
+    """A chat line for `store_chats`; the caller checked the text and the room."""
+
+    user_id: int
+    author_name: str
+    session_id: int
+    text: str
+
+
+def store_chat(db: DbSession, user_id: int, session_id: int, text: str) -> dict:
+    """`store_chats` for one line: its payload, or the refusal raised."""
+    result = store_chats(db, [NewChat(user_id, "", session_id, text)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def store_chats(db: DbSession, lines: list[NewChat]) -> list[dict | Exception]:
+    """Chat lines, a group-commit batch's worth at once (no commit or rollback here): each counted
+    against its person's flood limit (`rate_limited` stores nothing of it), the rest inserted by one
+    INSERT ... RETURNING id. One result per line, in order: its `chat_payload`, or its refusal."""
+    now = utcnow()
+    results: list[dict | Exception | None] = [None] * len(lines)
+    rows: list[dict] = []
+    for n, line in enumerate(lines):
+        try:
+            ratelimit.consume(db, f"chat:{line.user_id}", "chat")
+        except ratelimit.RateLimited as exc:
+            results[n] = exc
+            continue
+        rows.append(
+            {"session_id": line.session_id, "user_id": line.user_id, "text": line.text, "created_at": now}
+        )
+    ids = _insert_returning_ids(db, ChatMessage, rows)
+    for n, line in enumerate(lines):
+        if results[n] is None:
+            results[n] = chat_payload_of(
+                ids.pop(0), line.session_id, line.text, (line.user_id, line.author_name), now
+            )
+    return _filled(results)
 
 
 def chat_payload_of(message_id: int, session_id: int, text: str, author: tuple[int, str], created_at) -> dict:

@@ -309,13 +309,12 @@ def on_question_ask(sid: str, payload: AskQuestion):
     services.ensure_open(room)
     generation = hot.context().generation
 
-    def store(session) -> hot.QuestionInfo:
-        question = services.store_question(
-            session, member.user_id, payload.session_id, text, payload.anonymous, room.moderated
-        )
-        return hot.info_of_question(question, member.name)
-
-    info = group_commit.submit(store)
+    info = group_commit.submit_bulk(
+        services.store_questions,
+        services.NewQuestion(
+            member.user_id, member.name, payload.session_id, text, payload.anonymous, room.moderated
+        ),
+    )
     hot.remember_question(info, generation)
     views = _views(info, 0, room)
     announce_question_views("question:new", info, views)
@@ -395,13 +394,9 @@ def on_chat_send(sid: str, payload: SendChat):
     member, _ = hot.access(db.session, sid, payload.session_id)
     services.ensure_open(hot.room_info(db.session, payload.session_id))
 
-    def store(session) -> dict:
-        message = services.store_chat(session, member.user_id, payload.session_id, text)
-        return services.chat_payload_of(
-            message.id, payload.session_id, text, (member.user_id, member.name), message.created_at
-        )
-
-    body = group_commit.submit(store)
+    body = group_commit.submit_bulk(
+        services.store_chats, services.NewChat(member.user_id, member.name, payload.session_id, text)
+    )
     broadcast("chat:message", {"message": body}, room_name(payload.session_id))
     return ok(message=body)
 

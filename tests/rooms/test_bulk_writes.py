@@ -24,7 +24,7 @@ from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.services import register
 from conference.rooms import hot
 from conference.rooms import services as room_services
-from conference.rooms.models import QuestionVote
+from conference.rooms.models import ChatMessage, Question, QuestionVote
 from conference.rooms.polls import services as poll_services
 from conference.rooms.polls.models import Poll, PollAnswer, PollBallot
 from conference.rooms.polls.services import PollSpec, VoteRequest
@@ -201,9 +201,8 @@ def test_a_batch_of_changed_votes_replaces_the_ballots_where_changes_are_allowed
 
 def _question(app, session_id: int, author_id: int) -> int:
     with app.app_context():
-        question = room_services.store_question(db.session, author_id, session_id, "Bulk?", False, False)
+        question_id = room_services.store_question(db.session, author_id, session_id, "Bulk?", False, False)
         db.session.commit()
-        question_id = question.id
         db.session.remove()
         return question_id
 
@@ -266,3 +265,46 @@ def test_a_flooding_upvoter_is_refused_and_the_upvote_not_kept(backend):
     assert commits == 1
     assert sorted(_code(r) if isinstance(r, Exception) else "ok" for r in results) == ["ok", "rate_limited"]
     assert _count(app, select(func.count()).select_from(QuestionVote)) == 1
+
+
+def test_a_batch_of_questions_and_chat_lines_maps_each_row_to_its_sender(backend):
+    app, session_id, _moderator_id, attendees = backend
+    app.config["ROOMS_RATE_LIMITS"] = {"question": (1, 3600), "chat": (1, 3600)}
+    people = attendees[:5]
+    asked = [
+        room_services.NewQuestion(p, f"B {n}", session_id, f"Question of {p}", n % 2 == 0, n == 1)
+        for n, p in enumerate(people)
+    ]
+    asked.append(room_services.NewQuestion(people[0], "B 0", session_id, "A second one", False, False))
+    results, commits = _in_one_batch(app, room_services.store_questions, asked)
+    assert commits == 1
+    assert [_code(r) for r in results if isinstance(r, Exception)] == ["rate_limited"]
+    stored = [r for r in results if not isinstance(r, Exception)]
+    assert len(stored) == 5
+    with app.app_context():
+        rows = {q.id: q for q in db.session.scalars(select(Question))}
+        db.session.remove()
+    assert len(rows) == 5
+    for info in stored:  # each id is the row of that sender's question
+        row = rows[info.id]
+        assert (row.user_id, row.text, row.anonymous, row.status) == (
+            info.user_id,
+            info.text,
+            info.anonymous,
+            info.status,
+        )
+        assert info.text in (f"Question of {info.user_id}", "A second one")
+
+    lines = [room_services.NewChat(p, f"B {n}", session_id, f"Line of {p}") for n, p in enumerate(people)]
+    lines.insert(2, room_services.NewChat(people[3], "B 3", session_id, "Flooding"))
+    results, commits = _in_one_batch(app, room_services.store_chats, lines)
+    assert commits == 1
+    assert [_code(r) for r in results if isinstance(r, Exception)] == ["rate_limited"]
+    with app.app_context():
+        stored_lines = {m.id: (m.user_id, m.text) for m in db.session.scalars(select(ChatMessage))}
+        db.session.remove()
+    sent = [r for r in results if not isinstance(r, Exception)]
+    assert len(stored_lines) == len(sent) == 5
+    for body in sent:  # each id is the row of that sender's line
+        assert stored_lines[body["id"]] == (body["author"]["id"], body["text"])
+        assert body["text"] in (f"Line of {body['author']['id']}", "Flooding")
