@@ -9,16 +9,18 @@ thread in threading mode, started on demand and gone after IDLE_EXIT_S without w
 
 1. takes the first waiting item, then keeps collecting for at most LIVE_WRITE_WINDOW_SECONDS (ending
    early after QUIET_S without a new arrival) or until LIVE_WRITE_BATCH_MAX items;
-2. opens one transaction. Items sent with `submit_bulk(write, arg)` that share their `write` are
-   written together, `write(session, [arg, ...])`, in one SAVEPOINT: a few Core statements for the
-   whole group (e.g. INSERT ... ON CONFLICT DO NOTHING RETURNING) instead of the ORM's unit of work
-   item by item. `write` returns one result per arg, in order, where an exception instance is that
-   item's own refusal (it must have left nothing of that item behind). Should the group's statements
-   fail as a whole (a broken foreign key, a bug), the savepoint is rolled back and each of its items
-   is written again alone, `write(session, [arg])` in a savepoint of its own, so that only the
-   culprit fails. Items sent with `submit(work)` run one by one, each in a SAVEPOINT of its own: an
-   item that raises (a ServiceError, a unique-constraint IntegrityError it did not turn into one) is
-   rolled back to its savepoint and gets its own error; its neighbours go on;
+2. opens one transaction. Items sent with `submit_bulk(write, arg)` that share their `write` (and
+   arrived between the same two `submit(work)` items, so that every item is written after those
+   that arrived before it) are written together, `write(session, [arg, ...])`, in one SAVEPOINT:
+   a few Core statements for the whole group (e.g. INSERT ... ON CONFLICT DO NOTHING RETURNING)
+   instead of the ORM's unit of work item by item. `write` returns one result per arg, in order,
+   where an exception instance is that item's own refusal (it must have left nothing of that item
+   behind). Should the group's statements fail as a whole (a broken foreign key, a bug), the
+   savepoint is rolled back and each of its items is written again alone, `write(session, [arg])`
+   in a savepoint of its own, so that only the culprit fails. Items sent with `submit(work)` run
+   one by one, each in a SAVEPOINT of its own: an item that raises (a ServiceError, a
+   unique-constraint IntegrityError it did not turn into one) is rolled back to its savepoint and
+   gets its own error; its neighbours go on;
 3. commits, then wakes every sender of the batch. A failed commit, or a database that stops answering
    in the middle, gives every item of the batch that error (nothing of it was committed, nothing is
    acknowledged as stored).
@@ -149,14 +151,17 @@ class GroupWriter:
                     # pysqlite begins a transaction only at the first INSERT/UPDATE; a SAVEPOINT
                     # before it would start (and its RELEASE commit) a transaction of its own.
                     session.connection().exec_driver_sql("BEGIN")
+                # Bulk items wait in their groups until the next `submit(work)` item or the end of
+                # the batch: each item is written after every item that arrived before it and may
+                # touch the same rows (an upvote, then its unvote from another tab).
                 groups: dict[BulkWrite, list[_Item]] = {}
                 for item in batch:
-                    if item.bulk is None:
-                        _write_one(session, item)
-                    else:
+                    if item.bulk is not None:
                         groups.setdefault(item.bulk, []).append(item)
-                for write, items in groups.items():
-                    _write_group(session, write, items)
+                        continue
+                    _write_groups(session, groups)
+                    _write_one(session, item)
+                _write_groups(session, groups)
                 session.commit()
                 self.commits += 1
                 self.items += sum(item.error is None for item in batch)
@@ -190,6 +195,12 @@ def _write_one(session: Session, item: _Item) -> None:
         item.result, item.error = None, exc
     except Exception as exc:  # noqa: BLE001 - the item's own refusal (a ServiceError...), its ack
         item.result, item.error = None, exc
+
+
+def _write_groups(session: Session, groups: dict[BulkWrite, list[_Item]]) -> None:
+    for write, items in groups.items():
+        _write_group(session, write, items)
+    groups.clear()
 
 
 def _write_group(session: Session, write: BulkWrite, items: list[_Item]) -> None:

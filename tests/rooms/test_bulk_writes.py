@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -308,3 +309,46 @@ def test_a_batch_of_questions_and_chat_lines_maps_each_row_to_its_sender(backend
     for body in sent:  # each id is the row of that sender's line
         assert stored_lines[body["id"]] == (body["author"]["id"], body["text"])
         assert body["text"] in (f"Line of {body['author']['id']}", "Flooding")
+
+
+def test_an_item_is_written_after_those_that_arrived_before_it_in_its_batch(backend):
+    """An upvote (a bulk item) and then its unvote (one by one) from another tab, in one batch."""
+    app, session_id, _moderator_id, attendees = backend
+    question = _question(app, session_id, attendees[6])
+    writer = group_commit.writer(app)
+    before = writer.commits
+    outcomes: dict[str, object] = {}
+
+    def send(name, submit):
+        with app.app_context():
+            try:
+                outcomes[name] = submit()
+            except Exception as exc:  # noqa: BLE001 - the outcome under test
+                outcomes[name] = exc
+            finally:
+                db.session.remove()
+
+    upvote = threading.Thread(
+        target=send,
+        args=(
+            "upvote",
+            lambda: group_commit.submit_bulk(room_services.store_upvotes, (attendees[0], question)),
+        ),
+    )
+    unvote = threading.Thread(
+        target=send,
+        args=(
+            "unvote",
+            lambda: group_commit.submit(
+                lambda session: room_services.remove_upvote(session, attendees[0], question)
+            ),
+        ),
+    )
+    upvote.start()
+    time.sleep(0.1)  # well inside the batch's half-second window
+    unvote.start()
+    upvote.join()
+    unvote.join()
+    assert writer.commits - before == 1
+    assert outcomes == {"upvote": 1, "unvote": 0}, outcomes
+    assert _count(app, select(func.count()).select_from(QuestionVote)) == 0
