@@ -136,6 +136,15 @@ def test_socket_events_need_the_token_scope(app, make_event, make_user, token_wi
     assert ack["ok"], ack
     ack = reader.emit("join", {"session_id": 1}, namespace=LIVE, callback=True)
     assert ack["error"]["code"] == "insufficient_scope"
+    # the hot events (dispatched without Flask-SocketIO's request context) check the scope too
+    for event, payload in [
+        ("poll:vote", {"poll_id": 1, "choices": [1]}),
+        ("question:vote", {"question_id": 1}),
+        ("question:ask", {"session_id": 1, "text": "Why?"}),
+        ("chat:send", {"session_id": 1, "text": "Hi"}),
+    ]:
+        ack = reader.emit(event, payload, namespace=LIVE, callback=True)
+        assert ack["error"]["code"] == "insufficient_scope", (event, ack)
     manage_only = _socket(app, token_with(staff, "manage"))
     assert not manage_only.is_connected(LIVE)
 
