@@ -54,7 +54,7 @@ def test_admin_creates_an_event_and_its_organiser_publishes_a_programme(app, mak
     page.click("main form.stack button[type=submit]")
     error = page.locator("#f-room-help .error")
     error.wait_for()
-    assert "Main hall is taken then by 'Opening plenary' (09:00–10:00)" in error.inner_text()
+    assert "Main hall is taken then by “Opening plenary” (09:00–10:00)." in error.inner_text()
     assert page.input_value("#f-title") == "Connectivity workshop"  # what was typed is kept
     page.fill("#f-room", "Room B")
     page.click("main form.stack button[type=submit]")

@@ -22,6 +22,10 @@ def app():
         yield app
 
 
+# What the page says (conference/i18n/messages.py, code invalid_characters); the API's message names the NUL.
+REFUSED = b"The text contains a character that is not allowed."
+
+
 def _error(response, status: int, code: str) -> None:
     assert response.status_code == status, response.data[:300]
     assert response.get_json()["error"]["code"] == code
@@ -32,10 +36,10 @@ def test_nul_characters_never_reach_postgres_as_a_500(
 ):
     _error(client.get("/api/v1/events/gov%00x"), 400, "invalid_characters")
     page = client.get("/events/gov%00x")
-    assert page.status_code == 400 and b"NUL" in page.data
+    assert page.status_code == 400 and REFUSED in page.data
 
     login_form = post_form(client, "/login", {"email": "admin\x00@example.org", "password": "whatever pw"})
-    assert login_form.status_code == 400 and b"NUL" in login_form.data
+    assert login_form.status_code == 400 and REFUSED in login_form.data
     signup = post_form(
         client,
         "/signup",
@@ -47,7 +51,7 @@ def test_nul_characters_never_reach_postgres_as_a_500(
             "country": "KR",
         },
     )
-    assert signup.status_code == 400 and b"NUL" in signup.data
+    assert signup.status_code == 400 and REFUSED in signup.data
     with app.app_context():
         assert _db.session.scalar(select(User.id).where(User.email == "new@example.org")) is None
 
@@ -58,7 +62,7 @@ def test_nul_characters_never_reach_postgres_as_a_500(
 
         slug = _db.session.get(Event, venue.event_id).slug
     people = http.get(f"/manage/events/{slug}/participants?q=gov%00x")
-    assert people.status_code == 400 and b"NUL" in people.data
+    assert people.status_code == 400 and REFUSED in people.data
     _error(
         http.get(f"/manage/events/{slug}/participants?q=gov%00x", headers={"Accept": "application/json"}),
         400,

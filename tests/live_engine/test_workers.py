@@ -41,6 +41,7 @@ pytestmark = pytest.mark.real_server
 REDIS_URL = "redis://127.0.0.1:6379/0"
 VOTERS = int(os.environ.get("TEST_VOTERS", "60"))  # CI time: each voter adds to the setup and the storm
 WAIT = 20
+SPREAD = 1.2 / VOTERS  # seconds between two voters' first sends
 
 
 def _required(what: str, exc: Exception | str) -> None:
@@ -123,8 +124,9 @@ class Voter:
     def call(self, event: str, payload: dict) -> dict:
         return self.client.call(event, payload, namespace="/live", timeout=WAIT)
 
-    def vote(self, poll_id: int, option_id: int, start: threading.Barrier) -> None:
+    def vote(self, poll_id: int, option_id: int, start: threading.Barrier, delay: float = 0.0) -> None:
         start.wait()
+        time.sleep(delay)
         for _ in range(10):
             try:
                 ack = self.call("poll:vote", {"poll_id": poll_id, "choices": [option_id]})
@@ -188,7 +190,9 @@ def test_a_worker_killed_during_a_vote_storm_loses_no_acknowledged_vote(
 
         start = threading.Barrier(VOTERS + 1)
         threads = [
-            threading.Thread(target=v.vote, args=(poll_id, option_ids[i % 2], start), daemon=True)
+            # Spread over about a second: the votes of one group commit are acknowledged together, so
+            # sent all at once, one worker's whole share could be acknowledged before the kill.
+            threading.Thread(target=v.vote, args=(poll_id, option_ids[i % 2], start, i * SPREAD), daemon=True)
             for i, v in enumerate(people)
         ]
         for thread in threads:
