@@ -29,15 +29,34 @@ def _holds(
 ) -> bool:
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
+    return bool(db.scalar(select(_holds_clause(user.id, event_id, roles, session_ids))))
+
+
+def _holds_clause(
+    user_id: int, event_id: int, roles: tuple[str, ...], session_ids: tuple[int, ...] = ()
+) -> ColumnElement[bool]:
     scope: ColumnElement[bool] = EventGrant.session_id.is_(None)
     if session_ids:
         scope = or_(scope, EventGrant.session_id.in_(session_ids))
-    query = select(
-        exists().where(
-            EventGrant.user_id == user.id, EventGrant.event_id == event_id, EventGrant.role.in_(roles), scope
-        )
+    return exists().where(
+        EventGrant.user_id == user_id, EventGrant.event_id == event_id, EventGrant.role.in_(roles), scope
     )
-    return bool(db.scalar(query))
+
+
+def _any_grant_clause(user_id: int, event_id: int) -> ColumnElement[bool]:
+    return exists().where(EventGrant.user_id == user_id, EventGrant.event_id == event_id)
+
+
+def room_rights_clauses(
+    user: User, session: ProgrammeSession
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """`runs_event(session.event_id)` and `can_moderate(session)` of a signed-in non-admin as SQL
+    EXISTS clauses, for a caller that asks them in one statement with other questions (the join)."""
+    session_ids = tuple(sid for sid in (session.id, session.parent_id) if sid is not None)
+    return (
+        _any_grant_clause(user.id, session.event_id),
+        _holds_clause(user.id, session.event_id, ("organiser", "moderator"), session_ids),
+    )
 
 
 def can_administer(user: User | None) -> bool:
@@ -74,11 +93,7 @@ def can_see_people(db: DbSession, user: User | None, event: Event | int) -> bool
         return True
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
-    return bool(
-        db.scalar(
-            select(exists().where(EventGrant.user_id == user.id, EventGrant.event_id == _event_id(event)))
-        )
-    )
+    return bool(db.scalar(select(_any_grant_clause(user.id, _event_id(event)))))
 
 
 def can_watch_streams(db: DbSession, user: User | None, event: Event | int) -> bool:

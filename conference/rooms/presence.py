@@ -60,6 +60,21 @@ def enter(db: DbSession, user_id: int, session_id: int, sid: str, *, screen: boo
 
     Does not commit: the caller commits once the whole join is ready.
     """
+    try:
+        return enter_rows(db, user_id, session_id, sid, screen=screen)
+    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
+        db.rollback()
+        raise JoinInProgress() from exc
+
+
+class JoinInProgress(Conflict):
+    def __init__(self) -> None:
+        super().__init__("join_in_progress", "this connection is already joining a room; try again")
+
+
+def enter_rows(db: DbSession, user_id: int, session_id: int, sid: str, *, screen: bool = False) -> int | None:
+    """`enter` without its handling of a race: the IntegrityError of a socket that joined twice at
+    once is the caller's (a group-commit item rolls back its savepoint, not the batch)."""
     previous = current_room_of(db, sid)
     if previous == session_id:
         return None
@@ -72,11 +87,7 @@ def enter(db: DbSession, user_id: int, session_id: int, sid: str, *, screen: boo
     )
     if not screen:  # a projector is no attendee: no stay to count
         db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
-    try:
-        db.flush()
-    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
-        db.rollback()
-        raise Conflict("join_in_progress", "this connection is already joining a room; try again") from exc
+    db.flush()
     return previous
 
 

@@ -38,7 +38,15 @@ from .models import (
     QuestionVote,
     RoomPresence,
 )
-from .presence import current_room_of, enter, leave_room, online_count, presence_of
+from .presence import (
+    JoinInProgress,
+    current_room_of,
+    enter,
+    enter_rows,
+    leave_room,
+    online_count,
+    presence_of,
+)
 
 __all__ = [
     "ask_question",
@@ -151,6 +159,31 @@ def enter_room(
     enter(db, user.id, session.id, sid, screen=screen)
     db.commit()
     return session, room
+
+
+def admit(
+    db: DbSession, user: User, session_id: int, *, screen: bool = False
+) -> tuple[ProgrammeSession, bool]:
+    """The checks of a socket's join, from what conference.rooms.hot remembers of the person: the
+    session, and whether they moderate it. `screen` (the hall's projector) needs a moderator. The
+    room's row is made on the first join (its default moderation)."""
+    session = get_live_session(db, session_id)
+    moderator = hot.join_rights(db, user, session)
+    if screen and not moderator:
+        ensure_can_moderate(db, user, session)  # asks the database once more, and says why not
+    hot.room_info(db, session.id)
+    return session, moderator
+
+
+def store_entry(db: DbSession, user_id: int, session_id: int, sid: str, screen: bool) -> int | None:
+    """A group-commit item (conference.group_commit): count the join against the person's rate
+    limit and put the socket in the room (presence and visit rows); the room it left, if any."""
+    ratelimit.consume(db, f"join:{user_id}", "join")
+    try:
+        with db.begin_nested():
+            return enter_rows(db, user_id, session_id, sid, screen=screen)
+    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
+        raise JoinInProgress() from exc
 
 
 def room_state(
