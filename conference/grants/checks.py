@@ -7,6 +7,8 @@ Platform admins may do everything everywhere; everyone else needs a grant on *th
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, exists, or_, select
 
 from ..accounts.models import User
@@ -33,7 +35,7 @@ def _holds(
 
 
 def _holds_clause(
-    user_id: int, event_id: int, roles: tuple[str, ...], session_ids: tuple[int, ...] = ()
+    user_id: Any, event_id: Any, roles: tuple[str, ...], session_ids: tuple[Any, ...] = ()
 ) -> ColumnElement[bool]:
     scope: ColumnElement[bool] = EventGrant.session_id.is_(None)
     if session_ids:
@@ -43,19 +45,19 @@ def _holds_clause(
     )
 
 
-def _any_grant_clause(user_id: int, event_id: int) -> ColumnElement[bool]:
+def _any_grant_clause(user_id: Any, event_id: Any) -> ColumnElement[bool]:
     return exists().where(EventGrant.user_id == user_id, EventGrant.event_id == event_id)
 
 
 def room_rights_clauses(
-    user: User, session: ProgrammeSession
+    user_id: Any, event_id: Any, session_ids: tuple[Any, ...]
 ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """`runs_event(session.event_id)` and `can_moderate(session)` of a signed-in non-admin as SQL
-    EXISTS clauses, for a caller that asks them in one statement with other questions (the join)."""
-    session_ids = tuple(sid for sid in (session.id, session.parent_id) if sid is not None)
+    """`runs_event(event)` and `can_moderate(session)` of a signed-in non-admin as SQL EXISTS
+    clauses (`session_ids`: the session and its parent, if any; values or bind parameters), for a
+    caller that asks them in one statement with other questions (the join)."""
     return (
-        _any_grant_clause(user.id, session.event_id),
-        _holds_clause(user.id, session.event_id, ("organiser", "moderator"), session_ids),
+        _any_grant_clause(user_id, event_id),
+        _holds_clause(user_id, event_id, ("organiser", "moderator"), session_ids),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -352,8 +352,9 @@ def confirmed_registration(db: DbSession, user_id: int, event_id: int) -> Regist
     return registration if registration is not None and registration.is_confirmed else None
 
 
-def confirmed_registration_clause(user_id: int, event_id: int) -> ColumnElement[bool]:
-    """`confirmed_registration(...) is not None` as an SQL EXISTS clause, to be asked with others."""
+def confirmed_registration_clause(user_id: Any, event_id: Any) -> ColumnElement[bool]:
+    """`confirmed_registration(...) is not None` as an SQL EXISTS clause (values or bind parameters),
+    to be asked with others."""
     return exists().where(
         Registration.user_id == user_id,
         Registration.event_id == event_id,

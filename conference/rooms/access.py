@@ -6,7 +6,9 @@ live features: a moderator of a session (or of its whole event) runs its room an
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import Select, bindparam, select
 
 from .. import hooks
 from ..accounts.models import User
@@ -68,10 +70,23 @@ def join_rights(db: DbSession, user: User, session: ProgrammeSession) -> bool:
     `ensure_can_join` does, else returns whether the person moderates the session."""
     if user.is_admin:
         return True
-    runs, moderates = room_rights_clauses(user, session)
-    row = db.execute(select(runs, confirmed_registration_clause(user.id, session.event_id), moderates)).one()
+    ids = {"user_id": user.id, "event_id": session.event_id, "session_id": session.id}
+    if session.parent_id is not None:
+        ids["parent_id"] = session.parent_id
+    row = db.execute(_join_rights_statement(session.parent_id is not None), ids).one()
     if not row[0]:
         if not row[1]:
             raise Forbidden("not_registered", "register for this event to join its live sessions")
         hooks.check_entry_rules(db, user, session)
     return bool(row[2])
+
+
+@cache
+def _join_rights_statement(with_parent: bool) -> Select:
+    """Built once (a join storm would otherwise spend its time building and keying it anew)."""
+    user_id, event_id = bindparam("user_id"), bindparam("event_id")
+    session_ids = (
+        (bindparam("session_id"), bindparam("parent_id")) if with_parent else (bindparam("session_id"),)
+    )
+    runs, moderates = room_rights_clauses(user_id, event_id, session_ids)
+    return select(runs, confirmed_registration_clause(user_id, event_id), moderates)

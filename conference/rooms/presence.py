@@ -8,7 +8,7 @@ is in at most one room (UNIQUE sid); a person counts once however many tabs they
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
@@ -80,14 +80,20 @@ def enter_rows(db: DbSession, user_id: int, session_id: int, sid: str, *, screen
         return None
     if previous is not None:
         _remove(db, sid)
-    db.add(
-        RoomPresence(
-            sid=sid, session_id=session_id, user_id=user_id, screen=screen, instance_id=instance_id()
+    # Plain INSERTs (no mapped objects to track): the join storm's share of the ORM's work.
+    now = utcnow()
+    db.execute(
+        insert(RoomPresence).values(
+            sid=sid,
+            session_id=session_id,
+            user_id=user_id,
+            screen=screen,
+            instance_id=instance_id(),
+            joined_at=now,
         )
     )
     if not screen:  # a projector is no attendee: no stay to count
-        db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
-    db.flush()
+        db.execute(insert(RoomVisit).values(sid=sid, session_id=session_id, user_id=user_id, joined_at=now))
     return previous
 
 
