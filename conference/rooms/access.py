@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 
 from .. import hooks
 from ..accounts.models import User
@@ -84,9 +84,10 @@ def join_rights(db: DbSession, user: User, session: ProgrammeSession) -> bool:
 @cache
 def _join_rights_statement(with_parent: bool) -> Select:
     """Built once (a join storm would otherwise spend its time building and keying it anew)."""
-    user_id, event_id = bindparam("user_id"), bindparam("event_id")
-    session_ids = (
-        (bindparam("session_id"), bindparam("parent_id")) if with_parent else (bindparam("session_id"),)
-    )
+    user_id: BindParameter[int] = bindparam("user_id")
+    event_id: BindParameter[int] = bindparam("event_id")
+    session_ids: tuple[BindParameter[int], ...] = (bindparam("session_id"),)
+    if with_parent:
+        session_ids += (bindparam("parent_id"),)
     runs, moderates = room_rights_clauses(user_id, event_id, session_ids)
     return select(runs, confirmed_registration_clause(user_id, event_id), moderates)

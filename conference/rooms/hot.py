@@ -386,7 +386,7 @@ def remember_question(info: QuestionInfo, generation: int) -> None:
     _keep(ctx, ctx.questions, info.id, info, generation)
 
 
-def _keep(ctx: HotContext, store: dict, key: int, value: Any, generation: int) -> None:
+def _keep(ctx: HotContext, store: dict, key: Any, value: Any, generation: int) -> None:
     with ctx.lock:
         if ctx.generation == generation:
             store[key] = value
