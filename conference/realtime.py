@@ -27,10 +27,10 @@ from flask_socketio import ConnectionRefusedError  # type: ignore[attr-defined] 
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import fanout, hooks
+from . import fanout, group_commit, hooks
 from .accounts.models import ApiToken, User
 from .accounts.scopes import scope_for_live_event
-from .accounts.services import token_row
+from .accounts.services import token_needs_touch, token_row, touch_token
 from .db_types import utcnow
 from .errors import ServiceError
 from .extensions import db, socketio
@@ -111,14 +111,21 @@ def authenticate_connection(auth) -> SocketIdentity:
     """The identity of a connecting socket, or ConnectionRefusedError with a reason."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token is not None:
-        row = token_row(db.session, token if isinstance(token, str) else None)
+        row = token_row(db.session, token if isinstance(token, str) else None, touch=False)
         if row is None:
             raise ConnectionRefusedError("the API token is not valid", {"code": "invalid_token"})
         if not row.scope_set & SOCKET_SCOPES:
             raise ConnectionRefusedError(
                 "this API token has no live, checkin or read scope", {"code": "insufficient_scope"}
             )
-        return SocketIdentity(row.user_id, None, row.token_hash, row.scope_set, row.expires_at)
+        identity = SocketIdentity(row.user_id, None, row.token_hash, row.scope_set, row.expires_at)
+        now = utcnow()
+        if token_needs_touch(row, now):
+            # With the other connects and joins of the moment, in one commit (a connect storm of
+            # fresh tokens would otherwise commit once per socket).
+            token_id = row.id
+            group_commit.submit(lambda batch: touch_token(batch, token_id, now))
+        return identity
     if current_user.is_authenticated:
         return SocketIdentity(current_user.id, current_user.session_version, None)
     raise ConnectionRefusedError(

@@ -180,10 +180,9 @@ def store_entry(db: DbSession, user_id: int, session_id: int, sid: str, screen: 
     limit and put the socket in the room (presence and visit rows); the room it left, if any."""
     ratelimit.consume(db, f"join:{user_id}", "join")
     try:
-        with db.begin_nested():
-            return enter_rows(db, user_id, session_id, sid, screen=screen)
+        return enter_rows(db, user_id, session_id, sid, screen=screen)
     except IntegrityError as exc:  # the same socket joined twice at once: the other join won
-        raise JoinInProgress() from exc
+        raise JoinInProgress() from exc  # the item's savepoint is rolled back, not the batch
 
 
 def room_state(

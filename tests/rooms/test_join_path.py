@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from statements_support import statements
 
 from conference import group_commit
+from conference.accounts.models import ApiToken
 from conference.extensions import db
 from conference.grants import services as grants
 from conference.programme.models import Event, ProgrammeSession
@@ -126,3 +127,16 @@ def test_a_join_that_waited_too_long_for_its_turn_is_refused_and_writes_nothing(
     with app.app_context():
         assert db.session.scalar(select(RoomPresence.id).where(RoomPresence.user_id == cast.alice.id)) is None
     assert call(client, "join", {"session_id": cast.plenary})["ok"]  # the turn is free again
+
+
+def test_a_socket_connect_records_its_tokens_use_through_group_commit(app, cast, live_client):
+    writer = group_commit.writer(app)
+    items = writer.items
+    client = live_client(cast.alice, token=True)
+    assert client.is_connected("/live")
+    assert writer.items == items + 1  # the touch, committed before the connect was accepted
+    with app.app_context(), Session(db.engine) as fresh:
+        used = fresh.scalars(select(ApiToken.last_used_at).where(ApiToken.user_id == cast.alice.id)).all()
+    assert len(used) == 1 and used[0] is not None
+    live_client(cast.alice, token=False)  # a cookie login writes nothing
+    assert writer.items == items + 1
