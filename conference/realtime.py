@@ -25,6 +25,7 @@ from flask import Flask, current_app, has_app_context, request
 from flask_login import current_user, user_logged_out
 from flask_socketio import ConnectionRefusedError  # type: ignore[attr-defined]  # re-exported by flask_socketio, missing from its stubs; the builtin one would lose the reason
 from pydantic import BaseModel
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import fanout, group_commit, hooks
@@ -133,6 +134,10 @@ def authenticate_connection(auth) -> SocketIdentity:
     )
 
 
+# Built once: every socket event that checks its login runs it.
+_TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
 def socket_user(sid: str | None = None) -> User | None:
     """The user behind this socket if their login is still valid, else None."""
     sid = sid or request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
@@ -145,7 +150,7 @@ def socket_user(sid: str | None = None) -> User | None:
     if identity.session_version is not None and user.session_version != identity.session_version:
         return None
     if identity.token_hash is not None:
-        token = db.session.query(ApiToken).filter_by(token_hash=identity.token_hash).one_or_none()
+        token = db.session.scalars(_TOKEN_BY_HASH, {"token_hash": identity.token_hash}).one_or_none()
         if token is None or not token.is_live(utcnow()):
             return None
     return user

@@ -8,7 +8,7 @@ is in at most one room (UNIQUE sid); a person counts once however many tabs they
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
@@ -18,22 +18,21 @@ from ..errors import Conflict
 from ..programme.models import ProgrammeSession
 from .models import RoomPresence, RoomVisit
 
+# Built once (every join runs them; building and keying a statement anew cost more than running it).
+_ROOM_OF = select(RoomPresence.session_id).where(RoomPresence.sid == bindparam("sid"))
+_ONLINE = select(func.count(func.distinct(RoomPresence.user_id))).where(
+    RoomPresence.session_id == bindparam("session_id"), RoomPresence.screen.is_(False)
+)
+
 
 def current_room_of(db: DbSession, sid: str) -> int | None:
     """The session id of the room this socket is in, or None."""
-    return db.scalar(select(RoomPresence.session_id).where(RoomPresence.sid == sid))
+    return db.scalar(_ROOM_OF, {"sid": sid})
 
 
 def online_count(db: DbSession, session_id: int) -> int:
     """Distinct people connected to the room now, whatever their number of tabs."""
-    return (
-        db.scalar(
-            select(func.count(func.distinct(RoomPresence.user_id))).where(
-                RoomPresence.session_id == session_id, RoomPresence.screen.is_(False)
-            )
-        )
-        or 0
-    )
+    return db.scalar(_ONLINE, {"session_id": session_id}) or 0
 
 
 def online_user_ids(db: DbSession, session_id: int) -> list[int]:

@@ -8,7 +8,9 @@ Public API for other features: `join_room`, `leave_room`, `online_count`, `curre
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from functools import cache
+
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -227,7 +229,11 @@ def shared_room_state(db: DbSession, session: ProgrammeSession) -> dict:
         "presence": presence_of(db, session),
         "questions": _question_rows_payload(
             db,
-            select(Question).where(Question.session_id == session.id, Question.status.in_(PUBLIC_STATUSES)),
+            _with_votes_and_authors(
+                select(Question).where(
+                    Question.session_id == session.id, Question.status.in_(PUBLIC_STATUSES)
+                )
+            ),
             room.pinned_question_id,
             with_author=lambda _q: False,
         ),
@@ -258,8 +264,34 @@ def personal_room_state(db: DbSession, joiner: hooks.Joiner, session: ProgrammeS
     return state
 
 
-def _question_rows_payload(db: DbSession, query, pinned_id: int | None, *, with_author) -> list[dict]:
-    """Questions of `query` as payloads, authors and vote counts read with them (one query)."""
+@cache
+def _personal_questions_query(moderator: bool) -> Select:
+    """What a joiner sees besides the public list (bind parameters `session_id`, `user_id`): built
+    once, as every join runs it (building and keying it anew cost more than running it)."""
+    query = select(Question).where(
+        Question.session_id == bindparam("session_id"), Question.status != QuestionStatus.DISMISSED.value
+    )
+    if moderator:
+        query = query.where((Question.status == QuestionStatus.PENDING.value) | Question.anonymous.is_(True))
+    else:
+        query = query.where(Question.user_id == bindparam("user_id"))
+    return _with_votes_and_authors(query)
+
+
+def _question_rows_payload(
+    db: DbSession, query, pinned_id: int | None, *, with_author, params: dict | None = None
+) -> list[dict]:
+    """Questions of `query` (`_with_votes_and_authors`) as payloads (one query)."""
+    rows = db.execute(query, params or {}).all()
+    result = [
+        question_payload(q, count or 0, pinned_id == q.id, with_author=with_author(q)) for q, count in rows
+    ]
+    result.sort(key=_question_order)
+    return result
+
+
+def _with_votes_and_authors(query: Select) -> Select:
+    """`query` (of Question) with each question's vote count, its author loaded with it."""
     votes = (
         select(func.count())
         .select_from(QuestionVote)
@@ -267,12 +299,7 @@ def _question_rows_payload(db: DbSession, query, pinned_id: int | None, *, with_
         .correlate(Question)
         .scalar_subquery()
     )
-    rows = db.execute(query.add_columns(votes).options(joinedload(Question.author))).all()
-    result = [
-        question_payload(q, count or 0, pinned_id == q.id, with_author=with_author(q)) for q, count in rows
-    ]
-    result.sort(key=_question_order)
-    return result
+    return query.add_columns(votes).options(joinedload(Question.author))
 
 
 def _question_order(question: dict) -> tuple:
@@ -284,15 +311,14 @@ def _personal_questions(
 ) -> list[dict]:
     """The public list, plus what this person may see besides: a moderator the queue and every
     anonymous author, an attendee their own pending questions and their name on their own."""
-    query = select(Question).where(
-        Question.session_id == session.id, Question.status != QuestionStatus.DISMISSED.value
-    )
-    if joiner.moderator:
-        query = query.where((Question.status == QuestionStatus.PENDING.value) | Question.anonymous.is_(True))
-    else:
-        query = query.where(Question.user_id == joiner.user.id)
     pinned = next((q["id"] for q in public if q["pinned"]), None)
-    extra = _question_rows_payload(db, query, pinned, with_author=lambda _q: True)
+    extra = _question_rows_payload(
+        db,
+        _personal_questions_query(joiner.moderator),
+        pinned,
+        with_author=lambda _q: True,
+        params={"session_id": session.id, "user_id": joiner.user.id},
+    )
     if not extra:
         return public
     by_id = {q["id"]: q for q in public}
@@ -437,15 +463,16 @@ def _vote_counts(db: DbSession, question_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+_MY_VOTES = (
+    select(QuestionVote.question_id)
+    .join(Question, Question.id == QuestionVote.question_id)
+    .where(QuestionVote.user_id == bindparam("user_id"), Question.session_id == bindparam("session_id"))
+    .order_by(QuestionVote.question_id)
+)
+
+
 def my_votes(db: DbSession, user_id: int, session_id: int) -> list[int]:
-    return list(
-        db.scalars(
-            select(QuestionVote.question_id)
-            .join(Question, Question.id == QuestionVote.question_id)
-            .where(QuestionVote.user_id == user_id, Question.session_id == session_id)
-            .order_by(QuestionVote.question_id)
-        )
-    )
+    return list(db.scalars(_MY_VOTES, {"user_id": user_id, "session_id": session_id}))
 
 
 def ask_question(db: DbSession, user: User, session_id: int, text: str, anonymous: bool = False) -> Question:
