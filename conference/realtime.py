@@ -156,6 +156,14 @@ def socket_user(sid: str | None = None) -> User | None:
     return user
 
 
+def still_connected(sid: str) -> bool:
+    """Whether the /live socket `sid` is still connected: False from the moment its disconnect began
+    (python-socketio marks it before the disconnect handler runs), so a handler that waited (a queue,
+    a commit) can tell that the disconnect clean-up may already have run without what it wrote."""
+    server = socketio.server  # type: ignore[attr-defined]  # the stubs leave .server out
+    return server is not None and bool(server.manager.is_connected(sid, LIVE))
+
+
 def identity_alive(sid: str) -> bool:
     """Without a query: the socket's login has not been ended by an order (sign-out, revoked token,
     lost grant: see conference.fanout) and its token has not expired."""

@@ -23,7 +23,7 @@ from .. import group_commit, hooks, realtime_tasks
 from ..errors import NotFound, ServiceError
 from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
-from ..realtime import LIVE, LiveEvents, hot_event, live_event, ok, on_disconnect
+from ..realtime import LIVE, LiveEvents, hot_event, live_event, ok, on_disconnect, still_connected
 from . import hot, presence, services, session_end
 from .access import (
     can_moderate,
@@ -101,11 +101,19 @@ def _join(user, payload: JoinRoom, sid: str) -> dict:
     session, moderator = services.admit(db.session, user, payload.session_id, screen=payload.screen)
     user_id, session_id, screen = user.id, session.id, payload.screen
     db.session.commit()  # the reads are done: the batch below may need this connection
+    if not still_connected(sid):  # gone while it waited for its turn: nothing to write
+        raise ServiceError("disconnected", "the connection closed during the join")
     # The presence and visit rows (and the join's rate-limit count) are written with the other
     # joins of the moment in one transaction; the ack leaves after that commit.
     previous = group_commit.submit(
         lambda batch: services.store_entry(batch, user_id, session_id, sid, screen)
     )
+    if not still_connected(sid):
+        # Gone while the batch committed: its disconnect clean-up may have run before the rows
+        # existed. Take them out (a no-op when the clean-up ran after them), or they would count an
+        # absent person forever.
+        services.leave_room(db.session, sid)
+        raise ServiceError("disconnected", "the connection closed during the join")
     for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
         step(db.session, user, session)
     if previous is not None and previous != payload.session_id:

@@ -6,6 +6,7 @@ written by group commit and committed before the ack; a storm of joins waits its
 from __future__ import annotations
 
 import threading
+import time
 
 from rooms.support import call
 from sqlalchemy import select
@@ -140,3 +141,47 @@ def test_a_socket_connect_records_its_tokens_use_through_group_commit(app, cast,
     assert len(used) == 1 and used[0] is not None
     live_client(cast.alice, token=False)  # a cookie login writes nothing
     assert writer.items == items + 1
+
+
+def _presence_of(app, user_id: int) -> list:
+    with app.app_context(), Session(db.engine) as fresh:
+        return fresh.scalars(select(RoomPresence.session_id).where(RoomPresence.user_id == user_id)).all()
+
+
+def test_a_socket_gone_while_its_join_waited_for_a_turn_leaves_no_presence(app, cast, live_client):
+    app.config["ROOMS_JOIN_CONCURRENCY"] = 1
+    client = live_client(cast.alice)
+    acks: list = []
+    with app.app_context(), join_turn():  # the only turn is taken: the join waits
+        joining = threading.Thread(
+            target=lambda: acks.append(call(client, "join", {"session_id": cast.plenary}))
+        )
+        joining.start()
+        time.sleep(0.3)
+        client.disconnect(namespace="/live")
+    joining.join(10)
+    assert _presence_of(app, cast.alice.id) == []
+
+
+def test_a_socket_gone_while_its_join_committed_leaves_no_presence(app, cast, live_client):
+    """The disconnect's clean-up runs before the join's rows are committed (it finds nothing): the
+    join notices the socket is gone once committed and takes them out."""
+    client = live_client(cast.alice)
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_batch) -> None:  # a real item of the writer's batch that takes its time
+        started.set()
+        release.wait(10)
+
+    with app.app_context():
+        holder = threading.Thread(target=group_commit.writer(app).submit, args=(hold,))
+    holder.start()
+    assert started.wait(5)
+    joining = threading.Thread(target=lambda: call(client, "join", {"session_id": cast.plenary}))
+    joining.start()
+    time.sleep(0.3)  # the join's rows wait for the next batch
+    client.disconnect(namespace="/live")  # its clean-up finds no presence yet
+    release.set()
+    holder.join(10)
+    joining.join(10)
+    assert _presence_of(app, cast.alice.id) == []
