@@ -271,6 +271,15 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_PRESENCE_COALESCE_SECONDS",
         _SECONDS,
     ),
+    # Upvote totals: a burst of upvotes on one question leaves as one `question:updated` per this many
+    # seconds, with the total read when it leaves (as poll tallies are). 0 broadcasts each at once.
+    Setting(
+        "ROOMS_UPVOTE_COALESCE_SECONDS",
+        0.25,
+        "a question's upvote total is broadcast at most once per this many seconds, current when it leaves (0: each at once)",
+        "ROOMS_UPVOTE_COALESCE_SECONDS",
+        _SECONDS,
+    ),
     # The shared half of a room's join state (questions, chat, polls, breakouts, call) is built once
     # and handed to the people who join the room within this many seconds; any broadcast change of
     # the room makes it out of date at once (rooms/snapshots.py). 0 builds it for every join.
@@ -526,6 +535,7 @@ class TestingConfig(Config):
     ATTENDANCE_BROADCAST_SECONDS = 0
     PASSWORD_HASH_FAST = True
     ROOMS_PRESENCE_COALESCE_SECONDS = 0  # protocol tests see each presence change as it happens
+    ROOMS_UPVOTE_COALESCE_SECONDS = 0  # and each upvote total
     MAIL_SMTP_URL = None  # tests never send real mail: they point this at their own aiosmtpd server
 
 

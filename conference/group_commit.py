@@ -9,9 +9,18 @@ thread in threading mode, started on demand and gone after IDLE_EXIT_S without w
 
 1. takes the first waiting item, then keeps collecting for at most LIVE_WRITE_WINDOW_SECONDS (ending
    early after QUIET_S without a new arrival) or until LIVE_WRITE_BATCH_MAX items;
-2. opens one transaction and runs each item in a SAVEPOINT of its own: an item that raises (a
-   ServiceError, a unique-constraint IntegrityError it did not turn into one) is rolled back to its
-   savepoint and gets its own error; its neighbours go on;
+2. opens one transaction. Items sent with `submit_bulk(write, arg)` that share their `write` (and
+   arrived between the same two `submit(work)` items, so that every item is written after those
+   that arrived before it) are written together, `write(session, [arg, ...])`, in one SAVEPOINT:
+   a few Core statements for the whole group (e.g. INSERT ... ON CONFLICT DO NOTHING RETURNING)
+   instead of the ORM's unit of work item by item. `write` returns one result per arg, in order,
+   where an exception instance is that item's own refusal (it must have left nothing of that item
+   behind). Should the group's statements fail as a whole (a broken foreign key, a bug), the
+   savepoint is rolled back and each of its items is written again alone, `write(session, [arg])`
+   in a savepoint of its own, so that only the culprit fails. Items sent with `submit(work)` run
+   one by one, each in a SAVEPOINT of its own: an item that raises (a ServiceError, a
+   unique-constraint IntegrityError it did not turn into one) is rolled back to its savepoint and
+   gets its own error; its neighbours go on;
 3. commits, then wakes every sender of the batch. A failed commit, or a database that stops answering
    in the middle, gives every item of the batch that error (nothing of it was committed, nothing is
    acknowledged as stored).
@@ -38,6 +47,9 @@ from .extensions import db, socketio
 from .observability import database_unreachable
 
 R = TypeVar("R")
+A = TypeVar("A")
+# write(session, [arg, ...]) -> one result per arg, in order; an exception instance is that item's refusal
+BulkWrite = Callable[[Session, list[Any]], list[Any]]
 EXTENSION = "conference.group_commit"
 IDLE_EXIT_S = 2.0  # a writer without work for this long ends; the next submit starts another
 QUIET_S = 0.002  # while collecting: no new item for this long ends the batch before its window
@@ -45,10 +57,12 @@ log = logging.getLogger(__name__)
 
 
 class _Item:
-    __slots__ = ("done", "error", "result", "work")
+    __slots__ = ("arg", "bulk", "done", "error", "result", "work")
 
-    def __init__(self, work: Callable[[Session], Any]):
+    def __init__(self, work: Callable[[Session], Any] | None, bulk: BulkWrite | None = None, arg: Any = None):
         self.work = work
+        self.bulk = bulk  # with `arg`: written together with the batch's other items of this `bulk`
+        self.arg = arg
         self.done = threading.Event()  # green once the async library patched threading
         self.result: Any = None
         self.error: BaseException | None = None
@@ -67,11 +81,16 @@ class GroupWriter:
         self.items = 0  # items committed
 
     def submit(self, work: Callable[[Session], R]) -> R:
+        return self._wait(_Item(work))
+
+    def submit_bulk(self, write: BulkWrite, arg: Any) -> Any:
+        return self._wait(_Item(None, write, arg))
+
+    def _wait(self, item: _Item) -> Any:
         if has_app_context():
             # The sender's own session gives its pooled connection back before waiting: else a
             # storm of senders, each holding one after a read, leaves the writer none (pool timeout).
             db.session.rollback()
-        item = _Item(work)
         with self._lock:
             self._queue.append(item)
             start = not self._running
@@ -132,21 +151,20 @@ class GroupWriter:
                     # pysqlite begins a transaction only at the first INSERT/UPDATE; a SAVEPOINT
                     # before it would start (and its RELEASE commit) a transaction of its own.
                     session.connection().exec_driver_sql("BEGIN")
-                stored = 0
+                # Bulk items wait in their groups until the next `submit(work)` item or the end of
+                # the batch: each item is written after every item that arrived before it and may
+                # touch the same rows (an upvote, then its unvote from another tab).
+                groups: dict[BulkWrite, list[_Item]] = {}
                 for item in batch:
-                    try:
-                        with session.begin_nested():
-                            item.result = item.work(session)
-                        stored += 1
-                    except SQLAlchemyError as exc:
-                        if database_unreachable(exc):
-                            raise
-                        item.error = exc
-                    except Exception as exc:  # noqa: BLE001 - the item's own refusal (a ServiceError...), its ack
-                        item.error = exc
+                    if item.bulk is not None:
+                        groups.setdefault(item.bulk, []).append(item)
+                        continue
+                    _write_groups(session, groups)
+                    _write_one(session, item)
+                _write_groups(session, groups)
                 session.commit()
                 self.commits += 1
-                self.items += stored
+                self.items += sum(item.error is None for item in batch)
             except BaseException as exc:
                 _rollback_quietly(session)
                 for item in batch:
@@ -158,6 +176,52 @@ class GroupWriter:
                 session.close()
                 for item in batch:
                     item.done.set()
+
+
+def _write_one(session: Session, item: _Item) -> None:
+    """One item in a savepoint of its own; its refusal or failure is its own error."""
+    try:
+        with session.begin_nested():
+            if item.bulk is not None:
+                item.result = item.bulk(session, [item.arg])[0]
+                if isinstance(item.result, BaseException):
+                    raise item.result
+            else:
+                assert item.work is not None
+                item.result = item.work(session)
+    except SQLAlchemyError as exc:
+        if database_unreachable(exc):
+            raise
+        item.result, item.error = None, exc
+    except Exception as exc:  # noqa: BLE001 - the item's own refusal (a ServiceError...), its ack
+        item.result, item.error = None, exc
+
+
+def _write_groups(session: Session, groups: dict[BulkWrite, list[_Item]]) -> None:
+    for write, items in groups.items():
+        _write_group(session, write, items)
+    groups.clear()
+
+
+def _write_group(session: Session, write: BulkWrite, items: list[_Item]) -> None:
+    """The items of one bulk writer together in one savepoint; should that fail as a whole, each alone."""
+    try:
+        with session.begin_nested():
+            results = write(session, [item.arg for item in items])
+            if len(results) != len(items):
+                raise RuntimeError(f"{write!r} gave {len(results)} results for {len(items)} items")
+    except Exception as exc:  # a failure of the group as a whole (a broken foreign key...): find its item
+        if isinstance(exc, SQLAlchemyError) and database_unreachable(exc):
+            raise
+        log.info("a bulk write of %d items failed (%r); writing them one by one", len(items), exc)
+        for item in items:
+            _write_one(session, item)
+        return
+    for item, result in zip(items, results, strict=True):
+        if isinstance(result, BaseException):
+            item.result, item.error = None, result
+        else:
+            item.result = result
 
 
 def _rollback_quietly(session: Session) -> None:
@@ -179,3 +243,10 @@ def writer(app: Flask | None = None) -> GroupWriter:
 def submit(work: Callable[[Session], R]) -> R:
     """Run `work(session)` in the current app's next batch; its result once committed (see above)."""
     return writer().submit(work)
+
+
+def submit_bulk(write: BulkWrite, arg: Any) -> Any:
+    """Write `arg` with `write(session, [arg, ...])` together with the other items of the current
+    app's next batch that name the same `write`; this item's result once committed, or its error
+    raised (see above)."""
+    return writer().submit_bulk(write, arg)

@@ -110,6 +110,12 @@ QUERY_PARAMETERS: dict[str, list[tuple[str, str]]] = {
     ],
     "attendance_api.attendance": [("by", "break the figures down by a registration question's key")],
     "schedule_api.import_schedule": [("dry_run", "1: answer what the import would do, write nothing")],
+    "schedule_api.schedule_json": [
+        (
+            "lang",
+            "en | ar | zh | fr | ru | es: titles and descriptions translated (see docs/schedule-files.md)",
+        )
+    ],
 }
 ERROR = {
     "type": "object",

@@ -10,6 +10,12 @@
 Feature modules collect their handlers with `live = LiveEvents()` and `@live.on(EVENT)` above this
 decorator; their feature's `init_app` registers them on the app's Socket.IO server (`live.register()`).
 Nothing is registered by importing a module.
+
+- `hot_event(Schema)` is the same for the hot events (votes, upvotes, questions, chat), run thousands
+  of times a second in a storm: the login is checked in memory, and the handler is registered on the
+  python-socketio server itself, inside an app context only. Flask-SocketIO's dispatch would push a
+  request context for each event (a werkzeug Request built from the socket's environ, its URL
+  adapter, the session copy), which these handlers never read: they get the socket id as an argument.
 """
 
 from __future__ import annotations
@@ -77,10 +83,30 @@ class LiveEvents:
         return decorator
 
     def register(self) -> None:
-        if socketio.server is None:  # type: ignore[attr-defined]  # the stubs leave .server out
+        server = socketio.server  # type: ignore[attr-defined]  # the stubs leave .server out
+        if server is None:
             raise RuntimeError("call socketio.init_app(app) before registering /live handlers")
         for event, handler in self._handlers:
-            socketio.on_event(event, handler, namespace=LIVE)
+            if getattr(handler, HOT, False):
+                server.on(event, _in_app_context(server, event, handler), namespace=LIVE)
+            else:
+                socketio.on_event(event, handler, namespace=LIVE)
+
+
+HOT = "__hot_event__"  # set on `hot_event` handlers, run(sid, event, data): see LiveEvents.register
+
+
+def _in_app_context(server, event: str, run: Callable) -> Callable:
+    """A python-socketio handler calling `run(sid, event, data)` in the socket's app's context."""
+
+    def dispatch(sid: str, data=None, *_extra):
+        environ = server.get_environ(sid, namespace=LIVE)
+        if not environ:  # not (or no longer) connected
+            return _signed_out()
+        with environ["flask.app"].app_context():
+            return run(sid, event, data)
+
+    return dispatch
 
 
 def registered_events(namespace: str = LIVE) -> list[str]:
@@ -344,17 +370,19 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
 def hot_event(schema: type[BaseModel]) -> Callable:
     """Like `live_event` for the hot events (votes, questions, chat), without a query: the login is
     checked in memory (`identity_alive`), and the handler `fn(sid, payload)` finds who the person is
-    and what they may do in conference.rooms.hot, which is kept up to date by invalidation orders."""
+    and what they may do in conference.rooms.hot, which is kept up to date by invalidation orders.
+    Registered by LiveEvents without Flask-SocketIO's request context (see the module docstring):
+    `fn` must not read `flask.request` (its socket id is its argument)."""
 
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
-        def handler(data=None, *_extra):
-            sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
+        def run(sid: str, event: str, data: Any) -> dict:
             if not identity_alive(sid):
                 return _signed_out()
-            return _guarded(fn, schema, data, sid)
+            return _guarded(fn, schema, data, sid, event)
 
-        return handler
+        setattr(run, HOT, True)
+        return run
 
     return decorator
 
@@ -363,11 +391,15 @@ def _signed_out() -> dict:
     return error("unauthenticated", "your sign-in has ended; please sign in again")
 
 
-def _guarded(fn: Callable, schema: type[BaseModel] | None, data: Any, who: Any) -> dict:
-    """The scope check, the payload's validation, `fn(who, payload)`, and its errors as acks."""
-    scopes = socket_scopes()
+def _guarded(
+    fn: Callable, schema: type[BaseModel] | None, data: Any, who: Any, event: str | None = None
+) -> dict:
+    """The scope check, the payload's validation, `fn(who, payload)`, and its errors as acks. The
+    socket and the event are `who` and `event` for a hot event, else read from the request."""
+    scopes = socket_scopes(who if event is not None else None)
     if scopes is not None:
-        event = str((getattr(request, "event", None) or {}).get("message") or "")
+        if event is None:
+            event = str((getattr(request, "event", None) or {}).get("message") or "")
         needed = scope_for_live_event(event)
         if needed not in scopes:
             return error(

@@ -57,7 +57,9 @@ def _service_error(exc: ServiceError):
     db.session.rollback()
     if wants_json():
         return json_error(exc.status, exc.code, exc.message, **exc.details)
-    return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+    from .i18n.messages import page_message
+
+    return render_template("errors/error.html", status=exc.status, message=page_message(exc)), exc.status
 
 
 def _http_error(exc: HTTPException):

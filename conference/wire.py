@@ -9,8 +9,9 @@
   raised as `InvalidPayload` (a ServiceError), whose JSON is
   `{"code": "invalid_request" | "invalid_payload", "message": "field: problem; ...",
   "details": {"fields": {field: [messages]}}}` on HTTP and in a socket's `{"ok": false, "error": ...}`.
-  `validate(Schema, data)` is the one way a payload is checked against its model; `form_errors(exc)`
-  is what a browser form shows beside its fields for any ServiceError.
+  `validate(Schema, data)` is the one way a payload is checked against its model; a browser form
+  shows any ServiceError beside its fields through `i18n.messages.page_field_errors(exc)`, in the
+  viewer's language.
 - `LIMITS`: every size a person or a client can run into (text lengths, counts, durations), stated
   once; schemas and services import the names below, and `client_limits()` is sent to the JavaScript
   (the `data-limits` attribute of every page's body), so no script repeats a number.
@@ -114,14 +115,6 @@ class InvalidPayload(ServiceError):
     def __init__(self, fields: dict[str, list[str]], *, code: str = "invalid_request"):
         super().__init__(code, summary(fields), fields=fields)
         self.fields = fields
-
-
-def form_errors(exc: ServiceError) -> dict[str, list[str]]:
-    """What a form shows beside its fields: a validation error's problems, or a rule's message beside
-    the field it names (`details["field"]`; above the form when it names none)."""
-    if isinstance(exc, InvalidPayload):
-        return exc.fields
-    return {exc.details.get("field", ""): [exc.message]}
 
 
 def validate(

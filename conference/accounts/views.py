@@ -14,6 +14,7 @@ from ..db_types import utcnow
 from ..errors import ServiceError
 from ..extensions import db
 from ..hooks import access_lost
+from ..i18n.messages import page_message
 from . import links, services, throttle
 from .forms import ChangePasswordForm, EmailLinkForm, LinkSignInForm, LoginForm, SignupForm
 from .models import SCOPE_LABELS, ApiToken, LinkPurpose
@@ -75,7 +76,7 @@ def signup():
                 "invalid_country": form.country,
                 "weak_password": form.password,
             }.get(exc.code, form.name)
-            field.errors = [*list(field.errors), exc.message]
+            field.errors = [*list(field.errors), page_message(exc)]
         else:
             login_user(user)
             services.record_sign_in(db.session, user)
@@ -128,7 +129,7 @@ def _too_many_sign_ins(form: LoginForm, exc: throttle.TooManyAttempts):
     if wants_json():
         response = json_error(429, exc.code, exc.message, **exc.details)
     else:
-        form.password.errors = [*list(form.password.errors), exc.message]
+        form.password.errors = [*list(form.password.errors), page_message(exc)]
         response = make_response(render_template("accounts/login.html", form=form), 429)
     response.headers["Retry-After"] = retry_after
     return response
@@ -180,7 +181,7 @@ def signin_link(token: str):
         except links.LinkRefused as exc:
             return render_template("accounts/link_refused.html", code=exc.code), exc.status
         except ServiceError as exc:
-            form.password.errors = [*list(form.password.errors), exc.message]
+            form.password.errors = [*list(form.password.errors), page_message(exc)]
         else:
             login_user(user)
             if form.password.data:  # a new password ended the other sessions: close their sockets too
@@ -202,7 +203,7 @@ def change_password():
             services.change_password(db.session, current_user, form.current.data, form.password.data or "")
         except ServiceError as exc:
             field = form.current if exc.code == "wrong_password" else form.password
-            field.errors = [*list(field.errors), exc.message]
+            field.errors = [*list(field.errors), page_message(exc)]
         else:
             login_user(current_user._get_current_object())  # this session carries the new version
             access_lost.send("session", user_id=current_user.id, session_version=current_user.session_version)
@@ -251,7 +252,7 @@ def tokens():
                     expires_at=utcnow() + timedelta(days=days) if days else None,
                 )
             except ServiceError as exc:
-                flash(f"{exc.message}.", "error")
+                flash(page_message(exc), "error")
                 status = 400
     rows = (
         db.session.query(ApiToken)

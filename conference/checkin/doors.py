@@ -79,6 +79,8 @@ def _resolve(db: DbSession, event: Event, data: CheckinListIn) -> dict:
                 "day_outside_event",
                 f"choose a day of the event, from {first.isoformat()} to {last.isoformat()}",
                 field="day",
+                first_day=first.isoformat(),
+                last_day=last.isoformat(),
             )
     if data.scope == "session":
         if data.session_id is None:
@@ -100,7 +102,7 @@ def _resolve(db: DbSession, event: Event, data: CheckinListIn) -> dict:
 
 
 def _name_taken(name: str) -> Conflict:
-    return Conflict("name_taken", f"this event already has a list called “{name}”", field="name")
+    return Conflict("name_taken", f"this event already has a list called “{name}”", field="name", name=name)
 
 
 def create_list(db: DbSession, event: Event, data: CheckinListIn) -> CheckinList:

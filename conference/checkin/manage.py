@@ -12,10 +12,10 @@ from ..auth import login_required
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..i18n.messages import page_field_errors, page_message
 from ..manage.access import current_account, event_to_manage
 from ..payloads import form_data, json_body, parse
 from ..programme.services import event_sessions
-from ..wire import form_errors
 from . import doors
 from .lists import ensure_default_lists, get_list, lists_of
 from .schemas import CheckinListIn, StaffIn
@@ -74,7 +74,7 @@ def create(slug: str):
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=form_errors(exc),
+            errors=page_field_errors(exc),
             values=values,
             form_id="new",
         )
@@ -95,7 +95,7 @@ def edit(slug: str, list_id: int):
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=form_errors(exc),
+            errors=page_field_errors(exc),
             values=values,
             form_id=f"list-{list_id}",
         )
@@ -112,7 +112,7 @@ def remove(slug: str, list_id: int):
     try:
         doors.delete_list(db.session, event, checkin_list)
     except ServiceError as exc:
-        return _page(event, status=exc.status, errors={"": [exc.message]}, form_id=f"list-{list_id}")
+        return _page(event, status=exc.status, errors={"": [page_message(exc)]}, form_id=f"list-{list_id}")
     flash(_("The list “%(name)s” was removed.", name=name), "success")
     return redirect(url_for("checkin_manage.doors", slug=event.slug), 303)
 
@@ -143,7 +143,7 @@ def add_staff(slug: str):
         return _page(
             event,
             status=400 if exc.status < 404 else exc.status,
-            errors=form_errors(exc),
+            errors=page_field_errors(exc),
             values=values,
             form_id="staff",
         )

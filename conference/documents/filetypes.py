@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,12 @@ _CONTENT_TYPES_LIMIT = 512 * 1024  # a real [Content_Types].xml is a few kB; nev
 class RefusedFile(ValueError):
     """Not a file we accept; `reason` is a stable code, the message says why to a person."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, **details: str):
         super().__init__(message)
         self.reason = reason
+        self.details: dict[str, Any] = (
+            details  # the values the message names, for a page that says it in another language
+        )
 
 
 def extension_of(filename: str) -> str:
@@ -80,6 +83,8 @@ def sniff(stream: IO[bytes], filename: str) -> FileKind:
             "type_not_allowed",
             f"files ending in .{extension or '(nothing)'} are not accepted; "
             f"accepted: {', '.join('.' + e for e in ACCEPTED_EXTENSIONS)}",
+            extension=extension,
+            accepted=", ".join("." + e for e in ACCEPTED_EXTENSIONS),
         )
     stream.seek(0)
     head = stream.read(64)
@@ -94,6 +99,8 @@ def sniff(stream: IO[bytes], filename: str) -> FileKind:
         raise RefusedFile(
             "extension_mismatch",
             f"the file is a {kind.label} but its name ends in .{extension}; name it .{kind.extensions[0]}",
+            extension=extension,
+            expected=kind.extensions[0],
         )
     return kind
 

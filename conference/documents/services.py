@@ -95,7 +95,7 @@ def upload(
     try:
         kind = sniff(stream, filename)
     except RefusedFile as exc:
-        raise ServiceError(exc.reason, str(exc), field="file") from None
+        raise ServiceError(exc.reason, str(exc), field="file", **exc.details) from None
     key = storage.save(stream, kind.extensions[0])
     document = Document(
         event_id=event.id,

@@ -26,11 +26,11 @@ from ..auth import bearer_token, json_error, login_manager, login_required, want
 from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..i18n.messages import page_field_errors
 from ..manage.access import event_to_manage
 from ..payloads import form_data, parse
 from ..programme.models import Event
 from ..programme.services import event_sessions, get_event
-from ..wire import form_errors
 from . import services
 from .filetypes import ACCEPTED_EXTENSIONS, KINDS
 from .models import VISIBILITY_LABELS
@@ -143,7 +143,10 @@ def manage(slug: str):
     except ServiceError as exc:
         db.session.rollback()
         return _page(
-            event, status=exc.status if exc.status == 413 else 400, errors=form_errors(exc), values=values
+            event,
+            status=exc.status if exc.status == 413 else 400,
+            errors=page_field_errors(exc),
+            values=values,
         )
     flash(_("“%(title)s” was added.", title=document.title), "success")
     return redirect(url_for("documents.manage", slug=event.slug), 303)
@@ -164,7 +167,7 @@ def edit(slug: str, document_id: int):
         return _page(
             event,
             status=400,
-            edit_errors={document.id: form_errors(exc)},
+            edit_errors={document.id: page_field_errors(exc)},
             edit_values={document.id: values},
         )
     flash(_("“%(title)s” was saved.", title=document.title), "success")

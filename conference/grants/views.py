@@ -19,6 +19,7 @@ from ..auth import login_required
 from ..db_session import DbSession
 from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
+from ..i18n.messages import field_message, page_form_errors
 from ..programme.models import Event, ProgrammeSession
 from ..programme.schemas import GrantIn, field_errors, form_values
 from ..programme.services import get_event
@@ -113,9 +114,9 @@ def team(slug: str):
         if isinstance(exc, Forbidden):
             raise
         db.session.rollback()
-        return _team_page(event, typed, dict(exc.details.get("fields") or {"_form": exc.message}), 400)
+        return _team_page(event, typed, page_form_errors(exc), 400)
     except ValidationError as exc:
-        return _team_page(event, typed, field_errors(exc), 400)
+        return _team_page(event, typed, {k: field_message(v) for k, v in field_errors(exc).items()}, 400)
     flash(
         _(
             "%(name)s is now %(GRANT_LABELS)s of %(title)s.",

@@ -14,8 +14,9 @@ from ..countries import country_name
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
-from ..i18n.content import form_translations, language_choices
+from ..i18n.content import form_translations, language_choices, localized
 from ..i18n.messages import page_field_errors, page_message
+from ..i18n.selection import current_language
 from ..payloads import form_data, parse
 from ..programme.services import event_sessions, get_event
 from ..schedule.calendar import CalendarEntry, event_calendar
@@ -459,7 +460,7 @@ def meeting_entry(meeting, user_id: int, meetings_url: str) -> CalendarEntry:
     who = other.name + (f" ({other.organisation})" if other.organisation else "")
     lines = [_("With %(name)s", name=who)]
     if meeting.practice is not None:
-        lines.append(_("About: %(practice)s", practice=meeting.practice.title))
+        lines.append(_("About: %(practice)s", practice=localized(meeting.practice, "title")))
     if meeting.note:
         lines.append(meeting.note)
     if meeting.mode == "online":
@@ -485,14 +486,16 @@ def my_agenda_ics(slug: str):
         meeting_entry(m, user.id, url)
         for m in meetings.meetings_of(db.session, event, user, statuses=("accepted",))
     ]
+    language = current_language()
     body = event_calendar(
         db.session,
         event,
         base_url=event_base_url(event),
         entries=entries,
-        name=_("%(title)s · my agenda", title=event.title),
+        name=_("%(title)s · my agenda", title=localized(event, "title", language)),
+        language=language,
     )
-    response = calendar_response(body, f"{event.slug}-my-agenda.ics")
+    response = calendar_response(body, f"{event.slug}-my-agenda.ics", per_viewer=True)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

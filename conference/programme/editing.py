@@ -27,9 +27,11 @@ from .services import row_of_event
 WATCHED_SESSION_FIELDS = ("starts_at", "ends_at", "room", "capacity", "stream_url")
 
 
-def invalid(field: str, message: str, code: str = "invalid_request", status: int = 400) -> ServiceError:
-    """A refusal pinned to one field of the form / payload."""
-    return ServiceError(code, message, status=status, fields={field: message})
+def invalid(
+    field: str, message: str, code: str = "invalid_request", status: int = 400, **details: object
+) -> ServiceError:
+    """A refusal pinned to one field of the form / payload; `details` name the values the message gives."""
+    return ServiceError(code, message, status=status, fields={field: message}, **details)
 
 
 @overload
@@ -284,7 +286,15 @@ def _check_session(
         if clash is not None:
             zone = event.tz
             when = f"{local_input(clash.starts_at, zone)[11:]}–{local_input(clash.ends_at, zone)[11:]}"
-            raise invalid("room", f"{data.room} is taken then by {clash.title!r} ({when})", "room_taken", 409)
+            raise invalid(
+                "room",
+                f"{data.room} is taken then by {clash.title!r} ({when})",
+                "room_taken",
+                409,
+                room=data.room,
+                taken_by=clash.title,
+                when=when,
+            )
 
 
 def save_session(

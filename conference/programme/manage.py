@@ -20,6 +20,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..grants import checks
 from ..i18n.content import form_translations, language_choices
+from ..i18n.messages import field_message, page_form_errors, page_message
 from ..manage.access import event_to_manage
 from ..wire import CONTENT_DESCRIPTION_MAX, CONTENT_TITLE_MAX, FORM
 from . import editing
@@ -222,10 +223,10 @@ def submit(schema: type[BaseModel], save):
         data = schema.model_validate(form_values(schema, request.form), context=FORM)
         return save(data), None
     except ValidationError as exc:
-        return None, field_errors(exc)
+        return None, {name: field_message(text) for name, text in field_errors(exc).items()}
     except ServiceError as exc:
         db.session.rollback()
-        return None, dict(exc.details.get("fields") or {"_form": exc.message})
+        return None, page_form_errors(exc)
 
 
 def _form_page(template_title: str, event, fields, values, errors, action, *, extra=None, status=None):
@@ -316,7 +317,7 @@ def delete_event(slug: str):
         editing.delete_event(db.session, event)
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(page_message(exc), "error")
         return redirect(url_for("programme_manage.edit_event", slug=slug), code=303)
     flash(_("The draft is deleted."), "success")
     return redirect(url_for("manage.home"), code=303)
@@ -376,7 +377,7 @@ def _delete(slug, kind, load, remove, item_id):
         remove(item)
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(page_message(exc), "error")
     else:
         flash(_("The %(kind)s is deleted.", kind=kind), "success")
     return redirect(_programme_url(event, f"{kind}s"), code=303)

@@ -84,7 +84,10 @@ def _save(db: DbSession, field: RegistrationField) -> RegistrationField:
     except IntegrityError:
         db.rollback()
         raise Conflict(
-            "duplicate_key", f"this form already has a field with the key {field.key!r}", field="key"
+            "duplicate_key",
+            f"this form already has a field with the key {field.key!r}",
+            field="key",
+            key=field.key,
         ) from None
     return field
 

@@ -136,19 +136,20 @@ def invite_registrations(db: DbSession, registration_ids: list[int]) -> int:
 # --- confirmations and cancellations ---------------------------------------------------------------------
 
 
-def _ics(db: DbSession, registration: Registration) -> Attachment:
-    """The event and its programme, in the event's time zone: the same file as the event page's."""
+def _ics(db: DbSession, registration: Registration, language: str) -> Attachment:
+    """The event and its programme, in the event's time zone and the recipient's `language`: the
+    file the event page gives them."""
     event = registration.event
     base_url = absolute_url("programme.event_overview", slug=event.slug).rstrip("/") + "/"
-    return Attachment(f"{event.slug}.ics", "text/calendar", event_calendar(db, event, base_url=base_url))
+    body = event_calendar(db, event, base_url=base_url, language=language)
+    return Attachment(f"{event.slug}.ics", "text/calendar", body)
 
 
 def queue_confirmation(db: DbSession, registration: Registration) -> None:
-    attachments = [_ics(db, registration)]
-    if registration.mode == Mode.IN_PERSON.value:
-        attachments.append(_badge_attachment(db, registration))
     event = registration.event
-    with written_in(registration.user, event):
+    badge = [_badge_attachment(db, registration)] if registration.mode == Mode.IN_PERSON.value else []
+    with written_in(registration.user, event) as language:
+        attachments = [_ics(db, registration, language), *badge]
         enqueue_template(
             db,
             to=registration.user.email,

@@ -24,9 +24,10 @@ from ..auth import login_required
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..i18n.messages import page_field_errors, page_message
 from ..manage.access import event_to_manage
 from ..programme.services import get_event
-from ..wire import field_problems, form_errors
+from ..wire import field_problems
 from . import fields as form_fields_service
 from . import imports, mailings, people, services
 from .models import FIELD_KINDS, MODE_LABELS, Registration
@@ -93,7 +94,7 @@ def form_fields(slug: str):
     except ValidationError as exc:
         return _render_fields(event, values=values, errors=field_problems(exc), status=400)
     except ServiceError as exc:
-        return _render_fields(event, values=values, errors=form_errors(exc), status=400)
+        return _render_fields(event, values=values, errors=page_field_errors(exc), status=400)
     flash(_("Added “%(label)s”.", label=field.label), "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
@@ -105,7 +106,7 @@ def add_preset(slug: str):
     try:
         field = form_fields_service.add_preset(db.session, event, request.form.get("preset", ""))
     except ServiceError as exc:
-        return _render_fields(event, errors={"": [exc.message]}, status=exc.status)
+        return _render_fields(event, errors={"": [page_message(exc)]}, status=exc.status)
     flash(_("Added “%(label)s”.", label=field.label), "success")
     return redirect(url_for(".form_fields", slug=slug), code=303)
 
@@ -135,7 +136,7 @@ def edit_field(slug: str, field_id: int):
         return _render_fields(
             event,
             values=values,
-            errors=form_errors(exc),
+            errors=page_field_errors(exc),
             status=400,
             editing=field,
         )
@@ -254,7 +255,11 @@ def add_participant(slug: str):
     except ServiceError as exc:
         field = "email" if exc.code in ("already_registered", "email_taken") else "mode"
         return _render_people(
-            event, add_values=values, add_errors={field: [exc.message]}, add_answers=raw, status=exc.status
+            event,
+            add_values=values,
+            add_errors={field: [page_message(exc)]},
+            add_answers=raw,
+            status=exc.status,
         )
     account = "a new account" if created else "an existing account"
     flash(
@@ -275,7 +280,7 @@ def _change(slug: str, registration_id: int, action):
     try:
         action(registration)
     except ServiceError as exc:
-        flash(_("%(name)s: %(exc)s", name=registration.user.name, exc=exc.message), "error")
+        flash(_("%(name)s: %(exc)s", name=registration.user.name, exc=page_message(exc)), "error")
     else:
         flash(
             _(
@@ -314,7 +319,7 @@ def invite(slug: str, registration_id: int):
         mailings.invite(db.session, registration)
     except ServiceError as exc:
         db.session.rollback()
-        flash(_("%(name)s: %(exc)s", name=registration.user.name, exc=exc.message), "error")
+        flash(_("%(name)s: %(exc)s", name=registration.user.name, exc=page_message(exc)), "error")
     else:
         flash(_("Invitation sent to %(email)s.", email=registration.user.email), "success")
     return redirect(_back_to_list(slug), code=303)
@@ -383,7 +388,11 @@ def _uploaded_text() -> str:
         raise ServiceError("no_file", "choose a CSV file to upload")
     raw = upload.read(MAX_CSV_BYTES + 1)
     if len(raw) > MAX_CSV_BYTES:
-        raise ServiceError("file_too_large", f"the file is over {MAX_CSV_BYTES // (1024 * 1024)} MB")
+        raise ServiceError(
+            "file_too_large",
+            f"the file is over {MAX_CSV_BYTES // (1024 * 1024)} MB",
+            limit_bytes=MAX_CSV_BYTES,
+        )
     if b"\0" in raw:
         raise ServiceError("not_csv", "this is not a CSV text file")
     try:
@@ -406,7 +415,7 @@ def upload(slug: str):
     try:
         text = _uploaded_text()
     except ServiceError as exc:
-        return _render_upload(event, error=exc.message, status=400)
+        return _render_upload(event, error=page_message(exc), status=400)
     plan = imports.plan_import(db.session, event, text)
     db.session.rollback()  # the plan only read
     return _render_upload(event, plan=plan, csv_text=text, status=200 if plan.ok else 400)
@@ -436,7 +445,7 @@ def confirm_upload(slug: str):
             event,
             plan=plan,
             csv_text=confirm.csv_text,
-            error=exc.message,
+            error=page_message(exc),
             status=409 if exc.code == "plan_changed" else 400,
         )
     flash(

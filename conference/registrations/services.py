@@ -93,7 +93,9 @@ def _check_open(event: Event, mode: str) -> None:
 def _check_mode_offered(event: Event, mode: str) -> None:
     if event.modes_offered not in ("both", mode):
         offered = MODE_LABELS.get(event.modes_offered, event.modes_offered).lower()
-        raise ServiceError("mode_not_offered", f"this event takes part {offered} only")
+        raise ServiceError(
+            "mode_not_offered", f"this event takes part {offered} only", offered=event.modes_offered
+        )
 
 
 def _admit(

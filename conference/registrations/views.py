@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField
@@ -16,20 +17,22 @@ from ..auth import login_required
 from ..errors import ServiceError
 from ..extensions import db
 from ..grants.checks import ensure_can_see_people
+from ..i18n.content import localized
+from ..i18n.messages import field_message, page_message
 from ..programme.services import get_event
 from . import fields as form_fields
 from . import services
-from .models import MODE_LABELS, Registration, Status
+from .models import Registration, Status
 
 
 class RegistrationForm(FlaskForm):
     mode = RadioField(
-        "How will you take part?",
+        _l("How will you take part?"),
         choices=[
-            SelectChoice("in_person", "In person, at the venue"),
-            SelectChoice("online", "Online, from anywhere"),
+            SelectChoice("in_person", _l("In person, at the venue")),
+            SelectChoice("online", _l("Online, from anywhere")),
         ],
-        validators=[DataRequired(message="Choose in person or online.")],
+        validators=[DataRequired(message=_l("Choose in person or online."))],
     )
 
 
@@ -41,11 +44,14 @@ bp = Blueprint("registrations", __name__)
 
 LIVE_STATUSES = (Status.CONFIRMED.value, Status.PENDING.value, Status.WAITLISTED.value)
 STATUS_MESSAGES = {
-    "confirmed": "You are registered for {title}.",
-    "pending": "Thank you: the organisers of {title} will confirm your registration.",
-    "waitlisted": "The in-person places of {title} are taken: you are on the waiting list, and you will be "
-    "told as soon as a place frees up.",
+    "confirmed": _l("You are registered for %(title)s."),
+    "pending": _l("Thank you: the organisers of %(title)s will confirm your registration."),
+    "waitlisted": _l(
+        "The in-person places of %(title)s are taken: you are on the waiting list, and you will be "
+        "told as soon as a place frees up."
+    ),
 }
+MODE_CHANGED = {"in_person": _l("You now take part in person."), "online": _l("You now take part online.")}
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
@@ -68,27 +74,25 @@ def register(slug: str):
         try:
             cleaned = form_fields.clean_answers(fields, answers)
         except form_fields.InvalidAnswers as exc:
-            answer_errors = exc.problems
+            answer_errors = {key: field_message(message) for key, message in exc.problems.items()}
     if form.validate_on_submit() and not answer_errors:
         try:
             if live and existing is not None:  # live implies existing; said again for the type checker
                 services.change_mode(db.session, existing, form.mode.data)
                 services.update_answers(db.session, existing, cleaned)
-                flash(
-                    _("You now take part %(MODE_LABELS)s.", MODE_LABELS=MODE_LABELS[form.mode.data].lower()),
-                    "success",
-                )
+                flash(str(MODE_CHANGED[form.mode.data]), "success")
             else:
                 registration = services.register(db.session, current_user, event, form.mode.data, cleaned)
                 flash(
-                    STATUS_MESSAGES[registration.status].format(title=event.title),
+                    str(STATUS_MESSAGES[registration.status]) % {"title": localized(event, "title")},
                     "success" if registration.is_confirmed else "info",
                 )
         except ServiceError as exc:
-            form.mode.errors = [*list(form.mode.errors), exc.message]
+            form.mode.errors = [*list(form.mode.errors), page_message(exc)]
         else:
             return redirect(url_for("registrations.mine"), code=303)
     status = 400 if form.is_submitted() else 200
+    problem = None if live else services.window_problem(event)
     return render_template(
         "registrations/register.html",
         event=event,
@@ -98,7 +102,7 @@ def register(slug: str):
         fields=fields,
         answers=answers,
         answer_errors=answer_errors,
-        window_problem=None if live else services.window_problem(event),
+        window_problem=page_message(problem) if problem else None,
     ), status
 
 

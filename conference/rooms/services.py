@@ -8,9 +8,14 @@ Public API for other features: `join_room`, `leave_room`, `online_count`, `curre
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -551,31 +556,140 @@ def unvote(db: DbSession, user: User, question_id: int) -> Question:
 # --- the hot writes, run by conference.group_commit inside a batch (no commit, no rollback here) -----
 
 
+@dataclass(frozen=True)
+class NewQuestion:
+    """A question for `store_questions`; the caller checked the text and the room."""
+
+    user_id: int
+    author_name: str
+    session_id: int
+    text: str
+    anonymous: bool
+    moderated: bool  # a moderated room's question waits for approval (pending)
+
+
 def store_question(
     db: DbSession, user_id: int, session_id: int, text: str, anonymous: bool, moderated: bool
-) -> Question:
-    """Insert a question (pending in a moderated room); the caller checked the text and the room."""
-    ratelimit.consume(db, f"question:{user_id}", "question")
-    status = QuestionStatus.PENDING if moderated else QuestionStatus.APPROVED
-    question = Question(
-        session_id=session_id, user_id=user_id, text=text, anonymous=anonymous, status=status.value
+) -> int:
+    """`store_questions` for one question: its id, or the refusal raised."""
+    result = store_questions(db, [NewQuestion(user_id, "", session_id, text, anonymous, moderated)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result.id
+
+
+def store_questions(db: DbSession, questions: list[NewQuestion]) -> list[hot.QuestionInfo | Exception]:
+    """Questions, a group-commit batch's worth at once (no commit or rollback here): each counted
+    against its person's flood limit (`rate_limited` stores nothing of it), the rest inserted by one
+    INSERT ... RETURNING id. One result per question, in order: what conference.rooms.hot keeps of
+    it, or its refusal."""
+    now = utcnow()
+    results: list[hot.QuestionInfo | Exception | None] = [None] * len(questions)
+    rows: list[dict] = []
+    for n, question in enumerate(questions):
+        try:
+            ratelimit.consume(db, f"question:{question.user_id}", "question")
+        except ratelimit.RateLimited as exc:
+            results[n] = exc
+            continue
+        status = QuestionStatus.PENDING if question.moderated else QuestionStatus.APPROVED
+        rows.append(
+            {
+                "session_id": question.session_id,
+                "user_id": question.user_id,
+                "text": question.text,
+                "anonymous": question.anonymous,
+                "status": status.value,
+                "edited": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    ids = _insert_returning_ids(db, Question, rows)
+    for n, question in enumerate(questions):
+        if results[n] is None:
+            row = rows.pop(0)
+            results[n] = hot.QuestionInfo(
+                ids.pop(0),
+                question.session_id,
+                question.user_id,
+                question.author_name,
+                row["status"],
+                question.text,
+                question.anonymous,
+                False,
+                isoformat_utc(now, milliseconds=True) or "",
+                time.monotonic(),
+            )
+    return _filled(results)
+
+
+def _filled(results: list[Any]) -> list[Any]:
+    """A batch's results, every item answered."""
+    if any(result is None for result in results):
+        raise RuntimeError("an item of the batch was left without a result")
+    return results
+
+
+def _insert_returning_ids(db: DbSession, model, rows: list[dict]) -> list[int]:
+    """INSERT the rows (one statement, executemany); their new ids in the rows' order."""
+    if not rows:
+        return []
+    return list(
+        db.connection()
+        .execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+        .scalars()
     )
-    db.add(question)
-    db.flush()
-    return question
 
 
-def store_upvote(db: DbSession, user_id: int, question_id: int) -> int:
-    """Upvote once (UNIQUE(question_id, user_id) refuses a second one); the question's new total."""
-    ratelimit.consume(db, f"vote:{user_id}", "vote")
-    try:
-        with db.begin_nested():
-            db.add(QuestionVote(question_id=question_id, user_id=user_id))
-    except IntegrityError as exc:
-        if not _has_voted(db, user_id, question_id):
-            raise  # some other integrity failure: reported as a storage error, not as a vote
-        raise Conflict("already_voted", "you have already voted for this question") from exc
-    return vote_count(db, question_id)
+def store_upvotes(db: DbSession, upvotes: list[tuple[int, int]]) -> list[int | Exception]:
+    """Upvotes (user id, question id), a group-commit batch's worth at once (no commit or rollback
+    here): one INSERT ... ON CONFLICT (question_id, user_id) DO NOTHING RETURNING, so that
+    UNIQUE(question_id, user_id) refuses a second upvote (`already_voted`) without failing the others;
+    then each stored one counts against its person's flood limit (a refused one is taken back), and
+    one query counts the questions' new totals. One result per upvote, in order: the question's new
+    total or the upvote's refusal."""
+    votes = QuestionVote.__table__
+    connection = db.connection()
+    now = utcnow()
+    stored = connection.execute(
+        insert_for(db)(votes)
+        .on_conflict_do_nothing(index_elements=[votes.c.question_id, votes.c.user_id])
+        .returning(votes.c.id, votes.c.question_id, votes.c.user_id),
+        [{"question_id": q, "user_id": u, "created_at": now} for u, q in upvotes],
+    ).all()
+    row_of = {(user_id, question_id): vote_id for vote_id, question_id, user_id in stored}
+    results: list[int | Exception | None] = [None] * len(upvotes)
+    for n, key in enumerate(upvotes):
+        vote_id = row_of.pop(key, None)
+        if vote_id is None:  # voted before, or twice in this batch
+            results[n] = Conflict("already_voted", "you have already voted for this question")
+            continue
+        try:
+            ratelimit.consume(db, f"vote:{key[0]}", "vote")
+        except ratelimit.RateLimited as exc:
+            connection.execute(delete(QuestionVote).where(QuestionVote.id == vote_id))
+            results[n] = exc
+    questions = {question_id for (_user, question_id), r in zip(upvotes, results, strict=True) if r is None}
+    totals = vote_counts(db, questions)
+    return [r if r is not None else totals.get(q, 0) for (_u, q), r in zip(upvotes, results, strict=True)]
+
+
+def vote_counts(db: DbSession, question_ids: set[int]) -> dict[int, int]:
+    """Upvotes per question, for these questions (one query)."""
+    if not question_ids:
+        return {}
+    rows = db.execute(
+        select(QuestionVote.question_id, func.count())
+        .where(QuestionVote.question_id.in_(sorted(question_ids)))
+        .group_by(QuestionVote.question_id)
+    ).all()
+    return dict(rows)
+
+
+def insert_for(db: DbSession):
+    """The dialect's INSERT, for ON CONFLICT (SQLite and PostgreSQL)."""
+    return postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def remove_upvote(db: DbSession, user_id: int, question_id: int) -> int:
@@ -590,13 +704,47 @@ def remove_upvote(db: DbSession, user_id: int, question_id: int) -> int:
     return vote_count(db, question_id)
 
 
-def store_chat(db: DbSession, user_id: int, session_id: int, text: str) -> ChatMessage:
-    """Insert a chat line; the caller checked the text and the room."""
-    ratelimit.consume(db, f"chat:{user_id}", "chat")
-    message = ChatMessage(session_id=session_id, user_id=user_id, text=text)
-    db.add(message)
-    db.flush()
-    return message
+@dataclass(frozen=True)
+class NewChat:
+    """A chat line for `store_chats`; the caller checked the text and the room."""
+
+    user_id: int
+    author_name: str
+    session_id: int
+    text: str
+
+
+def store_chat(db: DbSession, user_id: int, session_id: int, text: str) -> dict:
+    """`store_chats` for one line: its payload, or the refusal raised."""
+    result = store_chats(db, [NewChat(user_id, "", session_id, text)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def store_chats(db: DbSession, lines: list[NewChat]) -> list[dict | Exception]:
+    """Chat lines, a group-commit batch's worth at once (no commit or rollback here): each counted
+    against its person's flood limit (`rate_limited` stores nothing of it), the rest inserted by one
+    INSERT ... RETURNING id. One result per line, in order: its `chat_payload`, or its refusal."""
+    now = utcnow()
+    results: list[dict | Exception | None] = [None] * len(lines)
+    rows: list[dict] = []
+    for n, line in enumerate(lines):
+        try:
+            ratelimit.consume(db, f"chat:{line.user_id}", "chat")
+        except ratelimit.RateLimited as exc:
+            results[n] = exc
+            continue
+        rows.append(
+            {"session_id": line.session_id, "user_id": line.user_id, "text": line.text, "created_at": now}
+        )
+    ids = _insert_returning_ids(db, ChatMessage, rows)
+    for n, line in enumerate(lines):
+        if results[n] is None:
+            results[n] = chat_payload_of(
+                ids.pop(0), line.session_id, line.text, (line.user_id, line.author_name), now
+            )
+    return _filled(results)
 
 
 def chat_payload_of(message_id: int, session_id: int, text: str, author: tuple[int, str], created_at) -> dict:

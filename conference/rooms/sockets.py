@@ -49,8 +49,12 @@ from .schemas import (
 log = logging.getLogger(__name__)
 
 
-def broadcast(event: str, payload: dict, to: str) -> None:
-    socketio.emit(event, payload, to=to, namespace=LIVE)
+def broadcast(event: str, payload: dict, to: str, server=None) -> None:
+    """`event` to Socket.IO room `to` (through `server`, the app's own, when a background task sends it)."""
+    if server is None:
+        socketio.emit(event, payload, to=to, namespace=LIVE)
+    else:
+        server.emit(event, payload, to=to, namespace=LIVE)
 
 
 def broadcast_presence(session_id: int, server=None) -> None:
@@ -61,6 +65,7 @@ def broadcast_presence(session_id: int, server=None) -> None:
 
 
 PRESENCE_COALESCER = "rooms.presence"
+UPVOTES_COALESCER = "rooms.upvotes"
 live = LiveEvents()  # registered by init_app
 
 
@@ -69,6 +74,9 @@ def init_app(app) -> None:
     live.register()
     realtime_tasks.Coalescer(
         app, PRESENCE_COALESCER, lambda: app.config["ROOMS_PRESENCE_COALESCE_SECONDS"], _flush_presence
+    )
+    realtime_tasks.Coalescer(
+        app, UPVOTES_COALESCER, lambda: app.config["ROOMS_UPVOTE_COALESCE_SECONDS"], _flush_upvotes
     )
     on_disconnect(app, _left_on_disconnect)
     hot.init_app(app)
@@ -302,15 +310,38 @@ def announce_question(event: str, question: Question) -> dict:
     return views
 
 
-def announce_question_views(event: str, info: hot.QuestionInfo, views: dict) -> None:
+def announce_question_views(event: str, info: hot.QuestionInfo, views: dict, server=None) -> None:
     """`announce_question` for the hot path: the views are built from what is known, no query."""
     if info.is_public:
-        broadcast(event, {"question": views["public"]}, room_name(info.session_id))
+        broadcast(event, {"question": views["public"]}, room_name(info.session_id), server)
         if info.anonymous:
-            broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id))
+            broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id), server)
     else:
-        broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id))
-        broadcast(event, {"question": views["moderator"]}, user_room(info.user_id))
+        broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id), server)
+        broadcast(event, {"question": views["moderator"]}, user_room(info.user_id), server)
+
+
+def announce_upvotes(info: hot.QuestionInfo, votes: int, room: hot.RoomInfo) -> None:
+    """A question's upvote total changed (committed): `question:updated` at most once per question and
+    ROOMS_UPVOTE_COALESCE_SECONDS, with the total read when it leaves (so the last one is current);
+    at once, with `votes`, when that is 0."""
+    if float(current_app.config["ROOMS_UPVOTE_COALESCE_SECONDS"]) <= 0:
+        announce_question_views("question:updated", info, _views(info, votes, room))
+    else:
+        realtime_tasks.coalescer(current_app, UPVOTES_COALESCER).touch(info.id)
+
+
+def _flush_upvotes(question_id: int) -> None:
+    try:
+        info = hot.question_info(db.session, question_id)
+    except NotFound:
+        return  # deleted meanwhile
+    if not info.is_public:
+        return  # dismissed meanwhile: its `question:removed` was its last word
+    room = hot.room_info(db.session, info.session_id)
+    votes = services.vote_count(db.session, question_id)
+    server = realtime_tasks.live_server(current_app)
+    announce_question_views("question:updated", info, _views(info, votes, room), server)
 
 
 def _views(info: hot.QuestionInfo, votes: int, room: hot.RoomInfo) -> dict:
@@ -330,13 +361,12 @@ def on_question_ask(sid: str, payload: AskQuestion):
     services.ensure_open(room)
     generation = hot.context().generation
 
-    def store(session) -> hot.QuestionInfo:
-        question = services.store_question(
-            session, member.user_id, payload.session_id, text, payload.anonymous, room.moderated
-        )
-        return hot.info_of_question(question, member.name)
-
-    info = group_commit.submit(store)
+    info = group_commit.submit_bulk(
+        services.store_questions,
+        services.NewQuestion(
+            member.user_id, member.name, payload.session_id, text, payload.anonymous, room.moderated
+        ),
+    )
     hot.remember_question(info, generation)
     views = _views(info, 0, room)
     announce_question_views("question:new", info, views)
@@ -363,10 +393,12 @@ def _upvote(sid: str, question_id: int, *, voted: bool) -> dict:
         raise NotFound("question_not_found", f"there is no question {question_id}")
     room = hot.room_info(db.session, info.session_id)
     services.ensure_open(room)
-    change = services.store_upvote if voted else services.remove_upvote
-    votes = group_commit.submit(lambda session: change(session, member.user_id, info.id))
+    if voted:
+        votes = group_commit.submit_bulk(services.store_upvotes, (member.user_id, info.id))
+    else:
+        votes = group_commit.submit(lambda session: services.remove_upvote(session, member.user_id, info.id))
     views = _views(info, votes, room)
-    announce_question_views("question:updated", info, views)
+    announce_upvotes(info, votes, room)
     mine = info.user_id == member.user_id or access.moderator
     return ok(question=views["moderator" if mine else "public"], voted=voted)
 
@@ -414,13 +446,9 @@ def on_chat_send(sid: str, payload: SendChat):
     member, _ = hot.access(db.session, sid, payload.session_id)
     services.ensure_open(hot.room_info(db.session, payload.session_id))
 
-    def store(session) -> dict:
-        message = services.store_chat(session, member.user_id, payload.session_id, text)
-        return services.chat_payload_of(
-            message.id, payload.session_id, text, (member.user_id, member.name), message.created_at
-        )
-
-    body = group_commit.submit(store)
+    body = group_commit.submit_bulk(
+        services.store_chats, services.NewChat(member.user_id, member.name, payload.session_id, text)
+    )
     broadcast("chat:message", {"message": body}, room_name(payload.session_id))
     return ok(message=body)
 

@@ -10,7 +10,7 @@ from ..extensions import csrf, db
 from ..grants import checks
 from ..manage.access import event_to_manage
 from . import services
-from .views import event_base_url, schedule_response, visible_event
+from .views import asked_language, event_base_url, schedule_response, visible_event
 
 bp = Blueprint("schedule_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -20,9 +20,10 @@ csrf.exempt(bp)
 def schedule_json(slug: str):
     event = visible_event(slug)
     private = checks.can_manage(db.session, current_user, event)
-    return schedule_response(
-        services.export_schedule(db.session, event, base_url=event_base_url(event), include_private=private)
+    document = services.export_schedule(
+        db.session, event, base_url=event_base_url(event), include_private=private, language=asked_language()
     )
+    return schedule_response(document)
 
 
 @bp.post("/events/<slug>/schedule")

@@ -6,17 +6,26 @@ a VTIMEZONE built from the zone database for the event's dates (so a calendar sh
 even across a clock change), and every VEVENT keeps one UID per session for good, so a calendar
 that imports the file again updates its entries instead of doubling them.
 
-`event_calendar`, `session_calendar` and `personal_calendar` (the programme plus one person's own
-entries, such as their accepted meetings) are plain functions (the mail feature attaches the event's
-file to confirmation e-mails); `base_url` is the event's public address ending in "/", or "".
+`event_calendar` (the programme, plus one person's own entries such as their accepted meetings) and
+`session_calendar` are plain functions (the mail feature attaches the event's file to confirmation
+e-mails); `base_url` is the event's public address ending in "/", or "".
+
+`language`: the event's and sessions' titles and descriptions in that language where the organisers
+translated them (the original otherwise, i18n/content.py), and the file's own words ("Speakers") in
+it too; a download passes the viewer's language, a mail attachment the recipient's. Without it, the
+original texts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from icalendar import Calendar, Timezone
 from icalendar import Event as VEvent
 from sqlalchemy import select
@@ -24,6 +33,7 @@ from sqlalchemy.orm import selectinload
 
 from ..db_session import DbSession
 from ..db_types import utcnow
+from ..i18n.content import localized
 from ..programme.models import Event, ProgrammeSession
 
 PRODID = "-//conference//hybrid events platform//EN"
@@ -83,17 +93,32 @@ def _location(event: Event, room: str = "") -> str:
     return ", ".join(part for part in (room, event.venue, event.city) if part)
 
 
-def _session_component(session: ProgrammeSession, event: Event, base_url: str, stamp) -> VEvent:
+def _text(row: Event | ProgrammeSession, field: str, language: str | None) -> str:
+    """The row's `field` in `language` when translated, else (or without a language) the original."""
+    return localized(row, field, language) if language else getattr(row, field)
+
+
+@contextmanager
+def _written_in(language: str | None) -> Iterator[None]:
+    """The file's own words in `language` (the current locale's when None)."""
+    with force_locale(language) if language else nullcontext():
+        yield
+
+
+def _session_component(
+    session: ProgrammeSession, event: Event, base_url: str, stamp, language: str | None = None
+) -> VEvent:
     tz = event.tz
     component = VEvent()
     component.add("uid", session_uid(session))
     component.add("dtstamp", stamp)
     component.add("dtstart", session.starts_at.astimezone(tz))
     component.add("dtend", session.ends_at.astimezone(tz))
-    component.add("summary", session.title)
-    lines = [session.description] if session.description else []
+    component.add("summary", _text(session, "title", language))
+    description = _text(session, "description", language)
+    lines = [description] if description else []
     if session.speakers:
-        lines.append("Speakers: " + "; ".join(s.name for s in session.speakers))
+        lines.append(_("Speakers: %(names)s", names="; ".join(s.name for s in session.speakers)))
     if lines:
         component.add("description", "\n\n".join(lines))
     location = _location(event, session.room)
@@ -106,16 +131,17 @@ def _session_component(session: ProgrammeSession, event: Event, base_url: str, s
     return component
 
 
-def _event_component(event: Event, base_url: str, stamp) -> VEvent:
+def _event_component(event: Event, base_url: str, stamp, language: str | None = None) -> VEvent:
     tz = event.tz
     component = VEvent()
     component.add("uid", event_uid(event))
     component.add("dtstamp", stamp)
     component.add("dtstart", event.starts_at.astimezone(tz))
     component.add("dtend", event.ends_at.astimezone(tz))
-    component.add("summary", event.title)
-    if event.description:
-        component.add("description", event.description)
+    component.add("summary", _text(event, "title", language))
+    description = _text(event, "description", language)
+    if description:
+        component.add("description", description)
     location = _location(event)
     if location:
         component.add("location", location)
@@ -159,29 +185,34 @@ def event_calendar(
     with_sessions: bool = True,
     entries: tuple[CalendarEntry, ...] | list[CalendarEntry] = (),
     name: str | None = None,
+    language: str | None = None,
 ) -> bytes:
     """The event as one entry, followed by every session of its programme (UTF-8 bytes), and then
     `entries` (one person's own, for their personal agenda)."""
     stamp = utcnow()
-    calendar = _calendar(event, name or event.title)
-    calendar.add_component(_event_component(event, base_url, stamp))
-    for entry in entries:
-        calendar.add_component(_entry_component(entry, event, stamp))
-    if with_sessions:
-        sessions = db.scalars(
-            select(ProgrammeSession)
-            .where(ProgrammeSession.event_id == event.id)
-            .options(selectinload(ProgrammeSession.speakers), selectinload(ProgrammeSession.track))
-            .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
-        )
-        for session in sessions:
-            calendar.add_component(_session_component(session, event, base_url, stamp))
+    calendar = _calendar(event, name or _text(event, "title", language))
+    with _written_in(language):
+        calendar.add_component(_event_component(event, base_url, stamp, language))
+        for entry in entries:
+            calendar.add_component(_entry_component(entry, event, stamp))
+        if with_sessions:
+            sessions = db.scalars(
+                select(ProgrammeSession)
+                .where(ProgrammeSession.event_id == event.id)
+                .options(selectinload(ProgrammeSession.speakers), selectinload(ProgrammeSession.track))
+                .order_by(ProgrammeSession.starts_at, ProgrammeSession.id)
+            )
+            for session in sessions:
+                calendar.add_component(_session_component(session, event, base_url, stamp, language))
     return _finish(calendar, event)
 
 
-def session_calendar(db: DbSession, session: ProgrammeSession, *, base_url: str = "") -> bytes:
+def session_calendar(
+    db: DbSession, session: ProgrammeSession, *, base_url: str = "", language: str | None = None
+) -> bytes:
     """One session of the programme (UTF-8 bytes)."""
     event = db.get_one(Event, session.event_id)
-    calendar = _calendar(event, session.title)
-    calendar.add_component(_session_component(session, event, base_url, utcnow()))
+    calendar = _calendar(event, _text(session, "title", language))
+    with _written_in(language):
+        calendar.add_component(_session_component(session, event, base_url, utcnow(), language))
     return _finish(calendar, event)

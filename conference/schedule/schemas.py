@@ -20,7 +20,11 @@ Files in the wild stray from the schema (pretalx writes `do_not_record` as a boo
 additions live under a `conference` key on a talk and on a person, which other tools ignore:
 
     "conference": {"kind": "breakout", "parent": "<guid of the parent session>", "capacity": 60,
-                   "questions_moderated": null, "stream_url": "https://..."}
+                   "questions_moderated": null, "stream_url": "https://...",
+                   "original": {"title": "...", "abstract": "..."}}
+
+`original` is in a file exported in another language (`schedule.json?lang=fr`): the talk's own texts,
+which an import keeps, so that importing such a file never turns translations into originals.
     person "conference": {"title": "Director", "organisation": "UN DESA", "country": "US"}
 """
 
@@ -77,12 +81,20 @@ class PersonIn(_Lenient):
         return self.name or self.public_name or ""
 
 
+class TalkOriginal(_Lenient):
+    """The talk's texts in its original language, when `title` and `abstract` are a translation."""
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    abstract: str | None = None
+
+
 class TalkExtra(_Lenient):
     kind: str | None = None
     parent: Guid | None = None
     capacity: PositiveInt | None = None
     questions_moderated: bool | None = None
     stream_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    original: TalkOriginal | None = None
 
     @field_validator("stream_url")
     @classmethod

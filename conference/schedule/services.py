@@ -46,6 +46,7 @@ from sqlalchemy.orm import selectinload
 from ..db_session import DbSession
 from ..errors import Conflict, ServiceError
 from ..hooks import session_changed
+from ..i18n.content import localized
 from ..programme.models import SESSION_KINDS, Event, ProgrammeSession, Speaker, Track
 from .schemas import PersonIn, ScheduleFile, TalkIn
 
@@ -127,7 +128,9 @@ def _person_json(speaker: Speaker) -> dict:
     }
 
 
-def _talk_json(session: ProgrammeSession, event: Event, base_url: str, include_private: bool) -> dict:
+def _talk_json(
+    session: ProgrammeSession, event: Event, base_url: str, include_private: bool, language: str | None
+) -> dict:
     local_start = session.starts_at.astimezone(event.tz)
     extra: dict[str, Any] = {
         "kind": session.kind,
@@ -137,6 +140,10 @@ def _talk_json(session: ProgrammeSession, event: Event, base_url: str, include_p
     }
     if include_private:
         extra["stream_url"] = session.stream_url
+    title, abstract = session.title, session.description
+    if language is not None:
+        title, abstract = localized(session, "title", language), localized(session, "description", language)
+        extra["original"] = {"title": session.title, "abstract": session.description}
     return {
         "guid": session.guid,
         "id": session.id,
@@ -146,12 +153,12 @@ def _talk_json(session: ProgrammeSession, event: Event, base_url: str, include_p
         "room": session.room,
         "slug": f"{_slugify(event.slug) or 'event'}-{session.id}-{_slugify(session.title) or 'session'}",
         "url": f"{base_url}sessions/{session.id}" if base_url else "",
-        "title": session.title,
+        "title": title,
         "subtitle": "",
         "track": session.track.name if session.track is not None else None,
         "type": session.kind,
         "language": session.language,
-        "abstract": session.description,
+        "abstract": abstract,
         "description": "",
         "recording_license": "",
         "do_not_record": False,
@@ -163,12 +170,25 @@ def _talk_json(session: ProgrammeSession, event: Event, base_url: str, include_p
 
 
 def export_schedule(
-    db: DbSession, event: Event, *, base_url: str = "", include_private: bool = False
+    db: DbSession,
+    event: Event,
+    *,
+    base_url: str = "",
+    include_private: bool = False,
+    language: str | None = None,
 ) -> dict:
     """The event's programme as a `schedule.json` document.
 
     `base_url` is the event's public address ending in "/" (talk URLs are built on it);
     `include_private` adds the sessions' stream URLs (for organisers' own copies).
+
+    `language` (`schedule.json?lang=fr`): the event's and talks' titles and descriptions in that
+    language where the organisers translated them (the original otherwise). The format has one
+    `title` and one `abstract` a talk and no notion of languages, and the tools that read it (schedule
+    apps, room screens, recording pipelines) show those fields as they are: a file per language is
+    the way to give them translated texts. Without `language` the file holds the original texts
+    only, as it always did, since it is also the interchange format between platforms; a translated
+    file keeps each talk's own texts under `conference.original`, which our import prefers.
     """
     _ensure_guids(db, event)
     sessions = list(
@@ -190,7 +210,7 @@ def export_schedule(
         for session in sessions:
             if session.starts_at.astimezone(tz).date() == day:
                 rooms.setdefault(session.room, []).append(
-                    _talk_json(session, event, base_url, include_private)
+                    _talk_json(session, event, base_url, include_private, language)
                 )
         day_start = datetime.combine(day, time(0, 0), tzinfo=tz)
         day_end = datetime.combine(day, time(23, 59), tzinfo=tz)
@@ -207,8 +227,8 @@ def export_schedule(
     tracks = db.scalars(select(Track).where(Track.event_id == event.id).order_by(Track.position, Track.id))
     conference = {
         "acronym": event.slug,
-        "title": event.title,
-        "description": event.description,
+        "title": localized(event, "title", language) if language else event.title,
+        "description": localized(event, "description", language) if language else event.description,
         "start": event.starts_at.astimezone(tz).date().isoformat(),
         "end": event.ends_at.astimezone(tz).date().isoformat(),
         "daysCount": len(days),
@@ -302,12 +322,16 @@ def load_schedule_text(raw: bytes | str) -> Any:
     if isinstance(raw, bytes):
         if len(raw) > MAX_FILE_BYTES:
             raise ServiceError(
-                "file_too_large", f"a schedule file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB"
+                "file_too_large",
+                f"a schedule file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB",
+                limit_bytes=MAX_FILE_BYTES,
             )
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ServiceError("invalid_json", f"the file is not UTF-8 text (byte {exc.start})") from None
+            raise ServiceError(
+                "invalid_json", f"the file is not UTF-8 text (byte {exc.start})", byte=exc.start
+            ) from None
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -358,7 +382,16 @@ def _kind(talk: TalkIn) -> str:
     return _TYPE_TO_KIND.get(named, "thematic")
 
 
+def _title(talk: TalkIn) -> str:
+    """The talk's own title: the `original` of a file exported in another language, else `title`."""
+    original = talk.conference.original if talk.conference is not None else None
+    return original.title if original is not None else talk.title
+
+
 def _description(talk: TalkIn) -> str:
+    original = talk.conference.original if talk.conference is not None else None
+    if original is not None:
+        return (original.abstract or "").strip()
     parts = [p.strip() for p in (talk.abstract, talk.description) if p and p.strip()]
     return "\n\n".join(dict.fromkeys(parts))
 
@@ -582,7 +615,7 @@ class _Importer:
             session = self.find_session(item.key)
             track = self.track(talk.track)
             wanted: dict[str, Any] = {
-                "title": talk.title,
+                "title": _title(talk),
                 "description": _description(talk),
                 "kind": _kind(talk),
                 "starts_at": item.starts_at,

@@ -23,6 +23,9 @@ from ..auth import login_required
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..grants import checks
+from ..i18n.locales import LANGUAGES
+from ..i18n.messages import page_message
+from ..i18n.selection import current_language
 from ..manage.access import event_to_manage
 from ..programme.models import Event
 from ..programme.services import get_event, get_session
@@ -52,37 +55,65 @@ def schedule_response(document: dict, filename: str | None = None) -> Response:
     return response
 
 
-def calendar_response(body: bytes, filename: str) -> Response:
-    return Response(
+def calendar_response(body: bytes, filename: str, *, per_viewer: bool = False) -> Response:
+    """An .ics download; `per_viewer` when its language came from the viewer (account, cookie,
+    Accept-Language) rather than from the address."""
+    response = Response(
         body,
         mimetype="text/calendar",
         content_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+    if per_viewer:
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def asked_language() -> str | None:
+    """The language a file was asked in with `?lang=` (one of the interface's), or None."""
+    given = request.args.get("lang")
+    if given is None:
+        return None
+    if given not in LANGUAGES:
+        raise ServiceError(
+            "unknown_language", f"lang must be one of {', '.join(LANGUAGES)}", status=400, field="lang"
+        )
+    return given
 
 
 @bp.get("/events/<slug>/schedule.json")
 def schedule_json(slug: str):
+    """The programme in the frab/pretalx format: original texts, or `?lang=` translated ones (see
+    `services.export_schedule` for why a language is asked for in the address, not taken from the viewer)."""
     event = visible_event(slug)
-    return schedule_response(services.export_schedule(db.session, event, base_url=event_base_url(event)))
+    document = services.export_schedule(
+        db.session, event, base_url=event_base_url(event), language=asked_language()
+    )
+    return schedule_response(document)
 
 
 @bp.get("/events/<slug>/calendar.ics")
 def event_ics(slug: str):
+    """The event and its programme for a calendar, in the viewer's language (or `?lang=`, for a
+    calendar subscription that always reads one language)."""
     event = visible_event(slug)
-    return calendar_response(
-        event_calendar(db.session, event, base_url=event_base_url(event)), f"{event.slug}.ics"
+    asked = asked_language()
+    body = event_calendar(
+        db.session, event, base_url=event_base_url(event), language=asked or current_language()
     )
+    return calendar_response(body, f"{event.slug}.ics", per_viewer=asked is None)
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>/calendar.ics")
 def session_ics(slug: str, session_id: int):
+    """One session for a calendar, in the viewer's language (or `?lang=`)."""
     event = visible_event(slug)
     session = get_session(db.session, event, session_id)
-    return calendar_response(
-        session_calendar(db.session, session, base_url=event_base_url(event)),
-        f"{event.slug}-session-{session.id}.ics",
+    asked = asked_language()
+    body = session_calendar(
+        db.session, session, base_url=event_base_url(event), language=asked or current_language()
     )
+    return calendar_response(body, f"{event.slug}-session-{session.id}.ics", per_viewer=asked is None)
 
 
 @bp.get("/manage/events/<slug>/programme-file/schedule.json")
@@ -150,7 +181,7 @@ def manage(slug: str):
     try:
         data = services.load_schedule_text(raw)
     except ServiceError as exc:
-        return _render(event, 400, file_error=exc.message)
+        return _render(event, 400, file_error=page_message(exc))
     report = services.import_schedule(db.session, event, data, apply=(action == "apply"))
     if not report.ok:
         return _render(event, 400, report=report)

@@ -106,7 +106,9 @@ def test_a_token_needs_a_scope_and_a_future_expiry(app, client, make_user, login
     user = make_user()
     login(client, user)
     none = post_form(client, "/account/tokens", {"label": "nothing"})
-    assert none.status_code == 400 and "at least one scope" in none.get_data(as_text=True)
+    assert none.status_code == 400 and "Choose one or more of the scopes offered." in none.get_data(
+        as_text=True
+    )
     bad = post_form(client, "/account/tokens", {"label": "odd", "scopes": "root"})
     assert bad.status_code == 400
     assert (
@@ -134,6 +136,15 @@ def test_socket_events_need_the_token_scope(app, make_event, make_user, token_wi
     assert ack["ok"], ack
     ack = reader.emit("join", {"session_id": 1}, namespace=LIVE, callback=True)
     assert ack["error"]["code"] == "insufficient_scope"
+    # the hot events (dispatched without Flask-SocketIO's request context) check the scope too
+    for event, payload in [
+        ("poll:vote", {"poll_id": 1, "choices": [1]}),
+        ("question:vote", {"question_id": 1}),
+        ("question:ask", {"session_id": 1, "text": "Why?"}),
+        ("chat:send", {"session_id": 1, "text": "Hi"}),
+    ]:
+        ack = reader.emit(event, payload, namespace=LIVE, callback=True)
+        assert ack["error"]["code"] == "insufficient_scope", (event, ack)
     manage_only = _socket(app, token_with(staff, "manage"))
     assert not manage_only.is_connected(LIVE)
 

@@ -121,9 +121,14 @@ def add_interpretation(app, event) -> None:
         )
 
 
+ROLES = ("anonymous", "participant", "moderator", "staff", "organiser", "admin")
+
+
+# One test per role and language (twelve), so that a parallel run spreads the ~110 pages over its workers.
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_no_axe_violation_on_any_page(
-    app, make_event, make_user, make_registration, live_server, browser, language
+    app, make_event, make_user, make_registration, live_server, browser, language, role
 ):
     event = make_event("symposium")
     people = {
@@ -136,18 +141,21 @@ def test_no_axe_violation_on_any_page(
     make_registration(people["participant"], event, "in_person")
     add_interpretation(app, event)  # the live page's picker, the console's switches, the screen's list
     found: dict[str, list] = {}
-    for role, paths in pages_of(app, event).items():
-        context = browser.new_context(locale=language, viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        if role != "anonymous":
-            sign_in_page(page, live_server, people[role])
-        for path in paths:
-            response = page.goto(f"{live_server}{path}")
-            assert response.status == 200, (role, path, response.status)
-            assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
-            page.wait_for_load_state("networkidle")
-            violations = axe_violations(page)
-            if violations:
-                found[f"{role} {path}"] = violations
-        context.close()
+    context = browser.new_context(locale=language, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    if role != "anonymous":
+        sign_in_page(page, live_server, people[role])
+    for path in pages_of(app, event)[role]:
+        response = page.goto(f"{live_server}{path}")
+        assert response.status == 200, (role, path, response.status)
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
+        page.wait_for_load_state("networkidle")
+        violations = axe_violations(page)
+        if violations:
+            found[f"{role} {path}"] = violations
+    context.close()
     assert not found, json.dumps(found, indent=1, ensure_ascii=False)[:20000]
+
+
+def test_every_role_of_the_page_list_is_tried(app, make_event):
+    assert set(pages_of(app, make_event("symposium"))) == set(ROLES)

@@ -109,6 +109,6 @@ def test_nul_characters_in_the_address_query_and_forms_are_a_400(client, app, ve
     _error(client.get("/api/v1/events/gov%00x"), 400, "invalid_characters")
     _error(client.get(f"{API}/lists?event=a%00b", headers=_auth(staff_token)), 400, "invalid_characters")
     page = client.get("/events/gov%00x")
-    assert page.status_code == 400 and b"NUL" in page.data
+    assert page.status_code == 400 and b"contains a character that is not allowed" in page.data
     login = client.post("/login", data={"email": "a\x00@example.org", "password": "x"})
     assert login.status_code == 400

@@ -111,12 +111,14 @@ def test_form_errors_are_shown_beside_the_fields_and_keep_what_was_typed(app, ca
         f"{PAGE}/lists", data=form(organiser, name="Day nine", scope="day", day="2030-05-09")
     )
     assert response.status_code == 400
-    assert "choose a day of the event, from 2030-05-06 to 2030-05-08" in response.get_data(as_text=True)
+    assert "Choose a day of the event, from 2030-05-06 to 2030-05-08." in response.get_data(as_text=True)
     foreign = thematic_id(app, "other-forum")
     response = organiser.post(
         f"{PAGE}/lists", data=form(organiser, name="Elsewhere", scope="session", session_id=str(foreign))
     )
-    assert response.status_code == 400 and "choose a session of this event" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "Choose a session of this event." in response.get_data(
+        as_text=True
+    )
     make_list(app, cast)
     response = organiser.post(f"{PAGE}/lists", data=form(organiser, name="Hall"))
     assert response.status_code == 409 and "already has a list called" in response.get_data(as_text=True)
@@ -191,7 +193,7 @@ def test_staff_are_added_and_removed_from_the_page(app, cast, organiser, make_us
         grant_id = next(g.id for g in doors.staff_of(_db.session, event) if g.user_id == helper.id)
     unknown = organiser.post(f"{PAGE}/staff", data=form(organiser, email="ghost@example.org"))
     assert unknown.status_code == 404
-    assert "no account uses this e-mail" in unknown.get_data(as_text=True)
+    assert "No account has this e-mail address" in unknown.get_data(as_text=True)
     assert 'value="ghost@example.org"' in unknown.get_data(as_text=True)
     assert organiser.post(f"{PAGE}/staff/{grant_id}/delete", data=form(organiser)).status_code == 303
     with app.app_context():

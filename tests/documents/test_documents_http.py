@@ -229,14 +229,14 @@ def test_rename_move_and_delete_from_the_manage_page(app, cast, organiser, clien
     )
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
-    assert "choose a session of this event" in page and 'value="Moved away"' in page
+    assert "Choose a session of this event." in page and 'value="Moved away"' in page
     assert documents(app)[0].session_id == thematic
 
     blank = organiser.post(
         edit,
         data={"csrf_token": csrf_token(organiser), "title": "   ", "session_id": "", "visibility": "public"},
     )
-    assert blank.status_code == 400 and "give the document a title" in blank.get_data(as_text=True)
+    assert blank.status_code == 400 and "Give the document a title." in blank.get_data(as_text=True)
 
     back = organiser.post(
         edit,

@@ -39,7 +39,7 @@ from conference.rooms.polls.models import PollBallot
 pytestmark = pytest.mark.real_server
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-VOTERS = int(os.environ.get("TEST_VOTERS", "100"))  # CI time: each voter costs the test about 0.5 s
+VOTERS = int(os.environ.get("TEST_VOTERS", "60"))  # CI time: each voter adds to the setup and the storm
 WAIT = 20
 
 

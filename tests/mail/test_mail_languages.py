@@ -112,3 +112,41 @@ def test_the_lifetime_follows_each_languages_plural_rules(app):
         with force_locale("ar"):
             assert _describe(timedelta(days=2)) == "يومين"
             assert _describe(timedelta(days=11)) == "11 يومًا"
+
+
+def test_the_confirmations_calendar_is_in_the_recipients_language(
+    app, make_user, make_event, smtp_server, logged_in_client
+):
+    """The .ics attached to a confirmation reads the recipient's language (the organisers'
+    translations, the original where there is none), whatever the browser's."""
+    import icalendar
+    from mail_support import attachments_of
+    from sqlalchemy import select
+
+    from conference.programme.models import ProgrammeSession
+
+    event = make_event()
+    with app.app_context():
+        row = _db.session.get(Event, event.id)
+        row.translations = {"title": {"ar": "الندوة"}}
+        plenary = _db.session.scalar(
+            select(ProgrammeSession).where(
+                ProgrammeSession.event_id == event.id, ProgrammeSession.title == "Opening session"
+            )
+        )
+        plenary.translations = {"title": {"ar": "الجلسة الافتتاحية"}}
+        _db.session.commit()
+    user = make_user(email="layla@example.org", name="ليلى")
+    _set(app, User, user.id, language="ar")
+    client = logged_in_client(user)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    assert post_form(client, f"/events/{event.slug}/register", {"mode": "online"}).status_code == 303
+    deliver(app)
+    [confirmation] = smtp_server.messages
+    _content_type, ics = attachments_of(confirmation)[f"{event.slug}.ics"]
+    calendar = icalendar.Calendar.from_ical(ics)
+    assert str(calendar["X-WR-CALNAME"]) == "الندوة"
+    titles = [str(e["summary"]) for e in calendar.walk("VEVENT")]
+    assert titles[:2] == ["الندوة", "الجلسة الافتتاحية"] and "AI Ethics" in titles  # no translation: original
+    opening = next(e for e in calendar.walk("VEVENT") if str(e["summary"]) == "الجلسة الافتتاحية")
+    assert "Dr. Test Speaker" in str(opening["description"]) and "Speakers" not in str(opening["description"])

@@ -172,7 +172,7 @@ def test_new_event_form_keeps_what_was_typed_and_shows_errors_beside_fields(
         client, "/manage/events/new", {**typed, "timezone": "Asia/Seoul", "ends_at": "2031-03-11T18:00"}
     )
     assert response.status_code == 400
-    assert "another event already uses this address" in response.get_data(as_text=True)
+    assert "Another event already uses this address." in response.get_data(as_text=True)
     with app.app_context():
         assert _db.session.query(Event).count() == 1
 
@@ -218,7 +218,7 @@ def test_a_session_form_refusal_is_shown_beside_the_field_and_nothing_changes(ap
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Hall A is taken then by &#39;Opening session&#39; (09:00–09:45)" in page
+    assert "Hall A is taken then by “Opening session” (09:00–09:45)." in page
     assert 'value="Clash &lt;i&gt;talk&lt;/i&gt;"' in page and 'value="https://youtu.be/dQw4w9WgXcQ"' in page
     response = post_form(
         client,
@@ -235,8 +235,8 @@ def test_a_session_form_refusal_is_shown_beside_the_field_and_nothing_changes(ap
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert (
-        "the stream address must start with https://" in page
-        and "the session must end after it starts" in page
+        "The stream address must start with https://." in page
+        and "The session must end after it starts." in page
     )
     assert snapshot(app) == before
 
@@ -279,7 +279,7 @@ def test_deleting_a_session_with_questions_says_why_and_keeps_it(app, login, wor
         {},
         follow_redirects=True,
     )
-    assert "this session cannot be deleted: it already has questions" in response.get_data(as_text=True)
+    assert "This session cannot be deleted: it already has questions" in response.get_data(as_text=True)
     with app.app_context():
         assert _db.session.get(ProgrammeSession, world["ids"]["ethics"]) is not None
 
@@ -287,7 +287,7 @@ def test_deleting_a_session_with_questions_says_why_and_keeps_it(app, login, wor
 def test_a_published_event_cannot_be_deleted_from_its_page(app, login, world):
     client = client_for(app, login, world, "organiser")
     response = post_form(client, "/manage/events/sym/delete", {}, follow_redirects=True)
-    assert "unpublish the event before deleting it" in response.get_data(as_text=True)
+    assert "Unpublish the event before deleting it." in response.get_data(as_text=True)
     assert snapshot(app)["event"] is not None
 
 
@@ -335,7 +335,7 @@ def test_team_page_adds_by_email_and_explains_an_unknown_one(app, login, world, 
     response = post_form(client, "/manage/events/sym/team", {"email": "ghost@example.org", "role": "staff"})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "there is no account with this e-mail" in page and 'value="ghost@example.org"' in page
+    assert "No account has this e-mail address" in page and 'value="ghost@example.org"' in page
     response = post_form(
         client,
         "/manage/events/sym/team",

@@ -217,7 +217,7 @@ def test_approve_decline_change_mode_and_cancel(app, login, people, make_user):
     post_form(client, f"{BASE}/participants/{ids['Cai']}/decline", {})
     assert (status("Ada"), status("Ben"), status("Cai")) == ("confirmed", "waitlisted", "declined")
     refused = post_form(client, f"{BASE}/participants/{ids['Cai']}/approve", {}, follow_redirects=True)
-    assert "only a pending registration can be approved" in refused.get_data(as_text=True)
+    assert "Only a pending registration can be approved" in refused.get_data(as_text=True)
     # Ada moves online: her place goes to Ben, who waited.
     post_form(client, f"{BASE}/participants/{ids['Ada']}/mode", {"mode": "online"})
     assert status("Ben") == "confirmed"
@@ -368,6 +368,6 @@ def test_upload_refuses_a_file_that_is_not_utf8_text(app, login, people):
         {"file": (BytesIO("email\nå".encode("latin-1")), "people.csv")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 400 and "the file is not UTF-8 text" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "The file is not UTF-8 text" in response.get_data(as_text=True)
     nothing = post_form(client, f"{BASE}/participants/upload", {}, content_type="multipart/form-data")
-    assert nothing.status_code == 400 and "choose a CSV file to upload" in nothing.get_data(as_text=True)
+    assert nothing.status_code == 400 and "Choose a file to upload." in nothing.get_data(as_text=True)

@@ -107,7 +107,7 @@ def test_register_page_shows_the_questions_checks_them_and_keeps_what_was_typed(
     )
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400
-    assert "&#39;Robot&#39; is not one of the choices" in html and "You must agree to take part." in html
+    assert "“Robot” is not one of the choices." in html and "You must agree to take part." in html
     assert 'value="Director &lt;of&gt; AI"' in html  # typed text kept (escaped)
     assert '<input checked id="mode-1" name="mode" required type="radio" value="online">' in html  # mode kept
     with app.app_context():
@@ -157,7 +157,7 @@ def test_the_register_page_tells_about_the_waiting_list_and_approval(
     third = app.test_client()
     login(third, make_user())
     refused = post_form(third, "/events/symposium/register", {"mode": "online"})
-    assert refused.status_code == 400 and "this event takes part in person only" in refused.get_data(
+    assert refused.status_code == 400 and "This event takes part in person only." in refused.get_data(
         as_text=True
     )
 
@@ -220,6 +220,7 @@ def test_the_register_page_offers_only_the_event_modes_and_says_when_registratio
     assert 'value="online"' in page and 'value="in_person"' not in page
     assert "Registration for this event is closed." in page
     refused = post_form(client, "/events/symposium/register", {"mode": "online"})
-    assert refused.status_code == 400 and "registration for this event is closed" in refused.get_data(
-        as_text=True
+    assert refused.status_code == 400 and (
+        '<div id="mode-help"><p class="error" role="alert">Registration for this event is closed.</p>'
+        in refused.get_data(as_text=True)
     )

@@ -127,7 +127,7 @@ def test_a_refused_item_gets_its_own_error_and_its_neighbours_are_stored(
 
 
 def _chat_work(session_id: int, user_id: int, words: str):
-    return lambda session: room_services.store_chat(session, user_id, session_id, words).id
+    return lambda session: room_services.store_chat(session, user_id, session_id, words)["id"]
 
 
 def test_a_database_outage_fails_every_sender_of_the_batch_and_stores_nothing(app, cast, wide_window):
@@ -168,7 +168,7 @@ def test_a_database_outage_gives_the_sender_database_unavailable(app, cast, join
     def down(*_args, **_kwargs):
         raise OperationalError("INSERT", {}, Exception("could not connect to server"))
 
-    monkeypatch.setattr(room_services, "store_chat", down)
+    monkeypatch.setattr(room_services, "store_chats", down)
     ack = call(alice, "chat:send", {"session_id": cast.thematic, "text": "Anyone?"})
     assert ack["ok"] is False and ack["error"]["code"] == "database_unavailable"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from rooms.support import LIVE, call, drain, received
 from sqlalchemy import func, select
@@ -116,6 +117,55 @@ def test_a_vote_twice_counts_once(app, cast, joined):
     back = call(bob, "question:unvote", {"question_id": qid})
     assert back["ok"] and back["question"]["votes"] == 0 and back["voted"] is False
     assert received(alice, "question:updated")[-1]["question"]["votes"] == 0
+
+
+def _updates_until(client, done, timeout: float = 10.0) -> list[dict]:
+    """The `question:updated` bodies received until `done(all of them so far)` holds."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen += [u["question"] for u in received(client, "question:updated")]
+        if done(seen):
+            return seen
+        time.sleep(0.02)
+    raise AssertionError(f"the updates never settled: {seen}")
+
+
+def test_a_burst_of_upvotes_leaves_as_few_updates_per_question_the_last_one_current(
+    app, cast, make_user, make_registration, joined
+):
+    interval = 1.0
+    app.config["ROOMS_UPVOTE_COALESCE_SECONDS"] = interval
+    alice = joined(cast.alice, cast.thematic)
+    first = call(alice, "question:ask", {"session_id": cast.thematic, "text": "First"})["question"]["id"]
+    second = call(alice, "question:ask", {"session_id": cast.thematic, "text": "Second"})["question"]["id"]
+    voters = []
+    for n in range(6):
+        person = make_user(name=f"Upvoter {n}")
+        make_registration(person, cast.event)
+        voters.append(joined(person, cast.thematic))
+    drain(alice, *voters)
+
+    started = time.monotonic()
+    for n, voter in enumerate(voters):
+        ack = call(voter, "question:vote", {"question_id": first})
+        assert ack["ok"] and ack["question"]["votes"] == n + 1  # each ack is current at once
+    assert call(voters[0], "question:vote", {"question_id": second})["ok"]
+    windows = int((time.monotonic() - started) / interval) + 1
+
+    def settled(seen):
+        last = {u["id"]: u["votes"] for u in seen}
+        return last.get(first) == 6 and last.get(second) == 1
+
+    updates = _updates_until(alice, settled)
+    of_first = [u["votes"] for u in updates if u["id"] == first]
+    assert len(of_first) <= windows < 6, (of_first, windows)  # one per window, not one per upvote
+    assert of_first[-1] == 6 and [u["votes"] for u in updates if u["id"] == second] == [1]
+
+    # A later change after the flush leaves too, with the total then.
+    assert call(voters[1], "question:unvote", {"question_id": first})["ok"]
+    later = _updates_until(alice, bool)
+    assert [u["votes"] for u in later] == [5] and later[0]["id"] == first
 
 
 def test_a_participants_moderate_is_refused_and_nothing_is_broadcast(app, cast, joined):

@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 from ...auth import login_required
 from ...errors import ServiceError
 from ...extensions import db
+from ...i18n.messages import page_message
 from ...programme.services import get_event
 from . import services
 from .schemas import AnnouncementForm
@@ -59,7 +60,9 @@ def send(slug: str):
         db.session.rollback()
         if exc.status == 403:
             raise
-        return _page(event, text=typed, errors=[exc.message], status=exc.status if exc.status < 500 else 400)
+        return _page(
+            event, text=typed, errors=[page_message(exc)], status=exc.status if exc.status < 500 else 400
+        )
     broadcast_new(announcement)
     flash(_("The announcement is showing in every live room of the event."), "success")
     return redirect(url_for(".announcements", slug=event.slug), 303)

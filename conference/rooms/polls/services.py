@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -32,7 +32,7 @@ from ...programme.models import ProgrammeSession
 from ...wire import isoformat_utc
 from .. import hot, ratelimit
 from ..access import can_moderate, ensure_can_join, ensure_can_moderate, get_live_session
-from ..services import ensure_room_open
+from ..services import ensure_room_open, insert_for
 from .models import (
     CHOICE_KINDS,
     POLL_KINDS,
@@ -398,34 +398,113 @@ def cast_vote(
     return _change_ballot(db, poll, user, answers, now)
 
 
+@dataclass(frozen=True)
+class VoteRequest:
+    """One vote for `record_votes`: the caller knows the poll (conference.rooms.hot) and checked the
+    person, the room and the answers."""
+
+    user_id: int
+    poll: Any  # a hot.PollInfo (or a Poll): id, allow_change
+    answers: list[dict]
+    now: datetime
+
+
 def record_vote(db: DbSession, user_id: int, poll, answers: list[dict], now: datetime) -> dict:
-    """The hot path of a vote, inside a group-commit batch (no commit or rollback here): the caller
-    knows the poll (conference.rooms.hot) and checked the person, the room and the answers. The
-    conditional UPDATE still refuses a poll closed meanwhile, and UNIQUE(poll_id, user_id) a second
-    ballot. Returns {"ballot": ballot_dict, "changed": bool, "version": int}."""
-    version = _vote_slot(db, poll.id, now)
-    ballot = PollBallot(poll_id=poll.id, user_id=user_id, cast_at=now)
-    ballot.answers = _answer_rows(poll.id, answers)
-    try:
-        with db.begin_nested():
-            db.add(ballot)
-        return {"ballot": ballot_dict(ballot), "changed": False, "version": version}
-    except IntegrityError:
-        if _ballot_id(db, poll.id, user_id) is None:
-            raise  # not the one-ballot rule: reported as a storage failure
-    if not poll.allow_change:
-        raise Conflict("already_voted", "you have already voted in this poll; answers cannot be changed")
-    ratelimit.consume(db, f"poll_vote_change:{user_id}:{poll.id}", "poll_vote_change")
-    ballot_id = _ballot_id(db, poll.id, user_id)
-    assert ballot_id is not None
-    _replace_answers(db, poll.id, ballot_id, answers, now)
+    """`record_votes` for one vote: its result, or its refusal raised."""
+    result = record_votes(db, [VoteRequest(user_id, poll, answers, now)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def record_votes(db: DbSession, votes: list[VoteRequest]) -> list[dict | Exception]:
+    """The hot path of votes, a group-commit batch's worth at once (conference.group_commit.submit_bulk;
+    no commit or rollback here). Per poll: one INSERT ... ON CONFLICT (poll_id, user_id) DO NOTHING
+    RETURNING for the ballots, one INSERT for their answers, one conditional UPDATE that bumps the
+    poll's version by the ballots stored if the poll is still open (else none of them is kept: the
+    poll was closed meanwhile). A person with a ballot already (UNIQUE(poll_id, user_id)) gets
+    `already_voted`, or has it replaced where the poll allows changes. One result per vote, in
+    order: {"ballot": ballot_dict, "changed": bool, "version": int} or the vote's refusal."""
+    results: list[dict | Exception | None] = [None] * len(votes)
+    by_poll: dict[int, list[int]] = {}
+    for n, vote in enumerate(votes):
+        by_poll.setdefault(vote.poll.id, []).append(n)
+    for poll_id, positions in by_poll.items():
+        try:
+            with db.begin_nested():
+                _record_poll_votes(db, poll_id, [votes[n] for n in positions], positions, results)
+        except Conflict as exc:  # the poll closed: none of its votes counts
+            for n in positions:
+                results[n] = exc
+    return [r if r is not None else RuntimeError("vote not handled") for r in results]
+
+
+def _record_poll_votes(
+    db: DbSession, poll_id: int, votes: list[VoteRequest], positions: list[int], results: list
+) -> None:
+    connection = db.connection()
+    ballots = PollBallot.__table__
+    stored = connection.execute(
+        insert_for(db)(ballots)
+        .on_conflict_do_nothing(index_elements=[ballots.c.poll_id, ballots.c.user_id])
+        .returning(ballots.c.id, ballots.c.user_id),
+        [{"poll_id": poll_id, "user_id": v.user_id, "cast_at": v.now, "revision": 1} for v in votes],
+    ).all()
+    ballot_of = {user_id: ballot_id for ballot_id, user_id in stored}
+    accepted: list[int] = []  # indexes into votes, in order; a second vote of one person conflicts
+    answer_rows: list[dict] = []
+    for n, vote in enumerate(votes):
+        ballot_id = ballot_of.pop(vote.user_id, None)
+        if ballot_id is None:
+            continue
+        accepted.append(n)
+        answer_rows.extend(
+            {**_ANSWER_FIELDS, **answer, "ballot_id": ballot_id, "poll_id": poll_id}
+            for answer in vote.answers
+        )
+    if answer_rows:
+        connection.execute(insert(PollAnswer), answer_rows)
+    # Conflict("poll_closed") if the poll closed meanwhile. Each vote's own time was checked against
+    # the deadline by the caller; the earliest one is the batch's.
+    last = _vote_slot(db, poll_id, min(v.now for v in votes), by=len(accepted))
+    first = last - len(accepted) + 1
+    for k, n in enumerate(accepted):
+        vote = votes[n]
+        body = ballot_dict_of(poll_id, vote.answers, vote.now, None)
+        results[positions[n]] = {"ballot": body, "changed": False, "version": first + k}
+    for n, vote in enumerate(votes):
+        if results[positions[n]] is not None:
+            continue
+        if not vote.poll.allow_change:
+            results[positions[n]] = Conflict(
+                "already_voted", "you have already voted in this poll; answers cannot be changed"
+            )
+            continue
+        try:
+            with db.begin_nested():
+                results[positions[n]] = _change_in_batch(db, vote)
+        except ServiceError as exc:
+            results[positions[n]] = exc
+
+
+def _change_in_batch(db: DbSession, vote: VoteRequest) -> dict:
+    poll_id, user_id = vote.poll.id, vote.user_id
+    ratelimit.consume(db, f"poll_vote_change:{user_id}:{poll_id}", "poll_vote_change")
+    version = _vote_slot(db, poll_id, vote.now)
+    ballot_id = _ballot_id(db, poll_id, user_id)
+    assert ballot_id is not None  # ON CONFLICT found it; only deleting the poll removes a ballot
+    _replace_answers(db, poll_id, ballot_id, vote.answers, vote.now)
     db.flush()
     changed = db.get_one(PollBallot, ballot_id, populate_existing=True)
     return {"ballot": ballot_dict(changed), "changed": True, "version": version}
 
 
-def _vote_slot(db: DbSession, poll_id: int, now: datetime) -> int:
-    """Bump the poll's version if it is still open: a vote and a close serialise on this row."""
+_ANSWER_FIELDS = {"option_id": None, "rating": None, "word": None, "text": None}
+
+
+def _vote_slot(db: DbSession, poll_id: int, now: datetime, by: int = 1) -> int:
+    """Bump the poll's version (by `by` votes) if it is still open: a vote and a close serialise on
+    this row."""
     version = db.execute(
         update(Poll)
         .where(
@@ -433,7 +512,7 @@ def _vote_slot(db: DbSession, poll_id: int, now: datetime) -> int:
             Poll.status == PollStatus.OPEN.value,
             (Poll.closes_at.is_(None)) | (Poll.closes_at > now),
         )
-        .values(votes_version=Poll.votes_version + 1)
+        .values(votes_version=Poll.votes_version + by)
         .returning(Poll.votes_version)
     ).scalar_one_or_none()
     if version is None:
@@ -665,18 +744,26 @@ def poll_dict(poll: Poll, *, now: datetime | None = None) -> dict:
 
 def ballot_dict(ballot: PollBallot) -> dict:
     """A person's own ballot, in the shape they sent it."""
-    choices = [a.option_id for a in ballot.answers if a.option_id is not None]
-    ratings = [a.rating for a in ballot.answers if a.rating is not None]
-    words = [a.word for a in ballot.answers if a.word is not None]
-    texts = [a.text for a in ballot.answers if a.text is not None]
+    answers = [
+        {"option_id": a.option_id, "rating": a.rating, "word": a.word, "text": a.text} for a in ballot.answers
+    ]
+    return ballot_dict_of(ballot.poll_id, answers, ballot.cast_at, ballot.changed_at)
+
+
+def ballot_dict_of(poll_id: int, answers: list[dict], cast_at: datetime, changed_at: datetime | None) -> dict:
+    """`ballot_dict` from known values: the answer rows as `answers_for` gives them."""
+    choices = [a["option_id"] for a in answers if a.get("option_id") is not None]
+    ratings = [a["rating"] for a in answers if a.get("rating") is not None]
+    words = [a["word"] for a in answers if a.get("word") is not None]
+    texts = [a["text"] for a in answers if a.get("text") is not None]
     return {
-        "poll_id": ballot.poll_id,
+        "poll_id": poll_id,
         "choices": choices or None,
         "rating": ratings[0] if ratings else None,
         "words": words or None,
         "text": texts[0] if texts else None,
-        "cast_at": isoformat_utc(ballot.cast_at),
-        "changed_at": isoformat_utc(ballot.changed_at),
+        "cast_at": isoformat_utc(cast_at),
+        "changed_at": isoformat_utc(changed_at),
     }
 
 

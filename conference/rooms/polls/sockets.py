@@ -126,8 +126,8 @@ def _cast(sid: str, payload: PollVote) -> dict:
     now = utcnow()
     if poll.status != PollStatus.OPEN.value or (poll.closes_at is not None and poll.closes_at <= now):
         raise Conflict("poll_closed", "this poll is closed")
-    return group_commit.submit(
-        lambda session: services.record_vote(session, member.user_id, poll, answers, now)
+    return group_commit.submit_bulk(
+        services.record_votes, services.VoteRequest(member.user_id, poll, answers, now)
     )
 
 
