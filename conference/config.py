@@ -290,6 +290,24 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_JOIN_SNAPSHOT_SECONDS",
         _SECONDS,
     ),
+    # A join storm: at most this many joins of a process do their database work at once (0: no
+    # limit); the others wait in turn instead of queueing for a pooled connection, whose timeout
+    # would refuse them. Keep it below the database pool's size (SQLite: 15, PostgreSQL: 5 + 10).
+    Setting(
+        "ROOMS_JOIN_CONCURRENCY",
+        8,
+        "at most this many room joins of one server process do their database work at once; the "
+        "others wait their turn (0: no limit)",
+        "ROOMS_JOIN_CONCURRENCY",
+        _whole(0),
+    ),
+    Setting(
+        "ROOMS_JOIN_WAIT_SECONDS",
+        120.0,
+        "a join that waited this long for its turn is refused with `server_busy` (the page retries)",
+        "ROOMS_JOIN_WAIT_SECONDS",
+        _SECONDS,
+    ),
     # Group commit of the hot live writes (votes, upvotes, questions, chat): conference/group_commit.py
     Setting(
         "LIVE_WRITE_WINDOW_SECONDS",

@@ -164,13 +164,17 @@ class OffloadedConnection(_Forwarding):
 
     def commit(self) -> None:
         try:
-            run_blocking(self._target.commit)
+            if self._target.in_transaction:
+                run_blocking(self._target.commit)
+            # else: nothing to end (reads only: pysqlite opened no transaction), no wait, no thread hop
         finally:
             self._end_writing()
 
     def rollback(self) -> None:
         try:
-            run_blocking(self._target.rollback)
+            if self._target.in_transaction:
+                run_blocking(self._target.rollback)
+            # else: as in commit (every pooled connection is rolled back when it goes back to the pool)
         finally:
             self._end_writing()
 

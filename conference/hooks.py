@@ -50,7 +50,8 @@ session_changed = _signals.signal("session-changed")
 registration_changed = _signals.signal("registration-changed")
 
 # Sent by the live rooms after someone entered or left a room (join, leave, switch, disconnect),
-# once committed: sender=event_id, session_ids=[...]. Attendance refreshes its dashboards on it.
+# once committed: sender=event_id, session_ids=[...], and left_ids=[...] the rooms someone left (absent:
+# any of them). Attendance refreshes its dashboards on it; calls prune the rooms someone left.
 presence_changed = _signals.signal("presence-changed")
 
 # Sent after someone lost a right that open sockets rely on, once committed: sender=the kind of
@@ -58,6 +59,11 @@ presence_changed = _signals.signal("presence-changed")
 # (user_id=..., session_version=...: signed out or password changed), "token" (token_hash=...:
 # an API token revoked). The realtime door closes the matching sockets in every server process.
 access_lost = _signals.signal("access-lost")
+
+# Sent by grants after a grant was given or removed (once committed when the service commits):
+# sender="grant", user_id=..., event_id=... The live rooms forget the person's remembered rights
+# (conference.rooms.hot) in every server process.
+grants_changed = _signals.signal("grants-changed")
 
 # Sent by `conference serve` (and wsgi.py) once per server process, before it accepts requests:
 # sender=the app. The live rooms forget the sockets this process's previous run left and resume the

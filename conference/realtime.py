@@ -31,12 +31,13 @@ from flask import Flask, current_app, has_app_context, request
 from flask_login import current_user, user_logged_out
 from flask_socketio import ConnectionRefusedError  # type: ignore[attr-defined]  # re-exported by flask_socketio, missing from its stubs; the builtin one would lose the reason
 from pydantic import BaseModel
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import fanout, hooks
+from . import fanout, group_commit, hooks
 from .accounts.models import ApiToken, User
 from .accounts.scopes import scope_for_live_event
-from .accounts.services import token_row
+from .accounts.services import token_needs_touch, token_row, touch_token
 from .db_types import utcnow
 from .errors import ServiceError
 from .extensions import db, socketio
@@ -137,19 +138,30 @@ def authenticate_connection(auth) -> SocketIdentity:
     """The identity of a connecting socket, or ConnectionRefusedError with a reason."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token is not None:
-        row = token_row(db.session, token if isinstance(token, str) else None)
+        row = token_row(db.session, token if isinstance(token, str) else None, touch=False)
         if row is None:
             raise ConnectionRefusedError("the API token is not valid", {"code": "invalid_token"})
         if not row.scope_set & SOCKET_SCOPES:
             raise ConnectionRefusedError(
                 "this API token has no live, checkin or read scope", {"code": "insufficient_scope"}
             )
-        return SocketIdentity(row.user_id, None, row.token_hash, row.scope_set, row.expires_at)
+        identity = SocketIdentity(row.user_id, None, row.token_hash, row.scope_set, row.expires_at)
+        now = utcnow()
+        if token_needs_touch(row, now):
+            # With the other connects and joins of the moment, in one commit (a connect storm of
+            # fresh tokens would otherwise commit once per socket).
+            token_id = row.id
+            group_commit.submit(lambda batch: touch_token(batch, token_id, now))
+        return identity
     if current_user.is_authenticated:
         return SocketIdentity(current_user.id, current_user.session_version, None)
     raise ConnectionRefusedError(
         "sign in, or connect with auth={'token': <api token>}", {"code": "unauthenticated"}
     )
+
+
+# Built once: every socket event that checks its login runs it.
+_TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
 
 
 def socket_user(sid: str | None = None) -> User | None:
@@ -164,10 +176,18 @@ def socket_user(sid: str | None = None) -> User | None:
     if identity.session_version is not None and user.session_version != identity.session_version:
         return None
     if identity.token_hash is not None:
-        token = db.session.query(ApiToken).filter_by(token_hash=identity.token_hash).one_or_none()
+        token = db.session.scalars(_TOKEN_BY_HASH, {"token_hash": identity.token_hash}).one_or_none()
         if token is None or not token.is_live(utcnow()):
             return None
     return user
+
+
+def still_connected(sid: str) -> bool:
+    """Whether the /live socket `sid` is still connected: False from the moment its disconnect began
+    (python-socketio marks it before the disconnect handler runs), so a handler that waited (a queue,
+    a commit) can tell that the disconnect clean-up may already have run without what it wrote."""
+    server = socketio.server  # type: ignore[attr-defined]  # the stubs leave .server out
+    return server is not None and bool(server.manager.is_connected(sid, LIVE))
 
 
 def identity_alive(sid: str) -> bool:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..countries import normalise_country
@@ -204,8 +204,9 @@ def create_api_token(
     return token
 
 
-def token_row(db: DbSession, token: str | None) -> ApiToken | None:
-    """The live (not revoked, not expired) token row for a token string, or None; records its use."""
+def token_row(db: DbSession, token: str | None, *, touch: bool = True) -> ApiToken | None:
+    """The live (not revoked, not expired) token row for a token string, or None; records its use
+    (unless `touch` is False: the caller records it with `touch_token` when `token_needs_touch`)."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
     row = db.scalar(
@@ -214,11 +215,20 @@ def token_row(db: DbSession, token: str | None) -> ApiToken | None:
     now = utcnow()
     if row is None or not row.is_live(now):
         return None
-    # Scanners send a token with every request: record use at most every few minutes, not per scan.
-    if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
+    if touch and token_needs_touch(row, now):
         row.last_used_at = now
         db.commit()
     return row
+
+
+def token_needs_touch(row: ApiToken, now) -> bool:
+    """Scanners send a token with every request: its use is recorded at most every few minutes."""
+    return row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL
+
+
+def touch_token(db: DbSession, token_id: int, now) -> None:
+    """Record a token's use (in the caller's transaction: a group-commit batch)."""
+    db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def user_for_token(db: DbSession, token: str | None) -> User | None:

@@ -291,8 +291,12 @@ def _leave_on_disconnect(sid: str, _user) -> None:
         _announce_left(member, "disconnected")
 
 
-def _prune_after_presence_change(_event_id, session_ids=(), **_extra) -> None:
-    """Someone entered, left or switched rooms: whoever is no longer in a room leaves its call."""
+def _prune_after_presence_change(_event_id, session_ids=(), left_ids=None, **_extra) -> None:
+    """Someone entered, left or switched rooms: whoever is no longer in a room leaves its call (only
+    the rooms someone left can have such a member: a join alone costs no query)."""
+    session_ids = session_ids if left_ids is None else left_ids
+    if not session_ids:
+        return
     try:
         gone = services.prune_absent(db.session, list(session_ids), sfu())
     except Exception:  # the move is committed already: a failure here must not undo or fail it

@@ -7,6 +7,8 @@ Platform admins may do everything everywhere; everyone else needs a grant on *th
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, exists, or_, select
 
 from ..accounts.models import User
@@ -29,15 +31,34 @@ def _holds(
 ) -> bool:
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
+    return bool(db.scalar(select(_holds_clause(user.id, event_id, roles, session_ids))))
+
+
+def _holds_clause(
+    user_id: Any, event_id: Any, roles: tuple[str, ...], session_ids: tuple[Any, ...] = ()
+) -> ColumnElement[bool]:
     scope: ColumnElement[bool] = EventGrant.session_id.is_(None)
     if session_ids:
         scope = or_(scope, EventGrant.session_id.in_(session_ids))
-    query = select(
-        exists().where(
-            EventGrant.user_id == user.id, EventGrant.event_id == event_id, EventGrant.role.in_(roles), scope
-        )
+    return exists().where(
+        EventGrant.user_id == user_id, EventGrant.event_id == event_id, EventGrant.role.in_(roles), scope
     )
-    return bool(db.scalar(query))
+
+
+def _any_grant_clause(user_id: Any, event_id: Any) -> ColumnElement[bool]:
+    return exists().where(EventGrant.user_id == user_id, EventGrant.event_id == event_id)
+
+
+def room_rights_clauses(
+    user_id: Any, event_id: Any, session_ids: tuple[Any, ...]
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """`runs_event(event)` and `can_moderate(session)` of a signed-in non-admin as SQL EXISTS
+    clauses (`session_ids`: the session and its parent, if any; values or bind parameters), for a
+    caller that asks them in one statement with other questions (the join)."""
+    return (
+        _any_grant_clause(user_id, event_id),
+        _holds_clause(user_id, event_id, ("organiser", "moderator"), session_ids),
+    )
 
 
 def can_administer(user: User | None) -> bool:
@@ -74,11 +95,7 @@ def can_see_people(db: DbSession, user: User | None, event: Event | int) -> bool
         return True
     if user is None or not getattr(user, "is_authenticated", True) or user.id is None:
         return False
-    return bool(
-        db.scalar(
-            select(exists().where(EventGrant.user_id == user.id, EventGrant.event_id == _event_id(event)))
-        )
-    )
+    return bool(db.scalar(select(_any_grant_clause(user.id, _event_id(event)))))
 
 
 def can_watch_streams(db: DbSession, user: User | None, event: Event | int) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import User
 from ..db_session import DbSession
 from ..errors import NotFound, ServiceError
-from ..hooks import access_lost
+from ..hooks import access_lost, grants_changed
 from ..programme.models import Event, ProgrammeSession
 from .models import GRANT_ROLES, EventGrant
 
@@ -65,6 +65,9 @@ def grant(
         if found is None:  # pragma: no cover - the row vanished between two statements
             raise
         return found
+    # Without commit the caller commits at once; a join in between may remember the old answer
+    # until LIVE_CONTEXT_TTL_SECONDS.
+    grants_changed.send("grant", user_id=user.id, event_id=event.id)
     return row
 
 
@@ -76,6 +79,7 @@ def revoke(db: DbSession, event: Event, grant_id: int) -> None:
     user_id = row.user_id
     db.delete(row)
     db.commit()
+    grants_changed.send("grant", user_id=user_id, event_id=event.id)
     # The person's open sockets (dashboards, moderator consoles) must stop receiving at once.
     access_lost.send("grant", user_id=user_id, event_id=event.id)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ColumnElement, Table, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -352,6 +352,16 @@ def registrations_of(db: DbSession, user: User) -> list[Registration]:
 def confirmed_registration(db: DbSession, user_id: int, event_id: int) -> Registration | None:
     registration = find_registration(db, user_id, event_id)
     return registration if registration is not None and registration.is_confirmed else None
+
+
+def confirmed_registration_clause(user_id: Any, event_id: Any) -> ColumnElement[bool]:
+    """`confirmed_registration(...) is not None` as an SQL EXISTS clause (values or bind parameters),
+    to be asked with others."""
+    return exists().where(
+        Registration.user_id == user_id,
+        Registration.event_id == event_id,
+        Registration.status == Status.CONFIRMED.value,
+    )
 
 
 def registration_counts(db: DbSession, event: Event) -> dict[str, int]:

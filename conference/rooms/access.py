@@ -6,13 +6,22 @@ live features: a moderator of a session (or of its whole event) runs its room an
 
 from __future__ import annotations
 
+from functools import cache
+
+from sqlalchemy import BindParameter, Select, bindparam, select
+
 from .. import hooks
 from ..accounts.models import User
 from ..db_session import DbSession
 from ..errors import Forbidden, NotFound
-from ..grants.checks import can_moderate, ensure_can_moderate, runs_event  # noqa: F401 - re-exported
+from ..grants.checks import (  # noqa: F401 - re-exported
+    can_moderate,
+    ensure_can_moderate,
+    room_rights_clauses,
+    runs_event,
+)
 from ..programme.models import ProgrammeSession
-from ..registrations.services import confirmed_registration
+from ..registrations.services import confirmed_registration, confirmed_registration_clause
 
 
 def room_name(session_id: int) -> str:
@@ -54,3 +63,31 @@ def ensure_can_join(db: DbSession, user: User, session: ProgrammeSession) -> Non
     if confirmed_registration(db, user.id, session.event_id) is None:
         raise Forbidden("not_registered", "register for this event to join its live sessions")
     hooks.check_entry_rules(db, user, session)
+
+
+def join_rights(db: DbSession, user: User, session: ProgrammeSession) -> bool:
+    """`ensure_can_join` and `can_moderate` in one statement (the join asks both): raises as
+    `ensure_can_join` does, else returns whether the person moderates the session."""
+    if user.is_admin:
+        return True
+    ids = {"user_id": user.id, "event_id": session.event_id, "session_id": session.id}
+    if session.parent_id is not None:
+        ids["parent_id"] = session.parent_id
+    row = db.execute(_join_rights_statement(session.parent_id is not None), ids).one()
+    if not row[0]:
+        if not row[1]:
+            raise Forbidden("not_registered", "register for this event to join its live sessions")
+        hooks.check_entry_rules(db, user, session)
+    return bool(row[2])
+
+
+@cache
+def _join_rights_statement(with_parent: bool) -> Select:
+    """Built once (a join storm would otherwise spend its time building and keying it anew)."""
+    user_id: BindParameter[int] = bindparam("user_id")
+    event_id: BindParameter[int] = bindparam("event_id")
+    session_ids: tuple[BindParameter[int], ...] = (bindparam("session_id"),)
+    if with_parent:
+        session_ids += (bindparam("parent_id"),)
+    runs, moderates = room_rights_clauses(user_id, event_id, session_ids)
+    return select(runs, confirmed_registration_clause(user_id, event_id), moderates)

@@ -5,6 +5,9 @@ Per connection (sid): who the person is (id, name) and, per room they may act in
 whether they moderate it: filled by the `join` (which checked all of it) or by the first hot event
 for a room not joined (one check against the database). Per room: moderated / closed / the pinned
 question. Per poll: its status, kind, options and limits. Per question: what its payload shows.
+Per person (for the `join` itself, which a new socket makes before any of the above exists): that
+they may enter an event's rooms (they run it or hold a confirmed registration; refusals are never
+kept) and whether they moderate a session (`join_rights`).
 
 Rooms with entry rules (breakout rooms, the sessions with a parent: `hooks.add_entry_rule`) are not
 kept: who may be in them changes with their round, so a hot event there checks the database (they
@@ -15,7 +18,8 @@ are small rooms). Every other entry is dropped when what it says changes, in eve
 - a registration no longer confirmed -> the person's access to that event is dropped and their
   sockets in that event's rooms are closed, once the change committed (`registration_changed`);
 - sign-out, password change, token revoked, grant withdrawn: conference.realtime closes those
-  sockets (fanout orders), which forgets their entries; an expired token's sockets are closed at
+  sockets (fanout orders), which forgets their entries; a grant given or withdrawn also drops the
+  person's rights (`rights_changed`, sent by conference.grants.services); an expired token's sockets are closed at
   its expiry and refused from then on (conference.realtime).
 The same-process drop happens at once; other processes get a fanout order (`kind: "hot"`) over the
 Socket.IO message queue. As a backstop for changes no order covers (e.g. a breakout's placements),
@@ -41,9 +45,11 @@ from .. import fanout, hooks
 from ..accounts.models import User
 from ..db_session import DbSession
 from ..errors import NotFound, ServiceError
+from ..programme.models import ProgrammeSession
 from ..realtime import close_local_sockets_by_sid, on_disconnect, socket_user
 from ..wire import isoformat_utc
 from .access import can_moderate, ensure_can_join, get_live_session
+from .access import join_rights as access_join_rights
 from .models import PUBLIC_STATUSES, LiveRoom, Question
 
 EXTENSION = "conference.rooms.hot"
@@ -137,6 +143,10 @@ class HotContext:
         self.rooms: dict[int, RoomInfo] = {}
         self.polls: dict[int, PollInfo] = {}
         self.questions: dict[int, QuestionInfo] = {}
+        # (user_id, event_id) -> when it was checked that they may enter the event's rooms
+        self.admitted: dict[tuple[int, int], float] = {}
+        # (user_id, session_id) -> (moderates it, when checked)
+        self.moderation: dict[tuple[int, int], tuple[bool, float]] = {}
 
     def bump(self) -> None:
         self.generation += 1
@@ -232,6 +242,44 @@ def access(db: DbSession, sid: str, session_id: int) -> tuple[Member, Access]:
         ctx, sid, user, session_id, granted, ruled=session.parent_id is not None, generation=generation
     )
     return member, granted
+
+
+# --- a person's rights, for the join ---------------------------------------------------------------
+
+
+def join_rights(db: DbSession, user: User, session: ProgrammeSession) -> bool:
+    """`access.join_rights` (may this person enter the room, and do they moderate it), remembered:
+    that they may enter the event's rooms when it passed (a refusal is asked again every time), and
+    whether they moderate the session. Rooms with entry rules (a parent: breakout rooms) and admins
+    (no query to save, and a role that may change) are asked every time."""
+    if session.parent_id is not None or user.is_admin:
+        return access_join_rights(db, user, session)
+    ctx = context()
+    admitted = ctx.admitted.get((user.id, session.event_id))
+    known = ctx.moderation.get((user.id, session.id))
+    if admitted is not None and _fresh(admitted) and known is not None and _fresh(known[1]):
+        hooks.check_entry_rules(db, user, session)  # none apply without a parent today: no query
+        return known[0]
+    generation = ctx.generation
+    moderator = access_join_rights(db, user, session)  # raises when refused: nothing kept
+    now = time.monotonic()
+    _keep(ctx, ctx.admitted, (user.id, session.event_id), now, generation)
+    _keep(ctx, ctx.moderation, (user.id, session.id), (moderator, now), generation)
+    return moderator
+
+
+def rights_changed(user_id: int) -> None:
+    """A grant of this person was given or withdrawn (committed): every process forgets what it
+    knew of their rights."""
+    _order({"what": "rights", "user_id": user_id})
+
+
+def _forget_rights(ctx: HotContext, user_id: Any, event_id: Any = None) -> None:
+    """Under ctx.lock: the person's remembered rights (at one event, or everywhere)."""
+    for key in [k for k in ctx.admitted if k[0] == user_id and event_id in (None, k[1])]:
+        del ctx.admitted[key]
+    for key in [k for k in ctx.moderation if k[0] == user_id]:
+        del ctx.moderation[key]
 
 
 # --- rooms, polls, questions ---------------------------------------------------------------------
@@ -338,7 +386,7 @@ def remember_question(info: QuestionInfo, generation: int) -> None:
     _keep(ctx, ctx.questions, info.id, info, generation)
 
 
-def _keep(ctx: HotContext, store: dict, key: int, value: Any, generation: int) -> None:
+def _keep(ctx: HotContext, store: dict, key: Any, value: Any, generation: int) -> None:
     with ctx.lock:
         if ctx.generation == generation:
             store[key] = value
@@ -382,8 +430,11 @@ def apply_order(app: Flask | None, order: dict) -> int:
             ctx.polls.pop(key, None)  # type: ignore[arg-type]
         elif what == "question":
             ctx.questions.pop(key, None)  # type: ignore[arg-type]
+        elif what == "rights":
+            _forget_rights(ctx, order.get("user_id"))
         elif what in ("member", "member-forget"):
             user_id, event_id = order.get("user_id"), order.get("event_id")
+            _forget_rights(ctx, user_id, event_id)
             for sid, member in ctx.members.items():
                 if member.user_id != user_id:
                     continue
@@ -409,6 +460,11 @@ def _on_registration_changed(registration, db=None, change=None, **_extra) -> No
     db.info.setdefault(AFTER_COMMIT_ORDERS, []).append(order)
 
 
+def _on_grants_changed(_kind, user_id=None, **_extra) -> None:
+    if user_id is not None and has_app_context():
+        rights_changed(user_id)
+
+
 def _after_commit(session: Session) -> None:
     orders = session.info.pop(AFTER_COMMIT_ORDERS, None)
     if orders and has_app_context():
@@ -425,6 +481,7 @@ def init_app(app: Flask) -> None:
     """Forget each socket's entries when it goes; watch registrations."""
     on_disconnect(app, forget_connection)
     hooks.registration_changed.connect(_on_registration_changed)
+    hooks.grants_changed.connect(_on_grants_changed)
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)

@@ -8,7 +8,7 @@ is in at most one room (UNIQUE sid); a person counts once however many tabs they
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import hooks
@@ -18,22 +18,21 @@ from ..errors import Conflict
 from ..programme.models import ProgrammeSession
 from .models import RoomPresence, RoomVisit
 
+# Built once (every join runs them; building and keying a statement anew cost more than running it).
+_ROOM_OF = select(RoomPresence.session_id).where(RoomPresence.sid == bindparam("sid"))
+_ONLINE = select(func.count(func.distinct(RoomPresence.user_id))).where(
+    RoomPresence.session_id == bindparam("session_id"), RoomPresence.screen.is_(False)
+)
+
 
 def current_room_of(db: DbSession, sid: str) -> int | None:
     """The session id of the room this socket is in, or None."""
-    return db.scalar(select(RoomPresence.session_id).where(RoomPresence.sid == sid))
+    return db.scalar(_ROOM_OF, {"sid": sid})
 
 
 def online_count(db: DbSession, session_id: int) -> int:
     """Distinct people connected to the room now, whatever their number of tabs."""
-    return (
-        db.scalar(
-            select(func.count(func.distinct(RoomPresence.user_id))).where(
-                RoomPresence.session_id == session_id, RoomPresence.screen.is_(False)
-            )
-        )
-        or 0
-    )
+    return db.scalar(_ONLINE, {"session_id": session_id}) or 0
 
 
 def online_user_ids(db: DbSession, session_id: int) -> list[int]:
@@ -60,23 +59,40 @@ def enter(db: DbSession, user_id: int, session_id: int, sid: str, *, screen: boo
 
     Does not commit: the caller commits once the whole join is ready.
     """
+    try:
+        return enter_rows(db, user_id, session_id, sid, screen=screen)
+    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
+        db.rollback()
+        raise JoinInProgress() from exc
+
+
+class JoinInProgress(Conflict):
+    def __init__(self) -> None:
+        super().__init__("join_in_progress", "this connection is already joining a room; try again")
+
+
+def enter_rows(db: DbSession, user_id: int, session_id: int, sid: str, *, screen: bool = False) -> int | None:
+    """`enter` without its handling of a race: the IntegrityError of a socket that joined twice at
+    once is the caller's (a group-commit item rolls back its savepoint, not the batch)."""
     previous = current_room_of(db, sid)
     if previous == session_id:
         return None
     if previous is not None:
         _remove(db, sid)
-    db.add(
-        RoomPresence(
-            sid=sid, session_id=session_id, user_id=user_id, screen=screen, instance_id=instance_id()
+    # Plain INSERTs (no mapped objects to track): the join storm's share of the ORM's work.
+    now = utcnow()
+    db.execute(
+        insert(RoomPresence).values(
+            sid=sid,
+            session_id=session_id,
+            user_id=user_id,
+            screen=screen,
+            instance_id=instance_id(),
+            joined_at=now,
         )
     )
     if not screen:  # a projector is no attendee: no stay to count
-        db.add(RoomVisit(sid=sid, session_id=session_id, user_id=user_id))
-    try:
-        db.flush()
-    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
-        db.rollback()
-        raise Conflict("join_in_progress", "this connection is already joining a room; try again") from exc
+        db.execute(insert(RoomVisit).values(sid=sid, session_id=session_id, user_id=user_id, joined_at=now))
     return previous
 
 

@@ -12,10 +12,11 @@ Limits come from the app config `ROOMS_RATE_LIMITS` ({"question": (count, second
 from __future__ import annotations
 
 import time
+from functools import cache
 from typing import Protocol
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -63,19 +64,8 @@ class DatabaseRateLimiter:
     def hit(self, db: DbSession, key: str, limit: int, window: int) -> bool:
         now = int(time.time())
         start = now - now % window
-        dialect = db.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(RateCounter)
-            .values(key=key, window_start=start, hits=1)
-            .on_conflict_do_update(
-                index_elements=[RateCounter.key, RateCounter.window_start],
-                set_={"hits": RateCounter.hits + 1},
-                where=RateCounter.hits < limit,
-            )
-            .returning(RateCounter.hits)
-        )
-        hits = db.execute(statement).scalar_one_or_none()
+        statement = _upsert(db.get_bind().dialect.name)
+        hits = db.execute(statement, {"key": key, "start": start, "limit": limit}).scalar_one_or_none()
         if hits is None:  # the window's row is at its limit: nothing changed
             return False
         if hits == 1:  # a new window for this key: the old ones are of no use any more
@@ -84,7 +74,29 @@ class DatabaseRateLimiter:
 
     @staticmethod
     def _forget_old(db: DbSession, key: str, start: int) -> None:
-        db.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window_start < start))
+        db.execute(_FORGET_OLD, {"key": key, "start": start})
+
+
+# Built once: every join, vote, question and chat line runs them (building and keying a statement
+# anew cost more than running it).
+_FORGET_OLD = delete(RateCounter).where(
+    RateCounter.key == bindparam("key"), RateCounter.window_start < bindparam("start")
+)
+
+
+@cache
+def _upsert(dialect: str):
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(RateCounter)
+        .values(key=bindparam("key"), window_start=bindparam("start"), hits=1)
+        .on_conflict_do_update(
+            index_elements=[RateCounter.key, RateCounter.window_start],
+            set_={"hits": RateCounter.hits + 1},
+            where=RateCounter.hits < bindparam("limit"),
+        )
+        .returning(RateCounter.hits)
+    )
 
 
 _DEFAULT_LIMITER: RateLimiter = DatabaseRateLimiter()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -44,7 +45,15 @@ from .models import (
     QuestionVote,
     RoomPresence,
 )
-from .presence import current_room_of, enter, leave_room, online_count, presence_of
+from .presence import (
+    JoinInProgress,
+    current_room_of,
+    enter,
+    enter_rows,
+    leave_room,
+    online_count,
+    presence_of,
+)
 
 __all__ = [
     "ask_question",
@@ -159,6 +168,30 @@ def enter_room(
     return session, room
 
 
+def admit(
+    db: DbSession, user: User, session_id: int, *, screen: bool = False
+) -> tuple[ProgrammeSession, bool]:
+    """The checks of a socket's join, from what conference.rooms.hot remembers of the person: the
+    session, and whether they moderate it. `screen` (the hall's projector) needs a moderator. The
+    room's row is made on the first join (its default moderation)."""
+    session = get_live_session(db, session_id)
+    moderator = hot.join_rights(db, user, session)
+    if screen and not moderator:
+        ensure_can_moderate(db, user, session)  # asks the database once more, and says why not
+    hot.room_info(db, session.id)
+    return session, moderator
+
+
+def store_entry(db: DbSession, user_id: int, session_id: int, sid: str, screen: bool) -> int | None:
+    """A group-commit item (conference.group_commit): count the join against the person's rate
+    limit and put the socket in the room (presence and visit rows); the room it left, if any."""
+    ratelimit.consume(db, f"join:{user_id}", "join")
+    try:
+        return enter_rows(db, user_id, session_id, sid, screen=screen)
+    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
+        raise JoinInProgress() from exc  # the item's savepoint is rolled back, not the batch
+
+
 def room_state(
     db: DbSession,
     user: User,
@@ -201,7 +234,11 @@ def shared_room_state(db: DbSession, session: ProgrammeSession) -> dict:
         "presence": presence_of(db, session),
         "questions": _question_rows_payload(
             db,
-            select(Question).where(Question.session_id == session.id, Question.status.in_(PUBLIC_STATUSES)),
+            _with_votes_and_authors(
+                select(Question).where(
+                    Question.session_id == session.id, Question.status.in_(PUBLIC_STATUSES)
+                )
+            ),
             room.pinned_question_id,
             with_author=lambda _q: False,
         ),
@@ -232,8 +269,34 @@ def personal_room_state(db: DbSession, joiner: hooks.Joiner, session: ProgrammeS
     return state
 
 
-def _question_rows_payload(db: DbSession, query, pinned_id: int | None, *, with_author) -> list[dict]:
-    """Questions of `query` as payloads, authors and vote counts read with them (one query)."""
+@cache
+def _personal_questions_query(moderator: bool) -> Select:
+    """What a joiner sees besides the public list (bind parameters `session_id`, `user_id`): built
+    once, as every join runs it (building and keying it anew cost more than running it)."""
+    query = select(Question).where(
+        Question.session_id == bindparam("session_id"), Question.status != QuestionStatus.DISMISSED.value
+    )
+    if moderator:
+        query = query.where((Question.status == QuestionStatus.PENDING.value) | Question.anonymous.is_(True))
+    else:
+        query = query.where(Question.user_id == bindparam("user_id"))
+    return _with_votes_and_authors(query)
+
+
+def _question_rows_payload(
+    db: DbSession, query, pinned_id: int | None, *, with_author, params: dict | None = None
+) -> list[dict]:
+    """Questions of `query` (`_with_votes_and_authors`) as payloads (one query)."""
+    rows = db.execute(query, params or {}).all()
+    result = [
+        question_payload(q, count or 0, pinned_id == q.id, with_author=with_author(q)) for q, count in rows
+    ]
+    result.sort(key=_question_order)
+    return result
+
+
+def _with_votes_and_authors(query: Select) -> Select:
+    """`query` (of Question) with each question's vote count, its author loaded with it."""
     votes = (
         select(func.count())
         .select_from(QuestionVote)
@@ -241,12 +304,7 @@ def _question_rows_payload(db: DbSession, query, pinned_id: int | None, *, with_
         .correlate(Question)
         .scalar_subquery()
     )
-    rows = db.execute(query.add_columns(votes).options(joinedload(Question.author))).all()
-    result = [
-        question_payload(q, count or 0, pinned_id == q.id, with_author=with_author(q)) for q, count in rows
-    ]
-    result.sort(key=_question_order)
-    return result
+    return query.add_columns(votes).options(joinedload(Question.author))
 
 
 def _question_order(question: dict) -> tuple:
@@ -258,15 +316,14 @@ def _personal_questions(
 ) -> list[dict]:
     """The public list, plus what this person may see besides: a moderator the queue and every
     anonymous author, an attendee their own pending questions and their name on their own."""
-    query = select(Question).where(
-        Question.session_id == session.id, Question.status != QuestionStatus.DISMISSED.value
-    )
-    if joiner.moderator:
-        query = query.where((Question.status == QuestionStatus.PENDING.value) | Question.anonymous.is_(True))
-    else:
-        query = query.where(Question.user_id == joiner.user.id)
     pinned = next((q["id"] for q in public if q["pinned"]), None)
-    extra = _question_rows_payload(db, query, pinned, with_author=lambda _q: True)
+    extra = _question_rows_payload(
+        db,
+        _personal_questions_query(joiner.moderator),
+        pinned,
+        with_author=lambda _q: True,
+        params={"session_id": session.id, "user_id": joiner.user.id},
+    )
     if not extra:
         return public
     by_id = {q["id"]: q for q in public}
@@ -411,15 +468,16 @@ def _vote_counts(db: DbSession, question_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+_MY_VOTES = (
+    select(QuestionVote.question_id)
+    .join(Question, Question.id == QuestionVote.question_id)
+    .where(QuestionVote.user_id == bindparam("user_id"), Question.session_id == bindparam("session_id"))
+    .order_by(QuestionVote.question_id)
+)
+
+
 def my_votes(db: DbSession, user_id: int, session_id: int) -> list[int]:
-    return list(
-        db.scalars(
-            select(QuestionVote.question_id)
-            .join(Question, Question.id == QuestionVote.question_id)
-            .where(QuestionVote.user_id == user_id, Question.session_id == session_id)
-            .order_by(QuestionVote.question_id)
-        )
-    )
+    return list(db.scalars(_MY_VOTES, {"user_id": user_id, "session_id": session_id}))
 
 
 def ask_question(db: DbSession, user: User, session_id: int, text: str, anonymous: bool = False) -> Question:

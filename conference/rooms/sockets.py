@@ -10,6 +10,9 @@ Clients upsert questions by id and merge fields, so receiving both copies is har
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app, has_app_context, request
 from flask_socketio import join_room as enter_socket_room
@@ -17,10 +20,10 @@ from flask_socketio import leave_room as leave_socket_room
 from sqlalchemy import select
 
 from .. import group_commit, hooks, realtime_tasks
-from ..errors import NotFound
+from ..errors import NotFound, ServiceError
 from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
-from ..realtime import LIVE, LiveEvents, hot_event, live_event, ok, on_disconnect
+from ..realtime import LIVE, LiveEvents, hot_event, live_event, ok, on_disconnect, still_connected
 from . import hot, presence, services, session_end
 from .access import (
     can_moderate,
@@ -97,27 +100,74 @@ def _flush_presence(session_id: int) -> None:
 @live_event(JoinRoom)
 def on_join(user, payload: JoinRoom):
     sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-    previous = services.current_room_of(db.session, sid)
-    session, room = services.enter_room(db.session, user, payload.session_id, sid, screen=payload.screen)
+    db.session.commit()  # the login check's reads: their pooled connection goes back before the queue
+    with join_turn():
+        return _join(user, payload, sid)
+
+
+def _join(user, payload: JoinRoom, sid: str) -> dict:
+    session, moderator = services.admit(db.session, user, payload.session_id, screen=payload.screen)
+    user_id, session_id, screen = user.id, session.id, payload.screen
+    db.session.commit()  # the reads are done: the batch below may need this connection
+    if not still_connected(sid):  # gone while it waited for its turn: nothing to write
+        raise ServiceError("disconnected", "the connection closed during the join")
+    # The presence and visit rows (and the join's rate-limit count) are written with the other
+    # joins of the moment in one transaction; the ack leaves after that commit.
+    previous = group_commit.submit(
+        lambda batch: services.store_entry(batch, user_id, session_id, sid, screen)
+    )
+    if not still_connected(sid):
+        # Gone while the batch committed: its disconnect clean-up may have run before the rows
+        # existed. Take them out (a no-op when the clean-up ran after them), or they would count an
+        # absent person forever.
+        services.leave_room(db.session, sid)
+        raise ServiceError("disconnected", "the connection closed during the join")
     for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
         step(db.session, user, session)
     if previous is not None and previous != payload.session_id:
         _leave_socket_rooms(sid, previous)
     # Into the Socket.IO rooms first, then the state: a change broadcast from now on reaches this
     # socket, and the snapshot holds every change broadcast before (see rooms/snapshots.py).
-    moderator = can_moderate(db.session, user, session)
     _enter_socket_rooms(session, user, moderator)
     db.session.commit()  # nothing to write: the reads below start a transaction of their own, now
     try:
-        state = services.room_state(db.session, user, session, room, cached=True, moderator=moderator)
+        state = services.room_state(db.session, user, session, cached=True, moderator=moderator)
     except Exception:
         _leave_socket_rooms(sid, payload.session_id)
         raise
-    _people_moved(payload.session_id, previous)
+    _people_moved(payload.session_id, previous, entered=True)
     hot.remember_join(sid, user, state["session"], state["is_moderator"])
     ack = ok(state=state)
     _after_join(user, payload.session_id)
     return ack
+
+
+JOIN_TURNS = "rooms.join_turns"
+
+
+@contextmanager
+def join_turn() -> Iterator[None]:
+    """At most ROOMS_JOIN_CONCURRENCY joins of this process do their database work at once; the
+    others wait here, in turn, for up to ROOMS_JOIN_WAIT_SECONDS (then `server_busy`), instead of
+    queueing for a pooled connection whose wait (the pool's timeout) would refuse them as
+    `database_unavailable` in a join storm."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    size = int(app.config["ROOMS_JOIN_CONCURRENCY"])
+    if size <= 0:
+        yield
+        return
+    turns = app.extensions.get(JOIN_TURNS)
+    if turns is None or turns[0] != size:
+        turns = app.extensions[JOIN_TURNS] = (size, threading.BoundedSemaphore(size))
+    semaphore = turns[1]
+    if not semaphore.acquire(timeout=float(app.config["ROOMS_JOIN_WAIT_SECONDS"])):
+        raise ServiceError(
+            "server_busy", "too many people are joining at this moment; try again shortly", status=503
+        )
+    try:
+        yield
+    finally:
+        semaphore.release()
 
 
 def _enter_socket_rooms(session: ProgrammeSession, user, moderator: bool) -> None:
@@ -166,13 +216,15 @@ def _left_on_disconnect(sid: str, _user) -> None:
         _people_moved(left)
 
 
-def _people_moved(session_id: int, previous: int | None = None) -> None:
-    """After a committed join, leave or switch: the rooms' presence, and other features (attendance)."""
+def _people_moved(session_id: int, previous: int | None = None, *, entered: bool = False) -> None:
+    """After a committed join (`entered`: into `session_id`, from `previous`), leave or switch: the
+    rooms' presence, and other features (attendance; calls prune the rooms someone left)."""
     changed = [session_id] + ([previous] if previous not in (None, session_id) else [])
     for moved in changed:
         announce_presence(moved)
     session = get_live_session(db.session, session_id)
-    hooks.presence_changed.send(session.event_id, session_ids=changed)
+    left = changed[1:] if entered else changed
+    hooks.presence_changed.send(session.event_id, session_ids=changed, left_ids=left)
 
 
 def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -106,6 +106,18 @@ def main_session_of(session: ProgrammeSession) -> ProgrammeSession:
 
 def open_round(db: DbSession, main_session_id: int) -> BreakoutRound | None:
     return db.scalar(select(BreakoutRound).where(BreakoutRound.open_session_id == main_session_id))
+
+
+_RUNNING_ROUND = select(BreakoutRound.id).where(
+    BreakoutRound.open_session_id == bindparam("main_session_id"),
+    BreakoutRound.status == RoundStatus.RUNNING.value,
+)
+
+
+def running_round_id(db: DbSession, main_session_id: int) -> int | None:
+    """The session's running round, if any (a running round is always its session's open one):
+    one small query, built once, as every join asks it."""
+    return db.scalar(_RUNNING_ROUND, {"main_session_id": main_session_id})
 
 
 def latest_round(db: DbSession, main_session_id: int) -> BreakoutRound | None:

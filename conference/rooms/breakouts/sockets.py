@@ -243,7 +243,6 @@ def _tick(round_id: int, interval: float) -> float | None:
 
 def resume_countdown_after_join(db_session, _user, session) -> None:
     """A restarted server resumes the countdown of a running round when someone joins."""
-    main_id = services.main_session_of(session).id
-    round_ = services.open_round(db_session, main_id) or services.latest_round(db_session, main_id)
-    if round_ is not None and round_.status == RoundStatus.RUNNING.value:
-        ensure_timer(round_.id)
+    round_id = services.running_round_id(db_session, services.main_session_of(session).id)
+    if round_id is not None:
+        ensure_timer(round_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -315,6 +315,13 @@ def _close(db: DbSession, poll_id: int, now: datetime, *, only_if_due: bool = Fa
     return True
 
 
+_DUE_IN_SESSION = select(Poll.id).where(
+    Poll.status == PollStatus.OPEN.value,
+    Poll.closes_at <= bindparam("now"),
+    Poll.session_id == bindparam("session_id"),
+)
+
+
 def close_due_polls(
     db: DbSession, *, session_id: int | None = None, now: datetime | None = None
 ) -> list[Poll]:
@@ -323,10 +330,13 @@ def close_due_polls(
     The timer closes a poll at its deadline; this catches the ones a restarted process never timed.
     """
     now = now or utcnow()
-    query = select(Poll.id).where(Poll.status == PollStatus.OPEN.value, Poll.closes_at <= now)
-    if session_id is not None:
-        query = query.where(Poll.session_id == session_id)
-    closed = [poll_id for poll_id in db.scalars(query).all() if _close(db, poll_id, now, only_if_due=True)]
+    if session_id is not None:  # every join asks: the statement is built once
+        due = db.scalars(_DUE_IN_SESSION, {"now": now, "session_id": session_id}).all()
+    else:
+        due = db.scalars(
+            select(Poll.id).where(Poll.status == PollStatus.OPEN.value, Poll.closes_at <= now)
+        ).all()
+    closed = [poll_id for poll_id in due if _close(db, poll_id, now, only_if_due=True)]
     return [get_poll(db, poll_id) for poll_id in closed]
 
 

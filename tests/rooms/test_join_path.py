@@ -1,0 +1,187 @@
+"""The join's own costs (issue #13): the person's rights asked in one statement and remembered per
+person (conference.rooms.hot), dropped when a grant or a registration changes; the presence rows
+written by group commit and committed before the ack; a storm of joins waits its turn
+(ROOMS_JOIN_CONCURRENCY) instead of dying on the pool's timeout."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rooms.support import call
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from statements_support import statements
+
+from conference import group_commit
+from conference.accounts.models import ApiToken
+from conference.extensions import db
+from conference.grants import services as grants
+from conference.programme.models import Event, ProgrammeSession
+from conference.registrations.models import Registration
+from conference.registrations.services import cancel_registration
+from conference.rooms.models import RoomPresence, RoomVisit
+from conference.rooms.sockets import join_turn
+
+
+def _rights_reads(seen: list[str]) -> list[str]:
+    return [s for s in seen if "event_grants" in s or "FROM registrations" in s]
+
+
+def test_a_second_join_of_the_same_person_asks_no_rights_query(app, cast, live_client, joined):
+    joined(cast.bob, cast.plenary)  # the room's first join (its row, its timers)
+    with app.app_context():
+        engine = db.engine
+    with statements(engine, this_thread_only=True) as first:
+        assert call(live_client(cast.alice), "join", {"session_id": cast.plenary})["ok"]
+    assert len(_rights_reads(first)) == 1, first  # registration, grants and moderation: one statement
+    with statements(engine, this_thread_only=True) as again:  # another tab
+        ack = call(live_client(cast.alice), "join", {"session_id": cast.plenary})
+    assert ack["ok"] and ack["state"]["is_moderator"] is False
+    assert _rights_reads(again) == [], again
+
+
+def test_a_grant_given_or_withdrawn_counts_at_the_next_join(app, cast, live_client, joined):
+    assert (
+        call(live_client(cast.alice), "join", {"session_id": cast.plenary})["state"]["is_moderator"] is False
+    )
+    with app.app_context():
+        event = db.session.get_one(Event, cast.event.id)
+        alice = db.session.merge(cast.alice)
+        session = db.session.get_one(ProgrammeSession, cast.plenary)
+        row = grants.grant(db.session, event, alice, "moderator", session=session)
+        grant_id = row.id
+    promoted = call(live_client(cast.alice), "join", {"session_id": cast.plenary})
+    assert promoted["ok"] and promoted["state"]["is_moderator"] is True
+    with app.app_context():
+        grants.revoke(db.session, db.session.get_one(Event, cast.event.id), grant_id)
+    demoted = call(live_client(cast.alice), "join", {"session_id": cast.plenary})
+    assert demoted["ok"] and demoted["state"]["is_moderator"] is False
+
+
+def test_a_cancelled_registration_is_refused_at_the_next_join(app, cast, live_client):
+    assert call(live_client(cast.alice), "join", {"session_id": cast.thematic})["ok"]
+    with app.app_context():
+        registration = db.session.scalar(
+            select(Registration).where(
+                Registration.user_id == cast.alice.id, Registration.event_id == cast.event.id
+            )
+        )
+        cancel_registration(db.session, registration)
+    refused = call(live_client(cast.alice), "join", {"session_id": cast.thematic})
+    assert refused["ok"] is False and refused["error"]["code"] == "not_registered"
+
+
+def test_an_outsider_is_refused_every_time(app, cast, live_client):
+    for _ in range(2):  # a refusal is never remembered as a right
+        refused = call(live_client(cast.outsider), "join", {"session_id": cast.plenary})
+        assert refused["ok"] is False and refused["error"]["code"] == "not_registered"
+
+
+def test_the_presence_is_committed_by_group_commit_before_the_ack(app, cast, live_client):
+    writer = group_commit.writer(app)
+    items = writer.items
+    client = live_client(cast.alice)
+    ack = call(client, "join", {"session_id": cast.thematic})
+    assert ack["ok"]
+    assert writer.items == items + 1
+    with app.app_context(), Session(db.engine) as fresh:  # another connection sees it at once
+        rows = fresh.execute(
+            select(RoomPresence.user_id, RoomPresence.session_id).where(RoomPresence.user_id == cast.alice.id)
+        ).all()
+        visits = fresh.scalars(select(RoomVisit.session_id).where(RoomVisit.user_id == cast.alice.id)).all()
+    assert rows == [(cast.alice.id, cast.thematic)] and visits == [cast.thematic]
+    assert ack["state"]["presence"]["online"] == 1
+
+
+def test_joins_beyond_the_turns_wait_and_all_get_in(app, cast, live_client, make_user, make_registration):
+    app.config["ROOMS_JOIN_CONCURRENCY"] = 1
+    people = [make_user(name=f"Queued {i}") for i in range(6)]
+    for person in people:
+        make_registration(person, cast.event, "online")
+    clients = [live_client(person) for person in people]
+    start = threading.Barrier(len(clients))
+    acks: dict[int, dict] = {}
+
+    def join(i: int) -> None:
+        start.wait()
+        acks[i] = call(clients[i], "join", {"session_id": cast.plenary})
+
+    threads = [threading.Thread(target=join, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(ack["ok"] for ack in acks.values()), acks
+    with app.app_context():
+        assert db.session.scalar(
+            select(db.func.count()).select_from(RoomPresence).where(RoomPresence.session_id == cast.plenary)
+        ) == len(people)
+
+
+def test_a_join_that_waited_too_long_for_its_turn_is_refused_and_writes_nothing(app, cast, live_client):
+    app.config.update(ROOMS_JOIN_CONCURRENCY=1, ROOMS_JOIN_WAIT_SECONDS=0.2)
+    client = live_client(cast.alice)
+    with app.app_context(), join_turn():  # the only turn is taken
+        refused = call(client, "join", {"session_id": cast.plenary})
+    assert refused["ok"] is False and refused["error"]["code"] == "server_busy"
+    with app.app_context():
+        assert db.session.scalar(select(RoomPresence.id).where(RoomPresence.user_id == cast.alice.id)) is None
+    assert call(client, "join", {"session_id": cast.plenary})["ok"]  # the turn is free again
+
+
+def test_a_socket_connect_records_its_tokens_use_through_group_commit(app, cast, live_client):
+    writer = group_commit.writer(app)
+    items = writer.items
+    client = live_client(cast.alice, token=True)
+    assert client.is_connected("/live")
+    assert writer.items == items + 1  # the touch, committed before the connect was accepted
+    with app.app_context(), Session(db.engine) as fresh:
+        used = fresh.scalars(select(ApiToken.last_used_at).where(ApiToken.user_id == cast.alice.id)).all()
+    assert len(used) == 1 and used[0] is not None
+    live_client(cast.alice, token=False)  # a cookie login writes nothing
+    assert writer.items == items + 1
+
+
+def _presence_of(app, user_id: int) -> list:
+    with app.app_context(), Session(db.engine) as fresh:
+        return fresh.scalars(select(RoomPresence.session_id).where(RoomPresence.user_id == user_id)).all()
+
+
+def test_a_socket_gone_while_its_join_waited_for_a_turn_leaves_no_presence(app, cast, live_client):
+    app.config["ROOMS_JOIN_CONCURRENCY"] = 1
+    client = live_client(cast.alice)
+    acks: list = []
+    with app.app_context(), join_turn():  # the only turn is taken: the join waits
+        joining = threading.Thread(
+            target=lambda: acks.append(call(client, "join", {"session_id": cast.plenary}))
+        )
+        joining.start()
+        time.sleep(0.3)
+        client.disconnect(namespace="/live")
+    joining.join(10)
+    assert _presence_of(app, cast.alice.id) == []
+
+
+def test_a_socket_gone_while_its_join_committed_leaves_no_presence(app, cast, live_client):
+    """The disconnect's clean-up runs before the join's rows are committed (it finds nothing): the
+    join notices the socket is gone once committed and takes them out."""
+    client = live_client(cast.alice)
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_batch) -> None:  # a real item of the writer's batch that takes its time
+        started.set()
+        release.wait(10)
+
+    with app.app_context():
+        holder = threading.Thread(target=group_commit.writer(app).submit, args=(hold,))
+    holder.start()
+    assert started.wait(5)
+    joining = threading.Thread(target=lambda: call(client, "join", {"session_id": cast.plenary}))
+    joining.start()
+    time.sleep(0.3)  # the join's rows wait for the next batch
+    client.disconnect(namespace="/live")  # its clean-up finds no presence yet
+    release.set()
+    holder.join(10)
+    joining.join(10)
+    assert _presence_of(app, cast.alice.id) == []
