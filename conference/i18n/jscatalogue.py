@@ -5,19 +5,28 @@ extracts them into the one catalogue (babel.cfg). The page carries, as JSON, thi
 translation of every string the JavaScript marks (found once per process by the same extractor),
 and for plural strings one form per CLDR plural category of the language, which static/js/i18n.js
 picks with `Intl.PluralRules`. The strings stay raw (`%(name)s` placeholders): i18n.js fills them. No second dictionary is kept by hand.
+
+It also carries the refusals (`errors`): for every code of `i18n.messages.BY_CODE`, the sentence a
+page shows for it in this language, so that the live pages show a Socket.IO ack's or an API answer's
+error by its code (`errorText` in i18n.js) while the ack keeps its English `message`. A code whose
+sentence names values from the error's details gives its general sentence and, for each form its
+function declares (`@names`), the sentence the function itself says with stand-ins `%(detail)s` for
+those details (one per plural category when a number picks the form).
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.messages.extract import extract_from_file
 from flask import current_app
-from flask_babel import get_locale, get_translations
+from flask_babel import LazyString, get_locale, get_translations
 from markupsafe import Markup
+
+from .messages import BY_CODE
 
 JS_KEYWORDS = {"t": None, "nt": (1, 2)}
 
@@ -45,6 +54,54 @@ def _plural_samples(language: str) -> dict[str, int]:
     return samples
 
 
+class _Count(int):
+    """A stand-in for a detail that is a number picking the plural form: it picks the form as `value`
+    does and reads as its placeholder, `%(key)s`."""
+
+    key: str
+
+    def __new__(cls, value: int, key: str) -> _Count:
+        number = super().__new__(cls, value)
+        number.key = key
+        return number
+
+    def __str__(self) -> str:
+        return f"%({self.key})s"
+
+
+def _stand_ins(keys: tuple[str, ...], count: str | None, sample: int) -> dict[str, object]:
+    return {key: _Count(sample, key) if key == count else f"%({key})s" for key in keys}
+
+
+def error_messages(language: str) -> dict[str, str | dict]:
+    """code → its sentence in the current language, or {"general", "forms"} for a sentence that names
+    values from the error's details (see the module's docstring). Made once per language and
+    catalogue (some 5 ms of gettext calls that every page would otherwise pay)."""
+    return _error_messages(language, get_translations())
+
+
+@lru_cache(maxsize=32)
+def _error_messages(language: str, _translations: object) -> dict[str, str | dict]:
+    said: dict[str, str | dict] = {}
+    for code, message in BY_CODE.items():
+        if isinstance(message, LazyString):
+            said[code] = str(message)
+            continue
+        forms: list[dict] = []
+        count = getattr(message, "count", None)
+        for keys in getattr(message, "forms", ()):
+            if count in keys:
+                plural = {
+                    category: message(_stand_ins(keys, count, n))
+                    for category, n in _plural_samples(language).items()
+                }
+                forms.append({"needs": list(keys), "count": count, "plural": plural})
+            else:
+                forms.append({"needs": list(keys), "text": message(_stand_ins(keys, None, 0))})
+        said[code] = {"general": message({}), "forms": forms}
+    return said
+
+
 def catalogue() -> dict:
     locale = get_locale()
     language = str(locale) if locale else "en"
@@ -62,7 +119,12 @@ def catalogue() -> dict:
                 category: translations.ungettext(one, many, n)
                 for category, n in _plural_samples(language).items()
             }
-    return {"locale": language, "messages": singular, "plurals": plural}
+    return {
+        "locale": language,
+        "messages": singular,
+        "plurals": plural,
+        "errors": error_messages(language),
+    }
 
 
 def catalogue_json() -> Markup:

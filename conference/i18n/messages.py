@@ -22,9 +22,29 @@ from flask_babel import lazy_gettext as _l
 from ..errors import ServiceError
 from ..wire import InvalidPayload
 
-
 # The refusals whose sentence names the values the error carries in its details (one function each;
 # without the details, as from an older caller, they read the general sentence).
+#
+# `@names(...)` tells the live pages' JavaScript how to say them too (i18n/jscatalogue.py): each form
+# is the detail keys a sentence needs, and `count` the detail (a whole number) that picks the plural
+# form. The catalogue runs the function itself with stand-ins ("%(key)s") for those details, so the
+# JavaScript receives the same translated sentence with placeholders it fills from `error.details`.
+# A function without `@names` gives the JavaScript its general sentence only.
+DetailsMessage = Callable[[Mapping[str, Any]], str]
+
+
+def names(*forms: tuple[str, ...], count: str | None = None) -> Callable[[DetailsMessage], DetailsMessage]:
+    """Declare the detail keys each of a message function's sentences uses (most specific first)."""
+
+    def mark(function: DetailsMessage) -> DetailsMessage:
+        function.forms = forms  # type: ignore[attr-defined]
+        function.count = count  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+@names(("retry_after",), count="retry_after")
 def _too_many_attempts(details: Mapping[str, Any]) -> str:
     seconds = details.get("retry_after")
     if not isinstance(seconds, int):
@@ -41,6 +61,7 @@ def _too_many_attempts(details: Mapping[str, Any]) -> str:
     )
 
 
+@names(("inside_now",), count="inside_now")
 def _capacity_below_inside(details: Mapping[str, Any]) -> str:
     inside = details.get("inside_now")
     if not isinstance(inside, int):
@@ -52,6 +73,7 @@ def _capacity_below_inside(details: Mapping[str, Any]) -> str:
     )
 
 
+@names(("first_day", "last_day"))
 def _day_outside_event(details: Mapping[str, Any]) -> str:
     if "first_day" in details and "last_day" in details:
         return _(
@@ -62,18 +84,21 @@ def _day_outside_event(details: Mapping[str, Any]) -> str:
     return _("Choose a day of the event.")
 
 
+@names(("key",))
 def _duplicate_key(details: Mapping[str, Any]) -> str:
     if "key" in details:
         return _("This form already has a field with the key “%(key)s”.", key=details["key"])
     return _("This form already has a field with this key.")
 
 
+@names(("name",))
 def _name_taken(details: Mapping[str, Any]) -> str:
     if "name" in details:
         return _("This event already has a list called “%(name)s”.", name=details["name"])
     return _("This event already has a list of that name.")
 
 
+@names(("room", "taken_by", "when"))
 def _room_taken(details: Mapping[str, Any]) -> str:
     if {"room", "taken_by", "when"} <= details.keys():
         return _(
@@ -121,6 +146,7 @@ def _file_too_large(details: Mapping[str, Any]) -> str:
     return _("The file is larger than the limit of %(size)s MB.", size=size)
 
 
+@names(("line", "column"), ("byte",))
 def _invalid_json(details: Mapping[str, Any]) -> str:
     if "line" in details and "column" in details:
         return _(
@@ -143,6 +169,7 @@ def _type_not_allowed(details: Mapping[str, Any]) -> str:
     return _("Files of this type are not accepted.")
 
 
+@names(("extension", "expected"))
 def _extension_mismatch(details: Mapping[str, Any]) -> str:
     if "extension" in details and "expected" in details:
         return _(
@@ -229,6 +256,27 @@ BY_CODE: dict[str, LazyString | Callable[[Mapping[str, Any]], str]] = {
     "invalid_json": _invalid_json,
     "invalid_characters": _l("The text contains a character that is not allowed."),
     "rate_limited": _l("Slow down: too many actions in a short time. Try again in a moment."),
+    "csrf_failed": _l("This page has expired: reload it and try again."),
+    "database_unavailable": _l("The server cannot reach its database now: try again in a moment."),
+    "internal_error": _l("Something went wrong on the server: nothing was changed. Try again in a moment."),
+    "bad_host": _l("This site does not answer to that address."),
+    "token_not_allowed": _l("An API token cannot do this: use the website."),
+    "insufficient_scope": _l(
+        "This device's token is not allowed to do this: ask the organisers for one that is."
+    ),
+    # the live connection (realtime.py, socket_edges.py, and static/js/live-connection.js's own two)
+    "storage_failed": _l("The server could not save this: nothing was changed. Try again."),
+    "unknown_event": _l("This page is out of date: reload it."),
+    "invalid_event": _l("This page sent something the server does not understand: reload it."),
+    "payload_too_large": _l("This is too large to send."),
+    "timeout": _l("The server did not answer in time: check the connection and try again."),
+    "no_reply": _l("The server gave no answer: try again."),
+    # the scanner's API, whose refusals the scanner page shows
+    "batch_too_large": _l("Too many scans were sent at once: sync again."),
+    "scan_id_reused": _l("This scan was already sent with other details: scan the badge again."),
+    "invalid_scanned_at": _l("The scan's time is not valid: check this device's clock."),
+    "invalid_direction": _l("Choose entry or exit."),
+    "scan_not_found": _l("There is no accepted scan to undo."),
     # programme
     "event_not_found": _l("No such event."),
     "speaker_not_found": _l("No such speaker in this event."),
@@ -240,6 +288,7 @@ BY_CODE: dict[str, LazyString | Callable[[Mapping[str, Any]], str]] = {
     "parent_not_in_event": _l("The parent session must belong to this event."),
     "parent_is_breakout": _l("A breakout cannot contain breakouts of its own."),
     "room_taken": _room_taken,
+    "invalid_schedule": _l("The programme file has problems: nothing was imported."),
     "event_published": _l("Unpublish the event before deleting it."),
     "event_has_registrations": _l("People have registered for this event: it cannot be deleted."),
     "session_has_breakouts": _l("Delete or move this session's breakouts first."),

@@ -133,17 +133,20 @@ SUBJECTS = {
 
 def _tell(db: DbSession, meeting: Meeting, by: User, what: str) -> None:
     """An e-mail to the other person, queued in the caller's transaction (sent only if it commits)."""
+    from ..i18n.content import localized
     from ..i18n.formatting import local_time
     from ..mail.services import absolute_url, enqueue_template, written_in
 
     event = db.get_one(Event, meeting.event_id)  # the meeting's foreign key
     to = meeting.other(by.id)
     tz = event.tz
-    with written_in(to, event):  # the recipient's language, not the sender's
+    with written_in(to, event) as language:  # the recipient's language, not the sender's
+        # the event and the practice by their organisers' translations into it, else the originals
+        title = localized(event, "title", language)
         enqueue_template(
             db,
             to=to.email,
-            subject=str(SUBJECTS[what]) % {"by": by.name, "title": event.title},
+            subject=str(SUBJECTS[what]) % {"by": by.name, "title": title},
             template="meeting",
             kind=f"meeting_{what}",
             recipient=to,
@@ -151,6 +154,8 @@ def _tell(db: DbSession, meeting: Meeting, by: User, what: str) -> None:
             what=what,
             meeting=meeting,
             event=event,
+            title=title,
+            practice_title=localized(meeting.practice, "title", language) if meeting.practice else "",
             when=_(
                 "%(day)s, %(start)s–%(end)s",
                 day=local_time(meeting.starts_at, tz, "%A %-d %B"),

@@ -3,7 +3,8 @@ confirmation or cancellation notice sent when a registration changes.
 
 Each message is queued in the outbox in the same transaction as its cause (see conference.mail).
 Invitations carry a 7-day sign-in link that lets the person set a password; in-person participants
-get their QR badge attached; confirmations carry an .ics file of the event.
+get their QR badge attached; confirmations carry an .ics file of the event. Each is written in its
+recipient's language, the event named by its organisers' translation into it where one exists.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..db_session import DbSession
 from ..db_types import utcnow
 from ..errors import ServiceError
 from ..hooks import registration_changed
+from ..i18n.content import localized
 from ..i18n.formatting import local_time
 from ..mail.services import Attachment, absolute_url, enqueue_template, written_in
 from ..programme.models import Event
@@ -50,11 +52,14 @@ def _badge_attachment(db: DbSession, registration: Registration) -> Attachment:
     return Attachment("badge.png", "image/png", badge_png(badge_token(db, registration)))
 
 
-def _common(registration: Registration) -> dict:
+def _common(registration: Registration, language: str) -> dict:
+    """What every registration mail names; `title` is the event's title in the recipient's `language`
+    (the organisers' translation, else the original)."""
     event = registration.event
     return {
         "user": registration.user,
         "event": event,
+        "title": localized(event, "title", language),
         "when": event_dates(event),
         "mode_label": _("In person") if registration.mode == Mode.IN_PERSON.value else _("Online"),
         "in_person": registration.mode == Mode.IN_PERSON.value,
@@ -71,18 +76,18 @@ def queue_invitation(db: DbSession, registration: Registration) -> None:
     user, event = registration.user, registration.event
     attachments = [_badge_attachment(db, registration)] if registration.mode == Mode.IN_PERSON.value else []
     token = issue_link(db, user, LinkPurpose.INVITATION.value)
-    with written_in(user, event):
+    with written_in(user, event) as language:
         enqueue_template(
             db,
             to=user.email,
-            subject=_("Your invitation: %(title)s", title=event.title),
+            subject=_("Your invitation: %(title)s", title=localized(event, "title", language)),
             template="invitation",
             kind="invitation",
             attachments=attachments,
             url=link_url(token),
             lifetime=describe_lifetime(LinkPurpose.INVITATION.value),
             event_url=absolute_url("programme.event_overview", slug=event.slug),
-            **_common(registration),
+            **_common(registration, language),
         )
     registration.invited_at = utcnow()
 
@@ -153,38 +158,39 @@ def queue_confirmation(db: DbSession, registration: Registration) -> None:
         enqueue_template(
             db,
             to=registration.user.email,
-            subject=_("Registration confirmed: %(title)s", title=event.title),
+            subject=_("Registration confirmed: %(title)s", title=localized(event, "title", language)),
             template="confirmation",
             kind="confirmation",
             attachments=attachments,
             agenda_url=absolute_url("programme.agenda", slug=event.slug),
             mine_url=absolute_url("registrations.mine"),
-            **_common(registration),
+            **_common(registration, language),
         )
 
 
 def queue_cancellation(db: DbSession, registration: Registration) -> None:
     event = registration.event
-    with written_in(registration.user, event):
+    with written_in(registration.user, event) as language:
         enqueue_template(
             db,
             to=registration.user.email,
-            subject=_("Registration cancelled: %(title)s", title=event.title),
+            subject=_("Registration cancelled: %(title)s", title=localized(event, "title", language)),
             template="cancellation",
             kind="cancellation",
             register_url=absolute_url("registrations.register", slug=event.slug),
-            **_common(registration),
+            **_common(registration, language),
         )
 
 
 def queue_status_notice(db: DbSession, registration: Registration, change: str) -> None:
     """Pending approval, on the waiting list, or declined: a short notice of where the person stands."""
     event = registration.event
-    with written_in(registration.user, event):
+    with written_in(registration.user, event) as language:
+        title = localized(event, "title", language)
         subjects = {
-            "pending": _("Registration received, awaiting approval: %(title)s", title=event.title),
-            "waitlisted": _("On the waiting list: %(title)s", title=event.title),
-            "declined": _("Registration declined: %(title)s", title=event.title),
+            "pending": _("Registration received, awaiting approval: %(title)s", title=title),
+            "waitlisted": _("On the waiting list: %(title)s", title=title),
+            "declined": _("Registration declined: %(title)s", title=title),
         }
         enqueue_template(
             db,
@@ -193,7 +199,7 @@ def queue_status_notice(db: DbSession, registration: Registration, change: str) 
             template=f"status_{change}",
             kind=change,
             mine_url=absolute_url("registrations.mine"),
-            **_common(registration),
+            **_common(registration, language),
         )
 
 

@@ -2,7 +2,7 @@
 // Everything reaches the DOM through textContent (dom.js); the chart is a server-drawn SVG loaded as an <img>.
 import { el, replaceChildren, timeOfDay } from "./dom.js";
 import { liveAvailable, openLive, request } from "./live-connection.js";
-import { t } from "./i18n.js";
+import { errorText, t } from "./i18n.js";
 
 var root = document.querySelector(".attendance[data-event-slug]");
 if (root) { followAttendance(root); }
@@ -95,7 +95,7 @@ function followAttendance(root) {
       request(socket, "attendance:subscribe", { event_slug: slug }).then(function (ack) {
         if (!ack.ok && ack.error && ack.error.code === "timeout") { setStatus(t("No answer from the server; retrying…"), "offline"); return; }
         if (!ack.ok) {
-          setStatus(t("Live updates refused: %(reason)s", { reason: (ack.error && ack.error.message) || t("unknown error") }), "offline");
+          setStatus(t("Live updates refused: %(reason)s", { reason: errorText(ack.error, t("unknown error")) }), "offline");
           return;
         }
         render(ack.report);

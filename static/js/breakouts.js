@@ -7,7 +7,7 @@
 import { el, minutesSeconds, replaceChildren, setText, show, smallButton } from "./dom.js";
 import { LIMITS } from "./limits.js";
 import Live from "./live.js";
-import { languageName, t } from "./i18n.js";
+import { errorText, languageName, t } from "./i18n.js";
 
 var root = document.getElementById("breakouts");
 if (root) { startBreakouts(root); }
@@ -20,7 +20,7 @@ function startBreakouts(root) {
 
   function $(name) { return root.querySelector('[data-bo="' + name + '"]'); }
   function all(name) { return root.querySelectorAll('[data-bo="' + name + '"]'); }
-  function fail(ack) { setText($("error"), ack && ack.error ? ack.error.message : ""); return !(ack && ack.ok); }
+  function fail(ack) { setText($("error"), ack && !ack.ok ? errorText(ack.error) : ""); return !(ack && ack.ok); }
 
   function running() { return !!(state && state.round && state.round.status === "running"); }
   function roundId() { return state && state.round ? state.round.id : null; }

@@ -20,7 +20,7 @@
  */
 import { modal } from "./dialogs.js";
 import { el, setText, show, smallButton } from "./dom.js";
-import { nt, t } from "./i18n.js";
+import { errorText, nt, t } from "./i18n.js";
 
 var SPEAKING_LEVEL = 0.04;
 
@@ -58,7 +58,7 @@ export function startCalls(root, host) {
 
   function status(text) { setText($("status"), text || ""); }
   function failure(box, ack, fallback) {
-    var text = ack && !ack.ok ? ((ack.error && ack.error.message) || fallback) : "";
+    var text = ack && !ack.ok ? errorText(ack.error, fallback) : "";
     setText(box, text);
     show(box, !!text);
     return !!text;
@@ -195,7 +195,7 @@ export function startCalls(root, host) {
     status(t("Joining the call…"));
     return Live.emit("call:join", Object.assign(host.key(), { video: !!local.video })).then(function (ack) {
       if (failure($("error"), ack, "could not join the call") || !ack.ok) {
-        status(ack.error && ack.error.message);
+        status(errorText(ack.error));
         releaseDevices();
         return ack;
       }

@@ -1,7 +1,7 @@
 // Staff dashboard: live per-list numbers from the `checkin:stats` broadcast on /live.
 import { el, replaceChildren, timeOfDay } from "./dom.js";
 import { liveAvailable, openLive, request } from "./live-connection.js";
-import { t } from "./i18n.js";
+import { errorText, t } from "./i18n.js";
 
 const table = document.getElementById("stats");
 const state = document.getElementById("live-state");
@@ -55,7 +55,7 @@ function followCheckins() {
         state.textContent = t("Live");
         ack.lists.forEach(render);
       } else {
-        state.textContent = t("Not live: %(reason)s", { reason: (ack.error && ack.error.message) || t("refused") });
+        state.textContent = t("Not live: %(reason)s", { reason: errorText(ack.error, t("refused")) });
       }
     }),
     onDisconnect: () => { state.textContent = t("Reconnecting…"); },

@@ -2,7 +2,7 @@
 // and an offline mode that verifies badges on the device and queues scans in IndexedDB.
 import { announcer } from "./announcer.js";
 import { el, timeOfDay } from "./dom.js";
-import { nt, t } from "./i18n.js";
+import { errorText, nt, t } from "./i18n.js";
 import { LIMITS } from "./limits.js";
 
 const scanner = document.getElementById("scanner");
@@ -152,7 +152,7 @@ function startScanner(root) {
       const batch = items.slice(0, SYNC_BATCH);
       const { status, data } = await api("POST", "/sync", { scans: batch });
       if (status !== 200) {
-        setOffline(state.offline, t("Sync refused: %(reason)s", { reason: (data && data.error && data.error.message) || status }));
+        setOffline(state.offline, t("Sync refused: %(reason)s", { reason: errorText(data && data.error, String(status)) }));
         return;
       }
       await queueDelete(batch.map((item) => item.scan_id));
@@ -316,7 +316,7 @@ function startScanner(root) {
       if (!state.offline) {
         try {
           const { status, data } = await api("POST", "/scan", scan);
-          answer = data && data.result ? data : { result: "error", message: (data && data.error && data.error.message) || ("HTTP " + status) };
+          answer = data && data.result ? data : { result: "error", message: errorText(data && data.error, "HTTP " + status) };
         } catch (err) {
           if (!(err instanceof NetworkDown)) throw err;
           setOffline(true);
@@ -347,6 +347,7 @@ function startScanner(root) {
     wrong_day: t("This list is for another day."), capacity_reached: t("The room is at capacity."),
     no_reentry: t("Re-entry is not allowed on this list."), already_inside: t("Already inside."),
     not_inside: t("No entry to leave from."), no_registration: t("No registration behind this badge."),
+    cancelled: t("This registration was cancelled."),
     no_offline_data: t("No offline data for this list yet."), exit: t("Exit recorded."), reentry: t("Re-entry."),
   };
 

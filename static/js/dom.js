@@ -3,6 +3,7 @@
  * User text only ever enters the page through textContent: `el` and `setText` are the way in, and
  * nothing here assigns HTML.
  */
+import { errorText } from "./i18n.js";
 
 /* A new element. `attrs`: className, data-* and aria-* (set as attributes), anything else as a
  * property (type, disabled, href, title, ...). `text`, when given, becomes its text content. */
@@ -41,12 +42,12 @@ export function replaceChildren(parent, children) {
   if (parent) { parent.replaceChildren(...(children || [])); }
 }
 
-/* An acknowledgement's error in its box: the server's message (or `fallback`) when the ack failed,
- * the box emptied and hidden when it succeeded. */
+/* An acknowledgement's error in its box, in the page's language (i18n.js errorText: by its code, else
+ * the server's message, else `fallback`) when the ack failed; the box emptied and hidden when it succeeded. */
 export function showAckError(box, ack, fallback) {
   if (!box) { return; }
   if (ack && !ack.ok) {
-    box.textContent = (ack.error && ack.error.message) || fallback;
+    box.textContent = errorText(ack.error, fallback);
     box.hidden = false;
   } else {
     box.textContent = "";

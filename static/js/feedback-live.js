@@ -2,9 +2,9 @@
  * or when the server says `session:ended`) to people who attended it, and sent with fetch.
  * The server decides (status open / answered / not_over / not_attended); the page only asks it.
  * The box carries data-feedback-url (the survey's JSON). User text enters through textContent; the
- * words come from the page's catalogue (i18n.js), a refusal's by its code (the API's message is English). */
+ * words come from the page's catalogue (i18n.js), a refusal's by its code (errorText; the API's message is English). */
 import { el, replaceChildren, setText, show } from "./dom.js";
-import { t } from "./i18n.js";
+import { errorText, t } from "./i18n.js";
 import Live from "./live.js";
 
 var box = document.getElementById("feedback-box");
@@ -12,19 +12,6 @@ var form = document.getElementById("feedback-form");
 var note = document.getElementById("feedback-note");
 var errorBox = document.getElementById("feedback-error");
 var csrf = document.querySelector('meta[name="csrf-token"]');
-
-function refusal(error) {
-  var code = error && error.code;
-  var known = {
-    already_answered: t("You have already given feedback on this session."),
-    session_not_over: t("The survey opens when the session is over."),
-    not_attended: t("Only people who attended this session give feedback on it."),
-    invalid_ratings: t("Rate every question from 1 to 5."),
-    invalid_rating: t("Rate every question from 1 to 5."),
-    invalid_comment: t("The comment is too long."),
-  };
-  return known[code] || t("The feedback could not be sent.");
-}
 
 function ratingField(question) {
   var fieldset = el("fieldset", { className: "rating" });
@@ -86,7 +73,7 @@ if (form) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
       if (result.ok) { show(errorBox, false); draw(result.body); return; }
-      setText(errorBox, refusal(result.body.error));
+      setText(errorBox, errorText(result.body && result.body.error, t("The feedback could not be sent.")));
       show(errorBox, true);
     }).catch(function () {
       setText(errorBox, t("The feedback could not be sent: check the connection and try again."));

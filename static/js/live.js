@@ -20,7 +20,7 @@
  */
 import { el, setText, show } from "./dom.js";
 import { openLive, request } from "./live-connection.js";
-import { t } from "./i18n.js";
+import { errorText, t } from "./i18n.js";
 
 var body = document.body;
 var stateHandlers = [];
@@ -121,7 +121,7 @@ function join(sessionId) {
       banner(null);
       applyState(ack.state);
     } else {
-      banner(t("Could not enter the room: %(reason)s", { reason: (ack.error && ack.error.message) || t("unknown error") }), "error");
+      banner(t("Could not enter the room: %(reason)s", { reason: errorText(ack.error, t("unknown error")) }), "error");
     }
     if (joining === 0) { replayHeldBack(); }
     return ack;

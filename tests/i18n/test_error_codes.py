@@ -16,15 +16,10 @@ from conference.programme.editing import invalid
 
 PACKAGE = Path(__file__).resolve().parents[2] / "conference"
 
-# Codes only raised where no HTML page answers: JSON-only endpoints (the scanner's and the offline
-# sync's API, which the scanner page shows through its own result texts), the command line, and the
-# mail outbox's internal check. Each line says where the code comes from.
+# Codes that no person ever reads: programming errors caught before anything reaches a page or a
+# script (the scanner's API codes are listed in BY_CODE: the scanner page shows them). Each line says
+# where the code comes from.
 API_ONLY = {
-    "batch_too_large": "checkin/sync.py: POST /api/v1/.../checkin/sync (JSON only)",
-    "scan_id_reused": "checkin/answers.py: a scan API request sent again with another body (JSON only)",
-    "invalid_scanned_at": "checkin/scanning.py: the offline queue's timestamp of a scan (JSON only)",
-    "invalid_direction": "checkin/scanning.py: the scan API's in/out flag (JSON only)",
-    "scan_not_found": "checkin/undo.py: the scan API's undo of an unknown scan_id (JSON only)",
     "invalid_purpose": "accounts/links.py: a programming error (a link purpose the code never passes)",
     "invalid_recipient": "mail/services.py: a programming error (the outbox refuses a bad To: address)",
 }

@@ -150,3 +150,86 @@ def test_the_confirmations_calendar_is_in_the_recipients_language(
     assert titles[:2] == ["الندوة", "الجلسة الافتتاحية"] and "AI Ethics" in titles  # no translation: original
     opening = next(e for e in calendar.walk("VEVENT") if str(e["summary"]) == "الجلسة الافتتاحية")
     assert "Dr. Test Speaker" in str(opening["description"]) and "Speakers" not in str(opening["description"])
+
+
+def test_registration_mails_name_the_event_by_its_translation_with_a_fallback(
+    app, make_user, make_event, smtp_server, logged_in_client
+):
+    """Subject, text and HTML call the event by the organisers' translation into the recipient's
+    language; a language without one reads the original title."""
+    from flask_babel import force_locale, gettext
+
+    from conference.registrations import mailings
+    from conference.registrations.models import Registration
+
+    event = make_event()
+    original = event.title
+    _set(app, Event, event.id, translations={"title": {"ar": "الندوة الإقليمية", "fr": "Le Colloque"}})
+    readers = {}
+    for email, language in [
+        ("layla@example.org", "ar"),
+        ("claire@example.org", "fr"),
+        ("pedro@example.org", "es"),
+        ("john@example.org", "en"),
+    ]:
+        readers[language] = user = make_user(email=email)
+        _set(app, User, user.id, language=language)
+        client = logged_in_client(user)
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        assert post_form(client, f"/events/{event.slug}/register", {"mode": "online"}).status_code == 303
+    with app.app_context():
+        registration = _db.session.query(Registration).filter_by(user_id=readers["ar"].id).one()
+        mailings.invite(_db.session, registration)
+    deliver(app)
+
+    confirmation, invitation = smtp_server.mailbox.to("layla@example.org")
+    assert confirmation["Subject"] == "تأكد التسجيل: الندوة الإقليمية"
+    assert invitation["Subject"].endswith(": الندوة الإقليمية")
+    for message in (confirmation, invitation):
+        text, html = text_of(message), html_of(message)
+        assert "الندوة الإقليمية" in text and original not in text
+        assert "<strong>الندوة الإقليمية</strong>" in html and original not in html
+    with app.test_request_context(), force_locale("ar"):
+        sign_in_to = gettext("Sign in to %(title)s", title="الندوة الإقليمية")
+    assert f">{sign_in_to}</a>" in html_of(invitation) and sign_in_to != "Sign in to الندوة الإقليمية"
+
+    [claire] = smtp_server.mailbox.to("claire@example.org")
+    assert claire["Subject"] == "Inscription confirmée : Le Colloque"
+    assert "Le Colloque" in text_of(claire) and original not in text_of(claire)
+    assert "<strong>Le Colloque</strong>" in html_of(claire)
+
+    for address, subject in [
+        ("pedro@example.org", f"Inscripción confirmada: {original}"),
+        ("john@example.org", f"Registration confirmed: {original}"),
+    ]:
+        [message] = smtp_server.mailbox.to(address)
+        assert message["Subject"] == subject  # no Spanish translation: the original, in a Spanish sentence
+        assert original in text_of(message) and f"<strong>{original}</strong>" in html_of(message)
+        assert "Colloque" not in text_of(message) and "الندوة" not in html_of(message)
+
+
+def test_a_status_notice_and_a_cancellation_use_the_translated_title(
+    app, make_user, make_event, smtp_server, logged_in_client
+):
+    from conference.registrations import mailings
+    from conference.registrations.models import Registration
+
+    event = make_event()
+    _set(app, Event, event.id, translations={"title": {"ru": "Симпозиум"}})
+    user = make_user(email="olga@example.org")
+    _set(app, User, user.id, language="ru")
+    assert (
+        post_form(logged_in_client(user), f"/events/{event.slug}/register", {"mode": "online"}).status_code
+        == 303
+    )
+    with app.app_context():
+        registration = _db.session.query(Registration).filter_by(user_id=user.id).one()
+        mailings.queue_status_notice(_db.session, registration, "waitlisted")
+        mailings.queue_cancellation(_db.session, registration)
+        _db.session.commit()
+    deliver(app)
+    _confirmation, waitlisted, cancelled = smtp_server.mailbox.to("olga@example.org")
+    for message in (waitlisted, cancelled):
+        assert message["Subject"].endswith("Симпозиум"), message["Subject"]
+        assert "Симпозиум" in text_of(message) and event.title not in text_of(message)
+        assert "<strong>Симпозиум</strong>" in html_of(message)

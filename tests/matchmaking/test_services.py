@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from concurrency_support import run_together
+from mail_support import smtp_server  # noqa: F401 - the SMTP server fixture
 from sqlalchemy import func, select
 
 from conference.accounts.models import User
@@ -529,3 +530,31 @@ def test_a_meeting_mail_speaks_its_recipients_language_not_the_senders(app, db, 
     )
     assert 'lang="ar" dir="rtl"' in requested.html
     assert accepted.subject == f"Kim Owner accepted your meeting · {_e(db, mm).title}"  # to Thida: English
+
+
+def test_a_meeting_mail_names_the_event_and_the_practice_by_their_translations(app, db, mm, smtp_server):
+    """The owner reads French: subject, text and HTML call the event and the practice by the French
+    the organisers gave them; the requester, reading English, gets the originals back."""
+    from mail_support import deliver, text_of
+
+    practice = offer(db, mm, translations={"title": {"fr": "Numérisation rapide"}})
+    _e(db, mm).translations = {"title": {"fr": "Le Colloque"}}
+    _u(db, mm.owner).language = "fr"
+    db.commit()
+    original = _e(db, mm).title
+    meeting = ask(db, mm, mm.thai, mm.owner, practice_id=practice.id)
+    answer(db, meeting, mm.owner, "accept")
+    deliver(app)
+
+    def meeting_mails(user):  # (their registration's confirmation came before)
+        return [m for m in smtp_server.mailbox.to(_u(db, user).email) if "· " in m["Subject"]]
+
+    [requested] = meeting_mails(mm.owner)
+    assert requested["Subject"] == "Thida Thai vous demande un rendez-vous · Le Colloque"
+    text = text_of(requested)
+    html = requested.get_body(preferencelist=("html",)).get_content()
+    for body in (text, html):
+        assert "Le Colloque" in body and "au sujet de « Numérisation rapide »" in body
+        assert original not in body and "Rapid Digitization" not in body
+    [accepted] = meeting_mails(mm.thai)
+    assert accepted["Subject"] == f"Kim Owner accepted your meeting · {original}"
