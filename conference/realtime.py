@@ -295,13 +295,24 @@ def init_app(app: Flask) -> None:
 
 @_live.on("connect")
 def handle_connect(auth=None):
+    """Accept the socket, or refuse it with a reason. Every connect gets one of the two answers:
+    python-socketio answers nothing when this raises anything but ConnectionRefusedError, and
+    socket.io-client then waits for the namespace for ever (its timeout covers the transport only)."""
     try:
         identity = authenticate_connection(auth)
+    except ConnectionRefusedError:
+        raise
     except SQLAlchemyError as exc:
         _rollback_quietly()
         log_event(log, logging.ERROR, "database_unavailable", handler="connect", error=type(exc).__name__)
         raise ConnectionRefusedError(
             "the database is not reachable at the moment; try again shortly", {"code": "database_unavailable"}
+        ) from None
+    except Exception:
+        _rollback_quietly()
+        log.exception("unexpected error in connect")
+        raise ConnectionRefusedError(
+            "something went wrong on the server; try again shortly", {"code": "internal_error"}
         ) from None
     sid = request.sid  # type: ignore[attr-defined]
     _identities[sid] = identity

@@ -98,7 +98,11 @@ class Client {
       const socket = io(url + "/live", options);
       this.socket = socket;
       let settled = false;
+      // socket.io-client times out the transport's opening only: a namespace CONNECT the server
+      // never answers would leave this client (and the whole command) waiting for ever.
+      const unanswered = setTimeout(() => done(false, "connect: no answer"), timeoutMs);
       const done = (ok, code) => {
+        clearTimeout(unanswered);
         if (settled) return;
         settled = true;
         resolve(ok ? null : code);
@@ -132,6 +136,7 @@ class Client {
         if (current.chatDelivery) current.chatDelivery.add(now() - sent);
       });
       socket.on("connect", () => {
+        clearTimeout(unanswered); // the join has a timeout of its own
         socket
           .timeout(timeoutMs)
           .emit("join", { session_id: sessionId }, (err, ack) => {
