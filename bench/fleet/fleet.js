@@ -110,6 +110,9 @@ class Client {
       socket.on("connect_error", (err) => done(false, "connect_error: " + ((err.data && err.data.code) || err.message)));
       socket.on("disconnect", (reason) => {
         this.dropped = this.dropped || "disconnect: " + reason;
+        // Closed before the join was acknowledged (even before the namespace answered, which
+        // fires neither connect nor connect_error): a failed attempt, not a wait for ever.
+        done(false, "disconnect: " + reason);
       });
       socket.on("poll:results", (tally) => {
         const last = this.tallies.length ? this.tallies[this.tallies.length - 1][1] : -1;
