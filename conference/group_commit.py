@@ -25,6 +25,9 @@ thread in threading mode, started on demand and gone after IDLE_EXIT_S without w
    in the middle, gives every item of the batch that error (nothing of it was committed, nothing is
    acknowledged as stored).
 
+`submit` from inside a batch (an item whose work closes a socket, whose disconnect clean-up submits)
+raises SubmitFromWriter at once instead of waiting for itself for ever.
+
 While a batch commits, the next one fills: under load batches form by themselves even with a window
 of 0. Results must be plain values (the session is closed after the commit; it never expires what it
 loaded, so reading attributes set before the commit costs no query).
@@ -56,6 +59,10 @@ QUIET_S = 0.002  # while collecting: no new item for this long ends the batch be
 log = logging.getLogger(__name__)
 
 
+class SubmitFromWriter(RuntimeError):
+    """`submit` called from inside a batch (the writer's own thread or greenlet)."""
+
+
 class _Item:
     __slots__ = ("arg", "bulk", "done", "error", "result", "work")
 
@@ -77,6 +84,7 @@ class GroupWriter:
         self._arrived = threading.Condition(self._lock)
         self._queue: deque[_Item] = deque()
         self._running = False
+        self._writer_ident: int | None = None  # the running writer's thread (or greenlet) id
         self.commits = 0  # batches committed (observability, tests)
         self.items = 0  # items committed
 
@@ -87,6 +95,10 @@ class GroupWriter:
         return self._wait(_Item(None, write, arg))
 
     def _wait(self, item: _Item) -> Any:
+        if threading.get_ident() == self._writer_ident:
+            # Sent from inside a batch (e.g. a socket closed by an item: its disconnect clean-up):
+            # waiting for the writer would wait for itself, for ever.
+            raise SubmitFromWriter("group commit: an item was submitted from inside a batch")
         if has_app_context():
             # The sender's own session gives its pooled connection back before waiting: else a
             # storm of senders, each holding one after a read, leaves the writer none (pool timeout).
@@ -111,12 +123,15 @@ class GroupWriter:
             threading.Thread(target=self._run, name="group-commit", daemon=True).start()
 
     def _run(self) -> None:
+        with self._lock:
+            self._writer_ident = threading.get_ident()  # a greenlet's id once threading is patched
         while True:
             with self._lock:
                 if not self._queue:
                     self._arrived.wait(IDLE_EXIT_S)
                 if not self._queue:
                     self._running = False
+                    self._writer_ident = None
                     return
             batch = self._gather()
             try:

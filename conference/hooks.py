@@ -51,7 +51,8 @@ registration_changed = _signals.signal("registration-changed")
 
 # Sent by the live rooms after someone entered or left a room (join, leave, switch, disconnect),
 # once committed: sender=event_id, session_ids=[...], and left_ids=[...] the rooms someone left (absent:
-# any of them). Attendance refreshes its dashboards on it; calls prune the rooms someone left.
+# any of them; a disconnect sends []: the socket is gone, and each feature's own disconnect hook
+# cleans up after it). Attendance refreshes its dashboards on it; calls prune the rooms someone left.
 presence_changed = _signals.signal("presence-changed")
 
 # Sent after someone lost a right that open sockets rely on, once committed: sender=the kind of

@@ -125,10 +125,15 @@ def error(code: str, message: str, **details) -> dict:
     return {"ok": False, "error": body}
 
 
-def on_disconnect(app: Flask, hook: Callable[[str, User | None], None]) -> None:
-    """Register `hook(sid, user)` to run when one of `app`'s `/live` sockets goes away, after the
-    socket left its rooms and before its identity is forgotten (presence, breakouts...). A failing
-    hook is logged and rolled back; the others still run."""
+def on_disconnect(app: Flask, hook: Callable[[str, int | None], None]) -> None:
+    """Register `hook(sid, user_id)` to run when one of `app`'s `/live` sockets goes away, after the
+    socket left its rooms and before its identity is forgotten (presence, calls...). `user_id` is
+    who the socket was connected as (None if unknown), from memory: a storm of disconnects must not
+    need a query, let alone a pooled connection, per socket (see `handle_disconnect`).
+
+    A hook must be idempotent: one that raises is rolled back, logged, and run again later
+    (DISCONNECT_RETRY_DELAYS_S) until it succeeds or its last attempt fails (then an ERROR event
+    `disconnect_cleanup_abandoned`); the other hooks still run at once."""
     hooks = app.extensions.setdefault(DISCONNECT_HOOKS, [])
     if hook not in hooks:
         hooks.append(hook)
@@ -290,13 +295,24 @@ def init_app(app: Flask) -> None:
 
 @_live.on("connect")
 def handle_connect(auth=None):
+    """Accept the socket, or refuse it with a reason. Every connect gets one of the two answers:
+    python-socketio answers nothing when this raises anything but ConnectionRefusedError, and
+    socket.io-client then waits for the namespace for ever (its timeout covers the transport only)."""
     try:
         identity = authenticate_connection(auth)
+    except ConnectionRefusedError:
+        raise
     except SQLAlchemyError as exc:
         _rollback_quietly()
         log_event(log, logging.ERROR, "database_unavailable", handler="connect", error=type(exc).__name__)
         raise ConnectionRefusedError(
             "the database is not reachable at the moment; try again shortly", {"code": "database_unavailable"}
+        ) from None
+    except Exception:
+        _rollback_quietly()
+        log.exception("unexpected error in connect")
+        raise ConnectionRefusedError(
+            "something went wrong on the server; try again shortly", {"code": "internal_error"}
         ) from None
     sid = request.sid  # type: ignore[attr-defined]
     _identities[sid] = identity
@@ -322,18 +338,88 @@ def _rollback_quietly() -> None:
 
 @_live.on("disconnect")
 def handle_disconnect(*_args):
+    """Run the features' disconnect hooks. Nothing here reads the database: who the socket was is
+    known from its connect, and the hooks batch their writes (group commit), so a storm of thousands
+    of disconnects never queues one pooled connection per socket (whose wait, the pool's timeout,
+    used to kill the clean-up). May run nested inside another handler (a socket closed by a join):
+    it takes no turn that handler could hold (no join turn, no semaphore), and leaves that handler's
+    session alone."""
     sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-    user = socket_user(sid)
+    identity = _identities.get(sid)
+    user_id = identity.user_id if identity is not None else None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        for hook in current_app.extensions.get(DISCONNECT_HOOKS, ()):
-            try:
-                hook(sid, user)
-            except Exception:  # one feature's failure must not skip the others' clean-up
-                db.session.rollback()
-                log.exception("disconnect hook %s failed", getattr(hook, "__name__", hook))
+        # An app context of its own, hence a database session of its own: nested in a handler,
+        # the hooks neither commit nor roll back that handler's work.
+        with app.app_context():
+            for hook in app.extensions.get(DISCONNECT_HOOKS, ()):
+                _run_disconnect_hook(app, hook, sid, user_id)
     finally:
         _identities.pop(sid, None)
         _revoked.discard(sid)
+
+
+DISCONNECT_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
+DISCONNECT_CLEANUP = "conference.disconnect_cleanup"
+
+
+@dataclass
+class DisconnectCleanup:
+    """This process's disconnect clean-ups that failed: waiting for another attempt, and given up."""
+
+    retrying: int = 0
+    abandoned: int = 0
+
+
+def disconnect_cleanup(app: Flask) -> DisconnectCleanup:
+    found = app.extensions.get(DISCONNECT_CLEANUP)
+    if found is None:
+        found = app.extensions.setdefault(DISCONNECT_CLEANUP, DisconnectCleanup())
+    return found
+
+
+def _run_disconnect_hook(app: Flask, hook: Callable, sid: str, user_id: int | None, attempt: int = 0) -> bool:
+    """`hook(sid, user_id)`; on failure, another attempt is scheduled (or the failure recorded)."""
+    try:
+        hook(sid, user_id)
+        return True
+    except Exception:  # noqa: BLE001 - logged below; one feature's failure must not skip the others' clean-up
+        _rollback_quietly()
+        name = getattr(hook, "__name__", repr(hook))
+        if attempt >= len(DISCONNECT_RETRY_DELAYS_S):
+            disconnect_cleanup(app).abandoned += 1
+            log_event(
+                log,
+                logging.ERROR,
+                "disconnect_cleanup_abandoned",
+                hook=name,
+                sid=sid,
+                attempts=attempt + 1,
+                exc_info=True,
+            )
+            return False
+        log_event(
+            log,
+            logging.WARNING,
+            "disconnect_cleanup_failed",
+            hook=name,
+            sid=sid,
+            attempt=attempt + 1,
+            exc_info=True,
+        )
+        disconnect_cleanup(app).retrying += 1
+        socketio.start_background_task(_retry_disconnect_hook, app, hook, sid, user_id, attempt)
+        return False
+
+
+def _retry_disconnect_hook(app: Flask, hook: Callable, sid: str, user_id: int | None, attempt: int) -> None:
+    """A background task: `hook` again after the attempt's delay, in the app's context."""
+    socketio.sleep(DISCONNECT_RETRY_DELAYS_S[attempt])  # type: ignore[arg-type]  # the stubs say int
+    try:
+        with app.app_context():
+            _run_disconnect_hook(app, hook, sid, user_id, attempt + 1)
+    finally:
+        disconnect_cleanup(app).retrying -= 1
 
 
 @_live.on("*")

@@ -98,7 +98,11 @@ class Client {
       const socket = io(url + "/live", options);
       this.socket = socket;
       let settled = false;
+      // socket.io-client times out the transport's opening only: a namespace CONNECT the server
+      // never answers would leave this client (and the whole command) waiting for ever.
+      const unanswered = setTimeout(() => done(false, "connect: no answer"), timeoutMs);
       const done = (ok, code) => {
+        clearTimeout(unanswered);
         if (settled) return;
         settled = true;
         resolve(ok ? null : code);
@@ -106,6 +110,9 @@ class Client {
       socket.on("connect_error", (err) => done(false, "connect_error: " + ((err.data && err.data.code) || err.message)));
       socket.on("disconnect", (reason) => {
         this.dropped = this.dropped || "disconnect: " + reason;
+        // Closed before the join was acknowledged (even before the namespace answered, which
+        // fires neither connect nor connect_error): a failed attempt, not a wait for ever.
+        done(false, "disconnect: " + reason);
       });
       socket.on("poll:results", (tally) => {
         const last = this.tallies.length ? this.tallies[this.tallies.length - 1][1] : -1;
@@ -132,6 +139,7 @@ class Client {
         if (current.chatDelivery) current.chatDelivery.add(now() - sent);
       });
       socket.on("connect", () => {
+        clearTimeout(unanswered); // the join has a timeout of its own
         socket
           .timeout(timeoutMs)
           .emit("join", { session_id: sessionId }, (err, ack) => {

@@ -37,6 +37,10 @@ from .janus import JanusClient
 log = logging.getLogger(__name__)
 live = LiveEvents()
 BUCKETS = "conference.calls.signal_buckets"
+# The sockets of this process that asked to join a call (a socket lives in one process): only they
+# can have a member row, so only their disconnect asks the database (a storm of thousands of
+# disconnects from a room without calls runs no query here).
+CALL_SOCKETS = "conference.calls.sockets"
 
 
 def call_room(session_id: int) -> str:
@@ -64,6 +68,7 @@ def _key(payload: schemas.CallRef) -> dict[str, int]:
 def init_app(app: Flask) -> None:
     live.register()
     app.extensions[BUCKETS] = _SignalBuckets()
+    app.extensions[CALL_SOCKETS] = set()
     on_disconnect(app, _leave_on_disconnect)
     hooks.add_join_state_part(_join_state, rooms=lambda session: [call_room(session.id)], app=app)
     hooks.presence_changed.connect(_prune_after_presence_change)
@@ -102,6 +107,7 @@ def _emit(event: str, payload: dict, to: str, skip_sid: str | None = None) -> No
 @live.on("call:join")
 @live_event(schemas.JoinCall)
 def on_join(user, payload: schemas.JoinCall):
+    current_app.extensions[CALL_SOCKETS].add(request.sid)  # type: ignore[attr-defined]  # before any row exists
     consume(db.session, f"call-join:{user.id}", "call_join")
     if payload.meeting_id is not None:
         return _join_meeting_call(user, payload.meeting_id, payload.video)
@@ -284,9 +290,13 @@ def _announce_left(member, reason: str) -> None:
 # --- the call follows the room -------------------------------------------------------------------
 
 
-def _leave_on_disconnect(sid: str, _user) -> None:
+def _leave_on_disconnect(sid: str, _user_id) -> None:
     current_app.extensions[BUCKETS].forget(sid)
+    in_calls: set[str] = current_app.extensions[CALL_SOCKETS]
+    if sid not in in_calls:
+        return  # never asked to join a call: no member row to remove
     member = services.leave_call(db.session, sid, sfu())
+    in_calls.discard(sid)  # done (a failure above keeps it for the next attempt)
     if member is not None:
         _announce_left(member, "disconnected")
 

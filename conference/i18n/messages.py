@@ -272,7 +272,9 @@ BY_CODE: dict[str, LazyString | Callable[[Mapping[str, Any]], str]] = {
     "timeout": _l("The server did not answer in time: check the connection and try again."),
     "no_reply": _l("The server gave no answer: try again."),
     "server_busy": _l("Many people are joining at this moment: try again in a few seconds."),
-    "disconnected": _l("The connection closed while you were joining: the page joins again when it reconnects."),
+    "disconnected": _l(
+        "The connection closed while you were joining: the page joins again when it reconnects."
+    ),
     # the scanner's API, whose refusals the scanner page shows
     "batch_too_large": _l("Too many scans were sent at once: sync again."),
     "scan_id_reused": _l("This scan was already sent with other details: scan the badge again."),

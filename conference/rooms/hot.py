@@ -215,7 +215,7 @@ def forget_room(sid: str, session_id: int) -> None:
             member.rooms.pop(session_id, None)
 
 
-def forget_connection(sid: str, _user=None) -> None:
+def forget_connection(sid: str, _user_id=None) -> None:
     """A disconnect hook: the socket is gone."""
     ctx = context()
     with ctx.lock:

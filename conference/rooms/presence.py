@@ -7,6 +7,8 @@ is in at most one room (UNIQUE sid); a person counts once however many tabs they
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, has_app_context
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -113,6 +115,44 @@ def leave_room(db: DbSession, sid: str, session_id: int | None = None) -> int | 
     _remove(db, sid)
     db.commit()
     return current
+
+
+@dataclass(frozen=True)
+class Departure:
+    """Where a socket that went away was: its room and that room's event."""
+
+    session_id: int
+    event_id: int
+
+
+def remove_sockets(db: DbSession, sids: list[str]) -> list[Departure | None]:
+    """A group-commit bulk write (conference.group_commit.submit_bulk) for the disconnect clean-up:
+    the presence rows of these sockets deleted and their visits closed, a few statements for the
+    whole batch (one DELETE ... WHERE sid IN (...)); per sid, where it was (None: in no room).
+    Does not commit. Running it again for a sid finds nothing and changes nothing."""
+    unique = list(dict.fromkeys(sids))
+    found = {
+        sid: Departure(session_id, event_id)
+        for sid, session_id, event_id in db.execute(
+            select(RoomPresence.sid, RoomPresence.session_id, ProgrammeSession.event_id)
+            .join(ProgrammeSession, ProgrammeSession.id == RoomPresence.session_id)
+            .where(RoomPresence.sid.in_(unique))
+        )
+    }
+    if found:
+        gone = list(found)
+        db.execute(
+            delete(RoomPresence)
+            .where(RoomPresence.sid.in_(gone))
+            .execution_options(synchronize_session=False)
+        )
+        db.execute(
+            update(RoomVisit)
+            .where(RoomVisit.sid.in_(gone), RoomVisit.left_at.is_(None))
+            .values(left_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return [found.get(sid) for sid in sids]
 
 
 def instance_id() -> str:

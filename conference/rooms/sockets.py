@@ -210,14 +210,21 @@ def _leave_socket_rooms(sid: str, session_id: int) -> None:
         leave_socket_room(event_room(session.event_id), sid=sid, namespace=LIVE)
 
 
-def _left_on_disconnect(sid: str, _user) -> None:
-    left = services.leave_room(db.session, sid)
-    if left is not None:
-        _people_moved(left)
+def _left_on_disconnect(sid: str, _user_id) -> None:
+    """The socket's presence row and visit, with the other disconnects of the moment in one batch
+    (group commit: one DELETE ... WHERE sid IN (...)); the handler needs no pooled connection. A
+    failure raises: conference.realtime tries again later."""
+    left = group_commit.submit_bulk(presence.remove_sockets, sid)
+    if left is None:
+        return
+    announce_presence(left.session_id)
+    # No left_ids: the socket is gone, and every feature's own disconnect hook cleans up after it
+    # (calls remove its member; a prune would cost a query per disconnect).
+    hooks.presence_changed.send(left.event_id, session_ids=[left.session_id], left_ids=[])
 
 
 def _people_moved(session_id: int, previous: int | None = None, *, entered: bool = False) -> None:
-    """After a committed join (`entered`: into `session_id`, from `previous`), leave or switch: the
+    """After a committed join (`entered`: into `session_id`, from `previous`) or leave: the
     rooms' presence, and other features (attendance; calls prune the rooms someone left)."""
     changed = [session_id] + ([previous] if previous not in (None, session_id) else [])
     for moved in changed:
