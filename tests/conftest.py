@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from browser_support import browser, live_server  # noqa: F401 - shared fixtures
@@ -67,16 +69,28 @@ def _closing_test_clients():
         yield
 
 
+@pytest.fixture(scope="session")
+def _empty_database(tmp_path_factory) -> Path:
+    """A SQLite file holding the empty schema, made once per test process with `create_all`."""
+    path = tmp_path_factory.mktemp("schema") / "empty.db"
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        _db.create_all()
+        _db.session.remove()
+        _db.engine.dispose()  # the last connection closes: the WAL is folded into the file
+    return path
+
+
 @pytest.fixture()
-def app(tmp_path):
+def app(tmp_path, _empty_database):
+    # Each test gets its own copy of the empty schema: a file copy instead of ~60 CREATEs per test.
+    shutil.copyfile(_empty_database, tmp_path / "test.db")
     app = create_app(
         {
             "ENV_NAME": "testing",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
         }
     )
-    with app.app_context():
-        _db.create_all()
     yield app
     with app.app_context():
         _db.session.remove()

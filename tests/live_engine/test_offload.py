@@ -26,6 +26,9 @@ def test_without_a_green_hub_work_runs_in_place(app):
         assert off_hub(lambda session, n: (session is _db.session, n), 5) == (True, 5)
 
 
+HUB_BLOCKED = 0.4  # the probe's blocking calls each take this long (tests/live_engine/offload_probe.py)
+
+
 def test_under_eventlet_blocking_work_runs_in_threads_and_the_hub_goes_on(app, make_event, tmp_path):
     event = make_event()
     probe = Path(__file__).with_name("offload_probe.py")
@@ -44,13 +47,15 @@ def test_under_eventlet_blocking_work_runs_in_threads_and_the_hub_goes_on(app, m
     # Three 0.4 s calls that never yield ran side by side in threads, not one after another on the hub.
     assert found["three_naps_seconds"] < 1.0
     assert found["hub_thread"] not in found["nap_threads"]
-    assert found["naps_worst_pause"] < 0.1
+    # Work on the hub would stop the ticker for 0.4 s or more; the margin below that is for a loaded
+    # machine (a parallel test run), where the scheduler alone has paused the probe for 0.107 s.
+    assert found["naps_worst_pause"] < HUB_BLOCKED / 2
     assert found["error"].startswith("ValueError: invalid literal")
     assert found["sqlite_dbapi_offloaded"] is True
     read = found["off_hub"]
     assert read == {**read, "count": 1, "own_session": True, "title": event.title}
     assert read["thread"] != found["hub_thread"]
-    assert found["off_hub_worst_pause"] < 0.1
+    assert found["off_hub_worst_pause"] < HUB_BLOCKED / 2
 
 
 def test_a_write_transaction_hops_to_a_thread_until_it_holds_the_write_lock(tmp_path, monkeypatch):
