@@ -9,6 +9,7 @@ Public API for other features: `join_room`, `leave_room`, `online_count`, `curre
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -584,51 +585,56 @@ def store_questions(db: DbSession, questions: list[NewQuestion]) -> list[hot.Que
     INSERT ... RETURNING id. One result per question, in order: what conference.rooms.hot keeps of
     it, or its refusal."""
     now = utcnow()
-    results: list[hot.QuestionInfo | Exception | None] = [None] * len(questions)
-    rows: list[dict] = []
-    for n, question in enumerate(questions):
-        try:
-            ratelimit.consume(db, f"question:{question.user_id}", "question")
-        except ratelimit.RateLimited as exc:
-            results[n] = exc
-            continue
+
+    def row_of(question: NewQuestion) -> dict:
         status = QuestionStatus.PENDING if question.moderated else QuestionStatus.APPROVED
-        rows.append(
-            {
-                "session_id": question.session_id,
-                "user_id": question.user_id,
-                "text": question.text,
-                "anonymous": question.anonymous,
-                "status": status.value,
-                "edited": False,
-                "created_at": now,
-                "updated_at": now,
-            }
+        return {
+            "session_id": question.session_id,
+            "user_id": question.user_id,
+            "text": question.text,
+            "anonymous": question.anonymous,
+            "status": status.value,
+            "edited": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def info(question: NewQuestion, stored: tuple[int, dict]) -> hot.QuestionInfo:
+        question_id, row = stored
+        return hot.QuestionInfo(
+            question_id,
+            question.session_id,
+            question.user_id,
+            question.author_name,
+            row["status"],
+            question.text,
+            question.anonymous,
+            False,
+            isoformat_utc(now, milliseconds=True) or "",
+            time.monotonic(),
         )
-    ids = _insert_returning_ids(db, Question, rows)
-    for n, question in enumerate(questions):
-        if results[n] is None:
-            row = rows.pop(0)
-            results[n] = hot.QuestionInfo(
-                ids.pop(0),
-                question.session_id,
-                question.user_id,
-                question.author_name,
-                row["status"],
-                question.text,
-                question.anonymous,
-                False,
-                isoformat_utc(now, milliseconds=True) or "",
-                time.monotonic(),
-            )
-    return _filled(results)
+
+    stored = _insert_within_flood_limit(db, Question, "question", questions, row_of)
+    return [r if isinstance(r, Exception) else info(q, r) for q, r in zip(questions, stored, strict=True)]
 
 
-def _filled(results: list[Any]) -> list[Any]:
-    """A batch's results, every item answered."""
-    if any(result is None for result in results):
-        raise RuntimeError("an item of the batch was left without a result")
-    return results
+def _insert_within_flood_limit(
+    db: DbSession, model, action: str, items: list, row_of: Callable[[Any], dict]
+) -> list[tuple[int, dict] | Exception]:
+    """Each item counted against its person's `action` flood limit (`rate_limited` stores nothing of
+    it), the rest inserted by one INSERT ... RETURNING id. One result per item, in order: its new id
+    and row, or its refusal."""
+    refusals: dict[int, Exception] = {}
+    rows: list[dict] = []
+    for n, item in enumerate(items):
+        try:
+            ratelimit.consume(db, f"{action}:{item.user_id}", action)
+        except ratelimit.RateLimited as exc:
+            refusals[n] = exc
+            continue
+        rows.append(row_of(item))
+    stored = iter(zip(_insert_returning_ids(db, model, rows), rows, strict=True))
+    return [refusals[n] if n in refusals else next(stored) for n in range(len(items))]
 
 
 def _insert_returning_ids(db: DbSession, model, rows: list[dict]) -> list[int]:
@@ -727,24 +733,17 @@ def store_chats(db: DbSession, lines: list[NewChat]) -> list[dict | Exception]:
     against its person's flood limit (`rate_limited` stores nothing of it), the rest inserted by one
     INSERT ... RETURNING id. One result per line, in order: its `chat_payload`, or its refusal."""
     now = utcnow()
-    results: list[dict | Exception | None] = [None] * len(lines)
-    rows: list[dict] = []
-    for n, line in enumerate(lines):
-        try:
-            ratelimit.consume(db, f"chat:{line.user_id}", "chat")
-        except ratelimit.RateLimited as exc:
-            results[n] = exc
-            continue
-        rows.append(
-            {"session_id": line.session_id, "user_id": line.user_id, "text": line.text, "created_at": now}
-        )
-    ids = _insert_returning_ids(db, ChatMessage, rows)
-    for n, line in enumerate(lines):
-        if results[n] is None:
-            results[n] = chat_payload_of(
-                ids.pop(0), line.session_id, line.text, (line.user_id, line.author_name), now
-            )
-    return _filled(results)
+
+    def row_of(line: NewChat) -> dict:
+        return {"session_id": line.session_id, "user_id": line.user_id, "text": line.text, "created_at": now}
+
+    stored = _insert_within_flood_limit(db, ChatMessage, "chat", lines, row_of)
+    return [
+        r
+        if isinstance(r, Exception)
+        else chat_payload_of(r[0], line.session_id, line.text, (line.user_id, line.author_name), now)
+        for line, r in zip(lines, stored, strict=True)
+    ]
 
 
 def chat_payload_of(message_id: int, session_id: int, text: str, author: tuple[int, str], created_at) -> dict:
