@@ -140,9 +140,10 @@ class Hooks:
     - `join_state_providers`: `provider(db, user, session) -> dict`, a part that is only personal,
       run for every joiner after the join committed. Must only read: its keys are merged into the
       state, and no key may be returned twice.
-    - `before_join_state_steps`: `step(db, user, session)`, run by the `join` handler once the join
-      committed and before the state is read, to bring it up to date (close the polls whose deadline
-      passed while no timer ran); may write, commit and broadcast.
+    - `before_join_state_steps`: `step(db, user, session)`, run by the `join` handler once the
+      person was admitted, before their entry is written and the state read, to bring it up to date
+      (close the polls whose deadline passed while no timer ran); may write, commit and broadcast.
+      `session` may be detached (read as a Core row): read it, never change it.
     - `after_join_steps`: `step(db, user, session)`, run by the `join` handler once the join
       committed and the ack's state is built: start what must run while people are in the room
       (poll timers, a breakout countdown). Failures are logged, never turned into a refused join.

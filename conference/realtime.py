@@ -11,6 +11,8 @@ Feature modules collect their handlers with `live = LiveEvents()` and `@live.on(
 decorator; their feature's `init_app` registers them on the app's Socket.IO server (`live.register()`).
 Nothing is registered by importing a module.
 
+- `lean_event(Schema)` is for the `join`: a detached User read as one Core row, registered as the
+  hot events are (below), the handler run in its turn (ROOMS_JOIN_CONCURRENCY).
 - `hot_event(Schema)` is the same for the hot events (votes, upvotes, questions, chat), run thousands
   of times a second in a storm: the login is checked in memory, and the handler is registered on the
   python-socketio server itself, inside an app context only. Flask-SocketIO's dispatch would push a
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -37,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import fanout, group_commit, hooks
 from .accounts.models import ApiToken, User
 from .accounts.scopes import scope_for_live_event
-from .accounts.services import token_needs_touch, token_row, touch_token
+from .accounts.services import live_token, socket_person, token_needs_touch, touch_tokens
 from .db_types import utcnow
 from .errors import ServiceError
 from .extensions import db, socketio
@@ -143,7 +146,7 @@ def authenticate_connection(auth) -> SocketIdentity:
     """The identity of a connecting socket, or ConnectionRefusedError with a reason."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token is not None:
-        row = token_row(db.session, token if isinstance(token, str) else None, touch=False)
+        row = live_token(db.session, token if isinstance(token, str) else None)
         if row is None:
             raise ConnectionRefusedError("the API token is not valid", {"code": "invalid_token"})
         if not row.scope_set & SOCKET_SCOPES:
@@ -153,10 +156,9 @@ def authenticate_connection(auth) -> SocketIdentity:
         identity = SocketIdentity(row.user_id, None, row.token_hash, row.scope_set, row.expires_at)
         now = utcnow()
         if token_needs_touch(row, now):
-            # With the other connects and joins of the moment, in one commit (a connect storm of
-            # fresh tokens would otherwise commit once per socket).
-            token_id = row.id
-            group_commit.submit(lambda batch: touch_token(batch, token_id, now))
+            # With the other connects of the moment, in one commit and one executemany UPDATE (a
+            # connect storm of fresh tokens would otherwise commit once per socket).
+            group_commit.submit_bulk(touch_tokens, (row.id, now))
         return identity
     if current_user.is_authenticated:
         return SocketIdentity(current_user.id, current_user.session_version, None)
@@ -169,12 +171,21 @@ def authenticate_connection(auth) -> SocketIdentity:
 _TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
 
 
-def socket_user(sid: str | None = None) -> User | None:
-    """The user behind this socket if their login is still valid, else None."""
+def socket_user(sid: str | None = None, *, lean: bool = False) -> User | None:
+    """The user behind this socket if their login is still valid, else None. `lean`: checked and
+    read with one Core statement, the User detached (its columns only: see
+    accounts.services.socket_person), for the handlers that need no more (the `join`)."""
     sid = sid or request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
     identity = _identities.get(sid)
     if identity is None or sid in _revoked:
         return None
+    if lean:
+        return socket_person(
+            db.session,
+            identity.user_id,
+            session_version=identity.session_version,
+            token_hash=identity.token_hash,
+        )
     user = db.session.get(User, identity.user_id)
     if user is None:
         return None
@@ -437,18 +448,60 @@ def live_event(schema: type[BaseModel] | None = None) -> Callable:
             try:
                 user = socket_user()
             except SQLAlchemyError as exc:
-                _rollback_quietly()
-                if not database_unreachable(exc):
-                    raise
-                log_event(
-                    log, logging.ERROR, "database_unavailable", handler=fn.__name__, error=type(exc).__name__
-                )
-                return _database_unavailable()
+                return _login_check_failed(fn, exc)
             if user is None:
                 return _signed_out()
             return _guarded(fn, schema, data, user)
 
         return handler
+
+    return decorator
+
+
+def _login_check_failed(fn: Callable, exc: SQLAlchemyError) -> dict:
+    _rollback_quietly()
+    if not database_unreachable(exc):
+        raise exc
+    log_event(log, logging.ERROR, "database_unavailable", handler=fn.__name__, error=type(exc).__name__)
+    return _database_unavailable()
+
+
+def lean_event(
+    schema: type[BaseModel], *, turn: Callable[[], AbstractContextManager[None]] | None = None
+) -> Callable:
+    """`live_event` for a handler `fn(user, payload, sid)` that needs the person's columns only and
+    reads nothing of the request (the `join`, a whole storm of them when a plenary starts):
+
+    - the login is checked, and the person read, with one Core statement (`socket_user(lean=True)`:
+      the User is detached);
+    - registered like a hot event, in an app context only: no request context per event (see the
+      module docstring), the socket id is the handler's argument;
+    - `turn()`, when given, is a context manager the login check and the handler run in (the
+      join's turns: a join waiting for its turn holds no pooled connection); its ServiceError (e.g.
+      `server_busy`) is the ack."""
+
+    def decorator(fn: Callable) -> Callable:
+        def checked(sid: str, event: str, data: Any) -> dict:
+            try:
+                user = socket_user(sid, lean=True)
+            except SQLAlchemyError as exc:
+                return _login_check_failed(fn, exc)
+            if user is None:
+                return _signed_out()
+            return _guarded(fn, schema, data, user, event, sid=sid)
+
+        @wraps(fn)
+        def run(sid: str, event: str, data: Any) -> dict:
+            if turn is None:
+                return checked(sid, event, data)
+            try:
+                with turn():
+                    return checked(sid, event, data)
+            except ServiceError as exc:
+                return {"ok": False, "error": exc.to_dict()}
+
+        setattr(run, HOT, True)
+        return run
 
     return decorator
 
@@ -478,11 +531,18 @@ def _signed_out() -> dict:
 
 
 def _guarded(
-    fn: Callable, schema: type[BaseModel] | None, data: Any, who: Any, event: str | None = None
+    fn: Callable,
+    schema: type[BaseModel] | None,
+    data: Any,
+    who: Any,
+    event: str | None = None,
+    *,
+    sid: str | None = None,
 ) -> dict:
-    """The scope check, the payload's validation, `fn(who, payload)`, and its errors as acks. The
-    socket and the event are `who` and `event` for a hot event, else read from the request."""
-    scopes = socket_scopes(who if event is not None else None)
+    """The scope check, the payload's validation, `fn(who, payload)` (`fn(who, payload, sid)` when
+    `sid` is given: a `lean_event`), and its errors as acks. The socket and the event are `who` and
+    `event` for a hot event (`sid` and `event` for a lean one), else read from the request."""
+    scopes = socket_scopes(sid if sid is not None else who if event is not None else None)
     if scopes is not None:
         if event is None:
             event = str((getattr(request, "event", None) or {}).get("message") or "")
@@ -495,7 +555,7 @@ def _guarded(
             )
     try:
         payload = data if schema is None else validate(schema, data, code="invalid_payload")
-        return fn(who, payload)
+        return fn(who, payload) if sid is None else fn(who, payload, sid)
     except ServiceError as exc:
         _rollback_quietly()
         return {"ok": False, "error": exc.to_dict()}

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..countries import normalise_country
-from ..db_session import DbSession
+from ..db_session import DbSession, detached_from_row, mapped_columns
 from ..db_types import utcnow
 from ..errors import Conflict, ServiceError
 from ..names import check_name
@@ -221,7 +223,7 @@ def token_row(db: DbSession, token: str | None, *, touch: bool = True) -> ApiTok
     return row
 
 
-def token_needs_touch(row: ApiToken, now) -> bool:
+def token_needs_touch(row: ApiToken | LiveToken, now) -> bool:
     """Scanners send a token with every request: its use is recorded at most every few minutes."""
     return row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL
 
@@ -229,6 +231,88 @@ def token_needs_touch(row: ApiToken, now) -> bool:
 def touch_token(db: DbSession, token_id: int, now) -> None:
     """Record a token's use (in the caller's transaction: a group-commit batch)."""
     db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+def touch_tokens(db: DbSession, uses: list[tuple[int, datetime]]) -> list[None]:
+    """A group-commit bulk write (conference.group_commit.submit_bulk): record the use of these
+    tokens, (token id, when) each, with one executemany UPDATE for the whole batch; no commit."""
+    db.connection().execute(_TOUCH, [{"token_id": token_id, "used_at": when} for token_id, when in uses])
+    return [None] * len(uses)
+
+
+# --- the /live socket's door: Core rows, statements built once (a connect storm runs them) ---------
+
+
+@dataclass(frozen=True)
+class LiveToken:
+    """What a socket's connect needs of a live API token (a Core row, no mapped object)."""
+
+    id: int
+    user_id: int
+    token_hash: str
+    scope_set: frozenset[str]
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+_tokens = ApiToken.__table__.c
+_users = User.__table__.c
+_LIVE_TOKEN = select(
+    _tokens.id, _tokens.user_id, _tokens.token_hash, _tokens.scopes, _tokens.expires_at, _tokens.last_used_at
+).where(_tokens.token_hash == bindparam("token_hash"), _tokens.revoked_at.is_(None))
+_TOUCH = (
+    update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("used_at"))
+)
+# Every column but the password hash: a socket's person, as the ORM would load them.
+_USER_COLUMNS = mapped_columns(User, without=("password_hash",))
+
+
+def live_token(db: DbSession, token: str | None) -> LiveToken | None:
+    """`token_row(..., touch=False)` as a Core row: the live (not revoked, not expired) token, or None."""
+    if not token or not isinstance(token, str) or len(token) > 200:
+        return None
+    row = db.connection().execute(_LIVE_TOKEN, {"token_hash": _digest(token.strip())}).first()
+    if row is None:
+        return None
+    found = LiveToken(row[0], row[1], row[2], frozenset(row[3].split()), row[4], row[5])
+    if found.expires_at is not None and found.expires_at <= utcnow():
+        return None
+    return found
+
+
+@cache
+def _socket_user_statement(with_token: bool) -> Select:
+    """The person of a socket (bind `user_id`), with their token still live (bind `token_hash`)."""
+    query = select(*(column for _name, column in _USER_COLUMNS)).where(_users.id == bindparam("user_id"))
+    if with_token:
+        query = query.add_columns(_tokens.expires_at).where(
+            _tokens.user_id == _users.id,
+            _tokens.token_hash == bindparam("token_hash"),
+            _tokens.revoked_at.is_(None),
+        )
+    return query
+
+
+def socket_person(
+    db: DbSession, user_id: int, *, session_version: int | None, token_hash: str | None
+) -> User | None:
+    """The person behind a socket if their login still holds (the cookie's session version, or the
+    token neither revoked nor expired), else None: one Core statement, no mapped object loaded.
+
+    The User returned is detached (built from the row, not in `db`): its columns read as loaded, a
+    relationship raises DetachedInstanceError. For the handlers that need the person's id, name and
+    role only (the `join`)."""
+    params: dict = {"user_id": user_id}
+    if token_hash is not None:
+        params["token_hash"] = token_hash
+    row = db.connection().execute(_socket_user_statement(token_hash is not None), params).first()
+    if row is None:
+        return None
+    if session_version is not None and row.session_version != session_version:
+        return None
+    if token_hash is not None and row.expires_at is not None and row.expires_at <= utcnow():
+        return None
+    return detached_from_row(User, _USER_COLUMNS, row)
 
 
 def user_for_token(db: DbSession, token: str | None) -> User | None:

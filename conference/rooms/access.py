@@ -12,7 +12,7 @@ from sqlalchemy import BindParameter, Select, bindparam, select
 
 from .. import hooks
 from ..accounts.models import User
-from ..db_session import DbSession
+from ..db_session import DbSession, detached_from_row, mapped_columns
 from ..errors import Forbidden, NotFound
 from ..grants.checks import (  # noqa: F401 - re-exported
     can_moderate,
@@ -20,7 +20,7 @@ from ..grants.checks import (  # noqa: F401 - re-exported
     room_rights_clauses,
     runs_event,
 )
-from ..programme.models import ProgrammeSession
+from ..programme.models import ProgrammeSession, SessionKind
 from ..registrations.services import confirmed_registration, confirmed_registration_clause
 
 
@@ -56,6 +56,24 @@ def get_live_session(db: DbSession, session_id: int) -> ProgrammeSession:
     return session
 
 
+_SESSION_COLUMNS = mapped_columns(ProgrammeSession)
+_SESSION_ROW = select(*(column for _name, column in _SESSION_COLUMNS)).where(
+    ProgrammeSession.__table__.c.id == bindparam("session_id")
+)
+
+
+def live_session(db: DbSession, session_id: int) -> ProgrammeSession:
+    """`get_live_session` for the `join`: read as one Core row (no ORM loading), detached (see
+    db_session.detached_from_row): never change it. A breakout room (a session with a parent) is
+    loaded by the session as usual, as its rules and state follow its parent (a relationship)."""
+    row = db.connection().execute(_SESSION_ROW, {"session_id": session_id}).first()
+    if row is None:
+        raise NotFound("session_not_found", f"there is no session {session_id}")
+    if row.parent_id is not None or row.kind == SessionKind.BREAKOUT.value:
+        return get_live_session(db, session_id)
+    return detached_from_row(ProgrammeSession, _SESSION_COLUMNS, row)
+
+
 def ensure_can_join(db: DbSession, user: User, session: ProgrammeSession) -> None:
     """Registered participants of the event, and the people who run it, may enter its rooms."""
     if runs_event(db, user, session.event_id):
@@ -73,7 +91,7 @@ def join_rights(db: DbSession, user: User, session: ProgrammeSession) -> bool:
     ids = {"user_id": user.id, "event_id": session.event_id, "session_id": session.id}
     if session.parent_id is not None:
         ids["parent_id"] = session.parent_id
-    row = db.execute(_join_rights_statement(session.parent_id is not None), ids).one()
+    row = db.connection().execute(_join_rights_statement(session.parent_id is not None), ids).one()
     if not row[0]:
         if not row[1]:
             raise Forbidden("not_registered", "register for this event to join its live sessions")

@@ -5,6 +5,8 @@ Per connection (sid): who the person is (id, name) and, per room they may act in
 whether they moderate it: filled by the `join` (which checked all of it) or by the first hot event
 for a room not joined (one check against the database). Per room: moderated / closed / the pinned
 question. Per poll: its status, kind, options and limits. Per question: what its payload shows.
+Per room: the next deadline of its open timed polls, so that a join asks for due polls only once one
+may have passed (`polls_may_be_due`).
 Per person (for the `join` itself, which a new socket makes before any of the above exists): that
 they may enter an event's rooms (they run it or hold a confirmed registration; refusals are never
 kept) and whether they moderate a session (`join_rights`).
@@ -147,6 +149,8 @@ class HotContext:
         self.admitted: dict[tuple[int, int], float] = {}
         # (user_id, session_id) -> (moderates it, when checked)
         self.moderation: dict[tuple[int, int], tuple[bool, float]] = {}
+        # session_id -> (the earliest deadline of its open timed polls, None: none; when checked)
+        self.poll_deadlines: dict[int, tuple[datetime | None, float]] = {}
 
     def bump(self) -> None:
         self.generation += 1
@@ -329,6 +333,23 @@ def poll_info(db: DbSession, poll_id: int) -> PollInfo | None:
     return info
 
 
+def polls_may_be_due(session_id: int, now: datetime) -> bool:
+    """Whether a timed poll of the session may have reached its deadline by `now`: False only when
+    the session's next deadline is known (`remember_poll_deadline`) and still ahead, or it has none.
+    Any change of a poll (opened, closed, edited, deleted: `poll_changed`) forgets what was known."""
+    known = context().poll_deadlines.get(session_id)
+    if known is None or not _fresh(known[1]):
+        return True
+    return known[0] is not None and known[0] <= now
+
+
+def remember_poll_deadline(session_id: int, deadline: datetime | None, generation: int) -> None:
+    """The earliest deadline of the session's open timed polls (None: none), read by a query that
+    started at `generation` (a poll change since then wins: nothing is kept)."""
+    ctx = context()
+    _keep(ctx, ctx.poll_deadlines, session_id, (deadline, time.monotonic()), generation)
+
+
 def remember_poll(poll) -> None:
     """A poll just opened (committed, its options loaded): the first votes need not read it."""
     ctx = context()
@@ -428,6 +449,7 @@ def apply_order(app: Flask | None, order: dict) -> int:
             ctx.rooms.pop(key, None)  # type: ignore[arg-type]
         elif what == "poll":
             ctx.polls.pop(key, None)  # type: ignore[arg-type]
+            ctx.poll_deadlines.clear()  # the order does not say which session: forget them all
         elif what == "question":
             ctx.questions.pop(key, None)  # type: ignore[arg-type]
         elif what == "rights":

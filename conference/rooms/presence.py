@@ -7,6 +7,7 @@ is in at most one room (UNIQUE sid); a person counts once however many tabs they
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
@@ -34,7 +35,7 @@ def current_room_of(db: DbSession, sid: str) -> int | None:
 
 def online_count(db: DbSession, session_id: int) -> int:
     """Distinct people connected to the room now, whatever their number of tabs."""
-    return db.scalar(_ONLINE, {"session_id": session_id}) or 0
+    return db.connection().execute(_ONLINE, {"session_id": session_id}).scalar() or 0
 
 
 def online_user_ids(db: DbSession, session_id: int) -> list[int]:
@@ -96,6 +97,58 @@ def enter_rows(db: DbSession, user_id: int, session_id: int, sid: str, *, screen
     if not screen:  # a projector is no attendee: no stay to count
         db.execute(insert(RoomVisit).values(sid=sid, session_id=session_id, user_id=user_id, joined_at=now))
     return previous
+
+
+_ROOMS_OF_SOCKETS = select(RoomPresence.sid).where(RoomPresence.sid.in_(bindparam("sids", expanding=True)))
+# Run on the session's connection (Core): no ORM bulk-insert handling for plain rows.
+_INSERT_PRESENCE = insert(RoomPresence)
+_INSERT_VISIT = insert(RoomVisit)
+
+
+def rooms_of_sockets(db: DbSession, sids: list[str]) -> list[str]:
+    """Which of these sockets are in a room now (one Core statement)."""
+    return list(db.connection().execute(_ROOMS_OF_SOCKETS, {"sids": sids}).scalars())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A socket entering a room (a group-commit item of the `join`); the caller checked that the
+    person may."""
+
+    user_id: int
+    session_id: int
+    sid: str
+    screen: bool = False
+
+
+def enter_many(db: DbSession, entries: Sequence[Entry]) -> None:
+    """`enter_rows` for sockets in no room yet, each once: one executemany INSERT of their presence
+    rows, one of their visits (a projector's screen has none). Does not commit."""
+    if not entries:
+        return
+    now, instance = utcnow(), instance_id()
+    connection = db.connection()
+    connection.execute(
+        _INSERT_PRESENCE,
+        [
+            {
+                "sid": e.sid,
+                "session_id": e.session_id,
+                "user_id": e.user_id,
+                "screen": e.screen,
+                "instance_id": instance,
+                "joined_at": now,
+            }
+            for e in entries
+        ],
+    )
+    visits = [
+        {"sid": e.sid, "session_id": e.session_id, "user_id": e.user_id, "joined_at": now, "left_at": None}
+        for e in entries
+        if not e.screen
+    ]
+    if visits:
+        connection.execute(_INSERT_VISIT, visits)
 
 
 def _remove(db: DbSession, sid: str) -> None:

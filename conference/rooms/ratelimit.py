@@ -65,16 +65,47 @@ class DatabaseRateLimiter:
         now = int(time.time())
         start = now - now % window
         statement = _upsert(db.get_bind().dialect.name)
-        hits = db.execute(statement, {"key": key, "start": start, "limit": limit}).scalar_one_or_none()
+        # On the session's connection: a Core statement needs none of the ORM's bulk-insert handling.
+        hits = (
+            db.connection()
+            .execute(statement, {"key": key, "start": start, "limit": limit})
+            .scalar_one_or_none()
+        )
         if hits is None:  # the window's row is at its limit: nothing changed
             return False
         if hits == 1:  # a new window for this key: the old ones are of no use any more
             self._forget_old(db, key, start)
         return True
 
+    def hit_many(self, db: DbSession, keys: list[str], limit: int, window: int) -> list[bool]:
+        """`hit` for each key in turn, with a few statements for all of them (a group-commit batch):
+        one upsert ... RETURNING for the distinct keys, one DELETE of the old windows of the keys
+        that start a new one; a key repeated in `keys` is counted again, alone, for each repeat."""
+        now = int(time.time())
+        start = now - now % window
+        distinct = list(dict.fromkeys(keys))
+        connection = db.connection()
+        counted = dict(
+            connection.execute(
+                _upsert_many(db.get_bind().dialect.name),
+                [{"key": key, "start": start, "limit": limit} for key in distinct],
+            ).all()
+        )
+        fresh = [key for key, hits in counted.items() if hits == 1]
+        if fresh:  # new windows for these keys: their old ones are of no use any more
+            connection.execute(_FORGET_OLD_MANY, {"keys": fresh, "start": start})
+        results, first = [], set()
+        for key in keys:
+            if key not in first:
+                first.add(key)
+                results.append(key in counted)
+            else:
+                results.append(self.hit(db, key, limit, window))
+        return results
+
     @staticmethod
     def _forget_old(db: DbSession, key: str, start: int) -> None:
-        db.execute(_FORGET_OLD, {"key": key, "start": start})
+        db.connection().execute(_FORGET_OLD, {"key": key, "start": start})
 
 
 # Built once: every join, vote, question and chat line runs them (building and keying a statement
@@ -84,8 +115,13 @@ _FORGET_OLD = delete(RateCounter).where(
 )
 
 
+_FORGET_OLD_MANY = delete(RateCounter).where(
+    RateCounter.key.in_(bindparam("keys", expanding=True)), RateCounter.window_start < bindparam("start")
+)
+
+
 @cache
-def _upsert(dialect: str):
+def _upsert(dialect: str, *returning: str):
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(RateCounter)
@@ -95,8 +131,13 @@ def _upsert(dialect: str):
             set_={"hits": RateCounter.hits + 1},
             where=RateCounter.hits < bindparam("limit"),
         )
-        .returning(RateCounter.hits)
+        .returning(*(getattr(RateCounter, name) for name in returning or ("hits",)))
     )
+
+
+def _upsert_many(dialect: str):
+    """`_upsert` returning (key, hits) of each key counted: a key at its limit returns no row."""
+    return _upsert(dialect, "key", "hits")
 
 
 _DEFAULT_LIMITER: RateLimiter = DatabaseRateLimiter()
@@ -125,6 +166,24 @@ def consume(db: DbSession, key: str, action: str) -> None:
         raise RateLimited(
             "rate_limited", f"slow down: at most {limit} per {window} seconds", retry_after=window
         )
+
+
+def consume_many(db: DbSession, keys: list[str], action: str) -> list[RateLimited | None]:
+    """`consume` for each key in turn (a group-commit batch's worth): None where it was counted, the
+    `rate_limited` refusal where it was not. With a few statements for all of them when the limiter
+    counts in bulk (`hit_many`), else one `hit` each."""
+    limit, window = limits_for(action)
+    limiter = _limiter()
+    many = getattr(limiter, "hit_many", None)
+    counted = many(db, keys, limit, window) if many else [limiter.hit(db, key, limit, window) for key in keys]
+    return [
+        None
+        if fits
+        else RateLimited(
+            "rate_limited", f"slow down: at most {limit} per {window} seconds", retry_after=window
+        )
+        for fits in counted
+    ]
 
 
 def hit(db: DbSession, key: str, limit: int, window: int) -> bool:

@@ -9,6 +9,7 @@ Public API for other features: `join_room`, `leave_room`, `online_count`, `curre
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -28,12 +29,13 @@ from ..errors import Conflict, NotFound, ServiceError
 from ..programme.models import MODERATED_BY_DEFAULT, ProgrammeSession
 from ..programme.streams import stream_or_none
 from ..wire import isoformat_utc
-from . import hot, ratelimit, snapshots
+from . import hot, presence, ratelimit, snapshots
 from .access import (
     can_moderate,
     ensure_can_join,
     ensure_can_moderate,
     get_live_session,
+    live_session,
     moderators_room,
     room_name,
 )
@@ -47,6 +49,7 @@ from .models import (
     RoomPresence,
 )
 from .presence import (
+    Entry,
     JoinInProgress,
     current_room_of,
     enter,
@@ -174,8 +177,9 @@ def admit(
 ) -> tuple[ProgrammeSession, bool]:
     """The checks of a socket's join, from what conference.rooms.hot remembers of the person: the
     session, and whether they moderate it. `screen` (the hall's projector) needs a moderator. The
-    room's row is made on the first join (its default moderation)."""
-    session = get_live_session(db, session_id)
+    room's row is made on the first join (its default moderation). The session is a detached Core
+    row (`access.live_session`): read it, never change it."""
+    session = live_session(db, session_id)
     moderator = hot.join_rights(db, user, session)
     if screen and not moderator:
         ensure_can_moderate(db, user, session)  # asks the database once more, and says why not
@@ -193,6 +197,50 @@ def store_entry(db: DbSession, user_id: int, session_id: int, sid: str, screen: 
         raise JoinInProgress() from exc  # the item's savepoint is rolled back, not the batch
 
 
+@dataclass(frozen=True)
+class Entered:
+    """What `store_entries` did for one join: the room the socket left (None: none), and the
+    people online in the room it entered once the batch's entries were written (its own included)."""
+
+    previous: int | None
+    online: int
+
+
+def store_entries(db: DbSession, entries: list[Entry]) -> list[Entered | Exception]:
+    """The joins of a group-commit batch at once (conference.group_commit.submit_bulk; no commit or
+    rollback here): each counted against its person's rate limit (`rate_limited` writes nothing of
+    it), then the sockets put in their rooms as `store_entry` does, with a few statements for the
+    whole batch: one SELECT of the rooms these sockets are in, one executemany INSERT of the presence
+    rows and one of the visits, and one count of the people online per room entered (instead of one
+    per joiner: a join storm's count scans the room's rows each time). A socket already in a room (a
+    switch) or twice in the batch goes through `enter_rows` after them, in order. One result per
+    entry: `Entered`, or its refusal."""
+    refusals = ratelimit.consume_many(db, [f"join:{e.user_id}" for e in entries], "join")
+    admitted = [n for n, refused in enumerate(refusals) if refused is None]
+    results: list[Entered | Exception] = [r if r is not None else Entered(None, 0) for r in refusals]
+    if not admitted:
+        return results
+    sids = [entries[n].sid for n in admitted]
+    inside = set(presence.rooms_of_sockets(db, sids))
+    repeated = {sid for sid, count in Counter(sids).items() if count > 1}
+    alone = [n for n in admitted if entries[n].sid in inside or entries[n].sid in repeated]
+    together = set(admitted) - set(alone)
+    presence.enter_many(db, [entries[n] for n in admitted if n in together])
+    left: dict[int, int | None] = {}
+    for n in alone:  # rare: a switch of rooms, or one socket's two joins in one batch
+        entry = entries[n]
+        try:
+            with db.begin_nested():
+                left[n] = enter_rows(db, entry.user_id, entry.session_id, entry.sid, screen=entry.screen)
+        except IntegrityError:
+            results[n] = JoinInProgress()
+    online = {room: online_count(db, room) for room in {entries[n].session_id for n in admitted}}
+    for n in admitted:
+        if not isinstance(results[n], Exception):
+            results[n] = Entered(left.get(n), online[entries[n].session_id])
+    return results
+
+
 def room_state(
     db: DbSession,
     user: User,
@@ -201,19 +249,21 @@ def room_state(
     *,
     cached: bool = False,
     moderator: bool | None = None,
+    online: int | None = None,
 ) -> dict:
     """Everything a client needs to draw the room from scratch (after a join or a reconnect): the
     room's shared part (cached per room when `cached`, see snapshots.py) and this person's view.
 
     The `join` handler calls it with `cached=True` only once the socket is in the room's Socket.IO
     rooms; other callers get a state built now. `room` is accepted for the callers that hold it;
-    `moderator` saves asking again when the caller knows."""
+    `moderator` saves asking again when the caller knows, `online` counting the people online
+    (the join's batch counted them: `Entered`)."""
     joiner = hooks.Joiner(user, can_moderate(db, user, session) if moderator is None else moderator)
     if cached:
         shared = snapshots.shared_state(session.id, snapshot_rooms(session), shared_room_state)
     else:
         shared = shared_room_state(db, session)
-    return personal_room_state(db, joiner, session, shared)
+    return personal_room_state(db, joiner, session, shared, online=online)
 
 
 def snapshot_rooms(session: ProgrammeSession) -> list[str]:
@@ -250,14 +300,19 @@ def shared_room_state(db: DbSession, session: ProgrammeSession) -> dict:
     return state
 
 
-def personal_room_state(db: DbSession, joiner: hooks.Joiner, session: ProgrammeSession, shared: dict) -> dict:
+def personal_room_state(
+    db: DbSession, joiner: hooks.Joiner, session: ProgrammeSession, shared: dict, *, online: int | None = None
+) -> dict:
     """One person's state from the room's shared state (which stays untouched): the people online
-    now (your own arrival included), your upvotes, your own questions (pending ones, and your name on
-    your anonymous ones), a moderator's queue and the anonymous askers' names, each feature's
-    personal view, and the personal-only providers' keys."""
+    now (your own arrival included: `online` when the caller counted them since), your upvotes, your
+    own questions (pending ones, and your name on your anonymous ones), a moderator's queue and the
+    anonymous askers' names, each feature's personal view, and the personal-only providers' keys."""
     user = joiner.user
     state = dict(shared)
-    state["presence"] = {**shared["presence"], "online": online_count(db, session.id)}
+    state["presence"] = {
+        **shared["presence"],
+        "online": online_count(db, session.id) if online is None else online,
+    }
     state["questions"] = _personal_questions(db, joiner, session, shared["questions"])
     state["my_votes"] = my_votes(db, user.id, session.id)
     state["is_moderator"] = joiner.moderator
@@ -270,18 +325,61 @@ def personal_room_state(db: DbSession, joiner: hooks.Joiner, session: ProgrammeS
     return state
 
 
+_QUESTION_PAYLOAD_COLUMNS = (
+    Question.id,
+    Question.session_id,
+    Question.text,
+    Question.status,
+    Question.anonymous,
+    Question.edited,
+    Question.created_at,
+    Question.user_id,
+    User.name,
+)
+
+
 @cache
 def _personal_questions_query(moderator: bool) -> Select:
-    """What a joiner sees besides the public list (bind parameters `session_id`, `user_id`): built
-    once, as every join runs it (building and keying it anew cost more than running it)."""
-    query = select(Question).where(
-        Question.session_id == bindparam("session_id"), Question.status != QuestionStatus.DISMISSED.value
+    """What a joiner sees besides the public list (bind parameters `session_id`, `user_id`), as Core
+    rows (`question_payload_of_row`): built once, as every join runs it (building and keying it anew
+    cost more than running it, and loading mapped objects more than reading rows)."""
+    votes = (
+        select(func.count())
+        .select_from(QuestionVote)
+        .where(QuestionVote.question_id == Question.id)
+        .correlate(Question)
+        .scalar_subquery()
+    )
+    query = (
+        select(*_QUESTION_PAYLOAD_COLUMNS, votes)
+        .join(User, User.id == Question.user_id)
+        .where(
+            Question.session_id == bindparam("session_id"),
+            Question.status != QuestionStatus.DISMISSED.value,
+        )
     )
     if moderator:
         query = query.where((Question.status == QuestionStatus.PENDING.value) | Question.anonymous.is_(True))
     else:
         query = query.where(Question.user_id == bindparam("user_id"))
-    return _with_votes_and_authors(query)
+    return query
+
+
+def question_payload_of_row(row, pinned_id: int | None) -> dict:
+    """`question_payload(..., with_author=True)` of a `_personal_questions_query` row."""
+    question_id, session_id, text, status, anonymous, edited, created_at, user_id, name, votes = row
+    return {
+        "id": question_id,
+        "session_id": session_id,
+        "text": text,
+        "votes": votes or 0,
+        "status": status,
+        "pinned": pinned_id == question_id,
+        "anonymous": anonymous,
+        "edited": edited,
+        "created_at": isoformat_utc(created_at, milliseconds=True),
+        "author": {"id": user_id, "name": name},
+    }
 
 
 def _question_rows_payload(
@@ -318,13 +416,10 @@ def _personal_questions(
     """The public list, plus what this person may see besides: a moderator the queue and every
     anonymous author, an attendee their own pending questions and their name on their own."""
     pinned = next((q["id"] for q in public if q["pinned"]), None)
-    extra = _question_rows_payload(
-        db,
-        _personal_questions_query(joiner.moderator),
-        pinned,
-        with_author=lambda _q: True,
-        params={"session_id": session.id, "user_id": joiner.user.id},
+    rows = db.connection().execute(
+        _personal_questions_query(joiner.moderator), {"session_id": session.id, "user_id": joiner.user.id}
     )
+    extra = sorted((question_payload_of_row(row, pinned) for row in rows), key=_question_order)
     if not extra:
         return public
     by_id = {q["id"]: q for q in public}
@@ -478,7 +573,8 @@ _MY_VOTES = (
 
 
 def my_votes(db: DbSession, user_id: int, session_id: int) -> list[int]:
-    return list(db.scalars(_MY_VOTES, {"user_id": user_id, "session_id": session_id}))
+    """The questions of the room this person upvoted (Core: every join asks)."""
+    return list(db.connection().execute(_MY_VOTES, {"user_id": user_id, "session_id": session_id}).scalars())
 
 
 def ask_question(db: DbSession, user: User, session_id: int, text: str, anonymous: bool = False) -> Question:

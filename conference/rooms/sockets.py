@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import current_app, has_app_context, request
-from flask_socketio import join_room as enter_socket_room
 from flask_socketio import leave_room as leave_socket_room
 from sqlalchemy import select
 
@@ -23,7 +22,16 @@ from .. import group_commit, hooks, realtime_tasks
 from ..errors import NotFound, ServiceError
 from ..extensions import db, socketio
 from ..programme.models import ProgrammeSession
-from ..realtime import LIVE, LiveEvents, hot_event, live_event, ok, on_disconnect, still_connected
+from ..realtime import (
+    LIVE,
+    LiveEvents,
+    hot_event,
+    lean_event,
+    live_event,
+    ok,
+    on_disconnect,
+    still_connected,
+)
 from . import hot, presence, services, session_end
 from .access import (
     can_moderate,
@@ -96,52 +104,6 @@ def _flush_presence(session_id: int) -> None:
 # --- join / leave ----------------------------------------------------------------------------
 
 
-@live.on("join")
-@live_event(JoinRoom)
-def on_join(user, payload: JoinRoom):
-    sid = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
-    db.session.commit()  # the login check's reads: their pooled connection goes back before the queue
-    with join_turn():
-        return _join(user, payload, sid)
-
-
-def _join(user, payload: JoinRoom, sid: str) -> dict:
-    session, moderator = services.admit(db.session, user, payload.session_id, screen=payload.screen)
-    user_id, session_id, screen = user.id, session.id, payload.screen
-    db.session.commit()  # the reads are done: the batch below may need this connection
-    if not still_connected(sid):  # gone while it waited for its turn: nothing to write
-        raise ServiceError("disconnected", "the connection closed during the join")
-    # The presence and visit rows (and the join's rate-limit count) are written with the other
-    # joins of the moment in one transaction; the ack leaves after that commit.
-    previous = group_commit.submit(
-        lambda batch: services.store_entry(batch, user_id, session_id, sid, screen)
-    )
-    if not still_connected(sid):
-        # Gone while the batch committed: its disconnect clean-up may have run before the rows
-        # existed. Take them out (a no-op when the clean-up ran after them), or they would count an
-        # absent person forever.
-        services.leave_room(db.session, sid)
-        raise ServiceError("disconnected", "the connection closed during the join")
-    for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
-        step(db.session, user, session)
-    if previous is not None and previous != payload.session_id:
-        _leave_socket_rooms(sid, previous)
-    # Into the Socket.IO rooms first, then the state: a change broadcast from now on reaches this
-    # socket, and the snapshot holds every change broadcast before (see rooms/snapshots.py).
-    _enter_socket_rooms(session, user, moderator)
-    db.session.commit()  # nothing to write: the reads below start a transaction of their own, now
-    try:
-        state = services.room_state(db.session, user, session, cached=True, moderator=moderator)
-    except Exception:
-        _leave_socket_rooms(sid, payload.session_id)
-        raise
-    _people_moved(payload.session_id, previous, entered=True)
-    hot.remember_join(sid, user, state["session"], state["is_moderator"])
-    ack = ok(state=state)
-    _after_join(user, payload.session_id)
-    return ack
-
-
 JOIN_TURNS = "rooms.join_turns"
 
 
@@ -170,18 +132,72 @@ def join_turn() -> Iterator[None]:
         semaphore.release()
 
 
-def _enter_socket_rooms(session: ProgrammeSession, user, moderator: bool) -> None:
-    enter_socket_room(room_name(session.id))
-    enter_socket_room(event_room(session.event_id))
-    enter_socket_room(user_room(user.id))
+@live.on("join")
+@lean_event(JoinRoom, turn=join_turn)
+def on_join(user, payload: JoinRoom, sid: str):
+    """In its turn (ROOMS_JOIN_CONCURRENCY), the login checked: see `_join`. No request context
+    (conference.realtime.lean_event): nothing here reads `flask.request`."""
+    return _join(user, payload, sid)
+
+
+def _join(user, payload: JoinRoom, sid: str) -> dict:
+    """Three transactions: the checks (the login's, the person's right to the room, which the
+    caller's read started) with the before-join steps; the entry, in a group-commit batch; the
+    state, read after the socket entered its Socket.IO rooms."""
+    session, moderator = services.admit(db.session, user, payload.session_id, screen=payload.screen)
+    user_id, session_id, screen = user.id, session.id, payload.screen
+    for step in hooks.of().before_join_state_steps:  # e.g. close the polls whose deadline passed meanwhile
+        step(db.session, user, session)
+    if not still_connected(sid):  # gone while it waited for its turn: nothing to write
+        raise ServiceError("disconnected", "the connection closed during the join")
+    # The presence and visit rows (and the join's rate-limit count) are written with the other
+    # joins of the moment in one transaction; the ack leaves after that commit. (Waiting for it
+    # ends this session's transaction: its pooled connection goes back first.)
+    entered = group_commit.submit_bulk(
+        services.store_entries, services.Entry(user_id, session_id, sid, screen)
+    )
+    previous = entered.previous
+    if not still_connected(sid):
+        # Gone while the batch committed: its disconnect clean-up may have run before the rows
+        # existed. Take them out (a no-op when the clean-up ran after them), or they would count an
+        # absent person forever.
+        services.leave_room(db.session, sid)
+        raise ServiceError("disconnected", "the connection closed during the join")
+    if previous is not None and previous != payload.session_id:
+        _leave_socket_rooms(sid, previous)
+    # Into the Socket.IO rooms first, then the state: a change broadcast from now on reaches this
+    # socket, and the snapshot holds every change broadcast before (see rooms/snapshots.py).
+    _enter_socket_rooms(sid, session, user, moderator)
+    if db.session().in_transaction():  # a switch read the room it left: the state's reads start anew
+        db.session.commit()
+    try:
+        state = services.room_state(
+            db.session, user, session, cached=True, moderator=moderator, online=entered.online
+        )
+    except Exception:
+        _leave_socket_rooms(sid, payload.session_id)
+        raise
+    _people_moved(payload.session_id, previous, entered=True, event_id=session.event_id)
+    hot.remember_join(sid, user, state["session"], state["is_moderator"])
+    ack = ok(state=state)
+    _after_join(user, session)
+    return ack
+
+
+def _enter_socket_rooms(sid: str, session: ProgrammeSession, user, moderator: bool) -> None:
+    server = realtime_tasks.live_server(
+        current_app
+    )  # this app's (flask_socketio.join_room's, without a request)
+    rooms = [room_name(session.id), event_room(session.event_id), user_room(user.id)]
     if moderator:
-        enter_socket_room(moderators_room(session.id))
+        rooms.append(moderators_room(session.id))
+    for room in rooms:
+        server.enter_room(sid, room, namespace=LIVE)
 
 
-def _after_join(user, session_id: int) -> None:
+def _after_join(user, session: ProgrammeSession) -> None:
     """Once the join committed and its state is read: what must run while people are in the room
     (poll timers, a breakout's countdown after a restart). A failure here does not refuse the join."""
-    session = get_live_session(db.session, session_id)
     for step in hooks.of().after_join_steps:
         try:
             step(db.session, user, session)
@@ -223,15 +239,19 @@ def _left_on_disconnect(sid: str, _user_id) -> None:
     hooks.presence_changed.send(left.event_id, session_ids=[left.session_id], left_ids=[])
 
 
-def _people_moved(session_id: int, previous: int | None = None, *, entered: bool = False) -> None:
+def _people_moved(
+    session_id: int, previous: int | None = None, *, entered: bool = False, event_id: int | None = None
+) -> None:
     """After a committed join (`entered`: into `session_id`, from `previous`) or leave: the
-    rooms' presence, and other features (attendance; calls prune the rooms someone left)."""
+    rooms' presence, and other features (attendance; calls prune the rooms someone left).
+    `event_id`: the session's event, when the caller knows it."""
     changed = [session_id] + ([previous] if previous not in (None, session_id) else [])
     for moved in changed:
         announce_presence(moved)
-    session = get_live_session(db.session, session_id)
+    if event_id is None:
+        event_id = get_live_session(db.session, session_id).event_id
     left = changed[1:] if entered else changed
-    hooks.presence_changed.send(session.event_id, session_ids=changed, left_ids=left)
+    hooks.presence_changed.send(event_id, session_ids=changed, left_ids=left)
 
 
 def _on_checkin_changed(event_id, session_ids=(), **_extra) -> None:

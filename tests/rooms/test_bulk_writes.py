@@ -352,3 +352,74 @@ def test_an_item_is_written_after_those_that_arrived_before_it_in_its_batch(back
     assert writer.commits - before == 1
     assert outcomes == {"upvote": 1, "unvote": 0}, outcomes
     assert _count(app, select(func.count()).select_from(QuestionVote)) == 0
+
+
+def test_a_batch_of_joins_is_written_with_a_few_statements_whatever_its_size(backend, caplog):
+    """Seven joins of one batch: one rate-limit upsert, one read of the sockets' rooms, one INSERT of
+    the presence rows and one of the visits, one count of the people online (not one of each per
+    join); a socket switching rooms leaves its old one, a flooding person is refused alone."""
+    from statements_support import statements
+
+    from conference.rooms.models import RoomPresence, RoomVisit
+    from conference.rooms.presence import Entry
+
+    app, session_id, _moderator_id, attendees = backend
+    app.config["ROOMS_RATE_LIMITS"] = {"join": (2, 3600)}
+    with app.app_context():
+        other = ProgrammeSession(
+            event_id=db.session.get_one(ProgrammeSession, session_id).event_id,
+            title="Workshop",
+            kind="workshop",
+            starts_at=datetime(2030, 5, 6, tzinfo=UTC),
+            ends_at=datetime(2030, 5, 6, 1, tzinfo=UTC),
+        )
+        db.session.add(other)
+        db.session.commit()
+        other_id, engine = other.id, db.engine
+        db.session.remove()
+    first, _ = _in_one_batch(
+        app,
+        room_services.store_entries,
+        [
+            Entry(attendees[0], other_id, "switcher"),
+            *(Entry(attendees[6], other_id, f"flood-{n}") for n in (1, 2)),
+        ],
+    )
+    assert sorted(first, key=str) == [room_services.Entered(None, 2)] * 3
+    caplog.set_level(logging.INFO, logger="conference.group_commit")
+
+    entries = [Entry(person, session_id, f"sid-{person}") for person in attendees[1:6]]
+    entries += [
+        Entry(attendees[0], session_id, "switcher"),  # from the workshop into the plenary
+        Entry(attendees[6], session_id, "flood-3"),  # over the limit of 2 joins
+        Entry(attendees[1], session_id, "projector", screen=True),  # counts nobody
+    ]
+    with statements(engine) as seen:
+        results, commits = _in_one_batch(app, room_services.store_entries, entries)
+
+    assert commits == 1
+    people = 6  # attendees[0:6] are in the plenary now, the switcher included
+    assert results[:5] == [room_services.Entered(None, people)] * 5
+    assert results[5] == room_services.Entered(other_id, people)
+    assert _code(results[6]) == "rate_limited"
+    assert results[7] == room_services.Entered(None, people)
+    assert FALLBACK not in caplog.text
+    writes = [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len([s for s in writes if s.startswith("INSERT INTO room_presence")]) == 2  # batch + switch
+    assert len([s for s in writes if s.startswith("INSERT INTO room_visits")]) == 2
+    assert len([s for s in seen if "count(distinct(room_presence.user_id))" in s]) == 1
+    # one for the distinct people, one for the person joining twice in the batch
+    assert len([s for s in seen if s.startswith("INSERT INTO rate_counters")]) == 2
+    rooms = dict(
+        zip(
+            ["switcher", "flood-3", "projector"],
+            [
+                _count(app, select(RoomPresence.session_id).where(RoomPresence.sid == s))
+                for s in ("switcher", "flood-3", "projector")
+            ],
+            strict=True,
+        )
+    )
+    assert rooms == {"switcher": session_id, "flood-3": None, "projector": session_id}
+    assert _count(app, select(func.count()).select_from(RoomVisit).where(RoomVisit.left_at.is_not(None))) == 1
+    assert _count(app, select(func.count()).select_from(RoomVisit)) == 3 + 6  # none for the screen

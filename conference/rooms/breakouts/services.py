@@ -117,7 +117,7 @@ _RUNNING_ROUND = select(BreakoutRound.id).where(
 def running_round_id(db: DbSession, main_session_id: int) -> int | None:
     """The session's running round, if any (a running round is always its session's open one):
     one small query, built once, as every join asks it."""
-    return db.scalar(_RUNNING_ROUND, {"main_session_id": main_session_id})
+    return db.connection().execute(_RUNNING_ROUND, {"main_session_id": main_session_id}).scalar()
 
 
 def latest_round(db: DbSession, main_session_id: int) -> BreakoutRound | None:

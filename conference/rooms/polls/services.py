@@ -315,9 +315,9 @@ def _close(db: DbSession, poll_id: int, now: datetime, *, only_if_due: bool = Fa
     return True
 
 
-_DUE_IN_SESSION = select(Poll.id).where(
+_TIMED_IN_SESSION = select(Poll.id, Poll.closes_at).where(
     Poll.status == PollStatus.OPEN.value,
-    Poll.closes_at <= bindparam("now"),
+    Poll.closes_at.is_not(None),
     Poll.session_id == bindparam("session_id"),
 )
 
@@ -330,8 +330,19 @@ def close_due_polls(
     The timer closes a poll at its deadline; this catches the ones a restarted process never timed.
     """
     now = now or utcnow()
-    if session_id is not None:  # every join asks: the statement is built once
-        due = db.scalars(_DUE_IN_SESSION, {"now": now, "session_id": session_id}).all()
+    if session_id is not None:  # every join asks: the statement is built once, and asked only when
+        # a deadline may have passed (conference.rooms.hot knows the room's next one)
+        if not hot.polls_may_be_due(session_id, now):
+            return []
+        generation = hot.context().generation
+        timed = [
+            (poll_id, closes_at)
+            for poll_id, closes_at in db.connection().execute(_TIMED_IN_SESSION, {"session_id": session_id})
+            if closes_at is not None  # the statement asks for timed ones only
+        ]
+        due: Sequence[int] = [poll_id for poll_id, closes_at in timed if closes_at <= now]
+        ahead = [closes_at for _poll_id, closes_at in timed if closes_at > now]
+        hot.remember_poll_deadline(session_id, min(ahead) if ahead else None, generation)
     else:
         due = db.scalars(
             select(Poll.id).where(Poll.status == PollStatus.OPEN.value, Poll.closes_at <= now)
