@@ -7,20 +7,23 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 from rooms.support import call
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from statements_support import statements
 
 from conference import group_commit
-from conference.accounts.models import ApiToken
+from conference.accounts.models import ApiToken, User
+from conference.db_types import utcnow
 from conference.extensions import db
 from conference.grants import services as grants
 from conference.programme.models import Event, ProgrammeSession
 from conference.registrations.models import Registration
 from conference.registrations.services import cancel_registration
 from conference.rooms.models import RoomPresence, RoomVisit
+from conference.rooms.polls.models import Poll
 from conference.rooms.sockets import join_turn
 
 
@@ -185,3 +188,91 @@ def test_a_socket_gone_while_its_join_committed_leaves_no_presence(app, cast, li
     holder.join(10)
     joining.join(10)
     assert _presence_of(app, cast.alice.id) == []
+
+
+# --- the person and the session read as Core rows; the login still checked against the database ---
+
+
+def test_a_token_join_checks_the_login_and_reads_the_person_with_one_statement(
+    app, cast, live_client, joined
+):
+    joined(cast.bob, cast.plenary)  # the room's first join (its row, its timers)
+    assert call(live_client(cast.alice, token=True), "join", {"session_id": cast.plenary})["ok"]
+    with app.app_context():
+        engine = db.engine
+    client = live_client(cast.alice, token=True)  # another device: her rights are remembered
+    with statements(engine, this_thread_only=True) as seen:
+        ack = call(client, "join", {"session_id": cast.plenary})
+    assert ack["ok"] and ack["state"]["is_moderator"] is False
+    login = [s for s in seen if "FROM users" in s or "FROM api_tokens" in s]
+    assert len(login) == 1 and "api_tokens" in login[0], seen  # the person and the live token at once
+
+
+def test_a_token_revoked_behind_the_sockets_back_is_refused_at_the_next_join(app, cast, live_client):
+    """No close order reached the socket (the row changed in the database only): the join's own
+    login check refuses it."""
+    client = live_client(cast.alice, token=True)
+    assert call(client, "join", {"session_id": cast.plenary})["ok"]
+    with app.app_context():
+        db.session.execute(
+            update(ApiToken).where(ApiToken.user_id == cast.alice.id).values(revoked_at=utcnow())
+        )
+        db.session.commit()
+    refused = call(client, "join", {"session_id": cast.thematic})
+    assert refused["ok"] is False and refused["error"]["code"] == "unauthenticated"
+    assert _presence_of(app, cast.alice.id) == [cast.plenary]
+
+
+def test_a_cookie_socket_whose_sign_in_ended_is_refused_at_the_next_join(app, cast, live_client):
+    client = live_client(cast.alice)
+    assert call(client, "join", {"session_id": cast.plenary})["ok"]
+    with app.app_context():  # "sign out everywhere", without the close order
+        db.session.execute(
+            update(User).where(User.id == cast.alice.id).values(session_version=User.session_version + 1)
+        )
+        db.session.commit()
+    refused = call(client, "join", {"session_id": cast.thematic})
+    assert refused["ok"] is False and refused["error"]["code"] == "unauthenticated"
+
+
+def _due_poll_reads(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith("SELECT polls.id") and "polls.closes_at" in s.split("WHERE")[-1]]
+
+
+def test_joins_ask_for_due_polls_only_once_a_deadline_may_have_passed(app, cast, live_client, joined):
+    moderator = joined(cast.moderator, cast.plenary)  # asks, and remembers: no timed poll
+    with app.app_context():
+        engine = db.engine
+    with statements(engine, this_thread_only=True) as seen:
+        for _ in range(3):
+            assert call(live_client(cast.alice), "join", {"session_id": cast.plenary})["ok"]
+    assert _due_poll_reads(seen) == []
+    created = call(
+        moderator,
+        "poll:create",
+        {
+            "session_id": cast.plenary,
+            "title": "Timed",
+            "kind": "single",
+            "options": ["a", "b"],
+            "duration_s": 600,
+        },
+    )
+    assert call(moderator, "poll:open", {"poll_id": created["poll"]["id"]})["ok"]
+    with statements(engine, this_thread_only=True) as seen:
+        for _ in range(3):
+            assert call(live_client(cast.alice), "join", {"session_id": cast.plenary})["ok"]
+    assert len(_due_poll_reads(seen)) == 1  # the opening made the deadline unknown: asked once
+    with app.app_context():  # the deadline passes while no timer runs (its process died)
+        db.session.execute(
+            update(Poll)
+            .where(Poll.id == created["poll"]["id"])
+            .values(closes_at=utcnow() + timedelta(seconds=1))
+        )
+        db.session.commit()
+    time.sleep(1.2)
+    state = call(live_client(cast.bob), "join", {"session_id": cast.plenary})["state"]
+    assert [p["status"] for p in state["polls"]] == ["open"]  # a deadline moved behind its back: 600 s ahead
+    app.config["LIVE_CONTEXT_TTL_SECONDS"] = 0  # what is remembered is checked again after its time
+    state = call(live_client(cast.bob), "join", {"session_id": cast.plenary})["state"]
+    assert [p["status"] for p in state["polls"]] == ["closed"]
