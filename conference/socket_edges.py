@@ -71,6 +71,10 @@ def install(server) -> None:
             binary = decoded.packet_type in (packet.BINARY_EVENT, packet.BINARY_ACK)
             if binary and decoded.attachment_count < 1:
                 return close(eio_sid, "a binary packet without attachments")
+            if decoded.packet_type == packet.EVENT:
+                # Dispatched as python-socketio's own message handler does, with the packet decoded
+                # above: every event (a storm of joins or votes) is decoded once, not twice.
+                return server._handle_event(eio_sid, decoded.namespace, decoded.id, decoded.data)
         return handle_message(eio_sid, data)
 
     def event(eio_sid, namespace, id, data):

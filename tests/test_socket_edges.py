@@ -186,3 +186,24 @@ def test_edge_packets_get_an_error_ack_or_a_clean_disconnect_and_never_wedge_the
     status, _packets = client.get()
     assert status == 400
     _still_serving(server, token, session_id)
+
+
+def test_an_event_packet_is_decoded_once(app, live_client, make_user, monkeypatch):
+    """The edge checks decode each text packet; an event is then dispatched from that decoding
+    instead of being decoded again by python-socketio (a storm of joins or votes pays it once)."""
+    from conference.extensions import socketio
+
+    client = live_client(make_user(name="Dee Coder"))
+    server = socketio.server
+    decoded: list[str] = []
+    packet_class = server.packet_class
+
+    def counting(*args, **kwargs):
+        if kwargs.get("encoded_packet") is not None:
+            decoded.append(kwargs["encoded_packet"])
+        return packet_class(*args, **kwargs)
+
+    monkeypatch.setattr(server, "packet_class", counting)
+    ack = client.emit("no-such-event", {"n": 1}, namespace="/live", callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "unknown_event"
+    assert len([p for p in decoded if "no-such-event" in p]) == 1
