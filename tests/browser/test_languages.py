@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_support import switch_language, sign_in
+from browser_support import sign_in, switch_language
 
 from conference.extensions import db
 from conference.programme.models import ProgrammeSession
@@ -33,7 +33,6 @@ def box(page, selector: str) -> dict:
     found = page.locator(selector).first.bounding_box()
     assert found, selector
     return found
-
 
 
 def test_arabic_french_and_chinese_pages(

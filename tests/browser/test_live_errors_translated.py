@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from browser_support import switch_language, sign_in
+from browser_support import sign_in, switch_language
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -13,7 +13,6 @@ from conference.i18n.messages import BY_CODE, page_message
 from conference.programme.models import ProgrammeSession
 from conference.rooms.polls import services as polls
 from conference.rooms.polls.models import Poll, PollOption
-
 
 
 def in_language(app, code: str, language: str) -> str:
