@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from ..countries import normalise_country
 from ..db_session import DbSession
@@ -204,14 +205,21 @@ def create_api_token(
     return token
 
 
+# Every API request asks it: built once, and the owner comes in the same statement (kept on the row).
+_LIVE_TOKEN = (
+    select(ApiToken)
+    .join(ApiToken.user)
+    .options(contains_eager(ApiToken.user))
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 def token_row(db: DbSession, token: str | None, *, touch: bool = True) -> ApiToken | None:
     """The live (not revoked, not expired) token row for a token string, or None; records its use
     (unless `touch` is False: the caller records it with `touch_token` when `token_needs_touch`)."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
-    row = db.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token.strip()), ApiToken.revoked_at.is_(None))
-    )
+    row = db.scalar(_LIVE_TOKEN, {"token_hash": _digest(token.strip())})
     now = utcnow()
     if row is None or not row.is_live(now):
         return None
