@@ -32,7 +32,7 @@ from ..wire import GATE_MAX, isoformat_utc
 from . import timeline
 from .answers import CODE_LOG_CHARS, answer_from, attendee_card, clean_text, stored_response
 from .auto_checkout import run_due_auto_checkouts
-from .badges import InvalidBadge, check_version, verify_token
+from .badges import InvalidBadge, check_version, parse_token, verify_token
 from .models import BadgeIssue, Checkin, CheckinList, CheckinMovement, EventSigningKey, ScanRecord
 from .occupancy import announce_change, free_places, lock_list, take_place
 
@@ -119,7 +119,7 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
     The same `scan_id` again returns the stored answer and writes nothing.
     """
     now = utcnow()
-    facts = _list_facts(db, staff, request, now)
+    facts = _scan_facts(db, staff, request, now)
     checkin_list = facts.CheckinList
     ensure_scan_right(staff, facts.may_scan)
     request.gate = clean_text(request.gate, GATE_MAX)
@@ -134,13 +134,15 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
         raise ServiceError("invalid_scanned_at", "scanned_at needs a time zone (e.g. 2030-05-06T09:00:00Z)")
     if scanned_at > now + FUTURE_TOLERANCE:
         raise ServiceError("invalid_scanned_at", "scanned_at lies in the future")
+    badge: Row | None = facts
     if facts.checkout_due:
         run_due_auto_checkouts(db, now)
+        badge = None  # it may have sent this person out: read them again
     list_id = checkin_list.id
     context = ScanContext(db, staff, checkin_list, request, scanned_at, now, facts.public_key)
     for _attempt in range(5):
         try:
-            outcome = _decide(context)
+            outcome = _decide(context, badge)
             response = _record(context, outcome)
             db.commit()
         except _Retry:
@@ -154,23 +156,30 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
             if replay is not None:  # the same scan_id arrived twice at once: one answer
                 return replay
             continue  # lost the first-entry race: the next round sees the winner's row
+        finally:
+            badge = None  # a second round reads afresh
         if outcome.changed:
             announce_change(checkin_list)
         return response
     raise Conflict("busy", "too many simultaneous changes to this badge; scan again")
 
 
-# --- what a scan reads: two statements, built once ------------------------------------------------
+# --- what a scan reads: one statement, built once -------------------------------------------------
 # A scan used to ask eleven questions one by one (list, grant, stored answer, due check-outs, signing
 # key, registration, its person, badge version, first entry, ...): each statement costs far more
-# Python in SQLAlchemy than SQLite takes to answer it, so they are asked in two.
+# Python in SQLAlchemy than SQLite takes to answer it, so they are asked in one. The registration is
+# the one the badge names (its signature is checked before anything read about it is used).
 
 _DUE = aliased(CheckinList)
 _FIRST_STAFF = aliased(User)
+# Kept on the objects: the session only holds weak references to what nobody else does.
+_KEEP_LOADED = (contains_eager(Registration.user), contains_eager(Checkin.staff_user.of_type(_FIRST_STAFF)))
 
 # The list, the scanner's grant there, the event's public key, whether an automatic check-out is due
-# on any list (`run_due_auto_checkouts` then runs), and the answer already given to this scan_id.
-_LIST_FACTS = (
+# on any list (`run_due_auto_checkouts` then runs), the answer already given to this scan_id; and the
+# badge's registration, its person, the current badge version (no row: 1), the first entry on the
+# list and who let them in.
+_SCAN_FACTS = (
     select(
         CheckinList,
         scan_right_clause(bindparam("user_id"), CheckinList.event_id).label("may_scan"),
@@ -184,14 +193,24 @@ _LIST_FACTS = (
         ScanRecord.code,
         ScanRecord.direction,
         ScanRecord.reason,
+        Registration,
+        User,
+        BadgeIssue.version,
+        Checkin,
+        _FIRST_STAFF,
     )
     .outerjoin(EventSigningKey, EventSigningKey.event_id == CheckinList.event_id)
     .outerjoin(ScanRecord, ScanRecord.scan_id == bindparam("scan_id"))
+    .outerjoin(Registration, Registration.id == bindparam("registration_id"))
+    .outerjoin(User, User.id == Registration.user_id)
+    .outerjoin(BadgeIssue, BadgeIssue.registration_id == Registration.id)
+    .outerjoin(Checkin, (Checkin.registration_id == Registration.id) & (Checkin.list_id == CheckinList.id))
+    .outerjoin(_FIRST_STAFF, _FIRST_STAFF.id == Checkin.staff_user_id)
     .where(CheckinList.id == bindparam("list_id"))
+    .options(*_KEEP_LOADED)
 )
 
-# The badge's registration, its person, the current badge version (no row: 1), the first entry on
-# the list and who let them in.
+# The badge half alone, for a second round (after a lost race) or after an automatic check-out.
 _BADGE_FACTS = (
     select(Registration, User, BadgeIssue.version, Checkin, _FIRST_STAFF)
     .join(User, User.id == Registration.user_id)
@@ -201,18 +220,27 @@ _BADGE_FACTS = (
     )
     .outerjoin(_FIRST_STAFF, _FIRST_STAFF.id == Checkin.staff_user_id)
     .where(Registration.id == bindparam("registration_id"))
-    # kept on the objects (the session only holds weak references to what nobody else does)
-    .options(contains_eager(Registration.user), contains_eager(Checkin.staff_user.of_type(_FIRST_STAFF)))
+    .options(*_KEEP_LOADED)
 )
 
 
-def _list_facts(db: DbSession, staff: User, request: ScanRequest, now: datetime) -> Row:
+def _scan_facts(db: DbSession, staff: User, request: ScanRequest, now: datetime) -> Row:
     list_id = request.list_id
+    try:
+        registration_id = parse_token(request.code)[0].registration_id
+    except InvalidBadge:
+        registration_id = 0  # no registration: `_decide` refuses the code before it looks
     facts = None
     if 0 < list_id <= MAX_DB_ID:
         facts = db.execute(
-            _LIST_FACTS,
-            {"list_id": list_id, "user_id": staff.id, "now": now, "scan_id": request.scan_id},
+            _SCAN_FACTS,
+            {
+                "list_id": list_id,
+                "user_id": staff.id,
+                "now": now,
+                "scan_id": request.scan_id,
+                "registration_id": registration_id,
+            },
         ).first()
     if facts is None:
         raise NotFound("list_not_found", f"there is no check-in list {list_id}")
@@ -224,16 +252,18 @@ def _replay(db: DbSession, request: ScanRequest, list_id: int) -> dict | None:
     return stored_response(db, request.scan_id, list_id, code=code, direction=request.direction)
 
 
-def _decide(scan: ScanContext) -> _Outcome:
+def _decide(scan: ScanContext, badge: Row | None = None) -> _Outcome:
+    """`badge`: the registration's row read with the list (`_SCAN_FACTS`), else it is read here."""
     db, checkin_list, request = scan.db, scan.checkin_list, scan.request
     try:
         claims = verify_token(db, request.code, checkin_list.event_id, scan.public_key_hex)
     except InvalidBadge as exc:
         return _Outcome("invalid_badge", exc.reason, extra={"message": exc.message})
-    badge = db.execute(
-        _BADGE_FACTS, {"registration_id": claims.registration_id, "list_id": checkin_list.id}
-    ).first()
-    if badge is None or badge.Registration.event_id != checkin_list.event_id:
+    if badge is None:
+        badge = db.execute(
+            _BADGE_FACTS, {"registration_id": claims.registration_id, "list_id": checkin_list.id}
+        ).first()
+    if badge is None or badge.Registration is None or badge.Registration.event_id != checkin_list.event_id:
         return _Outcome("not_registered", "no_registration")
     registration = badge.Registration
     if not registration.is_confirmed:
