@@ -280,6 +280,16 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_UPVOTE_COALESCE_SECONDS",
         _SECONDS,
     ),
+    # Check-in numbers: the accepted scans of a list within this many seconds leave as one
+    # `checkin:stats` broadcast, with the numbers read when it leaves (a rush of 400 scans a second
+    # does not read and send the list's stats 400 times a second). 0 broadcasts after every scan.
+    Setting(
+        "CHECKIN_STATS_COALESCE_SECONDS",
+        0.5,
+        "a list's live check-in numbers are broadcast at most once per this many seconds, current when they leave (0: after every scan)",
+        "CHECKIN_STATS_COALESCE_SECONDS",
+        _SECONDS,
+    ),
     # The shared half of a room's join state (questions, chat, polls, breakouts, call) is built once
     # and handed to the people who join the room within this many seconds; any broadcast change of
     # the room makes it out of date at once (rooms/snapshots.py). 0 builds it for every join.
@@ -536,6 +546,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_FAST = True
     ROOMS_PRESENCE_COALESCE_SECONDS = 0  # protocol tests see each presence change as it happens
     ROOMS_UPVOTE_COALESCE_SECONDS = 0  # and each upvote total
+    CHECKIN_STATS_COALESCE_SECONDS = 0  # and the check-in numbers after each scan
     MAIL_SMTP_URL = None  # tests never send real mail: they point this at their own aiosmtpd server
 
 
