@@ -104,7 +104,9 @@ def test_a_room_spans_two_server_processes(cast, make_token, two_servers):
         bob.wait_for(lambda e, d: e == "questions:new" and qid in [q["id"] for q in d["questions"]])
         assert bob.call("question:vote", {"question_id": qid})["ok"]
         alice.wait_for(
-            lambda e, d: e == "questions:updated" and [(q["id"], q["votes"]) for q in d["questions"]] == [(qid, 1)]
+            lambda e, d: (
+                e == "questions:updated" and [(q["id"], q["votes"]) for q in d["questions"]] == [(qid, 1)]
+            )
         )
     finally:
         alice.client.disconnect()
