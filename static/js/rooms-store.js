@@ -161,12 +161,16 @@ function renderPinned(box, pinned) {
  * once. `questions:new` and `questions:updated` carry a room's batch ({session_id, questions: [...]},
  * in order); `question:new` and `question:updated` carry one question. A question may come twice
  * (in the join state and in a batch sent after, or one's own with its ack): upserted by id, it is
- * stored and announced once. */
+ * stored and announced once. A new question's count is the one of the moment it became public: a
+ * count the page holds already (from the join state, or a total from another server process) is
+ * never older, so it stays. */
 function bindQuestions(store, render) {
   function added(questions) {
     var changed = false;
     questions.forEach(function (question) {
-      var known = store.byId.has(question.id);  // one's own question came with the ack already
+      var existing = store.byId.get(question.id);  // one's own question came with the ack already
+      var known = !!existing;
+      if (known) { question = Object.assign({}, question, { votes: existing.votes }); }
       if (!store.upsert(question)) { return; }
       changed = true;
       if (known) { return; }
