@@ -5,7 +5,8 @@ socket.io, the same scenarios in one run, the table written to bench/RESULTS.md.
     .venv/bin/python bench/live_engine.py                    # the full run, < 20 minutes on 2 cores
     .venv/bin/python bench/live_engine.py --scenarios vote,qa --targets project,bare --clients 1000
 
-Targets: `project` (`conference serve`, eventlet, SQLite), `bare` (bench/reference/bare_flask_socketio.py,
+Targets: `project` (`conference serve`, eventlet, SQLite), `gevent` (the same server with
+`--async-mode gevent`: item 5 of the issue asks the benchmarks which mode is faster), `bare` (bench/reference/bare_flask_socketio.py,
 eventlet, in memory), `node` (bench/reference/node/server.js, Node's socket.io, in memory).
 
 Scenarios (each against every target unless said):
@@ -68,8 +69,13 @@ NODE_DIR = BENCH / "reference" / "node"
 BARE_APP = BENCH / "reference" / "bare_flask_socketio.py"
 RESULTS = BENCH / "RESULTS.md"
 SCENARIOS = ("join", "vote", "qa", "idle", "checkin", "workers", "profile")
-TARGETS = ("project", "bare", "node")
-TARGET_NAMES = {"project": "this project", "bare": "bare Flask-SocketIO + eventlet", "node": "Node socket.io"}
+TARGETS = ("project", "gevent", "bare", "node")
+TARGET_NAMES = {
+    "project": "this project",
+    "gevent": "this project on gevent",
+    "bare": "bare Flask-SocketIO + eventlet",
+    "node": "Node socket.io",
+}
 SECRET = "bench-live-engine-" + "k" * 32
 POLL_OPTIONS = ["Health", "Education", "Climate", "Trade"]
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
@@ -290,14 +296,23 @@ class Server:
 
 
 class ProjectServer(Server):
-    """`conference serve` (eventlet) on a database of its own (SQLite unless database_url says)."""
+    """`conference serve` (eventlet unless async_mode says) on a database of its own (SQLite unless
+    database_url says)."""
 
     name = "project"
 
-    def __init__(self, workdir: Path, database_url: str | None = None, workers: int = 1, **env: str):
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str | None = None,
+        workers: int = 1,
+        async_mode: str = "eventlet",
+        **env: str,
+    ):
         super().__init__(workdir)
         self.database_url = database_url or f"sqlite:///{workdir / f'project-{secrets.token_hex(4)}.db'}"
         self.workers = workers
+        self.async_mode = async_mode
         self.extra_env = env
         self.max_connections = 10000
 
@@ -321,7 +336,7 @@ class ProjectServer(Server):
             CONFERENCE_ENV="production",
             CONFERENCE_SECRET_KEY=SECRET,
             CONFERENCE_PUBLIC_BASE_URL="http://127.0.0.1",
-            CONFERENCE_ASYNC_MODE="eventlet",
+            CONFERENCE_ASYNC_MODE=self.async_mode,
             CONFERENCE_DATABASE_URL=self.database_url,
             CONFERENCE_MAIL_BACKGROUND_SENDER="0",
             **self.extra_env,
@@ -356,8 +371,9 @@ class NodeServer(Server):
 
 def make_server(target: str, workdir: Path) -> Server:
     """A server for the target; the project's share one SQLite file (migrated once, an event each)."""
-    if target == "project":
-        return ProjectServer(workdir, f"sqlite:///{workdir / 'project.db'}")
+    if target in ("project", "gevent"):
+        mode = "gevent" if target == "gevent" else "eventlet"
+        return ProjectServer(workdir, f"sqlite:///{workdir / 'project.db'}", async_mode=mode)
     return {"bare": BareServer, "node": NodeServer}[target](workdir)
 
 
@@ -1300,6 +1316,34 @@ def per_event(figures: dict, key: str, count_key: str) -> float | None:
     return 1000 * figures[key] / count if count and figures.get(key) is not None else None
 
 
+def gevent_rows(r: dict) -> list[tuple[str, str, str]]:
+    """Item 5: eventlet stays the default; the same run says by how much gevent is faster or slower."""
+    compared = [
+        ("join", "seconds", "join storm time", lambda v: f"{v:.1f} s", False),
+        ("vote", "votes_per_s", "votes per second", lambda v: f"{v:,.0f}", True),
+        ("vote", "exact_s", "every client exact", lambda v: f"{v:.2f} s", False),
+        ("idle", "kb_per_client", "RSS per idle client", lambda v: f"{v:.0f} KB", False),
+        ("idle", "join_seconds", "idle clients connected and joined", lambda v: f"{v:.0f} s", False),
+    ]
+    rows = []
+    for scenario, key, label, show, more_is_better in compared:
+        eventlet = r.get(scenario, {}).get("project", {}).get(key)
+        gevent = r.get(scenario, {}).get("gevent", {}).get(key)
+        if not eventlet or not gevent:
+            continue
+        ratio = gevent / eventlet if more_is_better else eventlet / gevent
+        rows.append(
+            (
+                f"gevent beside eventlet: {label}",
+                f"gevent {show(gevent)} vs eventlet {show(eventlet)}",
+                f"measured — gevent holds {gevent / eventlet:.2f}× eventlet's memory per client"
+                if key == "kb_per_client"
+                else f"measured — gevent is {ratio:.2f}× as fast",
+            )
+        )
+    return rows
+
+
 def targets_table(bench: Bench) -> list[str]:
     """The issue's targets beside the measured figures, with met / missed — why (from the figures
     and the profiles of this run)."""
@@ -1407,6 +1451,7 @@ def targets_table(bench: Bench) -> list[str]:
                 verdict(rate >= 400 and (p99 or 0) <= 100, why),
             )
         )
+    rows += gevent_rows(r)
     one = get("workers", "1", "deliveries_per_s")
     most = max((int(k) for k in r.get("workers", {})), default=0)
     top = get("workers", str(most), "deliveries_per_s")

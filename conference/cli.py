@@ -327,6 +327,9 @@ def serve(host: str, port: int, max_connections: int, workers: int, async_mode: 
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False, **options)
 
 
+YOUNG_GENERATION_THRESHOLD = 10_000  # CPython's default is 700; see prepare_process
+
+
 def prepare_process(max_connections: int) -> None:
     """Make a serving process fit for thousands of sockets on one hub.
 
@@ -336,6 +339,12 @@ def prepare_process(max_connections: int) -> None:
       objects) leaves the garbage collector's view (`gc.freeze`): a full collection of them took
       0.2-0.4 s, during which no greenlet runs, whatever thread triggered it (measured during an
       attendance report: one collection held the hub for 390 ms; frozen, the worst pause was 34 ms).
+    - The youngest generation is collected every YOUNG_GENERATION_THRESHOLD allocations instead of
+      every 700: at the default, a join storm's objects still in flight (a join waits for its batch)
+      were collected young again and again and promoted, and the promoted ones set off a full
+      collection every second or two, each longer as the sockets added up. Measured on a 2,000-client
+      join and vote storm (GC callbacks, process CPU time): the collector's time fell from 4.0 s to
+      1.6 s, full collections from 15 to 2, and the longest collection from 354 ms to 123 ms.
     """
     import gc
     import resource
@@ -357,3 +366,4 @@ def prepare_process(max_connections: int) -> None:
         )
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])

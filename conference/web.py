@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, make_response, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from .auth import json_error, wants_json
@@ -69,10 +70,11 @@ def _http_error(exc: HTTPException):
         # No routing for this request (a Host outside TRUSTED_HOSTS): the page layout cannot be
         # built, and the answer must not echo the Host either.
         return json_error(exc.code or 400, "bad_host", "this site does not answer to that host name")
+    from .i18n.messages import http_error_code, http_page_message
+
     if wants_json():
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return json_error(exc.code or 500, code, exc.description or exc.name)
-    return render_template("errors/error.html", status=exc.code, message=exc.description), exc.code
+        return json_error(exc.code or 500, http_error_code(exc), exc.description or exc.name)
+    return render_template("errors/error.html", status=exc.code, message=http_page_message(exc)), exc.code
 
 
 def _unexpected_error(exc: Exception):
@@ -95,7 +97,10 @@ def _unexpected_error(exc: Exception):
     log_event(log, logging.ERROR, "unhandled_error", exc_info=exc, error=type(exc).__name__)
     if wants_json():
         return json_error(500, "internal_error", "something went wrong on the server", request_id=rid)
-    message = f"Something went wrong on our side. If you report it, quote this reference: {rid}."
+    message = gettext(
+        "Something went wrong on our side. If you report it, quote this reference: %(reference)s.",
+        reference=rid,
+    )
     return render_template("errors/error.html", status=500, message=message), 500
 
 

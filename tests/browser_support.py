@@ -183,6 +183,17 @@ def sign_in(browser, base_url: str, user, password: str | None = None):
     return context, sign_in_page(context.new_page(), base_url, user, password)
 
 
+def switch_language(page, code: str) -> None:
+    """Pick `code` in the page's language switcher and wait for the new page in that language.
+
+    The form posts and redirects, so the wait starts only once that navigation is done: polled
+    mid-navigation, the page can have no document element yet."""
+    page.select_option("#language-select", code)
+    with page.expect_navigation():
+        page.click("#language-switch button[type=submit]")
+    page.wait_for_function(f"document.documentElement?.lang.startsWith('{code}')")
+
+
 def create_event_as_admin(browser, base_url: str, admin, **fields) -> None:
     """An admin opens Manage → New event and fills its form (`fields` by input name: title, slug,
     city, country, timezone, starts_at, ends_at local to the zone, organiser_email); a draft results."""

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import login_required
+from ..errors import Forbidden, ServiceError
 from ..extensions import db, socketio
 from ..grants.checks import can_scan
 from ..programme.models import Event
@@ -26,7 +27,10 @@ bp = Blueprint("checkin", __name__)
 
 def _ensure_event_staff(event: Event) -> None:
     if not can_scan(db.session, current_user, event.id):
-        abort(403, "Only this event's check-in staff, its organisers and admins may open this page.")
+        raise Forbidden(
+            "not_checkin_staff",
+            "Only this event's check-in staff, its organisers and admins may open this page.",
+        )
 
 
 def _badge_registration(registration_id: int) -> Registration:
@@ -39,7 +43,7 @@ def _badge_registration(registration_id: int) -> Registration:
     ):
         abort(404)
     if not registration.is_confirmed:
-        abort(410, "This registration was cancelled: its badge is void.")
+        raise ServiceError("badge_void", "This registration was cancelled: its badge is void.", status=410)
     return registration
 
 

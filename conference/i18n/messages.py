@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import LazyString, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError
 from ..wire import InvalidPayload
@@ -448,7 +449,38 @@ BY_CODE: dict[str, LazyString | Callable[[Mapping[str, Any]], str]] = {
     ),
     "invalid_filter": _l("This filter is not valid: choose from the list."),
     "unknown_action": _l("No such action on a meeting."),
+    # check-in pages
+    "not_checkin_staff": _l(
+        "Only this event's check-in staff, its organisers and admins may open this page."
+    ),
+    "badge_void": _l("This registration was cancelled: its badge is void."),
+    "admins_only": _l("Only administrators may open this page."),
+    # HTTP errors that no rule of ours raised (werkzeug's, by name: see http_page_message)
+    "bad_request": _l("This request could not be understood: reload the page and try again."),
+    "not_found": _l("There is nothing at this address: check it, or start again from the events."),
+    "method_not_allowed": _l("This address does not take that kind of request."),
+    "gone": _l("This is no longer available."),
+    "request_entity_too_large": _l("What you sent is too large."),
+    "unsupported_media_type": _l("This kind of content is not accepted here."),
+    "too_many_requests": _l("Too many requests in a short time: wait a moment and try again."),
+    "internal_server_error": _l("Something went wrong on our side: try again in a moment."),
 }
+
+
+# Werkzeug names its errors in English ("Not Found"); the JSON answers carry that name as their code.
+def http_error_code(exc: HTTPException) -> str:
+    """The stable code of an HTTP error that no service raised, e.g. `not_found`."""
+    return (exc.name or "error").lower().replace(" ", "_")
+
+
+def http_page_message(exc: HTTPException) -> str:
+    """What a page says for an HTTP error: the sentence given where it was raised, else (werkzeug's
+    own English description) the viewer's-language sentence for its code."""
+    if exc.description and exc.description != type(exc).description:
+        return str(exc.description)
+    found = BY_CODE.get(http_error_code(exc))
+    return str(found) if isinstance(found, LazyString) else str(exc.description or exc.name)
+
 
 # Validation messages of our schemas and of pydantic, in English → in the viewer's language.
 BY_TEXT = {

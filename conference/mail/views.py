@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth import login_required
+from ..errors import Forbidden
 from ..extensions import db
 from ..grants.checks import can_administer
 from .models import OutboxMessage
@@ -26,7 +27,7 @@ LINK_RE = re.compile(r"https?://[^\s<>\"']+")
 
 def _ensure_admin() -> None:
     if not can_administer(current_user):
-        abort(403, "Only administrators may read the outbox.")
+        raise Forbidden("admins_only", "Only administrators may read the outbox.")
 
 
 @bp.get("/manage/outbox")

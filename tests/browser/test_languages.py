@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_support import sign_in
+from browser_support import sign_in, switch_language
 
 from conference.extensions import db
 from conference.programme.models import ProgrammeSession
@@ -35,12 +35,6 @@ def box(page, selector: str) -> dict:
     return found
 
 
-def switch_to(page, code: str) -> None:
-    page.select_option("#language-select", code)
-    page.click("#language-switch button[type=submit]")
-    page.wait_for_function(f"document.documentElement.lang.startsWith('{code}')")
-
-
 def test_arabic_french_and_chinese_pages(
     app, make_event, make_user, make_registration, live_server, browser, tmp_path
 ):
@@ -58,7 +52,7 @@ def test_arabic_french_and_chinese_pages(
     english_border = page.eval_on_selector(".agenda-item", "e => getComputedStyle(e).borderLeftWidth")
     shoot(page, tmp_path, "agenda-en")
 
-    switch_to(page, "ar")
+    switch_language(page, "ar")
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
     assert page.locator("h1").inner_text() == "جدول الأعمال في لمحة"
     assert "تسجيلاتي" in page.locator(".site-header").inner_text()
@@ -97,7 +91,7 @@ def test_arabic_french_and_chinese_pages(
     assert page.get_attribute("#chat-form input, #chat-form textarea", "placeholder") == "قل شيئًا…"
     shoot(page, tmp_path, "live-ar")
 
-    switch_to(page, "fr")
+    switch_language(page, "fr")
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["fr", "ltr"]
     page.wait_for_function("window.Live && Live.state() !== null")
     assert page.locator("#qa-title").inner_text() == "Questions"
@@ -105,7 +99,7 @@ def test_arabic_french_and_chinese_pages(
     assert "Mes inscriptions" in page.locator(".site-header").inner_text()
     shoot(page, tmp_path, "live-fr")
 
-    switch_to(page, "zh")
+    switch_language(page, "zh")
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
         "zh-Hans",
         "ltr",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from browser_support import sign_in
+from browser_support import sign_in, switch_language
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -13,12 +13,6 @@ from conference.i18n.messages import BY_CODE, page_message
 from conference.programme.models import ProgrammeSession
 from conference.rooms.polls import services as polls
 from conference.rooms.polls.models import Poll, PollOption
-
-
-def switch_to(page, code: str) -> None:
-    page.select_option("#language-select", code)
-    page.click("#language-switch button[type=submit]")
-    page.wait_for_function(f"document.documentElement.lang.startsWith('{code}')")
 
 
 def in_language(app, code: str, language: str) -> str:
@@ -44,7 +38,7 @@ def test_a_vote_on_a_poll_that_closed_meanwhile_is_refused_in_arabic(
         option_id = db.session.scalars(select(PollOption.id).where(PollOption.poll_id == poll_id)).first()
 
     context, page = sign_in(browser, live_server, amina)
-    switch_to(page, "ar")
+    switch_language(page, "ar")
     page.goto(f"{live_server}/events/symposium/sessions/{session_id}/live")
     page.wait_for_function("window.Live && Live.state() !== null")
     card = page.locator(".poll-card", has_text="Which priority first?")
@@ -86,7 +80,7 @@ def test_the_shared_helper_fills_a_refusals_details_and_keeps_an_unknown_codes_m
             db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="plenary").scalar()
         )
     context, page = sign_in(browser, live_server, amina)
-    switch_to(page, "fr")
+    switch_language(page, "fr")
     page.goto(f"{live_server}/events/symposium/sessions/{session_id}/live")
     page.wait_for_function("window.Live && Live.state() !== null")
     said = page.evaluate(
