@@ -14,7 +14,13 @@ Scenarios (each against every target unless said):
 - vote: the N clients vote in one poll at once: votes/s, ack p50/p99, lost (acknowledged but not in
   the exact final tally or, for the project, the database), time until every client holds the exact total.
 - qa: in the same room, 50 questions and 500 upvotes a second (scaled by N / 2,000) for --qa-seconds:
-  ack p99 of both, and delivery p99 of `question:new` to every client.
+  ack p99 of both, and delivery p99 of each new question to every client. The targets do not send
+  the same packets: this project (eventlet or gevent) batches the room-wide Q&A fan-out (the
+  questions of 0.25 s in one `questions:new`, the upvote totals of 0.25 s in one `questions:updated`:
+  ROOMS_QUESTION_FANOUT_SECONDS, ROOMS_UPVOTE_COALESCE_SECONDS), while the bare and Node references
+  send each question (`question:new`) and each upvote's total (`question:updated`) as a packet of
+  its own to the whole room, the naive fan-out. The fleet counts a question once whichever packet
+  carries it.
 - idle: --idle-clients (10,000) connect and join, then sit: server RSS per client.
 - checkin (project): --scanners (16) concurrent scanners POST /api/v1/checkin/scan: scans/s, p99.
 - workers (project): `conference serve --workers 1|2|4` on PostgreSQL and Redis behind nginx with
@@ -1191,7 +1197,7 @@ def write_results(bench: Bench, facts: dict, path: Path) -> None:
             ),
             (
                 "qa",
-                "Q&A: question:new delivery p50 / p99",
+                "Q&A: new question delivery p50 / p99",
                 lambda f: f"{fmt_ms(f['delivery_p50_ms'])} / {fmt_ms(f['delivery_p99_ms'])}",
             ),
             (

@@ -82,7 +82,10 @@ def stop(process: subprocess.Popen) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-    return process.stdout.read() if process.stdout else ""
+    if process.stdout is None:
+        return ""
+    with process.stdout:  # closed here, not by the garbage collector (a ResourceWarning)
+        return process.stdout.read()
 
 
 @contextmanager

@@ -4,7 +4,8 @@ interface.
 `RateLimiter.hit(key, limit, window)` says whether one more action fits in the current window.
 The default implementation counts in the database (fixed windows, one row per key and window), so
 every server process shares the counters; a Redis implementation can replace it with
-`set_limiter()` without touching the handlers or services.
+`set_limiter()` without touching the handlers or services. A group-commit batch counts all its
+items at once (`consume_many`: one statement for the batch with the database limiter, `hit_many`).
 
 Limits come from the app config `ROOMS_RATE_LIMITS` ({"question": (count, seconds), "chat": ...}).
 """
@@ -12,6 +13,7 @@ Limits come from the app config `ROOMS_RATE_LIMITS` ({"question": (count, second
 from __future__ import annotations
 
 import time
+from collections import Counter
 from functools import cache
 from typing import Protocol
 
@@ -76,11 +78,44 @@ class DatabaseRateLimiter:
     def _forget_old(db: DbSession, key: str, start: int) -> None:
         db.execute(_FORGET_OLD, {"key": key, "start": start})
 
+    def hit_many(self, db: DbSession, keys: list[str], limit: int, window: int) -> list[bool]:
+        """`hit` for each key, in order: the keys named once by one multi-row upsert (RETURNING the
+        keys it counted) and one DELETE of their old windows, a key named several times one hit at
+        a time (rare: one person's items of one batch)."""
+        now = int(time.time())
+        start = now - now % window
+        times = Counter(keys)
+        once = [key for key in times if times[key] == 1]
+        allowed: dict[str, bool] = {}
+        if once:
+            connection = db.connection()
+            insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            counted = dict(
+                connection.execute(
+                    insert(RateCounter)
+                    .values([{"key": key, "window_start": start, "hits": 1} for key in once])
+                    .on_conflict_do_update(
+                        index_elements=[RateCounter.key, RateCounter.window_start],
+                        set_={"hits": RateCounter.hits + 1},
+                        where=RateCounter.hits < limit,
+                    )
+                    .returning(RateCounter.key, RateCounter.hits)
+                ).all()
+            )
+            new_windows = [key for key, hits in counted.items() if hits == 1]
+            if new_windows:
+                connection.execute(_FORGET_OLD_MANY, {"keys": new_windows, "start": start})
+            allowed = {key: key in counted for key in once}
+        return [allowed[key] if key in allowed else self.hit(db, key, limit, window) for key in keys]
+
 
 # Built once: every join, vote, question and chat line runs them (building and keying a statement
 # anew cost more than running it).
 _FORGET_OLD = delete(RateCounter).where(
     RateCounter.key == bindparam("key"), RateCounter.window_start < bindparam("start")
+)
+_FORGET_OLD_MANY = delete(RateCounter).where(
+    RateCounter.key.in_(bindparam("keys", expanding=True)), RateCounter.window_start < bindparam("start")
 )
 
 
@@ -125,6 +160,23 @@ def consume(db: DbSession, key: str, action: str) -> None:
         raise RateLimited(
             "rate_limited", f"slow down: at most {limit} per {window} seconds", retry_after=window
         )
+
+
+def consume_many(db: DbSession, keys: list[str], action: str) -> list[RateLimited | None]:
+    """`consume` for each key, in order (a group-commit batch): None where the action is counted,
+    the `rate_limited` error where it is refused. Nothing is raised."""
+    limit, window = limits_for(action)
+    limiter = _limiter()
+    many = getattr(limiter, "hit_many", None)
+    allowed = many(db, keys, limit, window) if many else [limiter.hit(db, key, limit, window) for key in keys]
+    return [
+        None
+        if ok
+        else RateLimited(
+            "rate_limited", f"slow down: at most {limit} per {window} seconds", retry_after=window
+        )
+        for ok in allowed
+    ]
 
 
 def hit(db: DbSession, key: str, limit: int, window: int) -> bool:

@@ -352,3 +352,32 @@ def test_an_item_is_written_after_those_that_arrived_before_it_in_its_batch(back
     assert writer.commits - before == 1
     assert outcomes == {"upvote": 1, "unvote": 0}, outcomes
     assert _count(app, select(func.count()).select_from(QuestionVote)) == 0
+
+
+def test_a_batch_counts_its_flood_limits_in_one_statement_as_one_by_one_would(backend):
+    """ratelimit.consume_many (store_questions, store_chats, store_upvotes): the keys named once
+    share one upsert and one clean-up of their old windows; a key named several times is counted hit
+    by hit; the answers and the counters are those of the same hits one by one."""
+    from statements_support import statements
+
+    from conference.rooms import ratelimit
+    from conference.rooms.models import RateCounter
+
+    app = backend[0]
+    window = 10**6
+    limiter = ratelimit.DatabaseRateLimiter()
+    with app.app_context():
+        assert limiter.hit(db.session, "full", 2, window) and limiter.hit(db.session, "full", 2, window)
+        assert limiter.hit(db.session, "twice", 2, window)
+        db.session.add(RateCounter(key="old", window_start=0, hits=9))  # an earlier window
+        db.session.commit()
+        keys = ["fresh", "full", "twice", "old", "twice", "twice", "other"]
+        with statements(db.engine) as seen:
+            allowed = limiter.hit_many(db.session, keys, 2, window)
+        db.session.commit()
+        assert allowed == [True, False, True, True, False, False, True]
+        assert len([s for s in seen if s.upper().startswith("INSERT")]) == 1 + 3  # "twice" hit by hit
+        assert len([s for s in seen if s.upper().startswith("DELETE")]) == 1  # "fresh", "old", "other"
+        counters = dict(db.session.execute(select(RateCounter.key, RateCounter.hits)).all())
+        assert counters == {"fresh": 1, "full": 2, "twice": 2, "old": 1, "other": 1}
+        db.session.remove()
