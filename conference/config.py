@@ -271,13 +271,33 @@ SETTINGS: tuple[Setting, ...] = (
         "ROOMS_PRESENCE_COALESCE_SECONDS",
         _SECONDS,
     ),
-    # Upvote totals: a burst of upvotes on one question leaves as one `question:updated` per this many
-    # seconds, with the total read when it leaves (as poll tallies are). 0 broadcasts each at once.
+    # Upvote totals: the totals of a room that changed within this many seconds leave as one
+    # `questions:updated`, each read when it leaves (as poll tallies are). 0 broadcasts each at once.
     Setting(
         "ROOMS_UPVOTE_COALESCE_SECONDS",
         0.25,
-        "a question's upvote total is broadcast at most once per this many seconds, current when it leaves (0: each at once)",
+        "a room's changed upvote totals leave as one broadcast per this many seconds, current when it leaves (0: each at once)",
         "ROOMS_UPVOTE_COALESCE_SECONDS",
+        _SECONDS,
+    ),
+    # Check-in numbers: the accepted scans of a list within this many seconds leave as one
+    # `checkin:stats` broadcast, with the numbers read when it leaves (a rush of 400 scans a second
+    # does not read and send the list's stats 400 times a second). 0 broadcasts after every scan.
+    Setting(
+        "CHECKIN_STATS_COALESCE_SECONDS",
+        0.5,
+        "a list's live check-in numbers are broadcast at most once per this many seconds, current when they leave (0: after every scan)",
+        "CHECKIN_STATS_COALESCE_SECONDS",
+        _SECONDS,
+    ),
+    # New questions: those that become public in a room within this many seconds leave as one
+    # `questions:new` (50 questions a second in a room of 2,000 would be 100,000 frames a second
+    # one by one). The asker's ack does not wait for it. 0 sends each at once.
+    Setting(
+        "ROOMS_QUESTION_FANOUT_SECONDS",
+        0.25,
+        "questions that become public in a room within this many seconds leave as one broadcast (0: each at once)",
+        "ROOMS_QUESTION_FANOUT_SECONDS",
         _SECONDS,
     ),
     # The shared half of a room's join state (questions, chat, polls, breakouts, call) is built once
@@ -536,6 +556,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_FAST = True
     ROOMS_PRESENCE_COALESCE_SECONDS = 0  # protocol tests see each presence change as it happens
     ROOMS_UPVOTE_COALESCE_SECONDS = 0  # and each upvote total
+    CHECKIN_STATS_COALESCE_SECONDS = 0  # and the check-in numbers after each scan
+    ROOMS_QUESTION_FANOUT_SECONDS = 0  # and each new question
     MAIL_SMTP_URL = None  # tests never send real mail: they point this at their own aiosmtpd server
 
 

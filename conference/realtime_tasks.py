@@ -4,6 +4,13 @@
   key schedules it `interval_s` seconds later and the touches until then ride along, so a burst of
   changes costs one flush per key and interval. The flush reads the current state when it runs.
   `interval_s <= 0` flushes at once, in the caller's context (tests and small events).
+- `Batcher(app, name, interval_s, flush)`: `.add(key, item)` queues an item; the first item of a key
+  schedules `flush(key, items)` `interval_s` seconds later and the items added until then leave with
+  it, in the order they were added. Unlike a coalescer's flush, which reads the state when it runs,
+  the items live in this process's memory, so every process sends its own batches (no leases).
+  `.drain(key)` sends what waits now, in the caller's context: a broadcast that must not overtake
+  the items (a change to one of them) drains first. Batches of one key leave one after another,
+  never overlapping. `interval_s <= 0` sends each item at once.
 - `run_at(app, when, fn, key=None)`: run `fn()` at `when` (a datetime, or seconds from now); when
   `fn` returns a number of seconds it runs again after that long, until it returns None. With a
   `key`, a second request for the same key while one runs or waits is ignored.
@@ -42,6 +49,7 @@ from .extensions import db, socketio
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)  # a coalescer's key: a session id, a poll id...
+T = TypeVar("T")  # a batcher's item
 EXTENSION = "conference.realtime_tasks"
 
 
@@ -115,6 +123,7 @@ class _AppTasks:
     pending: dict[tuple[str, Hashable], object] = field(default_factory=dict)  # coalesced keys → ticket
     timers: set[Hashable] = field(default_factory=set)  # keys of the timers waiting or running
     coalescers: dict[str, Coalescer[Any]] = field(default_factory=dict)
+    batchers: dict[str, Batcher[Any, Any]] = field(default_factory=dict)
 
 
 def init_app(app: Flask) -> None:
@@ -134,6 +143,11 @@ def live_server(app: Flask):
 def coalescer(app: Flask, name: str) -> Coalescer[Any]:
     """The coalescer a feature created under `name` when the app was built."""
     return _tasks(app).coalescers[name]
+
+
+def batcher(app: Flask, name: str) -> Batcher[Any, Any]:
+    """The batcher a feature created under `name` when the app was built."""
+    return _tasks(app).batchers[name]
 
 
 def _server_replaced(app: Flask) -> bool:
@@ -207,6 +221,70 @@ class Coalescer(Generic[K]):
                 return  # discarded meanwhile
             del tasks.pending[slot]
         _run_in_app(self.app, f"{self.name} of {slot[1]!r}", lambda: self.flush(slot[1]))
+
+
+class Batcher(Generic[K, T]):
+    """Items of a key that arrive within an interval leave as one `flush(key, items)`; see the
+    module docstring."""
+
+    def __init__(
+        self,
+        app: Flask,
+        name: str,
+        interval_s: float | Callable[[], float],
+        flush: Callable[[K, list[T]], None],
+    ):
+        self.app = app
+        self.name = name
+        self.interval_s = interval_s  # a callable is read on every add (tests change the config)
+        self.flush = flush  # flush(key, items), in an app context
+        self._lock = threading.Lock()  # guards the three dicts below, never held while sending
+        self._waiting: dict[K, list[T]] = {}
+        self._scheduled: set[K] = set()  # keys whose delayed flush is on its way
+        self._sending: dict[K, threading.Lock] = {}  # one batch of a key at a time, in order
+        registry = _tasks(app).batchers
+        if name in registry:
+            raise ValueError(f"a batcher named {name!r} exists already on this app")
+        registry[name] = self
+
+    def _interval(self) -> float:
+        return float(self.interval_s() if callable(self.interval_s) else self.interval_s)
+
+    def add(self, key: K, item: T) -> None:
+        interval = self._interval()
+        with self._lock:
+            self._waiting.setdefault(key, []).append(item)
+            if interval > 0 and key in self._scheduled:
+                return
+            if interval > 0:
+                self._scheduled.add(key)
+        if interval <= 0:
+            self.drain(key)
+        else:
+            socketio.start_background_task(self._flush_later, key, interval)
+
+    def drain(self, key: K) -> None:
+        """Send the items of `key` that wait, now, in the caller's context; returns once every item
+        added before the call has been sent (by this call or by a flush that was under way)."""
+        with self._lock:
+            sending = self._sending.setdefault(key, threading.Lock())
+        with sending:
+            with self._lock:
+                items = self._waiting.pop(key, None)
+            if items:
+                self.flush(key, items)
+
+    def waiting(self, key: K) -> list[T]:
+        """A copy of the items of `key` not sent yet."""
+        with self._lock:
+            return list(self._waiting.get(key, ()))
+
+    def _flush_later(self, key: K, interval: float) -> None:
+        socketio.sleep(interval)  # type: ignore[arg-type]  # the stubs say int; any number of seconds works
+        with self._lock:
+            # From here a new item schedules a flush of its own (this one may have taken it already).
+            self._scheduled.discard(key)
+        _run_in_app(self.app, f"{self.name} of {key!r}", lambda: self.drain(key))
 
 
 def run_at(app: Flask, when: datetime | float, fn: Callable[[], float | None], key: Hashable = None) -> None:

@@ -121,3 +121,71 @@ def test_a_timer_of_a_replaced_app_does_not_run(app, tmp_path):
     create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'next.db'}"})
     time.sleep(0.3)
     assert runs == []
+
+
+def test_a_batcher_sends_the_items_of_an_interval_together_in_order_per_key(app):
+    sent = []
+    batcher = realtime_tasks.Batcher(app, "test.batch", 0.2, lambda key, items: sent.append((key, items)))
+    for n in range(5):
+        batcher.add("a", n)
+    batcher.add("b", "x")
+    assert wait_for(lambda: sorted(sent) == [("a", [0, 1, 2, 3, 4]), ("b", ["x"])])
+    time.sleep(0.3)
+    assert len(sent) == 2
+    batcher.add("a", 5)  # a later item: a batch of its own
+    assert wait_for(lambda: sent[-1] == ("a", [5]))
+
+
+def test_a_drained_batch_leaves_at_once_and_the_waiting_flush_sends_nothing_twice(app):
+    sent = []
+    batcher = realtime_tasks.Batcher(
+        app,
+        "test.drain",
+        0.2,
+        lambda key, items: sent.append((items, threading.current_thread() is threading.main_thread())),
+    )
+    batcher.add(1, "first")
+    batcher.add(1, "second")
+    batcher.drain(1)
+    assert sent == [(["first", "second"], True)]  # in the caller's thread, before drain returns
+    batcher.add(1, "third")  # rides on the flush already scheduled
+    assert wait_for(lambda: len(sent) == 2)
+    time.sleep(0.3)
+    assert sent[1] == (["third"], False) and len(sent) == 2
+    batcher.drain(1)
+    assert len(sent) == 2  # nothing waited
+
+
+def test_a_zero_interval_batcher_sends_each_item_at_once(app):
+    sent = []
+    batcher = realtime_tasks.Batcher(app, "test.zero", lambda: 0, lambda key, items: sent.append(items))
+    batcher.add("k", 1)
+    batcher.add("k", 2)
+    assert sent == [[1], [2]]
+
+
+def test_batches_of_one_key_never_overlap(app):
+    """A drain that finds a flush under way waits for it: the batches of a key leave one after the
+    other, so a later broadcast never overtakes an earlier batch."""
+    log = []
+    inside = threading.Event()
+    release = threading.Event()
+
+    def flush(key, items):
+        log.append(("start", items))
+        if items == ["slow"]:
+            inside.set()
+            release.wait(5)
+        log.append(("end", items))
+
+    batcher = realtime_tasks.Batcher(app, "test.overlap", 0.05, flush)
+    batcher.add("k", "slow")
+    assert inside.wait(5)
+    batcher.add("k", "next")
+    drainer = threading.Thread(target=batcher.drain, args=("k",))
+    drainer.start()
+    time.sleep(0.1)
+    assert log == [("start", ["slow"])]  # the drain waits for the batch under way
+    release.set()
+    drainer.join(5)
+    assert log == [("start", ["slow"]), ("end", ["slow"]), ("start", ["next"]), ("end", ["next"])]

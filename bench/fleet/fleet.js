@@ -57,7 +57,7 @@ class Client {
     this.dropped = null;
     this.tallies = []; // [time, total] whenever the total grows
     this.closedTotal = null;
-    this.questions = []; // ids of bench questions seen (question:new), newest last
+    this.questions = []; // ids of bench questions seen (question:new, questions:new), newest last
     this.upvoted = new Set();
     this.questionsSeen = 0;
     this.chatSeen = 0;
@@ -121,8 +121,10 @@ class Client {
       socket.on("poll:closed", (data) => {
         if (data && data.results) this.closedTotal = data.results.total;
       });
-      socket.on("question:new", (data) => {
-        const question = data && data.question;
+      // A question reaches a client one per packet (`question:new`: the bare and Node references)
+      // or in a room's batch (`questions:new`: this project); either way each bench question counts
+      // once, as one delivery, with its own latency.
+      const questionArrived = (question) => {
         if (!question) return;
         const sent = stampedAt(question.text, "q");
         if (sent === null) return;
@@ -130,6 +132,10 @@ class Client {
         this.questions.push(question.id);
         if (this.questions.length > 200) this.questions.shift();
         if (current.qaDelivery) current.qaDelivery.add(now() - sent);
+      };
+      socket.on("question:new", (data) => questionArrived(data && data.question));
+      socket.on("questions:new", (data) => {
+        for (const question of (data && data.questions) || []) questionArrived(question);
       });
       socket.on("chat:message", (data) => {
         const sent = stampedAt(data && data.message && data.message.text, "c");

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from ..countries import normalise_country
 from ..db_session import DbSession, detached_from_row, mapped_columns
@@ -206,14 +207,21 @@ def create_api_token(
     return token
 
 
+# Every API request asks it: built once, and the owner comes in the same statement (kept on the row).
+_LIVE_TOKEN = (
+    select(ApiToken)
+    .join(ApiToken.user)
+    .options(contains_eager(ApiToken.user))
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 def token_row(db: DbSession, token: str | None, *, touch: bool = True) -> ApiToken | None:
     """The live (not revoked, not expired) token row for a token string, or None; records its use
     (unless `touch` is False: the caller records it with `touch_token` when `token_needs_touch`)."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
-    row = db.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token.strip()), ApiToken.revoked_at.is_(None))
-    )
+    row = db.scalar(_LIVE_TOKEN, {"token_hash": _digest(token.strip())})
     now = utcnow()
     if row is None or not row.is_live(now):
         return None
@@ -257,7 +265,7 @@ class LiveToken:
 
 _tokens = ApiToken.__table__.c
 _users = User.__table__.c
-_LIVE_TOKEN = select(
+_SOCKET_TOKEN = select(
     _tokens.id, _tokens.user_id, _tokens.token_hash, _tokens.scopes, _tokens.expires_at, _tokens.last_used_at
 ).where(_tokens.token_hash == bindparam("token_hash"), _tokens.revoked_at.is_(None))
 _TOUCH = (
@@ -271,7 +279,7 @@ def live_token(db: DbSession, token: str | None) -> LiveToken | None:
     """`token_row(..., touch=False)` as a Core row: the live (not revoked, not expired) token, or None."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
-    row = db.connection().execute(_LIVE_TOKEN, {"token_hash": _digest(token.strip())}).first()
+    row = db.connection().execute(_SOCKET_TOKEN, {"token_hash": _digest(token.strip())}).first()
     if row is None:
         return None
     found = LiveToken(row[0], row[1], row[2], frozenset(row[3].split()), row[4], row[5])

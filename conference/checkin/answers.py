@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from sqlalchemy import select
 
@@ -51,7 +52,23 @@ def stored_response(
             ScanRecord.reason,
         ).where(ScanRecord.scan_id == scan_id)
     ).first()
-    if stored is None:
+    return answer_from(stored, scan_id, list_id, action=action, code=code, direction=direction, undoes=undoes)
+
+
+def answer_from(
+    stored: Any,
+    scan_id: str,
+    list_id: int | None = None,
+    *,
+    action: str = "scan",
+    code: str | None = None,
+    direction: str | None = None,
+    undoes: str | None = None,
+) -> dict | None:
+    """`stored_response` for a caller that read the record's columns itself (`response, list_id,
+    action, code, direction, reason` by those names; `stored.response` None: the id is new), e.g. in
+    one statement with the other questions of a scan."""
+    if stored is None or stored.response is None:
         return None
     same = stored.action == action and (list_id is None or stored.list_id == list_id)
     if same and action == "scan":

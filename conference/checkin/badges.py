@@ -15,6 +15,7 @@ import base64
 import binascii
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 import qrcode
 import qrcode.image.svg
@@ -187,15 +188,25 @@ def parse_token(code: object) -> tuple[BadgeClaims, bytes, bytes]:
     return BadgeClaims(event_id, registration_id, version), payload, signature
 
 
-def verify_token(db: DbSession, code: object, event_id: int) -> BadgeClaims:
+@lru_cache(maxsize=256)
+def _public_key(public_key_hex: str) -> Ed25519PublicKey:
+    """The key object of a public key (a pure function of its bytes: kept, whatever event it is)."""
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
+
+
+def verify_token(
+    db: DbSession, code: object, event_id: int, public_key_hex: str | None = None
+) -> BadgeClaims:
     """The claims of a genuine badge of `event_id`, or InvalidBadge with the reason.
 
-    The badge version is checked by the caller against the registration (see `check_version`).
+    `public_key_hex`: the event's public key when the caller read it already (a scan reads it with
+    its list), else it is read (and created on first use). The badge version is checked by the
+    caller against the registration (see `check_version`).
     """
     claims, payload, signature = parse_token(code)
     if claims.event_id != event_id:
         raise InvalidBadge("other_event", "this badge belongs to another event")
-    public = Ed25519PublicKey.from_public_bytes(public_key_bytes(db, event_id))
+    public = _public_key(public_key_hex or signing_key_row(db, event_id).public_key)
     try:
         public.verify(signature, DOMAIN + payload)
     except InvalidSignature:
@@ -205,8 +216,11 @@ def verify_token(db: DbSession, code: object, event_id: int) -> BadgeClaims:
     return claims
 
 
-def check_version(db: DbSession, claims: BadgeClaims) -> None:
-    current = current_version(db, claims.registration_id)
+def check_version(db: DbSession, claims: BadgeClaims, current: int | None = None) -> None:
+    """InvalidBadge `reissued` unless the claims carry the current badge version (`current` when the
+    caller read it already: a scan reads it with the registration)."""
+    if current is None:
+        current = current_version(db, claims.registration_id)
     if claims.version != current:
         raise InvalidBadge("reissued", "this badge was replaced by a newer one (lost badge reissued)")
 

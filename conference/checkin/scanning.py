@@ -16,24 +16,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, contains_eager
 
 from ..accounts.models import User
 from ..db_session import DbSession, execute_dml
-from ..db_types import utcnow
+from ..db_types import MAX_DB_ID, utcnow
 from ..errors import Conflict, NotFound, ServiceError
-from ..grants.checks import ensure_can_scan
+from ..grants.checks import ensure_scan_right, scan_right_clause
 from ..registrations.models import Registration
 from ..wire import GATE_MAX, isoformat_utc
 from . import timeline
-from .answers import CODE_LOG_CHARS, attendee_card, clean_text, stored_response
+from .answers import CODE_LOG_CHARS, answer_from, attendee_card, clean_text, stored_response
 from .auto_checkout import run_due_auto_checkouts
-from .badges import InvalidBadge, check_version, verify_token
-from .lists import get_list
-from .models import Checkin, CheckinList, CheckinMovement, ScanRecord
+from .badges import InvalidBadge, check_version, parse_token, verify_token
+from .models import BadgeIssue, Checkin, CheckinList, CheckinMovement, EventSigningKey, ScanRecord
 from .occupancy import announce_change, free_places, lock_list, take_place
 
 RESULTS = (
@@ -84,6 +84,7 @@ class ScanContext:
     request: ScanRequest
     scanned_at: datetime
     now: datetime
+    public_key_hex: str | None = None  # the event's, read with the list (None: not created yet)
 
     def movement(self, registration: Registration, direction: str) -> CheckinMovement:
         return CheckinMovement(
@@ -117,26 +118,31 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
 
     The same `scan_id` again returns the stored answer and writes nothing.
     """
-    checkin_list = get_list(db, request.list_id)
-    ensure_can_scan(db, staff, checkin_list.event_id)
+    now = utcnow()
+    facts = _scan_facts(db, staff, request, now)
+    checkin_list = facts.CheckinList
+    ensure_scan_right(staff, facts.may_scan)
     request.gate = clean_text(request.gate, GATE_MAX)
-    replay = _replay(db, request, checkin_list.id)
+    code = request.code if isinstance(request.code, str) else ""
+    replay = answer_from(facts, request.scan_id, checkin_list.id, code=code, direction=request.direction)
     if replay is not None:
         return replay
     if request.direction not in ("in", "out"):
         raise ServiceError("invalid_direction", "direction must be in or out")
-    now = utcnow()
     scanned_at = request.scanned_at or now
     if scanned_at.tzinfo is None:
         raise ServiceError("invalid_scanned_at", "scanned_at needs a time zone (e.g. 2030-05-06T09:00:00Z)")
     if scanned_at > now + FUTURE_TOLERANCE:
         raise ServiceError("invalid_scanned_at", "scanned_at lies in the future")
-    run_due_auto_checkouts(db, now)
+    badge: Row | None = facts
+    if facts.checkout_due:
+        run_due_auto_checkouts(db, now)
+        badge = None  # it may have sent this person out: read them again
     list_id = checkin_list.id
-    context = ScanContext(db, staff, checkin_list, request, scanned_at, now)
+    context = ScanContext(db, staff, checkin_list, request, scanned_at, now, facts.public_key)
     for _attempt in range(5):
         try:
-            outcome = _decide(context)
+            outcome = _decide(context, badge)
             response = _record(context, outcome)
             db.commit()
         except _Retry:
@@ -150,10 +156,95 @@ def scan(db: DbSession, staff: User, request: ScanRequest) -> dict:
             if replay is not None:  # the same scan_id arrived twice at once: one answer
                 return replay
             continue  # lost the first-entry race: the next round sees the winner's row
+        finally:
+            badge = None  # a second round reads afresh
         if outcome.changed:
             announce_change(checkin_list)
         return response
     raise Conflict("busy", "too many simultaneous changes to this badge; scan again")
+
+
+# --- what a scan reads: one statement, built once -------------------------------------------------
+# A scan used to ask eleven questions one by one (list, grant, stored answer, due check-outs, signing
+# key, registration, its person, badge version, first entry, ...): each statement costs far more
+# Python in SQLAlchemy than SQLite takes to answer it, so they are asked in one. The registration is
+# the one the badge names (its signature is checked before anything read about it is used).
+
+_DUE = aliased(CheckinList)
+_FIRST_STAFF = aliased(User)
+# Kept on the objects: the session only holds weak references to what nobody else does.
+_KEEP_LOADED = (contains_eager(Registration.user), contains_eager(Checkin.staff_user.of_type(_FIRST_STAFF)))
+
+# The list, the scanner's grant there, the event's public key, whether an automatic check-out is due
+# on any list (`run_due_auto_checkouts` then runs), the answer already given to this scan_id; and the
+# badge's registration, its person, the current badge version (no row: 1), the first entry on the
+# list and who let them in.
+_SCAN_FACTS = (
+    select(
+        CheckinList,
+        scan_right_clause(bindparam("user_id"), CheckinList.event_id).label("may_scan"),
+        exists()
+        .where(_DUE.auto_checkout_at <= bindparam("now"), _DUE.auto_checked_out_at.is_(None))
+        .label("checkout_due"),
+        EventSigningKey.public_key,
+        ScanRecord.response,
+        ScanRecord.list_id,
+        ScanRecord.action,
+        ScanRecord.code,
+        ScanRecord.direction,
+        ScanRecord.reason,
+        Registration,
+        User,
+        BadgeIssue.version,
+        Checkin,
+        _FIRST_STAFF,
+    )
+    .outerjoin(EventSigningKey, EventSigningKey.event_id == CheckinList.event_id)
+    .outerjoin(ScanRecord, ScanRecord.scan_id == bindparam("scan_id"))
+    .outerjoin(Registration, Registration.id == bindparam("registration_id"))
+    .outerjoin(User, User.id == Registration.user_id)
+    .outerjoin(BadgeIssue, BadgeIssue.registration_id == Registration.id)
+    .outerjoin(Checkin, (Checkin.registration_id == Registration.id) & (Checkin.list_id == CheckinList.id))
+    .outerjoin(_FIRST_STAFF, _FIRST_STAFF.id == Checkin.staff_user_id)
+    .where(CheckinList.id == bindparam("list_id"))
+    .options(*_KEEP_LOADED)
+)
+
+# The badge half alone, for a second round (after a lost race) or after an automatic check-out.
+_BADGE_FACTS = (
+    select(Registration, User, BadgeIssue.version, Checkin, _FIRST_STAFF)
+    .join(User, User.id == Registration.user_id)
+    .outerjoin(BadgeIssue, BadgeIssue.registration_id == Registration.id)
+    .outerjoin(
+        Checkin, (Checkin.registration_id == Registration.id) & (Checkin.list_id == bindparam("list_id"))
+    )
+    .outerjoin(_FIRST_STAFF, _FIRST_STAFF.id == Checkin.staff_user_id)
+    .where(Registration.id == bindparam("registration_id"))
+    .options(*_KEEP_LOADED)
+)
+
+
+def _scan_facts(db: DbSession, staff: User, request: ScanRequest, now: datetime) -> Row:
+    list_id = request.list_id
+    try:
+        registration_id = parse_token(request.code)[0].registration_id
+    except InvalidBadge:
+        registration_id = 0  # no registration: `_decide` refuses the code before it looks
+    facts = None
+    if 0 < list_id <= MAX_DB_ID:
+        facts = db.execute(
+            _SCAN_FACTS,
+            {
+                "list_id": list_id,
+                "user_id": staff.id,
+                "now": now,
+                "scan_id": request.scan_id,
+                "registration_id": registration_id,
+            },
+        ).first()
+    if facts is None:
+        raise NotFound("list_not_found", f"there is no check-in list {list_id}")
+    return facts
 
 
 def _replay(db: DbSession, request: ScanRequest, list_id: int) -> dict | None:
@@ -161,19 +252,24 @@ def _replay(db: DbSession, request: ScanRequest, list_id: int) -> dict | None:
     return stored_response(db, request.scan_id, list_id, code=code, direction=request.direction)
 
 
-def _decide(scan: ScanContext) -> _Outcome:
+def _decide(scan: ScanContext, badge: Row | None = None) -> _Outcome:
+    """`badge`: the registration's row read with the list (`_SCAN_FACTS`), else it is read here."""
     db, checkin_list, request = scan.db, scan.checkin_list, scan.request
     try:
-        claims = verify_token(db, request.code, checkin_list.event_id)
+        claims = verify_token(db, request.code, checkin_list.event_id, scan.public_key_hex)
     except InvalidBadge as exc:
         return _Outcome("invalid_badge", exc.reason, extra={"message": exc.message})
-    registration = db.get(Registration, claims.registration_id, options=[joinedload(Registration.user)])
-    if registration is None or registration.event_id != checkin_list.event_id:
+    if badge is None:
+        badge = db.execute(
+            _BADGE_FACTS, {"registration_id": claims.registration_id, "list_id": checkin_list.id}
+        ).first()
+    if badge is None or badge.Registration is None or badge.Registration.event_id != checkin_list.event_id:
         return _Outcome("not_registered", "no_registration")
+    registration = badge.Registration
     if not registration.is_confirmed:
         return _Outcome("cancelled", "cancelled", registration)
     try:
-        check_version(db, claims)
+        check_version(db, claims, badge.version or 1)
     except InvalidBadge as exc:
         return _Outcome("invalid_badge", exc.reason, registration, extra={"message": exc.message})
     refusal = _admission_refusal(checkin_list, registration, scan.scanned_at, request.direction)
@@ -182,9 +278,7 @@ def _decide(scan: ScanContext) -> _Outcome:
     if request.offline and request.offline_result not in (None, "ok"):
         # The offline scanner turned them away: record the decision taken at the door, change nothing.
         return _Outcome(request.offline_result, "refused_offline", registration)
-    checkin = db.scalar(
-        select(Checkin).where(Checkin.registration_id == registration.id, Checkin.list_id == checkin_list.id)
-    )
+    checkin = badge.Checkin
     if request.offline and _is_late(scan, registration):
         return _late(scan, registration, checkin)
     if request.direction == "out":
@@ -397,28 +491,33 @@ def _record(scan: ScanContext, outcome: _Outcome) -> dict:
     conflict = bool(request.offline and request.offline_result == "ok" and outcome.result != "ok")
     response = _response(scan, outcome, late, conflict)
     registration = outcome.registration
-    scan.db.add(
-        ScanRecord(
-            scan_id=request.scan_id,
-            action="scan",
-            list_id=scan.checkin_list.id,
-            registration_id=registration.id if registration else None,
-            direction=request.direction,
-            code=clean_text(request.code if isinstance(request.code, str) else "", CODE_LOG_CHARS),
-            result=outcome.result,
-            reason=outcome.reason,
-            gate=request.gate,
-            staff_user_id=scan.staff.id,
-            scanned_at=scan.scanned_at,
-            uploaded_at=scan.now,
-            offline=request.offline,
-            late=late,
-            conflict=conflict,
-            response=json.dumps(response),
-        )
+    # A Core INSERT (UNIQUE(scan_id): the same id at once gets IntegrityError here), not an ORM object:
+    # nothing reads the row back in this transaction, and the unit of work cost more than the rest.
+    scan.db.execute(
+        _INSERT_SCAN,
+        {
+            "scan_id": request.scan_id,
+            "action": "scan",
+            "list_id": scan.checkin_list.id,
+            "registration_id": registration.id if registration else None,
+            "direction": request.direction,
+            "code": clean_text(request.code if isinstance(request.code, str) else "", CODE_LOG_CHARS),
+            "result": outcome.result,
+            "reason": outcome.reason,
+            "gate": request.gate,
+            "staff_user_id": scan.staff.id,
+            "scanned_at": scan.scanned_at,
+            "uploaded_at": scan.now,
+            "offline": request.offline,
+            "late": late,
+            "conflict": conflict,
+            "response": json.dumps(response),
+        },
     )
-    scan.db.flush()
     return response
+
+
+_INSERT_SCAN = insert(cast(Table, ScanRecord.__table__))  # a declarative __table__ is a Table
 
 
 def _response(scan: ScanContext, outcome: _Outcome, late: bool, conflict: bool) -> dict:

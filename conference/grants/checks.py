@@ -17,6 +17,8 @@ from ..errors import Forbidden
 from ..programme.models import Event, ProgrammeSession, Speaker
 from .models import EventGrant
 
+SCAN_ROLES = ("organiser", "staff")  # who scans badges at an event's doors (besides admins)
+
 
 def _event_id(event: Event | int) -> int:
     return event if isinstance(event, int) else event.id
@@ -61,6 +63,19 @@ def room_rights_clauses(
     )
 
 
+def scan_right_clause(user_id: Any, event_id: Any) -> ColumnElement[bool]:
+    """The grant half of `can_scan` as an SQL EXISTS clause (values, columns or bind parameters), for
+    a caller that asks it in one statement with other questions (a badge scan); the caller then
+    decides with `ensure_scan_right`."""
+    return _holds_clause(user_id, event_id, SCAN_ROLES)
+
+
+def ensure_scan_right(user: User | None, holds_grant: bool) -> None:
+    """`ensure_can_scan` with the grant half already asked (`scan_right_clause`)."""
+    if not (_is_admin(user) or holds_grant):
+        raise Forbidden("forbidden", "you are not check-in staff of this event")
+
+
 def can_administer(user: User | None) -> bool:
     """Platform admins create events and name their organisers."""
     return _is_admin(user)
@@ -86,7 +101,7 @@ def can_moderate_event(db: DbSession, user: User | None, event: Event | int) -> 
 
 def can_scan(db: DbSession, user: User | None, event: Event | int) -> bool:
     """Scan badges and undo scans at the event's doors."""
-    return _is_admin(user) or _holds(db, user, _event_id(event), ("organiser", "staff"))
+    return _is_admin(user) or _holds(db, user, _event_id(event), SCAN_ROLES)
 
 
 def can_see_people(db: DbSession, user: User | None, event: Event | int) -> bool:
@@ -160,8 +175,7 @@ def ensure_can_moderate(db: DbSession, user: User | None, session: ProgrammeSess
 
 
 def ensure_can_scan(db: DbSession, user: User | None, event: Event | int) -> None:
-    if not can_scan(db, user, event):
-        raise Forbidden("forbidden", "you are not check-in staff of this event")
+    ensure_scan_right(user, not _is_admin(user) and _holds(db, user, _event_id(event), SCAN_ROLES))
 
 
 def ensure_can_answer_questions(

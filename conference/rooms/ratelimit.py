@@ -4,7 +4,8 @@ interface.
 `RateLimiter.hit(key, limit, window)` says whether one more action fits in the current window.
 The default implementation counts in the database (fixed windows, one row per key and window), so
 every server process shares the counters; a Redis implementation can replace it with
-`set_limiter()` without touching the handlers or services.
+`set_limiter()` without touching the handlers or services. A group-commit batch counts all its
+items at once (`consume_many`: one statement for the batch with the database limiter, `hit_many`).
 
 Limits come from the app config `ROOMS_RATE_LIMITS` ({"question": (count, seconds), "chat": ...}).
 """
@@ -12,6 +13,7 @@ Limits come from the app config `ROOMS_RATE_LIMITS` ({"question": (count, second
 from __future__ import annotations
 
 import time
+from collections import Counter
 from functools import cache
 from typing import Protocol
 
@@ -77,35 +79,39 @@ class DatabaseRateLimiter:
             self._forget_old(db, key, start)
         return True
 
-    def hit_many(self, db: DbSession, keys: list[str], limit: int, window: int) -> list[bool]:
-        """`hit` for each key in turn, with a few statements for all of them (a group-commit batch):
-        one upsert ... RETURNING for the distinct keys, one DELETE of the old windows of the keys
-        that start a new one; a key repeated in `keys` is counted again, alone, for each repeat."""
-        now = int(time.time())
-        start = now - now % window
-        distinct = list(dict.fromkeys(keys))
-        connection = db.connection()
-        counted = dict(
-            connection.execute(
-                _upsert_many(db.get_bind().dialect.name),
-                [{"key": key, "start": start, "limit": limit} for key in distinct],
-            ).all()
-        )
-        fresh = [key for key, hits in counted.items() if hits == 1]
-        if fresh:  # new windows for these keys: their old ones are of no use any more
-            connection.execute(_FORGET_OLD_MANY, {"keys": fresh, "start": start})
-        results, first = [], set()
-        for key in keys:
-            if key not in first:
-                first.add(key)
-                results.append(key in counted)
-            else:
-                results.append(self.hit(db, key, limit, window))
-        return results
-
     @staticmethod
     def _forget_old(db: DbSession, key: str, start: int) -> None:
         db.connection().execute(_FORGET_OLD, {"key": key, "start": start})
+
+    def hit_many(self, db: DbSession, keys: list[str], limit: int, window: int) -> list[bool]:
+        """`hit` for each key, in order: the keys named once by one multi-row upsert (RETURNING the
+        keys it counted) and one DELETE of their old windows, a key named several times one hit at
+        a time (rare: one person's items of one batch)."""
+        now = int(time.time())
+        start = now - now % window
+        times = Counter(keys)
+        once = [key for key in times if times[key] == 1]
+        allowed: dict[str, bool] = {}
+        if once:
+            connection = db.connection()
+            insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            counted = dict(
+                connection.execute(
+                    insert(RateCounter)
+                    .values([{"key": key, "window_start": start, "hits": 1} for key in once])
+                    .on_conflict_do_update(
+                        index_elements=[RateCounter.key, RateCounter.window_start],
+                        set_={"hits": RateCounter.hits + 1},
+                        where=RateCounter.hits < limit,
+                    )
+                    .returning(RateCounter.key, RateCounter.hits)
+                ).all()
+            )
+            new_windows = [key for key, hits in counted.items() if hits == 1]
+            if new_windows:
+                connection.execute(_FORGET_OLD_MANY, {"keys": new_windows, "start": start})
+            allowed = {key: key in counted for key in once}
+        return [allowed[key] if key in allowed else self.hit(db, key, limit, window) for key in keys]
 
 
 # Built once: every join, vote, question and chat line runs them (building and keying a statement
@@ -113,15 +119,13 @@ class DatabaseRateLimiter:
 _FORGET_OLD = delete(RateCounter).where(
     RateCounter.key == bindparam("key"), RateCounter.window_start < bindparam("start")
 )
-
-
 _FORGET_OLD_MANY = delete(RateCounter).where(
     RateCounter.key.in_(bindparam("keys", expanding=True)), RateCounter.window_start < bindparam("start")
 )
 
 
 @cache
-def _upsert(dialect: str, *returning: str):
+def _upsert(dialect: str):
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(RateCounter)
@@ -131,13 +135,8 @@ def _upsert(dialect: str, *returning: str):
             set_={"hits": RateCounter.hits + 1},
             where=RateCounter.hits < bindparam("limit"),
         )
-        .returning(*(getattr(RateCounter, name) for name in returning or ("hits",)))
+        .returning(RateCounter.hits)
     )
-
-
-def _upsert_many(dialect: str):
-    """`_upsert` returning (key, hits) of each key counted: a key at its limit returns no row."""
-    return _upsert(dialect, "key", "hits")
 
 
 _DEFAULT_LIMITER: RateLimiter = DatabaseRateLimiter()
@@ -169,20 +168,19 @@ def consume(db: DbSession, key: str, action: str) -> None:
 
 
 def consume_many(db: DbSession, keys: list[str], action: str) -> list[RateLimited | None]:
-    """`consume` for each key in turn (a group-commit batch's worth): None where it was counted, the
-    `rate_limited` refusal where it was not. With a few statements for all of them when the limiter
-    counts in bulk (`hit_many`), else one `hit` each."""
+    """`consume` for each key, in order (a group-commit batch): None where the action is counted,
+    the `rate_limited` error where it is refused. Nothing is raised."""
     limit, window = limits_for(action)
     limiter = _limiter()
     many = getattr(limiter, "hit_many", None)
-    counted = many(db, keys, limit, window) if many else [limiter.hit(db, key, limit, window) for key in keys]
+    allowed = many(db, keys, limit, window) if many else [limiter.hit(db, key, limit, window) for key in keys]
     return [
         None
-        if fits
+        if ok
         else RateLimited(
             "rate_limited", f"slow down: at most {limit} per {window} seconds", retry_after=window
         )
-        for fits in counted
+        for ok in allowed
     ]
 
 

@@ -720,17 +720,10 @@ def _insert_within_flood_limit(
     """Each item counted against its person's `action` flood limit (`rate_limited` stores nothing of
     it), the rest inserted by one INSERT ... RETURNING id. One result per item, in order: its new id
     and row, or its refusal."""
-    refusals: dict[int, Exception] = {}
-    rows: list[dict] = []
-    for n, item in enumerate(items):
-        try:
-            ratelimit.consume(db, f"{action}:{item.user_id}", action)
-        except ratelimit.RateLimited as exc:
-            refusals[n] = exc
-            continue
-        rows.append(row_of(item))
+    refusals = ratelimit.consume_many(db, [f"{action}:{item.user_id}" for item in items], action)
+    rows = [row_of(item) for item, refused in zip(items, refusals, strict=True) if refused is None]
     stored = iter(zip(_insert_returning_ids(db, model, rows), rows, strict=True))
-    return [refusals[n] if n in refusals else next(stored) for n in range(len(items))]
+    return [refused if refused is not None else next(stored) for refused in refusals]
 
 
 def _insert_returning_ids(db: DbSession, model, rows: list[dict]) -> list[int]:
@@ -762,16 +755,21 @@ def store_upvotes(db: DbSession, upvotes: list[tuple[int, int]]) -> list[int | E
     ).all()
     row_of = {(user_id, question_id): vote_id for vote_id, question_id, user_id in stored}
     results: list[int | Exception | None] = [None] * len(upvotes)
+    counted: list[tuple[int, int]] = []  # (position, vote id) of the stored ones
     for n, key in enumerate(upvotes):
         vote_id = row_of.pop(key, None)
         if vote_id is None:  # voted before, or twice in this batch
             results[n] = Conflict("already_voted", "you have already voted for this question")
-            continue
-        try:
-            ratelimit.consume(db, f"vote:{key[0]}", "vote")
-        except ratelimit.RateLimited as exc:
-            connection.execute(delete(QuestionVote).where(QuestionVote.id == vote_id))
-            results[n] = exc
+        else:
+            counted.append((n, vote_id))
+    refusals = ratelimit.consume_many(db, [f"vote:{upvotes[n][0]}" for n, _ in counted], "vote")
+    taken_back = []
+    for (n, vote_id), refused in zip(counted, refusals, strict=True):
+        if refused is not None:
+            taken_back.append(vote_id)
+            results[n] = refused
+    if taken_back:
+        connection.execute(delete(QuestionVote).where(QuestionVote.id.in_(taken_back)))
     questions = {question_id for (_user, question_id), r in zip(upvotes, results, strict=True) if r is None}
     totals = vote_counts(db, questions)
     return [r if r is not None else totals.get(q, 0) for (_u, q), r in zip(upvotes, results, strict=True)]

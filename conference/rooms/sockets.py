@@ -5,6 +5,13 @@ Who hears what is decided here, once per change and per Socket.IO room (never a 
   moderators' copy, with the name, goes to `moderators:<id>`;
 - pending questions go only to `moderators:<id>` and to the asker's own `user:<id>` room.
 Clients upsert questions by id and merge fields, so receiving both copies is harmless.
+
+The room-wide Q&A traffic leaves in batches, one packet per room for many questions: the questions
+that became public (asked in an open room, or approved) within ROOMS_QUESTION_FANOUT_SECONDS as one
+`questions:new`, the upvote totals that changed within ROOMS_UPVOTE_COALESCE_SECONDS as one
+`questions:updated` (realtime_tasks.Batcher, per process). The asker's ack leaves right after its
+commit. A broadcast about a question that may wait in a batch (a moderation, a removal, a total)
+sends the room's waiting `questions:new` first (`settle_questions`), so it never overtakes it.
 """
 
 from __future__ import annotations
@@ -73,7 +80,8 @@ def broadcast_presence(session_id: int, server=None) -> None:
 
 
 PRESENCE_COALESCER = "rooms.presence"
-UPVOTES_COALESCER = "rooms.upvotes"
+NEW_QUESTIONS_BATCHER = "rooms.new_questions"
+UPVOTES_BATCHER = "rooms.upvotes"
 live = LiveEvents()  # registered by init_app
 
 
@@ -83,8 +91,11 @@ def init_app(app) -> None:
     realtime_tasks.Coalescer(
         app, PRESENCE_COALESCER, lambda: app.config["ROOMS_PRESENCE_COALESCE_SECONDS"], _flush_presence
     )
-    realtime_tasks.Coalescer(
-        app, UPVOTES_COALESCER, lambda: app.config["ROOMS_UPVOTE_COALESCE_SECONDS"], _flush_upvotes
+    realtime_tasks.Batcher(
+        app, NEW_QUESTIONS_BATCHER, lambda: app.config["ROOMS_QUESTION_FANOUT_SECONDS"], _send_new_questions
+    )
+    realtime_tasks.Batcher(
+        app, UPVOTES_BATCHER, lambda: app.config["ROOMS_UPVOTE_COALESCE_SECONDS"], _flush_upvotes
     )
     on_disconnect(app, _left_on_disconnect)
     hot.init_app(app)
@@ -325,8 +336,13 @@ def on_room_who(user, payload: SessionRef):
 
 
 def announce_question(event: str, question: Question) -> dict:
-    """Send `event` {question} to whoever may see it; returns the views for the ack."""
+    """Send `event` {question} to whoever may see it; returns the views for the ack. A question that
+    becomes public (`question:new`) joins the room's next `questions:new` instead."""
     views = services.question_views(db.session, question)
+    if event == "question:new" and question.is_public:
+        publish_question(question.session_id, views, anonymous=question.anonymous)
+        return views
+    settle_questions(question.session_id)
     if question.is_public:
         broadcast(event, {"question": views["public"]}, room_name(question.session_id))
         if question.anonymous:
@@ -337,38 +353,78 @@ def announce_question(event: str, question: Question) -> dict:
     return views
 
 
-def announce_question_views(event: str, info: hot.QuestionInfo, views: dict, server=None) -> None:
-    """`announce_question` for the hot path: the views are built from what is known, no query."""
+def announce_new_question(info: hot.QuestionInfo, views: dict) -> None:
+    """A question was asked (committed): a public one joins the room's next `questions:new`; a
+    pending one goes at once to the moderators and the asker's other tabs as `question:new`."""
     if info.is_public:
-        broadcast(event, {"question": views["public"]}, room_name(info.session_id), server)
-        if info.anonymous:
-            broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id), server)
+        publish_question(info.session_id, views, anonymous=info.anonymous)
     else:
-        broadcast(event, {"question": views["moderator"]}, moderators_room(info.session_id), server)
-        broadcast(event, {"question": views["moderator"]}, user_room(info.user_id), server)
+        broadcast("question:new", {"question": views["moderator"]}, moderators_room(info.session_id))
+        broadcast("question:new", {"question": views["moderator"]}, user_room(info.user_id))
+
+
+def publish_question(session_id: int, views: dict, *, anonymous: bool) -> None:
+    """A question of `session_id` became public (committed): it leaves with the others of the next
+    ROOMS_QUESTION_FANOUT_SECONDS in one `questions:new` (at once when that is 0)."""
+    realtime_tasks.batcher(current_app, NEW_QUESTIONS_BATCHER).add(session_id, (views, anonymous))
+
+
+def settle_questions(session_id: int) -> None:
+    """Send the room's waiting `questions:new` now (a broadcast about one of them comes next)."""
+    realtime_tasks.batcher(current_app, NEW_QUESTIONS_BATCHER).drain(session_id)
+
+
+def _send_new_questions(session_id: int, items: list[tuple[dict, bool]]) -> None:
+    """One `questions:new` to the room (public views, in the order they became public) and, when some
+    were asked anonymously, one to its moderators with those questions' authors."""
+    server = realtime_tasks.live_server(current_app)
+    public = [views["public"] for views, _ in items]
+    broadcast("questions:new", {"session_id": session_id, "questions": public}, room_name(session_id), server)
+    named = [views["moderator"] for views, anonymous in items if anonymous]
+    if named:
+        body = {"session_id": session_id, "questions": named}
+        broadcast("questions:new", body, moderators_room(session_id), server)
 
 
 def announce_upvotes(info: hot.QuestionInfo, votes: int, room: hot.RoomInfo) -> None:
-    """A question's upvote total changed (committed): `question:updated` at most once per question and
-    ROOMS_UPVOTE_COALESCE_SECONDS, with the total read when it leaves (so the last one is current);
-    at once, with `votes`, when that is 0."""
+    """A question's upvote total changed (committed): the room's totals that changed within
+    ROOMS_UPVOTE_COALESCE_SECONDS leave as one `questions:updated`, each read when it leaves (so the
+    last one is current); at once, with `votes`, when that is 0."""
     if float(current_app.config["ROOMS_UPVOTE_COALESCE_SECONDS"]) <= 0:
-        announce_question_views("question:updated", info, _views(info, votes, room))
+        settle_questions(info.session_id)
+        _send_totals(info.session_id, [(info, votes)], room)
     else:
-        realtime_tasks.coalescer(current_app, UPVOTES_COALESCER).touch(info.id)
+        realtime_tasks.batcher(current_app, UPVOTES_BATCHER).add(info.session_id, info.id)
 
 
-def _flush_upvotes(question_id: int) -> None:
-    try:
-        info = hot.question_info(db.session, question_id)
-    except NotFound:
-        return  # deleted meanwhile
-    if not info.is_public:
-        return  # dismissed meanwhile: its `question:removed` was its last word
-    room = hot.room_info(db.session, info.session_id)
-    votes = services.vote_count(db.session, question_id)
+def _flush_upvotes(session_id: int, question_ids: list[int]) -> None:
+    settle_questions(session_id)  # a total never reaches anyone before its question
+    infos = []
+    for question_id in dict.fromkeys(question_ids):
+        try:
+            info = hot.question_info(db.session, question_id)
+        except NotFound:
+            continue  # deleted meanwhile
+        if info.is_public:  # else dismissed meanwhile: its `question:removed` was its last word
+            infos.append(info)
+    if not infos:
+        return
+    room = hot.room_info(db.session, session_id)
+    counts = services.vote_counts(db.session, {info.id for info in infos})
+    _send_totals(session_id, [(info, counts.get(info.id, 0)) for info in infos], room)
+
+
+def _send_totals(session_id: int, totals: list[tuple[hot.QuestionInfo, int]], room: hot.RoomInfo) -> None:
+    """`questions:updated` with these totals to the room (and the anonymous ones' moderators' views
+    to its moderators)."""
     server = realtime_tasks.live_server(current_app)
-    announce_question_views("question:updated", info, _views(info, votes, room), server)
+    views = [(info, _views(info, votes, room)) for info, votes in totals]
+    public = {"session_id": session_id, "questions": [v["public"] for _, v in views]}
+    broadcast("questions:updated", public, room_name(session_id), server)
+    named = [v["moderator"] for info, v in views if info.anonymous]
+    if named:
+        body = {"session_id": session_id, "questions": named}
+        broadcast("questions:updated", body, moderators_room(session_id), server)
 
 
 def _views(info: hot.QuestionInfo, votes: int, room: hot.RoomInfo) -> dict:
@@ -396,7 +452,7 @@ def on_question_ask(sid: str, payload: AskQuestion):
     )
     hot.remember_question(info, generation)
     views = _views(info, 0, room)
-    announce_question_views("question:new", info, views)
+    announce_new_question(info, views)
     return ok(question=views["moderator"])  # the asker may see their own name
 
 
@@ -447,6 +503,7 @@ def on_question_moderate(user, payload: ModerateQuestion):
 
 
 def _announce_removal(question: Question, *, was_public: bool) -> None:
+    settle_questions(question.session_id)  # its `questions:new` first, if it waits
     body = {"question_id": question.id, "session_id": question.session_id}
     if was_public:
         broadcast("question:removed", body, room_name(question.session_id))

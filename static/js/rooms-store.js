@@ -157,23 +157,43 @@ function renderPinned(box, pinned) {
   if (pinned) { slot.appendChild(el("p", { className: "qa-text", dir: "auto" }, pinned.text)); }
 }
 
-/* The question broadcasts, the same on every live page: each one that changes the store redraws. */
+/* The question broadcasts, the same on every live page: each one that changes the store redraws
+ * once. `questions:new` and `questions:updated` carry a room's batch ({session_id, questions: [...]},
+ * in order); `question:new` and `question:updated` carry one question. A question may come twice
+ * (in the join state and in a batch sent after, or one's own with its ack): upserted by id, it is
+ * stored and announced once. A new question's count is the one of the moment it became public: a
+ * count the page holds already (from the join state, or a total from another server process) is
+ * never older, so it stays. */
 function bindQuestions(store, render) {
-  Live.on("question:new", function (data) {
-    var known = store.byId.has(data.question.id);  // one's own question came with the ack already
-    if (!store.upsert(data.question)) { return; }
-    render();
-    if (known) { return; }
-    // Said through the page's one live region, summed over a burst (announcer.js), never item by item.
-    if (data.question.status === "pending") {
-      announcer().count("pending", function (n) {
-        return nt("%(num)s question waiting for moderation", "%(num)s questions waiting for moderation", n);
-      });
-    } else {
-      announcer().count("questions", function (n) { return nt("%(num)s new question", "%(num)s new questions", n); });
-    }
-  });
-  Live.on("question:updated", function (data) { if (store.upsert(data.question)) { render(); } });
+  function added(questions) {
+    var changed = false;
+    questions.forEach(function (question) {
+      var existing = store.byId.get(question.id);  // one's own question came with the ack already
+      var known = !!existing;
+      if (known) { question = Object.assign({}, question, { votes: existing.votes }); }
+      if (!store.upsert(question)) { return; }
+      changed = true;
+      if (known) { return; }
+      // Said through the page's one live region, summed over a burst (announcer.js), never item by item.
+      if (question.status === "pending") {
+        announcer().count("pending", function (n) {
+          return nt("%(num)s question waiting for moderation", "%(num)s questions waiting for moderation", n);
+        });
+      } else {
+        announcer().count("questions", function (n) { return nt("%(num)s new question", "%(num)s new questions", n); });
+      }
+    });
+    if (changed) { render(); }
+  }
+  function updated(questions) {
+    var changed = false;
+    questions.forEach(function (question) { changed = store.upsert(question) || changed; });
+    if (changed) { render(); }
+  }
+  Live.on("question:new", function (data) { added([data.question]); });
+  Live.on("questions:new", function (data) { added(data.questions || []); });
+  Live.on("question:updated", function (data) { updated([data.question]); });
+  Live.on("questions:updated", function (data) { updated(data.questions || []); });
   Live.on("question:removed", function (data) {
     if (data.session_id === Live.sessionId && store.remove(data.question_id)) { render(); }
   });

@@ -111,3 +111,54 @@ def test_the_screen_shows_the_question_on_air_without_the_anonymous_name_and_a_w
     [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
     assert result.text == f"{live_server}/events/symposium/sessions/{session_id}/live"
     context.close()
+
+
+def test_the_live_page_shows_the_questions_of_a_batched_packet_once_each(
+    app, make_event, make_user, make_registration, live_server, browser
+):
+    """Questions asked within ROOMS_QUESTION_FANOUT_SECONDS reach the room as one `questions:new`:
+    the other participant's page lists each of them once (and says "3 new questions" once), the
+    asker's page keeps one copy of each although its ack brought it first."""
+    app.config["ROOMS_QUESTION_FANOUT_SECONDS"] = 1.0
+    event = make_event("symposium")
+    with app.app_context():
+        session_id = (
+            db.session.query(ProgrammeSession.id).filter_by(event_id=event.id, kind="thematic").scalar()
+        )
+    alice, bob = make_user(name="Alice Asker"), make_user(name="Bob Reader")
+    make_registration(alice, event, "online")
+    make_registration(bob, event, "online")
+    room = f"{live_server}/events/symposium/sessions/{session_id}/live"
+    pages = {}
+    for name, person in (("alice", alice), ("bob", bob)):
+        context, page = sign_in(browser, live_server, person)
+        page.goto(room)
+        page.wait_for_function("window.Live && Live.state() !== null")
+        pages[name] = (context, page)
+    asker, reader = pages["alice"][1], pages["bob"][1]
+    reader.evaluate(
+        "window.__packets = [];"
+        " Live.socket.on('questions:new', (d) => window.__packets.push(d.questions.map((q) => q.text)))"
+    )
+
+    acks = asker.evaluate(
+        """async () => {
+            const acks = [];
+            for (const n of [1, 2, 3]) {
+                acks.push(await Live.emit('question:ask', { session_id: Live.sessionId, text: 'Batched ' + n }));
+            }
+            return acks;
+        }"""
+    )
+    assert [a["ok"] for a in acks] == [True, True, True]
+    reader.wait_for_function("document.querySelectorAll('#qa-list .qa-item').length === 3")
+    assert reader.evaluate("window.__packets") == [["Batched 1", "Batched 2", "Batched 3"]]
+    reader.wait_for_function(
+        "document.getElementById('live-announcer').textContent.includes('3 new questions')"
+    )
+    asker.wait_for_timeout(1500)  # the batch has reached the asker's page too
+    for page in (asker, reader):
+        texts = page.locator("#qa-list .qa-item .qa-text").all_inner_texts()
+        assert sorted(texts) == ["Batched 1", "Batched 2", "Batched 3"]
+    for context, _ in pages.values():
+        context.close()

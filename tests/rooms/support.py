@@ -30,6 +30,12 @@ def received(client, name: str | None = None) -> list:
     return [e["args"][0] if e["args"] else None for e in events if name is None or e["name"] == name]
 
 
+def batched(client, name: str = "questions:new") -> list[dict]:
+    """The questions of the batched packets (`questions:new`, `questions:updated`) this client received
+    since the last call, in order, one packet after another."""
+    return [q for packet in received(client, name) for q in packet["questions"]]
+
+
 def drain(*clients) -> None:
     """Forget what these clients received so far (e.g. presence from later joins)."""
     for client in clients:

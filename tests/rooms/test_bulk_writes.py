@@ -408,8 +408,8 @@ def test_a_batch_of_joins_is_written_with_a_few_statements_whatever_its_size(bac
     assert len([s for s in writes if s.startswith("INSERT INTO room_presence")]) == 2  # batch + switch
     assert len([s for s in writes if s.startswith("INSERT INTO room_visits")]) == 2
     assert len([s for s in seen if "count(distinct(room_presence.user_id))" in s]) == 1
-    # one for the distinct people, one for the person joining twice in the batch
-    assert len([s for s in seen if s.startswith("INSERT INTO rate_counters")]) == 2
+    # one for the people named once, one per join of the person named twice (ratelimit.hit_many)
+    assert len([s for s in seen if s.startswith("INSERT INTO rate_counters")]) == 3
     rooms = dict(
         zip(
             ["switcher", "flood-3", "projector"],
@@ -423,3 +423,32 @@ def test_a_batch_of_joins_is_written_with_a_few_statements_whatever_its_size(bac
     assert rooms == {"switcher": session_id, "flood-3": None, "projector": session_id}
     assert _count(app, select(func.count()).select_from(RoomVisit).where(RoomVisit.left_at.is_not(None))) == 1
     assert _count(app, select(func.count()).select_from(RoomVisit)) == 3 + 6  # none for the screen
+
+
+def test_a_batch_counts_its_flood_limits_in_one_statement_as_one_by_one_would(backend):
+    """ratelimit.consume_many (store_questions, store_chats, store_upvotes): the keys named once
+    share one upsert and one clean-up of their old windows; a key named several times is counted hit
+    by hit; the answers and the counters are those of the same hits one by one."""
+    from statements_support import statements
+
+    from conference.rooms import ratelimit
+    from conference.rooms.models import RateCounter
+
+    app = backend[0]
+    window = 10**6
+    limiter = ratelimit.DatabaseRateLimiter()
+    with app.app_context():
+        assert limiter.hit(db.session, "full", 2, window) and limiter.hit(db.session, "full", 2, window)
+        assert limiter.hit(db.session, "twice", 2, window)
+        db.session.add(RateCounter(key="old", window_start=0, hits=9))  # an earlier window
+        db.session.commit()
+        keys = ["fresh", "full", "twice", "old", "twice", "twice", "other"]
+        with statements(db.engine) as seen:
+            allowed = limiter.hit_many(db.session, keys, 2, window)
+        db.session.commit()
+        assert allowed == [True, False, True, True, False, False, True]
+        assert len([s for s in seen if s.upper().startswith("INSERT")]) == 1 + 3  # "twice" hit by hit
+        assert len([s for s in seen if s.upper().startswith("DELETE")]) == 1  # "fresh", "old", "other"
+        counters = dict(db.session.execute(select(RateCounter.key, RateCounter.hits)).all())
+        assert counters == {"fresh": 1, "full": 2, "twice": 2, "old": 1, "other": 1}
+        db.session.remove()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from rooms.support import LIVE, call, drain, received
+from rooms.support import LIVE, batched, call, drain, received
 from sqlalchemy import func, select
 
 from conference.extensions import db
@@ -27,10 +27,10 @@ def test_a_question_asked_by_one_reaches_the_other(cast, joined):
     ack = call(alice, "question:ask", {"session_id": cast.thematic, "text": "What about SDG 16?"})
     assert ack["ok"] and ack["question"]["status"] == "approved" and ack["question"]["votes"] == 0
     assert ack["question"]["author"] == {"id": cast.alice.id, "name": "Alice Asker"}
-    [new] = received(bob, "question:new")
-    assert new["question"]["text"] == "What about SDG 16?" and new["question"]["id"] == ack["question"]["id"]
-    assert new["question"]["author"]["name"] == "Alice Asker"
-    assert set(new["question"]) >= {
+    [new] = batched(bob, "questions:new")
+    assert new["text"] == "What about SDG 16?" and new["id"] == ack["question"]["id"]
+    assert new["author"]["name"] == "Alice Asker"
+    assert set(new) >= {
         "id",
         "session_id",
         "text",
@@ -58,8 +58,8 @@ def test_the_anonymous_authors_name_never_reaches_a_participant(cast, joined):
     state = call(joined(cast.bob, cast.thematic), "join", {"session_id": cast.thematic})["state"]
     assert "Alice" not in json.dumps(state)
     # Moderators do see who asked.
-    mod_new = [e for e in received(mod, "question:new") if "author" in e["question"]]
-    assert mod_new and mod_new[-1]["question"]["author"]["name"] == "Alice Asker"
+    mod_new = [q for q in batched(mod, "questions:new") if "author" in q]
+    assert mod_new and mod_new[-1]["author"]["name"] == "Alice Asker"
     mod_state = call(mod, "join", {"session_id": cast.thematic})["state"]
     assert mod_state["questions"][0]["author"]["name"] == "Alice Asker"
 
@@ -83,8 +83,8 @@ def test_pending_questions_reach_only_moderators_and_the_asker(app, cast, joined
     # Approval publishes it to the room.
     received(bob)
     assert call(mod, "question:moderate", {"question_id": qid, "action": "approve"})["ok"]
-    [published] = received(bob, "question:new")
-    assert published["question"]["status"] == "approved" and published["question"]["text"] == "Queued?"
+    [published] = batched(bob, "questions:new")
+    assert published["status"] == "approved" and published["text"] == "Queued?"
 
 
 def test_editing_a_pending_question_stays_among_moderators(cast, joined):
@@ -111,20 +111,20 @@ def test_a_vote_twice_counts_once(app, cast, joined):
     assert first["ok"] and first["question"]["votes"] == 1 and first["voted"] is True
     second = call(bob, "question:vote", {"question_id": qid})
     assert second["ok"] is False and second["error"]["code"] == "already_voted"
-    assert [u["question"]["votes"] for u in received(alice, "question:updated")] == [1]
+    assert [u["votes"] for u in batched(alice, "questions:updated")] == [1]
     assert rows(app, QuestionVote) == 1
     assert call(bob, "join", {"session_id": cast.thematic})["state"]["my_votes"] == [qid]
     back = call(bob, "question:unvote", {"question_id": qid})
     assert back["ok"] and back["question"]["votes"] == 0 and back["voted"] is False
-    assert received(alice, "question:updated")[-1]["question"]["votes"] == 0
+    assert batched(alice, "questions:updated")[-1]["votes"] == 0
 
 
 def _updates_until(client, done, timeout: float = 10.0) -> list[dict]:
-    """The `question:updated` bodies received until `done(all of them so far)` holds."""
+    """The questions of the `questions:updated` received until `done(all of them so far)` holds."""
     seen: list[dict] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        seen += [u["question"] for u in received(client, "question:updated")]
+        seen += batched(client, "questions:updated")
         if done(seen):
             return seen
         time.sleep(0.02)
@@ -252,7 +252,7 @@ def test_script_is_stored_as_typed_and_sent_as_text(app, cast, joined):
     text = "<script>alert('pwned')</script>"
     call(alice, "question:ask", {"session_id": cast.thematic, "text": text})
     call(alice, "chat:send", {"session_id": cast.thematic, "text": text})
-    assert received(bob, "question:new")[0]["question"]["text"] == text
+    assert batched(bob, "questions:new")[0]["text"] == text
     with app.app_context():
         assert db.session.scalar(select(Question.text)) == text
         assert db.session.scalar(select(ChatMessage.text)) == text

@@ -100,9 +100,14 @@ def test_a_room_spans_two_server_processes(cast, make_token, two_servers):
 
         ack = alice.call("question:ask", {"session_id": cast.thematic, "text": "Across processes?"})
         assert ack["ok"]
-        bob.wait_for(lambda e, d: e == "question:new" and d["question"]["id"] == ack["question"]["id"])
-        assert bob.call("question:vote", {"question_id": ack["question"]["id"]})["ok"]
-        alice.wait_for(lambda e, d: e == "question:updated" and d["question"]["votes"] == 1)
+        qid = ack["question"]["id"]
+        bob.wait_for(lambda e, d: e == "questions:new" and qid in [q["id"] for q in d["questions"]])
+        assert bob.call("question:vote", {"question_id": qid})["ok"]
+        alice.wait_for(
+            lambda e, d: (
+                e == "questions:updated" and [(q["id"], q["votes"]) for q in d["questions"]] == [(qid, 1)]
+            )
+        )
     finally:
         alice.client.disconnect()
         bob.client.disconnect()
