@@ -901,6 +901,9 @@ class Bench:
                     "errors": errors,
                     "deliveries": deliveries,
                     "deliveries_expected": expected * args.worker_clients,
+                    "clients_short": sum(
+                        a["short"] for a in drained
+                    ),  # still missing lines at the drain's end
                     "deliveries_per_s": deliveries / max(0.001, (last - start_at) / 1000),
                     "delivery_p50_ms": percentile(hist, 0.5),
                     "delivery_p99_ms": percentile(hist, 0.99),

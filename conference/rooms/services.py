@@ -187,16 +187,6 @@ def admit(
     return session, moderator
 
 
-def store_entry(db: DbSession, user_id: int, session_id: int, sid: str, screen: bool) -> int | None:
-    """A group-commit item (conference.group_commit): count the join against the person's rate
-    limit and put the socket in the room (presence and visit rows); the room it left, if any."""
-    ratelimit.consume(db, f"join:{user_id}", "join")
-    try:
-        return enter_rows(db, user_id, session_id, sid, screen=screen)
-    except IntegrityError as exc:  # the same socket joined twice at once: the other join won
-        raise JoinInProgress() from exc  # the item's savepoint is rolled back, not the batch
-
-
 @dataclass(frozen=True)
 class Entered:
     """What `store_entries` did for one join: the room the socket left (None: none), and the
@@ -209,7 +199,7 @@ class Entered:
 def store_entries(db: DbSession, entries: list[Entry]) -> list[Entered | Exception]:
     """The joins of a group-commit batch at once (conference.group_commit.submit_bulk; no commit or
     rollback here): each counted against its person's rate limit (`rate_limited` writes nothing of
-    it), then the sockets put in their rooms as `store_entry` does, with a few statements for the
+    it), then the sockets put in their rooms (`enter_rows`), with a few statements for the
     whole batch: one SELECT of the rooms these sockets are in, one executemany INSERT of the presence
     rows and one of the visits, and one count of the people online per room entered (instead of one
     per joiner: a join storm's count scans the room's rows each time). A socket already in a room (a
