@@ -28,6 +28,17 @@ def clean_text(text: str, limit: int) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")[:limit]
 
 
+# What `answer_from` reads of a scan record, by these names.
+ANSWER_COLUMNS = (
+    ScanRecord.response,
+    ScanRecord.list_id,
+    ScanRecord.action,
+    ScanRecord.code,
+    ScanRecord.direction,
+    ScanRecord.reason,
+)
+
+
 def stored_response(
     db: DbSession,
     scan_id: str,
@@ -42,16 +53,7 @@ def stored_response(
     (code, list, direction) or the same undo (of the same scan_id). Any other request under a used id
     (another code, another list, an undo_id that was a scan's id...) is a 409 `scan_id_reused`,
     logged, rather than answered with another request's answer."""
-    stored = db.execute(
-        select(
-            ScanRecord.response,
-            ScanRecord.list_id,
-            ScanRecord.action,
-            ScanRecord.code,
-            ScanRecord.direction,
-            ScanRecord.reason,
-        ).where(ScanRecord.scan_id == scan_id)
-    ).first()
+    stored = db.execute(select(*ANSWER_COLUMNS).where(ScanRecord.scan_id == scan_id)).first()
     return answer_from(stored, scan_id, list_id, action=action, code=code, direction=direction, undoes=undoes)
 
 

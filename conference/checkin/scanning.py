@@ -30,7 +30,7 @@ from ..grants.checks import ensure_scan_right, scan_right_clause
 from ..registrations.models import Registration
 from ..wire import GATE_MAX, isoformat_utc
 from . import timeline
-from .answers import CODE_LOG_CHARS, answer_from, attendee_card, clean_text, stored_response
+from .answers import ANSWER_COLUMNS, CODE_LOG_CHARS, answer_from, attendee_card, clean_text, stored_response
 from .auto_checkout import run_due_auto_checkouts
 from .badges import InvalidBadge, check_version, parse_token, verify_token
 from .models import BadgeIssue, Checkin, CheckinList, CheckinMovement, EventSigningKey, ScanRecord
@@ -187,12 +187,7 @@ _SCAN_FACTS = (
         .where(_DUE.auto_checkout_at <= bindparam("now"), _DUE.auto_checked_out_at.is_(None))
         .label("checkout_due"),
         EventSigningKey.public_key,
-        ScanRecord.response,
-        ScanRecord.list_id,
-        ScanRecord.action,
-        ScanRecord.code,
-        ScanRecord.direction,
-        ScanRecord.reason,
+        *ANSWER_COLUMNS,
         Registration,
         User,
         BadgeIssue.version,

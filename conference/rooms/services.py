@@ -328,18 +328,23 @@ _QUESTION_PAYLOAD_COLUMNS = (
 )
 
 
-@cache
-def _personal_questions_query(moderator: bool) -> Select:
-    """What a joiner sees besides the public list (bind parameters `session_id`, `user_id`), as Core
-    rows (`question_payload_of_row`): built once, as every join runs it (building and keying it anew
-    cost more than running it, and loading mapped objects more than reading rows)."""
-    votes = (
+def _vote_count():
+    """The upvotes of the question of the enclosing query (a correlated scalar subquery)."""
+    return (
         select(func.count())
         .select_from(QuestionVote)
         .where(QuestionVote.question_id == Question.id)
         .correlate(Question)
         .scalar_subquery()
     )
+
+
+@cache
+def _personal_questions_query(moderator: bool) -> Select:
+    """What a joiner sees besides the public list (bind parameters `session_id`, `user_id`), as Core
+    rows (`question_payload_of_row`): built once, as every join runs it (building and keying it anew
+    cost more than running it, and loading mapped objects more than reading rows)."""
+    votes = _vote_count()
     query = (
         select(*_QUESTION_PAYLOAD_COLUMNS, votes)
         .join(User, User.id == Question.user_id)
@@ -386,13 +391,7 @@ def _question_rows_payload(
 
 def _with_votes_and_authors(query: Select) -> Select:
     """`query` (of Question) with each question's vote count, its author loaded with it."""
-    votes = (
-        select(func.count())
-        .select_from(QuestionVote)
-        .where(QuestionVote.question_id == Question.id)
-        .correlate(Question)
-        .scalar_subquery()
-    )
+    votes = _vote_count()
     return query.add_columns(votes).options(joinedload(Question.author))
 
 
