@@ -34,6 +34,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 import socketio as socketio_server
 
@@ -73,6 +74,10 @@ class LocalManager(_Watched, socketio_server.Manager):
         )
 
 
+QUEUE_CONNECTIONS = 100  # to Redis per process: the listener's one and the publishers'
+QUEUE_CONNECTION_WAIT_S = 10  # a publisher waits this long for a free one, then the queue counts as down
+
+
 class QueueManager(_Watched, socketio_server.RedisManager):
     """python-socketio's Redis manager, with a connect timeout, our own control messages, and a
     memory of whether the queue answered last time (for /readyz and the log)."""
@@ -106,9 +111,27 @@ class QueueManager(_Watched, socketio_server.RedisManager):
         elif ok and not was:
             log.warning(json.dumps({"event": "message_queue_back"}))
 
+    def _redis_connect(self):
+        """As python-socketio's, with a pool whose callers wait for a free connection: redis-py's
+        default pool raises MaxConnectionsError past 100, and a chat storm's green threads publish
+        more at once than that (each such broadcast was lost: 2 workers, 1,000 clients, 600 lines)."""
+        if urlparse(self.redis_url).scheme.endswith("+sentinel"):
+            return super()._redis_connect()
+        import redis
+
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url,
+            max_connections=QUEUE_CONNECTIONS,
+            timeout=QUEUE_CONNECTION_WAIT_S,
+            **self.redis_options,
+        )
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
     def _publish(self, data):
         try:
-            if not self.connected:  # type: ignore[has-type]
+            if not self.connected:
                 self._redis_connect()
             result = self.redis.publish(self.channel, self.json.dumps(data))
         except Exception as exc:  # noqa: BLE001 - any failure: the queue is unreachable
