@@ -41,7 +41,6 @@ from ..realtime import (
 )
 from . import hot, presence, services, session_end
 from .access import (
-    can_moderate,
     ensure_can_moderate,
     event_room,
     get_live_session,
@@ -510,14 +509,6 @@ def _announce_removal(question: Question, *, was_public: bool) -> None:
     else:
         broadcast("question:removed", body, moderators_room(question.session_id))
         broadcast("question:removed", body, user_room(question.user_id))
-
-
-def _view_for(user, question: Question, views: dict) -> dict:
-    if question.user_id == user.id or can_moderate(
-        db.session, user, get_live_session(db.session, question.session_id)
-    ):
-        return views["moderator"]
-    return views["public"]
 
 
 # --- chat ------------------------------------------------------------------------------------
