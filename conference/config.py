@@ -169,6 +169,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SOCKETIO_MAX_HTTP_BUFFER_SIZE", 64 * 1024, "the largest Socket.IO frame a client may send (bytes)"
     ),
+    # Off as in Node's socket.io: a compressor per socket costs memory and CPU on every broadcast,
+    # for small JSON frames deflate hardly shrinks (websocket_transport.py).
+    Setting(
+        "SOCKETIO_WEBSOCKET_COMPRESSION",
+        False,
+        "compress WebSocket frames (permessage-deflate) when the client offers it",
+        "WEBSOCKET_COMPRESSION",
+        _flag,
+    ),
     Setting("SESSION_COOKIE_HTTPONLY", True, "the session cookie is hidden from JavaScript"),
     Setting("SESSION_COOKIE_SAMESITE", "Lax", "the session cookie's SameSite attribute"),
     Setting(
