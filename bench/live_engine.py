@@ -1348,6 +1348,7 @@ def profile_hint(bench: Bench, phase: str) -> str:
     wrappers = (
         "conference/realtime.py",
         "conference/socket_edges.py",
+        "conference/websocket_transport.py",  # the WebSocket's entry: on every stack of the socket
         "conference/offload.py",
         "database.py",
     )
@@ -1467,7 +1468,14 @@ def targets_table(bench: Bench) -> list[str]:
             f"the bare Flask-SocketIO + eventlet app holds {bare_client:.0f} KB per client by itself (Node: "
             f"{get('idle', 'node', 'kb_per_client') or 0:.0f} KB), and it keeps almost nothing per socket "
             f"itself: most of the cost is eventlet + Flask-SocketIO's own per-connection state; "
-            f"the project adds {per_client - bare_client:.0f} KB"
+            + (
+                f"the project adds {per_client - bare_client:.0f} KB"
+                if per_client >= bare_client
+                else f"the project holds {bare_client - per_client:.0f} KB less: it declines the "
+                "permessage-deflate the bare app's eventlet accepts (a zlib compressor per socket), "
+                "and what is left is the stack's green threads (about 8 KB each, three a socket), "
+                "buffers and per-socket objects"
+            )
             if bare_client is not None
             else "per-socket state (no bare run to compare with)"
         )
