@@ -134,8 +134,16 @@ def fmt_s(value: float | None) -> str:
 
 
 def raise_fd_limit(needed: int) -> int:
-    """Soft limit up to the hard one (children inherit it); exit clearly if even that is too low."""
+    """Soft limit up to the hard one, both to twice `needed` when this process may raise the hard one
+    (gevent's WebSockets hold two descriptors each); children inherit it. Exit clearly if even that
+    is too low."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed * 2:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed * 2, needed * 2))
+            soft = hard = needed * 2
+        except (ValueError, OSError):
+            pass  # not privileged: the hard limit stays the ceiling
     target = hard if hard != resource.RLIM_INFINITY else max(soft, needed * 2)
     if soft < target:
         try:
@@ -1619,7 +1627,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     started, load = time.time(), os.getloadavg()
     needed = max(args.clients, args.idle_clients if "idle" in args.scenarios else 0) + 1000
-    log(f"file-descriptor limit {raise_fd_limit(needed)} (needed {needed})")
+    limit = raise_fd_limit(needed)
+    log(f"file-descriptor limit {limit} (needed {needed})")
     ensure_node_modules()
     with tempfile.TemporaryDirectory(prefix="live-engine-") as tmp:
         workdir = Path(tmp)
@@ -1627,6 +1636,14 @@ def main(argv: list[str] | None = None) -> None:
             workdir = Path(tempfile.mkdtemp(prefix="live-engine-kept-"))
             log(f"server logs and profiles are kept in {workdir}")
         bench = Bench(args, workdir)
+        gevent_idle = 2 * args.idle_clients + 1000  # simple-websocket keeps a dup() of each socket
+        if "idle" in args.scenarios and "gevent" in args.targets and limit < gevent_idle:
+            bench.notes.append(
+                f"idle / gevent: the file-descriptor limit is {limit}, and gevent's server holds two "
+                f"descriptors a WebSocket ({gevent_idle} needed): connects past about "
+                f"{(limit - 1000) // 2:,} sockets fail with EMFILE (raise the hard limit to compare)"
+            )
+            log(bench.notes[-1])
         room = [s for s in ("join", "vote", "qa") if s in args.scenarios]
         for target in args.targets:
             if room:

@@ -312,7 +312,7 @@ def serve(host: str, port: int, max_connections: int, workers: int, async_mode: 
             )
         supervise(host, port, workers, max_connections)
         return
-    prepare_process(max_connections)
+    prepare_process(max_connections, socketio.async_mode)  # type: ignore[attr-defined]  # the stubs leave .async_mode out
     if not app.config.get("INSTANCE_ID"):
         app.config["INSTANCE_ID"] = f"{socket.gethostname()}:{port}"  # the same again after a restart
     hooks.server_starting.send(app)  # forget this process's stale sockets, resume due timers
@@ -330,11 +330,40 @@ def serve(host: str, port: int, max_connections: int, workers: int, async_mode: 
 YOUNG_GENERATION_THRESHOLD = 10_000  # CPython's default is 700; see prepare_process
 
 
-def prepare_process(max_connections: int) -> None:
+def raise_open_file_limit(wanted: int) -> int:
+    """The soft open-file limit up to `wanted`, the hard one with it when this process may (root, or
+    CAP_SYS_RESOURCE), else up to the hard limit. Returns the soft limit now."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return soft
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return wanted
+        except (ValueError, OSError):
+            pass  # not privileged: the hard limit is as far as it goes
+    target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, target), hard))
+    except (ValueError, OSError) as exc:
+        click.echo(f"warning: could not raise the open-file limit from {soft}: {exc}", err=True)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# Open files a WebSocket holds, by async mode: simple-websocket (gevent's) keeps a dup() of each
+# socket. Counted at 1 under gevent, 10,000 idle clients ran out of descriptors (EMFILE) at about
+# 9,990: the accepts failed ("websocket error") and so did opening the SQLite file.
+DESCRIPTORS_PER_SOCKET = {"gevent": 2}
+
+
+def prepare_process(max_connections: int, async_mode: str = "eventlet") -> None:
     """Make a serving process fit for thousands of sockets on one hub.
 
-    - The file-descriptor limit goes up to what the system allows (a socket is a descriptor; 1,024,
-      a common soft limit, is too few for a plenary).
+    - The file-descriptor limit goes up to what `max_connections` need (a socket is a descriptor,
+      two under gevent; 1,024, a common soft limit, is too few for a plenary): past the hard limit
+      when the process may raise it (root), else up to it.
     - Everything the start-up built (the app, SQLAlchemy's mappers, country tables: about 100,000
       objects) leaves the garbage collector's view (`gc.freeze`): a full collection of them took
       0.2-0.4 s, during which no greenlet runs, whatever thread triggered it (measured during an
@@ -349,18 +378,13 @@ def prepare_process(max_connections: int) -> None:
     import gc
     import resource
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max_connections + 1024  # the database, Redis, files and the listening socket besides
-    if soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, target), hard))
-        except (ValueError, OSError) as exc:
-            click.echo(f"warning: could not raise the open-file limit from {soft}: {exc}", err=True)
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if soft != resource.RLIM_INFINITY and soft < max_connections:
+    per_socket = DESCRIPTORS_PER_SOCKET.get(async_mode, 1)
+    # the database, Redis, files and the listening socket besides
+    wanted = per_socket * max_connections + 1024
+    soft = raise_open_file_limit(wanted)
+    if soft != resource.RLIM_INFINITY and soft < per_socket * max_connections:
         click.echo(
-            f"warning: the open-file limit is {soft}: at most about {soft - 100} sockets "
+            f"warning: the open-file limit is {soft}: at most about {(soft - 100) // per_socket} sockets "
             f"(raise it, e.g. `ulimit -n {wanted}`, or LimitNOFILE= in a systemd unit)",
             err=True,
         )
