@@ -66,6 +66,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from serve_support import start_nginx, stop  # noqa: E402  -- the tests' nginx and process helpers
 
+from conference.cli import DESCRIPTORS_PER_SOCKET, raise_open_file_limit  # noqa: E402  -- as `conference serve` counts
+
 FLEET_DIR = BENCH / "fleet"
 NODE_DIR = BENCH / "reference" / "node"
 BARE_APP = BENCH / "reference" / "bare_flask_socketio.py"
@@ -134,24 +136,12 @@ def fmt_s(value: float | None) -> str:
 
 
 def raise_fd_limit(needed: int) -> int:
-    """Soft limit up to the hard one, both to twice `needed` when this process may raise the hard one
-    (gevent's WebSockets hold two descriptors each); children inherit it. Exit clearly if even that
-    is too low."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard < needed * 2:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (needed * 2, needed * 2))
-            soft = hard = needed * 2
-        except (ValueError, OSError):
-            pass  # not privileged: the hard limit stays the ceiling
-    target = hard if hard != resource.RLIM_INFINITY else max(soft, needed * 2)
-    if soft < target:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        except (ValueError, OSError) as exc:
-            sys.exit(f"cannot raise the file-descriptor limit from {soft} to {target}: {exc}")
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    """The limit raised as `conference serve` raises its own (`cli.raise_open_file_limit`), to twice
+    `needed` (gevent's WebSockets hold two descriptors each); children inherit it. Exit clearly if
+    even that is too low."""
+    soft = raise_open_file_limit(needed * DESCRIPTORS_PER_SOCKET["gevent"])
     if soft < needed:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         sys.exit(
             f"the file-descriptor limit is {soft} (hard limit {hard}), but {needed} are needed for "
             f"the idle scenario's sockets: raise the hard limit (ulimit -Hn, limits.conf, "
@@ -1636,12 +1626,13 @@ def main(argv: list[str] | None = None) -> None:
             workdir = Path(tempfile.mkdtemp(prefix="live-engine-kept-"))
             log(f"server logs and profiles are kept in {workdir}")
         bench = Bench(args, workdir)
-        gevent_idle = 2 * args.idle_clients + 1000  # simple-websocket keeps a dup() of each socket
+        per_socket = DESCRIPTORS_PER_SOCKET["gevent"]  # simple-websocket keeps a dup() of each socket
+        gevent_idle = per_socket * args.idle_clients + 1000
         if "idle" in args.scenarios and "gevent" in args.targets and limit < gevent_idle:
             bench.notes.append(
-                f"idle / gevent: the file-descriptor limit is {limit}, and gevent's server holds two "
-                f"descriptors a WebSocket ({gevent_idle} needed): connects past about "
-                f"{(limit - 1000) // 2:,} sockets fail with EMFILE (raise the hard limit to compare)"
+                f"idle / gevent: the file-descriptor limit is {limit}, and gevent's server holds "
+                f"{per_socket} descriptors a WebSocket ({gevent_idle} needed): connects past about "
+                f"{(limit - 1000) // per_socket:,} sockets fail with EMFILE (raise the hard limit to compare)"
             )
             log(bench.notes[-1])
         room = [s for s in ("join", "vote", "qa") if s in args.scenarios]
