@@ -107,28 +107,63 @@ def _csp_safe_wait_for_function(page):
     return wait
 
 
+class _Chromium:
+    """One Playwright driver per test process (its sync API cannot run two at once), and one plain
+    headless Chromium that the tests of the `browser` fixture share, each in contexts of its own:
+    starting the driver and the browser took about a second a test."""
+
+    def __init__(self) -> None:
+        self._playwright = None
+        self._shared = None
+        self.shared_page_errors: list[str] = []
+
+    def launch(self, extra_args: list[str], page_errors: list[str]):
+        if self._playwright is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+        browser = self._playwright.chromium.launch(
+            executable_path=require_browser(), headless=True, args=CHROMIUM_ARGS + extra_args
+        )
+        _report_page_errors(browser, page_errors)
+        return browser
+
+    def shared(self):
+        if self._shared is None or not self._shared.is_connected():  # never started, or crashed
+            self._shared = self.launch([], self.shared_page_errors)
+        return self._shared
+
+    def stop(self) -> None:
+        if self._shared is not None and self._shared.is_connected():
+            self._shared.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+        self._shared = self._playwright = None
+
+
+CHROMIUM = _Chromium()
+
+
+def _fail_on_page_errors(page_errors: list[str]) -> None:
+    if page_errors:
+        pytest.fail("JavaScript errors in the pages:\n" + "\n".join(page_errors))
+
+
 @contextmanager
 def launched_browser(extra_args: list[str] | None = None):
-    """A headless Chromium; `extra_args` for fake cameras and the like.
+    """A headless Chromium of its own; `extra_args` for fake cameras and the like.
 
     A page's uncaught JavaScript error fails the test that opened it, even when its assertions passed:
     a broken script often leaves just enough of the page working for them.
     """
-    path = require_browser()
-    from playwright.sync_api import sync_playwright
-
+    require_browser()
     page_errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, headless=True, args=CHROMIUM_ARGS + list(extra_args or [])
-        )
-        _report_page_errors(browser, page_errors)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    if page_errors:
-        pytest.fail("JavaScript errors in the pages:\n" + "\n".join(page_errors))
+    browser = CHROMIUM.launch(list(extra_args or []), page_errors)
+    try:
+        yield browser
+    finally:
+        browser.close()
+    _fail_on_page_errors(page_errors)
 
 
 def free_port() -> int:
@@ -155,8 +190,22 @@ def served(app):
 
 @pytest.fixture()
 def browser():
-    with launched_browser() as chromium:
-        yield chromium
+    """The process's shared Chromium; the contexts and pages the test opened are closed after it, and
+    an uncaught JavaScript error in any of them fails it (as in `launched_browser`)."""
+    require_browser()
+    chromium = CHROMIUM.shared()
+    CHROMIUM.shared_page_errors.clear()
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
+    _fail_on_page_errors(CHROMIUM.shared_page_errors)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _browser_driver_stopped():
+    """The Playwright driver and the shared Chromium end with the test process that started them."""
+    yield
+    CHROMIUM.stop()
 
 
 @pytest.fixture()

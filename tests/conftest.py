@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from browser_support import browser, live_server  # noqa: F401 - shared fixtures
+from browser_support import _browser_driver_stopped, browser, live_server  # noqa: F401 - shared fixtures
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
