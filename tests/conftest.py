@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,26 +41,36 @@ class ClosingClient(FlaskClient):
         return response
 
 
+ASYNC_MODES = ("eventlet", "gevent")
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--async-mode",
-        choices=("eventlet", "gevent"),
-        default="eventlet",
-        help="the async mode of the real server processes the `real_server` tests start "
-        "(.ci/run runs those tests once more with gevent)",
+        choices=(*ASYNC_MODES, "both"),
+        default="both",
+        help="the async mode of the real server processes the `real_server` tests start: each such "
+        "test runs once in eventlet and once in gevent (`both`, the default), or in the mode named",
     )
 
 
-def pytest_configure(config):
+def pytest_generate_tests(metafunc):
+    """A `real_server` test runs in each async mode of this run: one pytest run (and one pass of
+    .ci/run) covers both, and pytest-xdist spreads the gevent runs over its workers with the rest."""
+    if metafunc.definition.get_closest_marker("real_server"):
+        chosen = metafunc.config.getoption("--async-mode")
+        metafunc.parametrize("async_mode", ASYNC_MODES if chosen == "both" else (chosen,), indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def async_mode(request) -> Iterator[str]:
+    """The async mode of the real servers this test starts: its parameter for a `real_server` test,
+    eventlet (the default mode) for any other."""
     import serve_support
 
-    serve_support.ASYNC_MODE = config.getoption("--async-mode")
-
-
-@pytest.fixture()
-def async_mode(request) -> str:
-    """The async mode of the real servers this run starts (`--async-mode`, eventlet by default)."""
-    return request.config.getoption("--async-mode")
+    serve_support.ASYNC_MODE = getattr(request, "param", "eventlet")
+    yield serve_support.ASYNC_MODE
+    serve_support.ASYNC_MODE = "eventlet"
 
 
 @pytest.fixture(autouse=True, scope="session")

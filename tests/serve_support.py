@@ -1,8 +1,8 @@
 """Real `conference serve` processes for the tests marked `real_server`: the command people run, on a
-loopback port, on a database the test prepared, in the async mode of this run (`pytest --async-mode
-gevent`; eventlet, the default mode, otherwise). Flask-SocketIO's test client never goes through
-eventlet or gevent (it calls the handlers in the test's thread), so these tests are the ones that
-show the two modes behave alike; .ci/run runs them under both."""
+loopback port, on a database the test prepared, in the test's async mode (each such test runs once
+in eventlet and once in gevent; `pytest --async-mode gevent` runs only one). Flask-SocketIO's test
+client never goes through eventlet or gevent (it calls the handlers in the test's thread), so these
+tests are the ones that show the two modes behave alike."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from browser_support import free_port
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
 NGINX_CONF = PROJECT_DIR / "deploy" / "nginx" / "conference.conf"
-ASYNC_MODE = "eventlet"  # set from `pytest --async-mode` by tests/conftest.py
+ASYNC_MODE = "eventlet"  # the test's mode, set by the `async_mode` fixture of tests/conftest.py
 
 
 def serve_env(database_url: str, **extra: str) -> dict[str, str]:

@@ -8,15 +8,13 @@ import contextlib
 import socket
 import threading
 import time
-import uuid
 
 import pytest
 import requests
 import socketio as socketio_client
-from pg_support import connect_admin
+from pg_support import postgres_app
 from serve_support import conference_serve
 
-from conference import create_app
 from conference.accounts.services import create_api_token, create_user
 from conference.extensions import db as _db
 from conference.extensions import socketio
@@ -100,32 +98,13 @@ class Forwarder:
 
 @pytest.fixture()
 def postgres_behind_forwarder():
-    admin = connect_admin()
-    name = f"faults_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
     forwarder = Forwarder(("127.0.0.1", 5432))
     forwarder.start()
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{forwarder.port}/{name}",
-        }
-    )
     try:
-        with app.app_context():
-            from flask_migrate import upgrade
-
-            from conference.app import MIGRATIONS_DIR
-
-            upgrade(directory=str(MIGRATIONS_DIR))
-        yield app, forwarder
+        with postgres_app("faults", port=forwarder.port) as app:
+            yield app, forwarder
     finally:
         forwarder.cut()
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_the_database_briefly_unreachable_gives_clear_errors_then_recovers(postgres_behind_forwarder):

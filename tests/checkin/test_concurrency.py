@@ -6,12 +6,12 @@ the race) and on PostgreSQL (skipped with a reason when the server is absent, un
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections import Counter
 from datetime import UTC
 
+import pg_support
 import pytest
 from checkin_support import scan_request
 from sqlalchemy import func, select
@@ -29,7 +29,6 @@ from conference.extensions import db as _db
 from conference.grants.services import grant
 
 SCANNERS = 20
-POSTGRES_URL = os.environ.get("CONFERENCE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture()
@@ -108,40 +107,12 @@ def test_twenty_copies_of_one_scan_id_at_once_record_it_once(app, venue, attende
 
 
 @pytest.fixture()
-def postgres_app(tmp_path):
-    """The app on PostgreSQL, in a schema of its own that is dropped afterwards."""
-    try:
-        import psycopg
-
-        connection = psycopg.connect(
-            "host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3, autocommit=True
-        )
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "absent"
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL required in CI but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc.__class__.__name__})")
-    schema = f"checkin_test_{uuid.uuid4().hex[:12]}"
-    connection.execute(f'CREATE SCHEMA "{schema}"')
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
-            "SQLALCHEMY_ENGINE_OPTIONS": {
-                "connect_args": {"options": f"-csearch_path={schema}"},
-                "pool_size": SCANNERS + 5,
-            },
-        }
-    )
-    try:
-        with app.app_context():
-            _db.create_all()
+def postgres_app():
+    """The app on a PostgreSQL database of its own, with a connection for each scanner."""
+    with pg_support.postgres_app(
+        "checkin_concurrency", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": SCANNERS + 5}
+    ) as app:
         yield app
-    finally:
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
-        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        connection.close()
 
 
 def test_twenty_simultaneous_scans_on_postgresql_give_one_ok(postgres_app):

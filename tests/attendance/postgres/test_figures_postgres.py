@@ -1,59 +1,27 @@
 """The same scripted day on PostgreSQL: the SQL (window functions, epoch arithmetic) gives the same figures.
 
-Runs in a private schema of the local `test` database, dropped afterwards. Skips when PostgreSQL is
-not running, except under CI.
+Runs on a database of its own on the local server (tests/pg_support.py), dropped afterwards. Skips
+when PostgreSQL is not running, except under CI.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import date
 
 import pytest
 from attendance.scripted_day import at, build_day
-from sqlalchemy import create_engine, text
+from pg_support import postgres_app
 
-from conference import create_app
 from conference.attendance import services
 from conference.attendance.services import ModeNumbers
 from conference.extensions import db as _db
-
-POSTGRES_URL = os.environ.get(
-    "CONFERENCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture()
 def app():
     """Overrides conftest's `app`: the factories (make_user...) then write to PostgreSQL."""
-    schema = f"attendance_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not available at {POSTGRES_URL}: {exc.__class__.__name__}")
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
-        }
-    )
-    with app.app_context():
-        _db.create_all()
-    try:
+    with postgres_app("attendance") as app:
         yield app
-    finally:
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_the_scripted_day_on_postgresql(app, make_event, make_user, make_registration):
