@@ -45,18 +45,34 @@ def serve_env(database_url: str, **extra: str) -> dict[str, str]:
 
 def start_server(database_url: str, port: int | None = None, *, args=(), **extra: str):
     """Start `conference serve` and wait until it answers HTTP; returns (process, base URL)."""
-    port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conference", "serve", "--port", str(port), *args],
-        cwd=str(PROJECT_DIR),
-        env=serve_env(database_url, **extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(process, url)
+    [(process, url)] = start_servers(1, database_url, port, args=args, **extra)
     return process, url
+
+
+def start_servers(count: int, database_url: str, port: int | None = None, *, args=(), **extra: str):
+    """Start `count` `conference serve` processes at once (on `port`, `port + 1`, ... or free ports)
+    and wait until each answers HTTP; returns [(process, base URL), ...]. Started together, they
+    take the time of one start or little more."""
+    started = []
+    for index in range(count):
+        served_port = port + index if port else free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conference", "serve", "--port", str(served_port), *args],
+            cwd=str(PROJECT_DIR),
+            env=serve_env(database_url, **extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append((process, f"http://127.0.0.1:{served_port}"))
+    try:
+        for process, url in started:
+            wait_until_up(process, url)
+    except BaseException:
+        for process, _ in started:
+            stop(process)
+        raise
+    return started
 
 
 def wait_until_up(process: subprocess.Popen, url: str) -> None:

@@ -1,6 +1,6 @@
 """Two server processes behind one Redis message queue and one database: a room is one room.
 
-Both are `conference serve` in this run's async mode (eventlet; gevent in .ci/run's second pass).
+Both are `conference serve` in the test's async mode (each test runs in eventlet and in gevent).
 Presence lives in the database and broadcasts cross processes through Redis, so a person connected
 to process A and a person connected to process B see the same numbers and the same questions.
 Skips when Redis is absent on 127.0.0.1:6379, except when CI is set.
@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 import socketio as socketio_client
-from serve_support import start_server, stop
+from serve_support import start_servers, stop
 
 pytestmark = pytest.mark.real_server
 
@@ -36,24 +36,21 @@ def redis_available():
 
 @pytest.fixture()
 def two_servers(app, redis_available):
-    """Two `conference serve` processes (this run's async mode) on the test's database and one Redis."""
+    """Two `conference serve` processes (the test's async mode) on the test's database and one Redis."""
     channel = f"conference-test-{uuid.uuid4().hex[:10]}"  # other test runs may share this Redis
-    processes, urls = [], []
+    servers = start_servers(
+        2,
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        CONFERENCE_MESSAGE_QUEUE=REDIS_URL,
+        CONFERENCE_SOCKETIO_CHANNEL=channel,
+        # The testing config's immediate broadcasts, as the in-process tests have them.
+        CONFERENCE_ATTENDANCE_BROADCAST_SECONDS="0",
+        CONFERENCE_ROOMS_PRESENCE_COALESCE_SECONDS="0",
+    )
     try:
-        for _ in range(2):
-            process, url = start_server(
-                app.config["SQLALCHEMY_DATABASE_URI"],
-                CONFERENCE_MESSAGE_QUEUE=REDIS_URL,
-                CONFERENCE_SOCKETIO_CHANNEL=channel,
-                # The testing config's immediate broadcasts, as the in-process tests have them.
-                CONFERENCE_ATTENDANCE_BROADCAST_SECONDS="0",
-                CONFERENCE_ROOMS_PRESENCE_COALESCE_SECONDS="0",
-            )
-            processes.append(process)
-            urls.append(url)
-        yield urls
+        yield [url for _, url in servers]
     finally:
-        for process in processes:
+        for process, _ in servers:
             output = stop(process)
             if "Traceback" in output:
                 print(output)  # shown by pytest when the test fails
