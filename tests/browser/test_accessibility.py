@@ -34,6 +34,31 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
+class Settle:
+    """Waits until a page is what a person sees. A page with the live socket (its snapshot arrives
+    over the WebSocket, which no request shows) gets Playwright's `networkidle`, 500 ms without a
+    request; any other page only until none of its requests has been in flight for 100 ms."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.in_flight: set = set()
+        page.on("request", lambda request: self.in_flight.add(request))
+        page.on("requestfinished", lambda request: self.in_flight.discard(request))
+        page.on("requestfailed", lambda request: self.in_flight.discard(request))
+
+    def __call__(self) -> None:
+        if self.page.evaluate("typeof window.io === 'function'"):
+            self.page.wait_for_load_state("networkidle")
+            return
+        quiet_ticks = 0
+        for _ in range(200):  # 10 s at most
+            quiet_ticks = 0 if self.in_flight else quiet_ticks + 1
+            if quiet_ticks == 2:
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"requests still in flight: {[r.url for r in self.in_flight]}")
+
+
 def pages_of(app, event) -> dict[str, list[str]]:
     """role → the pages that role opens (each page once, in the role that reaches it first)."""
     with app.app_context():
@@ -143,13 +168,14 @@ def test_no_axe_violation_on_any_page(
     found: dict[str, list] = {}
     context = browser.new_context(locale=language, viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    settle = Settle(page)
     if role != "anonymous":
         sign_in_page(page, live_server, people[role])
     for path in pages_of(app, event)[role]:
         response = page.goto(f"{live_server}{path}")
         assert response.status == 200, (role, path, response.status)
         assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
-        page.wait_for_load_state("networkidle")
+        settle()
         violations = axe_violations(page)
         if violations:
             found[f"{role} {path}"] = violations
