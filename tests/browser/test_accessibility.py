@@ -42,9 +42,18 @@ class Settle:
     def __init__(self, page) -> None:
         self.page = page
         self.in_flight: set = set()
-        page.on("request", lambda request: self.in_flight.add(request))
-        page.on("requestfinished", lambda request: self.in_flight.discard(request))
-        page.on("requestfailed", lambda request: self.in_flight.discard(request))
+
+        # Plain functions: Playwright marks its handlers with an attribute, which a set's bound
+        # `add` and `discard` cannot carry.
+        def started(request) -> None:
+            self.in_flight.add(request)
+
+        def ended(request) -> None:
+            self.in_flight.discard(request)
+
+        page.on("request", started)
+        page.on("requestfinished", ended)
+        page.on("requestfailed", ended)
 
     def __call__(self) -> None:
         if self.page.evaluate("typeof window.io === 'function'"):
