@@ -104,6 +104,16 @@ def _url_builders_compiled_once():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _postgres_template_dropped():
+    """The PostgreSQL template this test process migrated (tests/pg_support.py) ends with its
+    session: pytest-xdist's workers end without running `atexit` handlers."""
+    yield
+    import pg_support
+
+    pg_support.drop_migrated_template()
+
+
 @pytest.fixture(scope="session")
 def _empty_database(tmp_path_factory) -> Path:
     """A SQLite file holding the empty schema, made once per test process with `create_all`."""

@@ -7,7 +7,6 @@ under CI (`CI` set), where they fail.
 
 from __future__ import annotations
 
-import atexit
 import os
 import uuid
 from collections.abc import Iterator
@@ -44,7 +43,11 @@ def _database_url(name: str, port: int = 5432) -> str:
 _migrated_template: dict[str, str] = {}
 
 
-def _drop_template(name: str) -> None:
+def drop_migrated_template() -> None:
+    """Drop this process's template database, if it made one (at the end of its test session)."""
+    name = _migrated_template.pop("name", None)
+    if name is None:
+        return
     try:
         with psycopg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -55,20 +58,25 @@ def _drop_template(name: str) -> None:
 def migrated_template(admin) -> str:
     """A database this test process migrated to the head once (the migrations, not `create_all`);
     each test's database is a copy of it (`CREATE DATABASE ... TEMPLATE`: 0.1 s instead of 3 s of
-    migrations). Dropped when the process ends."""
+    migrations). Dropped at the end of the process's test session (tests/conftest.py)."""
     if "name" not in _migrated_template:
         name = f"template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         admin.execute(f'CREATE DATABASE "{name}"')
-        atexit.register(_drop_template, name)
         app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": _database_url(name)})
         with app.app_context():
             from flask_migrate import upgrade
 
             from conference.app import MIGRATIONS_DIR
 
-            upgrade(directory=str(MIGRATIONS_DIR))
-            db.session.remove()
-            db.engine.dispose()  # a template must have no connection while it is copied
+            try:
+                upgrade(directory=str(MIGRATIONS_DIR))
+            except BaseException:
+                db.engine.dispose()
+                admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                raise
+            finally:
+                db.session.remove()
+                db.engine.dispose()  # a template must have no connection while it is copied
         _migrated_template["name"] = name
     return _migrated_template["name"]
 
