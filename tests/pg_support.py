@@ -63,20 +63,20 @@ def migrated_template(admin) -> str:
         name = f"template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         admin.execute(f'CREATE DATABASE "{name}"')
         app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": _database_url(name)})
-        with app.app_context():
-            from flask_migrate import upgrade
+        try:
+            with app.app_context():
+                from flask_migrate import upgrade
 
-            from conference.app import MIGRATIONS_DIR
+                from conference.app import MIGRATIONS_DIR
 
-            try:
-                upgrade(directory=str(MIGRATIONS_DIR))
-            except BaseException:
-                db.engine.dispose()
-                admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                raise
-            finally:
-                db.session.remove()
-                db.engine.dispose()  # a template must have no connection while it is copied
+                try:
+                    upgrade(directory=str(MIGRATIONS_DIR))
+                finally:
+                    db.session.remove()
+                    db.engine.dispose()  # a template must have no connection while it is copied
+        except BaseException:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # half made: no test may copy it
+            raise
         _migrated_template["name"] = name
     return _migrated_template["name"]
 
