@@ -156,9 +156,8 @@ def launched_browser(extra_args: list[str] | None = None):
     A page's uncaught JavaScript error fails the test that opened it, even when its assertions passed:
     a broken script often leaves just enough of the page working for them.
     """
-    require_browser()
     page_errors: list[str] = []
-    browser = CHROMIUM.launch(list(extra_args or []), page_errors)
+    browser = CHROMIUM.launch(list(extra_args or []), page_errors)  # skips (or fails) with no Chromium
     try:
         yield browser
     finally:
@@ -192,8 +191,7 @@ def served(app):
 def browser():
     """The process's shared Chromium; the contexts and pages the test opened are closed after it, and
     an uncaught JavaScript error in any of them fails it (as in `launched_browser`)."""
-    require_browser()
-    chromium = CHROMIUM.shared()
+    chromium = CHROMIUM.shared()  # skips (or fails) with no Chromium, as `launched_browser` does
     CHROMIUM.shared_page_errors.clear()
     yield chromium
     for context in chromium.contexts:
