@@ -127,19 +127,30 @@ def _empty_database(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
-def app(tmp_path, _empty_database):
-    # Each test gets its own copy of the empty schema: a file copy instead of ~60 CREATEs per test.
-    shutil.copyfile(_empty_database, tmp_path / "test.db")
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-        }
-    )
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
+def make_app(tmp_path, _empty_database):
+    """`make_app(database="test.db", **config)`: an app of the testing config (`config` on top) on a
+    SQLite file in the test's folder. A new file starts as a copy of the empty schema: a file copy
+    instead of ~60 CREATEs (0.2 s) per app; an existing one is used as it is."""
+    made: list[Flask] = []
+
+    def factory(database: str = "test.db", **config) -> Flask:
+        path = tmp_path / database
+        if not path.exists():
+            shutil.copyfile(_empty_database, path)
+        app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **config})
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture()
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture()

@@ -10,17 +10,7 @@ import logging
 import pytest
 from conftest import post_form
 
-from conference import create_app
 from conference.extensions import db as _db
-
-
-def _app(tmp_path, **config):
-    app = create_app(
-        {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'w.db'}", **config}
-    )
-    with app.app_context():
-        _db.create_all()
-    return app
 
 
 def test_pages_carry_a_strict_content_security_policy(client):
@@ -51,10 +41,10 @@ def test_no_template_holds_inline_script_or_event_handlers():
     assert offenders == []
 
 
-def test_hsts_in_production_only(tmp_path, client):
+def test_hsts_in_production_only(make_app, client):
     assert "Strict-Transport-Security" not in client.get("/").headers
-    production = _app(
-        tmp_path, ENV_NAME="production", SECRET_KEY="p" * 40, PUBLIC_BASE_URL="https://s.example"
+    production = make_app(
+        "w.db", ENV_NAME="production", SECRET_KEY="p" * 40, PUBLIC_BASE_URL="https://s.example"
     )
     response = production.test_client().get("/", base_url="https://s.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
@@ -75,28 +65,28 @@ def test_pages_that_show_secrets_are_not_stored(app, client, make_user):
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
 
 
-def test_production_needs_a_public_base_url_or_trusted_hosts(tmp_path):
+def test_production_needs_a_public_base_url_or_trusted_hosts(make_app):
     base = {"ENV_NAME": "production", "SECRET_KEY": "p" * 40}
     with pytest.raises(RuntimeError, match="CONFERENCE_PUBLIC_BASE_URL"):
-        _app(tmp_path, **base)
-    trusted = _app(tmp_path, **base, TRUSTED_HOSTS=["symposium.example"])
+        make_app("w.db", **base)
+    trusted = make_app("w.db", **base, TRUSTED_HOSTS=["symposium.example"])
     client = trusted.test_client()
     assert client.get("/healthz", base_url="https://symposium.example").status_code == 200
     assert client.get("/healthz", base_url="https://evil.example").status_code == 400
 
 
-def test_the_projector_qr_code_never_caches_a_request_host(tmp_path):
+def test_the_projector_qr_code_never_caches_a_request_host(make_app):
     def qr(app, host):
         return app.test_client().get("/events/event-1/sessions/1/live-qr.svg", base_url=f"http://{host}")
 
-    plain = _app(tmp_path)
+    plain = make_app("w.db")
     # Development without a base URL: the Host is encoded, so the image is never cached.
     _seed_event(plain)
     one, other = qr(plain, "a.example"), qr(plain, "evil.example")
     assert one.status_code == 200 and one.headers["Cache-Control"] == "no-store"
     assert one.data != other.data  # the Host made the difference: nothing may keep it
     # With a base URL the image is the same whatever Host a request sends, and cacheable.
-    configured = _app(tmp_path, PUBLIC_BASE_URL="https://symposium.example")
+    configured = make_app("w.db", PUBLIC_BASE_URL="https://symposium.example")
     one, other = qr(configured, "a.example"), qr(configured, "evil.example")
     assert one.data == other.data and "public" in one.headers["Cache-Control"]
 
@@ -130,8 +120,8 @@ def _seed_event(app):
         _db.session.commit()
 
 
-def test_an_unhandled_error_is_logged_with_its_request_id_in_one_json_line(tmp_path, caplog):
-    app = _app(tmp_path)
+def test_an_unhandled_error_is_logged_with_its_request_id_in_one_json_line(make_app, caplog):
+    app = make_app("w.db")
 
     @app.get("/boom")
     def boom():
@@ -237,9 +227,9 @@ def test_organisers_cannot_add_spoofing_names(app, client, make_event, make_user
     assert "invisible or direction-changing" in preview.json["problems"][0]["message"]
 
 
-def test_the_policy_lets_pages_reach_the_configured_janus_server(tmp_path):
-    app = _app(
-        tmp_path, JANUS_URL="http://127.0.0.1:8088/janus", JANUS_PUBLIC_URL="https://sfu.example/janus"
+def test_the_policy_lets_pages_reach_the_configured_janus_server(make_app):
+    app = make_app(
+        "w.db", JANUS_URL="http://127.0.0.1:8088/janus", JANUS_PUBLIC_URL="https://sfu.example/janus"
     )
     policy = app.test_client().get("/healthz").headers["Content-Security-Policy"]
     connect = next(p for p in policy.split(";") if p.strip().startswith("connect-src")).split()

@@ -10,7 +10,6 @@ import time
 import pytest
 from conftest import PASSWORD, csrf_token
 
-from conference import create_app
 from conference.accounts import throttle
 from conference.extensions import db as _db
 
@@ -116,19 +115,11 @@ def test_one_client_address_trying_many_accounts_is_slowed_down(app, make_user, 
     assert elsewhere.status_code == 400
 
 
-def test_x_forwarded_for_counts_only_behind_configured_proxies(tmp_path, make_user, clock):
+def test_x_forwarded_for_counts_only_behind_configured_proxies(make_app, make_user, clock):
     def app_with(proxies: int):
-        app = create_app(
-            {
-                "ENV_NAME": "testing",
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'p{proxies}.db'}",
-                "TRUSTED_PROXIES": proxies,
-                "ACCOUNTS_LOGIN_BACKOFF": {"client": (2, 5.0, 60.0)},
-            }
+        return make_app(
+            f"p{proxies}.db", TRUSTED_PROXIES=proxies, ACCOUNTS_LOGIN_BACKOFF={"client": (2, 5.0, 60.0)}
         )
-        with app.app_context():
-            _db.create_all()
-        return app
 
     for proxies, expected in ((0, [400, 400, 429, 429]), (1, [400, 400, 400, 400])):
         app = app_with(proxies)

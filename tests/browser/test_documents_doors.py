@@ -4,39 +4,24 @@ visitor sees them on the event page, and the organiser sets up a door list and c
 from __future__ import annotations
 
 import pytest
-from browser_support import launched_browser, served, sign_in_page
+from browser_support import served, sign_in_page
 from cast_support import cast  # noqa: F401 - fixture
 from documents_support import ooxml_bytes, pdf_bytes, stored_files
 
-from conference import create_app
-from conference.extensions import db as _db
-
 
 @pytest.fixture()
-def app(tmp_path):
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-        }
-    )
-    with app.app_context():
-        _db.create_all()
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
+def app(tmp_path, make_app):
+    return make_app(UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
-def test_an_organiser_attaches_documents_and_sets_up_a_door(app, cast, tmp_path):
+def test_an_organiser_attaches_documents_and_sets_up_a_door(app, cast, tmp_path, browser):
     pdf = tmp_path / "Aide mémoire.pdf"
     pdf.write_bytes(pdf_bytes())
     fake = tmp_path / "agenda.pdf"
     fake.write_bytes(b"<html><script>alert(1)</script></html>")
     note = tmp_path / "note.docx"
     note.write_bytes(ooxml_bytes("docx"))
-    with served(app) as base, launched_browser() as browser:
+    with served(app) as base:
         context = browser.new_context(locale="en-GB")
         page = sign_in_page(context.new_page(), base, cast.organiser)
         page.goto(f"{base}/manage/events/symposium")

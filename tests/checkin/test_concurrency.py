@@ -16,7 +16,6 @@ import pytest
 from checkin_support import scan_request
 from sqlalchemy import func, select
 
-from conference import create_app
 from conference.accounts.models import User
 from conference.checkin import scanning
 from conference.checkin.auto_checkout import run_due_auto_checkouts
@@ -32,21 +31,9 @@ SCANNERS = 20
 
 
 @pytest.fixture()
-def app(tmp_path):
+def app(make_app):
     """The usual app on a SQLite file, with a connection pool big enough for every scanner at once."""
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'storm.db'}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": SCANNERS + 5},
-        }
-    )
-    with app.app_context():
-        _db.create_all()
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
+    return make_app("storm.db", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": SCANNERS + 5})
 
 
 def _storm(app, staff_id: int, code: str, list_id: int, *, same_scan_id: bool = False) -> Counter:

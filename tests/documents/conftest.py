@@ -5,9 +5,6 @@ from __future__ import annotations
 import pytest
 from cast_support import cast  # noqa: F401
 
-from conference import create_app
-from conference.extensions import db as _db
-
 LIMIT_MB = 1
 
 
@@ -17,18 +14,5 @@ def upload_dir(tmp_path):
 
 
 @pytest.fixture()
-def app(tmp_path, upload_dir):
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-            "UPLOAD_DIR": str(upload_dir),
-            "MAX_UPLOAD_MB": LIMIT_MB,
-        }
-    )
-    with app.app_context():
-        _db.create_all()
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
+def app(make_app, upload_dir):
+    return make_app(UPLOAD_DIR=str(upload_dir), MAX_UPLOAD_MB=LIMIT_MB)

@@ -442,23 +442,15 @@ def test_documents_count_in_the_api_listing_reflects_visibility(app, cast, organ
         assert _db.session.scalar(select(func.count()).select_from(Document)) == 2
 
 
-def test_only_the_upload_addresses_admit_a_request_over_max_content_length(tmp_path, make_user):
+def test_only_the_upload_addresses_admit_a_request_over_max_content_length(tmp_path, make_app, make_user):
     """MAX_CONTENT_LENGTH stays the limit everywhere else; uploads take MAX_UPLOAD_MB."""
-    from conference import create_app
     from conference.accounts.services import create_api_token
     from conference.grants.services import grant
 
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'big.db'}",
-            "UPLOAD_DIR": str(tmp_path / "big-uploads"),
-            "MAX_UPLOAD_MB": 1,
-            "MAX_CONTENT_LENGTH": 64 * 1024,
-        }
+    app = make_app(
+        "big.db", UPLOAD_DIR=str(tmp_path / "big-uploads"), MAX_UPLOAD_MB=1, MAX_CONTENT_LENGTH=64 * 1024
     )
     with app.app_context():
-        _db.create_all()
         from datetime import datetime, timedelta
 
         from conference.accounts.services import create_user
@@ -493,9 +485,6 @@ def test_only_the_upload_addresses_admit_a_request_over_max_content_length(tmp_p
     )
     assert elsewhere.status_code == 413
     assert elsewhere.get_json()["error"]["code"] == "request_too_large"
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def test_a_large_body_is_read_only_for_the_events_organisers(app, cast, login):

@@ -21,7 +21,6 @@ from pg_support import postgres_app
 from serve_support import live_client, served
 from sqlalchemy import func, select
 
-from conference import create_app
 from conference.extensions import db as _db
 from conference.programme.models import ProgrammeSession
 from conference.rooms.models import ChatMessage
@@ -34,18 +33,10 @@ NOT_WAITING = 1.0  # far below the lock's 3 s: whatever took less did not wait f
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def app(request, tmp_path):
+def app(request, make_app):
     """The test's app (threading mode, to prepare data and read the outcome) on either database."""
     if request.param == "sqlite":
-        app = create_app(
-            {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hub.db'}"}
-        )
-        with app.app_context():
-            _db.create_all()
-        yield app
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
+        yield make_app("hub.db")
     else:
         with postgres_app("hub") as app:
             yield app

@@ -16,7 +16,7 @@ from rooms.support import call
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conference import create_app, group_commit, hooks
+from conference import group_commit, hooks
 from conference.extensions import db as _db
 from conference.realtime import close_local_sockets_by_sid, disconnect_cleanup
 from conference.rooms.models import RoomPresence, RoomVisit
@@ -25,25 +25,15 @@ SMALL_POOL = {"pool_size": 2, "max_overflow": 0, "pool_timeout": 0.3}
 
 
 @pytest.fixture()
-def app(tmp_path):
+def app(make_app):
     """The tests' app on a pool of two connections that gives up after 0.3 s, and the production's
     coalescing (the testing config refreshes presence inline, at every change)."""
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-            # a writer that waits for SQLite's lock gives up quickly (the retry test holds the lock)
-            "SQLALCHEMY_ENGINE_OPTIONS": {**SMALL_POOL, "connect_args": {"timeout": 0.2}},
-            "ROOMS_PRESENCE_COALESCE_SECONDS": 0.5,
-            "ATTENDANCE_BROADCAST_SECONDS": 5.0,
-        }
+    return make_app(
+        # a writer that waits for SQLite's lock gives up quickly (the retry test holds the lock)
+        SQLALCHEMY_ENGINE_OPTIONS={**SMALL_POOL, "connect_args": {"timeout": 0.2}},
+        ROOMS_PRESENCE_COALESCE_SECONDS=0.5,
+        ATTENDANCE_BROADCAST_SECONDS=5.0,
     )
-    with app.app_context():
-        _db.create_all()
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def _rows(app, session_id: int) -> tuple[int, int]:
