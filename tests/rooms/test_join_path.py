@@ -20,8 +20,10 @@ from conference.db_types import utcnow
 from conference.extensions import db
 from conference.grants import services as grants
 from conference.programme.models import Event, ProgrammeSession
+from conference.realtime import still_connected
 from conference.registrations.models import Registration
 from conference.registrations.services import cancel_registration
+from conference.rooms import sockets as room_sockets
 from conference.rooms.models import RoomPresence, RoomVisit
 from conference.rooms.polls.models import Poll
 from conference.rooms.sockets import join_turn
@@ -166,27 +168,23 @@ def test_a_socket_gone_while_its_join_waited_for_a_turn_leaves_no_presence(app, 
     assert _presence_of(app, cast.alice.id) == []
 
 
-def test_a_socket_gone_while_its_join_committed_leaves_no_presence(app, cast, live_client):
-    """The disconnect's clean-up runs before the join's rows are committed (it finds nothing): the
-    join notices the socket is gone once committed and takes them out."""
+def test_a_socket_gone_while_its_join_committed_leaves_no_presence(app, cast, live_client, monkeypatch):
+    """The socket leaves just after the join's last check before its entry: the disconnect's clean-up
+    runs (and commits) before the join's rows exist, so it finds nothing. The join notices the socket
+    is gone once its rows are committed and takes them out."""
     client = live_client(cast.alice)
-    started, release = threading.Event(), threading.Event()
+    checks: list[str] = []
 
-    def hold(_batch) -> None:  # a real item of the writer's batch that takes its time
-        started.set()
-        release.wait(10)
+    def connected_then_gone(sid: str) -> bool:
+        answer = still_connected(sid)
+        checks.append(sid)
+        if len(checks) == 1:  # the check before the entry is written: the socket leaves right after it
+            client.disconnect(namespace="/live")  # its clean-up runs now, before the entry
+        return answer
 
-    with app.app_context():
-        holder = threading.Thread(target=group_commit.writer(app).submit, args=(hold,))
-    holder.start()
-    assert started.wait(5)
-    joining = threading.Thread(target=lambda: call(client, "join", {"session_id": cast.plenary}))
-    joining.start()
-    time.sleep(0.3)  # the join's rows wait for the next batch
-    client.disconnect(namespace="/live")  # its clean-up finds no presence yet
-    release.set()
-    holder.join(10)
-    joining.join(10)
+    monkeypatch.setattr(room_sockets, "still_connected", connected_then_gone)
+    call(client, "join", {"session_id": cast.plenary})
+    assert len(checks) == 2  # the second check, after the commit, saw the socket gone
     assert _presence_of(app, cast.alice.id) == []
 
 
