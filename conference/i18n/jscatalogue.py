@@ -73,15 +73,11 @@ def _stand_ins(keys: tuple[str, ...], count: str | None, sample: int) -> dict[st
     return {key: _Count(sample, key) if key == count else f"%({key})s" for key in keys}
 
 
-def error_messages(language: str) -> dict[str, str | dict]:
-    """code → its sentence in the current language, or {"general", "forms"} for a sentence that names
-    values from the error's details (see the module's docstring). Made once per language and
-    catalogue (some 5 ms of gettext calls that every page would otherwise pay)."""
-    return _error_messages(language, get_translations())
-
-
 @lru_cache(maxsize=32)
 def _error_messages(language: str, _translations: object) -> dict[str, str | dict]:
+    """code → its sentence in the current language, or {"general", "forms"} for a sentence that names
+    values from the error's details (see the module's docstring). Made once per language and
+    catalogue (some 5 ms of gettext calls)."""
     said: dict[str, str | dict] = {}
     for code, message in BY_CODE.items():
         if isinstance(message, LazyString):
@@ -105,10 +101,13 @@ def _error_messages(language: str, _translations: object) -> dict[str, str | dic
 def catalogue() -> dict:
     locale = get_locale()
     language = str(locale) if locale else "en"
-    translations = get_translations()
+    return _catalogue(language, get_translations(), current_app.static_folder)
+
+
+def _catalogue(language: str, translations, static_dir: str | None) -> dict:
     singular: dict[str, str] = {}
     plural: dict[str, dict[str, str]] = {}
-    for message in js_messages(current_app.static_folder):
+    for message in js_messages(static_dir):
         if len(message) == 1:
             text = translations.ugettext(message[0])
             if text != message[0]:
@@ -123,12 +122,25 @@ def catalogue() -> dict:
         "locale": language,
         "messages": singular,
         "plurals": plural,
-        "errors": error_messages(language),
+        "errors": _error_messages(language, translations),
     }
 
 
 def catalogue_json() -> Markup:
-    """The catalogue as JSON that is safe inside <script type="application/json">."""
-    text = json.dumps(catalogue(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    """The catalogue as JSON that is safe inside <script type="application/json">: every page
+    carries it, so it is made once per language and catalogue."""
+    locale = get_locale()
+    language = str(locale) if locale else "en"
+    return _catalogue_json(language, get_translations(), current_app.static_folder)
+
+
+@lru_cache(maxsize=32)
+def _catalogue_json(language: str, translations: object, static_dir: str | None) -> Markup:
+    text = json.dumps(
+        _catalogue(language, translations, static_dir),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
