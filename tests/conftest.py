@@ -12,6 +12,7 @@ import pytest
 from browser_support import _browser_driver_stopped, browser, live_server  # noqa: F401 - shared fixtures
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
@@ -101,6 +102,32 @@ def _url_builders_compiled_once():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Rule, "_compile_builder", reused_builder)
+        yield
+
+
+class _MemoryBytecodeCache(BytecodeCache):
+    """Jinja's compiled templates, kept in memory by template name and source checksum."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _templates_compiled_once():
+    """Each test's app compiled every template it rendered again (50 ms for the login page on this
+    machine, more for the back-office's): the apps of a test process share one bytecode cache. Every
+    test app has the same Jinja settings, and a template whose source changed has another key."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": _MemoryBytecodeCache()}
+        )
         yield
 
 
