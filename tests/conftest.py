@@ -132,6 +132,26 @@ def _templates_compiled_once():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _websocket_clients_close_quickly():
+    """python-socketio's client closes its WebSocket while its own read thread is still reading:
+    that thread takes the server's close frame, and websocket-client's `close` then waits its whole
+    3 s timeout for another (against the gevent server: 3 s a client, seen with py-spy). The test
+    clients wait 0.5 s at most; the eventlet server closes the connection at once anyway."""
+    import websocket
+
+    close = websocket.WebSocket.close
+
+    def close_quickly(
+        self, status: int = 1000, reason: str | bytes = b"", timeout: float | None = 0.5
+    ) -> None:
+        close(self, status, reason, timeout)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(websocket.WebSocket, "close", close_quickly)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _postgres_template_dropped():
     """The PostgreSQL template this test process migrated (tests/pg_support.py) ends with its
     session: pytest-xdist's workers end without running `atexit` handlers."""
