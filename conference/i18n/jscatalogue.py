@@ -98,10 +98,15 @@ def _error_messages(language: str, _translations: object) -> dict[str, str | dic
     return said
 
 
-def catalogue() -> dict:
+def _request_catalogue() -> tuple[str, object, str | None]:
+    """What this request's catalogue depends on: its language, that language's translations, and
+    the folder of the JavaScript that marks the strings."""
     locale = get_locale()
-    language = str(locale) if locale else "en"
-    return _catalogue(language, get_translations(), current_app.static_folder)
+    return (str(locale) if locale else "en"), get_translations(), current_app.static_folder
+
+
+def catalogue() -> dict:
+    return _catalogue(*_request_catalogue())
 
 
 def _catalogue(language: str, translations, static_dir: str | None) -> dict:
@@ -129,9 +134,7 @@ def _catalogue(language: str, translations, static_dir: str | None) -> dict:
 def catalogue_json() -> Markup:
     """The catalogue as JSON that is safe inside <script type="application/json">: every page
     carries it, so it is made once per language and catalogue."""
-    locale = get_locale()
-    language = str(locale) if locale else "en"
-    return _catalogue_json(language, get_translations(), current_app.static_folder)
+    return _catalogue_json(*_request_catalogue())
 
 
 @lru_cache(maxsize=32)
