@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import packet_json, realtime_tasks, socket_edges, websocket_transport
+from . import idle_connections, packet_json, realtime_tasks, socket_edges, websocket_transport
 from .config import Config, config_class, load_or_create_secret_key
 from .database import engine_settings
 from .db_types import MAX_DB_ID
@@ -140,6 +140,8 @@ def _init_socketio(app: Flask) -> None:
         # None means "same origin only" in python-engineio; extra origins are listed explicitly.
         cors_allowed_origins=allowed,  # type: ignore[arg-type]  # the stubs leave out None
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
+        ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
+        ping_timeout=app.config["SOCKETIO_PING_TIMEOUT"],
         json=packet_json,  # orjson: a tenth of the encoding time of the stdlib's json
         logger=False,
         engineio_logger=False,
@@ -147,6 +149,7 @@ def _init_socketio(app: Flask) -> None:
     realtime_tasks.init_app(app)  # remembers this app's server for its background tasks
     socket_edges.init_app(app)  # answers edge packets python-socketio leaves unanswered
     websocket_transport.init_app(app, socketio.server)  # type: ignore[attr-defined]  # the stubs leave .server out
+    idle_connections.init_app(socketio.server)  # type: ignore[attr-defined]  # one ping task, not one per socket
 
 
 def _register_features(app: Flask) -> None:

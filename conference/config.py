@@ -178,6 +178,22 @@ SETTINGS: tuple[Setting, ...] = (
         "WEBSOCKET_COMPRESSION",
         _flag,
     ),
+    # python-engineio's defaults. A proxy that closes connections idle for less than the interval
+    # needs a shorter one; each ping is a frame to every client, so not much shorter.
+    Setting(
+        "SOCKETIO_PING_INTERVAL",
+        25,
+        "seconds between the server's pings on each live connection",
+        "PING_INTERVAL",
+        _whole(1),
+    ),
+    Setting(
+        "SOCKETIO_PING_TIMEOUT",
+        20,
+        "seconds a client has to answer a ping before its live connection is closed",
+        "PING_TIMEOUT",
+        _whole(1),
+    ),
     Setting("SESSION_COOKIE_HTTPONLY", True, "the session cookie is hidden from JavaScript"),
     Setting("SESSION_COOKIE_SAMESITE", "Lax", "the session cookie's SameSite attribute"),
     Setting(
