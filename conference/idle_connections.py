@@ -20,10 +20,8 @@ import collections
 import io
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-import engineio.exceptions
 import engineio.socket
 from engineio import packet
 
@@ -73,22 +71,11 @@ def _ping(sock: engineio.socket.Socket) -> None:
         sock.send(packet.Packet(packet.PING))
 
 
-IDLE = object()  # what a writer's wait for the next packet gives when none came
-
-# How long a WebSocket's writer waits for the next frame before it ends (a send starts another): a
-# busy socket keeps its writer through a storm, an idle one holds none.
-WRITER_LINGER_SECONDS = 2.0
-
-
 def _socket_class(schedule: PingSchedule) -> type:
-    class LeanSocket(engineio.socket.Socket):
-        """python-engineio's socket, its pings sent by the server's `PingSchedule`, and on a
-        WebSocket a writer task only while there are frames to write."""
+    class ScheduledPingSocket(engineio.socket.Socket):
+        """python-engineio's socket, its pings sent by the server's `PingSchedule`."""
 
         last_ping: float | None
-        queue: Any
-        connected: bool
-        writer: Any = None  # the task writing this WebSocket's frames, while one runs
 
         def schedule_ping(self) -> None:
             # as python-engineio's: a new wait starts once the client has answered the last ping
@@ -96,139 +83,7 @@ def _socket_class(schedule: PingSchedule) -> type:
                 self.last_ping = None
                 schedule.add(self)
 
-        def _websocket_handler(self, ws: Any) -> list:
-            """python-engineio's handler (the upgrade, then the reader loop), but the frames queued
-            for the client are written by a task started when one is queued and ended when the
-            queue has stayed empty for `WRITER_LINGER_SECONDS`, not by a task per socket that waits
-            for the connection's whole life."""
-            if not self._open_websocket(ws):
-                return []
-            writer_lock = threading.Lock()
-            self.queue = _WakingQueue(self.queue, lambda: self._start_writer(ws, writer_lock))
-            self._start_writer(ws, writer_lock)
-            self._read_websocket(ws)
-            self.queue.put(None)  # the writer (or a new one) closes the WebSocket and ends
-            writer = self.writer
-            if writer is not None:
-                writer.join()
-            self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
-            return []
-
-        def _open_websocket(self, ws: Any) -> bool:
-            """python-engineio's start of a WebSocket: at once, or the upgrade from long-polling
-            (the probe, then the UPGRADE packet). False when the upgrade fails."""
-            for attr in ("_sock", "socket"):  # as python-engineio: the reader waits at most this long
-                if hasattr(ws, attr) and hasattr(getattr(ws, attr), "settimeout"):
-                    getattr(ws, attr).settimeout(self.server.ping_interval + self.server.ping_timeout)
-            if not self.connected:  # a WebSocket from the start
-                self.connected = True
-                self.upgraded = True
-                return True
-            self.upgrading = True  # an upgrade from long-polling: packet sends wait
-            try:
-                probe = packet.Packet(encoded_packet=_wait_frame(self.server, ws))
-                if probe.packet_type != packet.PING or probe.data != "probe":
-                    self.server.logger.info("%s: Failed websocket upgrade, no PING packet", self.sid)
-                    return False
-                ws.send(packet.Packet(packet.PONG, data="probe").encode())
-                self.queue.put(packet.Packet(packet.NOOP))  # ends the pending long-poll
-                upgrade = packet.Packet(encoded_packet=_wait_frame(self.server, ws))
-                if upgrade.packet_type != packet.UPGRADE:
-                    self.upgraded = False
-                    self.server.logger.info("%s: Failed websocket upgrade, no UPGRADE packet", self.sid)
-                    return False
-                self.upgraded = True
-                return True
-            finally:
-                self.upgrading = False
-
-        def _read_websocket(self, ws: Any) -> None:
-            """python-engineio's reader loop: each frame is received until the connection ends."""
-            while True:
-                try:
-                    data = _wait_frame(self.server, ws)
-                except Exception as error:  # noqa: BLE001 - as python-engineio's: any failed read ends it
-                    if not self.closed:
-                        self.server.logger.info(
-                            "%s: Unexpected error %s, closing connection", self.sid, error
-                        )
-                    return
-                if data is None:  # closed by the client
-                    return
-                try:
-                    self.receive(packet.Packet(encoded_packet=data))
-                except engineio.exceptions.UnknownPacketError:
-                    pass
-                except engineio.exceptions.SocketIsClosedError:
-                    return
-                except Exception:
-                    self.server.logger.exception("Unknown receive error")
-                    return
-
-        def _start_writer(self, ws: Any, lock: threading.Lock) -> None:
-            if self.writer is not None:  # the running writer takes what was just queued
-                return
-            with lock:
-                if self.writer is not None or self.queue.empty():
-                    return
-                self.writer = self.server.start_background_task(self._write, ws, lock)
-
-        def _write(self, ws: Any, lock: threading.Lock) -> None:
-            try:
-                while (pkt := self._next_packet(lock)) is not None:
-                    if pkt is IDLE:
-                        return  # no longer this socket's writer: the next frame starts another
-                    ws.send(pkt.encode())
-            except Exception:  # noqa: BLE001 - as python-engineio's writer: a failed send ends it
-                pass
-            ws.close()  # None: the socket is closing
-
-        def _next_packet(self, lock: threading.Lock) -> Any:
-            """The next queued packet (None once the socket closes), or IDLE when none came within
-            the linger."""
-            try:
-                pkt = self.queue.get(timeout=WRITER_LINGER_SECONDS)
-            except self.server.get_queue_empty_exception():
-                with lock:
-                    if self.queue.empty():
-                        self.writer = None
-                        return IDLE
-                pkt = self.queue.get(block=False)  # queued after the wait, before the lock
-            self.queue.task_done()
-            return pkt
-
-    return LeanSocket
-
-
-def _wait_frame(server: Any, ws: Any) -> Any:
-    data = ws.wait()
-    if data and len(data) > server.max_http_buffer_size:
-        raise ValueError("packet is too large")
-    return data
-
-
-class _WakingQueue:
-    """A socket's packet queue whose `put` starts the socket's writer if none is running."""
-
-    def __init__(self, queue: Any, wake: Callable[[], None]) -> None:
-        self._queue = queue
-        self._wake = wake
-
-    def put(self, item: Any) -> None:
-        self._queue.put(item)
-        self._wake()
-
-    def get(self, *args: Any, **kwargs: Any) -> Any:
-        return self._queue.get(*args, **kwargs)
-
-    def task_done(self) -> None:
-        self._queue.task_done()
-
-    def join(self) -> None:
-        self._queue.join()
-
-    def empty(self) -> bool:
-        return self._queue.empty()
+    return ScheduledPingSocket
 
 
 def init_app(server: Any) -> None:
