@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import idle_connections, packet_json, realtime_tasks, socket_edges, websocket_transport
+from . import live_connections, packet_json, realtime_tasks, socket_edges, websocket_transport
 from .config import Config, config_class, load_or_create_secret_key
 from .database import engine_settings
 from .db_types import MAX_DB_ID
@@ -149,7 +149,7 @@ def _init_socketio(app: Flask) -> None:
     realtime_tasks.init_app(app)  # remembers this app's server for its background tasks
     socket_edges.init_app(app)  # answers edge packets python-socketio leaves unanswered
     websocket_transport.init_app(app, socketio.server)  # type: ignore[attr-defined]  # the stubs leave .server out
-    idle_connections.init_app(socketio.server)  # type: ignore[attr-defined]  # one ping task, not one per socket
+    live_connections.init_app(socketio.server)  # type: ignore[attr-defined]  # pings from one task, frames written at once
 
 
 def _register_features(app: Flask) -> None:

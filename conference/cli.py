@@ -289,7 +289,7 @@ def send_invitations(event_slug: str, everyone: bool, not_signed_in: bool, email
 @with_appcontext
 def serve(host: str, port: int, max_connections: int, workers: int, async_mode: str | None) -> None:
     """Serve the app with Socket.IO (eventlet by default, or gevent)."""
-    from . import idle_connections
+    from . import live_connections
     from .extensions import socketio
     from .mail.sender import start_background_sender
     from .observability import log_to_stderr
@@ -320,8 +320,8 @@ def serve(host: str, port: int, max_connections: int, workers: int, async_mode: 
     start_background_sender(app)  # mail queued by the CLI goes out before the first request arrives
     click.echo(f"serving on http://{host}:{port} (async mode {socketio.async_mode})")  # type: ignore[attr-defined]  # the stubs leave .async_mode out
     options_by_mode: dict[str, dict[str, Any]] = {
-        # the connections' HTTP buffers made when used (a WebSocket does not use them): idle_connections.py
-        "eventlet": {"max_size": max_connections, "protocol": idle_connections.eventlet_protocol()},
+        # the connections' HTTP buffers made when used (a WebSocket does not use them): live_connections.py
+        "eventlet": {"max_size": max_connections, "protocol": live_connections.eventlet_protocol()},
         "gevent": {},  # gevent's server has no connection limit of its own
         "threading": {"allow_unsafe_werkzeug": True},
     }

@@ -1,4 +1,4 @@
-"""What an idle live connection costs the server: one reader, its socket, and little else.
+"""The live connections: what each holds while it waits, and how a frame reaches it.
 
 A plenary holds thousands of sockets that mostly wait. Measured with tracemalloc and the idle-clients
 scenario of `bench/live_engine.py` (eventlet, 3,000 clients), each waiting connection held, besides
@@ -7,11 +7,19 @@ its reader's green thread:
   (8 KiB), both allocated when the connection is accepted and never used again once it has become a
   WebSocket, which writes to the socket directly;
 - a green thread per socket sleeping until python-engineio's next ping (about 8 KB each).
-
 Here the write buffer is made at the connection's first HTTP write (a WebSocket has none), the read
 buffer is 2 KiB (request heads are smaller; larger bodies are read past the buffer), and one
 background task per server sends every socket's pings: each socket waits the same interval, so the
 sockets due are always the oldest of one queue.
+
+A broadcast to a room of 2,000 put a packet in each socket's queue and woke each socket's writer
+task: a hub timer and two switches per recipient, most of the server's time in the Q&A burst. Under
+eventlet a frame now goes straight to the socket when nothing is waiting to be written before it
+(the queue is empty and the writer is not writing): one non-blocking send. A frame the client's
+buffers cannot take whole goes the old way, or, when part of it was taken, a task finishes it while
+holding the WebSocket's send lock, so every later frame waits behind it: a slow client never holds
+up the sender, and its frames stay whole and in order. Pings still go through the queue: the
+writer closes a connection whose queue has been empty for a ping interval and timeout.
 """
 
 from __future__ import annotations
@@ -71,11 +79,39 @@ def _ping(sock: engineio.socket.Socket) -> None:
         sock.send(packet.Packet(packet.PING))
 
 
+def _write_now(server: Any, ws: Any, data: str | bytes) -> bool:
+    """Send `data` as one frame on `ws` (eventlet's WebSocket, its send lock free) without waiting:
+    False when the socket took none of it (write it the old way)."""
+    frame = ws._pack_message(data)
+    ws._sendlock.acquire()  # free: the caller checked, and nothing ran since
+    try:
+        sent = ws.socket.fd.send(frame)  # the real socket under eventlet's: never waits
+    except OSError:  # BlockingIOError (the client's buffers are full) or a broken connection
+        ws._sendlock.release()
+        return False
+    if sent == len(frame):
+        ws._sendlock.release()
+        return True
+    server.start_background_task(_finish_frame, ws, memoryview(frame)[sent:])  # keeps the lock
+    return True
+
+
+def _finish_frame(ws: Any, rest: memoryview) -> None:
+    try:
+        ws.socket.sendall(rest)
+    except OSError:
+        pass  # the connection is gone: its reader ends it
+    finally:
+        ws._sendlock.release()
+
+
 def _socket_class(schedule: PingSchedule) -> type:
-    class ScheduledPingSocket(engineio.socket.Socket):
-        """python-engineio's socket, its pings sent by the server's `PingSchedule`."""
+    class LiveSocket(engineio.socket.Socket):
+        """python-engineio's socket, its pings sent by the server's `PingSchedule` and, on an
+        eventlet WebSocket, its frames written at once when nothing waits to be written first."""
 
         last_ping: float | None
+        websocket: Any = None  # eventlet's WebSocket of this socket, while it is open
 
         def schedule_ping(self) -> None:
             # as python-engineio's: a new wait starts once the client has answered the last ping
@@ -83,13 +119,40 @@ def _socket_class(schedule: PingSchedule) -> type:
                 self.last_ping = None
                 schedule.add(self)
 
-    return ScheduledPingSocket
+        def _websocket_handler(self, ws: Any) -> list:
+            if hasattr(ws, "_sendlock") and hasattr(getattr(ws, "socket", None), "fd"):
+                self.websocket = ws  # eventlet's (gevent's simple-websocket keeps the writer task)
+            try:
+                return super()._websocket_handler(ws)
+            finally:
+                self.websocket = None
+
+        def send(self, pkt: Any) -> None:
+            ws = self.websocket
+            if (
+                ws is None
+                or pkt.packet_type == packet.PING  # keeps python-engineio's writer from timing out
+                or self.upgrading
+                or not self.upgraded
+                or self.closing
+                or ws.websocket_closed
+                or ws._sendlock.locked()  # the writer (or a frame's finish) is writing
+                or not self.queue.empty()  # frames wait for the writer: this one goes after them
+            ):
+                return super().send(pkt)
+            if not self.check_ping_timeout():
+                return None
+            if not _write_now(self.server, ws, pkt.encode()):
+                self.queue.put(pkt)
+            return None
+
+    return LiveSocket
 
 
 def init_app(server: Any) -> None:
-    """The engine.io sockets of `server` (a python-socketio Server) share one ping task. A socket
-    becomes a `ScheduledPingSocket` in the engine's connect event, which python-engineio triggers
-    after making the socket and before scheduling its first ping."""
+    """The engine.io sockets of `server` (a python-socketio Server) become `LiveSocket`s: in the
+    engine's connect event, which python-engineio triggers after making the socket and before
+    scheduling its first ping."""
     engine = server.eio
     socket_class = _socket_class(PingSchedule(engine))
     handle_connect = engine.handlers["connect"]

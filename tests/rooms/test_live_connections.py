@@ -1,12 +1,15 @@
-"""What each live connection holds while it waits (conference/idle_connections.py): one ping task per
-server instead of a sleeping task per socket, and HTTP buffers made when used. Against real `conference serve` processes (this run's async mode),
-with raw Engine.IO frames where the test needs to see the pings themselves."""
+"""The live connections (conference/live_connections.py): one ping task per server instead of a
+sleeping task per socket, HTTP buffers made when used, and frames written at once under eventlet.
+Against real `conference serve` processes (this run's async mode), with raw Engine.IO frames where
+the test needs to see the pings themselves, and one eventlet process of its own for a slow client."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import socket
+import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 
@@ -19,7 +22,7 @@ from engineio import packet
 from serve_support import served
 
 from conference.extensions import db
-from conference.idle_connections import BufferedOnFirstWrite, PingSchedule
+from conference.live_connections import BufferedOnFirstWrite, PingSchedule
 
 
 @pytest.fixture()
@@ -143,3 +146,99 @@ def test_the_write_buffer_is_made_at_the_first_write():
         unused = BufferedOnFirstWrite(left.makefile("wb", 0), 16 * 1024)
         unused.close()
         assert unused.closed and not unused.buffered
+
+
+# Run under eventlet in a process of its own (this test process is not monkey-patched): a LiveSocket
+# on a real TCP connection whose client reads nothing until every frame has been sent.
+SLOW_CLIENT = r"""
+import eventlet
+
+eventlet.monkey_patch()
+
+import json
+import socket
+import struct
+import time
+
+import engineio.socket
+import socketio
+from engineio import packet
+from eventlet import websocket
+
+from conference import live_connections
+
+finished_later = []  # frames the socket took only part of at once: the rest went out in a task
+finish_frame = live_connections._finish_frame
+live_connections._finish_frame = lambda ws, rest: finished_later.append(len(rest)) or finish_frame(ws, rest)
+
+server = socketio.Server(async_mode="eventlet")
+live_connections.init_app(server)
+sock = engineio.socket.Socket(server.eio, "slow")
+server.eio.sockets["slow"] = sock
+server.eio.handlers["connect"]("slow", {})  # python-engineio's connect event: a LiveSocket now
+assert type(sock).__name__ == "LiveSocket"
+
+listener = socket.create_server(("127.0.0.1", 0))
+client = socket.create_connection(listener.getsockname())
+client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+connection, _ = listener.accept()
+connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+ws = websocket.RFC6455WebSocket(connection, {}, version=13)
+handler = eventlet.spawn(sock._websocket_handler, ws)
+eventlet.sleep(0.1)
+
+sent, slowest = [], 0.0
+for n in range(40):
+    data = f"{n:04d}" + "x" * (400_000 if n == 0 else 5_000)  # the first fills every buffer
+    started = time.monotonic()
+    sock.send(packet.Packet(packet.MESSAGE, data=data))
+    slowest = max(slowest, time.monotonic() - started)
+    sent.append("4" + data)
+    eventlet.sleep(0)  # the writer and any frame's finish may run; the client still reads nothing
+
+eventlet.sleep(0.5)
+received, buffer = [], b""
+
+
+def take(count):
+    global buffer
+    while len(buffer) < count:
+        chunk = client.recv(65536)
+        if not chunk:
+            raise EOFError
+        buffer += chunk
+    taken, buffer = buffer[:count], buffer[count:]
+    return taken
+
+
+client.settimeout(10)
+while len(received) < len(sent):
+    first, second = take(2)
+    length = second & 0x7F
+    if length == 126:
+        (length,) = struct.unpack("!H", take(2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", take(8))
+    received.append((first & 0x0F, take(length).decode()))
+
+print(json.dumps({
+    "slowest_send_s": slowest,
+    "opcodes": sorted({opcode for opcode, _ in received}),
+    "in_order": [text for _, text in received] == sent,
+    "pending_bytes": len(buffer),
+    "finished_later": len(finished_later),
+}))
+"""
+
+
+def test_a_client_that_reads_nothing_never_holds_up_the_sender_and_gets_every_frame_whole():
+    done = subprocess.run(
+        [sys.executable, "-c", SLOW_CLIENT], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["finished_later"] == 1, result  # the first frame, and the 39 others waited for it
+    assert result["slowest_send_s"] < 0.05, result  # 600 KB for a client that reads none of it
+    assert result["opcodes"] == [1]  # text frames only: no frame was cut into another
+    assert result["in_order"], result
+    assert result["pending_bytes"] == 0
