@@ -1347,6 +1347,7 @@ def profile_hint(bench: Bench, phase: str) -> str:
         "conference/realtime.py",
         "conference/socket_edges.py",
         "conference/websocket_transport.py",  # the WebSocket's entry: on every stack of the socket
+        "LiveSocket._websocket_handler (conference/live_connections.py",  # the socket's reader loop
         "conference/offload.py",
         "database.py",
     )
