@@ -79,11 +79,17 @@ def _ping(sock: engineio.socket.Socket) -> None:
         sock.send(packet.Packet(packet.PING))
 
 
+def _lock_free(lock: Any) -> bool:
+    """Whether an eventlet Semaphore can be taken at once. Just released, it is not `locked()`
+    while the task it woke has not run yet, and `acquire` then waits behind that task."""
+    return not lock.locked() and not lock._waiters
+
+
 def _write_now(server: Any, ws: Any, data: str | bytes) -> bool:
     """Send `data` as one frame on `ws` (eventlet's WebSocket, its send lock free) without waiting:
     False when the socket took none of it (write it the old way)."""
     frame = ws._pack_message(data)
-    ws._sendlock.acquire()  # free: the caller checked, and nothing ran since
+    ws._sendlock.acquire()  # free, no one waiting: the caller checked, and nothing ran since
     try:
         sent = ws.socket.fd.send(frame)  # the real socket under eventlet's: never waits
     except OSError:  # BlockingIOError (the client's buffers are full) or a broken connection
@@ -136,7 +142,7 @@ def _socket_class(schedule: PingSchedule) -> type:
                 or not self.upgraded
                 or self.closing
                 or ws.websocket_closed
-                or ws._sendlock.locked()  # the writer (or a frame's finish) is writing
+                or not _lock_free(ws._sendlock)  # a frame is being written, or waits to be
                 or not self.queue.empty()  # frames wait for the writer: this one goes after them
             ):
                 return super().send(pkt)

@@ -221,7 +221,23 @@ while len(received) < len(sent):
         (length,) = struct.unpack("!Q", take(8))
     received.append((first & 0x0F, take(length).decode()))
 
+# The send lock just released, the task it woke not yet run: a frame sent now waits in the queue
+# (behind that task), instead of waiting for the lock itself.
+ws._sendlock.acquire()
+waiter = eventlet.spawn(ws._sendlock.acquire)
+eventlet.sleep(0)
+ws._sendlock.release()
+started = time.monotonic()
+sock.send(packet.Packet(packet.MESSAGE, data="behind the waiter"))
+behind_waiter_s = time.monotonic() - started
+waiter.wait()
+ws._sendlock.release()
+first, second = take(2)
+last = take(second & 0x7F).decode()
+
 print(json.dumps({
+    "behind_waiter_s": behind_waiter_s,
+    "last": last,
     "slowest_send_s": slowest,
     "opcodes": sorted({opcode for opcode, _ in received}),
     "in_order": [text for _, text in received] == sent,
@@ -233,7 +249,7 @@ print(json.dumps({
 
 def test_a_client_that_reads_nothing_never_holds_up_the_sender_and_gets_every_frame_whole():
     done = subprocess.run(
-        [sys.executable, "-c", SLOW_CLIENT], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", SLOW_CLIENT], capture_output=True, text=True, timeout=30, check=False
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -242,3 +258,5 @@ def test_a_client_that_reads_nothing_never_holds_up_the_sender_and_gets_every_fr
     assert result["opcodes"] == [1]  # text frames only: no frame was cut into another
     assert result["in_order"], result
     assert result["pending_bytes"] == 0
+    assert result["behind_waiter_s"] < 0.05, result
+    assert result["last"] == "4behind the waiter"
