@@ -33,6 +33,14 @@ def cast(app, make_event, make_user, make_registration) -> Cast:
 
 
 @pytest.fixture()
+def database_url(app) -> str:
+    """The test's database, for a `conference serve` process (serve_support.served) to use."""
+    with app.app_context():
+        _db.engine.dispose()  # the server process writes to the same SQLite file
+    return app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+@pytest.fixture()
 def joined(live_client):
     """`joined(user, session_id)` -> a connected client that has joined the room (broadcasts drained)."""
 

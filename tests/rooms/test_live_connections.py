@@ -21,15 +21,7 @@ import websocket
 from engineio import packet
 from serve_support import served
 
-from conference.extensions import db
 from conference.live_connections import BufferedOnFirstWrite, PingSchedule
-
-
-@pytest.fixture()
-def database_url(app):
-    with app.app_context():
-        db.engine.dispose()  # the server process writes to the same SQLite file
-    return app.config["SQLALCHEMY_DATABASE_URI"]
 
 
 def open_engine_socket(base_url: str) -> tuple[websocket.WebSocket, dict]:

@@ -24,10 +24,8 @@ WAIT = 10  # seconds to wait for a network event before the test fails
 
 
 @pytest.fixture()
-def server(app):
-    with app.app_context():
-        db.engine.dispose()  # the server process writes to the same SQLite file
-    with served(app.config["SQLALCHEMY_DATABASE_URI"]) as base_url:
+def server(database_url):
+    with served(database_url) as base_url:
         yield base_url
 
 

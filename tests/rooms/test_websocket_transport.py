@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 from serve_support import live_client, served
 
-from conference.extensions import db
-
 pytestmark = pytest.mark.real_server
 
 OFFER = "permessage-deflate; client_max_window_bits"
@@ -46,13 +44,6 @@ def handshake(base_url: str) -> tuple[str, dict[str, str]]:
     status, *lines = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
     headers = {name.strip().lower(): value.strip() for name, value in (line.split(":", 1) for line in lines)}
     return status, headers
-
-
-@pytest.fixture()
-def database_url(app):
-    with app.app_context():
-        db.engine.dispose()  # the server process writes to the same SQLite file
-    return app.config["SQLALCHEMY_DATABASE_URI"]
 
 
 def test_frames_are_uncompressed_by_default(database_url, cast, make_token):
