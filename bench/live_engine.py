@@ -1472,12 +1472,13 @@ def targets_table(bench: Bench) -> list[str]:
                 if per_client >= bare_client
                 else f"the project holds {bare_client - per_client:.0f} KB less: it declines the "
                 "permessage-deflate the bare app's eventlet accepts (a zlib compressor per socket), "
-                "makes eventlet's HTTP write buffer only when a response is written and pings every "
-                "socket from one task (conference/live_connections.py); what is left is the stack's: "
-                "two green threads a socket (its reader and python-engineio's writer: their saved "
-                "stacks, about 8.5 KB in all by tracemalloc, and their Python frame stacks), "
-                "eventlet's per-connection objects (four deques, about 3 KB), the 2 KiB read buffer, "
-                "the request's environ twice and its parsed headers"
+                "makes eventlet's HTTP write buffer only when a response is written, lets go of the "
+                "read buffer and parsed headers once the connection is a WebSocket, pings every "
+                "socket from one task and runs a socket's writer task only while frames wait in its "
+                "queue (conference/live_connections.py); what is left is the stack's: the reader's "
+                "green thread (its saved C stack, about 5 KB by tracemalloc, and its Python frames), "
+                "eventlet's per-connection objects and the request's environ (twice: Flask-SocketIO "
+                "copies it)"
             )
             if bare_client is not None
             else "per-socket state (no bare run to compare with)"

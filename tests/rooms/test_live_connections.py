@@ -1,7 +1,8 @@
 """The live connections (conference/live_connections.py): one ping task per server instead of a
 sleeping task per socket, HTTP buffers made when used, and frames written at once under eventlet.
 Against real `conference serve` processes (this run's async mode), with raw Engine.IO frames where
-the test needs to see the pings themselves, and one eventlet process of its own for a slow client."""
+the test needs to see the pings themselves, and eventlet processes of their own for a slow client and
+for eventlet's HTTP protocol."""
 
 from __future__ import annotations
 
@@ -159,6 +160,7 @@ from eventlet import websocket
 
 from conference import live_connections
 
+live_connections.WRITER_LINGER_SECONDS = 0.3
 finished_later = []  # frames the socket took only part of at once: the rest went out in a task
 finish_frame = live_connections._finish_frame
 live_connections._finish_frame = lambda ws, rest: finished_later.append(len(rest)) or finish_frame(ws, rest)
@@ -178,6 +180,7 @@ connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
 ws = websocket.RFC6455WebSocket(connection, {}, version=13)
 handler = eventlet.spawn(sock._websocket_handler, ws)
 eventlet.sleep(0.1)
+writer_when_idle = sock.writer
 
 sent, slowest = [], 0.0
 for n in range(40):
@@ -188,6 +191,7 @@ for n in range(40):
     sent.append("4" + data)
     eventlet.sleep(0)  # the writer and any frame's finish may run; the client still reads nothing
 
+writer_while_queued = sock.writer
 eventlet.sleep(0.5)
 received, buffer = [], b""
 
@@ -213,6 +217,9 @@ while len(received) < len(sent):
         (length,) = struct.unpack("!Q", take(8))
     received.append((first & 0x0F, take(length).decode()))
 
+eventlet.sleep(0.6)  # the queue has been empty for longer than the writer's linger
+writer_after_linger = sock.writer
+
 # The send lock just released, the task it woke not yet run: a frame sent now waits in the queue
 # (behind that task), instead of waiting for the lock itself.
 ws._sendlock.acquire()
@@ -235,6 +242,7 @@ print(json.dumps({
     "in_order": [text for _, text in received] == sent,
     "pending_bytes": len(buffer),
     "finished_later": len(finished_later),
+    "writer": [writer_when_idle is not None, writer_while_queued is not None, writer_after_linger is not None],
 }))
 """
 
@@ -252,3 +260,100 @@ def test_a_client_that_reads_nothing_never_holds_up_the_sender_and_gets_every_fr
     assert result["pending_bytes"] == 0
     assert result["behind_waiter_s"] < 0.05, result
     assert result["last"] == "4behind the waiter"
+    assert result["writer"] == [False, True, False]  # a writer task only while frames were queued
+
+
+# eventlet's HTTP server with conference's protocol, in a process of its own: a WebSocket echo
+# server, and a plain WSGI app answering on the same port.
+UPGRADED = r"""
+import eventlet
+
+eventlet.monkey_patch()
+
+import base64
+import gc
+import json
+import os
+
+from eventlet import websocket, wsgi
+
+from conference.live_connections import DroppableReadBuffer, eventlet_protocol
+
+seen = {}
+
+
+def echo(ws):
+    protocol = next(o for o in gc.get_referrers(ws.environ) if isinstance(o, wsgi.HttpProtocol))
+    seen["buffered"] = [protocol.rfile._reader is not protocol.rfile._raw, type(protocol.rfile).__name__]
+    seen["forwarded_for"] = protocol.headers.get("X-Forwarded-For")
+    seen["headers"] = type(protocol.headers).__name__
+    while (message := ws.wait()) is not None:
+        ws.send(message.upper())
+
+
+def app(environ, start_response):
+    if environ.get("HTTP_UPGRADE") == "websocket":
+        return websocket.WebSocketWSGI(echo)(environ, start_response)
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+
+
+listener = eventlet.listen(("127.0.0.1", 0))
+port = listener.getsockname()[1]
+eventlet.spawn(wsgi.server, listener, app, protocol=eventlet_protocol(), log_output=False)
+
+
+def frame(text):  # a masked client text frame
+    mask = os.urandom(4)
+    data = bytes(b ^ mask[n % 4] for n, b in enumerate(text.encode()))
+    return bytes([0x81, 0x80 | len(data)]) + mask + data
+
+
+def read_until(conn, end):
+    data = b""
+    while end not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+client = eventlet.connect(("127.0.0.1", port))
+key = base64.b64encode(os.urandom(16)).decode()
+client.sendall(
+    f"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    f"X-Forwarded-For: 203.0.113.7\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+)
+handshake = read_until(client, b"\r\n\r\n")
+client.sendall(frame("hello"))
+echoed = read_until(client, b"HELLO")
+client.close()
+
+plain = eventlet.connect(("127.0.0.1", port))  # two requests with bodies on one kept-alive connection
+plain.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst")
+plain.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nsecond")
+answers = read_until(plain, b"second")
+plain.close()
+print(json.dumps({
+    **seen,
+    "handshake": handshake.split(b"\r\n")[0].decode(),
+    "echoed": echoed.endswith(b"HELLO"),
+    "answers": [answers.count(b"200 OK"), b"first" in answers],
+}))
+"""
+
+
+def test_a_websocket_keeps_neither_the_read_buffer_nor_the_parsed_headers_of_its_request():
+    done = subprocess.run(
+        [sys.executable, "-c", UPGRADED], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["handshake"] == "HTTP/1.1 101 Switching Protocols", result
+    assert result["buffered"] == [False, "DroppableReadBuffer"], result
+    assert result["headers"] == "HeadersAfterUpgrade", result
+    assert result["forwarded_for"] == "203.0.113.7", result  # what eventlet's access log still reads
+    assert result["echoed"], result
+    assert result["answers"] == [2, True], result  # plain HTTP keeps its buffer: both requests read
