@@ -76,6 +76,11 @@ class LocalManager(_Watched, socketio_server.Manager):
 
 QUEUE_CONNECTIONS = 100  # to Redis per process: the listener's one and the publishers'
 QUEUE_CONNECTION_WAIT_S = 10  # a publisher waits this long for a free one, then the queue counts as down
+# How long a publisher waits for Redis's answer (and a new connection for its handshake). redis-py 8
+# made it 5 s by default (None before): in a chat storm a worker's hub ran more than 5 s behind, the
+# timers fired before the answers that had long arrived were read, and 52 of 600 lines never reached
+# the other worker's clients (2 workers, 1,000 clients). A hub that far behind is slow, not cut off.
+QUEUE_REPLY_TIMEOUT_S = 30
 
 
 class QueueManager(_Watched, socketio_server.RedisManager):
@@ -86,7 +91,11 @@ class QueueManager(_Watched, socketio_server.RedisManager):
         super().__init__(
             url,
             channel=channel,
-            redis_options={"socket_connect_timeout": 2, "health_check_interval": 15},
+            redis_options={
+                "socket_connect_timeout": 2,
+                "socket_timeout": QUEUE_REPLY_TIMEOUT_S,
+                "health_check_interval": 15,
+            },
         )
         self._init_watchers()
         self.reachable = True
