@@ -4,15 +4,15 @@ and however far behind a busy worker's hub runs."""
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-import socket
 import threading
 import time
 
 import pytest
 
 redis = pytest.importorskip("redis")
+
+from forwarder_support import Forwarder  # noqa: E402
 
 from conference.fanout import QueueManager  # noqa: E402
 
@@ -49,54 +49,17 @@ def test_three_hundred_publishers_at_once_lose_nothing():
         manager.redis.close()
 
 
-class SlowAnswers:
-    """A TCP forwarder to Redis that holds each of Redis's answers back `delay` seconds: what a
-    publisher sees when its worker's hub runs that far behind (a storm's broadcasts before it)."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        self.delay = 0.0
-        self.connections: list[socket.socket] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            server = socket.create_connection(self.target)
-            self.connections += [client, server]
-            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket, answers: bool) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                if answers and self.delay:
-                    time.sleep(self.delay)
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-    def close(self) -> None:
-        self.listener.close()
-        for connection in self.connections:
-            connection.close()
-
-
 def test_a_publish_waits_for_an_answer_that_comes_seconds_late():
-    proxy = SlowAnswers(("127.0.0.1", 6379))
+    proxy = Forwarder(("127.0.0.1", 6379))
+    proxy.start()
     manager = QueueManager(f"redis://127.0.0.1:{proxy.port}/0", f"test-fanout-{secrets.token_hex(6)}")
     try:
         assert manager._publish({"method": "emit", "event": "chat:message", "n": 1}) == 0  # no subscriber
-        proxy.delay = 6  # longer than redis-py 8's default wait (5 s)
+        proxy.answer_delay = 6  # longer than redis-py 8's default wait (5 s)
         started = time.monotonic()
         assert manager._publish({"method": "emit", "event": "chat:message", "n": 2}) == 0
         assert time.monotonic() - started >= 6
         assert manager.reachable
     finally:
         manager.redis.close()
-        proxy.close()
+        proxy.cut()

@@ -4,7 +4,6 @@ and says so in its log and /readyz)."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
@@ -12,6 +11,7 @@ import time
 import pytest
 import requests
 import socketio as socketio_client
+from forwarder_support import Forwarder
 from pg_support import postgres_app
 from serve_support import conference_serve
 
@@ -30,70 +30,6 @@ def test_healthz_and_readyz_answer(client):
     assert ready.json["checks"]["database"]["ok"] is True
     assert ready.json["checks"]["message_queue"] == {"ok": True, "configured": False}
     assert ready.headers["Cache-Control"] == "no-store"
-
-
-class Forwarder:
-    """A TCP forwarder from a local port to PostgreSQL that a test can cut and restore, as a
-    network or a database restart would."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        self.listener: socket.socket | None = None
-        self.port = 0
-        self.connections: list[socket.socket] = []
-        self.lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(50)
-        self.port = listener.getsockname()[1]
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            with self.lock:
-                self.connections += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        """Refuse new connections and break the open ones."""
-        if self.listener is not None:
-            with contextlib.suppress(OSError):
-                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
-            self.listener.close()
-            self.listener = None
-        with self.lock:
-            for connection in self.connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-                connection.close()
-            self.connections.clear()
 
 
 @pytest.fixture()
