@@ -328,8 +328,7 @@ def eventlet_protocol() -> type:
             """A WebSocket reads its socket directly: the request's read buffer and parsed headers
             (3 KB) would only wait with it. (Nothing the client sent after the upgrade request can
             be in the buffer: it waits for the handshake's answer before sending a frame.)"""
-            if isinstance(self.rfile, DroppableReadBuffer):  # eventlet's own frames hold it too
-                self.rfile.drop_buffer()
+            self.rfile.drop_buffer()  # not a new rfile: eventlet's own frames hold this one too
             self.headers = HeadersAfterUpgrade(self.headers)
 
     return LeanHttpProtocol
